@@ -1,0 +1,78 @@
+// The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
+// The converter only ever sees a ModelSource, never a file format.
+
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2"] as const;
+export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
+
+export type RopeScaling =
+  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContextLength: number }
+  | { type: "linear"; factor: number };
+
+export interface ModelConfig {
+  arch: Architecture;
+  /** Human-readable name from the file's metadata (or the file/folder name). */
+  name: string;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  contextLength: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling?: RopeScaling;
+  /**
+   * Rotary layout of the stored q/k rows. true: adjacent pairs (x[2i], x[2i+1]) as in GGUF `llama`
+   * and llama2.c; false: half-split (x[i], x[i+d/2]) as in Hugging Face and GGUF `qwen2`.
+   */
+  ropeInterleaved: boolean;
+  /** q/k/v projections carry a bias (Qwen2). */
+  attentionBias: boolean;
+  /** No separate output matrix: the LM head is the embedding table. */
+  tiedEmbeddings: boolean;
+}
+
+/** Canonical tensor names, independent of the source format. */
+export type LayerTensor =
+  | "attn_norm"
+  | "wq"
+  | "wk"
+  | "wv"
+  | "wo"
+  | "bq"
+  | "bk"
+  | "bv"
+  | "ffn_norm"
+  | "w_gate"
+  | "w_up"
+  | "w_down";
+export type TensorName = "embed" | "final_norm" | "lm_head" | `layers.${number}.${LayerTensor}`;
+
+export interface TensorInfo {
+  name: TensorName;
+  /** Row-major shape as used by y = W x: matrices are [out, in]; embed and lm_head are [vocab, hidden]. */
+  shape: number[];
+  /** Storage type in the source file, e.g. "F32", "F16", "BF16", "Q8_0", "Q4_K". */
+  sourceType: string;
+}
+
+/** What the tokenizer builder needs, in the source's own terms. */
+export type TokenizerSource =
+  | { kind: "gguf"; metadata: ReadonlyMap<string, unknown> /* every tokenizer.* key, typed as read */ }
+  | { kind: "hf"; tokenizerJson: unknown; tokenizerConfig?: unknown }
+  | { kind: "llama2c"; pieces: string[]; scores: number[] }
+  | { kind: "none" };
+
+export interface ModelSource {
+  format: "gguf" | "hf" | "llama2c";
+  /** The file or folder the user gave us. */
+  path: string;
+  config: ModelConfig;
+  tokenizer: TokenizerSource;
+  tensors: ReadonlyMap<TensorName, TensorInfo>;
+  /** Dequantized to float32, in TensorInfo.shape row-major order. One tensor at a time keeps memory bounded. */
+  readTensor(name: TensorName): Promise<Float32Array>;
+  close(): Promise<void>;
+}
