@@ -1,0 +1,287 @@
+// The one typed contract between the renderer and the app's back end.
+// Every request/reply channel and every event is defined here once, with a zod schema.
+// The Electron main process and the loopback web host both validate every incoming message
+// against these schemas; the preload builds its single API object from the channel list.
+// This file must stay free of Node, Electron and React imports: the renderer bundles it.
+import { z } from "zod";
+
+// ---------- shared shapes ----------
+
+const id = z.string().min(1).max(200);
+const text = z.string().max(1_000_000);
+
+export const EngineInfo = z.object({
+  onnxruntimeVersion: z.string(),
+  executionProviders: z.array(z.object({ name: z.string(), bundled: z.boolean() })),
+  cpu: z.object({
+    model: z.string(),
+    cores: z.number().int(),
+    simd: z.array(z.string()),
+    arch: z.string(),
+  }),
+  totalMemoryBytes: z.number(),
+  platform: z.string(),
+  sparseKernel: z.object({ available: z.boolean(), detail: z.string() }),
+  hostPid: z.number().int(),
+});
+export type EngineInfo = z.infer<typeof EngineInfo>;
+
+export const Quant = z.enum(["int4", "int8", "f16", "f32"]);
+export type Quant = z.infer<typeof Quant>;
+
+/** One point of a model's measured speed/accuracy curve (from calibration). */
+export const KnobPoint = z.object({
+  knob: z.number(),
+  agreement: z.number(),
+  meanExitLayer: z.number(),
+  speedup: z.number(),
+});
+export type KnobPoint = z.infer<typeof KnobPoint>;
+
+export const ModelSummary = z.object({
+  id,
+  name: z.string(),
+  arch: z.string(),
+  params: z.number(),
+  quant: Quant,
+  layers: z.number().int(),
+  contextLength: z.number().int(),
+  sizeBytes: z.number(),
+  sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
+  createdAt: z.string(),
+  calibration: z.object({ status: z.enum(["none", "calibrated"]), curve: z.array(KnobPoint) }),
+});
+export type ModelSummary = z.infer<typeof ModelSummary>;
+
+export const Sampling = z.object({
+  temperature: z.number().min(0).max(5),
+  topP: z.number().min(0).max(1),
+  topK: z.number().int().min(0).max(1000),
+  minP: z.number().min(0).max(1),
+  repetitionPenalty: z.number().min(0.5).max(2),
+  maxTokens: z.number().int().min(1).max(32768),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
+});
+export type Sampling = z.infer<typeof Sampling>;
+
+export const ConversationSummary = z.object({
+  id,
+  title: z.string(),
+  updatedAt: z.string(),
+  modelId: z.string().nullable(),
+  preview: z.string(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummary>;
+
+export const Conversation = ConversationSummary.extend({
+  systemPrompt: z.string(),
+  sampling: Sampling,
+  createdAt: z.string(),
+});
+export type Conversation = z.infer<typeof Conversation>;
+
+export const GenerationStats = z.object({
+  tokens: z.number().int(),
+  tokensPerSecond: z.number(),
+  timeToFirstTokenMs: z.number(),
+  meanExitLayer: z.number(),
+  layers: z.number().int(),
+  stopReason: z.enum(["eos", "max_tokens", "stopped", "error", "context_full", "interrupted"]),
+});
+export type GenerationStats = z.infer<typeof GenerationStats>;
+
+export const Message = z.object({
+  id,
+  conversationId: id,
+  role: z.enum(["system", "user", "assistant"]),
+  content: z.string(),
+  createdAt: z.string(),
+  /** Exit layer of every generated token (assistant messages), for the layer strip and charts. */
+  exitLayers: z.array(z.number().int()),
+  /** Text of every generated token, aligned with exitLayers (for hover and the layer strip). */
+  tokenTexts: z.array(z.string()),
+  stats: GenerationStats.nullable(),
+  modelId: z.string().nullable(),
+});
+export type Message = z.infer<typeof Message>;
+
+export const ImportStage = z.enum(["read", "convert", "quantize", "write", "calibrate"]);
+export const ImportJob = z.object({
+  jobId: id,
+  source: z.string(),
+  stage: ImportStage,
+  /** 0..1 within the stage. */
+  progress: z.number(),
+  state: z.enum(["running", "done", "failed", "cancelled"]),
+  error: z.string().optional(),
+  modelId: z.string().optional(),
+});
+export type ImportJob = z.infer<typeof ImportJob>;
+
+export const Settings = z.object({
+  threads: z.number().int().min(1).max(256),
+  executionProvider: z.string().min(1).max(40),
+  contextLength: z.number().int().min(128).max(131072),
+  modelsDir: z.string().max(4096),
+  theme: z.enum(["light", "dark", "system"]),
+  defaultSampling: Sampling,
+  /** Speed/accuracy knob: 0 = full depth (exit off), 1 = fastest. */
+  knob: z.number().min(0).max(1),
+  activeModelId: z.string().nullable(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const EngineStatus = z.object({
+  state: z.enum(["starting", "ready", "restarting", "crashed"]),
+  message: z.string().optional(),
+  /** Set when a GPU execution provider failed and the engine fell back to CPU. */
+  fallbackNotice: z.string().optional(),
+  loadedModelId: z.string().nullable(),
+});
+export type EngineStatus = z.infer<typeof EngineStatus>;
+
+// ---------- request/reply channels ----------
+
+const empty = z.object({}).strict();
+
+export const requests = {
+  "engine.info": { request: empty, reply: EngineInfo },
+  "engine.status": { request: empty, reply: EngineStatus },
+
+  "models.list": { request: empty, reply: z.array(ModelSummary) },
+  /** Import from a path the user chose (native dialog or drop; the path never comes from page script). */
+  "models.importPath": {
+    request: z.object({ path: z.string().min(1).max(4096), quant: Quant.optional() }).strict(),
+    reply: z.object({ jobId: id }),
+  },
+  /** Electron only: opens the native file dialog; null when the user cancelled. */
+  "models.importDialog": {
+    request: z.object({ folder: z.boolean() }).strict(),
+    reply: z.object({ jobId: id }).nullable(),
+  },
+  "models.cancelImport": { request: z.object({ jobId: id }).strict(), reply: z.object({ cancelled: z.boolean() }) },
+  "models.jobs": { request: empty, reply: z.array(ImportJob) },
+  "models.rename": {
+    request: z.object({ id, name: z.string().min(1).max(200) }).strict(),
+    reply: ModelSummary,
+  },
+  "models.delete": { request: z.object({ id }).strict(), reply: z.object({ deleted: z.boolean() }) },
+  "models.select": { request: z.object({ id: id.nullable() }).strict(), reply: EngineStatus },
+  "models.calibrate": { request: z.object({ id }).strict(), reply: z.object({ jobId: id }) },
+
+  "chat.list": {
+    request: z.object({ query: z.string().max(500).optional() }).strict(),
+    reply: z.array(ConversationSummary),
+  },
+  "chat.create": {
+    request: z.object({ title: z.string().max(200).optional() }).strict(),
+    reply: Conversation,
+  },
+  "chat.get": {
+    request: z.object({ id }).strict(),
+    reply: z.object({ conversation: Conversation, messages: z.array(Message) }),
+  },
+  "chat.rename": { request: z.object({ id, title: z.string().min(1).max(200) }).strict(), reply: Conversation },
+  "chat.delete": { request: z.object({ id }).strict(), reply: z.object({ deleted: z.boolean() }) },
+  "chat.update": {
+    request: z.object({ id, systemPrompt: z.string().max(100_000).optional(), sampling: Sampling.optional() }).strict(),
+    reply: Conversation,
+  },
+  /** Appends a user message and starts the answer; tokens arrive as generation.token events. */
+  "chat.send": {
+    request: z.object({ conversationId: id, text: text.min(1) }).strict(),
+    reply: z.object({ userMessage: Message, assistantMessageId: id }),
+  },
+  /** Replaces the last assistant answer with a new one. */
+  "chat.regenerate": {
+    request: z.object({ conversationId: id }).strict(),
+    reply: z.object({ assistantMessageId: id }),
+  },
+  /** Edits a user message, drops everything after it, and answers again. */
+  "chat.edit": {
+    request: z.object({ conversationId: id, messageId: id, text: text.min(1) }).strict(),
+    reply: z.object({ userMessage: Message, assistantMessageId: id }),
+  },
+  "chat.stop": { request: z.object({ conversationId: id }).strict(), reply: z.object({ stopped: z.boolean() }) },
+  "chat.export": {
+    request: z.object({ id }).strict(),
+    reply: z.object({ filename: z.string(), markdown: z.string() }),
+  },
+
+  "settings.get": { request: empty, reply: Settings },
+  "settings.set": { request: Settings.partial().strict(), reply: Settings },
+  /** The speed/accuracy knob; applies from the next token, also mid-answer. */
+  "generation.setKnob": { request: z.object({ value: z.number().min(0).max(1) }).strict(), reply: Settings },
+} as const;
+
+export type Channel = keyof typeof requests;
+export type RequestOf<C extends Channel> = z.infer<(typeof requests)[C]["request"]>;
+export type ReplyOf<C extends Channel> = z.infer<(typeof requests)[C]["reply"]>;
+
+// ---------- events (back end -> renderer) ----------
+
+export const events = {
+  "generation.token": z.object({
+    conversationId: id,
+    messageId: id,
+    index: z.number().int(),
+    tokenId: z.number().int(),
+    text: z.string(),
+    exitLayer: z.number().int(),
+    layers: z.number().int(),
+    ms: z.number(),
+  }),
+  "generation.done": z.object({
+    conversationId: id,
+    messageId: id,
+    stats: GenerationStats,
+    error: z.string().optional(),
+  }),
+  "import.progress": ImportJob,
+  "engine.status": EngineStatus,
+  "models.changed": z.object({}),
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventOf<E extends EventName> = z.infer<(typeof events)[E]>;
+
+// ---------- the API object the renderer sees ----------
+
+export type RequestApi = { [C in Channel]: (request: RequestOf<C>) => Promise<ReplyOf<C>> };
+
+export interface ExitlaneApi {
+  request<C extends Channel>(channel: C, payload: RequestOf<C>): Promise<ReplyOf<C>>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: (payload: EventOf<E>) => void): () => void;
+  /**
+   * Imports files the user dropped or picked (File objects from a drop or an <input type=file>).
+   * Electron resolves their paths in the preload; the web build uploads their bytes.
+   * Several files form one Hugging Face folder import.
+   */
+  importFiles(files: File[]): Promise<{ jobId: string }>;
+  /** Which transport this is; for display only, the renderer never branches on it for behaviour. */
+  readonly transport: "ipc" | "websocket";
+}
+
+// ---------- wire format (shared by IPC and WebSocket) ----------
+
+export const ErrorCode = z.enum(["bad_request", "unknown_channel", "not_found", "conflict", "engine_error", "internal"]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ReplyEnvelope = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: z.object({ code: ErrorCode, message: z.string() }) }),
+]);
+export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
+
+/** WebSocket: client -> host. */
+export const WsRequest = z.object({ id: z.number().int(), channel: z.string().max(100), payload: z.unknown() }).strict();
+/** WebSocket: host -> client, a reply or an event. */
+export type WsMessage = ({ type: "reply"; id: number } & ReplyEnvelope) | { type: "event"; event: EventName; payload: unknown };
+
+export const channels = Object.keys(requests) as Channel[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === "string" && Object.prototype.hasOwnProperty.call(requests, name);
+}
