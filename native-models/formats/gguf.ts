@@ -18,3 +18,5 @@ export async function readGgufMetadata(path: string): Promise<Map<string, unknow
     await file.close();
   }
 }
+
+export { openGguf } from "./gguf-model.js";

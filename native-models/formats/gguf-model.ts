@@ -1,0 +1,150 @@
+import path from "node:path";
+import { BinaryFile } from "./binary.js";
+import { ModelFormatError } from "./errors.js";
+import { GgufKeys, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
+import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
+import { DEQUANT_TYPES } from "./gguf-dequant.js";
+import { checkConfig, checkTensors } from "./model-check.js";
+import { SUPPORTED_ARCHITECTURES, type Architecture, type LayerTensor, type ModelConfig, type ModelSource, type TensorInfo, type TensorName } from "./model-source.js";
+import { readDequantized } from "./tensor-read.js";
+
+// A GGUF file (llama.cpp) as a ModelSource: `llama` and `qwen2` architectures.
+
+const LAYER_NAMES: Record<string, LayerTensor> = {
+  "attn_norm.weight": "attn_norm",
+  "attn_q.weight": "wq",
+  "attn_k.weight": "wk",
+  "attn_v.weight": "wv",
+  "attn_output.weight": "wo",
+  "attn_q.bias": "bq",
+  "attn_k.bias": "bk",
+  "attn_v.bias": "bv",
+  "ffn_norm.weight": "ffn_norm",
+  "ffn_gate.weight": "w_gate",
+  "ffn_up.weight": "w_up",
+  "ffn_down.weight": "w_down",
+};
+const GLOBAL_NAMES: Record<string, TensorName> = { "token_embd.weight": "embed", "output_norm.weight": "final_norm", "output.weight": "lm_head" };
+
+function ggufName(n: TensorName): string {
+  for (const [g, c] of Object.entries(GLOBAL_NAMES)) if (c === n) return g;
+  const m = /^layers\.(\d+)\.(.+)$/.exec(n);
+  const suffix = m && Object.entries(LAYER_NAMES).find(([, c]) => c === m[2])?.[0];
+  return m && suffix ? `blk.${m[1]}.${suffix}` : n;
+}
+
+function canonical(name: string): TensorName | undefined {
+  if (GLOBAL_NAMES[name]) return GLOBAL_NAMES[name];
+  const m = /^blk\.(\d+)\.(.+)$/.exec(name);
+  const t = m && LAYER_NAMES[m[2]];
+  return m && t ? `layers.${Number(m[1])}.${t}` : undefined;
+}
+
+export async function openGguf(filePath: string): Promise<ModelSource> {
+  const file = await BinaryFile.open(filePath);
+  try {
+    return await build(file, filePath);
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+}
+
+async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
+  const g = await parseGguf(file, true);
+  const k = new GgufKeys(g.metadata, filePath);
+  const arch = k.str("general.architecture");
+  if (arch === undefined) throw new ModelFormatError("bad_metadata", "general.architecture is missing", filePath);
+  if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
+    throw new ModelFormatError("unsupported_architecture", `unsupported architecture ${arch} (supported: ${SUPPORTED_ARCHITECTURES.join(", ")})`, filePath);
+  }
+  if (k.int(`${arch}.expert_count`, 0) > 0) {
+    throw new ModelFormatError("unsupported_architecture", `mixture-of-experts ${arch} models are not supported (supported: dense llama, qwen2)`, filePath);
+  }
+  const embed = g.tensors.get("token_embd.weight");
+  if (!embed) throw new ModelFormatError("missing_tensor", "tensor token_embd.weight is missing", filePath);
+  if (embed.ne.length !== 2) throw new ModelFormatError("bad_tensor", `token_embd.weight has ${embed.ne.length} dimensions, expected 2`, filePath);
+
+  const hidden = k.int(`${arch}.embedding_length`);
+  const heads = k.int(`${arch}.attention.head_count`);
+  const headDim = k.int(`${arch}.attention.key_length`, hidden % heads === 0 ? hidden / heads : 0);
+  if (headDim === 0) throw new ModelFormatError("bad_config", `embedding length ${hidden} is not a multiple of ${heads} heads`, filePath);
+  if (k.int(`${arch}.attention.value_length`, headDim) !== headDim) {
+    throw new ModelFormatError("bad_config", "different key and value head sizes are not supported", filePath);
+  }
+  const ropeDims = k.int(`${arch}.rope.dimension_count`, headDim);
+  if (ropeDims !== headDim) {
+    throw new ModelFormatError("bad_config", `rotary embedding on ${ropeDims} of ${headDim} head dimensions (partial rotary) is not supported`, filePath);
+  }
+  const tokens = g.metadata.get("tokenizer.ggml.tokens");
+  const vocabSize = embed.ne[1];
+  if (Array.isArray(tokens) && tokens.length > vocabSize) {
+    throw new ModelFormatError("bad_tensor", `the tokenizer has ${tokens.length} tokens but token_embd.weight has only ${vocabSize} rows`, filePath);
+  }
+  const ropeTheta = k.float(`${arch}.rope.freq_base`, 10000);
+  const contextLength = k.int(`${arch}.context_length`);
+  let ropeScaling = ropeScalingFromKeys(k, arch);
+  const freqs = g.tensors.get("rope_freqs.weight");
+  if (freqs) {
+    if (freqs.nElements !== headDim / 2) throw new ModelFormatError("bad_tensor", `rope_freqs.weight has ${freqs.nElements} values, expected ${headDim / 2}`, filePath);
+    const f = await readDequantized(file, freqs.offset, freqs.type.name, freqs.nElements, "rope_freqs.weight");
+    const orig = k.int(`${arch}.rope.scaling.original_context_length`, 8192);
+    ropeScaling = ropeScalingFromFreqs(f, headDim, ropeTheta, orig, filePath) ?? ropeScaling;
+  }
+
+  const config: ModelConfig = {
+    arch: arch as Architecture,
+    name: k.str("general.name") ?? path.basename(filePath).replace(/\.gguf$/i, ""),
+    hiddenSize: hidden,
+    intermediateSize: k.int(`${arch}.feed_forward_length`),
+    numLayers: k.int(`${arch}.block_count`),
+    numHeads: heads,
+    numKvHeads: k.int(`${arch}.attention.head_count_kv`, heads),
+    headDim,
+    vocabSize,
+    contextLength,
+    rmsNormEps: k.float(`${arch}.attention.layer_norm_rms_epsilon`),
+    ropeTheta,
+    ...(ropeScaling ? { ropeScaling } : {}),
+    // llama.cpp's HF converter permutes llama q/k into adjacent-pair order; qwen2 keeps HF's half-split (NEOX rope).
+    ropeInterleaved: arch === "llama",
+    attentionBias: g.tensors.has("blk.0.attn_q.bias"),
+    tiedEmbeddings: !g.tensors.has("output.weight"),
+  };
+  checkConfig(config, filePath);
+
+  const found = new Map<TensorName, TensorInfo>();
+  const where = new Map<TensorName, GgufTensorInfo>();
+  for (const t of g.tensors.values()) {
+    const c = canonical(t.name);
+    if (!c) continue;
+    found.set(c, { name: c, shape: [...t.ne].reverse(), sourceType: t.type.name });
+    where.set(c, t);
+  }
+  const tensors = checkTensors(config, found, ggufName, filePath);
+  for (const t of tensors.values()) {
+    if (!DEQUANT_TYPES.includes(t.sourceType)) {
+      throw new ModelFormatError("unsupported_type", `tensor ${ggufName(t.name)} is ${t.sourceType} (supported: ${DEQUANT_TYPES.join(", ")})`, filePath);
+    }
+  }
+
+  const tokenizerKeys = new Map([...g.metadata].filter(([key]) => key.startsWith("tokenizer.")));
+  let closed = false;
+  return {
+    format: "gguf",
+    path: filePath,
+    config,
+    tokenizer: tokenizerKeys.size ? { kind: "gguf", metadata: tokenizerKeys } : { kind: "none" },
+    tensors,
+    async readTensor(name) {
+      if (closed) throw new Error(`readTensor(${name}) after close()`);
+      const t = tensors.has(name) ? where.get(name) : undefined;
+      if (!t) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
+      return readDequantized(file, t.offset, t.type.name, t.nElements, t.name);
+    },
+    async close() {
+      closed = true;
+      await file.close();
+    },
+  };
+}

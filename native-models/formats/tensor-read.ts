@@ -1,0 +1,37 @@
+import type { BinaryFile } from "./binary.js";
+import { ModelFormatError } from "./errors.js";
+import { dequantLayout, dequantizeInto } from "./gguf-dequant.js";
+
+// Reads one tensor's bytes in bounded chunks and dequantizes them straight into the output, so the
+// extra memory is one chunk, not a second copy of the tensor.
+
+const CHUNK_BYTES = 16 << 20;
+
+export async function readDequantized(file: BinaryFile, offset: number, type: string, nElements: number, label: string): Promise<Float32Array> {
+  const layout = dequantLayout(type);
+  if (!layout) throw new ModelFormatError("unsupported_type", `tensor ${label} has type ${type}, which cannot be dequantized`, file.path);
+  const nBlocks = nElements / layout.blockSize;
+  if (!Number.isInteger(nBlocks)) throw new ModelFormatError("bad_tensor", `tensor ${label}: ${nElements} values are not whole ${type} blocks`, file.path);
+  const byteSize = nBlocks * layout.typeSize;
+  file.checkRange(offset, byteSize, `tensor ${label}`);
+  let out: Float32Array;
+  try {
+    out = new Float32Array(nElements);
+  } catch {
+    throw new ModelFormatError("too_large", `tensor ${label} has ${nElements} values, too many to hold as float32 at once`, file.path);
+  }
+  const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / layout.typeSize));
+  const buf = Buffer.allocUnsafe(Math.min(nBlocks, blocksPerChunk) * layout.typeSize);
+  let nonFinite = 0;
+  for (let b = 0; b < nBlocks; b += blocksPerChunk) {
+    const k = Math.min(blocksPerChunk, nBlocks - b);
+    const chunk = buf.subarray(0, k * layout.typeSize);
+    await file.readInto(chunk, offset + b * layout.typeSize, `tensor ${label}`);
+    nonFinite += dequantizeInto(type, chunk, out, b * layout.blockSize, file.path);
+  }
+  if (nonFinite > 0) {
+    const what = layout.blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";
+    throw new ModelFormatError("bad_tensor", `tensor ${label} contains ${nonFinite} ${what}; the file is corrupt`, file.path);
+  }
+  return out;
+}
