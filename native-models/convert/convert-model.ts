@@ -1,0 +1,210 @@
+// ModelSource -> model package folder: one ONNX graph per decoder layer (plus the K/V-only graphs
+// early exit needs), the head graph, the embedding table, tokenizer files and manifest.json.
+// Written into a temporary folder inside the models dir and renamed only when complete, so a
+// failed, cancelled or killed import never leaves a half-written model behind.
+import { mkdir, rename, rm, writeFile, open, stat } from "node:fs/promises";
+import path from "node:path";
+import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
+import { buildHeadGraph, buildKvGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
+import type { LinearOptions, WeightQuant } from "./linear.js";
+import { quantizeMatrix } from "./quantize.js";
+import { float32ToFloat16 } from "./float16.js";
+import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
+import { hashSource } from "./source-hash.js";
+import { packageTempDir, uniqueModelId } from "../package/models-dir.js";
+
+export type ImportStage = "read" | "convert" | "quantize" | "write";
+
+export interface ConvertOptions {
+  modelsDir: string;
+  quant: WeightQuant;
+  name?: string;
+  /** int4/int8 block size along the input dimension. */
+  blockSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (stage: ImportStage, progress: number) => void;
+  /** Writes tokenizer.json / tokenizer_config.json for the source into the package folder. */
+  writeTokenizer: (source: ModelSource, dir: string) => Promise<void>;
+}
+
+export const DEFAULT_BLOCK_SIZE: Record<WeightQuant, number> = { int4: 32, int8: 32, f16: 0, f32: 0 };
+
+export async function convertModel(source: ModelSource, opts: ConvertOptions): Promise<Manifest> {
+  const cfg = source.config;
+  const blockSize = opts.blockSize ?? (DEFAULT_BLOCK_SIZE[opts.quant] || 32);
+  const linear: LinearOptions = { quant: opts.quant, blockSize, accuracyLevel: 4 };
+  const progress = opts.onProgress ?? (() => {});
+  const check = () => {
+    if (opts.signal?.aborted) throw new ImportCancelledError();
+  };
+
+  await mkdir(opts.modelsDir, { recursive: true });
+  const name = opts.name?.trim() || cfg.name;
+  const id = await uniqueModelId(opts.modelsDir, name, opts.quant);
+  const tmp = await packageTempDir(opts.modelsDir, id);
+  try {
+    progress("read", 0);
+    const sourceInfo = await hashSource(source.path, opts.signal);
+    check();
+    await opts.writeTokenizer(source, tmp);
+    progress("read", 1);
+
+    const layers: string[] = [];
+    const kv: string[] = [];
+    const L = cfg.numLayers;
+    for (let l = 0; l < L; l++) {
+      check();
+      progress("convert", l / L);
+      const w = await readLayer(source, l);
+      check();
+      progress("quantize", l / L);
+      const layer = buildLayerGraph(cfg, l, w, { ...linear, part: "full" });
+      const kvGraph = buildKvGraph(cfg, l, w, linear);
+      check();
+      progress("write", l / L);
+      layers.push(await writeGraph(tmp, `layer${l}`, layer));
+      kv.push(await writeGraph(tmp, `kv${l}`, kvGraph));
+    }
+
+    check();
+    progress("convert", 1);
+    const embed = await source.readTensor("embed");
+    const lmHeadWeights = cfg.tiedEmbeddings ? embed : await source.readTensor("lm_head");
+    const finalNorm = await source.readTensor("final_norm");
+    check();
+    progress("quantize", 1);
+    const head = buildHeadGraph(cfg, finalNorm, lmHeadWeights, linear);
+    const headFile = await writeGraph(tmp, "head", head);
+    const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
+    progress("write", 1);
+
+    const manifest: Manifest = {
+      formatVersion: MANIFEST_VERSION,
+      id,
+      name,
+      createdAt: new Date().toISOString(),
+      config: cfg,
+      quant: opts.quant,
+      blockSize,
+      params: countParams(cfg),
+      source: { path: source.path, format: source.format, ...sourceInfo },
+      graphs: { layers, attention: [], kv, head: headFile },
+      embedding,
+      lmHead: storedHeadMatrix(head, cfg, linear),
+      finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
+      tokenizer: { file: "tokenizer.json", configFile: "tokenizer_config.json" },
+      sizeBytes: 0,
+    };
+    manifest.sizeBytes = await folderBytes(tmp, manifest);
+    await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
+    check();
+    const finalDir = path.join(opts.modelsDir, id);
+    await rename(tmp, finalDir);
+    return manifest;
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export class ImportCancelledError extends Error {
+  override readonly name = "ImportCancelledError";
+  constructor() {
+    super("import cancelled");
+  }
+}
+
+async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> {
+  const t = (n: string) => source.readTensor(`layers.${l}.${n}` as TensorName);
+  const has = (n: string) => source.tensors.has(`layers.${l}.${n}` as TensorName);
+  return {
+    attnNorm: await t("attn_norm"),
+    wq: await t("wq"),
+    wk: await t("wk"),
+    wv: await t("wv"),
+    wo: await t("wo"),
+    bq: has("bq") ? await t("bq") : undefined,
+    bk: has("bk") ? await t("bk") : undefined,
+    bv: has("bv") ? await t("bv") : undefined,
+    ffnNorm: await t("ffn_norm"),
+    wGate: await t("w_gate"),
+    wUp: await t("w_up"),
+    wDown: await t("w_down"),
+  };
+}
+
+async function writeGraph(dir: string, name: string, files: GraphFiles): Promise<string> {
+  await writeFile(path.join(dir, `${name}.onnx`), files.model);
+  const fh = await open(path.join(dir, `${name}.bin`), "w");
+  try {
+    for (const chunk of files.weights.chunks) await fh.write(chunk);
+  } finally {
+    await fh.close();
+  }
+  return `${name}.onnx`;
+}
+
+/** The embedding table is read row by row in JS (one row per token), stored as compactly as the quant allows. */
+async function writeEmbedding(dir: string, embed: Float32Array, cfg: ModelConfig, quant: WeightQuant): Promise<StoredMatrix> {
+  const rows = cfg.vocabSize;
+  const cols = cfg.hiddenSize;
+  const file = "embedding.bin";
+  if (quant === "f32" || quant === "f16") {
+    const data = quant === "f32" ? embed : float32ToFloat16(embed);
+    await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
+  }
+  // int8 in 32-blocks keeps embeddings within ~0.4% for any weight quantization.
+  const q = quantizeMatrix(embed, rows, cols, 8, 32);
+  const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);
+  const fh = await open(path.join(dir, file), "w");
+  try {
+    await fh.write(q.data);
+    await fh.write(scalesBytes);
+  } finally {
+    await fh.close();
+  }
+  return {
+    file,
+    type: "int8",
+    rows,
+    cols,
+    blockSize: 32,
+    data: { offset: 0, length: q.data.byteLength },
+    scales: { offset: q.data.byteLength, length: scalesBytes.byteLength },
+  };
+}
+
+function storedHeadMatrix(head: GraphFiles, cfg: ModelConfig, o: LinearOptions): StoredMatrix {
+  const at = (n: string) => head.weights.offsets.get(n);
+  const base = { file: "head.bin", rows: cfg.vocabSize, cols: cfg.hiddenSize };
+  if (o.quant === "int4" || o.quant === "int8") {
+    return { ...base, type: o.quant, blockSize: o.blockSize, data: at("lm_head.q")!, scales: at("lm_head.scales"), zeroPoints: at("lm_head.zp") };
+  }
+  if (o.quant === "f16") return { ...base, type: "f16-transposed", blockSize: 0, data: at("lm_head.w16")! };
+  return { ...base, type: "f32-transposed", blockSize: 0, data: at("lm_head.w")! };
+}
+
+export function countParams(cfg: ModelConfig): number {
+  const d = cfg.hiddenSize;
+  const kvd = cfg.numKvHeads * cfg.headDim;
+  const qd = cfg.numHeads * cfg.headDim;
+  const perLayer = d * qd * 2 + d * kvd * 2 + 3 * d * cfg.intermediateSize + 2 * d + (cfg.attentionBias ? qd + 2 * kvd : 0);
+  const embed = cfg.vocabSize * d;
+  return perLayer * cfg.numLayers + embed + (cfg.tiedEmbeddings ? 0 : embed) + d;
+}
+
+async function folderBytes(dir: string, m: Manifest): Promise<number> {
+  const files = [
+    ...m.graphs.layers,
+    ...m.graphs.kv,
+    m.graphs.head,
+    ...[...m.graphs.layers, ...m.graphs.kv, m.graphs.head].map((f) => f.replace(/\.onnx$/, ".bin")),
+    m.embedding.file,
+    m.tokenizer.file,
+    m.tokenizer.configFile,
+  ];
+  let total = 0;
+  for (const f of files) total += (await stat(path.join(dir, f))).size;
+  return total;
+}

@@ -1,0 +1,167 @@
+// ONNX graphs for one decoder layer (and the pieces early exit and sparsity need), built from
+// onnxruntime contrib ops: MatMulNBits, RotaryEmbedding, GroupQueryAttention, SkipSimplifiedLayerNorm.
+//
+// Rotary is applied by RotaryEmbedding with explicit position ids instead of inside GQA, so that a
+// layer's KV cache may hold fewer positions than the sequence (tokens that exited before reaching
+// it are simply absent) while every key still carries its true position.
+import type { ModelConfig } from "../formats/model-source.js";
+import { GraphBuilder, type WeightBlob } from "./onnx-builder.js";
+import { emitLinear, stackRows, type LinearOptions } from "./linear.js";
+
+export interface LayerWeights {
+  attnNorm: Float32Array;
+  wq: Float32Array;
+  wk: Float32Array;
+  wv: Float32Array;
+  wo: Float32Array;
+  bq?: Float32Array;
+  bk?: Float32Array;
+  bv?: Float32Array;
+  ffnNorm: Float32Array;
+  wGate: Float32Array;
+  wUp: Float32Array;
+  wDown: Float32Array;
+}
+
+export interface GraphFiles {
+  model: Uint8Array;
+  weights: WeightBlob;
+}
+
+/** Names of the inputs and outputs every layer graph uses (the runtime feeds them by name). */
+export const LAYER_IO = {
+  hidden: "hidden",
+  positionIds: "position_ids",
+  pastKey: "past_key",
+  pastValue: "past_value",
+  seqlensK: "seqlens_k",
+  totalSeqLen: "total_seq_len",
+  hiddenOut: "hidden_out",
+  presentKey: "present_key",
+  presentValue: "present_value",
+  /** Layer graphs for the sparse path stop before the FFN and hand these to the native kernel. */
+  ffnInput: "ffn_input",
+  residual: "residual",
+  key: "key",
+  value: "value",
+  cos: "cos_cache",
+  sin: "sin_cache",
+} as const;
+
+export interface LayerGraphOptions extends LinearOptions {
+  /** "full": attention + FFN; "attention": stops at the FFN input (for the sparse kernel). */
+  part: "full" | "attention";
+}
+
+/**
+ * The rotary tables and KV buffers are graph inputs, not weights: the runtime picks the context
+ * length at load time and shares one cos/sin table between all layers.
+ */
+function rotaryInputs(g: GraphBuilder, cfg: ModelConfig) {
+  const half = cfg.headDim / 2;
+  return {
+    cos: g.input(LAYER_IO.cos, "float32", ["max_pos", half]),
+    sin: g.input(LAYER_IO.sin, "float32", ["max_pos", half]),
+  };
+}
+
+export function buildLayerGraph(cfg: ModelConfig, layer: number, w: LayerWeights, o: LayerGraphOptions): GraphFiles {
+  const d = cfg.hiddenSize;
+  const kvd = cfg.numKvHeads * cfg.headDim;
+  const qd = cfg.numHeads * cfg.headDim;
+  const g = new GraphBuilder(`layer${layer}`, `layer${layer}.bin`);
+  const eps = { float: cfg.rmsNormEps };
+  const IO = LAYER_IO;
+
+  const hidden = g.input(IO.hidden, "float32", [1, "seq", d]);
+  const pos = g.input(IO.positionIds, "int64", [1, "seq"]);
+  const kvShape = [1, cfg.numKvHeads, "max_pos", cfg.headDim];
+  const pastK = g.input(IO.pastKey, "float32", kvShape);
+  const pastV = g.input(IO.pastValue, "float32", kvShape);
+  const seqlensK = g.input(IO.seqlensK, "int32", [1]);
+  const totalLen = g.input(IO.totalSeqLen, "int32", []);
+  const { cos, sin } = rotaryInputs(g, cfg);
+
+  const x = g.op("SimplifiedLayerNormalization", [hidden, g.weight("attn_norm", "float32", [d], w.attnNorm)], {
+    epsilon: eps,
+    axis: -1,
+    stash_type: 1,
+  });
+  const bias = w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined;
+  const qkv = emitLinear(g, "qkv", x, stackRows([w.wq, w.wk, w.wv]), qd + 2 * kvd, d, o, bias);
+  const [q0, k0, v] = g.node("Split", [qkv, g.constant("qkv_split", "int64", [3], new BigInt64Array([BigInt(qd), BigInt(kvd), BigInt(kvd)]))], 3, { axis: -1 });
+  const rotary = (input: string, heads: number) =>
+    g.ms("RotaryEmbedding", [input, pos, cos, sin], { interleaved: cfg.ropeInterleaved ? 1 : 0, num_heads: heads })[0];
+  const q = rotary(q0, cfg.numHeads);
+  const k = rotary(k0, cfg.numKvHeads);
+  const [attn] = g.ms(
+    "GroupQueryAttention",
+    [q, k, v, pastK, pastV, seqlensK, totalLen],
+    { num_heads: cfg.numHeads, kv_num_heads: cfg.numKvHeads, do_rotary: 0, scale: { float: 1 / Math.sqrt(cfg.headDim) } },
+    ["attn", IO.presentKey, IO.presentValue],
+  );
+  g.output(IO.presentKey, "float32", kvShape);
+  g.output(IO.presentValue, "float32", kvShape);
+
+  const attnOut = emitLinear(g, "wo", attn, w.wo, d, qd, o);
+  const [ffnIn, , , residual] = g.ms(
+    "SkipSimplifiedLayerNormalization",
+    [attnOut, hidden, g.weight("ffn_norm", "float32", [d], w.ffnNorm)],
+    { epsilon: eps },
+    o.part === "attention" ? [IO.ffnInput, "", "", IO.residual] : 4,
+  );
+  if (o.part === "attention") {
+    g.output(IO.ffnInput, "float32", [1, "seq", d]);
+    g.output(IO.residual, "float32", [1, "seq", d]);
+    return g.build();
+  }
+  const f = cfg.intermediateSize;
+  const gateUp = emitLinear(g, "gate_up", ffnIn, stackRows([w.wGate, w.wUp]), 2 * f, d, o);
+  const [gate, up] = g.node("Split", [gateUp, g.constant("gu_split", "int64", [2], new BigInt64Array([BigInt(f), BigInt(f)]))], 2, { axis: -1 });
+  const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
+  const down = emitLinear(g, "down", act, w.wDown, d, f, o);
+  g.node("Add", [down, residual], [IO.hiddenOut]);
+  g.output(IO.hiddenOut, "float32", [1, "seq", d]);
+  return g.build();
+}
+
+/**
+ * K and V of one layer from a hidden state, for CALM-style propagation: a token that exits early
+ * still gets keys/values in the layers it skipped, computed from its exit hidden state.
+ */
+export function buildKvGraph(cfg: ModelConfig, layer: number, w: LayerWeights, o: LinearOptions): GraphFiles {
+  const d = cfg.hiddenSize;
+  const kvd = cfg.numKvHeads * cfg.headDim;
+  const g = new GraphBuilder(`kv${layer}`, `kv${layer}.bin`);
+  const hidden = g.input(LAYER_IO.hidden, "float32", [1, "seq", d]);
+  const pos = g.input(LAYER_IO.positionIds, "int64", [1, "seq"]);
+  const { cos, sin } = rotaryInputs(g, cfg);
+  const x = g.op("SimplifiedLayerNormalization", [hidden, g.weight("attn_norm", "float32", [d], w.attnNorm)], {
+    epsilon: { float: cfg.rmsNormEps },
+    axis: -1,
+    stash_type: 1,
+  });
+  const bias = w.bk && w.bv ? stackRows([w.bk, w.bv]) : undefined;
+  const kv = emitLinear(g, "kv", x, stackRows([w.wk, w.wv]), 2 * kvd, d, o, bias);
+  const [k0] = g.node("Split", [kv, g.constant("kv_split", "int64", [2], new BigInt64Array([BigInt(kvd), BigInt(kvd)]))], ["k_raw", LAYER_IO.value], { axis: -1 });
+  g.ms("RotaryEmbedding", [k0, pos, cos, sin], { interleaved: cfg.ropeInterleaved ? 1 : 0, num_heads: cfg.numKvHeads }, [LAYER_IO.key]);
+  g.output(LAYER_IO.key, "float32", [1, "seq", kvd]);
+  g.output(LAYER_IO.value, "float32", [1, "seq", kvd]);
+  return g.build();
+}
+
+/** Final RMSNorm + LM head: hidden [1, seq, d] -> logits [1, seq, vocab]. */
+export function buildHeadGraph(cfg: ModelConfig, finalNorm: Float32Array, lmHead: Float32Array, o: LinearOptions): GraphFiles {
+  const d = cfg.hiddenSize;
+  const g = new GraphBuilder("head", "head.bin");
+  const hidden = g.input(LAYER_IO.hidden, "float32", [1, "seq", d]);
+  const x = g.op("SimplifiedLayerNormalization", [hidden, g.weight("final_norm", "float32", [d], finalNorm)], {
+    epsilon: { float: cfg.rmsNormEps },
+    axis: -1,
+    stash_type: 1,
+  });
+  const logits = emitLinear(g, "lm_head", x, lmHead, cfg.vocabSize, d, o);
+  g.node("Identity", [logits], ["logits"]);
+  g.output("logits", "float32", [1, "seq", cfg.vocabSize]);
+  return g.build();
+}

@@ -1,0 +1,139 @@
+// Block quantization into onnxruntime's MatMulNBits layout (com.microsoft).
+//
+// W is [N, K] row-major (y = W x, N outputs, K inputs). Each row is cut into blocks of
+// `blockSize` consecutive inputs; a block stores one float scale and (for int4) one 4-bit zero
+// point, and its values as unsigned codes: w ≈ (code - zeroPoint) * scale.
+//   B:           uint8 [N, kBlocks, blockSize * bits / 8]; 4-bit: element j in byte j>>1, low nibble first
+//   scales:      float32 [N * kBlocks]
+//   zero_points: uint8 [N * ceil(kBlocks * bits / 8)], 4-bit packed per row, low nibble first
+//                (omitted for int8: symmetric with the implicit zero point 128)
+
+export type NBits = 4 | 8;
+
+export interface QuantizedMatrix {
+  bits: NBits;
+  blockSize: number;
+  n: number;
+  k: number;
+  kBlocks: number;
+  data: Uint8Array;
+  scales: Float32Array;
+  zeroPoints?: Uint8Array;
+}
+
+export function quantizeMatrix(w: Float32Array, n: number, k: number, bits: NBits, blockSize: number): QuantizedMatrix {
+  if (w.length !== n * k) throw new Error(`quantizeMatrix: expected ${n}x${k} values, got ${w.length}`);
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`block size ${blockSize} must be a power of two ≥ 16`);
+  const kBlocks = Math.ceil(k / blockSize);
+  const blobSize = (blockSize * bits) / 8;
+  const data = new Uint8Array(n * kBlocks * blobSize);
+  const scales = new Float32Array(n * kBlocks);
+  const zpRowBytes = Math.ceil(kBlocks / 2);
+  const zeroPoints = bits === 4 ? new Uint8Array(n * zpRowBytes) : undefined;
+  const codes = new Uint8Array(blockSize);
+
+  for (let row = 0; row < n; row++) {
+    const rowStart = row * k;
+    for (let b = 0; b < kBlocks; b++) {
+      const start = rowStart + b * blockSize;
+      const end = Math.min(start + blockSize, rowStart + k);
+      const blockIndex = row * kBlocks + b;
+      codes.fill(bits === 4 ? 0 : 128);
+      if (bits === 4) {
+        const zp = quantizeBlockAsym4(w, start, end, codes, scales, blockIndex);
+        zeroPoints![row * zpRowBytes + (b >> 1)] |= b & 1 ? zp << 4 : zp;
+        // Padding past K must dequantize to zero: give it the zero point's code.
+        for (let j = end - start; j < blockSize; j++) codes[j] = zp;
+        const out = blockIndex * blobSize;
+        for (let j = 0; j < blockSize; j += 2) data[out + (j >> 1)] = codes[j] | (codes[j + 1] << 4);
+      } else {
+        quantizeBlockSym8(w, start, end, codes, scales, blockIndex);
+        data.set(codes, blockIndex * blobSize);
+      }
+    }
+  }
+  return { bits, blockSize, n, k, kBlocks, data, scales, zeroPoints };
+}
+
+/** Asymmetric 4-bit: the block's range [min(0,lo), max(0,hi)] maps onto codes 0..15. Returns the zero point. */
+function quantizeBlockAsym4(
+  w: Float32Array,
+  start: number,
+  end: number,
+  codes: Uint8Array,
+  scales: Float32Array,
+  blockIndex: number,
+): number {
+  let lo = 0;
+  let hi = 0;
+  for (let i = start; i < end; i++) {
+    const v = w[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = (hi - lo) / 15;
+  if (scale === 0) {
+    scales[blockIndex] = 1;
+    codes.fill(8, 0, end - start);
+    return 8;
+  }
+  const zp = Math.min(15, Math.max(0, Math.round(-lo / scale)));
+  const inv = 1 / scale;
+  for (let i = start; i < end; i++) {
+    const q = Math.round(w[i] * inv) + zp;
+    codes[i - start] = q < 0 ? 0 : q > 15 ? 15 : q;
+  }
+  scales[blockIndex] = scale;
+  return zp;
+}
+
+/** Symmetric 8-bit around 128: scale = absmax / 127. */
+function quantizeBlockSym8(
+  w: Float32Array,
+  start: number,
+  end: number,
+  codes: Uint8Array,
+  scales: Float32Array,
+  blockIndex: number,
+): void {
+  let amax = 0;
+  for (let i = start; i < end; i++) {
+    const a = Math.abs(w[i]);
+    if (a > amax) amax = a;
+  }
+  const scale = amax / 127;
+  if (scale === 0) {
+    scales[blockIndex] = 1;
+    return;
+  }
+  const inv = 1 / scale;
+  for (let i = start; i < end; i++) {
+    const q = Math.round(w[i] * inv);
+    codes[i - start] = (q < -127 ? -127 : q > 127 ? 127 : q) + 128;
+  }
+  scales[blockIndex] = scale;
+}
+
+/** Dequantizes one row (used for embedding lookups and the reduced LM head). */
+export function dequantizeRow(q: QuantizedMatrix, row: number, out: Float32Array, outOffset = 0): void {
+  const blobSize = (q.blockSize * q.bits) / 8;
+  const zpRowBytes = Math.ceil(q.kBlocks / 2);
+  for (let b = 0; b < q.kBlocks; b++) {
+    const blockIndex = row * q.kBlocks + b;
+    const scale = q.scales[blockIndex];
+    const base = blockIndex * blobSize;
+    const kStart = b * q.blockSize;
+    const count = Math.min(q.blockSize, q.k - kStart);
+    if (q.bits === 4) {
+      const zpByte = q.zeroPoints ? q.zeroPoints[row * zpRowBytes + (b >> 1)] : 0x88;
+      const zp = b & 1 ? zpByte >> 4 : zpByte & 15;
+      for (let j = 0; j < count; j++) {
+        const byte = q.data[base + (j >> 1)];
+        const code = j & 1 ? byte >> 4 : byte & 15;
+        out[outOffset + kStart + j] = (code - zp) * scale;
+      }
+    } else {
+      for (let j = 0; j < count; j++) out[outOffset + kStart + j] = (q.data[base + j] - 128) * scale;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// manifest.json: everything the runtime needs to know about a converted model package.
+import { z } from "zod";
+
+export const MANIFEST_VERSION = 1;
+
+const ModelConfigSchema = z.object({
+  arch: z.enum(["llama", "qwen2"]),
+  name: z.string(),
+  hiddenSize: z.number().int().positive(),
+  intermediateSize: z.number().int().positive(),
+  numLayers: z.number().int().positive(),
+  numHeads: z.number().int().positive(),
+  numKvHeads: z.number().int().positive(),
+  headDim: z.number().int().positive(),
+  vocabSize: z.number().int().positive(),
+  contextLength: z.number().int().positive(),
+  rmsNormEps: z.number().positive(),
+  ropeTheta: z.number().positive(),
+  ropeScaling: z
+    .union([
+      z.object({
+        type: z.literal("llama3"),
+        factor: z.number(),
+        lowFreqFactor: z.number(),
+        highFreqFactor: z.number(),
+        originalContextLength: z.number(),
+      }),
+      z.object({ type: z.literal("linear"), factor: z.number() }),
+    ])
+    .optional(),
+  ropeInterleaved: z.boolean(),
+  attentionBias: z.boolean(),
+  tiedEmbeddings: z.boolean(),
+});
+
+/** Where a quantized matrix lives inside a graph's external-data file, so JS can read rows of it. */
+const StoredMatrix = z.object({
+  file: z.string(),
+  type: z.enum(["int4", "int8", "f16", "f32", "f32-transposed", "f16-transposed"]),
+  rows: z.number().int(),
+  cols: z.number().int(),
+  blockSize: z.number().int(),
+  data: z.object({ offset: z.number().int(), length: z.number().int() }),
+  scales: z.object({ offset: z.number().int(), length: z.number().int() }).optional(),
+  zeroPoints: z.object({ offset: z.number().int(), length: z.number().int() }).optional(),
+});
+export type StoredMatrix = z.infer<typeof StoredMatrix>;
+
+export const Manifest = z.object({
+  formatVersion: z.literal(MANIFEST_VERSION),
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  config: ModelConfigSchema,
+  quant: z.enum(["int4", "int8", "f16", "f32"]),
+  blockSize: z.number().int(),
+  params: z.number(),
+  source: z.object({
+    path: z.string(),
+    format: z.enum(["gguf", "hf", "llama2c"]),
+    bytes: z.number(),
+    sha256: z.string(),
+  }),
+  graphs: z.object({
+    layers: z.array(z.string()),
+    /** Attention-only layer graphs (the FFN then runs in the sparse kernel). */
+    attention: z.array(z.string()),
+    kv: z.array(z.string()),
+    head: z.string(),
+  }),
+  embedding: StoredMatrix,
+  /** The LM head's rows, for the reduced head of early-exit features. */
+  lmHead: StoredMatrix,
+  finalNorm: z.object({ file: z.string(), offset: z.number().int(), length: z.number().int() }),
+  tokenizer: z.object({ file: z.string(), configFile: z.string() }),
+  sizeBytes: z.number(),
+  /** Set once calibration has run (predictors.json beside it). */
+  calibration: z
+    .object({
+      file: z.string(),
+      curve: z.array(z.object({ knob: z.number(), agreement: z.number(), meanExitLayer: z.number(), speedup: z.number() })),
+      seconds: z.number(),
+    })
+    .optional(),
+  sparsity: z.object({ file: z.string() }).optional(),
+});
+export type Manifest = z.infer<typeof Manifest>;

@@ -1,0 +1,110 @@
+// The models folder: one sub-folder per imported model (named by its id), plus temporary
+// `.partial-*` folders of imports in progress, which never count as models.
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile, access } from "node:fs/promises";
+import path from "node:path";
+import { Manifest } from "./manifest.js";
+
+export const PARTIAL_PREFIX = ".partial-";
+
+export async function packageTempDir(modelsDir: string, id: string): Promise<string> {
+  await mkdir(modelsDir, { recursive: true });
+  return mkdtemp(path.join(modelsDir, `${PARTIAL_PREFIX}${id}-`));
+}
+
+export function slugify(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60);
+  return slug || "model";
+}
+
+export async function uniqueModelId(modelsDir: string, name: string, quant: string): Promise<string> {
+  const base = `${slugify(name)}-${quant}`;
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      await access(path.join(modelsDir, id));
+    } catch {
+      return id;
+    }
+  }
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  const raw = await readFile(path.join(dir, "manifest.json"), "utf8");
+  return Manifest.parse(JSON.parse(raw));
+}
+
+/** Every complete model package; folders without a valid manifest are skipped (and reported). */
+export async function listPackages(modelsDir: string): Promise<{ models: Manifest[]; invalid: string[] }> {
+  let entries: string[];
+  try {
+    entries = await readdir(modelsDir);
+  } catch {
+    return { models: [], invalid: [] };
+  }
+  const models: Manifest[] = [];
+  const invalid: string[] = [];
+  for (const entry of entries.sort()) {
+    if (entry.startsWith(".")) continue;
+    try {
+      models.push(await readManifest(path.join(modelsDir, entry)));
+    } catch {
+      invalid.push(entry);
+    }
+  }
+  return { models, invalid };
+}
+
+/** Removes what interrupted imports left behind (run at start-up, before any import starts). */
+export async function cleanPartialPackages(modelsDir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(modelsDir);
+  } catch {
+    return [];
+  }
+  const removed = entries.filter((e) => e.startsWith(PARTIAL_PREFIX));
+  for (const e of removed) await rm(path.join(modelsDir, e), { recursive: true, force: true });
+  return removed;
+}
+
+/** Resolves `idOrPath` to a package folder: a folder path holding manifest.json, or an id in modelsDir. */
+export async function resolvePackage(modelsDir: string, idOrPath: string): Promise<string> {
+  for (const candidate of [idOrPath, path.join(modelsDir, idOrPath)]) {
+    try {
+      await access(path.join(candidate, "manifest.json"));
+      return path.resolve(candidate);
+    } catch {
+      // try the next
+    }
+  }
+  throw new Error(`no model "${idOrPath}" (not a package folder, and not an id in ${modelsDir})`);
+}
+
+export async function renamePackage(modelsDir: string, id: string, name: string): Promise<Manifest> {
+  const dir = path.join(modelsDir, id);
+  const m = await readManifest(dir);
+  m.name = name;
+  await writeManifest(dir, m);
+  return m;
+}
+
+/** Atomic manifest update: write beside, then rename over. */
+export async function writeManifest(dir: string, m: Manifest): Promise<void> {
+  const tmp = path.join(dir, `manifest.json.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(m, null, 2));
+  await rename(tmp, path.join(dir, "manifest.json"));
+}
+
+/** Deletes a package: first renamed out of the library (atomic), then removed. */
+export async function deletePackage(modelsDir: string, id: string): Promise<void> {
+  const dir = path.join(modelsDir, id);
+  await readManifest(dir);
+  const doomed = path.join(modelsDir, `${PARTIAL_PREFIX}deleted-${id}-${Date.now()}`);
+  await rename(dir, doomed);
+  await rm(doomed, { recursive: true, force: true });
+}

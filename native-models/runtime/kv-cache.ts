@@ -1,0 +1,94 @@
+// Per-layer KV buffers, preallocated at the context length and shared with onnxruntime: the same
+// tensor is fed as past_key and fetched as present_key, so GroupQueryAttention appends in place.
+//
+// A layer's cache may hold fewer entries than the sequence has tokens: with early exit in
+// "masked" mode, a token that exited before layer l never reaches l's cache (SpecEE's handling).
+// Each slot remembers the true position of its token, so truncation stays exact.
+import * as ort from "onnxruntime-node";
+
+export class ContextFullError extends Error {
+  override readonly name = "ContextFullError";
+}
+
+interface LayerCache {
+  key: ort.Tensor;
+  value: ort.Tensor;
+  keyData: Float32Array;
+  valueData: Float32Array;
+  length: number;
+  positions: Int32Array;
+}
+
+export class KvCache {
+  private readonly caches: LayerCache[];
+
+  constructor(
+    readonly layers: number,
+    readonly kvHeads: number,
+    readonly headDim: number,
+    readonly maxPositions: number,
+  ) {
+    const dims = [1, kvHeads, maxPositions, headDim];
+    this.caches = Array.from({ length: layers }, () => {
+      const keyData = new Float32Array(kvHeads * maxPositions * headDim);
+      const valueData = new Float32Array(kvHeads * maxPositions * headDim);
+      return {
+        keyData,
+        valueData,
+        key: new ort.Tensor("float32", keyData, dims),
+        value: new ort.Tensor("float32", valueData, dims),
+        length: 0,
+        positions: new Int32Array(maxPositions),
+      };
+    });
+  }
+
+  length(layer: number): number {
+    return this.caches[layer].length;
+  }
+
+  /** Claims slots for `positions` in `layer`; returns the buffers and the total length after the write. */
+  reserve(layer: number, positions: readonly number[]) {
+    const c = this.caches[layer];
+    if (c.length + positions.length > this.maxPositions) {
+      throw new ContextFullError(`context full: ${c.length} + ${positions.length} tokens exceed ${this.maxPositions}`);
+    }
+    c.positions.set(positions, c.length);
+    c.length += positions.length;
+    return { key: c.key, value: c.value, total: c.length };
+  }
+
+  /** Writes K/V rows ([S, kvHeads*headDim] each) computed outside attention (CALM propagation). */
+  write(layer: number, positions: readonly number[], key: Float32Array, value: Float32Array): void {
+    const start = this.caches[layer].length;
+    this.reserve(layer, positions);
+    const c = this.caches[layer];
+    const hd = this.headDim;
+    for (let s = 0; s < positions.length; s++) {
+      for (let h = 0; h < this.kvHeads; h++) {
+        const dst = (h * this.maxPositions + start + s) * hd;
+        const src = (s * this.kvHeads + h) * hd;
+        c.keyData.set(key.subarray(src, src + hd), dst);
+        c.valueData.set(value.subarray(src, src + hd), dst);
+      }
+    }
+  }
+
+  /** Forgets every entry whose position is ≥ `position` (to reuse a common prefix). */
+  truncate(position: number): void {
+    for (const c of this.caches) {
+      let lo = 0;
+      let hi = c.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (c.positions[mid] < position) lo = mid + 1;
+        else hi = mid;
+      }
+      c.length = lo;
+    }
+  }
+
+  clear(): void {
+    this.truncate(0);
+  }
+}

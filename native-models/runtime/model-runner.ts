@@ -1,0 +1,147 @@
+// A loaded model package, run layer by layer: the embedding lookup in JS, one onnxruntime
+// session per decoder layer (so the loop may stop after any layer), the head session, and a
+// preallocated KV cache per layer that onnxruntime updates in place.
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import type { ModelConfig } from "../formats/model-source.js";
+import type { Manifest } from "../package/manifest.js";
+import { readManifest } from "../package/models-dir.js";
+import { rotaryCaches } from "../convert/rotary.js";
+import { LAYER_IO } from "../convert/layer-graph.js";
+import { MatrixRows } from "./stored-matrix.js";
+import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
+import { KvCache } from "./kv-cache.js";
+
+export interface LoadOptions extends SessionOptions {
+  /** KV cache length in tokens; capped at the model's own context length. */
+  contextLength: number;
+  onProgress?: (fraction: number) => void;
+}
+
+export class ModelRunner {
+  readonly config: ModelConfig;
+  readonly layers: number;
+  private kvSessions: (ort.InferenceSession | undefined)[];
+  private lmHeadRows?: MatrixRows;
+  private finalNorm?: Float32Array;
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    private readonly layerSessions: ort.InferenceSession[],
+    private readonly headSession: ort.InferenceSession,
+    readonly embedding: MatrixRows,
+    readonly cache: KvCache,
+    private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor },
+    readonly provider: ProviderChoice,
+    private readonly options: LoadOptions,
+  ) {
+    this.config = manifest.config;
+    this.layers = manifest.config.numLayers;
+    this.kvSessions = new Array(this.layers).fill(undefined);
+  }
+
+  static async load(dir: string, o: LoadOptions): Promise<ModelRunner> {
+    const manifest = await readManifest(dir);
+    const cfg = manifest.config;
+    const files = [...manifest.graphs.layers, manifest.graphs.head].map((f) => path.join(dir, f));
+    const { sessions, choice } = await createSessions(files, o, (done, total) => o.onProgress?.(done / (total + 1)));
+    const head = sessions.pop()!;
+    const embedding = await MatrixRows.load(dir, manifest.embedding);
+    const maxPositions = Math.max(16, Math.min(o.contextLength, cfg.contextLength));
+    const { cos, sin } = rotaryCaches(maxPositions, cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
+    const half = cfg.headDim / 2;
+    const rotary = {
+      cos: new ort.Tensor("float32", cos, [maxPositions, half]),
+      sin: new ort.Tensor("float32", sin, [maxPositions, half]),
+    };
+    const cache = new KvCache(cfg.numLayers, cfg.numKvHeads, cfg.headDim, maxPositions);
+    o.onProgress?.(1);
+    return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o);
+  }
+
+  get maxPositions(): number {
+    return this.cache.maxPositions;
+  }
+
+  embed(ids: readonly number[]): Float32Array {
+    return this.embedding.gather(ids);
+  }
+
+  /** Runs decoder layer `l` on `hidden` ([S, d]) at `positions`, appending their K/V to the layer's cache. */
+  async layer(l: number, hidden: Float32Array, positions: readonly number[]): Promise<Float32Array> {
+    const S = positions.length;
+    const d = this.config.hiddenSize;
+    const slot = this.cache.reserve(l, positions);
+    const out = new Float32Array(S * d);
+    await this.layerSessions[l].run(
+      {
+        [LAYER_IO.hidden]: new ort.Tensor("float32", hidden, [1, S, d]),
+        [LAYER_IO.positionIds]: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [1, S]),
+        [LAYER_IO.pastKey]: slot.key,
+        [LAYER_IO.pastValue]: slot.value,
+        [LAYER_IO.seqlensK]: new ort.Tensor("int32", Int32Array.of(slot.total - 1), [1]),
+        [LAYER_IO.totalSeqLen]: new ort.Tensor("int32", Int32Array.of(slot.total), []),
+        [LAYER_IO.cos]: this.rotary.cos,
+        [LAYER_IO.sin]: this.rotary.sin,
+      },
+      {
+        [LAYER_IO.hiddenOut]: new ort.Tensor("float32", out, [1, S, d]),
+        [LAYER_IO.presentKey]: slot.key,
+        [LAYER_IO.presentValue]: slot.value,
+      },
+    );
+    return out;
+  }
+
+  /**
+   * CALM-style state propagation: writes layer `l`'s K/V for tokens that skipped it, computed from
+   * their exit hidden state, so later tokens attend to a complete cache.
+   */
+  async fillKv(l: number, hidden: Float32Array, positions: readonly number[]): Promise<void> {
+    const S = positions.length;
+    const d = this.config.hiddenSize;
+    const session = (this.kvSessions[l] ??= (
+      await createSessions([path.join(this.dir, this.manifest.graphs.kv[l])], { ...this.options, executionProvider: this.provider.provider })
+    ).sessions[0]);
+    const r = await session.run({
+      [LAYER_IO.hidden]: new ort.Tensor("float32", hidden, [1, S, d]),
+      [LAYER_IO.positionIds]: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [1, S]),
+      [LAYER_IO.cos]: this.rotary.cos,
+      [LAYER_IO.sin]: this.rotary.sin,
+    });
+    this.cache.write(l, positions, r[LAYER_IO.key].data as Float32Array, r[LAYER_IO.value].data as Float32Array);
+  }
+
+  /** Final norm + LM head on the last `rows` rows of `hidden`; returns logits [rows, vocab]. */
+  async logits(hidden: Float32Array, rows = 1): Promise<Float32Array> {
+    const d = this.config.hiddenSize;
+    const S = hidden.length / d;
+    const input = rows === S ? hidden : hidden.subarray((S - rows) * d);
+    const r = await this.headSession.run({ [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]) });
+    return r.logits.data as Float32Array;
+  }
+
+  /** Rows of the LM head (for the reduced head of early-exit checks), loaded on first use. */
+  async headRows(): Promise<{ rows: MatrixRows; finalNorm: Float32Array }> {
+    if (!this.lmHeadRows) {
+      this.lmHeadRows = await MatrixRows.load(this.dir, this.manifest.lmHead);
+      const fn = this.manifest.finalNorm;
+      const norm = await MatrixRows.load(this.dir, {
+        file: fn.file,
+        type: "f32",
+        rows: 1,
+        cols: this.config.hiddenSize,
+        blockSize: 0,
+        data: { offset: fn.offset, length: fn.length },
+      });
+      this.finalNorm = norm.row(0);
+    }
+    return { rows: this.lmHeadRows, finalNorm: this.finalNorm! };
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.layerSessions, this.headSession, ...this.kvSessions.filter((s): s is ort.InferenceSession => !!s)];
+    await Promise.all(all.map((s) => s.release()));
+  }
+}
