@@ -1,0 +1,110 @@
+import { ModelFormatError } from "./errors.js";
+import { isObject } from "./json-file.js";
+import type { Architecture, ModelConfig, RopeScaling } from "./model-source.js";
+
+// Hugging Face config.json -> ModelConfig. Defaults are transformers' own (LlamaConfig, MistralConfig,
+// Qwen2Config) so a config that omits a key means what it means to transformers.
+
+const CLASSES: Record<string, Architecture> = {
+  LlamaForCausalLM: "llama",
+  MistralForCausalLM: "llama",
+  Qwen2ForCausalLM: "qwen2",
+};
+const MODEL_TYPES: Record<string, Architecture> = { llama: "llama", mistral: "llama", qwen2: "qwen2" };
+const SUPPORTED = "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM)";
+
+const DEFAULTS: Record<string, { eps: number; ctx: number; vocab: number }> = {
+  llama: { eps: 1e-6, ctx: 2048, vocab: 32000 },
+  mistral: { eps: 1e-6, ctx: 4096 * 32, vocab: 32000 },
+  qwen2: { eps: 1e-6, ctx: 32768, vocab: 151936 },
+};
+
+export function hfConfig(raw: unknown, name: string, file: string): ModelConfig {
+  if (!isObject(raw)) throw new ModelFormatError("bad_config", "config.json is not a JSON object", file);
+  const bad = (msg: string) => new ModelFormatError("bad_config", msg, file);
+  const archs = raw.architectures;
+  const cls = Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined;
+  const modelType = typeof raw.model_type === "string" ? raw.model_type : undefined;
+  const arch = cls !== undefined ? CLASSES[cls] : modelType !== undefined ? MODEL_TYPES[modelType] : undefined;
+  if (!arch) throw new ModelFormatError("unsupported_architecture", `unsupported architecture ${cls ?? modelType ?? "(none given)"} (${SUPPORTED})`, file);
+  const family = modelType && DEFAULTS[modelType] ? modelType : arch;
+  const d = DEFAULTS[family];
+
+  const num = (key: string, fallback?: number, integer = true): number => {
+    const v = raw[key];
+    if (v === undefined || v === null) {
+      if (fallback === undefined) throw bad(`config.json has no ${key}`);
+      return fallback;
+    }
+    if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
+      throw bad(`${key} is ${JSON.stringify(v)?.slice(0, 40)}; expected ${integer ? "an integer" : "a number"}`);
+    }
+    return v;
+  };
+  const flag = (key: string, fallback: boolean): boolean => {
+    const v = raw[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "boolean") throw bad(`${key} is ${JSON.stringify(v)?.slice(0, 40)}; expected true or false`);
+    return v;
+  };
+
+  if (arch === "llama" && flag("attention_bias", false)) throw bad("attention_bias is true (biases on q/k/v/o projections); only bias-free Llama attention is supported");
+  if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
+  const partial = num("partial_rotary_factor", 1, false);
+  if (partial !== 1) throw bad(`partial_rotary_factor ${partial} is not supported (rotary on the whole head only)`);
+
+  const hidden = num("hidden_size");
+  const heads = num("num_attention_heads");
+  const headDim = num("head_dim", hidden % heads === 0 ? hidden / heads : 0);
+  if (headDim === 0) throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
+  let contextLength = num("max_position_embeddings", d.ctx);
+  // A sliding window is attention the converter does not model: stay within it rather than be wrong past it.
+  const window = raw.sliding_window;
+  const windowOn = arch === "qwen2" ? flag("use_sliding_window", false) : window !== undefined && window !== null;
+  if (windowOn) contextLength = Math.min(contextLength, num("sliding_window"));
+
+  return {
+    arch,
+    name,
+    hiddenSize: hidden,
+    intermediateSize: num("intermediate_size"),
+    numLayers: num("num_hidden_layers"),
+    numHeads: heads,
+    numKvHeads: num("num_key_value_heads", heads),
+    headDim,
+    vocabSize: num("vocab_size", d.vocab),
+    contextLength,
+    rmsNormEps: num("rms_norm_eps", d.eps, false),
+    ropeTheta: num("rope_theta", 10000, false),
+    ...ropeScaling(raw.rope_scaling, file),
+    ropeInterleaved: false,
+    attentionBias: arch === "qwen2",
+    tiedEmbeddings: flag("tie_word_embeddings", false),
+  };
+}
+
+function ropeScaling(v: unknown, file: string): { ropeScaling?: RopeScaling } {
+  if (v === undefined || v === null) return {};
+  const bad = (msg: string) => new ModelFormatError("bad_config", `rope_scaling: ${msg}`, file);
+  if (!isObject(v)) throw bad("expected an object");
+  const type = v.rope_type ?? v.type;
+  const n = (k: string, fallback?: number): number => {
+    const x = v[k] ?? fallback;
+    if (typeof x !== "number" || !Number.isFinite(x) || x <= 0) throw bad(`${k} is ${JSON.stringify(x)}; expected a positive number`);
+    return x;
+  };
+  if (type === "default") return {};
+  if (type === "linear") return { ropeScaling: { type: "linear", factor: n("factor") } };
+  if (type === "llama3") {
+    return {
+      ropeScaling: {
+        type: "llama3",
+        factor: n("factor"),
+        lowFreqFactor: n("low_freq_factor"),
+        highFreqFactor: n("high_freq_factor"),
+        originalContextLength: n("original_max_position_embeddings"),
+      },
+    };
+  }
+  throw bad(`type ${JSON.stringify(type)} is not supported (supported: linear, llama3)`);
+}
