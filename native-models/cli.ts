@@ -1,0 +1,53 @@
+// The headless Exitlane engine: the same code the app runs, without Electron.
+//   npm run --silent cli -- <command> [flags]
+import { ModelFormatError } from "./formats/errors.js";
+import { UsageError } from "./cli/args.js";
+import { importCommand } from "./cli/import.js";
+import { generateCommand } from "./cli/generate.js";
+import { evalCommand } from "./cli/eval.js";
+import { tokenizeCommand } from "./cli/tokenize.js";
+
+const USAGE = `usage: exitlane <command> [flags]
+
+  import <file-or-folder> [--tokenizer <file>] [--name <name>] [--quant int4|int8|f16|f32] [--models-dir <dir>] [--json]
+  generate --model <id-or-path> --prompt <text> [--raw] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+           [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--ctx N] [--models-dir <dir>] [--json]
+  eval --model <id-or-path> --text <file> [--max-tokens N] [--json]
+  tokenize <gguf-file-or-model-folder> --text <string> [--json]
+
+Models live in the app's user-data "models" folder unless --models-dir or EXITLANE_MODELS_DIR says otherwise.`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  import: importCommand,
+  generate: generateCommand,
+  eval: evalCommand,
+  tokenize: tokenizeCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "help") {
+    process.stdout.write(USAGE + "\n");
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    await command(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const message = err instanceof ModelFormatError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
+    if (process.env.EXITLANE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,73 @@
+// Teacher-forced evaluation over a token sequence: negative log-likelihood / perplexity of the
+// model as run (with early exit when a strategy is given), and agreement of its argmax with the
+// full-depth argmax at every position.
+import type { Decoder, ExitStrategy } from "../runtime/decoder.js";
+import { argmax } from "../runtime/sampler.js";
+
+export interface EvalResult {
+  tokens: number;
+  nll: number;
+  perplexity: number;
+  layers: number;
+  meanExitLayer: number;
+  /** Share of positions whose argmax equals the full-depth argmax. */
+  agreement: number;
+  /** exitHistogram[i] = positions that ran i+1 layers. */
+  exitHistogram: number[];
+  /** Full-depth argmax per position (for callers that compare runs). */
+  fullArgmax: number[];
+  argmax: number[];
+  seconds: number;
+}
+
+export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, target: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
+  let sum = 0;
+  for (let i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i] - max);
+  return logits[offset + target] - max - Math.log(sum);
+}
+
+export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: ExitStrategy): Promise<EvalResult> {
+  if (ids.length < 2) throw new Error("evaluation needs at least two tokens");
+  const V = decoder.runner.config.vocabSize;
+  const L = decoder.runner.layers;
+  const started = performance.now();
+  const full = await decoder.allLogits(ids);
+  const fullArgmax: number[] = [];
+  for (let p = 0; p < ids.length - 1; p++) fullArgmax.push(argmax(full, p * V, V));
+
+  const histogram = new Array<number>(L).fill(0);
+  const chosen: number[] = [];
+  let nll = 0;
+  if (!exit) {
+    for (let p = 0; p < ids.length - 1; p++) {
+      nll -= logSoftmaxAt(full, p * V, V, ids[p + 1]);
+      chosen.push(fullArgmax[p]);
+    }
+    histogram[L - 1] = ids.length - 1;
+  } else {
+    decoder.reset();
+    for (let p = 0; p < ids.length - 1; p++) {
+      const r = await decoder.step(ids[p], exit);
+      histogram[r.exitLayer - 1]++;
+      nll -= logSoftmaxAt(r.logits, 0, V, ids[p + 1]);
+      chosen.push(argmax(r.logits, 0, V));
+    }
+  }
+  const n = ids.length - 1;
+  const same = chosen.filter((t, i) => t === fullArgmax[i]).length;
+  const meanExitLayer = histogram.reduce((s, c, i) => s + c * (i + 1), 0) / n;
+  return {
+    tokens: n,
+    nll: nll / n,
+    perplexity: Math.exp(nll / n),
+    layers: L,
+    meanExitLayer,
+    agreement: same / n,
+    exitHistogram: histogram,
+    fullArgmax,
+    argmax: chosen,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

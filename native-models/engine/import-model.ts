@@ -1,0 +1,53 @@
+// Import = read any supported model file or folder, convert it into a layered, quantized
+// onnxruntime package in the models folder. Nothing is left behind on failure or cancel.
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { openModelSource } from "../formats/open-model.js";
+import type { ModelSource } from "../formats/model-source.js";
+import { buildTokenizerJson } from "../tokenizer/build.js";
+import { convertModel, type ImportStage } from "../convert/convert-model.js";
+import type { WeightQuant } from "../convert/linear.js";
+import type { Manifest } from "../package/manifest.js";
+
+export interface ImportOptions {
+  modelsDir: string;
+  quant?: WeightQuant;
+  name?: string;
+  /** A tokenizer file for formats that keep it apart (llama2.c's tokenizer.bin). */
+  tokenizerPath?: string;
+  blockSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (stage: ImportStage, progress: number) => void;
+}
+
+export interface ImportResult {
+  manifest: Manifest;
+  dir: string;
+  seconds: number;
+}
+
+export async function importModel(input: string, o: ImportOptions): Promise<ImportResult> {
+  const started = performance.now();
+  o.onProgress?.("read", 0);
+  const source = await openModelSource(path.resolve(input), { tokenizerPath: o.tokenizerPath });
+  try {
+    const manifest = await convertModel(source, {
+      modelsDir: o.modelsDir,
+      quant: o.quant ?? "int4",
+      name: o.name,
+      blockSize: o.blockSize,
+      signal: o.signal,
+      onProgress: o.onProgress,
+      writeTokenizer: writeTokenizerFiles,
+    });
+    return { manifest, dir: path.join(o.modelsDir, manifest.id), seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await source.close();
+  }
+}
+
+export async function writeTokenizerFiles(source: ModelSource, dir: string): Promise<void> {
+  const built = buildTokenizerJson(source.tokenizer);
+  await writeFile(path.join(dir, "tokenizer.json"), JSON.stringify(built.tokenizerJson));
+  await writeFile(path.join(dir, "tokenizer_config.json"), JSON.stringify(built.tokenizerConfig, null, 2));
+}

@@ -1,0 +1,75 @@
+// A model ready to talk: runner + decoder + tokenizer (+ early exit once calibrated).
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
+import { ModelRunner, type LoadOptions } from "../runtime/model-runner.js";
+import { Decoder, type ExitStrategy } from "../runtime/decoder.js";
+import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
+import { evaluate } from "./evaluate.js";
+import { resolvePackage } from "../package/models-dir.js";
+
+export interface LoadModelOptions extends Partial<LoadOptions> {
+  modelsDir: string;
+}
+
+export class LoadedModel {
+  readonly decoder: Decoder;
+  readonly generationTokenizer: GenerationTokenizer;
+
+  private constructor(
+    readonly runner: ModelRunner,
+    readonly tokenizer: TextTokenizer,
+  ) {
+    this.decoder = new Decoder(runner);
+    this.generationTokenizer = {
+      eosIds: tokenizer.eos,
+      createStreamDecoder: () => tokenizer.createStreamDecoder(),
+    };
+  }
+
+  static async load(idOrPath: string, o: LoadModelOptions): Promise<LoadedModel> {
+    const dir = await resolvePackage(o.modelsDir, idOrPath);
+    const runner = await ModelRunner.load(dir, {
+      threads: o.threads ?? defaultThreads(),
+      executionProvider: o.executionProvider ?? "cpu",
+      contextLength: o.contextLength ?? 4096,
+      onProgress: o.onProgress,
+    });
+    const m = runner.manifest;
+    const [json, config] = await Promise.all([
+      readFile(path.join(dir, m.tokenizer.file), "utf8"),
+      readFile(path.join(dir, m.tokenizer.configFile), "utf8"),
+    ]);
+    return new LoadedModel(runner, new TextTokenizer(JSON.parse(json), JSON.parse(config)));
+  }
+
+  get manifest() {
+    return this.runner.manifest;
+  }
+
+  /** BOS (when the model wants one) + the tokenized text: no chat template. */
+  encodeRaw(text: string): number[] {
+    const ids = this.tokenizer.encode(text, { addBos: false });
+    return this.tokenizer.bos !== undefined && this.tokenizer.addBos !== false ? [this.tokenizer.bos, ...ids] : ids;
+  }
+
+  generate(o: GenerateOptions) {
+    return generate(this.decoder, this.generationTokenizer, o);
+  }
+
+  evaluate(ids: readonly number[], exit?: ExitStrategy) {
+    return evaluate(this.decoder, ids, exit);
+  }
+
+  dispose(): Promise<void> {
+    return this.runner.dispose();
+  }
+}
+
+export function defaultThreads(): number {
+  // Physical cores are what matter for matmul; Node only sees logical CPUs, so assume SMT pairs
+  // on machines with more than 4 and keep at least one core for the UI.
+  const logical = os.availableParallelism();
+  return Math.max(1, logical > 4 ? Math.floor(logical / 2) : logical);
+}

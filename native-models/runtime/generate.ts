@@ -1,0 +1,144 @@
+// The decode loop as an async iterator of token events. Sampling parameters and the early-exit
+// strategy are read before every token, so the speed/accuracy knob can change mid-answer;
+// cancellation is checked between layers and takes effect within one token.
+import { ContextFullError } from "./kv-cache.js";
+import { CancelledError, type Decoder, type ExitStrategy } from "./decoder.js";
+import { Sampler, type SamplingParams } from "./sampler.js";
+import { StopStringFilter } from "./stop-strings.js";
+
+export interface TokenEvent {
+  type: "token";
+  id: number;
+  /** Text this token adds (may be empty while a possible stop string or a split character is held back). */
+  text: string;
+  /** Decoder layers executed to produce this token, 1..L. */
+  exitLayer: number;
+  /** Wall time of this token's forward pass and sampling. */
+  ms: number;
+}
+
+export type StopReason = "eos" | "max_tokens" | "stop_string" | "stopped" | "context_full";
+
+export interface GenerationSummary {
+  type: "done";
+  tokens: number;
+  promptTokens: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  timeToFirstTokenMs: number;
+  meanExitLayer: number;
+  layers: number;
+  stopReason: StopReason;
+  text: string;
+}
+
+export interface StreamDecoder {
+  push(id: number): string;
+  /** Whatever is still held back (an incomplete UTF-8 sequence is dropped). */
+  flush(): string;
+}
+
+export interface GenerationTokenizer {
+  createStreamDecoder(): StreamDecoder;
+  /** Ids that end generation (eos, eot, ...). */
+  readonly eosIds: ReadonlySet<number>;
+}
+
+export interface GenerateOptions {
+  promptIds: readonly number[];
+  maxTokens: number;
+  sampling: SamplingParams;
+  stop?: string[];
+  /** Ignore end-of-sequence tokens (benchmarks need a fixed token budget). */
+  ignoreEos?: boolean;
+  signal?: AbortSignal;
+  /** Read before every decode step: the current early-exit strategy (none = full depth). */
+  exitStrategy?: () => ExitStrategy | undefined;
+}
+
+export async function* generate(
+  decoder: Decoder,
+  tokenizer: GenerationTokenizer,
+  o: GenerateOptions,
+): AsyncGenerator<TokenEvent, GenerationSummary> {
+  const L = decoder.runner.layers;
+  const sampler = new Sampler(o.sampling);
+  const text = tokenizer.createStreamDecoder();
+  const stops = new StopStringFilter(o.stop ?? []);
+  const recent = [...o.promptIds.slice(-64)];
+  let produced = 0;
+  let layerSum = 0;
+  let output = "";
+  let stopReason: StopReason = "max_tokens";
+
+  const t0 = performance.now();
+  let logits: Float32Array;
+  try {
+    logits = await decoder.prefill(o.promptIds, o.signal);
+  } catch (err) {
+    if (err instanceof ContextFullError) throw new ContextFullError(`prompt of ${o.promptIds.length} tokens does not fit the ${decoder.runner.maxPositions}-token context`);
+    throw err;
+  }
+  const prefillMs = performance.now() - t0;
+  let exitLayer = L;
+  let stepMs = prefillMs;
+  let decodeMs = 0;
+
+  for (;;) {
+    if (o.signal?.aborted) {
+      stopReason = "stopped";
+      break;
+    }
+    const sampleStart = performance.now();
+    const id = sampler.sample(logits, recent);
+    stepMs += performance.now() - sampleStart;
+    if (!o.ignoreEos && tokenizer.eosIds.has(id)) {
+      stopReason = "eos";
+      break;
+    }
+    produced++;
+    layerSum += exitLayer;
+    recent.push(id);
+    if (recent.length > 256) recent.splice(0, recent.length - 64);
+    const piece = stops.push(text.push(id));
+    output += piece.text;
+    yield { type: "token", id, text: piece.text, exitLayer, ms: stepMs };
+    if (piece.stopped) {
+      stopReason = "stop_string";
+      break;
+    }
+    if (produced >= o.maxTokens) break;
+    if (decoder.length >= decoder.runner.maxPositions) {
+      stopReason = "context_full";
+      break;
+    }
+    const stepStart = performance.now();
+    try {
+      const r = await decoder.step(id, o.exitStrategy?.(), o.signal);
+      logits = r.logits;
+      exitLayer = r.exitLayer;
+    } catch (err) {
+      if (err instanceof CancelledError) {
+        stopReason = "stopped";
+        break;
+      }
+      throw err;
+    }
+    stepMs = performance.now() - stepStart;
+    decodeMs += stepMs;
+  }
+  if (stopReason !== "stop_string") output += stops.flush(text.flush());
+  const decodeSteps = Math.max(0, produced - 1);
+  return {
+    type: "done",
+    tokens: produced,
+    promptTokens: o.promptIds.length,
+    prefillTokensPerSecond: o.promptIds.length / (prefillMs / 1000),
+    decodeTokensPerSecond: decodeSteps > 0 ? decodeSteps / (decodeMs / 1000) : 0,
+    timeToFirstTokenMs: prefillMs,
+    meanExitLayer: produced ? layerSum / produced : 0,
+    layers: L,
+    stopReason,
+    text: output,
+  };
+}
