@@ -1,0 +1,121 @@
+import { endOfGenerationIds, END_OF_GENERATION_TEXTS } from "./end-of-generation.js";
+import { addedToken, bpeModel, cleanPieces, templatePostProcessor, vocabObject } from "./tokenizer-json.js";
+import { TokenType, type AddedTokenJson, type TokenizerJson, type TokenizerMeta } from "./types.js";
+
+// A SentencePiece (BPE, byte fallback) vocabulary, as GGUF `llama` and llama2.c store it, written as a
+// Hugging Face BPE tokenizer.json that tokenizes exactly like llama.cpp's SPM tokenizer.
+
+export const SPIECE_SPACE = "\u2581";
+
+export interface SpmVocab {
+  tokens: readonly string[];
+  scores: readonly number[];
+  /** TokenType per id; missing means normal. */
+  types?: readonly number[];
+  addSpacePrefix: boolean;
+  bos?: number;
+  eos?: number;
+  eot?: number;
+  eom?: number;
+  unk?: number;
+  addBos: boolean;
+  addEos: boolean;
+}
+
+/**
+ * llama.cpp's SPM tokenizer starts from single characters and repeatedly merges the adjacent pair whose
+ * concatenation is a vocabulary piece with the highest score (leftmost on ties). A BPE merge list
+ * reproduces that when it holds every split of every piece into two parts that can be symbols (a
+ * piece, or a single character), ranked by the merged piece's score. Equal scores (Llama's runs of
+ * U+2581 all score -1e9) are ranked longer-left-part first, so runs grow from the left as they do in
+ * llama.cpp. Same idea as transformers' SentencePieceExtractor, which only lists piece+piece splits.
+ */
+export function spmMerges(pieces: readonly string[], scores: readonly number[], vocab: Record<string, number>): [string, string][] {
+  const merges: { l: string; r: string; score: number; leftLen: number; id: number }[] = [];
+  for (let id = 0; id < pieces.length; id++) {
+    const piece = pieces[id];
+    if (vocab[piece] !== id) continue; // shadowed duplicate: llama.cpp only sees the last id
+    const bounds = codePointBounds(piece);
+    const n = bounds.length - 1;
+    if (n < 2) continue;
+    for (let k = 1; k < n; k++) {
+      const l = piece.slice(0, bounds[k]);
+      const r = piece.slice(bounds[k]);
+      if ((k === 1 || vocab[l] !== undefined) && (k === n - 1 || vocab[r] !== undefined)) {
+        merges.push({ l, r, score: scores[id] ?? 0, leftLen: k, id });
+      }
+    }
+  }
+  merges.sort((a, b) => b.score - a.score || b.leftLen - a.leftLen || a.id - b.id);
+  return merges.map((m) => [m.l, m.r]);
+}
+
+/** UTF-16 offsets of every code point boundary, including 0 and the length. */
+function codePointBounds(s: string): number[] {
+  const out = [0];
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+    out.push(i);
+  }
+  return out;
+}
+
+/** Control and unknown tokens are special (only matched in text on request); user-defined ones always are. */
+export function spmAddedTokens(pieces: readonly string[], types: readonly number[] | undefined): AddedTokenJson[] {
+  const added: AddedTokenJson[] = [];
+  for (let id = 0; id < pieces.length; id++) {
+    const type = types?.[id] ?? TokenType.normal;
+    // llama.cpp forces known end-of-turn texts to control, whatever the file says.
+    const control = type === TokenType.control || type === TokenType.unknown || END_OF_GENERATION_TEXTS.has(pieces[id]);
+    if (control) added.push(addedToken(id, pieces[id], true));
+    else if (type === TokenType.userDefined) added.push(addedToken(id, pieces[id], false));
+  }
+  return added;
+}
+
+export function buildSpmTokenizer(v: SpmVocab, origin: TokenizerMeta["origin"]): { json: TokenizerJson; meta: TokenizerMeta } {
+  const pieces = cleanPieces(v.tokens);
+  const vocab = vocabObject(pieces);
+  const replaceSpace = { type: "Replace", pattern: { String: " " }, content: SPIECE_SPACE };
+  const normalizer = v.addSpacePrefix
+    ? { type: "Sequence", normalizers: [{ type: "Prepend", prepend: SPIECE_SPACE }, replaceSpace] }
+    : replaceSpace;
+  const decoders: unknown[] = [
+    { type: "Replace", pattern: { String: SPIECE_SPACE }, content: " " },
+    { type: "ByteFallback" },
+    { type: "Fuse" },
+  ];
+  if (v.addSpacePrefix) decoders.push({ type: "Strip", content: " ", start: 1, stop: 0 });
+  const bosToken = v.bos !== undefined ? pieces[v.bos] : undefined;
+  const eosToken = v.eos !== undefined ? pieces[v.eos] : undefined;
+  const json: TokenizerJson = {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: spmAddedTokens(pieces, v.types),
+    normalizer,
+    pre_tokenizer: null,
+    post_processor: templatePostProcessor(v.addBos ? bosToken : undefined, v.bos, v.addEos ? eosToken : undefined, v.eos),
+    decoder: { type: "Sequence", decoders },
+    model: bpeModel(vocab, spmMerges(pieces, v.scores, vocab), {
+      unk: v.unk !== undefined ? pieces[v.unk] : null,
+      byteFallback: true,
+      ignoreMerges: false,
+    }),
+  };
+  const meta: TokenizerMeta = {
+    version: 1,
+    origin,
+    decode: "spm",
+    stripLeadingSpace: v.addSpacePrefix,
+    bos: v.bos,
+    eos: endOfGenerationIds([v.eos, v.eot, v.eom], pieces),
+    unk: v.unk,
+    addBos: v.addBos && v.bos !== undefined,
+    addEos: v.addEos && v.eos !== undefined,
+    bosToken,
+    eosToken,
+  };
+  return { json, meta };
+}
