@@ -209,7 +209,13 @@ export const requests = {
   },
 
   "settings.get": { request: empty, reply: Settings },
+  /**
+   * `modelsDir` cannot be set to an arbitrary string: it changes only through this channel, which opens
+   * the native folder dialog (desktop app only), so the back end never touches a folder the user did not pick.
+   */
   "settings.set": { request: Settings.partial().strict(), reply: Settings },
+  /** Electron only: lets the user pick the models folder with the native dialog; the settings are unchanged when cancelled. */
+  "settings.chooseModelsDir": { request: empty, reply: Settings },
   /** The speed/accuracy knob; applies from the next token, also mid-answer. */
   "generation.setKnob": { request: z.object({ value: z.number().min(0).max(1) }).strict(), reply: Settings },
 } as const;
@@ -240,6 +246,8 @@ export const events = {
   "import.progress": ImportJob,
   "engine.status": EngineStatus,
   "models.changed": z.object({}),
+  /** A menu item was chosen in the desktop app (its shortcut is left to the renderer's own key handling). */
+  "app.command": z.object({ command: z.enum(["newChat", "search", "settings", "import", "stop"]) }),
 } as const;
 
 export type EventName = keyof typeof events;
@@ -278,6 +286,17 @@ export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
 export const WsRequest = z.object({ id: z.number().int(), channel: z.string().max(100), payload: z.unknown() }).strict();
 /** WebSocket: host -> client, a reply or an event. */
 export type WsMessage = ({ type: "reply"; id: number } & ReplyEnvelope) | { type: "event"; event: EventName; payload: unknown };
+
+/**
+ * Loopback web host routes (all need the per-run token: the cookie set by the first `/?token=…`
+ * page load, or `?token=` on the URL).
+ * - WS_PATH: the WebSocket carrying WsRequest / WsMessage.
+ * - UPLOAD_PATH: POST multipart/form-data, one or more `file` fields (file name = relative path,
+ *   e.g. "my-model/config.json" for a folder); answers 200 `{ jobId }` or an error status with
+ *   `{ error: { code, message } }`. The files are streamed to a temporary folder and imported from there.
+ */
+export const WS_PATH = "/ws";
+export const UPLOAD_PATH = "/upload";
 
 export const channels = Object.keys(requests) as Channel[];
 export const eventNames = Object.keys(events) as EventName[];

@@ -1,0 +1,74 @@
+// The whole back end, free of Electron: services, handlers, dispatcher and event bus over one
+// user-data folder. The Electron main process and the web host each build one of these and put
+// their own transport in front of it.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { createDispatcher, type Dispatch, type DispatcherOptions } from "../dispatch.js";
+import { ConversationStore } from "./conversations.js";
+import { EngineClient, type EngineClientOptions } from "./engine-client.js";
+import { createEventBus, type EventBus } from "./event-bus.js";
+import { GenerationService } from "./generation.js";
+import { createHandlers, type Services } from "./handlers.js";
+import { ImportJobs } from "./import-jobs.js";
+import { ModelLibrary } from "./models.js";
+import { SettingsStore } from "./settings.js";
+
+export interface BackendOptions {
+  userDataDir: string;
+  engine: EngineClientOptions;
+  /** Electron-ABI better-sqlite3 addon when running inside Electron. */
+  sqliteNativeBinding?: string;
+  /** Validate replies and events against the contract (on in dev and tests). */
+  validate?: boolean;
+  /** Channels this transport refuses, with the reason shown to the caller. */
+  refuse?: DispatcherOptions["refuse"];
+  chooseImportPath?: Services["chooseImportPath"];
+  chooseFolder?: Services["chooseFolder"];
+}
+
+export interface Backend {
+  dispatch: Dispatch;
+  events: EventBus;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export function createBackend(options: BackendOptions): Backend {
+  const { userDataDir, validate = true } = options;
+  mkdirSync(userDataDir, { recursive: true });
+  const events = createEventBus({ validate });
+  const engine = new EngineClient(options.engine);
+  const settings = new SettingsStore(userDataDir);
+  const conversations = new ConversationStore({
+    file: path.join(userDataDir, "conversations.sqlite"),
+    nativeBinding: options.sqliteNativeBinding,
+  });
+  const models = new ModelLibrary(engine, settings, events);
+  const imports = new ImportJobs(engine, events, () => settings.get().modelsDir);
+  const generation = new GenerationService({ engine, store: conversations, settings, models, events });
+  const services: Services = {
+    engine,
+    conversations,
+    settings,
+    models,
+    imports,
+    generation,
+    chooseImportPath: options.chooseImportPath,
+    chooseFolder: options.chooseFolder,
+  };
+  engine.onStatus((status) => events.emit("engine.status", status));
+  let closed = false;
+  void engine.start().catch((error) => closed || console.error("[engine] could not start:", error));
+
+  const dispatch = createDispatcher(createHandlers(services), { validateReplies: validate, refuse: options.refuse });
+  return {
+    dispatch,
+    events,
+    services,
+    async close() {
+      closed = true;
+      await engine.close();
+      conversations.close();
+    },
+  };
+}

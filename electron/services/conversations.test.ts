@@ -1,0 +1,157 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConversationStore, DEFAULT_TITLE, TOKEN_FLUSH_COUNT } from "./conversations.js";
+import { DEFAULT_SAMPLING } from "./settings.js";
+
+let dir: string;
+let file: string;
+let store: ConversationStore;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-conv-"));
+  file = path.join(dir, "conversations.sqlite");
+  store = new ConversationStore({ file });
+});
+afterEach(() => {
+  try {
+    store.close();
+  } catch {
+    // already closed by the test
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const stats = { tokens: 3, tokensPerSecond: 10, timeToFirstTokenMs: 50, meanExitLayer: 1, layers: 4, stopReason: "eos" as const };
+
+function answer(conversationId: string, words: string[]) {
+  const message = store.startAssistant(conversationId, "m1");
+  words.forEach((text, index) => store.appendToken(message.id, { index, text, exitLayer: index }));
+  return store.finishAssistant(message.id, { ...stats, tokens: words.length })!;
+}
+
+describe("ConversationStore", () => {
+  it("uses WAL and a sound database", () => {
+    expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(store.integrityCheck()).toBe("ok");
+  });
+
+  it("creates, names from the first message, lists newest first, renames and deletes", () => {
+    const a = store.create({ sampling: DEFAULT_SAMPLING });
+    expect(a.title).toBe(DEFAULT_TITLE);
+    store.addMessage(a.id, "user", "How do rockets work?\nAnd why?");
+    const b = store.create({ title: "Second", sampling: DEFAULT_SAMPLING });
+    expect(store.list().map((c) => c.title)).toEqual(["Second", "How do rockets work?"]);
+    expect(store.rename(a.id, "Rockets").title).toBe("Rockets");
+    expect(store.list()[0]).toMatchObject({ id: a.id, preview: "How do rockets work?\nAnd why?" });
+    expect(store.delete(b.id)).toBe(true);
+    expect(store.delete(b.id)).toBe(false);
+    expect(() => store.get(b.id)).toThrow(/No conversation/);
+  });
+
+  it("keeps streamed tokens with their exit layers and stats", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    store.addMessage(c.id, "user", "Hi");
+    const done = answer(c.id, ["Hel", "lo", "!"]);
+    expect(done).toMatchObject({ role: "assistant", content: "Hello!", tokenTexts: ["Hel", "lo", "!"], exitLayers: [0, 1, 2], modelId: "m1" });
+    expect(done.stats).toMatchObject({ tokens: 3, stopReason: "eos" });
+    expect(store.get(c.id).messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(store.db.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get()).toEqual({ n: 0 });
+  });
+
+  it("shows a streaming answer's tokens so far, flushing every TOKEN_FLUSH_COUNT tokens", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    const m = store.startAssistant(c.id, "m1");
+    const stored = () => (store.db.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get() as { n: number }).n;
+    for (let i = 0; i < TOKEN_FLUSH_COUNT - 1; i++) store.appendToken(m.id, { index: i, text: "x", exitLayer: 1 });
+    expect(stored()).toBe(0);
+    store.appendToken(m.id, { index: TOKEN_FLUSH_COUNT - 1, text: "x", exitLayer: 1 });
+    expect(stored()).toBe(TOKEN_FLUSH_COUNT);
+    store.appendToken(m.id, { index: TOKEN_FLUSH_COUNT, text: "y", exitLayer: 2 });
+    expect(store.get(c.id).messages[0]).toMatchObject({ content: "x".repeat(TOKEN_FLUSH_COUNT) + "y", stats: null });
+  });
+
+  it("searches titles and message text, treating % and _ literally", () => {
+    const a = store.create({ title: "Cooking", sampling: DEFAULT_SAMPLING });
+    store.addMessage(a.id, "user", "A recipe for 100% rye bread");
+    const b = store.create({ title: "Travel plans", sampling: DEFAULT_SAMPLING });
+    answer(b.id, ["Visit ", "Kyoto"]);
+    expect(store.list("rye").map((c) => c.id)).toEqual([a.id]);
+    expect(store.list("kyoto").map((c) => c.id)).toEqual([b.id]);
+    expect(store.list("travel").map((c) => c.id)).toEqual([b.id]);
+    expect(store.list("100%").map((c) => c.id)).toEqual([a.id]);
+    expect(store.list("1_0")).toEqual([]);
+    expect(store.list("   ")).toHaveLength(2);
+  });
+
+  it("edits a user message and drops what followed; regenerating drops the last answer", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    const first = store.addMessage(c.id, "user", "one");
+    answer(c.id, ["a"]);
+    store.addMessage(c.id, "user", "two");
+    answer(c.id, ["b"]);
+    expect(store.dropLastAssistant(c.id)).toBe(true);
+    expect(store.dropLastAssistant(c.id)).toBe(false);
+    expect(store.editUserMessage(c.id, first.id, "uno").content).toBe("uno");
+    expect(store.history(c.id)).toEqual([{ role: "user", content: "uno" }]);
+    expect(() => store.editUserMessage("other", first.id, "x")).toThrow(/No user message/);
+  });
+
+  it("updates the system prompt and sampling, and exports Markdown", () => {
+    const c = store.create({ title: "Export me / please", sampling: DEFAULT_SAMPLING });
+    store.update(c.id, { systemPrompt: "Be brief.", sampling: { ...DEFAULT_SAMPLING, temperature: 0.2 } });
+    store.addMessage(c.id, "user", "Hi");
+    answer(c.id, ["Hello", "!"]);
+    const { filename, markdown } = store.exportMarkdown(c.id);
+    expect(filename).toBe("export-me-please.md");
+    expect(markdown).toContain("# Export me / please");
+    expect(markdown).toContain("> Be brief.");
+    expect(markdown).toContain("## You\n\nHi");
+    expect(markdown).toContain("## Assistant · m1\n\nHello!");
+    expect(markdown).toMatch(/2 tokens · 10\.0 tokens\/s · first token 50 ms · mean exit layer 1\.0 of 4 · eos/);
+    expect(store.conversation(c.id).sampling.temperature).toBe(0.2);
+  });
+
+  it("recovers an answer cut off by a restart as interrupted", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    const m = store.startAssistant(c.id, "m1");
+    for (let i = 0; i < 20; i++) store.appendToken(m.id, { index: i, text: `${i},`, exitLayer: 2 });
+    store.close();
+    store = new ConversationStore({ file });
+    const [recovered] = store.get(c.id).messages;
+    expect(recovered.stats).toMatchObject({ stopReason: "interrupted", tokens: 20, meanExitLayer: 2 });
+    expect(recovered.tokenTexts).toHaveLength(20);
+  });
+
+  it("loses at most TOKEN_FLUSH_COUNT - 1 tokens when killed mid-answer, and stays intact", async () => {
+    store.close();
+    for (let round = 0; round < 3; round++) {
+      const roundFile = path.join(dir, `kill-${round}.sqlite`);
+      const reported = await runAndKill(roundFile, 40 + round * 37);
+      const reopened = new ConversationStore({ file: roundFile });
+      expect(reopened.integrityCheck()).toBe("ok");
+      const [conversation] = reopened.list();
+      const answerMessage = reopened.get(conversation.id).messages[1];
+      expect(answerMessage.stats?.stopReason).toBe("interrupted");
+      expect(answerMessage.tokenTexts.length).toBeGreaterThanOrEqual(reported - (TOKEN_FLUSH_COUNT - 1));
+      expect(answerMessage.content.startsWith("w0 w1 w2 ")).toBe(true);
+      reopened.close();
+    }
+  });
+});
+
+/** Runs the stream writer, SIGKILLs it once it has reported `after` tokens, returns the last count seen. */
+function runAndKill(dbFile: string, after: number): Promise<number> {
+  const writer = path.resolve(import.meta.dirname, "../test-support/stream-writer.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", writer, dbFile], { stdio: ["ignore", "pipe", "inherit"] });
+  let last = 0;
+  return new Promise((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      const counts = chunk.trim().split("\n").map(Number);
+      last = Math.max(last, ...counts.filter(Number.isFinite));
+      if (last >= after && !child.killed) child.kill("SIGKILL");
+    });
+    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve(last) : reject(new Error(`writer ended without a kill (${signal})`))));
+  });
+}

@@ -1,0 +1,279 @@
+// Conversations and messages in SQLite (better-sqlite3, WAL) in the user-data folder.
+//
+// Durability of streamed answers: tokens are buffered in memory and written in one small
+// transaction every TOKEN_FLUSH_COUNT tokens or TOKEN_FLUSH_MS milliseconds, whichever comes
+// first. The buffer is flushed synchronously when it reaches TOKEN_FLUSH_COUNT, so it never holds
+// more than TOKEN_FLUSH_COUNT - 1 tokens: killing the app mid-answer loses at most 15 tokens
+// (and never more than the last 250 ms of them). With synchronous=NORMAL a committed transaction
+// survives a process kill; only an operating-system crash or power loss can also lose the latest
+// commits. Neither can corrupt the database (WAL is atomic); a half-streamed answer is recovered
+// on the next start, marked "interrupted".
+import Database from "better-sqlite3";
+import { randomUUID } from "node:crypto";
+import type { Conversation, ConversationSummary, GenerationStats, Message, Sampling } from "../contract.js";
+import { conversationToMarkdown } from "./conversation-markdown.js";
+import { migrate } from "./conversation-schema.js";
+import { notFound } from "./errors.js";
+import * as rows from "./conversation-rows.js";
+
+export const TOKEN_FLUSH_COUNT = 16;
+export const TOKEN_FLUSH_MS = 250;
+export const DEFAULT_TITLE = "New chat";
+
+export interface StreamedToken {
+  index: number;
+  text: string;
+  exitLayer: number;
+}
+
+export interface ConversationStoreOptions {
+  file: string;
+  /** An Electron-ABI build of better-sqlite3's addon, when running inside Electron. */
+  nativeBinding?: string;
+  now?: () => Date;
+}
+
+export class ConversationStore {
+  readonly db: Database.Database;
+  private readonly now: () => Date;
+  private lastStamp = 0;
+  private readonly buffers = new Map<string, { tokens: StreamedToken[]; timer: NodeJS.Timeout | null }>();
+  private readonly sql;
+
+  constructor({ file, nativeBinding, now = () => new Date() }: ConversationStoreOptions) {
+    this.db = new Database(file, nativeBinding ? { nativeBinding } : {});
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    migrate(this.db);
+    this.now = now;
+    this.sql = rows.prepare(this.db);
+    this.recoverInterrupted();
+  }
+
+  list(query?: string): ConversationSummary[] {
+    const pattern = query?.trim() ? `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    return this.sql.list.all({ pattern }).map(rows.toSummary);
+  }
+
+  create({ title, sampling }: { title?: string; sampling: Sampling }): Conversation {
+    const at = this.stamp();
+    const id = randomUUID();
+    this.sql.insertConversation.run({ id, title: title?.trim() || DEFAULT_TITLE, sampling: JSON.stringify(sampling), at });
+    return this.conversation(id);
+  }
+
+  conversation(id: string): Conversation {
+    const row = this.sql.conversation.get({ id });
+    if (!row) throw notFound("conversation", id);
+    return rows.toConversation(row);
+  }
+
+  get(id: string): { conversation: Conversation; messages: Message[] } {
+    const conversation = this.conversation(id);
+    this.flush();
+    const messages = this.sql.messages.all({ id }).map((row) => rows.toMessage(row, this.streamedSoFar(row)));
+    return { conversation, messages };
+  }
+
+  rename(id: string, title: string): Conversation {
+    this.mustChange(this.sql.rename.run({ id, title: title.trim(), at: this.stamp() }).changes, id);
+    return this.conversation(id);
+  }
+
+  update(id: string, change: { systemPrompt?: string; sampling?: Sampling }): Conversation {
+    const current = this.conversation(id);
+    this.sql.updateSettings.run({
+      id,
+      systemPrompt: change.systemPrompt ?? current.systemPrompt,
+      sampling: JSON.stringify(change.sampling ?? current.sampling),
+      at: this.stamp(),
+    });
+    return this.conversation(id);
+  }
+
+  delete(id: string): boolean {
+    for (const messageId of this.sql.messageIds.all({ id }).map((r) => r.id)) this.dropBuffer(messageId);
+    return this.sql.deleteConversation.run({ id }).changes > 0;
+  }
+
+  /** Appends a finished message (user or system); the first user message names a "New chat". */
+  addMessage(conversationId: string, role: "user" | "system", content: string): Message {
+    return this.db.transaction(() => {
+      const conversation = this.conversation(conversationId);
+      const id = this.insertMessage(conversationId, role, content, null, "done");
+      if (role === "user" && conversation.title === DEFAULT_TITLE) {
+        this.sql.rename.run({ id: conversationId, title: titleFrom(content), at: this.stamp() });
+      }
+      return this.message(id);
+    })();
+  }
+
+  /** Creates the (empty) assistant message that streamed tokens will fill. */
+  startAssistant(conversationId: string, modelId: string | null): Message {
+    return this.db.transaction(() => {
+      this.conversation(conversationId);
+      const id = this.insertMessage(conversationId, "assistant", "", modelId, "streaming");
+      this.sql.setConversationModel.run({ id: conversationId, modelId });
+      this.buffers.set(id, { tokens: [], timer: null });
+      return this.message(id);
+    })();
+  }
+
+  appendToken(messageId: string, token: StreamedToken): void {
+    const buffer = this.buffers.get(messageId);
+    if (!buffer) return; // Not streaming (finished or deleted): nothing to keep.
+    buffer.tokens.push(token);
+    if (buffer.tokens.length >= TOKEN_FLUSH_COUNT) this.flushMessage(messageId);
+    else if (!buffer.timer) {
+      buffer.timer = setTimeout(() => this.flushMessage(messageId), TOKEN_FLUSH_MS);
+      buffer.timer.unref();
+    }
+  }
+
+  /** Packs the streamed tokens into the message row; null when the message no longer exists. */
+  finishAssistant(messageId: string, stats: GenerationStats): Message | null {
+    this.flushMessage(messageId);
+    this.dropBuffer(messageId);
+    return this.db.transaction(() => {
+      const row = this.sql.message.get({ id: messageId });
+      if (!row) return null;
+      const tokens = this.sql.streamTokens.all({ id: messageId });
+      this.sql.finish.run({
+        id: messageId,
+        content: row.state === "streaming" ? tokens.map((t) => t.text).join("") : row.content,
+        tokenTexts: JSON.stringify(row.state === "streaming" ? tokens.map((t) => t.text) : JSON.parse(row.token_texts)),
+        exitLayers: JSON.stringify(row.state === "streaming" ? tokens.map((t) => t.exit_layer) : JSON.parse(row.exit_layers)),
+        stats: JSON.stringify(stats),
+      });
+      this.sql.deleteStreamTokens.run({ id: messageId });
+      this.sql.touch.run({ id: row.conversation_id, at: this.stamp() });
+      return this.message(messageId);
+    })();
+  }
+
+  message(id: string): Message {
+    const row = this.sql.message.get({ id });
+    if (!row) throw notFound("message", id);
+    return rows.toMessage(row, this.streamedSoFar(row));
+  }
+
+  /** The conversation as the model sees it: role and text of every message, in order. */
+  history(conversationId: string): Array<{ role: Message["role"]; content: string }> {
+    return this.get(conversationId).messages.map(({ role, content }) => ({ role, content }));
+  }
+
+  /** Changes a user message's text and removes every message after it. */
+  editUserMessage(conversationId: string, messageId: string, text: string): Message {
+    return this.db.transaction(() => {
+      const target = this.sql.message.get({ id: messageId });
+      if (!target || target.conversation_id !== conversationId || target.role !== "user") throw notFound("user message", messageId);
+      this.deleteAfter(conversationId, target.seq);
+      this.sql.setContent.run({ id: messageId, content: text });
+      this.sql.touch.run({ id: conversationId, at: this.stamp() });
+      return this.message(messageId);
+    })();
+  }
+
+  /** Removes the last message when it is an assistant answer (before regenerating it). */
+  dropLastAssistant(conversationId: string): boolean {
+    const last = this.sql.lastMessage.get({ id: conversationId });
+    if (!last || last.role !== "assistant") return false;
+    this.deleteAfter(conversationId, last.seq - 1);
+    return true;
+  }
+
+  exportMarkdown(id: string): { filename: string; markdown: string } {
+    const { conversation, messages } = this.get(id);
+    return conversationToMarkdown(conversation, messages, this.now());
+  }
+
+  /** Writes every buffered token now. */
+  flush(): void {
+    for (const messageId of this.buffers.keys()) this.flushMessage(messageId);
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma("integrity_check", { simple: true }) as string;
+  }
+
+  close(): void {
+    this.flush();
+    for (const messageId of [...this.buffers.keys()]) this.dropBuffer(messageId);
+    this.db.close();
+  }
+
+  // ---------- internals ----------
+
+  private insertMessage(conversationId: string, role: Message["role"], content: string, modelId: string | null, state: string) {
+    const id = randomUUID();
+    const at = this.stamp();
+    this.sql.insertMessage.run({ id, conversationId, role, content, at, modelId, state });
+    this.sql.touch.run({ id: conversationId, at });
+    return id;
+  }
+
+  private deleteAfter(conversationId: string, seq: number): void {
+    for (const r of this.sql.messageIdsAfter.all({ id: conversationId, seq })) this.dropBuffer(r.id);
+    this.sql.deleteAfter.run({ id: conversationId, seq });
+  }
+
+  private streamedSoFar(row: rows.MessageRow): rows.TokenRow[] | null {
+    return row.state === "streaming" ? this.sql.streamTokens.all({ id: row.id }) : null;
+  }
+
+  private flushMessage(messageId: string): void {
+    const buffer = this.buffers.get(messageId);
+    if (!buffer) return;
+    if (buffer.timer) clearTimeout(buffer.timer);
+    buffer.timer = null;
+    const tokens = buffer.tokens.splice(0);
+    if (tokens.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const t of tokens) this.sql.insertToken.run({ id: messageId, idx: t.index, text: t.text, exitLayer: t.exitLayer });
+      })();
+    } catch (error) {
+      console.error(`[conversations] could not save streamed tokens of ${messageId}:`, error);
+    }
+  }
+
+  private dropBuffer(messageId: string): void {
+    const buffer = this.buffers.get(messageId);
+    if (buffer?.timer) clearTimeout(buffer.timer);
+    this.buffers.delete(messageId);
+  }
+
+  /** Answers cut off by a kill or crash become finished messages marked "interrupted". */
+  private recoverInterrupted(): void {
+    for (const row of this.sql.streamingMessages.all()) {
+      const tokens = this.sql.streamTokens.all({ id: row.id });
+      const layers = tokens.map((t) => t.exit_layer);
+      this.buffers.set(row.id, { tokens: [], timer: null });
+      this.finishAssistant(row.id, {
+        tokens: tokens.length,
+        tokensPerSecond: 0,
+        timeToFirstTokenMs: 0,
+        meanExitLayer: layers.length ? layers.reduce((a, b) => a + b, 0) / layers.length : 0,
+        layers: 0,
+        stopReason: "interrupted",
+      });
+    }
+  }
+
+  private mustChange(changes: number, id: string): void {
+    if (changes === 0) throw notFound("conversation", id);
+  }
+
+  /** Strictly increasing, so "most recently updated" is well defined even within one millisecond. */
+  private stamp(): string {
+    this.lastStamp = Math.max(this.now().getTime(), this.lastStamp + 1);
+    return new Date(this.lastStamp).toISOString();
+  }
+}
+
+function titleFrom(text: string): string {
+  const line = text.trim().split("\n")[0] ?? "";
+  return line.length > 60 ? `${line.slice(0, 57).trimEnd()}…` : line || DEFAULT_TITLE;
+}

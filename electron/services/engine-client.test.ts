@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { EngineStatus } from "../contract.js";
+import { fakeHostEntry, realHostEntry, spawnTsHost } from "../test-support/engine.js";
+import { EngineClient } from "./engine-client.js";
+import { forkNodeHost } from "./host-process.js";
+
+const clients: EngineClient[] = [];
+function client(entry = realHostEntry, env: Record<string, string> = {}, extra = {}) {
+  const c = new EngineClient({ spawn: spawnTsHost(entry, env), restartDelaysMs: [50], ...extra });
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function waitForStatus(c: EngineClient, state: EngineStatus["state"]): Promise<EngineStatus> {
+  return new Promise((resolve) => {
+    const off = c.onStatus((s) => {
+      if (s.state === state) {
+        off();
+        resolve(s);
+      }
+    });
+  });
+}
+
+describe("EngineClient with the real engine host", () => {
+  it("answers info from the host process", async () => {
+    const c = client();
+    const info = await c.request("info", {});
+    expect(info.hostPid).toBe(c.pid);
+    expect(info.hostPid).not.toBe(process.pid);
+    expect(info.cpu.cores).toBe(os.availableParallelism());
+    expect(c.status().state).toBe("ready");
+  });
+
+  it("says a method the host lacks is not available yet", async () => {
+    const c = client();
+    await c.start();
+    expect(c.supports("generate")).toBe(false);
+    await expect(c.require("generate")).rejects.toMatchObject({ code: "engine_error", message: expect.stringMatching(/Generation is not available yet/) });
+    await expect(c.request("listModels", { modelsDir: "/x" })).rejects.toMatchObject({ code: "engine_error", message: expect.stringMatching(/not available yet/) });
+  });
+
+  it("restarts the host after it is killed, failing the pending request clearly", async () => {
+    const c = client(fakeHostEntry, { FAKE_TOKEN_MS: "50" });
+    await c.start();
+    const firstPid = c.pid!;
+    const statuses: string[] = [];
+    c.onStatus((s) => statuses.push(s.state));
+    const generation = c.request("generate", {
+      genId: "g1",
+      modelId: "preloaded",
+      messages: [{ role: "user", content: "hi" }],
+      sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, maxTokens: 1000, seed: 1 },
+      knob: 0,
+    });
+    const ready = waitForStatus(c, "ready");
+    process.kill(firstPid, "SIGKILL");
+    await expect(generation).rejects.toMatchObject({
+      code: "engine_error",
+      message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\).*restarted/),
+    });
+    const status = await ready;
+    expect(statuses).toEqual(["restarting", "ready"]);
+    expect(status.message).toMatch(/restarted after a crash/);
+    expect(c.pid).not.toBe(firstPid);
+    const info = await c.request("info", {});
+    expect(info.hostPid).toBe(c.pid);
+  });
+
+  it("gives up after repeated crashes and reports crashed", async () => {
+    const c = client(realHostEntry, {}, { maxCrashes: 2 });
+    await c.start();
+    const ready = waitForStatus(c, "ready");
+    process.kill(c.pid!, "SIGKILL");
+    await ready;
+    const crashed = waitForStatus(c, "crashed");
+    process.kill(c.pid!, "SIGKILL");
+    expect((await crashed).message).toMatch(/2 times in a row/);
+    await expect(c.request("info", {})).rejects.toMatchObject({ code: "engine_error" });
+  });
+
+  it("counts a host that never becomes ready as a crash", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-silent-host-"));
+    const silent = path.join(dir, "silent.cjs");
+    writeFileSync(silent, "setInterval(() => {}, 1000);\n");
+    const c = new EngineClient({ spawn: forkNodeHost(silent), restartDelaysMs: [10], readyTimeoutMs: 300, maxCrashes: 1 });
+    clients.push(c);
+    await expect(c.start()).rejects.toMatchObject({ code: "engine_error", message: expect.stringMatching(/SIGKILL/) });
+    expect(c.status().state).toBe("crashed");
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

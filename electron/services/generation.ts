@@ -1,0 +1,157 @@
+// One chat turn: store the user's message, ask the engine host to generate, store and forward each
+// streamed token, and close the answer with its statistics. Every check runs before anything is
+// written, so a refused send changes nothing. When the engine dies mid-answer, the tokens already
+// shown stay in the conversation and the answer is closed as "interrupted".
+import type { GenerationStats, Message } from "../contract.js";
+import type { HostEventOf } from "../../native-models/host/protocol.js";
+import type { ConversationStore } from "./conversations.js";
+import type { EngineClient } from "./engine-client.js";
+import { ChannelError } from "./errors.js";
+import type { EventBus } from "./event-bus.js";
+import type { ModelLibrary } from "./models.js";
+import type { SettingsStore } from "./settings.js";
+
+interface Running {
+  conversationId: string;
+  messageId: string;
+  startedAt: number;
+  firstTokenAt: number | null;
+  tokens: number;
+  exitLayerSum: number;
+  layers: number;
+}
+
+export interface GenerationDeps {
+  engine: EngineClient;
+  store: ConversationStore;
+  settings: SettingsStore;
+  models: ModelLibrary;
+  events: EventBus;
+}
+
+export class GenerationService {
+  /** Keyed by genId, which is the assistant message's id. */
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly deps: GenerationDeps) {
+    deps.engine.onEvent((event) => {
+      if (event.event === "token") this.onToken(event);
+    });
+  }
+
+  async send(conversationId: string, text: string): Promise<{ userMessage: Message; assistantMessageId: string }> {
+    const modelId = await this.preflight(conversationId);
+    const userMessage = this.deps.store.addMessage(conversationId, "user", text);
+    return { userMessage, assistantMessageId: this.begin(conversationId, modelId) };
+  }
+
+  async regenerate(conversationId: string): Promise<{ assistantMessageId: string }> {
+    const modelId = await this.preflight(conversationId);
+    const history = this.deps.store.get(conversationId).messages;
+    const lastUser = history.findLastIndex((m) => m.role === "user");
+    if (lastUser < 0) throw new ChannelError("conflict", "There is no message to answer again.");
+    this.deps.store.dropLastAssistant(conversationId);
+    return { assistantMessageId: this.begin(conversationId, modelId) };
+  }
+
+  async edit(conversationId: string, messageId: string, text: string) {
+    const modelId = await this.preflight(conversationId);
+    const userMessage = this.deps.store.editUserMessage(conversationId, messageId, text);
+    return { userMessage, assistantMessageId: this.begin(conversationId, modelId) };
+  }
+
+  async stop(conversationId: string): Promise<{ stopped: boolean }> {
+    const genId = [...this.running].find(([, r]) => r.conversationId === conversationId)?.[0];
+    if (!genId) return { stopped: false };
+    await this.deps.engine.require("stop");
+    return this.deps.engine.request("stop", { genId });
+  }
+
+  isGenerating(conversationId: string): boolean {
+    return [...this.running.values()].some((r) => r.conversationId === conversationId);
+  }
+
+  /** Everything that could refuse the request, checked before any write. Returns the model to use. */
+  private async preflight(conversationId: string): Promise<string> {
+    this.deps.store.conversation(conversationId);
+    await this.deps.engine.require("generate");
+    const modelId = this.deps.settings.get().activeModelId;
+    if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
+    await this.deps.models.ensureLoaded(modelId);
+    // Checked last, after the final await: the caller writes right after this returns.
+    this.deps.store.conversation(conversationId);
+    if (this.isGenerating(conversationId)) {
+      throw new ChannelError("conflict", "An answer is still being written in this conversation; stop it first.");
+    }
+    return modelId;
+  }
+
+  private begin(conversationId: string, modelId: string): string {
+    const { store, settings, engine } = this.deps;
+    const conversation = store.conversation(conversationId);
+    const messages = store.history(conversationId).filter((m) => m.role !== "system");
+    const assistant = store.startAssistant(conversationId, modelId);
+    const run: Running = { conversationId, messageId: assistant.id, startedAt: Date.now(), firstTokenAt: null, tokens: 0, exitLayerSum: 0, layers: 0 };
+    this.running.set(assistant.id, run);
+    const prompt = conversation.systemPrompt.trim() ? [{ role: "system" as const, content: conversation.systemPrompt }] : [];
+    engine
+      .request("generate", {
+        genId: assistant.id,
+        modelId,
+        messages: [...prompt, ...messages],
+        sampling: conversation.sampling,
+        knob: settings.get().knob,
+      })
+      .then(
+        (stats) => this.finish(run, stats),
+        (error: Error) => this.finish(run, this.localStats(run, error), error.message),
+      );
+    return assistant.id;
+  }
+
+  private onToken(token: HostEventOf<"token">): void {
+    const run = this.running.get(token.genId);
+    if (!run) return;
+    run.firstTokenAt ??= Date.now();
+    run.tokens += 1;
+    run.exitLayerSum += token.exitLayer;
+    run.layers = token.layers;
+    this.deps.store.appendToken(run.messageId, { index: token.index, text: token.text, exitLayer: token.exitLayer });
+    this.deps.events.emit("generation.token", {
+      conversationId: run.conversationId,
+      messageId: run.messageId,
+      index: token.index,
+      tokenId: token.tokenId,
+      text: token.text,
+      exitLayer: token.exitLayer,
+      layers: token.layers,
+      ms: token.ms,
+    });
+  }
+
+  /** Statistics from what arrived, for answers the engine could not finish. */
+  private localStats(run: Running, error: Error): GenerationStats {
+    const seconds = (Date.now() - run.startedAt) / 1000;
+    const crashed = /stopped unexpectedly|shut down/.test(error.message);
+    return {
+      tokens: run.tokens,
+      tokensPerSecond: seconds > 0 ? run.tokens / seconds : 0,
+      timeToFirstTokenMs: run.firstTokenAt ? run.firstTokenAt - run.startedAt : 0,
+      meanExitLayer: run.tokens ? run.exitLayerSum / run.tokens : 0,
+      layers: run.layers,
+      stopReason: crashed ? "interrupted" : "error",
+    };
+  }
+
+  private finish(run: Running, stats: GenerationStats, error?: string): void {
+    this.running.delete(run.messageId);
+    const message = this.deps.store.finishAssistant(run.messageId, stats);
+    if (!message) return; // The conversation was deleted meanwhile.
+    this.deps.events.emit("generation.done", {
+      conversationId: run.conversationId,
+      messageId: run.messageId,
+      stats,
+      ...(error ? { error } : {}),
+    });
+  }
+}

@@ -1,0 +1,92 @@
+// Every contract channel mapped to the back-end service that answers it. Payloads arrive here
+// already validated by the dispatcher; replies are checked against the contract in dev and tests.
+import type { Handlers } from "../dispatch.js";
+import type { ConversationStore } from "./conversations.js";
+import type { EngineClient } from "./engine-client.js";
+import { ChannelError } from "./errors.js";
+import type { GenerationService } from "./generation.js";
+import type { ImportJobs } from "./import-jobs.js";
+import type { ModelLibrary } from "./models.js";
+import type { SettingsStore } from "./settings.js";
+
+export interface Services {
+  engine: EngineClient;
+  conversations: ConversationStore;
+  settings: SettingsStore;
+  models: ModelLibrary;
+  imports: ImportJobs;
+  generation: GenerationService;
+  /** Electron only: shows the native open dialog; returns the chosen path or null. */
+  chooseImportPath?: (folder: boolean) => Promise<string | null>;
+  /** Electron only: shows the native folder dialog (for the models folder); null when cancelled. */
+  chooseFolder?: () => Promise<string | null>;
+}
+
+export function createHandlers(s: Services): Handlers {
+  return {
+    "engine.info": async () => ({ ...(await s.engine.request("info", {}, { timeoutMs: 30_000 })) }),
+    "engine.status": () => s.engine.status(),
+
+    "models.list": () => s.models.list(),
+    "models.importPath": ({ path, quant }) => s.imports.startImport({ source: path, quant }),
+    "models.importDialog": async ({ folder }) => {
+      if (!s.chooseImportPath) throw new ChannelError("bad_request", "The file dialog exists only in the desktop app; drop or upload the file instead.");
+      const chosen = await s.chooseImportPath(folder);
+      return chosen ? s.imports.startImport({ source: chosen }) : null;
+    },
+    "models.cancelImport": ({ jobId }) => s.imports.cancel(jobId),
+    "models.jobs": () => s.imports.list(),
+    "models.rename": ({ id, name }) => s.models.rename(id, name),
+    "models.delete": ({ id }) => s.models.delete(id),
+    "models.select": ({ id }) => s.models.select(id),
+    "models.calibrate": async ({ id }) => {
+      await s.engine.require("calibrate");
+      const model = await s.models.find(id);
+      return s.imports.startCalibration(id, model.name);
+    },
+
+    "chat.list": ({ query }) => s.conversations.list(query),
+    "chat.create": ({ title }) => s.conversations.create({ title, sampling: s.settings.get().defaultSampling }),
+    "chat.get": ({ id }) => s.conversations.get(id),
+    "chat.rename": ({ id, title }) => s.conversations.rename(id, title),
+    "chat.delete": async ({ id }) => {
+      await s.generation.stop(id).catch(() => undefined);
+      return { deleted: s.conversations.delete(id) };
+    },
+    "chat.update": ({ id, ...change }) => s.conversations.update(id, change),
+    "chat.send": ({ conversationId, text }) => s.generation.send(conversationId, text),
+    "chat.regenerate": ({ conversationId }) => s.generation.regenerate(conversationId),
+    "chat.edit": ({ conversationId, messageId, text }) => s.generation.edit(conversationId, messageId, text),
+    "chat.stop": ({ conversationId }) => s.generation.stop(conversationId),
+    "chat.export": ({ id }) => s.conversations.exportMarkdown(id),
+
+    "settings.get": () => s.settings.get(),
+    "settings.set": async (change) => {
+      if (change.modelsDir !== undefined && change.modelsDir !== s.settings.get().modelsDir) {
+        throw new ChannelError("bad_request", "The models folder can only be changed with the folder dialog (settings.chooseModelsDir).");
+      }
+      if (change.executionProvider !== undefined) await checkProvider(s.engine, change.executionProvider);
+      return s.settings.set(change);
+    },
+    "settings.chooseModelsDir": async () => {
+      if (!s.chooseFolder) throw new ChannelError("bad_request", "The models folder can be changed only in the desktop app.");
+      const folder = await s.chooseFolder();
+      return folder ? s.settings.set({ modelsDir: folder }) : s.settings.get();
+    },
+    "generation.setKnob": async ({ value }) => {
+      const settings = s.settings.set({ knob: value });
+      // A running answer picks the new value up from its next token; later answers get it as a parameter.
+      if (s.engine.supports("setKnob")) await s.engine.request("setKnob", { value });
+      return settings;
+    },
+  };
+}
+
+/** Only providers this onnxruntime build reports can be chosen. */
+async function checkProvider(engine: EngineClient, name: string): Promise<void> {
+  const info = await engine.request("info", {}, { timeoutMs: 30_000 });
+  const known = info.executionProviders.map((p) => p.name);
+  if (!known.includes(name)) {
+    throw new ChannelError("bad_request", `Execution provider "${name}" is not available here; choose one of: ${known.join(", ")}.`);
+  }
+}

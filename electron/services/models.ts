@@ -1,0 +1,73 @@
+// The model library and the loaded model, as the engine host reports them. The library lives in
+// the models folder; the engine reads and writes it, this service keeps settings and status in step.
+import type { EngineStatus, ModelSummary } from "../contract.js";
+import type { EngineClient } from "./engine-client.js";
+import { ChannelError } from "./errors.js";
+import type { EventBus } from "./event-bus.js";
+import type { SettingsStore } from "./settings.js";
+
+export class ModelLibrary {
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly settings: SettingsStore,
+    private readonly events: EventBus,
+  ) {}
+
+  private get modelsDir(): string {
+    return this.settings.get().modelsDir;
+  }
+
+  /** An engine without a library yet has no models, which is not an error. */
+  async list(): Promise<ModelSummary[]> {
+    await this.engine.start();
+    if (!this.engine.supports("listModels")) return [];
+    return this.engine.request("listModels", { modelsDir: this.modelsDir });
+  }
+
+  async find(id: string): Promise<ModelSummary> {
+    const model = (await this.list()).find((m) => m.id === id);
+    if (!model) throw new ChannelError("not_found", `No model with id "${id}" in the library.`);
+    return model;
+  }
+
+  async rename(id: string, name: string): Promise<ModelSummary> {
+    await this.engine.require("renameModel");
+    const model = await this.engine.request("renameModel", { modelsDir: this.modelsDir, modelId: id, name });
+    this.events.emit("models.changed", {});
+    return model;
+  }
+
+  async delete(id: string): Promise<{ deleted: boolean }> {
+    await this.engine.require("deleteModel");
+    if (this.settings.get().activeModelId === id) await this.select(null);
+    const result = await this.engine.request("deleteModel", { modelsDir: this.modelsDir, modelId: id });
+    this.events.emit("models.changed", {});
+    return result;
+  }
+
+  /** Makes a model the active one and loads it (null unloads). */
+  async select(id: string | null): Promise<EngineStatus> {
+    if (id === null) {
+      await this.engine.start();
+      if (this.engine.supports("unload")) await this.engine.request("unload", {});
+      this.settings.set({ activeModelId: null });
+      this.engine.setLoadedModel(null);
+      return this.engine.status();
+    }
+    await this.load(id);
+    this.settings.set({ activeModelId: id });
+    return this.engine.status();
+  }
+
+  /** Loads the model unless the engine already has it (after a restart it has nothing). */
+  async ensureLoaded(id: string): Promise<void> {
+    if (this.engine.status().loadedModelId !== id) await this.load(id);
+  }
+
+  private async load(id: string): Promise<void> {
+    await this.engine.require("load");
+    const { threads, executionProvider, contextLength } = this.settings.get();
+    const loaded = await this.engine.request("load", { modelsDir: this.modelsDir, modelId: id, threads, executionProvider, contextLength });
+    this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
+  }
+}

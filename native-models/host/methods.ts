@@ -1,0 +1,27 @@
+// The engine host's method table. Each method of the protocol that the engine implements has an
+// entry here; a method without one answers `not_implemented`, and the app shows "not available yet".
+// Engine engineers: add `importModel`, `cancel`, `load`, `generate`, `stop`, ... below.
+import type { HostEvent, HostMethod, ParamsOf, ResultOf } from "./protocol.js";
+import { getSystemInfo } from "./system-info.js";
+
+export interface HostContext {
+  /** Sends an event (token, progress, log) to the app. */
+  emit(event: HostEvent): void;
+}
+
+export type MethodHandler<M extends HostMethod> = (params: ParamsOf<M>, ctx: HostContext) => Promise<ResultOf<M>>;
+export type MethodTable = { [M in HostMethod]?: MethodHandler<M> };
+
+/** Thrown by a method for an expected failure; its code reaches the app unchanged. */
+export class HostMethodError extends Error {
+  constructor(
+    readonly code: "bad_request" | "not_found" | "cancelled" | "failed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const methods: MethodTable = {
+  info: () => getSystemInfo(),
+};

@@ -1,0 +1,217 @@
+// The wire protocol between the app's main process and the engine host process.
+//
+// parent -> host   HostRequest  { id, method, params }
+// host -> parent   HostReply    { id, ok: true, result } | { id, ok: false, error: { code, message } }
+//                  HostEvent    { event: "ready" | "token" | "progress" | "log", ... }
+//
+// Every message is plain JSON (it crosses child_process IPC and Electron's MessagePort alike).
+// Both sides validate what they receive with these schemas. This file must not import Electron:
+// the host runs under plain Node too.
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+const id = z.string().min(1).max(200);
+const filePath = z.string().min(1).max(4096);
+
+// ---------- shapes (mirrors of the app contract's shapes; the engine may not import electron/) ----------
+
+export const HostEngineInfo = z.object({
+  onnxruntimeVersion: z.string(),
+  executionProviders: z.array(z.object({ name: z.string(), bundled: z.boolean() })),
+  cpu: z.object({ model: z.string(), cores: z.number().int(), simd: z.array(z.string()), arch: z.string() }),
+  totalMemoryBytes: z.number(),
+  platform: z.string(),
+  sparseKernel: z.object({ available: z.boolean(), detail: z.string() }),
+  hostPid: z.number().int(),
+});
+export type HostEngineInfo = z.infer<typeof HostEngineInfo>;
+
+export const HostQuant = z.enum(["int4", "int8", "f16", "f32"]);
+
+export const HostKnobPoint = z.object({
+  knob: z.number(),
+  agreement: z.number(),
+  meanExitLayer: z.number(),
+  speedup: z.number(),
+});
+
+export const HostModelSummary = z.object({
+  id,
+  name: z.string(),
+  arch: z.string(),
+  params: z.number(),
+  quant: HostQuant,
+  layers: z.number().int(),
+  contextLength: z.number().int(),
+  sizeBytes: z.number(),
+  sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
+  createdAt: z.string(),
+  calibration: z.object({ status: z.enum(["none", "calibrated"]), curve: z.array(HostKnobPoint) }),
+});
+export type HostModelSummary = z.infer<typeof HostModelSummary>;
+
+export const HostSampling = z.object({
+  temperature: z.number(),
+  topP: z.number(),
+  topK: z.number().int(),
+  minP: z.number(),
+  repetitionPenalty: z.number(),
+  maxTokens: z.number().int().min(1),
+  seed: z.number().int().nullable(),
+});
+export type HostSampling = z.infer<typeof HostSampling>;
+
+export const HostChatMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+export type HostChatMessage = z.infer<typeof HostChatMessage>;
+
+export const HostGenerationStats = z.object({
+  tokens: z.number().int(),
+  tokensPerSecond: z.number(),
+  timeToFirstTokenMs: z.number(),
+  meanExitLayer: z.number(),
+  layers: z.number().int(),
+  stopReason: z.enum(["eos", "max_tokens", "stopped", "error", "context_full", "interrupted"]),
+});
+export type HostGenerationStats = z.infer<typeof HostGenerationStats>;
+
+export const HostImportStage = z.enum(["read", "convert", "quantize", "write", "calibrate"]);
+export type HostImportStage = z.infer<typeof HostImportStage>;
+
+// ---------- methods ----------
+
+const none = z.object({}).strict();
+
+export const hostMethods = {
+  /** Machine and runtime facts: onnxruntime version, execution providers, CPU, memory. */
+  info: { params: none, result: HostEngineInfo },
+  /** Converts a GGUF file, HF folder or llama2.c file into a model package; streams `progress` events. */
+  importModel: {
+    params: z
+      .object({ jobId: id, source: filePath, modelsDir: filePath, quant: HostQuant.optional(), name: z.string().max(200).optional() })
+      .strict(),
+    result: z.object({ model: HostModelSummary }),
+  },
+  /** Measures the speed/accuracy curve of an imported model; streams `progress` events (stage "calibrate"). */
+  calibrate: {
+    params: z.object({ jobId: id, modelsDir: filePath, modelId: id }).strict(),
+    result: z.object({ model: HostModelSummary }),
+  },
+  /** Cancels a running import or calibration job; its partial output is removed. */
+  cancel: { params: z.object({ jobId: id }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  listModels: { params: z.object({ modelsDir: filePath }).strict(), result: z.array(HostModelSummary) },
+  deleteModel: {
+    params: z.object({ modelsDir: filePath, modelId: id }).strict(),
+    result: z.object({ deleted: z.boolean() }),
+  },
+  renameModel: {
+    params: z.object({ modelsDir: filePath, modelId: id, name: z.string().min(1).max(200) }).strict(),
+    result: HostModelSummary,
+  },
+  /** Loads a model for generation (replacing any loaded one). */
+  load: {
+    params: z
+      .object({
+        modelsDir: filePath,
+        modelId: id,
+        threads: z.number().int().min(1),
+        executionProvider: z.string().min(1),
+        contextLength: z.number().int().min(1),
+      })
+      .strict(),
+    result: z.object({
+      modelId: id,
+      layers: z.number().int(),
+      executionProvider: z.string(),
+      /** Set when the requested provider failed and the engine fell back to CPU. */
+      fallbackNotice: z.string().optional(),
+    }),
+  },
+  unload: { params: none, result: z.object({ unloaded: z.boolean() }) },
+  /**
+   * Generates an answer; streams `token` events with this genId and replies with the stats when
+   * the answer ends (eos, max tokens, stop, context full).
+   */
+  generate: {
+    params: z
+      .object({
+        genId: id,
+        modelId: id,
+        messages: z.array(HostChatMessage).min(1),
+        sampling: HostSampling,
+        knob: z.number().min(0).max(1),
+      })
+      .strict(),
+    result: HostGenerationStats,
+  },
+  /** Stops a running generation at the next token; its `generate` request then replies with stopReason "stopped". */
+  stop: { params: z.object({ genId: id }).strict(), result: z.object({ stopped: z.boolean() }) },
+  /** Speed/accuracy knob, applied from the next token (also mid-answer). */
+  setKnob: { params: z.object({ value: z.number().min(0).max(1) }).strict(), result: z.object({}) },
+} as const;
+
+export type HostMethod = keyof typeof hostMethods;
+export type ParamsOf<M extends HostMethod> = z.infer<(typeof hostMethods)[M]["params"]>;
+export type ResultOf<M extends HostMethod> = z.infer<(typeof hostMethods)[M]["result"]>;
+export const hostMethodNames = Object.keys(hostMethods) as HostMethod[];
+
+export function isHostMethod(name: unknown): name is HostMethod {
+  return typeof name === "string" && Object.prototype.hasOwnProperty.call(hostMethods, name);
+}
+
+// ---------- messages ----------
+
+export const HostRequest = z.object({ id: z.number().int().min(0), method: z.string().max(100), params: z.unknown() }).strict();
+export type HostRequest<M extends HostMethod = HostMethod> = { id: number; method: M; params: ParamsOf<M> };
+
+export const HostErrorCode = z.enum(["bad_request", "not_implemented", "not_found", "cancelled", "failed"]);
+export type HostErrorCode = z.infer<typeof HostErrorCode>;
+
+export const HostReply = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: HostErrorCode, message: z.string() }) }),
+]);
+export type HostReply = z.infer<typeof HostReply>;
+
+export const HostEvent = z.discriminatedUnion("event", [
+  /** First message after start: what this host can do. */
+  z.object({
+    event: z.literal("ready"),
+    protocol: z.number().int(),
+    pid: z.number().int(),
+    methods: z.array(z.string()),
+  }),
+  z.object({
+    event: z.literal("token"),
+    genId: id,
+    index: z.number().int().min(0),
+    tokenId: z.number().int(),
+    text: z.string(),
+    exitLayer: z.number().int(),
+    layers: z.number().int(),
+    ms: z.number(),
+  }),
+  z.object({
+    event: z.literal("progress"),
+    jobId: id,
+    stage: HostImportStage,
+    /** 0..1 within the stage. */
+    progress: z.number().min(0).max(1),
+    detail: z.string().optional(),
+  }),
+  z.object({ event: z.literal("log"), level: z.enum(["info", "warn", "error"]), message: z.string() }),
+]);
+export type HostEvent = z.infer<typeof HostEvent>;
+export type HostEventOf<E extends HostEvent["event"]> = Extract<HostEvent, { event: E }>;
+
+export type HostToParent = HostReply | HostEvent;
+
+/** Tells a reply from an event (replies carry `ok`, events carry `event`). */
+export function parseHostMessage(raw: unknown): { reply: HostReply } | { event: HostEvent } | { invalid: string } {
+  if (raw && typeof raw === "object" && "event" in raw) {
+    const parsed = HostEvent.safeParse(raw);
+    return parsed.success ? { event: parsed.data } : { invalid: z.prettifyError(parsed.error) };
+  }
+  const parsed = HostReply.safeParse(raw);
+  return parsed.success ? { reply: parsed.data } : { invalid: z.prettifyError(parsed.error) };
+}
