@@ -46,14 +46,11 @@ export function analyzeHfTokenizer(jsonIn: unknown, configIn: unknown): { meta: 
   const unk = unkText !== undefined ? idOf(unkText) : undefined;
 
   // What the post-processor frames a text with, unless the config says explicitly.
-  const lib = loadHfLibrary(json, config);
-  const plain = lib.encode("a", { add_special_tokens: false }).ids;
-  const framed = lib.encode("a", { add_special_tokens: true }).ids;
-  const start = framed.findIndex((_, i) => plain.every((id, j) => framed[i + j] === id));
-  const prefix = start > 0 ? framed.slice(0, start) : [];
-  const suffix = start >= 0 ? framed.slice(start + plain.length) : [];
-  bos ??= prefix[0];
-  eos ??= suffix.at(-1);
+  const framing = postProcessorFraming(json) ?? probeFraming(loadHfLibrary(json, config));
+  bos ??= framing.prefix[0];
+  eos ??= framing.suffix.at(-1);
+  const prefix = framing.prefix;
+  const suffix = framing.suffix;
   const addBos = typeof config.add_bos_token === "boolean" ? config.add_bos_token : prefix.length > 0;
   const addEos = typeof config.add_eos_token === "boolean" ? config.add_eos_token : suffix.length > 0;
 
@@ -81,4 +78,47 @@ function textToId(json: Json, pieces: string[]): (text: string) => number | unde
     byPiece ??= new Map(pieces.map((p, id) => [p, id]));
     return byPiece.get(text);
   };
+}
+
+interface Framing {
+  prefix: number[];
+  suffix: number[];
+}
+
+/** TemplateProcessing (Llama, Llama 3, Qwen, ...) states its framing; read it rather than guess. */
+function postProcessorFraming(json: Json): Framing | undefined {
+  const steps = decoderLikeSteps(json.post_processor, "processors");
+  const tp = steps.find((p) => p.type === "TemplateProcessing");
+  if (!tp || !Array.isArray(tp.single)) return steps.length === 0 ? { prefix: [], suffix: [] } : undefined;
+  const specials = (tp.special_tokens ?? {}) as Record<string, { ids?: number[] }>;
+  const out: Framing = { prefix: [], suffix: [] };
+  let seenSequence = false;
+  for (const item of tp.single as Json[]) {
+    if (item.Sequence) seenSequence = true;
+    const sp = item.SpecialToken as { id?: string } | undefined;
+    if (!sp?.id) continue;
+    const ids = specials[sp.id]?.ids ?? [];
+    (seenSequence ? out.suffix : out.prefix).push(...ids);
+  }
+  return out;
+}
+
+/** Other post-processors: encode a probe text with and without special tokens and compare. */
+function probeFraming(lib: Tokenizer): Framing {
+  for (const probe of ["Hello world", "a", "0", "."]) {
+    const plain = lib.encode(probe, { add_special_tokens: false }).ids;
+    if (plain.length === 0) continue;
+    const framed = lib.encode(probe, { add_special_tokens: true }).ids;
+    const start = framed.findIndex((_, i) => plain.every((id, j) => framed[i + j] === id));
+    if (start < 0) break;
+    return { prefix: framed.slice(0, start), suffix: framed.slice(start + plain.length) };
+  }
+  return { prefix: [], suffix: [] };
+}
+
+function decoderLikeSteps(value: unknown, listKey: string): Json[] {
+  if (!value || typeof value !== "object") return [];
+  const v = value as Json;
+  if (v.type === "Sequence" && Array.isArray(v[listKey])) return (v[listKey] as unknown[]).flatMap((x) => decoderLikeSteps(x, listKey));
+  return [v];
 }
