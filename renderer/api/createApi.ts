@@ -1,0 +1,22 @@
+// The one place that decides the transport. Electron's preload puts the API on window.exitlane;
+// anywhere else (a browser pointed at the loopback web host) the WebSocket client is used.
+import type { ExitlaneApi } from "../../electron/contract";
+import { socketUrl, takeToken, uploadUrl } from "./auth";
+import { createWsApi } from "./wsApi";
+
+export function createApi(win: Window = window): ExitlaneApi {
+  if (win.exitlane) return win.exitlane;
+  const token = takeToken(win.location, win.history);
+  return createWsApi({
+    url: socketUrl(win.location.href, token),
+    uploadUrl: uploadUrl(win.location.href, token),
+  });
+}
+
+/**
+ * Whether the import button should open the native file dialog through the back end
+ * (models.importDialog). Only Electron has one; the browser build uses <input type=file>.
+ */
+export function hasNativeImportDialog(api: ExitlaneApi): boolean {
+  return api.transport === "ipc";
+}

@@ -1,0 +1,136 @@
+import { useState } from "react";
+import { useActions, useApp } from "../state/context";
+import { isMacPlatform, shortcutLabel } from "../state/shortcuts";
+import { Composer } from "./Composer";
+import { ConversationSettings } from "./ConversationSettings";
+import { Icon } from "./Icon";
+import { KnobSlider } from "./KnobSlider";
+import { LiveCharts } from "./LiveCharts";
+import { MessageList } from "./MessageList";
+import { ModelPicker } from "./ModelPicker";
+
+const mac = typeof navigator !== "undefined" && isMacPlatform(navigator.platform || navigator.userAgent);
+type PanelTab = "charts" | "conversation";
+
+export function ChatView() {
+  const conversation = useApp((s) => s.conversation);
+  const activeId = useApp((s) => s.activeId);
+  const count = useApp((s) => s.messages.length);
+  const loading = useApp((s) => s.loadingConversation);
+  const actions = useActions();
+  const [panel, setPanel] = useState<PanelTab | null>("charts");
+
+  const togglePanel = (tab: PanelTab) => setPanel((p) => (p === tab ? null : tab));
+
+  return (
+    <div className="chat-view">
+      <header className="chat-header">
+        <h1 className="chat-title" title={conversation?.title}>
+          {conversation?.title ?? "Exitlane"}
+        </h1>
+        <ModelPicker />
+        <KnobSlider />
+        <div className="header-actions">
+          <button
+            type="button"
+            className="icon-btn"
+            aria-label="Export chat as Markdown"
+            title="Export as Markdown"
+            disabled={!activeId || count === 0}
+            onClick={() => activeId && void actions.exportConversation(activeId)}
+          >
+            <Icon name="download" />
+          </button>
+          <button
+            type="button"
+            className={panel === "conversation" ? "icon-btn on" : "icon-btn"}
+            aria-label="Chat settings: system prompt and sampling"
+            aria-pressed={panel === "conversation"}
+            aria-controls="side-panel"
+            title="System prompt and sampling"
+            onClick={() => togglePanel("conversation")}
+          >
+            <Icon name="sliders" />
+          </button>
+          <button
+            type="button"
+            className={panel === "charts" ? "icon-btn on" : "icon-btn"}
+            aria-label="Live exit-layer charts"
+            aria-pressed={panel === "charts"}
+            aria-controls="side-panel"
+            title="Live charts"
+            onClick={() => togglePanel("charts")}
+          >
+            <Icon name="chart" />
+          </button>
+        </div>
+      </header>
+      <div className="chat-body">
+        <div className="chat-main">
+          {activeId && count > 0 ? (
+            <MessageList />
+          ) : (
+            <div className="chat-empty">
+              {loading ? (
+                <p className="muted">Loading…</p>
+              ) : (
+                <>
+                  <h2>{activeId ? "Start the conversation" : "A private chat that runs on this computer"}</h2>
+                  <p className="muted">
+                    Every token can leave the model early once it is sure enough. The strip under each answer
+                    and the charts on the right show how deep each token went.
+                  </p>
+                  <p className="muted small">
+                    <kbd>{shortcutLabel("newChat", mac)}</kbd> new chat ·{" "}
+                    <kbd>{shortcutLabel("search", mac)}</kbd> search ·{" "}
+                    <kbd>{shortcutLabel("settings", mac)}</kbd> settings · <kbd>Esc</kbd> stop
+                  </p>
+                </>
+              )}
+            </div>
+          )}
+          <Composer />
+        </div>
+        {panel && (
+          <aside
+            id="side-panel"
+            className="side-panel"
+            aria-label={panel === "charts" ? "Live charts" : "Chat settings"}
+          >
+            <div className="panel-tabs" role="tablist" aria-label="Side panel">
+              <button
+                type="button"
+                role="tab"
+                aria-selected={panel === "charts"}
+                className="tab"
+                onClick={() => setPanel("charts")}
+              >
+                Live charts
+              </button>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={panel === "conversation"}
+                className="tab"
+                onClick={() => setPanel("conversation")}
+              >
+                Chat settings
+              </button>
+              <button
+                type="button"
+                className="icon-btn panel-close"
+                aria-label="Close the side panel"
+                onClick={() => setPanel(null)}
+              >
+                <Icon name="close" size={14} />
+              </button>
+            </div>
+            <div className="panel-body" role="tabpanel">
+              {panel === "charts" ? <LiveCharts /> : <ConversationSettings />}
+            </div>
+          </aside>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,232 @@
+import { memo, useDeferredValue, useMemo } from "react";
+import {
+  Area,
+  AreaChart,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
+import {
+  earlyExitShare,
+  exitHistogram,
+  exitLayerSeries,
+  layerBucket,
+  tokensPerSecondSeries,
+} from "../state/charts";
+import { useApp } from "../state/context";
+import { formatRate } from "../state/format";
+import { liveStats } from "../state/streamProcessor";
+import type { UiMessage } from "../state/types";
+
+const CHART_HEIGHT = 150;
+const initialDimension = { width: 300, height: CHART_HEIGHT };
+const axisTick = { fontSize: 11, fill: "var(--fg-muted)" };
+const tooltipStyle = {
+  background: "var(--bg-elev)",
+  border: "1px solid var(--border)",
+  borderRadius: 8,
+  fontSize: 12,
+  color: "var(--fg)",
+};
+
+/**
+ * Live charts of one answer (the streaming one, else the one picked with "Show in charts", else the
+ * latest): exit layer of every token, tokens/s over time, and the exit-layer histogram. The store
+ * updates at most once per animation frame and the chart data is deferred, so streaming never
+ * waits for the charts; animations are off so each frame only redraws.
+ */
+export function LiveCharts() {
+  const message = useApp((s) => {
+    const id = s.chartMessageId;
+    const chosen = id ? s.messages.find((m) => m.id === id) : undefined;
+    if (chosen) return chosen;
+    for (let i = s.messages.length - 1; i >= 0; i--)
+      if (s.messages[i].role === "assistant") return s.messages[i];
+    return null;
+  });
+  const deferred = useDeferredValue(message);
+  if (!deferred || deferred.role !== "assistant") {
+    return (
+      <section className="charts empty" aria-label="Live exit-layer charts">
+        <p className="muted">
+          Send a message to see, token by token, how deep each one had to go through the model.
+        </p>
+      </section>
+    );
+  }
+  return <ChartsFor message={deferred} streaming={message?.streaming ?? false} />;
+}
+
+const ChartsFor = memo(function ChartsFor({
+  message,
+  streaming,
+}: {
+  message: UiMessage;
+  streaming: boolean;
+}) {
+  const { stats, layers, exitData, rateData, histogram, early } = useMemo(
+    () => chartData(message),
+    [message],
+  );
+  const dots = exitData.length <= 120;
+
+  return (
+    <section className="charts" aria-label="Live exit-layer charts" data-message-id={message.id}>
+      <div className="chart-summary">
+        <div>
+          <span className="big">{stats.tokens}</span>
+          <span className="muted small">tokens{streaming ? " so far" : ""}</span>
+        </div>
+        <div>
+          <span className="big">{stats.tokens ? stats.meanExitLayer.toFixed(1) : "—"}</span>
+          <span className="muted small">mean exit of {layers}</span>
+        </div>
+        <div>
+          <span className="big">{stats.tokens ? `${Math.round(early * 100)}%` : "—"}</span>
+          <span className="muted small">left early</span>
+        </div>
+      </div>
+
+      <figure className="chart" data-testid="exit-chart" data-points={exitData.length} data-layers={layers}>
+        <figcaption>
+          Exit layer per token {streaming && <span className="live-dot" aria-label="live" />}
+        </figcaption>
+        <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={initialDimension}>
+          <LineChart data={exitData} margin={{ top: 6, right: 8, bottom: 0, left: -18 }}>
+            <CartesianGrid stroke="var(--grid)" vertical={false} />
+            <XAxis
+              dataKey="token"
+              type="number"
+              domain={[1, Math.max(2, exitData.length)]}
+              tick={axisTick}
+              allowDecimals={false}
+              stroke="var(--border)"
+            />
+            <YAxis
+              domain={[0, layers]}
+              ticks={layerTicks(layers)}
+              tick={axisTick}
+              allowDecimals={false}
+              stroke="var(--border)"
+            />
+            <Tooltip
+              contentStyle={tooltipStyle}
+              isAnimationActive={false}
+              formatter={(v) => [`layer ${v} of ${layers}`, "exit"]}
+              labelFormatter={(l) => `token ${l}: ${JSON.stringify(message.tokenTexts[Number(l) - 1] ?? "")}`}
+            />
+            <Line
+              type="stepAfter"
+              dataKey="layer"
+              stroke="var(--accent)"
+              strokeWidth={1.5}
+              dot={dots ? { r: 2, fill: "var(--accent)", strokeWidth: 0 } : false}
+              isAnimationActive={false}
+            />
+          </LineChart>
+        </ResponsiveContainer>
+      </figure>
+
+      <figure className="chart" data-testid="rate-chart" data-points={rateData.length}>
+        <figcaption>
+          Tokens per second <span className="muted">{formatRate(stats.tokensPerSecond)}</span>
+        </figcaption>
+        {rateData.length > 0 ? (
+          <ResponsiveContainer width="100%" height={CHART_HEIGHT - 30} initialDimension={initialDimension}>
+            <AreaChart data={rateData} margin={{ top: 6, right: 8, bottom: 0, left: -18 }}>
+              <CartesianGrid stroke="var(--grid)" vertical={false} />
+              <XAxis
+                dataKey="t"
+                type="number"
+                domain={[0, "dataMax"]}
+                tick={axisTick}
+                unit="s"
+                stroke="var(--border)"
+              />
+              <YAxis tick={axisTick} stroke="var(--border)" />
+              <Tooltip
+                contentStyle={tooltipStyle}
+                isAnimationActive={false}
+                formatter={(v) => [`${v} tok/s`, "speed"]}
+                labelFormatter={(l) => `${l} s`}
+              />
+              <Area
+                type="monotone"
+                dataKey="tokensPerSecond"
+                stroke="var(--accent-2)"
+                fill="var(--accent-2-soft)"
+                strokeWidth={1.5}
+                isAnimationActive={false}
+              />
+            </AreaChart>
+          </ResponsiveContainer>
+        ) : (
+          <p className="muted small chart-note">
+            {message.exitLayers.length
+              ? "Timing is recorded live only; it is not stored with the conversation."
+              : "Waiting for tokens…"}
+          </p>
+        )}
+      </figure>
+
+      <figure className="chart" data-testid="histogram-chart" data-bins={histogram.length}>
+        <figcaption>Where tokens exited</figcaption>
+        <ResponsiveContainer width="100%" height={CHART_HEIGHT - 20} initialDimension={initialDimension}>
+          <BarChart data={histogram} margin={{ top: 6, right: 8, bottom: 0, left: -18 }}>
+            <CartesianGrid stroke="var(--grid)" vertical={false} />
+            <XAxis dataKey="layer" tick={axisTick} stroke="var(--border)" interval="preserveStartEnd" />
+            <YAxis tick={axisTick} allowDecimals={false} stroke="var(--border)" />
+            <Tooltip
+              contentStyle={tooltipStyle}
+              isAnimationActive={false}
+              cursor={{ fill: "var(--bg-sunken)" }}
+              formatter={(v) => [`${v} tokens`, "count"]}
+              labelFormatter={(l) => `layer ${l}`}
+            />
+            <Bar dataKey="count" isAnimationActive={false} radius={[3, 3, 0, 0]}>
+              {histogram.map((b) => (
+                <Cell key={b.layer} fill={`var(--depth-${layerBucket(b.layer, layers)})`} />
+              ))}
+            </Bar>
+          </BarChart>
+        </ResponsiveContainer>
+      </figure>
+      <p className="legend small muted" aria-hidden="true">
+        <span className="swatch depth-0" /> early exit
+        <span className="swatch depth-9" /> full depth
+      </p>
+    </section>
+  );
+});
+
+/** Everything the charts draw, from one message (recomputed once per animation frame at most). */
+function chartData(message: UiMessage) {
+  const stats = liveStats(message);
+  let maxSeen = 1;
+  for (const l of message.exitLayers) if (l > maxSeen) maxSeen = l;
+  const layers = stats.layers || maxSeen;
+  return {
+    stats,
+    layers,
+    exitData: exitLayerSeries(message.exitLayers),
+    rateData: tokensPerSecondSeries(message.tokenMs),
+    histogram: exitHistogram(message.exitLayers, layers),
+    early: earlyExitShare(message.exitLayers, layers),
+  };
+}
+
+function layerTicks(layers: number): number[] {
+  if (layers <= 8) return Array.from({ length: layers + 1 }, (_, i) => i);
+  const step = Math.ceil(layers / 6);
+  const out: number[] = [];
+  for (let v = 0; v < layers; v += step) out.push(v);
+  out.push(layers);
+  return out;
+}

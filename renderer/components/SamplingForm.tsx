@@ -1,0 +1,102 @@
+import { useEffect, useId, useState } from "react";
+import type { Sampling } from "../../electron/contract";
+import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft } from "../state/samplingForm";
+
+/** Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`. */
+export function SamplingForm({
+  value,
+  defaults,
+  onSave,
+  saveLabel = "Save",
+  idPrefix,
+}: {
+  value: Sampling;
+  defaults?: Sampling;
+  onSave(s: Sampling): Promise<boolean | void> | void;
+  saveLabel?: string;
+  idPrefix?: string;
+}) {
+  const [draft, setDraft] = useState<SamplingDraft>(() => toDraft(value));
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const base = useId();
+  const prefix = idPrefix ?? base;
+
+  useEffect(() => {
+    setDraft(toDraft(value));
+  }, [value]);
+
+  const result = parseDraft(draft);
+  const dirty = result.ok ? !sameSampling(result.sampling, value) : true;
+  const errors = result.ok ? {} : result.errors;
+
+  const save = async () => {
+    if (!result.ok) return;
+    setSaving(true);
+    const ok = await onSave(result.sampling);
+    setSaving(false);
+    if (ok !== false) setSaved(true);
+  };
+
+  return (
+    <form
+      className="sampling-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+      aria-label="Sampling settings"
+    >
+      <div className="field-grid">
+        {samplingFields.map((spec) => {
+          const id = `${prefix}-${spec.field}`;
+          const err = errors[spec.field];
+          return (
+            <div className="field" key={spec.field}>
+              <label htmlFor={id}>{spec.label}</label>
+              <input
+                id={id}
+                type="number"
+                inputMode={spec.integer ? "numeric" : "decimal"}
+                min={spec.min}
+                max={spec.max}
+                step={spec.step}
+                placeholder={spec.field === "seed" ? "random" : undefined}
+                value={draft[spec.field]}
+                aria-invalid={err ? true : undefined}
+                aria-describedby={`${id}-help`}
+                onChange={(e) => {
+                  setSaved(false);
+                  setDraft((d) => ({ ...d, [spec.field]: e.target.value }));
+                }}
+              />
+              <span id={`${id}-help`} className={err ? "field-error" : "field-help"}>
+                {err ?? spec.help}
+              </span>
+            </div>
+          );
+        })}
+      </div>
+      <div className="form-actions">
+        {defaults && (
+          <button
+            type="button"
+            className="btn btn-quiet"
+            onClick={() => {
+              setSaved(false);
+              setDraft(toDraft(defaults));
+            }}
+          >
+            Reset to defaults
+          </button>
+        )}
+        <span className="muted small" role="status">
+          {saved && !dirty ? "Saved" : ""}
+        </span>
+        <button type="submit" className="btn btn-primary" disabled={!result.ok || !dirty || saving}>
+          {saving ? "Saving…" : saveLabel}
+        </button>
+      </div>
+    </form>
+  );
+}

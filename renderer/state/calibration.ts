@@ -1,0 +1,75 @@
+// The speed/accuracy knob: what the active model measured at a knob position, read off its
+// calibration curve by linear interpolation.
+import type { KnobPoint, ModelSummary } from "../../electron/contract";
+
+export interface KnobReading {
+  knob: number;
+  speedup: number;
+  agreement: number;
+  meanExitLayer: number;
+}
+
+/** Interpolates the curve at `knob` (clamped to the curve's ends); null for an empty curve. */
+export function interpolateCurve(curve: readonly KnobPoint[], knob: number): KnobReading | null {
+  const points = curve
+    .filter((p) => [p.knob, p.speedup, p.agreement, p.meanExitLayer].every(Number.isFinite))
+    .slice()
+    .sort((a, b) => a.knob - b.knob);
+  if (points.length === 0) return null;
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (knob <= first.knob) return { ...pick(first), knob };
+  if (knob >= last.knob) return { ...pick(last), knob };
+  for (let i = 1; i < points.length; i++) {
+    const b = points[i];
+    if (knob <= b.knob) {
+      const a = points[i - 1];
+      const span = b.knob - a.knob;
+      const f = span > 0 ? (knob - a.knob) / span : 0;
+      return {
+        knob,
+        speedup: lerp(a.speedup, b.speedup, f),
+        agreement: lerp(a.agreement, b.agreement, f),
+        meanExitLayer: lerp(a.meanExitLayer, b.meanExitLayer, f),
+      };
+    }
+  }
+  return { ...pick(last), knob };
+}
+
+/** "≈1.4x faster · 98% same tokens" (agreement is a 0..1 share). */
+export function describeReading(r: KnobReading): string {
+  const speed =
+    r.speedup >= 1.005
+      ? `≈${r.speedup.toFixed(1)}x faster`
+      : r.speedup <= 0.995
+        ? `≈${r.speedup.toFixed(2)}x speed`
+        : "full speed";
+  // Agreement is a 0..1 share; tolerate a curve written in percent.
+  const agreement = Math.min(100, Math.max(0, r.agreement > 1 ? r.agreement : r.agreement * 100));
+  const pct =
+    agreement >= 99.95 ? "100" : agreement >= 99 ? agreement.toFixed(1) : Math.round(agreement).toString();
+  return `${speed} · ${pct}% same tokens`;
+}
+
+export type KnobAvailability = { enabled: true; model: ModelSummary } | { enabled: false; reason: string };
+
+/** Whether the slider can be used, and in plain words why not. */
+export function knobAvailability(model: ModelSummary | null | undefined): KnobAvailability {
+  if (!model) return { enabled: false, reason: "Choose a model to use the speed slider." };
+  if (model.calibration.status !== "calibrated" || model.calibration.curve.length === 0) {
+    return {
+      enabled: false,
+      reason: `${model.name} has not been calibrated yet, so its speed/accuracy trade-off is unknown. Calibrate it in Models to use the slider.`,
+    };
+  }
+  return { enabled: true, model };
+}
+
+function pick(p: KnobPoint): Omit<KnobReading, "knob"> {
+  return { speedup: p.speedup, agreement: p.agreement, meanExitLayer: p.meanExitLayer };
+}
+
+function lerp(a: number, b: number, f: number): number {
+  return a + (b - a) * f;
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import {
+  describeStopReason,
+  formatBytes,
+  formatMemory,
+  formatMs,
+  formatParams,
+  formatRate,
+  formatWhen,
+} from "./format";
+
+describe("format", () => {
+  it("bytes, memory, parameters", () => {
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(1_234_000)).toBe("1.23 MB");
+    expect(formatBytes(619_800_000)).toBe("620 MB");
+    expect(formatBytes(-1)).toBe("—");
+    expect(formatMemory(8 * 2 ** 30)).toBe("8.0 GiB");
+    expect(formatMemory(512 * 2 ** 20)).toBe("512 MiB");
+    expect(formatParams(260_000)).toBe("260K");
+    expect(formatParams(1_100_000_000)).toBe("1.1B");
+    expect(formatParams(124_700_000)).toBe("125M");
+    expect(formatParams(7_000_000_000)).toBe("7B");
+  });
+  it("times and rates", () => {
+    expect(formatMs(45.4)).toBe("45 ms");
+    expect(formatMs(1520)).toBe("1.52 s");
+    expect(formatRate(0)).toBe("—");
+    expect(formatRate(4.26)).toBe("4.3 tok/s");
+    expect(formatRate(246.4)).toBe("246 tok/s");
+  });
+  it("relative dates", () => {
+    const now = new Date(2025, 5, 10, 15, 0);
+    expect(formatWhen(new Date(2025, 5, 9, 10, 0).toISOString(), now)).toBe("Yesterday");
+    expect(formatWhen("nonsense", now)).toBe("");
+  });
+  it("stop reasons in words", () => {
+    expect(describeStopReason("eos")).toBe("");
+    expect(describeStopReason("stopped")).toBe("Stopped");
+    expect(describeStopReason("context_full")).toMatch(/context/);
+  });
+});
