@@ -7,6 +7,16 @@ import { ModelFormatError } from "./errors.js";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * Called with the size of every allocation whose size comes from a file, before it is made. A no-op
+ * in production; the fuzzer installs a checker that fails a case whose allocations exceed what its
+ * input could legitimately need (proof that no allocation is driven by an unvalidated size).
+ */
+export let noteAllocation: (bytes: number, what: string) => void = () => undefined;
+export function setAllocationObserver(fn: ((bytes: number, what: string) => void) | undefined): void {
+  noteAllocation = fn ?? (() => undefined);
+}
+
 /** A 64-bit value from the file as a JS number, or a too_large error naming what it was. */
 export function safeNumber(v: bigint, what: string, file: string): number {
   if (v < 0n || v > MAX_SAFE) throw new ModelFormatError("too_large", `${what} is ${v}, which is not a usable size or offset`, file);
@@ -50,6 +60,7 @@ export class BinaryFile {
   /** Reads exactly `length` bytes at `offset`, or fails with `truncated` naming `what`. */
   async readAt(offset: number, length: number, what: string): Promise<Buffer> {
     this.checkRange(offset, length, what);
+    noteAllocation(length, what);
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
@@ -105,8 +116,6 @@ export async function statOrNull(path: string): Promise<Awaited<ReturnType<typeo
     return null;
   }
 }
-
-const utf8 = new TextDecoder("utf-8");
 
 /**
  * Sequential little-endian reader with a read-ahead window. Metadata holds hundreds of thousands of
@@ -196,6 +205,18 @@ export class Cursor {
     return this.u64();
   }
 
+  /** The next string when its length and bytes are already in the window (no await), else undefined. */
+  stringIfBuffered(maxBytes: number): string | undefined {
+    const o = this.pos - this.bufStart;
+    if (o < 0 || o + 8 > this.buf.length) return undefined;
+    const len = this.buf.readBigUInt64LE(o);
+    if (len > BigInt(Math.min(maxBytes, this.buf.length - o - 8))) return undefined;
+    const n = Number(len);
+    this.pos += 8 + n;
+    // Buffer#toString is much faster than TextDecoder on short strings; both replace invalid UTF-8 with U+FFFD.
+    return n === 0 ? "" : this.buf.toString("utf8", o + 8, o + 8 + n);
+  }
+
   /** u64 length + UTF-8 bytes. The length is checked against the file and `maxBytes` first. */
   async readString(what: string, maxBytes: number): Promise<string> {
     const len = await this.readU64(`${what} length`);
@@ -209,6 +230,6 @@ export class Cursor {
     await this.need(n, what);
     // Lossy decoding on purpose: llama.cpp treats strings as raw bytes, and one odd token must not
     // make a whole model unreadable.
-    return utf8.decode(this.view(n));
+    return this.view(n).toString("utf8");
   }
 }

@@ -1,4 +1,4 @@
-import { BinaryFile, Cursor, checkedProduct, safeNumber } from "./binary.js";
+import { BinaryFile, Cursor, checkedProduct, noteAllocation, safeNumber } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { GGML_TYPES, ggmlTypeName, type GgmlType } from "./gguf-types.js";
 
@@ -27,7 +27,11 @@ export interface GgufFile {
 // Limits far above anything a real model has, so hostile files fail before big allocations.
 const MAX_KEY_BYTES = 65_536;
 const MAX_STRING_BYTES = 64 << 20;
-const MAX_ARRAY_ITEMS = 16_000_000;
+// Largest real arrays: ~262k tokens (Gemma 3), ~500k merges; 4M leaves room and bounds parse time.
+const MAX_ARRAY_ITEMS = 4_000_000;
+// Real files: ~50 keys, ~1,200 tensors (Llama 3.1 405B).
+const MAX_KV = 65_536;
+const MAX_TENSORS = 65_536;
 const MAX_ARRAY_DEPTH = 8;
 const MAX_TENSOR_NAME_BYTES = 1024;
 const MAX_DIMS = 4;
@@ -65,8 +69,8 @@ export async function parseGguf(file: BinaryFile, withTensors: boolean): Promise
     const hint = version === 1 ? " (GGUF v1 is obsolete; re-convert the model with a current llama.cpp)" : version > 0xffff ? " (a big-endian GGUF?)" : "";
     throw new ModelFormatError("unsupported_version", `GGUF version ${version} is not supported (supported: 2, 3)${hint}`, path);
   }
-  const tensorCount = boundedCount(await cur.readU64("the tensor count"), cur.remaining, 33, "tensor count", path);
-  const kvCount = boundedCount(await cur.readU64("the metadata count"), cur.remaining, 13, "metadata key count", path);
+  const tensorCount = boundedCount(await cur.readU64("the tensor count"), cur.remaining, 33, MAX_TENSORS, "tensor count", path);
+  const kvCount = boundedCount(await cur.readU64("the metadata count"), cur.remaining, 13, MAX_KV, "metadata key count", path);
 
   const metadata = new Map<string, unknown>();
   for (let i = 0; i < kvCount; i++) {
@@ -107,8 +111,10 @@ export async function parseGguf(file: BinaryFile, withTensors: boolean): Promise
     if (ne[0] % type.blockSize !== 0) {
       throw new ModelFormatError("bad_tensor", `tensor "${name}" (${type.name}) has rows of ${ne[0]} values, not a multiple of its block size ${type.blockSize}`, path);
     }
-    const nElements = checkedProduct(ne, file.size * type.blockSize, `tensor "${name}"`, path);
-    const byteSize = (nElements / type.blockSize) * type.typeSize;
+    // Sizes are only bounded by 2^53 here; whether the data fits the file is checked below, where a
+    // truncated file can be told apart from an offset that points nowhere.
+    const nElements = checkedProduct(ne, Number.MAX_SAFE_INTEGER, `tensor "${name}"`, path);
+    const byteSize = safeNumber((BigInt(nElements) / BigInt(type.blockSize)) * BigInt(type.typeSize), `byte size of tensor "${name}"`, path);
     const offset = await cur.readU64(`the data offset of tensor "${name}"`);
     const info: GgufTensorInfo = { name, ne, type, offset: 0, byteSize, nElements };
     tensors.set(name, info);
@@ -123,7 +129,7 @@ export async function parseGguf(file: BinaryFile, withTensors: boolean): Promise
     }
     if (off + BigInt(info.byteSize) > BigInt(dataBytes)) {
       throw new ModelFormatError(
-        "out_of_bounds",
+        off < BigInt(dataBytes) ? "truncated" : "out_of_bounds",
         `tensor "${info.name}" (${info.type.name}, ${info.byteSize} bytes at data offset ${off}) extends past the end of the file`,
         path,
       );
@@ -140,10 +146,11 @@ export async function parseGguf(file: BinaryFile, withTensors: boolean): Promise
   return { version, metadata, tensors, alignment, dataOffset };
 }
 
-function boundedCount(v: bigint, remaining: number, minBytesEach: number, what: string, path: string): number {
+function boundedCount(v: bigint, remaining: number, minBytesEach: number, max: number, what: string, path: string): number {
   if (v > BigInt(Math.floor(remaining / minBytesEach))) {
     throw new ModelFormatError("truncated", `${what} is ${v}, more than the remaining ${remaining} bytes of the file can hold`, path);
   }
+  if (v > BigInt(max)) throw new ModelFormatError("too_large", `${what} is ${v} (limit ${max})`, path);
   return Number(v);
 }
 
@@ -204,9 +211,15 @@ async function readArray(cur: Cursor, depth: number, what: string): Promise<unkn
   }
   if (count > BigInt(MAX_ARRAY_ITEMS)) throw new ModelFormatError("too_large", `${what} has ${count} items (limit ${MAX_ARRAY_ITEMS})`, path);
   const n = Number(count);
+  noteAllocation(n * 8, what);
   const out: unknown[] = new Array(n);
-  if (elemType === VT.STRING || elemType === VT.ARRAY) {
-    for (let i = 0; i < n; i++) out[i] = await readValue(cur, elemType, depth, `${what}[${i}]`);
+  if (elemType === VT.STRING) {
+    // Token lists hold 100k+ strings: take each from the read-ahead window without an await when it is there.
+    for (let i = 0; i < n; i++) out[i] = cur.stringIfBuffered(MAX_STRING_BYTES) ?? (await cur.readString(`${what}[${i}]`, MAX_STRING_BYTES));
+    return out;
+  }
+  if (elemType === VT.ARRAY) {
+    for (let i = 0; i < n; i++) out[i] = await readArray(cur, depth + 1, `${what}[${i}]`);
     return out;
   }
   // Fixed-size items: pull them through the window in chunks rather than one await per item.

@@ -114,6 +114,7 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
 const SAFE_SHARD = /^[\w][\w.-]*\.safetensors$/;
 
 async function weightFiles(dir: string, names: string[]): Promise<{ files: string[]; map?: Map<string, string> }> {
+  const present = new Set(names);
   const indexPath = path.join(dir, "model.safetensors.index.json");
   if (names.includes("model.safetensors.index.json")) {
     const idx = await readJsonFile(indexPath, { maxBytes: 64 << 20, code: "bad_metadata", what: "model.safetensors.index.json" });
@@ -125,7 +126,7 @@ async function weightFiles(dir: string, names: string[]): Promise<{ files: strin
       if (typeof s !== "string" || !SAFE_SHARD.test(s) || s.includes("..")) {
         throw new ModelFormatError("bad_metadata", `weight_map entry for ${n} is ${JSON.stringify(s)?.slice(0, 60)}, not a .safetensors file in this folder`, indexPath);
       }
-      if (!names.includes(s)) throw new ModelFormatError("not_found", `shard ${s} named in model.safetensors.index.json is missing`, dir);
+      if (!present.has(s)) throw new ModelFormatError("not_found", `shard ${s} named in model.safetensors.index.json is missing`, dir);
       map.set(n, s);
     }
     const files = [...new Set(map.values())].sort();

@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { fsError } from "./binary.js";
+import { fsError, noteAllocation } from "./binary.js";
 import { ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
 
 // Bounded JSON: size is checked before reading, nesting depth before parsing (so a hostile file can
@@ -19,6 +19,7 @@ export async function readJsonFile(path: string, opts: { maxBytes: number; code:
   }
   if (size > opts.maxBytes) throw new ModelFormatError("too_large", `${opts.what} is ${size} bytes (limit ${opts.maxBytes})`, path);
   let bytes: Buffer;
+  noteAllocation(size, opts.what);
   try {
     bytes = await readFile(path);
   } catch (e) {

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { BinaryFile, fsError } from "./binary.js";
+import { BinaryFile, fsError, noteAllocation } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { checkConfig, checkTensors } from "./model-check.js";
 import type { ModelConfig, ModelSource, TensorInfo, TensorName, TokenizerSource } from "./model-source.js";
@@ -74,7 +74,7 @@ export async function openLlama2c(filePath: string, opts: { tokenizerPath?: stri
   const file = await BinaryFile.open(filePath);
   try {
     const h = parseLlama2cHeader(await file.readAt(0, Math.min(file.size, LLAMA2C_HEADER_BYTES), "the llama2.c header"));
-    if (typeof h === "string") throw new ModelFormatError("bad_config", `not a plausible llama2.c header: ${h}`, filePath);
+    if (typeof h === "string") throw new ModelFormatError(file.size < LLAMA2C_HEADER_BYTES ? "truncated" : "bad_config", `not a plausible llama2.c header: ${h}`, filePath);
     const expected = llama2cExpectedSize(h);
     if (expected !== BigInt(file.size)) {
       throw new ModelFormatError(
@@ -181,6 +181,7 @@ export async function readLlama2cTokenizer(p: string, vocab: number): Promise<To
   }
   if (size > MAX_TOKENIZER_BYTES) throw new ModelFormatError("too_large", `tokenizer is ${size} bytes (limit ${MAX_TOKENIZER_BYTES})`, p);
   let b: Buffer;
+  noteAllocation(size, "tokenizer.bin");
   try {
     b = await readFile(p);
   } catch (e) {
@@ -191,6 +192,7 @@ export async function readLlama2cTokenizer(p: string, vocab: number): Promise<To
   if (b.length < 4 || vocab > (b.length - 4) / 8) throw bad(`the file is ${b.length} bytes, too short for the model's ${vocab} tokens`);
   const maxLen = b.readInt32LE(0);
   if (maxLen <= 0) throw bad(`max_token_length is ${maxLen}`);
+  noteAllocation(vocab * 16, "tokenizer pieces and scores");
   const pieces: string[] = new Array(vocab);
   const scores: number[] = new Array(vocab);
   let o = 4;

@@ -74,7 +74,8 @@ export async function parseSafetensors(file: BinaryFile): Promise<{ tensors: Map
     }
     const [begin, end] = offs as number[];
     if (begin > end || end > dataSize) {
-      throw new ModelFormatError("out_of_bounds", `tensor "${name}": data_offsets [${begin}, ${end}] fall outside the ${dataSize} data bytes`, p);
+      const hint = begin <= end ? " (is the file truncated?)" : "";
+      throw new ModelFormatError("out_of_bounds", `tensor "${name}": data_offsets [${begin}, ${end}] fall outside the ${dataSize} data bytes${hint}`, p);
     }
     const nElements = checkedProduct(shape as number[], dataSize, `tensor "${name}"`, p);
     const width = DTYPE_BYTES[dtype];

@@ -1,4 +1,4 @@
-import type { BinaryFile } from "./binary.js";
+import { noteAllocation, type BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { dequantLayout, dequantizeInto } from "./gguf-dequant.js";
 
@@ -15,12 +15,14 @@ export async function readDequantized(file: BinaryFile, offset: number, type: st
   const byteSize = nBlocks * layout.typeSize;
   file.checkRange(offset, byteSize, `tensor ${label}`);
   let out: Float32Array;
+  noteAllocation(nElements * 4, `tensor ${label} as float32`);
   try {
     out = new Float32Array(nElements);
   } catch {
     throw new ModelFormatError("too_large", `tensor ${label} has ${nElements} values, too many to hold as float32 at once`, file.path);
   }
   const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / layout.typeSize));
+  noteAllocation(Math.min(nBlocks, blocksPerChunk) * layout.typeSize, `tensor ${label} read buffer`);
   const buf = Buffer.allocUnsafe(Math.min(nBlocks, blocksPerChunk) * layout.typeSize);
   let nonFinite = 0;
   for (let b = 0; b < nBlocks; b += blocksPerChunk) {
