@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ModelFormatError } from "../formats/errors.js";
 import { buildTokenizerJson } from "./build.js";
-import { spmMerges } from "./spm.js";
+import { spaceSplitIsExact, spmMerges } from "./spm.js";
 import { TextTokenizer } from "./text-tokenizer.js";
 import { TokenType } from "./types.js";
 import { vocabObject } from "./tokenizer-json.js";
@@ -73,6 +73,15 @@ describe("SentencePiece from GGUF", () => {
     expect(pieces(t, t.encode("ab", { addBos: false }))).toEqual(["▁ab"]);
     const t2 = spm(spmMeta(["b", "a", "▁", "▁a"])); // no "ab" or "▁ab"
     expect(pieces(t2, t2.encode("ab", { addBos: false }))).toEqual(["▁a", "b"]);
+  });
+
+  it("splits text into ▁-words only when no piece can merge across that boundary", () => {
+    expect(spaceSplitIsExact(["▁a", "▁▁", "▁▁b", "ab"])).toBe(true);
+    expect(spaceSplitIsExact(["▁a", "a▁"])).toBe(false);
+    const t = spm(spmMeta(["a▁", "▁", "a", "b"]));
+    expect(pieces(t, t.encode("a b", { addBos: false }))).toEqual(["▁", "a▁", "b"]);
+    const u = spm(spmMeta(["▁", "a", "b", "▁a", "▁b"]));
+    expect(pieces(u, u.encode("a b", { addBos: false }))).toEqual(["▁a", "▁b"]);
   });
 
   it("falls back to bytes for characters outside the vocabulary", () => {

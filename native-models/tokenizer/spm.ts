@@ -62,6 +62,23 @@ function codePointBounds(s: string): number[] {
 }
 
 /** Control and unknown tokens are special (only matched in text on request); user-defined ones always are. */
+/**
+ * llama.cpp runs SPM merges over the whole text at once. When no piece has U+2581 right after another
+ * character (true for Llama and stories260K: U+2581 only starts pieces or forms runs of itself), no
+ * merge can cross the start of a "▁*word" chunk, so splitting there gives the same ids while letting
+ * the BPE work word by word (and cache words): ~10x faster on long texts. Otherwise no split.
+ */
+export function spaceSplitIsExact(pieces: readonly string[]): boolean {
+  for (const p of pieces) {
+    for (let i = p.indexOf(SPIECE_SPACE, 1); i > 0; i = p.indexOf(SPIECE_SPACE, i + 1)) {
+      if (p[i - 1] !== SPIECE_SPACE) return false;
+    }
+  }
+  return true;
+}
+
+const SPACE_SPLIT = { type: "Split", pattern: { Regex: `${SPIECE_SPACE}*[^${SPIECE_SPACE}]+|${SPIECE_SPACE}+` }, behavior: "Isolated", invert: false };
+
 export function spmAddedTokens(pieces: readonly string[], types: readonly number[] | undefined): AddedTokenJson[] {
   const added: AddedTokenJson[] = [];
   for (let id = 0; id < pieces.length; id++) {
@@ -95,7 +112,7 @@ export function buildSpmTokenizer(v: SpmVocab, origin: TokenizerMeta["origin"]):
     padding: null,
     added_tokens: spmAddedTokens(pieces, v.types),
     normalizer,
-    pre_tokenizer: null,
+    pre_tokenizer: spaceSplitIsExact(pieces) ? SPACE_SPLIT : null,
     post_processor: templatePostProcessor(v.addBos ? bosToken : undefined, v.bos, v.addEos ? eosToken : undefined, v.eos),
     decoder: { type: "Sequence", decoders },
     model: bpeModel(vocab, spmMerges(pieces, v.scores, vocab), {
