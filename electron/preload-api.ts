@@ -1,0 +1,69 @@
+// The object the preload exposes as `window.exitlane`: the contract's ExitlaneApi over IPC.
+// Kept apart from preload.ts so it can be tested without Electron.
+import { channels, eventNames, type Channel, type EventName, type ExitlaneApi, type ReplyEnvelope } from "./contract.js";
+import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
+
+export interface IpcRendererLike {
+  invoke(channel: string, ...args: unknown[]): Promise<unknown>;
+  on(channel: string, listener: (event: unknown, message: unknown) => void): void;
+}
+
+/**
+ * Channels page script may not call directly: a path must come from a file the user dropped or
+ * picked (importFiles below), never from a string the page made up.
+ */
+const PRELOAD_ONLY = new Set<Channel>(["models.importPath"]);
+
+export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => string): ExitlaneApi {
+  const listeners = new Map<EventName, Set<(payload: never) => void>>();
+  ipc.on(IPC_EVENT, (_event, message) => {
+    const { event, payload } = (message ?? {}) as { event?: EventName; payload?: unknown };
+    for (const listener of listeners.get(event as EventName) ?? []) {
+      try {
+        (listener as (p: unknown) => void)(payload);
+      } catch (error) {
+        console.error(`[exitlane] listener for ${event} failed`, error);
+      }
+    }
+  });
+
+  async function call(channel: Channel, payload: unknown): Promise<never> {
+    const reply = (await ipc.invoke(IPC_REQUEST, channel, payload)) as ReplyEnvelope;
+    // Only an Error's message crosses the context bridge, so the message is self-explanatory.
+    if (!reply.ok) throw new Error(reply.error.message);
+    return reply.result as never;
+  }
+
+  return {
+    transport: "ipc",
+    request(channel, payload) {
+      if (!channels.includes(channel)) return Promise.reject(new Error(`Unknown channel ${JSON.stringify(channel)}.`));
+      if (PRELOAD_ONLY.has(channel)) return Promise.reject(new Error(`${channel} is not available to the page; use importFiles.`));
+      return call(channel, payload);
+    },
+    on(event, listener) {
+      if (!eventNames.includes(event)) throw new Error(`Unknown event ${JSON.stringify(event)}.`);
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      const stored = listener as (payload: never) => void;
+      set.add(stored);
+      return () => void set.delete(stored);
+    },
+    async importFiles(files) {
+      const paths = [...files].map((file) => getPathForFile(file));
+      if (paths.length === 0) throw new Error("No files to import.");
+      // Files made by page script (new File([...])) have no path on disk.
+      if (paths.some((p) => !p)) throw new Error("Only files dropped on the window or chosen in a dialog can be imported.");
+      return call("models.importPath", { path: commonSource(paths) });
+    },
+  };
+}
+
+/** One file imports itself; several files of one folder import that folder. */
+export function commonSource(paths: string[]): string {
+  if (paths.length === 1) return paths[0];
+  const parent = (p: string) => p.replace(/[\\/][^\\/]*$/, "");
+  const parents = new Set(paths.map(parent));
+  if (parents.size !== 1) throw new Error("Drop the files of one model folder at a time (or the folder itself).");
+  return [...parents][0];
+}
