@@ -6,6 +6,7 @@ import { importCommand } from "./cli/import.js";
 import { generateCommand } from "./cli/generate.js";
 import { evalCommand } from "./cli/eval.js";
 import { tokenizeCommand } from "./cli/tokenize.js";
+import { benchCommand } from "./cli/bench.js";
 
 const USAGE = `usage: exitlane <command> [flags]
 
@@ -14,6 +15,8 @@ const USAGE = `usage: exitlane <command> [flags]
            [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--ctx N] [--models-dir <dir>] [--json]
   eval --model <id-or-path> --text <file> [--max-tokens N] [--json]
   tokenize <gguf-file-or-model-folder> --text <string> [--json]
+  bench --gguf <file> [--threads N] [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--quant int4] [--exit-at K]
+        [--kv masked|propagate] [--json]
 
 Models live in the app's user-data "models" folder unless --models-dir or EXITLANE_MODELS_DIR says otherwise.`;
 
@@ -22,6 +25,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   eval: evalCommand,
   tokenize: tokenizeCommand,
+  bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
+import { chatTemplateFor, encodeChat, type ChatMessage } from "../tokenizer/chat-template.js";
 import { ModelRunner, type LoadOptions } from "../runtime/model-runner.js";
 import { Decoder, type ExitStrategy } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
@@ -52,6 +53,19 @@ export class LoadedModel {
   encodeRaw(text: string): number[] {
     const ids = this.tokenizer.encode(text, { addBos: false });
     return this.tokenizer.bos !== undefined && this.tokenizer.addBos !== false ? [this.tokenizer.bos, ...ids] : ids;
+  }
+
+  /** Messages rendered with the model's chat template (or the plain fallback) and tokenized. */
+  encodeChat(messages: readonly ChatMessage[]): number[] {
+    return encodeChat(this.tokenizer, messages);
+  }
+
+  /**
+   * Text that ends an answer besides the end-of-generation tokens: with the plain fallback
+   * template a base model would otherwise go on to write the user's next turn.
+   */
+  stopStrings(): string[] {
+    return chatTemplateFor(this.tokenizer).fallback ? ["\nUser:", "\nAssistant:"] : [];
   }
 
   generate(o: GenerateOptions) {

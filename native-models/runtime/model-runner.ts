@@ -8,7 +8,7 @@ import type { Manifest } from "../package/manifest.js";
 import { readManifest } from "../package/models-dir.js";
 import { rotaryCaches } from "../convert/rotary.js";
 import { LAYER_IO } from "../convert/layer-graph.js";
-import { MatrixRows } from "./stored-matrix.js";
+import { MatrixRows, readFloats } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
 import { KvCache } from "./kv-cache.js";
 
@@ -47,7 +47,7 @@ export class ModelRunner {
     const files = [...manifest.graphs.layers, manifest.graphs.head].map((f) => path.join(dir, f));
     const { sessions, choice } = await createSessions(files, o, (done, total) => o.onProgress?.(done / (total + 1)));
     const head = sessions.pop()!;
-    const embedding = await MatrixRows.load(dir, manifest.embedding);
+    const embedding = new MatrixRows(dir, manifest.embedding);
     const maxPositions = Math.max(16, Math.min(o.contextLength, cfg.contextLength));
     const { cos, sin } = rotaryCaches(maxPositions, cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
     const half = cfg.headDim / 2;
@@ -123,25 +123,16 @@ export class ModelRunner {
   }
 
   /** Rows of the LM head (for the reduced head of early-exit checks), loaded on first use. */
-  async headRows(): Promise<{ rows: MatrixRows; finalNorm: Float32Array }> {
-    if (!this.lmHeadRows) {
-      this.lmHeadRows = await MatrixRows.load(this.dir, this.manifest.lmHead);
-      const fn = this.manifest.finalNorm;
-      const norm = await MatrixRows.load(this.dir, {
-        file: fn.file,
-        type: "f32",
-        rows: 1,
-        cols: this.config.hiddenSize,
-        blockSize: 0,
-        data: { offset: fn.offset, length: fn.length },
-      });
-      this.finalNorm = norm.row(0);
-    }
-    return { rows: this.lmHeadRows, finalNorm: this.finalNorm! };
+  headRows(): { rows: MatrixRows; finalNorm: Float32Array } {
+    this.lmHeadRows ??= new MatrixRows(this.dir, this.manifest.lmHead);
+    this.finalNorm ??= readFloats(this.dir, this.manifest.finalNorm);
+    return { rows: this.lmHeadRows, finalNorm: this.finalNorm };
   }
 
   async dispose(): Promise<void> {
     const all = [...this.layerSessions, this.headSession, ...this.kvSessions.filter((s): s is ort.InferenceSession => !!s)];
     await Promise.all(all.map((s) => s.release()));
+    this.embedding.close();
+    this.lmHeadRows?.close();
   }
 }

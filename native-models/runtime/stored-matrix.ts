@@ -1,71 +1,97 @@
-// Row access to a matrix stored in a package file (the embedding table, the LM head), dequantized
-// on demand: the runtime needs one embedding row per token and a handful of LM-head rows per
-// early-exit check, never the whole float32 matrix.
-import { open } from "node:fs/promises";
+// Row access to a matrix stored in a package file (the embedding table, the LM head), read and
+// dequantized on demand with positional reads: the runtime needs one embedding row per token and
+// a handful of LM-head rows per early-exit check, so neither table is held in memory (the OS page
+// cache keeps hot rows; that is not the process's resident memory).
+import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import type { StoredMatrix } from "../package/manifest.js";
 import { dequantizeRow, type QuantizedMatrix } from "../convert/quantize.js";
 
-export class MatrixRows {
-  private constructor(
-    readonly rows: number,
-    readonly cols: number,
-    private readonly readRow: (row: number, out: Float32Array, offset: number) => void,
-  ) {}
+type Range = { offset: number; length: number };
 
-  static async load(dir: string, m: StoredMatrix): Promise<MatrixRows> {
-    const file = await open(path.join(dir, m.file), "r");
-    try {
-      const read = async (r: { offset: number; length: number }) => {
-        const buf = Buffer.alloc(r.length);
-        await file.read(buf, 0, r.length, r.offset);
-        return buf;
-      };
-      const data = await read(m.data);
-      const { rows, cols } = m;
-      switch (m.type) {
-        case "int4":
-        case "int8": {
-          const scalesBuf = await read(m.scales!);
-          const q: QuantizedMatrix = {
-            bits: m.type === "int4" ? 4 : 8,
-            blockSize: m.blockSize,
-            n: rows,
-            k: cols,
-            kBlocks: Math.ceil(cols / m.blockSize),
-            data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-            scales: new Float32Array(scalesBuf.buffer, scalesBuf.byteOffset, scalesBuf.byteLength / 4),
-            zeroPoints: m.zeroPoints ? new Uint8Array(await read(m.zeroPoints)) : undefined,
-          };
-          return new MatrixRows(rows, cols, (row, out, offset) => dequantizeRow(q, row, out, offset));
-        }
-        case "f32": {
-          const f = aligned(data, Float32Array);
-          return new MatrixRows(rows, cols, (row, out, offset) => out.set(f.subarray(row * cols, (row + 1) * cols), offset));
-        }
-        case "f16": {
-          const h = aligned(data, Uint16Array);
-          return new MatrixRows(rows, cols, (row, out, offset) => {
-            for (let j = 0; j < cols; j++) out[offset + j] = halfToFloat(h[row * cols + j]);
-          });
-        }
-        case "f32-transposed": {
-          // Stored [cols, rows] for MatMul: row r of W is column r here.
-          const f = aligned(data, Float32Array);
-          return new MatrixRows(rows, cols, (row, out, offset) => {
-            for (let j = 0; j < cols; j++) out[offset + j] = f[j * rows + row];
-          });
-        }
-        case "f16-transposed": {
-          const h = aligned(data, Uint16Array);
-          return new MatrixRows(rows, cols, (row, out, offset) => {
-            for (let j = 0; j < cols; j++) out[offset + j] = halfToFloat(h[j * rows + row]);
-          });
-        }
+export class MatrixRows {
+  private readonly fd: number;
+  private readonly buf: Buffer;
+  private readonly readRow: (row: number, out: Float32Array, offset: number) => void;
+
+  constructor(
+    dir: string,
+    readonly spec: StoredMatrix,
+  ) {
+    this.fd = openSync(path.join(dir, spec.file), "r");
+    const { rows, cols, type } = spec;
+    const bytes = (off: number, len: number) => {
+      if (readSync(this.fd, this.buf, 0, len, off) !== len) throw new Error(`${spec.file}: short read at ${off}`);
+      return this.buf;
+    };
+    switch (type) {
+      case "int4":
+      case "int8": {
+        const bits = type === "int4" ? 4 : 8;
+        const kBlocks = Math.ceil(cols / spec.blockSize);
+        const rowBytes = (kBlocks * spec.blockSize * bits) / 8;
+        const scales = spec.scales!;
+        const zp = spec.zeroPoints;
+        const zpRowBytes = Math.ceil(kBlocks / 2);
+        this.buf = Buffer.alloc(rowBytes + kBlocks * 4 + zpRowBytes + 16);
+        // A one-row QuantizedMatrix view over the scratch buffer, so dequantizeRow does the math.
+        const one: QuantizedMatrix = {
+          bits,
+          blockSize: spec.blockSize,
+          n: 1,
+          k: cols,
+          kBlocks,
+          data: new Uint8Array(this.buf.buffer, this.buf.byteOffset, rowBytes),
+          scales: new Float32Array(kBlocks),
+          zeroPoints: zp ? new Uint8Array(zpRowBytes) : undefined,
+        };
+        const scaleBytes = Buffer.alloc(kBlocks * 4);
+        const scaleView = new Float32Array(scaleBytes.buffer, scaleBytes.byteOffset, kBlocks);
+        const zpBytes = Buffer.alloc(zpRowBytes);
+        this.readRow = (row, out, offset) => {
+          bytes(spec.data.offset + row * rowBytes, rowBytes);
+          readExact(this.fd, scaleBytes, scales.offset + row * kBlocks * 4);
+          one.scales.set(scaleView);
+          if (zp && one.zeroPoints) {
+            readExact(this.fd, zpBytes, zp.offset + row * zpRowBytes);
+            one.zeroPoints.set(zpBytes);
+          }
+          dequantizeRow(one, 0, out, offset);
+        };
+        break;
       }
-    } finally {
-      await file.close();
+      case "f32":
+      case "f16": {
+        const width = type === "f32" ? 4 : 2;
+        this.buf = Buffer.alloc(cols * width);
+        this.readRow = (row, out, offset) => {
+          const b = bytes(spec.data.offset + row * cols * width, cols * width);
+          for (let j = 0; j < cols; j++) out[offset + j] = width === 4 ? b.readFloatLE(j * 4) : halfToFloat(b.readUInt16LE(j * 2));
+        };
+        break;
+      }
+      case "f32-transposed":
+      case "f16-transposed": {
+        // Stored [cols, rows] for MatMul: row r of W is a strided column here (used for small models only).
+        const width = type === "f32-transposed" ? 4 : 2;
+        this.buf = Buffer.alloc(width);
+        this.readRow = (row, out, offset) => {
+          for (let j = 0; j < cols; j++) {
+            const b = bytes(spec.data.offset + (j * rows + row) * width, width);
+            out[offset + j] = width === 4 ? b.readFloatLE(0) : halfToFloat(b.readUInt16LE(0));
+          }
+        };
+        break;
+      }
     }
+  }
+
+  get rows(): number {
+    return this.spec.rows;
+  }
+
+  get cols(): number {
+    return this.spec.cols;
   }
 
   row(r: number, out = new Float32Array(this.cols), offset = 0): Float32Array {
@@ -80,12 +106,26 @@ export class MatrixRows {
     ids.forEach((id, i) => this.row(id, out, i * this.cols));
     return out;
   }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
-function aligned<T extends Float32Array | Uint16Array>(buf: Buffer, Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
-  const copy = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(copy).set(buf);
-  return new Ctor(copy);
+function readExact(fd: number, into: Buffer, position: number): void {
+  if (readSync(fd, into, 0, into.length, position) !== into.length) throw new Error(`short read at ${position}`);
+}
+
+/** A whole small vector (a norm's weights) from a package file. */
+export function readFloats(dir: string, r: Range & { file: string }): Float32Array {
+  const fd = openSync(path.join(dir, r.file), "r");
+  try {
+    const b = Buffer.alloc(r.length);
+    readExact(fd, b, r.offset);
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const HALF_EXP = new Float32Array(32).map((_, e) => Math.pow(2, e - 15));

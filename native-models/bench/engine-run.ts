@@ -1,0 +1,38 @@
+// One run of our engine on a model package: load, prefill a P-token prompt, G greedy decode
+// steps (EOS ignored, fixed budget) — the same protocol as the llama.cpp run.
+import { LoadedModel } from "../engine/loaded-model.js";
+import type { ExitStrategy } from "../runtime/decoder.js";
+import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
+import type { RunResult } from "./llama-cpp-run.js";
+
+const GREEDY = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
+
+export async function runEngine(
+  packageDir: string,
+  threads: number,
+  P: number,
+  G: number,
+  exit?: (m: LoadedModel) => ExitStrategy | undefined,
+): Promise<RunResult & { meanExitLayer: number }> {
+  const t = performance.now();
+  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16 });
+  const loadMs = performance.now() - t;
+  try {
+    const prompt = benchPrompt(model.tokenizer.encode(BENCH_TEXT, { addBos: false }), P, model.tokenizer.bos);
+    // Untimed warm-up (first runs of a session allocate and prepack).
+    for await (const _ of model.generate({ promptIds: prompt.slice(0, 8), maxTokens: 4, ignoreEos: true, sampling: GREEDY })) void _;
+    model.decoder.reset();
+    const strategy = exit?.(model);
+    const it = model.generate({ promptIds: prompt, maxTokens: G + 1, ignoreEos: true, sampling: GREEDY, exitStrategy: () => strategy });
+    const firstTokens: number[] = [];
+    let r = await it.next();
+    while (!r.done) {
+      if (firstTokens.length < 8) firstTokens.push(r.value.id);
+      r = await it.next();
+    }
+    const s = r.value;
+    return { loadMs, prefillTokPerSec: s.prefillTokensPerSecond, decodeTokPerSec: s.decodeTokensPerSecond, firstTokens, meanExitLayer: s.meanExitLayer };
+  } finally {
+    await model.dispose();
+  }
+}
