@@ -1,10 +1,13 @@
-import path from "node:path";
 import type { LlamaModel } from "node-llama-cpp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { openGguf } from "../formats/gguf-model.js";
+import { openHfFolder } from "../formats/hf-folder.js";
+import { openLlama2c } from "../formats/llama2c.js";
+import type { ModelSource } from "../formats/model-source.js";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { buildTokenizerJson } from "./build.js";
 import { tokenizerCorpus } from "./testing/corpus.js";
-import { readJson, readLlama2cTokenizerBin, tokenizerFromGgufFile } from "./testing/fixtures.js";
+import { readJson } from "./testing/fixtures.js";
 import { loadLlamaCppVocab } from "./testing/llama-cpp.js";
 import { TextTokenizer } from "./text-tokenizer.js";
 
@@ -34,15 +37,18 @@ describe.skipIf(!haveShared("models/stories260K"))("stories260K: GGUF, HF tokeni
   let lines: string[];
 
   beforeAll(async () => {
-    gguf = await tokenizerFromGgufFile(stories.gguf);
-    hf = TextTokenizer.fromBuilt(
-      buildTokenizerJson({
-        kind: "hf",
-        tokenizerJson: await readJson(path.join(stories.hf, "tokenizer.json")),
-        tokenizerConfig: await readJson(path.join(stories.hf, "tokenizer_config.json")),
-      }),
-    );
-    llama2c = TextTokenizer.fromBuilt(buildTokenizerJson({ kind: "llama2c", ...(await readLlama2cTokenizerBin(stories.llama2cTokenizer, 512)) }));
+    // Through the format readers' ModelSource, the way the converter gets them.
+    const fromReader = async (open: () => Promise<ModelSource>) => {
+      const source = await open();
+      try {
+        return TextTokenizer.fromBuilt(buildTokenizerJson(source.tokenizer));
+      } finally {
+        await source.close();
+      }
+    };
+    gguf = await fromReader(() => openGguf(stories.gguf));
+    hf = await fromReader(() => openHfFolder(stories.hf));
+    llama2c = await fromReader(() => openLlama2c(stories.llama2c));
     ref = await loadLlamaCppVocab(stories.gguf);
     storyList = ((await readJson(stories.reference("stories"))) as { stories: Story[] }).stories;
     greedy = ((await readJson(stories.reference("greedy"))) as { cases: GreedyCase[] }).cases;
