@@ -77,7 +77,7 @@ export function spaceSplitIsExact(pieces: readonly string[]): boolean {
   return true;
 }
 
-const SPACE_SPLIT = { type: "Split", pattern: { Regex: `${SPIECE_SPACE}*[^${SPIECE_SPACE}]+|${SPIECE_SPACE}+` }, behavior: "Isolated", invert: false };
+export const SPACE_SPLIT = { type: "Split", pattern: { Regex: `${SPIECE_SPACE}*[^${SPIECE_SPACE}]+|${SPIECE_SPACE}+` }, behavior: "Isolated", invert: false };
 
 export function spmAddedTokens(pieces: readonly string[], types: readonly number[] | undefined): AddedTokenJson[] {
   const added: AddedTokenJson[] = [];

@@ -124,3 +124,25 @@ describe.skipIf(!haveShared("models/stories260K"))("TextTokenizer files", () => 
     await expect(loadTokenizer(broken)).rejects.toMatchObject({ code: "bad_tokenizer" });
   });
 });
+
+describe("TextTokenizer with a decoder it does not model (WordPiece)", () => {
+  const json = {
+    version: "1.0",
+    added_tokens: [{ id: 0, content: "[UNK]", special: true }],
+    normalizer: null,
+    pre_tokenizer: { type: "Whitespace" },
+    post_processor: null,
+    decoder: { type: "WordPiece", prefix: "##", cleanup: false },
+    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", vocab: { "[UNK]": 0, hel: 1, "##lo": 2, world: 3 } },
+  };
+
+  it("decodes and streams through the library's decoder", () => {
+    const tok = new TextTokenizer(json, {});
+    expect(tok.meta.decode).toBe("hf");
+    const ids = tok.encode("hello world");
+    expect(ids).toEqual([1, 2, 3]);
+    expect(tok.decode(ids)).toBe("hello world");
+    expect(streamAll(tok, ids)).toEqual(["hel", "lo", " world", ""]);
+    expect(tok.decode([])).toBe("");
+  });
+});

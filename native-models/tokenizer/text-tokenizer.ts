@@ -4,6 +4,7 @@ import { META_KEY } from "./build.js";
 import { analyzeHfTokenizer, loadHfLibrary } from "./from-hf.js";
 import { addedTokensOf, asObject, chatTemplateOf, piecesOf, type Json } from "./hf-json.js";
 import { createStreamDecoder, type StreamDecoder, type StreamDecoderOptions } from "./stream-decoder.js";
+import { SPACE_SPLIT, spaceSplitIsExact, SPIECE_SPACE } from "./spm.js";
 import { TokenBytes } from "./token-bytes.js";
 import type { BuiltTokenizer, TokenizerMeta } from "./types.js";
 
@@ -58,7 +59,7 @@ export class TextTokenizer {
     this.config = config;
     this.meta = readMeta(json, config);
     this.chatTemplate = chatTemplateOf(config);
-    this.full = loadHfLibrary(json, config);
+    this.full = loadHfLibrary(withSpaceSplit(json), config);
     this.pieces = piecesOf(json);
     this.vocabSize = this.pieces.length;
     const added = addedTokensOf(json);
@@ -126,9 +127,22 @@ export class TextTokenizer {
 
   /** The same tokenizer without special added tokens, so their text is tokenized as plain text. */
   private plainLibrary(): Tokenizer {
-    this.plain ??= loadHfLibrary({ ...this.json, added_tokens: addedTokensOf(this.json).filter((t) => !t.special) }, this.config);
+    this.plain ??= loadHfLibrary({ ...withSpaceSplit(this.json), added_tokens: addedTokensOf(this.json).filter((t) => !t.special) }, this.config);
     return this.plain;
   }
+}
+
+/**
+ * Hugging Face SentencePiece-style files (Llama 2, Mistral v0.1, stories260K) run BPE over the whole
+ * text, which the JS library does slowly on long prompts. When no merge can join a character to a
+ * following U+2581, splitting before each "▁*word" is exact (see spaceSplitIsExact), so add that split.
+ */
+function withSpaceSplit(json: Json): Json {
+  const model = json.model as Json | undefined;
+  if (json.pre_tokenizer != null || model?.type !== "BPE" || !Array.isArray(model.merges)) return json;
+  if (!JSON.stringify(json.normalizer ?? null).includes(SPIECE_SPACE)) return json;
+  const merged = (model.merges as unknown[]).map((m) => (Array.isArray(m) ? m.join("") : String(m).replace(" ", "")));
+  return spaceSplitIsExact(merged) ? { ...json, pre_tokenizer: SPACE_SPLIT } : json;
 }
 
 function readMeta(json: Json, config: Json): TokenizerMeta {
