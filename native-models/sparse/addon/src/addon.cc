@@ -1,0 +1,302 @@
+// N-API surface of the sparse FFN kernel. Every argument is checked here, so bad calls from JS
+// throw TypeError/RangeError instead of reaching the kernels.
+#include <napi.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "ffn.h"
+#include "pool.h"
+
+namespace {
+
+using exl::Ffn;
+
+[[noreturn]] void throwType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+[[noreturn]] void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, msg); }
+
+Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* name, size_t length) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throwType(env, std::string(name) + " must be a Float32Array");
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() != length)
+    throwRange(env, std::string(name) + " must have " + std::to_string(length) + " elements, got " +
+                        std::to_string(a.ElementLength()));
+  return a;
+}
+
+int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t fallback, bool required) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined() && !required) return fallback;
+  if (!v.IsNumber()) throwType(env, std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d == (double)(int64_t)d)) throwRange(env, std::string(name) + " must be an integer, got " + std::to_string(d));
+  return (int64_t)d;
+}
+
+int threadsProp(Napi::Env env, Napi::Object o) {
+  const int64_t t = intProp(env, o, "threads", 1, false);
+  if (t < 1 || t > exl::kMaxThreads) throwRange(env, "threads must be between 1 and " + std::to_string(exl::kMaxThreads));
+  return (int)t;
+}
+
+const exl::Kernels* kernelsProp(Napi::Env env, Napi::Object o) {
+  Napi::Value v = o.Get("isa");
+  std::string isa = "auto";
+  if (!v.IsUndefined()) {
+    if (!v.IsString()) throwType(env, "isa must be a string");
+    isa = v.As<Napi::String>().Utf8Value();
+  }
+  std::string err;
+  const exl::Kernels* k = exl::selectKernels(isa, &err);
+  if (!k) throwRange(env, err);
+  return k;
+}
+
+class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
+ public:
+  static Napi::FunctionReference* ctor;
+
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "SparseFfn",
+                       {InstanceMethod<&FfnHandle::Run>("run"), InstanceMethod<&FfnHandle::RunAsync>("runAsync"),
+                        InstanceMethod<&FfnHandle::Save>("save"), InstanceMethod<&FfnHandle::Close>("close"),
+                        InstanceMethod<&FfnHandle::SetThreads>("setThreads"),
+                        InstanceAccessor<&FfnHandle::Info>("info")});
+  }
+
+  FfnHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FfnHandle>(info) {}
+
+  // Called right after construction from createFfn/loadFfn (JS cannot construct one directly).
+  void attach(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, int threads) {
+    ffn_ = std::move(f);
+    kernels_ = k;
+    threads_ = threads;
+    external_ = (int64_t)ffn_->layout().totalBytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, external_);
+  }
+
+  ~FfnHandle() override {
+    if (external_) Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_);
+  }
+
+  bool busy = false;  // a runAsync is in flight (set and cleared on the JS thread)
+  Ffn* ffn() { return ffn_.get(); }
+  const exl::Kernels* kernels() const { return kernels_; }
+  int threads() const { return threads_; }
+
+ private:
+  Ffn& live(Napi::Env env) {
+    if (!ffn_) throwError(env, "this sparse FFN was closed");
+    if (busy) throwError(env, "this sparse FFN is busy with a runAsync call; await it first");
+    return *ffn_;
+  }
+
+  struct Args {
+    const float* x;
+    float* out;
+    float threshold;
+    float* acts;
+  };
+
+  Args parseRun(const Napi::CallbackInfo& info, Ffn& f) {
+    Napi::Env env = info.Env();
+    const exl::Layout& L = f.layout();
+    Args a{};
+    a.x = floatArray(env, info[0], "x", L.d).Data();
+    a.out = floatArray(env, info[1], "out", L.d).Data();
+    if (!info[2].IsNumber()) throwType(env, "threshold must be a number");
+    const double t = info[2].As<Napi::Number>().DoubleValue();
+    if (!(t >= 0) || !std::isfinite(t)) throwRange(env, "threshold must be a finite number ≥ 0 (0 = dense)");
+    a.threshold = (float)t;
+    if (info.Length() > 3 && !info[3].IsUndefined() && !info[3].IsNull())
+      a.acts = floatArray(env, info[3], "activations", L.ffn).Data();
+    return a;
+  }
+
+  Napi::Value result(Napi::Env env, int active) {
+    if (active < 0) throwError(env, "out of memory for per-thread accumulators");
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("active", active);
+    return r;
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    Ffn& f = live(info.Env());
+    Args a = parseRun(info, f);
+    return result(info.Env(), f.run(kernels_, threads_, a.x, a.out, a.threshold, a.acts));
+  }
+
+  Napi::Value RunAsync(const Napi::CallbackInfo& info);
+
+  Napi::Value Save(const Napi::CallbackInfo& info) {
+    Ffn& f = live(info.Env());
+    if (!info[0].IsString()) throwType(info.Env(), "save(path): path must be a string");
+    std::string err;
+    if (!f.save(info[0].As<Napi::String>().Utf8Value(), &err)) throwError(info.Env(), err);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (busy) throwError(info.Env(), "cannot close while a runAsync call is in flight");
+    ffn_.reset();
+    if (external_) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -external_);
+    external_ = 0;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) throwType(info.Env(), "setThreads(n): n must be a number");
+    const double t = info[0].As<Napi::Number>().DoubleValue();
+    if (!(t >= 1 && t <= exl::kMaxThreads && t == (int)t))
+      throwRange(info.Env(), "threads must be an integer between 1 and " + std::to_string(exl::kMaxThreads));
+    threads_ = (int)t;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    if (!ffn_) {
+      o.Set("closed", true);
+      return o;
+    }
+    const exl::Layout& L = ffn_->layout();
+    o.Set("d", L.d);
+    o.Set("ffn", L.ffn);
+    o.Set("bits", L.bits);
+    o.Set("blockSize", L.block);
+    o.Set("rowBytes", L.rowBytes);
+    o.Set("bytes", (double)L.totalBytes);
+    o.Set("order", L.order == exl::RowOrder::Interleaved ? "interleaved" : "planar");
+    o.Set("isa", kernels_->name);
+    o.Set("threads", threads_);
+    return o;
+  }
+
+  std::unique_ptr<Ffn> ffn_;
+  const exl::Kernels* kernels_ = nullptr;
+  int threads_ = 1;
+  int64_t external_ = 0;
+};
+
+Napi::FunctionReference* FfnHandle::ctor = nullptr;
+
+// Runs one forward pass on a libuv worker thread; the typed arrays and the handle are kept alive
+// by references until the promise settles.
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, FfnHandle* h, Napi::Object self, Napi::Value x, Napi::Value out, Napi::Value acts,
+            const float* xp, float* outp, float t, float* actsp)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), h_(h), x_(xp), out_(outp), acts_(actsp), t_(t) {
+    self_ = Napi::Persistent(self);
+    refs_[0] = Napi::Persistent(x.As<Napi::Object>());
+    refs_[1] = Napi::Persistent(out.As<Napi::Object>());
+    if (actsp) refs_[2] = Napi::Persistent(acts.As<Napi::Object>());
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override { active_ = h_->ffn()->run(h_->kernels(), h_->threads(), x_, out_, t_, acts_); }
+  void OnOK() override {
+    h_->busy = false;
+    if (active_ < 0) return deferred_.Reject(Napi::Error::New(Env(), "out of memory for per-thread accumulators").Value());
+    Napi::Object r = Napi::Object::New(Env());
+    r.Set("active", active_);
+    deferred_.Resolve(r);
+  }
+  void OnError(const Napi::Error& e) override {
+    h_->busy = false;
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  FfnHandle* h_;
+  Napi::ObjectReference self_, refs_[3];
+  const float* x_;
+  float* out_;
+  float* acts_;
+  float t_;
+  int active_ = 0;
+};
+
+Napi::Value FfnHandle::RunAsync(const Napi::CallbackInfo& info) {
+  Ffn& f = live(info.Env());
+  Args a = parseRun(info, f);
+  busy = true;
+  auto* w = new RunWorker(info.Env(), this, info.This().As<Napi::Object>(), info[0], info[1],
+                          a.acts ? info[3] : info.Env().Undefined(), a.x, a.out, a.threshold, a.acts);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, int threads) {
+  Napi::Object obj = FfnHandle::ctor->New({});
+  FfnHandle::Unwrap(obj)->attach(env, std::move(f), k, threads);
+  return obj;
+}
+
+// createFfn({ d, ffn, bits, blockSize?, gate, up, down, threads?, isa?, order? })
+Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throwType(env, "createFfn expects an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const int64_t d = intProp(env, o, "d", 0, true), ffn = intProp(env, o, "ffn", 0, true);
+  const int64_t bits = intProp(env, o, "bits", 8, false), block = intProp(env, o, "blockSize", 32, false);
+  std::string order = "interleaved";
+  if (!o.Get("order").IsUndefined()) order = o.Get("order").ToString().Utf8Value();
+  if (order != "interleaved" && order != "planar") throwRange(env, "order must be \"interleaved\" or \"planar\"");
+  exl::Layout L{};
+  if (const char* e = exl::makeLayout(d, ffn, bits, block,
+                                      order == "planar" ? exl::RowOrder::Planar : exl::RowOrder::Interleaved, &L))
+    throwRange(env, e);
+  const size_t n = (size_t)d * (size_t)ffn;
+  const float* gate = floatArray(env, o.Get("gate"), "gate", n).Data();
+  const float* up = floatArray(env, o.Get("up"), "up", n).Data();
+  const float* down = floatArray(env, o.Get("down"), "down", n).Data();
+  const int threads = threadsProp(env, o);
+  const exl::Kernels* k = kernelsProp(env, o);
+  std::string err;
+  std::unique_ptr<Ffn> f = Ffn::create(L, gate, up, down, threads, &err);
+  if (!f) throwRange(env, "createFfn: " + err);
+  return wrap(env, std::move(f), k, threads);
+}
+
+// loadFfn(path, { threads?, isa? })
+Napi::Value LoadFfn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throwType(env, "loadFfn(path): path must be a string");
+  Napi::Object o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+  const int threads = threadsProp(env, o);
+  const exl::Kernels* k = kernelsProp(env, o);
+  std::string err;
+  std::unique_ptr<Ffn> f = Ffn::load(info[0].As<Napi::String>().Utf8Value(), &err);
+  if (!f) throwError(env, "loadFfn: " + err);
+  return wrap(env, std::move(f), k, threads);
+}
+
+// Workers spin this long for the next call before sleeping (0 = sleep at once).
+Napi::Value SetSpin(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) throwType(info.Env(), "setSpinMicros(us): us must be a number");
+  const double us = info[0].As<Napi::Number>().DoubleValue();
+  if (!(us >= 0 && us <= 1e6)) throwRange(info.Env(), "spin must be between 0 and 1000000 microseconds");
+  exl::Pool::instance().setSpinMicros((int)us);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  FfnHandle::ctor = new Napi::FunctionReference(Napi::Persistent(FfnHandle::Init(env)));
+  exports.Set("createFfn", Napi::Function::New(env, CreateFfn));
+  exports.Set("loadFfn", Napi::Function::New(env, LoadFfn));
+  exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
+  exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(exitlane_sparse, Init)

@@ -1,0 +1,52 @@
+// One FFN's quantized weights and the batch-1 forward pass over them:
+//   out = W_down · (SiLU(W_gate x) ⊙ (W_up x)), neurons with |SiLU(gate)| ≤ threshold skipped (CATS).
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "layout.h"
+
+namespace exl {
+
+constexpr int kMaxThreads = 64;
+
+// "auto" picks the best kernels this CPU runs; "avx512" | "avx2" | "neon" | "scalar" force one
+// (tests cover every path on one machine). Returns nullptr and sets *err if unavailable here.
+const Kernels* selectKernels(const std::string& isa, std::string* err);
+// Names of the kernel sets this CPU can run, best first (e.g. "avx512-vnni,avx2,scalar").
+std::string availableKernels();
+
+class Ffn {
+ public:
+  ~Ffn();
+  // gate, up: [ffn, d] row-major; down: [d, ffn] row-major (as in y = W x). Quantization runs on
+  // `threads` threads of the shared pool. Returns nullptr and sets *err on bad input.
+  static std::unique_ptr<Ffn> create(const Layout& L, const float* gate, const float* up, const float* down,
+                                     int threads, std::string* err);
+  static std::unique_ptr<Ffn> load(const std::string& path, std::string* err);
+  bool save(const std::string& path, std::string* err) const;
+
+  // threshold ≤ 0: dense (every neuron). acts (optional, [ffn]) receives SiLU(gate).
+  // Returns the number of active neurons. Not re-entrant: callers serialise per handle.
+  int run(const Kernels* k, int threads, const float* x, float* out, float threshold, float* acts);
+
+  const Layout& layout() const { return L_; }
+  const uint8_t* weights() const { return w_; }
+
+ private:
+  Ffn() = default;
+  bool allocate(const Layout& L, std::string* err);
+  friend struct RunJob;
+  friend struct QuantJob;
+
+  Layout L_{};
+  uint8_t* w_ = nullptr;
+  // Per-call scratch, allocated once: the quantized activation and per-thread accumulators.
+  uint8_t* scratch_ = nullptr;
+  XQuant xq_{};
+  float* acc_[kMaxThreads] = {};
+  float* kscratch_[kMaxThreads] = {};
+};
+
+}  // namespace exl

@@ -1,0 +1,179 @@
+// AVX-512 (F/BW/VL) + VNNI kernels. Compiled with a target pragma, not a global -m flag, so the
+// addon still loads on CPUs without AVX-512; ffn.cc only calls these after a run-time CPU check.
+// No C++ library templates are used in this file: their instantiations would be compiled for
+// AVX-512 and could be picked by the linker for other callers.
+#include "layout.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#if defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+// GCC 12 flags its own _mm512_castsi256_si512 (undefined upper half, by design) as uninitialised.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace exl {
+namespace {
+
+// 64 int4 codes (32 bytes) -> 64 bytes in element order (see the packing note in layout.h).
+inline __m512i unpack4(const uint8_t* p) {
+  const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i nib = _mm256_set1_epi8(0x0f);
+  const __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+// N rows at once share the activation loads and the block-scale shuffles.
+template <int BITS, int B, int N>
+void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* out) {
+  __m512 acc[N];
+  for (int r = 0; r < N; r++) acc[r] = _mm512_setzero_ps();
+  // Lanes 0-7 of a 64-element chunk belong to its first 32 elements, lanes 8-15 to the next 32.
+  const __m512i halfIdx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const int kb = L.kb;
+  for (int g = 0; g < kb; g += 16) {
+    const int nb = kb - g < 16 ? kb - g : 16;
+    const __mmask16 m = (__mmask16)((1u << nb) - 1);
+    const __m512 sx = _mm512_maskz_loadu_ps(m, x.sx + g);
+    __m512 dv[N];  // weight scale * activation scale, one lane per block of this group
+    for (int r = 0; r < N; r++) {
+      const uint16_t* sc = reinterpret_cast<const uint16_t*>(rows[r] + L.scalesOffset);
+      dv[r] = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, sc + g)), sx);
+    }
+    if (BITS == 4) {  // Σ (code - zp) q = Σ code·q - zp·Σq: subtract the zero-point term per block
+      const __m512 xs = _mm512_maskz_loadu_ps(m, x.xsum + g);
+      for (int r = 0; r < N; r++) {
+        const __m128i zp8 = _mm_maskz_loadu_epi8(m, rows[r] + L.zpOffset + g);
+        const __m512 zp = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(zp8));
+        acc[r] = _mm512_fnmadd_ps(dv[r], _mm512_mul_ps(zp, xs), acc[r]);
+      }
+    }
+    const int e0 = g * B, chunks = nb * B / 64;
+    for (int c = 0; c < chunks; c++) {
+      const int e = e0 + 64 * c;
+      const __m512i xv = _mm512_load_si512(x.q + e);
+      // int8 codes are value+128: start each block's sum at -128·Σq so the result is exact.
+      const __m512i init = BITS == 8 ? _mm512_load_si512(x.corr8 + e / 4) : _mm512_setzero_si512();
+      const __m512i idx = B == 32 ? _mm512_add_epi32(halfIdx, _mm512_set1_epi32(2 * c)) : _mm512_set1_epi32(c * 64 / B);
+      for (int r = 0; r < N; r++) {
+        const __m512i w = BITS == 8 ? _mm512_load_si512(rows[r] + e) : unpack4(rows[r] + e / 2);
+        const __m512i s = _mm512_dpbusd_epi32(init, w, xv);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(idx, dv[r]), acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < N; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+// 16 codes starting at element e (a multiple of 16) as int32 lanes.
+template <int BITS>
+inline __m512i codes16(const uint8_t* row, int e) {
+  if (BITS == 8) return _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(row + e)));
+  const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(row + ((e & ~63) >> 1) + (e & 16)));
+  const __m512i w = _mm512_cvtepu8_epi32(v);
+  return _mm512_and_si512((e & 32) ? _mm512_srli_epi32(w, 4) : w, _mm512_set1_epi32(15));
+}
+
+template <int BITS, int B, int N>
+void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* acc, float* scratch) {
+  const int kb = L.kb;
+  float* hs = scratch;             // [N][kb]: h_r * scale_r,b
+  float* corr = scratch + 4 * kb;  // [kb]: Σ_r h_r * scale_r,b * zp_r,b, subtracted once per block
+  for (int g = 0; g < kb; g += 16) {
+    const int nb = kb - g < 16 ? kb - g : 16;
+    const __mmask16 m = (__mmask16)((1u << nb) - 1);
+    __m512 c = _mm512_setzero_ps();
+    for (int r = 0; r < N; r++) {
+      const uint16_t* sc = reinterpret_cast<const uint16_t*>(rows[r] + L.scalesOffset);
+      const __m512 v = _mm512_mul_ps(_mm512_set1_ps(h[r]), _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, sc + g)));
+      _mm512_mask_storeu_ps(hs + r * kb + g, m, v);
+      const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
+                                  : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, rows[r] + L.zpOffset + g)));
+      c = _mm512_fmadd_ps(v, zp, c);
+    }
+    _mm512_mask_storeu_ps(corr + g, m, c);
+  }
+  constexpr int S = B == 32 ? 5 : B == 64 ? 6 : B == 128 ? 7 : 8;
+  for (int u = 0; u < L.dp; u += 64) {
+    __m512 a[4];
+    for (int q = 0; q < 4; q++) a[q] = _mm512_load_ps(acc + u + 16 * q);
+    for (int r = 0; r < N; r++) {
+      for (int q = 0; q < 4; q++) {
+        const int e = u + 16 * q;
+        const __m512 w = _mm512_cvtepi32_ps(codes16<BITS>(rows[r], e));
+        a[q] = _mm512_fmadd_ps(w, _mm512_set1_ps(hs[r * kb + (e >> S)]), a[q]);
+      }
+    }
+    for (int q = 0; q < 4; q++) {
+      const int e = u + 16 * q;
+      _mm512_store_ps(acc + e, _mm512_sub_ps(a[q], _mm512_set1_ps(corr[e >> S])));
+    }
+  }
+}
+
+template <int BITS, int B>
+void dotB(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+  switch (n) {
+    case 1: return dotN<BITS, B, 1>(L, rows, x, out);
+    case 2: return dotN<BITS, B, 2>(L, rows, x, out);
+    case 3: return dotN<BITS, B, 3>(L, rows, x, out);
+    default: return dotN<BITS, B, 4>(L, rows, x, out);
+  }
+}
+
+template <int BITS, int B>
+void axpyB(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch) {
+  switch (n) {
+    case 1: return axpyN<BITS, B, 1>(L, rows, h, acc, scratch);
+    case 2: return axpyN<BITS, B, 2>(L, rows, h, acc, scratch);
+    case 3: return axpyN<BITS, B, 3>(L, rows, h, acc, scratch);
+    default: return axpyN<BITS, B, 4>(L, rows, h, acc, scratch);
+  }
+}
+
+template <int BITS>
+void dotBits(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+  switch (L.block) {
+    case 32: return dotB<BITS, 32>(L, rows, n, x, out);
+    case 64: return dotB<BITS, 64>(L, rows, n, x, out);
+    case 128: return dotB<BITS, 128>(L, rows, n, x, out);
+    default: return dotB<BITS, 256>(L, rows, n, x, out);
+  }
+}
+
+template <int BITS>
+void axpyBits(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch) {
+  switch (L.block) {
+    case 32: return axpyB<BITS, 32>(L, rows, h, n, acc, scratch);
+    case 64: return axpyB<BITS, 64>(L, rows, h, n, acc, scratch);
+    case 128: return axpyB<BITS, 128>(L, rows, h, n, acc, scratch);
+    default: return axpyB<BITS, 256>(L, rows, h, n, acc, scratch);
+  }
+}
+
+void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+  L.bits == 8 ? dotBits<8>(L, rows, n, x, out) : dotBits<4>(L, rows, n, x, out);
+}
+
+void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch) {
+  L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, scratch) : axpyBits<4>(L, rows, h, n, acc, scratch);
+}
+
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy};
+
+}  // namespace
+
+const Kernels* avx512Kernels() { return &kAvx512; }
+
+}  // namespace exl
+
+#if defined(__GNUC__)
+#pragma GCC pop_options
+#endif
+#else
+namespace exl {
+const Kernels* avx512Kernels() { return nullptr; }
+}
+#endif

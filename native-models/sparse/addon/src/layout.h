@@ -1,0 +1,110 @@
+// Weight layout of one sparse FFN, shared by every kernel and by save/load.
+//
+// Each neuron i owns three quantized rows of d inputs/outputs: gate_i and up_i (rows of W_gate and
+// W_up, y = W x) and down_i (column i of W_down, stored transposed so that the neuron's whole
+// output contribution is one contiguous row, accumulated with an axpy as PowerInfer does).
+// A row is: codes (dp bytes for int8, dp/2 for int4), then one fp16 scale per block, then (int4
+// only) one zero-point byte per block, padded to 64 bytes so every row starts cache-line aligned.
+//   int8: w = (code - 128) * scale            (symmetric, like MatMulNBits int8)
+//   int4: w = (code - zp) * scale, code 0..15 (asymmetric, like MatMulNBits int4)
+// int4 packing: within each 64-element group, byte k holds element k (low nibble) and element
+// k+32 (high nibble), so one 32-byte load unpacks into 64 elements in natural order.
+// Rows are padded with zero weights up to dp = d rounded up to a multiple of max(block, 64).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace exl {
+
+enum class RowOrder : int32_t {
+  // gate_i, up_i, down_i adjacent: an inactive neuron skips one contiguous run (up_i + down_i).
+  Interleaved = 0,
+  // all gate rows, then all up rows, then all down rows (three streams).
+  Planar = 1,
+};
+
+struct Layout {
+  int32_t d, ffn, bits, block;
+  int32_t dp;            // padded row length
+  int32_t kb;            // blocks per row
+  int32_t blockShift;    // log2(block)
+  uint32_t scalesOffset; // byte offset of the fp16 scales in a row (= code bytes)
+  uint32_t zpOffset;     // byte offset of the zero points (int4)
+  uint32_t rowBytes;     // multiple of 64
+  RowOrder order;
+  uint64_t totalBytes;
+
+  // Byte offset of row `which` (0 gate, 1 up, 2 down) of neuron i.
+  uint64_t rowOffset(int which, int64_t i) const {
+    return order == RowOrder::Interleaved ? (uint64_t)(3 * i + which) * rowBytes
+                                          : ((uint64_t)which * ffn + (uint64_t)i) * rowBytes;
+  }
+};
+
+// Fills `out`; returns nullptr or a static message saying which argument is unsupported.
+const char* makeLayout(int64_t d, int64_t ffn, int64_t bits, int64_t block, RowOrder order, Layout* out);
+
+// An activation vector quantized to int8 per block (llama.cpp Q8 / onnxruntime accuracy_level 4).
+struct XQuant {
+  int8_t* q;       // [dp], 64-byte aligned, zero past d
+  float* sx;       // [kb] scale: x ≈ q * sx
+  float* xsum;     // [kb] Σ q over the block (for zero-point corrections), as float
+  int32_t* corr8;  // [dp/4] int8 AVX-512 only: -128 * Σq at the first int32 lane of each block
+};
+
+// A row dot product / axpy for one instruction set. Rows are pointers into the weight buffer.
+struct Kernels {
+  const char* name;
+  // out[r] = row_r · x for n rows (1..4).
+  void (*dot)(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out);
+  // acc[0..dp) += Σ_r h[r] * row_r for n rows (1..4); `scratch` holds 5*kb floats.
+  void (*axpy)(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch);
+};
+
+const Kernels* scalarKernels();
+const Kernels* avx2Kernels();    // nullptr when not compiled for this architecture
+const Kernels* avx512Kernels();  // AVX-512 F/BW/VL + VNNI
+const Kernels* neonKernels();    // arm64 only
+
+// IEEE half <-> float, round to nearest even (portable; kernels use F16C where they can).
+static inline uint16_t floatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const int32_t exp = (int32_t)((x >> 23) & 0xff);
+  uint32_t mant = x & 0x7fffffu;
+  if (exp == 0xff) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+  int32_t e = exp - 127 + 15;
+  if (e >= 0x1f) return (uint16_t)(sign | 0x7c00u);
+  if (e <= 0) {
+    if (e < -10) return (uint16_t)sign;
+    mant |= 0x800000u;
+    const int shift = 14 - e;
+    const uint32_t half = mant >> shift, rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    return (uint16_t)(sign | (half + ((rem > mid || (rem == mid && (half & 1))) ? 1 : 0)));
+  }
+  uint32_t half = ((uint32_t)e << 10) | (mant >> 13);
+  const uint32_t rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1))) half++;
+  return (uint16_t)(sign | half);
+}
+
+static inline float halfToFloat(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ffu, x;
+  if (exp == 0x1f) x = sign | 0x7f800000u | (mant << 13);
+  else if (exp == 0) {
+    if (mant == 0) x = sign;
+    else {  // subnormal: normalise
+      int e = -1;
+      do { mant <<= 1; e++; } while (!(mant & 0x400u));
+      x = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else x = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+}  // namespace exl

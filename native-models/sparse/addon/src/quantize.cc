@@ -1,0 +1,115 @@
+#include "quantize.h"
+
+#include <cmath>
+
+namespace exl {
+
+const char* makeLayout(int64_t d, int64_t ffn, int64_t bits, int64_t block, RowOrder order, Layout* L) {
+  if (bits != 4 && bits != 8) return "bits must be 4 or 8";
+  if (block != 32 && block != 64 && block != 128 && block != 256) return "blockSize must be 32, 64, 128 or 256";
+  // Bounds keep every row offset and per-row count inside 32 bits and the buffer plausible.
+  if (d < 1 || d > (1 << 20)) return "d must be between 1 and 1048576";
+  if (ffn < 1 || ffn > (1 << 22)) return "ffn must be between 1 and 4194304";
+  const int64_t unit = block > 64 ? block : 64;
+  const int64_t dp = (d + unit - 1) / unit * unit;
+  L->d = (int32_t)d;
+  L->ffn = (int32_t)ffn;
+  L->bits = (int32_t)bits;
+  L->block = (int32_t)block;
+  L->dp = (int32_t)dp;
+  L->kb = (int32_t)(dp / block);
+  L->blockShift = block == 32 ? 5 : block == 64 ? 6 : block == 128 ? 7 : 8;
+  L->scalesOffset = (uint32_t)(dp * bits / 8);
+  L->zpOffset = L->scalesOffset + 2u * (uint32_t)L->kb;
+  const uint32_t used = L->zpOffset + (bits == 4 ? (uint32_t)L->kb : 0u);
+  L->rowBytes = (used + 63u) & ~63u;
+  L->order = order;
+  L->totalBytes = (uint64_t)3 * (uint64_t)ffn * L->rowBytes;
+  return nullptr;
+}
+
+bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row) {
+  const int B = L.block;
+  uint16_t* scales = reinterpret_cast<uint16_t*>(row + L.scalesOffset);
+  uint8_t* zps = row + L.zpOffset;
+  float v[256];
+  int code[256];
+  for (int b = 0; b < L.kb; b++) {
+    const int start = b * B;
+    const int count = start >= L.d ? 0 : (L.d - start < B ? L.d - start : B);
+    for (int j = 0; j < B; j++) v[j] = j < count ? src[(int64_t)(start + j) * stride] : 0.0f;
+    float lo = 0, hi = 0;
+    for (int j = 0; j < count; j++) {
+      if (!std::isfinite(v[j])) return false;
+      lo = v[j] < lo ? v[j] : lo;
+      hi = v[j] > hi ? v[j] : hi;
+    }
+    // The stored (fp16) scale is the one the codes are computed against, so rounding the scale
+    // costs no extra error beyond the fp16 step itself.
+    int zp;
+    float scale;
+    if (L.bits == 8) {
+      const float amax = -lo > hi ? -lo : hi;
+      scale = halfToFloat(floatToHalf(amax / 127.0f));
+      zp = 128;
+    } else {
+      scale = halfToFloat(floatToHalf((hi - lo) / 15.0f));
+      zp = scale > 0 ? (int)std::nearbyint(-lo / scale) : 0;
+      zp = zp < 0 ? 0 : zp > 15 ? 15 : zp;
+    }
+    if (!std::isfinite(scale)) return false;
+    const int qmin = L.bits == 8 ? 1 : 0, qmax = L.bits == 8 ? 255 : 15;
+    for (int j = 0; j < B; j++) {
+      int q = zp;
+      if (scale > 0 && j < count) {
+        q = (int)std::nearbyint(v[j] / scale) + zp;
+        q = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
+      code[j] = q;
+    }
+    scales[b] = floatToHalf(scale);
+    if (L.bits == 8) {
+      for (int j = 0; j < B; j++) row[start + j] = (uint8_t)code[j];
+    } else {
+      zps[b] = (uint8_t)zp;
+      for (int j = 0; j < B; j++) {
+        const int e = start + j, g = e & ~63, k = e & 63;
+        uint8_t& byte = row[(g >> 1) + (k & 31)];
+        byte = (uint8_t)(k < 32 ? (byte & 0xf0) | code[j] : (byte & 0x0f) | (code[j] << 4));
+      }
+    }
+  }
+  return true;
+}
+
+void quantizeActivation(const Layout& L, const float* x, XQuant& out) {
+  const int B = L.block;
+  for (int b = 0; b < L.kb; b++) {
+    const int start = b * B;
+    const int count = start >= L.d ? 0 : (L.d - start < B ? L.d - start : B);
+    float amax = 0;
+    for (int j = 0; j < count; j++) {
+      const float a = std::fabs(x[start + j]);
+      amax = a > amax ? a : amax;
+    }
+    const float id = amax > 0 ? 127.0f / amax : 0.0f;
+    int sum = 0;
+    for (int j = 0; j < B; j++) {
+      int q = 0;
+      if (j < count) {
+        q = (int)std::nearbyint(x[start + j] * id);
+        q = q < -127 ? -127 : q > 127 ? 127 : q;
+      }
+      out.q[start + j] = (int8_t)q;
+      sum += q;
+    }
+    out.sx[b] = amax / 127.0f;
+    out.xsum[b] = (float)sum;
+    if (out.corr8) {
+      for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
+      out.corr8[start / 4] = -128 * sum;
+    }
+  }
+}
+
+}  // namespace exl
