@@ -1,6 +1,7 @@
 import type { Tokenizer } from "@huggingface/tokenizers";
 import { ModelFormatError } from "../formats/errors.js";
-import { META_KEY } from "./build.js";
+import type { TokenizerSource } from "../formats/model-source.js";
+import { buildTokenizerJson, META_KEY } from "./build.js";
 import { analyzeHfTokenizer, loadHfLibrary } from "./from-hf.js";
 import { addedTokensOf, asObject, chatTemplateOf, piecesOf, type Json } from "./hf-json.js";
 import { createStreamDecoder, type StreamDecoder, type StreamDecoderOptions } from "./stream-decoder.js";
@@ -46,6 +47,11 @@ export class TextTokenizer {
 
   static fromBuilt(b: BuiltTokenizer): TextTokenizer {
     return new TextTokenizer(b.tokenizerJson, b.tokenizerConfig);
+  }
+
+  /** Straight from a reader's TokenizerSource (build + load; the converter saves the built files instead). */
+  static fromSource(source: TokenizerSource): TextTokenizer {
+    return TextTokenizer.fromBuilt(buildTokenizerJson(source));
   }
 
   /** From tokenizer.json and tokenizer_config.json contents (ours, or any Hugging Face pair). */
@@ -97,6 +103,8 @@ export class TextTokenizer {
   }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
+    // The library always matches added tokens in text. Without parseSpecial, special ones must stay
+    // text, so such (rare) input goes through a second instance that lacks them.
     const lib = opts.parseSpecial || !this.specialText?.test(text) ? this.full : this.plainLibrary();
     const ids = text === "" ? [] : lib.encode(text, { add_special_tokens: false }).ids;
     if ((opts.addBos ?? this.meta.addBos) && this.meta.bos !== undefined) ids.unshift(this.meta.bos);

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { readGgufMetadata } from "../../formats/gguf.js";
-import { buildTokenizerJson } from "../build.js";
 import { TextTokenizer } from "../text-tokenizer.js";
 
 // Loading the shared fixture tokenizers for tests.
@@ -8,7 +7,7 @@ import { TextTokenizer } from "../text-tokenizer.js";
 export async function tokenizerFromGgufFile(path: string, pre?: string): Promise<TextTokenizer> {
   const metadata = await readGgufMetadata(path);
   if (pre !== undefined) metadata.set("tokenizer.ggml.pre", pre);
-  return TextTokenizer.fromBuilt(buildTokenizerJson({ kind: "gguf", metadata }));
+  return TextTokenizer.fromSource({ kind: "gguf", metadata });
 }
 
 export async function readJson(path: string): Promise<unknown> {
