@@ -44,6 +44,7 @@ export function MessageList() {
     const el = scrollRef.current;
     if (!el) return;
     const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    if (bottom === atBottom.current) return;
     atBottom.current = bottom;
     setShowJump(!bottom);
   }, []);
