@@ -3,7 +3,8 @@ import tseslint from "typescript-eslint";
 import reactHooks from "eslint-plugin-react-hooks";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "release/**", "node_modules/**", "e2e/artifacts/**", "native-models/sparse/addon/build/**"] },
+  // .tmp/ and *.tmp.* are local scratch files (git-ignored), never part of the project.
+  { ignores: ["dist/**", "release/**", "node_modules/**", "e2e/artifacts/**", "native-models/sparse/addon/build/**", ".tmp/**", "**/*.tmp.*"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,6 +14,17 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "react-hooks/set-state-in-effect": "off",
+    },
+  },
+  {
+    // Plain JavaScript files are Node scripts (build helpers, tools).
+    files: ["**/*.{js,mjs,cjs}"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ["process", "console", "Buffer", "URL", "require", "module", "__dirname", "__filename", "setTimeout", "clearTimeout",
+          "setInterval", "clearInterval", "setImmediate", "queueMicrotask", "structuredClone", "TextEncoder", "TextDecoder",
+          "AbortController", "performance", "fetch"].map((name) => [name, "readonly"]),
+      ),
     },
   },
   {

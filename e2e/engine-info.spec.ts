@@ -6,7 +6,10 @@ import { expect, saveScreenshot, test } from "./support/fixtures";
 const require = createRequire(import.meta.url);
 const ort = require("onnxruntime-node") as { env: { versions: { node: string } } };
 
-test("Settings → About this computer shows the engine host's onnxruntime version and core count", async ({ appPage, webHost }) => {
+test("Settings → About this computer shows the engine host's onnxruntime version and core count", async ({
+  appPage,
+  webHost,
+}) => {
   await appPage.getByRole("navigation", { name: "Views" }).getByRole("button", { name: "Settings" }).click();
   const panel = appPage.getByRole("region", { name: "About this computer" });
   await expect(panel).toBeVisible();

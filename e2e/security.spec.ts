@@ -41,7 +41,9 @@ test("the CSP stops injected inline script and remote content", async ({ page, w
   await page.waitForSelector("#root > *");
   const outcome = await page.evaluate(async () => {
     const violations: string[] = [];
-    document.addEventListener("securitypolicyviolation", (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
     const w = window as unknown as Record<string, unknown>;
     const script = document.createElement("script");
     script.textContent = "window.__injected = true";

@@ -35,7 +35,8 @@ export function appProtocolHandler(rendererDir: string) {
   return async (request: { url: string }): Promise<Response> => {
     const url = new URL(request.url);
     const headers = securityHeaders();
-    if (url.protocol !== `${APP_SCHEME}:` || url.host !== "app") return new Response("Not found", { status: 404, headers });
+    if (url.protocol !== `${APP_SCHEME}:` || url.host !== "app")
+      return new Response("Not found", { status: 404, headers });
     const file = resolveInside(rendererDir, url.pathname === "/" ? "/index.html" : url.pathname);
     if (!file) return new Response("Bad path", { status: 400, headers });
     try {

@@ -31,7 +31,10 @@ describe("createDispatcher", () => {
   it("calls the handler with the validated payload and wraps the result", async () => {
     const rename = vi.fn(async ({ title }: { id: string; title: string }) => ({ ...conversation, title }));
     const dispatch = createDispatcher(fakeHandlers({ "chat.rename": rename }).handlers);
-    await expect(dispatch("chat.rename", { id: "c1", title: "New" })).resolves.toEqual({ ok: true, result: { ...conversation, title: "New" } });
+    await expect(dispatch("chat.rename", { id: "c1", title: "New" })).resolves.toEqual({
+      ok: true,
+      result: { ...conversation, title: "New" },
+    });
     expect(rename).toHaveBeenCalledWith({ id: "c1", title: "New" });
   });
 
@@ -51,12 +54,21 @@ describe("createDispatcher", () => {
     const wrongType = await dispatch("chat.rename", { id: "c1", title: 42 });
     expect(wrongType).toEqual({
       ok: false,
-      error: { code: "bad_request", message: expect.stringMatching(/^Invalid request for chat\.rename: .*expected string.*title/s) },
+      error: {
+        code: "bad_request",
+        message: expect.stringMatching(/^Invalid request for chat\.rename: .*expected string.*title/s),
+      },
     });
     const missing = await dispatch("chat.send", { conversationId: "c1" });
-    expect(missing).toMatchObject({ ok: false, error: { code: "bad_request", message: expect.stringContaining("text") } });
+    expect(missing).toMatchObject({
+      ok: false,
+      error: { code: "bad_request", message: expect.stringContaining("text") },
+    });
     const extra = await dispatch("settings.get", { sneaky: true });
-    expect(extra).toMatchObject({ ok: false, error: { code: "bad_request", message: expect.stringContaining("sneaky") } });
+    expect(extra).toMatchObject({
+      ok: false,
+      error: { code: "bad_request", message: expect.stringContaining("sneaky") },
+    });
     const notAnObject = await dispatch("chat.get", "c1");
     expect(notAnObject).toMatchObject({ ok: false, error: { code: "bad_request" } });
     expect(calls).toEqual([]);
@@ -73,7 +85,10 @@ describe("createDispatcher", () => {
     });
     const onInternalError = vi.fn();
     const dispatch = createDispatcher(handlers, { onInternalError });
-    await expect(dispatch("chat.get", { id: "x" })).resolves.toEqual({ ok: false, error: { code: "not_found", message: 'No conversation with id "x".' } });
+    await expect(dispatch("chat.get", { id: "x" })).resolves.toEqual({
+      ok: false,
+      error: { code: "not_found", message: 'No conversation with id "x".' },
+    });
     await expect(dispatch("chat.list", {})).resolves.toEqual({
       ok: false,
       error: { code: "internal", message: "chat.list failed unexpectedly: cannot read x of undefined" },
@@ -85,7 +100,10 @@ describe("createDispatcher", () => {
     const bad = { "settings.get": async () => ({ theme: "purple" }) as unknown as Settings };
     const onInternalError = vi.fn();
     const strict = createDispatcher(fakeHandlers(bad).handlers, { onInternalError });
-    await expect(strict("settings.get", {})).resolves.toMatchObject({ ok: false, error: { code: "internal" } });
+    await expect(strict("settings.get", {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: "internal" },
+    });
     expect(onInternalError).toHaveBeenCalledOnce();
     const lax = createDispatcher(fakeHandlers(bad).handlers, { validateReplies: false });
     await expect(lax("settings.get", {})).resolves.toEqual({ ok: true, result: { theme: "purple" } });
@@ -93,7 +111,9 @@ describe("createDispatcher", () => {
 
   it("refuses the channels a transport does not offer", async () => {
     const { handlers, calls } = fakeHandlers();
-    const dispatch = createDispatcher(handlers, { refuse: { "models.importPath": "Upload the file instead." } });
+    const dispatch = createDispatcher(handlers, {
+      refuse: { "models.importPath": "Upload the file instead." },
+    });
     await expect(dispatch("models.importPath", { path: "/etc/passwd" })).resolves.toEqual({
       ok: false,
       error: { code: "bad_request", message: "Upload the file instead." },

@@ -2,7 +2,14 @@
 // validate the payload against the contract, run the handler, and wrap the outcome in an envelope.
 // Validation happens before any handler runs, so a malformed message changes nothing.
 import { z } from "zod";
-import { isChannel, requests, type Channel, type ReplyEnvelope, type ReplyOf, type RequestOf } from "./contract.js";
+import {
+  isChannel,
+  requests,
+  type Channel,
+  type ReplyEnvelope,
+  type ReplyOf,
+  type RequestOf,
+} from "./contract.js";
 import { ChannelError } from "./services/errors.js";
 
 export type Handlers = { [C in Channel]: (payload: RequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C> };
@@ -38,7 +45,10 @@ export function createDispatcher(handlers: Handlers, options: DispatcherOptions 
       if (validateReplies) {
         const checked = requests[channel].reply.safeParse(result);
         if (!checked.success) {
-          onInternalError(channel, new Error(`Reply does not match the contract: ${z.prettifyError(checked.error)}`));
+          onInternalError(
+            channel,
+            new Error(`Reply does not match the contract: ${z.prettifyError(checked.error)}`),
+          );
           return failure("internal", `The app produced an invalid reply for ${channel}.`);
         }
       }

@@ -3,7 +3,11 @@
 import type { UtilityProcess } from "electron";
 import type { HostExit, HostProcess, SpawnHost } from "./services/host-process.js";
 
-type Fork = (modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: "inherit" | "pipe" | "ignore" }) => UtilityProcess;
+type Fork = (
+  modulePath: string,
+  args?: string[],
+  options?: { serviceName?: string; stdio?: "inherit" | "pipe" | "ignore" },
+) => UtilityProcess;
 
 export function forkUtilityHost(fork: Fork, entry: string): SpawnHost {
   return (): HostProcess => {

@@ -1,7 +1,18 @@
 // The Electron main process: lifecycle, one instance, the window, the menu. The back end itself
 // (engine host, SQLite, settings, import jobs) is the Electron-free `createBackend`, shared with
 // the web host; this file only puts IPC in front of it.
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, shell, utilityProcess } from "electron";
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  protocol,
+  screen,
+  session,
+  shell,
+  utilityProcess,
+} from "electron";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,8 +23,11 @@ import { menuTemplate } from "./menu.js";
 import { createBackend, type Backend } from "./services/backend.js";
 import { createMainWindow, hardenSession, hardenWebContents } from "./window.js";
 
-// Bundled to dist/main/main.cjs: the renderer, preload and engine host sit beside it in dist/.
-const distDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// Bundled to dist/main/main.cjs: the renderer, preload and engine host sit beside it in dist/
+// (from source, electron/main.ts, they are in ../dist).
+const here = path.dirname(fileURLToPath(import.meta.url));
+const distDir =
+  path.basename(here) === "electron" ? path.resolve(here, "..", "dist") : path.resolve(here, "..");
 
 // Must happen before "ready".
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
@@ -33,7 +47,9 @@ function run(): void {
     if (win.isMinimized()) win.restore();
     win.focus();
   });
-  app.on("web-contents-created", (_event, contents) => hardenWebContents(contents, (url) => void shell.openExternal(url)));
+  app.on("web-contents-created", (_event, contents) =>
+    hardenWebContents(contents, (url) => void shell.openExternal(url)),
+  );
 
   const openWindow = () =>
     createMainWindow({
@@ -70,7 +86,11 @@ function run(): void {
         if (win && !win.isDestroyed()) win.webContents.send(channel, message);
       },
     });
-    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(process.platform, (command) => ready.events.emit("app.command", { command }))));
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        menuTemplate(process.platform, (command) => ready.events.emit("app.command", { command })),
+      ),
+    );
     win = openWindow();
     app.on("activate", () => {
       if (BrowserWindow.getAllWindows().length === 0) win = openWindow();

@@ -6,7 +6,10 @@ import type { EventOf } from "./contract.js";
 
 type Command = EventOf<"app.command">["command"];
 
-export function menuTemplate(platform: NodeJS.Platform, run: (command: Command) => void): MenuItemConstructorOptions[] {
+export function menuTemplate(
+  platform: NodeJS.Platform,
+  run: (command: Command) => void,
+): MenuItemConstructorOptions[] {
   const item = (label: string, accelerator: string, command: Command): MenuItemConstructorOptions => ({
     label,
     accelerator,

@@ -1,6 +1,13 @@
 // The object the preload exposes as `window.exitlane`: the contract's ExitlaneApi over IPC.
 // Kept apart from preload.ts so it can be tested without Electron.
-import { channels, eventNames, type Channel, type EventName, type ExitlaneApi, type ReplyEnvelope } from "./contract.js";
+import {
+  channels,
+  eventNames,
+  type Channel,
+  type EventName,
+  type ExitlaneApi,
+  type ReplyEnvelope,
+} from "./contract.js";
 import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
 
 export interface IpcRendererLike {
@@ -37,8 +44,10 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
   return {
     transport: "ipc",
     request(channel, payload) {
-      if (!channels.includes(channel)) return Promise.reject(new Error(`Unknown channel ${JSON.stringify(channel)}.`));
-      if (PRELOAD_ONLY.has(channel)) return Promise.reject(new Error(`${channel} is not available to the page; use importFiles.`));
+      if (!channels.includes(channel))
+        return Promise.reject(new Error(`Unknown channel ${JSON.stringify(channel)}.`));
+      if (PRELOAD_ONLY.has(channel))
+        return Promise.reject(new Error(`${channel} is not available to the page; use importFiles.`));
       return call(channel, payload);
     },
     on(event, listener) {
@@ -53,7 +62,8 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
       const paths = [...files].map((file) => getPathForFile(file));
       if (paths.length === 0) throw new Error("No files to import.");
       // Files made by page script (new File([...])) have no path on disk.
-      if (paths.some((p) => !p)) throw new Error("Only files dropped on the window or chosen in a dialog can be imported.");
+      if (paths.some((p) => !p))
+        throw new Error("Only files dropped on the window or chosen in a dialog can be imported.");
       return call("models.importPath", { path: commonSource(paths) });
     },
   };
@@ -64,6 +74,7 @@ export function commonSource(paths: string[]): string {
   if (paths.length === 1) return paths[0];
   const parent = (p: string) => p.replace(/[\\/][^\\/]*$/, "");
   const parents = new Set(paths.map(parent));
-  if (parents.size !== 1) throw new Error("Drop the files of one model folder at a time (or the folder itself).");
+  if (parents.size !== 1)
+    throw new Error("Drop the files of one model folder at a time (or the folder itself).");
   return [...parents][0];
 }

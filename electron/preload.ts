@@ -3,4 +3,7 @@
 import { contextBridge, ipcRenderer, webUtils } from "electron";
 import { buildApi } from "./preload-api.js";
 
-contextBridge.exposeInMainWorld("exitlane", buildApi(ipcRenderer, (file) => webUtils.getPathForFile(file)));
+contextBridge.exposeInMainWorld(
+  "exitlane",
+  buildApi(ipcRenderer, (file) => webUtils.getPathForFile(file)),
+);

@@ -32,7 +32,8 @@ async function main() {
     engine: { spawn: forkNodeHost(path.join(distDir, "engine", "host.cjs")) },
     validate: process.env.NODE_ENV !== "production",
     refuse: {
-      "models.importPath": "Over the web host, models are imported by uploading them (drop the file on the window).",
+      "models.importPath":
+        "Over the web host, models are imported by uploading them (drop the file on the window).",
     },
   });
   const host = await startWebHost({
@@ -57,9 +58,19 @@ async function main() {
   process.on("SIGTERM", shutdown);
 
   if (values.json) {
-    console.log(JSON.stringify({ url: host.url, origin: host.origin, token: host.token, port: host.port, pid: process.pid }));
+    console.log(
+      JSON.stringify({
+        url: host.url,
+        origin: host.origin,
+        token: host.token,
+        port: host.port,
+        pid: process.pid,
+      }),
+    );
   } else {
-    console.log(`Exitlane is running at\n\n  ${host.url}\n\nOpen that address in a browser on this computer (it carries this run's access token).`);
+    console.log(
+      `Exitlane is running at\n\n  ${host.url}\n\nOpen that address in a browser on this computer (it carries this run's access token).`,
+    );
     console.log(`Data folder: ${userDataDir}\nPress Ctrl+C to stop.`);
   }
 }

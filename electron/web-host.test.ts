@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -34,7 +42,7 @@ beforeEach(async () => {
       name === "chat.rename"
         ? async ({ title }: { title: string }) => {
             renamed.push(title);
-            throw new ChannelError("not_found", "No conversation with id \"c\".");
+            throw new ChannelError("not_found", 'No conversation with id "c".');
           }
         : async () => ({ deleted: true }),
   });
@@ -45,8 +53,14 @@ beforeEach(async () => {
     uploadRoot: path.join(dir, "uploads"),
     uploadLimits: { maxBytes: 1024, maxFiles: 3 },
     startImport: async (request) => {
-      const files = existsSync(request.source) && !request.source.endsWith(".gguf") ? readdirSync(request.source, { recursive: true }) : [];
-      imports.push({ ...request, content: files.length ? files.map(String).sort() : [readFileSync(request.source, "utf8")] });
+      const files =
+        existsSync(request.source) && !request.source.endsWith(".gguf")
+          ? readdirSync(request.source, { recursive: true })
+          : [];
+      imports.push({
+        ...request,
+        content: files.length ? files.map(String).sort() : [readFileSync(request.source, "utf8")],
+      });
       return importResult();
     },
   });
@@ -57,7 +71,10 @@ afterEach(async () => {
 });
 
 /** A raw request, so tests can set any Host, Origin and Cookie header. */
-function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  pathname: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port: host.port, path: pathname, headers }, (res) => {
       let body = "";
@@ -104,7 +121,10 @@ describe("web host HTTP", () => {
       .find((a) => a && a.family === "IPv4" && !a.internal);
     if (!external) return console.warn("[skip] no non-loopback IPv4 address on this machine");
     const attempt = await new Promise<string>((resolve) => {
-      const req = http.get({ host: external.address, port: host.port, path: `/?token=${host.token}`, timeout: 2000 }, () => resolve("connected"));
+      const req = http.get(
+        { host: external.address, port: host.port, path: `/?token=${host.token}`, timeout: 2000 },
+        () => resolve("connected"),
+      );
       req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
       req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
     });
@@ -152,8 +172,12 @@ describe("web host WebSocket", () => {
 
   it("refuses a socket without the token, with a foreign Origin, or without an Origin", async () => {
     await expect(connect("", origin())).rejects.toThrow(/refused 403/);
-    await expect(connect(`?token=${host.token}`, { Origin: "http://evil.example" })).rejects.toThrow(/refused 403/);
-    await expect(connect(`?token=${host.token}`, { Origin: "http://localhost:1" })).rejects.toThrow(/refused 403/);
+    await expect(connect(`?token=${host.token}`, { Origin: "http://evil.example" })).rejects.toThrow(
+      /refused 403/,
+    );
+    await expect(connect(`?token=${host.token}`, { Origin: "http://localhost:1" })).rejects.toThrow(
+      /refused 403/,
+    );
     await expect(connect(`?token=${host.token}`, {})).rejects.toThrow(/refused 403/);
   });
 
@@ -164,24 +188,47 @@ describe("web host WebSocket", () => {
 
   it("answers malformed messages with clear errors and changes nothing", async () => {
     const ws = await connect(`?token=${host.token}`, origin());
-    expect(await ask(ws, "{nope")).toMatchObject({ type: "reply", id: -1, ok: false, error: { code: "bad_request", message: "The message is not valid JSON." } });
-    expect(await ask(ws, { id: 1, channel: "chat.rename" })).toMatchObject({ id: 1, ok: false, error: { code: "bad_request" } });
-    expect(await ask(ws, { id: 2, channel: "fs.unlink", payload: { path: "/" } })).toMatchObject({ id: 2, ok: false, error: { code: "unknown_channel" } });
+    expect(await ask(ws, "{nope")).toMatchObject({
+      type: "reply",
+      id: -1,
+      ok: false,
+      error: { code: "bad_request", message: "The message is not valid JSON." },
+    });
+    expect(await ask(ws, { id: 1, channel: "chat.rename" })).toMatchObject({
+      id: 1,
+      ok: false,
+      error: { code: "bad_request" },
+    });
+    expect(await ask(ws, { id: 2, channel: "fs.unlink", payload: { path: "/" } })).toMatchObject({
+      id: 2,
+      ok: false,
+      error: { code: "unknown_channel" },
+    });
     expect(await ask(ws, { id: 3, channel: "chat.rename", payload: { id: "c", title: 5 } })).toMatchObject({
       id: 3,
       ok: false,
       error: { code: "bad_request", message: expect.stringContaining("chat.rename") },
     });
-    expect(await ask(ws, { id: 4, channel: "chat.rename", payload: { id: "c" } })).toMatchObject({ id: 4, ok: false, error: { code: "bad_request" } });
+    expect(await ask(ws, { id: 4, channel: "chat.rename", payload: { id: "c" } })).toMatchObject({
+      id: 4,
+      ok: false,
+      error: { code: "bad_request" },
+    });
     expect(renamed).toEqual([]);
-    expect(await ask(ws, { id: 5, channel: "chat.rename", payload: { id: "c", title: "t" } })).toMatchObject({ id: 5, ok: false, error: { code: "not_found" } });
+    expect(await ask(ws, { id: 5, channel: "chat.rename", payload: { id: "c", title: "t" } })).toMatchObject({
+      id: 5,
+      ok: false,
+      error: { code: "not_found" },
+    });
     expect(renamed).toEqual(["t"]);
     ws.close();
   });
 
   it("delivers contract events to every socket", async () => {
     const ws = await connect(`?token=${host.token}`, origin());
-    const received = new Promise((resolve) => ws.once("message", (data) => resolve(JSON.parse(String(data)))));
+    const received = new Promise((resolve) =>
+      ws.once("message", (data) => resolve(JSON.parse(String(data)))),
+    );
     events.emit("models.changed", {});
     expect(await received).toEqual({ type: "event", event: "models.changed", payload: {} });
     ws.close();
@@ -211,7 +258,10 @@ describe("web host upload", () => {
     form.append("file", ...file("{}", "my-model/config.json"));
     form.append("file", ...file("weights", "my-model/model.safetensors"));
     expect((await upload(form)).status).toBe(200);
-    expect(imports[0]).toMatchObject({ displayName: "my-model", content: ["config.json", "model.safetensors"] });
+    expect(imports[0]).toMatchObject({
+      displayName: "my-model",
+      content: ["config.json", "model.safetensors"],
+    });
   });
 
   it("refuses uploads over the size or file limits, leaving nothing behind", async () => {
@@ -241,12 +291,20 @@ describe("web host upload", () => {
   });
 
   it("passes a refused import on in plain words and removes the upload", async () => {
-    importResult = () => Promise.reject(new ChannelError("engine_error", "Model import is not available yet: this engine version does not support it."));
+    importResult = () =>
+      Promise.reject(
+        new ChannelError(
+          "engine_error",
+          "Model import is not available yet: this engine version does not support it.",
+        ),
+      );
     const form = new FormData();
     form.append("file", ...file("x", "a.gguf"));
     const res = await upload(form);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ error: { code: "engine_error", message: expect.stringMatching(/not available yet/) } });
+    expect(await res.json()).toEqual({
+      error: { code: "engine_error", message: expect.stringMatching(/not available yet/) },
+    });
     expect(readdirSync(path.join(dir, "uploads"))).toEqual([]);
   });
 });
@@ -256,11 +314,15 @@ describe("upload names", () => {
     expect(safeRelativePath("model/config.json")).toBe("model/config.json");
     expect(safeRelativePath("a\\b.gguf")).toBe("a/b.gguf");
     expect(safeRelativePath("/abs/x.gguf")).toBe("abs/x.gguf");
-    for (const bad of ["../x", "a/../../x", "", "..", "a/...", "con:x", "a\u0000b"]) expect(safeRelativePath(bad)).toBeNull();
+    for (const bad of ["../x", "a/../../x", "", "..", "a/...", "con:x", "a\u0000b"])
+      expect(safeRelativePath(bad)).toBeNull();
   });
 
   it("chooses the file, the shared folder or the upload folder", () => {
-    expect(importSource("/u", ["a.gguf"])).toEqual({ source: path.join("/u", "a.gguf"), displayName: "a.gguf" });
+    expect(importSource("/u", ["a.gguf"])).toEqual({
+      source: path.join("/u", "a.gguf"),
+      displayName: "a.gguf",
+    });
     expect(importSource("/u", ["m/a", "m/b"])).toEqual({ source: path.join("/u", "m"), displayName: "m" });
     expect(importSource("/u", ["a", "b"])).toEqual({ source: "/u", displayName: "2 files" });
   });

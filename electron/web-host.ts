@@ -56,14 +56,31 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   async function handleHttp(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const check = auth!.check(req, url);
-    if (!check.ok) return send(res, 403, "Forbidden: open the address Exitlane printed when it started (it carries the access token).", headers);
+    if (!check.ok)
+      return send(
+        res,
+        403,
+        "Forbidden: open the address Exitlane printed when it started (it carries the access token).",
+        headers,
+      );
     const reply = check.fromQuery ? { ...headers, "Set-Cookie": tokenCookie(auth!.port, token) } : headers;
     if (url.pathname === UPLOAD_PATH) {
       if (req.method !== "POST") return send(res, 405, "Use POST", { ...reply, Allow: "POST" });
-      if (!auth!.originAllowed(req, { required: false })) return send(res, 403, "Forbidden: foreign origin", headers);
-      return handleUpload(req, res, { uploadRoot: options.uploadRoot, limits: options.uploadLimits ?? DEFAULT_UPLOAD_LIMITS, startImport: options.startImport }, reply);
+      if (!auth!.originAllowed(req, { required: false }))
+        return send(res, 403, "Forbidden: foreign origin", headers);
+      return handleUpload(
+        req,
+        res,
+        {
+          uploadRoot: options.uploadRoot,
+          limits: options.uploadLimits ?? DEFAULT_UPLOAD_LIMITS,
+          startImport: options.startImport,
+        },
+        reply,
+      );
     }
-    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "Method not allowed", { ...reply, Allow: "GET, HEAD" });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(res, 405, "Method not allowed", { ...reply, Allow: "GET, HEAD" });
     return serveStatic(options.rendererDir, url.pathname, res, reply, req.method === "HEAD");
   }
 
@@ -73,7 +90,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== WS_PATH) return refuse("404 Not Found");
-    if (!auth!.check(req, url).ok || !auth!.originAllowed(req, { required: true })) return refuse("403 Forbidden");
+    if (!auth!.check(req, url).ok || !auth!.originAllowed(req, { required: true }))
+      return refuse("403 Forbidden");
     sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options));
   });
 
@@ -106,11 +124,14 @@ function serveSocket(ws: WebSocket, { dispatch, events }: WebHostOptions) {
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.close(1013, "Client too slow");
     ws.send(JSON.stringify(message));
   };
-  const unsubscribe = events.subscribe((event: EventName, payload: unknown) => sendMessage({ type: "event", event, payload }));
+  const unsubscribe = events.subscribe((event: EventName, payload: unknown) =>
+    sendMessage({ type: "event", event, payload }),
+  );
   ws.on("close", unsubscribe);
   ws.on("error", () => ws.terminate());
   ws.on("message", (data, isBinary) => {
-    const bad = (id: number, message: string) => sendMessage({ type: "reply", id, ok: false, error: { code: "bad_request", message } });
+    const bad = (id: number, message: string) =>
+      sendMessage({ type: "reply", id, ok: false, error: { code: "bad_request", message } });
     if (isBinary) return bad(-1, "Binary messages are not accepted; send JSON text.");
     let raw: unknown;
     try {
@@ -121,7 +142,10 @@ function serveSocket(ws: WebSocket, { dispatch, events }: WebHostOptions) {
     const request = WsRequest.safeParse(raw);
     if (!request.success) {
       const id = (raw as { id?: unknown })?.id;
-      return bad(Number.isInteger(id) ? (id as number) : -1, "A request must be { id: integer, channel: string, payload }.");
+      return bad(
+        Number.isInteger(id) ? (id as number) : -1,
+        "A request must be { id: integer, channel: string, payload }.",
+      );
     }
     const { id, channel, payload } = request.data;
     void dispatch(channel, payload).then((envelope) => sendMessage({ type: "reply", id, ...envelope }));

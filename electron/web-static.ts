@@ -36,7 +36,13 @@ export function resolveInside(root: string, urlPath: string): string | null {
   return resolved === base || resolved.startsWith(base + path.sep) ? resolved : null;
 }
 
-export async function serveStatic(root: string, urlPath: string, res: ServerResponse, headers: Record<string, string>, head = false) {
+export async function serveStatic(
+  root: string,
+  urlPath: string,
+  res: ServerResponse,
+  headers: Record<string, string>,
+  head = false,
+) {
   let file = resolveInside(root, urlPath === "/" ? "/index.html" : urlPath);
   if (!file) return send(res, 400, "Bad path", headers);
   let info = await stat(file).catch(() => null);
@@ -57,7 +63,16 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
   createReadStream(file).pipe(res);
 }
 
-export function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-  res.writeHead(status, { ...headers, "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  res.writeHead(status, {
+    ...headers,
+    "Content-Type": "text/plain; charset=utf-8",
+    "Cache-Control": "no-store",
+  });
   res.end(body);
 }

@@ -62,24 +62,36 @@ export function safeRelativePath(name: string): string | null {
 
 /** What to import: the one file, the one folder all files share, or the upload folder itself. */
 export function importSource(folder: string, names: string[]): { source: string; displayName: string } {
-  if (names.length === 1) return { source: path.join(folder, names[0]), displayName: path.posix.basename(names[0]) };
+  if (names.length === 1)
+    return { source: path.join(folder, names[0]), displayName: path.posix.basename(names[0]) };
   const tops = new Set(names.map((n) => n.split("/")[0]));
   const [top] = [...tops];
-  if (tops.size === 1 && names.every((n) => n.includes("/"))) return { source: path.join(folder, top), displayName: top };
+  if (tops.size === 1 && names.every((n) => n.includes("/")))
+    return { source: path.join(folder, top), displayName: top };
   return { source: folder, displayName: `${names.length} files` };
 }
 
-export async function handleUpload(req: IncomingMessage, res: ServerResponse, options: UploadOptions, headers: Record<string, string>) {
+export async function handleUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: UploadOptions,
+  headers: Record<string, string>,
+) {
   const folder = path.join(options.uploadRoot, randomUUID());
   try {
     const names = await receive(req, folder, options.limits);
     const { source, displayName } = importSource(folder, names);
-    const { jobId } = await options.startImport({ source, displayName, cleanup: () => rm(folder, { recursive: true, force: true }) });
+    const { jobId } = await options.startImport({
+      source,
+      displayName,
+      cleanup: () => rm(folder, { recursive: true, force: true }),
+    });
     reply(res, 200, { jobId }, headers);
   } catch (error) {
     await rm(folder, { recursive: true, force: true }).catch(() => undefined);
     if (!(error instanceof ChannelError)) console.error("[upload] failed:", error);
-    const status = error instanceof UploadError ? error.status : error instanceof ChannelError ? STATUS[error.code] : 500;
+    const status =
+      error instanceof UploadError ? error.status : error instanceof ChannelError ? STATUS[error.code] : 500;
     const code: ErrorCode = error instanceof ChannelError ? error.code : "internal";
     const message = error instanceof Error ? error.message : String(error);
     // Stop reading a refused body; the connection closes after the reply.
@@ -92,7 +104,9 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, op
 function receive(req: IncomingMessage, folder: string, limits: UploadLimits): Promise<string[]> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limits.maxBytes + 1024 * 1024) {
-    return Promise.reject(new UploadError(413, `The upload is too large (limit ${formatBytes(limits.maxBytes)}).`));
+    return Promise.reject(
+      new UploadError(413, `The upload is too large (limit ${formatBytes(limits.maxBytes)}).`),
+    );
   }
   if (!/^multipart\/form-data;/i.test(req.headers["content-type"] ?? "")) {
     return Promise.reject(new UploadError(415, "Send the files as multipart/form-data."));
@@ -122,12 +136,15 @@ function receive(req: IncomingMessage, folder: string, limits: UploadLimits): Pr
       for (const stream of open) stream.destroy();
       void Promise.allSettled(writes).then(() => reject(error));
     };
-    const tooLarge = () => new UploadError(413, `The upload is too large (limit ${formatBytes(limits.maxBytes)}).`);
+    const tooLarge = () =>
+      new UploadError(413, `The upload is too large (limit ${formatBytes(limits.maxBytes)}).`);
     parser.on("file", (field, stream, info) => {
       const name = safeRelativePath(info.filename ?? "");
       if (field !== "file" || !name || names.includes(name)) {
         stream.resume();
-        return fail(new UploadError(400, `Refused file name ${JSON.stringify(info.filename)} (field "${field}").`));
+        return fail(
+          new UploadError(400, `Refused file name ${JSON.stringify(info.filename)} (field "${field}").`),
+        );
       }
       names.push(name);
       open.add(stream);
@@ -145,7 +162,13 @@ function receive(req: IncomingMessage, folder: string, limits: UploadLimits): Pr
             if (failed) throw new Error("upload refused");
             return pipeline(stream, count, createWriteStream(target, { flags: "wx" }));
           })
-          .catch((error: Error) => fail(error instanceof UploadError ? error : new UploadError(400, `Could not receive ${name}: ${error.message}`)))
+          .catch((error: Error) =>
+            fail(
+              error instanceof UploadError
+                ? error
+                : new UploadError(400, `Could not receive ${name}: ${error.message}`),
+            ),
+          )
           .finally(() => open.delete(stream)),
       );
     });
@@ -167,7 +190,11 @@ function receive(req: IncomingMessage, folder: string, limits: UploadLimits): Pr
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>) {
   if (res.headersSent) return void res.end();
-  res.writeHead(status, { ...headers, "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+  res.writeHead(status, {
+    ...headers,
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+  });
   res.end(JSON.stringify(body));
 }
 

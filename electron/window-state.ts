@@ -31,7 +31,10 @@ export function loadWindowState(file: string, workAreas: Rect[]): WindowState {
     return { ...DEFAULT_WINDOW_STATE };
   }
   if (state.x === undefined || state.y === undefined) return state;
-  const visible = workAreas.some((area) => overlap(area, state as Rect) >= 0.5 * Math.min(state.width * state.height, area.width * area.height));
+  const visible = workAreas.some(
+    (area) =>
+      overlap(area, state as Rect) >= 0.5 * Math.min(state.width * state.height, area.width * area.height),
+  );
   if (!visible) return { width: state.width, height: state.height, maximized: state.maximized };
   return state;
 }

@@ -1,7 +1,13 @@
 // The main window and the rules every web page in the app lives under: isolated, sandboxed, no
 // Node, no navigation away, no new windows, no permissions, no remote content, strict CSP.
 // Electron's classes are passed in, so tests can check all of it with fakes.
-import type { BrowserWindow, BrowserWindowConstructorOptions, Session, WebContents, WebPreferences } from "electron";
+import type {
+  BrowserWindow,
+  BrowserWindowConstructorOptions,
+  Session,
+  WebContents,
+  WebPreferences,
+} from "electron";
 import { APP_ORIGIN, APP_SCHEME, APP_URL } from "./app-protocol.js";
 import { contentSecurityPolicy } from "./csp.js";
 import { loadWindowState, saveWindowState, type Rect } from "./window-state.js";
@@ -32,7 +38,12 @@ export function isAppUrl(url: string | undefined): boolean {
 
 /** Requests a page may make: the app's own files, devtools, and in-memory data/blob URLs. */
 export function isAllowedRequest(url: string): boolean {
-  return url.startsWith(`${APP_SCHEME}://app/`) || url.startsWith("devtools://") || url.startsWith("data:") || url.startsWith("blob:");
+  return (
+    url.startsWith(`${APP_SCHEME}://app/`) ||
+    url.startsWith("devtools://") ||
+    url.startsWith("data:") ||
+    url.startsWith("blob:")
+  );
 }
 
 /** Applied to every WebContents the app creates (app.on("web-contents-created")). */
@@ -55,9 +66,13 @@ export function hardenSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler?.(() => false);
-  session.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url) }));
+  session.webRequest.onBeforeRequest((details, callback) =>
+    callback({ cancel: !isAllowedRequest(details.url) }),
+  );
   session.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [contentSecurityPolicy()] } });
+    callback({
+      responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [contentSecurityPolicy()] },
+    });
   });
 }
 
@@ -69,7 +84,13 @@ export interface MainWindowOptions {
   icon?: string;
 }
 
-export function createMainWindow({ BrowserWindow: Window, preload, stateFile, workAreas, icon }: MainWindowOptions): BrowserWindow {
+export function createMainWindow({
+  BrowserWindow: Window,
+  preload,
+  stateFile,
+  workAreas,
+  icon,
+}: MainWindowOptions): BrowserWindow {
   const state = loadWindowState(stateFile, workAreas);
   const win = new Window({
     x: state.x,

@@ -51,10 +51,12 @@ function bundleOptions(bundle: Bundle): BuildOptions {
     sourcemap: true,
     logLevel: "warning",
   };
-  if (bundle.platform === "browser") return { ...common, format: "cjs", platform: "browser", target: "chrome120", external: ["electron"] };
+  if (bundle.platform === "browser")
+    return { ...common, format: "cjs", platform: "browser", target: "chrome120", external: ["electron"] };
   if (bundle.format === "esm") {
     // Bundled CommonJS dependencies still call require(); give the module one.
-    const banner = 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
+    const banner =
+      'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
     return { ...common, format: "esm", platform: "node", target: "node20", external, banner: { js: banner } };
   }
   return {
@@ -79,11 +81,14 @@ function newestSource(): number {
   const visit = (p: string) => {
     const info = statSync(p);
     if (info.isDirectory()) {
-      for (const name of readdirSync(p)) if (name !== "node_modules" && !name.startsWith(".")) visit(path.join(p, name));
-    } else if (/\.(tsx?|css|html|json|svg|png)$/.test(p) && !/\.test\.tsx?$/.test(p)) newest = Math.max(newest, info.mtimeMs);
+      for (const name of readdirSync(p))
+        if (name !== "node_modules" && !name.startsWith(".")) visit(path.join(p, name));
+    } else if (/\.(tsx?|css|html|json|svg|png)$/.test(p) && !/\.test\.tsx?$/.test(p))
+      newest = Math.max(newest, info.mtimeMs);
   };
   for (const dir of sourceDirs) if (existsSync(path.join(root, dir))) visit(path.join(root, dir));
-  for (const file of sourceFiles) if (existsSync(path.join(root, file))) newest = Math.max(newest, statSync(path.join(root, file)).mtimeMs);
+  for (const file of sourceFiles)
+    if (existsSync(path.join(root, file))) newest = Math.max(newest, statSync(path.join(root, file)).mtimeMs);
   return newest;
 }
 

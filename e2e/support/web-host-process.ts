@@ -20,7 +20,8 @@ export interface RunningWebHost {
 
 export async function startWebHostProcess(env: Record<string, string> = {}): Promise<RunningWebHost> {
   const entry = path.join(repoRoot, "dist/main/web.cjs");
-  if (!existsSync(entry)) throw new Error("dist/main/web.cjs is missing: run `npm run build` first (npm run test:e2e does).");
+  if (!existsSync(entry))
+    throw new Error("dist/main/web.cjs is missing: run `npm run build` first (npm run test:e2e does).");
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), "exitlane-e2e-"));
   const child = spawn(process.execPath, [entry, "--json", "--user-data", userDataDir], {
     cwd: repoRoot,
@@ -43,7 +44,9 @@ export async function startWebHostProcess(env: Record<string, string> = {}): Pro
   };
 }
 
-function firstLine(child: ChildProcess): Promise<{ url: string; origin: string; token: string; port: number; pid: number }> {
+function firstLine(
+  child: ChildProcess,
+): Promise<{ url: string; origin: string; token: string; port: number; pid: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("The web host did not start within 30 s")), 30_000);
     const lines = createInterface({ input: child.stdout! });

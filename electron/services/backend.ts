@@ -60,7 +60,10 @@ export function createBackend(options: BackendOptions): Backend {
   let closed = false;
   void engine.start().catch((error) => closed || console.error("[engine] could not start:", error));
 
-  const dispatch = createDispatcher(createHandlers(services), { validateReplies: validate, refuse: options.refuse });
+  const dispatch = createDispatcher(createHandlers(services), {
+    validateReplies: validate,
+    refuse: options.refuse,
+  });
   return {
     dispatch,
     events,

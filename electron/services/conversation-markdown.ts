@@ -3,9 +3,19 @@ import type { Conversation, Message } from "../contract.js";
 
 const SPEAKER = { system: "System", user: "You", assistant: "Assistant" } as const;
 
-export function conversationToMarkdown(conversation: Conversation, messages: Message[], exportedAt = new Date()) {
-  const lines = [`# ${conversation.title}`, "", `_Exported from Exitlane on ${exportedAt.toISOString().slice(0, 10)}._`, ""];
-  if (conversation.systemPrompt.trim()) lines.push("**System prompt:**", "", quote(conversation.systemPrompt), "");
+export function conversationToMarkdown(
+  conversation: Conversation,
+  messages: Message[],
+  exportedAt = new Date(),
+) {
+  const lines = [
+    `# ${conversation.title}`,
+    "",
+    `_Exported from Exitlane on ${exportedAt.toISOString().slice(0, 10)}._`,
+    "",
+  ];
+  if (conversation.systemPrompt.trim())
+    lines.push("**System prompt:**", "", quote(conversation.systemPrompt), "");
   for (const message of messages) {
     const model = message.role === "assistant" && message.modelId ? ` · ${message.modelId}` : "";
     lines.push(`## ${SPEAKER[message.role]}${model}`, "", message.content, "");

@@ -45,22 +45,30 @@ export function prepare(db: Database.Database) {
           OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content LIKE :pattern ESCAPE '\\')
        ORDER BY c.updated_at DESC, c.rowid DESC`,
     ),
-    conversation: statement<Id, ConversationRow>(`SELECT c.*, ${PREVIEW} FROM conversations c WHERE c.id = :id`),
+    conversation: statement<Id, ConversationRow>(
+      `SELECT c.*, ${PREVIEW} FROM conversations c WHERE c.id = :id`,
+    ),
     insertConversation: statement<{ id: string; title: string; sampling: string; at: string }>(
       `INSERT INTO conversations (id, title, sampling, created_at, updated_at) VALUES (:id, :title, :sampling, :at, :at)`,
     ),
-    rename: statement<{ id: string; title: string; at: string }>(`UPDATE conversations SET title = :title, updated_at = :at WHERE id = :id`),
+    rename: statement<{ id: string; title: string; at: string }>(
+      `UPDATE conversations SET title = :title, updated_at = :at WHERE id = :id`,
+    ),
     updateSettings: statement<{ id: string; systemPrompt: string; sampling: string; at: string }>(
       `UPDATE conversations SET system_prompt = :systemPrompt, sampling = :sampling, updated_at = :at WHERE id = :id`,
     ),
-    setConversationModel: statement<{ id: string; modelId: string | null }>(`UPDATE conversations SET model_id = :modelId WHERE id = :id`),
+    setConversationModel: statement<{ id: string; modelId: string | null }>(
+      `UPDATE conversations SET model_id = :modelId WHERE id = :id`,
+    ),
     touch: statement<{ id: string; at: string }>(`UPDATE conversations SET updated_at = :at WHERE id = :id`),
     deleteConversation: statement<Id>(`DELETE FROM conversations WHERE id = :id`),
 
     messages: statement<Id, MessageRow>(`SELECT * FROM messages WHERE conversation_id = :id ORDER BY seq`),
     message: statement<Id, MessageRow>(`SELECT * FROM messages WHERE id = :id`),
     messageIds: statement<Id, { id: string }>(`SELECT id FROM messages WHERE conversation_id = :id`),
-    lastMessage: statement<Id, MessageRow>(`SELECT * FROM messages WHERE conversation_id = :id ORDER BY seq DESC LIMIT 1`),
+    lastMessage: statement<Id, MessageRow>(
+      `SELECT * FROM messages WHERE conversation_id = :id ORDER BY seq DESC LIMIT 1`,
+    ),
     streamingMessages: statement<[], MessageRow>(`SELECT * FROM messages WHERE state = 'streaming'`),
     insertMessage: statement<{
       id: string;
@@ -76,11 +84,15 @@ export function prepare(db: Database.Database) {
                (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = :conversationId),
                :role, :content, :at, :modelId, :state)`,
     ),
-    setContent: statement<{ id: string; content: string }>(`UPDATE messages SET content = :content WHERE id = :id`),
+    setContent: statement<{ id: string; content: string }>(
+      `UPDATE messages SET content = :content WHERE id = :id`,
+    ),
     messageIdsAfter: statement<{ id: string; seq: number }, { id: string }>(
       `SELECT id FROM messages WHERE conversation_id = :id AND seq > :seq`,
     ),
-    deleteAfter: statement<{ id: string; seq: number }>(`DELETE FROM messages WHERE conversation_id = :id AND seq > :seq`),
+    deleteAfter: statement<{ id: string; seq: number }>(
+      `DELETE FROM messages WHERE conversation_id = :id AND seq > :seq`,
+    ),
     finish: statement<{ id: string; content: string; tokenTexts: string; exitLayers: string; stats: string }>(
       `UPDATE messages SET state = 'done', content = :content, token_texts = :tokenTexts, exit_layers = :exitLayers, stats = :stats
        WHERE id = :id`,
@@ -91,13 +103,21 @@ export function prepare(db: Database.Database) {
       `INSERT OR IGNORE INTO stream_tokens (message_id, idx, text, exit_layer)
        SELECT :id, :idx, :text, :exitLayer WHERE EXISTS (SELECT 1 FROM messages WHERE id = :id AND state = 'streaming')`,
     ),
-    streamTokens: statement<Id, TokenRow>(`SELECT text, exit_layer FROM stream_tokens WHERE message_id = :id ORDER BY idx`),
+    streamTokens: statement<Id, TokenRow>(
+      `SELECT text, exit_layer FROM stream_tokens WHERE message_id = :id ORDER BY idx`,
+    ),
     deleteStreamTokens: statement<Id>(`DELETE FROM stream_tokens WHERE message_id = :id`),
   };
 }
 
 export function toSummary(row: ConversationRow): ConversationSummary {
-  return { id: row.id, title: row.title, updatedAt: row.updated_at, modelId: row.model_id, preview: row.preview ?? "" };
+  return {
+    id: row.id,
+    title: row.title,
+    updatedAt: row.updated_at,
+    modelId: row.model_id,
+    preview: row.preview ?? "",
+  };
 }
 
 export function toConversation(row: ConversationRow): Conversation {

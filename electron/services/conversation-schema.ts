@@ -43,7 +43,9 @@ export const SCHEMA_VERSION = migrations.length;
 export function migrate(db: Database.Database): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`The conversation database is from a newer Exitlane (schema ${current}; this version knows ${SCHEMA_VERSION}).`);
+    throw new Error(
+      `The conversation database is from a newer Exitlane (schema ${current}; this version knows ${SCHEMA_VERSION}).`,
+    );
   }
   for (let version = current; version < SCHEMA_VERSION; version++) {
     db.transaction(() => {

@@ -23,7 +23,14 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const stats = { tokens: 3, tokensPerSecond: 10, timeToFirstTokenMs: 50, meanExitLayer: 1, layers: 4, stopReason: "eos" as const };
+const stats = {
+  tokens: 3,
+  tokensPerSecond: 10,
+  timeToFirstTokenMs: 50,
+  meanExitLayer: 1,
+  layers: 4,
+  stopReason: "eos" as const,
+};
 
 function answer(conversationId: string, words: string[]) {
   const message = store.startAssistant(conversationId, "m1");
@@ -54,7 +61,13 @@ describe("ConversationStore", () => {
     const c = store.create({ sampling: DEFAULT_SAMPLING });
     store.addMessage(c.id, "user", "Hi");
     const done = answer(c.id, ["Hel", "lo", "!"]);
-    expect(done).toMatchObject({ role: "assistant", content: "Hello!", tokenTexts: ["Hel", "lo", "!"], exitLayers: [0, 1, 2], modelId: "m1" });
+    expect(done).toMatchObject({
+      role: "assistant",
+      content: "Hello!",
+      tokenTexts: ["Hel", "lo", "!"],
+      exitLayers: [0, 1, 2],
+      modelId: "m1",
+    });
     expect(done.stats).toMatchObject({ tokens: 3, stopReason: "eos" });
     expect(store.get(c.id).messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(store.db.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get()).toEqual({ n: 0 });
@@ -63,13 +76,18 @@ describe("ConversationStore", () => {
   it("shows a streaming answer's tokens so far, flushing every TOKEN_FLUSH_COUNT tokens", () => {
     const c = store.create({ sampling: DEFAULT_SAMPLING });
     const m = store.startAssistant(c.id, "m1");
-    const stored = () => (store.db.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get() as { n: number }).n;
-    for (let i = 0; i < TOKEN_FLUSH_COUNT - 1; i++) store.appendToken(m.id, { index: i, text: "x", exitLayer: 1 });
+    const stored = () =>
+      (store.db.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get() as { n: number }).n;
+    for (let i = 0; i < TOKEN_FLUSH_COUNT - 1; i++)
+      store.appendToken(m.id, { index: i, text: "x", exitLayer: 1 });
     expect(stored()).toBe(0);
     store.appendToken(m.id, { index: TOKEN_FLUSH_COUNT - 1, text: "x", exitLayer: 1 });
     expect(stored()).toBe(TOKEN_FLUSH_COUNT);
     store.appendToken(m.id, { index: TOKEN_FLUSH_COUNT, text: "y", exitLayer: 2 });
-    expect(store.get(c.id).messages[0]).toMatchObject({ content: "x".repeat(TOKEN_FLUSH_COUNT) + "y", stats: null });
+    expect(store.get(c.id).messages[0]).toMatchObject({
+      content: "x".repeat(TOKEN_FLUSH_COUNT) + "y",
+      stats: null,
+    });
   });
 
   it("searches titles and message text, treating % and _ literally", () => {
@@ -109,7 +127,9 @@ describe("ConversationStore", () => {
     expect(markdown).toContain("> Be brief.");
     expect(markdown).toContain("## You\n\nHi");
     expect(markdown).toContain("## Assistant · m1\n\nHello!");
-    expect(markdown).toMatch(/2 tokens · 10\.0 tokens\/s · first token 50 ms · mean exit layer 1\.0 of 4 · eos/);
+    expect(markdown).toMatch(
+      /2 tokens · 10\.0 tokens\/s · first token 50 ms · mean exit layer 1\.0 of 4 · eos/,
+    );
     expect(store.conversation(c.id).sampling.temperature).toBe(0.2);
   });
 
@@ -144,7 +164,9 @@ describe("ConversationStore", () => {
 /** Runs the stream writer, SIGKILLs it once it has reported `after` tokens, returns the last count seen. */
 function runAndKill(dbFile: string, after: number): Promise<number> {
   const writer = path.resolve(import.meta.dirname, "../test-support/stream-writer.ts");
-  const child = spawn(process.execPath, ["--import", "tsx", writer, dbFile], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", writer, dbFile], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let last = 0;
   return new Promise((resolve, reject) => {
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -152,6 +174,8 @@ function runAndKill(dbFile: string, after: number): Promise<number> {
       last = Math.max(last, ...counts.filter(Number.isFinite));
       if (last >= after && !child.killed) child.kill("SIGKILL");
     });
-    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve(last) : reject(new Error(`writer ended without a kill (${signal})`))));
+    child.on("exit", (_code, signal) =>
+      signal === "SIGKILL" ? resolve(last) : reject(new Error(`writer ended without a kill (${signal})`)),
+    );
   });
 }

@@ -60,7 +60,12 @@ export class ConversationStore {
   create({ title, sampling }: { title?: string; sampling: Sampling }): Conversation {
     const at = this.stamp();
     const id = randomUUID();
-    this.sql.insertConversation.run({ id, title: title?.trim() || DEFAULT_TITLE, sampling: JSON.stringify(sampling), at });
+    this.sql.insertConversation.run({
+      id,
+      title: title?.trim() || DEFAULT_TITLE,
+      sampling: JSON.stringify(sampling),
+      at,
+    });
     return this.conversation(id);
   }
 
@@ -143,8 +148,12 @@ export class ConversationStore {
       this.sql.finish.run({
         id: messageId,
         content: row.state === "streaming" ? tokens.map((t) => t.text).join("") : row.content,
-        tokenTexts: JSON.stringify(row.state === "streaming" ? tokens.map((t) => t.text) : JSON.parse(row.token_texts)),
-        exitLayers: JSON.stringify(row.state === "streaming" ? tokens.map((t) => t.exit_layer) : JSON.parse(row.exit_layers)),
+        tokenTexts: JSON.stringify(
+          row.state === "streaming" ? tokens.map((t) => t.text) : JSON.parse(row.token_texts),
+        ),
+        exitLayers: JSON.stringify(
+          row.state === "streaming" ? tokens.map((t) => t.exit_layer) : JSON.parse(row.exit_layers),
+        ),
         stats: JSON.stringify(stats),
       });
       this.sql.deleteStreamTokens.run({ id: messageId });
@@ -168,7 +177,8 @@ export class ConversationStore {
   editUserMessage(conversationId: string, messageId: string, text: string): Message {
     return this.db.transaction(() => {
       const target = this.sql.message.get({ id: messageId });
-      if (!target || target.conversation_id !== conversationId || target.role !== "user") throw notFound("user message", messageId);
+      if (!target || target.conversation_id !== conversationId || target.role !== "user")
+        throw notFound("user message", messageId);
       this.deleteAfter(conversationId, target.seq);
       this.sql.setContent.run({ id: messageId, content: text });
       this.sql.touch.run({ id: conversationId, at: this.stamp() });
@@ -206,7 +216,13 @@ export class ConversationStore {
 
   // ---------- internals ----------
 
-  private insertMessage(conversationId: string, role: Message["role"], content: string, modelId: string | null, state: string) {
+  private insertMessage(
+    conversationId: string,
+    role: Message["role"],
+    content: string,
+    modelId: string | null,
+    state: string,
+  ) {
     const id = randomUUID();
     const at = this.stamp();
     this.sql.insertMessage.run({ id, conversationId, role, content, at, modelId, state });
@@ -232,7 +248,8 @@ export class ConversationStore {
     if (tokens.length === 0) return;
     try {
       this.db.transaction(() => {
-        for (const t of tokens) this.sql.insertToken.run({ id: messageId, idx: t.index, text: t.text, exitLayer: t.exitLayer });
+        for (const t of tokens)
+          this.sql.insertToken.run({ id: messageId, idx: t.index, text: t.text, exitLayer: t.exitLayer });
       })();
     } catch (error) {
       console.error(`[conversations] could not save streamed tokens of ${messageId}:`, error);

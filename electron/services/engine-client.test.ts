@@ -42,8 +42,14 @@ describe("EngineClient with the real engine host", () => {
     const c = client();
     await c.start();
     expect(c.supports("generate")).toBe(false);
-    await expect(c.require("generate")).rejects.toMatchObject({ code: "engine_error", message: expect.stringMatching(/Generation is not available yet/) });
-    await expect(c.request("listModels", { modelsDir: "/x" })).rejects.toMatchObject({ code: "engine_error", message: expect.stringMatching(/not available yet/) });
+    await expect(c.require("generate")).rejects.toMatchObject({
+      code: "engine_error",
+      message: expect.stringMatching(/Generation is not available yet/),
+    });
+    await expect(c.request("listModels", { modelsDir: "/x" })).rejects.toMatchObject({
+      code: "engine_error",
+      message: expect.stringMatching(/not available yet/),
+    });
   });
 
   it("restarts the host after it is killed, failing the pending request clearly", async () => {
@@ -89,9 +95,17 @@ describe("EngineClient with the real engine host", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-silent-host-"));
     const silent = path.join(dir, "silent.cjs");
     writeFileSync(silent, "setInterval(() => {}, 1000);\n");
-    const c = new EngineClient({ spawn: forkNodeHost(silent), restartDelaysMs: [10], readyTimeoutMs: 300, maxCrashes: 1 });
+    const c = new EngineClient({
+      spawn: forkNodeHost(silent),
+      restartDelaysMs: [10],
+      readyTimeoutMs: 300,
+      maxCrashes: 1,
+    });
     clients.push(c);
-    await expect(c.start()).rejects.toMatchObject({ code: "engine_error", message: expect.stringMatching(/SIGKILL/) });
+    await expect(c.start()).rejects.toMatchObject({
+      code: "engine_error",
+      message: expect.stringMatching(/SIGKILL/),
+    });
     expect(c.status().state).toBe("crashed");
     rmSync(dir, { recursive: true, force: true });
   });

@@ -78,7 +78,8 @@ export class EngineClient {
 
   whenReady(): Promise<void> {
     if (this.isReady) return Promise.resolve();
-    if (this.closed) return Promise.reject(new ChannelError("engine_error", "The engine has been shut down."));
+    if (this.closed)
+      return Promise.reject(new ChannelError("engine_error", "The engine has been shut down."));
     if (this.current.state === "crashed") return Promise.reject(this.crashedError());
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
@@ -94,7 +95,11 @@ export class EngineClient {
     if (!this.supports(method)) throw notAvailableYet(FEATURE_NAMES[method] ?? `Engine method "${method}"`);
   }
 
-  async request<M extends HostMethod>(method: M, params: ParamsOf<M>, { timeoutMs = 0 } = {}): Promise<ResultOf<M>> {
+  async request<M extends HostMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    { timeoutMs = 0 } = {},
+  ): Promise<ResultOf<M>> {
     await this.start();
     const host = this.host;
     if (!host) throw new ChannelError("engine_error", "The engine is not running.");
@@ -104,7 +109,9 @@ export class EngineClient {
       if (timeoutMs > 0) {
         entry.timer = setTimeout(() => {
           this.pending.delete(id);
-          reject(new ChannelError("engine_error", `The engine did not answer ${method} within ${timeoutMs} ms.`));
+          reject(
+            new ChannelError("engine_error", `The engine did not answer ${method} within ${timeoutMs} ms.`),
+          );
         }, timeoutMs);
       }
       this.pending.set(id, entry);
@@ -118,7 +125,11 @@ export class EngineClient {
 
   /** Records what the engine has loaded, so `engine.status` can tell the UI. */
   setLoadedModel(loadedModelId: string | null, fallbackNotice?: string): void {
-    this.setStatus({ state: this.current.state, loadedModelId, ...(fallbackNotice ? { fallbackNotice } : {}) });
+    this.setStatus({
+      state: this.current.state,
+      loadedModelId,
+      ...(fallbackNotice ? { fallbackNotice } : {}),
+    });
   }
 
   onEvent(listener: (event: HostEvent) => void): () => void {
@@ -208,13 +219,22 @@ export class EngineClient {
       entry.reject(
         code === "not_implemented"
           ? notAvailableYet(FEATURE_NAMES[entry.method] ?? `Engine method "${entry.method}"`)
-          : new ChannelError(code === "not_found" ? "not_found" : code === "bad_request" ? "bad_request" : "engine_error", text),
+          : new ChannelError(
+              code === "not_found" ? "not_found" : code === "bad_request" ? "bad_request" : "engine_error",
+              text,
+            ),
       );
       return;
     }
     const checked = hostMethods[entry.method].result.safeParse(reply.result);
     if (checked.success) entry.resolve(checked.data);
-    else entry.reject(new ChannelError("engine_error", `The engine sent an invalid ${entry.method} reply: ${z.prettifyError(checked.error)}`));
+    else
+      entry.reject(
+        new ChannelError(
+          "engine_error",
+          `The engine sent an invalid ${entry.method} reply: ${z.prettifyError(checked.error)}`,
+        ),
+      );
   }
 
   private crashed(exit: HostExit): void {
@@ -230,7 +250,11 @@ export class EngineClient {
     const now = Date.now();
     this.crashTimes = [...this.crashTimes.filter((t) => now - t < this.options.crashWindowMs), now];
     if (this.crashTimes.length >= this.options.maxCrashes) {
-      this.setStatus({ state: "crashed", loadedModelId: null, message: `${reason} It crashed ${this.crashTimes.length} times in a row; restart Exitlane.` });
+      this.setStatus({
+        state: "crashed",
+        loadedModelId: null,
+        message: `${reason} It crashed ${this.crashTimes.length} times in a row; restart Exitlane.`,
+      });
       for (const waiter of this.readyWaiters.splice(0)) waiter.reject(this.crashedError());
       return;
     }

@@ -12,8 +12,12 @@ export class ChannelError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new ChannelError("not_found", `No ${what} with id "${id}".`);
+export const notFound = (what: string, id: string) =>
+  new ChannelError("not_found", `No ${what} with id "${id}".`);
 
 /** For channels whose engine side is not built yet: clear, and distinct from a crash. */
 export const notAvailableYet = (feature: string) =>
-  new ChannelError("engine_error", `${feature} is not available yet: this engine version does not support it.`);
+  new ChannelError(
+    "engine_error",
+    `${feature} is not available yet: this engine version does not support it.`,
+  );

@@ -39,7 +39,10 @@ export class GenerationService {
     });
   }
 
-  async send(conversationId: string, text: string): Promise<{ userMessage: Message; assistantMessageId: string }> {
+  async send(
+    conversationId: string,
+    text: string,
+  ): Promise<{ userMessage: Message; assistantMessageId: string }> {
     const modelId = await this.preflight(conversationId);
     const userMessage = this.deps.store.addMessage(conversationId, "user", text);
     return { userMessage, assistantMessageId: this.begin(conversationId, modelId) };
@@ -81,7 +84,10 @@ export class GenerationService {
     // Checked last, after the final await: the caller writes right after this returns.
     this.deps.store.conversation(conversationId);
     if (this.isGenerating(conversationId)) {
-      throw new ChannelError("conflict", "An answer is still being written in this conversation; stop it first.");
+      throw new ChannelError(
+        "conflict",
+        "An answer is still being written in this conversation; stop it first.",
+      );
     }
     return modelId;
   }
@@ -91,9 +97,19 @@ export class GenerationService {
     const conversation = store.conversation(conversationId);
     const messages = store.history(conversationId).filter((m) => m.role !== "system");
     const assistant = store.startAssistant(conversationId, modelId);
-    const run: Running = { conversationId, messageId: assistant.id, startedAt: Date.now(), firstTokenAt: null, tokens: 0, exitLayerSum: 0, layers: 0 };
+    const run: Running = {
+      conversationId,
+      messageId: assistant.id,
+      startedAt: Date.now(),
+      firstTokenAt: null,
+      tokens: 0,
+      exitLayerSum: 0,
+      layers: 0,
+    };
     this.running.set(assistant.id, run);
-    const prompt = conversation.systemPrompt.trim() ? [{ role: "system" as const, content: conversation.systemPrompt }] : [];
+    const prompt = conversation.systemPrompt.trim()
+      ? [{ role: "system" as const, content: conversation.systemPrompt }]
+      : [];
     engine
       .request("generate", {
         genId: assistant.id,
@@ -116,7 +132,11 @@ export class GenerationService {
     run.tokens += 1;
     run.exitLayerSum += token.exitLayer;
     run.layers = token.layers;
-    this.deps.store.appendToken(run.messageId, { index: token.index, text: token.text, exitLayer: token.exitLayer });
+    this.deps.store.appendToken(run.messageId, {
+      index: token.index,
+      text: token.text,
+      exitLayer: token.exitLayer,
+    });
     this.deps.events.emit("generation.token", {
       conversationId: run.conversationId,
       messageId: run.messageId,

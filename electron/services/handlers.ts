@@ -30,7 +30,11 @@ export function createHandlers(s: Services): Handlers {
     "models.list": () => s.models.list(),
     "models.importPath": ({ path, quant }) => s.imports.startImport({ source: path, quant }),
     "models.importDialog": async ({ folder }) => {
-      if (!s.chooseImportPath) throw new ChannelError("bad_request", "The file dialog exists only in the desktop app; drop or upload the file instead.");
+      if (!s.chooseImportPath)
+        throw new ChannelError(
+          "bad_request",
+          "The file dialog exists only in the desktop app; drop or upload the file instead.",
+        );
       const chosen = await s.chooseImportPath(folder);
       return chosen ? s.imports.startImport({ source: chosen }) : null;
     },
@@ -46,7 +50,8 @@ export function createHandlers(s: Services): Handlers {
     },
 
     "chat.list": ({ query }) => s.conversations.list(query),
-    "chat.create": ({ title }) => s.conversations.create({ title, sampling: s.settings.get().defaultSampling }),
+    "chat.create": ({ title }) =>
+      s.conversations.create({ title, sampling: s.settings.get().defaultSampling }),
     "chat.get": ({ id }) => s.conversations.get(id),
     "chat.rename": ({ id, title }) => s.conversations.rename(id, title),
     "chat.delete": async ({ id }) => {
@@ -63,13 +68,17 @@ export function createHandlers(s: Services): Handlers {
     "settings.get": () => s.settings.get(),
     "settings.set": async (change) => {
       if (change.modelsDir !== undefined && change.modelsDir !== s.settings.get().modelsDir) {
-        throw new ChannelError("bad_request", "The models folder can only be changed with the folder dialog (settings.chooseModelsDir).");
+        throw new ChannelError(
+          "bad_request",
+          "The models folder can only be changed with the folder dialog (settings.chooseModelsDir).",
+        );
       }
       if (change.executionProvider !== undefined) await checkProvider(s.engine, change.executionProvider);
       return s.settings.set(change);
     },
     "settings.chooseModelsDir": async () => {
-      if (!s.chooseFolder) throw new ChannelError("bad_request", "The models folder can be changed only in the desktop app.");
+      if (!s.chooseFolder)
+        throw new ChannelError("bad_request", "The models folder can be changed only in the desktop app.");
       const folder = await s.chooseFolder();
       return folder ? s.settings.set({ modelsDir: folder }) : s.settings.get();
     },
@@ -87,6 +96,9 @@ async function checkProvider(engine: EngineClient, name: string): Promise<void> 
   const info = await engine.request("info", {}, { timeoutMs: 30_000 });
   const known = info.executionProviders.map((p) => p.name);
   if (!known.includes(name)) {
-    throw new ChannelError("bad_request", `Execution provider "${name}" is not available here; choose one of: ${known.join(", ")}.`);
+    throw new ChannelError(
+      "bad_request",
+      `Execution provider "${name}" is not available here; choose one of: ${known.join(", ")}.`,
+    );
   }
 }

@@ -53,7 +53,12 @@ export class ImportJobs {
     await mustExist(request.source);
     const tracked = this.track(request.displayName ?? path.basename(request.source), "read");
     const { jobId } = tracked.job;
-    const params = { jobId, source: request.source, modelsDir: this.modelsDir(), ...(request.quant ? { quant: request.quant } : {}) };
+    const params = {
+      jobId,
+      source: request.source,
+      modelsDir: this.modelsDir(),
+      ...(request.quant ? { quant: request.quant } : {}),
+    };
     void this.run(tracked, this.engine.request("importModel", params), request.cleanup);
     return { jobId };
   }
@@ -61,7 +66,10 @@ export class ImportJobs {
   async startCalibration(modelId: string, modelName: string): Promise<{ jobId: string }> {
     await this.engine.require("calibrate");
     const tracked = this.track(modelName, "calibrate");
-    void this.run(tracked, this.engine.request("calibrate", { jobId: tracked.job.jobId, modelsDir: this.modelsDir(), modelId }));
+    void this.run(
+      tracked,
+      this.engine.request("calibrate", { jobId: tracked.job.jobId, modelsDir: this.modelsDir(), modelId }),
+    );
     return { jobId: tracked.job.jobId };
   }
 
@@ -87,16 +95,26 @@ export class ImportJobs {
     return tracked;
   }
 
-  private async run(tracked: Tracked, work: Promise<{ model: { id: string } }>, cleanup?: () => Promise<void>) {
+  private async run(
+    tracked: Tracked,
+    work: Promise<{ model: { id: string } }>,
+    cleanup?: () => Promise<void>,
+  ) {
     try {
       const { model } = await work;
       this.update(tracked, { state: "done", progress: 1, modelId: model.id });
       this.events.emit("models.changed", {});
     } catch (error) {
       if (tracked.cancelRequested) this.update(tracked, { state: "cancelled" });
-      else this.update(tracked, { state: "failed", error: error instanceof Error ? error.message : String(error) });
+      else
+        this.update(tracked, {
+          state: "failed",
+          error: error instanceof Error ? error.message : String(error),
+        });
     } finally {
-      await cleanup?.().catch((error) => console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error));
+      await cleanup?.().catch((error) =>
+        console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error),
+      );
     }
   }
 
@@ -108,7 +126,8 @@ export class ImportJobs {
 
   private prune(): void {
     const finished = [...this.jobs.values()].filter((t) => t.job.state !== "running");
-    for (const old of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT))) this.jobs.delete(old.job.jobId);
+    for (const old of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT)))
+      this.jobs.delete(old.job.jobId);
   }
 }
 
@@ -116,6 +135,9 @@ async function mustExist(source: string): Promise<void> {
   try {
     await stat(source);
   } catch {
-    throw new ChannelError("not_found", `Cannot import "${source}": the file or folder does not exist or cannot be read.`);
+    throw new ChannelError(
+      "not_found",
+      `Cannot import "${source}": the file or folder does not exist or cannot be read.`,
+    );
   }
 }

@@ -67,7 +67,13 @@ export class ModelLibrary {
   private async load(id: string): Promise<void> {
     await this.engine.require("load");
     const { threads, executionProvider, contextLength } = this.settings.get();
-    const loaded = await this.engine.request("load", { modelsDir: this.modelsDir, modelId: id, threads, executionProvider, contextLength });
+    const loaded = await this.engine.request("load", {
+      modelsDir: this.modelsDir,
+      modelId: id,
+      threads,
+      executionProvider,
+      contextLength,
+    });
     this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
   }
 }

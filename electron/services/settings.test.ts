@@ -32,8 +32,14 @@ describe("SettingsStore", () => {
 
   it("keeps the valid fields of a damaged file and defaults the rest", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    writeFileSync(path.join(dir, "settings.json"), JSON.stringify({ theme: "light", threads: -3, unknown: 1 }));
-    expect(new SettingsStore(dir).get()).toMatchObject({ theme: "light", threads: defaultSettings(dir).threads });
+    writeFileSync(
+      path.join(dir, "settings.json"),
+      JSON.stringify({ theme: "light", threads: -3, unknown: 1 }),
+    );
+    expect(new SettingsStore(dir).get()).toMatchObject({
+      theme: "light",
+      threads: defaultSettings(dir).threads,
+    });
     writeFileSync(path.join(dir, "settings.json"), "{ not json");
     expect(new SettingsStore(dir).get()).toEqual(defaultSettings(dir));
     expect(warn).toHaveBeenCalled();

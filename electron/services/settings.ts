@@ -49,7 +49,11 @@ export class SettingsStore {
   /** Applies a partial change; the whole result must be valid, or nothing changes. */
   set(change: Partial<Settings>): Settings {
     const next = Settings.safeParse({ ...this.current, ...change });
-    if (!next.success) throw new ChannelError("bad_request", `Invalid settings: ${next.error.issues.map((i) => i.message).join("; ")}`);
+    if (!next.success)
+      throw new ChannelError(
+        "bad_request",
+        `Invalid settings: ${next.error.issues.map((i) => i.message).join("; ")}`,
+      );
     this.current = next.data;
     this.save();
     return this.get();
@@ -59,9 +63,11 @@ export class SettingsStore {
     let stored: Record<string, unknown>;
     try {
       stored = JSON.parse(readFileSync(this.file, "utf8")) as Record<string, unknown>;
-      if (!stored || typeof stored !== "object" || Array.isArray(stored)) throw new Error("not a JSON object");
+      if (!stored || typeof stored !== "object" || Array.isArray(stored))
+        throw new Error("not a JSON object");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") console.warn(`[settings] ignoring ${this.file}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+        console.warn(`[settings] ignoring ${this.file}: ${(error as Error).message}`);
       return structuredClone(this.defaults);
     }
     const merged: Record<string, unknown> = structuredClone(this.defaults);

@@ -1,7 +1,11 @@
 // A stand-in engine host for tests: the real message loop and protocol, with scripted methods
 // (tokens on a timer, import stages, failures on request). Forked exactly like the real host.
 import { runHost } from "../../native-models/host/host.js";
-import { HostMethodError, methods as realMethods, type MethodTable } from "../../native-models/host/methods.js";
+import {
+  HostMethodError,
+  methods as realMethods,
+  type MethodTable,
+} from "../../native-models/host/methods.js";
 import { connectToParent } from "../../native-models/host/transport.js";
 
 const TOKEN_MS = Number(process.env.FAKE_TOKEN_MS ?? 5);
@@ -37,7 +41,8 @@ const table: MethodTable = {
   },
   deleteModel: async ({ modelId }) => ({ deleted: models.delete(modelId) }),
   load: async ({ modelId }) => {
-    if (!models.has(modelId) && modelId !== "preloaded") throw new HostMethodError("not_found", `No model ${modelId}`);
+    if (!models.has(modelId) && modelId !== "preloaded")
+      throw new HostMethodError("not_found", `No model ${modelId}`);
     return { modelId, layers: LAYERS, executionProvider: "cpu" };
   },
   unload: async () => ({ unloaded: true }),
@@ -57,7 +62,16 @@ const table: MethodTable = {
       if (stops.delete(genId)) break;
       await sleep(TOKEN_MS);
       const exitLayer = knob > 0.5 ? 1 : index % LAYERS;
-      ctx.emit({ event: "token", genId, index, tokenId: 100 + index, text: `t${index} `, exitLayer, layers: LAYERS, ms: TOKEN_MS });
+      ctx.emit({
+        event: "token",
+        genId,
+        index,
+        tokenId: 100 + index,
+        text: `t${index} `,
+        exitLayer,
+        layers: LAYERS,
+        ms: TOKEN_MS,
+      });
     }
     const seconds = (Date.now() - started) / 1000;
     return {
@@ -92,5 +106,7 @@ const table: MethodTable = {
 
 // FAKE_METHODS=info,listModels limits the table, to imitate an engine that lacks features.
 const only = process.env.FAKE_METHODS?.split(",");
-const chosen = only ? Object.fromEntries(Object.entries(table).filter(([name]) => only.includes(name))) : table;
+const chosen = only
+  ? Object.fromEntries(Object.entries(table).filter(([name]) => only.includes(name)))
+  : table;
 runHost(connectToParent(), chosen as MethodTable);

@@ -23,7 +23,8 @@ function fakeParent(table: MethodTable) {
 }
 
 const table: MethodTable = {
-  listModels: async ({ modelsDir }) => (modelsDir === "/missing" ? Promise.reject(new HostMethodError("not_found", "no such folder")) : []),
+  listModels: async ({ modelsDir }) =>
+    modelsDir === "/missing" ? Promise.reject(new HostMethodError("not_found", "no such folder")) : [],
   stop: async () => {
     throw new Error("boom");
   },
@@ -32,29 +33,44 @@ const table: MethodTable = {
 describe("runHost", () => {
   it("announces itself with the methods it implements", () => {
     const { sent } = fakeParent(table);
-    expect(sent[0]).toMatchObject({ event: "ready", protocol: 1, pid: process.pid, methods: ["listModels", "stop"] });
+    expect(sent[0]).toMatchObject({
+      event: "ready",
+      protocol: 1,
+      pid: process.pid,
+      methods: ["listModels", "stop"],
+    });
   });
 
   it("answers a valid request with the same id", async () => {
     const { ask } = fakeParent(table);
-    expect(await ask({ id: 7, method: "listModels", params: { modelsDir: "/m" } })).toEqual([{ id: 7, ok: true, result: [] }]);
+    expect(await ask({ id: 7, method: "listModels", params: { modelsDir: "/m" } })).toEqual([
+      { id: 7, ok: true, result: [] },
+    ]);
   });
 
   it("rejects malformed requests, unknown methods and bad params with clear errors", async () => {
     const { ask } = fakeParent(table);
-    expect(await ask({ id: 1, method: "listModels" , params: { modelsDir: 5 } })).toMatchObject([
-      { id: 1, ok: false, error: { code: "bad_request", message: expect.stringContaining("Invalid params for listModels") } },
+    expect(await ask({ id: 1, method: "listModels", params: { modelsDir: 5 } })).toMatchObject([
+      {
+        id: 1,
+        ok: false,
+        error: { code: "bad_request", message: expect.stringContaining("Invalid params for listModels") },
+      },
     ]);
     expect(await ask({ id: 2, method: "rm -rf", params: {} })).toMatchObject([
       { id: 2, ok: false, error: { code: "bad_request", message: 'Unknown method "rm -rf"' } },
     ]);
-    expect(await ask({ id: 3, method: "info", params: {}, extra: true })).toMatchObject([{ id: 3, ok: false, error: { code: "bad_request" } }]);
+    expect(await ask({ id: 3, method: "info", params: {}, extra: true })).toMatchObject([
+      { id: 3, ok: false, error: { code: "bad_request" } },
+    ]);
     expect(await ask("garbage")).toEqual([]);
   });
 
   it("says which methods are not implemented yet", async () => {
     const { ask } = fakeParent(table);
-    expect(await ask({ id: 4, method: "generate", params: {} })).toMatchObject([{ id: 4, ok: false, error: { code: "not_implemented" } }]);
+    expect(await ask({ id: 4, method: "generate", params: {} })).toMatchObject([
+      { id: 4, ok: false, error: { code: "not_implemented" } },
+    ]);
   });
 
   it("passes typed method errors through and survives unexpected ones", async () => {
@@ -62,7 +78,11 @@ describe("runHost", () => {
     expect(await ask({ id: 5, method: "listModels", params: { modelsDir: "/missing" } })).toEqual([
       { id: 5, ok: false, error: { code: "not_found", message: "no such folder" } },
     ]);
-    expect(await ask({ id: 6, method: "stop", params: { genId: "g" } })).toEqual([{ id: 6, ok: false, error: { code: "failed", message: "boom" } }]);
-    expect(await ask({ id: 8, method: "listModels", params: { modelsDir: "/m" } })).toEqual([{ id: 8, ok: true, result: [] }]);
+    expect(await ask({ id: 6, method: "stop", params: { genId: "g" } })).toEqual([
+      { id: 6, ok: false, error: { code: "failed", message: "boom" } },
+    ]);
+    expect(await ask({ id: 8, method: "listModels", params: { modelsDir: "/m" } })).toEqual([
+      { id: 8, ok: true, result: [] },
+    ]);
   });
 });

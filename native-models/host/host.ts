@@ -2,7 +2,14 @@
 // A bad request gets an error reply and changes nothing; a failing method never ends the process.
 import { z } from "zod";
 import { HostMethodError, type HostContext, type MethodTable } from "./methods.js";
-import { HostRequest, PROTOCOL_VERSION, hostMethods, isHostMethod, type HostErrorCode, type HostReply } from "./protocol.js";
+import {
+  HostRequest,
+  PROTOCOL_VERSION,
+  hostMethods,
+  isHostMethod,
+  type HostErrorCode,
+  type HostReply,
+} from "./protocol.js";
 import type { HostTransport } from "./transport.js";
 
 export function runHost(transport: HostTransport, table: MethodTable): void {
@@ -23,14 +30,17 @@ export function runHost(transport: HostTransport, table: MethodTable): void {
     const request = HostRequest.safeParse(raw);
     if (!request.success) {
       const id = readId(raw);
-      return id === null ? null : fail(id, "bad_request", `Malformed request: ${z.prettifyError(request.error)}`);
+      return id === null
+        ? null
+        : fail(id, "bad_request", `Malformed request: ${z.prettifyError(request.error)}`);
     }
     const { id, method, params } = request.data;
     if (!isHostMethod(method)) return fail(id, "bad_request", `Unknown method "${method}"`);
     const handler = table[method] as ((p: unknown, c: HostContext) => Promise<unknown>) | undefined;
     if (!handler) return fail(id, "not_implemented", `The engine does not implement "${method}" yet`);
     const parsed = hostMethods[method].params.safeParse(params);
-    if (!parsed.success) return fail(id, "bad_request", `Invalid params for ${method}: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success)
+      return fail(id, "bad_request", `Invalid params for ${method}: ${z.prettifyError(parsed.error)}`);
     try {
       return { id, ok: true, result: await handler(parsed.data, ctx) };
     } catch (error) {

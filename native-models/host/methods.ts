@@ -9,7 +9,10 @@ export interface HostContext {
   emit(event: HostEvent): void;
 }
 
-export type MethodHandler<M extends HostMethod> = (params: ParamsOf<M>, ctx: HostContext) => Promise<ResultOf<M>>;
+export type MethodHandler<M extends HostMethod> = (
+  params: ParamsOf<M>,
+  ctx: HostContext,
+) => Promise<ResultOf<M>>;
 export type MethodTable = { [M in HostMethod]?: MethodHandler<M> };
 
 /** Thrown by a method for an expected failure; its code reaches the app unchanged. */

@@ -62,7 +62,10 @@ export const HostSampling = z.object({
 });
 export type HostSampling = z.infer<typeof HostSampling>;
 
-export const HostChatMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+export const HostChatMessage = z.object({
+  role: z.enum(["system", "user", "assistant"]),
+  content: z.string(),
+});
 export type HostChatMessage = z.infer<typeof HostChatMessage>;
 
 export const HostGenerationStats = z.object({
@@ -88,7 +91,13 @@ export const hostMethods = {
   /** Converts a GGUF file, HF folder or llama2.c file into a model package; streams `progress` events. */
   importModel: {
     params: z
-      .object({ jobId: id, source: filePath, modelsDir: filePath, quant: HostQuant.optional(), name: z.string().max(200).optional() })
+      .object({
+        jobId: id,
+        source: filePath,
+        modelsDir: filePath,
+        quant: HostQuant.optional(),
+        name: z.string().max(200).optional(),
+      })
       .strict(),
     result: z.object({ model: HostModelSummary }),
   },
@@ -161,7 +170,9 @@ export function isHostMethod(name: unknown): name is HostMethod {
 
 // ---------- messages ----------
 
-export const HostRequest = z.object({ id: z.number().int().min(0), method: z.string().max(100), params: z.unknown() }).strict();
+export const HostRequest = z
+  .object({ id: z.number().int().min(0), method: z.string().max(100), params: z.unknown() })
+  .strict();
 export type HostRequest<M extends HostMethod = HostMethod> = { id: number; method: M; params: ParamsOf<M> };
 
 export const HostErrorCode = z.enum(["bad_request", "not_implemented", "not_found", "cancelled", "failed"]);
@@ -169,7 +180,11 @@ export type HostErrorCode = z.infer<typeof HostErrorCode>;
 
 export const HostReply = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: HostErrorCode, message: z.string() }) }),
+  z.object({
+    id: z.number().int(),
+    ok: z.literal(false),
+    error: z.object({ code: HostErrorCode, message: z.string() }),
+  }),
 ]);
 export type HostReply = z.infer<typeof HostReply>;
 
@@ -207,7 +222,9 @@ export type HostEventOf<E extends HostEvent["event"]> = Extract<HostEvent, { eve
 export type HostToParent = HostReply | HostEvent;
 
 /** Tells a reply from an event (replies carry `ok`, events carry `event`). */
-export function parseHostMessage(raw: unknown): { reply: HostReply } | { event: HostEvent } | { invalid: string } {
+export function parseHostMessage(
+  raw: unknown,
+): { reply: HostReply } | { event: HostEvent } | { invalid: string } {
   if (raw && typeof raw === "object" && "event" in raw) {
     const parsed = HostEvent.safeParse(raw);
     return parsed.success ? { event: parsed.data } : { invalid: z.prettifyError(parsed.error) };

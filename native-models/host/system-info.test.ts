@@ -6,11 +6,24 @@ import { detectSimd, getSystemInfo, parseLinuxCpuFeatures, parseMacSysctl } from
 describe("parseLinuxCpuFeatures", () => {
   it("picks the inference-relevant x86 flags in a stable order", () => {
     const cpuinfo = "processor\t: 0\nflags\t\t: fpu sse4_2 avx512_vnni avx2 avx sse4_1 amx_tile fma\n";
-    expect(parseLinuxCpuFeatures(cpuinfo)).toEqual(["sse4_1", "sse4_2", "avx", "avx2", "fma", "avx512_vnni", "amx_tile"]);
+    expect(parseLinuxCpuFeatures(cpuinfo)).toEqual([
+      "sse4_1",
+      "sse4_2",
+      "avx",
+      "avx2",
+      "fma",
+      "avx512_vnni",
+      "amx_tile",
+    ]);
   });
 
   it("maps ARM feature names to the usual ones", () => {
-    expect(parseLinuxCpuFeatures("Features\t: fp asimd asimddp i8mm sve\n")).toEqual(["neon", "dotprod", "i8mm", "sve"]);
+    expect(parseLinuxCpuFeatures("Features\t: fp asimd asimddp i8mm sve\n")).toEqual([
+      "neon",
+      "dotprod",
+      "i8mm",
+      "sve",
+    ]);
   });
 
   it("returns nothing when there is no feature line", () => {
@@ -20,8 +33,15 @@ describe("parseLinuxCpuFeatures", () => {
 
 describe("parseMacSysctl", () => {
   it("reads Intel and Apple Silicon keys that are set to 1", () => {
-    expect(parseMacSysctl("hw.optional.avx2_0: 1\nhw.optional.avx512f: 0\nhw.optional.fma: 1\n")).toEqual(["avx2", "fma"]);
-    expect(parseMacSysctl("hw.optional.arm.FEAT_DotProd: 1\nhw.optional.arm.FEAT_I8MM: 1\n")).toEqual(["neon", "dotprod", "i8mm"]);
+    expect(parseMacSysctl("hw.optional.avx2_0: 1\nhw.optional.avx512f: 0\nhw.optional.fma: 1\n")).toEqual([
+      "avx2",
+      "fma",
+    ]);
+    expect(parseMacSysctl("hw.optional.arm.FEAT_DotProd: 1\nhw.optional.arm.FEAT_I8MM: 1\n")).toEqual([
+      "neon",
+      "dotprod",
+      "i8mm",
+    ]);
   });
 });
 
@@ -40,7 +60,9 @@ describe("getSystemInfo", () => {
     expect(info.executionProviders.map((p) => p.name)).toContain("cpu");
     expect(info.cpu.cores).toBe(os.availableParallelism());
     expect(info.totalMemoryBytes).toBe(os.totalmem());
-    expect(info.sparseKernel).toEqual({ available: false, detail: "not built" });
-    if (process.platform === "linux" && process.arch === "x64") expect(info.cpu.simd.length).toBeGreaterThan(0);
+    const sparse = (await import("../sparse/index.js")).loadSparseKernel();
+    expect(info.sparseKernel).toEqual({ available: sparse.available, detail: sparse.detail });
+    if (process.platform === "linux" && process.arch === "x64")
+      expect(info.cpu.simd.length).toBeGreaterThan(0);
   });
 });

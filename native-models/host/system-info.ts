@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { loadSparseKernel } from "../sparse/index.js";
 import type { HostEngineInfo } from "./protocol.js";
 
 /** SIMD features that matter to CPU inference, in a stable display order. */
@@ -41,7 +42,12 @@ const ARM_FEATURES: Record<string, string> = {
 export function parseLinuxCpuFeatures(cpuinfo: string): string[] {
   const line = cpuinfo.split("\n").find((l) => /^(flags|Features)\s*:/.test(l));
   if (!line) return [];
-  const present = new Set(line.slice(line.indexOf(":") + 1).trim().split(/\s+/));
+  const present = new Set(
+    line
+      .slice(line.indexOf(":") + 1)
+      .trim()
+      .split(/\s+/),
+  );
   const x86 = X86_FEATURES.filter((f) => present.has(f));
   const arm = Object.entries(ARM_FEATURES)
     .filter(([name]) => present.has(name))
@@ -88,7 +94,8 @@ export function parseMacSysctl(text: string): string[] {
 export function detectSimd(platform = process.platform, arch = process.arch): string[] {
   try {
     if (platform === "linux") return parseLinuxCpuFeatures(readFileSync("/proc/cpuinfo", "utf8"));
-    if (platform === "darwin") return parseMacSysctl(execFileSync("sysctl", ["hw.optional"], { encoding: "utf8", timeout: 2000 }));
+    if (platform === "darwin")
+      return parseMacSysctl(execFileSync("sysctl", ["hw.optional"], { encoding: "utf8", timeout: 2000 }));
   } catch {
     // Unreadable on this system: fall through to the architectural baseline.
   }
@@ -130,7 +137,13 @@ export async function getSystemInfo(): Promise<HostEngineInfo> {
     },
     totalMemoryBytes: os.totalmem(),
     platform: process.platform,
-    sparseKernel: { available: false, detail: "not built" },
+    sparseKernel: sparseKernelStatus(),
     hostPid: process.pid,
   };
+}
+
+/** Whether the optional native sparse FFN kernel loads here (it never throws; see sparse/index.ts). */
+function sparseKernelStatus(): HostEngineInfo["sparseKernel"] {
+  const kernel = loadSparseKernel();
+  return { available: kernel.available, detail: kernel.detail };
 }

@@ -32,5 +32,7 @@ export function connectToParent(): HostTransport {
       onParentGone: (listener) => process.on("disconnect", listener),
     };
   }
-  throw new Error("The engine host must be started by Exitlane (no parent channel: use utilityProcess or child_process.fork).");
+  throw new Error(
+    "The engine host must be started by Exitlane (no parent channel: use utilityProcess or child_process.fork).",
+  );
 }

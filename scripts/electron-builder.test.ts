@@ -1,0 +1,111 @@
+// electron-builder.yml is valid and puts native code where it can load: packages the app with
+// `--dir` against a stub Electron distribution (no download) and inspects the result.
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildBundles, bundles, root } from "./build.js";
+
+const run = promisify(execFile);
+const linux = process.platform === "linux";
+const work = mkdtempSync(path.join(os.tmpdir(), "exitlane-package-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The file names inside an asar archive (its header is a JSON index after two pickled lengths). */
+function asarFiles(file: string): string[] {
+  const buffer = readFileSync(file);
+  const jsonLength = buffer.readUInt32LE(12);
+  const header = JSON.parse(buffer.subarray(16, 16 + jsonLength).toString("utf8"));
+  const names: string[] = [];
+  const walk = (node: { files?: Record<string, unknown> }, prefix: string) => {
+    for (const [name, child] of Object.entries(node.files ?? {})) {
+      const entry = child as { files?: Record<string, unknown>; unpacked?: boolean };
+      if (entry.files) walk(entry, `${prefix}${name}/`);
+      else names.push(`${prefix}${name}${entry.unpacked ? " (unpacked)" : ""}`);
+    }
+  };
+  walk(header, "");
+  return names;
+}
+
+describe.skipIf(!linux)(
+  "electron-builder packaging (Linux; other platforms skip: the stub Electron is a Linux layout)",
+  () => {
+    it(
+      "packages --dir with app.asar and the onnxruntime and SQLite binaries unpacked",
+      { timeout: 180_000 },
+      async () => {
+        if (!bundles.every((b) => existsSync(path.join(root, b.out)))) await buildBundles();
+        const electronDist = path.join(work, "electron-dist");
+        mkdirSync(path.join(electronDist, "resources"), { recursive: true });
+        writeFileSync(path.join(electronDist, "electron"), "#!/bin/sh\necho stub electron\n");
+        chmodSync(path.join(electronDist, "electron"), 0o755);
+        writeFileSync(path.join(electronDist, "LICENSE"), "");
+        writeFileSync(path.join(electronDist, "version"), "41.7.1");
+        const output = path.join(work, "out");
+        const arch = process.arch === "arm64" ? "--arm64" : "--x64";
+        await run(
+          process.execPath,
+          [
+            path.join(root, "node_modules/electron-builder/cli.js"),
+            "--dir",
+            "--publish",
+            "never",
+            "--linux",
+            arch,
+            "--projectDir",
+            root,
+            `-c.electronDist=${electronDist}`,
+            `-c.directories.output=${output}`,
+          ],
+          { cwd: root, timeout: 170_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: "1" } },
+        ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+          throw new Error(`electron-builder failed: ${error.message}\n${error.stdout}\n${error.stderr}`);
+        });
+
+        const app = path.join(output, process.arch === "arm64" ? "linux-arm64-unpacked" : "linux-unpacked");
+        const resources = path.join(app, "resources");
+        expect(existsSync(path.join(app, "exitlane"))).toBe(true);
+        expect(existsSync(path.join(resources, "app.asar"))).toBe(true);
+
+        const ortBin = path.join(
+          resources,
+          "app.asar.unpacked/node_modules/onnxruntime-node/bin/napi-v6/linux",
+          process.arch,
+        );
+        expect(existsSync(path.join(ortBin, "onnxruntime_binding.node"))).toBe(true);
+        expect(existsSync(path.join(ortBin, "libonnxruntime.so.1"))).toBe(true);
+        expect(
+          existsSync(
+            path.join(
+              resources,
+              "app.asar.unpacked/node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+            ),
+          ),
+        ).toBe(true);
+        // Other platforms' binaries stay out.
+        expect(
+          existsSync(
+            path.join(resources, "app.asar.unpacked/node_modules/onnxruntime-node/bin/napi-v6/win32"),
+          ),
+        ).toBe(false);
+
+        const files = asarFiles(path.join(resources, "app.asar"));
+        for (const bundle of [
+          "dist/main/main.cjs",
+          "dist/main/preload.cjs",
+          "dist/engine/host.cjs",
+          "package.json",
+        ])
+          expect(files).toContain(bundle);
+        // Native files are listed in the archive only as pointers to their unpacked copies.
+        expect(files.filter((f) => f.endsWith(".node"))).toEqual([]);
+        expect(files.filter((f) => f.endsWith(".node (unpacked)")).length).toBeGreaterThanOrEqual(2);
+        expect(files.some((f) => f.endsWith(".map"))).toBe(false);
+        expect(files.some((f) => f.startsWith("node_modules/react"))).toBe(false);
+      },
+    );
+  },
+);
