@@ -1,14 +1,14 @@
 // Measures reading + dequantizing every tensor of a model file (any format openModelSource reads):
 //   npx tsx native-models/formats/dequant-bench.ts FILE [--repeat N]
 // Prints per-type throughput and the total. The first pass may include disk reads; later ones are page-cache hot.
-import { openGguf } from "./gguf.js";
+import { openModelSource } from "./open-model.js";
 
 async function main(): Promise<void> {
   const file = process.argv[2];
   const repeat = Number(process.argv[process.argv.indexOf("--repeat") + 1] || 1);
   if (!file) throw new Error("usage: dequant-bench.ts FILE [--repeat N]");
   const t0 = performance.now();
-  const src = await openGguf(file);
+  const src = await openModelSource(file);
   const openMs = performance.now() - t0;
   for (let r = 0; r < repeat; r++) {
     const perType = new Map<string, { n: number; ms: number }>();

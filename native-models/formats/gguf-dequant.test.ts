@@ -38,12 +38,15 @@ describe("dequantize known blocks", () => {
   for (let trial = 0; trial < 5; trial++) {
     const d = B.f16Bits(0.01 + r() * 0.2);
     const m = B.f16Bits(-r());
-    it(`Q8_0 / Q4_0 / Q4_1 trial ${trial}`, () => {
+    it(`Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 trial ${trial}`, () => {
       const q8 = ints(32, -128, 127);
       expect(deq("Q8_0", B.q8_0Block(d, q8), 32).out).toEqual(B.expectedQ8_0(d, q8));
       const q4 = ints(32, 0, 15);
       expect(deq("Q4_0", B.q4_0Block(d, q4), 32).out).toEqual(B.expectedQ4_0(d, q4));
       expect(deq("Q4_1", B.q4_1Block(d, m, q4), 32).out).toEqual(B.expectedQ4_1(d, m, q4));
+      const q5 = ints(32, 0, 31);
+      expect(deq("Q5_0", B.q5Block(d, undefined, q5), 32).out).toEqual(B.expectedQ5(d, undefined, q5));
+      expect(deq("Q5_1", B.q5Block(d, m, q5), 32).out).toEqual(B.expectedQ5(d, m, q5));
     });
     it(`K-quants trial ${trial} (every 6-bit scale/min packing position)`, () => {
       const sc = ints(8, 0, 63);

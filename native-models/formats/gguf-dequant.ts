@@ -33,8 +33,10 @@ const bad = (v: number) => (v - v !== 0 ? 1 : 0);
 function f32(src: Uint8Array, so: number, dst: Float32Array, dOff: number, n: number): number {
   // Copy through a byte view: the source offset need not be 4-byte aligned.
   new Uint8Array(dst.buffer, dst.byteOffset + dOff * 4, n * 4).set(src.subarray(so, so + n * 4));
+  // Exponent all ones = NaN or Inf; integer compares are cheaper than float tests here.
+  const bits = new Uint32Array(dst.buffer, dst.byteOffset + dOff * 4, n);
   let nonFinite = 0;
-  for (let i = dOff, end = dOff + n; i < end; i++) nonFinite += bad(dst[i]);
+  for (let i = 0; i < n; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) nonFinite++;
   return nonFinite;
 }
 
@@ -100,6 +102,29 @@ function q4_1(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: 
   return nonFinite;
 }
 
+/** Q5_0/Q5_1: the fifth bits of the 32 values sit in a little-endian u32 qh (bit j: value j). */
+function q5(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: number, withMin: boolean): number {
+  const bs = withMin ? 24 : 22;
+  const q = withMin ? 8 : 6;
+  const offset = withMin ? 0 : 16;
+  let nonFinite = 0;
+  for (let b = 0; b < nb; b++, so += bs, dOff += 32) {
+    const d = half(src, so);
+    const m = withMin ? half(src, so + 2) : 0;
+    nonFinite += bad(d) | bad(m);
+    const h = q - 4;
+    const qh = (src[so + h] | (src[so + h + 1] << 8) | (src[so + h + 2] << 16) | (src[so + h + 3] << 24)) >>> 0;
+    for (let j = 0; j < 16; j++) {
+      const x = src[so + q + j];
+      const x0 = ((x & 0xf) | (((qh >>> j) << 4) & 0x10)) - offset;
+      const x1 = ((x >> 4) | ((qh >>> (j + 12)) & 0x10)) - offset;
+      dst[dOff + j] = x0 * d + m;
+      dst[dOff + j + 16] = x1 * d + m;
+    }
+  }
+  return nonFinite;
+}
+
 /** ggml get_scale_min_k4: eight 6-bit scales and eight 6-bit mins packed into 12 bytes. */
 function scaleMinK4(s: Uint8Array, o: number, j: number, out: Float64Array): void {
   if (j < 4) {
@@ -143,17 +168,16 @@ function q5_k(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: 
     nonFinite += bad(d) | bad(dmin);
     const qh = so + 16;
     let ql = so + 48;
-    let u1 = 1;
-    let u2 = 2;
-    for (let is = 0; is < 8; is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+    // ggml walks masks u1 = 1, 4, 16, 64 and u2 = 2, 8, 32, 128: bits sh and sh+1 of qh for group is/2.
+    for (let is = 0, sh = 0; is < 8; is += 2, ql += 32, sh += 2) {
       scaleMinK4(src, so + 4, is, sm);
       const d1 = d * sm[0];
       const m1 = dmin * sm[1];
       scaleMinK4(src, so + 4, is + 1, sm);
       const d2 = d * sm[0];
       const m2 = dmin * sm[1];
-      for (let l = 0; l < 32; l++) dst[dOff + l] = d1 * ((src[ql + l] & 0xf) + (src[qh + l] & u1 ? 16 : 0)) - m1;
-      for (let l = 0; l < 32; l++) dst[dOff + 32 + l] = d2 * ((src[ql + l] >> 4) + (src[qh + l] & u2 ? 16 : 0)) - m2;
+      for (let l = 0; l < 32; l++) dst[dOff + l] = d1 * ((src[ql + l] & 0xf) | (((src[qh + l] >> sh) & 1) << 4)) - m1;
+      for (let l = 0; l < 32; l++) dst[dOff + 32 + l] = d2 * ((src[ql + l] >> 4) | (((src[qh + l] >> (sh + 1)) & 1) << 4)) - m2;
       dOff += 64;
     }
   }
@@ -195,6 +219,9 @@ const LAYOUTS: Record<string, Layout> = {
   Q8_0: { blockSize: 32, typeSize: 34, run: q8_0 },
   Q4_0: { blockSize: 32, typeSize: 18, run: q4_0 },
   Q4_1: { blockSize: 32, typeSize: 20, run: q4_1 },
+  // llama.cpp falls back to Q5_0/Q5_1 for K-quant files whose rows are not multiples of 256 (Qwen2-0.5B's 896).
+  Q5_0: { blockSize: 32, typeSize: 22, run: (s, so, d, o, nb) => q5(s, so, d, o, nb, false) },
+  Q5_1: { blockSize: 32, typeSize: 24, run: (s, so, d, o, nb) => q5(s, so, d, o, nb, true) },
   Q4_K: { blockSize: 256, typeSize: 144, run: q4_k },
   Q5_K: { blockSize: 256, typeSize: 176, run: q5_k },
   Q6_K: { blockSize: 256, typeSize: 210, run: q6_k },

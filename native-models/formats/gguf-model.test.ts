@@ -47,7 +47,7 @@ describe("openGguf on built models", () => {
   });
 
   it("reads every dequantizable type", async () => {
-    for (const type of ["F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K"]) {
+    for (const type of ["F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]) {
       const m = tinyModel({ hidden: 256, ff: 256, layers: 1, vocab: 32 });
       const src = await openGguf(tmp.write(`t-${type}.gguf`, tinyGguf(m, { type }).bytes));
       expect(src.tensors.get("layers.0.wq")!.sourceType).toBe(type);

@@ -118,6 +118,8 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   for (const t of g.tensors.values()) {
     const c = canonical(t.name);
     if (!c) continue;
+    // "blk.01" and "blk.1" would both land here: refuse rather than pick one.
+    if (found.has(c)) throw new ModelFormatError("bad_tensor", `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`, filePath);
     found.set(c, { name: c, shape: [...t.ne].reverse(), sourceType: t.type.name });
     where.set(c, t);
   }

@@ -1,6 +1,6 @@
 // ggml tensor types as they appear in GGUF tensor infos (ggml.h `enum ggml_type`, type_traits in ggml.c).
 // Every type ggml knows is listed with its block size and bytes per block, so a file's layout can be
-// validated even when it holds tensors we cannot dequantize; only `dequantizable` ones can be read.
+// validated even when it holds tensors we cannot dequantize (gguf-dequant.ts lists those we can).
 
 export interface GgmlType {
   id: number;
@@ -49,9 +49,6 @@ const table: [number, string, number, number][] = [
 export const GGML_TYPES: ReadonlyMap<number, GgmlType> = new Map(
   table.map(([id, name, blockSize, typeSize]) => [id, { id, name, blockSize, typeSize }]),
 );
-
-/** Types gguf-dequant.ts can turn into float32. */
-export const DEQUANTIZABLE = new Set(["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K"]);
 
 /** Names for ids ggml once used and removed, so an error can still say what the file holds. */
 const REMOVED: Record<number, string> = {

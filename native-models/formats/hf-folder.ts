@@ -77,6 +77,8 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
     for (const t of all.values()) {
       const c = canonical(t.name);
       if (!c) continue;
+      // "layers.01" and "layers.1" would both land here: refuse rather than pick one.
+      if (found.has(c)) throw new ModelFormatError("bad_tensor", `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`, t.file.path);
       found.set(c, { name: c, shape: t.shape, sourceType: t.dtype });
       where.set(c, t);
     }

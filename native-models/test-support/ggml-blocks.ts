@@ -72,6 +72,20 @@ export function q4_1Block(dBits: number, mBits: number, q: number[]): Uint8Array
 }
 export const expectedQ4_1 = (dBits: number, mBits: number, q: number[]) => q.map((v) => Math.fround(f16Value(dBits) * v + f16Value(mBits)));
 
+/** Q5_0 (mBits undefined) or Q5_1: f16 d, [f16 m], u32 qh with bit j = fifth bit of value j, 16 bytes of nibbles. q in 0..31. */
+export function q5Block(dBits: number, mBits: number | undefined, q: number[]): Uint8Array {
+  const hasMin = mBits !== undefined;
+  const b = new Uint8Array(hasMin ? 24 : 22);
+  putHalf(b, 0, dBits);
+  if (hasMin) putHalf(b, 2, mBits);
+  const qhAt = hasMin ? 4 : 2;
+  for (let j = 0; j < 32; j++) if (q[j] & 16) b[qhAt + (j >> 3)] |= 1 << (j & 7);
+  for (let j = 0; j < 16; j++) b[qhAt + 4 + j] = (q[j] & 15) | ((q[j + 16] & 15) << 4);
+  return b;
+}
+export const expectedQ5 = (dBits: number, mBits: number | undefined, q: number[]) =>
+  q.map((v) => Math.fround(mBits === undefined ? f16Value(dBits) * (v - 16) : f16Value(dBits) * v + f16Value(mBits)));
+
 /** The 12-byte scale/min packing of Q4_K and Q5_K, as ggml's quantize_row_q4_K_ref writes it. */
 export function packScalesK4(scales: number[], mins: number[]): Uint8Array {
   const y = new Uint8Array(12);

@@ -95,12 +95,14 @@ const GGML_ID: Record<string, [number, number, number]> = {
   Q8_0: [8, 32, 34],
   Q4_0: [2, 32, 18],
   Q4_1: [3, 32, 20],
+  Q5_0: [6, 32, 22],
+  Q5_1: [7, 32, 24],
   Q4_K: [12, 256, 144],
   Q5_K: [13, 256, 176],
   Q6_K: [14, 256, 210],
 };
 /** Byte offsets of the f16 scales inside one block, so random blocks get finite scales. */
-const SCALE_AT: Record<string, number[]> = { Q8_0: [0], Q4_0: [0], Q4_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208] };
+const SCALE_AT: Record<string, number[]> = { Q8_0: [0], Q4_0: [0], Q4_1: [0, 2], Q5_0: [0], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208] };
 
 /** Encodes values for GGUF: floats exactly; quantized types as random blocks with finite scales (values then differ). */
 export function encodeTensor(type: string, data: Float32Array, seed: number): Uint8Array {
