@@ -1,3 +1,4 @@
+import "./zodConfig";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 // highlight.js themes (the library's own CSS), one per colour scheme; their <link> media follows the theme.
@@ -21,11 +22,12 @@ function codeThemeLinks() {
   };
   const light = make(hljsLightUrl, "light");
   const dark = make(hljsDarkUrl, "dark");
-  // Enable the theme that matches <html data-theme>, and follow its changes.
+  // Apply the theme that matches <html data-theme>, and follow its changes. (The media attribute is
+  // reliable where toggling `disabled` on a stylesheet that is still loading is not.)
   const sync = () => {
     const isDark = document.documentElement.dataset.theme === "dark";
-    light.disabled = isDark;
-    dark.disabled = !isDark;
+    light.media = isDark ? "not all" : "all";
+    dark.media = isDark ? "all" : "not all";
   };
   sync();
   new MutationObserver(sync).observe(document.documentElement, {

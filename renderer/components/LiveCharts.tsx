@@ -145,9 +145,9 @@ const ChartsFor = memo(function ChartsFor({
               <XAxis
                 dataKey="t"
                 type="number"
-                domain={[0, "dataMax"]}
+                domain={[0, "auto"]}
                 tick={axisTick}
-                unit="s"
+                tickFormatter={secondsTick}
                 stroke="var(--border)"
               />
               <YAxis tick={axisTick} stroke="var(--border)" />
@@ -220,6 +220,10 @@ function chartData(message: UiMessage) {
     histogram: exitHistogram(message.exitLayers, layers),
     early: earlyExitShare(message.exitLayers, layers),
   };
+}
+
+function secondsTick(v: number): string {
+  return `${v < 10 ? Number(v.toFixed(1)) : Math.round(v)}s`;
 }
 
 function layerTicks(layers: number): number[] {

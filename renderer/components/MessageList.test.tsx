@@ -88,20 +88,18 @@ describe("virtualised message list", () => {
     await act(async () => store.setState({ messages: [...messages, last] }));
     for (let i = 0; i < 50; i++) {
       await act(async () =>
-        store
-          .getState()
-          .applyTokenBatch([
-            {
-              conversationId: "c1",
-              messageId: "streaming",
-              index: i,
-              tokenId: i,
-              text: `w${i} `,
-              exitLayer: 1 + (i % 5),
-              layers: 5,
-              ms: 5,
-            },
-          ]),
+        store.getState().applyTokenBatch([
+          {
+            conversationId: "c1",
+            messageId: "streaming",
+            index: i,
+            tokenId: i,
+            text: `w${i} `,
+            exitLayer: 1 + (i % 5),
+            layers: 5,
+            ms: 5,
+          },
+        ]),
       );
     }
     await act(async () => {

@@ -25,11 +25,7 @@ export function ModelPicker() {
 
   if (models.length === 0) {
     return (
-      <button
-        type="button"
-        className="btn btn-quiet model-picker-empty"
-        onClick={() => actions.setView("models")}
-      >
+      <button type="button" className="btn model-picker-empty" onClick={() => actions.setView("models")}>
         No models yet — import one
       </button>
     );
