@@ -112,6 +112,7 @@ const ChartsFor = memo(function ChartsFor({
             <YAxis
               domain={[0, layers]}
               ticks={layerTicks(layers)}
+              interval={0}
               tick={axisTick}
               allowDecimals={false}
               stroke="var(--border)"
