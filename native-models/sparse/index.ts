@@ -26,6 +26,8 @@ export interface AvailableSparseKernel {
   loadFfn(file: string, options?: SparseRunOptions): SparseFfn;
   /** How long idle pool workers spin for the next call before sleeping (default 0 µs). */
   setSpinMicros(us: number): void;
+  /** Diagnostics: best-of-`reps` streaming read bandwidth (GB/s) on the kernel's thread pool. */
+  probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
 }
 
 export type SparseKernel = AvailableSparseKernel | { available: false; detail: string };
@@ -36,6 +38,7 @@ interface NativeAddon {
   createFfn(o: SparseFfnWeights & SparseRunOptions & { order?: "interleaved" | "planar" }): SparseFfn;
   loadFfn(file: string, o?: SparseRunOptions): SparseFfn;
   setSpinMicros(us: number): void;
+  probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
 }
 
 export interface LoadOptions {
@@ -92,5 +95,6 @@ export function loadSparseKernel(options: LoadOptions = {}): SparseKernel {
     createFfn: (w) => addon.createFfn(w),
     loadFfn: (f, o) => addon.loadFfn(f, o),
     setSpinMicros: (us) => addon.setSpinMicros(us),
+    probeReadBandwidth: (mb, t, reps) => addon.probeReadBandwidth(mb, t, reps),
   };
 }

@@ -6,6 +6,7 @@
         "src/addon.cc",
         "src/ffn.cc",
         "src/pool.cc",
+        "src/probe.cc",
         "src/quantize.cc",
         "src/kernels_scalar.cc",
         "src/kernels_avx2.cc",

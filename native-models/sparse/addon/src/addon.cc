@@ -8,6 +8,7 @@
 
 #include "ffn.h"
 #include "pool.h"
+#include "probe.h"
 
 namespace {
 
@@ -287,11 +288,24 @@ Napi::Value SetSpin(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// probeReadBandwidth(megabytes, threads, reps) -> GB/s (diagnostics for the benchmark).
+Napi::Value ProbeBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (int i = 0; i < 3; i++)
+    if (!info[i].IsNumber()) throwType(env, "probeReadBandwidth(megabytes, threads, reps) takes three numbers");
+  const double mb = info[0].As<Napi::Number>().DoubleValue();
+  const int threads = info[1].As<Napi::Number>().Int32Value(), reps = info[2].As<Napi::Number>().Int32Value();
+  if (!(mb >= 1 && mb <= 4096) || threads < 1 || threads > exl::kMaxThreads || reps < 1 || reps > 1000)
+    throwRange(env, "probeReadBandwidth: megabytes 1..4096, threads 1..64, reps 1..1000");
+  return Napi::Number::New(env, exl::probeReadBandwidth((size_t)(mb * 1048576), threads, reps));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FfnHandle::ctor = new Napi::FunctionReference(Napi::Persistent(FfnHandle::Init(env)));
   exports.Set("createFfn", Napi::Function::New(env, CreateFfn));
   exports.Set("loadFfn", Napi::Function::New(env, LoadFfn));
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
+  exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;

@@ -54,12 +54,10 @@ bool cpuHas(const char* feature) {
   return false;
 }
 
-// Neurons per unit of work handed out to threads: small enough to balance two threads when one is
-// descheduled by another process, large enough that the shared counter is touched rarely.
+// Neurons whose gate rows are evaluated before their up/down rows: up and down rows then go to the
+// kernels four at a time (one accumulator pass per four down rows) down to ~12% active neurons.
+// Also the unit of work when quantizing at creation.
 constexpr int kChunk = 32;
-// Neurons whose gate is evaluated before their up/down rows: 8 gives ~4 active rows per axpy at
-// 50% sparsity, so the accumulator is loaded and stored once per ~4 rows.
-constexpr int kUnit = 8;
 
 constexpr char kMagic[8] = {'E', 'X', 'L', 'S', 'F', 'F', 'N', '1'};
 constexpr uint32_t kHeaderBytes = 64;
@@ -107,7 +105,8 @@ std::string availableKernels() {
 Ffn::~Ffn() {
   alignedFree(w_);
   alignedFree(scratch_);
-  for (int i = 0; i < kMaxThreads; i++) alignedFree(acc_[i]);
+  for (float* a : acc_) alignedFree(a);
+  for (float* k : kscratch_) alignedFree(k);
 }
 
 bool Ffn::allocate(const Layout& L, std::string* err) {
@@ -249,77 +248,98 @@ struct RunJob {
   float threshold;
   bool dense;
   float* acts;
-  int threads;
+  int stripes;
   std::atomic<int> next{0};
-  int active[kMaxThreads] = {};
-  bool used[kMaxThreads] = {};
+  int active[kStripes] = {};
   static void work(void* p, int slot);
+  void stripe(int s, int slot, int nextStripe);
 };
 
 void RunJob::work(void* p, int slot) {
   RunJob& j = *static_cast<RunJob*>(p);
-  const Layout& L = j.f->L_;
-  const uint8_t* w = j.f->w_;
-  const Kernels& k = *j.k;
-  float* acc = j.f->acc_[slot];
-  float* ks = j.f->kscratch_[slot];
-  std::memset(acc, 0, sizeof(float) * L.dp);
-  j.used[slot] = true;
-  int active = 0;
-  const uint8_t* rows[4];
-  float g[kUnit], a[kUnit], u[kUnit];
-  int idx[kUnit];
-  for (int c; (c = j.next.fetch_add(1, std::memory_order_relaxed)) * kChunk < L.ffn;) {
-    const int c1 = (c + 1) * kChunk < L.ffn ? (c + 1) * kChunk : L.ffn;
-    for (int i0 = c * kChunk; i0 < c1; i0 += kUnit) {
-      const int n = c1 - i0 < kUnit ? c1 - i0 : kUnit;
-      for (int r = 0; r < n; r += 4) {
-        const int m = n - r < 4 ? n - r : 4;
-        for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(0, i0 + r + q);
-        k.dot(L, rows, m, j.f->xq_, g + r);
-      }
-      int na = 0;
-      for (int r = 0; r < n; r++) {
-        const float act = g[r] / (1.0f + std::exp(-g[r]));  // SiLU
-        if (j.acts) j.acts[i0 + r] = act;
-        if (j.dense || std::fabs(act) > j.threshold) idx[na] = i0 + r, a[na++] = act;
-      }
-      for (int r = 0; r < na; r += 4) {
-        const int m = na - r < 4 ? na - r : 4;
-        for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(1, idx[r + q]);
-        k.dot(L, rows, m, j.f->xq_, u + r);
-      }
-      for (int r = 0; r < na; r++) u[r] *= a[r];
-      for (int r = 0; r < na; r += 4) {
-        const int m = na - r < 4 ? na - r : 4;
-        for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(2, idx[r + q]);
-        k.axpy(L, rows, u + r, m, acc, ks);
-      }
-      active += na;
-    }
+  // Stripes are claimed one ahead so the end of one can prefetch the start of the next.
+  int s = j.next.fetch_add(1, std::memory_order_relaxed);
+  while (s < j.stripes) {
+    const int sn = j.next.fetch_add(1, std::memory_order_relaxed);
+    j.stripe(s, slot, sn);
+    s = sn;
   }
-  j.active[slot] = active;
+}
+
+// Neurons [ffn*s/stripes, ffn*(s+1)/stripes) into acc_[s], in chunks of kChunk: gate rows of the
+// chunk, the CATS test, then up and down rows of the active neurons, four rows per kernel call.
+void RunJob::stripe(int s, int slot, int nextStripe) {
+  const Layout& L = f->L_;
+  const uint8_t* w = f->w_;
+  const XQuant& xq = f->xq_;
+  float* acc = f->acc_[s];
+  float* ks = f->kscratch_[slot];
+  std::memset(acc, 0, sizeof(float) * L.dp);
+  const int begin = (int)((int64_t)L.ffn * s / stripes), end = (int)((int64_t)L.ffn * (s + 1) / stripes);
+  float g[kChunk], a[kChunk], u[kChunk];
+  int idx[kChunk], neurons[kChunk];
+  const uint8_t* rows[4];
+  // Rows `which` of neurons list[from..), at most 4, as the prefetch set for the next kernel call.
+  auto group = [&](int which, const int* list, int from, int n) {
+    Prefetch pf{{}, 0};
+    for (; pf.n < 4 && from + pf.n < n; pf.n++) pf.rows[pf.n] = w + L.rowOffset(which, list[from + pf.n]);
+    return pf;
+  };
+  int total = 0;
+  for (int i0 = begin; i0 < end; i0 += kChunk) {
+    const int n = end - i0 < kChunk ? end - i0 : kChunk;
+    for (int r = 0; r < n; r++) neurons[r] = i0 + r;
+    // What follows this chunk: the next chunk of the stripe, or the start of the next stripe.
+    Prefetch after{{}, 0};
+    const int nextStart = i0 + n < end ? i0 + n : nextStripe < stripes ? (int)((int64_t)L.ffn * nextStripe / stripes) : -1;
+    for (; nextStart >= 0 && after.n < 4 && nextStart + after.n < L.ffn; after.n++)
+      after.rows[after.n] = w + L.rowOffset(0, nextStart + after.n);
+    int na = 0;
+    for (int r = 0; r < n; r += 4) {
+      const int m = n - r < 4 ? n - r : 4;
+      for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(0, i0 + r + q);
+      k->dot(L, rows, m, xq, g + r, r + 4 < n ? group(0, neurons, r + 4, n) : na ? group(1, idx, 0, na) : after);
+      for (int q = r; q < r + m; q++) {
+        const float act = g[q] / (1.0f + std::exp(-g[q]));  // SiLU
+        if (acts) acts[i0 + q] = act;
+        if (dense || std::fabs(act) > threshold) idx[na] = i0 + q, a[na++] = act;
+      }
+    }
+    for (int r = 0; r < na; r += 4) {
+      const int m = na - r < 4 ? na - r : 4;
+      for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(1, idx[r + q]);
+      k->dot(L, rows, m, xq, u + r, r + 4 < na ? group(1, idx, r + 4, na) : group(2, idx, 0, na));
+    }
+    for (int r = 0; r < na; r++) u[r] *= a[r];
+    for (int r = 0; r < na; r += 4) {
+      const int m = na - r < 4 ? na - r : 4;
+      for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(2, idx[r + q]);
+      k->axpy(L, rows, u + r, m, acc, ks, r + 4 < na ? group(2, idx, r + 4, na) : after);
+    }
+    total += na;
+  }
+  active[s] = total;
 }
 
 int Ffn::run(const Kernels* k, int threads, const float* x, float* out, float threshold, float* acts) {
   threads = threads < 1 ? 1 : threads > kMaxThreads ? kMaxThreads : threads;
-  for (int s = 0; s < threads; s++) {
-    if (acc_[s]) continue;
-    // One block of [acc: dp floats | kernel scratch: 5*kb floats], cache-line aligned.
-    const size_t bytes = ((size_t)L_.dp + 5 * (size_t)L_.kb) * sizeof(float);
-    acc_[s] = static_cast<float*>(alignedAlloc((bytes + 63) / 64 * 64, 64));
-    if (!acc_[s]) return -1;
-    kscratch_[s] = acc_[s] + L_.dp;
+  const int stripes = L_.ffn < kStripes * kChunk ? (L_.ffn + kChunk - 1) / kChunk : kStripes;
+  for (int s = 0; s < stripes; s++) {
+    if (!acc_[s] && !(acc_[s] = static_cast<float*>(alignedAlloc(sizeof(float) * L_.dp, 64)))) return -1;
+  }
+  for (int t = 0; t < threads; t++) {
+    const size_t bytes = (5 * (size_t)L_.kb * sizeof(float) + 63) / 64 * 64;
+    if (!kscratch_[t] && !(kscratch_[t] = static_cast<float*>(alignedAlloc(bytes, 64)))) return -1;
   }
   quantizeActivation(L_, x, xq_);
   RunJob job;
-  job.f = this, job.k = k, job.threshold = threshold, job.dense = threshold <= 0, job.acts = acts, job.threads = threads;
-  Pool::instance().run(threads, RunJob::work, &job);
+  job.f = this, job.k = k, job.threshold = threshold, job.dense = threshold <= 0, job.acts = acts, job.stripes = stripes;
+  Pool::instance().run(threads < stripes ? threads : stripes, RunJob::work, &job);
   int active = 0;
-  std::memset(out, 0, sizeof(float) * L_.d);
-  for (int s = 0; s < threads; s++) {
-    if (!job.used[s]) continue;
+  std::memcpy(out, acc_[0], sizeof(float) * L_.d);
+  for (int s = 0; s < stripes; s++) {
     active += job.active[s];
+    if (s == 0) continue;
     const float* a = acc_[s];
     for (int i = 0; i < L_.d; i++) out[i] += a[i];
   }

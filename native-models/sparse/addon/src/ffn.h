@@ -10,6 +10,10 @@
 namespace exl {
 
 constexpr int kMaxThreads = 64;
+// Neurons are split into this many fixed stripes, each with its own output accumulator, summed in
+// stripe order at the end. Threads claim whole stripes, so results are bit-identical whatever the
+// thread count or the scheduling, while a descheduled thread still leaves stripes to the others.
+constexpr int kStripes = 8;
 
 // "auto" picks the best kernels this CPU runs; "avx512" | "avx2" | "neon" | "scalar" force one
 // (tests cover every path on one machine). Returns nullptr and sets *err if unavailable here.
@@ -42,10 +46,11 @@ class Ffn {
 
   Layout L_{};
   uint8_t* w_ = nullptr;
-  // Per-call scratch, allocated once: the quantized activation and per-thread accumulators.
+  // Per-call scratch, allocated once: the quantized activation, one output accumulator per stripe
+  // and the kernels' scratch per thread.
   uint8_t* scratch_ = nullptr;
   XQuant xq_{};
-  float* acc_[kMaxThreads] = {};
+  float* acc_[kStripes] = {};
   float* kscratch_[kMaxThreads] = {};
 };
 

@@ -42,7 +42,7 @@ inline float hsum(__m256 v) {
 }
 
 template <int BITS, int B, int N>
-void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* out) {
+void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* out, const Prefetch& pf) {
   __m256 acc[N];
   float corr[N];
   for (int r = 0; r < N; r++) acc[r] = _mm256_setzero_ps(), corr[r] = 0;
@@ -50,6 +50,7 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
     __m256i isum[N];
     for (int r = 0; r < N; r++) isum[r] = _mm256_setzero_si256();
     for (int e = b * B; e < b * B + B; e += 32) {
+      if (!(e & 63)) prefetchStep(L, pf, e >> 6);
       const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(x.q + e));
       for (int r = 0; r < N; r++) isum[r] = _mm256_add_epi32(isum[r], mul32<BITS>(chunk32<BITS>(rows[r], e), q));
     }
@@ -71,7 +72,7 @@ inline __m256 codes8(const uint8_t* row, int e) {
 }
 
 template <int BITS, int B, int N>
-void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* acc) {
+void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* acc, const Prefetch& pf) {
   for (int b = 0; b < L.kb; b++) {
     __m256 hs[N];
     float corr = 0;
@@ -82,6 +83,7 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
     }
     const __m256 c = _mm256_set1_ps(corr);
     for (int e = b * B; e < b * B + B; e += 8) {
+      if (!(e & 63)) prefetchStep(L, pf, e >> 6);
       __m256 a = _mm256_load_ps(acc + e);
       for (int r = 0; r < N; r++) a = _mm256_fmadd_ps(codes8<BITS>(rows[r], e), hs[r], a);
       _mm256_store_ps(acc + e, _mm256_sub_ps(a, c));
@@ -90,51 +92,51 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
 }
 
 template <int BITS, int B>
-void dotB(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+void dotB(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf) {
   switch (n) {
-    case 1: return dotN<BITS, B, 1>(L, rows, x, out);
-    case 2: return dotN<BITS, B, 2>(L, rows, x, out);
-    case 3: return dotN<BITS, B, 3>(L, rows, x, out);
-    default: return dotN<BITS, B, 4>(L, rows, x, out);
+    case 1: return dotN<BITS, B, 1>(L, rows, x, out, pf);
+    case 2: return dotN<BITS, B, 2>(L, rows, x, out, pf);
+    case 3: return dotN<BITS, B, 3>(L, rows, x, out, pf);
+    default: return dotN<BITS, B, 4>(L, rows, x, out, pf);
   }
 }
 
 template <int BITS, int B>
-void axpyB(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc) {
+void axpyB(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, const Prefetch& pf) {
   switch (n) {
-    case 1: return axpyN<BITS, B, 1>(L, rows, h, acc);
-    case 2: return axpyN<BITS, B, 2>(L, rows, h, acc);
-    case 3: return axpyN<BITS, B, 3>(L, rows, h, acc);
-    default: return axpyN<BITS, B, 4>(L, rows, h, acc);
+    case 1: return axpyN<BITS, B, 1>(L, rows, h, acc, pf);
+    case 2: return axpyN<BITS, B, 2>(L, rows, h, acc, pf);
+    case 3: return axpyN<BITS, B, 3>(L, rows, h, acc, pf);
+    default: return axpyN<BITS, B, 4>(L, rows, h, acc, pf);
   }
 }
 
 template <int BITS>
-void dotBits(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+void dotBits(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf) {
   switch (L.block) {
-    case 32: return dotB<BITS, 32>(L, rows, n, x, out);
-    case 64: return dotB<BITS, 64>(L, rows, n, x, out);
-    case 128: return dotB<BITS, 128>(L, rows, n, x, out);
-    default: return dotB<BITS, 256>(L, rows, n, x, out);
+    case 32: return dotB<BITS, 32>(L, rows, n, x, out, pf);
+    case 64: return dotB<BITS, 64>(L, rows, n, x, out, pf);
+    case 128: return dotB<BITS, 128>(L, rows, n, x, out, pf);
+    default: return dotB<BITS, 256>(L, rows, n, x, out, pf);
   }
 }
 
 template <int BITS>
-void axpyBits(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc) {
+void axpyBits(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, const Prefetch& pf) {
   switch (L.block) {
-    case 32: return axpyB<BITS, 32>(L, rows, h, n, acc);
-    case 64: return axpyB<BITS, 64>(L, rows, h, n, acc);
-    case 128: return axpyB<BITS, 128>(L, rows, h, n, acc);
-    default: return axpyB<BITS, 256>(L, rows, h, n, acc);
+    case 32: return axpyB<BITS, 32>(L, rows, h, n, acc, pf);
+    case 64: return axpyB<BITS, 64>(L, rows, h, n, acc, pf);
+    case 128: return axpyB<BITS, 128>(L, rows, h, n, acc, pf);
+    default: return axpyB<BITS, 256>(L, rows, h, n, acc, pf);
   }
 }
 
-void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
-  L.bits == 8 ? dotBits<8>(L, rows, n, x, out) : dotBits<4>(L, rows, n, x, out);
+void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf) {
+  L.bits == 8 ? dotBits<8>(L, rows, n, x, out, pf) : dotBits<4>(L, rows, n, x, out, pf);
 }
 
-void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float*) {
-  L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc) : axpyBits<4>(L, rows, h, n, acc);
+void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float*, const Prefetch& pf) {
+  L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, pf) : axpyBits<4>(L, rows, h, n, acc, pf);
 }
 
 const Kernels kAvx2 = {"avx2", dot, axpy};

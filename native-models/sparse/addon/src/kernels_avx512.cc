@@ -27,7 +27,7 @@ inline __m512i unpack4(const uint8_t* p) {
 
 // N rows at once share the activation loads and the block-scale shuffles.
 template <int BITS, int B, int N>
-void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* out) {
+void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* out, const Prefetch& pf) {
   __m512 acc[N];
   for (int r = 0; r < N; r++) acc[r] = _mm512_setzero_ps();
   // Lanes 0-7 of a 64-element chunk belong to its first 32 elements, lanes 8-15 to the next 32.
@@ -53,6 +53,7 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
     const int e0 = g * B, chunks = nb * B / 64;
     for (int c = 0; c < chunks; c++) {
       const int e = e0 + 64 * c;
+      prefetchStep(L, pf, e >> 6);
       const __m512i xv = _mm512_load_si512(x.q + e);
       // int8 codes are value+128: start each block's sum at -128·Σq so the result is exact.
       const __m512i init = BITS == 8 ? _mm512_load_si512(x.corr8 + e / 4) : _mm512_setzero_si512();
@@ -77,7 +78,7 @@ inline __m512i codes16(const uint8_t* row, int e) {
 }
 
 template <int BITS, int B, int N>
-void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* acc, float* scratch) {
+void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* acc, float* scratch, const Prefetch& pf) {
   const int kb = L.kb;
   float* hs = scratch;             // [N][kb]: h_r * scale_r,b
   float* corr = scratch + 4 * kb;  // [kb]: Σ_r h_r * scale_r,b * zp_r,b, subtracted once per block
@@ -97,6 +98,7 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
   }
   constexpr int S = B == 32 ? 5 : B == 64 ? 6 : B == 128 ? 7 : 8;
   for (int u = 0; u < L.dp; u += 64) {
+    prefetchStep(L, pf, u >> 6);
     __m512 a[4];
     for (int q = 0; q < 4; q++) a[q] = _mm512_load_ps(acc + u + 16 * q);
     for (int r = 0; r < N; r++) {
@@ -114,51 +116,51 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
 }
 
 template <int BITS, int B>
-void dotB(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+void dotB(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf) {
   switch (n) {
-    case 1: return dotN<BITS, B, 1>(L, rows, x, out);
-    case 2: return dotN<BITS, B, 2>(L, rows, x, out);
-    case 3: return dotN<BITS, B, 3>(L, rows, x, out);
-    default: return dotN<BITS, B, 4>(L, rows, x, out);
+    case 1: return dotN<BITS, B, 1>(L, rows, x, out, pf);
+    case 2: return dotN<BITS, B, 2>(L, rows, x, out, pf);
+    case 3: return dotN<BITS, B, 3>(L, rows, x, out, pf);
+    default: return dotN<BITS, B, 4>(L, rows, x, out, pf);
   }
 }
 
 template <int BITS, int B>
-void axpyB(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch) {
+void axpyB(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch, const Prefetch& pf) {
   switch (n) {
-    case 1: return axpyN<BITS, B, 1>(L, rows, h, acc, scratch);
-    case 2: return axpyN<BITS, B, 2>(L, rows, h, acc, scratch);
-    case 3: return axpyN<BITS, B, 3>(L, rows, h, acc, scratch);
-    default: return axpyN<BITS, B, 4>(L, rows, h, acc, scratch);
+    case 1: return axpyN<BITS, B, 1>(L, rows, h, acc, scratch, pf);
+    case 2: return axpyN<BITS, B, 2>(L, rows, h, acc, scratch, pf);
+    case 3: return axpyN<BITS, B, 3>(L, rows, h, acc, scratch, pf);
+    default: return axpyN<BITS, B, 4>(L, rows, h, acc, scratch, pf);
   }
 }
 
 template <int BITS>
-void dotBits(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+void dotBits(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf) {
   switch (L.block) {
-    case 32: return dotB<BITS, 32>(L, rows, n, x, out);
-    case 64: return dotB<BITS, 64>(L, rows, n, x, out);
-    case 128: return dotB<BITS, 128>(L, rows, n, x, out);
-    default: return dotB<BITS, 256>(L, rows, n, x, out);
+    case 32: return dotB<BITS, 32>(L, rows, n, x, out, pf);
+    case 64: return dotB<BITS, 64>(L, rows, n, x, out, pf);
+    case 128: return dotB<BITS, 128>(L, rows, n, x, out, pf);
+    default: return dotB<BITS, 256>(L, rows, n, x, out, pf);
   }
 }
 
 template <int BITS>
-void axpyBits(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch) {
+void axpyBits(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch, const Prefetch& pf) {
   switch (L.block) {
-    case 32: return axpyB<BITS, 32>(L, rows, h, n, acc, scratch);
-    case 64: return axpyB<BITS, 64>(L, rows, h, n, acc, scratch);
-    case 128: return axpyB<BITS, 128>(L, rows, h, n, acc, scratch);
-    default: return axpyB<BITS, 256>(L, rows, h, n, acc, scratch);
+    case 32: return axpyB<BITS, 32>(L, rows, h, n, acc, scratch, pf);
+    case 64: return axpyB<BITS, 64>(L, rows, h, n, acc, scratch, pf);
+    case 128: return axpyB<BITS, 128>(L, rows, h, n, acc, scratch, pf);
+    default: return axpyB<BITS, 256>(L, rows, h, n, acc, scratch, pf);
   }
 }
 
-void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
-  L.bits == 8 ? dotBits<8>(L, rows, n, x, out) : dotBits<4>(L, rows, n, x, out);
+void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf) {
+  L.bits == 8 ? dotBits<8>(L, rows, n, x, out, pf) : dotBits<4>(L, rows, n, x, out, pf);
 }
 
-void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch) {
-  L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, scratch) : axpyBits<4>(L, rows, h, n, acc, scratch);
+void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch, const Prefetch& pf) {
+  L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, scratch, pf) : axpyBits<4>(L, rows, h, n, acc, scratch, pf);
 }
 
 const Kernels kAvx512 = {"avx512-vnni", dot, axpy};

@@ -17,7 +17,7 @@ inline float scaleAt(const Layout& L, const uint8_t* row, int b) {
   return halfToFloat(reinterpret_cast<const uint16_t*>(row + L.scalesOffset)[b]);
 }
 
-void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out) {
+void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch&) {
   for (int r = 0; r < n; r++) {
     const uint8_t* row = rows[r];
     float acc = 0;
@@ -32,7 +32,7 @@ void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, fl
   }
 }
 
-void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float*) {
+void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float*, const Prefetch&) {
   for (int r = 0; r < n; r++) {
     const uint8_t* row = rows[r];
     for (int b = 0; b < L.kb; b++) {

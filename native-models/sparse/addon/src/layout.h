@@ -53,14 +53,35 @@ struct XQuant {
   int32_t* corr8;  // [dp/4] int8 AVX-512 only: -128 * Σq at the first int32 lane of each block
 };
 
+// Rows the kernel should prefetch while it works: the rows of the next group the scheduler will
+// hand it. Hardware prefetchers lose track when a pass hops between short rows (and a sparse pass
+// hops by design), so each group's rows are requested one group ahead, spread over its steps.
+struct Prefetch {
+  const uint8_t* rows[4];
+  int n;
+};
+
 // A row dot product / axpy for one instruction set. Rows are pointers into the weight buffer.
 struct Kernels {
   const char* name;
   // out[r] = row_r · x for n rows (1..4).
-  void (*dot)(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out);
+  void (*dot)(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, float* out, const Prefetch& pf);
   // acc[0..dp) += Σ_r h[r] * row_r for n rows (1..4); `scratch` holds 5*kb floats.
-  void (*axpy)(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch);
+  void (*axpy)(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch,
+               const Prefetch& pf);
 };
+
+// Step `s` of the dp/64 steps of a pass: prefetch this step's share of every row in `pf`.
+static inline void prefetchStep(const Layout& L, const Prefetch& pf, int s) {
+#if defined(__GNUC__)
+  const int lines = (int)(L.rowBytes >> 6), steps = L.dp >> 6;
+  const int from = s * lines / steps, to = (s + 1) * lines / steps;
+  for (int r = 0; r < pf.n; r++)
+    for (int l = from; l < to; l++) __builtin_prefetch(pf.rows[r] + ((size_t)l << 6), 0, 3);
+#else
+  (void)L, (void)pf, (void)s;
+#endif
+}
 
 const Kernels* scalarKernels();
 const Kernels* avx2Kernels();    // nullptr when not compiled for this architecture
