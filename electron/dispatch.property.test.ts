@@ -1,0 +1,73 @@
+// Property-based: whatever arrives on whatever channel, the dispatcher answers with an envelope,
+// never runs a handler with a payload the contract rejects, and never reports an internal error.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { channels, requests, type Channel } from "./contract.js";
+import { createDispatcher, type Handlers } from "./dispatch.js";
+
+function recordingDispatcher() {
+  const received: Array<{ channel: Channel; payload: unknown }> = [];
+  const handlers = Object.fromEntries(
+    channels.map((channel) => [
+      channel,
+      async (payload: unknown) => {
+        received.push({ channel, payload });
+        return null;
+      },
+    ]),
+  ) as unknown as Handlers;
+  return { dispatch: createDispatcher(handlers, { validateReplies: false }), received };
+}
+
+const anyPayload = fc.oneof(
+  fc.jsonValue(),
+  fc.anything(),
+  fc.record(
+    {
+      id: fc.anything(),
+      title: fc.anything(),
+      text: fc.anything(),
+      path: fc.anything(),
+      value: fc.anything(),
+    },
+    { requiredKeys: [] },
+  ),
+);
+
+describe("dispatch (property-based)", () => {
+  it("runs a handler only for payloads its request schema accepts", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...channels), anyPayload, async (channel, payload) => {
+        const { dispatch, received } = recordingDispatcher();
+        const reply = await dispatch(channel, payload);
+        const valid = requests[channel].request.safeParse(payload).success;
+        if (valid) {
+          expect(reply).toEqual({ ok: true, result: null });
+          expect(received).toHaveLength(1);
+        } else {
+          expect(reply).toMatchObject({
+            ok: false,
+            error: { code: "bad_request", message: expect.stringContaining(channel) },
+          });
+          expect(received).toEqual([]);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("answers unknown_channel for every name outside the contract", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.anything()), anyPayload, async (channel, payload) => {
+        fc.pre(!(channels as unknown[]).includes(channel));
+        const { dispatch, received } = recordingDispatcher();
+        expect(await dispatch(channel, payload)).toMatchObject({
+          ok: false,
+          error: { code: "unknown_channel" },
+        });
+        expect(received).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
