@@ -21,11 +21,13 @@ import {
   tokensPerSecondSeries,
 } from "../state/charts";
 import { useApp } from "../state/context";
+import { useThrottledValue } from "../state/useThrottled";
 import { formatRate } from "../state/format";
 import { liveStats } from "../state/streamProcessor";
 import type { UiMessage } from "../state/types";
 
 const CHART_HEIGHT = 150;
+const CHART_INTERVAL_MS = 150;
 const initialDimension = { width: 300, height: CHART_HEIGHT };
 const axisTick = { fontSize: 11, fill: "var(--fg-muted)" };
 const tooltipStyle = {
@@ -51,7 +53,12 @@ export function LiveCharts() {
       if (s.messages[i].role === "assistant") return s.messages[i];
     return null;
   });
-  const deferred = useDeferredValue(message);
+  // While an answer streams the charts redraw a few times a second (the text and the layer strip
+  // keep every frame); the finished answer is drawn at once.
+  // Longer answers redraw less often: the cost of a redraw grows with the number of points.
+  const interval = CHART_INTERVAL_MS + Math.min(350, (message?.exitLayers.length ?? 0) / 5);
+  const throttled = useThrottledValue(message, interval, message?.streaming ?? false);
+  const deferred = useDeferredValue(throttled);
   if (!deferred || deferred.role !== "assistant") {
     return (
       <section className="charts empty" aria-label="Live exit-layer charts">
