@@ -11,7 +11,8 @@
         "src/kernels_scalar.cc",
         "src/kernels_avx2.cc",
         "src/kernels_avx512.cc",
-        "src/kernels_neon.cc"
+        "src/kernels_neon.cc",
+        "src/kernels_neon_dot.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -12,6 +12,12 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#if defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 #if defined(_WIN32)
 #include <malloc.h>
 #endif
@@ -50,6 +56,17 @@ bool cpuHas(const char* feature) {
 #endif
 #if defined(__aarch64__)
   if (!std::strcmp(feature, "neon")) return true;  // Advanced SIMD is mandatory on AArch64
+  if (!std::strcmp(feature, "neon-dotprod")) {
+#if defined(__linux__)
+    return (getauxval(AT_HWCAP) & (1ul << 20)) != 0;  // HWCAP_ASIMDDP
+#elif defined(__APPLE__)
+    int v = 0;
+    size_t size = sizeof v;
+    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &size, nullptr, 0) == 0 && v;
+#else
+    return false;
+#endif
+  }
 #endif
   return false;
 }
@@ -79,15 +96,17 @@ const Kernels* selectKernels(const std::string& isa, std::string* err) {
   if (isa == "auto") {
     if (cpuHas("avx512")) k = avx512Kernels();
     if (!k && cpuHas("avx2")) k = avx2Kernels();
+    if (!k && cpuHas("neon-dotprod")) k = neonDotKernels();
     if (!k && cpuHas("neon")) k = neonKernels();
     return k ? k : scalarKernels();
   }
   if (isa == "scalar") return scalarKernels();
   if (isa == "avx512") k = cpuHas("avx512") ? avx512Kernels() : nullptr;
   else if (isa == "avx2") k = cpuHas("avx2") ? avx2Kernels() : nullptr;
+  else if (isa == "neon-dotprod") k = cpuHas("neon-dotprod") ? neonDotKernels() : nullptr;
   else if (isa == "neon") k = cpuHas("neon") ? neonKernels() : nullptr;
   else {
-    *err = "isa must be one of auto, avx512, avx2, neon, scalar (got \"" + isa + "\")";
+    *err = "isa must be one of auto, avx512, avx2, neon-dotprod, neon, scalar (got \"" + isa + "\")";
     return nullptr;
   }
   if (!k) *err = "kernel set \"" + isa + "\" is not available on this CPU/build (available: " + availableKernels() + ")";
@@ -98,6 +117,7 @@ std::string availableKernels() {
   std::string s;
   if (cpuHas("avx512") && avx512Kernels()) s += std::string(avx512Kernels()->name) + ",";
   if (cpuHas("avx2") && avx2Kernels()) s += std::string(avx2Kernels()->name) + ",";
+  if (cpuHas("neon-dotprod") && neonDotKernels()) s += std::string(neonDotKernels()->name) + ",";
   if (cpuHas("neon") && neonKernels()) s += std::string(neonKernels()->name) + ",";
   return s + "scalar";
 }
@@ -133,7 +153,7 @@ bool Ffn::allocate(const Layout& L, std::string* err) {
   xq_.q = reinterpret_cast<int8_t*>(scratch_);
   xq_.corr8 = reinterpret_cast<int32_t*>(scratch_ + L.dp);
   xq_.sx = reinterpret_cast<float*>(scratch_ + 2 * (size_t)L.dp);
-  xq_.xsum = xq_.sx + L.kb;
+  xq_.xsum = reinterpret_cast<int32_t*>(xq_.sx + L.kb);
   return true;
 }
 

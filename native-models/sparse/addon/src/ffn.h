@@ -15,7 +15,7 @@ constexpr int kMaxThreads = 64;
 // thread count or the scheduling, while a descheduled thread still leaves stripes to the others.
 constexpr int kStripes = 8;
 
-// "auto" picks the best kernels this CPU runs; "avx512" | "avx2" | "neon" | "scalar" force one
+// "auto" picks the best kernels this CPU runs; "avx512" | "avx2" | "neon-dotprod" | "neon" | "scalar" force one
 // (tests cover every path on one machine). Returns nullptr and sets *err if unavailable here.
 const Kernels* selectKernels(const std::string& isa, std::string* err);
 // Names of the kernel sets this CPU can run, best first (e.g. "avx512-vnni,avx2,scalar").

@@ -44,11 +44,11 @@ inline float hsum(__m256 v) {
 template <int BITS, int B, int N>
 void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* out, const Prefetch& pf) {
   __m256 acc[N];
-  float corr[N];
-  for (int r = 0; r < N; r++) acc[r] = _mm256_setzero_ps(), corr[r] = 0;
+  for (int r = 0; r < N; r++) acc[r] = _mm256_setzero_ps();
   for (int b = 0; b < L.kb; b++) {
     __m256i isum[N];
-    for (int r = 0; r < N; r++) isum[r] = _mm256_setzero_si256();
+    // int4: start the block's sum at -zp·Σq (exact, in integers; see kernels_scalar.cc).
+    for (int r = 0; r < N; r++) isum[r] = BITS == 4 ? _mm256_castsi128_si256(_mm_cvtsi32_si128(-rows[r][L.zpOffset + b] * x.xsum[b])) : _mm256_setzero_si256();
     for (int e = b * B; e < b * B + B; e += 32) {
       if (!(e & 63)) prefetchStep(L, pf, e >> 6);
       const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(x.q + e));
@@ -57,10 +57,9 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
     for (int r = 0; r < N; r++) {
       const float d = _cvtsh_ss(reinterpret_cast<const uint16_t*>(rows[r] + L.scalesOffset)[b]) * x.sx[b];
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_set1_ps(d), acc[r]);
-      if (BITS == 4) corr[r] += d * (float)rows[r][L.zpOffset + b] * x.xsum[b];
     }
   }
-  for (int r = 0; r < N; r++) out[r] = hsum(acc[r]) - corr[r];
+  for (int r = 0; r < N; r++) out[r] = hsum(acc[r]);
 }
 
 // 8 codes starting at element e (a multiple of 8) as floats.

@@ -42,12 +42,14 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
       const uint16_t* sc = reinterpret_cast<const uint16_t*>(rows[r] + L.scalesOffset);
       dv[r] = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, sc + g)), sx);
     }
-    if (BITS == 4) {  // Σ (code - zp) q = Σ code·q - zp·Σq: subtract the zero-point term per block
-      const __m512 xs = _mm512_maskz_loadu_ps(m, x.xsum + g);
+    // int4: Σ (code - zp) q = Σ code·q - zp·Σq. The -zp·Σq of each block seeds the first int32
+    // lane of the block's first chunk, so the per-block sum stays exact (see kernels_scalar.cc).
+    __m512i zcorr[N];
+    if (BITS == 4) {
+      const __m512i xs = _mm512_maskz_loadu_epi32(m, x.xsum + g);
       for (int r = 0; r < N; r++) {
-        const __m128i zp8 = _mm_maskz_loadu_epi8(m, rows[r] + L.zpOffset + g);
-        const __m512 zp = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(zp8));
-        acc[r] = _mm512_fnmadd_ps(dv[r], _mm512_mul_ps(zp, xs), acc[r]);
+        const __m512i zp = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, rows[r] + L.zpOffset + g));
+        zcorr[r] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_mullo_epi32(zp, xs));
       }
     }
     const int e0 = g * B, chunks = nb * B / 64;
@@ -58,9 +60,12 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
       // int8 codes are value+128: start each block's sum at -128·Σq so the result is exact.
       const __m512i init = BITS == 8 ? _mm512_load_si512(x.corr8 + e / 4) : _mm512_setzero_si512();
       const __m512i idx = B == 32 ? _mm512_add_epi32(halfIdx, _mm512_set1_epi32(2 * c)) : _mm512_set1_epi32(c * 64 / B);
+      // Lanes that start a block: 0 and 8 for block 32, lane 0 of a block's first chunk otherwise.
+      const __mmask16 first = B == 32 ? (__mmask16)0x0101 : (__mmask16)((c * 64) % B == 0 ? 1 : 0);
       for (int r = 0; r < N; r++) {
         const __m512i w = BITS == 8 ? _mm512_load_si512(rows[r] + e) : unpack4(rows[r] + e / 2);
-        const __m512i s = _mm512_dpbusd_epi32(init, w, xv);
+        const __m512i seed = BITS == 8 ? init : _mm512_maskz_permutexvar_epi32(first, idx, zcorr[r]);
+        const __m512i s = _mm512_dpbusd_epi32(seed, w, xv);
         acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(idx, dv[r]), acc[r]);
       }
     }

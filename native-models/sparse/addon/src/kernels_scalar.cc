@@ -25,7 +25,7 @@ void dot(const Layout& L, const uint8_t* const* rows, int n, const XQuant& x, fl
       int32_t isum = 0;
       for (int j = b * L.block, end = j + L.block; j < end; j++) isum += codeAt(L, row, j) * x.q[j];
       // Σ (code - zp) q = Σ code·q - zp·Σq, in integers (exact).
-      isum -= zeroPoint(L, row, b) * (int32_t)x.xsum[b];
+      isum -= zeroPoint(L, row, b) * x.xsum[b];
       acc += scaleAt(L, row, b) * x.sx[b] * (float)isum;
     }
     out[r] = acc;

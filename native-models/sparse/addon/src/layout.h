@@ -49,7 +49,7 @@ const char* makeLayout(int64_t d, int64_t ffn, int64_t bits, int64_t block, RowO
 struct XQuant {
   int8_t* q;       // [dp], 64-byte aligned, zero past d
   float* sx;       // [kb] scale: x ≈ q * sx
-  float* xsum;     // [kb] Σ q over the block (for zero-point corrections), as float
+  int32_t* xsum;   // [kb] Σ q over the block, for the exact zero-point term zp·Σq
   int32_t* corr8;  // [dp/4] int8 AVX-512 only: -128 * Σq at the first int32 lane of each block
 };
 
@@ -86,7 +86,8 @@ static inline void prefetchStep(const Layout& L, const Prefetch& pf, int s) {
 const Kernels* scalarKernels();
 const Kernels* avx2Kernels();    // nullptr when not compiled for this architecture
 const Kernels* avx512Kernels();  // AVX-512 F/BW/VL + VNNI
-const Kernels* neonKernels();    // arm64 only
+const Kernels* neonKernels();    // arm64: baseline Advanced SIMD
+const Kernels* neonDotKernels(); // arm64 with the Armv8.2 dot-product instructions
 
 // IEEE half <-> float, round to nearest even (portable; kernels use F16C where they can).
 static inline uint16_t floatToHalf(float f) {

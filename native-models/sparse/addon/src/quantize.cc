@@ -104,7 +104,7 @@ void quantizeActivation(const Layout& L, const float* x, XQuant& out) {
       sum += q;
     }
     out.sx[b] = amax / 127.0f;
-    out.xsum[b] = (float)sum;
+    out.xsum[b] = sum;
     if (out.corr8) {
       for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
       out.corr8[start / 4] = -128 * sum;
