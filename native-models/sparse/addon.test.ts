@@ -30,7 +30,13 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
   const w = randomFfn(256, 384, 21);
   const xs = [0, 1, 2].map((i) => randomInput(256, 40 + i));
 
-  function compare(weights: SparseFfnWeights, isa: SparseIsa, threads: number, x: Float32Array, threshold: number) {
+  function compare(
+    weights: SparseFfnWeights,
+    isa: SparseIsa,
+    threads: number,
+    x: Float32Array,
+    threshold: number,
+  ) {
     const ffn = k.createFfn({ ...weights, isa, threads });
     const ref = createReferenceFfn(weights);
     const out = new Float32Array(weights.d);
@@ -51,34 +57,40 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
       [4, 64],
       [4, 128],
       [4, 256],
-    ] as const)("int%i block %i matches the TS reference, dense and sparse, 1 and 2 threads", (bits, blockSize) => {
-      const weights = { ...w, bits, blockSize };
-      const acts = new Float32Array(384);
-      createReferenceFfn(weights).run(xs[0], new Float32Array(256), 0, acts);
-      for (const frac of [1, 0.75, 0.5, 0.25]) {
-        const t = thresholdFor([acts], frac);
-        for (const threads of [1, 2]) {
-          const { got, want, out, expected } = compare(weights, isa, threads, xs[0], t);
-          // Same integer codes on both sides; only float summation order differs (~1e-7 relative),
-          // so the active set is identical unless a gate sits within rounding of the threshold.
-          expect(Math.abs(got.active - want.active)).toBeLessThanOrEqual(1);
-          expect(relativeError(out, expected)).toBeLessThan(got.active === want.active ? 2e-5 : 1e-2);
+    ] as const)(
+      "int%i block %i matches the TS reference, dense and sparse, 1 and 2 threads",
+      (bits, blockSize) => {
+        const weights = { ...w, bits, blockSize };
+        const acts = new Float32Array(384);
+        createReferenceFfn(weights).run(xs[0], new Float32Array(256), 0, acts);
+        for (const frac of [1, 0.75, 0.5, 0.25]) {
+          const t = thresholdFor([acts], frac);
+          for (const threads of [1, 2]) {
+            const { got, want, out, expected } = compare(weights, isa, threads, xs[0], t);
+            // Same integer codes on both sides; only float summation order differs (~1e-7 relative),
+            // so the active set is identical unless a gate sits within rounding of the threshold.
+            expect(Math.abs(got.active - want.active)).toBeLessThanOrEqual(1);
+            expect(relativeError(out, expected)).toBeLessThan(got.active === want.active ? 2e-5 : 1e-2);
+          }
         }
-      }
-    });
+      },
+    );
   });
 
   it.each([
     [8, 0.025],
     [4, 0.25],
-  ] as const)("int%i stays within quantization error of float64 math (see reference.test.ts)", (bits, tol) => {
-    const ffn = k.createFfn({ ...w, bits, threads: 2 });
-    const out = new Float32Array(256);
-    for (const x of xs) {
-      expect(ffn.run(x, out, 0).active).toBe(384);
-      expect(relativeError(out, floatFfn(w, x).out)).toBeLessThan(tol);
-    }
-  });
+  ] as const)(
+    "int%i stays within quantization error of float64 math (see reference.test.ts)",
+    (bits, tol) => {
+      const ffn = k.createFfn({ ...w, bits, threads: 2 });
+      const out = new Float32Array(256);
+      for (const x of xs) {
+        expect(ffn.run(x, out, 0).active).toBe(384);
+        expect(relativeError(out, floatFfn(w, x).out)).toBeLessThan(tol);
+      }
+    },
+  );
 
   it("reports SiLU(gate) of every neuron, in dense and sparse runs", () => {
     const ffn = k.createFfn({ ...w, threads: 2 });
@@ -157,7 +169,10 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     k.createFfn({ ...w, threads: 1 }).save(good);
     const bytes = readFileSync(good);
     const truncated = tmp.write("truncated.bin", bytes.subarray(0, bytes.length - 100));
-    const foreign = tmp.write("foreign.bin", Buffer.from("GGUF and then some other bytes that are not ours at all......................"));
+    const foreign = tmp.write(
+      "foreign.bin",
+      Buffer.from("GGUF and then some other bytes that are not ours at all......................"),
+    );
     const trailing = tmp.write("trailing.bin", Buffer.concat([bytes, Buffer.from([1])]));
     expect(() => k.loadFfn(path.join(tmp.dir, "missing.bin"))).toThrow(/cannot open .*missing\.bin/);
     expect(() => k.loadFfn(truncated)).toThrow(/truncated/);
@@ -168,10 +183,16 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
   it("rejects bad arguments with TypeError/RangeError instead of crashing", () => {
     const d = 64;
     const good = randomFfn(d, 8, 3);
-    expect(() => k.createFfn({ ...good, gate: new Float32Array(10) })).toThrow(/gate must have 512 elements, got 10/);
-    expect(() => k.createFfn({ ...good, down: new Float64Array(512) as unknown as Float32Array })).toThrow(/down must be a Float32Array/);
+    expect(() => k.createFfn({ ...good, gate: new Float32Array(10) })).toThrow(
+      /gate must have 512 elements, got 10/,
+    );
+    expect(() => k.createFfn({ ...good, down: new Float64Array(512) as unknown as Float32Array })).toThrow(
+      /down must be a Float32Array/,
+    );
     expect(() => k.createFfn({ ...good, bits: 3 as 4 })).toThrow(/bits must be 4 or 8/);
-    expect(() => k.createFfn({ ...good, blockSize: 48 as 32 })).toThrow(/blockSize must be 32, 64, 128 or 256/);
+    expect(() => k.createFfn({ ...good, blockSize: 48 as 32 })).toThrow(
+      /blockSize must be 32, 64, 128 or 256/,
+    );
     expect(() => k.createFfn({ ...good, d: 0 })).toThrow(/d must be between/);
     expect(() => k.createFfn({ ...good, d: 63.5 })).toThrow(/d must be an integer/);
     expect(() => k.createFfn({ ...good, threads: 0 })).toThrow(/threads must be between/);
@@ -204,7 +225,14 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     const t0 = performance.now();
     const ffn = k.createFfn({ ...big, threads: 2 });
     const ms = performance.now() - t0;
-    expect(ffn.info).toMatchObject({ d: 2048, ffn: 5632, bits: 8, blockSize: 32, rowBytes: 2176, bytes: 3 * 5632 * 2176 });
+    expect(ffn.info).toMatchObject({
+      d: 2048,
+      ffn: 5632,
+      bits: 8,
+      blockSize: 32,
+      rowBytes: 2176,
+      bytes: 3 * 5632 * 2176,
+    });
     expect(ms).toBeLessThan(1000);
     ffn.close();
   });

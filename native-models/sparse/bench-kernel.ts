@@ -36,7 +36,9 @@ const { values: a } = parseArgs({
 });
 const bits = Number(a.bits) as 4 | 8;
 const blockSize = Number(a.block) as 32 | 64 | 128 | 256;
-const [threads, layers, rounds, iters, d, ffn] = [a.threads, a.layers, a.rounds, a.iters, a.d, a.ffn].map(Number);
+const [threads, layers, rounds, iters, d, ffn] = [a.threads, a.layers, a.rounds, a.iters, a.d, a.ffn].map(
+  Number,
+);
 
 const kernel = loadSparseKernel();
 if (!kernel.available) throw new Error(kernel.detail);
@@ -68,8 +70,12 @@ const ortOptions = (spinning: "0" | "1") => ({
   ...ortSessionOptions({ threads, executionProvider: "cpu" }),
   extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
 });
-const ortSpin0 = await Promise.all(Array.from({ length: layers }, () => ort.InferenceSession.create(ortFile, ortOptions("0"))));
-const ortSpin1 = await Promise.all(Array.from({ length: layers }, () => ort.InferenceSession.create(ortFile, ortOptions("1"))));
+const ortSpin0 = await Promise.all(
+  Array.from({ length: layers }, () => ort.InferenceSession.create(ortFile, ortOptions("0"))),
+);
+const ortSpin1 = await Promise.all(
+  Array.from({ length: layers }, () => ort.InferenceSession.create(ortFile, ortOptions("1"))),
+);
 rmSync(dir, { recursive: true, force: true });
 
 // --- native kernel: `layers` separately laid-out copies.
@@ -112,7 +118,10 @@ const ortVariant = (name: string, sessions: ort.InferenceSession[]): Variant => 
 });
 const variants: Variant[] = [
   ortVariant("ort_matmulnbits_spin0", ortSpin0),
-  ...Object.entries(thresholds).map(([k, t]) => ({ name: `native_${k}`, call: (l: number, x: Float32Array) => ffns[l].run(x, out, t).active })),
+  ...Object.entries(thresholds).map(([k, t]) => ({
+    name: `native_${k}`,
+    call: (l: number, x: Float32Array) => ffns[l].run(x, out, t).active,
+  })),
   ortVariant("ort_matmulnbits_spin1", ortSpin1),
 ];
 
@@ -145,24 +154,62 @@ const results = Object.fromEntries(
     const frac = active.get(v.name)!.reduce((x, y) => x + y, 0) / active.get(v.name)!.length / ffn;
     // Bytes actually read: gate rows always, up and down rows of active neurons (native layout);
     // onnxruntime reads its whole int-N matrices + float scales (+ int4 zero points).
-    const ortBytes = 3 * d * ffn * (bits / 8) + 3 * ffn * Math.ceil(d / blockSize) * (4 + (bits === 4 ? 0.5 : 0));
+    const ortBytes =
+      3 * d * ffn * (bits / 8) + 3 * ffn * Math.ceil(d / blockSize) * (4 + (bits === 4 ? 0.5 : 0));
     const bytes = v.name.startsWith("ort") ? ortBytes : (info.bytes / 3) * (1 + 2 * frac);
-    return [v.name, { median_ms: +q(s, 0.5).toFixed(4), p10_ms: +q(s, 0.1).toFixed(4), p90_ms: +q(s, 0.9).toFixed(4), samples: s.length, active_fraction: +frac.toFixed(4), mbytes_read: +(bytes / 1e6).toFixed(2), gbps_at_median: +(bytes / q(s, 0.5) / 1e6).toFixed(1) }];
+    return [
+      v.name,
+      {
+        median_ms: +q(s, 0.5).toFixed(4),
+        p10_ms: +q(s, 0.1).toFixed(4),
+        p90_ms: +q(s, 0.9).toFixed(4),
+        samples: s.length,
+        active_fraction: +frac.toFixed(4),
+        mbytes_read: +(bytes / 1e6).toFixed(2),
+        gbps_at_median: +(bytes / q(s, 0.5) / 1e6).toFixed(1),
+      },
+    ];
   }),
 );
 const med = (n: string) => results[n].median_ms;
 const report = {
   command: `npx tsx native-models/sparse/bench-kernel.ts ${process.argv.slice(2).join(" ")}`.trim(),
-  machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadavg_before: load0.map((x) => +x.toFixed(2)), loadavg_after: os.loadavg().map((x) => +x.toFixed(2)) },
-  config: { d, ffn, bits, blockSize, threads, layers, rounds, iters, spinMicros: Number(a.spin), isa: info.isa, order: info.order, bytesPerLayer: info.bytes },
+  machine: {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    loadavg_before: load0.map((x) => +x.toFixed(2)),
+    loadavg_after: os.loadavg().map((x) => +x.toFixed(2)),
+  },
+  config: {
+    d,
+    ffn,
+    bits,
+    blockSize,
+    threads,
+    layers,
+    rounds,
+    iters,
+    spinMicros: Number(a.spin),
+    isa: info.isa,
+    order: info.order,
+    bytesPerLayer: info.bytes,
+  },
   create_ms: createMs.map((x) => +x.toFixed(1)),
-  read_bandwidth_probe_gbps: { median: +q([...probes].sort((x, y) => x - y), 0.5).toFixed(1), max: +Math.max(...probes).toFixed(1) },
+  read_bandwidth_probe_gbps: {
+    median: +q(
+      [...probes].sort((x, y) => x - y),
+      0.5,
+    ).toFixed(1),
+    max: +Math.max(...probes).toFixed(1),
+  },
   thresholds,
   accuracy_vs_float64: { native_dense: +errNative.toFixed(5), ort_matmulnbits: +errOrt.toFixed(5) },
   results,
   ratios: {
     native_dense_over_ort_spin0: +(med("native_dense") / med("ort_matmulnbits_spin0")).toFixed(3),
-    native_dense_over_ort_best: +(med("native_dense") / Math.min(med("ort_matmulnbits_spin0"), med("ort_matmulnbits_spin1"))).toFixed(3),
+    native_dense_over_ort_best: +(
+      med("native_dense") / Math.min(med("ort_matmulnbits_spin0"), med("ort_matmulnbits_spin1"))
+    ).toFixed(3),
     active75_over_dense: +(med("native_active75") / med("native_dense")).toFixed(3),
     active50_over_dense: +(med("native_active50") / med("native_dense")).toFixed(3),
     active25_over_dense: +(med("native_active25") / med("native_dense")).toFixed(3),

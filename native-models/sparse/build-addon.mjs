@@ -26,7 +26,9 @@ function giveUp(reason, log) {
     mkdirSync(path.dirname(logFile), { recursive: true });
     writeFileSync(logFile, log);
   }
-  say(`not built (${reason}); the engine will use its dense onnxruntime FFN.${log ? ` Log: ${path.relative(process.cwd(), logFile)}` : ""}`);
+  say(
+    `not built (${reason}); the engine will use its dense onnxruntime FFN.${log ? ` Log: ${path.relative(process.cwd(), logFile)}` : ""}`,
+  );
   process.exit(0);
 }
 
@@ -60,15 +62,34 @@ function main() {
   const log = `${build.stdout ?? ""}\n${build.stderr ?? ""}${build.error ? `\n${build.error.message}` : ""}`;
   if (build.error || build.status !== 0) {
     // The first line that names the cause (missing compiler, headers, Python...), shortened.
-    const cause = log.split("\n").find((l) => /error|not found|no such file|cannot find|could not find/i.test(l) && !/gyp ERR! (stack|not ok)/.test(l));
-    giveUp(cause ? cause.replace(/^gyp (ERR!|WARN) /, "").trim().slice(0, 160) : `node-gyp exited with ${build.error?.message ?? build.status}`, log);
+    const cause = log
+      .split("\n")
+      .find(
+        (l) =>
+          /error|not found|no such file|cannot find|could not find/i.test(l) &&
+          !/gyp ERR! (stack|not ok)/.test(l),
+      );
+    giveUp(
+      cause
+        ? cause
+            .replace(/^gyp (ERR!|WARN) /, "")
+            .trim()
+            .slice(0, 160)
+        : `node-gyp exited with ${build.error?.message ?? build.status}`,
+      log,
+    );
   }
   // Load it in a child process: a broken build must not crash this installer.
-  const probe = spawnSync(process.execPath, ["-e", `const a = require(${JSON.stringify(output)}); console.log(a.kernels)`], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  if (probe.status !== 0) giveUp("built but does not load", `${log}\n--- load probe ---\n${probe.stdout}\n${probe.stderr}`);
+  const probe = spawnSync(
+    process.execPath,
+    ["-e", `const a = require(${JSON.stringify(output)}); console.log(a.kernels)`],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  if (probe.status !== 0)
+    giveUp("built but does not load", `${log}\n--- load probe ---\n${probe.stdout}\n${probe.stderr}`);
   say(`built in ${((Date.now() - started) / 1000).toFixed(1)} s (kernels: ${probe.stdout.trim()})`);
 }
 

@@ -64,13 +64,15 @@ export function addonCandidates(): string[] {
 export function loadSparseKernel(options: LoadOptions = {}): SparseKernel {
   const env = options.env ?? process.env;
   const setting = env.EXITLANE_SPARSE?.toLowerCase();
-  if (setting === "off" || setting === "0") return { available: false, detail: `disabled by EXITLANE_SPARSE=${env.EXITLANE_SPARSE}` };
+  if (setting === "off" || setting === "0")
+    return { available: false, detail: `disabled by EXITLANE_SPARSE=${env.EXITLANE_SPARSE}` };
   const explicit = options.addonPath ?? env.EXITLANE_SPARSE_ADDON;
   const file = explicit ?? addonCandidates().find((p) => existsSync(p));
   if (!file) {
     return {
       available: false,
-      detail: "native sparse kernel not built (run `node native-models/sparse/build-addon.mjs`; needs a C++17 compiler)",
+      detail:
+        "native sparse kernel not built (run `node native-models/sparse/build-addon.mjs`; needs a C++17 compiler)",
     };
   }
   let addon: NativeAddon;

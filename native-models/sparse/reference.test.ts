@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { toHalf } from "../convert/float16.js";
-import { createReferenceFfn, floatFfn, halfToFloat, paddedLength, quantizeRows, roundEven } from "./reference.js";
+import {
+  createReferenceFfn,
+  floatFfn,
+  halfToFloat,
+  paddedLength,
+  quantizeRows,
+  roundEven,
+} from "./reference.js";
 import { randomFfn, randomInput, relativeError, thresholdFor } from "./synthetic.js";
 
 describe("reference helpers", () => {
@@ -11,7 +18,9 @@ describe("reference helpers", () => {
   it("decodes fp16 (normal, subnormal, zero, infinity) as toHalf encodes it", () => {
     // fp16 keeps 11 significant bits; subnormals (below 2^-14) have a fixed step of 2^-24.
     for (const v of [1, -2.5, 0.000123, 65504, 6e-8, 0]) {
-      expect(Math.abs(halfToFloat(toHalf(v)) - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25));
+      expect(Math.abs(halfToFloat(toHalf(v)) - v)).toBeLessThanOrEqual(
+        Math.max(Math.abs(v) * 2 ** -11, 2 ** -25),
+      );
     }
     expect(halfToFloat(0x7c00)).toBe(Infinity);
     expect(halfToFloat(0x0001)).toBe(2 ** -24);
@@ -28,7 +37,8 @@ describe("reference helpers", () => {
       const deq = (j: number) => (m.codes[j] - m.zp[j >> 5]) * m.scales[j >> 5];
       for (let j = 40; j < 64; j++) expect(deq(j)).toBe(0);
       // Round-to-nearest error is at most half a step (plus the fp16 rounding of the scale).
-      for (let j = 0; j < 40; j++) expect(Math.abs(deq(j) - row[j])).toBeLessThanOrEqual(m.scales[j >> 5] * 0.51);
+      for (let j = 0; j < 40; j++)
+        expect(Math.abs(deq(j) - row[j])).toBeLessThanOrEqual(m.scales[j >> 5] * 0.51);
     }
   });
 });

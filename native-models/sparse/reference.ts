@@ -51,7 +51,14 @@ export function quantizeRows(
 ): RefMatrix {
   const dp = paddedLength(n, blockSize);
   const kb = dp / blockSize;
-  const m: RefMatrix = { rows, dp, kb, codes: new Uint8Array(rows * dp), scales: new Float32Array(rows * kb), zp: new Uint8Array(rows * kb) };
+  const m: RefMatrix = {
+    rows,
+    dp,
+    kb,
+    codes: new Uint8Array(rows * dp),
+    scales: new Float32Array(rows * kb),
+    zp: new Uint8Array(rows * kb),
+  };
   const v = new Float32Array(blockSize);
   for (let r = 0; r < rows; r++) {
     for (let b = 0; b < kb; b++) {
@@ -76,7 +83,8 @@ export function quantizeRows(
       }
       const [qmin, qmax] = bits === 8 ? [1, 255] : [0, 15];
       for (let j = 0; j < blockSize; j++) {
-        const q = scale > 0 && j < count ? Math.min(qmax, Math.max(qmin, roundEven(f32(v[j] / scale)) + zp)) : zp;
+        const q =
+          scale > 0 && j < count ? Math.min(qmax, Math.max(qmin, roundEven(f32(v[j] / scale)) + zp)) : zp;
         m.codes[r * dp + start + j] = q;
       }
       m.scales[r * kb + b] = scale;
@@ -118,7 +126,8 @@ function dot(m: RefMatrix, row: number, a: RefActivation, blockSize: number): nu
   let acc = 0;
   for (let b = 0; b < m.kb; b++) {
     let isum = 0;
-    for (let j = b * blockSize, base = row * m.dp; j < (b + 1) * blockSize; j++) isum += m.codes[base + j] * a.q[j];
+    for (let j = b * blockSize, base = row * m.dp; j < (b + 1) * blockSize; j++)
+      isum += m.codes[base + j] * a.q[j];
     isum -= m.zp[row * m.kb + b] * a.xsum[b];
     acc += m.scales[row * m.kb + b] * a.sx[b] * isum;
   }
@@ -153,7 +162,8 @@ export function createReferenceFfn(w: SparseFfnWeights): ReferenceFfn {
         for (let b = 0; b < down.kb; b++) {
           const hs = h * down.scales[i * down.kb + b];
           const zp = down.zp[i * down.kb + b];
-          for (let j = b * B, base = i * down.dp; j < (b + 1) * B; j++) acc[j] += hs * (down.codes[base + j] - zp);
+          for (let j = b * B, base = i * down.dp; j < (b + 1) * B; j++)
+            acc[j] += hs * (down.codes[base + j] - zp);
         }
       }
       for (let j = 0; j < d; j++) out[j] = acc[j];
@@ -163,7 +173,11 @@ export function createReferenceFfn(w: SparseFfnWeights): ReferenceFfn {
 }
 
 /** The unquantized FFN in float64, for measuring quantization error. */
-export function floatFfn(w: SparseFfnWeights, x: Float32Array, threshold = 0): { out: Float64Array; active: number } {
+export function floatFfn(
+  w: SparseFfnWeights,
+  x: Float32Array,
+  threshold = 0,
+): { out: Float64Array; active: number } {
   const { d, ffn } = w;
   const h = new Float64Array(ffn);
   let active = 0;

@@ -27,7 +27,13 @@ export function gaussian(n: number, std: number, seed: number): Float32Array {
 }
 
 export function randomFfn(d: number, ffn: number, seed = 1, std = 0.02): SparseFfnWeights {
-  return { d, ffn, gate: gaussian(d * ffn, std, seed), up: gaussian(d * ffn, std, seed + 1), down: gaussian(d * ffn, std, seed + 2) };
+  return {
+    d,
+    ffn,
+    gate: gaussian(d * ffn, std, seed),
+    up: gaussian(d * ffn, std, seed + 1),
+    down: gaussian(d * ffn, std, seed + 2),
+  };
 }
 
 /** A Gaussian vector rescaled to RMS exactly 1. */

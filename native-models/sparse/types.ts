@@ -51,7 +51,12 @@ export interface SparseFfn {
    */
   run(x: Float32Array, out: Float32Array, threshold: number, activations?: Float32Array): { active: number };
   /** Same, on a libuv worker thread; the handle rejects other calls until the promise settles. */
-  runAsync(x: Float32Array, out: Float32Array, threshold: number, activations?: Float32Array): Promise<{ active: number }>;
+  runAsync(
+    x: Float32Array,
+    out: Float32Array,
+    threshold: number,
+    activations?: Float32Array,
+  ): Promise<{ active: number }>;
   /** Writes the laid-out weights (64-byte header + rows) for loadFfn. */
   save(path: string): void;
   /** Frees the weights now instead of at garbage collection. */
