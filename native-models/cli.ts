@@ -7,13 +7,15 @@ import { generateCommand } from "./cli/generate.js";
 import { evalCommand } from "./cli/eval.js";
 import { tokenizeCommand } from "./cli/tokenize.js";
 import { benchCommand } from "./cli/bench.js";
+import { calibrateCommand } from "./cli/calibrate.js";
 
 const USAGE = `usage: exitlane <command> [flags]
 
-  import <file-or-folder> [--tokenizer <file>] [--name <name>] [--quant int4|int8|f16|f32] [--models-dir <dir>] [--json]
+  import <file-or-folder> [--tokenizer <file>] [--name <name>] [--quant int4|int8|f16|f32] [--calibrate] [--models-dir <dir>] [--json]
   generate --model <id-or-path> --prompt <text> [--raw] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-           [--min-p P] [--repeat-penalty R] [--seed S] [--threads N] [--ctx N] [--models-dir <dir>] [--json]
-  eval --model <id-or-path> --text <file> [--max-tokens N] [--json]
+           [--min-p P] [--repeat-penalty R] [--seed S] [--exit off|0..1] [--threads N] [--ctx N] [--models-dir <dir>] [--json]
+  eval --model <id-or-path> --text <file> [--max-tokens N] [--exit off|0..1] [--json]
+  calibrate --model <id-or-path> [--text <file>] [--tokens-per-prompt N] [--json]
   tokenize <gguf-file-or-model-folder> --text <string> [--json]
   bench --gguf <file> [--threads N] [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--quant int4] [--exit-at K]
         [--kv masked|propagate] [--json]
@@ -26,6 +28,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   eval: evalCommand,
   tokenize: tokenizeCommand,
   bench: benchCommand,
+  calibrate: calibrateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { int, parse, printJson, UsageError } from "./args.js";
 import { loadFromFlags, modelFlags } from "./generate.js";
+import { parseExit, withExitDefault } from "./exit-flag.js";
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { ...modelFlags, text: { type: "string" }, "max-tokens": { type: "string" } });
+  const { values } = parse(withExitDefault(argv), { ...modelFlags, exit: { type: "string" }, text: { type: "string" }, "max-tokens": { type: "string" } });
   if (!values.text) throw new UsageError("--text <file> is required");
   const text = await readFile(values.text, "utf8");
   const maxTokens = int(values["max-tokens"], "max-tokens", 0, 0);
@@ -12,7 +13,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     let ids = model.encodeRaw(text);
     const limit = Math.min(maxTokens || Infinity, model.runner.maxPositions);
     if (ids.length > limit) ids = ids.slice(0, limit);
-    const r = await model.evaluate(ids);
+    const r = await model.evaluate(ids, model.exitAt(parseExit(values.exit)));
     const out = {
       tokens: r.tokens,
       nll: +r.nll.toFixed(6),
@@ -21,6 +22,16 @@ export async function evalCommand(argv: string[]): Promise<void> {
       meanExitLayer: +r.meanExitLayer.toFixed(3),
       agreement: +r.agreement.toFixed(4),
       exitHistogram: r.exitHistogram,
+      ...(r.candidateRecall !== undefined ? { candidateRecall: +r.candidateRecall.toFixed(4) } : {}),
+      ...(r.speed
+        ? {
+            decodeTokensPerSecond: {
+              withExit: +r.speed.exitTokensPerSecond.toFixed(2),
+              fullDepth: +r.speed.fullDepthTokensPerSecond.toFixed(2),
+              speedup: +r.speed.speedup.toFixed(3),
+            },
+          }
+        : {}),
       seconds: +r.seconds.toFixed(2),
     };
     if (values.json) printJson(out);

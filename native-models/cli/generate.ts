@@ -2,6 +2,7 @@ import { defaultModelsDir } from "../package/default-dirs.js";
 import { LoadedModel } from "../engine/loaded-model.js";
 import { int, num, parse, printJson, UsageError } from "./args.js";
 import { DEFAULT_SAMPLING } from "../runtime/sampler.js";
+import { parseExit, withExitDefault } from "./exit-flag.js";
 
 export const modelFlags = {
   model: { type: "string" },
@@ -23,8 +24,9 @@ export async function loadFromFlags(values: { model?: string; "models-dir"?: str
 }
 
 export async function generateCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
+  const { values } = parse(withExitDefault(argv), {
     ...modelFlags,
+    exit: { type: "string" },
     prompt: { type: "string" },
     system: { type: "string" },
     raw: { type: "boolean" },
@@ -48,8 +50,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
     repetitionPenalty: num(values["repeat-penalty"], "repeat-penalty", temperature === 0 ? 1 : DEFAULT_SAMPLING.repetitionPenalty, 0.5, 2),
     seed: values.seed === undefined ? null : int(values.seed, "seed", 0, 0, 2 ** 32 - 1),
   };
+  const knob = parseExit(values.exit);
   const model = await loadFromFlags(values);
   try {
+    const exit = model.exitAt(knob);
     const promptIds = values.raw
       ? model.encodeRaw(values.prompt)
       : model.encodeChat([...(values.system ? [{ role: "system" as const, content: values.system }] : []), { role: "user", content: values.prompt }]);
@@ -62,6 +66,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
       stop: values.raw ? [] : model.stopStrings(),
       ignoreEos: values["ignore-eos"],
       signal: controller.signal,
+      exitStrategy: () => exit?.strategy,
+      takeTelemetry: exit?.takeTelemetry,
     });
     for (;;) {
       const r = await it.next();
@@ -81,7 +87,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
         break;
       }
       const t = r.value;
-      if (values.json) printJson({ type: "token", id: t.id, text: t.text, exitLayer: t.exitLayer });
+      if (values.json) printJson({ type: "token", id: t.id, text: t.text, exitLayer: t.exitLayer, ...(t.exit ? { checkedLayers: t.exit.checkedLayers, exitMs: +(t.exit.predictorMs + t.exit.verifyMs + t.exit.draftMs).toFixed(3) } : {}) });
       else process.stdout.write(t.text);
     }
   } finally {

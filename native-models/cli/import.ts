@@ -10,6 +10,7 @@ export async function importCommand(argv: string[]): Promise<void> {
     quant: { type: "string" },
     "models-dir": { type: "string" },
     "block-size": { type: "string" },
+    calibrate: { type: "boolean" },
     json: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError("import needs exactly one <file-or-folder>");
@@ -23,6 +24,7 @@ export async function importCommand(argv: string[]): Promise<void> {
     blockSize: values["block-size"] ? Number(values["block-size"]) : undefined,
     signal: controller.signal,
     onProgress: progressPrinter(),
+    calibrate: values.calibrate,
   });
   const m = r.manifest;
   const summary = { id: m.id, path: r.dir, arch: m.config.arch, layers: m.config.numLayers, params: m.params, quant: m.quant, seconds: +r.seconds.toFixed(2) };

@@ -11,7 +11,7 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
-import { packageTempDir, uniqueModelId } from "../package/models-dir.js";
+import { packageTempDir, readManifest, uniqueModelId } from "../package/models-dir.js";
 
 export type ImportStage = "read" | "convert" | "quantize" | "write";
 
@@ -25,6 +25,8 @@ export interface ConvertOptions {
   onProgress?: (stage: ImportStage, progress: number) => void;
   /** Writes tokenizer.json / tokenizer_config.json for the source into the package folder. */
   writeTokenizer: (source: ModelSource, dir: string) => Promise<void>;
+  /** Runs on the complete package while it is still in its temporary folder (calibration). */
+  beforeCommit?: (dir: string) => Promise<void>;
 }
 
 export const DEFAULT_BLOCK_SIZE: Record<WeightQuant, number> = { int4: 32, int8: 32, f16: 0, f32: 0 };
@@ -98,9 +100,13 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     manifest.sizeBytes = await folderBytes(tmp, manifest);
     await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
     check();
-    const finalDir = path.join(opts.modelsDir, id);
-    await rename(tmp, finalDir);
-    return manifest;
+    if (opts.beforeCommit) {
+      await opts.beforeCommit(tmp);
+      check();
+    }
+    const final = await readManifest(tmp);
+    await rename(tmp, path.join(opts.modelsDir, id));
+    return final;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;

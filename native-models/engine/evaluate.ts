@@ -3,6 +3,13 @@
 // full-depth argmax at every position.
 import type { Decoder, ExitStrategy } from "../runtime/decoder.js";
 import { argmax } from "../runtime/sampler.js";
+import type { ExitTelemetry } from "../early-exit/exit-controller.js";
+
+export interface EvalExit {
+  strategy: ExitStrategy;
+  /** Per-token telemetry of the exit machinery (candidates), when the strategy keeps it. */
+  takeTelemetry?: () => ExitTelemetry | null;
+}
 
 export interface EvalResult {
   tokens: number;
@@ -18,6 +25,10 @@ export interface EvalResult {
   fullArgmax: number[];
   argmax: number[];
   seconds: number;
+  /** With early exit: decode speed of the same teacher-forced steps with and without it. */
+  speed?: { fullDepthTokensPerSecond: number; exitTokensPerSecond: number; speedup: number };
+  /** With early exit: share of positions whose full-depth token was among the candidates. */
+  candidateRecall?: number;
 }
 
 export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, target: number): number {
@@ -28,7 +39,7 @@ export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number
   return logits[offset + target] - max - Math.log(sum);
 }
 
-export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: ExitStrategy): Promise<EvalResult> {
+export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: EvalExit): Promise<EvalResult> {
   if (ids.length < 2) throw new Error("evaluation needs at least two tokens");
   const V = decoder.runner.config.vocabSize;
   const L = decoder.runner.layers;
@@ -46,14 +57,29 @@ export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: 
       chosen.push(fullArgmax[p]);
     }
     histogram[L - 1] = ids.length - 1;
-  } else {
+  }
+  let speed: EvalResult["speed"];
+  let candidateRecall: number | undefined;
+  if (exit) {
+    // Same steps at full depth first, for a side-by-side decode speed.
     decoder.reset();
+    let t = performance.now();
+    for (let p = 0; p < ids.length - 1; p++) await decoder.step(ids[p]);
+    const fullMs = performance.now() - t;
+    decoder.reset();
+    let recalled = 0;
+    t = performance.now();
     for (let p = 0; p < ids.length - 1; p++) {
-      const r = await decoder.step(ids[p], exit);
+      const r = await decoder.step(ids[p], exit.strategy);
       histogram[r.exitLayer - 1]++;
       nll -= logSoftmaxAt(r.logits, 0, V, ids[p + 1]);
       chosen.push(argmax(r.logits, 0, V));
+      if (exit.takeTelemetry?.()?.candidates.includes(fullArgmax[p])) recalled++;
     }
+    const exitMs = performance.now() - t;
+    const steps = ids.length - 1;
+    speed = { fullDepthTokensPerSecond: steps / (fullMs / 1000), exitTokensPerSecond: steps / (exitMs / 1000), speedup: fullMs / exitMs };
+    if (exit.takeTelemetry) candidateRecall = recalled / steps;
   }
   const n = ids.length - 1;
   const same = chosen.filter((t, i) => t === fullArgmax[i]).length;
@@ -69,5 +95,7 @@ export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: 
     fullArgmax,
     argmax: chosen,
     seconds: (performance.now() - started) / 1000,
+    speed,
+    candidateRecall,
   };
 }

@@ -8,6 +8,7 @@ import { buildTokenizerJson } from "../tokenizer/build.js";
 import { convertModel, type ImportStage } from "../convert/convert-model.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
+import { calibrateModel } from "./calibrate-model.js";
 
 export interface ImportOptions {
   modelsDir: string;
@@ -17,7 +18,10 @@ export interface ImportOptions {
   tokenizerPath?: string;
   blockSize?: number;
   signal?: AbortSignal;
-  onProgress?: (stage: ImportStage, progress: number) => void;
+  onProgress?: (stage: ImportStage | "calibrate", progress: number) => void;
+  /** Calibrate early exit before the model enters the library (the app does; the CLI on request). */
+  calibrate?: boolean;
+  threads?: number;
 }
 
 export interface ImportResult {
@@ -39,6 +43,12 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       signal: o.signal,
       onProgress: o.onProgress,
       writeTokenizer: writeTokenizerFiles,
+      beforeCommit: o.calibrate
+        ? async (dir) => {
+            o.onProgress?.("calibrate", 0);
+            await calibrateModel(dir, { modelsDir: o.modelsDir, threads: o.threads }, { signal: o.signal, onProgress: (f) => o.onProgress?.("calibrate", f) });
+          }
+        : undefined,
     });
     return { manifest, dir: path.join(o.modelsDir, manifest.id), seconds: (performance.now() - started) / 1000 };
   } finally {

@@ -5,9 +5,10 @@ import path from "node:path";
 import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
 import { chatTemplateFor, encodeChat, type ChatMessage } from "../tokenizer/chat-template.js";
 import { ModelRunner, type LoadOptions } from "../runtime/model-runner.js";
-import { Decoder, type ExitStrategy } from "../runtime/decoder.js";
+import { Decoder } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
-import { evaluate } from "./evaluate.js";
+import { evaluate, type EvalExit } from "./evaluate.js";
+import { ExitController } from "../early-exit/exit-controller.js";
 import { resolvePackage } from "../package/models-dir.js";
 
 export interface LoadModelOptions extends Partial<LoadOptions> {
@@ -17,6 +18,9 @@ export interface LoadModelOptions extends Partial<LoadOptions> {
 export class LoadedModel {
   readonly decoder: Decoder;
   readonly generationTokenizer: GenerationTokenizer;
+
+  /** Early exit for this model, when it has been calibrated (null otherwise). */
+  exit: ExitController | null = null;
 
   private constructor(
     readonly runner: ModelRunner,
@@ -42,7 +46,17 @@ export class LoadedModel {
       readFile(path.join(dir, m.tokenizer.file), "utf8"),
       readFile(path.join(dir, m.tokenizer.configFile), "utf8"),
     ]);
-    return new LoadedModel(runner, new TextTokenizer(JSON.parse(json), JSON.parse(config)));
+    const model = new LoadedModel(runner, new TextTokenizer(JSON.parse(json), JSON.parse(config)));
+    model.exit = await ExitController.forModel(model);
+    return model;
+  }
+
+  /** The exit strategy at `knob` (undefined = full depth), with its telemetry, for evaluate(). */
+  exitAt(knob: number | undefined): EvalExit | undefined {
+    if (knob === undefined || !(knob > 0)) return undefined;
+    if (!this.exit) throw new Error(`model ${this.manifest.id} is not calibrated for early exit (run calibrate first)`);
+    const strategy = this.exit.strategyFor(knob)!;
+    return { strategy, takeTelemetry: () => this.exit!.takeTelemetry() };
   }
 
   get manifest() {
@@ -72,7 +86,7 @@ export class LoadedModel {
     return generate(this.decoder, this.generationTokenizer, o);
   }
 
-  evaluate(ids: readonly number[], exit?: ExitStrategy) {
+  evaluate(ids: readonly number[], exit?: EvalExit) {
     return evaluate(this.decoder, ids, exit);
   }
 

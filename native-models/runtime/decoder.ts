@@ -6,6 +6,11 @@ export const PREFILL_CHUNK = 128;
 
 /** What happens after each layer of a decode step. The full-depth decoder has none. */
 export interface ExitStrategy {
+  /**
+   * Called before the first layer of each decode token, with the tokens before it and the hidden
+   * state the previous token left (its exit layer's output), for candidate sources that need them.
+   */
+  beginToken?(tokenId: number, position: number, history: readonly number[], previousHidden: Float32Array | null): Promise<void> | void;
   /** Called after layer `layer` (0-based) of the token at `position`; returns logits to exit there. */
   afterLayer(layer: number, hidden: Float32Array, position: number): Promise<Float32Array | null>;
   /** K/V of the layers a token skipped: absent ("masked", SpecEE) or computed from its exit state ("propagate", CALM). */
@@ -29,6 +34,8 @@ export class CancelledError extends Error {
 export class Decoder {
   /** Token ids whose K/V are in the cache, in position order. */
   private sequence: number[] = [];
+  /** Output hidden state of the last token run (its exit layer's), for draft candidates. */
+  private lastHidden: Float32Array | null = null;
 
   constructor(readonly runner: ModelRunner) {}
 
@@ -42,6 +49,7 @@ export class Decoder {
 
   reset(): void {
     this.sequence = [];
+    this.lastHidden = null;
     this.runner.cache.clear();
   }
 
@@ -64,7 +72,10 @@ export class Decoder {
           if (signal?.aborted) throw new CancelledError();
           h = await this.runner.layer(l, h, positions);
         }
-        if (start + chunk >= ids.length) logits = await this.runner.logits(h, 1);
+        if (start + chunk >= ids.length) {
+          logits = await this.runner.logits(h, 1);
+          this.lastHidden = h.slice(h.length - this.runner.config.hiddenSize);
+        }
       } catch (err) {
         this.truncate(start);
         throw err;
@@ -79,6 +90,7 @@ export class Decoder {
     const position = this.sequence.length;
     const L = this.runner.layers;
     try {
+      await exit?.beginToken?.(tokenId, position, this.sequence, this.lastHidden);
       let h = this.runner.embed([tokenId]);
       for (let l = 0; l < L; l++) {
         if (signal?.aborted) throw new CancelledError();
@@ -90,12 +102,14 @@ export class Decoder {
               for (let s = l + 1; s < L; s++) await this.runner.fillKv(s, h, [position]);
             }
             this.sequence.push(tokenId);
+            this.lastHidden = h;
             return { logits, exitLayer: l + 1, hidden: h };
           }
         }
       }
       const logits = await this.runner.logits(h, 1);
       this.sequence.push(tokenId);
+      this.lastHidden = h;
       return { logits, exitLayer: L, hidden: h };
     } catch (err) {
       this.truncate(position);
@@ -114,11 +128,13 @@ export class Decoder {
       for (let l = 0; l < this.runner.layers; l++) h = await this.runner.layer(l, h, part.map((_, i) => start + i));
       out.set(await this.runner.logits(h, part.length), start * V);
       this.sequence.push(...part);
+      this.lastHidden = h.slice(h.length - this.runner.config.hiddenSize);
     }
     return out;
   }
 
   private truncate(length: number): void {
+    if (length < this.sequence.length) this.lastHidden = null;
     this.sequence.length = Math.min(this.sequence.length, length);
     this.runner.cache.truncate(length);
   }

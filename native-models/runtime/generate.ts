@@ -15,6 +15,8 @@ export interface TokenEvent {
   exitLayer: number;
   /** Wall time of this token's forward pass and sampling. */
   ms: number;
+  /** Early-exit telemetry of the forward pass that produced this token (when exit was on). */
+  exit?: { checkedLayers: number[]; predictorMs: number; verifyMs: number; draftMs: number };
 }
 
 export type StopReason = "eos" | "max_tokens" | "stop_string" | "stopped" | "context_full";
@@ -54,6 +56,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Read before every decode step: the current early-exit strategy (none = full depth). */
   exitStrategy?: () => ExitStrategy | undefined;
+  /** Telemetry of the last step's exit machinery, if the strategy keeps any. */
+  takeTelemetry?: () => { checkedLayers: number[]; predictorMs: number; verifyMs: number; draftMs: number } | null;
 }
 
 export async function* generate(
@@ -81,6 +85,7 @@ export async function* generate(
   }
   const prefillMs = performance.now() - t0;
   let exitLayer = L;
+  let exitInfo: TokenEvent["exit"];
   let stepMs = prefillMs;
   let decodeMs = 0;
 
@@ -102,7 +107,7 @@ export async function* generate(
     if (recent.length > 256) recent.splice(0, recent.length - 64);
     const piece = stops.push(text.push(id));
     output += piece.text;
-    yield { type: "token", id, text: piece.text, exitLayer, ms: stepMs };
+    yield { type: "token", id, text: piece.text, exitLayer, ms: stepMs, ...(exitInfo ? { exit: exitInfo } : {}) };
     if (piece.stopped) {
       stopReason = "stop_string";
       break;
@@ -114,9 +119,12 @@ export async function* generate(
     }
     const stepStart = performance.now();
     try {
-      const r = await decoder.step(id, o.exitStrategy?.(), o.signal);
+      const strategy = o.exitStrategy?.();
+      const r = await decoder.step(id, strategy, o.signal);
       logits = r.logits;
       exitLayer = r.exitLayer;
+      const t = strategy ? o.takeTelemetry?.() : null;
+      exitInfo = t ? { checkedLayers: t.checkedLayers, predictorMs: t.predictorMs, verifyMs: t.verifyMs, draftMs: t.draftMs } : undefined;
     } catch (err) {
       if (err instanceof CancelledError) {
         stopReason = "stopped";

@@ -94,7 +94,7 @@ export class MatrixRows {
     return this.spec.cols;
   }
 
-  row(r: number, out = new Float32Array(this.cols), offset = 0): Float32Array {
+  row(r: number, out: Float32Array = new Float32Array(this.cols), offset = 0): Float32Array {
     if (!Number.isInteger(r) || r < 0 || r >= this.rows) throw new RangeError(`row ${r} outside 0..${this.rows - 1}`);
     this.readRow(r, out, offset);
     return out;

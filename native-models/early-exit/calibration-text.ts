@@ -1,0 +1,28 @@
+// Short built-in prompts from which a model writes its own calibration text (no corpus needed).
+// Varied on purpose: stories, dialogue, explanation, lists, code, numbers.
+export const CALIBRATION_PROMPTS = [
+  "Once upon a time",
+  "One day, a little girl",
+  "The cat sat on the",
+  "Tom had a red ball",
+  "In a small village by the sea,",
+  "The best way to learn a new language is",
+  "Here is a short list of things to pack for a trip:",
+  "Q: Why is the sky blue?\nA:",
+  "The history of the printing press began",
+  "Dear friend, I am writing to tell you",
+  "To make a simple tomato soup, first",
+  "The meeting started at nine o'clock, and",
+  "def fibonacci(n):",
+  "The three most important ideas in physics are",
+  "She opened the door and saw",
+  "It was a cold winter morning when",
+  "The recipe calls for two cups of flour,",
+  "In the year 2050, cities will",
+  "My favourite thing about the weekend is",
+  "The little dog ran to the park because",
+  "Scientists recently discovered that",
+  "Lily and Ben went to the forest to",
+  "The train left the station at",
+  "Here are five tips for better sleep:",
+];

@@ -1,0 +1,54 @@
+// predictors.json: what calibration learned about a model's early exits, and how the knob maps
+// onto predictor thresholds. Layers are 1-based here ("exit after layer 3" = layer 3).
+import { z } from "zod";
+
+export const KNOB_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+const PredictorWeightsSchema = z.object({
+  inputs: z.number().int(),
+  hidden: z.number().int(),
+  w1: z.array(z.number()),
+  b1: z.array(z.number()),
+  w2: z.array(z.number()),
+  b2: z.number(),
+  mean: z.array(z.number()),
+  std: z.array(z.number()),
+});
+
+export const CandidateSourceName = z.enum(["draft-layer", "draft-head", "ngram"]);
+export type CandidateSourceName = z.infer<typeof CandidateSourceName>;
+
+export const ExitPolicySchema = z.object({
+  version: z.literal(1),
+  k: z.number().int().min(1).max(16),
+  candidateSource: CandidateSourceName,
+  /** Layer whose full LM head gives the candidates (draft-layer source); checks start here. */
+  draftLayer: z.number().int().min(1),
+  kvMode: z.enum(["masked", "propagate"]),
+  /** Layers that always get a check (chosen from calibration statistics). */
+  offlineLayers: z.array(z.number().int()),
+  /** Online scheduling: also check layers x+offset for the exit layers x of the last `onlineWindow` tokens. */
+  onlineOffsets: z.array(z.number().int()),
+  onlineWindow: z.number().int().min(0),
+  predictors: z.record(z.string(), PredictorWeightsSchema),
+  /** The trained draft head (draft-head source). */
+  draftHead: z.object({ d: z.number().int(), w: z.array(z.number()), b: z.array(z.number()) }).optional(),
+  /** thresholds[layer][i] is the score threshold at knob KNOB_GRID[i]; > 1 means never exit there. */
+  thresholds: z.record(z.string(), z.array(z.number())),
+  stats: z.record(z.string(), z.unknown()),
+});
+export type ExitPolicy = z.infer<typeof ExitPolicySchema>;
+
+/** Threshold for `layer` at `knob`, interpolated on the grid; Infinity when the layer has no predictor. */
+export function thresholdAt(policy: ExitPolicy, layer: number, knob: number): number {
+  const row = policy.thresholds[String(layer)];
+  if (!row) return Infinity;
+  if (knob <= KNOB_GRID[0]) return row[0];
+  for (let i = 1; i < KNOB_GRID.length; i++) {
+    if (knob <= KNOB_GRID[i]) {
+      const t = (knob - KNOB_GRID[i - 1]) / (KNOB_GRID[i] - KNOB_GRID[i - 1]);
+      return row[i - 1] + t * (row[i] - row[i - 1]);
+    }
+  }
+  return row[row.length - 1];
+}

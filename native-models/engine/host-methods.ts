@@ -1,0 +1,222 @@
+// The engine's side of the host protocol: import, library, load, generate, stop, knob.
+// The host process owns one EngineState; the app talks to it only through these methods.
+import path from "node:path";
+import type { MethodTable } from "../host/methods.js";
+import { HostMethodError } from "../host/methods.js";
+import type { HostModelSummary } from "../host/protocol.js";
+import type { Manifest } from "../package/manifest.js";
+import { cleanPartialPackages, deletePackage, listPackages, readManifest, renamePackage } from "../package/models-dir.js";
+import { importModel } from "./import-model.js";
+import { calibrateModel } from "./calibrate-model.js";
+import { LoadedModel } from "./loaded-model.js";
+import { ImportCancelledError } from "../convert/convert-model.js";
+import { ModelFormatError } from "../formats/errors.js";
+import { ContextFullError } from "../runtime/kv-cache.js";
+import type { StopReason } from "../runtime/generate.js";
+
+export function toSummary(m: Manifest): HostModelSummary {
+  return {
+    id: m.id,
+    name: m.name,
+    arch: m.config.arch,
+    params: m.params,
+    quant: m.quant,
+    layers: m.config.numLayers,
+    contextLength: m.config.contextLength,
+    sizeBytes: m.sizeBytes,
+    sourceFormat: m.source.format,
+    createdAt: m.createdAt,
+    calibration: m.calibration ? { status: "calibrated", curve: m.calibration.curve } : { status: "none", curve: [] },
+  };
+}
+
+interface Loaded {
+  key: string;
+  model: LoadedModel;
+}
+
+export class EngineState {
+  private loaded: Loaded | null = null;
+  private readonly jobs = new Map<string, AbortController>();
+  private readonly generations = new Map<string, AbortController>();
+  private readonly cleaned = new Set<string>();
+  knob = 0.5;
+
+  /** Interrupted imports leave `.partial-*` folders; the first look at a models dir removes them. */
+  async prepare(modelsDir: string): Promise<void> {
+    if (this.cleaned.has(modelsDir)) return;
+    this.cleaned.add(modelsDir);
+    await cleanPartialPackages(modelsDir);
+  }
+
+  methods(): MethodTable {
+    return {
+      importModel: async (p, ctx) => {
+        await this.prepare(p.modelsDir);
+        const controller = this.track(this.jobs, p.jobId);
+        try {
+          const r = await importModel(p.source, {
+            modelsDir: p.modelsDir,
+            quant: p.quant,
+            name: p.name,
+            calibrate: true,
+            signal: controller.signal,
+            onProgress: (stage, progress) => ctx.emit({ event: "progress", jobId: p.jobId, stage, progress: clamp01(progress) }),
+          });
+          return { model: toSummary(r.manifest) };
+        } catch (err) {
+          throw hostError(err);
+        } finally {
+          this.jobs.delete(p.jobId);
+        }
+      },
+      calibrate: async (p, ctx) => {
+        const controller = this.track(this.jobs, p.jobId);
+        try {
+          const { manifest } = await calibrateModel(p.modelId, { modelsDir: p.modelsDir }, {
+            signal: controller.signal,
+            onProgress: (f) => ctx.emit({ event: "progress", jobId: p.jobId, stage: "calibrate", progress: clamp01(f) }),
+          });
+          // A loaded copy of this model picks up its new predictors on the next load.
+          if (this.loaded?.model.manifest.id === p.modelId) await this.unload();
+          return { model: toSummary(manifest) };
+        } catch (err) {
+          throw hostError(err);
+        } finally {
+          this.jobs.delete(p.jobId);
+        }
+      },
+      cancel: async (p) => {
+        const c = this.jobs.get(p.jobId);
+        c?.abort();
+        return { cancelled: !!c };
+      },
+      listModels: async (p) => {
+        await this.prepare(p.modelsDir);
+        return (await listPackages(p.modelsDir)).models.map(toSummary);
+      },
+      deleteModel: async (p) => {
+        if (this.loaded?.model.manifest.id === p.modelId) await this.unload();
+        await deletePackage(p.modelsDir, p.modelId).catch((err) => {
+          throw new HostMethodError("not_found", `cannot delete model ${p.modelId}: ${(err as Error).message}`);
+        });
+        return { deleted: true };
+      },
+      renameModel: async (p) => toSummary(await renamePackage(p.modelsDir, p.modelId, p.name).catch(notFound(p.modelId))),
+      load: async (p) => {
+        const dir = path.join(p.modelsDir, p.modelId);
+        await readManifest(dir).catch(notFound(p.modelId));
+        const key = JSON.stringify(p);
+        if (this.loaded?.key !== key) {
+          await this.unload();
+          const model = await LoadedModel.load(dir, {
+            modelsDir: p.modelsDir,
+            threads: p.threads,
+            executionProvider: p.executionProvider,
+            contextLength: p.contextLength,
+          }).catch((err) => {
+            throw hostError(err);
+          });
+          this.loaded = { key, model };
+        }
+        const m = this.loaded.model;
+        return {
+          modelId: m.manifest.id,
+          layers: m.runner.layers,
+          executionProvider: m.runner.provider.provider,
+          fallbackNotice: m.runner.provider.fallbackNotice,
+        };
+      },
+      unload: async () => ({ unloaded: await this.unload() }),
+      generate: async (p, ctx) => {
+        const loaded = this.loaded;
+        if (!loaded || loaded.model.manifest.id !== p.modelId) throw new HostMethodError("failed", `model ${p.modelId} is not loaded`);
+        if (this.generations.size > 0) throw new HostMethodError("failed", "another answer is still being generated");
+        const controller = this.track(this.generations, p.genId);
+        this.knob = p.knob;
+        const { model } = loaded;
+        const exit = model.exit;
+        try {
+          const promptIds = model.encodeChat(p.messages);
+          const it = model.generate({
+            promptIds,
+            maxTokens: p.sampling.maxTokens,
+            sampling: p.sampling,
+            stop: model.stopStrings(),
+            signal: controller.signal,
+            exitStrategy: () => exit?.strategyFor(this.knob),
+          });
+          let index = 0;
+          for (;;) {
+            const r = await it.next();
+            if (r.done) {
+              const s = r.value;
+              return {
+                tokens: s.tokens,
+                tokensPerSecond: s.decodeTokensPerSecond,
+                timeToFirstTokenMs: s.timeToFirstTokenMs,
+                meanExitLayer: s.meanExitLayer,
+                layers: s.layers,
+                stopReason: contractStopReason(s.stopReason),
+              };
+            }
+            const t = r.value;
+            ctx.emit({ event: "token", genId: p.genId, index: index++, tokenId: t.id, text: t.text, exitLayer: t.exitLayer, layers: model.runner.layers, ms: t.ms });
+          }
+        } catch (err) {
+          throw hostError(err);
+        } finally {
+          this.generations.delete(p.genId);
+        }
+      },
+      stop: async (p) => {
+        const c = this.generations.get(p.genId);
+        c?.abort();
+        return { stopped: !!c };
+      },
+      setKnob: async (p) => {
+        this.knob = p.value;
+        return {};
+      },
+    };
+  }
+
+  private track(map: Map<string, AbortController>, id: string): AbortController {
+    if (map.has(id)) throw new HostMethodError("bad_request", `job ${id} is already running`);
+    const c = new AbortController();
+    map.set(id, c);
+    return c;
+  }
+
+  private async unload(): Promise<boolean> {
+    if (!this.loaded) return false;
+    for (const c of this.generations.values()) c.abort();
+    const { model } = this.loaded;
+    this.loaded = null;
+    await model.dispose();
+    return true;
+  }
+}
+
+function contractStopReason(r: StopReason): "eos" | "max_tokens" | "stopped" | "context_full" {
+  return r === "stop_string" ? "eos" : r;
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
+
+function notFound(id: string) {
+  return (err: unknown): never => {
+    throw new HostMethodError("not_found", `no model ${id} (${(err as Error).message})`);
+  };
+}
+
+/** Engine errors become host errors with codes the app can act on; messages stay specific. */
+export function hostError(err: unknown): HostMethodError {
+  if (err instanceof HostMethodError) return err;
+  if (err instanceof ImportCancelledError || (err as Error)?.name === "AbortError") return new HostMethodError("cancelled", "cancelled");
+  if (err instanceof ModelFormatError) return new HostMethodError("bad_request", err.message);
+  if (err instanceof ContextFullError) return new HostMethodError("failed", err.message);
+  return new HostMethodError("failed", err instanceof Error ? err.message : String(err));
+}
