@@ -51,24 +51,17 @@ describe("backend with the real engine host", () => {
     });
   });
 
-  it("answers generation, import and calibration with a clear not-available-yet, changing nothing", async () => {
+  it("refuses to answer without a model and to import a missing file, changing nothing", async () => {
     const { call } = start(realHostEntry);
     const chat = await call("chat.create", {});
-    await expect(
-      call("chat.send", { conversationId: (chat as { id: string }).id, text: "hi" }),
-    ).rejects.toMatchObject({
-      code: "engine_error",
-      message: "Generation is not available yet: this engine version does not support it.",
+    await expect(call("chat.send", { conversationId: (chat as { id: string }).id, text: "hi" })).rejects.toMatchObject({
+      message: expect.stringMatching(/model/i),
     });
     await expect(call("models.importPath", { path: "/nope.gguf" })).rejects.toMatchObject({
-      message: /Model import is not available yet/,
-    });
-    await expect(call("models.calibrate", { id: "m" })).rejects.toMatchObject({
-      message: /Calibration is not available yet/,
+      message: expect.stringMatching(/Cannot import "\/nope.gguf": the file or folder does not exist/),
     });
     expect(await call("chat.get", { id: (chat as { id: string }).id })).toMatchObject({ messages: [] });
     expect(await call("models.list", {})).toEqual([]);
-    expect(await call("models.jobs", {})).toEqual([]);
   });
 
   it("rejects malformed messages with clear errors and no state change", async () => {

@@ -38,17 +38,15 @@ describe("EngineClient with the real engine host", () => {
     expect(c.status().state).toBe("ready");
   });
 
-  it("says a method the host lacks is not available yet", async () => {
+  it("knows which methods the real host offers and refuses unknown ones", async () => {
     const c = client();
     await c.start();
-    expect(c.supports("generate")).toBe(false);
-    await expect(c.require("generate")).rejects.toMatchObject({
-      code: "engine_error",
-      message: expect.stringMatching(/Generation is not available yet/),
-    });
-    await expect(c.request("listModels", { modelsDir: "/x" })).rejects.toMatchObject({
-      code: "engine_error",
-      message: expect.stringMatching(/not available yet/),
+    for (const m of ["info", "importModel", "calibrate", "load", "generate", "stop", "setKnob", "listModels"] as const) {
+      expect(c.supports(m)).toBe(true);
+    }
+    expect(await c.request("listModels", { modelsDir: mkdtempSync(path.join(os.tmpdir(), "exitlane-empty-")) })).toEqual([]);
+    await expect(c.request("load", { modelsDir: "/nonexistent", modelId: "nope", threads: 1, executionProvider: "cpu", contextLength: 256 })).rejects.toMatchObject({
+      message: expect.stringMatching(/no model nope/),
     });
   });
 
