@@ -1,0 +1,88 @@
+// The engine against an independent float64 forward pass on tiny random models of every supported
+// architecture variant the real test model does not cover: Qwen2 (q/k/v bias, half-split rotary),
+// Llama with an untied head, Llama 3 rope scaling, and each source format.
+import { afterAll, describe, expect, it } from "vitest";
+import { makeTempDir } from "../test-support/temp-files.js";
+import { tinyGguf, tinyModel } from "../test-support/tiny-models.js";
+import { tinyHfFolder } from "../test-support/hf-writer.js";
+import { referenceLogits } from "../test-support/reference-forward.js";
+import { openModelSource } from "../formats/open-model.js";
+import type { TensorName } from "../formats/model-source.js";
+import { importModel } from "./import-model.js";
+import { ModelRunner } from "../runtime/model-runner.js";
+import { Decoder } from "../runtime/decoder.js";
+
+const tmp = makeTempDir("exitlane-arch-");
+afterAll(() => tmp.cleanup());
+
+async function maxLogitError(input: string, ids: number[]): Promise<number> {
+  const source = await openModelSource(input);
+  const weights = new Map<TensorName, Float32Array>();
+  for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
+  const expected = referenceLogits(source.config, (n) => weights.get(n), ids);
+  await source.close();
+
+  const r = await importModel(input, { modelsDir: tmp.dir, quant: "f32" });
+  const runner = await ModelRunner.load(r.dir, { threads: 1, executionProvider: "cpu", contextLength: 64 });
+  try {
+    // Token by token through the decoder, so the KV cache and rotary positions are exercised.
+    const decoder = new Decoder(runner);
+    let worst = 0;
+    for (let p = 0; p < ids.length; p++) {
+      const { logits } = await decoder.step(ids[p]);
+      for (let v = 0; v < logits.length; v++) worst = Math.max(worst, Math.abs(logits[v] - expected[p][v]));
+    }
+    const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
+    expect(scale).toBeGreaterThan(0.5); // logits large enough for the tolerance to mean something
+    return worst;
+  } finally {
+    await runner.dispose();
+  }
+}
+
+const ids = [1, 5, 9, 17, 33, 2, 40, 41];
+
+/**
+ * Random weights give near-uniform attention and tiny logits; sharpen q/k and give norms unit
+ * scale so that a rotary, masking or layout error moves the logits far beyond float error.
+ */
+function sharpened(m: ReturnType<typeof tinyModel>) {
+  for (const [name, t] of m.tensors) {
+    if (/\.(wq|wk)$/.test(name)) t.data.forEach((v, i) => (t.data[i] = v * 12));
+    if (/norm$/.test(name)) t.data.forEach((v, i) => (t.data[i] = 1 + v));
+  }
+  return m;
+}
+
+describe("architectures against an independent forward pass (f32)", () => {
+  it("qwen2 GGUF: q/k/v bias, half-split rotary, tied head", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen2", seed: 3 }));
+    const file = tmp.write("qwen2.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("llama GGUF with a separate output head", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", tied: false, seed: 4 }));
+    const file = tmp.write("untied.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("llama Hugging Face folder with Llama 3 rope scaling", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", seed: 5 }));
+    const files = tinyHfFolder(m);
+    const config = JSON.parse(files["config.json"] as string);
+    config.rope_scaling = { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
+    config.rope_theta = 500000;
+    const dir = tmp.folder("llama3-hf", { ...files, "config.json": JSON.stringify(config) });
+    const source = await openModelSource(dir);
+    expect(source.config.ropeScaling?.type).toBe("llama3");
+    await source.close();
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
+  it("qwen2 Hugging Face folder", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
+    const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+});

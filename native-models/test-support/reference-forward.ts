@@ -1,0 +1,115 @@
+// An independent float64 forward pass of a Llama / Qwen2 decoder, written straight from the
+// architecture's definition (no onnxruntime, no code shared with the engine's graphs), used to
+// check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
+// Llama 3 rope scaling, untied heads).
+import type { ModelConfig, TensorName } from "../formats/model-source.js";
+
+type Weights = (name: TensorName) => Float32Array | undefined;
+
+function inverseFrequencies(c: ModelConfig): number[] {
+  const half = c.headDim / 2;
+  const inv = Array.from({ length: half }, (_, i) => Math.pow(c.ropeTheta, (-2 * i) / c.headDim));
+  const s = c.ropeScaling;
+  if (s?.type === "linear") return inv.map((f) => f / s.factor);
+  if (s?.type === "llama3") {
+    return inv.map((f) => {
+      const wavelen = (2 * Math.PI) / f;
+      const lowWavelen = s.originalContextLength / s.lowFreqFactor;
+      const highWavelen = s.originalContextLength / s.highFreqFactor;
+      if (wavelen < highWavelen) return f;
+      if (wavelen > lowWavelen) return f / s.factor;
+      const smooth = (s.originalContextLength / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      return (1 - smooth) * (f / s.factor) + smooth * f;
+    });
+  }
+  return inv;
+}
+
+function matvec(w: Float32Array, x: Float64Array, rows: number, cols: number, bias?: Float32Array): Float64Array {
+  const y = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = bias ? bias[r] : 0;
+    for (let c = 0; c < cols; c++) s += w[r * cols + c] * x[c];
+    y[r] = s;
+  }
+  return y;
+}
+
+function rmsnorm(x: Float64Array, w: Float32Array, eps: number): Float64Array {
+  let ss = 0;
+  for (const v of x) ss += v * v;
+  const inv = 1 / Math.sqrt(ss / x.length + eps);
+  return x.map((v, i) => v * inv * w[i]);
+}
+
+function rotate(v: Float64Array, heads: number, hd: number, pos: number, inv: number[], interleaved: boolean): void {
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < hd / 2; i++) {
+      const a = interleaved ? h * hd + 2 * i : h * hd + i;
+      const b = interleaved ? a + 1 : a + hd / 2;
+      const cos = Math.cos(pos * inv[i]);
+      const sin = Math.sin(pos * inv[i]);
+      const x = v[a];
+      const y = v[b];
+      v[a] = x * cos - y * sin;
+      v[b] = x * sin + y * cos;
+    }
+  }
+}
+
+/** Logits after every position of `ids`. */
+export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number[]): Float64Array[] {
+  const d = c.hiddenSize;
+  const hd = c.headDim;
+  const qd = c.numHeads * hd;
+  const kvd = c.numKvHeads * hd;
+  const inv = inverseFrequencies(c);
+  const keys: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
+  const values: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
+  const need = (n: TensorName) => {
+    const t = w(n);
+    if (!t) throw new Error(`reference forward: missing ${n}`);
+    return t;
+  };
+  const embed = need("embed");
+  const head = c.tiedEmbeddings ? embed : need("lm_head");
+  const out: Float64Array[] = [];
+  ids.forEach((id, pos) => {
+    let x = Float64Array.from(embed.subarray(id * d, (id + 1) * d));
+    for (let l = 0; l < c.numLayers; l++) {
+      const t = (n: string) => w(`layers.${l}.${n}` as TensorName);
+      const h = rmsnorm(x, t("attn_norm")!, c.rmsNormEps);
+      const q = matvec(t("wq")!, h, qd, d, t("bq"));
+      const k = matvec(t("wk")!, h, kvd, d, t("bk"));
+      const v = matvec(t("wv")!, h, kvd, d, t("bv"));
+      rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved);
+      rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved);
+      keys[l].push(k);
+      values[l].push(v);
+      const attn = new Float64Array(qd);
+      const group = c.numHeads / c.numKvHeads;
+      for (let hIdx = 0; hIdx < c.numHeads; hIdx++) {
+        const kv = Math.floor(hIdx / group);
+        const scores = keys[l].map((kk) => {
+          let s = 0;
+          for (let i = 0; i < hd; i++) s += q[hIdx * hd + i] * kk[kv * hd + i];
+          return s / Math.sqrt(hd);
+        });
+        const max = Math.max(...scores);
+        const e = scores.map((s) => Math.exp(s - max));
+        const sum = e.reduce((a, b) => a + b, 0);
+        for (let p = 0; p < e.length; p++) for (let i = 0; i < hd; i++) attn[hIdx * hd + i] += (e[p] / sum) * values[l][p][kv * hd + i];
+      }
+      const o = matvec(t("wo")!, attn, d, qd);
+      x = x.map((v0, i) => v0 + o[i]);
+      const f = rmsnorm(x, t("ffn_norm")!, c.rmsNormEps);
+      const gate = matvec(t("w_gate")!, f, c.intermediateSize, d);
+      const up = matvec(t("w_up")!, f, c.intermediateSize, d);
+      const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
+      const down = matvec(t("w_down")!, act, d, c.intermediateSize);
+      x = x.map((v0, i) => v0 + down[i]);
+    }
+    out.push(matvec(head, rmsnorm(x, need("final_norm"), c.rmsNormEps), c.vocabSize, d));
+  });
+  return out;
+}
