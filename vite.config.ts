@@ -1,23 +1,34 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
+import { contentSecurityPolicy } from "./electron/csp";
 
 // The renderer is a plain static site: built into dist/renderer with relative URLs (base "./") so the
-// same files load from file:// in Electron and from the loopback web host.
+// same files load from the app:// protocol in Electron and from the loopback web host.
+
+const CSP_META = /(<meta\s+http-equiv="Content-Security-Policy"\s+content=")[^"]*(")/;
 
 /**
- * `vite dev` injects inline styles and the React refresh preamble, which the page's strict CSP would
- * block; relax it in the dev server only. The built files keep the strict policy untouched.
+ * The page's CSP <meta> tag carries the one policy of electron/csp.ts (the same the Electron window
+ * and the web host send as a header). `vite dev` injects inline styles and the React refresh
+ * preamble, so the dev server alone gets a relaxed copy; built files keep the strict policy.
  */
-function devCsp(): Plugin {
+function csp(): Plugin {
   return {
-    name: "exitlane-dev-csp",
-    apply: "serve",
-    transformIndexHtml(html) {
-      return html
-        .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
-        .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-        .replace("connect-src 'self'", "connect-src 'self' ws: http://127.0.0.1:* http://localhost:*");
+    name: "exitlane-csp",
+    transformIndexHtml: {
+      order: "pre",
+      handler(html, ctx) {
+        if (!CSP_META.test(html)) throw new Error("renderer/index.html lost its Content-Security-Policy <meta> tag");
+        const strict = contentSecurityPolicy({ meta: true });
+        const policy = ctx.server
+          ? strict
+              .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+              .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+              .replace("connect-src 'self'", "connect-src 'self' ws: http://127.0.0.1:* http://localhost:*")
+          : strict;
+        return html.replace(CSP_META, `$1${policy}$2`);
+      },
     },
   };
 }
@@ -25,13 +36,13 @@ function devCsp(): Plugin {
 export default defineConfig({
   root: fileURLToPath(new URL("./renderer", import.meta.url)),
   base: "./",
-  plugins: [react(), devCsp()],
+  plugins: [react(), csp()],
   build: {
     outDir: fileURLToPath(new URL("./dist/renderer", import.meta.url)),
     emptyOutDir: true,
     target: "chrome120",
     sourcemap: true,
-    // No inlined data: URLs for assets bigger than this (the CSP allows data: images only).
+    // No inlined data: URLs for assets.
     assetsInlineLimit: 0,
     // One local bundle (highlight.js grammars, recharts, zod) loaded from disk; size is not a network cost here.
     chunkSizeWarningLimit: 2500,

@@ -189,11 +189,16 @@ test.describe.serial("chat journey with stories260K", () => {
 test("conversations: new, rename, search and delete with confirmation, kept across a reload", async ({
   appPage: page,
 }) => {
+  // Other spec files may share this web host, so counts are relative to what is there already.
   const sidebar = page.getByRole("complementary", { name: "Conversations and navigation" });
-  await page.getByRole("button", { name: "New chat", exact: true }).click();
-  await page.getByRole("button", { name: "New chat", exact: true }).click();
   const items = sidebar.getByRole("list", { name: "Conversations" }).getByRole("listitem");
-  await expect(items).toHaveCount(2);
+  await expect(page.getByRole("button", { name: "New chat", exact: true })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const start = await sidebar.locator("li.conversation").count();
+  await page.getByRole("button", { name: "New chat", exact: true }).click();
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 1);
+  await page.getByRole("button", { name: "New chat", exact: true }).click();
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 2);
 
   // The row's actions show on hover or keyboard focus.
   await items.first().hover();
@@ -208,29 +213,34 @@ test("conversations: new, rename, search and delete with confirmation, kept acro
 
   await page.reload();
   await expect(sidebar.getByRole("button", { name: /^Dragons/ })).toBeVisible();
-  await expect(items).toHaveCount(2);
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 2);
 
+  await expect(views(page)).toBeVisible();
   await page.keyboard.press("Control+k");
   await expect(sidebar.getByRole("searchbox", { name: "Search conversations" })).toBeFocused();
-  await page.keyboard.type("Drag");
-  await expect(items).toHaveCount(1);
+  await page.keyboard.type("Dragons");
+  await expect(sidebar.locator("li.conversation")).toHaveCount(1);
   await page.keyboard.press("Escape");
-  await expect(items).toHaveCount(2);
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 2);
 
-  await sidebar.getByRole("listitem").filter({ hasText: "Dragons" }).hover();
+  const row = sidebar.locator("li.conversation").filter({ hasText: "Dragons" });
+  await row.hover();
   await sidebar.getByRole("button", { name: "Delete Dragons" }).click();
   const dialog = page.getByRole("alertdialog", { name: "Delete this chat?" });
   await dialog.getByRole("button", { name: "Cancel" }).click();
-  await expect(items).toHaveCount(2);
-  await sidebar.getByRole("listitem").filter({ hasText: "Dragons" }).hover();
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 2);
+  await row.hover();
   await sidebar.getByRole("button", { name: "Delete Dragons" }).click();
   await dialog.getByRole("button", { name: "Delete chat" }).click();
-  await expect(items).toHaveCount(1);
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 1);
   await page.reload();
-  await expect(items).toHaveCount(1);
+  await expect(sidebar.getByRole("button", { name: "New chat", exact: true })).toBeVisible();
+  await expect(sidebar.locator("li.conversation")).toHaveCount(start + 1);
+  await expect(sidebar.getByRole("button", { name: /^Dragons/ })).toHaveCount(0);
 });
 
 test("settings: theme, engine settings from engine.info, and the About panel", async ({ appPage: page }) => {
+  await expect(views(page)).toBeVisible(); // the app is up and listening for shortcuts
   await page.keyboard.press("Control+,");
   await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
   const provider = page.getByRole("combobox", { name: "Execution provider" });
@@ -245,6 +255,7 @@ test("settings: theme, engine settings from engine.info, and the About panel", a
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect(views(page)).toBeVisible();
   await page.keyboard.press("Control+,");
   await page.getByRole("radio", { name: "Light" }).check();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
