@@ -169,7 +169,8 @@ async function llama2cTokenizer(modelPath: string, vocab: number, explicit?: str
   return { kind: "none" };
 }
 
-const utf8 = new TextDecoder("utf-8");
+// ignoreBOM: a piece that is exactly U+FEFF (Llama-2 has one) must not decode to "".
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** llama2.c tokenizer.bin: int32 max_token_length, then per token: float32 score, int32 length, bytes. */
 export async function readLlama2cTokenizer(p: string, vocab: number): Promise<TokenizerSource> {
