@@ -8,7 +8,7 @@
 // from DRAM and not from the 32 MB L3 (one int4 FFN fits in it). Variants alternate within every
 // round and each round starts with a different one; the machine is shared, so medians and p10
 // over all rounds are reported, plus a read-bandwidth probe taken in the same minutes.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -118,6 +118,15 @@ const ortVariant = (name: string, sessions: ort.InferenceSession[]): Variant => 
 });
 const variants: Variant[] = [
   ortVariant("ort_matmulnbits_spin0", ortSpin0),
+  {
+    name: "native_dense_1thread",
+    call: (l: number, x: Float32Array) => {
+      ffns[l].setThreads(1);
+      const n = ffns[l].run(x, out, 0).active;
+      ffns[l].setThreads(threads);
+      return n;
+    },
+  },
   ...Object.entries(thresholds).map(([k, t]) => ({
     name: `native_${k}`,
     call: (l: number, x: Float32Array) => ffns[l].run(x, out, t).active,
@@ -129,21 +138,32 @@ const times = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 const active = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 const probes: number[] = [];
 const load0 = os.loadavg();
+// Non-spinning variants alternate call by call (round-robin, rotated each round), so background
+// load hits them alike. Spinning onnxruntime keeps a worker busy after each call, which would slow
+// whatever runs next, so it runs as its own block per round followed by a pause.
+const [spinning, interleaved] = [
+  variants.filter((v) => v.name.endsWith("spin1")),
+  variants.filter((v) => !v.name.endsWith("spin1")),
+];
+const timeCall = async (v: Variant, i: number) => {
+  const x = inputs[i % inputs.length];
+  const t0 = process.hrtime.bigint();
+  const n = await v.call(i % layers, x);
+  times.get(v.name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  active.get(v.name)!.push(n);
+};
 for (let r = 0; r < rounds; r++) {
   log(`round ${r + 1}/${rounds}`);
   probes.push(kernel.probeReadBandwidth(256, threads, 3));
-  for (let k = 0; k < variants.length; k++) {
-    const v = variants[(k + r) % variants.length];
-    for (let i = 0; i < 4; i++) await v.call(i % layers, inputs[i % inputs.length]); // warm-up
-    for (let i = 0; i < iters; i++) {
-      const x = inputs[i % inputs.length];
-      const t0 = process.hrtime.bigint();
-      const n = await v.call(i % layers, x);
-      times.get(v.name)!.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      active.get(v.name)!.push(n);
-    }
-    // Spinning onnxruntime workers keep a core busy for a while after a call; let them settle.
-    if (v.name.endsWith("spin1")) await new Promise((res) => setTimeout(res, 50));
+  for (const v of variants) for (let i = 0; i < 4; i++) await v.call(i % layers, inputs[i % inputs.length]); // warm-up
+  await new Promise((res) => setTimeout(res, 50));
+  for (let i = 0; i < iters; i++) {
+    for (let k = 0; k < interleaved.length; k++)
+      await timeCall(interleaved[(k + r + i) % interleaved.length], i);
+  }
+  for (const v of spinning) {
+    for (let i = 0; i < iters; i++) await timeCall(v, i);
+    await new Promise((res) => setTimeout(res, 50));
   }
 }
 
@@ -172,6 +192,42 @@ const results = Object.fromEntries(
   }),
 );
 const med = (n: string) => results[n].median_ms;
+
+// Fixed cost of one call (activation quantization, waking the pool, reduction, N-API) on an FFN
+// small enough to stay in L2 (d = ffn = 256, 8 stripes), with idle workers sleeping at once vs spinning 200 µs first.
+const tiny = kernel.createFfn({ ...randomFfn(256, 256, 3), bits, blockSize, threads });
+const [tinyX, tinyOut] = [randomInput(256, 1), new Float32Array(256)];
+const overhead: Record<string, number> = {};
+for (const [name, t, spin] of [
+  ["threads1", 1, 0],
+  [`threads${threads}_sleep`, threads, 0],
+  [`threads${threads}_spin200us`, threads, 200],
+] as const) {
+  kernel.setSpinMicros(spin);
+  tiny.setThreads(t);
+  const s: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const t0 = process.hrtime.bigint();
+    tiny.run(tinyX, tinyOut, 0);
+    s.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+  overhead[name] = +q(
+    s.sort((x, y) => x - y),
+    0.5,
+  ).toFixed(1);
+}
+kernel.setSpinMicros(Number(a.spin));
+tiny.close();
+
+/** Transparent huge pages backing this process (the kernel asks for them on its weight buffers). */
+function hugePagesMB(): number | null {
+  try {
+    const m = /AnonHugePages:\s+(\d+) kB/.exec(readFileSync("/proc/self/smaps_rollup", "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
 const report = {
   command: `npx tsx native-models/sparse/bench-kernel.ts ${process.argv.slice(2).join(" ")}`.trim(),
   machine: {
@@ -195,6 +251,8 @@ const report = {
     bytesPerLayer: info.bytes,
   },
   create_ms: createMs.map((x) => +x.toFixed(1)),
+  anon_huge_pages_mb: hugePagesMB(),
+  call_overhead_us_median: overhead,
   read_bandwidth_probe_gbps: {
     median: +q(
       [...probes].sort((x, y) => x - y),

@@ -50,7 +50,7 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
     // int4: start the block's sum at -zp·Σq (exact, in integers; see kernels_scalar.cc).
     for (int r = 0; r < N; r++) isum[r] = BITS == 4 ? _mm256_castsi128_si256(_mm_cvtsi32_si128(-rows[r][L.zpOffset + b] * x.xsum[b])) : _mm256_setzero_si256();
     for (int e = b * B; e < b * B + B; e += 32) {
-      if (!(e & 63)) prefetchStep(L, pf, e >> 6);
+      if (!(e & 63)) EXL_PREFETCH_STEP(L, pf, e >> 6);
       const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(x.q + e));
       for (int r = 0; r < N; r++) isum[r] = _mm256_add_epi32(isum[r], mul32<BITS>(chunk32<BITS>(rows[r], e), q));
     }
@@ -82,7 +82,7 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
     }
     const __m256 c = _mm256_set1_ps(corr);
     for (int e = b * B; e < b * B + B; e += 8) {
-      if (!(e & 63)) prefetchStep(L, pf, e >> 6);
+      if (!(e & 63)) EXL_PREFETCH_STEP(L, pf, e >> 6);
       __m256 a = _mm256_load_ps(acc + e);
       for (int r = 0; r < N; r++) a = _mm256_fmadd_ps(codes8<BITS>(rows[r], e), hs[r], a);
       _mm256_store_ps(acc + e, _mm256_sub_ps(a, c));

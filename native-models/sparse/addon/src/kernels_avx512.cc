@@ -55,7 +55,7 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
     const int e0 = g * B, chunks = nb * B / 64;
     for (int c = 0; c < chunks; c++) {
       const int e = e0 + 64 * c;
-      prefetchStep(L, pf, e >> 6);
+      EXL_PREFETCH_STEP(L, pf, e >> 6);
       const __m512i xv = _mm512_load_si512(x.q + e);
       // int8 codes are value+128: start each block's sum at -128·Σq so the result is exact.
       const __m512i init = BITS == 8 ? _mm512_load_si512(x.corr8 + e / 4) : _mm512_setzero_si512();
@@ -103,7 +103,7 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
   }
   constexpr int S = B == 32 ? 5 : B == 64 ? 6 : B == 128 ? 7 : 8;
   for (int u = 0; u < L.dp; u += 64) {
-    prefetchStep(L, pf, u >> 6);
+    EXL_PREFETCH_STEP(L, pf, u >> 6);
     __m512 a[4];
     for (int q = 0; q < 4; q++) a[q] = _mm512_load_ps(acc + u + 16 * q);
     for (int r = 0; r < N; r++) {

@@ -49,7 +49,7 @@ void dotN(const Layout& L, const uint8_t* const* rows, const XQuant& x, float* o
     // int4: start the block's sum at -zp·Σq (exact, in integers; see kernels_scalar.cc).
     for (int r = 0; r < N; r++) isum[r] = vsetq_lane_s32(BITS == 4 ? -rows[r][L.zpOffset + b] * x.xsum[b] : 0, vdupq_n_s32(0), 0);
     for (int e = b * B; e < b * B + B; e += 16) {
-      if (!(e & 63)) prefetchStep(L, pf, e >> 6);
+      if (!(e & 63)) EXL_PREFETCH_STEP(L, pf, e >> 6);
       const int8x16_t q = vld1q_s8(x.q + e);
       for (int r = 0; r < N; r++) isum[r] = mac16(isum[r], codes16<BITS>(rows[r], e), q);
     }
@@ -68,7 +68,7 @@ void axpyN(const Layout& L, const uint8_t* const* rows, const float* h, float* a
     float hs[N];
     for (int r = 0; r < N; r++) hs[r] = h[r] * scaleAt(rows[r], L, b);
     for (int e = b * B; e < b * B + B; e += 16) {
-      if (!(e & 63)) prefetchStep(L, pf, e >> 6);
+      if (!(e & 63)) EXL_PREFETCH_STEP(L, pf, e >> 6);
       float32x4_t a0 = vld1q_f32(acc + e), a1 = vld1q_f32(acc + e + 4), a2 = vld1q_f32(acc + e + 8), a3 = vld1q_f32(acc + e + 12);
       for (int r = 0; r < N; r++) {
         // int4 codes are 0..15 around a zero point: subtract it in int16 before widening.

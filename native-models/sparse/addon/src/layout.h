@@ -72,16 +72,20 @@ struct Kernels {
 };
 
 // Step `s` of the dp/64 steps of a pass: prefetch this step's share of every row in `pf`.
-static inline void prefetchStep(const Layout& L, const Prefetch& pf, int s) {
+// A macro, not a function: GCC marks a function whose only effect is __builtin_prefetch as
+// "const" and deletes the calls to it (measured: no prefetch instruction was left in the kernels).
 #if defined(__GNUC__)
-  const int lines = (int)(L.rowBytes >> 6), steps = L.dp >> 6;
-  const int from = s * lines / steps, to = (s + 1) * lines / steps;
-  for (int r = 0; r < pf.n; r++)
-    for (int l = from; l < to; l++) __builtin_prefetch(pf.rows[r] + ((size_t)l << 6), 0, 3);
+#define EXL_PREFETCH_STEP(L, pf, s)                                                              \
+  do {                                                                                           \
+    const int exlLines_ = (int)((L).rowBytes >> 6), exlSteps_ = (L).dp >> 6;                     \
+    const int exlFrom_ = (s) * exlLines_ / exlSteps_, exlTo_ = ((s) + 1) * exlLines_ / exlSteps_; \
+    for (int exlR_ = 0; exlR_ < (pf).n; exlR_++)                                                 \
+      for (int exlL_ = exlFrom_; exlL_ < exlTo_; exlL_++)                                        \
+        __builtin_prefetch((pf).rows[exlR_] + ((size_t)exlL_ << 6), 0, 3);                      \
+  } while (0)
 #else
-  (void)L, (void)pf, (void)s;
+#define EXL_PREFETCH_STEP(L, pf, s) ((void)0)
 #endif
-}
 
 const Kernels* scalarKernels();
 const Kernels* avx2Kernels();    // nullptr when not compiled for this architecture
