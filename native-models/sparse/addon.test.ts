@@ -137,6 +137,17 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     }
   });
 
+  it("gives the same bits with the planar row order (kept for layout experiments)", () => {
+    const create = (order: "interleaved" | "planar") =>
+      (k.createFfn as (o: object) => ReturnType<typeof k.createFfn>)({ ...w, bits: 4, threads: 2, order });
+    const [a, b] = [new Float32Array(256), new Float32Array(256)];
+    create("interleaved").run(xs[0], a, 0.1);
+    const planar = create("planar");
+    expect(planar.info.order).toBe("planar");
+    planar.run(xs[0], b, 0.1);
+    expect(b).toEqual(a);
+  });
+
   it("runAsync gives the same result as run", async () => {
     const ffn = k.createFfn({ ...w, threads: 2 });
     const [a, b] = [new Float32Array(256), new Float32Array(256)];

@@ -193,31 +193,50 @@ const results = Object.fromEntries(
 );
 const med = (n: string) => results[n].median_ms;
 
-// Fixed cost of one call (activation quantization, waking the pool, reduction, N-API) on an FFN
-// small enough to stay in L2 (d = ffn = 256, 8 stripes), with idle workers sleeping at once vs spinning 200 µs first.
-const tiny = kernel.createFfn({ ...randomFfn(256, 256, 3), bits, blockSize, threads });
-const [tinyX, tinyOut] = [randomInput(256, 1), new Float32Array(256)];
-const overhead: Record<string, number> = {};
-for (const [name, t, spin] of [
-  ["threads1", 1, 0],
-  [`threads${threads}_sleep`, threads, 0],
-  [`threads${threads}_spin200us`, threads, 200],
+// Per-call cost and pool behaviour, medians of 2000 calls per mode:
+//  tiny   (d = ffn = 256, L2-resident, ~10 µs): the fixed cost (activation quantization, N-API,
+//         reduction); a sleeping worker cannot wake in time to help.
+//  medium (d = 2048, ffn = 512, L3-resident, ~0.1 ms): whether the second thread pays off when its
+//         worker sleeps between calls vs spins 200 µs first, and what runAsync adds.
+const overhead: Record<string, Record<string, number>> = {};
+for (const [size, dd, ff] of [
+  ["tiny", 256, 256],
+  ["medium", 2048, 512],
 ] as const) {
-  kernel.setSpinMicros(spin);
-  tiny.setThreads(t);
-  const s: number[] = [];
-  for (let i = 0; i < 3000; i++) {
-    const t0 = process.hrtime.bigint();
-    tiny.run(tinyX, tinyOut, 0);
-    s.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  const f = kernel.createFfn({ ...randomFfn(dd, ff, 3), bits, blockSize, threads });
+  const [x, y] = [randomInput(dd, 1), new Float32Array(dd)];
+  const modes = [
+    { name: "threads1", t: 1, spin: 0, async: false },
+    { name: `threads${threads}_sleep`, t: threads, spin: 0, async: false },
+    { name: `threads${threads}_spin200us`, t: threads, spin: 200, async: false },
+    { name: `threads${threads}_sleep_runAsync`, t: threads, spin: 0, async: true },
+  ];
+  const samples = modes.map(() => [] as number[]);
+  // Blocks of 100 calls per mode (so a spinning worker is spinning when the next call comes),
+  // modes rotating block by block so background load hits them alike.
+  for (let block = 0; block < 20 * modes.length; block++) {
+    const m = block % modes.length;
+    kernel.setSpinMicros(modes[m].spin);
+    f.setThreads(modes[m].t);
+    for (let i = 0; i < 100; i++) {
+      const t0 = process.hrtime.bigint();
+      if (modes[m].async) await f.runAsync(x, y, 0);
+      else f.run(x, y, 0);
+      samples[m].push(Number(process.hrtime.bigint() - t0) / 1e3);
+    }
   }
-  overhead[name] = +q(
-    s.sort((x, y) => x - y),
-    0.5,
-  ).toFixed(1);
+  overhead[size] = Object.fromEntries(
+    modes.map((m, i) => [
+      m.name,
+      +q(
+        samples[i].sort((u, v) => u - v),
+        0.5,
+      ).toFixed(1),
+    ]),
+  );
+  f.close();
 }
 kernel.setSpinMicros(Number(a.spin));
-tiny.close();
 
 /** Transparent huge pages backing this process (the kernel asks for them on its weight buffers). */
 function hugePagesMB(): number | null {

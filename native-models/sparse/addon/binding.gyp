@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/ffn.cc",
+        "src/ffn_file.cc",
         "src/pool.cc",
         "src/probe.cc",
         "src/quantize.cc",

@@ -76,18 +76,7 @@ bool cpuHas(const char* feature) {
 // Also the unit of work when quantizing at creation.
 constexpr int kChunk = 32;
 
-constexpr char kMagic[8] = {'E', 'X', 'L', 'S', 'F', 'F', 'N', '1'};
-constexpr uint32_t kHeaderBytes = 64;
-constexpr uint32_t kEndianMark = 0x01020304u;
 
-struct FileHeader {
-  char magic[8];
-  uint32_t headerBytes, endianMark;
-  int32_t d, ffn, bits, block, order, reserved;
-  uint64_t totalBytes;
-  uint8_t pad[16];
-};
-static_assert(sizeof(FileHeader) == kHeaderBytes, "header is 64 bytes so the weights stay aligned");
 
 }  // namespace
 
@@ -193,70 +182,6 @@ std::unique_ptr<Ffn> Ffn::create(const Layout& L, const float* gate, const float
   Pool::instance().run(threads, QuantJob::work, &job);
   if (job.bad.load()) {
     *err = "weights contain a non-finite value or a block scale beyond the fp16 range";
-    return nullptr;
-  }
-  return f;
-}
-
-bool Ffn::save(const std::string& path, std::string* err) const {
-  FileHeader h{};
-  std::memcpy(h.magic, kMagic, 8);
-  h.headerBytes = kHeaderBytes;
-  h.endianMark = kEndianMark;
-  h.d = L_.d, h.ffn = L_.ffn, h.bits = L_.bits, h.block = L_.block, h.order = (int32_t)L_.order;
-  h.totalBytes = L_.totalBytes;
-  FILE* fp = std::fopen(path.c_str(), "wb");
-  if (!fp) {
-    *err = "cannot open " + path + " for writing: " + std::strerror(errno);
-    return false;
-  }
-  bool ok = std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, L_.totalBytes, fp) == L_.totalBytes;
-  ok = (std::fclose(fp) == 0) && ok;
-  if (!ok) *err = "writing " + path + " failed: " + std::strerror(errno);
-  return ok;
-}
-
-std::unique_ptr<Ffn> Ffn::load(const std::string& path, std::string* err) {
-  FILE* fp = std::fopen(path.c_str(), "rb");
-  if (!fp) {
-    *err = "cannot open " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  struct Closer {
-    FILE* fp;
-    ~Closer() { std::fclose(fp); }
-  } closer{fp};
-  FileHeader h{};
-  if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kMagic, 8) != 0) {
-    *err = path + " is not a sparse FFN file (bad magic)";
-    return nullptr;
-  }
-  if (h.endianMark != kEndianMark || h.headerBytes != kHeaderBytes) {
-    *err = path + ": unsupported header (other byte order or version)";
-    return nullptr;
-  }
-  Layout L{};
-  if (h.order != 0 && h.order != 1) {
-    *err = path + ": unknown row order";
-    return nullptr;
-  }
-  if (const char* e = makeLayout(h.d, h.ffn, h.bits, h.block, (RowOrder)h.order, &L)) {
-    *err = path + ": " + e;
-    return nullptr;
-  }
-  if (L.totalBytes != h.totalBytes) {
-    *err = path + ": weight size in the header does not match its shape";
-    return nullptr;
-  }
-  std::unique_ptr<Ffn> f(new Ffn());
-  if (!f->allocate(L, err)) return nullptr;
-  if (std::fread(f->w_, 1, L.totalBytes, fp) != L.totalBytes) {
-    *err = path + " is truncated";
-    return nullptr;
-  }
-  char extra;
-  if (std::fread(&extra, 1, 1, fp) != 0) {
-    *err = path + " has trailing bytes after the weights";
     return nullptr;
   }
   return f;

@@ -1,7 +1,9 @@
 // Checks every kernel set this CPU runs against the scalar kernels, without Node: for arm64 under
 // qemu from an x86 machine, or on a CI runner before the addon is built.
-//   g++ -std=c++17 -O2 -pthread -I../src kernel_check.cc ../src/{ffn,pool,quantize,kernels_*}.cc -o kernel_check
-//   aarch64-linux-gnu-g++ -static ... && qemu-aarch64 -cpu max ./kernel_check
+//   S=$(ls ../src/*.cc | grep -v addon.cc)
+//   g++ -std=c++17 -O2 -pthread -I../src kernel_check.cc $S -o /tmp/kernel_check && /tmp/kernel_check
+//   aarch64-linux-gnu-g++ -static -std=c++17 -O2 -pthread -I../src kernel_check.cc $S -o /tmp/kc_arm
+//   qemu-aarch64 -cpu max /tmp/kc_arm; qemu-aarch64 -cpu cortex-a53 /tmp/kc_arm   (no dotprod)
 #include <cmath>
 #include <cstdio>
 #include <random>
