@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
-import { contentSecurityPolicy } from "./electron/csp";
+import { contentSecurityPolicy } from "./electron/csp.js";
 
 // The renderer is a plain static site: built into dist/renderer with relative URLs (base "./") so the
 // same files load from the app:// protocol in Electron and from the loopback web host.
@@ -19,7 +19,8 @@ function csp(): Plugin {
     transformIndexHtml: {
       order: "pre",
       handler(html, ctx) {
-        if (!CSP_META.test(html)) throw new Error("renderer/index.html lost its Content-Security-Policy <meta> tag");
+        if (!CSP_META.test(html))
+          throw new Error("renderer/index.html lost its Content-Security-Policy <meta> tag");
         const strict = contentSecurityPolicy({ meta: true });
         const policy = ctx.server
           ? strict

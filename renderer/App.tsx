@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useLayoutEffect } from "react";
 import { Banners } from "./components/Banners";
 import { ChatView } from "./components/ChatView";
 import { DropOverlay } from "./components/DropOverlay";
@@ -38,7 +38,8 @@ function useShortcuts() {
   const actions = useActions();
   const store = useAppStore();
   const api = useApi();
-  useEffect(() => {
+  // A layout effect: the shortcuts work from the first paint on.
+  useLayoutEffect(() => {
     const mac = isMacPlatform(navigator.platform || navigator.userAgent);
     const onKey = (e: KeyboardEvent) => {
       const action = matchShortcut(e, mac);

@@ -224,7 +224,11 @@ function chartData(message: UiMessage) {
     stats,
     layers,
     exitData: exitLayerSeries(message.exitLayers),
-    rateData: tokensPerSecondSeries(message.tokenMs),
+    // A moving average over ~5% of the answer (8..32 tokens): per-token timings are noisy.
+    rateData: tokensPerSecondSeries(
+      message.tokenMs,
+      Math.max(8, Math.min(32, Math.round(message.tokenMs.length / 20))),
+    ),
     histogram: exitHistogram(message.exitLayers, layers),
     early: earlyExitShare(message.exitLayers, layers),
   };

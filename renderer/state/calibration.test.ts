@@ -29,10 +29,16 @@ describe("calibration curve", () => {
       "≈1.4x faster · 98% same tokens",
     );
     expect(describeReading({ knob: 0, speedup: 1, agreement: 1, meanExitLayer: 6 })).toBe(
-      "full speed · 100% same tokens",
+      "same speed · 100% same tokens",
     );
     expect(describeReading({ knob: 0.3, speedup: 1.2, agreement: 0.994, meanExitLayer: 6 })).toBe(
       "≈1.2x faster · 99.4% same tokens",
+    );
+    expect(describeReading({ knob: 1, speedup: 0.93, agreement: 0.96, meanExitLayer: 4 })).toBe(
+      "≈0.93x speed (slower) · 96% same tokens",
+    );
+    expect(describeReading({ knob: 0.2, speedup: 1.03, agreement: 0.99, meanExitLayer: 4 })).toBe(
+      "≈1.03x faster · 99% same tokens",
     );
     // a curve written in percent
     expect(describeReading({ knob: 0.3, speedup: 1.2, agreement: 97, meanExitLayer: 6 })).toBe(

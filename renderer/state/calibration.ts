@@ -39,16 +39,23 @@ export function interpolateCurve(curve: readonly KnobPoint[], knob: number): Kno
 
 /** "≈1.4x faster · 98% same tokens" (agreement is a 0..1 share). */
 export function describeReading(r: KnobReading): string {
+  // Honest about models where early exit costs more than it saves (its predictors take time too).
   const speed =
-    r.speedup >= 1.005
+    r.speedup >= 1.05
       ? `≈${r.speedup.toFixed(1)}x faster`
-      : r.speedup <= 0.995
-        ? `≈${r.speedup.toFixed(2)}x speed`
-        : "full speed";
+      : r.speedup > 1.005
+        ? `≈${r.speedup.toFixed(2)}x faster`
+        : r.speedup < 0.995
+          ? `≈${r.speedup.toFixed(2)}x speed (slower)`
+          : "same speed";
   // Agreement is a 0..1 share; tolerate a curve written in percent.
   const agreement = Math.min(100, Math.max(0, r.agreement > 1 ? r.agreement : r.agreement * 100));
   const pct =
-    agreement >= 99.95 ? "100" : agreement >= 99 ? agreement.toFixed(1) : Math.round(agreement).toString();
+    agreement >= 99.95
+      ? "100"
+      : agreement >= 99
+        ? String(Number(agreement.toFixed(1)))
+        : Math.round(agreement).toString();
   return `${speed} · ${pct}% same tokens`;
 }
 
