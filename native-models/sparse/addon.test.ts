@@ -1,7 +1,8 @@
 // The native kernel against the TS reference (same quantization: results agree to float rounding)
 // and against float64 math (agreement within quantization error). Skipped when the addon is not
 // built, unless EXITLANE_REQUIRE_SPARSE=1 (CI's "with addon" leg) turns that into a failure.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
@@ -156,6 +157,8 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     expect(() => ffn.run(xs[2], a, 0.2)).toThrow(/busy/);
     expect(await pending).toEqual(sync);
     expect(b).toEqual(a);
+    await expect(ffn.runAsync(new Float32Array(256).fill(NaN), b, 0)).rejects.toThrow(/x contains NaN/);
+    expect(ffn.run(xs[2], b, 0.2)).toEqual(sync); // usable again after a rejected call
   });
 
   it("saves and loads the laid-out weights byte for byte", () => {
@@ -221,6 +224,8 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     expect(() => ffn.run(x, out, NaN)).toThrow(/threshold must be a finite number/);
     expect(() => ffn.run(x, out, "0.1" as unknown as number)).toThrow(/threshold must be a number/);
     expect(() => ffn.run(x, out, 0, new Float32Array(7))).toThrow(/activations must have 8 elements/);
+    expect(() => ffn.run(new Float32Array(d).fill(NaN), out, 0)).toThrow(/x contains NaN or infinity/);
+    expect(() => ffn.run(new Float32Array(d).fill(Infinity), out, 0)).toThrow(RangeError);
     expect(() => ffn.run([1, 2] as unknown as Float32Array, out, 0)).toThrow(TypeError);
     expect(() => ffn.setThreads(65)).toThrow(/threads must be an integer between 1 and 64/);
     expect(() => ffn.save(42 as unknown as string)).toThrow(/path must be a string/);
@@ -248,8 +253,20 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     ffn.close();
   });
 
-  it("writes the addon file the loader found", () => {
+  it("loads in a worker thread too (per-environment state)", async () => {
+    const code = `
+      const { parentPort, workerData } = require("node:worker_threads");
+      const a = require(workerData);
+      const d = 64, ffn = 40, w = new Float32Array(d * ffn).map((_, i) => Math.sin(i) * 0.02);
+      const f = a.createFfn({ d, ffn, gate: w, up: w, down: w, threads: 2 });
+      const out = new Float32Array(d);
+      parentPort.postMessage(f.run(new Float32Array(d).fill(0.5), out, 0).active);`;
+    const worker = new Worker(code, { eval: true, workerData: k.path });
+    const active = await new Promise((resolve, reject) =>
+      worker.once("message", resolve).once("error", reject),
+    );
+    await worker.terminate();
+    expect(active).toBe(40);
     expect(existsSync(k.path)).toBe(true);
-    writeFileSync(path.join(tmp.dir, "marker"), "");
   });
 });

@@ -58,8 +58,6 @@ const exl::Kernels* kernelsProp(Napi::Env env, Napi::Object o) {
 
 class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
  public:
-  static Napi::FunctionReference* ctor;
-
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "SparseFfn",
                        {InstanceMethod<&FfnHandle::Run>("run"), InstanceMethod<&FfnHandle::RunAsync>("runAsync"),
@@ -118,6 +116,7 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
   }
 
   Napi::Value result(Napi::Env env, int active) {
+    if (active == -2) throwRange(env, "x contains NaN or infinity");
     if (active < 0) throwError(env, "out of memory for per-thread accumulators");
     Napi::Object r = Napi::Object::New(env);
     r.Set("active", active);
@@ -183,7 +182,6 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
   int64_t external_ = 0;
 };
 
-Napi::FunctionReference* FfnHandle::ctor = nullptr;
 
 // Runs one forward pass on a libuv worker thread; the typed arrays and the handle are kept alive
 // by references until the promise settles.
@@ -202,6 +200,7 @@ class RunWorker : public Napi::AsyncWorker {
   void Execute() override { active_ = h_->ffn()->run(h_->kernels(), h_->threads(), x_, out_, t_, acts_); }
   void OnOK() override {
     h_->busy = false;
+    if (active_ == -2) return deferred_.Reject(Napi::RangeError::New(Env(), "x contains NaN or infinity").Value());
     if (active_ < 0) return deferred_.Reject(Napi::Error::New(Env(), "out of memory for per-thread accumulators").Value());
     Napi::Object r = Napi::Object::New(Env());
     r.Set("active", active_);
@@ -235,7 +234,8 @@ Napi::Value FfnHandle::RunAsync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, int threads) {
-  Napi::Object obj = FfnHandle::ctor->New({});
+  // The constructor lives in this environment's instance data (one per worker thread).
+  Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({});
   FfnHandle::Unwrap(obj)->attach(env, std::move(f), k, threads);
   return obj;
 }
@@ -301,7 +301,7 @@ Napi::Value ProbeBandwidth(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  FfnHandle::ctor = new Napi::FunctionReference(Napi::Persistent(FfnHandle::Init(env)));
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(FfnHandle::Init(env))));
   exports.Set("createFfn", Napi::Function::New(env, CreateFfn));
   exports.Set("loadFfn", Napi::Function::New(env, LoadFfn));
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));

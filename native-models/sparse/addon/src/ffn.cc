@@ -122,7 +122,7 @@ bool Ffn::allocate(const Layout& L, std::string* err) {
   L_ = L;
   // 2 MiB alignment lets Linux back the weights with huge pages: a sparse pass touches rows all
   // over the buffer, and 4 KiB pages would cost a TLB miss on most of them.
-  const size_t align = 2u << 20;
+  const size_t align = L.totalBytes >= (2u << 20) ? (2u << 20) : 64;
   const size_t bytes = (L.totalBytes + align - 1) / align * align;
   w_ = static_cast<uint8_t*>(alignedAlloc(bytes, align));
   if (!w_) {
@@ -276,7 +276,7 @@ int Ffn::run(const Kernels* k, int threads, const float* x, float* out, float th
     const size_t bytes = (5 * (size_t)L_.kb * sizeof(float) + 63) / 64 * 64;
     if (!kscratch_[t] && !(kscratch_[t] = static_cast<float*>(alignedAlloc(bytes, 64)))) return -1;
   }
-  quantizeActivation(L_, x, xq_);
+  if (!quantizeActivation(L_, x, xq_)) return -2;
   RunJob job;
   job.f = this, job.k = k, job.threshold = threshold, job.dense = threshold <= 0, job.acts = acts, job.stripes = stripes;
   Pool::instance().run(threads < stripes ? threads : stripes, RunJob::work, &job);

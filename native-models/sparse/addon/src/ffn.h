@@ -32,7 +32,8 @@ class Ffn {
   bool save(const std::string& path, std::string* err) const;
 
   // threshold ≤ 0: dense (every neuron). acts (optional, [ffn]) receives SiLU(gate).
-  // Returns the number of active neurons. Not re-entrant: callers serialise per handle.
+  // Returns the number of active neurons, -1 when out of memory, -2 when x is not finite.
+  // Not re-entrant: callers serialise per handle.
   int run(const Kernels* k, int threads, const float* x, float* out, float threshold, float* acts);
 
   const Layout& layout() const { return L_; }

@@ -82,16 +82,19 @@ bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row
   return true;
 }
 
-void quantizeActivation(const Layout& L, const float* x, XQuant& out) {
+bool quantizeActivation(const Layout& L, const float* x, XQuant& out) {
   const int B = L.block;
   for (int b = 0; b < L.kb; b++) {
     const int start = b * B;
     const int count = start >= L.d ? 0 : (L.d - start < B ? L.d - start : B);
     float amax = 0;
+    bool finite = true;
     for (int j = 0; j < count; j++) {
       const float a = std::fabs(x[start + j]);
       amax = a > amax ? a : amax;
+      finite = finite && a <= 3.4e38f;  // false for NaN and infinity
     }
+    if (!finite) return false;
     const float id = amax > 0 ? 127.0f / amax : 0.0f;
     int sum = 0;
     for (int j = 0; j < B; j++) {
@@ -110,6 +113,7 @@ void quantizeActivation(const Layout& L, const float* x, XQuant& out) {
       out.corr8[start / 4] = -128 * sum;
     }
   }
+  return true;
 }
 
 }  // namespace exl

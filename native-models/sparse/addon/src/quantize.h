@@ -9,7 +9,7 @@ namespace exl {
 // Returns false if a value is not finite or a scale overflows fp16.
 bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row);
 
-// x[0..d) -> XQuant (q, sx, xsum; corr8 too when non-null).
-void quantizeActivation(const Layout& L, const float* x, XQuant& out);
+// x[0..d) -> XQuant (q, sx, xsum; corr8 too when non-null). False if x has a NaN or infinity.
+bool quantizeActivation(const Layout& L, const float* x, XQuant& out);
 
 }  // namespace exl
