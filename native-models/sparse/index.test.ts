@@ -21,7 +21,7 @@ describe("loadSparseKernel fallback", () => {
   });
 
   it("reports a missing addon file", () => {
-    const k = loadSparseKernel({ addonPath: path.join(tmp.dir, "nope", "exitlane_sparse.node") });
+    const k = loadSparseKernel({ env: {}, addonPath: path.join(tmp.dir, "nope", "exitlane_sparse.node") });
     expect(k.available).toBe(false);
     expect(k.detail).toMatch(/failed to load: Cannot find module/);
   });
@@ -38,7 +38,7 @@ describe("loadSparseKernel fallback", () => {
       "stale.cjs",
       `module.exports = { abiVersion: ${SPARSE_ABI_VERSION - 1}, kernels: "scalar", createFfn() {} };`,
     );
-    const k = loadSparseKernel({ addonPath: stale });
+    const k = loadSparseKernel({ env: {}, addonPath: stale });
     expect(k).toEqual({
       available: false,
       detail: expect.stringMatching(/is stale \(abi 0, need 1\); rebuild it/),
