@@ -14,11 +14,20 @@ export interface BenchJob {
   genTokens: number;
   exitAt?: number;
   kvMode?: KvMode;
+  /** Run the FFNs in the native sparse kernel at this share of skipped neurons. */
+  sparsity?: number;
 }
 
 const job = JSON.parse(process.argv[2]) as BenchJob;
 const result =
   job.engine === "llamacpp"
     ? await runLlamaCpp(job.gguf, job.threads, job.promptTokens, job.genTokens)
-    : await runEngine(job.packageDir, job.threads, job.promptTokens, job.genTokens, job.exitAt ? (m) => forcedExit(m.runner, job.exitAt!, job.kvMode ?? "masked") : undefined);
+    : await runEngine(
+        job.packageDir,
+        job.threads,
+        job.promptTokens,
+        job.genTokens,
+        job.exitAt ? (m) => forcedExit(m.runner, job.exitAt!, job.kvMode ?? "masked") : undefined,
+        job.sparsity,
+      );
 process.stdout.write(JSON.stringify({ ...result, peakRssMB: peakRssMB() }) + "\n");

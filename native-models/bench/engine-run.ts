@@ -4,6 +4,7 @@ import { LoadedModel } from "../engine/loaded-model.js";
 import type { ExitStrategy } from "../runtime/decoder.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
 import type { RunResult } from "./llama-cpp-run.js";
+import { calibrateSparsity } from "../engine/sparsity.js";
 
 const GREEDY = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 
@@ -13,15 +14,23 @@ export async function runEngine(
   P: number,
   G: number,
   exit?: (m: LoadedModel) => ExitStrategy | undefined,
-): Promise<RunResult & { meanExitLayer: number }> {
+  sparsity?: number,
+): Promise<RunResult & { meanExitLayer: number; activeNeuronShare?: number }> {
   const t = performance.now();
-  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16 });
+  // Dense unless a sparsity is asked for: the comparison is always explicit.
+  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16, sparse: sparsity !== undefined });
   const loadMs = performance.now() - t;
   try {
+    if (sparsity !== undefined) {
+      // Uncalibrated packages (synthetic weights) get thresholds from a short sample first.
+      if (!model.runner.sparse!.calibrated) await calibrateSparsity(model, { prompts: ["The old lighthouse", "Once upon a time"], tokensPerPrompt: 16, measure: false });
+      model.setSparsity(sparsity);
+    }
     const prompt = benchPrompt(model.tokenizer.encode(BENCH_TEXT, { addBos: false }), P, model.tokenizer.bos);
     // Untimed warm-up (first runs of a session allocate and prepack).
     for await (const _ of model.generate({ promptIds: prompt.slice(0, 8), maxTokens: 4, ignoreEos: true, sampling: GREEDY })) void _;
     model.decoder.reset();
+    if (model.runner.sparse) model.runner.sparse.active = model.runner.sparse.offered = 0;
     const strategy = exit?.(model);
     const it = model.generate({ promptIds: prompt, maxTokens: G + 1, ignoreEos: true, sampling: GREEDY, exitStrategy: () => strategy });
     const firstTokens: number[] = [];
@@ -31,7 +40,15 @@ export async function runEngine(
       r = await it.next();
     }
     const s = r.value;
-    return { loadMs, prefillTokPerSec: s.prefillTokensPerSecond, decodeTokPerSec: s.decodeTokensPerSecond, firstTokens, meanExitLayer: s.meanExitLayer };
+    const sp = model.runner.sparse;
+    return {
+      loadMs,
+      prefillTokPerSec: s.prefillTokensPerSecond,
+      decodeTokPerSec: s.decodeTokensPerSecond,
+      firstTokens,
+      meanExitLayer: s.meanExitLayer,
+      ...(sp ? { activeNeuronShare: sp.active / Math.max(1, sp.offered) } : {}),
+    };
   } finally {
     await model.dispose();
   }

@@ -11,7 +11,8 @@ import { defaultModelsDir } from "../package/default-dirs.js";
 import type { Manifest } from "../package/manifest.js";
 import type { BenchJob } from "../bench/bench-worker.js";
 import { median } from "../bench/bench-text.js";
-import { int, oneOf, parse, printJson, UsageError } from "./args.js";
+import { int, num, oneOf, parse, printJson, UsageError } from "./args.js";
+import { loadSparseKernel } from "../sparse/index.js";
 import { progressPrinter } from "./progress.js";
 
 const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "../bench/bench-worker.ts");
@@ -22,6 +23,7 @@ interface RunOut {
   decodeTokPerSec: number;
   peakRssMB: number | null;
   meanExitLayer?: number;
+  activeNeuronShare?: number;
 }
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -36,6 +38,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     "models-dir": { type: "string" },
     "exit-at": { type: "string" },
     kv: { type: "string" },
+    sparsity: { type: "string" },
     "skip-llama": { type: "boolean" },
     json: { type: "boolean" },
   });
@@ -53,13 +56,18 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const manifest = await findOrImport(gguf, modelsDir, quant, blockSize);
   const packageDir = path.join(modelsDir, manifest.id);
   const exitAt = values["exit-at"] ? int(values["exit-at"], "exit-at", 1, 1, manifest.config.numLayers) : undefined;
+  const sparsity = values.sparsity !== undefined ? num(values.sparsity, "sparsity", 0.5, 0, 0.95) : undefined;
+  if (sparsity !== undefined && !manifest.sparse) {
+    throw new UsageError(`${manifest.id} has no sparse FFN form: the native kernel was not available when it was imported (${loadSparseKernel().detail})`);
+  }
   const base: Omit<BenchJob, "engine"> = { gguf, packageDir, threads, promptTokens: P, genTokens: G };
 
-  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exitAt: [] };
+  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exitAt: [], sparse: [] };
   for (let r = 0; r < runs; r++) {
     const order: [string, BenchJob][] = [["engine", { ...base, engine: "exitlane" }]];
     if (!values["skip-llama"]) order.push(["llamaCpp", { ...base, engine: "llamacpp" }]);
     if (exitAt) order.push(["exitAt", { ...base, engine: "exitlane", exitAt, kvMode }]);
+    if (sparsity !== undefined) order.push(["sparse", { ...base, engine: "exitlane", sparsity }]);
     if (r % 2) order.reverse();
     for (const [key, job] of order) {
       const out = await runWorker(job);
@@ -75,7 +83,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     peakRssMB: Math.max(...xs.map((x) => x.peakRssMB ?? 0)),
     decodeRuns: xs.map((x) => round(x.decodeTokPerSec)),
   });
-  const engine = { ...summarise(results.engine), weightBytes: manifest.sizeBytes, quant, blockSize: manifest.blockSize };
+  const weightBytes = await loadedWeightBytes(packageDir, manifest, false);
+  const engine = { ...summarise(results.engine), weightBytes, quant, blockSize: manifest.blockSize };
   const out: Record<string, unknown> = {
     gguf: path.basename(gguf),
     threads,
@@ -83,7 +92,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     genTokens: G,
     runs,
     cpu: os.cpus()[0]?.model,
-    engine: { ...engine, rssOverWeights: round(engine.peakRssMB / (manifest.sizeBytes / 2 ** 20)) },
+    engine: { ...engine, rssOverWeights: round(engine.peakRssMB / (weightBytes / 2 ** 20)) },
   };
   if (!values["skip-llama"]) {
     const llamaCpp = summarise(results.llamaCpp);
@@ -104,8 +113,33 @@ export async function benchCommand(argv: string[]): Promise<void> {
       decodeRuns: e.decodeRuns,
     };
   }
+  if (sparsity !== undefined) {
+    const s = summarise(results.sparse);
+    out.sparse = {
+      sparsity,
+      activeNeuronShare: round(median(results.sparse.map((x) => x.activeNeuronShare ?? 1))),
+      decodeTokensPerSecond: s.decodeTokensPerSecond,
+      denseDecodeTokensPerSecond: engine.decodeTokensPerSecond,
+      speedupVsDense: round(s.decodeTokensPerSecond / engine.decodeTokensPerSecond),
+      peakRssMB: s.peakRssMB,
+      rssOverWeights: round(s.peakRssMB / ((await loadedWeightBytes(packageDir, manifest, true)) / 2 ** 20)),
+      decodeRuns: s.decodeRuns,
+    };
+  }
   if (values.json) printJson(out);
   else process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+}
+
+/** Bytes of the weight files a run actually loads (dense layers, or attention graphs + sparse FFNs). */
+async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Promise<number> {
+  const layerFiles = sparse ? [...m.graphs.attention.map(bin), ...(m.sparse?.ffn ?? [])] : m.graphs.layers.map(bin);
+  let total = 0;
+  for (const f of [...layerFiles, bin(m.graphs.head), m.embedding.file]) total += (await stat(path.join(dir, f))).size;
+  return total;
+}
+
+function bin(graph: string): string {
+  return graph.replace(/\.onnx$/, ".bin");
 }
 
 function round(x: number): number {
@@ -120,7 +154,7 @@ async function findOrImport(gguf: string, modelsDir: string, quant: string, bloc
   );
   if (found) return found;
   process.stderr.write(`importing ${path.basename(gguf)} (${quant}) into ${modelsDir}\n`);
-  const r = await importModel(gguf, { modelsDir, quant: quant as Manifest["quant"], blockSize, onProgress: progressPrinter() });
+  const r = await importModel(gguf, { modelsDir, quant: quant as Manifest["quant"], blockSize, onProgress: progressPrinter(), threads: 2 });
   process.stderr.write(`imported in ${r.seconds.toFixed(1)} s\n`);
   return r.manifest;
 }

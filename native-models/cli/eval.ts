@@ -8,12 +8,17 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!values.text) throw new UsageError("--text <file> is required");
   const text = await readFile(values.text, "utf8");
   const maxTokens = int(values["max-tokens"], "max-tokens", 0, 0);
-  const model = await loadFromFlags(values);
+  const { model, sparsity } = await loadFromFlags(values);
   try {
     let ids = model.encodeRaw(text);
     const limit = Math.min(maxTokens || Infinity, model.runner.maxPositions);
     if (ids.length > limit) ids = ids.slice(0, limit);
-    const r = await model.evaluate(ids, model.exitAt(parseExit(values.exit)));
+    const knob = parseExit(values.exit);
+    if (sparsity !== undefined) model.setSparsity(sparsity);
+    else model.applyKnob(knob ?? 0);
+    // Token by token whenever exit or sparse FFNs act (they act on single decode tokens only).
+    const exit = model.exitAt(knob) ?? (model.runner.sparse ? {} : undefined);
+    const r = await model.evaluate(ids, exit);
     const out = {
       tokens: r.tokens,
       nll: +r.nll.toFixed(6),
@@ -22,6 +27,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       meanExitLayer: +r.meanExitLayer.toFixed(3),
       agreement: +r.agreement.toFixed(4),
       exitHistogram: r.exitHistogram,
+      ...(model.runner.sparse ? { sparsity: model.runner.sparse.sparsity, activeNeuronShare: +(model.runner.sparse.active / Math.max(1, model.runner.sparse.offered)).toFixed(4) } : {}),
       ...(r.candidateRecall !== undefined ? { candidateRecall: +r.candidateRecall.toFixed(4) } : {}),
       ...(r.speed
         ? {

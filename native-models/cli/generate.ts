@@ -3,9 +3,11 @@ import { LoadedModel } from "../engine/loaded-model.js";
 import { int, num, parse, printJson, UsageError } from "./args.js";
 import { DEFAULT_SAMPLING } from "../runtime/sampler.js";
 import { parseExit, withExitDefault } from "./exit-flag.js";
+import { parseSparsity } from "./sparsity-flag.js";
 
 export const modelFlags = {
   model: { type: "string" },
+  sparsity: { type: "string" },
   "models-dir": { type: "string" },
   threads: { type: "string" },
   ctx: { type: "string" },
@@ -13,14 +15,20 @@ export const modelFlags = {
   json: { type: "boolean" },
 } as const;
 
-export async function loadFromFlags(values: { model?: string; "models-dir"?: string; threads?: string; ctx?: string; provider?: string }, minContext = 0) {
+export async function loadFromFlags(
+  values: { model?: string; "models-dir"?: string; threads?: string; ctx?: string; provider?: string; sparsity?: string },
+  minContext = 0,
+) {
   if (!values.model) throw new UsageError("--model <id-or-path> is required");
-  return LoadedModel.load(values.model, {
+  const sparsity = parseSparsity(values.sparsity);
+  const model = await LoadedModel.load(values.model, {
     modelsDir: values["models-dir"] ?? defaultModelsDir(),
     threads: values.threads ? int(values.threads, "threads", 2, 1, 256) : undefined,
     contextLength: Math.max(minContext, int(values.ctx, "ctx", 4096, 16, 1 << 20)),
     executionProvider: values.provider ?? "cpu",
+    sparse: sparsity.load,
   });
+  return { model, sparsity: sparsity.level };
 }
 
 export async function generateCommand(argv: string[]): Promise<void> {
@@ -51,9 +59,9 @@ export async function generateCommand(argv: string[]): Promise<void> {
     seed: values.seed === undefined ? null : int(values.seed, "seed", 0, 0, 2 ** 32 - 1),
   };
   const knob = parseExit(values.exit);
-  const model = await loadFromFlags(values);
+  const { model, sparsity } = await loadFromFlags(values);
   try {
-    const exit = model.exitAt(knob);
+    if (knob !== undefined && !model.exit) throw new UsageError(`model ${model.manifest.id} is not calibrated for early exit (run calibrate first)`);
     const promptIds = values.raw
       ? model.encodeRaw(values.prompt)
       : model.encodeChat([...(values.system ? [{ role: "system" as const, content: values.system }] : []), { role: "user", content: values.prompt }]);
@@ -66,8 +74,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
       stop: values.raw ? [] : model.stopStrings(),
       ignoreEos: values["ignore-eos"],
       signal: controller.signal,
-      exitStrategy: () => exit?.strategy,
-      takeTelemetry: exit?.takeTelemetry,
+      exitStrategy: () => model.applyKnob(knob ?? 0, sparsity),
+      takeTelemetry: () => model.exit?.takeTelemetry() ?? null,
     });
     for (;;) {
       const r = await it.next();

@@ -27,6 +27,11 @@ export interface ConvertOptions {
   writeTokenizer: (source: ModelSource, dir: string) => Promise<void>;
   /** Runs on the complete package while it is still in its temporary folder (calibration). */
   beforeCommit?: (dir: string) => Promise<void>;
+  /**
+   * Also write the sparse-FFN form of every layer (attention-only graph + kernel weights), using
+   * the native kernel's own layout writer. Absent: dense only.
+   */
+  sparse?: { write: (layer: number, w: LayerWeights, file: string, bits: 4 | 8) => void };
 }
 
 export const DEFAULT_BLOCK_SIZE: Record<WeightQuant, number> = { int4: 32, int8: 32, f16: 0, f32: 0 };
@@ -53,6 +58,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
 
     const layers: string[] = [];
     const kv: string[] = [];
+    const attention: string[] = [];
+    const sparseFfn: string[] = [];
+    const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
     for (let l = 0; l < L; l++) {
       check();
@@ -66,6 +74,11 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       progress("write", l / L);
       layers.push(await writeGraph(tmp, `layer${l}`, layer));
       kv.push(await writeGraph(tmp, `kv${l}`, kvGraph));
+      if (opts.sparse) {
+        attention.push(await writeGraph(tmp, `attn${l}`, buildLayerGraph(cfg, l, w, { ...linear, part: "attention" })));
+        sparseFfn.push(`ffn${l}.sparse`);
+        opts.sparse.write(l, w, path.join(tmp, `ffn${l}.sparse`), sparseBits);
+      }
     }
 
     check();
@@ -90,12 +103,13 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       blockSize,
       params: countParams(cfg),
       source: { path: source.path, format: source.format, ...sourceInfo },
-      graphs: { layers, attention: [], kv, head: headFile },
+      graphs: { layers, attention, kv, head: headFile },
       embedding,
       lmHead: storedHeadMatrix(head, cfg, linear),
       finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
       tokenizer: { file: "tokenizer.json", configFile: "tokenizer_config.json" },
       sizeBytes: 0,
+      ...(opts.sparse ? { sparse: { bits: sparseBits, ffn: sparseFfn } } : {}),
     };
     manifest.sizeBytes = await folderBytes(tmp, manifest);
     await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -201,11 +215,11 @@ export function countParams(cfg: ModelConfig): number {
 }
 
 async function folderBytes(dir: string, m: Manifest): Promise<number> {
+  const graphs = [...m.graphs.layers, ...m.graphs.kv, ...m.graphs.attention, m.graphs.head];
   const files = [
-    ...m.graphs.layers,
-    ...m.graphs.kv,
-    m.graphs.head,
-    ...[...m.graphs.layers, ...m.graphs.kv, m.graphs.head].map((f) => f.replace(/\.onnx$/, ".bin")),
+    ...graphs,
+    ...graphs.map((f) => f.replace(/\.onnx$/, ".bin")),
+    ...(m.sparse?.ffn ?? []),
     m.embedding.file,
     m.tokenizer.file,
     m.tokenizer.configFile,

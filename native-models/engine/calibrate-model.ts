@@ -7,6 +7,8 @@ import { calibrate, type CalibrateOptions, type CalibrationResult } from "../ear
 import { readManifest, resolvePackage, writeManifest } from "../package/models-dir.js";
 import type { Manifest } from "../package/manifest.js";
 import { LoadedModel, type LoadModelOptions } from "./loaded-model.js";
+import { calibrateSparsity } from "./sparsity.js";
+import { loadSparseKernel } from "../sparse/index.js";
 
 export const POLICY_FILE = "predictors.json";
 
@@ -16,17 +18,30 @@ export async function calibrateModel(
   o: CalibrateOptions = {},
 ): Promise<{ manifest: Manifest; result: CalibrationResult }> {
   const dir = await resolvePackage(load.modelsDir, idOrPath);
-  const model = await LoadedModel.load(dir, { ...load, contextLength: Math.max(512, load.contextLength ?? 1024) });
+  const options = { ...load, contextLength: Math.max(512, load.contextLength ?? 1024) };
+  // Early exit is calibrated on the dense model; the sparse thresholds then on the sparse form.
+  const model = await LoadedModel.load(dir, { ...options, sparse: false });
+  let result: CalibrationResult;
   try {
-    const result = await calibrate(model, o);
-    const tmp = path.join(dir, `${POLICY_FILE}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(result.policy));
-    await rename(tmp, path.join(dir, POLICY_FILE));
-    const manifest = await readManifest(dir);
-    manifest.calibration = { file: POLICY_FILE, curve: result.curve, seconds: Math.round(result.seconds * 10) / 10 };
-    await writeManifest(dir, manifest);
-    return { manifest, result };
+    result = await calibrate(model, o);
   } finally {
     await model.dispose();
   }
+  let thresholds: Awaited<ReturnType<typeof calibrateSparsity>> | undefined;
+  if ((await readManifest(dir)).sparse && loadSparseKernel().available) {
+    const sparseModel = await LoadedModel.load(dir, { ...options, sparse: true });
+    try {
+      thresholds = await calibrateSparsity(sparseModel, { signal: o.signal });
+    } finally {
+      await sparseModel.dispose();
+    }
+  }
+  const tmp = path.join(dir, `${POLICY_FILE}.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(result.policy));
+  await rename(tmp, path.join(dir, POLICY_FILE));
+  const manifest = await readManifest(dir);
+  manifest.calibration = { file: POLICY_FILE, curve: result.curve, seconds: Math.round(result.seconds * 10) / 10 };
+  if (manifest.sparse && thresholds) manifest.sparse.thresholds = thresholds;
+  await writeManifest(dir, manifest);
+  return { manifest, result };
 }

@@ -6,7 +6,8 @@ import { argmax } from "../runtime/sampler.js";
 import type { ExitTelemetry } from "../early-exit/exit-controller.js";
 
 export interface EvalExit {
-  strategy: ExitStrategy;
+  /** Undefined: full depth, but still token by token (e.g. to measure sparse FFNs, which act on single tokens). */
+  strategy?: ExitStrategy;
   /** Per-token telemetry of the exit machinery (candidates), when the strategy keeps it. */
   takeTelemetry?: () => ExitTelemetry | null;
 }

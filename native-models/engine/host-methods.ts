@@ -135,7 +135,6 @@ export class EngineState {
         const controller = this.track(this.generations, p.genId);
         this.knob = p.knob;
         const { model } = loaded;
-        const exit = model.exit;
         try {
           const promptIds = model.encodeChat(p.messages);
           const it = model.generate({
@@ -144,7 +143,7 @@ export class EngineState {
             sampling: p.sampling,
             stop: model.stopStrings(),
             signal: controller.signal,
-            exitStrategy: () => exit?.strategyFor(this.knob),
+            exitStrategy: () => model.applyKnob(this.knob),
           });
           let index = 0;
           for (;;) {

@@ -9,6 +9,8 @@ import { convertModel, type ImportStage } from "../convert/convert-model.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
+import { loadSparseKernel } from "../sparse/index.js";
+import type { LayerWeights } from "../convert/layer-graph.js";
 
 export interface ImportOptions {
   modelsDir: string;
@@ -22,6 +24,8 @@ export interface ImportOptions {
   /** Calibrate early exit before the model enters the library (the app does; the CLI on request). */
   calibrate?: boolean;
   threads?: number;
+  /** Also write the sparse-FFN form (default: when the native kernel is available here). */
+  sparse?: boolean;
 }
 
 export interface ImportResult {
@@ -43,6 +47,8 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       signal: o.signal,
       onProgress: o.onProgress,
       writeTokenizer: writeTokenizerFiles,
+      // The kernel is integer-only: float packages stay dense (their point is exactness).
+      sparse: o.sparse === false || !["int4", "int8"].includes(o.quant ?? "int4") ? undefined : sparseWriter(o.threads),
       beforeCommit: o.calibrate
         ? async (dir) => {
             o.onProgress?.("calibrate", 0);
@@ -54,6 +60,22 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
   } finally {
     await source.close();
   }
+}
+
+/** The kernel lays out and saves each layer's FFN; undefined when the kernel is not available. */
+function sparseWriter(threads = 2) {
+  const kernel = loadSparseKernel();
+  if (!kernel.available) return undefined;
+  return {
+    write(_layer: number, w: LayerWeights, file: string, bits: 4 | 8) {
+      const ffn = kernel.createFfn({ d: w.ffnNorm.length, ffn: w.wGate.length / w.ffnNorm.length, bits, gate: w.wGate, up: w.wUp, down: w.wDown, threads });
+      try {
+        ffn.save(file);
+      } finally {
+        ffn.close();
+      }
+    },
+  };
 }
 
 export async function writeTokenizerFiles(source: ModelSource, dir: string): Promise<void> {

@@ -9,7 +9,16 @@ import { Decoder } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
+import { SparseUnavailableError } from "../runtime/sparse-layers.js";
+import { sparsityForKnob } from "./sparsity.js";
+import { readManifest } from "../package/models-dir.js";
+import { loadSparseKernel } from "../sparse/index.js";
 import { resolvePackage } from "../package/models-dir.js";
+
+async function sparseReady(dir: string): Promise<boolean> {
+  const m = await readManifest(dir);
+  return !!m.sparse?.thresholds && loadSparseKernel().available;
+}
 
 export interface LoadModelOptions extends Partial<LoadOptions> {
   modelsDir: string;
@@ -35,12 +44,24 @@ export class LoadedModel {
 
   static async load(idOrPath: string, o: LoadModelOptions): Promise<LoadedModel> {
     const dir = await resolvePackage(o.modelsDir, idOrPath);
-    const runner = await ModelRunner.load(dir, {
+    const options = {
       threads: o.threads ?? defaultThreads(),
       executionProvider: o.executionProvider ?? "cpu",
       contextLength: o.contextLength ?? 4096,
       onProgress: o.onProgress,
-    });
+    };
+    // Sparse FFNs by default when the package has calibrated thresholds and the kernel loads;
+    // otherwise (or if asked) the dense onnxruntime layers.
+    let runner: ModelRunner;
+    let sparseNotice: string | undefined;
+    const wantSparse = o.sparse ?? (await sparseReady(dir));
+    try {
+      runner = await ModelRunner.load(dir, { ...options, sparse: wantSparse });
+    } catch (err) {
+      if (!(err instanceof SparseUnavailableError) || o.sparse === true) throw err;
+      sparseNotice = err.message;
+      runner = await ModelRunner.load(dir, { ...options, sparse: false });
+    }
     const m = runner.manifest;
     const [json, config] = await Promise.all([
       readFile(path.join(dir, m.tokenizer.file), "utf8"),
@@ -48,7 +69,21 @@ export class LoadedModel {
     ]);
     const model = new LoadedModel(runner, new TextTokenizer(JSON.parse(json), JSON.parse(config)));
     model.exit = await ExitController.forModel(model);
+    model.sparseNotice = sparseNotice;
     return model;
+  }
+
+  /** Why the sparse kernel is not in use although the package has it (for the UI and logs). */
+  sparseNotice: string | undefined;
+
+  /**
+   * Applies the speed/accuracy knob before a token: sets the FFN sparsity (unless pinned by
+   * `sparsityOverride`) and returns the early-exit strategy (undefined = full depth).
+   */
+  applyKnob(knob: number, sparsityOverride?: number) {
+    const sparse = this.runner.sparse;
+    sparse?.setSparsity(sparsityOverride ?? sparsityForKnob(knob, sparse.table));
+    return knob > 0 ? this.exit?.strategyFor(knob) : undefined;
   }
 
   /** The exit strategy at `knob` (undefined = full depth), with its telemetry, for evaluate(). */
@@ -57,6 +92,14 @@ export class LoadedModel {
     if (!this.exit) throw new Error(`model ${this.manifest.id} is not calibrated for early exit (run calibrate first)`);
     const strategy = this.exit.strategyFor(knob)!;
     return { strategy, takeTelemetry: () => this.exit!.takeTelemetry() };
+  }
+
+  /** Pins the FFN sparsity (0..1) regardless of the knob; requires the sparse form. */
+  setSparsity(level: number): void {
+    if (!this.runner.sparse) {
+      throw new Error(this.sparseNotice ?? `model ${this.manifest.id} is not loaded with sparse FFNs (import it where the native kernel is built)`);
+    }
+    this.runner.sparse.setSparsity(level);
   }
 
   get manifest() {

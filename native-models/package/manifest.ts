@@ -82,6 +82,19 @@ export const Manifest = z.object({
       seconds: z.number(),
     })
     .optional(),
-  sparsity: z.object({ file: z.string() }).optional(),
+  /**
+   * The sparse-FFN form of the layers (written when the native kernel was available at import):
+   * attention-only graphs (graphs.attention) plus one kernel weight file per layer, and — once
+   * calibrated — per-layer CATS thresholds for a grid of sparsity levels.
+   */
+  sparse: z
+    .object({
+      bits: z.union([z.literal(4), z.literal(8)]),
+      ffn: z.array(z.string()),
+      thresholds: z
+        .object({ levels: z.array(z.number()), byLayer: z.array(z.array(z.number())), agreement: z.array(z.number()).optional() })
+        .optional(),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;

@@ -11,11 +11,14 @@ import { LAYER_IO } from "../convert/layer-graph.js";
 import { MatrixRows, readFloats } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
 import { KvCache } from "./kv-cache.js";
+import { SparseLayers } from "./sparse-layers.js";
 
 export interface LoadOptions extends SessionOptions {
   /** KV cache length in tokens; capped at the model's own context length. */
   contextLength: number;
   onProgress?: (fraction: number) => void;
+  /** Run the FFNs in the native sparse kernel (when the package and the machine have it). */
+  sparse?: boolean;
 }
 
 export class ModelRunner {
@@ -35,6 +38,8 @@ export class ModelRunner {
     private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor },
     readonly provider: ProviderChoice,
     private readonly options: LoadOptions,
+    /** Set when the FFNs run in the native sparse kernel (layerSessions are then attention-only). */
+    readonly sparse: SparseLayers | null,
   ) {
     this.config = manifest.config;
     this.layers = manifest.config.numLayers;
@@ -44,7 +49,9 @@ export class ModelRunner {
   static async load(dir: string, o: LoadOptions): Promise<ModelRunner> {
     const manifest = await readManifest(dir);
     const cfg = manifest.config;
-    const files = [...manifest.graphs.layers, manifest.graphs.head].map((f) => path.join(dir, f));
+    const sparse = o.sparse ? SparseLayers.open(dir, manifest, o.threads) : null;
+    const layerGraphs = sparse ? manifest.graphs.attention : manifest.graphs.layers;
+    const files = [...layerGraphs, manifest.graphs.head].map((f) => path.join(dir, f));
     const { sessions, choice } = await createSessions(files, o, (done, total) => o.onProgress?.(done / (total + 1)));
     const head = sessions.pop()!;
     const embedding = new MatrixRows(dir, manifest.embedding);
@@ -57,7 +64,7 @@ export class ModelRunner {
     };
     const cache = new KvCache(cfg.numLayers, cfg.numKvHeads, cfg.headDim, maxPositions);
     o.onProgress?.(1);
-    return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o);
+    return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o, sparse);
   }
 
   get maxPositions(): number {
@@ -74,6 +81,11 @@ export class ModelRunner {
     const d = this.config.hiddenSize;
     const slot = this.cache.reserve(l, positions);
     const out = new Float32Array(S * d);
+    // Sparse path: the attention graph hands back the FFN input and the residual (into `out`).
+    const ffnInput = this.sparse ? new Float32Array(S * d) : null;
+    const fetches: Record<string, ort.Tensor> = ffnInput
+      ? { [LAYER_IO.ffnInput]: new ort.Tensor("float32", ffnInput, [1, S, d]), [LAYER_IO.residual]: new ort.Tensor("float32", out, [1, S, d]) }
+      : { [LAYER_IO.hiddenOut]: new ort.Tensor("float32", out, [1, S, d]) };
     await this.layerSessions[l].run(
       {
         [LAYER_IO.hidden]: new ort.Tensor("float32", hidden, [1, S, d]),
@@ -85,12 +97,9 @@ export class ModelRunner {
         [LAYER_IO.cos]: this.rotary.cos,
         [LAYER_IO.sin]: this.rotary.sin,
       },
-      {
-        [LAYER_IO.hiddenOut]: new ort.Tensor("float32", out, [1, S, d]),
-        [LAYER_IO.presentKey]: slot.key,
-        [LAYER_IO.presentValue]: slot.value,
-      },
+      { ...fetches, [LAYER_IO.presentKey]: slot.key, [LAYER_IO.presentValue]: slot.value },
     );
+    if (ffnInput) this.sparse!.addFfn(l, ffnInput, out, S);
     return out;
   }
 
@@ -132,6 +141,7 @@ export class ModelRunner {
   async dispose(): Promise<void> {
     const all = [...this.layerSessions, this.headSession, ...this.kvSessions.filter((s): s is ort.InferenceSession => !!s)];
     await Promise.all(all.map((s) => s.release()));
+    this.sparse?.close();
     this.embedding.close();
     this.lmHeadRows?.close();
   }

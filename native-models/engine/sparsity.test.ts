@@ -1,0 +1,83 @@
+// Sparse FFNs end to end on the real stories260K model: calibrated CATS thresholds, agreement with
+// the dense FFNs at the default knob, and the clean fallback to dense when the kernel is missing.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveShared, stories } from "../test-support/shared-fixtures.js";
+import { makeTempDir } from "../test-support/temp-files.js";
+import { loadSparseKernel } from "../sparse/index.js";
+import { importModel } from "./import-model.js";
+import { calibrateModel } from "./calibrate-model.js";
+import { LoadedModel } from "./loaded-model.js";
+import { sparsityForKnob } from "./sparsity.js";
+
+const kernel = loadSparseKernel();
+if (!kernel.available) console.warn(`[skip] sparse FFN tests: ${kernel.detail}`);
+const available = haveShared("models/stories260K/reference/stories.json") && kernel.available;
+
+describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => {
+  const tmp = makeTempDir("exitlane-sparse-");
+  let id: string;
+  let model: LoadedModel;
+
+  beforeAll(async () => {
+    id = (await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
+    await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 });
+    model = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 1024 });
+  }, 240_000);
+  afterAll(async () => {
+    await model?.dispose();
+    tmp.cleanup();
+  });
+
+  it("loads in sparse form with calibrated thresholds and a knob mapping", () => {
+    const sparse = model.runner.sparse!;
+    expect(sparse).not.toBeNull();
+    expect(sparse.table?.agreement?.length).toBe(sparse.table?.levels.length);
+    expect(sparsityForKnob(0, sparse.table)).toBe(0);
+    expect(sparsityForKnob(1, sparse.table)).toBeGreaterThanOrEqual(sparsityForKnob(0.5, sparse.table));
+  });
+
+  it("at the default knob keeps ≥ 97% teacher-forced agreement with the dense FFNs", async () => {
+    const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as { ids: number[] }[];
+    const level = sparsityForKnob(0.5, model.runner.sparse!.table);
+    const run = async (s: number) => {
+      model.setSparsity(s);
+      model.runner.sparse!.active = model.runner.sparse!.offered = 0;
+      let same = 0;
+      let nll = 0;
+      let n = 0;
+      for (const story of list) {
+        const r = await model.evaluate(story.ids, {});
+        same += r.agreement * r.tokens;
+        nll += r.nll * r.tokens;
+        n += r.tokens;
+      }
+      return { agreement: same / n, perplexity: Math.exp(nll / n), active: model.runner.sparse!.active / model.runner.sparse!.offered };
+    };
+    const dense = await run(0);
+    const sparse = await run(level);
+    console.log(
+      `[sparse stories260K] level ${level}: agreement ${sparse.agreement.toFixed(4)}, active neurons ${sparse.active.toFixed(3)}, perplexity ${dense.perplexity.toFixed(4)} -> ${sparse.perplexity.toFixed(4)}`,
+    );
+    expect(level).toBeGreaterThan(0);
+    expect(sparse.active).toBeLessThan(1 - level / 2);
+    expect(sparse.agreement).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it("falls back to the dense layers when the kernel is unavailable", async () => {
+    const before = process.env.EXITLANE_SPARSE;
+    process.env.EXITLANE_SPARSE = "off";
+    try {
+      const dense = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 256 });
+      expect(dense.runner.sparse).toBeNull();
+      const ids: number[] = [];
+      for await (const t of dense.generate({ promptIds: dense.encodeRaw("Once upon a time"), maxTokens: 8, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 } })) ids.push(t.id);
+      expect(ids.length).toBe(8);
+      await dense.dispose();
+      await expect(LoadedModel.load(id, { modelsDir: tmp.dir, sparse: true, contextLength: 256 })).rejects.toThrow(/disabled by EXITLANE_SPARSE/);
+    } finally {
+      if (before === undefined) delete process.env.EXITLANE_SPARSE;
+      else process.env.EXITLANE_SPARSE = before;
+    }
+  });
+});

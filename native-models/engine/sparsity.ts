@@ -1,0 +1,112 @@
+// Sparse activation calibration (CATS): the model writes a little text through its sparse-form
+// layers at full density while we sample |SiLU(gate)| per layer; each layer's threshold for a
+// sparsity level s is the s-quantile of those magnitudes. The knob maps onto a sparsity level.
+import type { LoadedModel } from "./loaded-model.js";
+import { CALIBRATION_PROMPTS } from "../early-exit/calibration-text.js";
+import { argmax } from "../runtime/sampler.js";
+
+export const SPARSITY_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+export interface SparsityTable {
+  levels: number[];
+  byLayer: number[][];
+  /** Teacher-forced agreement with the dense FFNs at each level, measured on the model's own text. */
+  agreement?: number[];
+}
+
+/** Agreement the FFN sparsity must keep at knob κ: 0.5 → 97%, 1 → 94%. */
+export function sparsityTarget(knob: number): number {
+  return 1 - 0.06 * knob;
+}
+
+/** Share of FFN neurons skipped at knob κ: the sparsest calibrated level that keeps the target. */
+export function sparsityForKnob(knob: number, table: SparsityTable | undefined): number {
+  if (!(knob > 0) || !table?.agreement) return 0;
+  let best = 0;
+  table.levels.forEach((level, i) => {
+    if (table.agreement![i] >= sparsityTarget(knob)) best = Math.max(best, level);
+  });
+  return best;
+}
+
+export async function calibrateSparsity(
+  model: LoadedModel,
+  o: {
+    prompts?: string[];
+    tokensPerPrompt?: number;
+    samplesPerRow?: number;
+    /** Also measure agreement per level (needed for the knob mapping; benchmarks skip it). */
+    measure?: boolean;
+    signal?: AbortSignal;
+    onProgress?: (f: number) => void;
+  } = {},
+): Promise<SparsityTable> {
+  const sparse = model.runner.sparse;
+  if (!sparse) throw new Error("the model is not loaded in sparse form");
+  const prompts = o.prompts ?? CALIBRATION_PROMPTS.slice(0, 8);
+  const perRow = o.samplesPerRow ?? 64;
+  const samples: number[][] = Array.from({ length: sparse.layers }, () => []);
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  sparse.setSparsity(0);
+  sparse.recorder = (layer, acts) => {
+    for (let i = 0; i < perRow; i++) samples[layer].push(Math.abs(acts[Math.floor(rand() * acts.length)]));
+  };
+  try {
+    for (let i = 0; i < prompts.length; i++) {
+      if (o.signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
+      o.onProgress?.(i / prompts.length);
+      model.decoder.reset();
+      const it = model.generate({
+        promptIds: model.encodeRaw(prompts[i]),
+        maxTokens: o.tokensPerPrompt ?? 64,
+        sampling: { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: 77 + i },
+      });
+      for await (const _ of it) void _;
+    }
+  } finally {
+    sparse.recorder = null;
+    model.decoder.reset();
+  }
+  const byLayer = samples.map((s) => {
+    const sorted = Float64Array.from(s).sort();
+    return SPARSITY_LEVELS.map((level) => sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))] ?? 0);
+  });
+  const table: SparsityTable = { levels: SPARSITY_LEVELS, byLayer };
+  sparse.setTable(table);
+  if (o.measure !== false) table.agreement = await measureAgreement(model, prompts.slice(0, 4), o.tokensPerPrompt ?? 64, o.signal);
+  o.onProgress?.(1);
+  return table;
+}
+
+/** Teacher-forced argmax agreement of each sparsity level with the dense FFNs, on greedy text. */
+async function measureAgreement(model: LoadedModel, prompts: string[], tokens: number, signal?: AbortSignal): Promise<number[]> {
+  const sparse = model.runner.sparse!;
+  const texts: number[][] = [];
+  sparse.setSparsity(0);
+  for (const p of prompts) {
+    model.decoder.reset();
+    const ids = model.encodeRaw(p);
+    for await (const t of model.generate({ promptIds: ids, maxTokens: tokens, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 } })) ids.push(t.id);
+    texts.push(ids);
+  }
+  const argmaxAll = async () => {
+    const out: number[] = [];
+    for (const ids of texts) {
+      model.decoder.reset();
+      for (let p = 0; p < ids.length - 1; p++) out.push(argmax((await model.decoder.step(ids[p])).logits));
+    }
+    return out;
+  };
+  const dense = await argmaxAll();
+  const agreement: number[] = [];
+  for (const level of SPARSITY_LEVELS) {
+    if (signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
+    sparse.setSparsity(level);
+    const got = await argmaxAll();
+    agreement.push(Math.round((got.filter((t, i) => t === dense[i]).length / dense.length) * 10000) / 10000);
+  }
+  sparse.setSparsity(0);
+  model.decoder.reset();
+  return agreement;
+}
