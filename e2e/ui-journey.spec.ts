@@ -132,6 +132,7 @@ test.describe.serial("chat journey with stories260K", () => {
     expect(Math.max(...pointsSeen)).toBe(tokens);
     await expect(first.getByTestId("layer-strip").locator(".cell")).toHaveCount(tokens);
     await saveScreenshot(page, "chat-with-charts");
+    const firstPreview = ((await first.locator(".message-body").textContent()) ?? "").trim().slice(0, 24);
 
     // The speed slider: with a calibrated model, a faster setting lowers the next answer's mean exit layer.
     const slider = page.getByRole("slider", { name: "Speed / accuracy" });
@@ -191,7 +192,13 @@ test.describe.serial("chat journey with stories260K", () => {
     await expect(reloaded.getByText("Stopped", { exact: true })).toBeVisible();
     await expect(reloaded.locator(".message-body")).toHaveText(stoppedText);
     // The first chat, with its long answer, is one click away.
-    await page.locator("li.conversation").last().getByRole("button").first().click();
+    await page
+      .locator("li.conversation")
+      .filter({ hasText: firstPreview })
+      .first()
+      .getByRole("button")
+      .first()
+      .click();
     await expect(page.locator('article[data-role="user"]').first()).toContainText("Once upon a time");
     await expect((await lastAnswer(page)).getByTestId("stat-tokens")).toHaveText(String(tokens));
   });
