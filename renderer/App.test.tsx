@@ -307,6 +307,20 @@ describe("Exitlane app", () => {
     expect(screen.getByTestId("banner-fallback").textContent).toMatch(/using the CPU/);
   });
 
+  it("side panel tabs follow the tabs pattern (arrow keys move between them)", async () => {
+    const user = userEvent.setup();
+    await renderWithStore(<App />, withChat());
+    const charts = screen.getByRole("tab", { name: "Live charts" });
+    expect(charts.getAttribute("aria-selected")).toBe("true");
+    charts.focus();
+    await user.keyboard("{ArrowRight}");
+    const settings = screen.getByRole("tab", { name: "Chat settings" });
+    expect(settings.getAttribute("aria-selected")).toBe("true");
+    expect(document.activeElement).toBe(settings);
+    expect(screen.getByRole("tabpanel").getAttribute("aria-labelledby")).toBe(settings.id);
+    expect(screen.getByRole("textbox", { name: "System prompt for this chat" })).toBeTruthy();
+  });
+
   it("follows the theme setting", async () => {
     const user = userEvent.setup();
     await renderWithStore(<App />);

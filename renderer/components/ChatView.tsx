@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useState, type KeyboardEvent } from "react";
 import { useActions, useApp } from "../state/context";
 import { isMacPlatform, shortcutLabel } from "../state/shortcuts";
 import { Composer } from "./Composer";
@@ -11,6 +11,10 @@ import { ModelPicker } from "./ModelPicker";
 
 const mac = typeof navigator !== "undefined" && isMacPlatform(navigator.platform || navigator.userAgent);
 type PanelTab = "charts" | "conversation";
+const tabs: { id: PanelTab; label: string }[] = [
+  { id: "charts", label: "Live charts" },
+  { id: "conversation", label: "Chat settings" },
+];
 
 export function ChatView() {
   const conversation = useApp((s) => s.conversation);
@@ -21,6 +25,15 @@ export function ChatView() {
   const [panel, setPanel] = useState<PanelTab | null>("charts");
 
   const togglePanel = (tab: PanelTab) => setPanel((p) => (p === tab ? null : tab));
+  // Arrow keys move between the tabs (WAI-ARIA tabs pattern).
+  const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+    e.preventDefault();
+    const i = tabs.findIndex((t) => t.id === panel);
+    const next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    setPanel(next.id);
+    document.getElementById(`tab-${next.id}`)?.focus();
+  };
 
   return (
     <div className="chat-view">
@@ -97,25 +110,22 @@ export function ChatView() {
             className="side-panel"
             aria-label={panel === "charts" ? "Live charts" : "Chat settings"}
           >
-            <div className="panel-tabs" role="tablist" aria-label="Side panel">
-              <button
-                type="button"
-                role="tab"
-                aria-selected={panel === "charts"}
-                className="tab"
-                onClick={() => setPanel("charts")}
-              >
-                Live charts
-              </button>
-              <button
-                type="button"
-                role="tab"
-                aria-selected={panel === "conversation"}
-                className="tab"
-                onClick={() => setPanel("conversation")}
-              >
-                Chat settings
-              </button>
+            <div className="panel-tabs" role="tablist" aria-label="Side panel" onKeyDown={onTabKey}>
+              {tabs.map((t) => (
+                <button
+                  key={t.id}
+                  id={`tab-${t.id}`}
+                  type="button"
+                  role="tab"
+                  aria-selected={panel === t.id}
+                  aria-controls="side-panel-body"
+                  tabIndex={panel === t.id ? 0 : -1}
+                  className="tab"
+                  onClick={() => setPanel(t.id)}
+                >
+                  {t.label}
+                </button>
+              ))}
               <button
                 type="button"
                 className="icon-btn panel-close"
@@ -125,7 +135,7 @@ export function ChatView() {
                 <Icon name="close" size={14} />
               </button>
             </div>
-            <div className="panel-body" role="tabpanel">
+            <div id="side-panel-body" className="panel-body" role="tabpanel" aria-labelledby={`tab-${panel}`}>
               {panel === "charts" ? <LiveCharts /> : <ConversationSettings />}
             </div>
           </aside>
