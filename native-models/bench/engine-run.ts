@@ -5,6 +5,7 @@ import type { ExitStrategy } from "../runtime/decoder.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
 import type { RunResult } from "./llama-cpp-run.js";
 import { calibrateSparsity } from "../engine/sparsity.js";
+import { measureExitOverhead, type ExitOverhead } from "./exit-overhead.js";
 
 const GREEDY = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 
@@ -15,7 +16,7 @@ export async function runEngine(
   G: number,
   exit?: (m: LoadedModel) => ExitStrategy | undefined,
   sparsity?: number,
-): Promise<RunResult & { meanExitLayer: number; activeNeuronShare?: number }> {
+): Promise<RunResult & { meanExitLayer: number; activeNeuronShare?: number; exitOverhead?: ExitOverhead }> {
   const t = performance.now();
   // Dense unless a sparsity is asked for: the comparison is always explicit.
   const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16, sparse: sparsity !== undefined });
@@ -41,7 +42,9 @@ export async function runEngine(
     }
     const s = r.value;
     const sp = model.runner.sparse;
+    const exitOverhead = exit ? await measureExitOverhead(model) : undefined;
     return {
+      ...(exitOverhead ? { exitOverhead } : {}),
       loadMs,
       prefillTokPerSec: s.prefillTokensPerSecond,
       decodeTokPerSec: s.decodeTokensPerSecond,

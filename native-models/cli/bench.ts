@@ -24,6 +24,7 @@ interface RunOut {
   peakRssMB: number | null;
   meanExitLayer?: number;
   activeNeuronShare?: number;
+  exitOverhead?: Record<string, number>;
 }
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -111,6 +112,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
       fullDepthDecodeTokensPerSecond: engine.decodeTokensPerSecond,
       speedupVsFullDepth: round(e.decodeTokensPerSecond / engine.decodeTokensPerSecond),
       decodeRuns: e.decodeRuns,
+      // Per checked layer: features + predictor; per verification (or draft-layer candidates): one LM head.
+      overhead: results.exitAt[results.exitAt.length - 1]?.exitOverhead,
     };
   }
   if (sparsity !== undefined) {
