@@ -4,6 +4,8 @@
 // calibration with cross-entropy through the frozen head, in plain JS — which bounds it to models
 // whose head is small enough to train against in seconds (checked by `draftHeadTrainable`).
 
+import { seededRandom } from "../runtime/sampler.js";
+
 export interface DraftHeadWeights {
   d: number;
   /** [d, 2d] row-major: ĥ = W · [rmsnorm(hPrev); emb] + b */
@@ -73,8 +75,7 @@ export function trainDraftHead(
   const d = norm.length;
   const V = head.length / d;
   const n2 = 2 * d;
-  let seed = o.seed >>> 0;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rand = seededRandom(o.seed);
   // Start near "copy the embedding": the current token's embedding is the best zero-shot guess
   // of where its hidden state goes.
   const w = new Float64Array(d * n2);

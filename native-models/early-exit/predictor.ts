@@ -2,6 +2,8 @@
 // (12 -> 512 -> 1 there; smaller measures as good here). Evaluated in plain JS: a few hundred
 // multiply-adds cost far less than an onnxruntime call.
 
+import { seededRandom } from "../runtime/sampler.js";
+
 export interface PredictorWeights {
   inputs: number;
   hidden: number;
@@ -66,8 +68,7 @@ export function trainPredictor(x: Float32Array[], y: Uint8Array, o: TrainOptions
   for (const f of x) for (let i = 0; i < inputs; i++) std[i] += (f[i] - mean[i]) ** 2 / n;
   for (let i = 0; i < inputs; i++) std[i] = Math.sqrt(std[i]) || 1;
 
-  let seed = o.seed >>> 0;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rand = seededRandom(o.seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const params = {
     w1: Float64Array.from({ length: H * inputs }, () => gauss() * Math.sqrt(2 / inputs)),

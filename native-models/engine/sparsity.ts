@@ -3,7 +3,7 @@
 // sparsity level s is the s-quantile of those magnitudes. The knob maps onto a sparsity level.
 import type { LoadedModel } from "./loaded-model.js";
 import { CALIBRATION_PROMPTS } from "../early-exit/calibration-text.js";
-import { argmax } from "../runtime/sampler.js";
+import { argmax, seededRandom } from "../runtime/sampler.js";
 
 export const SPARSITY_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
@@ -46,8 +46,7 @@ export async function calibrateSparsity(
   const prompts = o.prompts ?? CALIBRATION_PROMPTS.slice(0, 8);
   const perRow = o.samplesPerRow ?? 64;
   const samples: number[][] = Array.from({ length: sparse.layers }, () => []);
-  let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rand = seededRandom(12345);
   sparse.setSparsity(0);
   sparse.recorder = (layer, acts) => {
     for (let i = 0; i < perRow; i++) samples[layer].push(Math.abs(acts[Math.floor(rand() * acts.length)]));

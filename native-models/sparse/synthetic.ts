@@ -1,18 +1,10 @@
 // Seeded synthetic FFN weights and inputs for tests and the benchmark: Gaussian weights (std 0.02,
 // like an initialised Llama layer) and an input with RMS 1, as RMSNorm leaves it before the FFN.
 import type { SparseFfnWeights } from "./types.js";
+import { seededRandom } from "../runtime/sampler.js";
 
-/** mulberry32: tiny, reproducible from a seed. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: tiny, reproducible from a seed (the engine's sampler generator). */
+const uniform = seededRandom;
 
 export function gaussian(n: number, std: number, seed: number): Float32Array {
   const next = uniform(seed);

@@ -1,3 +1,5 @@
+import { seededRandom } from "../../runtime/sampler.js";
+
 // Test texts for tokenizer parity: a fixed list of hand-picked cases plus systematic and seeded random
 // combinations. Deterministic, so a failure always reproduces.
 
@@ -94,17 +96,8 @@ const WORDS = [
 ];
 const SEPARATORS = ["", " ", " ", " ", "  ", "   ", "\n", "\n\n", "\t", " \n", "\n ", ".", ", "];
 
-/** mulberry32: a tiny seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a tiny seeded PRNG (the engine's sampler generator). */
+const rng = seededRandom;
 
 function systematic(): string[] {
   const out: string[] = [];
