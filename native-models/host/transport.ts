@@ -27,7 +27,9 @@ export function connectToParent(): HostTransport {
   const send = process.send?.bind(process);
   if (send) {
     return {
-      send: (message) => void send(message),
+      // With a callback, a send that fails because the parent has just died (EPIPE) is not thrown
+      // as an uncaught 'error' event; the "disconnect" below ends the host quietly instead.
+      send: (message) => void send(message, undefined, undefined, () => {}),
       onMessage: (listener) => process.on("message", listener),
       onParentGone: (listener) => process.on("disconnect", listener),
     };

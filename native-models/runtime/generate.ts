@@ -75,12 +75,22 @@ export async function* generate(
   let output = "";
   let stopReason: StopReason = "max_tokens";
 
+  // Say why, rather than the decoder's "prefill needs at least one token": a tokenizer without a
+  // token for these characters (and no unknown, byte-fallback or BOS token) encodes text to nothing.
+  if (o.promptIds.length === 0) {
+    throw new Error("the text encodes to no tokens with this model's tokenizer (it has no token for these characters, and no unknown, byte-fallback or beginning-of-text token)");
+  }
   const t0 = performance.now();
   let logits: Float32Array;
   try {
     logits = await decoder.prefill(o.promptIds, o.signal);
   } catch (err) {
     if (err instanceof ContextFullError) throw new ContextFullError(`prompt of ${o.promptIds.length} tokens does not fit the ${decoder.runner.maxPositions}-token context`);
+    // Stopped while still reading the prompt: an answer with no tokens, stopped like any other
+    // (not an error; the decode loop below treats a stop between tokens the same way).
+    if (err instanceof CancelledError) {
+      return { type: "done", tokens: 0, promptTokens: o.promptIds.length, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, timeToFirstTokenMs: 0, meanExitLayer: 0, layers: L, stopReason: "stopped", text: "" };
+    }
     throw err;
   }
   const prefillMs = performance.now() - t0;
