@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { createBackend } from "./services/backend.js";
 import { forkNodeHost } from "./services/host-process.js";
 import { defaultUserDataDir } from "./user-data.js";
-import { startWebHost } from "./web-host.js";
+import { WEB_HOST_REFUSALS, startWebHost } from "./web-host.js";
 
 async function main() {
   const { values } = parseArgs({
@@ -31,10 +31,7 @@ async function main() {
     userDataDir,
     engine: { spawn: forkNodeHost(path.join(distDir, "engine", "host.cjs")) },
     validate: process.env.NODE_ENV !== "production",
-    refuse: {
-      "models.importPath":
-        "Over the web host, models are imported by uploading them (drop the file on the window).",
-    },
+    refuse: WEB_HOST_REFUSALS,
   });
   const host = await startWebHost({
     dispatch: backend.dispatch,

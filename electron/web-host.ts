@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { UPLOAD_PATH, WS_PATH, WsRequest, type EventName, type WsMessage } from "./contract.js";
+import { UPLOAD_PATH, WS_PATH, WsRequest, type Channel, type EventName, type WsMessage } from "./contract.js";
 import { securityHeaders } from "./csp.js";
 import type { Dispatch } from "./dispatch.js";
 import type { EventBus } from "./services/event-bus.js";
@@ -33,6 +33,17 @@ export interface WebHost {
   url: string;
   close(): Promise<void>;
 }
+
+/**
+ * Channels the web host's back end refuses: a page could put any path into them, and over the web
+ * host no path comes from a file the user chose (models arrive as uploads). The folder dialogs
+ * (models.importDialog, settings.chooseModelsDir) refuse by themselves where there is no dialog, and
+ * settings.set refuses to change modelsDir.
+ */
+export const WEB_HOST_REFUSALS: Partial<Record<Channel, string>> = {
+  "models.importPath":
+    "Over the web host, models are imported by uploading them (drop the file on the window).",
+};
 
 /** Larger than the biggest valid request (a 1,000,000-character message). */
 const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;

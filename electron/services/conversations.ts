@@ -199,6 +199,11 @@ export class ConversationStore {
     return conversationToMarkdown(conversation, messages, this.now());
   }
 
+  /** Answers whose tokens are still being streamed in (buffers held in memory). */
+  get streamingCount(): number {
+    return this.buffers.size;
+  }
+
   /** Writes every buffered token now. */
   flush(): void {
     for (const messageId of this.buffers.keys()) this.flushMessage(messageId);

@@ -152,6 +152,11 @@ export class EngineClient {
     return this.host?.pid;
   }
 
+  /** Requests sent and not answered yet (the soak test checks this never grows). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   /** Stops the host for good (app quit). */
   async close(): Promise<void> {
     this.closed = true;

@@ -70,6 +70,11 @@ export class GenerationService {
     return this.deps.engine.request("stop", { genId });
   }
 
+  /** Answers being written right now (at most one). */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
   isGenerating(conversationId: string): boolean {
     return [...this.running.values()].some((r) => r.conversationId === conversationId);
   }
@@ -87,6 +92,14 @@ export class GenerationService {
       throw new ChannelError(
         "conflict",
         "An answer is still being written in this conversation; stop it first.",
+      );
+    }
+    // The engine writes one answer at a time; asking it for a second one would only store the
+    // user's message and an answer that fails at once.
+    if (this.running.size > 0) {
+      throw new ChannelError(
+        "conflict",
+        "An answer is still being written in another conversation; wait for it or stop it first.",
       );
     }
     return modelId;

@@ -1,6 +1,8 @@
 // Import and calibration jobs: a registry the UI can list, progress events from the engine host,
 // and cancel. The engine writes each model package atomically, so a failed or cancelled job leaves
-// the library exactly as it was; this registry only tracks and reports.
+// the library exactly as it was; this registry tracks and reports, and makes "cancelled" true: a
+// cancel waits (briefly) for the engine to confirm, and an import that the engine committed before
+// the cancel reached it is either reported as done (when that is known in time) or removed again.
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
@@ -11,6 +13,8 @@ import type { EventBus } from "./event-bus.js";
 
 /** Finished jobs kept for the UI's job list; running ones are always kept. */
 const FINISHED_JOBS_KEPT = 20;
+/** How long a cancel waits for the engine to wind the job down before it reports "cancelled" anyway. */
+const CANCEL_WAIT_MS = 3000;
 
 export interface ImportRequest {
   /** A file or folder the user chose (dialog, drop) or that the web host received as an upload. */
@@ -24,7 +28,10 @@ export interface ImportRequest {
 
 interface Tracked {
   job: ImportJob;
+  kind: "import" | "calibration";
   cancelRequested: boolean;
+  /** Resolves once the engine's work has ended, however it ended. */
+  settled: Promise<void>;
 }
 
 export class ImportJobs {
@@ -51,43 +58,76 @@ export class ImportJobs {
     // Checks first, so a refused import changes nothing.
     await this.engine.require("importModel");
     await mustExist(request.source);
-    const tracked = this.track(request.displayName ?? path.basename(request.source), "read");
+    const tracked = this.track(request.displayName ?? path.basename(request.source), "read", "import");
     const { jobId } = tracked.job;
+    const modelsDir = this.modelsDir();
     const params = {
       jobId,
       source: request.source,
-      modelsDir: this.modelsDir(),
+      modelsDir,
       ...(request.quant ? { quant: request.quant } : {}),
     };
-    void this.run(tracked, this.engine.request("importModel", params), request.cleanup);
+    tracked.settled = this.run(
+      tracked,
+      this.engine.request("importModel", params),
+      modelsDir,
+      request.cleanup,
+    );
     return { jobId };
   }
 
   async startCalibration(modelId: string, modelName: string): Promise<{ jobId: string }> {
     await this.engine.require("calibrate");
-    const tracked = this.track(modelName, "calibrate");
-    void this.run(
+    const tracked = this.track(modelName, "calibrate", "calibration");
+    const modelsDir = this.modelsDir();
+    tracked.settled = this.run(
       tracked,
-      this.engine.request("calibrate", { jobId: tracked.job.jobId, modelsDir: this.modelsDir(), modelId }),
+      this.engine.request("calibrate", { jobId: tracked.job.jobId, modelsDir, modelId }),
+      modelsDir,
     );
     return { jobId: tracked.job.jobId };
   }
 
+  /**
+   * Asks the engine to stop the job and waits for it to end (up to CANCEL_WAIT_MS). `cancelled` is
+   * false when the job had already finished, or finished before the engine saw the cancel.
+   */
   async cancel(jobId: string): Promise<{ cancelled: boolean }> {
     const tracked = this.jobs.get(jobId);
     if (!tracked) throw new ChannelError("not_found", `No import job with id "${jobId}".`);
-    if (tracked.job.state !== "running") return { cancelled: false };
+    if (tracked.job.state !== "running") return { cancelled: tracked.job.state === "cancelled" };
     await this.engine.require("cancel");
     tracked.cancelRequested = true;
     const { cancelled } = await this.engine.request("cancel", { jobId });
-    if (cancelled) this.update(tracked, { state: "cancelled" });
-    return { cancelled };
+    if (!cancelled) {
+      // The engine no longer runs it: its reply is on the way and decides the outcome.
+      tracked.cancelRequested = false;
+      await tracked.settled;
+      return { cancelled: stateOf(tracked) === "cancelled" };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      tracked.settled.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    // Still winding down (say, in the middle of a calibration step): report it cancelled now; run()
+    // removes the model should the engine commit it after all.
+    if (!waited) this.update(tracked, { state: "cancelled" });
+    return { cancelled: stateOf(tracked) === "cancelled" };
   }
 
-  private track(source: string, stage: ImportJob["stage"]): Tracked {
+  /** Resolves when every job has ended (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.jobs.values()].map((t) => t.settled));
+  }
+
+  private track(source: string, stage: ImportJob["stage"], kind: Tracked["kind"]): Tracked {
     const tracked: Tracked = {
       job: { jobId: randomUUID(), source, stage, progress: 0, state: "running" },
+      kind,
       cancelRequested: false,
+      settled: Promise.resolve(),
     };
     this.jobs.set(tracked.job.jobId, tracked);
     this.events.emit("import.progress", { ...tracked.job });
@@ -98,10 +138,21 @@ export class ImportJobs {
   private async run(
     tracked: Tracked,
     work: Promise<{ model: { id: string } }>,
+    modelsDir: string,
     cleanup?: () => Promise<void>,
-  ) {
+  ): Promise<void> {
     try {
       const { model } = await work;
+      if (tracked.job.state === "cancelled" && tracked.kind === "import") {
+        // The user was told "cancelled" and the engine committed the package anyway (the cancel
+        // arrived after its last check): take it out again, so a cancelled import changes nothing.
+        await this.engine
+          .request("deleteModel", { modelsDir, modelId: model.id })
+          .catch((error) => console.error(`[import] could not remove cancelled import ${model.id}:`, error));
+        return;
+      }
+      // A calibration that completed is stored whatever the UI was told: say so.
+      if (tracked.job.state === "cancelled") tracked.job = { ...tracked.job, state: "running" };
       this.update(tracked, { state: "done", progress: 1, modelId: model.id });
       this.events.emit("models.changed", {});
     } catch (error) {
@@ -129,6 +180,11 @@ export class ImportJobs {
     for (const old of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT)))
       this.jobs.delete(old.job.jobId);
   }
+}
+
+/** Read through a function: the state changes while cancel() awaits (TypeScript would narrow it). */
+function stateOf(tracked: Tracked): ImportJob["state"] {
+  return tracked.job.state;
 }
 
 async function mustExist(source: string): Promise<void> {

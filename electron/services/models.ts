@@ -7,6 +7,9 @@ import type { EventBus } from "./event-bus.js";
 import type { SettingsStore } from "./settings.js";
 
 export class ModelLibrary {
+  /** Loads and unloads run one at a time: two overlapping loads would each ask the engine to load. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly engine: EngineClient,
     private readonly settings: SettingsStore,
@@ -48,20 +51,30 @@ export class ModelLibrary {
   /** Makes a model the active one and loads it (null unloads). */
   async select(id: string | null): Promise<EngineStatus> {
     if (id === null) {
-      await this.engine.start();
-      if (this.engine.supports("unload")) await this.engine.request("unload", {});
+      await this.serial(async () => {
+        await this.engine.start();
+        if (this.engine.supports("unload")) await this.engine.request("unload", {});
+        this.engine.setLoadedModel(null);
+      });
       this.settings.set({ activeModelId: null });
-      this.engine.setLoadedModel(null);
       return this.engine.status();
     }
-    await this.load(id);
+    await this.serial(() => this.load(id));
     this.settings.set({ activeModelId: id });
     return this.engine.status();
   }
 
   /** Loads the model unless the engine already has it (after a restart it has nothing). */
   async ensureLoaded(id: string): Promise<void> {
-    if (this.engine.status().loadedModelId !== id) await this.load(id);
+    await this.serial(async () => {
+      if (this.engine.status().loadedModelId !== id) await this.load(id);
+    });
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.catch(() => undefined).then(work);
+    this.queue = next;
+    return next;
   }
 
   private async load(id: string): Promise<void> {

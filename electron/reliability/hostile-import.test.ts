@@ -1,0 +1,70 @@
+// Issue 6, hostile model files through the import path: seeded mutations of every reader's inputs
+// (the formats fuzzer's, which itself runs 1,000+ cases in native-models/formats/fuzz) imported
+// through the back end and the real engine host. Each refused file fails with the readers' own
+// specific message, nothing is left in the models folder, and the host stays alive.
+// `npm run reliability` runs 2,000 cases, importing a sample of the accepted ones to the end.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { EventOf } from "../contract.js";
+import { fuzzBases } from "../../native-models/formats/fuzz/bases.js";
+import { startRealBackend } from "../test-support/real-backend.js";
+import { runHostileImports } from "../test-support/reliability/hostile-import.js";
+
+describe("hostile model files through the import path", () => {
+  it(
+    "200 mutated inputs: specific errors, an unchanged models folder, a living engine host",
+    { timeout: 300_000 },
+    async () => {
+      const lines: string[] = [];
+      const report = await runHostileImports({ cases: 200, seed: 1, log: (l) => lines.push(l) });
+      console.log(
+        `${lines.join("\n")}\n${report.cases} hostile imports in ${(report.ms / 1000).toFixed(1)} s (slowest ${report.slowestMs.toFixed(0)} ms): ` +
+          Object.entries(report.perReader)
+            .map(
+              ([reader, c]) =>
+                `${reader} ${c.cases} (${c.refused} refused, ${c.accepted} accepted, ${c.failures} failures)`,
+            )
+            .join("; "),
+      );
+      expect(
+        report.failures.map((f) => `${f.seed} ${f.base} [${f.mutation}]: ${f.problems.join("; ")}`),
+      ).toEqual([]);
+      expect(report.hostRestarts).toBe(0);
+      expect(Object.keys(report.perReader).sort()).toEqual(
+        ["gguf", "hf-config", "hf-tokenizer", "llama2c", "llama2c-tokenizer", "safetensors"].sort(),
+      );
+    },
+  );
+
+  it(
+    "a model whose tokenizer cannot encode text fails its import in plain words, leaving nothing",
+    { timeout: 60_000 },
+    async () => {
+      // Valid files (the fuzzer's tiny HF base): a 64-piece vocabulary with no unknown, byte or BOS
+      // token, so the calibration text encodes to nothing.
+      const base = fuzzBases().built.find((b) => b.name === "tiny-hf-llama/config.json")!;
+      const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-tiny-hf-"));
+      for (const [name, data] of Object.entries(base.files)) writeFileSync(path.join(dir, name), data);
+      const b = await startRealBackend({ stories: false });
+      try {
+        const ended = b.next(
+          "import.progress",
+          (p: EventOf<"import.progress">) => p.state !== "running",
+          50_000,
+        );
+        await b.call("models.importPath", { path: dir });
+        expect(await ended).toMatchObject({
+          state: "failed",
+          stage: "calibrate",
+          error: expect.stringMatching(/the text encodes to no tokens with this model's tokenizer/),
+        });
+        expect(readdirSync(b.modelsDir)).toEqual([]);
+      } finally {
+        await b.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});

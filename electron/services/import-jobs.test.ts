@@ -1,0 +1,153 @@
+// The import job lifecycle through the back end and the REAL engine host: stage progress, the
+// model in the library, cancel, and files that are not models, each leaving the library as it was.
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { EventOf, ImportJob, ModelSummary } from "../contract.js";
+import { haveShared, stories } from "../../native-models/test-support/shared-fixtures.js";
+import { startRealBackend, type RealBackend } from "../test-support/real-backend.js";
+import { storiesPackage } from "../test-support/stories-package.js";
+
+const opened: RealBackend[] = [];
+async function start(options: Parameters<typeof startRealBackend>[0] = {}) {
+  const b = await startRealBackend(options);
+  opened.push(b);
+  return b;
+}
+afterEach(async () => {
+  for (const b of opened.splice(0)) await b.close();
+});
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+type Progress = EventOf<"import.progress">;
+const progressOf = (b: RealBackend, jobId: string) =>
+  b.seen
+    .filter((e) => e.event === "import.progress" && (e.payload as Progress).jobId === jobId)
+    .map((e) => e.payload as Progress);
+const ended = (b: RealBackend, jobId: string, ms = 180_000) =>
+  b.next("import.progress", (p) => p.jobId === jobId && p.state !== "running", ms);
+
+/** What the library and the models folder hold right now. */
+async function snapshot(b: RealBackend) {
+  return {
+    list: JSON.stringify(await b.call<ModelSummary[]>("models.list", {})),
+    dir: readdirSync(b.modelsDir).sort(),
+  };
+}
+
+describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
+  "import jobs on the real engine host",
+  () => {
+    beforeAll(async () => {
+      await storiesPackage();
+    }, 180_000);
+
+    it(
+      "imports a GGUF file through read, convert, quantize, write and calibrate into the library",
+      { timeout: 240_000 },
+      async () => {
+        const b = await start({ stories: false });
+        const before = sha256(stories.gguf);
+        const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf });
+        const job = await ended(b, jobId);
+        expect(job).toMatchObject({ state: "done", progress: 1, source: "stories260K-f32.gguf" });
+        const stages = progressOf(b, jobId).map((p) => p.stage);
+        expect([...new Set(stages)]).toEqual(["read", "convert", "quantize", "write", "calibrate"]);
+        for (const p of progressOf(b, jobId)) {
+          expect(p.progress).toBeGreaterThanOrEqual(0);
+          expect(p.progress).toBeLessThanOrEqual(1);
+        }
+        expect(b.seen.some((e) => e.event === "models.changed")).toBe(true);
+        const [model] = await b.call<ModelSummary[]>("models.list", {});
+        expect(model).toMatchObject({
+          id: job.modelId,
+          name: "stories260K",
+          arch: "llama",
+          layers: 5,
+          params: 260_032,
+          contextLength: 512,
+          sourceFormat: "gguf",
+          calibration: { status: "calibrated" },
+        });
+        expect(model.calibration.curve.length).toBeGreaterThan(0);
+        expect(readdirSync(b.modelsDir)).toEqual([model.id]);
+        expect(await b.call<ImportJob[]>("models.jobs", {})).toContainEqual(
+          expect.objectContaining({ jobId, state: "done" }),
+        );
+        expect(sha256(stories.gguf)).toBe(before);
+        // The new model answers.
+        await b.call("models.select", { id: model.id });
+        const chat = await b.call<{ id: string }>("chat.create", {});
+        const done = b.next("generation.done");
+        await b.call("chat.send", { conversationId: chat.id, text: "Once upon a time" });
+        expect((await done).stats.tokens).toBeGreaterThan(0);
+      },
+    );
+
+    it(
+      "cancels an import at any stage, leaving the library and the models folder as they were",
+      { timeout: 120_000 },
+      async () => {
+        const b = await start({ select: false });
+        const before = await snapshot(b);
+        expect(before.dir).toEqual([b.modelId]);
+        // Cancel at once (reading), at the first calibration step, and in the middle of calibration.
+        const cancelAt: Array<(p: Progress) => boolean> = [
+          () => true,
+          (p) => p.stage === "calibrate",
+          (p) => p.stage === "calibrate" && p.progress >= 0.3,
+        ];
+        const confirmed: string[] = [];
+        for (const when of cancelAt) {
+          const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.hf });
+          if (!progressOf(b, jobId).some(when))
+            await b.next("import.progress", (p) => p.jobId === jobId && when(p), 120_000);
+          const t0 = performance.now();
+          const reply = await b.call<{ cancelled: boolean }>("models.cancelImport", { jobId });
+          const ms = performance.now() - t0;
+          expect(reply).toEqual({ cancelled: true });
+          const job = (await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.jobId === jobId)!;
+          expect(job.state).toBe("cancelled");
+          await b.backend.services.imports.idle();
+          expect(await snapshot(b)).toEqual(before);
+          confirmed.push(`${job.stage} ${job.progress.toFixed(2)}: ${ms.toFixed(0)} ms`);
+          // A second cancel changes nothing and says it was cancelled.
+          expect(await b.call("models.cancelImport", { jobId })).toEqual({ cancelled: true });
+        }
+        console.log(`cancel confirmed at ${confirmed.join("; ")}`);
+        await expect(b.call("models.cancelImport", { jobId: "no-such-job" })).rejects.toMatchObject({
+          code: "not_found",
+        });
+      },
+    );
+
+    it(
+      "fails files that are not models with specific messages, leaving the library as it was",
+      { timeout: 60_000 },
+      async () => {
+        const b = await start({ select: false });
+        const before = await snapshot(b);
+        const emptyFolder = path.join(b.userDataDir, "empty-folder");
+        mkdirSync(emptyFolder);
+        const truncated = path.join(b.userDataDir, "stories-truncated.gguf");
+        copyFileSync(stories.gguf, truncated);
+        writeFileSync(truncated, readFileSync(truncated).subarray(0, 5000));
+        const notAModel = path.join(b.userDataDir, "holiday-photo.gguf");
+        writeFileSync(notAModel, "this is not a model");
+        const cases: Array<[string, RegExp]> = [
+          [truncated, /file ends at byte 5000 while reading metadata.*stories-truncated\.gguf/],
+          [notAModel, /not a recognised model format \(supported: a GGUF file.*holiday-photo\.gguf/],
+          [emptyFolder, /folder has no config\.json.*empty-folder/],
+        ];
+        for (const [source, message] of cases) {
+          const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: source });
+          const job = await ended(b, jobId, 30_000);
+          expect(job).toMatchObject({ state: "failed", error: expect.stringMatching(message) });
+          expect(await snapshot(b)).toEqual(before);
+        }
+        expect(await b.call("engine.info", {})).toMatchObject({ hostPid: b.backend.services.engine.pid });
+      },
+    );
+  },
+);
