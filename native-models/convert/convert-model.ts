@@ -31,7 +31,7 @@ export interface ConvertOptions {
    * Also write the sparse-FFN form of every layer (attention-only graph + kernel weights), using
    * the native kernel's own layout writer. Absent: dense only.
    */
-  sparse?: { write: (layer: number, w: LayerWeights, file: string, bits: 4 | 8) => void };
+  sparse?: { write: (layer: number, w: LayerWeights, file: string, bits: 4 | 8, blockSize: number) => void };
 }
 
 /**
@@ -86,7 +86,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       if (opts.sparse) {
         attention.push(await writeGraph(tmp, `attn${l}`, buildLayerGraph(cfg, l, w, { ...linear, part: "attention" })));
         sparseFfn.push(`ffn${l}.sparse`);
-        opts.sparse.write(l, w, path.join(tmp, `ffn${l}.sparse`), sparseBits);
+        opts.sparse.write(l, w, path.join(tmp, `ffn${l}.sparse`), sparseBits, blockSize);
       }
     }
 

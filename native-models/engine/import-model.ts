@@ -67,8 +67,18 @@ function sparseWriter(threads = 2) {
   const kernel = loadSparseKernel();
   if (!kernel.available) return undefined;
   return {
-    write(_layer: number, w: LayerWeights, file: string, bits: 4 | 8) {
-      const ffn = kernel.createFfn({ d: w.ffnNorm.length, ffn: w.wGate.length / w.ffnNorm.length, bits, gate: w.wGate, up: w.wUp, down: w.wDown, threads });
+    write(_layer: number, w: LayerWeights, file: string, bits: 4 | 8, blockSize: number) {
+      const ffn = kernel.createFfn({
+        d: w.ffnNorm.length,
+        ffn: w.wGate.length / w.ffnNorm.length,
+        bits,
+        // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
+        blockSize: blockSize as 32 | 64 | 128 | 256,
+        gate: w.wGate,
+        up: w.wUp,
+        down: w.wDown,
+        threads,
+      });
       try {
         ffn.save(file);
       } finally {
