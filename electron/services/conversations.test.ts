@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConversationStore, DEFAULT_TITLE, TOKEN_FLUSH_COUNT } from "./conversations.js";
+import Database from "better-sqlite3";
+import { ConversationStore, DEFAULT_TITLE, TOKEN_FLUSH_COUNT, TOKEN_FLUSH_MS } from "./conversations.js";
 import { DEFAULT_SAMPLING } from "./settings.js";
 
 let dir: string;
@@ -88,6 +89,21 @@ describe("ConversationStore", () => {
       content: "x".repeat(TOKEN_FLUSH_COUNT) + "y",
       stats: null,
     });
+  });
+
+  it("writes a slow answer's tokens within TOKEN_FLUSH_MS, visible to a fresh reader of the file", async () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    const m = store.startAssistant(c.id, "m1");
+    for (let i = 0; i < 3; i++) store.appendToken(m.id, { index: i, text: "z", exitLayer: 1 });
+    const onDisk = () => {
+      const reader = new Database(file, { readonly: true });
+      const n = (reader.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get() as { n: number }).n;
+      reader.close();
+      return n;
+    };
+    expect(onDisk()).toBe(0);
+    await new Promise((r) => setTimeout(r, TOKEN_FLUSH_MS + 100));
+    expect(onDisk()).toBe(3);
   });
 
   it("searches titles and message text, treating % and _ literally", () => {

@@ -1,0 +1,112 @@
+// Drop path handling end to end in the browser build: files dropped on the page arrive at the web
+// host as an upload and go through the real back end and engine host, exactly as `npm run web`
+// wires them (electron/web-host-cli.ts). The upload's temporary folder goes away when the job ends.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventOf, ModelSummary } from "./contract.js";
+import { haveShared, stories } from "../native-models/test-support/shared-fixtures.js";
+import { startRealBackend, type RealBackend } from "./test-support/real-backend.js";
+import { startWebHost, type WebHost } from "./web-host.js";
+
+type Progress = EventOf<"import.progress">;
+
+describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
+  "dropping model files on the web page",
+  () => {
+    let b: RealBackend;
+    let host: WebHost;
+    let uploadRoot: string;
+    beforeAll(async () => {
+      b = await startRealBackend({ select: false });
+      uploadRoot = path.join(b.userDataDir, "uploads");
+      mkdirSync(path.join(b.userDataDir, "renderer"));
+      writeFileSync(path.join(b.userDataDir, "renderer/index.html"), "<!doctype html>");
+      host = await startWebHost({
+        dispatch: b.backend.dispatch,
+        events: b.backend.events,
+        rendererDir: path.join(b.userDataDir, "renderer"),
+        uploadRoot,
+        startImport: (request) => b.backend.services.imports.startImport(request),
+      });
+    }, 180_000);
+    afterAll(async () => {
+      await host?.close();
+      await b?.close();
+    });
+
+    const drop = async (files: Array<[Buffer, string]>) => {
+      const form = new FormData();
+      for (const [data, name] of files) form.append("file", new Blob([new Uint8Array(data)]), name);
+      const res = await fetch(`${host.origin}/upload?token=${host.token}`, {
+        method: "POST",
+        body: form,
+        headers: { Origin: host.origin },
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { jobId?: string; error?: { message: string } },
+      };
+    };
+    const ended = (jobId: () => string) =>
+      b.next("import.progress", (p: Progress) => p.jobId === jobId() && p.state !== "running", 60_000);
+
+    it("a dropped GGUF reaches the engine from its upload; cancelled, it leaves nothing anywhere", async () => {
+      const before = await b.call<ModelSummary[]>("models.list", {});
+      let jobId = "";
+      const calibrating = b.next(
+        "import.progress",
+        (p: Progress) => p.jobId === jobId && p.stage === "calibrate",
+        60_000,
+      );
+      const done = ended(() => jobId);
+      const reply = await drop([[readFileSync(stories.gguf), "stories260K-f32.gguf"]]);
+      expect(reply.status).toBe(200);
+      jobId = reply.body.jobId!;
+      // Read, converted and written from the uploaded copy, now calibrating: stop it there.
+      await calibrating;
+      expect(readdirSync(uploadRoot)).toHaveLength(1);
+      expect(await b.call("models.cancelImport", { jobId })).toEqual({ cancelled: true });
+      expect(await done).toMatchObject({ state: "cancelled", source: "stories260K-f32.gguf" });
+      await b.backend.services.imports.idle();
+      expect(readdirSync(uploadRoot)).toEqual([]);
+      expect(await b.call("models.list", {})).toEqual(before);
+      expect(readdirSync(b.modelsDir)).toEqual([b.modelId]);
+    });
+
+    it("a dropped corrupt file fails in plain words; a dropped HF folder is imported as the folder", async () => {
+      let jobId = "";
+      const failed = ended(() => jobId);
+      const corrupt = await drop([[readFileSync(stories.gguf).subarray(0, 4000), "broken.gguf"]]);
+      jobId = corrupt.body.jobId!;
+      expect(await failed).toMatchObject({
+        state: "failed",
+        source: "broken.gguf",
+        error: expect.stringMatching(
+          /^metadata "tokenizer.ggml.tokens" claims 512 string items but only \d+ bytes remain in the file \(.*broken\.gguf\)$/,
+        ),
+      });
+      await b.backend.services.imports.idle();
+      expect(readdirSync(uploadRoot)).toEqual([]);
+      expect(readdirSync(b.modelsDir)).toEqual([b.modelId]);
+
+      // Several files of one folder (webkitRelativePath names) import that folder; without its
+      // weights it is refused for what it lacks.
+      const folderJob = { id: "" };
+      const folderFailed = ended(() => folderJob.id);
+      const folder = await drop([
+        [readFileSync(path.join(stories.hf, "config.json")), "stories-hf/config.json"],
+        [readFileSync(path.join(stories.hf, "tokenizer.json")), "stories-hf/tokenizer.json"],
+      ]);
+      folderJob.id = folder.body.jobId!;
+      const job = await folderFailed;
+      expect(job).toMatchObject({
+        state: "failed",
+        source: "stories-hf",
+        error: expect.stringMatching(/safetensors/),
+      });
+      await b.backend.services.imports.idle();
+      expect(existsSync(uploadRoot) ? readdirSync(uploadRoot) : []).toEqual([]);
+    });
+  },
+);
