@@ -266,6 +266,10 @@ function markdown(seconds: number): string {
       "",
       `Accepted inputs imported to the end: ${JSON.stringify(hostile.fullImports)}; engine host restarts: ${hostile.hostRestarts}; slowest case ${hostile.slowestMs.toFixed(0)} ms.`,
     );
+    lines.push(
+      "",
+      `Slowest: ${hostile.slowest.map((x) => `${x.ms} ms (${x.base}: ${x.mutation}; ${x.expected} -> ${x.job})`).join("; ")}.`,
+    );
     const later = Object.entries(hostile.laterFailures);
     if (later.length) {
       lines.push("", "Accepted by the readers, refused later (conversion or calibration):", "");

@@ -43,6 +43,8 @@ export interface HostileImportReport {
   failures: HostileImportCase[];
   hostRestarts: number;
   slowestMs: number;
+  /** The five slowest cases. */
+  slowest: Array<{ seed: number; base: string; mutation: string; expected: string; job: string; ms: number }>;
   ms: number;
 }
 
@@ -70,6 +72,7 @@ export async function runHostileImports(o: HostileImportOptions): Promise<Hostil
     failures: [],
     hostRestarts: 0,
     slowestMs: 0,
+    slowest: [],
     ms: 0,
   };
   let accepted = 0;
@@ -115,6 +118,19 @@ export async function runHostileImports(o: HostileImportOptions): Promise<Hostil
         o.log?.(`FAIL seed ${seed} ${base.name} [${m.description}]: ${c.problems.join("; ")}`);
       }
       report.slowestMs = Math.max(report.slowestMs, c.ms);
+      report.slowest = [
+        ...report.slowest,
+        {
+          seed,
+          base: base.name,
+          mutation: m.description,
+          expected: expected.code,
+          job: c.job,
+          ms: Math.round(c.ms),
+        },
+      ]
+        .sort((x, y) => y.ms - x.ms)
+        .slice(0, 5);
       if (result.restarted) report.hostRestarts++;
       if ((i + 1) % 100 === 0) o.log?.(`${i + 1} hostile imports, ${report.failures.length} failures`);
     }
