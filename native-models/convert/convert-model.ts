@@ -11,7 +11,7 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
-import { packageTempDir, readManifest, uniqueModelId } from "../package/models-dir.js";
+import { OWNER_FILE, packageTempDir, readManifest, uniqueModelId } from "../package/models-dir.js";
 
 export type ImportStage = "read" | "convert" | "quantize" | "write";
 
@@ -129,6 +129,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     }
     const final = await readManifest(tmp);
     await rename(tmp, path.join(opts.modelsDir, id));
+    // The temporary folder's owner mark has done its job once the package is in the library.
+    await rm(path.join(opts.modelsDir, id, OWNER_FILE), { force: true });
     return final;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

@@ -119,7 +119,10 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
       }
     });
   }
-  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k) : null;
+  check();
+  progress(0.5, "training the draft head");
+  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k, check) : null;
+  check();
 
   // 3. Candidate source and draft layer by expected layers saved per token.
   const final = (p: Position) => p.lens[L - 1];
@@ -269,7 +272,7 @@ function candidatesOf(p: Position, best: { source: CandidateSourceName; draftLay
 }
 
 /** Trains the draft head on (previous final hidden, current embedding) -> final token; sets p.draft. */
-async function fitDraftHead(model: LoadedModel, train: number[][], positions: Position[], k: number): Promise<DraftHead> {
+async function fitDraftHead(model: LoadedModel, train: number[][], positions: Position[], k: number, check: () => void): Promise<DraftHead> {
   const r = model.runner;
   const { rows, finalNorm } = r.headRows();
   const V = r.config.vocabSize;
@@ -288,7 +291,10 @@ async function fitDraftHead(model: LoadedModel, train: number[][], positions: Po
   const fold = (ex: { p: Position }) => ex.p.seq % 2;
   const fit = (f: number) =>
     new DraftHead(trainDraftHead(examples.filter((e) => fold(e) !== f), head, finalNorm, r.config.rmsNormEps, { epochs: 20, learningRate: 0.003, seed: 5 + f }));
-  const heads = [fit(0), fit(1)];
+  const heads = [fit(0)];
+  check();
+  heads.push(fit(1));
+  check();
   for (const ex of examples) ex.p.draft = topIds(await r.logits(heads[fold(ex)].predict(ex.hPrev, ex.emb), 1), k);
   const draft = new DraftHead(trainDraftHead(examples, head, finalNorm, r.config.rmsNormEps, { epochs: 20, learningRate: 0.003, seed: 5 }));
   for (const p of positions) delete p.final;

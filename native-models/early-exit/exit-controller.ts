@@ -56,6 +56,12 @@ export class ExitController {
     return new ExitController(model.runner, ExitPolicySchema.parse(raw));
   }
 
+  /** Forgets the recent exits (a new answer starts its online schedule afresh: same prompt, same answer). */
+  reset(): void {
+    this.recentExits.length = 0;
+    this.telemetry = null;
+  }
+
   /** The telemetry of the token that just finished (and forgets it). */
   takeTelemetry(): ExitTelemetry | null {
     const t = this.telemetry;

@@ -126,6 +126,7 @@ export class LoadedModel {
   }
 
   generate(o: GenerateOptions) {
+    this.exit?.reset();
     return generate(this.decoder, this.generationTokenizer, o);
   }
 

@@ -6,9 +6,26 @@ import { Manifest } from "./manifest.js";
 
 export const PARTIAL_PREFIX = ".partial-";
 
+export const OWNER_FILE = ".owner";
+
+/** A temporary package folder, marked with the pid of the process writing it. */
 export async function packageTempDir(modelsDir: string, id: string): Promise<string> {
   await mkdir(modelsDir, { recursive: true });
-  return mkdtemp(path.join(modelsDir, `${PARTIAL_PREFIX}${id}-`));
+  const dir = await mkdtemp(path.join(modelsDir, `${PARTIAL_PREFIX}${id}-`));
+  await writeFile(path.join(dir, OWNER_FILE), String(process.pid));
+  return dir;
+}
+
+/** True while the process that created a temporary folder still runs (another import, say). */
+async function ownerAlive(dir: string): Promise<boolean> {
+  try {
+    const pid = Number(await readFile(path.join(dir, OWNER_FILE), "utf8"));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function slugify(name: string): string {
@@ -59,7 +76,10 @@ export async function listPackages(modelsDir: string): Promise<{ models: Manifes
   return { models, invalid };
 }
 
-/** Removes what interrupted imports left behind (run at start-up, before any import starts). */
+/**
+ * Removes what interrupted imports left behind (run at start-up). Folders of imports that are
+ * still running in another process (a CLI import into the same folder) are left alone.
+ */
 export async function cleanPartialPackages(modelsDir: string): Promise<string[]> {
   let entries: string[];
   try {
@@ -67,8 +87,13 @@ export async function cleanPartialPackages(modelsDir: string): Promise<string[]>
   } catch {
     return [];
   }
-  const removed = entries.filter((e) => e.startsWith(PARTIAL_PREFIX));
-  for (const e of removed) await rm(path.join(modelsDir, e), { recursive: true, force: true });
+  const removed: string[] = [];
+  for (const e of entries.filter((x) => x.startsWith(PARTIAL_PREFIX))) {
+    const dir = path.join(modelsDir, e);
+    if (await ownerAlive(dir)) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(e);
+  }
   return removed;
 }
 
