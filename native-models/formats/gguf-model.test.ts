@@ -1,23 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelFormatError } from "./errors.js";
 import { openGguf } from "./gguf.js";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
+import { failure } from "../test-support/format-failure.js";
 import { tinyGguf, tinyModel } from "../test-support/tiny-models.js";
 import { writeGguf } from "../test-support/gguf-writer.js";
 import { llama3Factors } from "./gguf-config.js";
 
 const tmp = makeTempDir();
 afterAll(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<ModelFormatError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ModelFormatError);
-  return e as ModelFormatError;
-}
 
 describe("openGguf on built models", () => {
   it("reads a llama model exactly, with config, tokenizer keys and canonical names", async () => {

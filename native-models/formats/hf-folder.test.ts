@@ -1,22 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelFormatError } from "./errors.js";
 import { openHfFolder } from "./hf-folder.js";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
+import { failure } from "../test-support/format-failure.js";
 import { hfPermute, tinyModel } from "../test-support/tiny-models.js";
 import { hfConfigJson, tinyHfFolder } from "../test-support/hf-writer.js";
 
 const tmp = makeTempDir();
 afterAll(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<ModelFormatError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ModelFormatError);
-  return e as ModelFormatError;
-}
 
 describe("openHfFolder on built folders", () => {
   it("reads a single-file llama folder; q/k stay half-split", async () => {

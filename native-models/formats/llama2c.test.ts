@@ -1,22 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelFormatError } from "./errors.js";
 import { openLlama2c } from "./llama2c.js";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
+import { failure } from "../test-support/format-failure.js";
 import { tinyModel } from "../test-support/tiny-models.js";
 import { llama2cTokenizerBin, tinyLlama2c } from "../test-support/llama2c-writer.js";
 
 const tmp = makeTempDir();
 afterAll(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<ModelFormatError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ModelFormatError);
-  return e as ModelFormatError;
-}
 
 describe("openLlama2c on built checkpoints", () => {
   it("reads shared and separate classifiers, with the tokenizer found next to the model", async () => {

@@ -1,24 +1,15 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelFormatError } from "./errors.js";
 import { detectModelFormat, openModelSource } from "./open-model.js";
 import type { ModelSource } from "./model-source.js";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
+import { failure } from "../test-support/format-failure.js";
 import { hfUnpermute, tinyGguf, tinyModel } from "../test-support/tiny-models.js";
 import { tinyHfFolder } from "../test-support/hf-writer.js";
 import { llama2cTokenizerBin, tinyLlama2c } from "../test-support/llama2c-writer.js";
 
 const tmp = makeTempDir();
 afterAll(() => tmp.cleanup());
-
-async function failure(p: Promise<unknown>): Promise<ModelFormatError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ModelFormatError);
-  return e as ModelFormatError;
-}
 
 /** Configs equal apart from name and rotary layout; tensors equal once HF q/k rows are un-permuted. */
 async function expectEquivalent(a: ModelSource, b: ModelSource): Promise<void> {
