@@ -232,9 +232,12 @@ export const events = {
     messageId: id,
     index: z.number().int(),
     tokenId: z.number().int(),
+    /** Text this token adds (may be empty while a split character or a possible stop string is held back). */
     text: z.string(),
+    /** Decoder layers run to produce this token, 1..layers (layers = full depth, no early exit). */
     exitLayer: z.number().int(),
     layers: z.number().int(),
+    /** Engine time spent on this token; the first token's includes the prompt's prefill. */
     ms: z.number(),
   }),
   "generation.done": z.object({
