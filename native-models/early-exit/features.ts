@@ -64,21 +64,3 @@ export class ReducedHead {
     return f;
   }
 }
-
-/** The same features from full logits (calibration has them anyway), for candidates `ids`. */
-export function featuresFromLogits(logits: Float32Array, offset: number, ids: readonly number[], previous: Float32Array | null): { features: Float32Array; probs: Float32Array } {
-  const k = ids.length;
-  const f = new Float32Array(3 * k);
-  const probs = new Float32Array(k);
-  let max = -Infinity;
-  for (let c = 0; c < k; c++) max = Math.max(max, logits[offset + ids[c]]);
-  let sum = 0;
-  for (let c = 0; c < k; c++) sum += (probs[c] = Math.exp(logits[offset + ids[c]] - max));
-  for (let c = 0; c < k; c++) {
-    probs[c] /= sum;
-    f[c] = logits[offset + ids[c]];
-    f[k + c] = probs[c];
-    f[2 * k + c] = previous ? probs[c] - previous[c] : 0;
-  }
-  return { features: f, probs };
-}
