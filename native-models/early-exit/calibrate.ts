@@ -66,6 +66,11 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   const check = () => {
     if (o.signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
   };
+  // Training is plain JS: between epochs, let the host read its messages (a cancel) and act on them.
+  const breathe = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    check();
+  };
 
   // 1. Calibration text, written by the model itself at full depth.
   const prompts = o.prompts ?? CALIBRATION_PROMPTS;
@@ -121,7 +126,7 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   }
   check();
   progress(0.5, "training the draft head");
-  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k, check) : null;
+  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k, breathe) : null;
   check();
 
   // 3. Candidate source and draft layer by expected layers saved per token.
@@ -196,12 +201,12 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
     for (const fold of [0, 1]) {
       const trainIdx = rows.seq.flatMap((q, i) => (q % 2 !== fold ? [i] : []));
       if (trainIdx.length === 0) continue;
-      const p = new Predictor(fitPredictor(rows, trainIdx, l));
+      const p = new Predictor(await fitPredictor(rows, trainIdx, l, breathe));
       rows.seq.forEach((q, i) => {
         if (q % 2 === fold) scores[i] = p.predict(rows.x[i]);
       });
     }
-    policy.predictors[String(l)] = fitPredictor(rows, Array.from(rows.y, (_, i) => i), l);
+    policy.predictors[String(l)] = await fitPredictor(rows, Array.from(rows.y, (_, i) => i), l, breathe);
     decisions.push({ layer: l, scores, verified: rows.verified, correct: rows.y });
     exitShare[String(l)] = positions.filter((p) => firstExit(p, best.draftLayer) === l && candidatesOf(p, best, k).includes(final(p))).length / positions.length;
   }
@@ -249,7 +254,7 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   return { policy, curve, seconds: (performance.now() - started) / 1000 };
 }
 
-function fitPredictor(rows: LayerData, idx: number[], layer: number) {
+function fitPredictor(rows: LayerData, idx: number[], layer: number, afterEpoch: () => Promise<void>) {
   const y = Uint8Array.from(idx, (i) => rows.y[i]);
   const positives = y.reduce((s, v) => s + v, 0);
   return trainPredictor(
@@ -261,6 +266,7 @@ function fitPredictor(rows: LayerData, idx: number[], layer: number) {
       learningRate: 0.003,
       seed: 17 + layer,
       positiveWeight: Math.min(4, Math.max(1, (y.length - positives) / Math.max(1, positives))),
+      afterEpoch,
     },
   );
 }
@@ -272,7 +278,7 @@ function candidatesOf(p: Position, best: { source: CandidateSourceName; draftLay
 }
 
 /** Trains the draft head on (previous final hidden, current embedding) -> final token; sets p.draft. */
-async function fitDraftHead(model: LoadedModel, train: number[][], positions: Position[], k: number, check: () => void): Promise<DraftHead> {
+async function fitDraftHead(model: LoadedModel, train: number[][], positions: Position[], k: number, afterEpoch: () => Promise<void>): Promise<DraftHead> {
   const r = model.runner;
   const { rows, finalNorm } = r.headRows();
   const V = r.config.vocabSize;
@@ -289,14 +295,12 @@ async function fitDraftHead(model: LoadedModel, train: number[][], positions: Po
   // Two folds: each half's candidates come from a head trained on the other half, so the
   // predictors learn from candidates as good as they will be on unseen text (not overfit ones).
   const fold = (ex: { p: Position }) => ex.p.seq % 2;
-  const fit = (f: number) =>
-    new DraftHead(trainDraftHead(examples.filter((e) => fold(e) !== f), head, finalNorm, r.config.rmsNormEps, { epochs: 20, learningRate: 0.003, seed: 5 + f }));
-  const heads = [fit(0)];
-  check();
-  heads.push(fit(1));
-  check();
+  const options = (seed: number) => ({ epochs: 20, learningRate: 0.003, seed, afterEpoch });
+  const fit = async (f: number) =>
+    new DraftHead(await trainDraftHead(examples.filter((e) => fold(e) !== f), head, finalNorm, r.config.rmsNormEps, options(5 + f)));
+  const heads = [await fit(0), await fit(1)];
   for (const ex of examples) ex.p.draft = topIds(await r.logits(heads[fold(ex)].predict(ex.hPrev, ex.emb), 1), k);
-  const draft = new DraftHead(trainDraftHead(examples, head, finalNorm, r.config.rmsNormEps, { epochs: 20, learningRate: 0.003, seed: 5 }));
+  const draft = new DraftHead(await trainDraftHead(examples, head, finalNorm, r.config.rmsNormEps, options(5)));
   for (const p of positions) delete p.final;
   return draft;
 }

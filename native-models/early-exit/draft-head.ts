@@ -65,13 +65,13 @@ export interface DraftExample {
  * Trains W, b so that softmax(head(finalNorm(W·x + b))) predicts `target`.
  * `head` is the dequantized LM head [vocab, d]; `norm` the final norm weights.
  */
-export function trainDraftHead(
+export async function trainDraftHead(
   examples: DraftExample[],
   head: Float32Array,
   norm: Float32Array,
   eps: number,
-  o: { epochs: number; learningRate: number; seed: number },
-): DraftHeadWeights {
+  o: { epochs: number; learningRate: number; seed: number; afterEpoch?: () => Promise<void> },
+): Promise<DraftHeadWeights> {
   const d = norm.length;
   const V = head.length / d;
   const n2 = 2 * d;
@@ -152,6 +152,7 @@ export function trainDraftHead(
       adam(w, gw, mw, vw, scale, step, o.learningRate);
       adam(b, gb, mb, vb, scale, step, o.learningRate);
     }
+    await o.afterEpoch?.();
   }
   return { d, w: Array.from(w, (v) => Math.round(v * 1e6) / 1e6), b: Array.from(b, (v) => Math.round(v * 1e6) / 1e6) };
 }

@@ -55,10 +55,12 @@ export interface TrainOptions {
   seed: number;
   /** Weight of positive examples (exits are rarer than continues in early layers). */
   positiveWeight?: number;
+  /** Called between epochs (the caller yields to its event loop and checks for cancel there). */
+  afterEpoch?: () => Promise<void>;
 }
 
 /** Trains one predictor with binary cross-entropy and Adam (mini-batches of 64). */
-export function trainPredictor(x: Float32Array[], y: Uint8Array, o: TrainOptions): PredictorWeights {
+export async function trainPredictor(x: Float32Array[], y: Uint8Array, o: TrainOptions): Promise<PredictorWeights> {
   const n = x.length;
   const inputs = x[0]?.length ?? 0;
   const H = o.hidden;
@@ -130,6 +132,7 @@ export function trainPredictor(x: Float32Array[], y: Uint8Array, o: TrainOptions
         }
       }
     }
+    await o.afterEpoch?.();
   }
   return {
     inputs,

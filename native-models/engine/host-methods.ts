@@ -52,9 +52,11 @@ export class EngineState {
   methods(): MethodTable {
     return {
       importModel: async (p, ctx) => {
-        await this.prepare(p.modelsDir);
+        // Registered before the first await: a cancel sent right behind the request must find it.
         const controller = this.track(this.jobs, p.jobId);
         try {
+          await this.prepare(p.modelsDir);
+          if (controller.signal.aborted) throw new ImportCancelledError();
           const r = await importModel(p.source, {
             modelsDir: p.modelsDir,
             quant: p.quant,
