@@ -2,20 +2,12 @@
 // never runs a handler with a payload the contract rejects, and never reports an internal error.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { channels, requests, type Channel } from "./contract.js";
-import { createDispatcher, type Handlers } from "./dispatch.js";
+import { channels, requests } from "./contract.js";
+import { createDispatcher } from "./dispatch.js";
+import { recordingHandlers } from "./test-support/recording-handlers.js";
 
 function recordingDispatcher() {
-  const received: Array<{ channel: Channel; payload: unknown }> = [];
-  const handlers = Object.fromEntries(
-    channels.map((channel) => [
-      channel,
-      async (payload: unknown) => {
-        received.push({ channel, payload });
-        return null;
-      },
-    ]),
-  ) as unknown as Handlers;
+  const { handlers, received } = recordingHandlers();
   return { dispatch: createDispatcher(handlers, { validateReplies: false }), received };
 }
 

@@ -14,31 +14,19 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { channels, requests, type Channel } from "../contract.js";
-import { createDispatcher, type Handlers } from "../dispatch.js";
+import { createDispatcher } from "../dispatch.js";
 import { IPC_REQUEST } from "../ipc-channels.js";
 import { registerIpc } from "../ipc.js";
 import { buildApi } from "../preload-api.js";
 import { createBackend, type Backend } from "../services/backend.js";
 import { createEventBus } from "../services/event-bus.js";
 import { realHostEntry, spawnTsHost } from "../test-support/engine.js";
+import { recordingHandlers } from "../test-support/recording-handlers.js";
 import { safeRelativePath } from "../web-upload.js";
 import { WEB_HOST_REFUSALS, startWebHost, type WebHost } from "../web-host.js";
 
 vi.mock("electron", () => ({}));
 
-function recordingHandlers() {
-  const received: Array<{ channel: Channel; payload: unknown }> = [];
-  const handlers = Object.fromEntries(
-    channels.map((channel) => [
-      channel,
-      async (payload: unknown) => {
-        received.push({ channel, payload });
-        return null;
-      },
-    ]),
-  ) as unknown as Handlers;
-  return { handlers, received };
-}
 
 const anyPayload = fc.oneof(
   fc.jsonValue(),

@@ -3,21 +3,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Conversation, EventOf, Message } from "../contract.js";
 import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
-import { median, sampling, startRealBackend, until, type RealBackend } from "../test-support/real-backend.js";
+import { median, realBackends, sampling, until, type RealBackend } from "../test-support/real-backend.js";
 import { storiesPackage } from "../test-support/stories-package.js";
 
-const opened: RealBackend[] = [];
-async function start(options: Parameters<typeof startRealBackend>[0] = {}) {
-  const b = await startRealBackend(options);
-  opened.push(b);
-  return b;
-}
-afterEach(async () => {
-  for (const b of opened.splice(0)) await b.close();
-});
+const start = realBackends();
 
 type Done = EventOf<"generation.done">;
 type Token = EventOf<"generation.token">;

@@ -3,21 +3,13 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { EventOf, ImportJob, ModelSummary } from "../contract.js";
 import { haveShared, stories } from "../../native-models/test-support/shared-fixtures.js";
-import { startRealBackend, type RealBackend } from "../test-support/real-backend.js";
+import { realBackends, type RealBackend } from "../test-support/real-backend.js";
 import { storiesPackage } from "../test-support/stories-package.js";
 
-const opened: RealBackend[] = [];
-async function start(options: Parameters<typeof startRealBackend>[0] = {}) {
-  const b = await startRealBackend(options);
-  opened.push(b);
-  return b;
-}
-afterEach(async () => {
-  for (const b of opened.splice(0)) await b.close();
-});
+const start = realBackends();
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 type Progress = EventOf<"import.progress">;

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { afterEach } from "vitest";
 import type { EventName, EventOf, Sampling } from "../contract.js";
 import { createBackend, type Backend } from "../services/backend.js";
 import type { EngineClientOptions } from "../services/engine-client.js";
@@ -101,6 +102,19 @@ export async function startRealBackend(options: RealBackendOptions = {}): Promis
 }
 
 /** Sampling for short, reproducible answers. */
+/** For a test file: `start()` opens a real back end that is closed after the test it was opened in. */
+export function realBackends(): (options?: RealBackendOptions) => Promise<RealBackend> {
+  const opened: RealBackend[] = [];
+  afterEach(async () => {
+    for (const b of opened.splice(0)) await b.close();
+  });
+  return async (options = {}) => {
+    const b = await startRealBackend(options);
+    opened.push(b);
+    return b;
+  };
+}
+
 export function sampling(maxTokens: number, change: Partial<Sampling> = {}): Sampling {
   return {
     temperature: 0.8,
