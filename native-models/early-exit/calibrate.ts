@@ -15,6 +15,11 @@ import { ExitController } from "./exit-controller.js";
 import { KNOB_GRID, type ExitPolicy, type CandidateSourceName } from "./policy.js";
 import { optimiseThresholds, type LayerDecisions } from "./thresholds.js";
 
+/** Calibration stops at its next check once `signal` is aborted (an AbortError, as fetch and streams throw). */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
+}
+
 export interface CalibrateOptions {
   k?: number;
   tokensPerPrompt?: number;
@@ -63,9 +68,7 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   const k = o.k ?? 4;
   const L = model.runner.layers;
   const progress = o.onProgress ?? (() => {});
-  const check = () => {
-    if (o.signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
-  };
+  const check = () => throwIfCancelled(o.signal);
   // Training is plain JS: between epochs, let the host read its messages (a cancel) and act on them.
   const breathe = async () => {
     await new Promise((resolve) => setImmediate(resolve));

@@ -12,11 +12,11 @@ import { ExitController } from "../early-exit/exit-controller.js";
 import { SparseUnavailableError } from "../runtime/sparse-layers.js";
 import { sparsityForKnob } from "./sparsity.js";
 import { readManifest } from "../package/models-dir.js";
+import type { Manifest } from "../package/manifest.js";
 import { loadSparseKernel } from "../sparse/index.js";
 import { resolvePackage } from "../package/models-dir.js";
 
-async function sparseReady(dir: string): Promise<boolean> {
-  const m = await readManifest(dir);
+function sparseReady(m: Manifest): boolean {
   return !!m.sparse?.thresholds && loadSparseKernel().available;
 }
 
@@ -54,13 +54,14 @@ export class LoadedModel {
     // otherwise (or if asked) the dense onnxruntime layers.
     let runner: ModelRunner;
     let sparseNotice: string | undefined;
-    const wantSparse = o.sparse ?? (await sparseReady(dir));
+    const manifest = await readManifest(dir);
+    const wantSparse = o.sparse ?? sparseReady(manifest);
     try {
-      runner = await ModelRunner.load(dir, { ...options, sparse: wantSparse });
+      runner = await ModelRunner.load(dir, { ...options, sparse: wantSparse }, manifest);
     } catch (err) {
       if (!(err instanceof SparseUnavailableError) || o.sparse === true) throw err;
       sparseNotice = err.message;
-      runner = await ModelRunner.load(dir, { ...options, sparse: false });
+      runner = await ModelRunner.load(dir, { ...options, sparse: false }, manifest);
     }
     const m = runner.manifest;
     const [json, config] = await Promise.all([

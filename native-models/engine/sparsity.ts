@@ -3,6 +3,7 @@
 // sparsity level s is the s-quantile of those magnitudes. The knob maps onto a sparsity level.
 import type { LoadedModel } from "./loaded-model.js";
 import { CALIBRATION_PROMPTS } from "../early-exit/calibration-text.js";
+import { throwIfCancelled } from "../early-exit/calibrate.js";
 import { argmax, seededRandom } from "../runtime/sampler.js";
 
 export const SPARSITY_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -53,7 +54,7 @@ export async function calibrateSparsity(
   };
   try {
     for (let i = 0; i < prompts.length; i++) {
-      if (o.signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
+      throwIfCancelled(o.signal);
       o.onProgress?.(i / prompts.length);
       model.decoder.reset();
       const it = model.generate({
@@ -100,7 +101,7 @@ async function measureAgreement(model: LoadedModel, prompts: string[], tokens: n
   const dense = await argmaxAll();
   const agreement: number[] = [];
   for (const level of SPARSITY_LEVELS) {
-    if (signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
+    throwIfCancelled(signal);
     sparse.setSparsity(level);
     const got = await argmaxAll();
     agreement.push(Math.round((got.filter((t, i) => t === dense[i]).length / dense.length) * 10000) / 10000);

@@ -46,8 +46,9 @@ export class ModelRunner {
     this.kvSessions = new Array(this.layers).fill(undefined);
   }
 
-  static async load(dir: string, o: LoadOptions): Promise<ModelRunner> {
-    const manifest = await readManifest(dir);
+  /** `manifest`: the package's manifest when the caller has already read it. */
+  static async load(dir: string, o: LoadOptions, known?: Manifest): Promise<ModelRunner> {
+    const manifest = known ?? (await readManifest(dir));
     const cfg = manifest.config;
     const sparse = o.sparse ? SparseLayers.open(dir, manifest, o.threads) : null;
     const layerGraphs = sparse ? manifest.graphs.attention : manifest.graphs.layers;
