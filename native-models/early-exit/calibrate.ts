@@ -1,7 +1,8 @@
 // Calibration: the model writes its own text from built-in prompts (greedy and sampled), then a
 // full-depth teacher-forced pass measures, per layer, whether the "logit lens" argmax already equals
-// the final token. From that: the candidate source and draft layer, one predictor per layer, the
-// offline layer set, thresholds for every knob value, and — on held-out text, with the real exit
+// the final token. From that: exit heads (a trained "tuned lens" per layer, for models small enough
+// to train them in JS), the candidate source and draft layer, one predictor per layer, the offline
+// layer set, thresholds for every knob value, and — on held-out text, with the real exit
 // machinery — the knob's curve (agreement, mean executed layers, decode speedup), for both KV modes.
 import type { LoadedModel } from "../engine/loaded-model.js";
 import type { Decoder } from "../runtime/decoder.js";
@@ -11,7 +12,8 @@ import { ReducedHead } from "./features.js";
 import { trainPredictor, Predictor } from "./predictor.js";
 import { ngramCandidates } from "./candidates.js";
 import { DraftHead, draftHeadTrainable, trainDraftHead, type DraftExample } from "./draft-head.js";
-import { ExitController } from "./exit-controller.js";
+import { ExitController, topProbability } from "./exit-controller.js";
+import { ExitHead, exitHeadTrainable, trainExitHead, type ExitHeadWeights } from "./exit-head.js";
 import { KNOB_GRID, type ExitPolicy, type CandidateSourceName } from "./policy.js";
 import { optimiseThresholds, type LayerDecisions } from "./thresholds.js";
 
@@ -55,6 +57,12 @@ interface Position {
   lens: Int32Array;
   /** Top-k ids of the lens after each layer, flattened [L, k]. */
   topk: Int32Array;
+  /** The lens's top probability after each layer (the verification's confidence). */
+  conf: Float32Array;
+  /** Hidden state after each layer but the last (only kept while exit heads are trained). */
+  hidden?: Float32Array[];
+  /** The full model's next-token distribution (only kept while exit heads are trained). */
+  finalProbs?: Float32Array;
   ngram: number[];
   /** Final hidden state (only kept while a draft head is trained). */
   final?: Float32Array;
@@ -62,6 +70,13 @@ interface Position {
 }
 
 const PREDICTOR_HIDDEN = 32;
+/**
+ * Layers whose plain logit lens agrees with the final token less often than this get no exit
+ * head and no predictor: what a trained head learns there from the model's own text does not
+ * carry over to other text (stories260K layer 2: 40% on held-out calibration text, mostly wrong
+ * on the reference stories), and exits that early also leave the most layers' KV approximate.
+ */
+const MIN_LENS_AGREEMENT = 0.1;
 
 export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): Promise<CalibrationResult> {
   const started = performance.now();
@@ -78,58 +93,78 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   // 1. Calibration text, written by the model itself at full depth.
   const prompts = o.prompts ?? CALIBRATION_PROMPTS;
   const budget = Math.min(o.tokensPerPrompt ?? 96, Math.floor(model.runner.maxPositions / 2));
-  const sequences: number[][] = [];
+  // Each prompt is continued twice: greedy, and sampled (closer to text people write).
+  const sequences: { ids: number[]; prompt: number }[] = [];
   for (let i = 0; i < prompts.length; i++) {
-    check();
-    progress((0.3 * i) / prompts.length, "writing calibration text");
     const promptIds = model.encodeRaw(prompts[i]);
-    const greedy = i % 2 === 0;
-    const ids = [...promptIds];
-    const it = model.generate({
-      promptIds,
-      maxTokens: budget,
-      sampling: greedy
-        ? { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 }
-        : { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: 1000 + i },
-    });
-    for await (const t of it) ids.push(t.id);
-    sequences.push(ids.slice(0, model.runner.maxPositions));
+    for (const greedy of [true, false]) {
+      check();
+      progress((0.3 * (2 * i + (greedy ? 0 : 1))) / (2 * prompts.length), "writing calibration text");
+      const ids = [...promptIds];
+      const it = model.generate({
+        promptIds,
+        maxTokens: budget,
+        sampling: greedy
+          ? { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 }
+          : { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: 1000 + i },
+      });
+      for await (const t of it) ids.push(t.id);
+      sequences.push({ ids: ids.slice(0, model.runner.maxPositions), prompt: i });
+    }
   }
   if (o.extraText) {
     const extra = model.encodeRaw(o.extraText);
-    for (let s = 0; s < extra.length; s += budget * 2) sequences.push(extra.slice(s, s + budget * 2));
+    for (let s = 0; s < extra.length; s += budget * 2) sequences.push({ ids: extra.slice(s, s + budget * 2), prompt: prompts.length + s });
   }
-  // Every fourth sequence is held out for the curve; the rest trains.
-  const train = sequences.filter((_, i) => i % 4 !== 3);
-  const heldOut = sequences.filter((_, i) => i % 4 === 3);
+  // Every fourth prompt's texts are held out for the curve; the rest train. Out-of-fold estimates
+  // split the training texts by prompt too, so a greedy and a sampled text of one prompt (which
+  // share their start) never sit on both sides.
+  const trainSet = sequences.filter((q) => q.prompt % 4 !== 3);
+  const train = trainSet.map((q) => q.ids);
+  const heldOut = sequences.filter((q) => q.prompt % 4 === 3).map((q) => q.ids);
+  const foldOf = (seq: number) => Math.floor(trainSet[seq].prompt / 4) % 2;
 
   // 2. Full-depth logit lens over the training text.
   const positions: Position[] = [];
   const d = model.runner.config.hiddenSize;
-  const trainDraft = draftHeadTrainable(d, model.runner.config.vocabSize);
+  const V = model.runner.config.vocabSize;
+  const trainDraft = draftHeadTrainable(d, V);
+  const trainExitHeads = exitHeadTrainable(d, V);
   for (let s = 0; s < train.length; s++) {
     check();
     progress(0.3 + (0.2 * s) / train.length, "measuring the logit lens");
     await forEachLayer(model.decoder, train[s], async (layer, logits, count, offset, hidden) => {
-      const V = model.runner.config.vocabSize;
       if (layer === 1) {
         for (let i = 0; i < count; i++) {
           const pos = offset + i;
-          positions.push({ seq: s, pos, lens: new Int32Array(L), topk: new Int32Array(L * k), ngram: ngramCandidates(train[s].slice(0, pos), train[s][pos], k) });
+          positions.push({
+            seq: s,
+            pos,
+            lens: new Int32Array(L),
+            topk: new Int32Array(L * k),
+            conf: new Float32Array(L),
+            ngram: ngramCandidates(train[s].slice(0, pos), train[s][pos], k),
+            ...(trainExitHeads ? { hidden: [] } : {}),
+          });
         }
       }
       for (let i = 0; i < count; i++) {
         const p = positions[positions.length - count + i];
-        const ids = topIds(logits!.subarray(i * V, (i + 1) * V), k);
-        p.lens[layer - 1] = ids[0];
-        p.topk.set(ids, (layer - 1) * k);
+        const row = logits!.subarray(i * V, (i + 1) * V);
+        setLens(p, layer, row, k);
         if (layer === L && trainDraft) p.final = hidden.slice(i * d, (i + 1) * d);
+        if (layer < L) p.hidden?.push(hidden.slice(i * d, (i + 1) * d));
+        else if (p.hidden) p.finalProbs = softmax(row);
       }
     });
   }
   check();
   progress(0.5, "training the draft head");
-  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k, breathe) : null;
+  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k, foldOf, breathe) : null;
+  check();
+  const rawLensAgreement = lensAgreementOf(positions, L);
+  progress(0.52, "training exit heads");
+  const exitHeads = trainExitHeads ? await fitExitHeads(model, positions, rawLensAgreement, k, foldOf, breathe) : {};
   check();
 
   // 3. Candidate source and draft layer by expected layers saved per token.
@@ -189,31 +224,44 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
     thresholds: {},
     stats: {},
     ...(draftHead && best.source === "draft-head" ? { draftHead: draftHead.weights } : {}),
+    ...(Object.keys(exitHeads).length ? { exitHeads, minConfidence: {} } : {}),
   };
-  const lensAgreement: number[] = [];
-  for (let l = 1; l <= L; l++) lensAgreement.push(positions.filter((p) => p.lens[l - 1] === final(p)).length / positions.length);
+  const lensAgreement = lensAgreementOf(positions, L);
   const exitShare: Record<string, number> = {};
   const decisions: LayerDecisions[] = [];
+  const predictorScores = new Map<number, { scores: Float32Array; rows: LayerData }>();
   for (let l = best.draftLayer; l < L; l++) {
     check();
+    if (rawLensAgreement[l - 1] < MIN_LENS_AGREEMENT) continue;
     const rows = data.get(l);
     if (!rows || rows.y.every((v) => v === 0)) continue;
     // Out-of-fold scores (train on one half of the sequences, score the other) so thresholds are
     // chosen on scores as honest as the ones the predictor will give on new text.
     const scores = new Float32Array(rows.y.length);
     for (const fold of [0, 1]) {
-      const trainIdx = rows.seq.flatMap((q, i) => (q % 2 !== fold ? [i] : []));
+      const trainIdx = rows.seq.flatMap((q, i) => (foldOf(q) !== fold ? [i] : []));
       if (trainIdx.length === 0) continue;
       const p = new Predictor(await fitPredictor(rows, trainIdx, l, breathe));
       rows.seq.forEach((q, i) => {
-        if (q % 2 === fold) scores[i] = p.predict(rows.x[i]);
+        if (foldOf(q) === fold) scores[i] = p.predict(rows.x[i]);
       });
     }
     policy.predictors[String(l)] = await fitPredictor(rows, Array.from(rows.y, (_, i) => i), l, breathe);
-    decisions.push({ layer: l, scores, verified: rows.verified, correct: rows.y });
+    predictorScores.set(l, { scores, rows });
+    // With a confidence check the knob acts on the verification's confidence (a far sharper exit
+    // signal than the predictor's, measured); the predictor then only gates who gets verified.
+    decisions.push({ layer: l, scores: policy.minConfidence ? rows.conf : scores, verified: rows.verified, correct: rows.y });
     exitShare[String(l)] = positions.filter((p) => firstExit(p, best.draftLayer) === l && candidatesOf(p, best, k).includes(final(p))).length / positions.length;
   }
-  for (const [layer, row] of optimiseThresholds(decisions, L, KNOB_GRID)) policy.thresholds[String(layer)] = row;
+  for (const [layer, row] of optimiseThresholds(decisions, L, KNOB_GRID)) {
+    if (!policy.minConfidence) {
+      policy.thresholds[String(layer)] = row;
+      continue;
+    }
+    policy.minConfidence[String(layer)] = row;
+    const { scores, rows } = predictorScores.get(layer)!;
+    policy.thresholds[String(layer)] = row.map((minConf) => gateFor(scores, rows, minConf));
+  }
   // Offline set: layers that are the first correct exit for at least 2% of tokens (at most 8).
   policy.offlineLayers = Object.entries(exitShare)
     .filter(([, share]) => share >= 0.02)
@@ -225,7 +273,8 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
     positions: positions.length,
     trainSequences: train.length,
     heldOutSequences: heldOut.length,
-    logitLensAgreement: lensAgreement.map(round4),
+    logitLensAgreement: rawLensAgreement.map(round4),
+    ...(policy.exitHeads ? { exitHeadAgreement: lensAgreement.map(round4), exitHeadLayers: Object.keys(exitHeads).map(Number) } : {}),
     candidateSources: options.map((c) => ({ ...c, recall: round4(c.recall), saved: round4(c.saved) })),
     chosen: { source: best.source, draftLayer: best.draftLayer, recall: round4(best.recall) },
     headCostInLayers: round4(headCost),
@@ -281,7 +330,14 @@ function candidatesOf(p: Position, best: { source: CandidateSourceName; draftLay
 }
 
 /** Trains the draft head on (previous final hidden, current embedding) -> final token; sets p.draft. */
-async function fitDraftHead(model: LoadedModel, train: number[][], positions: Position[], k: number, afterEpoch: () => Promise<void>): Promise<DraftHead> {
+async function fitDraftHead(
+  model: LoadedModel,
+  train: number[][],
+  positions: Position[],
+  k: number,
+  foldOf: (seq: number) => number,
+  afterEpoch: () => Promise<void>,
+): Promise<DraftHead> {
   const r = model.runner;
   const { rows, finalNorm } = r.headRows();
   const V = r.config.vocabSize;
@@ -297,7 +353,7 @@ async function fitDraftHead(model: LoadedModel, train: number[][], positions: Po
   }
   // Two folds: each half's candidates come from a head trained on the other half, so the
   // predictors learn from candidates as good as they will be on unseen text (not overfit ones).
-  const fold = (ex: { p: Position }) => ex.p.seq % 2;
+  const fold = (ex: { p: Position }) => foldOf(ex.p.seq);
   const options = (seed: number) => ({ epochs: 20, learningRate: 0.003, seed, afterEpoch });
   const fit = async (f: number) =>
     new DraftHead(await trainDraftHead(examples.filter((e) => fold(e) !== f), head, finalNorm, r.config.rmsNormEps, options(5 + f)));
@@ -337,6 +393,8 @@ interface LayerData {
   x: Float32Array[];
   y: Uint8Array;
   verified: Uint8Array;
+  /** The lens's (exit head's) top probability. */
+  conf: Float32Array;
   /** Calibration sequence of each row (for out-of-fold scoring). */
   seq: number[];
 }
@@ -354,7 +412,7 @@ async function collectFeatures(
   const d = r.config.hiddenSize;
   const { rows, finalNorm } = r.headRows();
   const head = new ReducedHead(rows, finalNorm, r.config.rmsNormEps, k);
-  const acc = new Map<number, { x: Float32Array[]; y: number[]; v: number[]; seq: number[] }>();
+  const acc = new Map<number, { x: Float32Array[]; y: number[]; v: number[]; c: number[]; seq: number[] }>();
   const bySeq = new Map<number, Position[]>();
   for (const p of positions) (bySeq.get(p.seq) ?? bySeq.set(p.seq, []).get(p.seq)!).push(p);
   // Hidden states per layer are consumed position by position, so features see the deltas
@@ -369,15 +427,16 @@ async function collectFeatures(
       const fin = p.lens[L - 1];
       for (let l = draftLayer; l < L; l++) {
         const f = head.compute(hiddenByLayer[l - 1].subarray(p.pos * d, (p.pos + 1) * d)).slice();
-        const e = acc.get(l) ?? acc.set(l, { x: [], y: [], v: [], seq: [] }).get(l)!;
+        const e = acc.get(l) ?? acc.set(l, { x: [], y: [], v: [], c: [], seq: [] }).get(l)!;
         e.seq.push(p.seq);
         e.x.push(f);
         e.y.push(p.lens[l - 1] === fin ? 1 : 0);
         e.v.push(cands.includes(p.lens[l - 1]) ? 1 : 0);
+        e.c.push(p.conf[l - 1]);
       }
     }
   }
-  return new Map([...acc].map(([l, e]) => [l, { x: e.x, y: Uint8Array.from(e.y), verified: Uint8Array.from(e.v), seq: e.seq }]));
+  return new Map([...acc].map(([l, e]) => [l, { x: e.x, y: Uint8Array.from(e.y), verified: Uint8Array.from(e.v), conf: Float32Array.from(e.c), seq: e.seq }]));
 }
 
 /** Teacher-forced agreement, mean executed layers and speedup at `knob`, timed against full depth. */
@@ -415,6 +474,85 @@ function estimateHeadCostInLayers(model: LoadedModel): number {
   const layerWeights = 2 * c.hiddenSize * c.numHeads * c.headDim + 2 * c.hiddenSize * c.numKvHeads * c.headDim + 3 * c.hiddenSize * c.intermediateSize;
   return (c.vocabSize * c.hiddenSize) / layerWeights;
 }
+
+/** The lens's argmax, top-k and top probability after `layer` for one position. */
+function setLens(p: Position, layer: number, logits: Float32Array, k: number): void {
+  const ids = topIds(logits, k);
+  p.lens[layer - 1] = ids[0];
+  p.topk.set(ids, (layer - 1) * k);
+  p.conf[layer - 1] = topProbability(logits, ids[0]);
+}
+
+function lensAgreementOf(positions: Position[], L: number): number[] {
+  const out: number[] = [];
+  for (let l = 1; l <= L; l++) out.push(positions.filter((p) => p.lens[l - 1] === p.lens[L - 1]).length / positions.length);
+  return out;
+}
+
+function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of logits) if (v > max) max = v;
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+/**
+ * Trains an exit head for every layer but the last whose plain lens is not hopeless, and replaces
+ * the positions' lens (argmax, top-k, confidence) with the exit heads' out-of-fold predictions —
+ * what the heads will do on text they were not trained on. Frees the stored hidden states.
+ */
+async function fitExitHeads(
+  model: LoadedModel,
+  positions: Position[],
+  rawAgreement: number[],
+  k: number,
+  foldOf: (seq: number) => number,
+  afterEpoch: () => Promise<void>,
+): Promise<Record<string, ExitHeadWeights>> {
+  const r = model.runner;
+  const { rows, finalNorm } = r.headRows();
+  const V = r.config.vocabSize;
+  const d = r.config.hiddenSize;
+  const head = new Float32Array(V * d);
+  for (let v = 0; v < V; v++) rows.row(v, head, v * d);
+  const out: Record<string, ExitHeadWeights> = {};
+  const options = (seed: number) => ({ epochs: 5, learningRate: 0.002, seed, afterEpoch });
+  for (let layer = 1; layer < r.layers; layer++) {
+    if (rawAgreement[layer - 1] < MIN_LENS_AGREEMENT) continue;
+    const examples = positions.map((p) => ({ p, hidden: p.hidden![layer - 1], final: p.finalProbs! }));
+    const fit = (f: number | null) =>
+      trainExitHead(f === null ? examples : examples.filter((e) => foldOf(e.p.seq) !== f), head, finalNorm, r.config.rmsNormEps, options(31 + layer));
+    for (const f of [0, 1]) {
+      const exitHead = new ExitHead(await fit(f));
+      for (const e of examples) if (foldOf(e.p.seq) === f) setLens(e.p, layer, await r.logits(exitHead.map(e.hidden), 1), k);
+    }
+    out[String(layer)] = await fit(null);
+  }
+  for (const p of positions) {
+    delete p.hidden;
+    delete p.finalProbs;
+  }
+  return out;
+}
+
+/**
+ * The predictor score that lets through all but the lowest 2% of the positions the confidence
+ * check at `minConf` would let exit (so the predictor saves verifications, not exits); never
+ * (> 1) when the layer does not exit at that knob.
+ */
+function gateFor(scores: Float32Array, rows: LayerData, minConf: number): number {
+  if (minConf > 1) return NEVER_EXIT;
+  const admitted: number[] = [];
+  for (let i = 0; i < scores.length; i++) if (rows.verified[i] && rows.conf[i] >= minConf) admitted.push(scores[i]);
+  if (!admitted.length) return NEVER_EXIT;
+  admitted.sort((a, b) => a - b);
+  return admitted[Math.floor(0.02 * admitted.length)];
+}
+
+const NEVER_EXIT = 1.01;
 
 function round4(x: number): number {
   return Math.round(x * 10000) / 10000;

@@ -86,6 +86,7 @@ describe.skipIf(!available)("speculative early exit on stories260K", () => {
     const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as { ids: number[] }[];
     const rows: string[] = [];
     let agreementAtDefault = 0;
+    let layersAtDefault = 0;
     for (const knob of [0.2, 0.5, 0.8, 1]) {
       let same = 0;
       let layers = 0;
@@ -97,9 +98,14 @@ describe.skipIf(!available)("speculative early exit on stories260K", () => {
         n += r.tokens;
       }
       rows.push(`knob ${knob}: agreement ${(same / n).toFixed(4)}, mean layers ${(layers / n).toFixed(3)}`);
-      if (knob === 0.5) agreementAtDefault = same / n;
+      if (knob === 0.5) {
+        agreementAtDefault = same / n;
+        layersAtDefault = layers / n;
+      }
     }
     console.log(`[stories260K early exit, teacher-forced] ${rows.join(" | ")}`);
     expect(agreementAtDefault).toBeGreaterThanOrEqual(0.95);
+    // Measured 4.58 (of 5) here; the bound leaves room for other CPUs' rounding in calibration.
+    expect(layersAtDefault).toBeLessThanOrEqual(4.65);
   });
 });

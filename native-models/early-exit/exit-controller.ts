@@ -1,6 +1,8 @@
 // Speculative early exit at run time (SpecEE): per token, candidates first; then at each scheduled
 // layer the predictor scores the reduced-head features; when it fires, the full LM head at that
-// layer verifies: exit only if its argmax is one of the candidates. The last layer always finishes.
+// layer verifies: exit only if its argmax is one of the candidates (and, with a calibrated minimum,
+// confident enough). Where calibration trained an exit head for the layer, the LM head sees the
+// mapped hidden state (a "tuned lens") instead of the raw one. The last layer always finishes.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ModelRunner } from "../runtime/model-runner.js";
@@ -8,9 +10,10 @@ import type { ExitStrategy } from "../runtime/decoder.js";
 import { argmax } from "../runtime/sampler.js";
 import { ReducedHead } from "./features.js";
 import { Predictor } from "./predictor.js";
-import { ExitPolicySchema, thresholdAt, type ExitPolicy } from "./policy.js";
+import { ExitPolicySchema, minConfidenceAt, thresholdAt, type ExitPolicy } from "./policy.js";
 import { draftCandidates, ngramCandidates } from "./candidates.js";
 import { DraftHead } from "./draft-head.js";
+import { ExitHead } from "./exit-head.js";
 
 /** What one token's exit machinery did (for the per-token telemetry). */
 export interface ExitTelemetry {
@@ -34,6 +37,7 @@ export class ExitController {
   private readonly predictors = new Map<number, Predictor>();
   private readonly head: ReducedHead;
   private readonly draftHead: DraftHead | null;
+  private readonly exitHeads = new Map<number, ExitHead>();
   /** Exit layers of the latest tokens (online scheduling). */
   private readonly recentExits: number[] = [];
   private telemetry: ExitTelemetry | null = null;
@@ -46,6 +50,13 @@ export class ExitController {
     const { rows, finalNorm } = runner.headRows();
     this.head = new ReducedHead(rows, finalNorm, runner.config.rmsNormEps, policy.k);
     this.draftHead = policy.draftHead ? new DraftHead(policy.draftHead) : null;
+    for (const [layer, w] of Object.entries(policy.exitHeads ?? {})) this.exitHeads.set(Number(layer), new ExitHead(w));
+  }
+
+  /** The LM head's logits for an exit after `layer` (through its exit head when it has one). */
+  exitLogits(hidden: Float32Array, layer: number): Promise<Float32Array> {
+    const head = this.exitHeads.get(layer);
+    return this.runner.logits(head ? head.map(hidden) : hidden, 1);
   }
 
   /** The controller for a loaded model, or null when it has not been calibrated. */
@@ -80,7 +91,11 @@ export class ExitController {
     const source = requested === "draft-head" && !this.draftHead ? "draft-layer" : requested;
     const draftLayer = source === "draft-layer" ? (o.draftLayer ?? p.draftLayer) : 1;
     const thresholds = new Map<number, number>();
-    for (const layer of this.predictors.keys()) thresholds.set(layer, thresholdAt(p, layer, knob));
+    const minConfidence = new Map<number, number>();
+    for (const layer of this.predictors.keys()) {
+      thresholds.set(layer, thresholdAt(p, layer, knob));
+      minConfidence.set(layer, minConfidenceAt(p, layer, knob));
+    }
 
     let candidates: number[] = [];
     let scheduled = new Set<number>();
@@ -88,9 +103,11 @@ export class ExitController {
 
     const verify = async (hidden: Float32Array, layer: number, logits?: Float32Array): Promise<Float32Array | null> => {
       const t = performance.now();
-      const full = logits ?? (await this.runner.logits(hidden, 1));
+      const full = logits ?? (await this.exitLogits(hidden, layer));
+      const top = argmax(full);
+      const pass = candidates.includes(top) && topProbability(full, top) >= (minConfidence.get(layer) ?? 0);
       tele.verifyMs += performance.now() - t;
-      return candidates.includes(argmax(full)) ? this.finish(full, layer) : null;
+      return pass ? this.finish(full, layer) : null;
     };
 
     return {
@@ -118,7 +135,7 @@ export class ExitController {
         let draftLogits: Float32Array | undefined;
         if (source === "draft-layer" && layer === draftLayer) {
           const t = performance.now();
-          draftLogits = await this.runner.logits(hidden, 1);
+          draftLogits = await this.exitLogits(hidden, layer);
           candidates = draftCandidates(draftLogits, p.k);
           this.head.setCandidates(candidates);
           tele.candidates = candidates;
@@ -165,4 +182,12 @@ export class ExitController {
     this.recentExits[this.recentExits.length - 1] = layer;
     return logits;
   }
+}
+
+/** softmax(logits)[top], where `top` is the argmax. */
+export function topProbability(logits: Float32Array, top: number): number {
+  const max = logits[top];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return 1 / sum;
 }

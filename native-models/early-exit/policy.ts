@@ -15,6 +15,8 @@ const PredictorWeightsSchema = z.object({
   std: z.array(z.number()),
 });
 
+const AffineSchema = z.object({ d: z.number().int(), w: z.array(z.number()), b: z.array(z.number()) });
+
 export const CandidateSourceName = z.enum(["draft-layer", "draft-head", "ngram"]);
 export type CandidateSourceName = z.infer<typeof CandidateSourceName>;
 
@@ -32,17 +34,32 @@ export const ExitPolicySchema = z.object({
   onlineWindow: z.number().int().min(0),
   predictors: z.record(z.string(), PredictorWeightsSchema),
   /** The trained draft head (draft-head source). */
-  draftHead: z.object({ d: z.number().int(), w: z.array(z.number()), b: z.array(z.number()) }).optional(),
+  draftHead: AffineSchema.optional(),
   /** thresholds[layer][i] is the score threshold at knob KNOB_GRID[i]; > 1 means never exit there. */
   thresholds: z.record(z.string(), z.array(z.number())),
+  /**
+   * minConfidence[layer][i]: verification also needs the exit head's top probability to reach this
+   * at knob KNOB_GRID[i] (absent: argmax among the candidates is enough, as in SpecEE).
+   */
+  minConfidence: z.record(z.string(), z.array(z.number())).optional(),
+  /** Trained exit heads (tuned lens) per layer; a layer without one uses the plain logit lens. */
+  exitHeads: z.record(z.string(), AffineSchema).optional(),
   stats: z.record(z.string(), z.unknown()),
 });
 export type ExitPolicy = z.infer<typeof ExitPolicySchema>;
 
 /** Threshold for `layer` at `knob`, interpolated on the grid; Infinity when the layer has no predictor. */
 export function thresholdAt(policy: ExitPolicy, layer: number, knob: number): number {
-  const row = policy.thresholds[String(layer)];
-  if (!row) return Infinity;
+  return onGrid(policy.thresholds[String(layer)], knob, Infinity);
+}
+
+/** The verification's minimum top probability for `layer` at `knob` (0 when the policy has none). */
+export function minConfidenceAt(policy: ExitPolicy, layer: number, knob: number): number {
+  return policy.minConfidence ? onGrid(policy.minConfidence[String(layer)], knob, Infinity) : 0;
+}
+
+function onGrid(row: number[] | undefined, knob: number, missing: number): number {
+  if (!row) return missing;
   if (knob <= KNOB_GRID[0]) return row[0];
   for (let i = 1; i < KNOB_GRID.length; i++) {
     if (knob <= KNOB_GRID[i]) {
