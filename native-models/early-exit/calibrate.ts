@@ -339,11 +339,7 @@ async function fitDraftHead(
   afterEpoch: () => Promise<void>,
 ): Promise<DraftHead> {
   const r = model.runner;
-  const { rows, finalNorm } = r.headRows();
-  const V = r.config.vocabSize;
-  const d = r.config.hiddenSize;
-  const head = new Float32Array(V * d);
-  for (let v = 0; v < V; v++) rows.row(v, head, v * d);
+  const { head, finalNorm } = denseLmHead(model);
   const examples: (DraftExample & { p: Position })[] = [];
   for (let i = 1; i < positions.length; i++) {
     const p = positions[i];
@@ -475,6 +471,15 @@ function estimateHeadCostInLayers(model: LoadedModel): number {
   return (c.vocabSize * c.hiddenSize) / layerWeights;
 }
 
+/** The LM head as one [vocab, d] float matrix (for training maps through it), and the final norm. */
+function denseLmHead(model: LoadedModel): { head: Float32Array; finalNorm: Float32Array } {
+  const { rows, finalNorm } = model.runner.headRows();
+  const { vocabSize: V, hiddenSize: d } = model.runner.config;
+  const head = new Float32Array(V * d);
+  for (let v = 0; v < V; v++) rows.row(v, head, v * d);
+  return { head, finalNorm };
+}
+
 /** The lens's argmax, top-k and top probability after `layer` for one position. */
 function setLens(p: Position, layer: number, logits: Float32Array, k: number): void {
   const ids = topIds(logits, k);
@@ -513,11 +518,7 @@ async function fitExitHeads(
   afterEpoch: () => Promise<void>,
 ): Promise<Record<string, ExitHeadWeights>> {
   const r = model.runner;
-  const { rows, finalNorm } = r.headRows();
-  const V = r.config.vocabSize;
-  const d = r.config.hiddenSize;
-  const head = new Float32Array(V * d);
-  for (let v = 0; v < V; v++) rows.row(v, head, v * d);
+  const { head, finalNorm } = denseLmHead(model);
   const out: Record<string, ExitHeadWeights> = {};
   const options = (seed: number) => ({ epochs: 5, learningRate: 0.002, seed, afterEpoch });
   for (let layer = 1; layer < r.layers; layer++) {
