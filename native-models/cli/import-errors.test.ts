@@ -49,6 +49,11 @@ describe("import of bad model files", () => {
     ["wrong magic", () => patched(good.bytes, 0, [0x47, 0x47, 0x4d, 0x4c]), /unknown_format|not a (GGUF|supported)|magic|format/i],
     ["tensor offset beyond the file", () => patched(good.bytes, field("offset of token_embd.weight").offset, 1n << 40n), /out_of_bounds|beyond|outside/i],
     ["absurd dimension", () => patched(good.bytes, field("dim 0 of token_embd.weight").offset, 1n << 40n), /too_large|dimension|too large|bad_tensor/i],
+    [
+      "unsupported tokenizer",
+      () => tinyGguf(tinyModel({ seed: 11 }), { extraMeta: { "tokenizer.ggml.model": "rwkv" } }).bytes,
+      /Unsupported GGUF tokenizer model "rwkv".*\(.*unsupported-tokenizer\.gguf\)/,
+    ],
   ];
   for (const [name, make, message] of cases) {
     it(`${name}: specific error, non-zero exit, nothing left in the models dir`, async () => {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { openModelSource } from "../formats/open-model.js";
 import type { ModelSource } from "../formats/model-source.js";
 import { buildTokenizerJson } from "../tokenizer/build.js";
+import { ModelFormatError } from "../formats/errors.js";
 import { convertModel, type ImportStage } from "../convert/convert-model.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
@@ -89,7 +90,14 @@ function sparseWriter(threads = 2) {
 }
 
 export async function writeTokenizerFiles(source: ModelSource, dir: string): Promise<void> {
-  const built = buildTokenizerJson(source.tokenizer);
+  let built: ReturnType<typeof buildTokenizerJson>;
+  try {
+    built = buildTokenizerJson(source.tokenizer);
+  } catch (e) {
+    // The tokenizer builders know what is wrong, not which file the user gave: name it.
+    if (e instanceof ModelFormatError && !e.file) throw new ModelFormatError(e.code, e.message, source.path);
+    throw e;
+  }
   await writeFile(path.join(dir, "tokenizer.json"), JSON.stringify(built.tokenizerJson));
   await writeFile(path.join(dir, "tokenizer_config.json"), JSON.stringify(built.tokenizerConfig, null, 2));
 }
