@@ -137,6 +137,8 @@ export const EngineStatus = z.object({
   /** Set when a GPU execution provider failed and the engine fell back to CPU. */
   fallbackNotice: z.string().optional(),
   loadedModelId: z.string().nullable(),
+  /** While a model loads: which one and how far (0..1). */
+  loading: z.object({ modelId: z.string(), progress: z.number().min(0).max(1) }).optional(),
 });
 export type EngineStatus = z.infer<typeof EngineStatus>;
 

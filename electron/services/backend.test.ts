@@ -291,6 +291,12 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     await b.backend.services.engine.start();
     expect(await b.call("models.select", { id })).toMatchObject({ state: "ready", loadedModelId: id });
     expect(statuses.at(-1)).toMatchObject({ state: "ready", loadedModelId: id });
+    expect(statuses.at(-1)?.loading).toBeUndefined();
+    // Load progress came from the engine host as it created the model's sessions, rising to 1.
+    const progress = statuses.flatMap((st) => (st.loading?.modelId === id ? [st.loading.progress] : []));
+    expect(progress.length).toBeGreaterThan(2);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+    expect(progress.at(-1)).toBeGreaterThan(0.8);
     expect(await b.call("settings.get", {})).toMatchObject({ activeModelId: id });
 
     expect(await b.call("models.rename", { id, name: "Tiny stories" })).toMatchObject({

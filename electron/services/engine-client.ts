@@ -132,6 +132,12 @@ export class EngineClient {
     });
   }
 
+  /** Records how far a model load has come (null: no load under way). */
+  setLoading(loading: { modelId: string; progress: number } | null): void {
+    const { loading: _previous, ...rest } = this.current;
+    this.setStatus(loading ? { ...rest, loading } : rest);
+  }
+
   onEvent(listener: (event: HostEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => void this.eventListeners.delete(listener);

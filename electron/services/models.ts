@@ -80,13 +80,24 @@ export class ModelLibrary {
   private async load(id: string): Promise<void> {
     await this.engine.require("load");
     const { threads, executionProvider, contextLength } = this.settings.get();
-    const loaded = await this.engine.request("load", {
-      modelsDir: this.modelsDir,
-      modelId: id,
-      threads,
-      executionProvider,
-      contextLength,
+    // The engine reports each onnxruntime session it creates; engine.status carries it to the UI.
+    this.engine.setLoading({ modelId: id, progress: 0 });
+    const stopListening = this.engine.onEvent((e) => {
+      if (e.event === "loading" && e.modelId === id) this.engine.setLoading({ modelId: id, progress: e.progress });
     });
-    this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
+    try {
+      const loaded = await this.engine.request("load", {
+        modelsDir: this.modelsDir,
+        modelId: id,
+        threads,
+        executionProvider,
+        contextLength,
+      });
+      stopListening();
+      this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
+    } finally {
+      stopListening();
+      this.engine.setLoading(null);
+    }
   }
 }

@@ -105,7 +105,7 @@ export class EngineState {
         return { deleted: true };
       },
       renameModel: async (p) => toSummary(await renamePackage(p.modelsDir, p.modelId, p.name).catch(notFound(p.modelId))),
-      load: async (p) => {
+      load: async (p, ctx) => {
         const dir = path.join(p.modelsDir, p.modelId);
         await readManifest(dir).catch(notFound(p.modelId));
         const key = JSON.stringify(p);
@@ -116,6 +116,7 @@ export class EngineState {
             threads: p.threads,
             executionProvider: p.executionProvider,
             contextLength: p.contextLength,
+            onProgress: (f) => ctx.emit({ event: "loading", modelId: p.modelId, progress: clamp01(f) }),
           }).catch((err) => {
             throw hostError(err);
           });

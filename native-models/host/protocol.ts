@@ -214,6 +214,12 @@ export const HostEvent = z.discriminatedUnion("event", [
     progress: z.number().min(0).max(1),
     detail: z.string().optional(),
   }),
+  z.object({
+    event: z.literal("loading"),
+    modelId: z.string(),
+    /** 0..1: share of the model's onnxruntime sessions created so far. */
+    progress: z.number().min(0).max(1),
+  }),
   z.object({ event: z.literal("log"), level: z.enum(["info", "warn", "error"]), message: z.string() }),
 ]);
 export type HostEvent = z.infer<typeof HostEvent>;

@@ -1,6 +1,6 @@
 import { useId } from "react";
 import { useActions, useApp } from "../state/context";
-import { formatParams } from "../state/format";
+import { formatLoadProgress, formatParams } from "../state/format";
 
 /** The active-model menu in the chat header: loads the chosen model, shows loading and engine state. */
 export function ModelPicker() {
@@ -8,6 +8,7 @@ export function ModelPicker() {
   const activeId = useApp((s) => s.settings?.activeModelId ?? s.engineStatus?.loadedModelId ?? null);
   const selecting = useApp((s) => s.selectingModelId);
   const engineState = useApp((s) => s.engineStatus?.state ?? "starting");
+  const loadProgress = useApp((s) => formatLoadProgress(s.engineStatus?.loading, s.selectingModelId));
   const actions = useActions();
   const statusId = useId();
 
@@ -15,7 +16,7 @@ export function ModelPicker() {
   const selectingName = models.find((m) => m.id === selecting)?.name;
   const status = loading
     ? selecting
-      ? `Loading ${selectingName ?? "model"}…`
+      ? `Loading ${selectingName ?? "model"}…${loadProgress}`
       : "Unloading…"
     : engineState === "starting"
       ? "Engine starting…"

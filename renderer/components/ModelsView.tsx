@@ -2,7 +2,7 @@ import { memo, useEffect, useRef, useState } from "react";
 import type { ImportJob, ModelSummary } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { groupsFromFolderInput } from "../state/dropFiles";
-import { formatBytes, formatParams } from "../state/format";
+import { formatBytes, formatLoadProgress, formatParams } from "../state/format";
 import {
   jobMessage,
   overallProgress,
@@ -269,6 +269,7 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
   const [confirm, setConfirm] = useState(false);
   const active = activeId === model.id;
   const loading = selecting === model.id;
+  const loadProgress = useApp((s) => formatLoadProgress(s.engineStatus?.loading, model.id));
 
   const commit = () => {
     setRenaming(false);
@@ -349,7 +350,7 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
           >
             {loading ? (
               <>
-                <span className="spinner" aria-hidden="true" /> Loading…
+                <span className="spinner" aria-hidden="true" /> Loading…{loadProgress}
               </>
             ) : (
               "Use this model"

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   describeStopReason,
   formatBytes,
+  formatLoadProgress,
   formatMemory,
   formatMs,
   formatParams,
@@ -38,5 +39,11 @@ describe("format", () => {
     expect(describeStopReason("eos")).toBe("");
     expect(describeStopReason("stopped")).toBe("Stopped");
     expect(describeStopReason("context_full")).toMatch(/context/);
+  });
+
+  it("load progress only for the model being loaded", () => {
+    expect(formatLoadProgress({ modelId: "a", progress: 0.456 }, "a")).toBe(" 46%");
+    expect(formatLoadProgress({ modelId: "a", progress: 0.456 }, "b")).toBe("");
+    expect(formatLoadProgress(undefined, "a")).toBe("");
   });
 });

@@ -81,3 +81,8 @@ export function describeStopReason(reason: string): string {
 function trim(s: string): string {
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
+
+/** " 45%" while `modelId` is loading and the engine has reported how far; "" otherwise. */
+export function formatLoadProgress(loading: { modelId: string; progress: number } | undefined, modelId: string | null): string {
+  return loading && loading.modelId === modelId ? ` ${Math.round(loading.progress * 100)}%` : "";
+}
