@@ -15,7 +15,10 @@ const PredictorWeightsSchema = z.object({
   std: z.array(z.number()),
 });
 
-const AffineSchema = z.object({ d: z.number().int(), w: z.array(z.number()), b: z.array(z.number()) });
+/** y = W·x + b with W [d, inputs] row-major (draft head, exit heads). */
+const AffineSchema = z
+  .object({ d: z.number().int().min(1), w: z.array(z.number()), b: z.array(z.number()) })
+  .refine((a) => a.b.length === a.d && a.w.length > 0 && a.w.length % a.d === 0, "affine map: W must be d × inputs and b of length d");
 
 export const CandidateSourceName = z.enum(["draft-layer", "draft-head", "ngram"]);
 export type CandidateSourceName = z.infer<typeof CandidateSourceName>;
@@ -50,16 +53,17 @@ export type ExitPolicy = z.infer<typeof ExitPolicySchema>;
 
 /** Threshold for `layer` at `knob`, interpolated on the grid; Infinity when the layer has no predictor. */
 export function thresholdAt(policy: ExitPolicy, layer: number, knob: number): number {
-  return onGrid(policy.thresholds[String(layer)], knob, Infinity);
+  return onGrid(policy.thresholds[String(layer)], knob);
 }
 
 /** The verification's minimum top probability for `layer` at `knob` (0 when the policy has none). */
 export function minConfidenceAt(policy: ExitPolicy, layer: number, knob: number): number {
-  return policy.minConfidence ? onGrid(policy.minConfidence[String(layer)], knob, Infinity) : 0;
+  return policy.minConfidence ? onGrid(policy.minConfidence[String(layer)], knob) : 0;
 }
 
-function onGrid(row: number[] | undefined, knob: number, missing: number): number {
-  if (!row) return missing;
+/** The row's value at `knob`, interpolated on KNOB_GRID; Infinity (never) without a row. */
+function onGrid(row: number[] | undefined, knob: number): number {
+  if (!row) return Infinity;
   if (knob <= KNOB_GRID[0]) return row[0];
   for (let i = 1; i < KNOB_GRID.length; i++) {
     if (knob <= KNOB_GRID[i]) {
