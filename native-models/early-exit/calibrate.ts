@@ -301,7 +301,7 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
     progress(0.75 + (0.25 * i) / knobs.length, `measuring knob ${knobs[i]}`);
     curve.push({ knob: knobs[i], ...(await measure(model, policy, heldOut, knobs[i])) });
   }
-  progress(1, "done");
+  progress(1, "early exit calibrated");
   model.decoder.reset();
   return { policy, curve, seconds: (performance.now() - started) / 1000 };
 }

@@ -20,18 +20,24 @@ export async function calibrateModel(
   const dir = await resolvePackage(load.modelsDir, idOrPath);
   const options = { ...load, contextLength: Math.max(512, load.contextLength ?? 1024) };
   // Early exit is calibrated on the dense model; the sparse thresholds then on the sparse form.
+  const sparseToo = Boolean((await readManifest(dir)).sparse) && loadSparseKernel().available;
+  // One progress bar for both: early exit takes most of the time, the sparse thresholds the rest.
+  const exitShare = sparseToo ? 0.85 : 1;
   const model = await LoadedModel.load(dir, { ...options, sparse: false });
   let result: CalibrationResult;
   try {
-    result = await calibrate(model, o);
+    result = await calibrate(model, { ...o, onProgress: (f, detail) => o.onProgress?.(f * exitShare, detail) });
   } finally {
     await model.dispose();
   }
   let thresholds: Awaited<ReturnType<typeof calibrateSparsity>> | undefined;
-  if ((await readManifest(dir)).sparse && loadSparseKernel().available) {
+  if (sparseToo) {
     const sparseModel = await LoadedModel.load(dir, { ...options, sparse: true });
     try {
-      thresholds = await calibrateSparsity(sparseModel, { signal: o.signal });
+      thresholds = await calibrateSparsity(sparseModel, {
+        signal: o.signal,
+        onProgress: (f) => o.onProgress?.(exitShare + (1 - exitShare) * f, "calibrating sparse FFNs"),
+      });
     } finally {
       await sparseModel.dispose();
     }

@@ -18,15 +18,23 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
   const tmp = makeTempDir("exitlane-sparse-");
   let id: string;
   let model: LoadedModel;
+  const progress: { f: number; detail: string }[] = [];
 
   beforeAll(async () => {
     id = (await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
-    await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 });
+    await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 }, { onProgress: (f, detail) => progress.push({ f, detail }) });
     model = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 1024 });
   }, 240_000);
   afterAll(async () => {
     await model?.dispose();
     tmp.cleanup();
+  });
+
+  it("reports one progress for both calibrations: rising, sparse thresholds last", () => {
+    const fs = progress.map((p) => p.f);
+    expect(fs).toEqual([...fs].sort((a, b) => a - b));
+    expect(progress.find((p) => p.detail === "calibrating sparse FFNs")?.f).toBeGreaterThanOrEqual(0.85);
+    expect(progress.at(-1)?.detail).toBe("calibrating sparse FFNs");
   });
 
   it("loads in sparse form with calibrated thresholds and a knob mapping", () => {
