@@ -26,6 +26,16 @@ afterEach(() => {
 });
 
 describe("app store", () => {
+  it("opens the latest chat at start-up without taking the user away from a view they went to", async () => {
+    const api = createFakeApi({ conversations: [{ title: "First", messages: [["user", "hello"]] }] });
+    const store = createAppStore(api, { scheduler: manualScheduler().schedule, stopGraceMs: 2000 });
+    const started = store.getState().init();
+    store.getState().setView("settings");
+    await started;
+    expect(store.getState().view).toBe("settings");
+    expect(store.getState().activeId).toBe(store.getState().conversations[0].id);
+  });
+
   it("loads settings, engine info and status, models and conversations, and opens the latest chat", async () => {
     const { s } = await setup();
     expect(s().settings?.activeModelId).toBe("stories260k");

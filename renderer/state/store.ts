@@ -107,7 +107,8 @@ export interface AppState {
 
   refreshConversations(): Promise<void>;
   setSearchQuery(query: string): void;
-  openConversation(id: string): Promise<void>;
+  /** Opens a conversation and shows the chat (unless `showChat` is false: the start-up default). */
+  openConversation(id: string, showChat?: boolean): Promise<void>;
   newConversation(): Promise<void>;
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
@@ -263,7 +264,9 @@ export function createAppStore(api: ExitlaneApi, options: StoreOptions = {}): Ap
           get().refreshConversations(),
         ]);
         const first = get().conversations[0];
-        if (!get().activeId && first) await get().openConversation(first.id);
+        // The latest chat opens in the background: whoever went to Settings or Models while the app
+        // was starting stays there.
+        if (!get().activeId && first) await get().openConversation(first.id, false);
       },
 
       dispose() {
@@ -305,9 +308,9 @@ export function createAppStore(api: ExitlaneApi, options: StoreOptions = {}): Ap
         set({ searchQuery: query });
       },
 
-      async openConversation(id) {
+      async openConversation(id, showChat = true) {
         const seq = ++openSeq;
-        set({ activeId: id, view: "chat", loadingConversation: true });
+        set({ activeId: id, loadingConversation: true, ...(showChat ? { view: "chat" as const } : {}) });
         try {
           const { conversation, messages } = await api.request("chat.get", { id });
           if (seq !== openSeq) return;
