@@ -134,7 +134,8 @@ export class EngineClient {
 
   /** Records how far a model load has come (null: no load under way). */
   setLoading(loading: { modelId: string; progress: number } | null): void {
-    const { loading: _previous, ...rest } = this.current;
+    const { loading: previous, ...rest } = this.current;
+    if (!loading && !previous) return;
     this.setStatus(loading ? { ...rest, loading } : rest);
   }
 

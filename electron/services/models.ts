@@ -93,7 +93,6 @@ export class ModelLibrary {
         executionProvider,
         contextLength,
       });
-      stopListening();
       this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
     } finally {
       stopListening();

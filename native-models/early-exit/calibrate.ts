@@ -518,6 +518,7 @@ async function fitExitHeads(
   afterEpoch: () => Promise<void>,
 ): Promise<Record<string, ExitHeadWeights>> {
   const r = model.runner;
+  const { vocabSize: V, hiddenSize: d } = r.config;
   const { head, finalNorm } = denseLmHead(model);
   const out: Record<string, ExitHeadWeights> = {};
   const options = (seed: number) => ({ epochs: 5, learningRate: 0.002, seed, afterEpoch });
@@ -528,7 +529,12 @@ async function fitExitHeads(
       trainExitHead(f === null ? examples : examples.filter((e) => foldOf(e.p.seq) !== f), head, finalNorm, r.config.rmsNormEps, options(31 + layer));
     for (const f of [0, 1]) {
       const exitHead = new ExitHead(await fit(f));
-      for (const e of examples) if (foldOf(e.p.seq) === f) setLens(e.p, layer, await r.logits(exitHead.map(e.hidden), 1), k);
+      // One LM-head call for the whole held-out fold (the model is small enough by construction).
+      const held = examples.filter((e) => foldOf(e.p.seq) === f);
+      const mapped = new Float32Array(held.length * d);
+      held.forEach((e, i) => mapped.set(exitHead.map(e.hidden), i * d));
+      const logits = await r.logits(mapped, held.length);
+      held.forEach((e, i) => setLens(e.p, layer, logits.subarray(i * V, (i + 1) * V), k));
     }
     out[String(layer)] = await fit(null);
   }
