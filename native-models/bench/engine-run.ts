@@ -18,20 +18,20 @@ export async function runEngine(
   sparsity?: number,
 ): Promise<RunResult & { meanExitLayer: number; activeNeuronShare?: number; exitOverhead?: ExitOverhead }> {
   const t = performance.now();
-  // Dense unless a sparsity is asked for: the comparison is always explicit.
-  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16, sparse: sparsity !== undefined });
+  // The engine as users get it: native kernels where the package and the machine have them.
+  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16 });
   const loadMs = performance.now() - t;
   try {
     if (sparsity !== undefined) {
       // Uncalibrated packages (synthetic weights) get thresholds from a short sample first.
-      if (!model.runner.sparse!.calibrated) await calibrateSparsity(model, { prompts: ["The old lighthouse", "Once upon a time"], tokensPerPrompt: 16, measure: false });
+      if (!model.runner.native!.calibrated) await calibrateSparsity(model, { prompts: ["The old lighthouse", "Once upon a time"], tokensPerPrompt: 16, measure: false });
       model.setSparsity(sparsity);
     }
     const prompt = benchPrompt(model.tokenizer.encode(BENCH_TEXT, { addBos: false }), P, model.tokenizer.bos);
     // Untimed warm-up (first runs of a session allocate and prepack).
     for await (const _ of model.generate({ promptIds: prompt.slice(0, 8), maxTokens: 4, ignoreEos: true, sampling: GREEDY })) void _;
     model.decoder.reset();
-    if (model.runner.sparse) model.runner.sparse.active = model.runner.sparse.offered = 0;
+    if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
     const strategy = exit?.(model);
     const it = model.generate({ promptIds: prompt, maxTokens: G + 1, ignoreEos: true, sampling: GREEDY, exitStrategy: () => strategy });
     const firstTokens: number[] = [];
@@ -41,7 +41,7 @@ export async function runEngine(
       r = await it.next();
     }
     const s = r.value;
-    const sp = model.runner.sparse;
+    const sp = model.runner.native;
     const exitOverhead = exit ? await measureExitOverhead(model) : undefined;
     return {
       ...(exitOverhead ? { exitOverhead } : {}),

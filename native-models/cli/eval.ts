@@ -17,7 +17,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     if (sparsity !== undefined) model.setSparsity(sparsity);
     else model.applyKnob(knob ?? 0);
     // Token by token whenever exit or sparse FFNs act (they act on single decode tokens only).
-    const exit = model.exitAt(knob) ?? (model.runner.sparse ? {} : undefined);
+    const exit = model.exitAt(knob) ?? (model.runner.native ? {} : undefined);
     const r = await model.evaluate(ids, exit);
     const out = {
       tokens: r.tokens,
@@ -27,7 +27,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       meanExitLayer: +r.meanExitLayer.toFixed(3),
       agreement: +r.agreement.toFixed(4),
       exitHistogram: r.exitHistogram,
-      ...(model.runner.sparse ? { sparsity: model.runner.sparse.sparsity, activeNeuronShare: +(model.runner.sparse.active / Math.max(1, model.runner.sparse.offered)).toFixed(4) } : {}),
+      ...(model.runner.native ? { sparsity: model.runner.native.sparsity, activeNeuronShare: +(model.runner.native.active / Math.max(1, model.runner.native.offered)).toFixed(4) } : {}),
       ...(r.candidateRecall !== undefined ? { candidateRecall: +r.candidateRecall.toFixed(4) } : {}),
       ...(r.speed
         ? {

@@ -26,7 +26,7 @@ export async function loadFromFlags(
     threads: values.threads ? int(values.threads, "threads", 2, 1, 256) : undefined,
     contextLength: Math.max(minContext, int(values.ctx, "ctx", 4096, 16, 1 << 20)),
     executionProvider: values.provider ?? "cpu",
-    sparse: sparsity.load,
+    native: sparsity.load,
   });
   return { model, sparsity: sparsity.level };
 }

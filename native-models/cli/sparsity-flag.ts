@@ -1,6 +1,6 @@
 import { UsageError } from "./args.js";
 
-/** `--sparsity off` → dense layers; a number → sparse FFNs at that share of skipped neurons. */
+/** `--sparsity off` → onnxruntime's dense layers; a number → native sparse FFNs at that share of skipped neurons. */
 export function parseSparsity(value: string | undefined): { load: boolean | undefined; level: number | undefined } {
   if (value === undefined) return { load: undefined, level: undefined };
   if (value === "off") return { load: false, level: undefined };

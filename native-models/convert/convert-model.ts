@@ -15,6 +15,16 @@ import { OWNER_FILE, packageTempDir, readManifest, uniqueModelId } from "../pack
 
 export type ImportStage = "read" | "convert" | "quantize" | "write";
 
+/**
+ * Writes the native kernels' form of a model (their own row layout): each layer's FFN and
+ * attention half, and the LM head with its final norm. Decoding then never leaves native code
+ * inside a layer; the onnxruntime graphs stay for prefill and as the fallback.
+ */
+export interface NativeWriter {
+  writeLayer(cfg: ModelConfig, w: LayerWeights, files: { ffn: string; attention: string }, bits: 4 | 8, blockSize: number): void;
+  writeHead(cfg: ModelConfig, finalNorm: Float32Array, lmHead: Float32Array, file: string, bits: 4 | 8, blockSize: number): void;
+}
+
 export interface ConvertOptions {
   modelsDir: string;
   quant: WeightQuant;
@@ -31,7 +41,7 @@ export interface ConvertOptions {
    * Also write the sparse-FFN form of every layer (attention-only graph + kernel weights), using
    * the native kernel's own layout writer. Absent: dense only.
    */
-  sparse?: { write: (layer: number, w: LayerWeights, file: string, bits: 4 | 8, blockSize: number) => void };
+  sparse?: NativeWriter;
 }
 
 /**
@@ -69,6 +79,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const kv: string[] = [];
     const attention: string[] = [];
     const sparseFfn: string[] = [];
+    const nativeAttention: string[] = [];
     const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
     for (let l = 0; l < L; l++) {
@@ -86,7 +97,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       if (opts.sparse) {
         attention.push(await writeGraph(tmp, `attn${l}`, buildLayerGraph(cfg, l, w, { ...linear, part: "attention" })));
         sparseFfn.push(`ffn${l}.sparse`);
-        opts.sparse.write(l, w, path.join(tmp, `ffn${l}.sparse`), sparseBits, blockSize);
+        nativeAttention.push(`attn${l}.native`);
+        opts.sparse.writeLayer(cfg, w, { ffn: path.join(tmp, `ffn${l}.sparse`), attention: path.join(tmp, `attn${l}.native`) }, sparseBits, blockSize);
       }
     }
 
@@ -99,6 +111,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     progress("quantize", 1);
     const head = buildHeadGraph(cfg, finalNorm, lmHeadWeights, linear);
     const headFile = await writeGraph(tmp, "head", head);
+    const nativeHead = "head.native";
+    opts.sparse?.writeHead(cfg, finalNorm, lmHeadWeights, path.join(tmp, nativeHead), sparseBits, blockSize);
     const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
     progress("write", 1);
 
@@ -118,7 +132,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
       tokenizer: { file: "tokenizer.json", configFile: "tokenizer_config.json" },
       sizeBytes: 0,
-      ...(opts.sparse ? { sparse: { bits: sparseBits, ffn: sparseFfn } } : {}),
+      ...(opts.sparse ? { sparse: { bits: sparseBits, ffn: sparseFfn, attention: nativeAttention, head: nativeHead } } : {}),
     };
     manifest.sizeBytes = await folderBytes(tmp, manifest);
     await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -231,6 +245,8 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...graphs,
     ...graphs.map((f) => f.replace(/\.onnx$/, ".bin")),
     ...(m.sparse?.ffn ?? []),
+    ...(m.sparse?.attention ?? []),
+    ...(m.sparse?.head ? [m.sparse.head] : []),
     m.embedding.file,
     m.tokenizer.file,
     m.tokenizer.configFile,

@@ -8,7 +8,6 @@ import { readManifest, resolvePackage, writeManifest } from "../package/models-d
 import type { Manifest } from "../package/manifest.js";
 import { LoadedModel, type LoadModelOptions } from "./loaded-model.js";
 import { calibrateSparsity } from "./sparsity.js";
-import { loadSparseKernel } from "../sparse/index.js";
 
 export const POLICY_FILE = "predictors.json";
 
@@ -19,28 +18,25 @@ export async function calibrateModel(
 ): Promise<{ manifest: Manifest; result: CalibrationResult }> {
   const dir = await resolvePackage(load.modelsDir, idOrPath);
   const options = { ...load, contextLength: Math.max(512, load.contextLength ?? 1024) };
-  // Early exit is calibrated on the dense model; the sparse thresholds then on the sparse form.
-  const sparseToo = Boolean((await readManifest(dir)).sparse) && loadSparseKernel().available;
+  // Early exit is calibrated on the dense model (sparsity 0); the FFN thresholds then on the same
+  // model's native form.
+  const model = await LoadedModel.load(dir, options);
+  const sparseToo = model.runner.native !== null;
   // One progress bar for both: early exit takes most of the time, the sparse thresholds the rest.
   const exitShare = sparseToo ? 0.85 : 1;
-  const model = await LoadedModel.load(dir, { ...options, sparse: false });
   let result: CalibrationResult;
-  try {
-    result = await calibrate(model, { ...o, onProgress: (f, detail) => o.onProgress?.(f * exitShare, detail) });
-  } finally {
-    await model.dispose();
-  }
   let thresholds: Awaited<ReturnType<typeof calibrateSparsity>> | undefined;
-  if (sparseToo) {
-    const sparseModel = await LoadedModel.load(dir, { ...options, sparse: true });
-    try {
-      thresholds = await calibrateSparsity(sparseModel, {
+  try {
+    model.runner.native?.setSparsity(0);
+    result = await calibrate(model, { ...o, onProgress: (f, detail) => o.onProgress?.(f * exitShare, detail) });
+    if (sparseToo) {
+      thresholds = await calibrateSparsity(model, {
         signal: o.signal,
         onProgress: (f) => o.onProgress?.(exitShare + (1 - exitShare) * f, "calibrating sparse FFNs"),
       });
-    } finally {
-      await sparseModel.dispose();
     }
+  } finally {
+    await model.dispose();
   }
   const tmp = path.join(dir, `${POLICY_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify(result.policy));

@@ -6,12 +6,12 @@ import { openModelSource } from "../formats/open-model.js";
 import type { ModelSource } from "../formats/model-source.js";
 import { buildTokenizerJson } from "../tokenizer/build.js";
 import { ModelFormatError } from "../formats/errors.js";
-import { convertModel, type ImportStage } from "../convert/convert-model.js";
+import { convertModel, type ImportStage, type NativeWriter } from "../convert/convert-model.js";
+import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { loadSparseKernel } from "../sparse/index.js";
-import type { LayerWeights } from "../convert/layer-graph.js";
 
 export interface ImportOptions {
   modelsDir: string;
@@ -63,28 +63,53 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
   }
 }
 
-/** The kernel lays out and saves each layer's FFN; undefined when the kernel is not available. */
-function sparseWriter(threads = 2) {
+/** The native kernels lay out and save each layer and the head; undefined when they are not available. */
+function sparseWriter(threads = 2): NativeWriter | undefined {
   const kernel = loadSparseKernel();
   if (!kernel.available) return undefined;
+  const saved = (handle: { save(file: string): void; close(): void }, file: string) => {
+    try {
+      handle.save(file);
+    } finally {
+      handle.close();
+    }
+  };
   return {
-    write(_layer: number, w: LayerWeights, file: string, bits: 4 | 8, blockSize: number) {
-      const ffn = kernel.createFfn({
-        d: w.ffnNorm.length,
-        ffn: w.wGate.length / w.ffnNorm.length,
+    writeLayer(cfg, w, files, bits, blockSize) {
+      // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
+      const block = blockSize as 32 | 64 | 128 | 256;
+      const d = cfg.hiddenSize;
+      saved(kernel.createFfn({ d, ffn: cfg.intermediateSize, bits, blockSize: block, gate: w.wGate, up: w.wUp, down: w.wDown, threads }), files.ffn);
+      const attention = kernel.createAttention({
+        d,
+        heads: cfg.numHeads,
+        kvHeads: cfg.numKvHeads,
+        headDim: cfg.headDim,
         bits,
-        // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
-        blockSize: blockSize as 32 | 64 | 128 | 256,
-        gate: w.wGate,
-        up: w.wUp,
-        down: w.wDown,
+        blockSize: block,
+        eps: cfg.rmsNormEps,
+        interleaved: cfg.ropeInterleaved,
+        attnNorm: w.attnNorm,
+        wqkv: stackRows([w.wq, w.wk, w.wv]),
+        bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
+        wo: w.wo,
+        ffnNorm: w.ffnNorm,
         threads,
       });
-      try {
-        ffn.save(file);
-      } finally {
-        ffn.close();
-      }
+      saved(attention, files.attention);
+    },
+    writeHead(cfg, finalNorm, lmHead, file, bits, blockSize) {
+      const head = kernel.createLinear({
+        outputs: cfg.vocabSize,
+        inputs: cfg.hiddenSize,
+        bits,
+        blockSize: blockSize as 32 | 64 | 128 | 256,
+        weights: lmHead,
+        norm: finalNorm,
+        eps: cfg.rmsNormEps,
+        threads,
+      });
+      saved(head, file);
     },
   };
 }

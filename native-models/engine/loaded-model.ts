@@ -9,16 +9,11 @@ import { Decoder } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
-import { SparseUnavailableError } from "../runtime/sparse-layers.js";
+import { NativeUnavailableError } from "../runtime/native-layers.js";
 import { sparsityForKnob } from "./sparsity.js";
 import { readManifest } from "../package/models-dir.js";
-import type { Manifest } from "../package/manifest.js";
 import { loadSparseKernel } from "../sparse/index.js";
 import { resolvePackage } from "../package/models-dir.js";
-
-function sparseReady(m: Manifest): boolean {
-  return !!m.sparse?.thresholds && loadSparseKernel().available;
-}
 
 export interface LoadModelOptions extends Partial<LoadOptions> {
   modelsDir: string;
@@ -50,18 +45,18 @@ export class LoadedModel {
       contextLength: o.contextLength ?? 4096,
       onProgress: o.onProgress,
     };
-    // Sparse FFNs by default when the package has calibrated thresholds and the kernel loads;
-    // otherwise (or if asked) the dense onnxruntime layers.
+    // The native kernels by default when the package has its native form and the addon loads (FFN
+    // sparsity stays 0 until calibrated); otherwise, or if asked, onnxruntime runs every layer.
     let runner: ModelRunner;
     let sparseNotice: string | undefined;
     const manifest = await readManifest(dir);
-    const wantSparse = o.sparse ?? sparseReady(manifest);
+    const wantNative = o.native ?? (!!manifest.sparse && loadSparseKernel().available);
     try {
-      runner = await ModelRunner.load(dir, { ...options, sparse: wantSparse }, manifest);
+      runner = await ModelRunner.load(dir, { ...options, native: wantNative }, manifest);
     } catch (err) {
-      if (!(err instanceof SparseUnavailableError) || o.sparse === true) throw err;
+      if (!(err instanceof NativeUnavailableError) || o.native === true) throw err;
       sparseNotice = err.message;
-      runner = await ModelRunner.load(dir, { ...options, sparse: false }, manifest);
+      runner = await ModelRunner.load(dir, { ...options, native: false }, manifest);
     }
     const m = runner.manifest;
     const [json, config] = await Promise.all([
@@ -82,7 +77,7 @@ export class LoadedModel {
    * `sparsityOverride`) and returns the early-exit strategy (undefined = full depth).
    */
   applyKnob(knob: number, sparsityOverride?: number) {
-    const sparse = this.runner.sparse;
+    const sparse = this.runner.native;
     sparse?.setSparsity(sparsityOverride ?? sparsityForKnob(knob, sparse.table));
     return knob > 0 ? this.exit?.strategyFor(knob) : undefined;
   }
@@ -97,10 +92,10 @@ export class LoadedModel {
 
   /** Pins the FFN sparsity (0..1) regardless of the knob; requires the sparse form. */
   setSparsity(level: number): void {
-    if (!this.runner.sparse) {
+    if (!this.runner.native) {
       throw new Error(this.sparseNotice ?? `model ${this.manifest.id} is not loaded with sparse FFNs (import it where the native kernel is built)`);
     }
-    this.runner.sparse.setSparsity(level);
+    this.runner.native.setSparsity(level);
   }
 
   get manifest() {

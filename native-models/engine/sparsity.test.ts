@@ -38,7 +38,7 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
   });
 
   it("loads in sparse form with calibrated thresholds and a knob mapping", () => {
-    const sparse = model.runner.sparse!;
+    const sparse = model.runner.native!;
     expect(sparse).not.toBeNull();
     expect(sparse.table?.agreement?.length).toBe(sparse.table?.levels.length);
     expect(sparsityForKnob(0, sparse.table)).toBe(0);
@@ -47,10 +47,10 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
 
   it("at the default knob keeps ≥ 97% teacher-forced agreement with the dense FFNs", async () => {
     const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as { ids: number[] }[];
-    const level = sparsityForKnob(0.5, model.runner.sparse!.table);
+    const level = sparsityForKnob(0.5, model.runner.native!.table);
     const run = async (s: number) => {
       model.setSparsity(s);
-      model.runner.sparse!.active = model.runner.sparse!.offered = 0;
+      model.runner.native!.active = model.runner.native!.offered = 0;
       let same = 0;
       let nll = 0;
       let n = 0;
@@ -60,7 +60,7 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
         nll += r.nll * r.tokens;
         n += r.tokens;
       }
-      return { agreement: same / n, perplexity: Math.exp(nll / n), active: model.runner.sparse!.active / model.runner.sparse!.offered };
+      return { agreement: same / n, perplexity: Math.exp(nll / n), active: model.runner.native!.active / model.runner.native!.offered };
     };
     const dense = await run(0);
     const sparse = await run(level);
@@ -77,12 +77,12 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
     process.env.EXITLANE_SPARSE = "off";
     try {
       const dense = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 256 });
-      expect(dense.runner.sparse).toBeNull();
+      expect(dense.runner.native).toBeNull();
       const ids: number[] = [];
       for await (const t of dense.generate({ promptIds: dense.encodeRaw("Once upon a time"), maxTokens: 8, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 } })) ids.push(t.id);
       expect(ids.length).toBe(8);
       await dense.dispose();
-      await expect(LoadedModel.load(id, { modelsDir: tmp.dir, sparse: true, contextLength: 256 })).rejects.toThrow(/disabled by EXITLANE_SPARSE/);
+      await expect(LoadedModel.load(id, { modelsDir: tmp.dir, native: true, contextLength: 256 })).rejects.toThrow(/disabled by EXITLANE_SPARSE/);
     } finally {
       if (before === undefined) delete process.env.EXITLANE_SPARSE;
       else process.env.EXITLANE_SPARSE = before;

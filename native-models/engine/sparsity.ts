@@ -42,7 +42,7 @@ export async function calibrateSparsity(
     onProgress?: (f: number) => void;
   } = {},
 ): Promise<SparsityTable> {
-  const sparse = model.runner.sparse;
+  const sparse = model.runner.native;
   if (!sparse) throw new Error("the model is not loaded in sparse form");
   const prompts = o.prompts ?? CALIBRATION_PROMPTS.slice(0, 8);
   const perRow = o.samplesPerRow ?? 64;
@@ -81,7 +81,7 @@ export async function calibrateSparsity(
 
 /** Teacher-forced argmax agreement of each sparsity level with the dense FFNs, on greedy text. */
 async function measureAgreement(model: LoadedModel, prompts: string[], tokens: number, signal?: AbortSignal): Promise<number[]> {
-  const sparse = model.runner.sparse!;
+  const sparse = model.runner.native!;
   const texts: number[][] = [];
   sparse.setSparsity(0);
   for (const p of prompts) {

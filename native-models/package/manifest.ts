@@ -91,6 +91,10 @@ export const Manifest = z.object({
     .object({
       bits: z.union([z.literal(4), z.literal(8)]),
       ffn: z.array(z.string()),
+      /** Native attention halves (decode runs whole layers in the kernels); absent in older packages. */
+      attention: z.array(z.string()).optional(),
+      /** The LM head with its final norm in the kernels' layout. */
+      head: z.string().optional(),
       thresholds: z
         .object({ levels: z.array(z.number()), byLayer: z.array(z.array(z.number())), agreement: z.array(z.number()).optional() })
         .optional(),

@@ -94,7 +94,7 @@ export class Decoder {
       let h = this.runner.embed([tokenId]);
       for (let l = 0; l < L; l++) {
         if (signal?.aborted) throw new CancelledError();
-        h = await this.runner.layer(l, h, [position]);
+        h = await this.runner.layer(l, h, [position], true);
         if (exit && l < L - 1) {
           const logits = await exit.afterLayer(l, h, position);
           if (logits) {

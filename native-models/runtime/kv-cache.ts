@@ -55,7 +55,7 @@ export class KvCache {
     }
     c.positions.set(positions, c.length);
     c.length += positions.length;
-    return { key: c.key, value: c.value, total: c.length };
+    return { key: c.key, value: c.value, keyData: c.keyData, valueData: c.valueData, total: c.length };
   }
 
   /** Writes K/V rows ([S, kvHeads*headDim] each) computed outside attention (CALM propagation). */

@@ -11,14 +11,17 @@ import { LAYER_IO } from "../convert/layer-graph.js";
 import { MatrixRows, readFloats } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
 import { KvCache } from "./kv-cache.js";
-import { SparseLayers } from "./sparse-layers.js";
+import { NATIVE_MAX_ROWS, NativeLayers } from "./native-layers.js";
 
 export interface LoadOptions extends SessionOptions {
   /** KV cache length in tokens; capped at the model's own context length. */
   contextLength: number;
   onProgress?: (fraction: number) => void;
-  /** Run the FFNs in the native sparse kernel (when the package and the machine have it). */
-  sparse?: boolean;
+  /**
+   * Use the native kernels (the FFNs, and for decode whole layers and the head, when the package
+   * has them); otherwise onnxruntime runs everything.
+   */
+  native?: boolean;
 }
 
 export class ModelRunner {
@@ -38,8 +41,8 @@ export class ModelRunner {
     private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor },
     readonly provider: ProviderChoice,
     private readonly options: LoadOptions,
-    /** Set when the FFNs run in the native sparse kernel (layerSessions are then attention-only). */
-    readonly sparse: SparseLayers | null,
+    /** Set when the native kernels run the FFNs (layerSessions are then attention-only) and decode. */
+    readonly native: NativeLayers | null,
   ) {
     this.config = manifest.config;
     this.layers = manifest.config.numLayers;
@@ -50,8 +53,8 @@ export class ModelRunner {
   static async load(dir: string, o: LoadOptions, known?: Manifest): Promise<ModelRunner> {
     const manifest = known ?? (await readManifest(dir));
     const cfg = manifest.config;
-    const sparse = o.sparse ? SparseLayers.open(dir, manifest, o.threads) : null;
-    const layerGraphs = sparse ? manifest.graphs.attention : manifest.graphs.layers;
+    const native = o.native ? NativeLayers.open(dir, manifest, o.threads) : null;
+    const layerGraphs = native ? manifest.graphs.attention : manifest.graphs.layers;
     const files = [...layerGraphs, manifest.graphs.head].map((f) => path.join(dir, f));
     const { sessions, choice } = await createSessions(files, o, (done, total) => o.onProgress?.(done / (total + 1)));
     const head = sessions.pop()!;
@@ -65,7 +68,12 @@ export class ModelRunner {
     };
     const cache = new KvCache(cfg.numLayers, cfg.numKvHeads, cfg.headDim, maxPositions);
     o.onProgress?.(1);
-    return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o, sparse);
+    return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o, native);
+  }
+
+  /** The rotary tables as plain arrays (for the native kernels). */
+  private get rotaryData(): { cos: Float32Array; sin: Float32Array } {
+    return { cos: this.rotary.cos.data as Float32Array, sin: this.rotary.sin.data as Float32Array };
   }
 
   get maxPositions(): number {
@@ -76,14 +84,22 @@ export class ModelRunner {
     return this.embedding.gather(ids);
   }
 
-  /** Runs decoder layer `l` on `hidden` ([S, d]) at `positions`, appending their K/V to the layer's cache. */
-  async layer(l: number, hidden: Float32Array, positions: readonly number[]): Promise<Float32Array> {
+  /**
+   * Runs decoder layer `l` on `hidden` ([S, d]) at `positions`, appending their K/V to the layer's
+   * cache. Decode rows (`decode`: a token or a few being verified) run natively when the package
+   * has native layers, at the current FFN sparsity; prefill rows run on onnxruntime, dense.
+   */
+  async layer(l: number, hidden: Float32Array, positions: readonly number[], decode = false): Promise<Float32Array> {
     const S = positions.length;
     const d = this.config.hiddenSize;
     const slot = this.cache.reserve(l, positions);
+    if (decode && this.native?.decodesNatively && S <= NATIVE_MAX_ROWS) {
+      const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S };
+      return this.native.decodeLayer(l, hidden, Int32Array.from(positions), this.rotaryData, kv);
+    }
     const out = new Float32Array(S * d);
-    // Sparse path: the attention graph hands back the FFN input and the residual (into `out`).
-    const ffnInput = this.sparse ? new Float32Array(S * d) : null;
+    // Native FFN: the attention graph hands back the FFN input and the residual (into `out`).
+    const ffnInput = this.native ? new Float32Array(S * d) : null;
     const fetches: Record<string, ort.Tensor> = ffnInput
       ? { [LAYER_IO.ffnInput]: new ort.Tensor("float32", ffnInput, [1, S, d]), [LAYER_IO.residual]: new ort.Tensor("float32", out, [1, S, d]) }
       : { [LAYER_IO.hiddenOut]: new ort.Tensor("float32", out, [1, S, d]) };
@@ -100,7 +116,7 @@ export class ModelRunner {
       },
       { ...fetches, [LAYER_IO.presentKey]: slot.key, [LAYER_IO.presentValue]: slot.value },
     );
-    if (ffnInput) this.sparse!.addFfn(l, ffnInput, out, S);
+    if (ffnInput) this.native!.addFfn(l, ffnInput, out, S, decode);
     return out;
   }
 
@@ -128,6 +144,7 @@ export class ModelRunner {
     const d = this.config.hiddenSize;
     const S = hidden.length / d;
     const input = rows === S ? hidden : hidden.subarray((S - rows) * d);
+    if (this.native?.head) return this.native.logits(input, rows, this.config.vocabSize);
     const r = await this.headSession.run({ [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]) });
     return r.logits.data as Float32Array;
   }
@@ -142,7 +159,7 @@ export class ModelRunner {
   async dispose(): Promise<void> {
     const all = [...this.layerSessions, this.headSession, ...this.kvSessions.filter((s): s is ort.InferenceSession => !!s)];
     await Promise.all(all.map((s) => s.release()));
-    this.sparse?.close();
+    this.native?.close();
     this.embedding.close();
     this.lmHeadRows?.close();
   }

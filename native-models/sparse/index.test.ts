@@ -41,7 +41,7 @@ describe("loadSparseKernel fallback", () => {
     const k = loadSparseKernel({ env: {}, addonPath: stale });
     expect(k).toEqual({
       available: false,
-      detail: expect.stringMatching(/is stale \(abi 0, need 1\); rebuild it/),
+      detail: expect.stringContaining(`is stale (abi ${SPARSE_ABI_VERSION - 1}, need ${SPARSE_ABI_VERSION}); rebuild it`),
     });
   });
 

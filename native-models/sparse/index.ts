@@ -5,12 +5,12 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SparseFfn, SparseFfnWeights, SparseRunOptions } from "./types.js";
+import type { NativeAttention, NativeAttentionWeights, NativeLinear, NativeLinearWeights, SparseFfn, SparseFfnWeights, SparseRunOptions } from "./types.js";
 
 export type * from "./types.js";
 
 /** Bumped with the addon's `abiVersion` whenever the JS/native contract changes. */
-export const SPARSE_ABI_VERSION = 1;
+export const SPARSE_ABI_VERSION = 2;
 export const ADDON_FILE = "exitlane_sparse.node";
 
 export interface AvailableSparseKernel {
@@ -28,6 +28,12 @@ export interface AvailableSparseKernel {
   setSpinMicros(us: number): void;
   /** Diagnostics: best-of-`reps` streaming read bandwidth (GB/s) on the kernel's thread pool. */
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
+  /** The attention half of a decoder layer for decode-sized batches (see addon/src/attention.h). */
+  createAttention(weights: NativeAttentionWeights & SparseRunOptions): NativeAttention;
+  loadAttention(file: string, options?: SparseRunOptions): NativeAttention;
+  /** A quantized linear layer (LM head with its final norm, exit heads). */
+  createLinear(weights: NativeLinearWeights & SparseRunOptions): NativeLinear;
+  loadLinear(file: string, options?: SparseRunOptions): NativeLinear;
 }
 
 export type SparseKernel = AvailableSparseKernel | { available: false; detail: string };
@@ -39,6 +45,10 @@ interface NativeAddon {
   loadFfn(file: string, o?: SparseRunOptions): SparseFfn;
   setSpinMicros(us: number): void;
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
+  createAttention(o: NativeAttentionWeights & SparseRunOptions): NativeAttention;
+  loadAttention(file: string, o?: SparseRunOptions): NativeAttention;
+  createLinear(o: NativeLinearWeights & SparseRunOptions): NativeLinear;
+  loadLinear(file: string, o?: SparseRunOptions): NativeLinear;
 }
 
 export interface LoadOptions {
@@ -98,5 +108,9 @@ export function loadSparseKernel(options: LoadOptions = {}): SparseKernel {
     loadFfn: (f, o) => addon.loadFfn(f, o),
     setSpinMicros: (us) => addon.setSpinMicros(us),
     probeReadBandwidth: (mb, t, reps) => addon.probeReadBandwidth(mb, t, reps),
+    createAttention: (w) => addon.createAttention(w),
+    loadAttention: (f, o) => addon.loadAttention(f, o),
+    createLinear: (w) => addon.createLinear(w),
+    loadLinear: (f, o) => addon.loadLinear(f, o),
   };
 }

@@ -57,10 +57,85 @@ export interface SparseFfn {
     threshold: number,
     activations?: Float32Array,
   ): Promise<{ active: number }>;
+  /**
+   * `rows` rows at once (x, out: [rows, d], rows ≤ 64) in one pass over the weights; each row's
+   * result is bit-identical to run() on it alone.
+   */
+  runRows(x: Float32Array, out: Float32Array, rows: number, threshold: number): { active: number };
+  /**
+   * Adds a packed dense copy of the weights that threshold-0 passes use (faster per output at small
+   * widths; costs the weights' memory again).
+   */
+  packDense(): void;
   /** Writes the laid-out weights (64-byte header + rows) for loadFfn. */
   save(path: string): void;
   /** Frees the weights now instead of at garbage collection. */
   close(): void;
   setThreads(threads: number): void;
   readonly info: SparseFfnInfo;
+}
+
+/** Weights of one layer's attention half (all row-major, y = W x). */
+export interface NativeAttentionWeights {
+  d: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  bits?: SparseBits;
+  blockSize?: SparseBlockSize;
+  /** RMSNorm epsilon. */
+  eps: number;
+  /** Rotary on adjacent pairs (Meta/llama2.c layout) rather than the two halves of a head. */
+  interleaved: boolean;
+  attnNorm: Float32Array;
+  /** [heads*headDim + 2*kvHeads*headDim, d]: q, k and v stacked. */
+  wqkv: Float32Array;
+  bqkv?: Float32Array;
+  /** [d, heads*headDim] */
+  wo: Float32Array;
+  ffnNorm: Float32Array;
+}
+
+export interface NativeAttention {
+  /**
+   * Rows at `positions` (1..64): writes their K/V to slots cached.. of the layer's buffers
+   * ([kvHeads, capacity, headDim] each), attends over slots 0..cached+row, and returns
+   * residual = x + attention and ffnIn = RMSNorm(residual) for the FFN.
+   */
+  run(
+    x: Float32Array,
+    positions: Int32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    key: Float32Array,
+    value: Float32Array,
+    capacity: number,
+    cached: number,
+    residual: Float32Array,
+    ffnIn: Float32Array,
+  ): void;
+  save(path: string): void;
+  close(): void;
+  readonly info: { d: number; heads: number; kvHeads: number; headDim: number; bits: SparseBits; blockSize: SparseBlockSize; bytes: number; isa: string };
+}
+
+export interface NativeLinearWeights {
+  outputs: number;
+  inputs: number;
+  bits?: SparseBits;
+  blockSize?: SparseBlockSize;
+  /** [outputs, inputs] */
+  weights: Float32Array;
+  bias?: Float32Array;
+  /** RMSNorm weights applied to the input first (the LM head's final norm). */
+  norm?: Float32Array;
+  eps?: number;
+}
+
+export interface NativeLinear {
+  /** out[rows, outputs] = W · x[rows, inputs] (+ bias), rows ≤ 64. */
+  run(x: Float32Array, out: Float32Array, rows: number): void;
+  save(path: string): void;
+  close(): void;
+  readonly info: { inputs: number; outputs: number; bits: SparseBits; blockSize: SparseBlockSize; bytes: number; isa: string };
 }

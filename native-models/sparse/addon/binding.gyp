@@ -4,6 +4,10 @@
       "target_name": "exitlane_sparse",
       "sources": [
         "src/addon.cc",
+        "src/addon_decoder.cc",
+        "src/attention.cc",
+        "src/matrix.cc",
+        "src/packed.cc",
         "src/ffn.cc",
         "src/ffn_file.cc",
         "src/pool.cc",

@@ -6,61 +6,22 @@
 #include <memory>
 #include <string>
 
+#include "addon_data.h"
 #include "ffn.h"
+#include "napi_util.h"
 #include "pool.h"
 #include "probe.h"
 
 namespace {
 
 using exl::Ffn;
-
-[[noreturn]] void throwType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
-[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
-[[noreturn]] void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, msg); }
-
-Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* name, size_t length) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throwType(env, std::string(name) + " must be a Float32Array");
-  auto a = v.As<Napi::Float32Array>();
-  if (a.ElementLength() != length)
-    throwRange(env, std::string(name) + " must have " + std::to_string(length) + " elements, got " +
-                        std::to_string(a.ElementLength()));
-  return a;
-}
-
-int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t fallback, bool required) {
-  Napi::Value v = o.Get(name);
-  if (v.IsUndefined() && !required) return fallback;
-  if (!v.IsNumber()) throwType(env, std::string(name) + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d == (double)(int64_t)d)) throwRange(env, std::string(name) + " must be an integer, got " + std::to_string(d));
-  return (int64_t)d;
-}
-
-int threadsProp(Napi::Env env, Napi::Object o) {
-  const int64_t t = intProp(env, o, "threads", 1, false);
-  if (t < 1 || t > exl::kMaxThreads) throwRange(env, "threads must be between 1 and " + std::to_string(exl::kMaxThreads));
-  return (int)t;
-}
-
-const exl::Kernels* kernelsProp(Napi::Env env, Napi::Object o) {
-  Napi::Value v = o.Get("isa");
-  std::string isa = "auto";
-  if (!v.IsUndefined()) {
-    if (!v.IsString()) throwType(env, "isa must be a string");
-    isa = v.As<Napi::String>().Utf8Value();
-  }
-  std::string err;
-  const exl::Kernels* k = exl::selectKernels(isa, &err);
-  if (!k) throwRange(env, err);
-  return k;
-}
+using namespace exl::napi;
 
 class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "SparseFfn",
-                       {InstanceMethod<&FfnHandle::Run>("run"), InstanceMethod<&FfnHandle::RunAsync>("runAsync"),
+                       {InstanceMethod<&FfnHandle::Run>("run"), InstanceMethod<&FfnHandle::RunAsync>("runAsync"), InstanceMethod<&FfnHandle::RunRows>("runRows"), InstanceMethod<&FfnHandle::PackDense>("packDense"),
                         InstanceMethod<&FfnHandle::Save>("save"), InstanceMethod<&FfnHandle::Close>("close"),
                         InstanceMethod<&FfnHandle::SetThreads>("setThreads"),
                         InstanceAccessor<&FfnHandle::Info>("info")});
@@ -130,6 +91,33 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
   }
 
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
+
+  // runRows(x [rows*d], out [rows*d], rows, threshold)
+  Napi::Value RunRows(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Ffn& f = live(env);
+    if (!info[2].IsNumber()) throwType(env, "rows must be a number");
+    const int rows = info[2].As<Napi::Number>().Int32Value();
+    if (rows < 1 || rows > exl::kMaxRows) throwRange(env, "rows must be between 1 and " + std::to_string(exl::kMaxRows));
+    const exl::Layout& L = f.layout();
+    const float* x = floatArray(env, info[0], "x", (size_t)rows * L.d).Data();
+    float* out = floatArray(env, info[1], "out", (size_t)rows * L.d).Data();
+    if (!info[3].IsNumber()) throwType(env, "threshold must be a number");
+    const double t = info[3].As<Napi::Number>().DoubleValue();
+    if (!(t >= 0) || !std::isfinite(t)) throwRange(env, "threshold must be a finite number ≥ 0 (0 = dense)");
+    return result(env, f.runRows(kernels_, threads_, rows, x, out, (float)t, nullptr));
+  }
+
+  // packDense(): adds the packed dense copy used by threshold-0 passes.
+  Napi::Value PackDense(const Napi::CallbackInfo& info) {
+    Ffn& f = live(info.Env());
+    if (f.hasDense()) return info.Env().Undefined();
+    std::string err;
+    if (!f.packDense(threads_, &err)) throwError(info.Env(), err);
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), (int64_t)f.layout().totalBytes);
+    external_ += (int64_t)f.layout().totalBytes;
+    return info.Env().Undefined();
+  }
 
   Napi::Value Save(const Napi::CallbackInfo& info) {
     Ffn& f = live(info.Env());
@@ -235,7 +223,7 @@ Napi::Value FfnHandle::RunAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, int threads) {
   // The constructor lives in this environment's instance data (one per worker thread).
-  Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({});
+  Napi::Object obj = env.GetInstanceData<exl::napi::AddonData>()->ffn.New({});
   FfnHandle::Unwrap(obj)->attach(env, std::move(f), k, threads);
   return obj;
 }
@@ -301,13 +289,16 @@ Napi::Value ProbeBandwidth(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(FfnHandle::Init(env))));
+  auto* data = new exl::napi::AddonData();
+  data->ffn = Napi::Persistent(FfnHandle::Init(env));
+  env.SetInstanceData(data);
+  exl::napi::initDecoder(env, exports, *data);
   exports.Set("createFfn", Napi::Function::New(env, CreateFfn));
   exports.Set("loadFfn", Napi::Function::New(env, LoadFfn));
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
   exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

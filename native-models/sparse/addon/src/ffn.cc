@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
+#include "memory.h"
 #include "pool.h"
 #include "quantize.h"
 
@@ -18,29 +20,9 @@
 #if defined(__aarch64__) && defined(__APPLE__)
 #include <sys/sysctl.h>
 #endif
-#if defined(_WIN32)
-#include <malloc.h>
-#endif
 
 namespace exl {
 namespace {
-
-void* alignedAlloc(size_t bytes, size_t align) {
-#if defined(_WIN32)
-  return _aligned_malloc(bytes, align);
-#else
-  void* p = nullptr;
-  return posix_memalign(&p, align, bytes) == 0 ? p : nullptr;
-#endif
-}
-
-void alignedFree(void* p) {
-#if defined(_WIN32)
-  _aligned_free(p);
-#else
-  free(p);
-#endif
-}
 
 bool cpuHas(const char* feature) {
 #if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
@@ -113,7 +95,6 @@ std::string availableKernels() {
 
 Ffn::~Ffn() {
   alignedFree(w_);
-  alignedFree(scratch_);
   for (float* a : acc_) alignedFree(a);
   for (float* k : kscratch_) alignedFree(k);
 }
@@ -132,17 +113,6 @@ bool Ffn::allocate(const Layout& L, std::string* err) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   madvise(w_, bytes, MADV_HUGEPAGE);
 #endif
-  // Activation scratch: q [dp] | corr8 [dp/4] int32 | sx [kb] | xsum [kb].
-  const size_t sBytes = (size_t)L.dp * 2 + (size_t)L.kb * 8 + 64;
-  scratch_ = static_cast<uint8_t*>(alignedAlloc((sBytes + 63) / 64 * 64, 64));
-  if (!scratch_) {
-    *err = "out of memory allocating FFN scratch";
-    return false;
-  }
-  xq_.q = reinterpret_cast<int8_t*>(scratch_);
-  xq_.corr8 = reinterpret_cast<int32_t*>(scratch_ + L.dp);
-  xq_.sx = reinterpret_cast<float*>(scratch_ + 2 * (size_t)L.dp);
-  xq_.xsum = reinterpret_cast<int32_t*>(xq_.sx + L.kb);
   return true;
 }
 
@@ -193,7 +163,7 @@ struct RunJob {
   float threshold;
   bool dense;
   float* acts;
-  int stripes;
+  int stripes, rows;
   std::atomic<int> next{0};
   int active[kStripes] = {};
   static void work(void* p, int slot);
@@ -213,17 +183,17 @@ void RunJob::work(void* p, int slot) {
 
 // Neurons [ffn*s/stripes, ffn*(s+1)/stripes) into acc_[s], in chunks of kChunk: gate rows of the
 // chunk, the CATS test, then up and down rows of the active neurons, four rows per kernel call.
+// With several rows, each chunk is done for every row while its weights are in cache; a row's
+// arithmetic is the same as when it runs alone.
 void RunJob::stripe(int s, int slot, int nextStripe) {
   const Layout& L = f->L_;
   const uint8_t* w = f->w_;
-  const XQuant& xq = f->xq_;
-  float* acc = f->acc_[s];
   float* ks = f->kscratch_[slot];
-  std::memset(acc, 0, sizeof(float) * L.dp);
+  for (int row = 0; row < rows; row++) std::memset(f->acc_[s] + (size_t)row * L.dp, 0, sizeof(float) * L.dp);
   const int begin = (int)((int64_t)L.ffn * s / stripes), end = (int)((int64_t)L.ffn * (s + 1) / stripes);
   float g[kChunk], a[kChunk], u[kChunk];
   int idx[kChunk], neurons[kChunk];
-  const uint8_t* rows[4];
+  const uint8_t* rowPtrs[4];
   // Rows `which` of neurons list[from..), at most 4, as the prefetch set for the next kernel call.
   auto group = [&](int which, const int* list, int from, int n) {
     Prefetch pf{{}, 0};
@@ -239,54 +209,128 @@ void RunJob::stripe(int s, int slot, int nextStripe) {
     const int nextStart = i0 + n < end ? i0 + n : nextStripe < stripes ? (int)((int64_t)L.ffn * nextStripe / stripes) : -1;
     for (; nextStart >= 0 && after.n < 4 && nextStart + after.n < L.ffn; after.n++)
       after.rows[after.n] = w + L.rowOffset(0, nextStart + after.n);
-    int na = 0;
-    for (int r = 0; r < n; r += 4) {
-      const int m = n - r < 4 ? n - r : 4;
-      for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(0, i0 + r + q);
-      k->dot(L, rows, m, xq, g + r, r + 4 < n ? group(0, neurons, r + 4, n) : na ? group(1, idx, 0, na) : after);
-      for (int q = r; q < r + m; q++) {
-        const float act = g[q] / (1.0f + std::exp(-g[q]));  // SiLU
-        if (acts) acts[i0 + q] = act;
-        if (dense || std::fabs(act) > threshold) idx[na] = i0 + q, a[na++] = act;
+    for (int row = 0; row < rows; row++) {
+      const XQuant& xq = f->xq_.row(row);
+      float* acc = f->acc_[s] + (size_t)row * L.dp;
+      int na = 0;
+      for (int r = 0; r < n; r += 4) {
+        const int m = n - r < 4 ? n - r : 4;
+        for (int q = 0; q < m; q++) rowPtrs[q] = w + L.rowOffset(0, i0 + r + q);
+        k->dot(L, rowPtrs, m, xq, g + r, r + 4 < n ? group(0, neurons, r + 4, n) : after);
+        for (int q = r; q < r + m; q++) {
+          const float act = g[q] / (1.0f + std::exp(-g[q]));  // SiLU
+          if (acts) acts[i0 + q] = act;
+          if (dense || std::fabs(act) > threshold) idx[na] = i0 + q, a[na++] = act;
+        }
       }
+      for (int r = 0; r < na; r += 4) {
+        const int m = na - r < 4 ? na - r : 4;
+        for (int q = 0; q < m; q++) rowPtrs[q] = w + L.rowOffset(1, idx[r + q]);
+        k->dot(L, rowPtrs, m, xq, u + r, r + 4 < na ? group(1, idx, r + 4, na) : group(2, idx, 0, na));
+      }
+      for (int r = 0; r < na; r++) u[r] *= a[r];
+      for (int r = 0; r < na; r += 4) {
+        const int m = na - r < 4 ? na - r : 4;
+        for (int q = 0; q < m; q++) rowPtrs[q] = w + L.rowOffset(2, idx[r + q]);
+        k->axpy(L, rowPtrs, u + r, m, acc, ks, r + 4 < na ? group(2, idx, r + 4, na) : after);
+      }
+      total += na;
     }
-    for (int r = 0; r < na; r += 4) {
-      const int m = na - r < 4 ? na - r : 4;
-      for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(1, idx[r + q]);
-      k->dot(L, rows, m, xq, u + r, r + 4 < na ? group(1, idx, r + 4, na) : group(2, idx, 0, na));
-    }
-    for (int r = 0; r < na; r++) u[r] *= a[r];
-    for (int r = 0; r < na; r += 4) {
-      const int m = na - r < 4 ? na - r : 4;
-      for (int q = 0; q < m; q++) rows[q] = w + L.rowOffset(2, idx[r + q]);
-      k->axpy(L, rows, u + r, m, acc, ks, r + 4 < na ? group(2, idx, r + 4, na) : after);
-    }
-    total += na;
   }
   active[s] = total;
 }
 
 int Ffn::run(const Kernels* k, int threads, const float* x, float* out, float threshold, float* acts) {
+  return runRows(k, threads, 1, x, out, threshold, acts);
+}
+
+namespace {
+// Value of element e of a row in the row layout.
+float rowValue(const Layout& L, const uint8_t* row, int e) {
+  const int b = e / L.block;
+  const float scale = halfToFloat(reinterpret_cast<const uint16_t*>(row + L.scalesOffset)[b]);
+  if (L.bits == 8) return ((int)row[e] - 128) * scale;
+  const uint8_t byte = row[((e & ~63) >> 1) + (e & 31)];
+  const int code = (e & 63) < 32 ? (byte & 15) : (byte >> 4);
+  return (code - (int)row[L.zpOffset + b]) * scale;
+}
+}  // namespace
+
+bool Ffn::packDense(int threads, std::string* err) {
+  const int64_t d = L_.d, f = L_.ffn;
+  std::unique_ptr<float[]> gate(new (std::nothrow) float[d * f]), up(new (std::nothrow) float[d * f]), down(new (std::nothrow) float[d * f]);
+  if (!gate || !up || !down) {
+    *err = "out of memory packing the FFN";
+    return false;
+  }
+  for (int64_t i = 0; i < f; i++) {
+    const uint8_t *g = w_ + L_.rowOffset(0, i), *u = w_ + L_.rowOffset(1, i), *dn = w_ + L_.rowOffset(2, i);
+    for (int64_t e = 0; e < d; e++) {
+      gate[i * d + e] = rowValue(L_, g, (int)e);
+      up[i * d + e] = rowValue(L_, u, (int)e);
+      down[e * f + i] = rowValue(L_, dn, (int)e);  // down_i is column i of W_down
+    }
+  }
+  if (!(gate_ = Matrix::create(f, d, L_.bits, L_.block, gate.get(), threads, err)) ||
+      !(up_ = Matrix::create(f, d, L_.bits, L_.block, up.get(), threads, err)) ||
+      !(down_ = Matrix::create(d, f, L_.bits, L_.block, down.get(), threads, err))) {
+    gate_.reset(), up_.reset(), down_.reset();
+    return false;
+  }
+  return true;
+}
+
+int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float* out) {
+  const int64_t f = L_.ffn;
+  if (rows > denseRows_) {
+    g_.reset(new (std::nothrow) float[(size_t)rows * f]);
+    u_.reset(new (std::nothrow) float[(size_t)rows * f]);
+    denseRows_ = g_ && u_ ? rows : 0;
+    if (!denseRows_) return -1;
+  }
+  if (!xq_.quantize(gate_->layout(), x, rows, L_.d)) return -2;
+  gate_->multiply(k, threads, xq_, rows, g_.get());
+  up_->multiply(k, threads, xq_, rows, u_.get());
+  float* h = g_.get();
+  for (int64_t i = 0; i < (int64_t)rows * f; i++) h[i] = h[i] / (1.0f + std::exp(-h[i])) * u_[i];  // SiLU(gate) ⊙ up
+  if (!hq_.quantize(down_->layout(), h, rows, f)) return -2;
+  down_->multiply(k, threads, hq_, rows, out);
+  return (int)(rows * f);
+}
+
+int Ffn::runRows(const Kernels* k, int threads, int rows, const float* x, float* out, float threshold, float* acts) {
+  if (rows < 1 || rows > kMaxRows) return -1;
+  if (threshold <= 0 && !acts && gate_) return runDense(k, threads, rows, x, out);
   threads = threads < 1 ? 1 : threads > kMaxThreads ? kMaxThreads : threads;
   const int stripes = L_.ffn < kStripes * kChunk ? (L_.ffn + kChunk - 1) / kChunk : kStripes;
+  if (rows > accRows_) {  // grow every stripe's accumulators to `rows` rows
+    for (float*& a : acc_) {
+      alignedFree(a);
+      a = nullptr;
+    }
+    accRows_ = rows;
+  }
   for (int s = 0; s < stripes; s++) {
-    if (!acc_[s] && !(acc_[s] = static_cast<float*>(alignedAlloc(sizeof(float) * L_.dp, 64)))) return -1;
+    if (!acc_[s] && !(acc_[s] = static_cast<float*>(alignedAlloc(sizeof(float) * L_.dp * accRows_, 64)))) return -1;
   }
   for (int t = 0; t < threads; t++) {
     const size_t bytes = (5 * (size_t)L_.kb * sizeof(float) + 63) / 64 * 64;
     if (!kscratch_[t] && !(kscratch_[t] = static_cast<float*>(alignedAlloc(bytes, 64)))) return -1;
   }
-  if (!quantizeActivation(L_, x, xq_)) return -2;
+  if (!xq_.quantize(L_, x, rows, L_.d)) return -2;
   RunJob job;
-  job.f = this, job.k = k, job.threshold = threshold, job.dense = threshold <= 0, job.acts = acts, job.stripes = stripes;
+  job.f = this, job.k = k, job.threshold = threshold, job.dense = threshold <= 0, job.acts = rows == 1 ? acts : nullptr;
+  job.stripes = stripes, job.rows = rows;
   Pool::instance().run(threads < stripes ? threads : stripes, RunJob::work, &job);
   int active = 0;
-  std::memcpy(out, acc_[0], sizeof(float) * L_.d);
-  for (int s = 0; s < stripes; s++) {
-    active += job.active[s];
-    if (s == 0) continue;
-    const float* a = acc_[s];
-    for (int i = 0; i < L_.d; i++) out[i] += a[i];
+  for (int s = 0; s < stripes; s++) active += job.active[s];
+  for (int row = 0; row < rows; row++) {
+    float* o = out + (size_t)row * L_.d;
+    std::memcpy(o, acc_[0] + (size_t)row * L_.dp, sizeof(float) * L_.d);
+    for (int s = 1; s < stripes; s++) {
+      const float* a = acc_[s] + (size_t)row * L_.dp;
+      for (int i = 0; i < L_.d; i++) o[i] += a[i];
+    }
   }
   return active;
 }

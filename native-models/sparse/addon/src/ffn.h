@@ -6,6 +6,7 @@
 #include <string>
 
 #include "layout.h"
+#include "matrix.h"
 
 namespace exl {
 
@@ -35,6 +36,14 @@ class Ffn {
   // Returns the number of active neurons, -1 when out of memory, -2 when x is not finite.
   // Not re-entrant: callers serialise per handle.
   int run(const Kernels* k, int threads, const float* x, float* out, float threshold, float* acts);
+  // The same for `rows` rows (x, out: [rows, d]) in one pass over the weights; each row's result is
+  // bit-identical to run() on it alone. acts only when rows == 1. Returns the active neurons summed.
+  int runRows(const Kernels* k, int threads, int rows, const float* x, float* out, float threshold, float* acts);
+
+  // Adds a packed dense copy of the weights (matrix.h) that runs threshold-0 passes: at small widths
+  // the per-neuron rows cost more per output than the packed kernels. Costs the weights' memory again.
+  bool packDense(int threads, std::string* err);
+  bool hasDense() const { return gate_ != nullptr; }
 
   const Layout& layout() const { return L_; }
   const uint8_t* weights() const { return w_; }
@@ -49,9 +58,15 @@ class Ffn {
   uint8_t* w_ = nullptr;
   // Per-call scratch, allocated once: the quantized activation, one output accumulator per stripe
   // and the kernels' scratch per thread.
-  uint8_t* scratch_ = nullptr;
-  XQuant xq_{};
-  float* acc_[kStripes] = {};
+  ActivationRows xq_;
+  // Packed dense form (packDense): gate/up [ffn, d], down [d, ffn], and per-call scratch.
+  std::unique_ptr<Matrix> gate_, up_, down_;
+  ActivationRows hq_;
+  std::unique_ptr<float[]> g_, u_;
+  int denseRows_ = 0;
+  int runDense(const Kernels* k, int threads, int rows, const float* x, float* out);
+  float* acc_[kStripes] = {};  // [kMaxRows][dp] per stripe, allocated on first use
+  int accRows_ = 0;
   float* kscratch_[kMaxThreads] = {};
 };
 

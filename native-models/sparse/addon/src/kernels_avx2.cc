@@ -2,9 +2,12 @@
 // target pragma; selected only after a run-time CPU check. No C++ library templates here (see
 // kernels_avx512.cc).
 #include "layout.h"
+#include "packed.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#include <cmath>
+#include <cstring>
 #if defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
@@ -138,7 +141,140 @@ void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, fl
   L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, pf) : axpyBits<4>(L, rows, h, n, acc, pf);
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy};
+void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
+  for (int t = 0; t < count; t++) {
+    const float* k = keys + (size_t)t * hd;
+    __m256 s0 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= hd; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), s0);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+    float s = _mm_cvtss_f32(h);
+    for (; i < hd; i++) s += q[i] * k[i];
+    out[t] = s * scale;
+  }
+}
+
+void mix(const float* p, const float* values, int hd, int count, float* out) {
+  int i = 0;
+  for (; i + 8 <= hd; i += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int t = 0; t < count; t++) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), _mm256_loadu_ps(values + (size_t)t * hd + i), acc);
+    _mm256_storeu_ps(out + i, acc);
+  }
+  for (; i < hd; i++) {
+    float acc = 0;
+    for (int t = 0; t < count; t++) acc += p[t] * values[(size_t)t * hd + i];
+    out[i] = acc;
+  }
+}
+
+// exp(x) for x ≤ 0 (see kernels_avx512.cc); 2^k built in the exponent bits.
+inline __m256 exp256(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+  const __m256 r2 = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r2, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r2, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r2, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r2, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r2, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r2, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+void softmax(float* s, int n) {
+  float max = -INFINITY;
+  for (int i = 0; i < n; i++) max = s[i] > max ? s[i] : max;
+  const __m256 m = _mm256_set1_ps(max);
+  __m256 sum = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(s + i), m));
+    _mm256_storeu_ps(s + i, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  float tail = 0;
+  for (; i < n; i++) {
+    float v[8] = {s[i] - max, 0, 0, 0, 0, 0, 0, 0};
+    float e[8];
+    _mm256_storeu_ps(e, exp256(_mm256_loadu_ps(v)));
+    tail += (s[i] = e[0]);
+  }
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+  const float inv = 1.0f / (_mm_cvtss_f32(h) + tail);
+  for (i = 0; i < n; i++) s[i] *= inv;
+}
+
+// Two halves of eight rows; per 4 inputs one maddubs + madd per half (int8 weights as signed bytes
+// with the sign trick, so nothing saturates; int4 codes are small unsigned bytes).
+template <int BITS, int M>
+void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
+  const int B = P.block, kb = P.in.kb, steps = B / 4;
+  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
+  const uint8_t* zps = group + P.zpOffset;
+  const __m256i ones = _mm256_set1_epi16(1), nib = _mm256_set1_epi8(0x0f), flip = _mm256_set1_epi8((char)0x80);
+  __m256 acc[M][2];
+  for (int m = 0; m < M; m++) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+  for (int b = 0; b < kb; b++) {
+    const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
+    __m256i ia[M][2];
+    for (int m = 0; m < M; m++) ia[m][0] = ia[m][1] = _mm256_setzero_si256();
+    for (int j = 0; j < steps; j++) {
+      for (int h = 0; h < 2; h++) {
+        __m256i w;
+        if (BITS == 8) {
+          w = _mm256_xor_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 64 * j + 32 * h)), flip);
+        } else {
+          const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 64 * (j / 2) + 32 * h));
+          w = (j & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), nib) : _mm256_and_si256(v, nib);
+        }
+        for (int m = 0; m < M; m++) {
+          int32_t q4;
+          std::memcpy(&q4, x[m]->q + b * B + 4 * j, 4);
+          const __m256i q = _mm256_set1_epi32(q4);
+          const __m256i p = BITS == 8 ? _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(q, w)) : _mm256_maddubs_epi16(w, q);
+          ia[m][h] = _mm256_add_epi32(ia[m][h], _mm256_madd_epi16(p, ones));
+        }
+      }
+    }
+    for (int h = 0; h < 2; h++) {
+      const __m256 sc = _mm256_loadu_ps(scales + b * kPackRows + 8 * h);
+      const __m256i zp = BITS == 4 ? _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h))) : _mm256_setzero_si256();
+      for (int m = 0; m < M; m++) {
+        const __m256i corr = _mm256_mullo_epi32(zp, _mm256_set1_epi32(x[m]->xsum[b]));
+        const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(ia[m][h], corr));
+        acc[m][h] = _mm256_fmadd_ps(f, _mm256_mul_ps(sc, _mm256_set1_ps(x[m]->sx[b])), acc[m][h]);
+      }
+    }
+  }
+  for (int m = 0; m < M; m++) {
+    _mm256_storeu_ps(out[m], acc[m][0]);
+    _mm256_storeu_ps(out[m] + 8, acc[m][1]);
+  }
+}
+
+template <int BITS>
+void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
+  switch (rows) {
+    case 1: return packedM<BITS, 1>(P, group, x, out);
+    case 2: return packedM<BITS, 2>(P, group, x, out);
+    case 3: return packedM<BITS, 3>(P, group, x, out);
+    default: return packedM<BITS, 4>(P, group, x, out);
+  }
+}
+
+void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
+  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
+}
+
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, softmax, packed};
 
 }  // namespace
 

@@ -3,9 +3,12 @@
 // No C++ library templates are used in this file: their instantiations would be compiled for
 // AVX-512 and could be picked by the linker for other callers.
 #include "layout.h"
+#include "packed.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
+#include <cmath>
+#include <cstring>
 #if defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
@@ -168,7 +171,127 @@ void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, fl
   L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, scratch, pf) : axpyBits<4>(L, rows, h, n, acc, scratch, pf);
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy};
+void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
+  for (int t = 0; t < count; t++) {
+    const float* k = keys + (size_t)t * hd;
+    __m512 s0 = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= hd; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), s0);
+    if (i < hd) {
+      const __mmask16 m = (__mmask16)((1u << (hd - i)) - 1);
+      s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, k + i), s0);
+    }
+    out[t] = _mm512_reduce_add_ps(s0) * scale;
+  }
+}
+
+void mix(const float* p, const float* values, int hd, int count, float* out) {
+  for (int i = 0; i < hd; i += 16) {
+    const __mmask16 m = hd - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (hd - i)) - 1);
+    __m512 acc = _mm512_setzero_ps();
+    for (int t = 0; t < count; t++) acc = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_maskz_loadu_ps(m, values + (size_t)t * hd + i), acc);
+    _mm512_mask_storeu_ps(out + i, m, acc);
+  }
+}
+
+// exp(x) for x ≤ 0: x = k·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r (relative error
+// ~2e-7), then scaled by 2^k. Inputs below -87 give 0.
+inline __m512 exp512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+  const __m512 r2 = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r2, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r2, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r2, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r2, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r2, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r2, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, k);
+}
+
+void softmax(float* s, int n) {
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + i));
+  if (i < n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), (__mmask16)((1u << (n - i)) - 1), s + i));
+  const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+  __m512 sum = _mm512_setzero_ps();
+  for (i = 0; i < n; i += 16) {
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + i), m));
+    _mm512_mask_storeu_ps(s + i, k, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (i = 0; i < n; i += 16) {
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(s + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, s + i), inv));
+  }
+}
+
+// One vpdpbusd per 4 inputs advances all 16 rows of the group; M activation rows share each load.
+template <int BITS, int M>
+void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
+  const int B = P.block, kb = P.in.kb, steps = B / 4;
+  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
+  const uint8_t* zps = group + P.zpOffset;
+  __m512 acc[M];
+  for (int m = 0; m < M; m++) acc[m] = _mm512_setzero_ps();
+  const __m512i nib = _mm512_set1_epi8(0x0f);
+  for (int b = 0; b < kb; b++) {
+    const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
+    __m512i ia[M];
+    for (int m = 0; m < M; m++) ia[m] = _mm512_setzero_si512();
+    for (int j = 0; j < steps; j += BITS == 8 ? 1 : 2) {
+      __m512i w0, w1;
+      if (BITS == 8) {
+        w0 = _mm512_load_si512(codes + 64 * j);
+      } else {
+        const __m512i v = _mm512_load_si512(codes + 32 * j);
+        w0 = _mm512_and_si512(v, nib);
+        w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+      }
+      for (int m = 0; m < M; m++) {
+        const int8_t* q = x[m]->q + b * B + 4 * j;
+        int32_t q0, q1;
+        std::memcpy(&q0, q, 4);
+        ia[m] = _mm512_dpbusd_epi32(ia[m], w0, _mm512_set1_epi32(q0));
+        if (BITS == 4) {
+          std::memcpy(&q1, q + 4, 4);
+          ia[m] = _mm512_dpbusd_epi32(ia[m], w1, _mm512_set1_epi32(q1));
+        }
+      }
+    }
+    // Σ (code - zp)·q = Σ code·q - zp·Σq; both terms are integers below 2^24, so the subtraction
+    // in float is exact and cheaper than a 32-bit integer multiply.
+    const __m512 sc = _mm512_loadu_ps(scales + b * kPackRows);
+    const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
+                                : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
+    for (int m = 0; m < M; m++) {
+      const __m512 f = _mm512_fnmadd_ps(zp, _mm512_set1_ps((float)x[m]->xsum[b]), _mm512_cvtepi32_ps(ia[m]));
+      acc[m] = _mm512_fmadd_ps(f, _mm512_mul_ps(sc, _mm512_set1_ps(x[m]->sx[b])), acc[m]);
+    }
+  }
+  for (int m = 0; m < M; m++) _mm512_storeu_ps(out[m], acc[m]);
+}
+
+template <int BITS>
+void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
+  switch (rows) {
+    case 1: return packedM<BITS, 1>(P, group, x, out);
+    case 2: return packedM<BITS, 2>(P, group, x, out);
+    case 3: return packedM<BITS, 3>(P, group, x, out);
+    default: return packedM<BITS, 4>(P, group, x, out);
+  }
+}
+
+void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
+  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
+}
+
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, softmax, packed};
 
 }  // namespace
 

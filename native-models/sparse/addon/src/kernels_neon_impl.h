@@ -116,5 +116,31 @@ void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, fl
   L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, pf) : axpyBits<4>(L, rows, h, n, acc, pf);
 }
 
+void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
+  for (int t = 0; t < count; t++) {
+    const float* k = keys + (size_t)t * hd;
+    float32x4_t s0 = vdupq_n_f32(0);
+    int i = 0;
+    for (; i + 4 <= hd; i += 4) s0 = vfmaq_f32(s0, vld1q_f32(q + i), vld1q_f32(k + i));
+    float s = vaddvq_f32(s0);
+    for (; i < hd; i++) s += q[i] * k[i];
+    out[t] = s * scale;
+  }
+}
+
+void mix(const float* p, const float* values, int hd, int count, float* out) {
+  int i = 0;
+  for (; i + 4 <= hd; i += 4) {
+    float32x4_t acc = vdupq_n_f32(0);
+    for (int t = 0; t < count; t++) acc = vfmaq_n_f32(acc, vld1q_f32(values + (size_t)t * hd + i), p[t]);
+    vst1q_f32(out + i, acc);
+  }
+  for (; i < hd; i++) {
+    float acc = 0;
+    for (int t = 0; t < count; t++) acc += p[t] * values[(size_t)t * hd + i];
+    out[i] = acc;
+  }
+}
+
 }  // namespace EXL_NEON_NS
 }  // namespace exl

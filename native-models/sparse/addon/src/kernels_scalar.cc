@@ -1,5 +1,8 @@
 // Portable kernels: the reference for the SIMD paths and the fallback on CPUs without them.
+#include <cmath>
+
 #include "layout.h"
+#include "packed.h"
 
 namespace exl {
 namespace {
@@ -43,7 +46,69 @@ void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, fl
   }
 }
 
-const Kernels kScalar = {"scalar", dot, axpy};
+// Four independent sums, so the loop is not one long dependency chain.
+void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
+  for (int t = 0; t < count; t++) {
+    const float* k = keys + (size_t)t * hd;
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 4 <= hd; i += 4) {
+      s0 += q[i] * k[i];
+      s1 += q[i + 1] * k[i + 1];
+      s2 += q[i + 2] * k[i + 2];
+      s3 += q[i + 3] * k[i + 3];
+    }
+    for (; i < hd; i++) s0 += q[i] * k[i];
+    out[t] = ((s0 + s1) + (s2 + s3)) * scale;
+  }
+}
+
+void mix(const float* p, const float* values, int hd, int count, float* out) {
+  for (int i = 0; i < hd; i++) out[i] = 0;
+  for (int t = 0; t < count; t++) {
+    const float* v = values + (size_t)t * hd;
+    for (int i = 0; i < hd; i++) out[i] += p[t] * v[i];
+  }
+}
+
+}  // namespace
+
+void scalarSoftmax(float* s, int n) {
+  float max = -INFINITY;
+  for (int i = 0; i < n; i++) max = s[i] > max ? s[i] : max;
+  float sum = 0;
+  for (int i = 0; i < n; i++) sum += (s[i] = std::exp(s[i] - max));
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; i++) s[i] *= inv;
+}
+
+// Integer sums per block, exact; then one float multiply-add per block in block order.
+void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
+  const int B = P.block, kb = P.in.kb;
+  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
+  const uint8_t* zps = group + P.zpOffset;
+  for (int m = 0; m < rows; m++) {
+    for (int r = 0; r < kPackRows; r++) {
+      float acc = 0;
+      for (int b = 0; b < kb; b++) {
+        const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
+        int32_t isum = 0;
+        for (int j = 0; j < B; j++) {
+          const int step = j / 4, byteInStep = r * 4 + (j & 3);
+          const int code = P.bits == 8 ? codes[step * 64 + byteInStep]
+                                       : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
+          isum += code * x[m]->q[b * B + j];
+        }
+        isum -= (P.bits == 8 ? 128 : zps[b * kPackRows + r]) * x[m]->xsum[b];
+        acc += (float)isum * (scales[b * kPackRows + r] * x[m]->sx[b]);
+      }
+      out[m][r] = acc;
+    }
+  }
+}
+
+namespace {
+const Kernels kScalar = {"scalar", dot, axpy, scores, mix, scalarSoftmax, scalarPacked};
 
 }  // namespace
 

@@ -61,6 +61,8 @@ struct Prefetch {
   int n;
 };
 
+struct PackedLayout;  // packed.h
+
 // A row dot product / axpy for one instruction set. Rows are pointers into the weight buffer.
 struct Kernels {
   const char* name;
@@ -69,7 +71,21 @@ struct Kernels {
   // acc[0..dp) += Σ_r h[r] * row_r for n rows (1..4); `scratch` holds 5*kb floats.
   void (*axpy)(const Layout& L, const uint8_t* const* rows, const float* h, int n, float* acc, float* scratch,
                const Prefetch& pf);
+  // Attention over `count` cached positions of one head (rows of hd floats, contiguous):
+  // scores[i] = scale · q·keys[i], and out[0..hd) = Σ p[i] · values[i].
+  void (*scores)(const float* q, const float* keys, int hd, int count, float scale, float* out);
+  void (*mix)(const float* p, const float* values, int hd, int count, float* out);
+  // s[0..n) = softmax(s) in place.
+  void (*softmax)(float* s, int n);
+  // Packed matrices (packed.h): out[m][0..16) = the 16 rows of `group` · x[m], for m < rows ≤ 4.
+  void (*packed)(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out);
 };
+
+// The portable softmax (std::exp), for kernel sets without a vector exp.
+void scalarSoftmax(float* s, int n);
+
+// The portable packed kernel (NEON builds use it until they have their own).
+void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out);
 
 // Step `s` of the dp/64 steps of a pass: prefetch this step's share of every row in `pf`.
 // A macro, not a function: GCC marks a function whose only effect is __builtin_prefetch as

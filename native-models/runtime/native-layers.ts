@@ -1,0 +1,183 @@
+// The model's layers in the native kernels: every layer's FFN (CATS-sparse: neurons with
+// |SiLU(gate)| below the layer's threshold are skipped and their up/down weights never read), and,
+// in packages that have them, the attention halves and the LM head, so a decode step never leaves
+// native code inside a layer. Prefill keeps onnxruntime's attention graphs (batched GEMMs are its
+// strength) with the FFN rows here. The sparsity level can change between any two tokens.
+//
+// Decode rows (a token, or a few tokens verified together) all take the same native path, and a
+// row's numbers do not depend on how many rows share a call: batched verification reproduces
+// one-token steps bit for bit (see addon/src/matrix.h).
+import path from "node:path";
+import type { Manifest } from "../package/manifest.js";
+import { loadSparseKernel, type NativeAttention, type NativeLinear, type SparseFfn } from "../sparse/index.js";
+
+export class NativeUnavailableError extends Error {
+  override readonly name = "NativeUnavailableError";
+}
+
+/** Rows one native call takes (the addon's kMaxRows). */
+export const NATIVE_MAX_ROWS = 64;
+
+export interface KvSlot {
+  keyData: Float32Array;
+  valueData: Float32Array;
+  capacity: number;
+  /** Slots filled before these rows. */
+  cached: number;
+}
+
+export class NativeLayers {
+  /** Current per-layer thresholds (0 = dense). */
+  private thresholds: number[];
+  private level = 0;
+  private rowOut: Float32Array;
+  /** Neurons computed / offered in decode rows, for telemetry. */
+  active = 0;
+  offered = 0;
+  /** When set, every decode row's SiLU(gate) values are handed to it (threshold calibration). */
+  recorder: ((layer: number, activations: Float32Array) => void) | null = null;
+  private readonly acts: Float32Array;
+  private scratch = { residual: new Float32Array(0), ffnIn: new Float32Array(0) };
+
+  private constructor(
+    private readonly ffns: SparseFfn[],
+    /** Native attention halves, when the package has them (decode then runs whole layers here). */
+    private readonly attention: NativeAttention[] | null,
+    /** The LM head with its final norm. */
+    readonly head: NativeLinear | null,
+    private thresholdTable: { levels: number[]; byLayer: number[][]; agreement?: number[] } | undefined,
+    private readonly d: number,
+    readonly ffnSize: number,
+    /** The kernel set in use (e.g. "avx512-vnni"). */
+    readonly isa: string,
+  ) {
+    this.thresholds = ffns.map(() => 0);
+    this.rowOut = new Float32Array(d);
+    this.acts = new Float32Array(ffnSize);
+  }
+
+  static open(dir: string, m: Manifest, threads: number): NativeLayers {
+    if (!m.sparse || m.graphs.attention.length !== m.config.numLayers) {
+      throw new NativeUnavailableError(`model ${m.id} has no native form (it was imported without the native kernel)`);
+    }
+    const kernel = loadSparseKernel();
+    if (!kernel.available) throw new NativeUnavailableError(kernel.detail);
+    const ffns = m.sparse.ffn.map((f) => kernel.loadFfn(path.join(dir, f), { threads }));
+    // Dense passes in the packed kernels where they are faster (narrow rows) or where no sparsity
+    // was calibrated; a calibrated wide model keeps only the per-neuron rows (memory).
+    if (m.config.hiddenSize < 1024 || !m.sparse.thresholds) for (const f of ffns) f.packDense();
+    const attention = m.sparse.attention?.length === m.config.numLayers ? m.sparse.attention.map((f) => kernel.loadAttention(path.join(dir, f), { threads })) : null;
+    const head = m.sparse.head ? kernel.loadLinear(path.join(dir, m.sparse.head), { threads }) : null;
+    return new NativeLayers(ffns, attention, head, m.sparse.thresholds, m.config.hiddenSize, m.config.intermediateSize, ffns[0]?.info.isa ?? kernel.kernels[0]);
+  }
+
+  get table(): { levels: number[]; byLayer: number[][]; agreement?: number[] } | undefined {
+    return this.thresholdTable;
+  }
+
+  get calibrated(): boolean {
+    return !!this.thresholdTable;
+  }
+
+  get layers(): number {
+    return this.ffns.length;
+  }
+
+  /** Whole decode layers run natively (attention too), so batched rows reproduce single steps exactly. */
+  get decodesNatively(): boolean {
+    return this.attention !== null;
+  }
+
+  /** Installs calibrated thresholds (after calibrateSparsity). */
+  setTable(table: { levels: number[]; byLayer: number[][] }): void {
+    this.thresholdTable = table;
+    this.setSparsity(this.level);
+  }
+
+  get sparsity(): number {
+    return this.level;
+  }
+
+  /** Target share of skipped neurons, 0..1 (0 = dense); interpolated on the calibrated grid. */
+  setSparsity(level: number): void {
+    this.level = Math.min(1, Math.max(0, level));
+    if (this.level === 0 || !this.thresholdTable) {
+      this.thresholds = this.ffns.map(() => 0);
+      return;
+    }
+    const { levels, byLayer } = this.thresholdTable;
+    this.thresholds = byLayer.map((row) => interpolate(levels, row, this.level));
+  }
+
+  /**
+   * A whole decode layer natively: attention over the layer's cache (rows written at kv.cached..),
+   * then the FFN at the current sparsity; returns the layer's output rows.
+   */
+  decodeLayer(layer: number, x: Float32Array, positions: Int32Array, rotary: { cos: Float32Array; sin: Float32Array }, kv: KvSlot): Float32Array {
+    const S = positions.length;
+    const n = S * this.d;
+    if (this.scratch.residual.length < n) this.scratch = { residual: new Float32Array(n), ffnIn: new Float32Array(n) };
+    const residual = this.scratch.residual.subarray(0, n);
+    const ffnIn = this.scratch.ffnIn.subarray(0, n);
+    this.attention![layer].run(x, positions, rotary.cos, rotary.sin, kv.keyData, kv.valueData, kv.capacity, kv.cached, residual, ffnIn);
+    const out = new Float32Array(n);
+    out.set(residual);
+    this.addFfn(layer, ffnIn, out, S, true);
+    return out;
+  }
+
+  /**
+   * out[s] += FFN(x[s]) for each of the S rows. Decode rows use the current sparsity; prefill rows
+   * (decode = false) are dense.
+   */
+  addFfn(layer: number, x: Float32Array, out: Float32Array, S: number, decode: boolean): void {
+    const ffn = this.ffns[layer];
+    const threshold = decode ? this.thresholds[layer] : 0;
+    const d = this.d;
+    if (this.recorder) {
+      const row = this.rowOut.subarray(0, d);
+      for (let s = 0; s < S; s++) {
+        ffn.run(x.subarray(s * d, (s + 1) * d), row, threshold, this.acts);
+        this.recorder(layer, this.acts);
+        for (let j = 0; j < d; j++) out[s * d + j] += row[j];
+      }
+      return;
+    }
+    if (this.rowOut.length < Math.min(S, NATIVE_MAX_ROWS) * d) this.rowOut = new Float32Array(Math.min(S, NATIVE_MAX_ROWS) * d);
+    for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) {
+      const rows = Math.min(NATIVE_MAX_ROWS, S - s0);
+      const res = this.rowOut.subarray(0, rows * d);
+      const r = ffn.runRows(x.subarray(s0 * d, (s0 + rows) * d), res, rows, threshold);
+      if (decode) {
+        this.active += r.active;
+        this.offered += rows * this.ffnSize;
+      }
+      const base = s0 * d;
+      for (let j = 0; j < rows * d; j++) out[base + j] += res[j];
+    }
+  }
+
+  /** Final norm + LM head natively on `rows` rows of `hidden` (in blocks of NATIVE_MAX_ROWS). */
+  logits(hidden: Float32Array, rows: number, vocab: number): Float32Array {
+    const out = new Float32Array(rows * vocab);
+    for (let s0 = 0; s0 < rows; s0 += NATIVE_MAX_ROWS) {
+      const n = Math.min(NATIVE_MAX_ROWS, rows - s0);
+      this.head!.run(hidden.subarray(s0 * this.d, (s0 + n) * this.d), out.subarray(s0 * vocab, (s0 + n) * vocab), n);
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const f of this.ffns) f.close();
+    for (const a of this.attention ?? []) a.close();
+    this.head?.close();
+  }
+}
+
+function interpolate(xs: number[], ys: number[], x: number): number {
+  if (x <= xs[0]) return ys[0] * (x / xs[0]);
+  for (let i = 1; i < xs.length; i++) {
+    if (x <= xs[i]) return ys[i - 1] + ((x - xs[i - 1]) / (xs[i] - xs[i - 1])) * (ys[i] - ys[i - 1]);
+  }
+  return ys[ys.length - 1];
+}

@@ -1,0 +1,235 @@
+#include "attention.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "pool.h"
+
+namespace exl {
+namespace {
+
+constexpr char kMagic[8] = {'E', 'X', 'L', 'A', 'T', 'T', 'N', '1'};
+constexpr uint32_t kEndianMark = 0x01020304u;
+
+struct FileHeader {
+  char magic[8];
+  uint32_t headerBytes, endianMark;
+  AttentionConfig c;
+  uint8_t pad[64 - 16 - sizeof(AttentionConfig)];
+};
+static_assert(sizeof(FileHeader) == 64, "header is 64 bytes");
+
+void rmsNorm(const float* x, const float* w, int d, float eps, float* out) {
+  float ss = 0;
+  for (int i = 0; i < d; i++) ss += x[i] * x[i];
+  const float inv = 1.0f / std::sqrt(ss / (float)d + eps);
+  for (int i = 0; i < d; i++) out[i] = x[i] * inv * w[i];
+}
+
+// Rotates `heads` heads of hd values in place for one position.
+void rotate(float* v, int heads, int hd, const float* cos, const float* sin, bool interleaved) {
+  const int half = hd / 2;
+  for (int h = 0; h < heads; h++) {
+    float* p = v + (size_t)h * hd;
+    for (int i = 0; i < half; i++) {
+      const int a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
+      const float x0 = p[a], x1 = p[b];
+      p[a] = x0 * cos[i] - x1 * sin[i];
+      p[b] = x0 * sin[i] + x1 * cos[i];
+    }
+  }
+}
+
+}  // namespace
+
+bool Attention::checkConfig(std::string* err) const {
+  const AttentionConfig& c = c_;
+  if (c.d < 1 || c.heads < 1 || c.kvHeads < 1 || c.headDim < 2 || c.headDim % 2 || c.heads % c.kvHeads ||
+      c.headDim > 1024 || c.heads > 1024 || !(c.eps > 0)) {
+    *err = "attention: bad shape (d, heads, kvHeads, headDim, eps)";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Attention> Attention::create(const AttentionConfig& c, const AttentionWeights& w, int threads,
+                                             std::string* err) {
+  std::unique_ptr<Attention> a(new Attention());
+  a->c_ = c;
+  if (!a->checkConfig(err)) return nullptr;
+  const int64_t qd = (int64_t)c.heads * c.headDim, kvd = (int64_t)c.kvHeads * c.headDim, n = qd + 2 * kvd;
+  a->attnNorm_.reset(new float[c.d]);
+  a->ffnNorm_.reset(new float[c.d]);
+  std::memcpy(a->attnNorm_.get(), w.attnNorm, sizeof(float) * c.d);
+  std::memcpy(a->ffnNorm_.get(), w.ffnNorm, sizeof(float) * c.d);
+  if (c.hasBias) {
+    a->bias_.reset(new float[n]);
+    std::memcpy(a->bias_.get(), w.bqkv, sizeof(float) * n);
+  }
+  if (!(a->qkv_ = Matrix::create(n, c.d, c.bits, c.block, w.wqkv, threads, err))) return nullptr;
+  if (!(a->o_ = Matrix::create(c.d, qd, c.bits, c.block, w.wo, threads, err))) return nullptr;
+  return a;
+}
+
+bool Attention::save(const std::string& path, std::string* err) const {
+  FileHeader h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.headerBytes = sizeof h;
+  h.endianMark = kEndianMark;
+  h.c = c_;
+  FILE* fp = std::fopen(path.c_str(), "wb");
+  if (!fp) {
+    *err = "cannot open " + path + " for writing: " + std::strerror(errno);
+    return false;
+  }
+  const int64_t n = qkv_->outputs();
+  bool ok = std::fwrite(&h, sizeof h, 1, fp) == 1;
+  ok = ok && std::fwrite(attnNorm_.get(), sizeof(float), c_.d, fp) == (size_t)c_.d;
+  ok = ok && std::fwrite(ffnNorm_.get(), sizeof(float), c_.d, fp) == (size_t)c_.d;
+  if (c_.hasBias) ok = ok && std::fwrite(bias_.get(), sizeof(float), n, fp) == (size_t)n;
+  ok = ok && qkv_->write(fp) && o_->write(fp);
+  ok = (std::fclose(fp) == 0) && ok;
+  if (!ok) *err = "writing " + path + " failed: " + std::strerror(errno);
+  return ok;
+}
+
+std::unique_ptr<Attention> Attention::load(const std::string& path, std::string* err) {
+  FILE* fp = std::fopen(path.c_str(), "rb");
+  if (!fp) {
+    *err = "cannot open " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  struct Closer {
+    FILE* fp;
+    ~Closer() { std::fclose(fp); }
+  } closer{fp};
+  FileHeader h{};
+  if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kMagic, 8) != 0) {
+    *err = path + " is not a native attention file (bad magic)";
+    return nullptr;
+  }
+  if (h.endianMark != kEndianMark || h.headerBytes != sizeof h) {
+    *err = path + ": unsupported header (other byte order or version)";
+    return nullptr;
+  }
+  std::unique_ptr<Attention> a(new Attention());
+  a->c_ = h.c;
+  if (!a->checkConfig(err)) return nullptr;
+  const AttentionConfig& c = a->c_;
+  const int64_t qd = (int64_t)c.heads * c.headDim, n = qd + 2 * (int64_t)c.kvHeads * c.headDim;
+  a->attnNorm_.reset(new float[c.d]);
+  a->ffnNorm_.reset(new float[c.d]);
+  bool ok = std::fread(a->attnNorm_.get(), sizeof(float), c.d, fp) == (size_t)c.d &&
+            std::fread(a->ffnNorm_.get(), sizeof(float), c.d, fp) == (size_t)c.d;
+  if (ok && c.hasBias) {
+    a->bias_.reset(new float[n]);
+    ok = std::fread(a->bias_.get(), sizeof(float), n, fp) == (size_t)n;
+  }
+  if (!ok) {
+    *err = path + " is truncated";
+    return nullptr;
+  }
+  if (!(a->qkv_ = Matrix::read(fp, path, err)) || !(a->o_ = Matrix::read(fp, path, err))) return nullptr;
+  if (a->qkv_->outputs() != n || a->qkv_->inputs() != c.d || a->o_->outputs() != c.d || a->o_->inputs() != qd) {
+    *err = path + ": matrix shapes do not match the attention config";
+    return nullptr;
+  }
+  char extra;
+  if (std::fread(&extra, 1, 1, fp) != 0) {
+    *err = path + " has trailing bytes";
+    return nullptr;
+  }
+  return a;
+}
+
+bool Attention::ensureScratch(int rows, int slots) {
+  if (rows <= scratchRows_ && slots <= scratchSlots_) return true;
+  const int r = rows > scratchRows_ ? rows : scratchRows_, t = slots > scratchSlots_ ? slots : scratchSlots_;
+  const int64_t qd = (int64_t)c_.heads * c_.headDim, n = qkv_->outputs();
+  normed_.reset(new (std::nothrow) float[(size_t)r * c_.d]);
+  qkvOut_.reset(new (std::nothrow) float[(size_t)r * n]);
+  attnOut_.reset(new (std::nothrow) float[(size_t)r * qd]);
+  oOut_.reset(new (std::nothrow) float[(size_t)r * c_.d]);
+  // One score row per (row, head) task.
+  scores_.reset(new (std::nothrow) float[(size_t)r * c_.heads * t]);
+  if (!normed_ || !qkvOut_ || !attnOut_ || !oOut_ || !scores_) {
+    scratchRows_ = scratchSlots_ = 0;
+    return false;
+  }
+  scratchRows_ = r, scratchSlots_ = t;
+  return true;
+}
+
+// One (row, head) pair per task: scores over the row's visible slots, softmax, weighted values.
+struct AttentionJob {
+  Attention* a;
+  const Kernels* k;
+  const AttentionStep* s;
+  std::atomic<int> next{0};
+  static void work(void* p, int) {
+    AttentionJob& j = *static_cast<AttentionJob*>(p);
+    const AttentionConfig& c = j.a->c_;
+    const AttentionStep& s = *j.s;
+    const int hd = c.headDim, group = c.heads / c.kvHeads, tasks = s.rows * c.heads;
+    const int64_t n = j.a->qkv_->outputs(), qd = (int64_t)c.heads * hd;
+    const float scale = 1.0f / std::sqrt((float)hd);
+    for (int t; (t = j.next.fetch_add(1)) < tasks;) {
+      const int row = t / c.heads, h = t % c.heads, kvh = h / group;
+      const int visible = s.cached + row + 1;
+      const float* q = j.a->qkvOut_.get() + (int64_t)row * n + (int64_t)h * hd;
+      const float* keys = s.key + (int64_t)kvh * s.capacity * hd;
+      const float* values = s.value + (int64_t)kvh * s.capacity * hd;
+      float* sc = j.a->scores_.get() + (int64_t)t * j.a->scratchSlots_;
+      j.k->scores(q, keys, hd, visible, scale, sc);
+      j.k->softmax(sc, visible);
+      j.k->mix(sc, values, hd, visible, j.a->attnOut_.get() + (int64_t)row * qd + (int64_t)h * hd);
+    }
+  }
+};
+
+const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s) {
+  const AttentionConfig& c = c_;
+  const int hd = c.headDim, half = hd / 2;
+  const int64_t qd = (int64_t)c.heads * hd, kvd = (int64_t)c.kvHeads * hd, n = qkv_->outputs();
+  if (s.rows < 1 || s.rows > kMaxRows) return "rows must be between 1 and 64";
+  if (s.cached < 0 || s.cached + s.rows > s.capacity) return "the KV cache has no room for these rows";
+  for (int r = 0; r < s.rows; r++)
+    if (s.positions[r] < 0 || s.positions[r] >= s.tablePositions) return "a position is outside the rotary table";
+  if (!ensureScratch(s.rows, s.cached + s.rows)) return "out of memory for attention scratch";
+  for (int r = 0; r < s.rows; r++) rmsNorm(s.x + (int64_t)r * c.d, attnNorm_.get(), c.d, c.eps, normed_.get() + (int64_t)r * c.d);
+  if (!xq_.quantize(qkv_->layout(), normed_.get(), s.rows, c.d)) return "the hidden state contains NaN or infinity";
+  qkv_->multiply(k, threads, xq_, s.rows, qkvOut_.get());
+  for (int r = 0; r < s.rows; r++) {
+    float* v = qkvOut_.get() + (int64_t)r * n;
+    if (bias_) for (int64_t i = 0; i < n; i++) v[i] += bias_[i];
+    const float* cs = s.cos + (int64_t)s.positions[r] * half;
+    const float* sn = s.sin + (int64_t)s.positions[r] * half;
+    rotate(v, c.heads, hd, cs, sn, c.interleaved != 0);
+    rotate(v + qd, c.kvHeads, hd, cs, sn, c.interleaved != 0);
+    const int slot = s.cached + r;
+    for (int h = 0; h < c.kvHeads; h++) {
+      std::memcpy(s.key + ((int64_t)h * s.capacity + slot) * hd, v + qd + (int64_t)h * hd, sizeof(float) * hd);
+      std::memcpy(s.value + ((int64_t)h * s.capacity + slot) * hd, v + qd + kvd + (int64_t)h * hd, sizeof(float) * hd);
+    }
+  }
+  AttentionJob job;
+  job.a = this, job.k = k, job.s = &s;
+  const double flops = 2.0 * s.rows * c.heads * (double)(s.cached + s.rows) * hd;
+  Pool::instance().run(threadsFor(flops, threads), AttentionJob::work, &job);
+  if (!xq_.quantize(o_->layout(), attnOut_.get(), s.rows, qd)) return "attention produced NaN or infinity";
+  o_->multiply(k, threads, xq_, s.rows, oOut_.get());
+  for (int r = 0; r < s.rows; r++) {
+    float* res = s.residual + (int64_t)r * c.d;
+    const float* x = s.x + (int64_t)r * c.d;
+    const float* o = oOut_.get() + (int64_t)r * c.d;
+    for (int i = 0; i < c.d; i++) res[i] = x[i] + o[i];
+    rmsNorm(res, ffnNorm_.get(), c.d, c.eps, s.ffnIn + (int64_t)r * c.d);
+  }
+  return nullptr;
+}
+
+}  // namespace exl

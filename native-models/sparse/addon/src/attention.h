@@ -1,0 +1,72 @@
+// The attention half of one decoder layer for decode-sized batches (a token, or a few drafted
+// tokens being verified), so the decode loop never leaves native code inside a layer:
+//   x -> RMSNorm -> W_qkv (+ bias) -> rotary on q, k -> K/V into the layer's cache
+//     -> grouped-query attention over the cache -> W_o -> residual = x + attn; ffn_in = RMSNorm(residual)
+// The FFN then runs in ffn.cc. Rows are independent (row s attends to cache slots 0..len+s), and
+// each row's arithmetic is the same whatever the batch: see matrix.h.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "matrix.h"
+
+namespace exl {
+
+struct AttentionConfig {
+  int32_t d, heads, kvHeads, headDim, bits, block;
+  int32_t hasBias;      // q/k/v biases (Qwen2)
+  int32_t interleaved;  // rotary on adjacent pairs (Meta/llama2.c layout) rather than half-split
+  float eps;            // RMSNorm epsilon
+};
+
+struct AttentionWeights {
+  const float* attnNorm;  // [d]
+  const float* wqkv;      // [heads*hd + 2*kvHeads*hd, d]
+  const float* bqkv;      // [heads*hd + 2*kvHeads*hd] or null
+  const float* wo;        // [d, heads*hd]
+  const float* ffnNorm;   // [d]
+};
+
+// Where the rows go: the layer's K/V buffers ([kvHeads, capacity, hd] each) and the rotary tables.
+struct AttentionStep {
+  int rows;
+  const float* x;         // [rows, d]
+  const int32_t* positions;
+  const float* cos;       // [tablePositions, hd/2]
+  const float* sin;
+  int tablePositions;
+  float* key;
+  float* value;
+  int capacity;           // slots per KV head in the buffers
+  int cached;             // slots already filled; row s is written to slot cached + s
+  float* residual;        // [rows, d] out
+  float* ffnIn;           // [rows, d] out
+};
+
+class Attention {
+ public:
+  static std::unique_ptr<Attention> create(const AttentionConfig& c, const AttentionWeights& w, int threads,
+                                           std::string* err);
+  static std::unique_ptr<Attention> load(const std::string& path, std::string* err);
+  bool save(const std::string& path, std::string* err) const;
+  // Returns nullptr or a message (bad arguments, non-finite input, no memory).
+  const char* run(const Kernels* k, int threads, const AttentionStep& s);
+
+  const AttentionConfig& config() const { return c_; }
+  uint64_t bytes() const { return qkv_->bytes() + o_->bytes(); }
+
+ private:
+  Attention() = default;
+  bool checkConfig(std::string* err) const;
+  friend struct AttentionJob;
+  AttentionConfig c_{};
+  std::unique_ptr<float[]> attnNorm_, ffnNorm_, bias_;
+  std::unique_ptr<Matrix> qkv_, o_;
+  // Per-call scratch (grown on demand).
+  ActivationRows xq_;
+  std::unique_ptr<float[]> normed_, qkvOut_, attnOut_, oOut_, scores_;
+  int scratchRows_ = 0, scratchSlots_ = 0;
+  bool ensureScratch(int rows, int slots);
+};
+
+}  // namespace exl

@@ -1,0 +1,289 @@
+#include "matrix.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "memory.h"
+#include "pool.h"
+#include "quantize.h"
+
+namespace exl {
+
+ActivationRows::~ActivationRows() { alignedFree(buf_); }
+
+bool ActivationRows::reserve(const Layout& L, int rows) {
+  // Per row: q [dp] | corr8 [dp/4] int32 | sx [kb] | xsum [kb], 64-byte aligned.
+  const size_t perRow = ((size_t)L.dp * 2 + (size_t)L.kb * 8 + 63) / 64 * 64;
+  const size_t need = perRow * (size_t)rows;
+  if (need > bytes_) {
+    alignedFree(buf_);
+    buf_ = static_cast<uint8_t*>(alignedAlloc(need, 64));
+    bytes_ = buf_ ? need : 0;
+    if (!buf_) return false;
+  }
+  for (int s = 0; s < rows; s++) {
+    uint8_t* p = buf_ + perRow * (size_t)s;
+    xq_[s].q = reinterpret_cast<int8_t*>(p);
+    xq_[s].corr8 = reinterpret_cast<int32_t*>(p + L.dp);
+    xq_[s].sx = reinterpret_cast<float*>(p + 2 * (size_t)L.dp);
+    xq_[s].xsum = reinterpret_cast<int32_t*>(xq_[s].sx + L.kb);
+  }
+  return true;
+}
+
+bool ActivationRows::quantize(const Layout& L, const float* x, int rows, int64_t stride) {
+  if (rows < 1 || rows > kMaxRows || !reserve(L, rows)) return false;
+  for (int s = 0; s < rows; s++) {
+    if (!quantizeActivation(L, x + (int64_t)s * stride, xq_[s])) return false;
+  }
+  return true;
+}
+
+Matrix::~Matrix() { alignedFree(w_); }
+
+bool Matrix::allocate(std::string* err) {
+  const size_t total = (size_t)bytes();
+  const size_t align = total >= (2u << 20) ? (2u << 20) : 64;
+  w_ = static_cast<uint8_t*>(alignedAlloc((total + align - 1) / align * align, align));
+  if (!w_) *err = "out of memory allocating " + std::to_string(total) + " bytes of weights";
+  return w_ != nullptr;
+}
+
+struct MatrixQuantJob {
+  Matrix* m;
+  const float* w;
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> bad{false};
+  static void work(void* p, int) {
+    MatrixQuantJob& j = *static_cast<MatrixQuantJob*>(p);
+    const PackedLayout& P = j.m->P_;
+    for (int64_t g; (g = j.next.fetch_add(1)) < P.groups;)
+      if (!packGroup(P, j.w, g, j.m->w_ + (uint64_t)g * P.groupBytes)) j.bad.store(true);
+  }
+};
+
+std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
+                                       std::string* err) {
+  std::unique_ptr<Matrix> m(new Matrix());
+  if (const char* e = makePackedLayout(n, k, bits, block, &m->P_)) {
+    *err = e;
+    return nullptr;
+  }
+  if (!m->allocate(err)) return nullptr;
+  MatrixQuantJob job;
+  job.m = m.get(), job.w = w;
+  Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
+  if (job.bad.load()) {
+    *err = "weights contain a non-finite value or a block scale beyond the fp16 range";
+    return nullptr;
+  }
+  return m;
+}
+
+namespace {
+struct MatrixHeader {
+  int64_t n, k;
+  int32_t bits, block;
+  uint64_t bytes;
+  uint8_t pad[32];
+};
+static_assert(sizeof(MatrixHeader) == 64, "rows stay 64-byte aligned in files");
+}  // namespace
+
+bool Matrix::write(FILE* fp) const {
+  MatrixHeader h{};
+  h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
+  return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
+}
+
+std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::string* err) {
+  MatrixHeader h{};
+  if (std::fread(&h, sizeof h, 1, fp) != 1) {
+    *err = path + " is truncated (matrix header)";
+    return nullptr;
+  }
+  std::unique_ptr<Matrix> m(new Matrix());
+  if (h.n < 1 || h.k < 1) {
+    *err = path + ": bad matrix shape";
+    return nullptr;
+  }
+  if (const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, &m->P_)) {
+    *err = path + ": " + e;
+    return nullptr;
+  }
+  if (m->bytes() != h.bytes) {
+    *err = path + ": matrix size in the header does not match its shape";
+    return nullptr;
+  }
+  if (!m->allocate(err)) return nullptr;
+  if (std::fread(m->w_, 1, (size_t)h.bytes, fp) != (size_t)h.bytes) {
+    *err = path + " is truncated (matrix rows)";
+    return nullptr;
+  }
+  return m;
+}
+
+// Threads claim groups of 16 output rows; each group is multiplied with every activation row (four
+// per kernel call) while it is in cache, so the weights stream from memory once per call.
+struct MultiplyJob {
+  const Matrix* m;
+  const Kernels* k;
+  const ActivationRows* x;
+  int rows;
+  float* y;
+  std::atomic<int64_t> next{0};
+  static void work(void* p, int) {
+    MultiplyJob& j = *static_cast<MultiplyJob*>(p);
+    const PackedLayout& P = j.m->P_;
+    const XQuant* xs[4];
+    float tile[4][kPackRows];
+    float* outs[4] = {tile[0], tile[1], tile[2], tile[3]};
+    for (int64_t g; (g = j.next.fetch_add(1)) < P.groups;) {
+      const int64_t r0 = g * kPackRows, cnt = P.n - r0 < kPackRows ? P.n - r0 : kPackRows;
+      for (int s0 = 0; s0 < j.rows; s0 += 4) {
+        const int m = j.rows - s0 < 4 ? j.rows - s0 : 4;
+        for (int i = 0; i < m; i++) xs[i] = &j.x->row(s0 + i);
+        j.k->packed(P, j.m->group(g), m, xs, outs);
+        for (int i = 0; i < m; i++) std::memcpy(j.y + (int64_t)(s0 + i) * P.n + r0, tile[i], sizeof(float) * cnt);
+      }
+    }
+  }
+};
+
+void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {
+  MultiplyJob job;
+  job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
+  Pool::instance().run(threadsFor((double)P_.n * (double)P_.k * rows, threads), MultiplyJob::work, &job);
+}
+
+int threadsFor(double macs, int threads) {
+  // ~20 µs of one core's int8 multiply-adds; below it, waking a sleeping worker costs more.
+  if (macs < 2097152.0) return 1;
+  return threads;
+}
+
+}  // namespace exl
+
+namespace exl {
+namespace {
+constexpr char kLinearMagic[8] = {'E', 'X', 'L', 'L', 'I', 'N', 'E', '1'};
+struct LinearHeader {
+  char magic[8];
+  uint32_t endianMark;
+  int32_t hasBias, hasNorm;
+  float eps;
+  uint8_t pad[40];
+};
+static_assert(sizeof(LinearHeader) == 64, "header is 64 bytes");
+}  // namespace
+
+std::unique_ptr<Linear> Linear::create(int64_t n, int64_t k, int bits, int block, const float* w, const float* bias,
+                                       const float* norm, float eps, int threads, std::string* err) {
+  std::unique_ptr<Linear> l(new Linear());
+  if (!(l->m_ = Matrix::create(n, k, bits, block, w, threads, err))) return nullptr;
+  if (bias) {
+    l->bias_.reset(new float[n]);
+    std::memcpy(l->bias_.get(), bias, sizeof(float) * n);
+  }
+  if (norm) {
+    if (!(eps > 0)) {
+      *err = "eps must be > 0 with a norm";
+      return nullptr;
+    }
+    l->norm_.reset(new float[k]);
+    std::memcpy(l->norm_.get(), norm, sizeof(float) * k);
+  }
+  l->eps_ = eps;
+  return l;
+}
+
+// File: header | int64 lengths {norm, bias} | norm floats | bias floats | matrix.
+bool Linear::save(const std::string& path, std::string* err) const {
+  LinearHeader h{};
+  std::memcpy(h.magic, kLinearMagic, 8);
+  h.endianMark = 0x01020304u, h.hasBias = bias_ != nullptr, h.hasNorm = norm_ != nullptr, h.eps = eps_;
+  const int64_t lens[2] = {norm_ ? m_->inputs() : 0, bias_ ? m_->outputs() : 0};
+  FILE* fp = std::fopen(path.c_str(), "wb");
+  if (!fp) {
+    *err = "cannot open " + path + " for writing";
+    return false;
+  }
+  bool ok = std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(lens, sizeof lens, 1, fp) == 1;
+  if (norm_) ok = ok && std::fwrite(norm_.get(), sizeof(float), (size_t)lens[0], fp) == (size_t)lens[0];
+  if (bias_) ok = ok && std::fwrite(bias_.get(), sizeof(float), (size_t)lens[1], fp) == (size_t)lens[1];
+  ok = ok && m_->write(fp);
+  ok = (std::fclose(fp) == 0) && ok;
+  if (!ok) *err = "writing " + path + " failed";
+  return ok;
+}
+
+std::unique_ptr<Linear> Linear::load(const std::string& path, std::string* err) {
+  FILE* fp = std::fopen(path.c_str(), "rb");
+  if (!fp) {
+    *err = "cannot open " + path;
+    return nullptr;
+  }
+  struct Closer {
+    FILE* fp;
+    ~Closer() { std::fclose(fp); }
+  } closer{fp};
+  LinearHeader h{};
+  if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kLinearMagic, 8) != 0 || h.endianMark != 0x01020304u) {
+    *err = path + " is not a native linear-layer file";
+    return nullptr;
+  }
+  int64_t lens[2] = {0, 0};
+  if (std::fread(lens, sizeof lens, 1, fp) != 1 || lens[0] < 0 || lens[1] < 0 || lens[0] > (1 << 22) || lens[1] > (1 << 24)) {
+    *err = path + " is truncated or corrupt";
+    return nullptr;
+  }
+  std::unique_ptr<Linear> l(new Linear());
+  auto readVector = [&](std::unique_ptr<float[]>& v, int64_t n) {
+    if (!n) return true;
+    v.reset(new float[n]);
+    return std::fread(v.get(), sizeof(float), (size_t)n, fp) == (size_t)n;
+  };
+  if (!readVector(l->norm_, lens[0]) || !readVector(l->bias_, lens[1])) {
+    *err = path + " is truncated";
+    return nullptr;
+  }
+  if (!(l->m_ = Matrix::read(fp, path, err))) return nullptr;
+  if (lens[0] != (h.hasNorm ? l->m_->inputs() : 0) || lens[1] != (h.hasBias ? l->m_->outputs() : 0) ||
+      (h.hasNorm && !(h.eps > 0))) {
+    *err = path + ": norm or bias does not match the matrix";
+    return nullptr;
+  }
+  l->eps_ = h.eps;
+  return l;
+}
+
+bool Linear::run(const Kernels* kern, int threads, const float* x, int rows, float* y) {
+  const int64_t k = m_->inputs(), n = m_->outputs();
+  const float* in = x;
+  if (norm_) {
+    if (rows > normedRows_) {
+      normed_.reset(new (std::nothrow) float[(size_t)rows * k]);
+      normedRows_ = normed_ ? rows : 0;
+      if (!normed_) return false;
+    }
+    for (int r = 0; r < rows; r++) {
+      const float* xr = x + (int64_t)r * k;
+      float ss = 0;
+      for (int64_t i = 0; i < k; i++) ss += xr[i] * xr[i];
+      const float inv = 1.0f / std::sqrt(ss / (float)k + eps_);
+      float* o = normed_.get() + (int64_t)r * k;
+      for (int64_t i = 0; i < k; i++) o[i] = xr[i] * inv * norm_[i];
+    }
+    in = normed_.get();
+  }
+  if (!xq_.quantize(m_->layout(), in, rows, k)) return false;
+  m_->multiply(kern, threads, xq_, rows, y);
+  if (bias_)
+    for (int r = 0; r < rows; r++)
+      for (int64_t i = 0; i < n; i++) y[(int64_t)r * n + i] += bias_[i];
+  return true;
+}
+
+}  // namespace exl

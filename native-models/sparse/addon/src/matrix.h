@@ -1,0 +1,92 @@
+// A dense weight matrix y = W·x, packed (packed.h) and multiplied with up to kMaxRows activation
+// rows per call: the decoder's projections, the LM head and exit heads.
+//
+// Every output is computed by the same kernel arithmetic whatever the other rows of the call, so a
+// row's result does not depend on how many rows share the call or on the thread count. The decoder
+// relies on it: verifying several drafted tokens in one call gives bit for bit what one-token
+// steps give.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "layout.h"
+#include "packed.h"
+
+namespace exl {
+
+constexpr int kMaxRows = 64;
+
+// Up to kMaxRows activation rows quantized for one input layout.
+class ActivationRows {
+ public:
+  ~ActivationRows();
+  // x: `rows` rows of L.d floats, `stride` floats apart. False if a value is not finite (or no memory).
+  bool quantize(const Layout& L, const float* x, int rows, int64_t stride);
+  const XQuant& row(int s) const { return xq_[s]; }
+
+ private:
+  bool reserve(const Layout& L, int rows);
+  uint8_t* buf_ = nullptr;
+  size_t bytes_ = 0;
+  XQuant xq_[kMaxRows] = {};
+};
+
+class Matrix {
+ public:
+  ~Matrix();
+  // w: [n, k] row-major. Quantizes on `threads` pool threads.
+  static std::unique_ptr<Matrix> create(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
+                                        std::string* err);
+  static std::unique_ptr<Matrix> read(FILE* fp, const std::string& path, std::string* err);
+  bool write(FILE* fp) const;
+
+  // y[s * n + i] = W_i · x_s for s < rows.
+  void multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const;
+
+  // The input side's layout: what activations are quantized against.
+  const Layout& layout() const { return P_.in; }
+  int64_t outputs() const { return P_.n; }
+  int64_t inputs() const { return P_.k; }
+  uint64_t bytes() const { return (uint64_t)P_.groups * P_.groupBytes; }
+
+ private:
+  Matrix() = default;
+  bool allocate(std::string* err);
+  const uint8_t* group(int64_t g) const { return w_ + (uint64_t)g * P_.groupBytes; }
+  friend struct MatrixQuantJob;
+  friend struct MultiplyJob;
+  PackedLayout P_{};
+  uint8_t* w_ = nullptr;
+};
+
+// Picks a thread count for `macs` multiply-adds: waking pool workers costs microseconds, more
+// than a small product takes on one core.
+int threadsFor(double macs, int threads);
+
+}  // namespace exl
+
+namespace exl {
+
+// y = W · (norm ? RMSNorm(x) ⊙ norm : x) + b, for the LM head (with the final norm) and exit heads.
+class Linear {
+ public:
+  static std::unique_ptr<Linear> create(int64_t n, int64_t k, int bits, int block, const float* w, const float* bias,
+                                        const float* norm, float eps, int threads, std::string* err);
+  static std::unique_ptr<Linear> load(const std::string& path, std::string* err);
+  bool save(const std::string& path, std::string* err) const;
+  // x: [rows, k] -> y: [rows, n]. Returns false on a non-finite input or no memory.
+  bool run(const Kernels* kern, int threads, const float* x, int rows, float* y);
+  const Matrix& matrix() const { return *m_; }
+
+ private:
+  Linear() = default;
+  std::unique_ptr<Matrix> m_;
+  std::unique_ptr<float[]> bias_, norm_, normed_;
+  int normedRows_ = 0;
+  float eps_ = 0;
+  ActivationRows xq_;
+};
+
+}  // namespace exl

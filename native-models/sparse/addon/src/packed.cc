@@ -1,0 +1,74 @@
+#include "packed.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace exl {
+
+const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, PackedLayout* P) {
+  if (const char* e = makeLayout(k, n < 1 ? 1 : n, bits, block, RowOrder::Planar, &P->in)) return e;
+  if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
+  P->n = n, P->k = k, P->bits = bits, P->block = block;
+  P->groups = (n + kPackRows - 1) / kPackRows;
+  P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
+  P->scalesOffset = P->blockCodeBytes * P->in.kb;
+  P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 4;
+  const uint64_t used = P->zpOffset + (bits == 4 ? (uint64_t)P->in.kb * kPackRows : 0);
+  P->groupBytes = (used + 63) & ~(uint64_t)63;
+  return nullptr;
+}
+
+bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out) {
+  const int B = P.block, kb = P.in.kb;
+  std::memset(out, 0, P.groupBytes);
+  float* scales = reinterpret_cast<float*>(out + P.scalesOffset);
+  uint8_t* zps = out + P.zpOffset;
+  for (int r = 0; r < kPackRows; r++) {
+    const int64_t row = g * kPackRows + r;
+    for (int b = 0; b < kb; b++) {
+      const int64_t start = (int64_t)b * B;
+      const int count = row >= P.n || start >= P.k ? 0 : (int)(P.k - start < B ? P.k - start : B);
+      const float* src = w + row * P.k + start;
+      float lo = 0, hi = 0;
+      for (int j = 0; j < count; j++) {
+        if (!std::isfinite(src[j])) return false;
+        lo = src[j] < lo ? src[j] : lo;
+        hi = src[j] > hi ? src[j] : hi;
+      }
+      // The scale is rounded to fp16 precision (as the row layout stores it), so both forms of a
+      // model quantize a block the same way.
+      float scale;
+      int zp;
+      if (P.bits == 8) {
+        scale = halfToFloat(floatToHalf((-lo > hi ? -lo : hi) / 127.0f));
+        zp = 128;
+      } else {
+        scale = halfToFloat(floatToHalf((hi - lo) / 15.0f));
+        zp = scale > 0 ? (int)std::nearbyint(-lo / scale) : 0;
+        zp = zp < 0 ? 0 : zp > 15 ? 15 : zp;
+      }
+      if (!std::isfinite(scale)) return false;
+      scales[b * kPackRows + r] = scale;
+      if (P.bits == 4) zps[b * kPackRows + r] = (uint8_t)zp;
+      const int qmin = P.bits == 8 ? 1 : 0, qmax = P.bits == 8 ? 255 : 15;
+      uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
+      for (int j = 0; j < B; j++) {
+        int q = zp;
+        if (scale > 0 && j < count) {
+          q = (int)std::nearbyint(src[j] / scale) + zp;
+          q = q < qmin ? qmin : q > qmax ? qmax : q;
+        }
+        const int step = j / 4, byteInStep = r * 4 + (j & 3);
+        if (P.bits == 8) {
+          codes[step * 64 + byteInStep] = (uint8_t)q;
+        } else {
+          uint8_t& byte = codes[(step / 2) * 64 + byteInStep];
+          byte = (uint8_t)(step % 2 == 0 ? (byte & 0xf0) | q : (byte & 0x0f) | (q << 4));
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace exl

@@ -1,0 +1,34 @@
+// Weights packed for batched matrix-vector products at any width: groups of kPackRows output rows;
+// within a group, each block of `block` inputs is stored as block/4 steps of [16 rows][4 inputs]
+// codes, so one 64-byte load feeds one vpdpbusd (or two AVX2 / four NEON multiply-adds) that
+// advances 16 outputs by 4 inputs each: no per-output horizontal sum, and the weights of a step are
+// shared by every activation row of the call. After the codes: the group's fp32 block scales
+// [blocks][16] and, for int4, its zero points [blocks][16].
+//   int8: code = w/scale + 128 (0..255), w = (code - 128) · scale
+//   int4: code 0..15, w = (code - zp) · scale; steps 2t and 2t+1 share 64 bytes (low / high nibble)
+#pragma once
+#include <cstdint>
+
+#include "layout.h"
+
+namespace exl {
+
+constexpr int kPackRows = 16;
+
+struct PackedLayout {
+  int64_t n, k;
+  int32_t bits, block;
+  Layout in;  // the input side: padded length and blocks, for quantizing activations
+  int64_t groups;
+  uint64_t blockCodeBytes;  // codes of one block of one group
+  uint64_t scalesOffset, zpOffset, groupBytes;
+};
+
+// Fills P; returns nullptr or what is unsupported.
+const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, PackedLayout* P);
+
+// Packs rows [16g, 16g+16) of W ([n, k] row-major; rows past n are zero). False on a non-finite
+// value or a scale beyond the fp16 range.
+bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out);
+
+}  // namespace exl
