@@ -19,7 +19,7 @@ const USAGE = `usage: exitlane <command> [flags]
   calibrate --model <id-or-path> [--text <file>] [--tokens-per-prompt N] [--json]
   tokenize <gguf-file-or-model-folder> --text <string> [--json]
   bench --gguf <file> [--threads N] [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--quant int4] [--exit-at K]
-        [--kv masked|propagate] [--sparsity S] [--json]
+        [--kv masked|deferred] [--sparsity S] [--json]
 
 Models live in the app's user-data "models" folder unless --models-dir or EXITLANE_MODELS_DIR says otherwise.`;
 

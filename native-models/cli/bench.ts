@@ -51,7 +51,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const runs = int(values.runs, "runs", 3, 1, 100);
   const quant = oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4");
   const blockSize = values["block-size"] ? int(values["block-size"], "block-size", 32, 16, 4096) : undefined;
-  const kvMode = oneOf(values.kv, "kv", ["masked", "propagate"] as const, "masked");
+  const kvMode = oneOf(values.kv, "kv", ["masked", "deferred"] as const, "masked");
   const modelsDir = values["models-dir"] ?? defaultModelsDir();
 
   const manifest = await findOrImport(gguf, modelsDir, quant, blockSize);

@@ -14,8 +14,16 @@ export function withExitDefault(argv: string[]): string[] {
 
 /** "off" / 0 -> undefined (full depth); otherwise a knob value in (0, 1]. */
 export function parseExit(value: string | undefined): number | undefined {
+  const mode = parseExitMode(value);
+  if (mode === "lossless") throw new UsageError(`--exit lossless only applies to generate and bench (it gives exactly the full-depth tokens, so there is no agreement to evaluate)`);
+  return mode;
+}
+
+/** Like parseExit, but also "lossless": speculative decoding whose output is exactly full depth's. */
+export function parseExitMode(value: string | undefined): number | "lossless" | undefined {
+  if (value === "lossless") return "lossless";
   if (value === undefined || value === "off") return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--exit must be "off" or a number in [0, 1], got "${value}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--exit must be "off", "lossless" or a number in [0, 1], got "${value}"`);
   return n === 0 ? undefined : n;
 }

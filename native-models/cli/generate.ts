@@ -2,7 +2,7 @@ import { defaultModelsDir } from "../package/default-dirs.js";
 import { LoadedModel } from "../engine/loaded-model.js";
 import { int, num, parse, printJson, UsageError } from "./args.js";
 import { DEFAULT_SAMPLING } from "../runtime/sampler.js";
-import { parseExit, withExitDefault } from "./exit-flag.js";
+import { parseExitMode, withExitDefault } from "./exit-flag.js";
 import { parseSparsity } from "./sparsity-flag.js";
 
 export const modelFlags = {
@@ -58,7 +58,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
     repetitionPenalty: num(values["repeat-penalty"], "repeat-penalty", temperature === 0 ? 1 : DEFAULT_SAMPLING.repetitionPenalty, 0.5, 2),
     seed: values.seed === undefined ? null : int(values.seed, "seed", 0, 0, 2 ** 32 - 1),
   };
-  const knob = parseExit(values.exit);
+  const mode = parseExitMode(values.exit);
+  const knob = mode === "lossless" ? undefined : mode;
   const { model, sparsity } = await loadFromFlags(values);
   try {
     if (knob !== undefined && !model.exit) throw new UsageError(`model ${model.manifest.id} is not calibrated for early exit (run calibrate first)`);
@@ -76,6 +77,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
       signal: controller.signal,
       exitStrategy: () => model.applyKnob(knob ?? 0, sparsity),
       takeTelemetry: () => model.exit?.takeTelemetry() ?? null,
+      ...(mode === "lossless" ? { speculation: model.speculationOptions() } : {}),
     });
     for (;;) {
       const r = await it.next();
@@ -89,6 +91,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
           meanExitLayer: +s.meanExitLayer.toFixed(3),
           layers: s.layers,
           stopReason: s.stopReason,
+          ...(s.speculation ? { speculation: s.speculation } : {}),
         };
         if (values.json) printJson(done);
         else process.stderr.write(`\n[${s.tokens} tokens, ${done.decodeTokensPerSecond} tok/s, mean exit layer ${done.meanExitLayer}/${s.layers}, ${s.stopReason}]\n`);

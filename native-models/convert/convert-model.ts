@@ -1,11 +1,12 @@
-// ModelSource -> model package folder: one ONNX graph per decoder layer (plus the K/V-only graphs
-// early exit needs), the head graph, the embedding table, tokenizer files and manifest.json.
+// ModelSource -> model package folder: one ONNX graph per decoder layer, the head graph, the
+// embedding table, the native kernels' form where they are available, tokenizer files and
+// manifest.json.
 // Written into a temporary folder inside the models dir and renamed only when complete, so a
 // failed, cancelled or killed import never leaves a half-written model behind.
 import { mkdir, rename, rm, writeFile, open, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
-import { buildHeadGraph, buildKvGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
+import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
@@ -76,7 +77,6 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     progress("read", 1);
 
     const layers: string[] = [];
-    const kv: string[] = [];
     const attention: string[] = [];
     const sparseFfn: string[] = [];
     const nativeAttention: string[] = [];
@@ -89,11 +89,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       check();
       progress("quantize", l / L);
       const layer = buildLayerGraph(cfg, l, w, { ...linear, part: "full" });
-      const kvGraph = buildKvGraph(cfg, l, w, linear);
       check();
       progress("write", l / L);
       layers.push(await writeGraph(tmp, `layer${l}`, layer));
-      kv.push(await writeGraph(tmp, `kv${l}`, kvGraph));
       if (opts.sparse) {
         attention.push(await writeGraph(tmp, `attn${l}`, buildLayerGraph(cfg, l, w, { ...linear, part: "attention" })));
         sparseFfn.push(`ffn${l}.sparse`);
@@ -126,7 +124,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       blockSize,
       params: countParams(cfg),
       source: { path: source.path, format: source.format, ...sourceInfo },
-      graphs: { layers, attention, kv, head: headFile },
+      graphs: { layers, attention, head: headFile },
       embedding,
       lmHead: storedHeadMatrix(head, cfg, linear),
       finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
@@ -240,7 +238,7 @@ export function countParams(cfg: ModelConfig): number {
 }
 
 async function folderBytes(dir: string, m: Manifest): Promise<number> {
-  const graphs = [...m.graphs.layers, ...m.graphs.kv, ...m.graphs.attention, m.graphs.head];
+  const graphs = [...m.graphs.layers, ...m.graphs.attention, m.graphs.head];
   const files = [
     ...graphs,
     ...graphs.map((f) => f.replace(/\.onnx$/, ".bin")),

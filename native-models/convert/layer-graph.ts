@@ -125,31 +125,6 @@ export function buildLayerGraph(cfg: ModelConfig, layer: number, w: LayerWeights
   return g.build();
 }
 
-/**
- * K and V of one layer from a hidden state, for CALM-style propagation: a token that exits early
- * still gets keys/values in the layers it skipped, computed from its exit hidden state.
- */
-export function buildKvGraph(cfg: ModelConfig, layer: number, w: LayerWeights, o: LinearOptions): GraphFiles {
-  const d = cfg.hiddenSize;
-  const kvd = cfg.numKvHeads * cfg.headDim;
-  const g = new GraphBuilder(`kv${layer}`, `kv${layer}.bin`);
-  const hidden = g.input(LAYER_IO.hidden, "float32", [1, "seq", d]);
-  const pos = g.input(LAYER_IO.positionIds, "int64", [1, "seq"]);
-  const { cos, sin } = rotaryInputs(g, cfg);
-  const x = g.op("SimplifiedLayerNormalization", [hidden, g.weight("attn_norm", "float32", [d], w.attnNorm)], {
-    epsilon: { float: cfg.rmsNormEps },
-    axis: -1,
-    stash_type: 1,
-  });
-  const bias = w.bk && w.bv ? stackRows([w.bk, w.bv]) : undefined;
-  const kv = emitLinear(g, "kv", x, stackRows([w.wk, w.wv]), 2 * kvd, d, o, bias);
-  const [k0] = g.node("Split", [kv, g.constant("kv_split", "int64", [2], new BigInt64Array([BigInt(kvd), BigInt(kvd)]))], ["k_raw", LAYER_IO.value], { axis: -1 });
-  g.ms("RotaryEmbedding", [k0, pos, cos, sin], { interleaved: cfg.ropeInterleaved ? 1 : 0, num_heads: cfg.numKvHeads }, [LAYER_IO.key]);
-  g.output(LAYER_IO.key, "float32", [1, "seq", kvd]);
-  g.output(LAYER_IO.value, "float32", [1, "seq", kvd]);
-  return g.build();
-}
-
 /** Final RMSNorm + LM head: hidden [1, seq, d] -> logits [1, seq, vocab]. */
 export function buildHeadGraph(cfg: ModelConfig, finalNorm: Float32Array, lmHead: Float32Array, o: LinearOptions): GraphFiles {
   const d = cfg.hiddenSize;

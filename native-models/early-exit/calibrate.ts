@@ -284,13 +284,13 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   // 5. KV handling of skipped layers: both measured on held-out text, the better one is the default.
   progress(0.7, "measuring KV handling");
   const kvModes: Record<string, { agreement: number; meanExitLayer: number; speedup: number }> = {};
-  for (const kvMode of ["masked", "propagate"] as const) {
+  for (const kvMode of ["masked", "deferred"] as const) {
     check();
     kvModes[kvMode] = await measure(model, { ...policy, kvMode }, heldOut, 0.5);
   }
   const m = kvModes.masked;
-  const pr = kvModes.propagate;
-  policy.kvMode = pr.agreement > m.agreement + 0.005 ? "propagate" : m.agreement > pr.agreement + 0.005 ? "masked" : pr.speedup > m.speedup ? "propagate" : "masked";
+  const pr = kvModes.deferred;
+  policy.kvMode = pr.agreement > m.agreement + 0.005 ? "deferred" : m.agreement > pr.agreement + 0.005 ? "masked" : pr.speedup > m.speedup ? "deferred" : "masked";
   policy.stats.kvModes = kvModes;
 
   // 6. The knob's curve on held-out text.

@@ -29,7 +29,8 @@ export const ExitPolicySchema = z.object({
   candidateSource: CandidateSourceName,
   /** Layer whose full LM head gives the candidates (draft-layer source); checks start here. */
   draftLayer: z.number().int().min(1),
-  kvMode: z.enum(["masked", "propagate"]),
+  /** K/V of skipped layers: left out (SpecEE) or computed exactly later, batched (see runtime/decoder.ts). */
+  kvMode: z.enum(["masked", "deferred"]),
   /** Layers that always get a check (chosen from calibration statistics). */
   offlineLayers: z.array(z.number().int()),
   /** Online scheduling: also check layers x+offset for the exit layers x of the last `onlineWindow` tokens. */

@@ -7,6 +7,7 @@ import { chatTemplateFor, encodeChat, type ChatMessage } from "../tokenizer/chat
 import { ModelRunner, type LoadOptions } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
+import type { SpeculationOptions } from "../runtime/speculative.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
 import { NativeUnavailableError } from "../runtime/native-layers.js";
@@ -119,6 +120,19 @@ export class LoadedModel {
    */
   stopStrings(): string[] {
     return chatTemplateFor(this.tokenizer).fallback ? ["\nUser:", "\nAssistant:"] : [];
+  }
+
+  /**
+   * Options for lossless speculative decoding on this model. It needs the native decode path: only
+   * there does a batched verification pass reproduce one-token steps bit for bit.
+   */
+  speculationOptions(): SpeculationOptions {
+    if (!this.runner.native?.decodesNatively) {
+      throw new Error(
+        `lossless decoding needs the native kernels (${this.sparseNotice ?? (this.runner.native ? `model ${this.manifest.id} was imported before they ran whole layers; import it again` : "not loaded")})`,
+      );
+    }
+    return { selfDraft: null };
   }
 
   generate(o: GenerateOptions) {

@@ -65,7 +65,6 @@ export const Manifest = z.object({
     layers: z.array(z.string()),
     /** Attention-only layer graphs (the FFN then runs in the sparse kernel). */
     attention: z.array(z.string()),
-    kv: z.array(z.string()),
     head: z.string(),
   }),
   embedding: StoredMatrix,

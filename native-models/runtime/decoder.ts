@@ -1,5 +1,16 @@
-// One token at a time through the layers, with a hook after every layer where an early-exit
-// strategy may stop; plus chunked prefill at full depth and reuse of a cached common prefix.
+// Tokens through the layers: chunked prefill at full depth (with reuse of a cached common prefix),
+// and decode steps with a hook after every layer where an early-exit strategy may stop.
+//
+// A token may also be left *pending*: appended to the sequence with only its first layers run.
+// That happens when a token exits early with exact K/V ("deferred": its deeper layers run later,
+// batched with the next tokens, so every later token attends to exactly what full depth would
+// have given it), and when tokens are drafted for lossless speculative decoding (`draft`, then
+// `complete` runs every pending token to the last layer in one batched pass and returns their
+// final hidden states for verification; `truncate` drops rejected drafts).
+//
+// A pending token joins a later pass at the layer where it stopped. Pending tokens are kept in
+// position order with non-increasing progress, so at every layer the rows of a pass are the last
+// positions of that layer's cache and the causal order of the KV cache is preserved.
 import type { ModelRunner } from "./model-runner.js";
 
 export const PREFILL_CHUNK = 128;
@@ -13,9 +24,14 @@ export interface ExitStrategy {
   beginToken?(tokenId: number, position: number, history: readonly number[], previousHidden: Float32Array | null): Promise<void> | void;
   /** Called after layer `layer` (0-based) of the token at `position`; returns logits to exit there. */
   afterLayer(layer: number, hidden: Float32Array, position: number): Promise<Float32Array | null>;
-  /** K/V of the layers a token skipped: absent ("masked", SpecEE) or computed from its exit state ("propagate", CALM). */
-  readonly kvMode: "masked" | "propagate";
+  /**
+   * K/V of the layers a token skipped: absent ("masked", SpecEE), or computed exactly by running
+   * them later, batched with the following tokens ("deferred").
+   */
+  readonly kvMode: KvMode;
 }
+
+export type KvMode = "masked" | "deferred";
 
 export interface StepResult {
   logits: Float32Array;
@@ -31,11 +47,20 @@ export class CancelledError extends Error {
   }
 }
 
+interface Pending {
+  position: number;
+  /** Output of the token's last layer run so far. */
+  hidden: Float32Array;
+  /** Layers run so far (0 = only embedded). */
+  layers: number;
+}
+
 export class Decoder {
-  /** Token ids whose K/V are in the cache, in position order. */
+  /** Token ids whose K/V are (or, while pending, are being) cached, in position order. */
   private sequence: number[] = [];
   /** Output hidden state of the last token run (its exit layer's), for draft candidates. */
   private lastHidden: Float32Array | null = null;
+  private pending: Pending[] = [];
 
   constructor(readonly runner: ModelRunner) {}
 
@@ -47,21 +72,31 @@ export class Decoder {
     return this.sequence;
   }
 
+  /** Tokens whose deeper layers have not run yet. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   reset(): void {
     this.sequence = [];
     this.lastHidden = null;
+    this.pending = [];
     this.runner.cache.clear();
   }
 
   /**
    * Makes the cache hold exactly `ids` and returns the logits after the last one. A common prefix
-   * with what is already cached is kept; the rest runs at full depth in chunks.
+   * with what is already cached is kept; the rest runs at full depth in chunks. Prefill chunks run
+   * on onnxruntime, whose attention rounds a one-row chunk slightly differently from a longer one,
+   * so a reused prefix can move a near-tie of the first answer token (decode steps have no such
+   * dependence: see native-layers.ts).
    */
   async prefill(ids: readonly number[], signal?: AbortSignal, chunk = PREFILL_CHUNK): Promise<Float32Array> {
     if (ids.length === 0) throw new Error("prefill needs at least one token");
     let keep = 0;
     while (keep < this.sequence.length && keep < ids.length - 1 && this.sequence[keep] === ids[keep]) keep++;
     this.truncate(keep);
+    await this.complete(signal);
     let logits: Float32Array | undefined;
     for (let start = keep; start < ids.length; start += chunk) {
       const part = ids.slice(start, start + chunk);
@@ -91,30 +126,83 @@ export class Decoder {
     const L = this.runner.layers;
     try {
       await exit?.beginToken?.(tokenId, position, this.sequence, this.lastHidden);
-      let h = this.runner.embed([tokenId]);
+      this.sequence.push(tokenId);
+      const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
       for (let l = 0; l < L; l++) {
         if (signal?.aborted) throw new CancelledError();
-        h = await this.runner.layer(l, h, [position], true);
+        await this.runLayer(l, cur);
         if (exit && l < L - 1) {
-          const logits = await exit.afterLayer(l, h, position);
+          const logits = await exit.afterLayer(l, cur.hidden, position);
           if (logits) {
-            if (exit.kvMode === "propagate") {
-              for (let s = l + 1; s < L; s++) await this.runner.fillKv(s, h, [position]);
-            }
-            this.sequence.push(tokenId);
-            this.lastHidden = h;
-            return { logits, exitLayer: l + 1, hidden: h };
+            if (exit.kvMode === "deferred") this.pending.push(cur);
+            this.lastHidden = cur.hidden;
+            return { logits, exitLayer: l + 1, hidden: cur.hidden };
           }
         }
       }
-      const logits = await this.runner.logits(h, 1);
-      this.sequence.push(tokenId);
-      this.lastHidden = h;
-      return { logits, exitLayer: L, hidden: h };
+      const logits = await this.runner.logits(cur.hidden, 1);
+      this.lastHidden = cur.hidden;
+      return { logits, exitLayer: L, hidden: cur.hidden };
     } catch (err) {
       this.truncate(position);
       throw err;
     }
+  }
+
+  /**
+   * Appends `tokenId` and runs only its first `layers` layers (a draft through the shallow layers);
+   * the token stays pending. Returns its hidden state after those layers.
+   */
+  async draft(tokenId: number, layers: number, signal?: AbortSignal): Promise<Float32Array> {
+    const position = this.sequence.length;
+    this.sequence.push(tokenId);
+    const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
+    try {
+      for (let l = 0; l < layers; l++) {
+        if (signal?.aborted) throw new CancelledError();
+        await this.runLayer(l, cur);
+      }
+    } catch (err) {
+      this.truncate(position);
+      throw err;
+    }
+    if (cur.layers < this.runner.layers) this.pending.push(cur);
+    this.lastHidden = cur.hidden;
+    return cur.hidden;
+  }
+
+  /** Appends tokens without running any layer (drafts from text lookup); `complete` runs them. */
+  appendUnprocessed(ids: readonly number[]): void {
+    for (const id of ids) {
+      const position = this.sequence.length;
+      this.sequence.push(id);
+      this.pending.push({ position, hidden: this.runner.embed([id]), layers: 0 });
+    }
+  }
+
+  /**
+   * Runs every pending token through its remaining layers, batched layer by layer, and returns
+   * their positions and final hidden states ([n, d], position order).
+   */
+  async complete(signal?: AbortSignal): Promise<{ positions: number[]; hidden: Float32Array }> {
+    const L = this.runner.layers;
+    const d = this.runner.config.hiddenSize;
+    const done = [...this.pending];
+    if (!done.length) return { positions: [], hidden: new Float32Array(0) };
+    const from = Math.min(...done.map((p) => p.layers));
+    try {
+      for (let l = from; l < L; l++) {
+        if (signal?.aborted) throw new CancelledError();
+        await this.runLayer(l, null);
+      }
+    } catch (err) {
+      this.truncate(done[0].position);
+      throw err;
+    }
+    const hidden = new Float32Array(done.length * d);
+    done.forEach((p, i) => hidden.set(p.hidden, i * d));
+    this.lastHidden = done[done.length - 1].hidden;
+    return { positions: done.map((p) => p.position), hidden };
   }
 
   /** Full-depth logits for every position of `ids` (teacher forcing), starting from an empty cache. */
@@ -133,9 +221,42 @@ export class Decoder {
     return out;
   }
 
-  private truncate(length: number): void {
+  /** Forgets every token at position ≥ `length` (rejected drafts, or to reuse a common prefix). */
+  truncate(length: number): void {
     if (length < this.sequence.length) this.lastHidden = null;
     this.sequence.length = Math.min(this.sequence.length, length);
+    this.pending = this.pending.filter((p) => p.position < length);
     this.runner.cache.truncate(length);
+  }
+
+  /**
+   * Layer `l` for the pending tokens that stopped just before it (a suffix of the pending list)
+   * and, if given, the current token (the last position). Pending tokens that finish leave the list.
+   */
+  private async runLayer(l: number, cur: Pending | null): Promise<void> {
+    const rows: Pending[] = [];
+    for (let i = this.pending.length - 1; i >= 0 && this.pending[i].layers <= l; i--) {
+      if (this.pending[i].layers === l) rows.unshift(this.pending[i]);
+    }
+    if (cur) rows.push(cur);
+    if (!rows.length) return;
+    const d = this.runner.config.hiddenSize;
+    let input: Float32Array;
+    if (rows.length === 1) input = rows[0].hidden;
+    else {
+      input = new Float32Array(rows.length * d);
+      rows.forEach((r, i) => input.set(r.hidden, i * d));
+    }
+    const out = await this.runner.layer(
+      l,
+      input,
+      rows.map((r) => r.position),
+      true,
+    );
+    rows.forEach((r, i) => {
+      r.hidden = rows.length === 1 ? out : out.subarray(i * d, (i + 1) * d);
+      r.layers = l + 1;
+    });
+    if (l === this.runner.layers - 1) this.pending = this.pending.filter((p) => p.layers < this.runner.layers);
   }
 }

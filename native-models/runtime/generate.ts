@@ -4,6 +4,7 @@
 import { ContextFullError } from "./kv-cache.js";
 import { CancelledError, type Decoder, type ExitStrategy } from "./decoder.js";
 import { Sampler, type SamplingParams } from "./sampler.js";
+import { Speculator, type SpeculationOptions } from "./speculative.js";
 import { StopStringFilter } from "./stop-strings.js";
 
 export interface TokenEvent {
@@ -32,6 +33,8 @@ export interface GenerationSummary {
   layers: number;
   stopReason: StopReason;
   text: string;
+  /** Lossless speculative decoding: verification passes run and draft tokens they accepted. */
+  speculation?: { rounds: number; accepted: number; proposed: number };
 }
 
 export interface StreamDecoder {
@@ -58,6 +61,11 @@ export interface GenerateOptions {
   exitStrategy?: () => ExitStrategy | undefined;
   /** Telemetry of the last step's exit machinery, if the strategy keeps any. */
   takeTelemetry?: () => { checkedLayers: number[]; predictorMs: number; verifyMs: number; draftMs: number } | null;
+  /**
+   * Lossless speculative decoding (every token is the full model's; see speculative.ts) instead of
+   * one token per step. The early-exit strategy is then not used.
+   */
+  speculation?: SpeculationOptions;
 }
 
 export async function* generate(
@@ -98,6 +106,10 @@ export async function* generate(
   let exitInfo: TokenEvent["exit"];
   let stepMs = prefillMs;
   let decodeMs = 0;
+  const speculator = o.speculation ? new Speculator(decoder, o.speculation) : null;
+  const spec = { rounds: 0, accepted: 0, proposed: 0 };
+  /** Tokens a speculative round has already produced (the decoder holds all but the last). */
+  const ready: number[] = [];
 
   for (;;) {
     if (o.signal?.aborted) {
@@ -105,8 +117,9 @@ export async function* generate(
       break;
     }
     const sampleStart = performance.now();
-    const id = sampler.sample(logits, recent);
-    stepMs += performance.now() - sampleStart;
+    const fromRound = ready.length > 0;
+    const id = fromRound ? ready.shift()! : sampler.sample(logits, recent);
+    if (!fromRound) stepMs += performance.now() - sampleStart;
     if (!o.ignoreEos && tokenizer.eosIds.has(id)) {
       stopReason = "eos";
       break;
@@ -127,7 +140,30 @@ export async function* generate(
       stopReason = "context_full";
       break;
     }
+    if (ready.length) continue;
     const stepStart = performance.now();
+    if (speculator) {
+      try {
+        const r = await speculator.round(id, sampler, recent, o.maxTokens - produced, o.signal);
+        spec.rounds++;
+        spec.accepted += r.accepted;
+        spec.proposed += r.proposed;
+        ready.push(...r.tokens);
+      } catch (err) {
+        if (err instanceof CancelledError) {
+          stopReason = "stopped";
+          break;
+        }
+        throw err;
+      }
+      const roundMs = performance.now() - stepStart;
+      decodeMs += roundMs;
+      // Each token of the round is charged its share of the round's time.
+      stepMs = roundMs / ready.length;
+      exitLayer = L;
+      exitInfo = undefined;
+      continue;
+    }
     try {
       const strategy = o.exitStrategy?.();
       const r = await decoder.step(id, strategy, o.signal);
@@ -158,5 +194,6 @@ export async function* generate(
     layers: L,
     stopReason,
     text: output,
+    ...(speculator ? { speculation: spec } : {}),
   };
 }

@@ -58,22 +58,6 @@ export class KvCache {
     return { key: c.key, value: c.value, keyData: c.keyData, valueData: c.valueData, total: c.length };
   }
 
-  /** Writes K/V rows ([S, kvHeads*headDim] each) computed outside attention (CALM propagation). */
-  write(layer: number, positions: readonly number[], key: Float32Array, value: Float32Array): void {
-    const start = this.caches[layer].length;
-    this.reserve(layer, positions);
-    const c = this.caches[layer];
-    const hd = this.headDim;
-    for (let s = 0; s < positions.length; s++) {
-      for (let h = 0; h < this.kvHeads; h++) {
-        const dst = (h * this.maxPositions + start + s) * hd;
-        const src = (s * this.kvHeads + h) * hd;
-        c.keyData.set(key.subarray(src, src + hd), dst);
-        c.valueData.set(value.subarray(src, src + hd), dst);
-      }
-    }
-  }
-
   /** Forgets every entry whose position is ≥ `position` (to reuse a common prefix). */
   truncate(position: number): void {
     for (const c of this.caches) {

@@ -27,7 +27,6 @@ export interface LoadOptions extends SessionOptions {
 export class ModelRunner {
   readonly config: ModelConfig;
   readonly layers: number;
-  private kvSessions: (ort.InferenceSession | undefined)[];
   private lmHeadRows?: MatrixRows;
   private finalNorm?: Float32Array;
 
@@ -46,7 +45,6 @@ export class ModelRunner {
   ) {
     this.config = manifest.config;
     this.layers = manifest.config.numLayers;
-    this.kvSessions = new Array(this.layers).fill(undefined);
   }
 
   /** `manifest`: the package's manifest when the caller has already read it. */
@@ -120,25 +118,6 @@ export class ModelRunner {
     return out;
   }
 
-  /**
-   * CALM-style state propagation: writes layer `l`'s K/V for tokens that skipped it, computed from
-   * their exit hidden state, so later tokens attend to a complete cache.
-   */
-  async fillKv(l: number, hidden: Float32Array, positions: readonly number[]): Promise<void> {
-    const S = positions.length;
-    const d = this.config.hiddenSize;
-    const session = (this.kvSessions[l] ??= (
-      await createSessions([path.join(this.dir, this.manifest.graphs.kv[l])], { ...this.options, executionProvider: this.provider.provider })
-    ).sessions[0]);
-    const r = await session.run({
-      [LAYER_IO.hidden]: new ort.Tensor("float32", hidden, [1, S, d]),
-      [LAYER_IO.positionIds]: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [1, S]),
-      [LAYER_IO.cos]: this.rotary.cos,
-      [LAYER_IO.sin]: this.rotary.sin,
-    });
-    this.cache.write(l, positions, r[LAYER_IO.key].data as Float32Array, r[LAYER_IO.value].data as Float32Array);
-  }
-
   /** Final norm + LM head on the last `rows` rows of `hidden`; returns logits [rows, vocab]. */
   async logits(hidden: Float32Array, rows = 1): Promise<Float32Array> {
     const d = this.config.hiddenSize;
@@ -157,7 +136,7 @@ export class ModelRunner {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.layerSessions, this.headSession, ...this.kvSessions.filter((s): s is ort.InferenceSession => !!s)];
+    const all = [...this.layerSessions, this.headSession];
     await Promise.all(all.map((s) => s.release()));
     this.native?.close();
     this.embedding.close();

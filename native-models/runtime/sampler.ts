@@ -56,9 +56,30 @@ export class Sampler {
 
   /** Picks the next token; `recent` are the latest tokens of the sequence (for the repetition penalty). */
   sample(logits: Float32Array, recent: readonly number[]): number {
+    const { ids, probs } = this.distribution(logits, recent);
+    return draw(ids, probs, this.random());
+  }
+
+  /**
+   * Speculative sampling for a drafted token (a deterministic drafter: its proposal is a point
+   * mass): accepted with the target probability p(draft); otherwise the token comes from p with
+   * the draft removed. The emitted tokens are distributed exactly as sample() would draw them;
+   * at temperature 0 this is "accept iff the draft is the argmax".
+   */
+  verifyDraft(logits: Float32Array, recent: readonly number[], draft: number): { accepted: boolean; token: number } {
+    const { ids, probs } = this.distribution(logits, recent);
+    const at = ids.indexOf(draft);
+    const p = at >= 0 ? probs[at] : 0;
+    if (p >= 1 || (p > 0 && this.random() < p)) return { accepted: true, token: draft };
+    if (at >= 0) probs[at] = 0;
+    return { accepted: false, token: draw(ids, probs, this.random()) };
+  }
+
+  /** The distribution sample() draws from: candidate ids (best first) and their probabilities. */
+  distribution(logits: Float32Array, recent: readonly number[]): { ids: number[]; probs: Float64Array } {
     const { temperature, repetitionPenalty } = this.p;
     if (repetitionPenalty !== 1 && recent.length) logits = penalise(logits, recent.slice(-(this.p.repetitionWindow ?? 64)), repetitionPenalty);
-    if (temperature <= 0) return argmax(logits);
+    if (temperature <= 0) return { ids: [argmax(logits)], probs: Float64Array.of(1) };
 
     // Candidates: top-k, or (k = 0) everything within e^-30 of the best, which loses nothing
     // measurable and keeps a 150k vocabulary cheap.
@@ -89,16 +110,27 @@ export class Sampler {
       const floor = probs[0] * this.p.minP;
       while (keep > 1 && probs[keep - 1] < floor) keep--;
     }
-    ids = ids.slice(0, keep);
+    const kept = probs.subarray(0, keep);
     let total = 0;
-    for (let i = 0; i < keep; i++) total += probs[i];
-    let r = this.random() * total;
-    for (let i = 0; i < keep; i++) {
-      r -= probs[i];
-      if (r <= 0) return ids[i];
-    }
-    return ids[keep - 1];
+    for (let i = 0; i < keep; i++) total += kept[i];
+    for (let i = 0; i < keep; i++) kept[i] /= total;
+    return { ids: ids.slice(0, keep), probs: kept };
   }
+}
+
+/** A draw from `probs` (not necessarily normalised) with the uniform number `u`. */
+function draw(ids: readonly number[], probs: Float64Array, u: number): number {
+  let total = 0;
+  for (let i = 0; i < probs.length; i++) total += probs[i];
+  let r = u * total;
+  let last = 0;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i] <= 0) continue;
+    last = i;
+    r -= probs[i];
+    if (r <= 0) return ids[i];
+  }
+  return ids[last];
 }
 
 function penalise(logits: Float32Array, recent: readonly number[], penalty: number): Float32Array {

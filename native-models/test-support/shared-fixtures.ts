@@ -34,6 +34,15 @@ export const stories = {
   reference: (name: "greedy" | "stories" | "logits" | "q8_0") => sharedPath(`models/stories260K/reference/${name}.json`),
 };
 
+/** kjv16: a 16-layer Llama trained on the King James Bible (early exit is measured on it). */
+export const kjv16 = {
+  dir: sharedPath("models/kjv16"),
+  gguf: sharedPath("models/kjv16/kjv16-f32.gguf"),
+  ggufQ8: sharedPath("models/kjv16/kjv16-q8_0.gguf"),
+  reference: (name: "greedy" | "lens") => sharedPath(`models/kjv16/reference/${name}.json`),
+  evalChapters: () => [0, 1, 2, 3, 4, 5].map((i) => sharedPath(`models/kjv16/eval/chapter-${i}.txt`)),
+};
+
 export const vocabOnly = {
   llamaSpm: sharedPath("models/vocab-only/ggml-vocab-llama-spm.gguf"),
   gpt2: sharedPath("models/vocab-only/ggml-vocab-gpt-2.gguf"),

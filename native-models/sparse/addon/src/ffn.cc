@@ -292,7 +292,7 @@ int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float
   gate_->multiply(k, threads, xq_, rows, g_.get());
   up_->multiply(k, threads, xq_, rows, u_.get());
   float* h = g_.get();
-  for (int64_t i = 0; i < (int64_t)rows * f; i++) h[i] = h[i] / (1.0f + std::exp(-h[i])) * u_[i];  // SiLU(gate) ⊙ up
+  k->siluMul(h, u_.get(), (int64_t)rows * f);  // SiLU(gate) ⊙ up
   if (!hq_.quantize(down_->layout(), h, rows, f)) return -2;
   down_->multiply(k, threads, hq_, rows, out);
   return (int)(rows * f);

@@ -212,6 +212,19 @@ void softmax(float* s, int n) {
   for (i = 0; i < n; i++) s[i] *= inv;
 }
 
+// SiLU with e^-|g| (exp256 wants x ≤ 0); see kernels_avx512.cc.
+void siluMul(float* g, const float* u, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(g + i);
+    const __m256 e = exp256(_mm256_or_ps(x, sign));  // -|x|
+    const __m256 num = _mm256_blendv_ps(x, _mm256_mul_ps(x, e), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+    _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(num, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+  }
+  for (; i < n; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
 // Two halves of eight rows; per 4 inputs one maddubs + madd per half (int8 weights as signed bytes
 // with the sign trick, so nothing saturates; int4 codes are small unsigned bytes).
 template <int BITS, int M>
@@ -274,7 +287,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, softmax, packed};
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, softmax, siluMul, packed};
 
 }  // namespace
 

@@ -231,6 +231,20 @@ void softmax(float* s, int n) {
   }
 }
 
+// exp512 is only accurate for x ≤ 0, so SiLU uses e^-|g|: for g ≥ 0, g / (1 + e^-g); for g < 0,
+// g·e^g / (1 + e^g).
+void siluMul(float* g, const float* u, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(k, g + i);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+    const __m512 num = _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, e);
+    const __m512 s = _mm512_div_ps(num, _mm512_add_ps(one, e));
+    _mm512_mask_storeu_ps(g + i, k, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(k, u + i)));
+  }
+}
+
 // One vpdpbusd per 4 inputs advances all 16 rows of the group; M activation rows share each load.
 template <int BITS, int M>
 void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
@@ -291,7 +305,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, softmax, packed};
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, softmax, siluMul, packed};
 
 }  // namespace
 

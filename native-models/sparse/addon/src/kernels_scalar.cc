@@ -82,6 +82,10 @@ void scalarSoftmax(float* s, int n) {
   for (int i = 0; i < n; i++) s[i] *= inv;
 }
 
+void scalarSiluMul(float* g, const float* u, int64_t n) {
+  for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
 // Integer sums per block, exact; then one float multiply-add per block in block order.
 void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
   const int B = P.block, kb = P.in.kb;
@@ -108,7 +112,7 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
 }
 
 namespace {
-const Kernels kScalar = {"scalar", dot, axpy, scores, mix, scalarSoftmax, scalarPacked};
+const Kernels kScalar = {"scalar", dot, axpy, scores, mix, scalarSoftmax, scalarSiluMul, scalarPacked};
 
 }  // namespace
 

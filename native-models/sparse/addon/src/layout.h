@@ -77,12 +77,15 @@ struct Kernels {
   void (*mix)(const float* p, const float* values, int hd, int count, float* out);
   // s[0..n) = softmax(s) in place.
   void (*softmax)(float* s, int n);
+  // g[i] = SiLU(g[i]) · u[i] (the SwiGLU FFN's hidden activation).
+  void (*siluMul)(float* g, const float* u, int64_t n);
   // Packed matrices (packed.h): out[m][0..16) = the 16 rows of `group` · x[m], for m < rows ≤ 4.
   void (*packed)(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out);
 };
 
-// The portable softmax (std::exp), for kernel sets without a vector exp.
+// The portable softmax and SiLU (std::exp), for kernel sets without a vector exp.
 void scalarSoftmax(float* s, int n);
+void scalarSiluMul(float* g, const float* u, int64_t n);
 
 // The portable packed kernel (NEON builds use it until they have their own).
 void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out);

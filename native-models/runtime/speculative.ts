@@ -1,0 +1,204 @@
+// Lossless speculative decoding without a second model. Each round proposes a few tokens cheaply,
+// runs them all through the full model in one batched pass, and keeps the longest prefix the full
+// model agrees with (greedy: identical output; with sampling, speculative sampling keeps the
+// distribution, see Sampler.verifyDraft). On a CPU a pass over several rows costs little more
+// than over one, because decoding is bound by reading the weights, so every accepted draft is
+// nearly free. Proposals come from
+//   - prompt lookup: the tokens that followed the latest earlier occurrence of the text's current
+//     ending (the prompt and the answer so far), free to compute; and
+//   - self-drafting (LayerSkip, Kangaroo): the model's own first layers and an exit head, chained
+//     while the draft is confident; their K/V of the shallow layers are reused by the verification.
+// Draft lengths adapt online (as DEL does) to the acceptance seen so far and to the measured cost
+// of a pass over n rows.
+import type { Decoder } from "./decoder.js";
+import type { Sampler } from "./sampler.js";
+import { argmax } from "./sampler.js";
+
+export interface SelfDraft {
+  /** Layers a draft runs (1..L-1). */
+  layers: number;
+  /** Logits of the exit head after `layers` layers. */
+  logits(hidden: Float32Array): Promise<Float32Array>;
+  /** Draft only while the exit head's top probability is at least this. */
+  minConfidence: number;
+}
+
+export interface SpeculationOptions {
+  /** Most tokens proposed per round. */
+  maxDraft?: number;
+  /** Shortest text ending a lookup may match (tokens). */
+  minMatch?: number;
+  selfDraft?: SelfDraft | null;
+}
+
+export interface RoundResult {
+  /** The tokens this round produced, in order (accepted drafts, then the full model's own token). */
+  tokens: number[];
+  /** How many of `tokens` came from drafts. */
+  accepted: number;
+  /** Tokens proposed this round. */
+  proposed: number;
+  /** Logits rows of the verification pass that produced the last token (for telemetry). */
+  rows: number;
+}
+
+/** Online estimate of a pass's cost as a + b·rows, and of the drafts' acceptance by source. */
+class Stats {
+  private n = 0;
+  private sx = 0;
+  private sy = 0;
+  private sxx = 0;
+  private sxy = 0;
+  /**
+   * Per-token acceptance (the chance the next draft token is right, given the previous was) of
+   * lookup drafts by the length of the matched text ending (index 1..4), and of self-drafts (0).
+   */
+  readonly acceptance = [0.5, 0.4, 0.5, 0.65, 0.75];
+
+  notePass(rows: number, ms: number): void {
+    const decay = 0.98;
+    this.n = this.n * decay + 1;
+    this.sx = this.sx * decay + rows;
+    this.sy = this.sy * decay + ms;
+    this.sxx = this.sxx * decay + rows * rows;
+    this.sxy = this.sxy * decay + rows * ms;
+  }
+
+  noteDraft(source: number, proposed: number, accepted: number): void {
+    // Each proposed token is a trial until the first rejection.
+    const trials = Math.min(proposed, accepted + 1);
+    for (let i = 0; i < trials; i++) this.acceptance[source] = 0.95 * this.acceptance[source] + 0.05 * (i < accepted ? 1 : 0);
+  }
+
+  /** Extra cost of one more row, relative to a one-row pass (prior 0.25 until measured). */
+  get rowCost(): number {
+    const varx = this.sxx / Math.max(1e-9, this.n) - (this.sx / Math.max(1e-9, this.n)) ** 2;
+    if (this.n < 4 || varx < 0.25) return 0.25;
+    const b = (this.sxy / this.n - (this.sx / this.n) * (this.sy / this.n)) / varx;
+    const a = this.sy / this.n - b * (this.sx / this.n);
+    return Math.min(2, Math.max(0.02, b / Math.max(1e-6, a + b)));
+  }
+
+  /** The draft length (0..max) with the most expected tokens per unit of cost, for drafts from `source`. */
+  bestLength(source: number, max: number): number {
+    let best = 0;
+    let bestRate = 1;
+    const r = this.rowCost;
+    const a = this.acceptance[source];
+    for (let k = 1; k <= max; k++) {
+      let expected = 0;
+      for (let i = 0; i <= k; i++) expected += a ** i;
+      const rate = expected / (1 + r * k);
+      if (rate > bestRate) {
+        bestRate = rate;
+        best = k;
+      }
+    }
+    return best;
+  }
+}
+
+export class Speculator {
+  private readonly stats = new Stats();
+  private readonly maxDraft: number;
+  private readonly minMatch: number;
+
+  constructor(
+    private readonly decoder: Decoder,
+    private readonly o: SpeculationOptions = {},
+  ) {
+    this.maxDraft = o.maxDraft ?? 8;
+    this.minMatch = o.minMatch ?? 2;
+  }
+
+  /**
+   * One round: `token` (already chosen, not yet run) plus proposals go through the full model
+   * together; returns the tokens that follow `token`. The decoder then holds `token` and the
+   * accepted drafts, nothing pending.
+   */
+  async round(token: number, sampler: Sampler, recent: number[], budget: number, signal?: AbortSignal): Promise<RoundResult> {
+    const d = this.decoder;
+    const start = d.length;
+    const room = Math.min(budget - 1, d.runner.maxPositions - start - 1, this.maxDraft);
+    const context = [...d.tokens, token];
+    let drafts: number[] = [];
+    const found = room > 0 ? promptLookup(context, this.minMatch, room) : { tokens: [], match: 0 };
+    const lookup = found.tokens.slice(0, this.stats.bestLength(found.match, found.tokens.length));
+    const self = this.o.selfDraft;
+    if (lookup.length) {
+      drafts = lookup;
+      d.appendUnprocessed([token, ...drafts]);
+    } else if (self && room > 0) {
+      // Chain shallow drafts while the exit head is confident; each accepted guess is run through
+      // the shallow layers in turn, so every proposal has its first layers done before verification.
+      let next = token;
+      for (;;) {
+        const h = await d.draft(next, self.layers, signal);
+        const logits = await self.logits(h);
+        const guess = argmax(logits);
+        if (drafts.length >= room || topProbability(logits, guess) < self.minConfidence) break;
+        drafts.push(guess);
+        next = guess;
+      }
+    } else {
+      d.appendUnprocessed([token]);
+    }
+
+    const t = performance.now();
+    const { hidden } = await d.complete(signal);
+    const rows = drafts.length + 1;
+    const logits = await d.runner.logits(hidden, rows);
+    this.stats.notePass(rows, performance.now() - t);
+
+    const V = d.runner.config.vocabSize;
+    const tokens: number[] = [];
+    const seen = [...recent];
+    let accepted = 0;
+    for (let i = 0; i < rows; i++) {
+      const row = logits.subarray(i * V, (i + 1) * V);
+      if (i < drafts.length) {
+        const r = sampler.verifyDraft(row, seen, drafts[i]);
+        tokens.push(r.token);
+        seen.push(r.token);
+        if (!r.accepted) break;
+        accepted++;
+      } else {
+        tokens.push(sampler.sample(row, seen));
+      }
+    }
+    if (lookup.length) this.stats.noteDraft(found.match, drafts.length, accepted);
+    else if (drafts.length) this.stats.noteDraft(0, drafts.length, accepted);
+    d.truncate(start + 1 + accepted);
+    return { tokens, accepted, proposed: drafts.length, rows };
+  }
+}
+
+/**
+ * The tokens that followed the latest earlier occurrence of the longest ending of `context` (at
+ * least `minMatch` tokens, at most 4) — "prompt lookup decoding" — up to `max` of them, and the
+ * length of the ending matched.
+ */
+export function promptLookup(context: readonly number[], minMatch: number, max: number): { tokens: number[]; match: number } {
+  const n = context.length;
+  for (let len = Math.min(4, n - 1); len >= minMatch; len--) {
+    for (let end = n - 2; end >= len - 1; end--) {
+      let match = true;
+      for (let j = 0; j < len; j++) {
+        if (context[end - j] !== context[n - 1 - j]) {
+          match = false;
+          break;
+        }
+      }
+      if (match) return { tokens: context.slice(end + 1, Math.min(n, end + 1 + max)), match: len };
+    }
+  }
+  return { tokens: [], match: 0 };
+}
+
+/** softmax(logits)[top]. */
+function topProbability(logits: Float32Array, top: number): number {
+  const max = logits[top];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return 1 / sum;
+}
