@@ -84,7 +84,7 @@ export class Sampler {
     // Candidates: top-k, or (k = 0) everything within e^-30 of the best, which loses nothing
     // measurable and keeps a 150k vocabulary cheap.
     const maxLogit = logits[argmax(logits)];
-    let ids = topIds(logits, this.p.topK > 0 ? this.p.topK : logits.length, maxLogit - 30 * temperature);
+    const ids = topIds(logits, this.p.topK > 0 ? this.p.topK : logits.length, maxLogit - 30 * temperature);
     const probs = new Float64Array(ids.length);
     let sum = 0;
     for (let i = 0; i < ids.length; i++) {
