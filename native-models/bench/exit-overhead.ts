@@ -1,20 +1,22 @@
-// What the exit machinery costs per token at a model's real size, next to one decoder layer:
-// the reduced-head features + predictor of one checked layer, and one full LM head (what a
-// verification or a draft-layer candidate costs). Measured on the loaded model's own sessions.
+// What the exit machinery costs per token at a model's real size, next to one decoder layer: one
+// exit check (the layer's exit head and the shortlist head, as the controller runs them) and one
+// full LM head (what a lossless self-draft costs). Measured on the loaded model itself.
 import type { LoadedModel } from "../engine/loaded-model.js";
-import { ReducedHead } from "../early-exit/features.js";
-import { Predictor } from "../early-exit/predictor.js";
+import { ExitHead } from "../early-exit/exit-head.js";
+import { Shortlist } from "../early-exit/exit-controller.js";
 import { median } from "./bench-text.js";
 
 export interface ExitOverhead {
   layerMs: number;
   headMs: number;
-  predictorUs: number;
-  predictorShareOfLayer: number;
-  verificationShareOfLayer: number;
+  checkUs: number;
+  /** One exit check as a share of one decode layer. */
+  checkShareOfLayer: number;
+  /** A full LM head (self-draft, or a full-vocabulary verification) as a share of one layer. */
+  headShareOfLayer: number;
 }
 
-export async function measureExitOverhead(model: LoadedModel, reps = 30): Promise<ExitOverhead> {
+export async function measureExitOverhead(model: LoadedModel, reps = 40): Promise<ExitOverhead> {
   const r = model.runner;
   const d = r.config.hiddenSize;
   model.decoder.reset();
@@ -24,31 +26,31 @@ export async function measureExitOverhead(model: LoadedModel, reps = 30): Promis
   const headTimes: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t = performance.now();
-    h = await r.layer(i % r.layers, h, [4 + Math.floor(i / r.layers)]);
+    h = await r.layer(i % r.layers, h, [4 + Math.floor(i / r.layers)], true);
     layerTimes.push(performance.now() - t);
     const t2 = performance.now();
     await r.logits(h, 1);
     headTimes.push(performance.now() - t2);
   }
   model.decoder.reset();
-  // A predictor of the calibrated size on real hidden states; weights do not change its cost.
-  const { rows, finalNorm } = r.headRows();
-  const head = new ReducedHead(rows, finalNorm, r.config.rmsNormEps, 4);
-  head.setCandidates([1, 2, 3, 4]);
-  const predictor = new Predictor({ inputs: 12, hidden: 32, w1: new Array(12 * 32).fill(0.01), b1: new Array(32).fill(0), w2: new Array(32).fill(0.01), b2: 0, mean: new Array(12).fill(0), std: new Array(12).fill(1) });
-  const n = 2000;
+  // A check of the calibrated kind on a real hidden state: weights do not change its cost, sizes do.
+  const shortlistSize = model.exit?.policy.shortlist.length ?? Math.min(1024, r.config.vocabSize);
+  const map = model.exit ? null : new ExitHead({ kind: d > 512 ? "diag" : "full", d, inputs: d, w: new Float32Array(d > 512 ? d : d * d).fill(0.01), b: new Float32Array(d) }, r.threads);
+  const shortlist = new Shortlist(r, Array.from({ length: shortlistSize }, (_, i) => i));
+  const n = 500;
   const t = performance.now();
-  let sink = 0;
-  for (let i = 0; i < n; i++) sink += predictor.predict(head.compute(h.subarray(0, d)));
-  const predictorUs = ((performance.now() - t) / n) * 1000 + sink * 0;
+  for (let i = 0; i < n; i++) shortlist.evaluate(model.exit ? model.exit.mapped(h, model.exit.policy.checkLayers[0] ?? 1) : map!.apply(h));
+  const checkUs = ((performance.now() - t) / n) * 1000;
+  shortlist.close();
+  map?.close();
   const layerMs = median(layerTimes);
   const headMs = median(headTimes);
   return {
     layerMs: round(layerMs),
     headMs: round(headMs),
-    predictorUs: round(predictorUs),
-    predictorShareOfLayer: round(predictorUs / 1000 / layerMs),
-    verificationShareOfLayer: round(headMs / layerMs),
+    checkUs: round(checkUs),
+    checkShareOfLayer: round(checkUs / 1000 / layerMs),
+    headShareOfLayer: round(headMs / layerMs),
   };
 }
 

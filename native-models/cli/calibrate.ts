@@ -33,11 +33,11 @@ export async function calibrateCommand(argv: string[]): Promise<void> {
   const out = {
     id: manifest.id,
     seconds: +result.seconds.toFixed(1),
-    candidateSource: p.candidateSource,
-    draftLayer: p.draftLayer,
     kvMode: p.kvMode,
-    offlineLayers: p.offlineLayers,
+    checkLayers: p.checkLayers,
+    shortlist: p.shortlist.length,
     curve: result.curve,
+    lossless: result.lossless,
     stats: p.stats,
   };
   if (values.json) printJson(out);

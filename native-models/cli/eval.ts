@@ -28,7 +28,6 @@ export async function evalCommand(argv: string[]): Promise<void> {
       agreement: +r.agreement.toFixed(4),
       exitHistogram: r.exitHistogram,
       ...(model.runner.native ? { sparsity: model.runner.native.sparsity, activeNeuronShare: +(model.runner.native.active / Math.max(1, model.runner.native.offered)).toFixed(4) } : {}),
-      ...(r.candidateRecall !== undefined ? { candidateRecall: +r.candidateRecall.toFixed(4) } : {}),
       ...(r.speed
         ? {
             decodeTokensPerSecond: {

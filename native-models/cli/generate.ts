@@ -75,7 +75,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
       stop: values.raw ? [] : model.stopStrings(),
       ignoreEos: values["ignore-eos"],
       signal: controller.signal,
-      exitStrategy: () => model.applyKnob(knob ?? 0, sparsity),
+      exitStrategy: () => model.applyKnob(knob ?? 0, sparsity, { fullLogits: temperature > 0 }),
       takeTelemetry: () => model.exit?.takeTelemetry() ?? null,
       ...(mode === "lossless" ? { speculation: model.speculationOptions() } : {}),
     });

@@ -1,29 +1,26 @@
-// Calibration: the model writes its own text from built-in prompts (greedy and sampled), then a
-// full-depth teacher-forced pass measures, per layer, whether the "logit lens" argmax already equals
-// the final token. From that: exit heads (a trained "tuned lens" per layer, for models small enough
-// to train them in JS), the candidate source and draft layer, one predictor per layer, the offline
-// layer set, thresholds for every knob value, and — on held-out text, with the real exit
-// machinery — the knob's curve (agreement, mean executed layers, decode speedup), for both KV modes.
+// Calibration of early exit and lossless drafting for one model, from text the model writes
+// itself (calibration-data.ts):
+//   1. every layer's output for every position, teacher-forced at full depth;
+//   2. exit heads (a tuned lens per layer, exit-head.ts) fitted in closed form, with out-of-fold
+//      predictions so that every statistic below is what the heads do on text they were not
+//      fitted on, and the shortlist of tokens the exit rule scores;
+//   3. the layers worth checking and per-knob exit thresholds, chosen by simulating the exit rule
+//      (exit-controller.ts) on those predictions (thresholds.ts);
+//   4. on held-out text, with the real machinery and timed against full depth: the K/V handling of
+//      skipped layers, and the knob's curve (agreement, mean executed layers, decode speedup);
+//   5. whether self-drafting pays in lossless decoding here, measured the same way.
 import type { LoadedModel } from "../engine/loaded-model.js";
-import type { Decoder } from "../runtime/decoder.js";
-import { argmax, topIds } from "../runtime/sampler.js";
-import { CALIBRATION_PROMPTS } from "./calibration-text.js";
-import { ReducedHead } from "./features.js";
-import { trainPredictor, Predictor } from "./predictor.js";
-import { ngramCandidates } from "./candidates.js";
-import { DraftHead, draftHeadTrainable, trainDraftHead, type DraftExample } from "./draft-head.js";
-import { ExitController, topProbability } from "./exit-controller.js";
-import { ExitHead, exitHeadTrainable, trainExitHead, type ExitHeadWeights } from "./exit-head.js";
-import { KNOB_GRID, type ExitPolicy, type CandidateSourceName } from "./policy.js";
+import { argmax } from "../runtime/sampler.js";
+import { ExitController, Shortlist } from "./exit-controller.js";
+import { ExitHead, FULL_MAP_MAX_INPUTS, fitAffine, rmsNormalised, type AffineMap } from "./exit-head.js";
+import { KNOB_GRID, POLICY_VERSION, packMaps, type ExitPolicy } from "./policy.js";
 import { optimiseThresholds, type LayerDecisions } from "./thresholds.js";
+import { collectLayerStates, GREEDY, planText, stateAt, throwIfCancelled, writeCalibrationText, type LayerStates } from "./calibration-data.js";
+import type { SelfDraft } from "../runtime/speculative.js";
 
-/** Calibration stops at its next check once `signal` is aborted (an AbortError, as fetch and streams throw). */
-export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
-}
+export { throwIfCancelled } from "./calibration-data.js";
 
 export interface CalibrateOptions {
-  k?: number;
   tokensPerPrompt?: number;
   prompts?: string[];
   /** Extra calibration text from the user (tokenized and added as training sequences). */
@@ -32,9 +29,8 @@ export interface CalibrateOptions {
   onProgress?: (fraction: number, detail: string) => void;
   /** Knob values whose curve point is measured. */
   curveKnobs?: number[];
-  /** Force a candidate source / draft layer instead of choosing by measurement. */
-  candidateSource?: CandidateSourceName;
-  draftLayer?: number;
+  /** Seconds of text generation to aim for (the bulk of calibration time). */
+  textSeconds?: number;
 }
 
 export interface CurvePoint {
@@ -46,520 +42,384 @@ export interface CurvePoint {
 
 export interface CalibrationResult {
   policy: ExitPolicy;
+  /** The maps file named by policy.maps.file. */
+  maps: Uint8Array;
   curve: CurvePoint[];
+  /** Lossless decoding measured on held-out prompts: greedy tokens/s and the ratio to full depth. */
+  lossless: { speedup: number; selfDraft: ExitPolicy["lossless"]["selfDraft"] };
   seconds: number;
 }
+
+export const MAPS_FILE = "maps.bin";
 
 interface Position {
   seq: number;
   pos: number;
-  /** Logit-lens argmax after each layer (index layer-1); the last one is the final token. */
-  lens: Int32Array;
-  /** Top-k ids of the lens after each layer, flattened [L, k]. */
-  topk: Int32Array;
-  /** The lens's top probability after each layer (the verification's confidence). */
+  /** The full model's token. */
+  final: number;
+  /** Exit rule after each layer (index layer-1), out of fold: the shortlist's argmax and top probability. */
+  token: Int32Array;
   conf: Float32Array;
-  /** Hidden state after each layer but the last (only kept while exit heads are trained). */
-  hidden?: Float32Array[];
-  /** The full model's next-token distribution (only kept while exit heads are trained). */
-  finalProbs?: Float32Array;
-  ngram: number[];
-  /** Final hidden state (only kept while a draft head is trained). */
-  final?: Float32Array;
-  draft?: number[];
 }
 
-const PREDICTOR_HIDDEN = 32;
-/**
- * Layers whose plain logit lens agrees with the final token less often than this get no exit
- * head and no predictor: what a trained head learns there from the model's own text does not
- * carry over to other text (stories260K layer 2: 40% on held-out calibration text, mostly wrong
- * on the reference stories), and exits that early also leave the most layers' KV approximate.
- */
-const MIN_LENS_AGREEMENT = 0.1;
+/** Most shortlisted tokens (its head then costs about a twentieth of a layer at kjv16's width). */
+const SHORTLIST_MAX = 1024;
+/** The shortlist covers at least this share of the final tokens in calibration text when it can. */
+const SHORTLIST_COVERAGE = 0.995;
 
 export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): Promise<CalibrationResult> {
   const started = performance.now();
-  const k = o.k ?? 4;
-  const L = model.runner.layers;
+  const r = model.runner;
+  const L = r.layers;
+  const d = r.config.hiddenSize;
   const progress = o.onProgress ?? (() => {});
   const check = () => throwIfCancelled(o.signal);
-  // Training is plain JS: between epochs, let the host read its messages (a cancel) and act on them.
+  // Plain JS work yields between steps, so the host reads its messages (a cancel) and acts on them.
   const breathe = async () => {
     await new Promise((resolve) => setImmediate(resolve));
     check();
   };
 
-  // 1. Calibration text, written by the model itself at full depth.
-  const prompts = o.prompts ?? CALIBRATION_PROMPTS;
-  const budget = Math.min(o.tokensPerPrompt ?? 96, Math.floor(model.runner.maxPositions / 2));
-  // Each prompt is continued twice: greedy, and sampled (closer to text people write).
-  const sequences: { ids: number[]; prompt: number }[] = [];
-  for (let i = 0; i < prompts.length; i++) {
-    const promptIds = model.encodeRaw(prompts[i]);
-    for (const greedy of [true, false]) {
-      check();
-      progress((0.3 * (2 * i + (greedy ? 0 : 1))) / (2 * prompts.length), "writing calibration text");
-      const ids = [...promptIds];
-      const it = model.generate({
-        promptIds,
-        maxTokens: budget,
-        sampling: greedy
-          ? { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 }
-          : { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: 1000 + i },
-      });
-      for await (const t of it) ids.push(t.id);
-      sequences.push({ ids: ids.slice(0, model.runner.maxPositions), prompt: i });
+  // 1. Text, sized by this machine's speed on this model, and every layer's output on it.
+  const costs = await measureCosts(model);
+  const plan = planText(costs.stepMs / 1000, r.maxPositions, { prompts: o.prompts, tokensPerPrompt: o.tokensPerPrompt, seconds: o.textSeconds });
+  const text = await writeCalibrationText(model, plan, { extraText: o.extraText, signal: o.signal, onProgress: (f) => progress(0.4 * f, "writing calibration text") });
+  check();
+  progress(0.4, "reading every layer");
+  const states: LayerStates[] = [];
+  for (const ids of text.train) {
+    states.push(await collectLayerStates(model, ids));
+    await breathe();
+  }
+  const foldOf = (seq: number) => seq % 2;
+  const all = states.flatMap((s, seq) => s.ids.map((_, pos) => ({ seq, pos })));
+
+  // 2. The shortlist: the full model's most frequent tokens on this text.
+  const finals = await argmaxRows(model, all.map((p) => stateAt(states[p.seq], p.pos, L)));
+  const counts = new Map<number, number>();
+  for (const t of finals) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  let covered = 0;
+  const shortlistIds: number[] = [];
+  for (const [id, c] of ranked) {
+    if (shortlistIds.length >= SHORTLIST_MAX || covered >= SHORTLIST_COVERAGE * finals.length) break;
+    shortlistIds.push(id);
+    covered += c;
+  }
+  const shortlist = new Shortlist(r, shortlistIds);
+  const positions: Position[] = all.map((p, i) => ({ ...p, final: finals[i], token: new Int32Array(L), conf: new Float32Array(L) }));
+  const evaluate = (list: Position[], layer: number, state: (p: Position) => Float32Array) => {
+    for (const p of list) {
+      const e = shortlist.evaluate(state(p));
+      p.token[layer - 1] = e.top;
+      p.conf[layer - 1] = e.confidence;
     }
-  }
-  if (o.extraText) {
-    const extra = model.encodeRaw(o.extraText);
-    for (let s = 0; s < extra.length; s += budget * 2) sequences.push({ ids: extra.slice(s, s + budget * 2), prompt: prompts.length + s });
-  }
-  // Every fourth prompt's texts are held out for the curve; the rest train. Out-of-fold estimates
-  // split the training texts by prompt too, so a greedy and a sampled text of one prompt (which
-  // share their start) never sit on both sides.
-  const trainSet = sequences.filter((q) => q.prompt % 4 !== 3);
-  const train = trainSet.map((q) => q.ids);
-  const heldOut = sequences.filter((q) => q.prompt % 4 === 3).map((q) => q.ids);
-  const foldOf = (seq: number) => Math.floor(trainSet[seq].prompt / 4) % 2;
-
-  // 2. Full-depth logit lens over the training text.
-  const positions: Position[] = [];
-  const d = model.runner.config.hiddenSize;
-  const V = model.runner.config.vocabSize;
-  const trainDraft = draftHeadTrainable(d, V);
-  const trainExitHeads = exitHeadTrainable(d, V);
-  for (let s = 0; s < train.length; s++) {
-    check();
-    progress(0.3 + (0.2 * s) / train.length, "measuring the logit lens");
-    await forEachLayer(model.decoder, train[s], async (layer, logits, count, offset, hidden) => {
-      if (layer === 1) {
-        for (let i = 0; i < count; i++) {
-          const pos = offset + i;
-          positions.push({
-            seq: s,
-            pos,
-            lens: new Int32Array(L),
-            topk: new Int32Array(L * k),
-            conf: new Float32Array(L),
-            ngram: ngramCandidates(train[s].slice(0, pos), train[s][pos], k),
-            ...(trainExitHeads ? { hidden: [] } : {}),
-          });
-        }
-      }
-      for (let i = 0; i < count; i++) {
-        const p = positions[positions.length - count + i];
-        const row = logits!.subarray(i * V, (i + 1) * V);
-        setLens(p, layer, row, k);
-        if (layer === L && trainDraft) p.final = hidden.slice(i * d, (i + 1) * d);
-        if (layer < L) p.hidden?.push(hidden.slice(i * d, (i + 1) * d));
-        else if (p.hidden) p.finalProbs = softmax(row);
-      }
-    });
-  }
-  check();
-  progress(0.5, "training the draft head");
-  const draftHead = trainDraft ? await fitDraftHead(model, train, positions, k, foldOf, breathe) : null;
-  check();
-  const rawLensAgreement = lensAgreementOf(positions, L);
-  progress(0.52, "training exit heads");
-  const exitHeads = trainExitHeads ? await fitExitHeads(model, positions, rawLensAgreement, k, foldOf, breathe) : {};
-  check();
-
-  // 3. Candidate source and draft layer by expected layers saved per token.
-  const final = (p: Position) => p.lens[L - 1];
-  const firstExit = (p: Position, from: number) => {
-    for (let l = from; l < L; l++) if (p.lens[l - 1] === final(p)) return l;
-    return L;
   };
-  const headCost = estimateHeadCostInLayers(model);
-  const options: { source: CandidateSourceName; draftLayer: number; recall: number; saved: number }[] = [];
-  for (let d = 1; d < L; d++) {
-    let hits = 0;
-    let saved = 0;
-    for (const p of positions) {
-      if (!p.topk.subarray((d - 1) * k, d * k).includes(final(p))) continue;
-      hits++;
-      saved += L - firstExit(p, d);
-    }
-    options.push({ source: "draft-layer", draftLayer: d, recall: hits / positions.length, saved: saved / positions.length - headCost });
-  }
-  {
-    let hits = 0;
-    let saved = 0;
-    for (const p of positions) {
-      if (!p.ngram.includes(final(p))) continue;
-      hits++;
-      saved += L - firstExit(p, 1);
-    }
-    options.push({ source: "ngram", draftLayer: 1, recall: hits / positions.length, saved: saved / positions.length });
-  }
-  if (draftHead) {
-    let hits = 0;
-    let saved = 0;
-    for (const p of positions) {
-      if (!p.draft?.includes(final(p))) continue;
-      hits++;
-      saved += L - firstExit(p, 1);
-    }
-    options.push({ source: "draft-head", draftLayer: 1, recall: hits / positions.length, saved: saved / positions.length - headCost });
-  }
-  const forced = options.find((c) => c.source === o.candidateSource && (o.candidateSource === "ngram" || c.draftLayer === o.draftLayer));
-  const best = forced ?? options.reduce((a, b) => (b.saved > a.saved ? b : a));
 
-  // 4. Features, labels and one predictor per layer from the draft layer on.
-  progress(0.55, "training predictors");
-  const data = await collectFeatures(model, train, positions, best.source, best.draftLayer, k);
+  // Exit heads: out-of-fold statistics per layer, then the map fitted on everything.
+  const exitHeads: Record<string, AffineMap> = {};
+  const diag = d > FULL_MAP_MAX_INPUTS;
+  const target = (p: { seq: number; pos: number }) => rmsNormalised(stateAt(states[p.seq], p.pos, L));
+  const rawAgreement: number[] = [];
+  for (let l = 1; l < L; l++) {
+    check();
+    progress(0.45 + (0.2 * l) / L, "fitting exit heads");
+    evaluate(positions, l, (p) => stateAt(states[p.seq], p.pos, l));
+    rawAgreement.push(positions.filter((p) => p.token[l - 1] === p.final).length / positions.length);
+    for (const f of [0, 1]) {
+      const fit = all.filter((p) => foldOf(p.seq) !== f);
+      const held = positions.filter((p) => foldOf(p.seq) === f);
+      if (!fit.length || !held.length) continue;
+      const head = new ExitHead(fitAffine(fit.map((p) => stateAt(states[p.seq], p.pos, l)), fit.map(target), { diag }), 1);
+      evaluate(held, l, (p) => head.apply(stateAt(states[p.seq], p.pos, l)));
+      head.close();
+      await breathe();
+    }
+    exitHeads[String(l)] = fitAffine(all.map((p) => stateAt(states[p.seq], p.pos, l)), all.map(target), { diag });
+  }
+  shortlist.close();
+  const headAgreement = Array.from({ length: L - 1 }, (_, i) => positions.filter((p) => p.token[i] === p.final).length / positions.length);
+
+  // 3. Which layers to check, and their thresholds per knob: a check costs a little at every token
+  // that reaches it, so a layer stays only while its exits save more than its checks cost.
+  progress(0.66, "choosing exit thresholds");
+  const checkCost = costs.checkMs / costs.layerMs;
+  const decisionsFor = (layers: number[]): LayerDecisions[] =>
+    layers.map((l) => ({
+      layer: l,
+      scores: Float32Array.from(positions, (p) => p.conf[l - 1]),
+      verified: new Uint8Array(positions.length).fill(1),
+      correct: Uint8Array.from(positions, (p) => (p.token[l - 1] === p.final ? 1 : 0)),
+    }));
+  let layers = Array.from({ length: L - 1 }, (_, i) => i + 1).filter((l) => headAgreement[l - 1] >= 0.05);
+  let table = optimiseThresholds(decisionsFor(layers), L, KNOB_GRID);
+  for (let round = 0; round < 4; round++) {
+    const value = layerValues(positions, layers, table, L, checkCost);
+    if (process.env.EXITLANE_DEBUG_CAL) console.error("layers", layers, "values", [...value].map(([l, v]) => `${l}:${(v / positions.length).toFixed(3)}`).join(" "), "t@1", layers.map((l) => table.get(l)!.at(-1)!.toFixed(3)).join(" "));
+    const keep = layers.filter((l) => value.get(l)! > 0);
+    if (keep.length === layers.length || !keep.length) break;
+    layers = keep;
+    table = optimiseThresholds(decisionsFor(layers), L, KNOB_GRID);
+  }
+  const minConfidence: Record<string, number[]> = {};
+  for (const [l, row] of table) if (row.some((t) => t <= 1)) minConfidence[String(l)] = row;
+
+  const packed = packMaps(Object.fromEntries(Object.entries(exitHeads).map(([l, m]) => [`exit.${l}`, m])));
   const policy: ExitPolicy = {
-    version: 1,
-    k,
-    candidateSource: best.source,
-    draftLayer: best.draftLayer,
-    kvMode: "masked",
-    offlineLayers: [],
-    onlineOffsets: [-1, 0, 1],
-    onlineWindow: 5,
-    predictors: {},
-    thresholds: {},
-    stats: {},
-    ...(draftHead && best.source === "draft-head" ? { draftHead: draftHead.weights } : {}),
-    ...(Object.keys(exitHeads).length ? { exitHeads, minConfidence: {} } : {}),
-  };
-  const lensAgreement = lensAgreementOf(positions, L);
-  const exitShare: Record<string, number> = {};
-  const decisions: LayerDecisions[] = [];
-  const predictorScores = new Map<number, { scores: Float32Array; rows: LayerData }>();
-  for (let l = best.draftLayer; l < L; l++) {
-    check();
-    if (rawLensAgreement[l - 1] < MIN_LENS_AGREEMENT) continue;
-    const rows = data.get(l);
-    if (!rows || rows.y.every((v) => v === 0)) continue;
-    // Out-of-fold scores (train on one half of the sequences, score the other) so thresholds are
-    // chosen on scores as honest as the ones the predictor will give on new text.
-    const scores = new Float32Array(rows.y.length);
-    for (const fold of [0, 1]) {
-      const trainIdx = rows.seq.flatMap((q, i) => (foldOf(q) !== fold ? [i] : []));
-      if (trainIdx.length === 0) continue;
-      const p = new Predictor(await fitPredictor(rows, trainIdx, l, breathe));
-      rows.seq.forEach((q, i) => {
-        if (foldOf(q) === fold) scores[i] = p.predict(rows.x[i]);
-      });
-    }
-    policy.predictors[String(l)] = await fitPredictor(rows, Array.from(rows.y, (_, i) => i), l, breathe);
-    predictorScores.set(l, { scores, rows });
-    // With a confidence check the knob acts on the verification's confidence (a far sharper exit
-    // signal than the predictor's, measured); the predictor then only gates who gets verified.
-    decisions.push({ layer: l, scores: policy.minConfidence ? rows.conf : scores, verified: rows.verified, correct: rows.y });
-    exitShare[String(l)] = positions.filter((p) => firstExit(p, best.draftLayer) === l && candidatesOf(p, best, k).includes(final(p))).length / positions.length;
-  }
-  for (const [layer, row] of optimiseThresholds(decisions, L, KNOB_GRID)) {
-    if (!policy.minConfidence) {
-      policy.thresholds[String(layer)] = row;
-      continue;
-    }
-    policy.minConfidence[String(layer)] = row;
-    const { scores, rows } = predictorScores.get(layer)!;
-    policy.thresholds[String(layer)] = row.map((minConf) => gateFor(scores, rows, minConf));
-  }
-  // Offline set: layers that are the first correct exit for at least 2% of tokens (at most 8).
-  policy.offlineLayers = Object.entries(exitShare)
-    .filter(([, share]) => share >= 0.02)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 8)
-    .map(([l]) => Number(l))
-    .sort((a, b) => a - b);
-  policy.stats = {
-    positions: positions.length,
-    trainSequences: train.length,
-    heldOutSequences: heldOut.length,
-    logitLensAgreement: rawLensAgreement.map(round4),
-    ...(policy.exitHeads ? { exitHeadAgreement: lensAgreement.map(round4), exitHeadLayers: Object.keys(exitHeads).map(Number) } : {}),
-    candidateSources: options.map((c) => ({ ...c, recall: round4(c.recall), saved: round4(c.saved) })),
-    chosen: { source: best.source, draftLayer: best.draftLayer, recall: round4(best.recall) },
-    headCostInLayers: round4(headCost),
-    exitShare,
+    version: POLICY_VERSION,
+    shortlist: shortlistIds,
+    checkLayers: Object.keys(minConfidence).map(Number).sort((a, b) => a - b),
+    minConfidence,
+    kvMode: "deferred",
+    maps: { file: MAPS_FILE, exitHeads: Object.fromEntries(Object.keys(exitHeads).map((l) => [l, packed.stored[`exit.${l}`]])) },
+    lossless: { selfDraft: null },
+    stats: {
+      positions: positions.length,
+      trainSequences: text.train.length,
+      heldOutSequences: text.heldOut.length,
+      tokensPerPrompt: plan.tokensPerPrompt,
+      shortlist: { size: shortlistIds.length, coverage: round4(covered / finals.length) },
+      logitLensAgreement: rawAgreement.map(round4),
+      exitHeadAgreement: headAgreement.map(round4),
+      exitHeadKind: diag ? "diag" : "full",
+      costs: { stepMs: round4(costs.stepMs), layerMs: round4(costs.layerMs), headMs: round4(costs.headMs), checkMs: round4(costs.checkMs) },
+      checkCostInLayers: round4(checkCost),
+    },
   };
 
-  // 5. KV handling of skipped layers: both measured on held-out text, the better one is the default.
-  progress(0.7, "measuring KV handling");
-  const kvModes: Record<string, { agreement: number; meanExitLayer: number; speedup: number }> = {};
+  // 4. K/V of skipped layers, then the knob's curve, on held-out text with the real machinery.
+  progress(0.7, "measuring K/V handling");
+  const reference = await fullDepthReference(model, text.heldOut);
+  const kvModes: Record<string, Measured> = {};
   for (const kvMode of ["masked", "deferred"] as const) {
     check();
-    kvModes[kvMode] = await measure(model, { ...policy, kvMode }, heldOut, 0.5);
+    kvModes[kvMode] = await measure(model, { ...policy, kvMode }, packed.bytes, reference, 0.5);
   }
   const m = kvModes.masked;
-  const pr = kvModes.deferred;
-  policy.kvMode = pr.agreement > m.agreement + 0.005 ? "deferred" : m.agreement > pr.agreement + 0.005 ? "masked" : pr.speedup > m.speedup ? "deferred" : "masked";
+  const df = kvModes.deferred;
+  // Exact K/V unless leaving them out is as accurate and faster.
+  policy.kvMode = m.agreement >= df.agreement - 0.002 && m.speedup > df.speedup ? "masked" : "deferred";
   policy.stats.kvModes = kvModes;
 
-  // 6. The knob's curve on held-out text.
   const curve: CurvePoint[] = [];
   const knobs = o.curveKnobs ?? [0.2, 0.4, 0.6, 0.8, 1.0];
   for (let i = 0; i < knobs.length; i++) {
     check();
-    progress(0.75 + (0.25 * i) / knobs.length, `measuring knob ${knobs[i]}`);
-    curve.push({ knob: knobs[i], ...(await measure(model, policy, heldOut, knobs[i])) });
+    progress(0.75 + (0.15 * i) / knobs.length, `measuring knob ${knobs[i]}`);
+    curve.push({ knob: knobs[i], ...(await measure(model, policy, packed.bytes, reference, knobs[i])) });
   }
+
+  // 5. Lossless: does self-drafting beat prompt lookup alone here? Measured, greedy, held-out prompts.
+  progress(0.9, "measuring lossless drafting");
+  const lossless = await chooseSelfDraft(model, policy, packed.bytes, headAgreement, text.greedy, plan.greedyTokens, costs, check);
+  policy.lossless = { selfDraft: lossless.selfDraft };
+  policy.stats.lossless = lossless.measured;
   progress(1, "early exit calibrated");
   model.decoder.reset();
-  return { policy, curve, seconds: (performance.now() - started) / 1000 };
-}
-
-function fitPredictor(rows: LayerData, idx: number[], layer: number, afterEpoch: () => Promise<void>) {
-  const y = Uint8Array.from(idx, (i) => rows.y[i]);
-  const positives = y.reduce((s, v) => s + v, 0);
-  return trainPredictor(
-    idx.map((i) => rows.x[i]),
-    y,
-    {
-      hidden: PREDICTOR_HIDDEN,
-      epochs: 30,
-      learningRate: 0.003,
-      seed: 17 + layer,
-      positiveWeight: Math.min(4, Math.max(1, (y.length - positives) / Math.max(1, positives))),
-      afterEpoch,
-    },
-  );
-}
-
-function candidatesOf(p: Position, best: { source: CandidateSourceName; draftLayer: number }, k: number): number[] {
-  if (best.source === "ngram") return p.ngram;
-  if (best.source === "draft-head") return p.draft ?? [];
-  return Array.from(p.topk.subarray((best.draftLayer - 1) * k, best.draftLayer * k));
-}
-
-/** Trains the draft head on (previous final hidden, current embedding) -> final token; sets p.draft. */
-async function fitDraftHead(
-  model: LoadedModel,
-  train: number[][],
-  positions: Position[],
-  k: number,
-  foldOf: (seq: number) => number,
-  afterEpoch: () => Promise<void>,
-): Promise<DraftHead> {
-  const r = model.runner;
-  const { head, finalNorm } = denseLmHead(model);
-  const examples: (DraftExample & { p: Position })[] = [];
-  for (let i = 1; i < positions.length; i++) {
-    const p = positions[i];
-    const prev = positions[i - 1];
-    if (prev.seq !== p.seq || !prev.final) continue;
-    examples.push({ p, hPrev: prev.final, emb: r.embed([train[p.seq][p.pos]]), target: p.lens[r.layers - 1] });
-  }
-  // Two folds: each half's candidates come from a head trained on the other half, so the
-  // predictors learn from candidates as good as they will be on unseen text (not overfit ones).
-  const fold = (ex: { p: Position }) => foldOf(ex.p.seq);
-  const options = (seed: number) => ({ epochs: 20, learningRate: 0.003, seed, afterEpoch });
-  const fit = async (f: number) =>
-    new DraftHead(await trainDraftHead(examples.filter((e) => fold(e) !== f), head, finalNorm, r.config.rmsNormEps, options(5 + f)));
-  const heads = [await fit(0), await fit(1)];
-  for (const ex of examples) ex.p.draft = topIds(await r.logits(heads[fold(ex)].predict(ex.hPrev, ex.emb), 1), k);
-  const draft = new DraftHead(await trainDraftHead(examples, head, finalNorm, r.config.rmsNormEps, options(5)));
-  for (const p of positions) delete p.final;
-  return draft;
+  return { policy, maps: packed.bytes, curve, lossless: { speedup: lossless.speedup, selfDraft: lossless.selfDraft }, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
- * Runs `ids` at full depth in chunks, handing every layer's output (and, unless `withLogits` is
- * false, its logit-lens logits) to `visit`.
+ * Per checked layer, at the fastest knob (a layer no use there is no use anywhere): layers its exits save, minus the cost of checking every token
+ * that reaches it (in layers), per position.
  */
-async function forEachLayer(
-  decoder: Decoder,
-  ids: readonly number[],
-  visit: (layer: number, logits: Float32Array | null, count: number, offset: number, hidden: Float32Array) => Promise<void> | void,
-  withLogits = true,
-  chunk = 64,
-): Promise<void> {
-  const r = decoder.runner;
-  decoder.reset();
-  for (let start = 0; start < ids.length; start += chunk) {
-    const part = ids.slice(start, start + chunk);
-    const positions = part.map((_, i) => start + i);
-    let h = r.embed(part);
-    for (let l = 0; l < r.layers; l++) {
-      h = await r.layer(l, h, positions);
-      await visit(l + 1, withLogits ? await r.logits(h, part.length) : null, part.length, start, h);
-    }
-  }
-  decoder.reset();
-}
-
-interface LayerData {
-  x: Float32Array[];
-  y: Uint8Array;
-  verified: Uint8Array;
-  /** The lens's (exit head's) top probability. */
-  conf: Float32Array;
-  /** Calibration sequence of each row (for out-of-fold scoring). */
-  seq: number[];
-}
-
-async function collectFeatures(
-  model: LoadedModel,
-  train: number[][],
-  positions: Position[],
-  source: CandidateSourceName,
-  draftLayer: number,
-  k: number,
-): Promise<Map<number, LayerData>> {
-  const r = model.runner;
-  const L = r.layers;
-  const d = r.config.hiddenSize;
-  const { rows, finalNorm } = r.headRows();
-  const head = new ReducedHead(rows, finalNorm, r.config.rmsNormEps, k);
-  const acc = new Map<number, { x: Float32Array[]; y: number[]; v: number[]; c: number[]; seq: number[] }>();
-  const bySeq = new Map<number, Position[]>();
-  for (const p of positions) (bySeq.get(p.seq) ?? bySeq.set(p.seq, []).get(p.seq)!).push(p);
-  // Hidden states per layer are consumed position by position, so features see the deltas
-  // between consecutive checked layers as at run time.
-  for (const [s, list] of bySeq) {
-    const hiddenByLayer = Array.from({ length: L }, () => new Float32Array(train[s].length * d));
-    await forEachLayer(model.decoder, train[s], (layer, _logits, _count, offset, hidden) => hiddenByLayer[layer - 1].set(hidden, offset * d), false);
-    for (const p of list) {
-      const cands = candidatesOf(p, { source, draftLayer }, k);
-      if (!cands.length) continue;
-      head.setCandidates(cands);
-      const fin = p.lens[L - 1];
-      for (let l = draftLayer; l < L; l++) {
-        const f = head.compute(hiddenByLayer[l - 1].subarray(p.pos * d, (p.pos + 1) * d)).slice();
-        const e = acc.get(l) ?? acc.set(l, { x: [], y: [], v: [], c: [], seq: [] }).get(l)!;
-        e.seq.push(p.seq);
-        e.x.push(f);
-        e.y.push(p.lens[l - 1] === fin ? 1 : 0);
-        e.v.push(cands.includes(p.lens[l - 1]) ? 1 : 0);
-        e.c.push(p.conf[l - 1]);
+function layerValues(positions: Position[], layers: number[], table: Map<number, number[]>, L: number, checkCost: number): Map<number, number> {
+  const at = KNOB_GRID.length - 1;
+  const value = new Map(layers.map((l) => [l, 0]));
+  for (const p of positions) {
+    for (const l of layers) {
+      value.set(l, value.get(l)! - checkCost);
+      if (p.conf[l - 1] >= table.get(l)![at]) {
+        value.set(l, value.get(l)! + (L - l));
+        break;
       }
     }
   }
-  return new Map([...acc].map(([l, e]) => [l, { x: e.x, y: Uint8Array.from(e.y), verified: Uint8Array.from(e.v), conf: Float32Array.from(e.c), seq: e.seq }]));
+  return value;
 }
 
-/** Teacher-forced agreement, mean executed layers and speedup at `knob`, timed against full depth. */
-async function measure(model: LoadedModel, policy: ExitPolicy, texts: number[][], knob: number) {
-  const controller = new ExitController(model.runner, policy);
+interface Costs {
+  stepMs: number;
+  layerMs: number;
+  headMs: number;
+  /** One exit check: an exit head and the shortlist head. */
+  checkMs: number;
+}
+
+/** A full-depth decode step, one decode layer and one LM head on this machine (medians). */
+async function measureCosts(model: LoadedModel): Promise<Costs> {
+  const r = model.runner;
+  model.decoder.reset();
+  await model.decoder.prefill(model.encodeRaw("In the beginning"));
+  const steps: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    await model.decoder.step(100 + i);
+    steps.push(performance.now() - t);
+  }
+  const heads: number[] = [];
+  const h = r.embed([5]);
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    await r.logits(h, 1);
+    heads.push(performance.now() - t);
+  }
+  model.decoder.reset();
+  const stepMs = median(steps);
+  const headMs = median(heads);
+  const layerMs = Math.max(1e-3, (stepMs - headMs) / r.layers);
+  // One check at its largest: a full exit head and a full shortlist (weights do not change the cost).
+  const d = r.config.hiddenSize;
+  const map = new ExitHead({ kind: d > FULL_MAP_MAX_INPUTS ? "diag" : "full", d, inputs: d, w: new Float32Array(d > FULL_MAP_MAX_INPUTS ? d : d * d).fill(0.01), b: new Float32Array(d) }, r.threads);
+  const shortlist = new Shortlist(r, Array.from({ length: Math.min(SHORTLIST_MAX, r.config.vocabSize) }, (_, i) => i));
+  const checks: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const t = performance.now();
+    shortlist.evaluate(map.apply(h));
+    if (i >= 20) checks.push(performance.now() - t);
+  }
+  map.close();
+  shortlist.close();
+  return { stepMs, headMs, layerMs, checkMs: median(checks) };
+}
+
+interface Measured {
+  agreement: number;
+  meanExitLayer: number;
+  speedup: number;
+}
+
+/** The full model's token for each row of final-layer states (batched through the LM head). */
+async function argmaxRows(model: LoadedModel, rows: Float32Array[]): Promise<number[]> {
+  const d = model.runner.config.hiddenSize;
+  const V = model.runner.config.vocabSize;
+  const out: number[] = [];
+  for (let i = 0; i < rows.length; i += 64) {
+    const batch = rows.slice(i, i + 64);
+    const x = new Float32Array(batch.length * d);
+    batch.forEach((row, j) => x.set(row, j * d));
+    const logits = await model.runner.logits(x, batch.length);
+    for (let j = 0; j < batch.length; j++) out.push(argmax(logits, j * V, V));
+  }
+  return out;
+}
+
+/** Full-depth tokens and decode time of held-out texts, step by step: the reference every knob is measured against. */
+interface Reference {
+  texts: number[][];
+  tokens: number[][];
+  ms: number;
+}
+
+async function fullDepthReference(model: LoadedModel, texts: number[][]): Promise<Reference> {
+  const tokens: number[][] = [];
+  let ms = 0;
+  for (const ids of texts) {
+    model.decoder.reset();
+    const out: number[] = [];
+    const t = performance.now();
+    for (let p = 0; p < ids.length - 1; p++) out.push(argmax((await model.decoder.step(ids[p])).logits));
+    ms += performance.now() - t;
+    tokens.push(out);
+  }
+  model.decoder.reset();
+  return { texts, tokens, ms };
+}
+
+/** Teacher-forced agreement, mean executed layers and speedup at `knob`, against the full-depth reference. */
+async function measure(model: LoadedModel, policy: ExitPolicy, maps: Uint8Array, ref: Reference, knob: number): Promise<Measured> {
+  const controller = ExitController.fromBytes(model.runner, policy, maps);
   let same = 0;
   let total = 0;
   let layers = 0;
-  let fullMs = 0;
   let exitMs = 0;
-  for (const ids of texts) {
-    const reference: number[] = [];
-    model.decoder.reset();
-    let t = performance.now();
-    for (let p = 0; p < ids.length - 1; p++) reference.push(argmax((await model.decoder.step(ids[p])).logits));
-    fullMs += performance.now() - t;
-    model.decoder.reset();
-    const strategy = controller.strategyFor(knob);
-    t = performance.now();
-    for (let p = 0; p < ids.length - 1; p++) {
-      const r = await model.decoder.step(ids[p], strategy);
-      layers += r.exitLayer;
-      if (argmax(r.logits) === reference[p]) same++;
-      total++;
+  try {
+    for (let s = 0; s < ref.texts.length; s++) {
+      const ids = ref.texts[s];
+      model.decoder.reset();
+      controller.reset();
+      const strategy = controller.strategyFor(knob);
+      const t = performance.now();
+      for (let p = 0; p < ids.length - 1; p++) {
+        const r = await model.decoder.step(ids[p], strategy);
+        layers += r.exitLayer;
+        if (argmax(r.logits) === ref.tokens[s][p]) same++;
+        total++;
+      }
+      exitMs += performance.now() - t;
     }
-    exitMs += performance.now() - t;
+  } finally {
+    controller.close();
+    model.decoder.reset();
   }
-  model.decoder.reset();
-  return { agreement: round4(same / total), meanExitLayer: round4(layers / total), speedup: round4(fullMs / exitMs) };
-}
-
-/** A full LM head costs about vocab/(12·hidden) layers' worth of weights (a layer has ~12·d² of them). */
-function estimateHeadCostInLayers(model: LoadedModel): number {
-  const c = model.runner.config;
-  const layerWeights = 2 * c.hiddenSize * c.numHeads * c.headDim + 2 * c.hiddenSize * c.numKvHeads * c.headDim + 3 * c.hiddenSize * c.intermediateSize;
-  return (c.vocabSize * c.hiddenSize) / layerWeights;
-}
-
-/** The LM head as one [vocab, d] float matrix (for training maps through it), and the final norm. */
-function denseLmHead(model: LoadedModel): { head: Float32Array; finalNorm: Float32Array } {
-  const { rows, finalNorm } = model.runner.headRows();
-  const { vocabSize: V, hiddenSize: d } = model.runner.config;
-  const head = new Float32Array(V * d);
-  for (let v = 0; v < V; v++) rows.row(v, head, v * d);
-  return { head, finalNorm };
-}
-
-/** The lens's argmax, top-k and top probability after `layer` for one position. */
-function setLens(p: Position, layer: number, logits: Float32Array, k: number): void {
-  const ids = topIds(logits, k);
-  p.lens[layer - 1] = ids[0];
-  p.topk.set(ids, (layer - 1) * k);
-  p.conf[layer - 1] = topProbability(logits, ids[0]);
-}
-
-function lensAgreementOf(positions: Position[], L: number): number[] {
-  const out: number[] = [];
-  for (let l = 1; l <= L; l++) out.push(positions.filter((p) => p.lens[l - 1] === p.lens[L - 1]).length / positions.length);
-  return out;
-}
-
-function softmax(logits: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const v of logits) if (v > max) max = v;
-  const out = new Float32Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
+  return { agreement: round4(same / total), meanExitLayer: round4(layers / total), speedup: round4(ref.ms / exitMs) };
 }
 
 /**
- * Trains an exit head for every layer but the last whose plain lens is not hopeless, and replaces
- * the positions' lens (argmax, top-k, confidence) with the exit heads' out-of-fold predictions —
- * what the heads will do on text they were not trained on. Frees the stored hidden states.
+ * Lossless decoding with prompt lookup only, and with self-drafting at the two most promising
+ * depths and two confidence floors, each timed against full depth on the greedy held-out prompts;
+ * self-drafting is kept only where it measured faster.
  */
-async function fitExitHeads(
+async function chooseSelfDraft(
   model: LoadedModel,
-  positions: Position[],
-  rawAgreement: number[],
-  k: number,
-  foldOf: (seq: number) => number,
-  afterEpoch: () => Promise<void>,
-): Promise<Record<string, ExitHeadWeights>> {
-  const r = model.runner;
-  const { vocabSize: V, hiddenSize: d } = r.config;
-  const { head, finalNorm } = denseLmHead(model);
-  const out: Record<string, ExitHeadWeights> = {};
-  const options = (seed: number) => ({ epochs: 5, learningRate: 0.002, seed, afterEpoch });
-  for (let layer = 1; layer < r.layers; layer++) {
-    if (rawAgreement[layer - 1] < MIN_LENS_AGREEMENT) continue;
-    const examples = positions.map((p) => ({ p, hidden: p.hidden![layer - 1], final: p.finalProbs! }));
-    const fit = (f: number | null) =>
-      trainExitHead(f === null ? examples : examples.filter((e) => foldOf(e.p.seq) !== f), head, finalNorm, r.config.rmsNormEps, options(31 + layer));
-    for (const f of [0, 1]) {
-      const exitHead = new ExitHead(await fit(f));
-      // One LM-head call for the whole held-out fold (the model is small enough by construction).
-      const held = examples.filter((e) => foldOf(e.p.seq) === f);
-      const mapped = new Float32Array(held.length * d);
-      held.forEach((e, i) => mapped.set(exitHead.map(e.hidden), i * d));
-      const logits = await r.logits(mapped, held.length);
-      held.forEach((e, i) => setLens(e.p, layer, logits.subarray(i * V, (i + 1) * V), k));
+  policy: ExitPolicy,
+  maps: Uint8Array,
+  agreement: number[],
+  greedy: number[][],
+  tokens: number,
+  costs: Costs,
+  check: () => void,
+): Promise<{ selfDraft: ExitPolicy["lossless"]["selfDraft"]; speedup: number; measured: Record<string, number> }> {
+  const L = model.runner.layers;
+  const prompts = greedy.map((ids) => ids.slice(0, Math.min(8, Math.max(1, ids.length - tokens))));
+  // Time for one full-depth pass over the prompts, to keep the search within a few times that.
+  const run = async (selfDraft: SelfDraft | null | undefined) => {
+    let ms = 0;
+    let n = 0;
+    for (const promptIds of prompts) {
+      model.decoder.reset();
+      const t = performance.now();
+      const it = model.generate({ promptIds, maxTokens: tokens, sampling: GREEDY, ignoreEos: true, ...(selfDraft === undefined ? {} : { speculation: { selfDraft } }) });
+      for await (const tok of it) void tok;
+      ms += performance.now() - t;
+      n += tokens;
     }
-    out[String(layer)] = await fit(null);
+    model.decoder.reset();
+    return n / (ms / 1000);
+  };
+  const measured: Record<string, number> = {};
+  if (!model.runner.native?.decodesNatively || !prompts.length) return { selfDraft: null, speedup: 1, measured };
+  const full = await run(undefined);
+  const lookupOnly = await run(null);
+  measured.fullDepthTokensPerSecond = round4(full);
+  measured.lookupTokensPerSecond = round4(lookupOnly);
+  let best: { selfDraft: ExitPolicy["lossless"]["selfDraft"]; rate: number } = { selfDraft: null, rate: lookupOnly };
+  // Depths where a draft is cheap relative to what it saves: exit-head agreement × layers skipped.
+  const depths = Object.keys(policy.maps.exitHeads)
+    .map(Number)
+    .filter((l) => l < L - 1 && (costs.layerMs * l + costs.headMs) < 0.5 * costs.stepMs)
+    .sort((a, b) => agreement[b - 1] * (L - b) - agreement[a - 1] * (L - a))
+    .slice(0, 2);
+  const controller = ExitController.fromBytes(model.runner, policy, maps);
+  try {
+    for (const layer of depths) {
+      for (const minConfidence of [0.6, 0.85]) {
+        check();
+        const rate = await run({ layers: layer, minConfidence, logits: (h) => controller.exitLogits(h, layer) });
+        measured[`selfDraft.${layer}.${minConfidence}`] = round4(rate);
+        if (rate > best.rate * 1.03) best = { selfDraft: { layer, minConfidence }, rate };
+      }
+    }
+  } finally {
+    controller.close();
   }
-  for (const p of positions) {
-    delete p.hidden;
-    delete p.finalProbs;
-  }
-  return out;
+  return { selfDraft: best.selfDraft, speedup: round4(best.rate / full), measured };
 }
 
-/**
- * The predictor score that lets through all but the lowest 2% of the positions the confidence
- * check at `minConf` would let exit (so the predictor saves verifications, not exits); never
- * (> 1) when the layer does not exit at that knob.
- */
-function gateFor(scores: Float32Array, rows: LayerData, minConf: number): number {
-  if (minConf > 1) return NEVER_EXIT;
-  const admitted: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (rows.verified[i] && rows.conf[i] >= minConf) admitted.push(scores[i]);
-  if (!admitted.length) return NEVER_EXIT;
-  admitted.sort((a, b) => a - b);
-  return admitted[Math.floor(0.02 * admitted.length)];
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
-
-const NEVER_EXIT = 1.01;
 
 function round4(x: number): number {
   return Math.round(x * 10000) / 10000;

@@ -1,65 +1,52 @@
-// predictors.json: what calibration learned about a model's early exits, and how the knob maps
-// onto predictor thresholds. Layers are 1-based here ("exit after layer 3" = layer 3).
+// predictors.json: what calibration learned about a model's early exits (and its lossless
+// drafting), and how the knob maps onto exit thresholds. Layers are 1-based here ("exit after
+// layer 3" = layer 3). The fitted maps (exit heads) are float32 arrays in a binary file beside it
+// (maps.bin), named here with their offsets.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { z } from "zod";
+import type { AffineMap } from "./exit-head.js";
+
+export const POLICY_VERSION = 2;
 
 export const KNOB_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
-const PredictorWeightsSchema = z.object({
-  inputs: z.number().int(),
-  hidden: z.number().int(),
-  w1: z.array(z.number()),
-  b1: z.array(z.number()),
-  w2: z.array(z.number()),
-  b2: z.number(),
-  mean: z.array(z.number()),
-  std: z.array(z.number()),
-});
-
-/** y = W·x + b with W [d, inputs] row-major (draft head, exit heads). */
-const AffineSchema = z
-  .object({ d: z.number().int().min(1), w: z.array(z.number()), b: z.array(z.number()) })
-  .refine((a) => a.b.length === a.d && a.w.length > 0 && a.w.length % a.d === 0, "affine map: W must be d × inputs and b of length d");
-
-export const CandidateSourceName = z.enum(["draft-layer", "draft-head", "ngram"]);
-export type CandidateSourceName = z.infer<typeof CandidateSourceName>;
+/** A fitted affine map stored in the maps file: w then b, float32, starting at `offset` bytes. */
+const StoredMapSchema = z
+  .object({
+    kind: z.enum(["full", "diag"]),
+    d: z.number().int().min(1),
+    inputs: z.number().int().min(1),
+    offset: z.number().int().min(0),
+  })
+  .refine((m) => m.kind === "full" || m.inputs === m.d, "a diagonal map has as many inputs as outputs");
+export type StoredMap = z.infer<typeof StoredMapSchema>;
 
 export const ExitPolicySchema = z.object({
-  version: z.literal(1),
-  k: z.number().int().min(1).max(16),
-  candidateSource: CandidateSourceName,
-  /** Layer whose full LM head gives the candidates (draft-layer source); checks start here. */
-  draftLayer: z.number().int().min(1),
+  version: z.literal(POLICY_VERSION),
+  /** Token ids the shortlist head scores: what the model predicts in calibration text. */
+  shortlist: z.array(z.number().int().min(0)).min(1),
+  /** Layers where a token may exit (chosen from calibration statistics). */
+  checkLayers: z.array(z.number().int().min(1)),
+  /** minConfidence[layer][i]: a token exits after `layer` when the shortlist's top probability reaches this at knob KNOB_GRID[i] (> 1: never). */
+  minConfidence: z.record(z.string(), z.array(z.number())),
   /** K/V of skipped layers: left out (SpecEE) or computed exactly later, batched (see runtime/decoder.ts). */
   kvMode: z.enum(["masked", "deferred"]),
-  /** Layers that always get a check (chosen from calibration statistics). */
-  offlineLayers: z.array(z.number().int()),
-  /** Online scheduling: also check layers x+offset for the exit layers x of the last `onlineWindow` tokens. */
-  onlineOffsets: z.array(z.number().int()),
-  onlineWindow: z.number().int().min(0),
-  predictors: z.record(z.string(), PredictorWeightsSchema),
-  /** The trained draft head (draft-head source). */
-  draftHead: AffineSchema.optional(),
-  /** thresholds[layer][i] is the score threshold at knob KNOB_GRID[i]; > 1 means never exit there. */
-  thresholds: z.record(z.string(), z.array(z.number())),
-  /**
-   * minConfidence[layer][i]: verification also needs the exit head's top probability to reach this
-   * at knob KNOB_GRID[i] (absent: argmax among the candidates is enough, as in SpecEE).
-   */
-  minConfidence: z.record(z.string(), z.array(z.number())).optional(),
-  /** Trained exit heads (tuned lens) per layer; a layer without one uses the plain logit lens. */
-  exitHeads: z.record(z.string(), AffineSchema).optional(),
+  /** The maps file (beside predictors.json) and what is in it. */
+  maps: z.object({
+    file: z.string(),
+    /** Exit heads by layer; a layer without one uses the plain logit lens. */
+    exitHeads: z.record(z.string(), StoredMapSchema),
+  }),
+  /** Lossless decoding: self-drafting through the first `layer` layers while confident, if it pays here. */
+  lossless: z.object({ selfDraft: z.object({ layer: z.number().int().min(1), minConfidence: z.number() }).nullable() }),
   stats: z.record(z.string(), z.unknown()),
 });
 export type ExitPolicy = z.infer<typeof ExitPolicySchema>;
 
-/** Threshold for `layer` at `knob`, interpolated on the grid; Infinity when the layer has no predictor. */
-export function thresholdAt(policy: ExitPolicy, layer: number, knob: number): number {
-  return onGrid(policy.thresholds[String(layer)], knob);
-}
-
-/** The verification's minimum top probability for `layer` at `knob` (0 when the policy has none). */
+/** The exit threshold for `layer` at `knob`; Infinity when the layer never exits. */
 export function minConfidenceAt(policy: ExitPolicy, layer: number, knob: number): number {
-  return policy.minConfidence ? onGrid(policy.minConfidence[String(layer)], knob) : 0;
+  return onGrid(policy.minConfidence[String(layer)], knob);
 }
 
 /** The row's value at `knob`, interpolated on KNOB_GRID; Infinity (never) without a row. */
@@ -73,4 +60,36 @@ function onGrid(row: number[] | undefined, knob: number): number {
     }
   }
   return row[row.length - 1];
+}
+
+/** Packs maps into one buffer, returning the stored descriptions (offsets in bytes). */
+export function packMaps(maps: Record<string, AffineMap>): { bytes: Uint8Array; stored: Record<string, StoredMap> } {
+  const stored: Record<string, StoredMap> = {};
+  let total = 0;
+  for (const [name, m] of Object.entries(maps)) {
+    stored[name] = { kind: m.kind, d: m.d, inputs: m.inputs, offset: total };
+    total += (m.w.length + m.b.length) * 4;
+  }
+  const out = new Float32Array(total / 4);
+  for (const [name, m] of Object.entries(maps)) {
+    const at = stored[name].offset / 4;
+    out.set(m.w, at);
+    out.set(m.b, at + m.w.length);
+  }
+  return { bytes: new Uint8Array(out.buffer), stored };
+}
+
+/** Reads the maps a policy names from its maps file in `dir`. */
+export async function readMaps(dir: string, policy: ExitPolicy): Promise<{ exitHeads: Map<number, AffineMap> }> {
+  const buf = await readFile(path.join(dir, policy.maps.file));
+  const floats = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
+  const load = (m: StoredMap): AffineMap => {
+    const wLen = m.kind === "full" ? m.d * m.inputs : m.d;
+    const at = m.offset / 4;
+    if (m.offset % 4 || at + wLen + m.d > floats.length) throw new Error(`${policy.maps.file} is shorter than predictors.json says (re-run calibration)`);
+    return { kind: m.kind, d: m.d, inputs: m.inputs, w: floats.slice(at, at + wLen), b: floats.slice(at + wLen, at + wLen + m.d) };
+  };
+  const exitHeads = new Map<number, AffineMap>();
+  for (const [layer, m] of Object.entries(policy.maps.exitHeads)) exitHeads.set(Number(layer), load(m));
+  return { exitHeads };
 }

@@ -38,11 +38,15 @@ export async function calibrateModel(
   } finally {
     await model.dispose();
   }
+  // The maps first: a policy is only ever read next to the maps it names.
+  const mapsTmp = path.join(dir, `${result.policy.maps.file}.${process.pid}.tmp`);
+  await writeFile(mapsTmp, result.maps);
+  await rename(mapsTmp, path.join(dir, result.policy.maps.file));
   const tmp = path.join(dir, `${POLICY_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify(result.policy));
   await rename(tmp, path.join(dir, POLICY_FILE));
   const manifest = await readManifest(dir);
-  manifest.calibration = { file: POLICY_FILE, curve: result.curve, seconds: Math.round(result.seconds * 10) / 10 };
+  manifest.calibration = { file: POLICY_FILE, curve: result.curve, lossless: result.lossless, seconds: Math.round(result.seconds * 10) / 10 };
   if (manifest.sparse && thresholds) manifest.sparse.thresholds = thresholds;
   await writeManifest(dir, manifest);
   return { manifest, result };

@@ -8,6 +8,11 @@ import type { ExitTelemetry } from "../early-exit/exit-controller.js";
 export interface EvalExit {
   /** Undefined: full depth, but still token by token (e.g. to measure sparse FFNs, which act on single tokens). */
   strategy?: ExitStrategy;
+  /**
+   * The same exits with full-vocabulary logits (what sampling uses), for the log-likelihood; the
+   * timed pass uses `strategy`, whose exits may score only a shortlist (enough for the argmax).
+   */
+  scoringStrategy?: ExitStrategy;
   /** Per-token telemetry of the exit machinery (candidates), when the strategy keeps it. */
   takeTelemetry?: () => ExitTelemetry | null;
 }
@@ -28,8 +33,6 @@ export interface EvalResult {
   seconds: number;
   /** With early exit: decode speed of the same teacher-forced steps with and without it. */
   speed?: { fullDepthTokensPerSecond: number; exitTokensPerSecond: number; speedup: number };
-  /** With early exit: share of positions whose full-depth token was among the candidates. */
-  candidateRecall?: number;
 }
 
 export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, target: number): number {
@@ -60,27 +63,30 @@ export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: 
     histogram[L - 1] = ids.length - 1;
   }
   let speed: EvalResult["speed"];
-  let candidateRecall: number | undefined;
   if (exit) {
-    // Same steps at full depth first, for a side-by-side decode speed.
+    // The same steps at full depth first: the reference tokens (decode steps, as the exit run takes
+    // them; chunked prefill rounds slightly differently) and a side-by-side decode speed.
     decoder.reset();
     let t = performance.now();
-    for (let p = 0; p < ids.length - 1; p++) await decoder.step(ids[p]);
+    for (let p = 0; p < ids.length - 1; p++) fullArgmax[p] = argmax((await decoder.step(ids[p])).logits, 0, V);
     const fullMs = performance.now() - t;
     decoder.reset();
-    let recalled = 0;
     t = performance.now();
     for (let p = 0; p < ids.length - 1; p++) {
       const r = await decoder.step(ids[p], exit.strategy);
       histogram[r.exitLayer - 1]++;
-      nll -= logSoftmaxAt(r.logits, 0, V, ids[p + 1]);
+      if (!exit.scoringStrategy) nll -= logSoftmaxAt(r.logits, 0, V, ids[p + 1]);
       chosen.push(argmax(r.logits, 0, V));
-      if (exit.takeTelemetry?.()?.candidates.includes(fullArgmax[p])) recalled++;
+      exit.takeTelemetry?.();
     }
     const exitMs = performance.now() - t;
     const steps = ids.length - 1;
     speed = { fullDepthTokensPerSecond: steps / (fullMs / 1000), exitTokensPerSecond: steps / (exitMs / 1000), speedup: fullMs / exitMs };
-    if (exit.takeTelemetry) candidateRecall = recalled / steps;
+    if (exit.scoringStrategy) {
+      decoder.reset();
+      for (let p = 0; p < ids.length - 1; p++) nll -= logSoftmaxAt((await decoder.step(ids[p], exit.scoringStrategy)).logits, 0, V, ids[p + 1]);
+      exit.takeTelemetry?.();
+    }
   }
   const n = ids.length - 1;
   const same = chosen.filter((t, i) => t === fullArgmax[i]).length;
@@ -97,6 +103,5 @@ export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: 
     argmax: chosen,
     seconds: (performance.now() - started) / 1000,
     speed,
-    candidateRecall,
   };
 }

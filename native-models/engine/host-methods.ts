@@ -146,7 +146,7 @@ export class EngineState {
             sampling: p.sampling,
             stop: model.stopStrings(),
             signal: controller.signal,
-            exitStrategy: () => model.applyKnob(this.knob),
+            exitStrategy: () => model.applyKnob(this.knob, undefined, { fullLogits: p.sampling.temperature > 0 }),
           });
           let index = 0;
           for (;;) {

@@ -77,10 +77,10 @@ export class LoadedModel {
    * Applies the speed/accuracy knob before a token: sets the FFN sparsity (unless pinned by
    * `sparsityOverride`) and returns the early-exit strategy (undefined = full depth).
    */
-  applyKnob(knob: number, sparsityOverride?: number) {
+  applyKnob(knob: number, sparsityOverride?: number, o: { fullLogits?: boolean } = {}) {
     const sparse = this.runner.native;
     sparse?.setSparsity(sparsityOverride ?? sparsityForKnob(knob, sparse.table));
-    return knob > 0 ? this.exit?.strategyFor(knob) : undefined;
+    return knob > 0 ? this.exit?.strategyFor(knob, o) : undefined;
   }
 
   /** The exit strategy at `knob` (undefined = full depth), with its telemetry, for evaluate(). */
@@ -88,7 +88,7 @@ export class LoadedModel {
     if (knob === undefined || !(knob > 0)) return undefined;
     if (!this.exit) throw new Error(`model ${this.manifest.id} is not calibrated for early exit (run calibrate first)`);
     const strategy = this.exit.strategyFor(knob)!;
-    return { strategy, takeTelemetry: () => this.exit!.takeTelemetry() };
+    return { strategy, scoringStrategy: this.exit.strategyFor(knob, { fullLogits: true }), takeTelemetry: () => this.exit!.takeTelemetry() };
   }
 
   /** Pins the FFN sparsity (0..1) regardless of the knob; requires the sparse form. */
@@ -132,7 +132,9 @@ export class LoadedModel {
         `lossless decoding needs the native kernels (${this.sparseNotice ?? (this.runner.native ? `model ${this.manifest.id} was imported before they ran whole layers; import it again` : "not loaded")})`,
       );
     }
-    return { selfDraft: null };
+    const self = this.exit?.policy.lossless.selfDraft;
+    const exit = this.exit;
+    return { selfDraft: self && exit ? { layers: self.layer, minConfidence: self.minConfidence, logits: (h) => exit.exitLogits(h, self.layer) } : null };
   }
 
   generate(o: GenerateOptions) {
@@ -145,6 +147,7 @@ export class LoadedModel {
   }
 
   dispose(): Promise<void> {
+    this.exit?.close();
     return this.runner.dispose();
   }
 }

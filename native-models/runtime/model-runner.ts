@@ -74,6 +74,11 @@ export class ModelRunner {
     return { cos: this.rotary.cos.data as Float32Array, sin: this.rotary.sin.data as Float32Array };
   }
 
+  /** Threads the kernels use per call. */
+  get threads(): number {
+    return this.options.threads;
+  }
+
   get maxPositions(): number {
     return this.cache.maxPositions;
   }

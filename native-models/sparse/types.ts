@@ -135,6 +135,8 @@ export interface NativeLinearWeights {
 export interface NativeLinear {
   /** out[rows, outputs] = W · x[rows, inputs] (+ bias), rows ≤ 64. */
   run(x: Float32Array, out: Float32Array, rows: number): void;
+  /** One row, and its best output with that output's softmax probability: [index, probability]. */
+  runTop(x: Float32Array, out: Float32Array): [number, number];
   save(path: string): void;
   close(): void;
   readonly info: { inputs: number; outputs: number; bits: SparseBits; blockSize: SparseBlockSize; bytes: number; isa: string };

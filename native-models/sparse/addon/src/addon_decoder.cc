@@ -1,8 +1,10 @@
 // N-API surface of the native decode path: attention blocks (attention.h) and linear layers
 // (matrix.h: the LM head with its final norm, exit heads). Every argument is checked here.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "addon_data.h"
 #include "attention.h"
@@ -114,7 +116,8 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeLinear",
-                       {InstanceMethod<&LinearHandle::Run>("run"), InstanceMethod<&LinearHandle::Save>("save"),
+                       {InstanceMethod<&LinearHandle::Run>("run"), InstanceMethod<&LinearHandle::RunTop>("runTop"),
+                        InstanceMethod<&LinearHandle::Save>("save"),
                         InstanceMethod<&LinearHandle::Close>("close"), InstanceAccessor<&LinearHandle::Info>("info")});
   }
   LinearHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinearHandle>(info) {}
@@ -144,6 +147,27 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
     return env.Undefined();
   }
 
+  // runTop(x [inputs], out [outputs]) -> [argmax, softmax(out)[argmax]] for one row: an exit
+  // check's whole decision without a JS pass over the outputs.
+  Napi::Value RunTop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Linear& l = live(env);
+    const size_t n = (size_t)l.matrix().outputs();
+    const float* x = floatArray(env, info[0], "x", (size_t)l.matrix().inputs()).Data();
+    float* y = floatArray(env, info[1], "out", n).Data();
+    if (!l.run(k_, threads_, x, 1, y)) throwRange(env, "x contains NaN or infinity (or out of memory)");
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+      if (y[i] > y[best]) best = i;
+    scratch_.resize(n);
+    std::copy(y, y + n, scratch_.begin());
+    k_->softmax(scratch_.data(), (int)n);
+    Napi::Array r = Napi::Array::New(env, 2);
+    r.Set(0u, Napi::Number::New(env, (double)best));
+    r.Set(1u, Napi::Number::New(env, scratch_[best]));
+    return r;
+  }
+
   Napi::Value Save(const Napi::CallbackInfo& info) {
     Linear& l = live(info.Env());
     if (!info[0].IsString()) throwType(info.Env(), "save(path): path must be a string");
@@ -170,6 +194,7 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
   }
 
   std::unique_ptr<Linear> l_;
+  std::vector<float> scratch_;
   const Kernels* k_ = nullptr;
   int threads_ = 1;
   int64_t external_ = 0;
