@@ -97,12 +97,14 @@ test.describe.serial("chat journey with stories260K", () => {
     }
     await saveScreenshot(page, "library");
 
-    // Select it (it loads) and start a chat.
+    // Select it (it loads) and start a chat. It answers at once, at full depth, while its early-exit
+    // calibration runs as a job of its own (the slider says so until it is done).
     const use = model.getByRole("button", { name: /^Use / });
     if (await use.count()) await use.click();
     await expect(model.getByText("Active", { exact: true })).toBeVisible({ timeout: 60_000 });
     await views(page).getByRole("button", { name: "Chat" }).click();
     await page.getByRole("button", { name: "New chat", exact: true }).click();
+    await expect(page.getByTestId("knob-reading")).toContainText("Calibrating…");
 
     // The answer streams; the exit-layer chart gains one point per generated token.
     await page.getByRole("textbox", { name: "Message" }).fill("Once upon a time");
@@ -132,6 +134,8 @@ test.describe.serial("chat journey with stories260K", () => {
     expect(Math.max(...pointsSeen)).toBe(tokens);
     await expect(first.getByTestId("layer-strip").locator(".cell")).toHaveCount(tokens);
     await saveScreenshot(page, "chat-with-charts");
+    // That answer came before the calibration ended; the slider unlocks (or explains) once it has.
+    await expect(page.getByTestId("knob-reading")).not.toContainText("Calibrating…", { timeout: 180_000 });
     const firstPreview = ((await first.locator(".message-body").textContent()) ?? "").trim().slice(0, 24);
 
     // The speed slider: with a calibrated model, a faster setting lowers the next answer's mean exit layer.
@@ -153,7 +157,8 @@ test.describe.serial("chat journey with stories260K", () => {
       expect(fast).not.toBe(full);
       expect(fast).toBeLessThan(full);
     } else {
-      await expect(page.getByTestId("knob-reading")).toContainText(/Not calibrated|No model/);
+      // Measured no faster at any setting on this tiny model: said once, in plain words.
+      await expect(page.getByTestId("knob-reading")).toContainText(/does not pay on this model/);
     }
 
     // Esc mid-answer stops it: pressed from inside the page the moment the first token shows.

@@ -49,7 +49,12 @@ export const ModelSummary = z.object({
   sizeBytes: z.number(),
   sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
   createdAt: z.string(),
-  calibration: z.object({ status: z.enum(["none", "calibrated"]), curve: z.array(KnobPoint) }),
+  calibration: z.object({
+    status: z.enum(["none", "calibrated"]),
+    curve: z.array(KnobPoint),
+    /** Lossless decoding's measured speed against full depth (the slider's first stop), when measured. */
+    lossless: z.object({ speedup: z.number() }).nullable().optional(),
+  }),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 
@@ -125,7 +130,10 @@ export const Settings = z.object({
   modelsDir: z.string().max(4096),
   theme: z.enum(["light", "dark", "system"]),
   defaultSampling: Sampling,
-  /** Speed/accuracy knob: 0 = full depth (exit off), 1 = fastest. */
+  /**
+   * Speed/accuracy knob: 0 = exact (every token is the full model's: lossless speculative decoding
+   * where it measured faster, else plain full depth), 1 = fastest.
+   */
   knob: z.number().min(0).max(1),
   activeModelId: z.string().nullable(),
 });

@@ -54,17 +54,11 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
     it("a dropped GGUF reaches the engine from its upload; cancelled, it leaves nothing anywhere", async () => {
       const before = await b.call<ModelSummary[]>("models.list", {});
       let jobId = "";
-      const calibrating = b.next(
-        "import.progress",
-        (p: Progress) => p.jobId === jobId && p.stage === "calibrate",
-        60_000,
-      );
       const done = ended(() => jobId);
       const reply = await drop([[readFileSync(stories.gguf), "stories260K-f32.gguf"]]);
       expect(reply.status).toBe(200);
       jobId = reply.body.jobId!;
-      // Read, converted and written from the uploaded copy, now calibrating: stop it there.
-      await calibrating;
+      // Being read from the uploaded copy: stop it at once (stories260K converts in well under a second).
       expect(readdirSync(uploadRoot)).toHaveLength(1);
       expect(await b.call("models.cancelImport", { jobId })).toEqual({ cancelled: true });
       expect(await done).toMatchObject({ state: "cancelled", source: "stories260K-f32.gguf" });

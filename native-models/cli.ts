@@ -13,13 +13,13 @@ const USAGE = `usage: exitlane <command> [flags]
 
   import <file-or-folder> [--tokenizer <file>] [--name <name>] [--quant int4|int8|f16|f32] [--calibrate] [--models-dir <dir>] [--json]
   generate --model <id-or-path> --prompt <text> [--raw] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-           [--min-p P] [--repeat-penalty R] [--seed S] [--exit off|0..1] [--sparsity off|0..1] [--threads N] [--ctx N]
+           [--min-p P] [--repeat-penalty R] [--seed S] [--exit off|lossless|0..1] [--sparsity off|0..1] [--threads N] [--ctx N]
            [--models-dir <dir>] [--json]
   eval --model <id-or-path> --text <file> [--max-tokens N] [--exit off|0..1] [--sparsity off|0..1] [--json]
   calibrate --model <id-or-path> [--text <file>] [--tokens-per-prompt N] [--json]
   tokenize <gguf-file-or-model-folder> --text <string> [--json]
-  bench --gguf <file> [--threads N] [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--quant int4] [--exit-at K]
-        [--kv masked|deferred] [--sparsity S] [--json]
+  bench --gguf <file> [--threads N] [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--quant int4] [--exit K] [--lossless]
+        [--calibrate] [--exit-at K [--kv masked|deferred] [--project-from <calibrated model id>]] [--sparsity S] [--skip-llama] [--json]
 
 Models live in the app's user-data "models" folder unless --models-dir or EXITLANE_MODELS_DIR says otherwise.`;
 

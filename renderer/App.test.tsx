@@ -37,7 +37,7 @@ describe("Exitlane app", () => {
     expect((screen.getByRole("slider", { name: "Speed / accuracy" }) as HTMLInputElement).disabled).toBe(
       false,
     );
-    expect(screen.getByTestId("knob-reading").textContent).toBe("same speed · 100% same tokens");
+    expect(screen.getByTestId("knob-reading").textContent).toBe("Full depth · 1.00x · same answer");
     expect(screen.getByRole("button", { name: /^Story time/ }).getAttribute("aria-current")).toBe("true");
   });
 

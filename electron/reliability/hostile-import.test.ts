@@ -43,7 +43,7 @@ describe("hostile model files through the import path", () => {
     { timeout: 60_000 },
     async () => {
       // Valid files (the fuzzer's tiny HF base): a 64-piece vocabulary with no unknown, byte or BOS
-      // token, so the calibration text encodes to nothing.
+      // token, so text encodes to nothing: the import checks that before the model enters the library.
       const base = fuzzBases().built.find((b) => b.name === "tiny-hf-llama/config.json")!;
       const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-tiny-hf-"));
       for (const [name, data] of Object.entries(base.files)) writeFileSync(path.join(dir, name), data);
@@ -57,7 +57,7 @@ describe("hostile model files through the import path", () => {
         await b.call("models.importPath", { path: dir });
         expect(await ended).toMatchObject({
           state: "failed",
-          stage: "calibrate",
+          stage: "write",
           error: expect.stringMatching(/the text encodes to no tokens with this model's tokenizer/),
         });
         expect(readdirSync(b.modelsDir)).toEqual([]);

@@ -36,7 +36,7 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
     }, 180_000);
 
     it(
-      "imports a GGUF file through read, convert, quantize, write and calibrate into the library",
+      "imports a GGUF file through read, convert, quantize and write; it answers at once and is calibrated by a job of its own",
       { timeout: 240_000 },
       async () => {
         const b = await start({ stories: false });
@@ -45,7 +45,7 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         const job = await ended(b, jobId);
         expect(job).toMatchObject({ state: "done", progress: 1, source: "stories260K-f32.gguf" });
         const stages = progressOf(b, jobId).map((p) => p.stage);
-        expect([...new Set(stages)]).toEqual(["read", "convert", "quantize", "write", "calibrate"]);
+        expect([...new Set(stages)]).toEqual(["read", "convert", "quantize", "write"]);
         for (const p of progressOf(b, jobId)) {
           expect(p.progress).toBeGreaterThanOrEqual(0);
           expect(p.progress).toBeLessThanOrEqual(1);
@@ -60,54 +60,71 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
           params: 260_032,
           contextLength: 512,
           sourceFormat: "gguf",
-          calibration: { status: "calibrated" },
         });
-        expect(model.calibration.curve.length).toBeGreaterThan(0);
         expect(readdirSync(b.modelsDir)).toEqual([model.id]);
-        expect(await b.call<ImportJob[]>("models.jobs", {})).toContainEqual(
-          expect.objectContaining({ jobId, state: "done" }),
-        );
         expect(sha256(stories.gguf)).toBe(before);
-        // The new model answers.
+        // Its calibration runs as its own job, and the model answers (at full depth) meanwhile.
+        const calibration = (await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.stage === "calibrate")!;
+        expect(calibration).toMatchObject({ state: "running", source: "stories260K" });
         await b.call("models.select", { id: model.id });
         const chat = await b.call<{ id: string }>("chat.create", {});
         const done = b.next("generation.done");
         await b.call("chat.send", { conversationId: chat.id, text: "Once upon a time" });
         expect((await done).stats.tokens).toBeGreaterThan(0);
+        expect((await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.jobId === calibration.jobId)?.state).toBe("running");
+        expect(await ended(b, calibration.jobId)).toMatchObject({ state: "done", modelId: model.id });
+        const [calibrated] = await b.call<ModelSummary[]>("models.list", {});
+        expect(calibrated.calibration.status).toBe("calibrated");
+        expect(calibrated.calibration.curve.length).toBeGreaterThan(0);
       },
     );
 
     it(
-      "cancels an import at any stage, leaving the library and the models folder as they were",
-      { timeout: 120_000 },
+      "cancels an import at any stage, leaving the library and the models folder as they were; a cancelled calibration leaves the model uncalibrated",
+      { timeout: 180_000 },
       async () => {
         const b = await start({ select: false });
         const before = await snapshot(b);
         expect(before.dir).toEqual([b.modelId]);
-        // Cancel at once (reading), at the first calibration step, and in the middle of calibration.
-        const cancelAt: Array<(p: Progress) => boolean> = [
-          () => true,
-          (p) => p.stage === "calibrate",
-          (p) => p.stage === "calibrate" && p.progress >= 0.3,
-        ];
+        // Cancel at once (reading), while converting, and while writing.
+        const cancelAt: Array<(p: Progress) => boolean> = [() => true, (p) => p.stage === "convert", (p) => p.stage === "write"];
         const confirmed: string[] = [];
         for (const when of cancelAt) {
           const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.hf });
-          if (!progressOf(b, jobId).some(when))
-            await b.next("import.progress", (p) => p.jobId === jobId && when(p), 120_000);
+          if (!progressOf(b, jobId).some(when)) await b.next("import.progress", (p) => p.jobId === jobId && when(p), 120_000).catch(() => undefined);
           const t0 = performance.now();
           const reply = await b.call<{ cancelled: boolean }>("models.cancelImport", { jobId });
           const ms = performance.now() - t0;
-          expect(reply).toEqual({ cancelled: true });
           const job = (await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.jobId === jobId)!;
-          expect(job.state).toBe("cancelled");
           await b.backend.services.imports.idle();
+          if (!reply.cancelled) {
+            // Too late: it finished (stories260K converts in well under a second). Then it is in
+            // the library, and is taken out again for the next round.
+            expect(job.state).toBe("done");
+            for (const j of await b.call<ImportJob[]>("models.jobs", {})) if (j.state === "running") await b.call("models.cancelImport", { jobId: j.jobId });
+            await b.backend.services.imports.idle();
+            await b.call("models.delete", { id: job.modelId });
+            confirmed.push(`${job.stage}: finished first`);
+            continue;
+          }
+          expect(job.state).toBe("cancelled");
           expect(await snapshot(b)).toEqual(before);
           confirmed.push(`${job.stage} ${job.progress.toFixed(2)}: ${ms.toFixed(0)} ms`);
           // A second cancel changes nothing and says it was cancelled.
           expect(await b.call("models.cancelImport", { jobId })).toEqual({ cancelled: true });
         }
         console.log(`cancel confirmed at ${confirmed.join("; ")}`);
+        expect(confirmed.some((c) => !c.includes("finished first"))).toBe(true);
+
+        // The calibration job that follows an import, cancelled midway: the model stays, uncalibrated.
+        const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf });
+        const imported = await ended(b, jobId);
+        const calibration = await b.next("import.progress", (p) => p.stage === "calibrate" && p.progress >= 0.2, 120_000);
+        expect(await b.call("models.cancelImport", { jobId: calibration.jobId })).toEqual({ cancelled: true });
+        await b.backend.services.imports.idle();
+        const model = (await b.call<ModelSummary[]>("models.list", {})).find((m) => m.id === imported.modelId)!;
+        expect(model.calibration.status).toBe("none");
+        expect(readdirSync(path.join(b.modelsDir, model.id)).some((f) => f.startsWith("predictors"))).toBe(false);
         await expect(b.call("models.cancelImport", { jobId: "no-such-job" })).rejects.toMatchObject({
           code: "not_found",
         });

@@ -41,6 +41,8 @@ export class ImportJobs {
     private readonly engine: EngineClient,
     private readonly events: EventBus,
     private readonly modelsDir: () => string,
+    /** Start a calibration job when an import succeeds (the app does; some tests opt out). */
+    private readonly calibrateAfterImport = true,
   ) {
     engine.onEvent((event) => {
       if (event.event !== "progress") return;
@@ -155,6 +157,13 @@ export class ImportJobs {
       if (tracked.job.state === "cancelled") tracked.job = { ...tracked.job, state: "running" };
       this.update(tracked, { state: "done", progress: 1, modelId: model.id });
       this.events.emit("models.changed", {});
+      // A new model chats at full depth at once; its early-exit calibration follows as its own job
+      // (progress, cancel), and the slider unlocks when it is done.
+      if (tracked.kind === "import" && this.calibrateAfterImport) {
+        await this.startCalibration(model.id, (model as { name?: string }).name ?? tracked.job.source).catch((error) =>
+          console.error(`[import] could not start calibrating ${model.id}:`, error),
+        );
+      }
     } catch (error) {
       if (tracked.cancelRequested) this.update(tracked, { state: "cancelled" });
       else

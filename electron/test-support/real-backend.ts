@@ -45,6 +45,8 @@ export interface RealBackendOptions {
   engine?: Partial<Omit<EngineClientOptions, "spawn">>;
   /** Keep every event in `seen` (default true; the soak turns it off). */
   record?: boolean;
+  /** Extra environment for the engine host process. */
+  hostEnv?: Record<string, string>;
 }
 
 export async function startRealBackend(options: RealBackendOptions = {}): Promise<RealBackend> {
@@ -54,7 +56,7 @@ export async function startRealBackend(options: RealBackendOptions = {}): Promis
   const modelId = stories ? await copyStoriesInto(modelsDir) : null;
   const backend = createBackend({
     userDataDir,
-    engine: { spawn: spawnTsHost(realHostEntry), restartDelaysMs: [50], ...options.engine },
+    engine: { spawn: spawnTsHost(realHostEntry, options.hostEnv), restartDelaysMs: [50], ...options.engine },
   });
   const seen: SeenEvent[] = [];
   const waiters = new Set<{ event: EventName; match: (p: never) => boolean; resolve(p: unknown): void }>();

@@ -1,39 +1,58 @@
 // One run of our engine on a model package: load, prefill a P-token prompt, G greedy decode
-// steps (EOS ignored, fixed budget) — the same protocol as the llama.cpp run.
+// steps (EOS ignored, fixed budget) — the same protocol as the llama.cpp run — at full depth, with
+// calibrated early exit at a knob, with lossless speculative decoding, or with every token forced
+// to exit after one layer (the machinery's cost on synthetic weights, whose exits never fire).
 import { LoadedModel } from "../engine/loaded-model.js";
-import type { ExitStrategy } from "../runtime/decoder.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
 import type { RunResult } from "./llama-cpp-run.js";
 import { calibrateSparsity } from "../engine/sparsity.js";
 import { measureExitOverhead, type ExitOverhead } from "./exit-overhead.js";
+import { forcedExit } from "../early-exit/forced-exit.js";
+import type { KvMode } from "../runtime/decoder.js";
 
 const GREEDY = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 
-export async function runEngine(
-  packageDir: string,
-  threads: number,
-  P: number,
-  G: number,
-  exit?: (m: LoadedModel) => ExitStrategy | undefined,
-  sparsity?: number,
-): Promise<RunResult & { meanExitLayer: number; activeNeuronShare?: number; exitOverhead?: ExitOverhead }> {
+export type EngineMode =
+  | { kind: "full" }
+  | { kind: "exit"; knob: number }
+  | { kind: "lossless" }
+  | { kind: "exitAt"; layer: number; kvMode: KvMode }
+  | { kind: "sparse"; sparsity: number };
+
+export interface EngineRunResult extends RunResult {
+  meanExitLayer: number;
+  activeNeuronShare?: number;
+  exitOverhead?: ExitOverhead;
+  /** Lossless: draft tokens accepted per verification pass. */
+  acceptedPerRound?: number;
+}
+
+export async function runEngine(packageDir: string, threads: number, P: number, G: number, mode: EngineMode): Promise<EngineRunResult> {
   const t = performance.now();
   // The engine as users get it: native kernels where the package and the machine have them.
   const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16 });
   const loadMs = performance.now() - t;
   try {
-    if (sparsity !== undefined) {
+    if (mode.kind === "sparse") {
       // Uncalibrated packages (synthetic weights) get thresholds from a short sample first.
       if (!model.runner.native!.calibrated) await calibrateSparsity(model, { prompts: ["The old lighthouse", "Once upon a time"], tokensPerPrompt: 16, measure: false });
-      model.setSparsity(sparsity);
+      model.setSparsity(mode.sparsity);
     }
+    if (mode.kind === "exit" && !model.exit) throw new Error(`${model.manifest.id} is not calibrated for early exit`);
     const prompt = benchPrompt(model.tokenizer.encode(BENCH_TEXT, { addBos: false }), P, model.tokenizer.bos);
     // Untimed warm-up (first runs of a session allocate and prepack).
     for await (const _ of model.generate({ promptIds: prompt.slice(0, 8), maxTokens: 4, ignoreEos: true, sampling: GREEDY })) void _;
     model.decoder.reset();
     if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
-    const strategy = exit?.(model);
-    const it = model.generate({ promptIds: prompt, maxTokens: G + 1, ignoreEos: true, sampling: GREEDY, exitStrategy: () => strategy });
+    const strategy = mode.kind === "exitAt" ? forcedExit(model.runner, mode.layer, mode.kvMode) : mode.kind === "exit" ? model.exit!.strategyFor(mode.knob) : undefined;
+    const it = model.generate({
+      promptIds: prompt,
+      maxTokens: G + 1,
+      ignoreEos: true,
+      sampling: GREEDY,
+      exitStrategy: () => strategy,
+      ...(mode.kind === "lossless" ? { speculation: model.speculationOptions() } : {}),
+    });
     const firstTokens: number[] = [];
     let r = await it.next();
     while (!r.done) {
@@ -42,7 +61,7 @@ export async function runEngine(
     }
     const s = r.value;
     const sp = model.runner.native;
-    const exitOverhead = exit ? await measureExitOverhead(model) : undefined;
+    const exitOverhead = mode.kind === "exit" || mode.kind === "exitAt" ? await measureExitOverhead(model) : undefined;
     return {
       ...(exitOverhead ? { exitOverhead } : {}),
       loadMs,
@@ -50,6 +69,8 @@ export async function runEngine(
       decodeTokPerSec: s.decodeTokensPerSecond,
       firstTokens,
       meanExitLayer: s.meanExitLayer,
+      kernels: sp ? (sp.decodesNatively ? `native ${sp.isa}` : `onnxruntime MatMulNBits + native ${sp.isa} FFN`) : "onnxruntime MatMulNBits",
+      ...(s.speculation ? { acceptedPerRound: s.speculation.accepted / Math.max(1, s.speculation.rounds) } : {}),
       ...(sp ? { activeNeuronShare: sp.active / Math.max(1, sp.offered) } : {}),
     };
   } finally {

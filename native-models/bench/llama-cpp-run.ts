@@ -8,11 +8,24 @@ export interface RunResult {
   prefillTokPerSec: number;
   decodeTokPerSec: number;
   firstTokens: number[];
+  /** Which CPU kernels ran: llama.cpp's CPU variant (e.g. "sapphirerapids"), or our kernel set. */
+  kernels?: string;
 }
 
 export async function runLlamaCpp(gguf: string, threads: number, P: number, G: number): Promise<RunResult> {
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
-  const llama = await getLlama({ gpu: false, build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
+  // ggml loads its best CPU variant for this machine and says which in a log line.
+  let variant: string | undefined;
+  const llama = await getLlama({
+    gpu: false,
+    build: "never",
+    maxThreads: 0,
+    logLevel: LlamaLogLevel.debug,
+    logger: (_level, message) => {
+      const m = message.match(/loaded CPU backend from .*libggml-cpu-([\w-]+)\.(so|dll|dylib)/);
+      if (m) variant = m[1];
+    },
+  });
   let t = performance.now();
   // mmap off: llama.cpp's honest memory need (with mmap, touched file pages also count as RSS).
   const model = await llama.loadModel({ modelPath: gguf, gpuLayers: 0, useMmap: false });
@@ -39,5 +52,5 @@ export async function runLlamaCpp(gguf: string, threads: number, P: number, G: n
   await gen.return(undefined);
   await context.dispose();
   await model.dispose();
-  return { loadMs, prefillTokPerSec: P / (prefillMs / 1000), decodeTokPerSec: G / (decodeMs / 1000), firstTokens: out.slice(0, 8) };
+  return { loadMs, prefillTokPerSec: P / (prefillMs / 1000), decodeTokPerSec: G / (decodeMs / 1000), firstTokens: out.slice(0, 8), kernels: variant };
 }

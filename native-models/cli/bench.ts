@@ -14,6 +14,9 @@ import { median } from "../bench/bench-text.js";
 import { int, num, oneOf, parse, printJson, UsageError } from "./args.js";
 import { loadSparseKernel } from "../sparse/index.js";
 import { progressPrinter } from "./progress.js";
+import { calibrateModel } from "../engine/calibrate-model.js";
+import type { ExitOverhead } from "../bench/exit-overhead.js";
+import { readFile } from "node:fs/promises";
 
 const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "../bench/bench-worker.ts");
 
@@ -24,7 +27,9 @@ interface RunOut {
   peakRssMB: number | null;
   meanExitLayer?: number;
   activeNeuronShare?: number;
-  exitOverhead?: Record<string, number>;
+  exitOverhead?: ExitOverhead;
+  acceptedPerRound?: number;
+  kernels?: string;
 }
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -37,6 +42,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
     quant: { type: "string" },
     "block-size": { type: "string" },
     "models-dir": { type: "string" },
+    exit: { type: "string" },
+    lossless: { type: "boolean" },
+    calibrate: { type: "boolean" },
+    "project-from": { type: "string" },
     "exit-at": { type: "string" },
     kv: { type: "string" },
     sparsity: { type: "string" },
@@ -51,11 +60,20 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const runs = int(values.runs, "runs", 3, 1, 100);
   const quant = oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4");
   const blockSize = values["block-size"] ? int(values["block-size"], "block-size", 32, 16, 4096) : undefined;
-  const kvMode = oneOf(values.kv, "kv", ["masked", "deferred"] as const, "masked");
+  const kvMode = oneOf(values.kv, "kv", ["masked", "deferred"] as const, "deferred");
   const modelsDir = values["models-dir"] ?? defaultModelsDir();
+  const knob = values.exit !== undefined ? num(values.exit, "exit", 0.5, 0.01, 1) : undefined;
 
-  const manifest = await findOrImport(gguf, modelsDir, quant, blockSize);
+  let manifest = await findOrImport(gguf, modelsDir, quant, blockSize);
   const packageDir = path.join(modelsDir, manifest.id);
+  // Early exit and self-drafting need a calibration; lossless prompt lookup does not.
+  if ((knob !== undefined || values.calibrate) && !manifest.calibration) {
+    if (!values.calibrate) throw new UsageError(`${manifest.id} is not calibrated for early exit: add --calibrate (or run calibrate --model ${manifest.id})`);
+    process.stderr.write(`calibrating ${manifest.id}\n`);
+    const t = performance.now();
+    manifest = (await calibrateModel(manifest.id, { modelsDir, threads }, { onProgress: progressPrinter() as never })).manifest;
+    process.stderr.write(`calibrated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  }
   const exitAt = values["exit-at"] ? int(values["exit-at"], "exit-at", 1, 1, manifest.config.numLayers) : undefined;
   const sparsity = values.sparsity !== undefined ? num(values.sparsity, "sparsity", 0.5, 0, 0.95) : undefined;
   if (sparsity !== undefined && !manifest.sparse) {
@@ -63,12 +81,14 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   const base: Omit<BenchJob, "engine"> = { gguf, packageDir, threads, promptTokens: P, genTokens: G };
 
-  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exitAt: [], sparse: [] };
+  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exit: [], lossless: [], exitAt: [], sparse: [] };
   for (let r = 0; r < runs; r++) {
-    const order: [string, BenchJob][] = [["engine", { ...base, engine: "exitlane" }]];
+    const order: [string, BenchJob][] = [["engine", { ...base, engine: "exitlane", mode: { kind: "full" } }]];
     if (!values["skip-llama"]) order.push(["llamaCpp", { ...base, engine: "llamacpp" }]);
-    if (exitAt) order.push(["exitAt", { ...base, engine: "exitlane", exitAt, kvMode }]);
-    if (sparsity !== undefined) order.push(["sparse", { ...base, engine: "exitlane", sparsity }]);
+    if (knob !== undefined) order.push(["exit", { ...base, engine: "exitlane", mode: { kind: "exit", knob } }]);
+    if (values.lossless) order.push(["lossless", { ...base, engine: "exitlane", mode: { kind: "lossless" } }]);
+    if (exitAt) order.push(["exitAt", { ...base, engine: "exitlane", mode: { kind: "exitAt", layer: exitAt, kvMode } }]);
+    if (sparsity !== undefined) order.push(["sparse", { ...base, engine: "exitlane", mode: { kind: "sparse", sparsity } }]);
     if (r % 2) order.reverse();
     for (const [key, job] of order) {
       const out = await runWorker(job);
@@ -85,7 +105,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     decodeRuns: xs.map((x) => round(x.decodeTokPerSec)),
   });
   const weightBytes = await loadedWeightBytes(packageDir, manifest, false);
-  const engine = { ...summarise(results.engine), weightBytes, quant, blockSize: manifest.blockSize };
+  const engine = { ...summarise(results.engine), weightBytes, quant, blockSize: manifest.blockSize, kernels: results.engine[0]?.kernels };
   const out: Record<string, unknown> = {
     gguf: path.basename(gguf),
     threads,
@@ -97,10 +117,34 @@ export async function benchCommand(argv: string[]): Promise<void> {
   };
   if (!values["skip-llama"]) {
     const llamaCpp = summarise(results.llamaCpp);
-    out.llamaCpp = { ...llamaCpp, mmap: false };
+    out.llamaCpp = { ...llamaCpp, mmap: false, cpuVariant: results.llamaCpp[0]?.kernels };
     out.ratio = {
-      decode: round(engine.decodeTokensPerSecond / llamaCpp.decodeTokensPerSecond),
+      decode: pairedSpeedup(results.engine, results.llamaCpp),
       prefill: round(engine.prefillTokensPerSecond / llamaCpp.prefillTokensPerSecond),
+    };
+  }
+  if (knob !== undefined) {
+    const e = summarise(results.exit);
+    out.exit = {
+      knob,
+      decodeTokensPerSecond: e.decodeTokensPerSecond,
+      fullDepthDecodeTokensPerSecond: engine.decodeTokensPerSecond,
+      speedup: pairedSpeedup(results.exit, results.engine),
+      meanExitLayer: round(median(results.exit.map((x) => x.meanExitLayer ?? manifest.config.numLayers))),
+      layers: manifest.config.numLayers,
+      decodeRuns: e.decodeRuns,
+      // The exit machinery per token, next to one decode layer of this model on this machine.
+      machinery: results.exit[results.exit.length - 1]?.exitOverhead,
+    };
+  }
+  if (values.lossless) {
+    const e = summarise(results.lossless);
+    out.lossless = {
+      decodeTokensPerSecond: e.decodeTokensPerSecond,
+      fullDepthDecodeTokensPerSecond: engine.decodeTokensPerSecond,
+      speedup: pairedSpeedup(results.lossless, results.engine),
+      acceptedPerRound: round(median(results.lossless.map((x) => x.acceptedPerRound ?? 0))),
+      decodeRuns: e.decodeRuns,
     };
   }
   if (exitAt) {
@@ -112,9 +156,12 @@ export async function benchCommand(argv: string[]): Promise<void> {
       fullDepthDecodeTokensPerSecond: engine.decodeTokensPerSecond,
       speedupVsFullDepth: round(e.decodeTokensPerSecond / engine.decodeTokensPerSecond),
       decodeRuns: e.decodeRuns,
-      // Per checked layer: features + predictor; per verification (or draft-layer candidates): one LM head.
+      // Per check: exit head + shortlist head; per self-draft: one LM head.
       overhead: results.exitAt[results.exitAt.length - 1]?.exitOverhead,
     };
+    const from = values["project-from"];
+    const overhead = results.exitAt[results.exitAt.length - 1]?.exitOverhead;
+    if (from && overhead) out.projection = await projectSpeedup(modelsDir, from, manifest, overhead, e.decodeTokensPerSecond, engine.decodeTokensPerSecond, exitAt);
   }
   if (sparsity !== undefined) {
     const s = summarise(results.sparse);
@@ -131,6 +178,47 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   if (values.json) printJson(out);
   else process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+}
+
+/**
+ * Early exit at this model's size, projected from another (trained) model's measured exit
+ * statistics: its curve's share of layers executed per knob, applied to this model's measured
+ * per-layer, pending-row and check costs. Random weights never exit, so this is the only honest
+ * way to say what exit would do at a size where no trained weights are at hand; it assumes tokens
+ * leave at the same relative depth.
+ */
+async function projectSpeedup(modelsDir: string, from: string, target: Manifest, o: ExitOverhead, forcedTokPerSec: number, fullTokPerSec: number, exitAt: number) {
+  const source = (await listPackages(modelsDir)).models.find((m) => m.id === from);
+  if (!source?.calibration) throw new UsageError(`--project-from: no calibrated model "${from}" in ${modelsDir}`);
+  const policy = JSON.parse(await readFile(path.join(modelsDir, source.id, source.calibration.file), "utf8")) as { checkLayers?: number[] };
+  const L = target.config.numLayers;
+  const fullMs = 1000 / fullTokPerSec;
+  // A pending row's cost per layer, from the forced-exit run: every token ran exitAt layers and left
+  // L - exitAt pending layers, plus one check.
+  const forcedMs = 1000 / forcedTokPerSec;
+  const rowMs = Math.max(0, (forcedMs - (fullMs - (L - exitAt) * o.layerMs) - o.checkUs / 1000) / (L - exitAt));
+  const checks = policy.checkLayers?.length ?? 1;
+  return {
+    from: source.id,
+    assumption: "tokens exit at the same share of depth as on the source model; costs measured on this model",
+    perLayerMs: o.layerMs,
+    pendingRowMsPerLayer: round(rowMs * 1000) / 1000,
+    checkMs: round(o.checkUs) / 1000,
+    checksPerToken: checks,
+    points: source.calibration.curve.map((c) => {
+      const executed = (c.meanExitLayer / source.config.numLayers) * L;
+      const ms = fullMs - (L - executed) * (o.layerMs - rowMs) + checks * (o.checkUs / 1000);
+      return { knob: c.knob, agreementOnSource: c.agreement, executedLayers: round(executed), speedup: round(fullMs / ms) };
+    }),
+  };
+}
+
+/**
+ * Speed of `a` over `b` as the median of per-round ratios: runs of one round are adjacent in time,
+ * so a machine that slows down for a while (another process, thermal) moves both alike.
+ */
+function pairedSpeedup(a: RunOut[], b: RunOut[]): number {
+  return round(median(a.map((x, i) => x.decodeTokPerSec / b[i].decodeTokPerSec)));
 }
 
 /** Bytes of the weight files a run actually loads (dense layers, or attention graphs + sparse FFNs). */

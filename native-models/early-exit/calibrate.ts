@@ -397,15 +397,15 @@ async function chooseSelfDraft(
   // Depths where a draft is cheap relative to what it saves: exit-head agreement × layers skipped.
   const depths = Object.keys(policy.maps.exitHeads)
     .map(Number)
-    .filter((l) => l < L - 1 && (costs.layerMs * l + costs.headMs) < 0.5 * costs.stepMs)
+    .filter((l) => l < L - 1 && costs.layerMs * l + costs.checkMs < 0.5 * costs.stepMs)
     .sort((a, b) => agreement[b - 1] * (L - b) - agreement[a - 1] * (L - a))
     .slice(0, 2);
   const controller = ExitController.fromBytes(model.runner, policy, maps);
   try {
     for (const layer of depths) {
-      for (const minConfidence of [0.6, 0.85]) {
+      for (const minConfidence of [0.7, 0.9]) {
         check();
-        const rate = await run({ layers: layer, minConfidence, logits: (h) => controller.exitLogits(h, layer) });
+        const rate = await run({ layers: layer, minConfidence, propose: (h) => controller.propose(h, layer) });
         measured[`selfDraft.${layer}.${minConfidence}`] = round4(rate);
         if (rate > best.rate * 1.03) best = { selfDraft: { layer, minConfidence }, rate };
       }

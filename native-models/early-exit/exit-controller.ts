@@ -68,9 +68,10 @@ export class ExitController {
     return head ? head.apply(hidden) : hidden;
   }
 
-  /** Full-vocabulary logits for an exit after `layer` (lossless self-drafting uses them). */
-  exitLogits(hidden: Float32Array, layer: number): Promise<Float32Array> {
-    return this.runner.logits(this.mapped(hidden, layer), 1);
+  /** The exit rule's token after `layer` and its probability over the shortlist (a self-draft). */
+  propose(hidden: Float32Array, layer: number): { token: number; confidence: number } {
+    const e = this.shortlist.evaluate(this.mapped(hidden, layer));
+    return { token: e.top, confidence: e.confidence };
   }
 
   /** Forgets per-answer state (a new answer starts afresh: same prompt, same answer). */

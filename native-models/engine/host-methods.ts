@@ -26,7 +26,9 @@ export function toSummary(m: Manifest): HostModelSummary {
     sizeBytes: m.sizeBytes,
     sourceFormat: m.source.format,
     createdAt: m.createdAt,
-    calibration: m.calibration ? { status: "calibrated", curve: m.calibration.curve } : { status: "none", curve: [] },
+    calibration: m.calibration
+      ? { status: "calibrated", curve: m.calibration.curve, lossless: m.calibration.lossless ? { speedup: m.calibration.lossless.speedup } : null }
+      : { status: "none", curve: [], lossless: null },
   };
 }
 
@@ -61,7 +63,8 @@ export class EngineState {
             modelsDir: p.modelsDir,
             quant: p.quant,
             name: p.name,
-            calibrate: true,
+            // Usable at full depth as soon as conversion ends: the app calibrates afterwards.
+            calibrate: false,
             signal: controller.signal,
             onProgress: (stage, progress) => ctx.emit({ event: "progress", jobId: p.jobId, stage, progress: clamp01(progress) }),
           });
@@ -79,8 +82,9 @@ export class EngineState {
             signal: controller.signal,
             onProgress: (f) => ctx.emit({ event: "progress", jobId: p.jobId, stage: "calibrate", progress: clamp01(f) }),
           });
-          // A loaded copy of this model picks up its new predictors on the next load.
-          if (this.loaded?.model.manifest.id === p.modelId) await this.unload();
+          // A loaded copy of this model (perhaps answering right now) takes the new exit policy from
+          // its next token on.
+          if (this.loaded?.model.manifest.id === p.modelId) await this.loaded.model.reloadCalibration();
           return { model: toSummary(manifest) };
         } catch (err) {
           throw hostError(err);
@@ -147,6 +151,8 @@ export class EngineState {
             stop: model.stopStrings(),
             signal: controller.signal,
             exitStrategy: () => model.applyKnob(this.knob, undefined, { fullLogits: p.sampling.temperature > 0 }),
+            // The slider's first stop is exact: lossless speculative decoding where it measured faster.
+            ...(p.knob === 0 && model.losslessPays() ? { speculation: model.speculationOptions() } : {}),
           });
           let index = 0;
           for (;;) {

@@ -122,6 +122,21 @@ export class LoadedModel {
     return chatTemplateFor(this.tokenizer).fallback ? ["\nUser:", "\nAssistant:"] : [];
   }
 
+  /** Replaces the exit policy with the package's current one (after a calibration), from the next token on. */
+  async reloadCalibration(): Promise<void> {
+    const manifest = await readManifest(this.runner.dir);
+    this.runner.manifest.calibration = manifest.calibration;
+    const old = this.exit;
+    this.exit = await ExitController.forModel(this);
+    old?.close();
+  }
+
+  /** Lossless decoding measured faster than full depth here (at calibration) and can run exactly. */
+  losslessPays(): boolean {
+    const measured = this.manifest.calibration?.lossless?.speedup ?? 0;
+    return measured >= 1.05 && !!this.runner.native?.decodesNatively;
+  }
+
   /**
    * Options for lossless speculative decoding on this model. It needs the native decode path: only
    * there does a batched verification pass reproduce one-token steps bit for bit.
@@ -134,7 +149,7 @@ export class LoadedModel {
     }
     const self = this.exit?.policy.lossless.selfDraft;
     const exit = this.exit;
-    return { selfDraft: self && exit ? { layers: self.layer, minConfidence: self.minConfidence, logits: (h) => exit.exitLogits(h, self.layer) } : null };
+    return { selfDraft: self && exit ? { layers: self.layer, minConfidence: self.minConfidence, propose: (h) => exit.propose(h, self.layer) } : null };
   }
 
   generate(o: GenerateOptions) {

@@ -47,7 +47,12 @@ export const HostModelSummary = z.object({
   sizeBytes: z.number(),
   sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
   createdAt: z.string(),
-  calibration: z.object({ status: z.enum(["none", "calibrated"]), curve: z.array(HostKnobPoint) }),
+  calibration: z.object({
+    status: z.enum(["none", "calibrated"]),
+    curve: z.array(HostKnobPoint),
+    /** Lossless decoding's measured speed against full depth (the slider's first stop), when measured. */
+    lossless: z.object({ speedup: z.number() }).nullable().optional(),
+  }),
 });
 export type HostModelSummary = z.infer<typeof HostModelSummary>;
 

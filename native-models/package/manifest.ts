@@ -97,7 +97,12 @@ export const Manifest = z.object({
       /** The LM head with its final norm in the kernels' layout. */
       head: z.string().optional(),
       thresholds: z
-        .object({ levels: z.array(z.number()), byLayer: z.array(z.array(z.number())), agreement: z.array(z.number()).optional() })
+        .object({
+          levels: z.array(z.number()),
+          byLayer: z.array(z.array(z.number())),
+          agreement: z.array(z.number().nullable()).optional(),
+          speedup: z.array(z.number().nullable()).optional(),
+        })
         .optional(),
     })
     .optional(),

@@ -68,6 +68,9 @@ export interface GenerateOptions {
   speculation?: SpeculationOptions;
 }
 
+export const NO_TOKENS =
+  "the text encodes to no tokens with this model's tokenizer (it has no token for these characters, and no unknown, byte-fallback or beginning-of-text token)";
+
 export async function* generate(
   decoder: Decoder,
   tokenizer: GenerationTokenizer,
@@ -85,9 +88,7 @@ export async function* generate(
 
   // Say why, rather than the decoder's "prefill needs at least one token": a tokenizer without a
   // token for these characters (and no unknown, byte-fallback or BOS token) encodes text to nothing.
-  if (o.promptIds.length === 0) {
-    throw new Error("the text encodes to no tokens with this model's tokenizer (it has no token for these characters, and no unknown, byte-fallback or beginning-of-text token)");
-  }
+  if (o.promptIds.length === 0) throw new Error(NO_TOKENS);
   const t0 = performance.now();
   let logits: Float32Array;
   try {

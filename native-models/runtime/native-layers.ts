@@ -11,6 +11,14 @@ import path from "node:path";
 import type { Manifest } from "../package/manifest.js";
 import { loadSparseKernel, type NativeAttention, type NativeLinear, type SparseFfn } from "../sparse/index.js";
 
+/** Per-layer CATS thresholds for a grid of sparsity levels, with what calibration measured at them. */
+export interface SparsityTable {
+  levels: number[];
+  byLayer: number[][];
+  agreement?: (number | null)[];
+  speedup?: (number | null)[];
+}
+
 export class NativeUnavailableError extends Error {
   override readonly name = "NativeUnavailableError";
 }
@@ -45,7 +53,7 @@ export class NativeLayers {
     private readonly attention: NativeAttention[] | null,
     /** The LM head with its final norm. */
     readonly head: NativeLinear | null,
-    private thresholdTable: { levels: number[]; byLayer: number[][]; agreement?: number[] } | undefined,
+    private thresholdTable: SparsityTable | undefined,
     private readonly d: number,
     readonly ffnSize: number,
     /** The kernel set in use (e.g. "avx512-vnni"). */
@@ -71,7 +79,7 @@ export class NativeLayers {
     return new NativeLayers(ffns, attention, head, m.sparse.thresholds, m.config.hiddenSize, m.config.intermediateSize, ffns[0]?.info.isa ?? kernel.kernels[0]);
   }
 
-  get table(): { levels: number[]; byLayer: number[][]; agreement?: number[] } | undefined {
+  get table(): SparsityTable | undefined {
     return this.thresholdTable;
   }
 

@@ -6,20 +6,20 @@
 // nearly free. Proposals come from
 //   - prompt lookup: the tokens that followed the latest earlier occurrence of the text's current
 //     ending (the prompt and the answer so far), free to compute; and
-//   - self-drafting (LayerSkip, Kangaroo): the model's own first layers and an exit head, chained
-//     while the draft is confident; their K/V of the shallow layers are reused by the verification.
+//   - self-drafting (LayerSkip, Kangaroo): the model's own first layers, an exit head and the
+//     shortlist head, chained while the draft is confident; the drafts' K/V of the shallow layers
+//     are reused by the verification.
 // Draft lengths adapt online (as DEL does) to the acceptance seen so far and to the measured cost
 // of a pass over n rows.
 import type { Decoder } from "./decoder.js";
 import type { Sampler } from "./sampler.js";
-import { argmax } from "./sampler.js";
 
 export interface SelfDraft {
   /** Layers a draft runs (1..L-1). */
   layers: number;
-  /** Logits of the exit head after `layers` layers. */
-  logits(hidden: Float32Array): Promise<Float32Array>;
-  /** Draft only while the exit head's top probability is at least this. */
+  /** The exit head's guess after `layers` layers and its probability. */
+  propose(hidden: Float32Array): { token: number; confidence: number };
+  /** Draft only while the guess's probability is at least this. */
   minConfidence: number;
 }
 
@@ -134,11 +134,10 @@ export class Speculator {
       let next = token;
       for (;;) {
         const h = await d.draft(next, self.layers, signal);
-        const logits = await self.logits(h);
-        const guess = argmax(logits);
-        if (drafts.length >= room || topProbability(logits, guess) < self.minConfidence) break;
-        drafts.push(guess);
-        next = guess;
+        const guess = self.propose(h);
+        if (drafts.length >= room || guess.confidence < self.minConfidence) break;
+        drafts.push(guess.token);
+        next = guess.token;
       }
     } else {
       d.appendUnprocessed([token]);
@@ -193,12 +192,4 @@ export function promptLookup(context: readonly number[], minMatch: number, max: 
     }
   }
   return { tokens: [], match: 0 };
-}
-
-/** softmax(logits)[top]. */
-function topProbability(logits: Float32Array, top: number): number {
-  const max = logits[top];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  return 1 / sum;
 }

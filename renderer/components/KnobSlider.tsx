@@ -1,20 +1,25 @@
 import { useEffect, useId, useRef, useState } from "react";
-import { describeReading, interpolateCurve, knobAvailability } from "../state/calibration";
+import { describeExact, describeReading, interpolateCurve, knobAvailability, sliderCurve } from "../state/calibration";
 import { useActions, useApp } from "../state/context";
 
 /** How often the slider sends generation.setKnob while it is being dragged (ms). */
 const SEND_INTERVAL_MS = 120;
 
 /**
- * The speed/accuracy slider: 0 = full depth (every token uses every layer), 1 = fastest. Shows the
+ * The speed/accuracy slider: 0 = exact (every token is the full model's), 1 = fastest. Shows the
  * active model's measured numbers at the current position, and applies from the next token (also
- * mid-answer). Disabled, with the reason, when the model has no calibration.
+ * mid-answer). Disabled, with the reason, while the model is being calibrated, when it has no
+ * calibration, or when early exit measured no faster on it.
  */
 export function KnobSlider() {
   const knob = useApp((s) => s.settings?.knob ?? 0);
   const model = useApp((s) => {
     const id = s.settings?.activeModelId ?? s.engineStatus?.loadedModelId ?? null;
     return s.models.find((m) => m.id === id) ?? null;
+  });
+  const calibrating = useApp((s) => {
+    const job = model ? s.jobs.find((j) => j.state === "running" && j.stage === "calibrate" && (j.modelId === model.id || j.source === model.name)) : undefined;
+    return job ? job.progress : null;
   });
   const actions = useActions();
   const [value, setValue] = useState(knob);
@@ -35,9 +40,9 @@ export function KnobSlider() {
   }, [knob]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const availability = knobAvailability(model);
-  const reading = availability.enabled ? interpolateCurve(availability.model.calibration.curve, value) : null;
-  const text = reading ? describeReading(reading) : availability.enabled ? "" : availability.reason;
+  const availability = knobAvailability(model, calibrating);
+  const reading = availability.enabled ? interpolateCurve(sliderCurve(availability.model), value) : null;
+  const text = availability.enabled ? (value === 0 ? describeExact(availability.model) : reading ? describeReading(reading) : "") : availability.reason;
 
   const send = (v: number) => {
     if (v === lastSent.current) return;
@@ -97,7 +102,7 @@ export function KnobSlider() {
         className={availability.enabled ? "knob-reading" : "knob-reading muted"}
         data-testid="knob-reading"
       >
-        {availability.enabled ? text : model ? "Not calibrated" : "No model"}
+        {availability.enabled ? text : availability.label}
         {!availability.enabled && <span className="visually-hidden"> — {availability.reason}</span>}
       </span>
     </div>

@@ -1,6 +1,28 @@
 // The speed/accuracy knob: what the active model measured at a knob position, read off its
-// calibration curve by linear interpolation.
+// calibration curve by linear interpolation. Position 0 is exact: every token is the full model's
+// (lossless speculative decoding where it measured faster, else plain full depth), 1.00x at worst
+// and 100% by construction.
 import type { KnobPoint, ModelSummary } from "../../electron/contract";
+
+/** A measured speed-up below this is within noise: the app does not offer it as "faster". */
+export const PAYS = 1.05;
+
+/** The exact stop's point: its measured lossless speed where that pays, else full depth. */
+export function exactPoint(model: ModelSummary): KnobPoint {
+  const lossless = model.calibration.lossless?.speedup ?? 1;
+  return { knob: 0, agreement: 1, meanExitLayer: model.layers, speedup: lossless >= PAYS ? lossless : 1 };
+}
+
+/** The curve the slider reads: the exact stop at 0, then the measured early-exit points. */
+export function sliderCurve(model: ModelSummary): KnobPoint[] {
+  return [exactPoint(model), ...model.calibration.curve.filter((p) => p.knob > 0)];
+}
+
+/** "Exact · ≈1.3x faster · same answer" or "Full depth · 1.00x · same answer" for position 0. */
+export function describeExact(model: ModelSummary): string {
+  const p = exactPoint(model);
+  return p.speedup >= PAYS ? `Exact · ≈${p.speedup.toFixed(1)}x faster · same answer` : "Full depth · 1.00x · same answer";
+}
 
 export interface KnobReading {
   knob: number;
@@ -59,15 +81,38 @@ export function describeReading(r: KnobReading): string {
   return `${speed} · ${pct}% same tokens`;
 }
 
-export type KnobAvailability = { enabled: true; model: ModelSummary } | { enabled: false; reason: string };
+export type KnobAvailability =
+  | { enabled: true; model: ModelSummary }
+  | { enabled: false; reason: string; label: string };
 
-/** Whether the slider can be used, and in plain words why not. */
-export function knobAvailability(model: ModelSummary | null | undefined): KnobAvailability {
-  if (!model) return { enabled: false, reason: "Choose a model to use the speed slider." };
+/**
+ * Whether the slider can be used, and in plain words why not: no model; calibration still
+ * running (`calibrating`: its progress 0..1); never calibrated; or calibrated, and early exit
+ * measured no faster on this model at any setting (said once, instead of "slower" everywhere).
+ */
+export function knobAvailability(model: ModelSummary | null | undefined, calibrating?: number | null): KnobAvailability {
+  if (!model) return { enabled: false, reason: "Choose a model to use the speed slider.", label: "No model" };
+  if (calibrating !== undefined && calibrating !== null) {
+    const pct = Math.round(Math.min(1, Math.max(0, calibrating)) * 100);
+    return {
+      enabled: false,
+      reason: `${model.name} is being calibrated (${pct}%): it answers at full depth until the speed settings are measured.`,
+      label: `Calibrating… ${pct}%`,
+    };
+  }
   if (model.calibration.status !== "calibrated" || model.calibration.curve.length === 0) {
     return {
       enabled: false,
       reason: `${model.name} has not been calibrated yet, so its speed/accuracy trade-off is unknown. Calibrate it in Models to use the slider.`,
+      label: "Not calibrated",
+    };
+  }
+  if (!model.calibration.curve.some((p) => p.speedup >= PAYS)) {
+    const exact = describeExact(model);
+    return {
+      enabled: false,
+      reason: `Early exit does not speed up ${model.name} on this computer (measured at calibration), so every token uses all ${model.layers} layers.`,
+      label: `Early exit does not pay on this model · ${exact}`,
     };
   }
   return { enabled: true, model };

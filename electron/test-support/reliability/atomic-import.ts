@@ -1,6 +1,6 @@
 // Atomic import: SIGKILL an import at random moments, many times, and check after each kill that
-//   - the library lists only complete models (every file of each manifest present, sizes adding up,
-//     calibrated, as the app only commits calibrated packages),
+//   - the library lists only complete models (every file of each manifest present, sizes adding up;
+//     a calibration, which the app runs as a job of its own after the commit, whole or absent),
 //   - no `.partial-*` temporary folder is left once an engine has looked at the folder again,
 //   - the source file is byte for byte what it was (sha256).
 // Two ways to be killed: the app's engine host in the middle of models.importPath (the back end
@@ -192,7 +192,7 @@ async function killEngineDuringImport(
       jobState: job.state,
       jobError: job.error,
       partialsLeft,
-      ...(await inspect(b.modelsDir, listed, true)),
+      ...(await inspect(b.modelsDir, listed, false)),
       sourceUnchanged: sha256(source) === sourceSha,
     };
   } finally {
@@ -280,21 +280,22 @@ async function inspect(modelsDir: string, listed: string[], wantCalibrated: bool
 /**
  * A complete package: its manifest passes the engine's own schema, every file it names is there
  * (with the external-data .bin of each graph), and the files written before the manifest add up to
- * its sizeBytes; the app's imports also carry their calibration.
+ * its sizeBytes; with `wantCalibrated`, also its calibration.
  */
 export async function complete(dir: string, wantCalibrated: boolean): Promise<boolean> {
   try {
     const m = await readManifest(dir);
     const named = new Set<string>();
     const walk = (v: unknown): void => {
-      if (typeof v === "string" && /^[\w.-]+\.(onnx|bin|sparse|json)$/.test(v)) {
+      if (typeof v === "string" && /^[\w.-]+\.(onnx|bin|sparse|native|json)$/.test(v)) {
         named.add(v);
         if (v.endsWith(".onnx")) named.add(v.replace(/\.onnx$/, ".bin"));
       } else if (v && typeof v === "object") for (const x of Object.values(v)) walk(x);
     };
     walk({ ...m, source: null });
     for (const f of named) if (!statSync(path.join(dir, f)).isFile()) return false;
-    const afterSizing = new Set(["manifest.json", ...(m.calibration ? [m.calibration.file] : [])]);
+    // Calibration writes its files after the package was sized (maps first, then the policy).
+    const afterSizing = new Set(["manifest.json", "predictors.json", "maps.bin"]);
     const total = readdirSync(dir)
       .filter((f) => !afterSizing.has(f))
       .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
