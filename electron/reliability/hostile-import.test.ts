@@ -3,7 +3,7 @@
 // through the back end and the real engine host. Each refused file fails with the readers' own
 // specific message, nothing is left in the models folder, and the host stays alive.
 // `npm run reliability` runs 2,000 cases, importing a sample of the accepted ones to the end.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -39,28 +39,34 @@ describe("hostile model files through the import path", () => {
   );
 
   it(
-    "a model whose tokenizer cannot encode text fails its import in plain words, leaving nothing",
+    "a model whose tokenizer cannot encode text: its calibration fails in plain words, and so does a chat",
     { timeout: 60_000 },
     async () => {
       // Valid files (the fuzzer's tiny HF base): a 64-piece vocabulary with no unknown, byte or BOS
-      // token, so text encodes to nothing: the import checks that before the model enters the library.
+      // token, so English encodes to nothing. The model enters the library (its files are fine);
+      // the calibration that follows, which needs text, says why it cannot run.
       const base = fuzzBases().built.find((b) => b.name === "tiny-hf-llama/config.json")!;
       const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-tiny-hf-"));
       for (const [name, data] of Object.entries(base.files)) writeFileSync(path.join(dir, name), data);
       const b = await startRealBackend({ stories: false });
       try {
-        const ended = b.next(
+        const calibration = b.next(
           "import.progress",
-          (p: EventOf<"import.progress">) => p.state !== "running",
+          (p: EventOf<"import.progress">) => p.stage === "calibrate" && p.state !== "running",
           50_000,
         );
         await b.call("models.importPath", { path: dir });
-        expect(await ended).toMatchObject({
+        expect(await calibration).toMatchObject({
           state: "failed",
-          stage: "write",
           error: expect.stringMatching(/the text encodes to no tokens with this model's tokenizer/),
         });
-        expect(readdirSync(b.modelsDir)).toEqual([]);
+        const [model] = await b.call<Array<{ id: string; calibration: { status: string } }>>("models.list", {});
+        expect(model.calibration.status).toBe("none");
+        await b.call("models.select", { id: model.id });
+        const chat = await b.call<{ id: string }>("chat.create", {});
+        const done = b.next("generation.done");
+        await b.call("chat.send", { conversationId: chat.id, text: "Hello" });
+        expect((await done).stats.stopReason).toBe("error");
       } finally {
         await b.close();
         rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { KNOB_GRID, POLICY_VERSION, packMaps, type ExitPolicy } from "./policy.j
 import { optimiseThresholds, type LayerDecisions } from "./thresholds.js";
 import { collectLayerStates, GREEDY, planText, stateAt, throwIfCancelled, writeCalibrationText, type LayerStates } from "./calibration-data.js";
 import type { SelfDraft } from "../runtime/speculative.js";
+import { NO_TOKENS } from "../runtime/generate.js";
 
 export { throwIfCancelled } from "./calibration-data.js";
 
@@ -250,7 +251,10 @@ interface Costs {
 async function measureCosts(model: LoadedModel): Promise<Costs> {
   const r = model.runner;
   model.decoder.reset();
-  await model.decoder.prefill(model.encodeRaw("In the beginning"));
+  const probe = model.encodeRaw("In the beginning");
+  // Calibration writes text: a tokenizer that encodes none cannot be calibrated (nor chat).
+  if (probe.length === 0) throw new Error(NO_TOKENS);
+  await model.decoder.prefill(probe);
   const steps: number[] = [];
   for (let i = 0; i < 6; i++) {
     const t = performance.now();

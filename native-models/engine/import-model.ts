@@ -1,8 +1,6 @@
 // Import = read any supported model file or folder, convert it into a layered, quantized
 // onnxruntime package in the models folder. Nothing is left behind on failure or cancel.
-import { readFile, writeFile } from "node:fs/promises";
-import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
-import { NO_TOKENS } from "../runtime/generate.js";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { openModelSource } from "../formats/open-model.js";
 import type { ModelSource } from "../formats/model-source.js";
@@ -52,13 +50,12 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       writeTokenizer: writeTokenizerFiles,
       // The kernel is integer-only: float packages stay dense (their point is exactness).
       sparse: o.sparse === false || !["int4", "int8"].includes(o.quant ?? "int4") ? undefined : sparseWriter(o.threads),
-      beforeCommit: async (dir) => {
-        // A model that cannot write a word must not enter the library (it would fail every chat).
-        await checkTokenizerEncodes(dir);
-        if (!o.calibrate) return;
-        o.onProgress?.("calibrate", 0);
-        await calibrateModel(dir, { modelsDir: o.modelsDir, threads: o.threads }, { signal: o.signal, onProgress: (f) => o.onProgress?.("calibrate", f) });
-      },
+      beforeCommit: o.calibrate
+        ? async (dir) => {
+            o.onProgress?.("calibrate", 0);
+            await calibrateModel(dir, { modelsDir: o.modelsDir, threads: o.threads }, { signal: o.signal, onProgress: (f) => o.onProgress?.("calibrate", f) });
+          }
+        : undefined,
     });
     return { manifest, dir: path.join(o.modelsDir, manifest.id), seconds: (performance.now() - started) / 1000 };
   } finally {
@@ -115,13 +112,6 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
       saved(head, file);
     },
   };
-}
-
-async function checkTokenizerEncodes(dir: string): Promise<void> {
-  const [json, config] = await Promise.all([readFile(path.join(dir, "tokenizer.json"), "utf8"), readFile(path.join(dir, "tokenizer_config.json"), "utf8")]);
-  const tokenizer = new TextTokenizer(JSON.parse(json), JSON.parse(config));
-  const ids = tokenizer.encode("Hello, how are you?", { addBos: false });
-  if (ids.length === 0 && tokenizer.bos === undefined) throw new Error(NO_TOKENS);
 }
 
 export async function writeTokenizerFiles(source: ModelSource, dir: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Sparse FFNs end to end on the real stories260K model: calibrated CATS thresholds, agreement with
-// the dense FFNs at the default knob, and the clean fallback to dense when the kernel is missing.
+// the dense FFNs, a knob mapping only onto levels that measured faster, and the clean fallback to
+// dense when the kernel is missing.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
@@ -8,7 +9,7 @@ import { loadSparseKernel } from "../sparse/index.js";
 import { importModel } from "./import-model.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { LoadedModel } from "./loaded-model.js";
-import { sparsityForKnob } from "./sparsity.js";
+import { MEASURED_LEVELS, sparsityForKnob } from "./sparsity.js";
 
 const kernel = loadSparseKernel();
 if (!kernel.available) console.warn(`[skip] sparse FFN tests: ${kernel.detail}`);
@@ -37,17 +38,25 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
     expect(progress.at(-1)?.detail).toBe("calibrating sparse FFNs");
   });
 
-  it("loads in sparse form with calibrated thresholds and a knob mapping", () => {
-    const sparse = model.runner.native!;
-    expect(sparse).not.toBeNull();
-    expect(sparse.table?.agreement?.length).toBe(sparse.table?.levels.length);
-    expect(sparsityForKnob(0, sparse.table)).toBe(0);
-    expect(sparsityForKnob(1, sparse.table)).toBeGreaterThanOrEqual(sparsityForKnob(0.5, sparse.table));
+  it("loads with calibrated thresholds, and maps the knob only onto levels measured faster than dense", () => {
+    const table = model.runner.native!.table!;
+    expect(table.agreement?.length).toBe(table.levels.length);
+    expect(table.speedup?.length).toBe(table.levels.length);
+    for (const level of MEASURED_LEVELS) {
+      const i = table.levels.indexOf(level);
+      expect(table.agreement![i]).toBeGreaterThan(0.5);
+      expect(table.speedup![i]).toBeGreaterThan(0);
+    }
+    console.log(`[sparse stories260K] measured levels ${MEASURED_LEVELS}: agreement ${MEASURED_LEVELS.map((l) => table.agreement![table.levels.indexOf(l)])}, speed vs dense ${MEASURED_LEVELS.map((l) => table.speedup![table.levels.indexOf(l)])}`);
+    expect(sparsityForKnob(0, table)).toBe(0);
+    const atDefault = sparsityForKnob(0.5, table);
+    if (atDefault > 0) expect(table.speedup![table.levels.indexOf(atDefault)]).toBeGreaterThan(1.02);
+    expect(sparsityForKnob(1, table)).toBeGreaterThanOrEqual(atDefault);
   });
 
-  it("at the default knob keeps ≥ 97% teacher-forced agreement with the dense FFNs", async () => {
+  it("at 30% sparsity skips neurons and keeps ≥ 95% teacher-forced agreement with the dense FFNs", async () => {
     const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as { ids: number[] }[];
-    const level = sparsityForKnob(0.5, model.runner.native!.table);
+    const level = 0.3;
     const run = async (s: number) => {
       model.setSparsity(s);
       model.runner.native!.active = model.runner.native!.offered = 0;
@@ -67,9 +76,8 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
     console.log(
       `[sparse stories260K] level ${level}: agreement ${sparse.agreement.toFixed(4)}, active neurons ${sparse.active.toFixed(3)}, perplexity ${dense.perplexity.toFixed(4)} -> ${sparse.perplexity.toFixed(4)}`,
     );
-    expect(level).toBeGreaterThan(0);
     expect(sparse.active).toBeLessThan(1 - level / 2);
-    expect(sparse.agreement).toBeGreaterThanOrEqual(0.97);
+    expect(sparse.agreement).toBeGreaterThanOrEqual(0.95);
   });
 
   it("falls back to the dense layers when the kernel is unavailable", async () => {
