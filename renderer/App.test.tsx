@@ -197,7 +197,7 @@ describe("Exitlane app", () => {
       }),
     );
     const card = screen.getByTestId("import-job");
-    expect(within(card).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("30");
+    expect(within(card).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("38");
     expect(card.querySelector('[aria-current="step"]')?.textContent).toMatch(/Convert/);
     await user.click(within(card).getByRole("button", { name: "Cancel import of broken.gguf" }));
     expect(api.calls.at(-1)).toEqual({ channel: "models.cancelImport", payload: { jobId: "j1" } });

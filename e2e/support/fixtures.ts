@@ -18,11 +18,15 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   return file;
 }
 
-export const test = base.extend<{ appPage: Page; pageProblems: string[] }, { webHost: RunningWebHost }>({
+export const test = base.extend<
+  { appPage: Page; pageProblems: string[] },
+  { webHost: RunningWebHost; hostEnv: Record<string, string> }
+>({
+  /** Extra environment for the web host (and its engine host), per worker: `test.use({ hostEnv })`. */
+  hostEnv: [{}, { option: true, scope: "worker" }],
   webHost: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, provide) => {
-      const host = await startWebHostProcess();
+    async ({ hostEnv }, provide) => {
+      const host = await startWebHostProcess(hostEnv);
       await provide(host);
       await host.stop();
     },

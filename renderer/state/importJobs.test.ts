@@ -14,11 +14,11 @@ const file = (name: string) => new File(["x"], name);
 
 describe("import jobs", () => {
   it("derives each stage's state", () => {
+    // An import: read, convert, quantize, write (its calibration is a job of its own).
     expect(stageStates(job({ stage: "quantize", progress: 0.5 })).map((s) => s.state)).toEqual([
       "done",
       "done",
       "active",
-      "pending",
       "pending",
     ]);
     expect(stageStates(job({ stage: "convert", state: "failed" })).map((s) => s.state)).toEqual([
@@ -26,15 +26,16 @@ describe("import jobs", () => {
       "failed",
       "pending",
       "pending",
-      "pending",
     ]);
     expect(stageStates(job({ stage: "write", state: "done" })).every((s) => s.state === "done")).toBe(true);
+    expect(stageStates(job({ stage: "calibrate", progress: 0.4 }))).toEqual([{ stage: "calibrate", state: "active", progress: 0.4 }]);
   });
-  it("computes overall progress over five stages", () => {
+  it("computes overall progress over the job's stages", () => {
     expect(overallProgress(job())).toBe(0);
-    expect(overallProgress(job({ stage: "convert", progress: 0.5 }))).toBeCloseTo(0.3);
+    expect(overallProgress(job({ stage: "convert", progress: 0.5 }))).toBeCloseTo(0.375);
     expect(overallProgress(job({ state: "done" }))).toBe(1);
-    expect(overallProgress(job({ progress: 7 }))).toBeCloseTo(0.2);
+    expect(overallProgress(job({ progress: 7 }))).toBeCloseTo(0.25);
+    expect(overallProgress(job({ stage: "calibrate", progress: 0.4 }))).toBeCloseTo(0.4);
   });
   it("upserts, never reviving a finished job", () => {
     let list = upsertJob([], job());

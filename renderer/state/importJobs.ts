@@ -14,12 +14,21 @@ export const stageLabels: Record<ImportStageName, string> = {
 
 export type StageState = "done" | "active" | "pending" | "failed";
 
+/**
+ * The stages a job goes through: an import reads, converts, quantizes and writes (the model is in
+ * the library then); its calibration is a job of its own, with that one stage.
+ */
+export function stagesOf(job: ImportJob): readonly ImportStageName[] {
+  return job.stage === "calibrate" ? ["calibrate"] : importStages.filter((s) => s !== "calibrate");
+}
+
 /** The state of each stage of a job, for the stage list on its card. */
 export function stageStates(
   job: ImportJob,
 ): { stage: ImportStageName; state: StageState; progress: number }[] {
-  const current = importStages.indexOf(job.stage);
-  return importStages.map((stage, i) => {
+  const stages = stagesOf(job);
+  const current = stages.indexOf(job.stage);
+  return stages.map((stage, i) => {
     if (job.state === "done") return { stage, state: "done", progress: 1 };
     if (i < current) return { stage, state: "done", progress: 1 };
     if (i === current) {
@@ -30,11 +39,12 @@ export function stageStates(
   });
 }
 
-/** Overall progress 0..1 over the five stages. */
+/** Overall progress 0..1 over the job's stages. */
 export function overallProgress(job: ImportJob): number {
   if (job.state === "done") return 1;
-  const i = Math.max(0, importStages.indexOf(job.stage));
-  return (i + clamp01(job.progress)) / importStages.length;
+  const stages = stagesOf(job);
+  const i = Math.max(0, stages.indexOf(job.stage));
+  return (i + clamp01(job.progress)) / stages.length;
 }
 
 /** Inserts or replaces a job (events may repeat or arrive after models.jobs answered). */
