@@ -90,6 +90,11 @@ export function stateAt(s: LayerStates, pos: number, layer: number): Float32Arra
   return s.states.subarray(at, at + s.d);
 }
 
+/**
+ * Runs as decode rows (natively where the kernels are built), so the states and the tokens they
+ * lead to are bit for bit what decoding computes: a prefill chunk on onnxruntime rounds slightly
+ * differently, which moved ~1% of near-tie tokens between calibration and use.
+ */
 export async function collectLayerStates(model: LoadedModel, ids: number[], chunk = 64): Promise<LayerStates> {
   const r = model.runner;
   const L = r.layers;
@@ -101,7 +106,7 @@ export async function collectLayerStates(model: LoadedModel, ids: number[], chun
     const positions = part.map((_, i) => start + i);
     let h = r.embed(part);
     for (let l = 0; l < L; l++) {
-      h = await r.layer(l, h, positions);
+      h = await r.layer(l, h, positions, true);
       for (let i = 0; i < part.length; i++) states.set(h.subarray(i * d, (i + 1) * d), ((start + i) * L + l) * d);
     }
   }

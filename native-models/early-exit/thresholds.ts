@@ -17,9 +17,13 @@ export interface LayerDecisions {
   correct: Uint8Array;
 }
 
-/** Overall agreement the thresholds must keep at knob κ: 0.5 → 97%, 1 → 90%, linear between. */
+/**
+ * Overall agreement the thresholds must keep on calibration text at knob κ: 0.5 → 98.5%, 1 → 91%,
+ * linear between: above what the knob promises (97% at 0.5, 90% at 1), because on kjv16 the same
+ * thresholds gave 1-1.5 points less on held-out Bible chapters than on the model's own text.
+ */
 export function targetAgreement(knob: number): number {
-  return knob <= 0.5 ? 1 - 0.06 * knob : 0.97 - 0.14 * (knob - 0.5);
+  return knob <= 0.5 ? 1 - 0.03 * knob : 0.985 - 0.15 * (knob - 0.5);
 }
 
 const NEVER = 1.01;
