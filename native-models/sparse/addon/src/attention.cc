@@ -8,6 +8,7 @@
 #include <new>
 
 #include "pool.h"
+#include "input_file.h"
 
 namespace exl {
 namespace {
@@ -98,15 +99,9 @@ bool Attention::save(const std::string& path, std::string* err) const {
 }
 
 std::unique_ptr<Attention> Attention::load(const std::string& path, std::string* err) {
-  FILE* fp = std::fopen(path.c_str(), "rb");
-  if (!fp) {
-    *err = "cannot open " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  struct Closer {
-    FILE* fp;
-    ~Closer() { std::fclose(fp); }
-  } closer{fp};
+  InputFile file(path, err);
+  FILE* fp = file.fp();
+  if (!fp) return nullptr;
   FileHeader h{};
   if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kMagic, 8) != 0) {
     *err = path + " is not a native attention file (bad magic)";

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ffn.h"
+#include "input_file.h"
 
 namespace exl {
 namespace {
@@ -43,15 +44,9 @@ bool Ffn::save(const std::string& path, std::string* err) const {
 }
 
 std::unique_ptr<Ffn> Ffn::load(const std::string& path, std::string* err) {
-  FILE* fp = std::fopen(path.c_str(), "rb");
-  if (!fp) {
-    *err = "cannot open " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  struct Closer {
-    FILE* fp;
-    ~Closer() { std::fclose(fp); }
-  } closer{fp};
+  InputFile file(path, err);
+  FILE* fp = file.fp();
+  if (!fp) return nullptr;
   FileHeader h{};
   if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kMagic, 8) != 0) {
     *err = path + " is not a sparse FFN file (bad magic)";

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "memory.h"
+#include "input_file.h"
 #include "pool.h"
 #include "quantize.h"
 
@@ -220,15 +221,9 @@ bool Linear::save(const std::string& path, std::string* err) const {
 }
 
 std::unique_ptr<Linear> Linear::load(const std::string& path, std::string* err) {
-  FILE* fp = std::fopen(path.c_str(), "rb");
-  if (!fp) {
-    *err = "cannot open " + path;
-    return nullptr;
-  }
-  struct Closer {
-    FILE* fp;
-    ~Closer() { std::fclose(fp); }
-  } closer{fp};
+  InputFile file(path, err);
+  FILE* fp = file.fp();
+  if (!fp) return nullptr;
   LinearHeader h{};
   if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kLinearMagic, 8) != 0 || h.endianMark != 0x01020304u) {
     *err = path + " is not a native linear-layer file";

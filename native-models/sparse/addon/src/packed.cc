@@ -1,5 +1,7 @@
 #include "packed.h"
 
+#include "quantize.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -29,35 +31,15 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out) {
       const int64_t start = (int64_t)b * B;
       const int count = row >= P.n || start >= P.k ? 0 : (int)(P.k - start < B ? P.k - start : B);
       const float* src = w + row * P.k + start;
-      float lo = 0, hi = 0;
-      for (int j = 0; j < count; j++) {
-        if (!std::isfinite(src[j])) return false;
-        lo = src[j] < lo ? src[j] : lo;
-        hi = src[j] > hi ? src[j] : hi;
-      }
-      // The scale is rounded to fp16 precision (as the row layout stores it), so both forms of a
-      // model quantize a block the same way.
       float scale;
       int zp;
-      if (P.bits == 8) {
-        scale = halfToFloat(floatToHalf((-lo > hi ? -lo : hi) / 127.0f));
-        zp = 128;
-      } else {
-        scale = halfToFloat(floatToHalf((hi - lo) / 15.0f));
-        zp = scale > 0 ? (int)std::nearbyint(-lo / scale) : 0;
-        zp = zp < 0 ? 0 : zp > 15 ? 15 : zp;
-      }
-      if (!std::isfinite(scale)) return false;
+      int code[256];
+      if (!quantizeBlock(src, count, B, P.bits, code, &scale, &zp)) return false;
       scales[b * kPackRows + r] = scale;
       if (P.bits == 4) zps[b * kPackRows + r] = (uint8_t)zp;
-      const int qmin = P.bits == 8 ? 1 : 0, qmax = P.bits == 8 ? 255 : 15;
       uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
       for (int j = 0; j < B; j++) {
-        int q = zp;
-        if (scale > 0 && j < count) {
-          q = (int)std::nearbyint(src[j] / scale) + zp;
-          q = q < qmin ? qmin : q > qmax ? qmax : q;
-        }
+        const int q = code[j];
         const int step = j / 4, byteInStep = r * 4 + (j & 3);
         if (P.bits == 8) {
           codes[step * 64 + byteInStep] = (uint8_t)q;

@@ -28,6 +28,35 @@ const char* makeLayout(int64_t d, int64_t ffn, int64_t bits, int64_t block, RowO
   return nullptr;
 }
 
+bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, float* scale, int* zp) {
+  float lo = 0, hi = 0;
+  for (int j = 0; j < count; j++) {
+    if (!std::isfinite(v[j])) return false;
+    lo = v[j] < lo ? v[j] : lo;
+    hi = v[j] > hi ? v[j] : hi;
+  }
+  if (bits == 8) {
+    const float amax = -lo > hi ? -lo : hi;
+    *scale = halfToFloat(floatToHalf(amax / 127.0f));
+    *zp = 128;
+  } else {
+    *scale = halfToFloat(floatToHalf((hi - lo) / 15.0f));
+    const int z = *scale > 0 ? (int)std::nearbyint(-lo / *scale) : 0;
+    *zp = z < 0 ? 0 : z > 15 ? 15 : z;
+  }
+  if (!std::isfinite(*scale)) return false;
+  const int qmin = bits == 8 ? 1 : 0, qmax = bits == 8 ? 255 : 15;
+  for (int j = 0; j < block; j++) {
+    int q = *zp;
+    if (*scale > 0 && j < count) {
+      q = (int)std::nearbyint(v[j] / *scale) + *zp;
+      q = q < qmin ? qmin : q > qmax ? qmax : q;
+    }
+    codes[j] = q;
+  }
+  return true;
+}
+
 bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row) {
   const int B = L.block;
   uint16_t* scales = reinterpret_cast<uint16_t*>(row + L.scalesOffset);
@@ -38,35 +67,9 @@ bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row
     const int start = b * B;
     const int count = start >= L.d ? 0 : (L.d - start < B ? L.d - start : B);
     for (int j = 0; j < B; j++) v[j] = j < count ? src[(int64_t)(start + j) * stride] : 0.0f;
-    float lo = 0, hi = 0;
-    for (int j = 0; j < count; j++) {
-      if (!std::isfinite(v[j])) return false;
-      lo = v[j] < lo ? v[j] : lo;
-      hi = v[j] > hi ? v[j] : hi;
-    }
-    // The stored (fp16) scale is the one the codes are computed against, so rounding the scale
-    // costs no extra error beyond the fp16 step itself.
-    int zp;
     float scale;
-    if (L.bits == 8) {
-      const float amax = -lo > hi ? -lo : hi;
-      scale = halfToFloat(floatToHalf(amax / 127.0f));
-      zp = 128;
-    } else {
-      scale = halfToFloat(floatToHalf((hi - lo) / 15.0f));
-      zp = scale > 0 ? (int)std::nearbyint(-lo / scale) : 0;
-      zp = zp < 0 ? 0 : zp > 15 ? 15 : zp;
-    }
-    if (!std::isfinite(scale)) return false;
-    const int qmin = L.bits == 8 ? 1 : 0, qmax = L.bits == 8 ? 255 : 15;
-    for (int j = 0; j < B; j++) {
-      int q = zp;
-      if (scale > 0 && j < count) {
-        q = (int)std::nearbyint(v[j] / scale) + zp;
-        q = q < qmin ? qmin : q > qmax ? qmax : q;
-      }
-      code[j] = q;
-    }
+    int zp;
+    if (!quantizeBlock(v, count, B, L.bits, code, &scale, &zp)) return false;
     scales[b] = floatToHalf(scale);
     if (L.bits == 8) {
       for (int j = 0; j < B; j++) row[start + j] = (uint8_t)code[j];

@@ -4,6 +4,11 @@
 
 namespace exl {
 
+// One block of `block` inputs (the first `count` of `v` real, the rest padding): its codes, scale
+// (rounded to fp16 precision, the stored one, so rounding it costs nothing beyond the fp16 step)
+// and zero point (128 for int8). False if a value is not finite or the scale overflows fp16.
+bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, float* scale, int* zp);
+
 // Quantizes `n` values (n ≤ L.d; the rest of the row is zero padding) into one row of L's format.
 // `src` is read with stride `stride` (1 for a row of W, ffn for a column of W_down).
 // Returns false if a value is not finite or a scale overflows fp16.
