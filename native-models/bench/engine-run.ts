@@ -40,19 +40,19 @@ export async function runEngine(packageDir: string, threads: number, P: number, 
     }
     if (mode.kind === "exit" && !model.exit) throw new Error(`${model.manifest.id} is not calibrated for early exit`);
     const prompt = benchPrompt(model.tokenizer.encode(BENCH_TEXT, { addBos: false }), P, model.tokenizer.bos);
-    // Untimed warm-up (first runs of a session allocate and prepack).
-    for await (const _ of model.generate({ promptIds: prompt.slice(0, 8), maxTokens: 4, ignoreEos: true, sampling: GREEDY })) void _;
-    model.decoder.reset();
-    if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
     const strategy = mode.kind === "exitAt" ? forcedExit(model.runner, mode.layer, mode.kvMode) : mode.kind === "exit" ? model.exit!.strategyFor(mode.knob) : undefined;
-    const it = model.generate({
-      promptIds: prompt,
-      maxTokens: G + 1,
+    const options = {
       ignoreEos: true,
       sampling: GREEDY,
       exitStrategy: () => strategy,
       ...(mode.kind === "lossless" ? { speculation: model.speculationOptions() } : {}),
-    });
+    };
+    // Untimed warm-up through the same code path as the timed run (first runs of a session
+    // allocate and prepack, and the JavaScript of each mode is compiled on first use).
+    for await (const _ of model.generate({ ...options, promptIds: prompt.slice(0, 16), maxTokens: 128 })) void _;
+    model.decoder.reset();
+    if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
+    const it = model.generate({ ...options, promptIds: prompt, maxTokens: G + 1 });
     const firstTokens: number[] = [];
     let r = await it.next();
     while (!r.done) {

@@ -22,6 +22,8 @@ describe("prompt lookup", () => {
     expect(promptLookup(text, 2, 3)).toEqual({ tokens: [9, 2, 6], match: 2 });
     expect(promptLookup([1, 2, 3, 1, 2, 3], 2, 2)).toEqual({ tokens: [1, 2], match: 3 });
     expect(promptLookup([4, 5, 6], 2, 4)).toEqual({ tokens: [], match: 0 });
+    // A longer match wins over a later, shorter one.
+    expect(promptLookup([1, 2, 3, 4, 5, 6, 9, 8, 5, 6, 7, 1, 2, 3, 4, 5, 6], 2, 2)).toEqual({ tokens: [9, 8], match: 6 });
   });
 });
 

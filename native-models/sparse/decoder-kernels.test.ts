@@ -76,8 +76,9 @@ describe.runIf(kernel.available)("native decode kernels", () => {
       fresh.close();
     });
 
-    it("attention matches float math and gives each row what it gives alone", () => {
-      const cfg = { d: 96, heads: 6, kvHeads: 2, headDim: 16 };
+    // Head sizes on and off the kernels' vector widths (their 4-key blocks and one-key tails).
+    it.each([16, 24])("attention (head size %i) matches float math and gives each row what it gives alone", (headDim) => {
+      const cfg = { d: 96, heads: 6, kvHeads: 2, headDim };
       const weights = attentionWeights(cfg, 7);
       const att = k.createAttention({ ...weights, bits: 8, blockSize: 32, threads: 2, isa });
       const capacity = 40;

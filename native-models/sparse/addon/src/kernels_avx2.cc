@@ -141,27 +141,58 @@ void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, fl
   L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, pf) : axpyBits<4>(L, rows, h, n, acc, pf);
 }
 
+inline float hsum256(__m256 s0) {
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+  return _mm_cvtss_f32(h);
+}
+
+// Four keys at a time when hd is a multiple of 8, reduced together (see kernels_avx512.cc).
 void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
-  for (int t = 0; t < count; t++) {
+  int t = 0;
+  if (hd % 8 == 0) {
+    for (; t + 4 <= count; t += 4) {
+      const float* k = keys + (size_t)t * hd;
+      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (int i = 0; i < hd; i += 8) {
+        const __m256 qi = _mm256_loadu_ps(q + i);
+        s0 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + i), s0);
+        s1 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + hd + i), s1);
+        s2 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + 2 * hd + i), s2);
+        s3 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + 3 * hd + i), s3);
+      }
+      const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
+      const __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+      _mm_storeu_ps(out + t, _mm_mul_ps(r, _mm_set1_ps(scale)));
+    }
+  }
+  for (; t < count; t++) {
     const float* k = keys + (size_t)t * hd;
     __m256 s0 = _mm256_setzero_ps();
     int i = 0;
     for (; i + 8 <= hd; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), s0);
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
-    float s = _mm_cvtss_f32(h);
+    float s = hsum256(s0);
     for (; i < hd; i++) s += q[i] * k[i];
     out[t] = s * scale;
   }
 }
 
+// Four independent accumulators (see kernels_avx512.cc).
 void mix(const float* p, const float* values, int hd, int count, float* out) {
   int i = 0;
   for (; i + 8 <= hd; i += 8) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int t = 0; t < count; t++) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), _mm256_loadu_ps(values + (size_t)t * hd + i), acc);
-    _mm256_storeu_ps(out + i, acc);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int t = 0;
+    for (; t + 4 <= count; t += 4) {
+      const float* v = values + (size_t)t * hd + i;
+      a0 = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), _mm256_loadu_ps(v), a0);
+      a1 = _mm256_fmadd_ps(_mm256_set1_ps(p[t + 1]), _mm256_loadu_ps(v + hd), a1);
+      a2 = _mm256_fmadd_ps(_mm256_set1_ps(p[t + 2]), _mm256_loadu_ps(v + 2 * hd), a2);
+      a3 = _mm256_fmadd_ps(_mm256_set1_ps(p[t + 3]), _mm256_loadu_ps(v + 3 * hd), a3);
+    }
+    for (; t < count; t++) a0 = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), _mm256_loadu_ps(values + (size_t)t * hd + i), a0);
+    _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   }
   for (; i < hd; i++) {
     float acc = 0;

@@ -171,26 +171,63 @@ void axpy(const Layout& L, const uint8_t* const* rows, const float* h, int n, fl
   L.bits == 8 ? axpyBits<8>(L, rows, h, n, acc, scratch, pf) : axpyBits<4>(L, rows, h, n, acc, scratch, pf);
 }
 
-void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
-  for (int t = 0; t < count; t++) {
-    const float* k = keys + (size_t)t * hd;
-    __m512 s0 = _mm512_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= hd; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), s0);
-    if (i < hd) {
-      const __mmask16 m = (__mmask16)((1u << (hd - i)) - 1);
-      s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, k + i), s0);
-    }
-    out[t] = _mm512_reduce_add_ps(s0) * scale;
+// q·k for one key (any hd), reduced to a scalar.
+inline float dotKey(const float* q, const float* k, int hd) {
+  __m512 s0 = _mm512_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= hd; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), s0);
+  if (i < hd) {
+    const __mmask16 m = (__mmask16)((1u << (hd - i)) - 1);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, k + i), s0);
   }
+  return _mm512_reduce_add_ps(s0);
 }
 
+// Four keys at a time when hd is a multiple of 16: the four partial-sum vectors are reduced
+// together (unpack/add across them), a third of the shuffles of four separate reductions.
+void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
+  int t = 0;
+  if (hd % 16 == 0) {
+    for (; t + 4 <= count; t += 4) {
+      const float* k = keys + (size_t)t * hd;
+      __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (int i = 0; i < hd; i += 16) {
+        const __m512 qi = _mm512_loadu_ps(q + i);
+        s0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + i), s0);
+        s1 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + hd + i), s1);
+        s2 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + 2 * hd + i), s2);
+        s3 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + 3 * hd + i), s3);
+      }
+      // Per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3] for (s0, s1) and (s2, s3) ...
+      const __m512 t01 = _mm512_add_ps(_mm512_unpacklo_ps(s0, s1), _mm512_unpackhi_ps(s0, s1));
+      const __m512 t23 = _mm512_add_ps(_mm512_unpacklo_ps(s2, s3), _mm512_unpackhi_ps(s2, s3));
+      // ... then [s0, s1, s2, s3] partial sums per lane; the four lanes add up to the dots.
+      const __m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t01), _mm512_castps_pd(t23))),
+                                     _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t01), _mm512_castps_pd(t23))));
+      const __m256 w = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
+      const __m128 r = _mm_add_ps(_mm256_castps256_ps128(w), _mm256_extractf128_ps(w, 1));
+      _mm_storeu_ps(out + t, _mm_mul_ps(r, _mm_set1_ps(scale)));
+    }
+  }
+  for (; t < count; t++) out[t] = dotKey(q, keys + (size_t)t * hd, hd) * scale;
+}
+
+// Σ p[t]·values[t] with four independent accumulators (an FMA chain's latency, not its
+// throughput, bounds a single accumulator).
 void mix(const float* p, const float* values, int hd, int count, float* out) {
   for (int i = 0; i < hd; i += 16) {
     const __mmask16 m = hd - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (hd - i)) - 1);
-    __m512 acc = _mm512_setzero_ps();
-    for (int t = 0; t < count; t++) acc = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_maskz_loadu_ps(m, values + (size_t)t * hd + i), acc);
-    _mm512_mask_storeu_ps(out + i, m, acc);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int t = 0;
+    for (; t + 4 <= count; t += 4) {
+      const float* v = values + (size_t)t * hd + i;
+      a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_maskz_loadu_ps(m, v), a0);
+      a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[t + 1]), _mm512_maskz_loadu_ps(m, v + hd), a1);
+      a2 = _mm512_fmadd_ps(_mm512_set1_ps(p[t + 2]), _mm512_maskz_loadu_ps(m, v + 2 * hd), a2);
+      a3 = _mm512_fmadd_ps(_mm512_set1_ps(p[t + 3]), _mm512_maskz_loadu_ps(m, v + 3 * hd), a3);
+    }
+    for (; t < count; t++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_maskz_loadu_ps(m, values + (size_t)t * hd + i), a0);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
   }
 }
 
