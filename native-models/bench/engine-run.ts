@@ -49,7 +49,9 @@ export async function runEngine(packageDir: string, threads: number, P: number, 
     };
     // Untimed warm-up through the same code path as the timed run (first runs of a session
     // allocate and prepack, and the JavaScript of each mode is compiled on first use).
-    for await (const _ of model.generate({ ...options, promptIds: prompt.slice(0, 16), maxTokens: 128 })) void _;
+    // Up to 128 tokens or two seconds, whichever comes first (large models are warm sooner).
+    const warmUntil = performance.now() + 2000;
+    for await (const _ of model.generate({ ...options, promptIds: prompt.slice(0, 16), maxTokens: 128 })) if (performance.now() > warmUntil) break;
     model.decoder.reset();
     if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
     const it = model.generate({ ...options, promptIds: prompt, maxTokens: G + 1 });
