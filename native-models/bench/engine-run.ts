@@ -9,11 +9,12 @@ import { calibrateSparsity } from "../engine/sparsity.js";
 import { measureExitOverhead, type ExitOverhead } from "./exit-overhead.js";
 import { forcedExit } from "../early-exit/forced-exit.js";
 import type { KvMode } from "../runtime/decoder.js";
+import { measureMultiToken, type MultiTokenCost } from "./multi-token.js";
 
 const GREEDY = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 
 export type EngineMode =
-  | { kind: "full" }
+  | { kind: "full"; multiToken?: boolean }
   | { kind: "exit"; knob: number }
   | { kind: "lossless" }
   | { kind: "exitAt"; layer: number; kvMode: KvMode }
@@ -25,12 +26,13 @@ export interface EngineRunResult extends RunResult {
   exitOverhead?: ExitOverhead;
   /** Lossless: draft tokens accepted per verification pass. */
   acceptedPerRound?: number;
+  multiToken?: MultiTokenCost;
 }
 
 export async function runEngine(packageDir: string, threads: number, P: number, G: number, mode: EngineMode): Promise<EngineRunResult> {
   const t = performance.now();
   // The engine as users get it: native kernels where the package and the machine have them.
-  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16 });
+  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16, ...(mode.kind === "sparse" ? { sparseRows: true } : {}) });
   const loadMs = performance.now() - t;
   try {
     if (mode.kind === "sparse") {
@@ -64,14 +66,16 @@ export async function runEngine(packageDir: string, threads: number, P: number, 
     const s = r.value;
     const sp = model.runner.native;
     const exitOverhead = mode.kind === "exit" || mode.kind === "exitAt" ? await measureExitOverhead(model) : undefined;
+    const multiToken = mode.kind === "full" && mode.multiToken ? await measureMultiToken(model, prompt) : undefined;
     return {
       ...(exitOverhead ? { exitOverhead } : {}),
+      ...(multiToken ? { multiToken } : {}),
       loadMs,
       prefillTokPerSec: s.prefillTokensPerSecond,
       decodeTokPerSec: s.decodeTokensPerSecond,
       firstTokens,
       meanExitLayer: s.meanExitLayer,
-      kernels: sp ? (sp.decodesNatively ? `native ${sp.isa}` : `onnxruntime MatMulNBits + native ${sp.isa} FFN`) : "onnxruntime MatMulNBits",
+      kernels: model.runner.kernels,
       ...(s.speculation ? { acceptedPerRound: s.speculation.accepted / Math.max(1, s.speculation.rounds) } : {}),
       ...(sp ? { activeNeuronShare: sp.active / Math.max(1, sp.offered) } : {}),
     };

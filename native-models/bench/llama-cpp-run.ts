@@ -37,8 +37,11 @@ export async function runLlamaCpp(gguf: string, threads: number, P: number, G: n
     threads: { ideal: threads, min: threads },
   });
   const seq = context.getSequence();
-  // Untimed warm-up, as for our engine.
-  await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(0, 8) as never);
+  // Untimed warm-up, as for our engine: a short prompt and up to 128 tokens or two seconds.
+  const warm = seq.evaluate(prompt.slice(0, 16) as never, { temperature: 0, yieldEogToken: true });
+  const warmUntil = performance.now() + 2000;
+  for (let i = 0; i < 128 && performance.now() < warmUntil; i++) await warm.next();
+  await warm.return(undefined);
   await seq.clearHistory();
 
   const gen = seq.evaluate(prompt as never, { temperature: 0, yieldEogToken: true });

@@ -17,10 +17,14 @@ import { progressPrinter } from "./progress.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import type { ExitOverhead } from "../bench/exit-overhead.js";
 import { readFile } from "node:fs/promises";
+import { bandwidthUse, engineBytesPerToken, ggufBytesPerToken, readBandwidthGBps } from "../bench/bandwidth.js";
+import { startBackgroundLoad } from "../bench/background-load.js";
+import type { MultiTokenCost } from "../bench/multi-token.js";
 
 const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "../bench/bench-worker.ts");
 
 interface RunOut {
+  multiToken?: MultiTokenCost;
   loadMs: number;
   prefillTokPerSec: number;
   decodeTokPerSec: number;
@@ -50,6 +54,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     kv: { type: "string" },
     sparsity: { type: "string" },
     "skip-llama": { type: "boolean" },
+    "background-load": { type: "string" },
     json: { type: "boolean" },
   });
   if (!values.gguf) throw new UsageError("--gguf <file> is required");
@@ -80,10 +85,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
     throw new UsageError(`${manifest.id} has no sparse FFN form: the native kernel was not available when it was imported (${loadSparseKernel().detail})`);
   }
   const base: Omit<BenchJob, "engine"> = { gguf, packageDir, threads, promptTokens: P, genTokens: G };
+  const loadThreads = values["background-load"] ? int(values["background-load"], "background-load", 1, 1, 64) : 0;
 
-  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exit: [], lossless: [], exitAt: [], sparse: [] };
+  const bandwidth = [readBandwidthGBps(threads)];
+  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exit: [], lossless: [], exitAt: [], sparse: [], engineLoaded: [], llamaCppLoaded: [] };
   for (let r = 0; r < runs; r++) {
-    const order: [string, BenchJob][] = [["engine", { ...base, engine: "exitlane", mode: { kind: "full" } }]];
+    // The last round's full-depth run also measures the multi-token step costs.
+    const order: [string, BenchJob][] = [["engine", { ...base, engine: "exitlane", mode: { kind: "full", multiToken: r === runs - 1 } }]];
     if (!values["skip-llama"]) order.push(["llamaCpp", { ...base, engine: "llamacpp" }]);
     if (knob !== undefined) order.push(["exit", { ...base, engine: "exitlane", mode: { kind: "exit", knob } }]);
     if (values.lossless) order.push(["lossless", { ...base, engine: "exitlane", mode: { kind: "lossless" } }]);
@@ -95,7 +103,25 @@ export async function benchCommand(argv: string[]): Promise<void> {
       results[key].push(out);
       process.stderr.write(`run ${r + 1}/${runs} ${key}: prefill ${out.prefillTokPerSec.toFixed(1)} tok/s, decode ${out.decodeTokPerSec.toFixed(2)} tok/s, peak RSS ${out.peakRssMB} MB\n`);
     }
+    if (loadThreads) {
+      // The same pair again while another process keeps `loadThreads` threads busy.
+      const loaded: [string, BenchJob][] = [["engineLoaded", { ...base, engine: "exitlane", mode: { kind: "full" } }]];
+      if (!values["skip-llama"]) loaded.push(["llamaCppLoaded", { ...base, engine: "llamacpp" }]);
+      if (r % 2) loaded.reverse();
+      const load = await startBackgroundLoad(loadThreads);
+      try {
+        for (const [key, job] of loaded) {
+          const out = await runWorker(job);
+          results[key].push(out);
+          process.stderr.write(`run ${r + 1}/${runs} ${key} (${loadThreads} busy threads beside it): decode ${out.decodeTokPerSec.toFixed(2)} tok/s\n`);
+        }
+      } finally {
+        load.kill();
+      }
+    }
   }
+  bandwidth.push(readBandwidthGBps(threads));
+  const limit = bandwidth.every((b) => b !== null) ? round(median(bandwidth as number[])) : null;
 
   const summarise = (xs: RunOut[]) => ({
     loadMs: round(median(xs.map((x) => x.loadMs))),
@@ -106,6 +132,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   });
   const weightBytes = await loadedWeightBytes(packageDir, manifest, false);
   const engine = { ...summarise(results.engine), weightBytes, quant, blockSize: manifest.blockSize, kernels: results.engine[0]?.kernels };
+  const multiToken = results.engine[results.engine.length - 1]?.multiToken;
   const out: Record<string, unknown> = {
     gguf: path.basename(gguf),
     threads,
@@ -113,14 +140,40 @@ export async function benchCommand(argv: string[]): Promise<void> {
     genTokens: G,
     runs,
     cpu: os.cpus()[0]?.model,
-    engine: { ...engine, rssOverWeights: round(engine.peakRssMB / (weightBytes / 2 ** 20)) },
+    // Sustained read bandwidth before and after the runs (GB/s): the ceiling batch-1 decode approaches.
+    memoryBandwidth: { readGBps: limit, probes: bandwidth.map((b) => (b === null ? null : round(b))) },
+    engine: {
+      ...engine,
+      rssOverWeights: round(engine.peakRssMB / (weightBytes / 2 ** 20)),
+      ...bandwidthUse(await engineBytesPerToken(packageDir, manifest), engine.decodeTokensPerSecond, limit),
+    },
+    ...(multiToken ? { multiToken } : {}),
   };
   if (!values["skip-llama"]) {
     const llamaCpp = summarise(results.llamaCpp);
-    out.llamaCpp = { ...llamaCpp, mmap: false, cpuVariant: results.llamaCpp[0]?.kernels };
+    out.llamaCpp = {
+      ...llamaCpp,
+      mmap: false,
+      cpuVariant: results.llamaCpp[0]?.kernels,
+      ...bandwidthUse(await ggufBytesPerToken(gguf), llamaCpp.decodeTokensPerSecond, limit),
+    };
     out.ratio = {
       decode: pairedSpeedup(results.engine, results.llamaCpp),
       prefill: round(engine.prefillTokensPerSecond / llamaCpp.prefillTokensPerSecond),
+    };
+  }
+  if (loadThreads) {
+    // Decode under load against the quiet runs of the same rounds; loss = 1 - loaded / quiet.
+    const under = (loaded: RunOut[], quiet: RunOut[]) => ({
+      decodeTokensPerSecond: summarise(loaded).decodeTokensPerSecond,
+      quietDecodeTokensPerSecond: summarise(quiet).decodeTokensPerSecond,
+      loss: round(1 - pairedSpeedup(loaded, quiet)),
+      decodeRuns: summarise(loaded).decodeRuns,
+    });
+    out.backgroundLoad = {
+      busyThreads: loadThreads,
+      engine: under(results.engineLoaded, results.engine),
+      ...(values["skip-llama"] ? {} : { llamaCpp: under(results.llamaCppLoaded, results.llamaCpp) }),
     };
   }
   if (knob !== undefined) {
@@ -221,11 +274,17 @@ function pairedSpeedup(a: RunOut[], b: RunOut[]): number {
   return round(median(a.map((x, i) => x.decodeTokPerSec / b[i].decodeTokPerSec)));
 }
 
-/** Bytes of the weight files a run actually loads (dense layers, or attention graphs + sparse FFNs). */
+/**
+ * The model's weight bytes: its quantized layers, head and embedding (onnxruntime's files, the
+ * reference for peak RSS), or with `sparse` the files a sparse run loads (native attention or
+ * attention graphs, the FFNs' per-neuron rows, the head).
+ */
 async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Promise<number> {
-  const layerFiles = sparse ? [...m.graphs.attention.map(bin), ...(m.sparse?.ffn ?? [])] : m.graphs.layers.map(bin);
+  const nativeAttention = m.sparse?.attention?.length === m.config.numLayers;
+  const layerFiles = sparse ? [...(nativeAttention ? m.sparse!.attention! : m.graphs.attention.map(bin)), ...(m.sparse?.ffn ?? [])] : m.graphs.layers.map(bin);
+  const head = sparse && m.sparse?.head ? m.sparse.head : bin(m.graphs.head);
   let total = 0;
-  for (const f of [...layerFiles, bin(m.graphs.head), m.embedding.file]) total += (await stat(path.join(dir, f))).size;
+  for (const f of [...layerFiles, head, m.embedding.file]) total += (await stat(path.join(dir, f))).size;
   return total;
 }
 

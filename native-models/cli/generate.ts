@@ -27,6 +27,7 @@ export async function loadFromFlags(
     contextLength: Math.max(minContext, int(values.ctx, "ctx", 4096, 16, 1 << 20)),
     executionProvider: values.provider ?? "cpu",
     native: sparsity.load,
+    ...(sparsity.level !== undefined ? { sparseRows: true } : {}),
   });
   return { model, sparsity: sparsity.level };
 }

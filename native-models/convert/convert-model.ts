@@ -22,7 +22,8 @@ export type ImportStage = "read" | "convert" | "quantize" | "write";
  * inside a layer; the onnxruntime graphs stay for prefill and as the fallback.
  */
 export interface NativeWriter {
-  writeLayer(cfg: ModelConfig, w: LayerWeights, files: { ffn: string; attention: string }, bits: 4 | 8, blockSize: number): void;
+  /** ffn: per-neuron rows (sparse passes); dense: packed matrices; attention: the attention half. */
+  writeLayer(cfg: ModelConfig, w: LayerWeights, files: { ffn: string; dense: string; attention: string }, bits: 4 | 8, blockSize: number): void;
   writeHead(cfg: ModelConfig, finalNorm: Float32Array, lmHead: Float32Array, file: string, bits: 4 | 8, blockSize: number): void;
 }
 
@@ -77,8 +78,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     progress("read", 1);
 
     const layers: string[] = [];
-    const attention: string[] = [];
     const sparseFfn: string[] = [];
+    const denseFfn: string[] = [];
     const nativeAttention: string[] = [];
     const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
@@ -93,10 +94,11 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       progress("write", l / L);
       layers.push(await writeGraph(tmp, `layer${l}`, layer));
       if (opts.sparse) {
-        attention.push(await writeGraph(tmp, `attn${l}`, buildLayerGraph(cfg, l, w, { ...linear, part: "attention" })));
         sparseFfn.push(`ffn${l}.sparse`);
+        denseFfn.push(`ffn${l}.dense`);
         nativeAttention.push(`attn${l}.native`);
-        opts.sparse.writeLayer(cfg, w, { ffn: path.join(tmp, `ffn${l}.sparse`), attention: path.join(tmp, `attn${l}.native`) }, sparseBits, blockSize);
+        const files = { ffn: path.join(tmp, sparseFfn[l]), dense: path.join(tmp, denseFfn[l]), attention: path.join(tmp, nativeAttention[l]) };
+        opts.sparse.writeLayer(cfg, w, files, sparseBits, blockSize);
       }
     }
 
@@ -124,13 +126,15 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       blockSize,
       params: countParams(cfg),
       source: { path: source.path, format: source.format, ...sourceInfo },
-      graphs: { layers, attention, head: headFile },
+      // Attention-only graphs served packages whose native form was only the FFN; the native
+      // attention halves replace them.
+      graphs: { layers, attention: [], head: headFile },
       embedding,
       lmHead: storedHeadMatrix(head, cfg, linear),
       finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
       tokenizer: { file: "tokenizer.json", configFile: "tokenizer_config.json" },
       sizeBytes: 0,
-      ...(opts.sparse ? { sparse: { bits: sparseBits, ffn: sparseFfn, attention: nativeAttention, head: nativeHead } } : {}),
+      ...(opts.sparse ? { sparse: { bits: sparseBits, ffn: sparseFfn, dense: denseFfn, attention: nativeAttention, head: nativeHead } } : {}),
     };
     manifest.sizeBytes = await folderBytes(tmp, manifest);
     await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -243,6 +247,7 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...graphs,
     ...graphs.map((f) => f.replace(/\.onnx$/, ".bin")),
     ...(m.sparse?.ffn ?? []),
+    ...(m.sparse?.dense ?? []),
     ...(m.sparse?.attention ?? []),
     ...(m.sparse?.head ? [m.sparse.head] : []),
     m.embedding.file,

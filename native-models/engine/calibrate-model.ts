@@ -20,7 +20,7 @@ export async function calibrateModel(
   const options = { ...load, contextLength: Math.max(512, load.contextLength ?? 1024) };
   // Early exit is calibrated on the dense model (sparsity 0); the FFN thresholds then on the same
   // model's native form.
-  const model = await LoadedModel.load(dir, options);
+  const model = await LoadedModel.load(dir, { ...options, sparseRows: true });
   const sparseToo = model.runner.native !== null;
   // One progress bar for both: early exit takes most of the time, the sparse thresholds the rest.
   const exitShare = sparseToo ? 0.85 : 1;

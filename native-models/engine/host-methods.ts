@@ -131,6 +131,7 @@ export class EngineState {
           modelId: m.manifest.id,
           layers: m.runner.layers,
           executionProvider: m.runner.provider.provider,
+          kernels: m.runner.kernels,
           fallbackNotice: m.runner.provider.fallbackNotice,
         };
       },

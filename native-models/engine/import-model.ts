@@ -79,7 +79,9 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
       // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
       const block = blockSize as 32 | 64 | 128 | 256;
       const d = cfg.hiddenSize;
-      saved(kernel.createFfn({ d, ffn: cfg.intermediateSize, bits, blockSize: block, gate: w.wGate, up: w.wUp, down: w.wDown, threads }), files.ffn);
+      const ffn = { d, ffn: cfg.intermediateSize, bits, blockSize: block, gate: w.wGate, up: w.wUp, down: w.wDown, threads };
+      saved(kernel.createFfn(ffn), files.ffn);
+      saved(kernel.createFfn({ ...ffn, form: "dense" }), files.dense);
       const attention = kernel.createAttention({
         d,
         heads: cfg.numHeads,

@@ -11,7 +11,7 @@ import type { SpeculationOptions } from "../runtime/speculative.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
 import { NativeUnavailableError } from "../runtime/native-layers.js";
-import { sparsityForKnob } from "./sparsity.js";
+import { knobUsesSparsity, sparsityForKnob } from "./sparsity.js";
 import { readManifest } from "../package/models-dir.js";
 import { loadSparseKernel } from "../sparse/index.js";
 import { resolvePackage } from "../package/models-dir.js";
@@ -52,8 +52,11 @@ export class LoadedModel {
     let sparseNotice: string | undefined;
     const manifest = await readManifest(dir);
     const wantNative = o.native ?? (!!manifest.sparse && loadSparseKernel().available);
+    // The FFNs' per-neuron rows only where the knob uses sparsity (or the caller asks: explicit
+    // sparsity, threshold calibration); otherwise their packed form alone, one copy of the weights.
+    const sparseRows = o.sparseRows ?? knobUsesSparsity(manifest.sparse?.thresholds);
     try {
-      runner = await ModelRunner.load(dir, { ...options, native: wantNative }, manifest);
+      runner = await ModelRunner.load(dir, { ...options, native: wantNative, sparseRows }, manifest);
     } catch (err) {
       if (!(err instanceof NativeUnavailableError) || o.native === true) throw err;
       sparseNotice = err.message;

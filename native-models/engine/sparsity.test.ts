@@ -24,7 +24,7 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
   beforeAll(async () => {
     id = (await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
     await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 }, { onProgress: (f, detail) => progress.push({ f, detail }) });
-    model = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 1024 });
+    model = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 1024, sparseRows: true });
   }, 240_000);
   afterAll(async () => {
     await model?.dispose();

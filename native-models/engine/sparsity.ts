@@ -38,6 +38,11 @@ export function sparsityForKnob(knob: number, table: SparsityTable | undefined):
   return best;
 }
 
+/** Some knob position uses sparse FFNs on this model (the model then needs its per-neuron rows). */
+export function knobUsesSparsity(table: SparsityTable | undefined): boolean {
+  return sparsityForKnob(1, table) > 0;
+}
+
 export async function calibrateSparsity(
   model: LoadedModel,
   o: {

@@ -1,5 +1,5 @@
 import { BinaryFile } from "./binary.js";
-import { parseGguf } from "./gguf-parse.js";
+import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 
 // Public GGUF entry points. Metadata alone (for tokenizers, model cards, vocabulary-only files) and,
 // in gguf-model.ts, a full ModelSource.
@@ -14,6 +14,16 @@ export async function readGgufMetadata(path: string): Promise<Map<string, unknow
   const file = await BinaryFile.open(path);
   try {
     return (await parseGguf(file, false)).metadata;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The tensor infos of a GGUF file (names, types, sizes), without reading any tensor data. */
+export async function readGgufTensors(path: string): Promise<Map<string, GgufTensorInfo>> {
+  const file = await BinaryFile.open(path);
+  try {
+    return (await parseGguf(file, true)).tensors;
   } finally {
     await file.close();
   }

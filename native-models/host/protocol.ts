@@ -137,6 +137,8 @@ export const hostMethods = {
       modelId: id,
       layers: z.number().int(),
       executionProvider: z.string(),
+      /** Which kernels run the layers, e.g. "native avx512-vnni" or "onnxruntime MatMulNBits". */
+      kernels: z.string(),
       /** Set when the requested provider failed and the engine fell back to CPU. */
       fallbackNotice: z.string().optional(),
     }),

@@ -92,6 +92,11 @@ export const Manifest = z.object({
     .object({
       bits: z.union([z.literal(4), z.literal(8)]),
       ffn: z.array(z.string()),
+      /**
+       * The same FFNs as packed dense matrices (dense passes read only these, and a model whose
+       * knob never uses sparsity loads nothing else); absent in older packages.
+       */
+      dense: z.array(z.string()).optional(),
       /** Native attention halves (decode runs whole layers in the kernels); absent in older packages. */
       attention: z.array(z.string()).optional(),
       /** The LM head with its final norm in the kernels' layout. */

@@ -86,10 +86,10 @@ export class Decoder {
 
   /**
    * Makes the cache hold exactly `ids` and returns the logits after the last one. A common prefix
-   * with what is already cached is kept; the rest runs at full depth in chunks. Prefill chunks run
-   * on onnxruntime, whose attention rounds a one-row chunk slightly differently from a longer one,
-   * so a reused prefix can move a near-tie of the first answer token (decode steps have no such
-   * dependence: see native-layers.ts).
+   * with what is already cached is kept; the rest runs at full depth in chunks. In the native
+   * kernels a chunk gives exactly what one-token steps give; where prefill runs on onnxruntime,
+   * its attention rounds a one-row chunk slightly differently from a longer one, so a reused
+   * prefix can move a near-tie of the first answer token.
    */
   async prefill(ids: readonly number[], signal?: AbortSignal, chunk = PREFILL_CHUNK): Promise<Float32Array> {
     if (ids.length === 0) throw new Error("prefill needs at least one token");

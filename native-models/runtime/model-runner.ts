@@ -18,10 +18,12 @@ export interface LoadOptions extends SessionOptions {
   contextLength: number;
   onProgress?: (fraction: number) => void;
   /**
-   * Use the native kernels (the FFNs, and for decode whole layers and the head, when the package
-   * has them); otherwise onnxruntime runs everything.
+   * Use the native kernels (the FFNs, and whole layers and the head, when the package has them);
+   * otherwise onnxruntime runs everything.
    */
   native?: boolean;
+  /** With native kernels: keep the FFNs' per-neuron rows for sparse passes (see NativeLayers.open). */
+  sparseRows?: boolean;
 }
 
 export class ModelRunner {
@@ -33,8 +35,9 @@ export class ModelRunner {
   private constructor(
     readonly dir: string,
     readonly manifest: Manifest,
+    /** onnxruntime's layer graphs; none when the native kernels run everything. */
     private readonly layerSessions: ort.InferenceSession[],
-    private readonly headSession: ort.InferenceSession,
+    private readonly headSession: ort.InferenceSession | null,
     readonly embedding: MatrixRows,
     readonly cache: KvCache,
     private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor },
@@ -51,15 +54,21 @@ export class ModelRunner {
   static async load(dir: string, o: LoadOptions, known?: Manifest): Promise<ModelRunner> {
     const manifest = known ?? (await readManifest(dir));
     const cfg = manifest.config;
-    const native = o.native ? NativeLayers.open(dir, manifest, o.threads) : null;
-    // Prefill is batched GEMM, onnxruntime's strength: with native decode layers it runs the full
-    // layer graphs (measured on TinyLlama shapes: 210 vs 42 tok/s with the FFN rows in the native
-    // kernels); packages whose native form is only the FFN keep its attention graphs.
-    const ortFfn = !native || native.decodesNatively;
-    const layerGraphs = ortFfn ? manifest.graphs.layers : manifest.graphs.attention;
-    const files = [...layerGraphs, manifest.graphs.head].map((f) => path.join(dir, f));
-    const { sessions, choice } = await createSessions(files, o, (done, total) => o.onProgress?.(done / (total + 1)));
-    const head = sessions.pop()!;
+    // Progress: the native files, then onnxruntime's sessions if any (they take most of the time then).
+    const nativeShare = manifest.sparse?.dense ? 0.9 : 0.3;
+    const native = o.native ? NativeLayers.open(dir, manifest, o.threads, { sparseRows: o.sparseRows ?? false, onProgress: (f) => o.onProgress?.(f * nativeShare) }) : null;
+    // With whole native layers, the head and the packed FFNs, prefill runs natively too and no
+    // onnxruntime session is created (one copy of the weights in memory). Native layers whose FFNs
+    // keep only their per-neuron rows (a wide model where sparsity pays) prefill on onnxruntime's
+    // full layer graphs, since those rows serve one token at a time (measured on TinyLlama shapes:
+    // 210 vs 42 tok/s); packages whose native form is only the FFN keep its attention graphs.
+    let layerGraphs: string[] = [];
+    if (!native?.runsEverything) layerGraphs = !native || native.decodesNatively ? manifest.graphs.layers : manifest.graphs.attention;
+    const files = [...layerGraphs, ...(native?.head ? [] : [manifest.graphs.head])].map((f) => path.join(dir, f));
+    const { sessions, choice } = files.length
+      ? await createSessions(files, o, (done, total) => o.onProgress?.((native ? nativeShare : 0) + (1 - (native ? nativeShare : 0)) * (done / (total + 1))))
+      : { sessions: [], choice: { provider: "cpu" } satisfies ProviderChoice };
+    const head = native?.head ? null : sessions.pop()!;
     const embedding = new MatrixRows(dir, manifest.embedding);
     const maxPositions = Math.max(16, Math.min(o.contextLength, cfg.contextLength));
     const { cos, sin } = rotaryCaches(maxPositions, cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
@@ -76,6 +85,14 @@ export class ModelRunner {
   /** The rotary tables as plain arrays (for the native kernels). */
   private get rotaryData(): { cos: Float32Array; sin: Float32Array } {
     return { cos: this.rotary.cos.data as Float32Array, sin: this.rotary.sin.data as Float32Array };
+  }
+
+  /** Which kernels run the layers, in words (for bench and the engine's load reply). */
+  get kernels(): string {
+    const n = this.native;
+    if (!n) return "onnxruntime MatMulNBits";
+    if (n.runsEverything) return `native ${n.isa}`;
+    return n.decodesNatively ? `native ${n.isa} decode, onnxruntime MatMulNBits prefill` : `onnxruntime MatMulNBits + native ${n.isa} FFN`;
   }
 
   /** Threads the kernels use per call. */
@@ -100,9 +117,19 @@ export class ModelRunner {
     const S = positions.length;
     const d = this.config.hiddenSize;
     const slot = this.cache.reserve(l, positions);
-    if (decode && this.native?.decodesNatively && S <= NATIVE_MAX_ROWS) {
-      const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S };
-      return this.native.decodeLayer(l, hidden, Int32Array.from(positions), this.rotaryData, kv);
+    if (this.native?.decodesNatively && ((decode && S <= NATIVE_MAX_ROWS) || this.native.runsEverything)) {
+      if (S <= NATIVE_MAX_ROWS) {
+        const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S };
+        return this.native.decodeLayer(l, hidden, Int32Array.from(positions), this.rotaryData, kv, decode);
+      }
+      const out = new Float32Array(S * d);
+      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) {
+        const n = Math.min(NATIVE_MAX_ROWS, S - s0);
+        const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S + s0 };
+        const part = this.native.decodeLayer(l, hidden.subarray(s0 * d, (s0 + n) * d), Int32Array.from(positions.slice(s0, s0 + n)), this.rotaryData, kv, decode);
+        out.set(part, s0 * d);
+      }
+      return out;
     }
     const out = new Float32Array(S * d);
     // Native FFN: the attention graph hands back the FFN input and the residual (into `out`).
@@ -133,7 +160,7 @@ export class ModelRunner {
     const S = hidden.length / d;
     const input = rows === S ? hidden : hidden.subarray((S - rows) * d);
     if (this.native?.head) return this.native.logits(input, rows, this.config.vocabSize);
-    const r = await this.headSession.run({ [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]) });
+    const r = await this.headSession!.run({ [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]) });
     return r.logits.data as Float32Array;
   }
 
@@ -145,7 +172,7 @@ export class ModelRunner {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.layerSessions, this.headSession];
+    const all = [...this.layerSessions, ...(this.headSession ? [this.headSession] : [])];
     await Promise.all(all.map((s) => s.release()));
     this.native?.close();
     this.embedding.close();

@@ -48,7 +48,17 @@ export class NativeLayers {
   private scratch = { residual: new Float32Array(0), ffnIn: new Float32Array(0) };
 
   private constructor(
-    private readonly ffns: SparseFfn[],
+    /**
+     * Per layer: the FFN that sparse passes and activation recording use (its per-neuron rows), and
+     * the one dense passes use (packed matrices where loaded; older packages pack their rows into
+     * the same handle, and a model loaded without rows has only the packed one).
+     */
+    private readonly ffns: { sparse: SparseFfn | null; dense: SparseFfn }[],
+    /**
+     * Which FFN forms are in memory: the per-neuron rows (CATS-sparse passes, activation
+     * recording) and/or the packed dense matrices (several rows share each weight load).
+     */
+    readonly ffnForms: { rows: boolean; packed: boolean },
     /** Native attention halves, when the package has them (decode then runs whole layers here). */
     private readonly attention: NativeAttention[] | null,
     /** The LM head with its final norm. */
@@ -64,19 +74,54 @@ export class NativeLayers {
     this.acts = new Float32Array(ffnSize);
   }
 
-  static open(dir: string, m: Manifest, threads: number): NativeLayers {
-    if (!m.sparse || m.graphs.attention.length !== m.config.numLayers) {
+  /**
+   * `sparseRows`: keep the FFNs' per-neuron rows, which sparse passes and threshold calibration
+   * need. Without them each FFN is packed dense and its rows freed: one copy of the weights, and
+   * every dense pass (decode, verification, prefill) in the packed kernels. Narrow models keep
+   * both forms (the packed one is faster there, and both are small).
+   */
+  static open(dir: string, m: Manifest, threads: number, o: { sparseRows: boolean; onProgress?: (fraction: number) => void }): NativeLayers {
+    const L = m.config.numLayers;
+    const nativeAttention = m.sparse?.attention?.length === L;
+    if (!m.sparse || (!nativeAttention && m.graphs.attention.length !== L)) {
       throw new NativeUnavailableError(`model ${m.id} has no native form (it was imported without the native kernel)`);
     }
     const kernel = loadSparseKernel();
     if (!kernel.available) throw new NativeUnavailableError(kernel.detail);
-    const ffns = m.sparse.ffn.map((f) => kernel.loadFfn(path.join(dir, f), { threads }));
-    // Dense passes in the packed kernels where they are faster (narrow rows) or where no sparsity
-    // was calibrated; a calibrated wide model keeps only the per-neuron rows (memory).
-    if (m.config.hiddenSize < 1024 || !m.sparse.thresholds) for (const f of ffns) f.packDense();
-    const attention = m.sparse.attention?.length === m.config.numLayers ? m.sparse.attention.map((f) => kernel.loadAttention(path.join(dir, f), { threads })) : null;
+    const forms = { rows: o.sparseRows, packed: !o.sparseRows || m.config.hiddenSize < 1024 };
+    const denseFiles = m.sparse.dense?.length === L ? m.sparse.dense : null;
+    const withRows = forms.rows || !denseFiles;
+    const withPacked = forms.packed && !!denseFiles;
+    const steps = (withRows ? L : 0) + (withPacked ? L : 0) + (nativeAttention ? L : 0);
+    let done = 0;
+    const load = (f: string) => {
+      const ffn = kernel.loadFfn(path.join(dir, f), { threads });
+      o.onProgress?.(++done / steps);
+      return ffn;
+    };
+    const rows = withRows ? m.sparse.ffn.map(load) : null;
+    let packed: SparseFfn[] | null = null;
+    if (withPacked) packed = denseFiles.map(load);
+    // Older packages have only the rows: packing them re-quantizes W_down along its other axis.
+    else if (forms.packed) for (const f of rows!) f.packDense({ releaseRows: !forms.rows });
+    const ffns = Array.from({ length: L }, (_, l) => ({ sparse: forms.rows ? rows![l] : null, dense: packed?.[l] ?? rows![l] }));
+    const attention = nativeAttention
+      ? m.sparse.attention!.map((f) => {
+          const a = kernel.loadAttention(path.join(dir, f), { threads });
+          o.onProgress?.(++done / steps);
+          return a;
+        })
+      : null;
     const head = m.sparse.head ? kernel.loadLinear(path.join(dir, m.sparse.head), { threads }) : null;
-    return new NativeLayers(ffns, attention, head, m.sparse.thresholds, m.config.hiddenSize, m.config.intermediateSize, ffns[0]?.info.isa ?? kernel.kernels[0]);
+    return new NativeLayers(ffns, forms, attention, head, m.sparse.thresholds, m.config.hiddenSize, m.config.intermediateSize, ffns[0]?.dense.info.isa ?? kernel.kernels[0]);
+  }
+
+  /**
+   * Whole layers, the head and the FFNs' packed form are all here, so prefill runs natively too
+   * and no onnxruntime session is needed.
+   */
+  get runsEverything(): boolean {
+    return this.attention !== null && this.head !== null && this.ffnForms.packed;
   }
 
   get table(): SparsityTable | undefined {
@@ -108,6 +153,7 @@ export class NativeLayers {
 
   /** Target share of skipped neurons, 0..1 (0 = dense); interpolated on the calibrated grid. */
   setSparsity(level: number): void {
+    if (level > 0 && !this.ffnForms.rows) throw new Error("sparse FFN passes need the model loaded with its sparse rows (it was loaded packed dense only)");
     this.level = Math.min(1, Math.max(0, level));
     if (this.level === 0 || !this.thresholdTable) {
       this.thresholds = this.ffns.map(() => 0);
@@ -118,10 +164,10 @@ export class NativeLayers {
   }
 
   /**
-   * A whole decode layer natively: attention over the layer's cache (rows written at kv.cached..),
-   * then the FFN at the current sparsity; returns the layer's output rows.
+   * A whole layer natively: attention over the layer's cache (rows written at kv.cached..), then
+   * the FFN, at the current sparsity for decode rows and dense for prefill; returns the output rows.
    */
-  decodeLayer(layer: number, x: Float32Array, positions: Int32Array, rotary: { cos: Float32Array; sin: Float32Array }, kv: KvSlot): Float32Array {
+  decodeLayer(layer: number, x: Float32Array, positions: Int32Array, rotary: { cos: Float32Array; sin: Float32Array }, kv: KvSlot, decode = true): Float32Array {
     const S = positions.length;
     const n = S * this.d;
     if (this.scratch.residual.length < n) this.scratch = { residual: new Float32Array(n), ffnIn: new Float32Array(n) };
@@ -130,7 +176,7 @@ export class NativeLayers {
     this.attention![layer].run(x, positions, rotary.cos, rotary.sin, kv.keyData, kv.valueData, kv.capacity, kv.cached, residual, ffnIn);
     const out = new Float32Array(n);
     out.set(residual);
-    this.addFfn(layer, ffnIn, out, S, true);
+    this.addFfn(layer, ffnIn, out, S, decode);
     return out;
   }
 
@@ -139,10 +185,12 @@ export class NativeLayers {
    * (decode = false) are dense.
    */
   addFfn(layer: number, x: Float32Array, out: Float32Array, S: number, decode: boolean): void {
-    const ffn = this.ffns[layer];
     const threshold = decode ? this.thresholds[layer] : 0;
+    const recording = this.recorder !== null && decode;
+    const ffn = threshold > 0 || recording ? this.ffns[layer].sparse : this.ffns[layer].dense;
+    if (!ffn) throw new Error("sparse FFN passes need the model loaded with its sparse rows (it was loaded packed dense only)");
     const d = this.d;
-    if (this.recorder) {
+    if (this.recorder && recording) {
       const row = this.rowOut.subarray(0, d);
       for (let s = 0; s < S; s++) {
         ffn.run(x.subarray(s * d, (s + 1) * d), row, threshold, this.acts);
@@ -176,7 +224,7 @@ export class NativeLayers {
   }
 
   close(): void {
-    for (const f of this.ffns) f.close();
+    for (const f of new Set(this.ffns.flatMap((x) => [x.sparse, x.dense]))) f?.close();
     for (const a of this.attention ?? []) a.close();
     this.head?.close();
   }

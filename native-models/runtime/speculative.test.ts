@@ -71,8 +71,6 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
   });
 
   async function run(promptIds: number[], maxTokens: number, lossless: boolean) {
-    // From an empty cache: a reused prefix re-runs its last token in a prefill chunk of one row,
-    // whose onnxruntime numerics differ slightly from a longer chunk's (see decoder.ts).
     model.decoder.reset();
     const it = model.generate({ promptIds, maxTokens, sampling: GREEDY, ignoreEos: true, ...(lossless ? { speculation: model.speculationOptions() } : {}) });
     const ids: number[] = [];
@@ -82,6 +80,21 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
       ids.push(r.value.id);
     }
   }
+
+  it("prefills natively, with no onnxruntime session, exactly as one-token steps would", async () => {
+    expect(model.runner.kernels).toMatch(/^native /);
+    // 150 tokens: two prefill chunks, and native calls of 64, 64 and 22 rows inside them.
+    const text = "In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness was upon the face of the deep. ";
+    const ids = model.encodeRaw(text.repeat(6)).slice(0, 150);
+    expect(ids.length).toBe(150);
+    model.decoder.reset();
+    const prefilled = (await model.decoder.prefill(ids)).slice();
+    model.decoder.reset();
+    await model.decoder.prefill(ids.slice(0, 1));
+    let stepped = new Float32Array(0);
+    for (const id of ids.slice(1)) stepped = (await model.decoder.step(id)).logits;
+    expect(Array.from(prefilled)).toEqual(Array.from(stepped));
+  }, 60_000);
 
   it("gives exactly the full-depth greedy ids for every reference prompt", async () => {
     const cases = JSON.parse(readFileSync(kjv16.reference("greedy"), "utf8")).cases as { prompt_ids: number[]; new_ids: number[] }[];

@@ -190,7 +190,7 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
     const trailing = tmp.write("trailing.bin", Buffer.concat([bytes, Buffer.from([1])]));
     expect(() => k.loadFfn(path.join(tmp.dir, "missing.bin"))).toThrow(/cannot open .*missing\.bin/);
     expect(() => k.loadFfn(truncated)).toThrow(/truncated/);
-    expect(() => k.loadFfn(foreign)).toThrow(/not a sparse FFN file/);
+    expect(() => k.loadFfn(foreign)).toThrow(/not a native FFN file/);
     expect(() => k.loadFfn(trailing)).toThrow(/trailing bytes/);
   });
 

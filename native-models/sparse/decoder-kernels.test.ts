@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { loadSparseKernel, type NativeAttentionWeights, type SparseIsa } from "./index.js";
 import { gaussian, randomFfn, randomInput, relativeError } from "./synthetic.js";
+import { floatFfn } from "./reference.js";
 
 const kernel = loadSparseKernel();
 
@@ -74,6 +75,53 @@ describe.runIf(kernel.available)("native decode kernels", () => {
       expect(relativeError(denseOut, sparseOut)).toBeLessThan(0.02);
       ffn.close();
       fresh.close();
+    });
+
+    it.each([4, 8] as const)("a dense-only int%i FFN (one quantization of W_down) saves, loads back and refuses sparse passes", (bits) => {
+      const d = 128;
+      const f = 320;
+      const w = randomFfn(d, f, 9);
+      const dense = k.createFfn({ ...w, bits, blockSize: 32, threads: 2, isa, form: "dense" });
+      expect(dense.info).toMatchObject({ rows: false, packed: true });
+      const rows = 11; // past the widest kernel tile (8 rows), so tiles and their tail both run
+      const x = new Float32Array(rows * d);
+      for (let s = 0; s < rows; s++) x.set(randomInput(d, 90 + s), s * d);
+      const all = new Float32Array(rows * d);
+      dense.runRows(x, all, rows, 0);
+      const file = path.join(tmp.dir, `dense-${bits}-${isa}.ffn`);
+      dense.save(file);
+      const back = k.loadFfn(file, { threads: 1, isa });
+      expect(back.info).toMatchObject({ rows: false, packed: true, d, ffn: f });
+      for (let s = 0; s < rows; s++) {
+        const one = new Float32Array(d);
+        back.run(x.subarray(s * d, (s + 1) * d), one, 0);
+        // Bit-identical to the batched pass before saving: same codes, same per-row arithmetic.
+        expect(Array.from(one)).toEqual(Array.from(all.subarray(s * d, (s + 1) * d)));
+        expect(relativeError(one, Float32Array.from(floatFfn(w, x.subarray(s * d, (s + 1) * d)).out))).toBeLessThan(bits === 8 ? 0.025 : 0.25); // the rows form's bounds (addon.test.ts)
+      }
+      expect(() => back.run(x.subarray(0, d), new Float32Array(d), 0.01)).toThrow(/packed dense form \(rows released\)/);
+      expect(() => back.run(x.subarray(0, d), new Float32Array(d), 0, new Float32Array(f))).toThrow(/rows released/);
+      dense.close();
+      back.close();
+    });
+
+    it("packDense({ releaseRows }) keeps dense passes and frees the rows", () => {
+      const w = randomFfn(96, 160, 12);
+      const ffn = k.createFfn({ ...w, bits: 8, blockSize: 32, threads: 1, isa });
+      const x = randomInput(96, 5);
+      const before = new Float32Array(96);
+      ffn.packDense();
+      ffn.run(x, before, 0);
+      const released = k.createFfn({ ...w, bits: 8, blockSize: 32, threads: 1, isa });
+      released.packDense({ releaseRows: true });
+      expect(released.info).toMatchObject({ rows: false, packed: true });
+      const after = new Float32Array(96);
+      released.run(x, after, 0);
+      expect(Array.from(after)).toEqual(Array.from(before));
+      expect(() => released.run(x, after, 0.01)).toThrow(/rows released/);
+      expect(() => released.save(path.join(tmp.dir, "x.ffn"))).not.toThrow(); // saved in its dense form
+      ffn.close();
+      released.close();
     });
 
     // Head sizes on and off the kernels' vector widths (their 4-key blocks and one-key tails).

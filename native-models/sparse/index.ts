@@ -10,7 +10,7 @@ import type { NativeAttention, NativeAttentionWeights, NativeLinear, NativeLinea
 export type * from "./types.js";
 
 /** Bumped with the addon's `abiVersion` whenever the JS/native contract changes. */
-export const SPARSE_ABI_VERSION = 2;
+export const SPARSE_ABI_VERSION = 3;
 export const ADDON_FILE = "exitlane_sparse.node";
 
 export interface AvailableSparseKernel {
@@ -20,9 +20,13 @@ export interface AvailableSparseKernel {
   path: string;
   /** Kernel sets this CPU can run, best first, e.g. ["avx512-vnni", "avx2", "scalar"]. */
   kernels: string[];
-  /** Quantizes and lays out one FFN (TinyLlama size: ~0.1-0.3 s with 2 threads). */
-  createFfn(weights: SparseFfnWeights & SparseRunOptions): SparseFfn;
-  /** Loads weights written by SparseFfn.save(). */
+  /**
+   * Quantizes and lays out one FFN (TinyLlama size: ~0.1-0.3 s with 2 threads): as per-neuron rows
+   * (sparse passes), or with `form: "dense"` only as packed matrices (dense passes, several rows
+   * per weight load).
+   */
+  createFfn(weights: SparseFfnWeights & SparseRunOptions & { form?: "rows" | "dense" }): SparseFfn;
+  /** Loads weights written by SparseFfn.save() (either form). */
   loadFfn(file: string, options?: SparseRunOptions): SparseFfn;
   /** How long idle pool workers spin for the next call before sleeping (default 0 µs). */
   setSpinMicros(us: number): void;
@@ -41,7 +45,7 @@ export type SparseKernel = AvailableSparseKernel | { available: false; detail: s
 interface NativeAddon {
   abiVersion: number;
   kernels: string;
-  createFfn(o: SparseFfnWeights & SparseRunOptions & { order?: "interleaved" | "planar" }): SparseFfn;
+  createFfn(o: SparseFfnWeights & SparseRunOptions & { order?: "interleaved" | "planar"; form?: "rows" | "dense" }): SparseFfn;
   loadFfn(file: string, o?: SparseRunOptions): SparseFfn;
   setSpinMicros(us: number): void;
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;

@@ -41,6 +41,9 @@ export interface SparseFfnInfo {
   /** Kernel set in use, e.g. "avx512-vnni". */
   isa: string;
   threads: number;
+  /** Which forms are in memory: per-neuron rows (sparse passes) and/or packed dense matrices. */
+  rows: boolean;
+  packed: boolean;
 }
 
 export interface SparseFfn {
@@ -63,10 +66,11 @@ export interface SparseFfn {
    */
   runRows(x: Float32Array, out: Float32Array, rows: number, threshold: number): { active: number };
   /**
-   * Adds a packed dense copy of the weights that threshold-0 passes use (faster per output at small
-   * widths; costs the weights' memory again).
+   * Adds a packed dense copy of the weights that threshold-0 passes use (faster per output, and
+   * several rows share each weight load). Costs the weights' memory again unless `releaseRows`
+   * frees the per-neuron rows, after which sparse passes, activations and save() throw.
    */
-  packDense(): void;
+  packDense(options?: { releaseRows?: boolean }): void;
   /** Writes the laid-out weights (64-byte header + rows) for loadFfn. */
   save(path: string): void;
   /** Frees the weights now instead of at garbage collection. */

@@ -14,6 +14,9 @@
 
 namespace {
 
+constexpr const char* kRowsReleasedMessage =
+    "this FFN keeps only its packed dense form (rows released): sparse passes and activation recording need the model loaded with its sparse rows";
+
 using exl::Ffn;
 using namespace exl::napi;
 
@@ -78,6 +81,8 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
 
   Napi::Value result(Napi::Env env, int active) {
     if (active == -2) throwRange(env, "x contains NaN or infinity");
+    if (active == Ffn::kRowsReleased)
+      throwError(env, kRowsReleasedMessage);
     if (active < 0) throwError(env, "out of memory for per-thread accumulators");
     Napi::Object r = Napi::Object::New(env);
     r.Set("active", active);
@@ -108,15 +113,29 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
     return result(env, f.runRows(kernels_, threads_, rows, x, out, (float)t, nullptr));
   }
 
-  // packDense(): adds the packed dense copy used by threshold-0 passes.
+  // packDense({ releaseRows? }): adds the packed dense copy used by threshold-0 passes; with
+  // releaseRows the per-neuron rows are freed (the packed copy is then the only one).
   Napi::Value PackDense(const Napi::CallbackInfo& info) {
-    Ffn& f = live(info.Env());
-    if (f.hasDense()) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    Ffn& f = live(env);
+    bool release = false;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsObject()) throwType(env, "packDense(options): options must be an object");
+      Napi::Value r = info[0].As<Napi::Object>().Get("releaseRows");
+      if (!r.IsUndefined() && !r.IsBoolean()) throwType(env, "packDense: releaseRows must be a boolean");
+      release = r.IsBoolean() && r.As<Napi::Boolean>().Value();
+    }
+    if (f.hasDense()) {
+      if (release && f.hasRows()) throwError(env, "packDense: already packed with its rows kept");
+      return env.Undefined();
+    }
     std::string err;
-    if (!f.packDense(threads_, &err)) throwError(info.Env(), err);
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), (int64_t)f.layout().totalBytes);
-    external_ += (int64_t)f.layout().totalBytes;
-    return info.Env().Undefined();
+    if (!f.packDense(threads_, release, &err)) throwError(env, err);
+    if (!release) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)f.layout().totalBytes);
+      external_ += (int64_t)f.layout().totalBytes;
+    }
+    return env.Undefined();
   }
 
   Napi::Value Save(const Napi::CallbackInfo& info) {
@@ -158,6 +177,8 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
     o.Set("blockSize", L.block);
     o.Set("rowBytes", L.rowBytes);
     o.Set("bytes", (double)L.totalBytes);
+    o.Set("rows", ffn_->hasRows());
+    o.Set("packed", ffn_->hasDense());
     o.Set("order", L.order == exl::RowOrder::Interleaved ? "interleaved" : "planar");
     o.Set("isa", kernels_->name);
     o.Set("threads", threads_);
@@ -189,6 +210,7 @@ class RunWorker : public Napi::AsyncWorker {
   void OnOK() override {
     h_->busy = false;
     if (active_ == -2) return deferred_.Reject(Napi::RangeError::New(Env(), "x contains NaN or infinity").Value());
+    if (active_ == Ffn::kRowsReleased) return deferred_.Reject(Napi::Error::New(Env(), kRowsReleasedMessage).Value());
     if (active_ < 0) return deferred_.Reject(Napi::Error::New(Env(), "out of memory for per-thread accumulators").Value());
     Napi::Object r = Napi::Object::New(Env());
     r.Set("active", active_);
@@ -228,7 +250,8 @@ Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, i
   return obj;
 }
 
-// createFfn({ d, ffn, bits, blockSize?, gate, up, down, threads?, isa?, order? })
+// createFfn({ d, ffn, bits, blockSize?, gate, up, down, threads?, isa?, order?, form? })
+// form "rows" (default): per-neuron rows for sparse passes; "dense": only the packed matrices.
 Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwType(env, "createFfn expects an options object");
@@ -238,6 +261,9 @@ Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   std::string order = "interleaved";
   if (!o.Get("order").IsUndefined()) order = o.Get("order").ToString().Utf8Value();
   if (order != "interleaved" && order != "planar") throwRange(env, "order must be \"interleaved\" or \"planar\"");
+  std::string form = "rows";
+  if (!o.Get("form").IsUndefined()) form = o.Get("form").ToString().Utf8Value();
+  if (form != "rows" && form != "dense") throwRange(env, "form must be \"rows\" or \"dense\"");
   exl::Layout L{};
   if (const char* e = exl::makeLayout(d, ffn, bits, block,
                                       order == "planar" ? exl::RowOrder::Planar : exl::RowOrder::Interleaved, &L))
@@ -249,7 +275,7 @@ Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   const int threads = threadsProp(env, o);
   const exl::Kernels* k = kernelsProp(env, o);
   std::string err;
-  std::unique_ptr<Ffn> f = Ffn::create(L, gate, up, down, threads, &err);
+  std::unique_ptr<Ffn> f = form == "dense" ? Ffn::createDense(L, gate, up, down, threads, &err) : Ffn::create(L, gate, up, down, threads, &err);
   if (!f) throwRange(env, "createFfn: " + err);
   return wrap(env, std::move(f), k, threads);
 }
@@ -298,7 +324,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
   exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -157,6 +157,17 @@ std::unique_ptr<Ffn> Ffn::create(const Layout& L, const float* gate, const float
   return f;
 }
 
+std::unique_ptr<Ffn> Ffn::createDense(const Layout& L, const float* gate, const float* up, const float* down,
+                                      int threads, std::string* err) {
+  std::unique_ptr<Ffn> f(new Ffn());
+  f->L_ = L;
+  if (!(f->gate_ = Matrix::create(L.ffn, L.d, L.bits, L.block, gate, threads, err)) ||
+      !(f->up_ = Matrix::create(L.ffn, L.d, L.bits, L.block, up, threads, err)) ||
+      !(f->down_ = Matrix::create(L.d, L.ffn, L.bits, L.block, down, threads, err)))
+    return nullptr;
+  return f;
+}
+
 struct RunJob {
   Ffn* f;
   const Kernels* k;
@@ -256,9 +267,13 @@ float rowValue(const Layout& L, const uint8_t* row, int e) {
 }
 }  // namespace
 
-bool Ffn::packDense(int threads, std::string* err) {
+bool Ffn::packDense(int threads, bool releaseRows, std::string* err) {
   const int64_t d = L_.d, f = L_.ffn;
   std::unique_ptr<float[]> gate(new (std::nothrow) float[d * f]), up(new (std::nothrow) float[d * f]), down(new (std::nothrow) float[d * f]);
+  if (!w_) {
+    *err = "the FFN's rows were released";
+    return false;
+  }
   if (!gate || !up || !down) {
     *err = "out of memory packing the FFN";
     return false;
@@ -276,6 +291,10 @@ bool Ffn::packDense(int threads, std::string* err) {
       !(down_ = Matrix::create(d, f, L_.bits, L_.block, down.get(), threads, err))) {
     gate_.reset(), up_.reset(), down_.reset();
     return false;
+  }
+  if (releaseRows) {
+    alignedFree(w_);
+    w_ = nullptr;
   }
   return true;
 }
@@ -301,6 +320,7 @@ int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float
 int Ffn::runRows(const Kernels* k, int threads, int rows, const float* x, float* out, float threshold, float* acts) {
   if (rows < 1 || rows > kMaxRows) return -1;
   if (threshold <= 0 && !acts && gate_) return runDense(k, threads, rows, x, out);
+  if (!w_) return kRowsReleased;
   threads = threads < 1 ? 1 : threads > kMaxThreads ? kMaxThreads : threads;
   const int stripes = L_.ffn < kStripes * kChunk ? (L_.ffn + kChunk - 1) / kChunk : kStripes;
   if (rows > accRows_) {  // grow every stripe's accumulators to `rows` rows

@@ -29,7 +29,12 @@ class Ffn {
   // `threads` threads of the shared pool. Returns nullptr and sets *err on bad input.
   static std::unique_ptr<Ffn> create(const Layout& L, const float* gate, const float* up, const float* down,
                                      int threads, std::string* err);
+  // Only the packed dense form, quantized once from the float weights (no per-neuron rows).
+  static std::unique_ptr<Ffn> createDense(const Layout& L, const float* gate, const float* up, const float* down,
+                                          int threads, std::string* err);
+  // Loads either file form (per-neuron rows, or packed dense only), told apart by the magic.
   static std::unique_ptr<Ffn> load(const std::string& path, std::string* err);
+  // Writes the rows form when the rows are in memory, else the packed dense form.
   bool save(const std::string& path, std::string* err) const;
 
   // threshold ≤ 0: dense (every neuron). acts (optional, [ffn]) receives SiLU(gate).
@@ -40,10 +45,14 @@ class Ffn {
   // bit-identical to run() on it alone. acts only when rows == 1. Returns the active neurons summed.
   int runRows(const Kernels* k, int threads, int rows, const float* x, float* out, float threshold, float* acts);
 
-  // Adds a packed dense copy of the weights (matrix.h) that runs threshold-0 passes: at small widths
-  // the per-neuron rows cost more per output than the packed kernels. Costs the weights' memory again.
-  bool packDense(int threads, std::string* err);
+  // Adds a packed dense copy of the weights (matrix.h) that runs threshold-0 passes: the packed
+  // kernels cost less per output and share each weight load among several rows. With
+  // `releaseRows` the per-neuron rows are freed afterwards (one copy of the weights in memory):
+  // sparse passes, activation recording and save() then fail with kRowsReleased.
+  bool packDense(int threads, bool releaseRows, std::string* err);
   bool hasDense() const { return gate_ != nullptr; }
+  bool hasRows() const { return w_ != nullptr; }
+  static constexpr int kRowsReleased = -3;
 
   const Layout& layout() const { return L_; }
   const uint8_t* weights() const { return w_; }
@@ -51,6 +60,8 @@ class Ffn {
  private:
   Ffn() = default;
   bool allocate(const Layout& L, std::string* err);
+  bool saveDense(const std::string& path, std::string* err) const;
+  static std::unique_ptr<Ffn> loadDense(FILE* fp, const Layout& L, const std::string& path, std::string* err);
   friend struct RunJob;
   friend struct QuantJob;
 

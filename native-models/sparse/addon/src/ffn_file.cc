@@ -11,6 +11,8 @@ namespace exl {
 namespace {
 
 constexpr char kMagic[8] = {'E', 'X', 'L', 'S', 'F', 'F', 'N', '1'};
+// The packed dense form: the same header (totalBytes = 0), then the gate, up and down matrices.
+constexpr char kDenseMagic[8] = {'E', 'X', 'L', 'D', 'F', 'F', 'N', '1'};
 constexpr uint32_t kHeaderBytes = 64;
 constexpr uint32_t kEndianMark = 0x01020304u;
 
@@ -25,7 +27,45 @@ static_assert(sizeof(FileHeader) == kHeaderBytes, "header is 64 bytes so the wei
 
 }  // namespace
 
+bool Ffn::saveDense(const std::string& path, std::string* err) const {
+  FileHeader h{};
+  std::memcpy(h.magic, kDenseMagic, 8);
+  h.headerBytes = kHeaderBytes;
+  h.endianMark = kEndianMark;
+  h.d = L_.d, h.ffn = L_.ffn, h.bits = L_.bits, h.block = L_.block, h.order = (int32_t)L_.order;
+  FILE* fp = std::fopen(path.c_str(), "wb");
+  if (!fp) {
+    *err = "cannot open " + path + " for writing: " + std::strerror(errno);
+    return false;
+  }
+  bool ok = std::fwrite(&h, sizeof h, 1, fp) == 1 && gate_->write(fp) && up_->write(fp) && down_->write(fp);
+  ok = (std::fclose(fp) == 0) && ok;
+  if (!ok) *err = "writing " + path + " failed: " + std::strerror(errno);
+  return ok;
+}
+
+std::unique_ptr<Ffn> Ffn::loadDense(FILE* fp, const Layout& L, const std::string& path, std::string* err) {
+  std::unique_ptr<Ffn> f(new Ffn());
+  f->L_ = L;
+  if (!(f->gate_ = Matrix::read(fp, path, err)) || !(f->up_ = Matrix::read(fp, path, err)) ||
+      !(f->down_ = Matrix::read(fp, path, err)))
+    return nullptr;
+  const Matrix *g = f->gate_.get(), *u = f->up_.get(), *dn = f->down_.get();
+  if (g->outputs() != L.ffn || g->inputs() != L.d || u->outputs() != L.ffn || u->inputs() != L.d ||
+      dn->outputs() != L.d || dn->inputs() != L.ffn) {
+    *err = path + ": matrix shapes do not match the FFN's header";
+    return nullptr;
+  }
+  char extra;
+  if (std::fread(&extra, 1, 1, fp) != 0) {
+    *err = path + " has trailing bytes after the weights";
+    return nullptr;
+  }
+  return f;
+}
+
 bool Ffn::save(const std::string& path, std::string* err) const {
+  if (!w_) return saveDense(path, err);
   FileHeader h{};
   std::memcpy(h.magic, kMagic, 8);
   h.headerBytes = kHeaderBytes;
@@ -48,8 +88,9 @@ std::unique_ptr<Ffn> Ffn::load(const std::string& path, std::string* err) {
   FILE* fp = file.fp();
   if (!fp) return nullptr;
   FileHeader h{};
-  if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kMagic, 8) != 0) {
-    *err = path + " is not a sparse FFN file (bad magic)";
+  const bool dense = std::fread(&h, sizeof h, 1, fp) == 1 && std::memcmp(h.magic, kDenseMagic, 8) == 0;
+  if (!dense && std::memcmp(h.magic, kMagic, 8) != 0) {
+    *err = path + " is not a native FFN file (bad magic)";
     return nullptr;
   }
   if (h.endianMark != kEndianMark || h.headerBytes != kHeaderBytes) {
@@ -65,6 +106,7 @@ std::unique_ptr<Ffn> Ffn::load(const std::string& path, std::string* err) {
     *err = path + ": " + e;
     return nullptr;
   }
+  if (dense) return loadDense(fp, L, path, err);
   if (L.totalBytes != h.totalBytes) {
     *err = path + ": weight size in the header does not match its shape";
     return nullptr;

@@ -282,6 +282,8 @@ void siluMul(float* g, const float* u, int64_t n) {
   }
 }
 
+constexpr int kPrefetchAhead = 1024;
+
 // One vpdpbusd per 4 inputs advances all 16 rows of the group; M activation rows share each load.
 template <int BITS, int M>
 void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
@@ -297,9 +299,13 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     for (int m = 0; m < M; m++) ia[m] = _mm512_setzero_si512();
     for (int j = 0; j < steps; j += BITS == 8 ? 1 : 2) {
       __m512i w0, w1;
+      // Software prefetch a few KiB ahead: two threads alone cannot keep enough cache-line
+      // misses in flight for the memory bus on the hardware prefetchers' stride guesses.
       if (BITS == 8) {
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * j + kPrefetchAhead), _MM_HINT_T0);
         w0 = _mm512_load_si512(codes + 64 * j);
       } else {
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + kPrefetchAhead), _MM_HINT_T0);
         const __m512i v = _mm512_load_si512(codes + 32 * j);
         w0 = _mm512_and_si512(v, nib);
         w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
@@ -330,11 +336,16 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
 
 template <int BITS>
 void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
+  // Up to 8 rows share each weight load (8 + 8 accumulators fit the 32 vector registers).
   switch (rows) {
     case 1: return packedM<BITS, 1>(P, group, x, out);
     case 2: return packedM<BITS, 2>(P, group, x, out);
     case 3: return packedM<BITS, 3>(P, group, x, out);
-    default: return packedM<BITS, 4>(P, group, x, out);
+    case 4: return packedM<BITS, 4>(P, group, x, out);
+    case 5: return packedM<BITS, 5>(P, group, x, out);
+    case 6: return packedM<BITS, 6>(P, group, x, out);
+    case 7: return packedM<BITS, 7>(P, group, x, out);
+    default: return packedM<BITS, 8>(P, group, x, out);
   }
 }
 
@@ -342,7 +353,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, softmax, siluMul, packed};
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, softmax, siluMul, packed, 8};
 
 }  // namespace
 

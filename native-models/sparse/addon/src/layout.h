@@ -79,8 +79,11 @@ struct Kernels {
   void (*softmax)(float* s, int n);
   // g[i] = SiLU(g[i]) · u[i] (the SwiGLU FFN's hidden activation).
   void (*siluMul)(float* g, const float* u, int64_t n);
-  // Packed matrices (packed.h): out[m][0..16) = the 16 rows of `group` · x[m], for m < rows ≤ 4.
+  // Packed matrices (packed.h): out[m][0..16) = the 16 rows of `group` · x[m], for m < rows ≤ packedRows.
   void (*packed)(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out);
+  // Activation rows one `packed` call takes (they share each weight load): as many as the
+  // accumulators the register file holds.
+  int packedRows;
 };
 
 // The portable softmax and SiLU (std::exp), for kernel sets without a vector exp.

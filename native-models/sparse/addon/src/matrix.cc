@@ -126,28 +126,38 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
   return m;
 }
 
-// Threads claim groups of 16 output rows; each group is multiplied with every activation row (four
-// per kernel call) while it is in cache, so the weights stream from memory once per call.
+constexpr int64_t kChunkGroups = 8;
+
+// Threads claim stretches of groups of 16 output rows; each group is multiplied with every
+// activation row (up to the kernels' packedRows per call) while it is in cache, so the weights
+// stream from memory once per call.
 struct MultiplyJob {
   const Matrix* m;
   const Kernels* k;
   const ActivationRows* x;
   int rows;
   float* y;
+  int64_t chunk;  // groups per claim: one contiguous stretch of weights at a time
   std::atomic<int64_t> next{0};
   static void work(void* p, int) {
     MultiplyJob& j = *static_cast<MultiplyJob*>(p);
     const PackedLayout& P = j.m->P_;
-    const XQuant* xs[4];
-    float tile[4][kPackRows];
-    float* outs[4] = {tile[0], tile[1], tile[2], tile[3]};
-    for (int64_t g; (g = j.next.fetch_add(1)) < P.groups;) {
-      const int64_t r0 = g * kPackRows, cnt = P.n - r0 < kPackRows ? P.n - r0 : kPackRows;
-      for (int s0 = 0; s0 < j.rows; s0 += 4) {
-        const int m = j.rows - s0 < 4 ? j.rows - s0 : 4;
-        for (int i = 0; i < m; i++) xs[i] = &j.x->row(s0 + i);
-        j.k->packed(P, j.m->group(g), m, xs, outs);
-        for (int i = 0; i < m; i++) std::memcpy(j.y + (int64_t)(s0 + i) * P.n + r0, tile[i], sizeof(float) * cnt);
+    constexpr int kMaxTile = 8;
+    const XQuant* xs[kMaxTile];
+    float tile[kMaxTile][kPackRows];
+    float* outs[kMaxTile];
+    for (int i = 0; i < kMaxTile; i++) outs[i] = tile[i];
+    const int per = j.k->packedRows < kMaxTile ? j.k->packedRows : kMaxTile;
+    for (int64_t g0; (g0 = j.next.fetch_add(j.chunk)) < P.groups;) {
+      const int64_t g1 = g0 + j.chunk < P.groups ? g0 + j.chunk : P.groups;
+      for (int64_t g = g0; g < g1; g++) {
+        const int64_t r0 = g * kPackRows, cnt = P.n - r0 < kPackRows ? P.n - r0 : kPackRows;
+        for (int s0 = 0; s0 < j.rows; s0 += per) {
+          const int m = j.rows - s0 < per ? j.rows - s0 : per;
+          for (int i = 0; i < m; i++) xs[i] = &j.x->row(s0 + i);
+          j.k->packed(P, j.m->group(g), m, xs, outs);
+          for (int i = 0; i < m; i++) std::memcpy(j.y + (int64_t)(s0 + i) * P.n + r0, tile[i], sizeof(float) * cnt);
+        }
       }
     }
   }
@@ -156,7 +166,12 @@ struct MultiplyJob {
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {
   MultiplyJob job;
   job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
-  Pool::instance().run(threadsFor((double)P_.n * (double)P_.k * rows, threads), MultiplyJob::work, &job);
+  const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
+  // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
+  // picked up by the others.
+  const int64_t chunk = P_.groups / (8 * (int64_t)t);
+  job.chunk = chunk < 1 ? 1 : chunk > kChunkGroups ? kChunkGroups : chunk;
+  Pool::instance().run(t, MultiplyJob::work, &job);
 }
 
 int threadsFor(double macs, int threads) {
