@@ -91,7 +91,7 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
     const prefilled = (await model.decoder.prefill(ids)).slice();
     model.decoder.reset();
     await model.decoder.prefill(ids.slice(0, 1));
-    let stepped = new Float32Array(0);
+    let stepped: Float32Array = new Float32Array(0);
     for (const id of ids.slice(1)) stepped = (await model.decoder.step(id)).logits;
     expect(Array.from(prefilled)).toEqual(Array.from(stepped));
   }, 60_000);

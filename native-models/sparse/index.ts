@@ -28,7 +28,7 @@ export interface AvailableSparseKernel {
   createFfn(weights: SparseFfnWeights & SparseRunOptions & { form?: "rows" | "dense" }): SparseFfn;
   /** Loads weights written by SparseFfn.save() (either form). */
   loadFfn(file: string, options?: SparseRunOptions): SparseFfn;
-  /** How long idle pool workers spin for the next call before sleeping (default 0 µs). */
+  /** How long idle pool workers spin for the next call before sleeping (0 µs until set; the engine sets it at load). */
   setSpinMicros(us: number): void;
   /** Diagnostics: best-of-`reps` streaming read bandwidth (GB/s) on the kernel's thread pool. */
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;

@@ -64,6 +64,12 @@ void Pool::run(int threads, Fn fn, void* ctx) {
   // Close the job, then wait only for the workers that entered it.
   state_.fetch_or(kClosed, std::memory_order_acq_rel);
   while ((state_.load(std::memory_order_acquire) & ~kClosed) != 0) EXL_PAUSE();
+  // Workers that missed the job were woken but not scheduled in time: other processes hold the
+  // cores. Spinning then only takes time from the caller, so workers sleep at once until they
+  // keep up again.
+  const bool missed = joined_.exchange(0, std::memory_order_relaxed) < threads - 1;
+  missRate_ = 0.95 * missRate_ + (missed ? 0.05 : 0.0);
+  contended_.store(missRate_ > 0.2, std::memory_order_relaxed);
 }
 
 void Pool::workerLoop(int slot) {
@@ -71,7 +77,8 @@ void Pool::workerLoop(int slot) {
   uint64_t lastJob = 0;
   for (;;) {
     // Spin briefly for the next job (cheap wake-up when calls come back to back), then sleep.
-    const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(spinUs_.load());
+    const int spin = contended_.load(std::memory_order_relaxed) ? 0 : spinUs_.load();
+    const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(spin);
     while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spinUntil) {
       for (int i = 0; i < 64; i++) EXL_PAUSE();
     }
@@ -93,6 +100,7 @@ void Pool::workerLoop(int slot) {
     if (!entered) continue;
     if (slot < jobThreads_ && jobId_ != lastJob) {
       lastJob = jobId_;
+      joined_.fetch_add(1, std::memory_order_relaxed);
       fn_(ctx_, slot);
     }
     state_.fetch_sub(1, std::memory_order_acq_rel);

@@ -1,8 +1,8 @@
 // A small persistent thread pool for one parallel region per call (no per-call thread creation).
 //
 // Workers wait for a new job by spinning for `spinUs` microseconds and then sleeping on a
-// condition variable, so they do not burn cores between calls (between two layers the engine's
-// onnxruntime sessions need those cores). The calling thread always takes part, so a job with
+// condition variable, so they do not burn cores between calls for long. When workers keep missing
+// jobs (other processes hold the cores), they stop spinning until they keep up again. The calling thread always takes part, so a job with
 // `threads` = n wakes n-1 workers. A worker that wakes after the caller has finished all the work
 // does not join at all: the caller closes the job instead of waiting for late wakers, which
 // matters on a busy machine where a worker may be descheduled.
@@ -43,6 +43,10 @@ class Pool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint32_t> state_{kClosed};  // kClosed | number of workers inside the current job
   std::atomic<int> spinUs_{0};
+  // Workers that entered the current job, and how often jobs were missed lately (caller only).
+  std::atomic<int> joined_{0};
+  double missRate_ = 0;
+  std::atomic<bool> contended_{false};
   std::atomic<bool> stop_{false};
   Fn fn_ = nullptr;
   void* ctx_ = nullptr;
