@@ -11,6 +11,7 @@
         "src/ffn.cc",
         "src/ffn_file.cc",
         "src/pool.cc",
+        "src/scratch.cc",
         "src/probe.cc",
         "src/quantize.cc",
         "src/kernels_scalar.cc",

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "pool.h"
+#include "scratch.h"
 #include "input_file.h"
 
 namespace exl {
@@ -141,31 +142,18 @@ std::unique_ptr<Attention> Attention::load(const std::string& path, std::string*
   return a;
 }
 
-bool Attention::ensureScratch(int rows, int slots) {
-  if (rows <= scratchRows_ && slots <= scratchSlots_) return true;
-  const int r = rows > scratchRows_ ? rows : scratchRows_, t = slots > scratchSlots_ ? slots : scratchSlots_;
-  const int64_t qd = (int64_t)c_.heads * c_.headDim, n = qkv_->outputs();
-  normed_.reset(new (std::nothrow) float[(size_t)r * c_.d]);
-  qkvOut_.reset(new (std::nothrow) float[(size_t)r * n]);
-  attnOut_.reset(new (std::nothrow) float[(size_t)r * qd]);
-  oOut_.reset(new (std::nothrow) float[(size_t)r * c_.d]);
-  // One score row per (row, head) task.
-  scores_.reset(new (std::nothrow) float[(size_t)r * c_.heads * t]);
-  if (!normed_ || !qkvOut_ || !attnOut_ || !oOut_ || !scores_) {
-    scratchRows_ = scratchSlots_ = 0;
-    return false;
-  }
-  scratchRows_ = r, scratchSlots_ = t;
-  return true;
-}
-
-// One (row, head) pair per task: scores over the row's visible slots, softmax, weighted values.
+// One (row, head) pair per task: scores over the row's visible slots (in the thread's own score
+// row), softmax, weighted values.
 struct AttentionJob {
   Attention* a;
   const Kernels* k;
   const AttentionStep* s;
+  const float* qkv;
+  float* out;
+  float* scores;  // [threads][slots]
+  int slots;
   std::atomic<int> next{0};
-  static void work(void* p, int) {
+  static void work(void* p, int thread) {
     AttentionJob& j = *static_cast<AttentionJob*>(p);
     const AttentionConfig& c = j.a->c_;
     const AttentionStep& s = *j.s;
@@ -175,13 +163,13 @@ struct AttentionJob {
     for (int t; (t = j.next.fetch_add(1)) < tasks;) {
       const int row = t / c.heads, h = t % c.heads, kvh = h / group;
       const int visible = s.cached + row + 1;
-      const float* q = j.a->qkvOut_.get() + (int64_t)row * n + (int64_t)h * hd;
+      const float* q = j.qkv + (int64_t)row * n + (int64_t)h * hd;
       const float* keys = s.key + (int64_t)kvh * s.capacity * hd;
       const float* values = s.value + (int64_t)kvh * s.capacity * hd;
-      float* sc = j.a->scores_.get() + (int64_t)t * j.a->scratchSlots_;
+      float* sc = j.scores + (int64_t)thread * j.slots;
       j.k->scores(q, keys, hd, visible, scale, sc);
       j.k->softmax(sc, visible);
-      j.k->mix(sc, values, hd, visible, j.a->attnOut_.get() + (int64_t)row * qd + (int64_t)h * hd);
+      j.k->mix(sc, values, hd, visible, j.out + (int64_t)row * qd + (int64_t)h * hd);
     }
   }
 };
@@ -194,12 +182,20 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   if (s.cached < 0 || s.cached + s.rows > s.capacity) return "the KV cache has no room for these rows";
   for (int r = 0; r < s.rows; r++)
     if (s.positions[r] < 0 || s.positions[r] >= s.tablePositions) return "a position is outside the rotary table";
-  if (!ensureScratch(s.rows, s.cached + s.rows)) return "out of memory for attention scratch";
-  for (int r = 0; r < s.rows; r++) rmsNorm(s.x + (int64_t)r * c.d, attnNorm_.get(), c.d, c.eps, normed_.get() + (int64_t)r * c.d);
-  if (!xq_.quantize(qkv_->layout(), normed_.get(), s.rows, c.d)) return "the hidden state contains NaN or infinity";
-  qkv_->multiply(k, threads, xq_, s.rows, qkvOut_.get());
+  ScratchLease scratch;
+  const int slots = s.cached + s.rows, poolThreads = threads < 1 ? 1 : threads > kMaxThreads ? kMaxThreads : threads;
+  float* normed = scratch->floats(Scratch::kNormed, (size_t)s.rows * c.d);
+  float* qkvOut = scratch->floats(Scratch::kQkv, (size_t)s.rows * n);
+  float* attnOut = scratch->floats(Scratch::kAttnOut, (size_t)s.rows * qd);
+  float* oOut = scratch->floats(Scratch::kOOut, (size_t)s.rows * c.d);
+  float* scores = scratch->floats(Scratch::kScores, (size_t)poolThreads * slots);
+  if (!normed || !qkvOut || !attnOut || !oOut || !scores) return "out of memory for attention scratch";
+  ActivationRows& xq = scratch->rows(Scratch::kInputRows);
+  for (int r = 0; r < s.rows; r++) rmsNorm(s.x + (int64_t)r * c.d, attnNorm_.get(), c.d, c.eps, normed + (int64_t)r * c.d);
+  if (!xq.quantize(qkv_->layout(), normed, s.rows, c.d)) return "the hidden state contains NaN or infinity";
+  qkv_->multiply(k, threads, xq, s.rows, qkvOut);
   for (int r = 0; r < s.rows; r++) {
-    float* v = qkvOut_.get() + (int64_t)r * n;
+    float* v = qkvOut + (int64_t)r * n;
     if (bias_) for (int64_t i = 0; i < n; i++) v[i] += bias_[i];
     const float* cs = s.cos + (int64_t)s.positions[r] * half;
     const float* sn = s.sin + (int64_t)s.positions[r] * half;
@@ -212,15 +208,15 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
     }
   }
   AttentionJob job;
-  job.a = this, job.k = k, job.s = &s;
+  job.a = this, job.k = k, job.s = &s, job.qkv = qkvOut, job.out = attnOut, job.scores = scores, job.slots = slots;
   const double flops = 2.0 * s.rows * c.heads * (double)(s.cached + s.rows) * hd;
-  Pool::instance().run(threadsFor(flops, threads), AttentionJob::work, &job);
-  if (!xq_.quantize(o_->layout(), attnOut_.get(), s.rows, qd)) return "attention produced NaN or infinity";
-  o_->multiply(k, threads, xq_, s.rows, oOut_.get());
+  Pool::instance().run(threadsFor(flops, poolThreads), AttentionJob::work, &job);
+  if (!xq.quantize(o_->layout(), attnOut, s.rows, qd)) return "attention produced NaN or infinity";
+  o_->multiply(k, threads, xq, s.rows, oOut);
   for (int r = 0; r < s.rows; r++) {
     float* res = s.residual + (int64_t)r * c.d;
     const float* x = s.x + (int64_t)r * c.d;
-    const float* o = oOut_.get() + (int64_t)r * c.d;
+    const float* o = oOut + (int64_t)r * c.d;
     for (int i = 0; i < c.d; i++) res[i] = x[i] + o[i];
     rmsNorm(res, ffnNorm_.get(), c.d, c.eps, s.ffnIn + (int64_t)r * c.d);
   }

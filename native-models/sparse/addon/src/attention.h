@@ -62,11 +62,6 @@ class Attention {
   AttentionConfig c_{};
   std::unique_ptr<float[]> attnNorm_, ffnNorm_, bias_;
   std::unique_ptr<Matrix> qkv_, o_;
-  // Per-call scratch (grown on demand).
-  ActivationRows xq_;
-  std::unique_ptr<float[]> normed_, qkvOut_, attnOut_, oOut_, scores_;
-  int scratchRows_ = 0, scratchSlots_ = 0;
-  bool ensureScratch(int rows, int slots);
 };
 
 }  // namespace exl

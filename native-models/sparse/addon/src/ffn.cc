@@ -1,4 +1,5 @@
 #include "ffn.h"
+#include "scratch.h"
 
 #include <cerrno>
 #include <cmath>
@@ -301,19 +302,18 @@ bool Ffn::packDense(int threads, bool releaseRows, std::string* err) {
 
 int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float* out) {
   const int64_t f = L_.ffn;
-  if (rows > denseRows_) {
-    g_.reset(new (std::nothrow) float[(size_t)rows * f]);
-    u_.reset(new (std::nothrow) float[(size_t)rows * f]);
-    denseRows_ = g_ && u_ ? rows : 0;
-    if (!denseRows_) return -1;
-  }
-  if (!xq_.quantize(gate_->layout(), x, rows, L_.d)) return -2;
-  gate_->multiply(k, threads, xq_, rows, g_.get());
-  up_->multiply(k, threads, xq_, rows, u_.get());
-  float* h = g_.get();
-  k->siluMul(h, u_.get(), (int64_t)rows * f);  // SiLU(gate) ⊙ up
-  if (!hq_.quantize(down_->layout(), h, rows, f)) return -2;
-  down_->multiply(k, threads, hq_, rows, out);
+  ScratchLease scratch;
+  float* h = scratch->floats(Scratch::kGate, (size_t)rows * f);
+  float* u = scratch->floats(Scratch::kUp, (size_t)rows * f);
+  if (!h || !u) return -1;
+  ActivationRows& xq = scratch->rows(Scratch::kInputRows);
+  ActivationRows& hq = scratch->rows(Scratch::kHiddenRows);
+  if (!xq.quantize(gate_->layout(), x, rows, L_.d)) return -2;
+  gate_->multiply(k, threads, xq, rows, h);
+  up_->multiply(k, threads, xq, rows, u);
+  k->siluMul(h, u, (int64_t)rows * f);  // SiLU(gate) ⊙ up
+  if (!hq.quantize(down_->layout(), h, rows, f)) return -2;
+  down_->multiply(k, threads, hq, rows, out);
   return (int)(rows * f);
 }
 

@@ -7,10 +7,10 @@
 
 #include "layout.h"
 #include "matrix.h"
+#include "pool.h"
 
 namespace exl {
 
-constexpr int kMaxThreads = 64;
 // Neurons are split into this many fixed stripes, each with its own output accumulator, summed in
 // stripe order at the end. Threads claim whole stripes, so results are bit-identical whatever the
 // thread count or the scheduling, while a descheduled thread still leaves stripes to the others.
@@ -70,11 +70,8 @@ class Ffn {
   // Per-call scratch, allocated once: the quantized activation, one output accumulator per stripe
   // and the kernels' scratch per thread.
   ActivationRows xq_;
-  // Packed dense form (packDense): gate/up [ffn, d], down [d, ffn], and per-call scratch.
+  // Packed dense form (packDense, createDense): gate/up [ffn, d], down [d, ffn].
   std::unique_ptr<Matrix> gate_, up_, down_;
-  ActivationRows hq_;
-  std::unique_ptr<float[]> g_, u_;
-  int denseRows_ = 0;
   int runDense(const Kernels* k, int threads, int rows, const float* x, float* out);
   float* acc_[kStripes] = {};  // [kMaxRows][dp] per stripe, allocated on first use
   int accRows_ = 0;

@@ -16,6 +16,8 @@
 
 namespace exl {
 
+constexpr int kMaxThreads = 64;
+
 class Pool {
  public:
   using Fn = void (*)(void* ctx, int slot);
