@@ -157,19 +157,27 @@ struct AttentionJob {
     AttentionJob& j = *static_cast<AttentionJob*>(p);
     const AttentionConfig& c = j.a->c_;
     const AttentionStep& s = *j.s;
-    const int hd = c.headDim, group = c.heads / c.kvHeads, tasks = s.rows * c.heads;
+    const int hd = c.headDim, group = c.heads / c.kvHeads, tasks = s.rows * c.kvHeads;
     const int64_t n = j.a->qkv_->outputs(), qd = (int64_t)c.heads * hd;
     const float scale = 1.0f / std::sqrt((float)hd);
+    // One task per (row, KV head): the `group` query heads that share the KV head together, so
+    // each cached key and value is read once for all of them.
     for (int t; (t = j.next.fetch_add(1)) < tasks;) {
-      const int row = t / c.heads, h = t % c.heads, kvh = h / group;
+      const int row = t / c.kvHeads, kvh = t % c.kvHeads, h0 = kvh * group;
       const int visible = s.cached + row + 1;
-      const float* q = j.qkv + (int64_t)row * n + (int64_t)h * hd;
+      const float* q = j.qkv + (int64_t)row * n + (int64_t)h0 * hd;
       const float* keys = s.key + (int64_t)kvh * s.capacity * hd;
       const float* values = s.value + (int64_t)kvh * s.capacity * hd;
-      float* sc = j.scores + (int64_t)thread * j.slots;
-      j.k->scores(q, keys, hd, visible, scale, sc);
-      j.k->softmax(sc, visible);
-      j.k->mix(sc, values, hd, visible, j.out + (int64_t)row * qd + (int64_t)h * hd);
+      float* sc = j.scores + (int64_t)thread * group * j.slots;
+      float* out = j.out + (int64_t)row * qd + (int64_t)h0 * hd;
+      if (j.k->scoresGroup) j.k->scoresGroup(q, group, keys, hd, visible, scale, sc, j.slots);
+      for (int g = 0; g < group; g++) {
+        float* sg = sc + (int64_t)g * j.slots;
+        if (!j.k->scoresGroup) j.k->scores(q + (int64_t)g * hd, keys, hd, visible, scale, sg);
+        j.k->softmax(sg, visible);
+        if (!j.k->mixGroup) j.k->mix(sg, values, hd, visible, out + (int64_t)g * hd);
+      }
+      if (j.k->mixGroup) j.k->mixGroup(sc, group, j.slots, values, hd, visible, out);
     }
   }
 };
@@ -188,7 +196,7 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   float* qkvOut = scratch->floats(Scratch::kQkv, (size_t)s.rows * n);
   float* attnOut = scratch->floats(Scratch::kAttnOut, (size_t)s.rows * qd);
   float* oOut = scratch->floats(Scratch::kOOut, (size_t)s.rows * c.d);
-  float* scores = scratch->floats(Scratch::kScores, (size_t)poolThreads * slots);
+  float* scores = scratch->floats(Scratch::kScores, (size_t)poolThreads * (c.heads / c.kvHeads) * slots);
   if (!normed || !qkvOut || !attnOut || !oOut || !scores) return "out of memory for attention scratch";
   ActivationRows& xq = scratch->rows(Scratch::kInputRows);
   for (int r = 0; r < s.rows; r++) rmsNorm(s.x + (int64_t)r * c.d, attnNorm_.get(), c.d, c.eps, normed + (int64_t)r * c.d);

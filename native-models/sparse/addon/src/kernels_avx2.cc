@@ -318,7 +318,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, softmax, siluMul, packed, 4};
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, nullptr, nullptr, softmax, siluMul, packed, 4};
 
 }  // namespace
 

@@ -185,31 +185,43 @@ inline float dotKey(const float* q, const float* k, int hd) {
 
 // Four keys at a time when hd is a multiple of 16: the four partial-sum vectors are reduced
 // together (unpack/add across them), a third of the shuffles of four separate reductions.
+// Scores of q against the four keys at k (hd a multiple of 16) into out[0..4).
+inline void fourScores(const float* q, const float* k, int hd, float scale, float* out) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (int i = 0; i < hd; i += 16) {
+    const __m512 qi = _mm512_loadu_ps(q + i);
+    s0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + i), s0);
+    s1 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + hd + i), s1);
+    s2 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + 2 * hd + i), s2);
+    s3 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + 3 * hd + i), s3);
+  }
+  // Per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3] for (s0, s1) and (s2, s3) ...
+  const __m512 t01 = _mm512_add_ps(_mm512_unpacklo_ps(s0, s1), _mm512_unpackhi_ps(s0, s1));
+  const __m512 t23 = _mm512_add_ps(_mm512_unpacklo_ps(s2, s3), _mm512_unpackhi_ps(s2, s3));
+  // ... then [s0, s1, s2, s3] partial sums per lane; the four lanes add up to the dots.
+  const __m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t01), _mm512_castps_pd(t23))),
+                                 _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t01), _mm512_castps_pd(t23))));
+  const __m256 w = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
+  const __m128 r = _mm_add_ps(_mm256_castps256_ps128(w), _mm256_extractf128_ps(w, 1));
+  _mm_storeu_ps(out, _mm_mul_ps(r, _mm_set1_ps(scale)));
+}
+
 void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
   int t = 0;
-  if (hd % 16 == 0) {
-    for (; t + 4 <= count; t += 4) {
-      const float* k = keys + (size_t)t * hd;
-      __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-      for (int i = 0; i < hd; i += 16) {
-        const __m512 qi = _mm512_loadu_ps(q + i);
-        s0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + i), s0);
-        s1 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + hd + i), s1);
-        s2 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + 2 * hd + i), s2);
-        s3 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(k + 3 * hd + i), s3);
-      }
-      // Per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3] for (s0, s1) and (s2, s3) ...
-      const __m512 t01 = _mm512_add_ps(_mm512_unpacklo_ps(s0, s1), _mm512_unpackhi_ps(s0, s1));
-      const __m512 t23 = _mm512_add_ps(_mm512_unpacklo_ps(s2, s3), _mm512_unpackhi_ps(s2, s3));
-      // ... then [s0, s1, s2, s3] partial sums per lane; the four lanes add up to the dots.
-      const __m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t01), _mm512_castps_pd(t23))),
-                                     _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t01), _mm512_castps_pd(t23))));
-      const __m256 w = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
-      const __m128 r = _mm_add_ps(_mm256_castps256_ps128(w), _mm256_extractf128_ps(w, 1));
-      _mm_storeu_ps(out + t, _mm_mul_ps(r, _mm_set1_ps(scale)));
-    }
-  }
+  if (hd % 16 == 0)
+    for (; t + 4 <= count; t += 4) fourScores(q, keys + (size_t)t * hd, hd, scale, out + t);
   for (; t < count; t++) out[t] = dotKey(q, keys + (size_t)t * hd, hd) * scale;
+}
+
+// Every query's scores for four keys before the next four: the keys come from memory once and
+// from L1 for the other queries.
+void scoresGroup(const float* q, int nq, const float* keys, int hd, int count, float scale, float* out, int64_t stride) {
+  int t = 0;
+  if (hd % 16 == 0)
+    for (; t + 4 <= count; t += 4)
+      for (int i = 0; i < nq; i++) fourScores(q + (size_t)i * hd, keys + (size_t)t * hd, hd, scale, out + i * stride + t);
+  for (; t < count; t++)
+    for (int i = 0; i < nq; i++) out[i * stride + t] = dotKey(q + (size_t)i * hd, keys + (size_t)t * hd, hd) * scale;
 }
 
 // Σ p[t]·values[t] with four independent accumulators (an FMA chain's latency, not its
@@ -228,6 +240,42 @@ void mix(const float* p, const float* values, int hd, int count, float* out) {
     }
     for (; t < count; t++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[t]), _mm512_maskz_loadu_ps(m, values + (size_t)t * hd + i), a0);
     _mm512_mask_storeu_ps(out + i, m, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  }
+}
+
+// mix for several queries: blocks of kMixKeys values (in L1) serve every query in turn; each
+// query's four accumulators are parked in `acc` between blocks, so its sums run in mix's order.
+constexpr int kMixKeys = 64;
+void mixGroup(const float* p, int nq, int64_t stride, const float* values, int hd, int count, float* out) {
+  __m512 acc[4 * 64];  // up to 64 queries per call
+  for (int q0 = 0; q0 < nq; q0 += 64) {
+    const int nb = nq - q0 < 64 ? nq - q0 : 64;
+    for (int i = 0; i < hd; i += 16) {
+      const __mmask16 m = hd - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (hd - i)) - 1);
+      for (int j = 0; j < 4 * nb; j++) acc[j] = _mm512_setzero_ps();
+      const int quads = count / 4 * 4;
+      for (int b = 0; b < count; b += kMixKeys) {
+        const int end = b + kMixKeys < quads ? b + kMixKeys : quads;
+        const bool last = b + kMixKeys >= count;
+        for (int qi = 0; qi < nb; qi++) {
+          const float* pq = p + (q0 + qi) * stride;
+          __m512 a0 = acc[4 * qi], a1 = acc[4 * qi + 1], a2 = acc[4 * qi + 2], a3 = acc[4 * qi + 3];
+          for (int t = b; t < end; t += 4) {
+            const float* v = values + (size_t)t * hd + i;
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(pq[t]), _mm512_maskz_loadu_ps(m, v), a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(pq[t + 1]), _mm512_maskz_loadu_ps(m, v + hd), a1);
+            a2 = _mm512_fmadd_ps(_mm512_set1_ps(pq[t + 2]), _mm512_maskz_loadu_ps(m, v + 2 * hd), a2);
+            a3 = _mm512_fmadd_ps(_mm512_set1_ps(pq[t + 3]), _mm512_maskz_loadu_ps(m, v + 3 * hd), a3);
+          }
+          if (last)
+            for (int t = quads; t < count; t++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(pq[t]), _mm512_maskz_loadu_ps(m, values + (size_t)t * hd + i), a0);
+          acc[4 * qi] = a0, acc[4 * qi + 1] = a1, acc[4 * qi + 2] = a2, acc[4 * qi + 3] = a3;
+        }
+      }
+      for (int qi = 0; qi < nb; qi++)
+        _mm512_mask_storeu_ps(out + (size_t)(q0 + qi) * hd + i, m,
+                              _mm512_add_ps(_mm512_add_ps(acc[4 * qi], acc[4 * qi + 1]), _mm512_add_ps(acc[4 * qi + 2], acc[4 * qi + 3])));
+    }
   }
 }
 
@@ -353,7 +401,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, softmax, siluMul, packed, 8};
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8};
 
 }  // namespace
 

@@ -75,6 +75,11 @@ struct Kernels {
   // scores[i] = scale · q·keys[i], and out[0..hd) = Σ p[i] · values[i].
   void (*scores)(const float* q, const float* keys, int hd, int count, float scale, float* out);
   void (*mix)(const float* p, const float* values, int hd, int count, float* out);
+  // The same for nq queries of one KV head (query i at q + i·hd, its scores or probabilities at
+  // out or p + i·stride, its mix at out + i·hd), each key and value read from memory once for all
+  // of them; query i's numbers are exactly what scores/mix give it alone. nullptr: loop the above.
+  void (*scoresGroup)(const float* q, int nq, const float* keys, int hd, int count, float scale, float* out, int64_t stride);
+  void (*mixGroup)(const float* p, int nq, int64_t stride, const float* values, int hd, int count, float* out);
   // s[0..n) = softmax(s) in place.
   void (*softmax)(float* s, int n);
   // g[i] = SiLU(g[i]) · u[i] (the SwiGLU FFN's hidden activation).
