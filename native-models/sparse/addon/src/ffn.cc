@@ -12,9 +12,6 @@
 #include "pool.h"
 #include "quantize.h"
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
@@ -102,18 +99,13 @@ Ffn::~Ffn() {
 
 bool Ffn::allocate(const Layout& L, std::string* err) {
   L_ = L;
-  // 2 MiB alignment lets Linux back the weights with huge pages: a sparse pass touches rows all
-  // over the buffer, and 4 KiB pages would cost a TLB miss on most of them.
-  const size_t align = L.totalBytes >= (2u << 20) ? (2u << 20) : 64;
-  const size_t bytes = (L.totalBytes + align - 1) / align * align;
-  w_ = static_cast<uint8_t*>(alignedAlloc(bytes, align));
+  // Huge pages matter even more here: a sparse pass touches rows all over the buffer.
+  size_t bytes = L.totalBytes;
+  w_ = static_cast<uint8_t*>(weightAlloc(bytes));
   if (!w_) {
     *err = "out of memory allocating " + std::to_string(bytes) + " bytes of FFN weights";
     return false;
   }
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  madvise(w_, bytes, MADV_HUGEPAGE);
-#endif
   return true;
 }
 

@@ -148,34 +148,45 @@ inline float hsum256(__m256 s0) {
   return _mm_cvtss_f32(h);
 }
 
-// Four keys at a time when hd is a multiple of 8, reduced together (see kernels_avx512.cc).
+// Scores of q against the four keys at k (hd a multiple of 8), reduced together (see kernels_avx512.cc).
+inline void fourScores(const float* q, const float* k, int hd, float scale, float* out) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (int i = 0; i < hd; i += 8) {
+    const __m256 qi = _mm256_loadu_ps(q + i);
+    s0 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + i), s0);
+    s1 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + hd + i), s1);
+    s2 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + 2 * hd + i), s2);
+    s3 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + 3 * hd + i), s3);
+  }
+  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
+  const __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  _mm_storeu_ps(out, _mm_mul_ps(r, _mm_set1_ps(scale)));
+}
+
+inline float oneScore(const float* q, const float* k, int hd, float scale) {
+  __m256 s0 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= hd; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), s0);
+  float s = hsum256(s0);
+  for (; i < hd; i++) s += q[i] * k[i];
+  return s * scale;
+}
+
 void scores(const float* q, const float* keys, int hd, int count, float scale, float* out) {
   int t = 0;
-  if (hd % 8 == 0) {
-    for (; t + 4 <= count; t += 4) {
-      const float* k = keys + (size_t)t * hd;
-      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-      for (int i = 0; i < hd; i += 8) {
-        const __m256 qi = _mm256_loadu_ps(q + i);
-        s0 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + i), s0);
-        s1 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + hd + i), s1);
-        s2 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + 2 * hd + i), s2);
-        s3 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k + 3 * hd + i), s3);
-      }
-      const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s0, s1), _mm256_hadd_ps(s2, s3));
-      const __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-      _mm_storeu_ps(out + t, _mm_mul_ps(r, _mm_set1_ps(scale)));
-    }
-  }
-  for (; t < count; t++) {
-    const float* k = keys + (size_t)t * hd;
-    __m256 s0 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= hd; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), s0);
-    float s = hsum256(s0);
-    for (; i < hd; i++) s += q[i] * k[i];
-    out[t] = s * scale;
-  }
+  if (hd % 8 == 0)
+    for (; t + 4 <= count; t += 4) fourScores(q, keys + (size_t)t * hd, hd, scale, out + t);
+  for (; t < count; t++) out[t] = oneScore(q, keys + (size_t)t * hd, hd, scale);
+}
+
+// Every query's scores for four keys before the next four (see kernels_avx512.cc).
+void scoresGroup(const float* q, int nq, const float* keys, int hd, int count, float scale, float* out, int64_t stride) {
+  int t = 0;
+  if (hd % 8 == 0)
+    for (; t + 4 <= count; t += 4)
+      for (int i = 0; i < nq; i++) fourScores(q + (size_t)i * hd, keys + (size_t)t * hd, hd, scale, out + i * stride + t);
+  for (; t < count; t++)
+    for (int i = 0; i < nq; i++) out[i * stride + t] = oneScore(q + (size_t)i * hd, keys + (size_t)t * hd, hd, scale);
 }
 
 // Four independent accumulators (see kernels_avx512.cc).
@@ -198,6 +209,45 @@ void mix(const float* p, const float* values, int hd, int count, float* out) {
     float acc = 0;
     for (int t = 0; t < count; t++) acc += p[t] * values[(size_t)t * hd + i];
     out[i] = acc;
+  }
+}
+
+// mix for several queries in blocks of keys that stay in L1 (see kernels_avx512.cc); hd a
+// multiple of 8, else one query at a time.
+constexpr int kMixKeys = 64;
+void mixGroup(const float* p, int nq, int64_t stride, const float* values, int hd, int count, float* out) {
+  if (hd % 8 != 0) {
+    for (int q = 0; q < nq; q++) mix(p + q * stride, values, hd, count, out + (size_t)q * hd);
+    return;
+  }
+  __m256 acc[4 * 64];
+  for (int q0 = 0; q0 < nq; q0 += 64) {
+    const int nb = nq - q0 < 64 ? nq - q0 : 64;
+    for (int i = 0; i < hd; i += 8) {
+      for (int j = 0; j < 4 * nb; j++) acc[j] = _mm256_setzero_ps();
+      const int quads = count / 4 * 4;
+      for (int b = 0; b < count; b += kMixKeys) {
+        const int end = b + kMixKeys < quads ? b + kMixKeys : quads;
+        const bool last = b + kMixKeys >= count;
+        for (int qi = 0; qi < nb; qi++) {
+          const float* pq = p + (q0 + qi) * stride;
+          __m256 a0 = acc[4 * qi], a1 = acc[4 * qi + 1], a2 = acc[4 * qi + 2], a3 = acc[4 * qi + 3];
+          for (int t = b; t < end; t += 4) {
+            const float* v = values + (size_t)t * hd + i;
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(pq[t]), _mm256_loadu_ps(v), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(pq[t + 1]), _mm256_loadu_ps(v + hd), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(pq[t + 2]), _mm256_loadu_ps(v + 2 * hd), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(pq[t + 3]), _mm256_loadu_ps(v + 3 * hd), a3);
+          }
+          if (last)
+            for (int t = quads; t < count; t++) a0 = _mm256_fmadd_ps(_mm256_set1_ps(pq[t]), _mm256_loadu_ps(values + (size_t)t * hd + i), a0);
+          acc[4 * qi] = a0, acc[4 * qi + 1] = a1, acc[4 * qi + 2] = a2, acc[4 * qi + 3] = a3;
+        }
+      }
+      for (int qi = 0; qi < nb; qi++)
+        _mm256_storeu_ps(out + (size_t)(q0 + qi) * hd + i,
+                         _mm256_add_ps(_mm256_add_ps(acc[4 * qi], acc[4 * qi + 1]), _mm256_add_ps(acc[4 * qi + 2], acc[4 * qi + 3])));
+    }
   }
 }
 
@@ -318,7 +368,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, nullptr, nullptr, softmax, siluMul, packed, 4};
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4};
 
 }  // namespace
 

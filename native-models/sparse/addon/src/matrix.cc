@@ -45,9 +45,8 @@ bool ActivationRows::quantize(const Layout& L, const float* x, int rows, int64_t
 Matrix::~Matrix() { alignedFree(w_); }
 
 bool Matrix::allocate(std::string* err) {
-  const size_t total = (size_t)bytes();
-  const size_t align = total >= (2u << 20) ? (2u << 20) : 64;
-  w_ = static_cast<uint8_t*>(alignedAlloc((total + align - 1) / align * align, align));
+  size_t total = (size_t)bytes();
+  w_ = static_cast<uint8_t*>(weightAlloc(total));
   if (!w_) *err = "out of memory allocating " + std::to_string(total) + " bytes of weights";
   return w_ != nullptr;
 }

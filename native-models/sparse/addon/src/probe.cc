@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "memory.h"
 #include "pool.h"
 
 namespace exl {
@@ -23,7 +24,11 @@ struct ProbeJob {
     uint64_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
     for (size_t c; (c = j.next.fetch_add(chunk)) < j.words;) {
       const size_t end = c + chunk < j.words ? c + chunk : j.words;
-      for (size_t i = c; i + 4 <= end; i += 4) acc0 ^= j.data[i], acc1 += j.data[i + 1], acc2 ^= j.data[i + 2], acc3 += j.data[i + 3];
+      for (size_t i = c; i + 8 <= end; i += 8) {
+        __builtin_prefetch(j.data + i + 128);  // 1 KiB ahead
+        acc0 ^= j.data[i] + j.data[i + 4], acc1 += j.data[i + 1] ^ j.data[i + 5];
+        acc2 ^= j.data[i + 2] + j.data[i + 6], acc3 += j.data[i + 3] ^ j.data[i + 7];
+      }
     }
     j.sink.fetch_add(acc0 ^ acc1 ^ acc2 ^ acc3);
   }
@@ -33,7 +38,10 @@ struct ProbeJob {
 
 double probeReadBandwidth(size_t bytes, int threads, int reps) {
   const size_t words = bytes / 8;
-  uint64_t* buf = static_cast<uint64_t*>(std::malloc(words * 8));
+  // Huge pages and a software prefetch ahead, as the kernels stream their weights: the probe
+  // must not be slower than what the kernels (or llama.cpp) reach.
+  size_t alloc = words * 8;
+  uint64_t* buf = static_cast<uint64_t*>(weightAlloc(alloc));
   if (!buf) return -1;
   for (size_t i = 0; i < words; i++) buf[i] = i * 0x9E3779B97F4A7C15ull;
   double best = 0;
@@ -47,7 +55,7 @@ double probeReadBandwidth(size_t bytes, int threads, int reps) {
     const double gbs = (double)words * 8 / s / 1e9;
     best = gbs > best ? gbs : best;
   }
-  std::free(buf);
+  alignedFree(buf);
   return best;
 }
 
