@@ -333,9 +333,13 @@ void siluMul(float* g, const float* u, int64_t n) {
 constexpr int kPrefetchAhead = 1024;
 
 // One vpdpbusd per 4 inputs advances all 16 rows of the group; M activation rows share each load.
+// Each row sums into A independent integer accumulators (step s into s % A): with few rows, one
+// accumulator would chain every vpdpbusd behind the previous one's 5-cycle latency, slower than
+// the memory bus. Integer sums do not depend on their order, so every M gives the same result.
 template <int BITS, int M>
 void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
-  const int B = P.block, kb = P.in.kb, steps = B / 4;
+  constexpr int A = M <= 2 ? 4 : M <= 4 ? 2 : 1;
+  const int B = P.block, kb = P.in.kb, steps = B / 4;  // steps: a multiple of 8 (blocks of ≥ 32)
   const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
   const uint8_t* zps = group + P.zpOffset;
   __m512 acc[M];
@@ -343,29 +347,32 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
   const __m512i nib = _mm512_set1_epi8(0x0f);
   for (int b = 0; b < kb; b++) {
     const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
-    __m512i ia[M];
-    for (int m = 0; m < M; m++) ia[m] = _mm512_setzero_si512();
-    for (int j = 0; j < steps; j += BITS == 8 ? 1 : 2) {
-      __m512i w0, w1;
-      // Software prefetch a few KiB ahead: two threads alone cannot keep enough cache-line
-      // misses in flight for the memory bus on the hardware prefetchers' stride guesses.
+    __m512i ia[M][A];
+    for (int m = 0; m < M; m++)
+      for (int a = 0; a < A; a++) ia[m][a] = _mm512_setzero_si512();
+    // Four steps (4 x 4 inputs) per iteration: four 64-byte loads of int8 codes, or two of int4.
+    for (int j = 0; j < steps; j += 4) {
+      __m512i w[4];
+      // Software prefetch ahead: two threads alone cannot keep enough cache-line misses in
+      // flight for the memory bus on the hardware prefetchers' stride guesses.
       if (BITS == 8) {
-        _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * j + kPrefetchAhead), _MM_HINT_T0);
-        w0 = _mm512_load_si512(codes + 64 * j);
+        for (int i = 0; i < 4; i++) _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * (j + i) + kPrefetchAhead), _MM_HINT_T0);
+        for (int i = 0; i < 4; i++) w[i] = _mm512_load_si512(codes + 64 * (j + i));
       } else {
         _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + kPrefetchAhead), _MM_HINT_T0);
-        const __m512i v = _mm512_load_si512(codes + 32 * j);
-        w0 = _mm512_and_si512(v, nib);
-        w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + 64 + kPrefetchAhead), _MM_HINT_T0);
+        const __m512i v0 = _mm512_load_si512(codes + 32 * j), v1 = _mm512_load_si512(codes + 32 * j + 64);
+        w[0] = _mm512_and_si512(v0, nib);
+        w[1] = _mm512_and_si512(_mm512_srli_epi16(v0, 4), nib);
+        w[2] = _mm512_and_si512(v1, nib);
+        w[3] = _mm512_and_si512(_mm512_srli_epi16(v1, 4), nib);
       }
       for (int m = 0; m < M; m++) {
         const int8_t* q = x[m]->q + b * B + 4 * j;
-        int32_t q0, q1;
-        std::memcpy(&q0, q, 4);
-        ia[m] = _mm512_dpbusd_epi32(ia[m], w0, _mm512_set1_epi32(q0));
-        if (BITS == 4) {
-          std::memcpy(&q1, q + 4, 4);
-          ia[m] = _mm512_dpbusd_epi32(ia[m], w1, _mm512_set1_epi32(q1));
+        for (int i = 0; i < 4; i++) {
+          int32_t qi;
+          std::memcpy(&qi, q + 4 * i, 4);
+          ia[m][i % A] = _mm512_dpbusd_epi32(ia[m][i % A], w[i], _mm512_set1_epi32(qi));
         }
       }
     }
@@ -375,7 +382,9 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
                                 : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
     for (int m = 0; m < M; m++) {
-      const __m512 f = _mm512_fnmadd_ps(zp, _mm512_set1_ps((float)x[m]->xsum[b]), _mm512_cvtepi32_ps(ia[m]));
+      __m512i sum = ia[m][0];
+      for (int a = 1; a < A; a++) sum = _mm512_add_epi32(sum, ia[m][a]);
+      const __m512 f = _mm512_fnmadd_ps(zp, _mm512_set1_ps((float)x[m]->xsum[b]), _mm512_cvtepi32_ps(sum));
       acc[m] = _mm512_fmadd_ps(f, _mm512_mul_ps(sc, _mm512_set1_ps(x[m]->sx[b])), acc[m]);
     }
   }
