@@ -100,10 +100,9 @@ Ffn::~Ffn() {
 bool Ffn::allocate(const Layout& L, std::string* err) {
   L_ = L;
   // Huge pages matter even more here: a sparse pass touches rows all over the buffer.
-  size_t bytes = L.totalBytes;
-  w_ = static_cast<uint8_t*>(weightAlloc(bytes));
+  w_ = static_cast<uint8_t*>(weightAlloc(L.totalBytes));
   if (!w_) {
-    *err = "out of memory allocating " + std::to_string(bytes) + " bytes of FFN weights";
+    *err = "out of memory allocating " + std::to_string(L.totalBytes) + " bytes of FFN weights";
     return false;
   }
   return true;

@@ -45,7 +45,7 @@ bool ActivationRows::quantize(const Layout& L, const float* x, int rows, int64_t
 Matrix::~Matrix() { alignedFree(w_); }
 
 bool Matrix::allocate(std::string* err) {
-  size_t total = (size_t)bytes();
+  const size_t total = (size_t)bytes();
   w_ = static_cast<uint8_t*>(weightAlloc(total));
   if (!w_) *err = "out of memory allocating " + std::to_string(total) + " bytes of weights";
   return w_ != nullptr;

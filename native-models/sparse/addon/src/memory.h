@@ -21,15 +21,16 @@ inline void* alignedAlloc(size_t bytes, size_t align) {
 #endif
 }
 
-// A weight buffer: 2 MiB aligned when it is that large, and marked for transparent huge pages
-// (Linux gives them only to marked memory by default). Streaming 4 GB of weights through 4 KiB
-// pages costs a TLB miss every 64 cache lines. `bytes` is rounded up to the alignment.
-inline void* weightAlloc(size_t& bytes) {
-  const size_t align = bytes >= (2u << 20) ? (2u << 20) : 64;
-  bytes = (bytes + align - 1) / align * align;
-  void* p = alignedAlloc(bytes, align);
+// A weight buffer: 2 MiB aligned when it is that large, its whole 2 MiB pages marked for
+// transparent huge pages (Linux gives them only to marked memory by default): streaming 4 GB of
+// weights through 4 KiB pages costs a TLB miss every 64 cache lines. The tail stays in small
+// pages, so no buffer takes more memory than it uses (rounding ~110 matrices up to whole huge
+// pages added 77 MB of RSS on TinyLlama).
+inline void* weightAlloc(size_t bytes) {
+  constexpr size_t kHuge = 2u << 20;
+  void* p = alignedAlloc(bytes, bytes >= kHuge ? kHuge : 64);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (p && align == (2u << 20)) madvise(p, bytes, MADV_HUGEPAGE);
+  if (p && bytes >= kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);
 #endif
   return p;
 }

@@ -40,8 +40,7 @@ double probeReadBandwidth(size_t bytes, int threads, int reps) {
   const size_t words = bytes / 8;
   // Huge pages and a software prefetch ahead, as the kernels stream their weights: the probe
   // must not be slower than what the kernels (or llama.cpp) reach.
-  size_t alloc = words * 8;
-  uint64_t* buf = static_cast<uint64_t*>(weightAlloc(alloc));
+  uint64_t* buf = static_cast<uint64_t*>(weightAlloc(words * 8));
   if (!buf) return -1;
   for (size_t i = 0; i < words; i++) buf[i] = i * 0x9E3779B97F4A7C15ull;
   double best = 0;
