@@ -1,6 +1,7 @@
-// A loaded model package, run layer by layer: the embedding lookup in JS, one onnxruntime
-// session per decoder layer (so the loop may stop after any layer), the head session, and a
-// preallocated KV cache per layer that onnxruntime updates in place.
+// A loaded model package, run layer by layer (so the loop may stop after any layer): the
+// embedding lookup in JS, the layers and the head in the native kernels where the package has
+// their native form and the addon loads, else one onnxruntime session per layer and the head
+// session; and a preallocated KV cache per layer, updated in place by either.
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import type { ModelConfig } from "../formats/model-source.js";
@@ -54,7 +55,8 @@ export class ModelRunner {
   static async load(dir: string, o: LoadOptions, known?: Manifest): Promise<ModelRunner> {
     const manifest = known ?? (await readManifest(dir));
     const cfg = manifest.config;
-    // Progress: the native files, then onnxruntime's sessions if any (they take most of the time then).
+    // Progress: the native files, then onnxruntime's sessions if any (packages with packed FFN
+    // files usually need none; otherwise the sessions take most of the time).
     const nativeShare = manifest.sparse?.dense ? 0.9 : 0.3;
     const native = o.native ? NativeLayers.open(dir, manifest, o.threads, { sparseRows: o.sparseRows ?? false, onProgress: (f) => o.onProgress?.(f * nativeShare) }) : null;
     // With whole native layers, the head and the packed FFNs, prefill runs natively too and no
@@ -111,24 +113,23 @@ export class ModelRunner {
   /**
    * Runs decoder layer `l` on `hidden` ([S, d]) at `positions`, appending their K/V to the layer's
    * cache. Decode rows (`decode`: a token or a few being verified) run natively when the package
-   * has native layers, at the current FFN sparsity; prefill rows run on onnxruntime, dense.
+   * has native layers, at the current FFN sparsity; prefill rows run dense, natively when the
+   * native form is complete (runsEverything), else on onnxruntime.
    */
   async layer(l: number, hidden: Float32Array, positions: readonly number[], decode = false): Promise<Float32Array> {
     const S = positions.length;
     const d = this.config.hiddenSize;
     const slot = this.cache.reserve(l, positions);
-    if (this.native?.decodesNatively && ((decode && S <= NATIVE_MAX_ROWS) || this.native.runsEverything)) {
-      if (S <= NATIVE_MAX_ROWS) {
-        const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S };
-        return this.native.decodeLayer(l, hidden, Int32Array.from(positions), this.rotaryData, kv, decode);
-      }
-      const out = new Float32Array(S * d);
-      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) {
-        const n = Math.min(NATIVE_MAX_ROWS, S - s0);
+    const native = this.native;
+    if (native?.decodesNatively && ((decode && S <= NATIVE_MAX_ROWS) || native.runsEverything)) {
+      // Rows [s0, s0 + n) in one native call (at most NATIVE_MAX_ROWS).
+      const rows = (s0: number, n: number) => {
         const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S + s0 };
-        const part = this.native.decodeLayer(l, hidden.subarray(s0 * d, (s0 + n) * d), Int32Array.from(positions.slice(s0, s0 + n)), this.rotaryData, kv, decode);
-        out.set(part, s0 * d);
-      }
+        return native.decodeLayer(l, hidden.subarray(s0 * d, (s0 + n) * d), Int32Array.from(positions.slice(s0, s0 + n)), this.rotaryData, kv, decode);
+      };
+      if (S <= NATIVE_MAX_ROWS) return rows(0, S);
+      const out = new Float32Array(S * d);
+      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) out.set(rows(s0, Math.min(NATIVE_MAX_ROWS, S - s0)), s0 * d);
       return out;
     }
     const out = new Float32Array(S * d);
