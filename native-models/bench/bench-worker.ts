@@ -3,9 +3,11 @@
 import { runLlamaCpp } from "./llama-cpp-run.js";
 import { runEngine, type EngineMode } from "./engine-run.js";
 import { peakRssMB } from "./bench-text.js";
+import { compareWithLlamaCpp } from "./quality.js";
 
 export interface BenchJob {
-  engine: "exitlane" | "llamacpp";
+  /** "quality": our distributions against llama.cpp's on the same file (bench --quality). */
+  engine: "exitlane" | "llamacpp" | "quality";
   gguf: string;
   packageDir: string;
   threads: number;
@@ -18,5 +20,7 @@ const job = JSON.parse(process.argv[2]) as BenchJob;
 const result =
   job.engine === "llamacpp"
     ? await runLlamaCpp(job.gguf, job.threads, job.promptTokens, job.genTokens)
-    : await runEngine(job.packageDir, job.threads, job.promptTokens, job.genTokens, job.mode ?? { kind: "full" });
+    : job.engine === "quality"
+      ? await compareWithLlamaCpp(job.packageDir, job.gguf, job.threads, job.promptTokens)
+      : await runEngine(job.packageDir, job.threads, job.promptTokens, job.genTokens, job.mode ?? { kind: "full" });
 process.stdout.write(JSON.stringify({ ...result, peakRssMB: peakRssMB() }) + "\n");

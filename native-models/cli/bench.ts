@@ -20,6 +20,7 @@ import { readFile } from "node:fs/promises";
 import { bandwidthUse, engineBytesPerToken, ggufBytesPerToken, readBandwidthGBps } from "../bench/bandwidth.js";
 import { startBackgroundLoad } from "../bench/background-load.js";
 import type { MultiTokenCost } from "../bench/multi-token.js";
+import type { QualityVsLlamaCpp } from "../bench/quality.js";
 
 const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "../bench/bench-worker.ts");
 
@@ -55,6 +56,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     sparsity: { type: "string" },
     "skip-llama": { type: "boolean" },
     "background-load": { type: "string" },
+    quality: { type: "boolean" },
     json: { type: "boolean" },
   });
   if (!values.gguf) throw new UsageError("--gguf <file> is required");
@@ -161,6 +163,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
       decode: pairedSpeedup(results.engine, results.llamaCpp),
       prefill: round(engine.prefillTokensPerSecond / llamaCpp.prefillTokensPerSecond),
     };
+  }
+  if (values.quality) {
+    // Teacher-forced over the prompt: our int4/int8 against what llama.cpp computes from the file.
+    const { peakRssMB: _, ...quality } = (await runWorker({ ...base, engine: "quality" })) as unknown as QualityVsLlamaCpp & { peakRssMB: number };
+    out.qualityVsLlamaCpp = quality;
   }
   if (loadThreads) {
     // Decode under load against the quiet runs of the same rounds; loss = 1 - loaded / quiet.
