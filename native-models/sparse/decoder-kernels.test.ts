@@ -16,19 +16,20 @@ describe.runIf(kernel.available)("native decode kernels", () => {
   const k = kernel;
   const tmp = makeTempDir("exitlane-decoder-kernels-");
   afterAll(() => tmp.cleanup());
-  const isas = k.kernels.map((n) => (n === "avx512-vnni" ? "avx512" : n)) as SparseIsa[];
+  const isas = k.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n) as SparseIsa[];
 
   describe.each(isas)("%s", (isa) => {
+    // 6 rows, and 37 (two whole tiles of 16 for tile kernels, and a tail of 5).
     it.each([
-      [8, 32, 100, 37],
-      [8, 128, 256, 300],
-      [4, 32, 192, 64],
-      [4, 64, 130, 17],
-    ] as const)("linear int%i block %i (%i -> %i) is W·x within quantization error, row by row identical", (bits, block, inputs, outputs) => {
+      [8, 32, 100, 37, 6],
+      [8, 128, 256, 300, 37],
+      [4, 32, 192, 64, 6],
+      [4, 64, 130, 17, 37],
+      [4, 128, 256, 40, 37],
+    ] as const)("linear int%i block %i (%i -> %i), %i rows, is W·x within quantization error, row by row identical", (bits, block, inputs, outputs, rows) => {
       const w = gaussian(inputs * outputs, 0.05, 3);
       const bias = gaussian(outputs, 0.1, 4);
       const lin = k.createLinear({ outputs, inputs, bits, blockSize: block, weights: w, bias, threads: 2, isa });
-      const rows = 6;
       const x = Float32Array.from({ length: rows * inputs }, (_, i) => randomInput(inputs, 10 + Math.floor(i / inputs))[i % inputs]);
       const y = new Float32Array(rows * outputs);
       lin.run(x, y, rows);
@@ -40,7 +41,7 @@ describe.runIf(kernel.available)("native decode kernels", () => {
           want[o] = a;
         }
         const got = y.subarray(s * outputs, (s + 1) * outputs);
-        expect(relativeError(got, want)).toBeLessThan(bits === 8 ? 0.01 : 0.12);
+        expect(relativeError(got, want)).toBeLessThan(bits === 8 ? 0.02 : 0.2);
         const alone = new Float32Array(outputs);
         lin.run(x.subarray(s * inputs, (s + 1) * inputs), alone, 1);
         expect(Array.from(alone)).toEqual(Array.from(got));

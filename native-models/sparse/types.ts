@@ -3,7 +3,7 @@
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
 /** Kernel set: "auto" picks the best this CPU runs; the others force one (tests cover each path). */
-export type SparseIsa = "auto" | "avx512" | "avx2" | "neon-dotprod" | "neon" | "scalar";
+export type SparseIsa = "auto" | "amx" | "avx512" | "avx2" | "neon-dotprod" | "neon" | "scalar";
 
 export interface SparseFfnWeights {
   /** Hidden size (FFN input and output length). */

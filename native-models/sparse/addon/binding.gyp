@@ -17,6 +17,7 @@
         "src/kernels_scalar.cc",
         "src/kernels_avx2.cc",
         "src/kernels_avx512.cc",
+        "src/kernels_amx.cc",
         "src/kernels_neon.cc",
         "src/kernels_neon_dot.cc"
       ],

@@ -63,19 +63,21 @@ constexpr int kChunk = 32;
 const Kernels* selectKernels(const std::string& isa, std::string* err) {
   const Kernels* k = nullptr;
   if (isa == "auto") {
-    if (cpuHas("avx512")) k = avx512Kernels();
+    if (cpuHas("avx512")) k = amxKernels();
+    if (!k && cpuHas("avx512")) k = avx512Kernels();
     if (!k && cpuHas("avx2")) k = avx2Kernels();
     if (!k && cpuHas("neon-dotprod")) k = neonDotKernels();
     if (!k && cpuHas("neon")) k = neonKernels();
     return k ? k : scalarKernels();
   }
   if (isa == "scalar") return scalarKernels();
-  if (isa == "avx512") k = cpuHas("avx512") ? avx512Kernels() : nullptr;
+  if (isa == "amx") k = cpuHas("avx512") ? amxKernels() : nullptr;
+  else if (isa == "avx512") k = cpuHas("avx512") ? avx512Kernels() : nullptr;
   else if (isa == "avx2") k = cpuHas("avx2") ? avx2Kernels() : nullptr;
   else if (isa == "neon-dotprod") k = cpuHas("neon-dotprod") ? neonDotKernels() : nullptr;
   else if (isa == "neon") k = cpuHas("neon") ? neonKernels() : nullptr;
   else {
-    *err = "isa must be one of auto, avx512, avx2, neon-dotprod, neon, scalar (got \"" + isa + "\")";
+    *err = "isa must be one of auto, amx, avx512, avx2, neon-dotprod, neon, scalar (got \"" + isa + "\")";
     return nullptr;
   }
   if (!k) *err = "kernel set \"" + isa + "\" is not available on this CPU/build (available: " + availableKernels() + ")";
@@ -84,6 +86,7 @@ const Kernels* selectKernels(const std::string& isa, std::string* err) {
 
 std::string availableKernels() {
   std::string s;
+  if (cpuHas("avx512") && amxKernels()) s += std::string(amxKernels()->name) + ",";
   if (cpuHas("avx512") && avx512Kernels()) s += std::string(avx512Kernels()->name) + ",";
   if (cpuHas("avx2") && avx2Kernels()) s += std::string(avx2Kernels()->name) + ",";
   if (cpuHas("neon-dotprod") && neonDotKernels()) s += std::string(neonDotKernels()->name) + ",";

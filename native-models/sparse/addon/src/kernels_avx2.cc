@@ -368,7 +368,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4};
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr};
 
 }  // namespace
 

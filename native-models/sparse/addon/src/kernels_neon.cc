@@ -8,7 +8,7 @@
 
 namespace exl {
 namespace {
-const Kernels kNeon = {"neon", neon_base::dot, neon_base::axpy, neon_base::scores, neon_base::mix, nullptr, nullptr, scalarSoftmax, scalarSiluMul, scalarPacked, 4};
+const Kernels kNeon = {"neon", neon_base::dot, neon_base::axpy, neon_base::scores, neon_base::mix, nullptr, nullptr, scalarSoftmax, scalarSiluMul, scalarPacked, 4, nullptr};
 }
 const Kernels* neonKernels() { return &kNeon; }
 }  // namespace exl

@@ -19,7 +19,7 @@
 
 namespace exl {
 namespace {
-const Kernels kNeonDot = {"neon-dotprod", neon_dot::dot, neon_dot::axpy, neon_dot::scores, neon_dot::mix, nullptr, nullptr, scalarSoftmax, scalarSiluMul, scalarPacked, 4};
+const Kernels kNeonDot = {"neon-dotprod", neon_dot::dot, neon_dot::axpy, neon_dot::scores, neon_dot::mix, nullptr, nullptr, scalarSoftmax, scalarSiluMul, scalarPacked, 4, nullptr};
 }
 const Kernels* neonDotKernels() { return &kNeonDot; }
 }  // namespace exl

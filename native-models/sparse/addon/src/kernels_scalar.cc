@@ -112,7 +112,7 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
 }
 
 namespace {
-const Kernels kScalar = {"scalar", dot, axpy, scores, mix, nullptr, nullptr, scalarSoftmax, scalarSiluMul, scalarPacked, 4};
+const Kernels kScalar = {"scalar", dot, axpy, scores, mix, nullptr, nullptr, scalarSoftmax, scalarSiluMul, scalarPacked, 4, nullptr};
 
 }  // namespace
 

@@ -89,6 +89,11 @@ struct Kernels {
   // Activation rows one `packed` call takes (they share each weight load): as many as the
   // accumulators the register file holds.
   int packedRows;
+  // Tile kernel (AMX), nullptr where there is none: out[r][0..16) for 16·nTiles rows (nTiles ≤ 4)
+  // of x, with xu8 the same rows' codes as unsigned bytes (q + 128), `stride` bytes apart.
+  // Exactly the results of `packed` on the same rows.
+  void (*packedTiles)(const PackedLayout& P, const uint8_t* group, int nTiles, const XQuant* const* x,
+                      const uint8_t* xu8, int64_t stride, float* const* out);
 };
 
 // The portable softmax and SiLU (std::exp), for kernel sets without a vector exp.
@@ -117,6 +122,7 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
 const Kernels* scalarKernels();
 const Kernels* avx2Kernels();    // nullptr when not compiled for this architecture
 const Kernels* avx512Kernels();  // AVX-512 F/BW/VL + VNNI
+const Kernels* amxKernels();     // the AVX-512 set with AMX tiles for many-row calls
 const Kernels* neonKernels();    // arm64: baseline Advanced SIMD
 const Kernels* neonDotKernels(); // arm64 with the Armv8.2 dot-product instructions
 

@@ -12,7 +12,28 @@
 
 namespace exl {
 
-ActivationRows::~ActivationRows() { alignedFree(buf_); }
+ActivationRows::~ActivationRows() {
+  alignedFree(buf_);
+  alignedFree(biased_);
+}
+
+const uint8_t* ActivationRows::biased(int rows) const {
+  if (biasedRows_ >= rows) return biased_;
+  const size_t need = (size_t)rows * (size_t)dp_;
+  if (need > biasedBytes_) {
+    alignedFree(biased_);
+    biased_ = static_cast<uint8_t*>(alignedAlloc(need, 64));
+    biasedBytes_ = biased_ ? need : 0;
+    if (!biased_) return nullptr;
+  }
+  for (int s = 0; s < rows; s++) {
+    const int8_t* q = xq_[s].q;
+    uint8_t* o = biased_ + (size_t)s * dp_;
+    for (int64_t i = 0; i < dp_; i++) o[i] = (uint8_t)(q[i] ^ 0x80);
+  }
+  biasedRows_ = rows;
+  return biased_;
+}
 
 bool ActivationRows::reserve(const Layout& L, int rows) {
   // Per row: q [dp] | corr8 [dp/4] int32 | sx [kb] | xsum [kb], 64-byte aligned.
@@ -36,6 +57,8 @@ bool ActivationRows::reserve(const Layout& L, int rows) {
 
 bool ActivationRows::quantize(const Layout& L, const float* x, int rows, int64_t stride) {
   if (rows < 1 || rows > kMaxRows || !reserve(L, rows)) return false;
+  dp_ = L.dp;
+  biasedRows_ = 0;
   for (int s = 0; s < rows; s++) {
     if (!quantizeActivation(L, x + (int64_t)s * stride, xq_[s])) return false;
   }
@@ -137,6 +160,7 @@ struct MultiplyJob {
   int rows;
   float* y;
   int64_t chunk;  // groups per claim: one contiguous stretch of weights at a time
+  const uint8_t* xu8 = nullptr;  // the rows as unsigned codes, when the tile kernel runs
   std::atomic<int64_t> next{0};
   static void work(void* p, int) {
     MultiplyJob& j = *static_cast<MultiplyJob*>(p);
@@ -147,11 +171,23 @@ struct MultiplyJob {
     float* outs[kMaxTile];
     for (int i = 0; i < kMaxTile; i++) outs[i] = tile[i];
     const int per = j.k->packedRows < kMaxTile ? j.k->packedRows : kMaxTile;
+    // Whole tiles of 16 rows through the tile kernel where there is one (same results), the rest
+    // through `packed`.
+    const int tiled = j.xu8 ? j.rows / 16 * 16 : 0;
+    const XQuant* txs[kMaxRows];
+    float tileOut[kMaxRows][kPackRows];
+    float* touts[kMaxRows];
+    for (int i = 0; i < tiled; i++) txs[i] = &j.x->row(i), touts[i] = tileOut[i];
     for (int64_t g0; (g0 = j.next.fetch_add(j.chunk)) < P.groups;) {
       const int64_t g1 = g0 + j.chunk < P.groups ? g0 + j.chunk : P.groups;
       for (int64_t g = g0; g < g1; g++) {
         const int64_t r0 = g * kPackRows, cnt = P.n - r0 < kPackRows ? P.n - r0 : kPackRows;
-        for (int s0 = 0; s0 < j.rows; s0 += per) {
+        for (int t0 = 0; t0 < tiled; t0 += 64) {
+          const int n = tiled - t0 < 64 ? tiled - t0 : 64;
+          j.k->packedTiles(P, j.m->group(g), n / 16, txs + t0, j.xu8 + (int64_t)t0 * j.x->stride(), j.x->stride(), touts + t0);
+          for (int i = t0; i < t0 + n; i++) std::memcpy(j.y + (int64_t)i * P.n + r0, tileOut[i], sizeof(float) * cnt);
+        }
+        for (int s0 = tiled; s0 < j.rows; s0 += per) {
           const int m = j.rows - s0 < per ? j.rows - s0 : per;
           for (int i = 0; i < m; i++) xs[i] = &j.x->row(s0 + i);
           j.k->packed(P, j.m->group(g), m, xs, outs);
@@ -165,6 +201,7 @@ struct MultiplyJob {
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {
   MultiplyJob job;
   job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
+  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
   // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
   // picked up by the others.

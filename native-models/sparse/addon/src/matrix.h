@@ -25,11 +25,19 @@ class ActivationRows {
   // x: `rows` rows of L.d floats, `stride` floats apart. False if a value is not finite (or no memory).
   bool quantize(const Layout& L, const float* x, int rows, int64_t stride);
   const XQuant& row(int s) const { return xq_[s]; }
+  // The rows' codes as unsigned bytes (q + 128), `stride()` bytes apart, for tile kernels; made on
+  // first use after each quantize(). nullptr when out of memory.
+  const uint8_t* biased(int rows) const;
+  int64_t stride() const { return dp_; }
 
  private:
   bool reserve(const Layout& L, int rows);
   uint8_t* buf_ = nullptr;
   size_t bytes_ = 0;
+  int64_t dp_ = 0;
+  mutable uint8_t* biased_ = nullptr;
+  mutable size_t biasedBytes_ = 0;
+  mutable int biasedRows_ = 0;
   XQuant xq_[kMaxRows] = {};
 };
 
