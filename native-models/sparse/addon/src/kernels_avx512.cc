@@ -342,6 +342,11 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
   const int B = P.block, kb = P.in.kb, steps = B / 4;  // steps: a multiple of 8 (blocks of ≥ 32)
   const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
   const uint8_t* zps = group + P.zpOffset;
+  // The group's scales and zero points sit after its codes, far from where the codes' prefetch
+  // runs, and the next group's first codes only come into its reach at the end: ask for both now
+  // (prefetches never fault, also past the last group).
+  for (uint64_t off = P.scalesOffset; off < P.groupBytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(group + off), _MM_HINT_T0);
+  for (int off = 0; off < kPrefetchAhead; off += 64) _mm_prefetch(reinterpret_cast<const char*>(group + P.groupBytes + off), _MM_HINT_T0);
   __m512 acc[M];
   for (int m = 0; m < M; m++) acc[m] = _mm512_setzero_ps();
   const __m512i nib = _mm512_set1_epi8(0x0f);
@@ -353,14 +358,20 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     // Four steps (4 x 4 inputs) per iteration: four 64-byte loads of int8 codes, or two of int4.
     for (int j = 0; j < steps; j += 4) {
       __m512i w[4];
-      // Software prefetch ahead: two threads alone cannot keep enough cache-line misses in
-      // flight for the memory bus on the hardware prefetchers' stride guesses.
+      // Software prefetch ahead, into L2 from 4 KiB ahead and into L1 from 1 KiB: two threads
+      // alone cannot keep enough cache-line misses in flight for the memory bus on the hardware
+      // prefetchers' guesses (one 5632x2048 int4 matrix, one thread: 10.4 -> 12.8 GB/s).
       if (BITS == 8) {
-        for (int i = 0; i < 4; i++) _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * (j + i) + kPrefetchAhead), _MM_HINT_T0);
+        for (int i = 0; i < 4; i++) {
+          _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * (j + i) + kPrefetchAhead), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * (j + i) + 4 * kPrefetchAhead), _MM_HINT_T1);
+        }
         for (int i = 0; i < 4; i++) w[i] = _mm512_load_si512(codes + 64 * (j + i));
       } else {
         _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + kPrefetchAhead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + 64 + kPrefetchAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + 4 * kPrefetchAhead), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + 64 + 4 * kPrefetchAhead), _MM_HINT_T1);
         const __m512i v0 = _mm512_load_si512(codes + 32 * j), v1 = _mm512_load_si512(codes + 32 * j + 64);
         w[0] = _mm512_and_si512(v0, nib);
         w[1] = _mm512_and_si512(_mm512_srli_epi16(v0, 4), nib);
