@@ -26,6 +26,11 @@ export async function engineBytesPerToken(dir: string, m: Manifest): Promise<num
   const sp = m.sparse;
   const native = !!sp && sp.attention?.length === L && !!sp.head && loadSparseKernel().available;
   const files = native ? [...sp.attention!, ...(sp.dense?.length === L ? sp.dense : sp.ffn), sp.head!] : [...m.graphs.layers, m.graphs.head].map((f) => f.replace(/\.onnx$/, ".bin"));
+  return filesBytes(dir, files);
+}
+
+/** Total size of `files` (relative to `dir`). */
+export async function filesBytes(dir: string, files: readonly string[]): Promise<number> {
   let total = 0;
   for (const f of files) total += (await stat(path.join(dir, f))).size;
   return total;

@@ -8,10 +8,10 @@ import type { RunResult } from "./llama-cpp-run.js";
 import { calibrateSparsity } from "../engine/sparsity.js";
 import { measureExitOverhead, type ExitOverhead } from "./exit-overhead.js";
 import { forcedExit } from "../early-exit/forced-exit.js";
+import { GREEDY } from "../early-exit/calibration-data.js";
 import type { KvMode } from "../runtime/decoder.js";
 import { measureMultiToken, type MultiTokenCost } from "./multi-token.js";
 
-const GREEDY = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 
 export type EngineMode =
   | { kind: "full"; multiToken?: boolean }

@@ -4,6 +4,7 @@
 // agreement and the mean KL(llama.cpp || ours) in nats.
 import { LoadedModel } from "../engine/loaded-model.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
+import { argmax } from "../runtime/sampler.js";
 
 export interface QualityVsLlamaCpp {
   positions: number;
@@ -29,7 +30,7 @@ export async function compareWithLlamaCpp(packageDir: string, gguf: string, thre
   for (let i = 0; i < n; i++) {
     const p = theirs[i];
     const q = softmax(ours.subarray(i * V, (i + 1) * V));
-    if (argmax(p) === argmax(q)) agree++;
+    if (argmax(p) === argmax(ours, i * V, V)) agree++;
     for (let t = 0; t < V; t++) if (p[t] > 0) kl += p[t] * Math.log(p[t] / Math.max(q[t], 1e-30));
   }
   return { positions: n, top1Agreement: Math.round((agree / n) * 10000) / 10000, meanKlNats: Math.round((kl / n) * 1e5) / 1e5 };
@@ -66,10 +67,4 @@ function softmax(logits: Float32Array): Float64Array {
   for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
   for (let i = 0; i < out.length; i++) out[i] /= sum;
   return out;
-}
-
-function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-  return best;
 }

@@ -17,7 +17,7 @@ import { progressPrinter } from "./progress.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import type { ExitOverhead } from "../bench/exit-overhead.js";
 import { readFile } from "node:fs/promises";
-import { bandwidthUse, engineBytesPerToken, ggufBytesPerToken, readBandwidthGBps } from "../bench/bandwidth.js";
+import { bandwidthUse, engineBytesPerToken, filesBytes, ggufBytesPerToken, readBandwidthGBps } from "../bench/bandwidth.js";
 import { startBackgroundLoad } from "../bench/background-load.js";
 import type { MultiTokenCost } from "../bench/multi-token.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
@@ -290,9 +290,7 @@ async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Pro
   const nativeAttention = m.sparse?.attention?.length === m.config.numLayers;
   const layerFiles = sparse ? [...(nativeAttention ? m.sparse!.attention! : m.graphs.attention.map(bin)), ...(m.sparse?.ffn ?? [])] : m.graphs.layers.map(bin);
   const head = sparse && m.sparse?.head ? m.sparse.head : bin(m.graphs.head);
-  let total = 0;
-  for (const f of [...layerFiles, head, m.embedding.file]) total += (await stat(path.join(dir, f))).size;
-  return total;
+  return filesBytes(dir, [...layerFiles, head, m.embedding.file]);
 }
 
 function bin(graph: string): string {
