@@ -4,7 +4,12 @@ import { loadFromFlags, modelFlags } from "./generate.js";
 import { parseExit, withExitDefault } from "./exit-flag.js";
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parse(withExitDefault(argv), { ...modelFlags, exit: { type: "string" }, text: { type: "string" }, "max-tokens": { type: "string" } });
+  const { values } = parse(withExitDefault(argv), {
+    ...modelFlags,
+    exit: { type: "string" },
+    text: { type: "string" },
+    "max-tokens": { type: "string" },
+  });
   if (!values.text) throw new UsageError("--text <file> is required");
   const text = await readFile(values.text, "utf8");
   const maxTokens = int(values["max-tokens"], "max-tokens", 0, 0);
@@ -27,13 +32,21 @@ export async function evalCommand(argv: string[]): Promise<void> {
       meanExitLayer: +r.meanExitLayer.toFixed(3),
       agreement: +r.agreement.toFixed(4),
       exitHistogram: r.exitHistogram,
-      ...(model.runner.native ? { sparsity: model.runner.native.sparsity, activeNeuronShare: +(model.runner.native.active / Math.max(1, model.runner.native.offered)).toFixed(4) } : {}),
+      ...(model.runner.native
+        ? {
+            sparsity: model.runner.native.sparsity,
+            activeNeuronShare: +(
+              model.runner.native.active / Math.max(1, model.runner.native.offered)
+            ).toFixed(4),
+          }
+        : {}),
       ...(r.speed
         ? {
             decodeTokensPerSecond: {
               withExit: +r.speed.exitTokensPerSecond.toFixed(2),
               fullDepth: +r.speed.fullDepthTokensPerSecond.toFixed(2),
               speedup: +r.speed.speedup.toFixed(3),
+              speedupRounds: r.speed.speedupRounds.map((x) => +x.toFixed(3)),
             },
           }
         : {}),

@@ -12,10 +12,28 @@
 import type { LoadedModel } from "../engine/loaded-model.js";
 import { argmax } from "../runtime/sampler.js";
 import { ExitController, Shortlist } from "./exit-controller.js";
-import { ExitHead, FULL_MAP_MAX_INPUTS, fitAffine, rmsNormalised, type AffineMap } from "./exit-head.js";
+import {
+  addEquations,
+  ExitHead,
+  FULL_MAP_MAX_INPUTS,
+  fitAffine,
+  normalEquations,
+  rmsNormalised,
+  solveAffine,
+  type AffineMap,
+  type NormalEquations,
+} from "./exit-head.js";
 import { KNOB_GRID, POLICY_VERSION, packMaps, type ExitPolicy } from "./policy.js";
 import { optimiseThresholds, type LayerDecisions } from "./thresholds.js";
-import { collectLayerStates, GREEDY, planText, stateAt, throwIfCancelled, writeCalibrationText, type LayerStates } from "./calibration-data.js";
+import {
+  collectLayerStates,
+  GREEDY,
+  planText,
+  stateAt,
+  throwIfCancelled,
+  writeCalibrationText,
+  type LayerStates,
+} from "./calibration-data.js";
 import type { SelfDraft } from "../runtime/speculative.js";
 import { NO_TOKENS } from "../runtime/generate.js";
 
@@ -83,8 +101,16 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
 
   // 1. Text, sized by this machine's speed on this model, and every layer's output on it.
   const costs = await measureCosts(model);
-  const plan = planText(costs.stepMs / 1000, r.maxPositions, { prompts: o.prompts, tokensPerPrompt: o.tokensPerPrompt, seconds: o.textSeconds });
-  const text = await writeCalibrationText(model, plan, { extraText: o.extraText, signal: o.signal, onProgress: (f) => progress(0.4 * f, "writing calibration text") });
+  const plan = planText(costs.stepMs / 1000, r.maxPositions, {
+    prompts: o.prompts,
+    tokensPerPrompt: o.tokensPerPrompt,
+    seconds: o.textSeconds,
+  });
+  const text = await writeCalibrationText(model, plan, {
+    extraText: o.extraText,
+    signal: o.signal,
+    onProgress: (f) => progress(0.4 * f, "writing calibration text"),
+  });
   check();
   progress(0.4, "reading every layer");
   const states: LayerStates[] = [];
@@ -96,7 +122,10 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   const all = states.flatMap((s, seq) => s.ids.map((_, pos) => ({ seq, pos })));
 
   // 2. The shortlist: the full model's most frequent tokens on this text.
-  const finals = await argmaxRows(model, all.map((p) => stateAt(states[p.seq], p.pos, L)));
+  const finals = await argmaxRows(
+    model,
+    all.map((p) => stateAt(states[p.seq], p.pos, L)),
+  );
   const counts = new Map<number, number>();
   for (const t of finals) counts.set(t, (counts.get(t) ?? 0) + 1);
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
@@ -108,38 +137,65 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
     covered += c;
   }
   const shortlist = new Shortlist(r, shortlistIds);
-  const positions: Position[] = all.map((p, i) => ({ ...p, final: finals[i], token: new Int32Array(L), conf: new Float32Array(L) }));
-  const evaluate = (list: Position[], layer: number, state: (p: Position) => Float32Array) => {
-    for (const p of list) {
-      const e = shortlist.evaluate(state(p));
-      p.token[layer - 1] = e.top;
-      p.conf[layer - 1] = e.confidence;
+  const positions: Position[] = all.map((p, i) => ({
+    ...p,
+    final: finals[i],
+    token: new Int32Array(L),
+    conf: new Float32Array(L),
+  }));
+  // The exit rule after `layer` for each position (through `head` when given), 64 rows a call.
+  const evaluate = (list: Position[], layer: number, head?: ExitHead) => {
+    const x = new Float32Array(64 * d);
+    for (let i = 0; i < list.length; i += 64) {
+      const batch = list.slice(i, i + 64);
+      batch.forEach((p, j) => x.set(stateAt(states[p.seq], p.pos, layer), j * d));
+      const rows = x.subarray(0, batch.length * d);
+      const e = shortlist.evaluateRows(head ? head.applyRows(rows, batch.length) : rows, batch.length);
+      batch.forEach((p, j) => {
+        p.token[layer - 1] = e.top[j];
+        p.conf[layer - 1] = e.confidence[j];
+      });
     }
   };
 
   // Exit heads: out-of-fold statistics per layer, then the map fitted on everything.
   const exitHeads: Record<string, AffineMap> = {};
   const diag = d > FULL_MAP_MAX_INPUTS;
-  const target = (p: { seq: number; pos: number }) => rmsNormalised(stateAt(states[p.seq], p.pos, L));
+  const targets = all.map((p) => rmsNormalised(stateAt(states[p.seq], p.pos, L)));
+  const folds = [0, 1].map((f) => all.flatMap((p, i) => (foldOf(p.seq) === f ? [i] : [])));
   const rawAgreement: number[] = [];
   for (let l = 1; l < L; l++) {
     check();
     progress(0.45 + (0.2 * l) / L, "fitting exit heads");
-    evaluate(positions, l, (p) => stateAt(states[p.seq], p.pos, l));
+    const inputs = all.map((p) => stateAt(states[p.seq], p.pos, l));
+    evaluate(positions, l);
     rawAgreement.push(positions.filter((p) => p.token[l - 1] === p.final).length / positions.length);
+    // Each fold's head is fitted on the other fold; the sums of both folds give the final head.
+    const pick = <T>(xs: T[], idx: number[]) => idx.map((i) => xs[i]);
+    const equations = diag
+      ? null
+      : folds.map((idx) => (idx.length ? normalEquations(pick(inputs, idx), pick(targets, idx)) : null));
     for (const f of [0, 1]) {
-      const fit = all.filter((p) => foldOf(p.seq) !== f);
-      const held = positions.filter((p) => foldOf(p.seq) === f);
-      if (!fit.length || !held.length) continue;
-      const head = new ExitHead(fitAffine(fit.map((p) => stateAt(states[p.seq], p.pos, l)), fit.map(target), { diag }), 1);
-      evaluate(held, l, (p) => head.apply(stateAt(states[p.seq], p.pos, l)));
+      const fitOn = folds[1 - f];
+      if (!fitOn.length || !folds[f].length) continue;
+      const map = equations
+        ? solveAffine(equations[1 - f]!)
+        : fitAffine(pick(inputs, fitOn), pick(targets, fitOn), { diag });
+      const head = new ExitHead(map, 1);
+      evaluate(pick(positions, folds[f]), l, head);
       head.close();
       await breathe();
     }
-    exitHeads[String(l)] = fitAffine(all.map((p) => stateAt(states[p.seq], p.pos, l)), all.map(target), { diag });
+    const present = (equations ?? []).filter((e): e is NormalEquations => e !== null);
+    exitHeads[String(l)] = present.length
+      ? solveAffine(present.reduce(addEquations))
+      : fitAffine(inputs, targets, { diag });
   }
   shortlist.close();
-  const headAgreement = Array.from({ length: L - 1 }, (_, i) => positions.filter((p) => p.token[i] === p.final).length / positions.length);
+  const headAgreement = Array.from(
+    { length: L - 1 },
+    (_, i) => positions.filter((p) => p.token[i] === p.final).length / positions.length,
+  );
 
   // 3. Which layers to check, and their thresholds per knob: a check costs a little at every token
   // that reaches it, so a layer stays only while its exits save more than its checks cost.
@@ -156,7 +212,15 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   let table = optimiseThresholds(decisionsFor(layers), L, KNOB_GRID);
   for (let round = 0; round < 4; round++) {
     const value = layerValues(positions, layers, table, L, checkCost);
-    if (process.env.EXITLANE_DEBUG_CAL) console.error("layers", layers, "values", [...value].map(([l, v]) => `${l}:${(v / positions.length).toFixed(3)}`).join(" "), "t@1", layers.map((l) => table.get(l)!.at(-1)!.toFixed(3)).join(" "));
+    if (process.env.EXITLANE_DEBUG_CAL)
+      console.error(
+        "layers",
+        layers,
+        "values",
+        [...value].map(([l, v]) => `${l}:${(v / positions.length).toFixed(3)}`).join(" "),
+        "t@1",
+        layers.map((l) => table.get(l)!.at(-1)!.toFixed(3)).join(" "),
+      );
     const keep = layers.filter((l) => value.get(l)! > 0);
     if (keep.length === layers.length || !keep.length) break;
     layers = keep;
@@ -169,10 +233,15 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
   const policy: ExitPolicy = {
     version: POLICY_VERSION,
     shortlist: shortlistIds,
-    checkLayers: Object.keys(minConfidence).map(Number).sort((a, b) => a - b),
+    checkLayers: Object.keys(minConfidence)
+      .map(Number)
+      .sort((a, b) => a - b),
     minConfidence,
     kvMode: "deferred",
-    maps: { file: MAPS_FILE, exitHeads: Object.fromEntries(Object.keys(exitHeads).map((l) => [l, packed.stored[`exit.${l}`]])) },
+    maps: {
+      file: MAPS_FILE,
+      exitHeads: Object.fromEntries(Object.keys(exitHeads).map((l) => [l, packed.stored[`exit.${l}`]])),
+    },
     lossless: { selfDraft: null },
     stats: {
       positions: positions.length,
@@ -183,48 +252,78 @@ export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): P
       logitLensAgreement: rawAgreement.map(round4),
       exitHeadAgreement: headAgreement.map(round4),
       exitHeadKind: diag ? "diag" : "full",
-      costs: { stepMs: round4(costs.stepMs), layerMs: round4(costs.layerMs), headMs: round4(costs.headMs), checkMs: round4(costs.checkMs) },
+      costs: {
+        stepMs: round4(costs.stepMs),
+        layerMs: round4(costs.layerMs),
+        headMs: round4(costs.headMs),
+        checkMs: round4(costs.checkMs),
+      },
       checkCostInLayers: round4(checkCost),
     },
   };
 
   // 4. K/V of skipped layers, then the knob's curve, on held-out text with the real machinery.
   progress(0.7, "measuring K/V handling");
-  const reference = await fullDepthReference(model, text.heldOut);
-  const kvModes: Record<string, Measured> = {};
-  for (const kvMode of ["masked", "deferred"] as const) {
-    check();
-    kvModes[kvMode] = await measure(model, { ...policy, kvMode }, packed.bytes, reference, 0.5);
-  }
-  const m = kvModes.masked;
-  const df = kvModes.deferred;
+  const kvModes = await measureSideBySide(
+    model,
+    packed.bytes,
+    text.heldOut,
+    (["masked", "deferred"] as const).map((kvMode) => ({ policy: { ...policy, kvMode }, knob: 0.5 })),
+    check,
+  );
+  const [m, df] = kvModes;
   // Exact K/V unless leaving them out is as accurate and faster.
   policy.kvMode = m.agreement >= df.agreement - 0.002 && m.speedup > df.speedup ? "masked" : "deferred";
-  policy.stats.kvModes = kvModes;
+  policy.stats.kvModes = { masked: m, deferred: df };
 
-  const curve: CurvePoint[] = [];
+  progress(0.75, "measuring the knob's curve");
   const knobs = o.curveKnobs ?? [0.2, 0.4, 0.6, 0.8, 1.0];
-  for (let i = 0; i < knobs.length; i++) {
-    check();
-    progress(0.75 + (0.15 * i) / knobs.length, `measuring knob ${knobs[i]}`);
-    curve.push({ knob: knobs[i], ...(await measure(model, policy, packed.bytes, reference, knobs[i])) });
-  }
+  const measured = await measureSideBySide(
+    model,
+    packed.bytes,
+    text.heldOut,
+    knobs.map((knob) => ({ policy, knob })),
+    check,
+    (f) => progress(0.75 + 0.15 * f, "measuring the knob's curve"),
+  );
+  const curve: CurvePoint[] = knobs.map((knob, i) => ({ knob, ...measured[i] }));
 
   // 5. Lossless: does self-drafting beat prompt lookup alone here? Measured, greedy, held-out prompts.
   progress(0.9, "measuring lossless drafting");
-  const lossless = await chooseSelfDraft(model, policy, packed.bytes, headAgreement, text.greedy, plan.greedyTokens, costs, check);
+  const lossless = await chooseSelfDraft(
+    model,
+    policy,
+    packed.bytes,
+    headAgreement,
+    text.greedy,
+    plan.greedyTokens,
+    costs,
+    check,
+  );
   policy.lossless = { selfDraft: lossless.selfDraft };
   policy.stats.lossless = lossless.measured;
   progress(1, "early exit calibrated");
   model.decoder.reset();
-  return { policy, maps: packed.bytes, curve, lossless: { speedup: lossless.speedup, selfDraft: lossless.selfDraft }, seconds: (performance.now() - started) / 1000 };
+  return {
+    policy,
+    maps: packed.bytes,
+    curve,
+    lossless: { speedup: lossless.speedup, selfDraft: lossless.selfDraft },
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /**
  * Per checked layer, at the fastest knob (a layer no use there is no use anywhere): layers its exits save, minus the cost of checking every token
  * that reaches it (in layers), per position.
  */
-function layerValues(positions: Position[], layers: number[], table: Map<number, number[]>, L: number, checkCost: number): Map<number, number> {
+function layerValues(
+  positions: Position[],
+  layers: number[],
+  table: Map<number, number[]>,
+  L: number,
+  checkCost: number,
+): Map<number, number> {
   const at = KNOB_GRID.length - 1;
   const value = new Map(layers.map((l) => [l, 0]));
   for (const p of positions) {
@@ -274,8 +373,20 @@ async function measureCosts(model: LoadedModel): Promise<Costs> {
   const layerMs = Math.max(1e-3, (stepMs - headMs) / r.layers);
   // One check at its largest: a full exit head and a full shortlist (weights do not change the cost).
   const d = r.config.hiddenSize;
-  const map = new ExitHead({ kind: d > FULL_MAP_MAX_INPUTS ? "diag" : "full", d, inputs: d, w: new Float32Array(d > FULL_MAP_MAX_INPUTS ? d : d * d).fill(0.01), b: new Float32Array(d) }, r.threads);
-  const shortlist = new Shortlist(r, Array.from({ length: Math.min(SHORTLIST_MAX, r.config.vocabSize) }, (_, i) => i));
+  const map = new ExitHead(
+    {
+      kind: d > FULL_MAP_MAX_INPUTS ? "diag" : "full",
+      d,
+      inputs: d,
+      w: new Float32Array(d > FULL_MAP_MAX_INPUTS ? d : d * d).fill(0.01),
+      b: new Float32Array(d),
+    },
+    r.threads,
+  );
+  const shortlist = new Shortlist(
+    r,
+    Array.from({ length: Math.min(SHORTLIST_MAX, r.config.vocabSize) }, (_, i) => i),
+  );
   const checks: number[] = [];
   for (let i = 0; i < 40; i++) {
     const t = performance.now();
@@ -308,60 +419,63 @@ async function argmaxRows(model: LoadedModel, rows: Float32Array[]): Promise<num
   return out;
 }
 
-/** Full-depth tokens and decode time of held-out texts, step by step: the reference every knob is measured against. */
-interface Reference {
-  texts: number[][];
-  tokens: number[][];
-  ms: number;
-}
-
-async function fullDepthReference(model: LoadedModel, texts: number[][]): Promise<Reference> {
-  const tokens: number[][] = [];
-  let ms = 0;
-  for (const ids of texts) {
-    model.decoder.reset();
-    const out: number[] = [];
-    const t = performance.now();
-    for (let p = 0; p < ids.length - 1; p++) out.push(argmax((await model.decoder.step(ids[p])).logits));
-    ms += performance.now() - t;
-    tokens.push(out);
-  }
-  model.decoder.reset();
-  return { texts, tokens, ms };
-}
-
-/** Teacher-forced agreement, mean executed layers and speedup at `knob`, against the full-depth reference. */
-async function measure(model: LoadedModel, policy: ExitPolicy, maps: Uint8Array, ref: Reference, knob: number): Promise<Measured> {
-  const controller = ExitController.fromBytes(model.runner, policy, maps);
-  let same = 0;
-  let total = 0;
-  let layers = 0;
-  let exitMs = 0;
+/**
+ * Teacher-forced agreement with full depth, mean executed layers and decode speedup of each
+ * setting on held-out texts. Every text runs at full depth and then in each setting, one right
+ * after the other: on a shared, noisy machine speed drifts by tens of percent over seconds, and
+ * timing each setting next to its own full-depth pass keeps that drift out of the ratios.
+ */
+async function measureSideBySide(
+  model: LoadedModel,
+  maps: Uint8Array,
+  texts: number[][],
+  settings: { policy: ExitPolicy; knob: number }[],
+  check: () => void,
+  onProgress?: (fraction: number) => void,
+): Promise<Measured[]> {
+  const controllers = settings.map((s) => ExitController.fromBytes(model.runner, s.policy, maps));
+  const totals = settings.map(() => ({ same: 0, layers: 0, ms: 0 }));
+  let fullMs = 0;
+  let steps = 0;
   try {
-    for (let s = 0; s < ref.texts.length; s++) {
-      const ids = ref.texts[s];
+    for (const [t, ids] of texts.entries()) {
+      check();
       model.decoder.reset();
-      controller.reset();
-      const strategy = controller.strategyFor(knob);
-      const t = performance.now();
-      for (let p = 0; p < ids.length - 1; p++) {
-        const r = await model.decoder.step(ids[p], strategy);
-        layers += r.exitLayer;
-        if (argmax(r.logits) === ref.tokens[s][p]) same++;
-        total++;
+      const reference: number[] = [];
+      let start = performance.now();
+      for (let p = 0; p < ids.length - 1; p++)
+        reference.push(argmax((await model.decoder.step(ids[p])).logits));
+      fullMs += performance.now() - start;
+      steps += ids.length - 1;
+      for (const [i, s] of settings.entries()) {
+        model.decoder.reset();
+        controllers[i].reset();
+        const strategy = controllers[i].strategyFor(s.knob);
+        start = performance.now();
+        for (let p = 0; p < ids.length - 1; p++) {
+          const r = await model.decoder.step(ids[p], strategy);
+          totals[i].layers += r.exitLayer;
+          if (argmax(r.logits) === reference[p]) totals[i].same++;
+        }
+        totals[i].ms += performance.now() - start;
       }
-      exitMs += performance.now() - t;
+      onProgress?.((t + 1) / texts.length);
     }
   } finally {
-    controller.close();
+    for (const c of controllers) c.close();
     model.decoder.reset();
   }
-  return { agreement: round4(same / total), meanExitLayer: round4(layers / total), speedup: round4(ref.ms / exitMs) };
+  return totals.map((x) => ({
+    agreement: round4(x.same / steps),
+    meanExitLayer: round4(x.layers / steps),
+    speedup: round4(fullMs / x.ms),
+  }));
 }
 
 /**
  * Lossless decoding with prompt lookup only, and with self-drafting at the two most promising
- * depths and two confidence floors, each timed against full depth on the greedy held-out prompts;
+ * depths and two confidence floors, each timed against full depth on the greedy held-out prompts
+ * (every setting right after the full-depth run of the same prompt, as in measureSideBySide);
  * self-drafting is kept only where it measured faster.
  */
 async function chooseSelfDraft(
@@ -373,31 +487,16 @@ async function chooseSelfDraft(
   tokens: number,
   costs: Costs,
   check: () => void,
-): Promise<{ selfDraft: ExitPolicy["lossless"]["selfDraft"]; speedup: number; measured: Record<string, number> }> {
+): Promise<{
+  selfDraft: ExitPolicy["lossless"]["selfDraft"];
+  speedup: number;
+  measured: Record<string, number>;
+}> {
   const L = model.runner.layers;
   const prompts = greedy.map((ids) => ids.slice(0, Math.min(8, Math.max(1, ids.length - tokens))));
-  // Time for one full-depth pass over the prompts, to keep the search within a few times that.
-  const run = async (selfDraft: SelfDraft | null | undefined) => {
-    let ms = 0;
-    let n = 0;
-    for (const promptIds of prompts) {
-      model.decoder.reset();
-      const t = performance.now();
-      const it = model.generate({ promptIds, maxTokens: tokens, sampling: GREEDY, ignoreEos: true, ...(selfDraft === undefined ? {} : { speculation: { selfDraft } }) });
-      for await (const tok of it) void tok;
-      ms += performance.now() - t;
-      n += tokens;
-    }
-    model.decoder.reset();
-    return n / (ms / 1000);
-  };
   const measured: Record<string, number> = {};
-  if (!model.runner.native?.decodesNatively || !prompts.length) return { selfDraft: null, speedup: 1, measured };
-  const full = await run(undefined);
-  const lookupOnly = await run(null);
-  measured.fullDepthTokensPerSecond = round4(full);
-  measured.lookupTokensPerSecond = round4(lookupOnly);
-  let best: { selfDraft: ExitPolicy["lossless"]["selfDraft"]; rate: number } = { selfDraft: null, rate: lookupOnly };
+  if (!model.runner.native?.decodesNatively || !prompts.length)
+    return { selfDraft: null, speedup: 1, measured };
   // Depths where a draft is cheap relative to what it saves: exit-head agreement × layers skipped.
   const depths = Object.keys(policy.maps.exitHeads)
     .map(Number)
@@ -405,19 +504,59 @@ async function chooseSelfDraft(
     .sort((a, b) => agreement[b - 1] * (L - b) - agreement[a - 1] * (L - a))
     .slice(0, 2);
   const controller = ExitController.fromBytes(model.runner, policy, maps);
+  // undefined: no speculation (full depth); null: prompt lookup only.
+  const settings: { name: string; selfDraft: ExitPolicy["lossless"]["selfDraft"] | undefined }[] = [
+    { name: "fullDepth", selfDraft: undefined },
+    { name: "lookup", selfDraft: null },
+    ...depths.flatMap((layer) =>
+      [0.7, 0.9].map((minConfidence) => ({
+        name: `selfDraft.${layer}.${minConfidence}`,
+        selfDraft: { layer, minConfidence },
+      })),
+    ),
+  ];
+  const ms = settings.map(() => 0);
   try {
-    for (const layer of depths) {
-      for (const minConfidence of [0.7, 0.9]) {
+    for (const promptIds of prompts) {
+      for (const [i, { selfDraft }] of settings.entries()) {
         check();
-        const rate = await run({ layers: layer, minConfidence, propose: (h) => controller.propose(h, layer) });
-        measured[`selfDraft.${layer}.${minConfidence}`] = round4(rate);
-        if (rate > best.rate * 1.03) best = { selfDraft: { layer, minConfidence }, rate };
+        model.decoder.reset();
+        const draft: SelfDraft | null | undefined = selfDraft && {
+          layers: selfDraft.layer,
+          minConfidence: selfDraft.minConfidence,
+          propose: (h) => controller.propose(h, selfDraft.layer),
+        };
+        const speculation = draft === undefined ? {} : { speculation: { selfDraft: draft } };
+        const t = performance.now();
+        for await (const tok of model.generate({
+          promptIds,
+          maxTokens: tokens,
+          sampling: GREEDY,
+          ignoreEos: true,
+          ...speculation,
+        }))
+          void tok;
+        ms[i] += performance.now() - t;
       }
     }
   } finally {
     controller.close();
+    model.decoder.reset();
   }
-  return { selfDraft: best.selfDraft, speedup: round4(best.rate / full), measured };
+  const rate = (i: number) => (prompts.length * tokens) / (ms[i] / 1000);
+  settings.forEach(
+    (s, i) =>
+      (measured[
+        s.name === "fullDepth"
+          ? "fullDepthTokensPerSecond"
+          : s.name === "lookup"
+            ? "lookupTokensPerSecond"
+            : s.name
+      ] = round4(rate(i))),
+  );
+  let best = 1;
+  for (let i = 2; i < settings.length; i++) if (rate(i) > rate(best) * 1.03) best = i;
+  return { selfDraft: settings[best].selfDraft ?? null, speedup: round4(rate(best) / rate(0)), measured };
 }
 
 function median(xs: number[]): number {

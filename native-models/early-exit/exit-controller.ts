@@ -46,7 +46,9 @@ export class ExitController {
   static async forModel(model: { runner: ModelRunner }): Promise<ExitController | null> {
     const cal = model.runner.manifest.calibration;
     if (!cal) return null;
-    const parsed = ExitPolicySchema.safeParse(JSON.parse(await readFile(path.join(model.runner.dir, cal.file), "utf8")));
+    const parsed = ExitPolicySchema.safeParse(
+      JSON.parse(await readFile(path.join(model.runner.dir, cal.file), "utf8")),
+    );
     if (!parsed.success) return null;
     return new ExitController(model.runner, parsed.data, await readMaps(model.runner.dir, parsed.data));
   }
@@ -57,9 +59,17 @@ export class ExitController {
     const load = (m: StoredMap): AffineMap => {
       const wLen = m.kind === "full" ? m.d * m.inputs : m.d;
       const at = m.offset / 4;
-      return { kind: m.kind, d: m.d, inputs: m.inputs, w: floats.slice(at, at + wLen), b: floats.slice(at + wLen, at + wLen + m.d) };
+      return {
+        kind: m.kind,
+        d: m.d,
+        inputs: m.inputs,
+        w: floats.slice(at, at + wLen),
+        b: floats.slice(at + wLen, at + wLen + m.d),
+      };
     };
-    return new ExitController(runner, policy, { exitHeads: new Map(Object.entries(policy.maps.exitHeads).map(([l, m]) => [Number(l), load(m)])) });
+    return new ExitController(runner, policy, {
+      exitHeads: new Map(Object.entries(policy.maps.exitHeads).map(([l, m]) => [Number(l), load(m)])),
+    });
   }
 
   /** The state the LM head should see for an exit after `layer` (through its exit head when it has one). */
@@ -91,7 +101,10 @@ export class ExitController {
    * logits cover only the shortlist (enough for greedy decoding) unless `fullLogits`: then the exit
    * head's state goes through the whole LM head (sampling, likelihoods).
    */
-  strategyFor(knob: number, o: { kvMode?: ExitPolicy["kvMode"]; fullLogits?: boolean } = {}): ExitStrategy | undefined {
+  strategyFor(
+    knob: number,
+    o: { kvMode?: ExitPolicy["kvMode"]; fullLogits?: boolean } = {},
+  ): ExitStrategy | undefined {
     if (!(knob > 0)) return undefined;
     const thresholds = new Map<number, number>();
     for (const layer of this.policy.checkLayers) {
@@ -150,7 +163,16 @@ export class Shortlist {
     this.out = new Float32Array(ids.length);
     const kernel = loadSparseKernel();
     this.native = kernel.available
-      ? kernel.createLinear({ outputs: ids.length, inputs: d, bits: 8, blockSize: 32, weights: this.rows, norm: finalNorm, eps: runner.config.rmsNormEps, threads: runner.threads })
+      ? kernel.createLinear({
+          outputs: ids.length,
+          inputs: d,
+          bits: 8,
+          blockSize: 32,
+          weights: this.rows,
+          norm: finalNorm,
+          eps: runner.config.rmsNormEps,
+          threads: runner.threads,
+        })
       : null;
   }
 
@@ -178,6 +200,31 @@ export class Shortlist {
         return full;
       },
     };
+  }
+
+  /**
+   * `evaluate` over `rows` states at once (rows ≤ 64; calibration): the best shortlisted token
+   * and its probability for each.
+   */
+  evaluateRows(states: Float32Array, rows: number): { top: Int32Array; confidence: Float32Array } {
+    const n = this.ids.length;
+    const out = new Float32Array(rows * n);
+    const d = this.norm.length;
+    if (this.native) this.native.run(states, out, rows);
+    else
+      for (let r = 0; r < rows; r++) {
+        this.plain(states.subarray(r * d, (r + 1) * d));
+        out.set(this.out, r * n);
+      }
+    const top = new Int32Array(rows);
+    const confidence = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const row = out.subarray(r * n, (r + 1) * n);
+      const best = argmax(row);
+      top[r] = this.ids[best];
+      confidence[r] = topProbability(row, best);
+    }
+    return { top, confidence };
   }
 
   private plain(state: Float32Array): void {

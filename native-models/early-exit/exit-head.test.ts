@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../runtime/sampler.js";
-import { ExitHead, fitAffine, rmsNormalised } from "./exit-head.js";
+import {
+  addEquations,
+  ExitHead,
+  fitAffine,
+  normalEquations,
+  rmsNormalised,
+  solveAffine,
+} from "./exit-head.js";
 
 function gaussians(seed: number) {
   const rand = seededRandom(seed);
@@ -17,7 +24,10 @@ describe("exit heads (ridge-fitted affine maps)", () => {
     const x = Array.from({ length: 400 }, () => Float32Array.from({ length: inputs }, () => 3 * g()));
     const y = x.map((v) => {
       const xs = rmsNormalised(v);
-      return Float32Array.from({ length: d }, (_, j) => b[j] + xs.reduce((s, xi, p) => s + W[j * inputs + p] * xi, 0));
+      return Float32Array.from(
+        { length: d },
+        (_, j) => b[j] + xs.reduce((s, xi, p) => s + W[j * inputs + p] * xi, 0),
+      );
     });
     const map = fitAffine(x, y, { diag: false, lambda: 1e-6 });
     expect(map.kind).toBe("full");
@@ -43,6 +53,24 @@ describe("exit heads (ridge-fitted affine maps)", () => {
       expect(map.w[j]).toBeCloseTo(a[j], 3);
       expect(map.b[j]).toBeCloseTo(c[j], 3);
     }
-    expect(() => fitAffine([new Float32Array(3)], [new Float32Array(2)], { diag: true })).toThrow(/as many inputs as outputs/);
+    expect(() => fitAffine([new Float32Array(3)], [new Float32Array(2)], { diag: true })).toThrow(
+      /as many inputs as outputs/,
+    );
+  });
+
+  it("fit the same map from sums over parts of the examples as from all of them (cross-validation folds)", () => {
+    const g = gaussians(9);
+    const x = Array.from({ length: 120 }, () => Float32Array.from({ length: 7 }, g));
+    const y = x.map((v) => Float32Array.from({ length: 4 }, (_, j) => v[j] - 0.5 * v[j + 3] + 0.1 * g()));
+    const whole = fitAffine(x, y, { diag: false });
+    const parts = solveAffine(
+      addEquations(
+        normalEquations(x.slice(0, 50), y.slice(0, 50)),
+        normalEquations(x.slice(50), y.slice(50)),
+      ),
+    );
+    whole.w.forEach((w, i) => expect(parts.w[i]).toBeCloseTo(w, 5));
+    whole.b.forEach((b, i) => expect(parts.b[i]).toBeCloseTo(b, 5));
+    expect(() => addEquations(normalEquations(x, y), normalEquations(x, x))).toThrow(/different shapes/);
   });
 });

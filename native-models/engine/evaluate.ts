@@ -32,8 +32,18 @@ export interface EvalResult {
   argmax: number[];
   seconds: number;
   /** With early exit: decode speed of the same teacher-forced steps with and without it. */
-  speed?: { fullDepthTokensPerSecond: number; exitTokensPerSecond: number; speedup: number };
+  speed?: {
+    fullDepthTokensPerSecond: number;
+    exitTokensPerSecond: number;
+    /** Median over the rounds of full-depth time / exit time, each round's two passes back to back. */
+    speedup: number;
+    /** Every round's ratio, sorted (the spread). */
+    speedupRounds: number[];
+  };
 }
+
+/** Full-depth / exit pass pairs timed for the speedup. */
+export const SPEED_ROUNDS = 3;
 
 export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, target: number): number {
   let max = -Infinity;
@@ -43,7 +53,11 @@ export function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number
   return logits[offset + target] - max - Math.log(sum);
 }
 
-export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: EvalExit): Promise<EvalResult> {
+export async function evaluate(
+  decoder: Decoder,
+  ids: readonly number[],
+  exit?: EvalExit,
+): Promise<EvalResult> {
   if (ids.length < 2) throw new Error("evaluation needs at least two tokens");
   const V = decoder.runner.config.vocabSize;
   const L = decoder.runner.layers;
@@ -64,27 +78,56 @@ export async function evaluate(decoder: Decoder, ids: readonly number[], exit?: 
   }
   let speed: EvalResult["speed"];
   if (exit) {
-    // The same steps at full depth first: the reference tokens (decode steps, as the exit run takes
-    // them; chunked prefill rounds slightly differently) and a side-by-side decode speed.
-    decoder.reset();
-    let t = performance.now();
-    for (let p = 0; p < ids.length - 1; p++) fullArgmax[p] = argmax((await decoder.step(ids[p])).logits, 0, V);
-    const fullMs = performance.now() - t;
-    decoder.reset();
-    t = performance.now();
-    for (let p = 0; p < ids.length - 1; p++) {
-      const r = await decoder.step(ids[p], exit.strategy);
-      histogram[r.exitLayer - 1]++;
-      if (!exit.scoringStrategy) nll -= logSoftmaxAt(r.logits, 0, V, ids[p + 1]);
-      chosen.push(argmax(r.logits, 0, V));
-      exit.takeTelemetry?.();
-    }
-    const exitMs = performance.now() - t;
+    // The same steps at full depth (the reference tokens: decode steps, as the exit run takes
+    // them; chunked prefill rounds slightly differently) and with exit, in SPEED_ROUNDS pairs
+    // in alternating order: on a shared machine speed drifts by tens of percent over seconds,
+    // and each pair's ratio is measured within the same second or two.
     const steps = ids.length - 1;
-    speed = { fullDepthTokensPerSecond: steps / (fullMs / 1000), exitTokensPerSecond: steps / (exitMs / 1000), speedup: fullMs / exitMs };
+    const fullPass = async () => {
+      decoder.reset();
+      for (let p = 0; p < steps; p++) fullArgmax[p] = argmax((await decoder.step(ids[p])).logits, 0, V);
+    };
+    const exitPass = async (record: boolean) => {
+      decoder.reset();
+      for (let p = 0; p < steps; p++) {
+        const r = await decoder.step(ids[p], exit.strategy);
+        if (record) {
+          histogram[r.exitLayer - 1]++;
+          if (!exit.scoringStrategy) nll -= logSoftmaxAt(r.logits, 0, V, ids[p + 1]);
+          chosen.push(argmax(r.logits, 0, V));
+        }
+        exit.takeTelemetry?.();
+      }
+    };
+    const timed = async (pass: () => Promise<void>) => {
+      const t = performance.now();
+      await pass();
+      return performance.now() - t;
+    };
+    const rounds: { fullMs: number; exitMs: number }[] = [];
+    for (let round = 0; round < SPEED_ROUNDS; round++) {
+      const record = round === 0;
+      if (round % 2 === 0) {
+        const fullMs = await timed(fullPass);
+        rounds.push({ fullMs, exitMs: await timed(() => exitPass(record)) });
+      } else {
+        const exitMs = await timed(() => exitPass(record));
+        rounds.push({ fullMs: await timed(fullPass), exitMs });
+      }
+    }
+    const ratios = rounds.map((r) => r.fullMs / r.exitMs).sort((a, b) => a - b);
+    const fullMs = rounds.reduce((s, r) => s + r.fullMs, 0) / rounds.length;
+    const exitMs = rounds.reduce((s, r) => s + r.exitMs, 0) / rounds.length;
+    speed = {
+      fullDepthTokensPerSecond: steps / (fullMs / 1000),
+      exitTokensPerSecond: steps / (exitMs / 1000),
+      speedup: ratios[ratios.length >> 1],
+      speedupRounds: ratios,
+    };
     if (exit.scoringStrategy) {
       decoder.reset();
-      for (let p = 0; p < ids.length - 1; p++) nll -= logSoftmaxAt((await decoder.step(ids[p], exit.scoringStrategy)).logits, 0, V, ids[p + 1]);
+      for (let p = 0; p < ids.length - 1; p++)
+        nll -= logSoftmaxAt((await decoder.step(ids[p], exit.scoringStrategy)).logits, 0, V, ids[p + 1]);
       exit.takeTelemetry?.();
     }
   }

@@ -66,7 +66,11 @@ export class Sampler {
    * the draft removed. The emitted tokens are distributed exactly as sample() would draw them;
    * at temperature 0 this is "accept iff the draft is the argmax".
    */
-  verifyDraft(logits: Float32Array, recent: readonly number[], draft: number): { accepted: boolean; token: number } {
+  verifyDraft(
+    logits: Float32Array,
+    recent: readonly number[],
+    draft: number,
+  ): { accepted: boolean; token: number } {
     const { ids, probs } = this.distribution(logits, recent);
     const at = ids.indexOf(draft);
     const p = at >= 0 ? probs[at] : 0;
@@ -75,15 +79,22 @@ export class Sampler {
     return { accepted: false, token: draw(ids, probs, this.random()) };
   }
 
-  /** The distribution sample() draws from: candidate ids (best first) and their probabilities. */
+  /**
+   * The distribution sample() draws from: candidate ids and their probabilities, best first when
+   * top-k or top-p needs the order (sorting a whole vocabulary per token is what sampling cost most).
+   */
   distribution(logits: Float32Array, recent: readonly number[]): { ids: number[]; probs: Float64Array } {
     const { temperature, repetitionPenalty } = this.p;
-    if (repetitionPenalty !== 1 && recent.length) logits = penalise(logits, recent.slice(-(this.p.repetitionWindow ?? 64)), repetitionPenalty);
+    if (repetitionPenalty !== 1 && recent.length)
+      logits = penalise(logits, recent.slice(-(this.p.repetitionWindow ?? 64)), repetitionPenalty);
     if (temperature <= 0) return { ids: [argmax(logits)], probs: Float64Array.of(1) };
 
     // Candidates: top-k, or (k = 0) everything within e^-30 of the best, which loses nothing
     // measurable and keeps a 150k vocabulary cheap.
     const maxLogit = logits[argmax(logits)];
+    const k = this.p.topK > 0 ? this.p.topK : logits.length;
+    if (this.p.topP >= 1 && k >= logits.length)
+      return unsortedCandidates(logits, maxLogit, temperature, this.p.minP);
     const ids = topIds(logits, this.p.topK > 0 ? this.p.topK : logits.length, maxLogit - 30 * temperature);
     const probs = new Float64Array(ids.length);
     let sum = 0;
@@ -116,6 +127,24 @@ export class Sampler {
     for (let i = 0; i < keep; i++) kept[i] /= total;
     return { ids: ids.slice(0, keep), probs: kept };
   }
+}
+
+/** Every token within e^-30 of the best (and within min-p of it), in id order, with its probability. */
+function unsortedCandidates(
+  logits: Float32Array,
+  maxLogit: number,
+  temperature: number,
+  minP: number,
+): { ids: number[]; probs: Float64Array } {
+  // min-p keeps p ≥ minP·p_max, that is logit ≥ max + T·ln(minP).
+  const floor = maxLogit + temperature * Math.max(-30, minP > 0 ? Math.log(minP) : -30);
+  const ids: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (logits[i] >= floor) ids.push(i);
+  const probs = new Float64Array(ids.length);
+  let sum = 0;
+  for (let i = 0; i < ids.length; i++) sum += probs[i] = Math.exp((logits[ids[i]] - maxLogit) / temperature);
+  for (let i = 0; i < probs.length; i++) probs[i] /= sum;
+  return { ids, probs };
 }
 
 /** A draw from `probs` (not necessarily normalised) with the uniform number `u`. */
