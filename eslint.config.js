@@ -1,10 +1,35 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import reactHooks from "eslint-plugin-react-hooks";
+import importX from "eslint-plugin-import-x";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
+
+// The engine's layers, lowest first: a folder may import only from folders before it (host and
+// cli are both last and do not import each other). Tests and test helpers may import any layer.
+const ENGINE_LAYERS = [
+  ["formats"],
+  ["tokenizer"],
+  ["package"],
+  ["convert"],
+  ["kernels"],
+  ["runtime"],
+  ["early-exit"],
+  ["sparse"],
+  ["engine"],
+  ["bench"],
+  ["host", "cli"],
+];
+const engineLayerZones = ENGINE_LAYERS.flatMap((group, i) =>
+  group.map((folder) => ({
+    target: `./native-models/${folder}`,
+    from: [...ENGINE_LAYERS.slice(i + 1).flat(), ...group.filter((f) => f !== folder)].map((f) => `./native-models/${f}`),
+    message: `the engine's layer order is ${ENGINE_LAYERS.map((g) => g.join("|")).join(" → ")} (eslint.config.js)`,
+  })),
+);
 
 export default tseslint.config(
   // .tmp/ and *.tmp.* are local scratch files (git-ignored), never part of the project.
-  { ignores: ["dist/**", "release/**", "node_modules/**", "e2e/artifacts/**", "native-models/sparse/addon/build/**", ".tmp/**", "**/*.tmp.*"] },
+  { ignores: ["dist/**", "release/**", "node_modules/**", "e2e/artifacts/**", "native-models/kernels/addon/build/**", ".tmp/**", "**/*.tmp.*"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,6 +51,21 @@ export default tseslint.config(
           "AbortController", "performance", "fetch"].map((name) => [name, "readonly"]),
       ),
     },
+  },
+  {
+    files: ["**/*.{ts,tsx}"],
+    plugins: { "import-x": importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json" })],
+    },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
+  },
+  {
+    files: ["native-models/**/*.ts"],
+    ignores: ["**/*.test.ts", "native-models/test-support/**", "native-models/**/testing/**"],
+    plugins: { "import-x": importX },
+    rules: { "import-x/no-restricted-paths": ["error", { zones: engineLayerZones }] },
   },
   {
     // The engine must run under plain Node: no Electron or React anywhere in it.

@@ -3,7 +3,7 @@
 // `npm run reliability` runs the same with 100 kills.
 import { describe, expect, it } from "vitest";
 import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
-import { ok, runImportKills } from "../test-support/reliability/atomic-import.js";
+import { ok, runImportKills } from "../../tools/reliability/atomic-import.js";
 
 describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))("atomic import", () => {
   it("survives 10 SIGKILLs at random moments of an import", { timeout: 300_000 }, async () => {

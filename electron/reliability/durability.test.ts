@@ -4,7 +4,7 @@
 // (TOKEN_FLUSH_COUNT - 1). `npm run reliability` runs 40 kills.
 import { describe, expect, it } from "vitest";
 import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
-import { runDurabilityKills } from "../test-support/reliability/durability.js";
+import { runDurabilityKills } from "../../tools/reliability/durability.js";
 
 describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
   "durability of conversations",

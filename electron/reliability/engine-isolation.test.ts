@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
 import { startRealBackend, type RealBackend } from "../test-support/real-backend.js";
-import { killEngineMidAnswer } from "../test-support/reliability/engine-kill.js";
+import { killEngineMidAnswer } from "../../tools/reliability/engine-kill.js";
 
 describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
   "engine process isolation",

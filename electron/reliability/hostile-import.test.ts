@@ -1,5 +1,5 @@
 // Issue 6, hostile model files through the import path: seeded mutations of every reader's inputs
-// (the formats fuzzer's, which itself runs 1,000+ cases in native-models/formats/fuzz) imported
+// (the formats fuzzer's, which itself runs 1,000+ cases in tools/fuzz) imported
 // through the back end and the real engine host. Each refused file fails with the readers' own
 // specific message, nothing is left in the models folder, and the host stays alive.
 // `npm run reliability` runs 2,000 cases, importing a sample of the accepted ones to the end.
@@ -8,9 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EventOf } from "../contract.js";
-import { fuzzBases } from "../../native-models/formats/fuzz/bases.js";
+import { fuzzBases } from "../../tools/fuzz/bases.js";
 import { startRealBackend } from "../test-support/real-backend.js";
-import { runHostileImports } from "../test-support/reliability/hostile-import.js";
+import { runHostileImports } from "../../tools/reliability/hostile-import.js";
 
 describe("hostile model files through the import path", () => {
   it(

@@ -4,7 +4,7 @@
 // `npm run reliability` runs 500 generations and holds growth from the 50th to the 500th under 10%.
 import { describe, expect, it } from "vitest";
 import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
-import { runSoak } from "../test-support/reliability/soak.js";
+import { runSoak } from "../../tools/reliability/soak.js";
 
 describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))("soak", () => {
   it(

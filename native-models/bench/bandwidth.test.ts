@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { haveShared, kjv16 } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { importModel } from "../engine/import-model.js";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 import { bandwidthUse, engineBytesPerToken, ggufBytesPerToken, readBandwidthGBps } from "./bandwidth.js";
 import { startBackgroundLoad } from "./background-load.js";
 

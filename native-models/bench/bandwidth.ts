@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { readGgufTensors } from "../formats/gguf.js";
 import type { Manifest } from "../package/manifest.js";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 
 /**
  * Best-of-3 multi-threaded streaming read over 1 GiB (far beyond the caches) on the native

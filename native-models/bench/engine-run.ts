@@ -5,7 +5,7 @@
 import { LoadedModel } from "../engine/loaded-model.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
 import type { RunResult } from "./llama-cpp-run.js";
-import { calibrateSparsity } from "../engine/sparsity.js";
+import { calibrateSparsity } from "../sparse/sparsity.js";
 import { measureExitOverhead, type ExitOverhead } from "./exit-overhead.js";
 import { forcedExit } from "../early-exit/forced-exit.js";
 import { GREEDY } from "../early-exit/calibration-data.js";

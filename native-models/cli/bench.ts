@@ -12,7 +12,7 @@ import type { Manifest } from "../package/manifest.js";
 import type { BenchJob } from "../bench/bench-worker.js";
 import { median } from "../bench/bench-text.js";
 import { int, num, oneOf, parse, printJson, UsageError } from "./args.js";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 import { progressPrinter } from "./progress.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import type { ExitOverhead } from "../bench/exit-overhead.js";

@@ -9,7 +9,6 @@
 //   4. on held-out text, with the real machinery and timed against full depth: the K/V handling of
 //      skipped layers, and the knob's curve (agreement, mean executed layers, decode speedup);
 //   5. whether self-drafting pays in lossless decoding here, measured the same way.
-import type { LoadedModel } from "../engine/loaded-model.js";
 import { argmax } from "../runtime/sampler.js";
 import { ExitController, Shortlist } from "./exit-controller.js";
 import {
@@ -23,7 +22,9 @@ import {
   type AffineMap,
   type NormalEquations,
 } from "./exit-head.js";
-import { KNOB_GRID, POLICY_VERSION, packMaps, type ExitPolicy } from "./policy.js";
+import { POLICY_VERSION, packMaps, type ExitPolicy } from "./policy.js";
+import { KNOB_GRID } from "../runtime/knob.js";
+import type { ModelTarget } from "../runtime/model-target.js";
 import { optimiseThresholds, type LayerDecisions } from "./thresholds.js";
 import {
   collectLayerStates,
@@ -86,7 +87,7 @@ const SHORTLIST_MAX = 1024;
 /** The shortlist covers at least this share of the final tokens in calibration text when it can. */
 const SHORTLIST_COVERAGE = 0.995;
 
-export async function calibrate(model: LoadedModel, o: CalibrateOptions = {}): Promise<CalibrationResult> {
+export async function calibrate(model: ModelTarget, o: CalibrateOptions = {}): Promise<CalibrationResult> {
   const started = performance.now();
   const r = model.runner;
   const L = r.layers;
@@ -347,7 +348,7 @@ interface Costs {
 }
 
 /** A full-depth decode step, one decode layer and one LM head on this machine (medians). */
-async function measureCosts(model: LoadedModel): Promise<Costs> {
+async function measureCosts(model: ModelTarget): Promise<Costs> {
   const r = model.runner;
   model.decoder.reset();
   const probe = model.encodeRaw("In the beginning");
@@ -405,7 +406,7 @@ interface Measured {
 }
 
 /** The full model's token for each row of final-layer states (batched through the LM head). */
-async function argmaxRows(model: LoadedModel, rows: Float32Array[]): Promise<number[]> {
+async function argmaxRows(model: ModelTarget, rows: Float32Array[]): Promise<number[]> {
   const d = model.runner.config.hiddenSize;
   const V = model.runner.config.vocabSize;
   const out: number[] = [];
@@ -426,7 +427,7 @@ async function argmaxRows(model: LoadedModel, rows: Float32Array[]): Promise<num
  * timing each setting next to its own full-depth pass keeps that drift out of the ratios.
  */
 async function measureSideBySide(
-  model: LoadedModel,
+  model: ModelTarget,
   maps: Uint8Array,
   texts: number[][],
   settings: { policy: ExitPolicy; knob: number }[],
@@ -479,7 +480,7 @@ async function measureSideBySide(
  * self-drafting is kept only where it measured faster.
  */
 async function chooseSelfDraft(
-  model: LoadedModel,
+  model: ModelTarget,
   policy: ExitPolicy,
   maps: Uint8Array,
   agreement: number[],

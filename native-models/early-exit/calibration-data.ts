@@ -4,7 +4,7 @@
 // on its own sampled text, 3.22 on held-out chapters, against 1.99 on greedy and temperature-0.8
 // text, which made every exit look safer than it was); a few greedy continuations are kept for
 // lossless drafting, which sees greedy text in use.
-import type { LoadedModel } from "../engine/loaded-model.js";
+import type { ModelTarget } from "../runtime/model-target.js";
 import type { SamplingParams } from "../runtime/sampler.js";
 import { CALIBRATION_PROMPTS } from "./calibration-text.js";
 
@@ -45,7 +45,7 @@ export function planText(secondsPerToken: number, maxPositions: number, o: { pro
 }
 
 export async function writeCalibrationText(
-  model: LoadedModel,
+  model: ModelTarget,
   plan: TextPlan,
   o: { extraText?: string; signal?: AbortSignal; onProgress?: (f: number) => void },
 ): Promise<CalibrationText> {
@@ -95,7 +95,7 @@ export function stateAt(s: LayerStates, pos: number, layer: number): Float32Arra
  * lead to are bit for bit what decoding computes: a prefill chunk on onnxruntime rounds slightly
  * differently, which moved ~1% of near-tie tokens between calibration and use.
  */
-export async function collectLayerStates(model: LoadedModel, ids: number[], chunk = 64): Promise<LayerStates> {
+export async function collectLayerStates(model: ModelTarget, ids: number[], chunk = 64): Promise<LayerStates> {
   const r = model.runner;
   const L = r.layers;
   const d = r.config.hiddenSize;

@@ -14,8 +14,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ModelRunner } from "../runtime/model-runner.js";
 import type { ExitStrategy } from "../runtime/decoder.js";
-import { loadSparseKernel, type NativeLinear } from "../sparse/index.js";
-import { ExitPolicySchema, minConfidenceAt, readMaps, type ExitPolicy, type StoredMap } from "./policy.js";
+import { loadSparseKernel, type NativeLinear } from "../kernels/index.js";
+import { ExitPolicySchema, readMaps, type ExitPolicy, type StoredMap } from "./policy.js";
+import { exitThresholds } from "../runtime/knob.js";
 import { ExitHead, type AffineMap } from "./exit-head.js";
 import { argmax } from "../runtime/sampler.js";
 
@@ -106,11 +107,7 @@ export class ExitController {
     o: { kvMode?: ExitPolicy["kvMode"]; fullLogits?: boolean } = {},
   ): ExitStrategy | undefined {
     if (!(knob > 0)) return undefined;
-    const thresholds = new Map<number, number>();
-    for (const layer of this.policy.checkLayers) {
-      const t = minConfidenceAt(this.policy, layer, knob);
-      if (t <= 1) thresholds.set(layer, t);
-    }
+    const thresholds = exitThresholds(this.policy, knob);
     let tele: ExitTelemetry = blank();
     return {
       kvMode: o.kvMode ?? this.policy.kvMode,

@@ -9,8 +9,6 @@ import type { AffineMap } from "./exit-head.js";
 
 export const POLICY_VERSION = 2;
 
-export const KNOB_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
-
 /** A fitted affine map stored in the maps file: w then b, float32, starting at `offset` bytes. */
 const StoredMapSchema = z
   .object({
@@ -28,7 +26,7 @@ export const ExitPolicySchema = z.object({
   shortlist: z.array(z.number().int().min(0)).min(1),
   /** Layers where a token may exit (chosen from calibration statistics). */
   checkLayers: z.array(z.number().int().min(1)),
-  /** minConfidence[layer][i]: a token exits after `layer` when the shortlist's top probability reaches this at knob KNOB_GRID[i] (> 1: never). */
+  /** minConfidence[layer][i]: a token exits after `layer` when the shortlist's top probability reaches this at knob KNOB_GRID[i] (runtime/knob.ts; > 1: never). */
   minConfidence: z.record(z.string(), z.array(z.number())),
   /** K/V of skipped layers: left out (SpecEE) or computed exactly later, batched (see runtime/decoder.ts). */
   kvMode: z.enum(["masked", "deferred"]),
@@ -43,24 +41,6 @@ export const ExitPolicySchema = z.object({
   stats: z.record(z.string(), z.unknown()),
 });
 export type ExitPolicy = z.infer<typeof ExitPolicySchema>;
-
-/** The exit threshold for `layer` at `knob`; Infinity when the layer never exits. */
-export function minConfidenceAt(policy: ExitPolicy, layer: number, knob: number): number {
-  return onGrid(policy.minConfidence[String(layer)], knob);
-}
-
-/** The row's value at `knob`, interpolated on KNOB_GRID; Infinity (never) without a row. */
-function onGrid(row: number[] | undefined, knob: number): number {
-  if (!row) return Infinity;
-  if (knob <= KNOB_GRID[0]) return row[0];
-  for (let i = 1; i < KNOB_GRID.length; i++) {
-    if (knob <= KNOB_GRID[i]) {
-      const t = (knob - KNOB_GRID[i - 1]) / (KNOB_GRID[i] - KNOB_GRID[i - 1]);
-      return row[i - 1] + t * (row[i] - row[i - 1]);
-    }
-  }
-  return row[row.length - 1];
-}
 
 /** Packs maps into one buffer, returning the stored descriptions (offsets in bytes). */
 export function packMaps(maps: Record<string, AffineMap>): { bytes: Uint8Array; stored: Record<string, StoredMap> } {

@@ -7,7 +7,7 @@ import { calibrate, type CalibrateOptions, type CalibrationResult } from "../ear
 import { readManifest, resolvePackage, writeManifest } from "../package/models-dir.js";
 import type { Manifest } from "../package/manifest.js";
 import { LoadedModel, type LoadModelOptions } from "./loaded-model.js";
-import { calibrateSparsity } from "./sparsity.js";
+import { calibrateSparsity } from "../sparse/sparsity.js";
 
 export const POLICY_FILE = "predictors.json";
 

@@ -11,7 +11,7 @@ import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 
 export interface ImportOptions {
   modelsDir: string;

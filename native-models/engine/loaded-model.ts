@@ -11,9 +11,9 @@ import type { SpeculationOptions } from "../runtime/speculative.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
 import { NativeUnavailableError } from "../runtime/native-layers.js";
-import { knobUsesSparsity, sparsityForKnob } from "./sparsity.js";
+import { knobUsesSparsity, sparsityForKnob } from "../runtime/knob.js";
 import { readManifest } from "../package/models-dir.js";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 import { resolvePackage } from "../package/models-dir.js";
 
 export interface LoadModelOptions extends Partial<LoadOptions> {

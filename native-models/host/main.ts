@@ -2,7 +2,7 @@
 // Started by the app as an Electron utilityProcess, or by child_process.fork under plain Node.
 import { runHost } from "./host.js";
 import { methods } from "./methods.js";
-import { EngineState } from "../engine/host-methods.js";
+import { EngineState } from "./engine-methods.js";
 import { connectToParent } from "./transport.js";
 
 const transport = connectToParent();

@@ -1,6 +1,6 @@
 // The engine host's method table. Each method of the protocol that the engine implements has an
 // entry here; a method without one answers `not_implemented`, and the app shows "not available yet".
-// The engine's methods (import, load, generate, ...) come from native-models/engine/host-methods.ts
+// The engine's methods (import, load, generate, ...) come from engine-methods.ts
 // and are merged in by main.ts.
 import type { HostEvent, HostMethod, ParamsOf, ResultOf } from "./protocol.js";
 import { getSystemInfo } from "./system-info.js";

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 import type { HostEngineInfo } from "./protocol.js";
 
 /** SIMD features that matter to CPU inference, in a stable display order. */

@@ -9,7 +9,7 @@
 // one-token steps bit for bit (see addon/src/matrix.h).
 import path from "node:path";
 import type { Manifest } from "../package/manifest.js";
-import { loadSparseKernel, type NativeAttention, type NativeLinear, type SparseFfn } from "../sparse/index.js";
+import { loadSparseKernel, type NativeAttention, type NativeLinear, type SparseFfn } from "../kernels/index.js";
 
 /** Per-layer CATS thresholds for a grid of sparsity levels, with what calibration measured at them. */
 export interface SparsityTable {

@@ -7,7 +7,7 @@ import { haveShared, kjv16 } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { importModel } from "../engine/import-model.js";
 import { LoadedModel } from "../engine/loaded-model.js";
-import { loadSparseKernel } from "../sparse/index.js";
+import { loadSparseKernel } from "../kernels/index.js";
 import { Sampler, argmax, type SamplingParams } from "./sampler.js";
 import { promptLookup } from "./speculative.js";
 import type { ExitStrategy } from "./decoder.js";

@@ -3,9 +3,9 @@
 // mid-answer. After every answer nothing may be left behind: no running answer, no unanswered
 // engine request, no token buffer, no stuck conversation. The engine host's resident memory
 // (VmRSS) is sampled along the way.
-import type { Conversation, EventOf } from "../../contract.js";
-import { rng } from "../../../native-models/test-support/ggml-blocks.js";
-import { rssKiB, sampling, startRealBackend } from "../real-backend.js";
+import type { Conversation, EventOf } from "../../electron/contract.js";
+import { rng } from "../../native-models/test-support/ggml-blocks.js";
+import { rssKiB, sampling, startRealBackend } from "../../electron/test-support/real-backend.js";
 
 export interface SoakOptions {
   generations: number;

@@ -6,13 +6,13 @@
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { rng } from "../../test-support/ggml-blocks.js";
-import { setAllocationObserver } from "../binary.js";
-import { ModelFormatError } from "../errors.js";
-import { readGgufMetadata } from "../gguf.js";
-import { openModelSource } from "../open-model.js";
-import { openLlama2c } from "../llama2c.js";
-import type { ModelSource } from "../model-source.js";
+import { rng } from "../../native-models/test-support/ggml-blocks.js";
+import { setAllocationObserver } from "../../native-models/formats/binary.js";
+import { ModelFormatError } from "../../native-models/formats/errors.js";
+import { readGgufMetadata } from "../../native-models/formats/gguf.js";
+import { openModelSource } from "../../native-models/formats/open-model.js";
+import { openLlama2c } from "../../native-models/formats/llama2c.js";
+import type { ModelSource } from "../../native-models/formats/model-source.js";
 import { READERS, fuzzBases, type Base, type Reader } from "./bases.js";
 import { mutate, type Mutated } from "./mutators.js";
 

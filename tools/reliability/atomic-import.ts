@@ -11,13 +11,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EventOf, ImportJob, ModelSummary } from "../../contract.js";
-import { rng } from "../../../native-models/test-support/ggml-blocks.js";
-import { readManifest } from "../../../native-models/package/models-dir.js";
-import { stories } from "../../../native-models/test-support/shared-fixtures.js";
-import { EngineClient } from "../../services/engine-client.js";
-import { realHostEntry, spawnTsHost } from "../engine.js";
-import { startRealBackend, type RealBackend } from "../real-backend.js";
+import type { EventOf, ImportJob, ModelSummary } from "../../electron/contract.js";
+import { rng } from "../../native-models/test-support/ggml-blocks.js";
+import { readManifest } from "../../native-models/package/models-dir.js";
+import { stories } from "../../native-models/test-support/shared-fixtures.js";
+import { EngineClient } from "../../electron/services/engine-client.js";
+import { realHostEntry, spawnTsHost } from "../../electron/test-support/engine.js";
+import { startRealBackend, type RealBackend } from "../../electron/test-support/real-backend.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const PARTIAL = ".partial-";

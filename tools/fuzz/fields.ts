@@ -2,7 +2,7 @@
 // mutations can hit exactly them. Best-effort scanners over known-good bytes: written independently
 // of the readers under test (they only have to work on the valid base inputs).
 
-import type { Field } from "../../test-support/gguf-writer.js";
+import type { Field } from "../../native-models/test-support/gguf-writer.js";
 
 export type { Field };
 

@@ -10,13 +10,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { EventOf, ImportJob, ModelSummary } from "../../contract.js";
-import { fuzzBases, type Base, type Reader } from "../../../native-models/formats/fuzz/bases.js";
-import { mutate } from "../../../native-models/formats/fuzz/mutators.js";
-import { ModelFormatError } from "../../../native-models/formats/errors.js";
-import { openModelSource } from "../../../native-models/formats/open-model.js";
-import { rng } from "../../../native-models/test-support/ggml-blocks.js";
-import { startRealBackend, type RealBackend } from "../real-backend.js";
+import type { EventOf, ImportJob, ModelSummary } from "../../electron/contract.js";
+import { fuzzBases, type Base, type Reader } from "../fuzz/bases.js";
+import { mutate } from "../fuzz/mutators.js";
+import { ModelFormatError } from "../../native-models/formats/errors.js";
+import { openModelSource } from "../../native-models/formats/open-model.js";
+import { rng } from "../../native-models/test-support/ggml-blocks.js";
+import { startRealBackend, type RealBackend } from "../../electron/test-support/real-backend.js";
 
 export interface HostileImportCase {
   seed: number;

@@ -20,29 +20,29 @@ import {
   runBoundarySweep,
   runFuzz,
   type FuzzReport,
-} from "../native-models/formats/fuzz/runner.js";
-import { haveShared } from "../native-models/test-support/shared-fixtures.js";
-import { startRealBackend } from "../electron/test-support/real-backend.js";
-import { storiesPackage } from "../electron/test-support/stories-package.js";
+} from "../fuzz/runner.js";
+import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
+import { startRealBackend } from "../../electron/test-support/real-backend.js";
+import { storiesPackage } from "../../electron/test-support/stories-package.js";
 import {
   ok as importRoundOk,
   runImportKills,
   type ImportKillReport,
-} from "../electron/test-support/reliability/atomic-import.js";
+} from "./atomic-import.js";
 import {
   runDurabilityKills,
   type DurabilityReport,
-} from "../electron/test-support/reliability/durability.js";
+} from "./durability.js";
 import {
   killEngineMidAnswer,
   type EngineKillRound,
-} from "../electron/test-support/reliability/engine-kill.js";
+} from "./engine-kill.js";
 import {
   runHostileImports,
   type HostileImportReport,
-} from "../electron/test-support/reliability/hostile-import.js";
-import { runSoak, type SoakReport } from "../electron/test-support/reliability/soak.js";
-import { rng } from "../native-models/test-support/ggml-blocks.js";
+} from "./hostile-import.js";
+import { runSoak, type SoakReport } from "./soak.js";
+import { rng } from "../../native-models/test-support/ggml-blocks.js";
 
 const SUITES = ["fuzz", "hostile", "atomic", "engine", "durability", "soak"] as const;
 type Suite = (typeof SUITES)[number];

@@ -3,11 +3,11 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { stories } from "../../test-support/shared-fixtures.js";
-import { writeGguf } from "../../test-support/gguf-writer.js";
-import { tinyHfFolder } from "../../test-support/hf-writer.js";
-import { llama2cTokenizerBin, tinyLlama2c } from "../../test-support/llama2c-writer.js";
-import { tinyGguf, tinyModel } from "../../test-support/tiny-models.js";
+import { stories } from "../../native-models/test-support/shared-fixtures.js";
+import { writeGguf } from "../../native-models/test-support/gguf-writer.js";
+import { tinyHfFolder } from "../../native-models/test-support/hf-writer.js";
+import { llama2cTokenizerBin, tinyLlama2c } from "../../native-models/test-support/llama2c-writer.js";
+import { tinyGguf, tinyModel } from "../../native-models/test-support/tiny-models.js";
 import { ggufFields, jsonFields, llama2cFields, safetensorsFields, tokenizerBinFields, type Field } from "./fields.js";
 
 export const READERS = ["gguf", "safetensors", "hf-config", "hf-tokenizer", "llama2c", "llama2c-tokenizer"] as const;

@@ -2,7 +2,7 @@
 // codes, int8 activations per block, round-to-nearest-even) and the same CATS rule, in plain
 // float64 arithmetic. Tests compare the native kernels against it; it is far too slow for decoding.
 import { toHalf } from "../convert/float16.js";
-import type { SparseBits, SparseFfnWeights } from "./types.js";
+import type { SparseBits, SparseFfnWeights } from "../kernels/types.js";
 
 const f32 = Math.fround;
 

@@ -6,8 +6,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { loadSparseKernel, type NativeAttentionWeights, type SparseIsa } from "./index.js";
-import { gaussian, randomFfn, randomInput, relativeError } from "./synthetic.js";
-import { floatFfn } from "./reference.js";
+import { gaussian, randomFfn, randomInput, relativeError } from "../test-support/kernel-synthetic.js";
+import { floatFfn } from "../test-support/kernel-reference.js";
 
 const kernel = loadSparseKernel();
 

@@ -1,6 +1,6 @@
 // Seeded synthetic FFN weights and inputs for tests and the benchmark: Gaussian weights (std 0.02,
 // like an initialised Llama layer) and an input with RMS 1, as RMSNorm leaves it before the FFN.
-import type { SparseFfnWeights } from "./types.js";
+import type { SparseFfnWeights } from "../kernels/types.js";
 import { seededRandom } from "../runtime/sampler.js";
 
 /** mulberry32: tiny, reproducible from a seed (the engine's sampler generator). */

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { rng } from "../../../native-models/test-support/ggml-blocks.js";
-import { ConversationStore, TOKEN_FLUSH_COUNT } from "../../services/conversations.js";
-import { SettingsStore } from "../../services/settings.js";
-import { copyStoriesInto } from "../stories-package.js";
+import { rng } from "../../native-models/test-support/ggml-blocks.js";
+import { ConversationStore, TOKEN_FLUSH_COUNT } from "../../electron/services/conversations.js";
+import { SettingsStore } from "../../electron/services/settings.js";
+import { copyStoriesInto } from "../../electron/test-support/stories-package.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child = path.resolve(here, "../backend-child.ts");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { stories } from "../../test-support/shared-fixtures.js";
+import { stories } from "../../native-models/test-support/shared-fixtures.js";
 import { formatReport, runBoundarySweep, runFuzz, runFuzzCase } from "./runner.js";
 import { REGRESSION_SEEDS } from "./regressions.js";
 

@@ -1,7 +1,7 @@
 // Microbenchmark (issue 7, acceptance 1): one TinyLlama-size FFN (d=2048, ffn=5632), batch 1,
 // onnxruntime MatMulNBits vs the native sparse kernel, dense and at several sparsities.
 //
-//   npx tsx native-models/sparse/bench-kernel.ts [--bits 8|4] [--block 32] [--threads 2]
+//   npx tsx tools/bench-kernel.ts [--bits 8|4] [--block 32] [--threads 2]
 //        [--layers 4] [--rounds 9] [--iters 40] [--d 2048] [--ffn 5632] [--out file.json]
 //
 // `--layers` copies of the FFN are run in rotation, as a model's layers are, so the weights come
@@ -13,12 +13,12 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import { GraphBuilder } from "../convert/onnx-builder.js";
-import { emitLinear, stackRows } from "../convert/linear.js";
-import { ortSessionOptions } from "../runtime/sessions.js";
-import { loadSparseKernel, type SparseFfn } from "./index.js";
-import { floatFfn } from "./reference.js";
-import { randomFfn, randomInput, relativeError, thresholdFor } from "./synthetic.js";
+import { GraphBuilder } from "../native-models/convert/onnx-builder.js";
+import { emitLinear, stackRows } from "../native-models/convert/linear.js";
+import { ortSessionOptions } from "../native-models/runtime/sessions.js";
+import { loadSparseKernel, type SparseFfn } from "../native-models/kernels/index.js";
+import { floatFfn } from "../native-models/test-support/kernel-reference.js";
+import { randomFfn, randomInput, relativeError, thresholdFor } from "../native-models/test-support/kernel-synthetic.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -248,7 +248,7 @@ function hugePagesMB(): number | null {
   }
 }
 const report = {
-  command: `npx tsx native-models/sparse/bench-kernel.ts ${process.argv.slice(2).join(" ")}`.trim(),
+  command: `npx tsx tools/bench-kernel.ts ${process.argv.slice(2).join(" ")}`.trim(),
   machine: {
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,

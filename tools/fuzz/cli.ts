@@ -1,5 +1,5 @@
 // Longer reliability runs of the format fuzzer:
-//   npx tsx native-models/formats/fuzz/cli.ts [--cases N] [--seed S] [--no-shared] [--json]
+//   npx tsx tools/fuzz/cli.ts [--cases N] [--seed S] [--no-shared] [--json]
 // Exit status 1 when any case fails. A `reliability` script can call this or import runFuzz.
 import { formatReport, runFuzz } from "./runner.js";
 

@@ -7,8 +7,8 @@ import {
   paddedLength,
   quantizeRows,
   roundEven,
-} from "./reference.js";
-import { randomFfn, randomInput, relativeError, thresholdFor } from "./synthetic.js";
+} from "./kernel-reference.js";
+import { randomFfn, randomInput, relativeError, thresholdFor } from "./kernel-synthetic.js";
 
 describe("reference helpers", () => {
   it("rounds half to even like C's nearbyint", () => {

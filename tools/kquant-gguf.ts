@@ -1,7 +1,7 @@
 // Writes a "Q4_K_M"-typed copy of a GGUF file, the quantization most people download, for
 // benchmarks and quality checks where no such file can be fetched:
 //
-//   npx tsx scripts/kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf
+//   npx tsx tools/kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf
 //
 // Like llama.cpp's Q4_K_M recipe: 2-D weights in Q4_K, the output head in Q6_K, and attn_v and
 // ffn_down in Q6_K on the layers llama.cpp gives more bits (the first and last eighth, and every

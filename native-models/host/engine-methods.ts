@@ -1,14 +1,14 @@
 // The engine's side of the host protocol: import, library, load, generate, stop, knob.
 // The host process owns one EngineState; the app talks to it only through these methods.
 import path from "node:path";
-import type { MethodTable } from "../host/methods.js";
-import { HostMethodError } from "../host/methods.js";
-import type { HostModelSummary } from "../host/protocol.js";
+import type { MethodTable } from "./methods.js";
+import { HostMethodError } from "./methods.js";
+import type { HostModelSummary } from "./protocol.js";
 import type { Manifest } from "../package/manifest.js";
 import { cleanPartialPackages, deletePackage, listPackages, readManifest, renamePackage } from "../package/models-dir.js";
-import { importModel } from "./import-model.js";
-import { calibrateModel } from "./calibrate-model.js";
-import { LoadedModel } from "./loaded-model.js";
+import { importModel } from "../engine/import-model.js";
+import { calibrateModel } from "../engine/calibrate-model.js";
+import { LoadedModel } from "../engine/loaded-model.js";
 import { ImportCancelledError } from "../convert/convert-model.js";
 import { ModelFormatError } from "../formats/errors.js";
 import { ContextFullError } from "../runtime/kv-cache.js";

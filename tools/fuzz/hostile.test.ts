@@ -1,15 +1,15 @@
 import { truncateSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelFormatError } from "../errors.js";
-import { openGguf, readGgufMetadata } from "../gguf.js";
-import { openHfFolder } from "../hf-folder.js";
-import { openLlama2c } from "../llama2c.js";
-import { openModelSource } from "../open-model.js";
-import { makeTempDir } from "../../test-support/temp-files.js";
-import { writeGguf, type Field } from "../../test-support/gguf-writer.js";
-import { tinyGguf, tinyModel } from "../../test-support/tiny-models.js";
-import { tinyHfFolder } from "../../test-support/hf-writer.js";
-import { llama2cTokenizerBin, tinyLlama2c } from "../../test-support/llama2c-writer.js";
+import { ModelFormatError } from "../../native-models/formats/errors.js";
+import { openGguf, readGgufMetadata } from "../../native-models/formats/gguf.js";
+import { openHfFolder } from "../../native-models/formats/hf-folder.js";
+import { openLlama2c } from "../../native-models/formats/llama2c.js";
+import { openModelSource } from "../../native-models/formats/open-model.js";
+import { makeTempDir } from "../../native-models/test-support/temp-files.js";
+import { writeGguf, type Field } from "../../native-models/test-support/gguf-writer.js";
+import { tinyGguf, tinyModel } from "../../native-models/test-support/tiny-models.js";
+import { tinyHfFolder } from "../../native-models/test-support/hf-writer.js";
+import { llama2cTokenizerBin, tinyLlama2c } from "../../native-models/test-support/llama2c-writer.js";
 
 // Named hostile inputs, each built on purpose (found by review or kept from fuzzing): the code and
 // message a user would see, and that nothing slow or huge happens first.

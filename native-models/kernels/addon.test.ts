@@ -7,8 +7,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { loadSparseKernel, type SparseFfnWeights, type SparseIsa } from "./index.js";
-import { createReferenceFfn, floatFfn } from "./reference.js";
-import { randomFfn, randomInput, relativeError, thresholdFor } from "./synthetic.js";
+import { createReferenceFfn, floatFfn } from "../test-support/kernel-reference.js";
+import { randomFfn, randomInput, relativeError, thresholdFor } from "../test-support/kernel-synthetic.js";
 
 const kernel = loadSparseKernel();
 const required = process.env.EXITLANE_REQUIRE_SPARSE === "1";

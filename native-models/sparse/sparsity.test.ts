@@ -5,11 +5,12 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { loadSparseKernel } from "../sparse/index.js";
-import { importModel } from "./import-model.js";
-import { calibrateModel } from "./calibrate-model.js";
-import { LoadedModel } from "./loaded-model.js";
-import { MEASURED_LEVELS, sparsityForKnob } from "./sparsity.js";
+import { loadSparseKernel } from "../kernels/index.js";
+import { importModel } from "../engine/import-model.js";
+import { calibrateModel } from "../engine/calibrate-model.js";
+import { LoadedModel } from "../engine/loaded-model.js";
+import { MEASURED_LEVELS } from "./sparsity.js";
+import { sparsityForKnob } from "../runtime/knob.js";
 
 const kernel = loadSparseKernel();
 if (!kernel.available) console.warn(`[skip] sparse FFN tests: ${kernel.detail}`);

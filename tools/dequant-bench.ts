@@ -1,7 +1,7 @@
 // Measures reading + dequantizing every tensor of a model file (any format openModelSource reads):
-//   npx tsx native-models/formats/dequant-bench.ts FILE [--repeat N]
+//   npx tsx tools/dequant-bench.ts FILE [--repeat N]
 // Prints per-type throughput and the total. The first pass may include disk reads; later ones are page-cache hot.
-import { openModelSource } from "./open-model.js";
+import { openModelSource } from "../native-models/formats/open-model.js";
 
 async function main(): Promise<void> {
   const file = process.argv[2];

@@ -3,8 +3,8 @@
 // shown in SQLite, and answer the next message (loading the model again into the new host).
 import Database from "better-sqlite3";
 import path from "node:path";
-import type { Conversation, EventOf, Message } from "../../contract.js";
-import { sampling, until, type RealBackend } from "../real-backend.js";
+import type { Conversation, EventOf, Message } from "../../electron/contract.js";
+import { sampling, until, type RealBackend } from "../../electron/test-support/real-backend.js";
 
 export interface EngineKillRound {
   afterTokens: number;

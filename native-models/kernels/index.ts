@@ -86,7 +86,7 @@ export function loadSparseKernel(options: LoadOptions = {}): SparseKernel {
     return {
       available: false,
       detail:
-        "native sparse kernel not built (run `node native-models/sparse/build-addon.mjs`; needs a C++17 compiler)",
+        "native sparse kernel not built (run `node native-models/kernels/build-addon.mjs`; needs a C++17 compiler)",
     };
   }
   let addon: NativeAddon;

@@ -1,7 +1,8 @@
 // Sparse activation calibration (CATS): the model writes a little text through its sparse-form
 // layers at full density while we sample |SiLU(gate)| per layer; each layer's threshold for a
-// sparsity level s is the s-quantile of those magnitudes. The knob maps onto a sparsity level.
-import type { LoadedModel } from "./loaded-model.js";
+// sparsity level s is the s-quantile of those magnitudes. The knob maps onto a sparsity level
+// (runtime/knob.ts).
+import type { ModelTarget } from "../runtime/model-target.js";
 import { CALIBRATION_PROMPTS } from "../early-exit/calibration-text.js";
 import { throwIfCancelled } from "../early-exit/calibrate.js";
 import { argmax, seededRandom } from "../runtime/sampler.js";
@@ -18,33 +19,8 @@ import type { SparsityTable } from "../runtime/native-layers.js";
 /** Levels whose agreement and speed calibration measures (the rest keep their thresholds for explicit use). */
 export const MEASURED_LEVELS = [0.3, 0.5, 0.7];
 
-/** Agreement the FFN sparsity must keep at knob κ: 0.5 → 97%, 1 → 94%. */
-export function sparsityTarget(knob: number): number {
-  return 1 - 0.06 * knob;
-}
-
-/**
- * Share of FFN neurons skipped at knob κ: the sparsest measured level that keeps the target and
- * was measured faster than dense FFNs (on small models the dense kernels win: then never).
- */
-export function sparsityForKnob(knob: number, table: SparsityTable | undefined): number {
-  if (!(knob > 0) || !table?.agreement) return 0;
-  let best = 0;
-  table.levels.forEach((level, i) => {
-    const agreement = table.agreement![i];
-    const fast = (table.speedup?.[i] ?? 0) > 1.02;
-    if (agreement !== null && agreement >= sparsityTarget(knob) && fast) best = Math.max(best, level);
-  });
-  return best;
-}
-
-/** Some knob position uses sparse FFNs on this model (the model then needs its per-neuron rows). */
-export function knobUsesSparsity(table: SparsityTable | undefined): boolean {
-  return sparsityForKnob(1, table) > 0;
-}
-
 export async function calibrateSparsity(
-  model: LoadedModel,
+  model: ModelTarget,
   o: {
     prompts?: string[];
     tokensPerPrompt?: number;
@@ -93,7 +69,7 @@ export async function calibrateSparsity(
 }
 
 /** Teacher-forced argmax agreement with the dense FFNs and decode speed against them, per measured level, on greedy text. */
-async function measureLevels(model: LoadedModel, prompts: string[], tokens: number, signal?: AbortSignal): Promise<{ agreement: (number | null)[]; speedup: (number | null)[] }> {
+async function measureLevels(model: ModelTarget, prompts: string[], tokens: number, signal?: AbortSignal): Promise<{ agreement: (number | null)[]; speedup: (number | null)[] }> {
   const sparse = model.runner.native!;
   const texts: number[][] = [];
   sparse.setSparsity(0);
