@@ -68,6 +68,12 @@ export default tseslint.config(
     rules: { "import-x/no-restricted-paths": ["error", { zones: engineLayerZones }] },
   },
   {
+    // The wire vocabulary is shared by the engine, the back end and the renderer: zod only.
+    files: ["wire/**/*.ts"],
+    ignores: ["wire/**/*.test.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**", "!zod", "!./*"], message: "wire/ imports nothing but zod" }] }] },
+  },
+  {
     // The engine must run under plain Node: no Electron or React anywhere in it.
     files: ["native-models/**/*.ts"],
     rules: {

@@ -146,6 +146,15 @@ test.describe.serial("chat journey with stories260K", () => {
     expect(loadedWhileCalibrating).toBe(true);
     expect(sentWhileCalibrating).toBe(true);
     await expect(page.getByTestId("knob-reading")).not.toContainText("Calibrating…", { timeout: 180_000 });
+
+    // Per-token exit telemetry reaches the token view: at the knob's default every decoded token of
+    // a new answer went through the exit machinery, and hovering one says what it did.
+    await freshChat(page);
+    const probed = await sendAndWait(page, "Once upon a time");
+    await probed.getByRole("button", { name: "Show tokens coloured by exit layer" }).click();
+    const decoded = probed.getByTestId("token-view").locator(".token").nth(1);
+    await decoded.hover();
+    await expect(decoded).toHaveAttribute("title", /exit layer \d+ of \d+ · (checked layers \d|no exit checks).* · checks \d+\.\d+ ms/);
     const firstPreview = ((await first.locator(".message-body").textContent()) ?? "").trim().slice(0, 24);
 
     // The speed slider: with a calibrated model, a faster setting lowers the next answer's mean exit layer.

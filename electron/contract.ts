@@ -2,72 +2,31 @@
 // Every request/reply channel and every event is defined here once, with a zod schema.
 // The Electron main process and the loopback web host both validate every incoming message
 // against these schemas; the preload builds its single API object from the channel list.
-// This file must stay free of Node, Electron and React imports: the renderer bundles it.
+// This file must stay free of Node, Electron and React imports: the renderer bundles it. Shapes
+// shared with the engine host's protocol come from wire/.
 import { z } from "zod";
+import { EngineInfo } from "../wire/engine.js";
+import { ExitTelemetry, GenerationStats, Sampling, StopReason, TokenFields } from "../wire/generation.js";
+import { Id, ImportStage, KnobPoint, ModelSummary, Quant } from "../wire/model.js";
 
 // ---------- shared shapes ----------
 
-const id = z.string().min(1).max(200);
+const id = Id;
 const text = z.string().max(1_000_000);
 
-export const EngineInfo = z.object({
-  onnxruntimeVersion: z.string(),
-  executionProviders: z.array(z.object({ name: z.string(), bundled: z.boolean() })),
-  cpu: z.object({
-    model: z.string(),
-    cores: z.number().int(),
-    simd: z.array(z.string()),
-    arch: z.string(),
-  }),
-  totalMemoryBytes: z.number(),
-  platform: z.string(),
-  sparseKernel: z.object({ available: z.boolean(), detail: z.string() }),
-  hostPid: z.number().int(),
-});
-export type EngineInfo = z.infer<typeof EngineInfo>;
-
-export const Quant = z.enum(["int4", "int8", "f16", "f32"]);
-export type Quant = z.infer<typeof Quant>;
-
-/** One point of a model's measured speed/accuracy curve (from calibration). */
-export const KnobPoint = z.object({
-  knob: z.number(),
-  agreement: z.number(),
-  meanExitLayer: z.number(),
-  speedup: z.number(),
-});
-export type KnobPoint = z.infer<typeof KnobPoint>;
-
-export const ModelSummary = z.object({
-  id,
-  name: z.string(),
-  arch: z.string(),
-  params: z.number(),
-  quant: Quant,
-  layers: z.number().int(),
-  contextLength: z.number().int(),
-  sizeBytes: z.number(),
-  sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
-  createdAt: z.string(),
-  calibration: z.object({
-    status: z.enum(["none", "calibrated"]),
-    curve: z.array(KnobPoint),
-    /** Lossless decoding's measured speed against full depth (the slider's first stop), when measured. */
-    lossless: z.object({ speedup: z.number() }).nullable().optional(),
-  }),
-});
-export type ModelSummary = z.infer<typeof ModelSummary>;
-
-export const Sampling = z.object({
-  temperature: z.number().min(0).max(5),
-  topP: z.number().min(0).max(1),
-  topK: z.number().int().min(0).max(1000),
-  minP: z.number().min(0).max(1),
-  repetitionPenalty: z.number().min(0.5).max(2),
-  maxTokens: z.number().int().min(1).max(32768),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
-});
-export type Sampling = z.infer<typeof Sampling>;
+// Shapes the engine host speaks too are declared once, in wire/; re-exported for the renderer.
+export {
+  EngineInfo,
+  ExitTelemetry,
+  GenerationStats,
+  ImportStage,
+  KnobPoint,
+  ModelSummary,
+  Quant,
+  Sampling,
+  StopReason,
+  TokenFields,
+};
 
 export const ConversationSummary = z.object({
   id,
@@ -85,16 +44,6 @@ export const Conversation = ConversationSummary.extend({
 });
 export type Conversation = z.infer<typeof Conversation>;
 
-export const GenerationStats = z.object({
-  tokens: z.number().int(),
-  tokensPerSecond: z.number(),
-  timeToFirstTokenMs: z.number(),
-  meanExitLayer: z.number(),
-  layers: z.number().int(),
-  stopReason: z.enum(["eos", "max_tokens", "stopped", "error", "context_full", "interrupted"]),
-});
-export type GenerationStats = z.infer<typeof GenerationStats>;
-
 export const Message = z.object({
   id,
   conversationId: id,
@@ -110,7 +59,6 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
-export const ImportStage = z.enum(["read", "convert", "quantize", "write", "calibrate"]);
 export const ImportJob = z.object({
   jobId: id,
   source: z.string(),
@@ -169,7 +117,10 @@ export const requests = {
     request: z.object({ folder: z.boolean() }).strict(),
     reply: z.object({ jobId: id }).nullable(),
   },
-  "models.cancelImport": { request: z.object({ jobId: id }).strict(), reply: z.object({ cancelled: z.boolean() }) },
+  "models.cancelImport": {
+    request: z.object({ jobId: id }).strict(),
+    reply: z.object({ cancelled: z.boolean() }),
+  },
   "models.jobs": { request: empty, reply: z.array(ImportJob) },
   "models.rename": {
     request: z.object({ id, name: z.string().min(1).max(200) }).strict(),
@@ -191,10 +142,15 @@ export const requests = {
     request: z.object({ id }).strict(),
     reply: z.object({ conversation: Conversation, messages: z.array(Message) }),
   },
-  "chat.rename": { request: z.object({ id, title: z.string().min(1).max(200) }).strict(), reply: Conversation },
+  "chat.rename": {
+    request: z.object({ id, title: z.string().min(1).max(200) }).strict(),
+    reply: Conversation,
+  },
   "chat.delete": { request: z.object({ id }).strict(), reply: z.object({ deleted: z.boolean() }) },
   "chat.update": {
-    request: z.object({ id, systemPrompt: z.string().max(100_000).optional(), sampling: Sampling.optional() }).strict(),
+    request: z
+      .object({ id, systemPrompt: z.string().max(100_000).optional(), sampling: Sampling.optional() })
+      .strict(),
     reply: Conversation,
   },
   /** Appends a user message and starts the answer; tokens arrive as generation.token events. */
@@ -212,7 +168,10 @@ export const requests = {
     request: z.object({ conversationId: id, messageId: id, text: text.min(1) }).strict(),
     reply: z.object({ userMessage: Message, assistantMessageId: id }),
   },
-  "chat.stop": { request: z.object({ conversationId: id }).strict(), reply: z.object({ stopped: z.boolean() }) },
+  "chat.stop": {
+    request: z.object({ conversationId: id }).strict(),
+    reply: z.object({ stopped: z.boolean() }),
+  },
   "chat.export": {
     request: z.object({ id }).strict(),
     reply: z.object({ filename: z.string(), markdown: z.string() }),
@@ -237,19 +196,7 @@ export type ReplyOf<C extends Channel> = z.infer<(typeof requests)[C]["reply"]>;
 // ---------- events (back end -> renderer) ----------
 
 export const events = {
-  "generation.token": z.object({
-    conversationId: id,
-    messageId: id,
-    index: z.number().int(),
-    tokenId: z.number().int(),
-    /** Text this token adds (may be empty while a split character or a possible stop string is held back). */
-    text: z.string(),
-    /** Decoder layers run to produce this token, 1..layers (layers = full depth, no early exit). */
-    exitLayer: z.number().int(),
-    layers: z.number().int(),
-    /** Engine time spent on this token; the first token's includes the prompt's prefill. */
-    ms: z.number(),
-  }),
+  "generation.token": TokenFields.extend({ conversationId: id, messageId: id }),
   "generation.done": z.object({
     conversationId: id,
     messageId: id,
@@ -286,7 +233,14 @@ export interface ExitlaneApi {
 
 // ---------- wire format (shared by IPC and WebSocket) ----------
 
-export const ErrorCode = z.enum(["bad_request", "unknown_channel", "not_found", "conflict", "engine_error", "internal"]);
+export const ErrorCode = z.enum([
+  "bad_request",
+  "unknown_channel",
+  "not_found",
+  "conflict",
+  "engine_error",
+  "internal",
+]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const ReplyEnvelope = z.union([
@@ -296,9 +250,12 @@ export const ReplyEnvelope = z.union([
 export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
 
 /** WebSocket: client -> host. */
-export const WsRequest = z.object({ id: z.number().int(), channel: z.string().max(100), payload: z.unknown() }).strict();
+export const WsRequest = z
+  .object({ id: z.number().int(), channel: z.string().max(100), payload: z.unknown() })
+  .strict();
 /** WebSocket: host -> client, a reply or an event. */
-export type WsMessage = ({ type: "reply"; id: number } & ReplyEnvelope) | { type: "event"; event: EventName; payload: unknown };
+export type WsMessage =
+  ({ type: "reply"; id: number } & ReplyEnvelope) | { type: "event"; event: EventName; payload: unknown };
 
 /**
  * Loopback web host routes (all need the per-run token: the cookie set by the first `/?token=…`

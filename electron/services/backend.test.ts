@@ -105,7 +105,6 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     if (stats.stopReason === "max_tokens") expect(tokens).toHaveLength(24);
     expect(tokens.map((t) => t.index)).toEqual(tokens.map((_, i) => i));
     for (const t of tokens) {
-      expect(t.layers).toBe(5);
       expect(t.exitLayer).toBeGreaterThanOrEqual(1);
       expect(t.exitLayer).toBeLessThanOrEqual(5);
     }

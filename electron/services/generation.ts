@@ -43,24 +43,24 @@ export class GenerationService {
     conversationId: string,
     text: string,
   ): Promise<{ userMessage: Message; assistantMessageId: string }> {
-    const modelId = await this.preflight(conversationId);
+    const target = await this.preflight(conversationId);
     const userMessage = this.deps.store.addMessage(conversationId, "user", text);
-    return { userMessage, assistantMessageId: this.begin(conversationId, modelId) };
+    return { userMessage, assistantMessageId: this.begin(conversationId, target) };
   }
 
   async regenerate(conversationId: string): Promise<{ assistantMessageId: string }> {
-    const modelId = await this.preflight(conversationId);
+    const target = await this.preflight(conversationId);
     const history = this.deps.store.get(conversationId).messages;
     const lastUser = history.findLastIndex((m) => m.role === "user");
     if (lastUser < 0) throw new ChannelError("conflict", "There is no message to answer again.");
     this.deps.store.dropLastAssistant(conversationId);
-    return { assistantMessageId: this.begin(conversationId, modelId) };
+    return { assistantMessageId: this.begin(conversationId, target) };
   }
 
   async edit(conversationId: string, messageId: string, text: string) {
-    const modelId = await this.preflight(conversationId);
+    const target = await this.preflight(conversationId);
     const userMessage = this.deps.store.editUserMessage(conversationId, messageId, text);
-    return { userMessage, assistantMessageId: this.begin(conversationId, modelId) };
+    return { userMessage, assistantMessageId: this.begin(conversationId, target) };
   }
 
   async stop(conversationId: string): Promise<{ stopped: boolean }> {
@@ -80,12 +80,12 @@ export class GenerationService {
   }
 
   /** Everything that could refuse the request, checked before any write. Returns the model to use. */
-  private async preflight(conversationId: string): Promise<string> {
+  private async preflight(conversationId: string): Promise<{ modelId: string; layers: number }> {
     this.deps.store.conversation(conversationId);
     await this.deps.engine.require("generate");
     const modelId = this.deps.settings.get().activeModelId;
     if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
-    await this.deps.models.ensureLoaded(modelId);
+    const { layers } = await this.deps.models.ensureLoaded(modelId);
     // Checked last, after the final await: the caller writes right after this returns.
     this.deps.store.conversation(conversationId);
     if (this.isGenerating(conversationId)) {
@@ -102,10 +102,10 @@ export class GenerationService {
         "An answer is still being written in another conversation; wait for it or stop it first.",
       );
     }
-    return modelId;
+    return { modelId, layers };
   }
 
-  private begin(conversationId: string, modelId: string): string {
+  private begin(conversationId: string, { modelId, layers }: { modelId: string; layers: number }): string {
     const { store, settings, engine } = this.deps;
     const conversation = store.conversation(conversationId);
     const messages = store.history(conversationId).filter((m) => m.role !== "system");
@@ -117,7 +117,7 @@ export class GenerationService {
       firstTokenAt: null,
       tokens: 0,
       exitLayerSum: 0,
-      layers: 0,
+      layers,
     };
     this.running.set(assistant.id, run);
     const prompt = conversation.systemPrompt.trim()
@@ -144,21 +144,16 @@ export class GenerationService {
     run.firstTokenAt ??= Date.now();
     run.tokens += 1;
     run.exitLayerSum += token.exitLayer;
-    run.layers = token.layers;
     this.deps.store.appendToken(run.messageId, {
       index: token.index,
       text: token.text,
       exitLayer: token.exitLayer,
     });
+    const { event: _event, genId: _genId, ...fields } = token;
     this.deps.events.emit("generation.token", {
+      ...fields,
       conversationId: run.conversationId,
       messageId: run.messageId,
-      index: token.index,
-      tokenId: token.tokenId,
-      text: token.text,
-      exitLayer: token.exitLayer,
-      layers: token.layers,
-      ms: token.ms,
     });
   }
 

@@ -9,6 +9,8 @@ import type { SettingsStore } from "./settings.js";
 export class ModelLibrary {
   /** Loads and unloads run one at a time: two overlapping loads would each ask the engine to load. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Layer count of each model loaded so far (from the load reply). */
+  private readonly loadedLayers = new Map<string, number>();
 
   constructor(
     private readonly engine: EngineClient,
@@ -64,10 +66,15 @@ export class ModelLibrary {
     return this.engine.status();
   }
 
-  /** Loads the model unless the engine already has it (after a restart it has nothing). */
-  async ensureLoaded(id: string): Promise<void> {
-    await this.serial(async () => {
-      if (this.engine.status().loadedModelId !== id) await this.load(id);
+  /**
+   * Loads the model unless the engine already has it (after a restart it has nothing); returns
+   * its layer count, which the load reply carries once (tokens do not repeat it).
+   */
+  async ensureLoaded(id: string): Promise<{ layers: number }> {
+    return this.serial(async () => {
+      const layers = this.loadedLayers.get(id);
+      if (this.engine.status().loadedModelId === id && layers !== undefined) return { layers };
+      return { layers: await this.load(id) };
     });
   }
 
@@ -77,13 +84,14 @@ export class ModelLibrary {
     return next;
   }
 
-  private async load(id: string): Promise<void> {
+  private async load(id: string): Promise<number> {
     await this.engine.require("load");
     const { threads, executionProvider, contextLength } = this.settings.get();
     // The engine reports each onnxruntime session it creates; engine.status carries it to the UI.
     this.engine.setLoading({ modelId: id, progress: 0 });
     const stopListening = this.engine.onEvent((e) => {
-      if (e.event === "loading" && e.modelId === id) this.engine.setLoading({ modelId: id, progress: e.progress });
+      if (e.event === "loading" && e.modelId === id)
+        this.engine.setLoading({ modelId: id, progress: e.progress });
     });
     try {
       const loaded = await this.engine.request("load", {
@@ -94,6 +102,8 @@ export class ModelLibrary {
         contextLength,
       });
       this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
+      this.loadedLayers.set(loaded.modelId, loaded.layers);
+      return loaded.layers;
     } finally {
       stopListening();
       this.engine.setLoading(null);

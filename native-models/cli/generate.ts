@@ -16,7 +16,14 @@ export const modelFlags = {
 } as const;
 
 export async function loadFromFlags(
-  values: { model?: string; "models-dir"?: string; threads?: string; ctx?: string; provider?: string; sparsity?: string },
+  values: {
+    model?: string;
+    "models-dir"?: string;
+    threads?: string;
+    ctx?: string;
+    provider?: string;
+    sparsity?: string;
+  },
   minContext = 0,
 ) {
   if (!values.model) throw new UsageError("--model <id-or-path> is required");
@@ -56,29 +63,37 @@ export async function generateCommand(argv: string[]): Promise<void> {
     topP: num(values["top-p"], "top-p", DEFAULT_SAMPLING.topP, 0, 1),
     minP: num(values["min-p"], "min-p", temperature === 0 ? 0 : DEFAULT_SAMPLING.minP, 0, 1),
     // Greedy decoding is plain argmax unless a penalty is asked for explicitly.
-    repetitionPenalty: num(values["repeat-penalty"], "repeat-penalty", temperature === 0 ? 1 : DEFAULT_SAMPLING.repetitionPenalty, 0.5, 2),
+    repetitionPenalty: num(
+      values["repeat-penalty"],
+      "repeat-penalty",
+      temperature === 0 ? 1 : DEFAULT_SAMPLING.repetitionPenalty,
+      0.5,
+      2,
+    ),
     seed: values.seed === undefined ? null : int(values.seed, "seed", 0, 0, 2 ** 32 - 1),
   };
   const mode = parseExitMode(values.exit);
   const knob = mode === "lossless" ? undefined : mode;
   const { model, sparsity } = await loadFromFlags(values);
   try {
-    if (knob !== undefined && !model.exit) throw new UsageError(`model ${model.manifest.id} is not calibrated for early exit (run calibrate first)`);
-    const promptIds = values.raw
-      ? model.encodeRaw(values.prompt)
-      : model.encodeChat([...(values.system ? [{ role: "system" as const, content: values.system }] : []), { role: "user", content: values.prompt }]);
+    if (knob !== undefined && !model.exit)
+      throw new UsageError(
+        `model ${model.manifest.id} is not calibrated for early exit (run calibrate first)`,
+      );
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort());
-    const it = model.generate({
-      promptIds,
+    const system = values.system ? [{ role: "system" as const, content: values.system }] : [];
+    const it = model.chat({
+      ...(values.raw
+        ? { prompt: values.prompt }
+        : { messages: [...system, { role: "user" as const, content: values.prompt }] }),
       maxTokens: int(values["max-tokens"], "max-tokens", 256, 1, 1 << 20),
       sampling,
-      stop: values.raw ? [] : model.stopStrings(),
       ignoreEos: values["ignore-eos"],
       signal: controller.signal,
-      exitStrategy: () => model.applyKnob(knob ?? 0, sparsity, { fullLogits: temperature > 0 }),
-      takeTelemetry: () => model.exit?.takeTelemetry() ?? null,
-      ...(mode === "lossless" ? { speculation: model.speculationOptions() } : {}),
+      knob: () => knob ?? 0,
+      sparsity,
+      lossless: mode === "lossless" ? "always" : "never",
     });
     for (;;) {
       const r = await it.next();
@@ -95,11 +110,26 @@ export async function generateCommand(argv: string[]): Promise<void> {
           ...(s.speculation ? { speculation: s.speculation } : {}),
         };
         if (values.json) printJson(done);
-        else process.stderr.write(`\n[${s.tokens} tokens, ${done.decodeTokensPerSecond} tok/s, mean exit layer ${done.meanExitLayer}/${s.layers}, ${s.stopReason}]\n`);
+        else
+          process.stderr.write(
+            `\n[${s.tokens} tokens, ${done.decodeTokensPerSecond} tok/s, mean exit layer ${done.meanExitLayer}/${s.layers}, ${s.stopReason}]\n`,
+          );
         break;
       }
       const t = r.value;
-      if (values.json) printJson({ type: "token", id: t.id, text: t.text, exitLayer: t.exitLayer, ...(t.exit ? { checkedLayers: t.exit.checkedLayers, exitMs: +(t.exit.predictorMs + t.exit.verifyMs + t.exit.draftMs).toFixed(3) } : {}) });
+      if (values.json)
+        printJson({
+          type: "token",
+          id: t.id,
+          text: t.text,
+          exitLayer: t.exitLayer,
+          ...(t.exit
+            ? {
+                checkedLayers: t.exit.checkedLayers,
+                exitMs: +(t.exit.predictorMs + t.exit.verifyMs + t.exit.draftMs).toFixed(3),
+              }
+            : {}),
+        });
       else process.stdout.write(t.text);
     }
   } finally {

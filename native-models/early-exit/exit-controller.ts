@@ -19,15 +19,10 @@ import { ExitPolicySchema, readMaps, type ExitPolicy, type StoredMap } from "./p
 import { exitThresholds } from "../runtime/knob.js";
 import { ExitHead, type AffineMap } from "./exit-head.js";
 import { argmax } from "../runtime/sampler.js";
+import type { ExitTelemetry } from "../../wire/generation.js";
 
-/** What one token's exit machinery did (for the per-token telemetry). */
-export interface ExitTelemetry {
-  checkedLayers: number[];
-  /** Time spent in exit heads and the shortlist head. */
-  predictorMs: number;
-  verifyMs: number;
-  draftMs: number;
-}
+/** What one token's exit machinery did (for the per-token telemetry; the app shows it per token). */
+export type { ExitTelemetry };
 
 export class ExitController {
   private readonly exitHeads = new Map<number, ExitHead>();

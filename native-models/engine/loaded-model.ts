@@ -7,6 +7,7 @@ import { chatTemplateFor, encodeChat, type ChatMessage } from "../tokenizer/chat
 import { ModelRunner, type LoadOptions } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
+import type { SamplingParams } from "../runtime/sampler.js";
 import type { SpeculationOptions } from "../runtime/speculative.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
@@ -89,15 +90,23 @@ export class LoadedModel {
   /** The exit strategy at `knob` (undefined = full depth), with its telemetry, for evaluate(). */
   exitAt(knob: number | undefined): EvalExit | undefined {
     if (knob === undefined || !(knob > 0)) return undefined;
-    if (!this.exit) throw new Error(`model ${this.manifest.id} is not calibrated for early exit (run calibrate first)`);
+    if (!this.exit)
+      throw new Error(`model ${this.manifest.id} is not calibrated for early exit (run calibrate first)`);
     const strategy = this.exit.strategyFor(knob)!;
-    return { strategy, scoringStrategy: this.exit.strategyFor(knob, { fullLogits: true }), takeTelemetry: () => this.exit!.takeTelemetry() };
+    return {
+      strategy,
+      scoringStrategy: this.exit.strategyFor(knob, { fullLogits: true }),
+      takeTelemetry: () => this.exit!.takeTelemetry(),
+    };
   }
 
   /** Pins the FFN sparsity (0..1) regardless of the knob; requires the sparse form. */
   setSparsity(level: number): void {
     if (!this.runner.native) {
-      throw new Error(this.sparseNotice ?? `model ${this.manifest.id} is not loaded with sparse FFNs (import it where the native kernel is built)`);
+      throw new Error(
+        this.sparseNotice ??
+          `model ${this.manifest.id} is not loaded with sparse FFNs (import it where the native kernel is built)`,
+      );
     }
     this.runner.native.setSparsity(level);
   }
@@ -109,7 +118,9 @@ export class LoadedModel {
   /** BOS (when the model wants one) + the tokenized text: no chat template. */
   encodeRaw(text: string): number[] {
     const ids = this.tokenizer.encode(text, { addBos: false });
-    return this.tokenizer.bos !== undefined && this.tokenizer.addBos !== false ? [this.tokenizer.bos, ...ids] : ids;
+    return this.tokenizer.bos !== undefined && this.tokenizer.addBos !== false
+      ? [this.tokenizer.bos, ...ids]
+      : ids;
   }
 
   /** Messages rendered with the model's chat template (or the plain fallback) and tokenized. */
@@ -152,12 +163,48 @@ export class LoadedModel {
     }
     const self = this.exit?.policy.lossless.selfDraft;
     const exit = this.exit;
-    return { selfDraft: self && exit ? { layers: self.layer, minConfidence: self.minConfidence, propose: (h) => exit.propose(h, self.layer) } : null };
+    return {
+      selfDraft:
+        self && exit
+          ? {
+              layers: self.layer,
+              minConfidence: self.minConfidence,
+              propose: (h) => exit.propose(h, self.layer),
+            }
+          : null,
+    };
   }
 
+  /** Tokens from a prompt of ids (benchmarks, calibration); the exit machinery's telemetry comes with each token. */
   generate(o: GenerateOptions) {
     this.exit?.reset();
-    return generate(this.decoder, this.generationTokenizer, o);
+    return generate(this.decoder, this.generationTokenizer, {
+      takeTelemetry: () => this.exit?.takeTelemetry() ?? null,
+      ...o,
+    });
+  }
+
+  /**
+   * One chat turn, the way the app and the CLI both run it: the messages through the model's chat
+   * template (or a raw prompt), its stop strings, the knob read before every token (it may move
+   * mid-answer), exact speculative decoding when asked, and the stats at the end.
+   */
+  chat(turn: ChatTurn) {
+    const promptIds = "prompt" in turn ? this.encodeRaw(turn.prompt) : this.encodeChat(turn.messages);
+    const lossless =
+      turn.lossless === "always" ||
+      (turn.lossless === "where-it-pays" && turn.knob() === 0 && this.losslessPays());
+    return this.generate({
+      promptIds,
+      maxTokens: turn.maxTokens,
+      sampling: turn.sampling,
+      stop: "prompt" in turn ? [] : this.stopStrings(),
+      ignoreEos: turn.ignoreEos,
+      signal: turn.signal,
+      exitStrategy: () =>
+        this.applyKnob(turn.knob(), turn.sparsity, { fullLogits: turn.sampling.temperature > 0 }),
+      ...(lossless ? { speculation: this.speculationOptions() } : {}),
+    });
   }
 
   evaluate(ids: readonly number[], exit?: EvalExit) {
@@ -169,6 +216,24 @@ export class LoadedModel {
     return this.runner.dispose();
   }
 }
+
+export type ChatTurn = (
+  { messages: readonly ChatMessage[] } | { /** Text without the chat template. */ prompt: string }
+) & {
+  sampling: SamplingParams;
+  maxTokens: number;
+  /** The speed/accuracy knob, read before every token. */
+  knob: () => number;
+  /** Pins the FFN sparsity regardless of the knob. */
+  sparsity?: number;
+  /**
+   * Lossless speculative decoding: always, never, or (the app's slider at 0) where calibration
+   * measured it faster.
+   */
+  lossless?: "always" | "never" | "where-it-pays";
+  ignoreEos?: boolean;
+  signal?: AbortSignal;
+};
 
 export function defaultThreads(): number {
   // Physical cores are what matter for matmul; Node only sees logical CPUs, so assume SMT pairs

@@ -3,18 +3,23 @@
 import path from "node:path";
 import type { MethodTable } from "./methods.js";
 import { HostMethodError } from "./methods.js";
-import type { HostModelSummary } from "./protocol.js";
+import type { ModelSummary } from "./protocol.js";
 import type { Manifest } from "../package/manifest.js";
-import { cleanPartialPackages, deletePackage, listPackages, readManifest, renamePackage } from "../package/models-dir.js";
+import {
+  cleanPartialPackages,
+  deletePackage,
+  listPackages,
+  readManifest,
+  renamePackage,
+} from "../package/models-dir.js";
 import { importModel } from "../engine/import-model.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import { LoadedModel } from "../engine/loaded-model.js";
 import { ImportCancelledError } from "../convert/convert-model.js";
 import { ModelFormatError } from "../formats/errors.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
-import type { StopReason } from "../runtime/generate.js";
 
-export function toSummary(m: Manifest): HostModelSummary {
+export function toSummary(m: Manifest): ModelSummary {
   return {
     id: m.id,
     name: m.name,
@@ -27,7 +32,11 @@ export function toSummary(m: Manifest): HostModelSummary {
     sourceFormat: m.source.format,
     createdAt: m.createdAt,
     calibration: m.calibration
-      ? { status: "calibrated", curve: m.calibration.curve, lossless: m.calibration.lossless ? { speedup: m.calibration.lossless.speedup } : null }
+      ? {
+          status: "calibrated",
+          curve: m.calibration.curve,
+          lossless: m.calibration.lossless ? { speedup: m.calibration.lossless.speedup } : null,
+        }
       : { status: "none", curve: [], lossless: null },
   };
 }
@@ -66,7 +75,8 @@ export class EngineState {
             // Usable at full depth as soon as conversion ends: the app calibrates afterwards.
             calibrate: false,
             signal: controller.signal,
-            onProgress: (stage, progress) => ctx.emit({ event: "progress", jobId: p.jobId, stage, progress: clamp01(progress) }),
+            onProgress: (stage, progress) =>
+              ctx.emit({ event: "progress", jobId: p.jobId, stage, progress: clamp01(progress) }),
           });
           return { model: toSummary(r.manifest) };
         } catch (err) {
@@ -78,10 +88,15 @@ export class EngineState {
       calibrate: async (p, ctx) => {
         const controller = this.track(this.jobs, p.jobId);
         try {
-          const { manifest } = await calibrateModel(p.modelId, { modelsDir: p.modelsDir }, {
-            signal: controller.signal,
-            onProgress: (f) => ctx.emit({ event: "progress", jobId: p.jobId, stage: "calibrate", progress: clamp01(f) }),
-          });
+          const { manifest } = await calibrateModel(
+            p.modelId,
+            { modelsDir: p.modelsDir },
+            {
+              signal: controller.signal,
+              onProgress: (f) =>
+                ctx.emit({ event: "progress", jobId: p.jobId, stage: "calibrate", progress: clamp01(f) }),
+            },
+          );
           // A loaded copy of this model (perhaps answering right now) takes the new exit policy from
           // its next token on.
           if (this.loaded?.model.manifest.id === p.modelId) await this.loaded.model.reloadCalibration();
@@ -104,11 +119,15 @@ export class EngineState {
       deleteModel: async (p) => {
         if (this.loaded?.model.manifest.id === p.modelId) await this.unload();
         await deletePackage(p.modelsDir, p.modelId).catch((err) => {
-          throw new HostMethodError("not_found", `cannot delete model ${p.modelId}: ${(err as Error).message}`);
+          throw new HostMethodError(
+            "not_found",
+            `cannot delete model ${p.modelId}: ${(err as Error).message}`,
+          );
         });
         return { deleted: true };
       },
-      renameModel: async (p) => toSummary(await renamePackage(p.modelsDir, p.modelId, p.name).catch(notFound(p.modelId))),
+      renameModel: async (p) =>
+        toSummary(await renamePackage(p.modelsDir, p.modelId, p.name).catch(notFound(p.modelId))),
       load: async (p, ctx) => {
         const dir = path.join(p.modelsDir, p.modelId);
         await readManifest(dir).catch(notFound(p.modelId));
@@ -138,22 +157,22 @@ export class EngineState {
       unload: async () => ({ unloaded: await this.unload() }),
       generate: async (p, ctx) => {
         const loaded = this.loaded;
-        if (!loaded || loaded.model.manifest.id !== p.modelId) throw new HostMethodError("failed", `model ${p.modelId} is not loaded`);
-        if (this.generations.size > 0) throw new HostMethodError("failed", "another answer is still being generated");
+        if (!loaded || loaded.model.manifest.id !== p.modelId)
+          throw new HostMethodError("failed", `model ${p.modelId} is not loaded`);
+        if (this.generations.size > 0)
+          throw new HostMethodError("failed", "another answer is still being generated");
         const controller = this.track(this.generations, p.genId);
         this.knob = p.knob;
         const { model } = loaded;
         try {
-          const promptIds = model.encodeChat(p.messages);
-          const it = model.generate({
-            promptIds,
-            maxTokens: p.sampling.maxTokens,
+          const it = model.chat({
+            messages: p.messages,
             sampling: p.sampling,
-            stop: model.stopStrings(),
+            maxTokens: p.sampling.maxTokens,
             signal: controller.signal,
-            exitStrategy: () => model.applyKnob(this.knob, undefined, { fullLogits: p.sampling.temperature > 0 }),
+            knob: () => this.knob,
             // The slider's first stop is exact: lossless speculative decoding where it measured faster.
-            ...(p.knob === 0 && model.losslessPays() ? { speculation: model.speculationOptions() } : {}),
+            lossless: "where-it-pays",
           });
           let index = 0;
           for (;;) {
@@ -166,11 +185,20 @@ export class EngineState {
                 timeToFirstTokenMs: s.timeToFirstTokenMs,
                 meanExitLayer: s.meanExitLayer,
                 layers: s.layers,
-                stopReason: contractStopReason(s.stopReason),
+                stopReason: s.stopReason,
               };
             }
             const t = r.value;
-            ctx.emit({ event: "token", genId: p.genId, index: index++, tokenId: t.id, text: t.text, exitLayer: t.exitLayer, layers: model.runner.layers, ms: t.ms });
+            ctx.emit({
+              event: "token",
+              genId: p.genId,
+              index: index++,
+              tokenId: t.id,
+              text: t.text,
+              exitLayer: t.exitLayer,
+              ms: t.ms,
+              ...(t.exit ? { exit: t.exit } : {}),
+            });
           }
         } catch (err) {
           throw hostError(err);
@@ -207,10 +235,6 @@ export class EngineState {
   }
 }
 
-function contractStopReason(r: StopReason): "eos" | "max_tokens" | "stopped" | "context_full" {
-  return r === "stop_string" ? "eos" : r;
-}
-
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
@@ -224,7 +248,8 @@ function notFound(id: string) {
 /** Engine errors become host errors with codes the app can act on; messages stay specific. */
 export function hostError(err: unknown): HostMethodError {
   if (err instanceof HostMethodError) return err;
-  if (err instanceof ImportCancelledError || (err as Error)?.name === "AbortError") return new HostMethodError("cancelled", "cancelled");
+  if (err instanceof ImportCancelledError || (err as Error)?.name === "AbortError")
+    return new HostMethodError("cancelled", "cancelled");
   if (err instanceof ModelFormatError) return new HostMethodError("bad_request", err.message);
   if (err instanceof ContextFullError) return new HostMethodError("failed", err.message);
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));

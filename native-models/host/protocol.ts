@@ -6,66 +6,18 @@
 //
 // Every message is plain JSON (it crosses child_process IPC and Electron's MessagePort alike).
 // Both sides validate what they receive with these schemas. This file must not import Electron:
-// the host runs under plain Node too.
+// the host runs under plain Node too. Shapes the app's contract shares come from wire/.
 import { z } from "zod";
+import { EngineInfo } from "../../wire/engine.js";
+import { GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
+import { Id, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
+
+export { EngineInfo, GenerationStats, ImportStage, ModelSummary, Quant, Sampling, TokenFields };
 
 export const PROTOCOL_VERSION = 1;
 
-const id = z.string().min(1).max(200);
+const id = Id;
 const filePath = z.string().min(1).max(4096);
-
-// ---------- shapes (mirrors of the app contract's shapes; the engine may not import electron/) ----------
-
-export const HostEngineInfo = z.object({
-  onnxruntimeVersion: z.string(),
-  executionProviders: z.array(z.object({ name: z.string(), bundled: z.boolean() })),
-  cpu: z.object({ model: z.string(), cores: z.number().int(), simd: z.array(z.string()), arch: z.string() }),
-  totalMemoryBytes: z.number(),
-  platform: z.string(),
-  sparseKernel: z.object({ available: z.boolean(), detail: z.string() }),
-  hostPid: z.number().int(),
-});
-export type HostEngineInfo = z.infer<typeof HostEngineInfo>;
-
-export const HostQuant = z.enum(["int4", "int8", "f16", "f32"]);
-
-export const HostKnobPoint = z.object({
-  knob: z.number(),
-  agreement: z.number(),
-  meanExitLayer: z.number(),
-  speedup: z.number(),
-});
-
-export const HostModelSummary = z.object({
-  id,
-  name: z.string(),
-  arch: z.string(),
-  params: z.number(),
-  quant: HostQuant,
-  layers: z.number().int(),
-  contextLength: z.number().int(),
-  sizeBytes: z.number(),
-  sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
-  createdAt: z.string(),
-  calibration: z.object({
-    status: z.enum(["none", "calibrated"]),
-    curve: z.array(HostKnobPoint),
-    /** Lossless decoding's measured speed against full depth (the slider's first stop), when measured. */
-    lossless: z.object({ speedup: z.number() }).nullable().optional(),
-  }),
-});
-export type HostModelSummary = z.infer<typeof HostModelSummary>;
-
-export const HostSampling = z.object({
-  temperature: z.number(),
-  topP: z.number(),
-  topK: z.number().int(),
-  minP: z.number(),
-  repetitionPenalty: z.number(),
-  maxTokens: z.number().int().min(1),
-  seed: z.number().int().nullable(),
-});
-export type HostSampling = z.infer<typeof HostSampling>;
 
 export const HostChatMessage = z.object({
   role: z.enum(["system", "user", "assistant"]),
@@ -73,26 +25,13 @@ export const HostChatMessage = z.object({
 });
 export type HostChatMessage = z.infer<typeof HostChatMessage>;
 
-export const HostGenerationStats = z.object({
-  tokens: z.number().int(),
-  tokensPerSecond: z.number(),
-  timeToFirstTokenMs: z.number(),
-  meanExitLayer: z.number(),
-  layers: z.number().int(),
-  stopReason: z.enum(["eos", "max_tokens", "stopped", "error", "context_full", "interrupted"]),
-});
-export type HostGenerationStats = z.infer<typeof HostGenerationStats>;
-
-export const HostImportStage = z.enum(["read", "convert", "quantize", "write", "calibrate"]);
-export type HostImportStage = z.infer<typeof HostImportStage>;
-
 // ---------- methods ----------
 
 const none = z.object({}).strict();
 
 export const hostMethods = {
   /** Machine and runtime facts: onnxruntime version, execution providers, CPU, memory. */
-  info: { params: none, result: HostEngineInfo },
+  info: { params: none, result: EngineInfo },
   /** Converts a GGUF file, HF folder or llama2.c file into a model package; streams `progress` events. */
   importModel: {
     params: z
@@ -100,27 +39,27 @@ export const hostMethods = {
         jobId: id,
         source: filePath,
         modelsDir: filePath,
-        quant: HostQuant.optional(),
+        quant: Quant.optional(),
         name: z.string().max(200).optional(),
       })
       .strict(),
-    result: z.object({ model: HostModelSummary }),
+    result: z.object({ model: ModelSummary }),
   },
   /** Measures the speed/accuracy curve of an imported model; streams `progress` events (stage "calibrate"). */
   calibrate: {
     params: z.object({ jobId: id, modelsDir: filePath, modelId: id }).strict(),
-    result: z.object({ model: HostModelSummary }),
+    result: z.object({ model: ModelSummary }),
   },
   /** Cancels a running import or calibration job; its partial output is removed. */
   cancel: { params: z.object({ jobId: id }).strict(), result: z.object({ cancelled: z.boolean() }) },
-  listModels: { params: z.object({ modelsDir: filePath }).strict(), result: z.array(HostModelSummary) },
+  listModels: { params: z.object({ modelsDir: filePath }).strict(), result: z.array(ModelSummary) },
   deleteModel: {
     params: z.object({ modelsDir: filePath, modelId: id }).strict(),
     result: z.object({ deleted: z.boolean() }),
   },
   renameModel: {
     params: z.object({ modelsDir: filePath, modelId: id, name: z.string().min(1).max(200) }).strict(),
-    result: HostModelSummary,
+    result: ModelSummary,
   },
   /** Loads a model for generation (replacing any loaded one). */
   load: {
@@ -154,11 +93,11 @@ export const hostMethods = {
         genId: id,
         modelId: id,
         messages: z.array(HostChatMessage).min(1),
-        sampling: HostSampling,
+        sampling: Sampling,
         knob: z.number().min(0).max(1),
       })
       .strict(),
-    result: HostGenerationStats,
+    result: GenerationStats,
   },
   /** Stops a running generation at the next token; its `generate` request then replies with stopReason "stopped". */
   stop: { params: z.object({ genId: id }).strict(), result: z.object({ stopped: z.boolean() }) },
@@ -203,20 +142,11 @@ export const HostEvent = z.discriminatedUnion("event", [
     pid: z.number().int(),
     methods: z.array(z.string()),
   }),
-  z.object({
-    event: z.literal("token"),
-    genId: id,
-    index: z.number().int().min(0),
-    tokenId: z.number().int(),
-    text: z.string(),
-    exitLayer: z.number().int(),
-    layers: z.number().int(),
-    ms: z.number(),
-  }),
+  TokenFields.extend({ event: z.literal("token"), genId: id }),
   z.object({
     event: z.literal("progress"),
     jobId: id,
-    stage: HostImportStage,
+    stage: ImportStage,
     /** 0..1 within the stage. */
     progress: z.number().min(0).max(1),
     detail: z.string().optional(),

@@ -1,6 +1,6 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { HostEngineInfo } from "./protocol.js";
+import { EngineInfo } from "./protocol.js";
 import { detectSimd, getSystemInfo, parseLinuxCpuFeatures, parseMacSysctl } from "./system-info.js";
 
 describe("parseLinuxCpuFeatures", () => {
@@ -54,7 +54,7 @@ describe("detectSimd", () => {
 
 describe("getSystemInfo", () => {
   it("reports the real onnxruntime build and this machine", async () => {
-    const info = HostEngineInfo.parse(await getSystemInfo());
+    const info = EngineInfo.parse(await getSystemInfo());
     const ort = await import("onnxruntime-node");
     expect(info.onnxruntimeVersion).toBe(ort.env.versions.node);
     expect(info.executionProviders.map((p) => p.name)).toContain("cpu");

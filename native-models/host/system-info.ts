@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { loadSparseKernel } from "../kernels/index.js";
-import type { HostEngineInfo } from "./protocol.js";
+import type { EngineInfo } from "./protocol.js";
 
 /** SIMD features that matter to CPU inference, in a stable display order. */
 const X86_FEATURES = [
@@ -117,7 +117,7 @@ async function onnxRuntimeFacts(): Promise<OnnxRuntimeFacts> {
   return { version: versions.node ?? versions.common ?? "unknown", providers };
 }
 
-export async function getSystemInfo(): Promise<HostEngineInfo> {
+export async function getSystemInfo(): Promise<EngineInfo> {
   let ort: OnnxRuntimeFacts;
   try {
     ort = await onnxRuntimeFacts();
@@ -143,7 +143,7 @@ export async function getSystemInfo(): Promise<HostEngineInfo> {
 }
 
 /** Whether the optional native sparse FFN kernel loads here (it never throws; see sparse/index.ts). */
-function sparseKernelStatus(): HostEngineInfo["sparseKernel"] {
+function sparseKernelStatus(): EngineInfo["sparseKernel"] {
   const kernel = loadSparseKernel();
   return { available: kernel.available, detail: kernel.detail };
 }

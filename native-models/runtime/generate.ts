@@ -1,6 +1,7 @@
 // The decode loop as an async iterator of token events. Sampling parameters and the early-exit
 // strategy are read before every token, so the speed/accuracy knob can change mid-answer;
 // cancellation is checked between layers and takes effect within one token.
+import type { ExitTelemetry } from "../../wire/generation.js";
 import { ContextFullError } from "./kv-cache.js";
 import { CancelledError, type Decoder, type ExitStrategy } from "./decoder.js";
 import { Sampler, type SamplingParams } from "./sampler.js";
@@ -17,7 +18,7 @@ export interface TokenEvent {
   /** Wall time of this token's forward pass and sampling. */
   ms: number;
   /** Early-exit telemetry of the forward pass that produced this token (when exit was on). */
-  exit?: { checkedLayers: number[]; predictorMs: number; verifyMs: number; draftMs: number };
+  exit?: ExitTelemetry;
 }
 
 export type StopReason = "eos" | "max_tokens" | "stop_string" | "stopped" | "context_full";
@@ -60,7 +61,7 @@ export interface GenerateOptions {
   /** Read before every decode step: the current early-exit strategy (none = full depth). */
   exitStrategy?: () => ExitStrategy | undefined;
   /** Telemetry of the last step's exit machinery, if the strategy keeps any. */
-  takeTelemetry?: () => { checkedLayers: number[]; predictorMs: number; verifyMs: number; draftMs: number } | null;
+  takeTelemetry?: () => ExitTelemetry | null;
   /**
    * Lossless speculative decoding (every token is the full model's; see speculative.ts) instead of
    * one token per step. The early-exit strategy is then not used.

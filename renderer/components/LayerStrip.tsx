@@ -1,4 +1,5 @@
 import { memo, useState, type MouseEvent } from "react";
+import type { ExitTelemetry } from "../../electron/contract";
 import { layerBucket } from "../state/charts";
 
 function describe(i: number, text: string, layer: number, layers: number) {
@@ -54,28 +55,49 @@ export const LayerStrip = memo(function LayerStrip({
   );
 });
 
-/** The answer as its tokens, each tinted by exit depth, with its exit layer on hover. */
+/** What the exit machinery did for a token, in words: the layers it checked and the time it took. */
+export function describeExit(exit: ExitTelemetry | null | undefined): string {
+  if (!exit) return "";
+  const ms = (x: number) => `${x.toFixed(3)} ms`;
+  const parts = [
+    exit.checkedLayers.length ? `checked layers ${exit.checkedLayers.join(", ")}` : "no exit checks",
+    `checks ${ms(exit.predictorMs)}`,
+  ];
+  if (exit.verifyMs > 0) parts.push(`verification ${ms(exit.verifyMs)}`);
+  if (exit.draftMs > 0) parts.push(`drafting ${ms(exit.draftMs)}`);
+  return parts.join(" · ");
+}
+
+/**
+ * The answer as its tokens, each tinted by exit depth; hovering one names its exit layer and, in
+ * the live answer, what the exit machinery did for it (checked layers, their time).
+ */
 export const TokenView = memo(function TokenView({
   exitLayers,
   tokenTexts,
+  tokenExits,
   layers,
 }: {
   exitLayers: readonly number[];
   tokenTexts: readonly string[];
+  tokenExits: readonly (ExitTelemetry | null)[];
   layers: number;
 }) {
   return (
     <div className="token-view" data-testid="token-view">
-      {tokenTexts.map((text, i) => (
-        <span
-          key={i}
-          className={`token depth-${layerBucket(exitLayers[i] ?? layers, layers)}`}
-          title={`exit layer ${exitLayers[i]}${layers ? ` of ${layers}` : ""}`}
-          data-exit-layer={exitLayers[i]}
-        >
-          {text}
-        </span>
-      ))}
+      {tokenTexts.map((text, i) => {
+        const exit = describeExit(tokenExits[i]);
+        return (
+          <span
+            key={i}
+            className={`token depth-${layerBucket(exitLayers[i] ?? layers, layers)}`}
+            title={`exit layer ${exitLayers[i]}${layers ? ` of ${layers}` : ""}${exit ? ` · ${exit}` : ""}`}
+            data-exit-layer={exitLayers[i]}
+          >
+            {text}
+          </span>
+        );
+      })}
     </div>
   );
 });

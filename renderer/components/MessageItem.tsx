@@ -142,7 +142,12 @@ function AssistantMessage({
         {empty && message.streaming ? (
           <p className="muted">Thinking…</p>
         ) : tokens ? (
-          <TokenView exitLayers={message.exitLayers} tokenTexts={message.tokenTexts} layers={stats.layers} />
+          <TokenView
+            exitLayers={message.exitLayers}
+            tokenTexts={message.tokenTexts}
+            tokenExits={message.tokenExits}
+            layers={stats.layers}
+          />
         ) : (
           <Markdown text={message.content} />
         )}

@@ -96,7 +96,6 @@ describe("virtualised message list", () => {
             tokenId: i,
             text: `w${i} `,
             exitLayer: 1 + (i % 5),
-            layers: 5,
             ms: 5,
           },
         ]),

@@ -538,7 +538,8 @@ export function createAppStore(api: ExitlaneApi, options: StoreOptions = {}): Ap
           }
         }
         if (s.activeId) {
-          const messages = applyStreamEvents(s.messages, s.activeId, tokens, activeModelId());
+          const layersOf = (id: string | null) => s.models.find((m) => m.id === id)?.layers ?? 0;
+          const messages = applyStreamEvents(s.messages, s.activeId, tokens, activeModelId(), layersOf);
           if (messages !== s.messages) patch.messages = messages;
         }
         set(patch);

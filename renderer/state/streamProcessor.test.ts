@@ -17,14 +17,13 @@ const tok = (index: number, text: string, exitLayer: number, ms = 10, messageId 
   tokenId: 100 + index,
   text,
   exitLayer,
-  layers: 8,
   ms,
 });
 
 describe("stream processor", () => {
   it("appends text, exit layer, token text and timing in order", () => {
     let m = createStreamingMessage("c1", "a1", "model");
-    m = applyToken(m, tok(0, "Once", 8, 120));
+    m = applyToken(m, tok(0, "Once", 8, 120), 8);
     m = applyToken(m, tok(1, " upon", 3));
     m = applyToken(m, tok(2, " a", 2));
     expect(m.content).toBe("Once upon a");
@@ -61,7 +60,7 @@ describe("stream processor", () => {
       tok(0, "a", 8, 200),
       tok(1, "b", 4, 20),
       tok(2, "c", 2, 30),
-    ]);
+    ], 8);
     const s = liveStats(m);
     expect(s.tokens).toBe(3);
     expect(s.timeToFirstTokenMs).toBe(200);

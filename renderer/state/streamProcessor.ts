@@ -26,6 +26,7 @@ export function createStreamingMessage(
     stats: null,
     modelId,
     tokenMs: [],
+    tokenExits: [],
     layers: 0,
     streaming: true,
   };
@@ -36,12 +37,15 @@ export function createStreamingMessage(
  * (a duplicate index, a token for another message), so callers can compare by reference.
  * Tokens are expected in index order; a token whose index was already applied is ignored.
  */
-export function applyToken(message: UiMessage, token: TokenEvent): UiMessage {
-  return applyTokens(message, [token]);
+export function applyToken(message: UiMessage, token: TokenEvent, layers = 0): UiMessage {
+  return applyTokens(message, [token], layers);
 }
 
-/** Appends a batch of tokens (one animation frame's worth) with a single copy of the arrays. */
-export function applyTokens(message: UiMessage, tokens: readonly TokenEvent[]): UiMessage {
+/**
+ * Appends a batch of tokens (one animation frame's worth) with a single copy of the arrays.
+ * `layers`: the answering model's layer count (tokens do not carry it), for a message that has none yet.
+ */
+export function applyTokens(message: UiMessage, tokens: readonly TokenEvent[], layers = 0): UiMessage {
   let next: UiMessage | null = null;
   for (const token of tokens) {
     if (token.messageId !== message.id) continue;
@@ -53,13 +57,15 @@ export function applyTokens(message: UiMessage, tokens: readonly TokenEvent[]): 
         exitLayers: message.exitLayers.slice(),
         tokenTexts: message.tokenTexts.slice(),
         tokenMs: message.tokenMs.slice(),
+        tokenExits: message.tokenExits.slice(),
+        layers: message.layers || layers,
       };
     }
     next.content += token.text;
     next.exitLayers.push(token.exitLayer);
     next.tokenTexts.push(token.text);
     next.tokenMs.push(token.ms);
-    next.layers = Math.max(next.layers, token.layers);
+    next.tokenExits.push(token.exit ?? null);
     // A token can only arrive for an answer in progress; a late token must not reopen a sealed one.
     if (next.stats === null) next.streaming = true;
   }
@@ -135,6 +141,7 @@ export function applyStreamEvents(
   conversationId: string,
   tokens: readonly TokenEvent[],
   modelId: string | null = null,
+  layersOf: (modelId: string | null) => number = () => 0,
 ): UiMessage[] {
   const relevant = tokens.filter((t) => t.conversationId === conversationId);
   if (relevant.length === 0) return messages as UiMessage[];
@@ -149,14 +156,16 @@ export function applyStreamEvents(
     const batch = byMessage.get(m.id);
     if (!batch) return m;
     byMessage.delete(m.id);
-    const updated = applyTokens(m, batch);
+    const updated = applyTokens(m, batch, layersOf(m.modelId));
     if (updated !== m) changed = true;
     return updated;
   });
   // Tokens for an answer the list does not hold yet (the reply to chat.send has not arrived, or the
   // conversation was opened mid-answer): start the message from its first token.
   for (const [messageId, batch] of byMessage) {
-    next.push(applyTokens(createStreamingMessage(conversationId, messageId, modelId), batch));
+    next.push(
+      applyTokens(createStreamingMessage(conversationId, messageId, modelId), batch, layersOf(modelId)),
+    );
     changed = true;
   }
   return changed ? next : (messages as UiMessage[]);

@@ -1,13 +1,15 @@
-import type { Message } from "../../electron/contract";
+import type { ExitTelemetry, Message } from "../../electron/contract";
 
 /**
  * A message as the renderer holds it: the contract's Message plus what only the live stream knows.
  * `tokenMs[i]` is the time the engine spent on token i (ms field of generation.token); it is not
- * persisted, so answers loaded from the database have an empty array.
+ * persisted, so answers loaded from the database have an empty array; so does `tokenExits[i]`,
+ * what the early-exit machinery did for token i (null at full depth).
  */
 export interface UiMessage extends Message {
   tokenMs: number[];
-  /** Model layer count reported with the tokens (ceiling of the exit-layer chart); 0 when unknown. */
+  tokenExits: (ExitTelemetry | null)[];
+  /** The answering model's layer count (ceiling of the exit-layer chart); 0 when unknown. */
   layers: number;
   streaming: boolean;
   /** Set when the answer ended with an error (plain words). */
@@ -18,6 +20,7 @@ export function toUiMessage(message: Message): UiMessage {
   return {
     ...message,
     tokenMs: [],
+    tokenExits: [],
     layers: message.stats?.layers ?? 0,
     streaming: false,
   };

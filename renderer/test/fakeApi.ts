@@ -326,7 +326,6 @@ export function createFakeApi(
           tokenId: i,
           text,
           exitLayer,
-          layers,
           ms: opts.ms ?? 20,
         });
         if (!replay) {

@@ -1,0 +1,41 @@
+// Models as every side sees them: the engine host reports them, the app's back end lists them,
+// the renderer shows them. Declared once here (this folder imports nothing but zod).
+import { z } from "zod";
+
+export const Id = z.string().min(1).max(200);
+
+export const Quant = z.enum(["int4", "int8", "f16", "f32"]);
+export type Quant = z.infer<typeof Quant>;
+
+/** One point of a model's measured speed/accuracy curve (from calibration). */
+export const KnobPoint = z.object({
+  knob: z.number(),
+  agreement: z.number(),
+  meanExitLayer: z.number(),
+  speedup: z.number(),
+});
+export type KnobPoint = z.infer<typeof KnobPoint>;
+
+export const ModelSummary = z.object({
+  id: Id,
+  name: z.string(),
+  arch: z.string(),
+  params: z.number(),
+  quant: Quant,
+  layers: z.number().int(),
+  contextLength: z.number().int(),
+  sizeBytes: z.number(),
+  sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
+  createdAt: z.string(),
+  calibration: z.object({
+    status: z.enum(["none", "calibrated"]),
+    curve: z.array(KnobPoint),
+    /** Lossless decoding's measured speed against full depth (the slider's first stop), when measured. */
+    lossless: z.object({ speedup: z.number() }).nullable().optional(),
+  }),
+});
+export type ModelSummary = z.infer<typeof ModelSummary>;
+
+/** Steps of an import (calibration runs as a job of its own, stage "calibrate"). */
+export const ImportStage = z.enum(["read", "convert", "quantize", "write", "calibrate"]);
+export type ImportStage = z.infer<typeof ImportStage>;

@@ -1,0 +1,44 @@
+// The app's contract and the engine host's protocol describe shared data with the very same
+// schema objects from wire/, so a shape cannot drift between the two.
+import { describe, expect, it } from "vitest";
+import * as contract from "../electron/contract";
+import * as protocol from "../native-models/host/protocol";
+import * as generation from "./generation";
+import * as model from "./model";
+import * as engine from "./engine";
+
+describe("one wire vocabulary", () => {
+  it("the contract and the host protocol export the same schema objects", () => {
+    for (const name of [
+      "EngineInfo",
+      "ModelSummary",
+      "Quant",
+      "Sampling",
+      "GenerationStats",
+      "ImportStage",
+      "TokenFields",
+    ] as const) {
+      expect(contract[name], name).toBe(protocol[name]);
+    }
+    expect(contract.KnobPoint).toBe(model.KnobPoint);
+    expect(contract.EngineInfo).toBe(engine.EngineInfo);
+    expect(protocol.hostMethods.generate.params.shape.sampling).toBe(generation.Sampling);
+    expect(protocol.hostMethods.generate.result).toBe(generation.GenerationStats);
+    expect(contract.events["generation.done"].shape.stats).toBe(generation.GenerationStats);
+    expect(contract.requests["models.list"].reply.element).toBe(model.ModelSummary);
+    expect(contract.ModelSummary.shape.calibration.shape.curve.element).toBe(model.KnobPoint);
+  });
+
+  it("a token carries the same fields on both sides, and the layer count on neither", () => {
+    const hostToken = protocol.HostEvent.options.find((o) => o.shape.event.value === "token")!;
+    const appToken = contract.events["generation.token"];
+    const fields = Object.keys(generation.TokenFields.shape);
+    expect(Object.keys(hostToken.shape).sort()).toEqual([...fields, "event", "genId"].sort());
+    expect(Object.keys(appToken.shape).sort()).toEqual([...fields, "conversationId", "messageId"].sort());
+    for (const f of fields)
+      expect(appToken.shape[f as keyof typeof appToken.shape]).toBe(
+        hostToken.shape[f as keyof typeof hostToken.shape],
+      );
+    expect(fields).not.toContain("layers");
+  });
+});
