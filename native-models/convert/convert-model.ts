@@ -5,6 +5,7 @@
 // failed, cancelled or killed import never leaves a half-written model behind.
 import { mkdir, rename, rm, writeFile, open, stat } from "node:fs/promises";
 import path from "node:path";
+import { throwIfAborted } from "../formats/cancel.js";
 import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
 import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
@@ -62,9 +63,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   const blockSize = opts.blockSize ?? defaultBlockSize(cfg);
   const linear: LinearOptions = { quant: opts.quant, blockSize, accuracyLevel: 4 };
   const progress = opts.onProgress ?? (() => {});
-  const check = () => {
-    if (opts.signal?.aborted) throw new ImportCancelledError();
-  };
+  const check = () => throwIfAborted(opts.signal);
 
   await mkdir(opts.modelsDir, { recursive: true });
   const name = opts.name?.trim() || cfg.name;
@@ -151,13 +150,6 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
-  }
-}
-
-export class ImportCancelledError extends Error {
-  override readonly name = "ImportCancelledError";
-  constructor() {
-    super("import cancelled");
   }
 }
 

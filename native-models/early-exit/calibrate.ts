@@ -31,14 +31,12 @@ import {
   GREEDY,
   planText,
   stateAt,
-  throwIfCancelled,
   writeCalibrationText,
   type LayerStates,
 } from "./calibration-data.js";
 import type { SelfDraft } from "../runtime/speculative.js";
 import { NO_TOKENS } from "../runtime/generate.js";
-
-export { throwIfCancelled } from "./calibration-data.js";
+import { throwIfAborted } from "../formats/cancel.js";
 
 export interface CalibrateOptions {
   tokensPerPrompt?: number;
@@ -93,7 +91,7 @@ export async function calibrate(model: ModelTarget, o: CalibrateOptions = {}): P
   const L = r.layers;
   const d = r.config.hiddenSize;
   const progress = o.onProgress ?? (() => {});
-  const check = () => throwIfCancelled(o.signal);
+  const check = () => throwIfAborted(o.signal);
   // Plain JS work yields between steps, so the host reads its messages (a cancel) and acts on them.
   const breathe = async () => {
     await new Promise((resolve) => setImmediate(resolve));

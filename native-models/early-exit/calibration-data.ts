@@ -4,14 +4,10 @@
 // on its own sampled text, 3.22 on held-out chapters, against 1.99 on greedy and temperature-0.8
 // text, which made every exit look safer than it was); a few greedy continuations are kept for
 // lossless drafting, which sees greedy text in use.
+import { throwIfAborted } from "../formats/cancel.js";
 import type { ModelTarget } from "../runtime/model-target.js";
 import type { SamplingParams } from "../runtime/sampler.js";
 import { CALIBRATION_PROMPTS } from "./calibration-text.js";
-
-/** Calibration stops at its next check once `signal` is aborted (an AbortError, as fetch and streams throw). */
-export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw Object.assign(new Error("calibration cancelled"), { name: "AbortError" });
-}
 
 export const SAMPLED: SamplingParams = { temperature: 1, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
@@ -58,7 +54,7 @@ export async function writeCalibrationText(
   };
   const n = plan.prompts.length;
   for (let i = 0; i < n; i++) {
-    throwIfCancelled(o.signal);
+    throwIfAborted(o.signal);
     o.onProgress?.(i / n);
     const promptIds = model.encodeRaw(plan.prompts[i]);
     // Every fourth prompt is held out; out-of-fold estimates split the rest by prompt too.

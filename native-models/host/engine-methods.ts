@@ -15,7 +15,7 @@ import {
 import { importModel } from "../engine/import-model.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import { LoadedModel } from "../engine/loaded-model.js";
-import { ImportCancelledError } from "../convert/convert-model.js";
+import { CancelledError, throwIfAborted } from "../formats/cancel.js";
 import { ModelFormatError } from "../formats/errors.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
 
@@ -67,7 +67,7 @@ export class EngineState {
         const controller = this.track(this.jobs, p.jobId);
         try {
           await this.prepare(p.modelsDir);
-          if (controller.signal.aborted) throw new ImportCancelledError();
+          throwIfAborted(controller.signal);
           const r = await importModel(p.source, {
             modelsDir: p.modelsDir,
             quant: p.quant,
@@ -248,8 +248,7 @@ function notFound(id: string) {
 /** Engine errors become host errors with codes the app can act on; messages stay specific. */
 export function hostError(err: unknown): HostMethodError {
   if (err instanceof HostMethodError) return err;
-  if (err instanceof ImportCancelledError || (err as Error)?.name === "AbortError")
-    return new HostMethodError("cancelled", "cancelled");
+  if (err instanceof CancelledError) return new HostMethodError("cancelled", "cancelled");
   if (err instanceof ModelFormatError) return new HostMethodError("bad_request", err.message);
   if (err instanceof ContextFullError) return new HostMethodError("failed", err.message);
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));

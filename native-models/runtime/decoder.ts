@@ -11,6 +11,7 @@
 // A pending token joins a later pass at the layer where it stopped. Pending tokens are kept in
 // position order with non-increasing progress, so at every layer the rows of a pass are the last
 // positions of that layer's cache and the causal order of the KV cache is preserved.
+import { throwIfAborted } from "../formats/cancel.js";
 import type { ModelRunner } from "./model-runner.js";
 
 export const PREFILL_CHUNK = 128;
@@ -38,13 +39,6 @@ export interface StepResult {
   /** Decoder layers executed for this token, 1..L. */
   exitLayer: number;
   hidden: Float32Array;
-}
-
-export class CancelledError extends Error {
-  override readonly name = "CancelledError";
-  constructor() {
-    super("generation stopped");
-  }
 }
 
 interface Pending {
@@ -104,7 +98,7 @@ export class Decoder {
       try {
         let h = this.runner.embed(part);
         for (let l = 0; l < this.runner.layers; l++) {
-          if (signal?.aborted) throw new CancelledError();
+          throwIfAborted(signal);
           h = await this.runner.layer(l, h, positions);
         }
         if (start + chunk >= ids.length) {
@@ -129,7 +123,7 @@ export class Decoder {
       this.sequence.push(tokenId);
       const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
       for (let l = 0; l < L; l++) {
-        if (signal?.aborted) throw new CancelledError();
+        throwIfAborted(signal);
         await this.runLayer(l, cur);
         if (exit && l < L - 1) {
           const logits = await exit.afterLayer(l, cur.hidden, position);
@@ -159,7 +153,7 @@ export class Decoder {
     const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
     try {
       for (let l = 0; l < layers; l++) {
-        if (signal?.aborted) throw new CancelledError();
+        throwIfAborted(signal);
         await this.runLayer(l, cur);
       }
     } catch (err) {
@@ -192,7 +186,7 @@ export class Decoder {
     const from = Math.min(...done.map((p) => p.layers));
     try {
       for (let l = from; l < L; l++) {
-        if (signal?.aborted) throw new CancelledError();
+        throwIfAborted(signal);
         await this.runLayer(l, null);
       }
     } catch (err) {

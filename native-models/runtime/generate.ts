@@ -3,7 +3,8 @@
 // cancellation is checked between layers and takes effect within one token.
 import type { ExitTelemetry } from "../../wire/generation.js";
 import { ContextFullError } from "./kv-cache.js";
-import { CancelledError, type Decoder, type ExitStrategy } from "./decoder.js";
+import { CancelledError } from "../formats/cancel.js";
+import type { Decoder, ExitStrategy } from "./decoder.js";
 import { Sampler, type SamplingParams } from "./sampler.js";
 import { Speculator, type SpeculationOptions } from "./speculative.js";
 import { StopStringFilter } from "./stop-strings.js";

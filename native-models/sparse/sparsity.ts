@@ -4,7 +4,7 @@
 // (runtime/knob.ts).
 import type { ModelTarget } from "../runtime/model-target.js";
 import { CALIBRATION_PROMPTS } from "../early-exit/calibration-text.js";
-import { throwIfCancelled } from "../early-exit/calibrate.js";
+import { throwIfAborted } from "../formats/cancel.js";
 import { argmax, seededRandom } from "../runtime/sampler.js";
 
 export const SPARSITY_LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -43,7 +43,7 @@ export async function calibrateSparsity(
   };
   try {
     for (let i = 0; i < prompts.length; i++) {
-      throwIfCancelled(o.signal);
+      throwIfAborted(o.signal);
       o.onProgress?.(i / prompts.length);
       model.decoder.reset();
       const it = model.generate({
@@ -92,7 +92,7 @@ async function measureLevels(model: ModelTarget, prompts: string[], tokens: numb
   const agreement: (number | null)[] = SPARSITY_LEVELS.map(() => null);
   const speedup: (number | null)[] = SPARSITY_LEVELS.map(() => null);
   for (const level of MEASURED_LEVELS) {
-    throwIfCancelled(signal);
+    throwIfAborted(signal);
     sparse.setSparsity(level);
     const got = await argmaxAll();
     const i = SPARSITY_LEVELS.indexOf(level);
