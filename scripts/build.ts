@@ -36,7 +36,7 @@ export const bundles: Bundle[] = [
 ];
 
 const rendererOutput = "dist/renderer/index.html";
-const sourceDirs = ["electron", "native-models", "renderer"];
+const sourceDirs = ["electron", "native-models", "renderer", "wire"];
 const sourceFiles = ["vite.config.ts", "package.json", "scripts/build.ts"];
 
 export async function buildBundles(): Promise<void> {

@@ -1,21 +1,8 @@
 // Every reader failure is a ModelFormatError: a specific, user-readable message naming the file,
-// and a stable code that callers and tests can match on.
+// and a stable code (the wire's list, so it reaches the app unchanged) that callers and tests can match on.
+import type { ModelFormatErrorCode } from "../../wire/errors.js";
 
-export type ModelFormatErrorCode =
-  | "not_found"
-  | "unknown_format"
-  | "bad_magic"
-  | "unsupported_version"
-  | "truncated"
-  | "bad_metadata"
-  | "bad_tensor"
-  | "out_of_bounds"
-  | "too_large"
-  | "unsupported_type"
-  | "unsupported_architecture"
-  | "missing_tensor"
-  | "bad_config"
-  | "bad_tokenizer";
+export type { ModelFormatErrorCode };
 
 export class ModelFormatError extends Error {
   override readonly name = "ModelFormatError";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runHost } from "./host.js";
 import { HostMethodError, type MethodTable } from "./methods.js";
-import type { HostToParent } from "./protocol.js";
+import { HostReply, type HostToParent } from "./protocol.js";
 import type { HostTransport } from "./transport.js";
 
 function fakeParent(table: MethodTable) {
@@ -23,8 +23,15 @@ function fakeParent(table: MethodTable) {
 }
 
 const table: MethodTable = {
-  listModels: async ({ modelsDir }) =>
-    modelsDir === "/missing" ? Promise.reject(new HostMethodError("not_found", "no such folder")) : [],
+  listModels: async ({ modelsDir }) => {
+    if (modelsDir === "/missing") throw new HostMethodError("not_found", "no such folder");
+    if (modelsDir === "/corrupt")
+      throw new HostMethodError("model_format", "not a GGUF file", {
+        formatCode: "bad_magic",
+        file: "/corrupt/x",
+      });
+    return [];
+  },
   stop: async () => {
     throw new Error("boom");
   },
@@ -81,6 +88,17 @@ describe("runHost", () => {
     expect(await ask({ id: 6, method: "stop", params: { genId: "g" } })).toEqual([
       { id: 6, ok: false, error: { code: "failed", message: "boom" } },
     ]);
+    const [corrupt] = await ask({ id: 9, method: "listModels", params: { modelsDir: "/corrupt" } });
+    expect(corrupt).toEqual({
+      id: 9,
+      ok: false,
+      error: {
+        code: "model_format",
+        message: "not a GGUF file",
+        detail: { formatCode: "bad_magic", file: "/corrupt/x" },
+      },
+    });
+    expect(HostReply.parse(corrupt)).toEqual(corrupt);
     expect(await ask({ id: 8, method: "listModels", params: { modelsDir: "/m" } })).toEqual([
       { id: 8, ok: true, result: [] },
     ]);

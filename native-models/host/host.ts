@@ -2,15 +2,9 @@
 // A bad request gets an error reply and changes nothing; a failing method never ends the process.
 import { z } from "zod";
 import { HostMethodError, type HostContext, type MethodTable } from "./methods.js";
-import {
-  HostRequest,
-  PROTOCOL_VERSION,
-  hostMethods,
-  isHostMethod,
-  type HostErrorCode,
-  type HostReply,
-} from "./protocol.js";
+import { HostRequest, PROTOCOL_VERSION, hostMethods, isHostMethod, type HostReply } from "./protocol.js";
 import type { HostTransport } from "./transport.js";
+import type { ErrorCode, ErrorDetail } from "../../wire/errors.js";
 
 export function runHost(transport: HostTransport, table: MethodTable): void {
   const ctx: HostContext = { emit: (event) => transport.send(event) };
@@ -44,14 +38,14 @@ export function runHost(transport: HostTransport, table: MethodTable): void {
     try {
       return { id, ok: true, result: await handler(parsed.data, ctx) };
     } catch (error) {
-      if (error instanceof HostMethodError) return fail(id, error.code, error.message);
+      if (error instanceof HostMethodError) return fail(id, error.code, error.message, error.detail);
       return fail(id, "failed", error instanceof Error ? error.message : String(error));
     }
   }
 }
 
-function fail(id: number, code: HostErrorCode, message: string): HostReply {
-  return { id, ok: false, error: { code, message } };
+function fail(id: number, code: ErrorCode, message: string, detail?: ErrorDetail): HostReply {
+  return { id, ok: false, error: detail ? { code, message, detail } : { code, message } };
 }
 
 function readId(raw: unknown): number | null {

@@ -4,6 +4,7 @@
 // and are merged in by main.ts.
 import type { HostEvent, HostMethod, ParamsOf, ResultOf } from "./protocol.js";
 import { getSystemInfo } from "./system-info.js";
+import type { ErrorCode, ErrorDetail } from "../../wire/errors.js";
 
 export interface HostContext {
   /** Sends an event (token, progress, log) to the app. */
@@ -16,11 +17,12 @@ export type MethodHandler<M extends HostMethod> = (
 ) => Promise<ResultOf<M>>;
 export type MethodTable = { [M in HostMethod]?: MethodHandler<M> };
 
-/** Thrown by a method for an expected failure; its code reaches the app unchanged. */
+/** Thrown by a method for an expected failure; its code and detail reach the app unchanged. */
 export class HostMethodError extends Error {
   constructor(
-    readonly code: "bad_request" | "not_found" | "cancelled" | "failed",
+    readonly code: ErrorCode,
     message: string,
+    readonly detail?: ErrorDetail,
   ) {
     super(message);
   }

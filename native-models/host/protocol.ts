@@ -1,13 +1,14 @@
 // The wire protocol between the app's main process and the engine host process.
 //
 // parent -> host   HostRequest  { id, method, params }
-// host -> parent   HostReply    { id, ok: true, result } | { id, ok: false, error: { code, message } }
+// host -> parent   HostReply    { id, ok: true, result } | { id, ok: false, error: WireError }
 //                  HostEvent    { event: "ready" | "token" | "progress" | "log", ... }
 //
 // Every message is plain JSON (it crosses child_process IPC and Electron's MessagePort alike).
 // Both sides validate what they receive with these schemas. This file must not import Electron:
 // the host runs under plain Node too. Shapes the app's contract shares come from wire/.
 import { z } from "zod";
+import { WireError } from "../../wire/errors.js";
 import { EngineInfo } from "../../wire/engine.js";
 import { GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
 import { Id, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
@@ -121,15 +122,12 @@ export const HostRequest = z
   .strict();
 export type HostRequest<M extends HostMethod = HostMethod> = { id: number; method: M; params: ParamsOf<M> };
 
-export const HostErrorCode = z.enum(["bad_request", "not_implemented", "not_found", "cancelled", "failed"]);
-export type HostErrorCode = z.infer<typeof HostErrorCode>;
-
 export const HostReply = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
   z.object({
     id: z.number().int(),
     ok: z.literal(false),
-    error: z.object({ code: HostErrorCode, message: z.string() }),
+    error: WireError,
   }),
 ]);
 export type HostReply = z.infer<typeof HostReply>;
