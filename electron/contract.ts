@@ -5,6 +5,7 @@
 // This file must stay free of Node, Electron and React imports: the renderer bundles it. Shapes
 // shared with the engine host's protocol come from wire/.
 import { z } from "zod";
+import { ErrorCode, ErrorDetail, WireError } from "../wire/errors.js";
 import { EngineInfo } from "../wire/engine.js";
 import { ExitTelemetry, GenerationStats, Sampling, StopReason, TokenFields } from "../wire/generation.js";
 import { Id, ImportStage, KnobPoint, ModelSummary, Quant } from "../wire/model.js";
@@ -66,7 +67,10 @@ export const ImportJob = z.object({
   /** 0..1 within the stage. */
   progress: z.number(),
   state: z.enum(["running", "done", "failed", "cancelled"]),
+  /** A failed job's message, and its code and detail (what the renderer picks its words by). */
   error: z.string().optional(),
+  errorCode: ErrorCode.optional(),
+  errorDetail: ErrorDetail.optional(),
   modelId: z.string().optional(),
 });
 export type ImportJob = z.infer<typeof ImportJob>;
@@ -233,19 +237,10 @@ export interface ExitlaneApi {
 
 // ---------- wire format (shared by IPC and WebSocket) ----------
 
-export const ErrorCode = z.enum([
-  "bad_request",
-  "unknown_channel",
-  "not_found",
-  "conflict",
-  "engine_error",
-  "internal",
-]);
-export type ErrorCode = z.infer<typeof ErrorCode>;
-
+/** Error replies carry the one error shape of wire/errors.ts (code, message, detail). */
 export const ReplyEnvelope = z.union([
   z.object({ ok: z.literal(true), result: z.unknown() }),
-  z.object({ ok: z.literal(false), error: z.object({ code: ErrorCode, message: z.string() }) }),
+  z.object({ ok: z.literal(false), error: WireError }),
 ]);
 export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
 
@@ -263,7 +258,7 @@ export type WsMessage =
  * - WS_PATH: the WebSocket carrying WsRequest / WsMessage.
  * - UPLOAD_PATH: POST multipart/form-data, one or more `file` fields (file name = relative path,
  *   e.g. "my-model/config.json" for a folder); answers 200 `{ jobId }` or an error status with
- *   `{ error: { code, message } }`. The files are streamed to a temporary folder and imported from there.
+ *   `{ error: WireError }`. The files are streamed to a temporary folder and imported from there.
  */
 export const WS_PATH = "/ws";
 export const UPLOAD_PATH = "/upload";

@@ -74,10 +74,16 @@ describe("createDispatcher", () => {
     expect(calls).toEqual([]);
   });
 
-  it("turns a ChannelError into its code and an unexpected error into internal", async () => {
+  it("turns a ChannelError into its code and detail and an unexpected error into internal", async () => {
     const { handlers } = fakeHandlers({
       "chat.get": async () => {
         throw new ChannelError("not_found", 'No conversation with id "x".');
+      },
+      "models.calibrate": async () => {
+        throw new ChannelError("model_format", "file ended (/m/x.gguf)", {
+          formatCode: "truncated",
+          file: "/m/x.gguf",
+        });
       },
       "chat.list": async () => {
         throw new TypeError("cannot read x of undefined");
@@ -88,6 +94,14 @@ describe("createDispatcher", () => {
     await expect(dispatch("chat.get", { id: "x" })).resolves.toEqual({
       ok: false,
       error: { code: "not_found", message: 'No conversation with id "x".' },
+    });
+    await expect(dispatch("models.calibrate", { id: "x" })).resolves.toEqual({
+      ok: false,
+      error: {
+        code: "model_format",
+        message: "file ended (/m/x.gguf)",
+        detail: { formatCode: "truncated", file: "/m/x.gguf" },
+      },
     });
     await expect(dispatch("chat.list", {})).resolves.toEqual({
       ok: false,

@@ -54,7 +54,7 @@ export function createDispatcher(handlers: Handlers, options: DispatcherOptions 
       }
       return { ok: true, result };
     } catch (error) {
-      if (error instanceof ChannelError) return failure(error.code, error.message);
+      if (error instanceof ChannelError) return failure(error.code, error.message, error.detail);
       onInternalError(channel, error);
       const detail = error instanceof Error ? error.message : String(error);
       return failure("internal", `${channel} failed unexpectedly: ${detail}`);
@@ -62,8 +62,12 @@ export function createDispatcher(handlers: Handlers, options: DispatcherOptions 
   };
 }
 
-function failure(code: ChannelError["code"], message: string): ReplyEnvelope {
-  return { ok: false, error: { code, message } };
+function failure(
+  code: ChannelError["code"],
+  message: string,
+  detail?: ChannelError["detail"],
+): ReplyEnvelope {
+  return { ok: false, error: detail ? { code, message, detail } : { code, message } };
 }
 
 function defaultReport(channel: Channel, error: unknown): void {

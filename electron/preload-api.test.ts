@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
-import { buildApi, commonSource } from "./preload-api.js";
+import { buildApi, commonSource, forContextBridge } from "./preload-api.js";
+import { ApiError } from "../wire/errors.js";
+import { withApiErrors } from "../renderer/api/createApi.js";
 
 function fakeIpc(reply: unknown = { ok: true, result: { jobId: "j1" } }) {
   const invoked: unknown[][] = [];
@@ -29,20 +31,45 @@ describe("the preload API", () => {
     expect(invoked).toEqual([[IPC_REQUEST, "settings.get", {}]]);
   });
 
-  it("turns an error reply into a rejection with its message", async () => {
+  it("turns an error reply into an ApiError with its code, message and detail", async () => {
     const { ipc } = fakeIpc({
       ok: false,
       error: { code: "not_found", message: 'No conversation with id "x".' },
     });
-    await expect(buildApi(ipc, () => "").request("chat.get", { id: "x" })).rejects.toThrow(
-      'No conversation with id "x".',
+    const api = buildApi(ipc, () => "");
+    await expect(api.request("chat.get", { id: "x" })).rejects.toThrow('No conversation with id "x".');
+    await expect(api.request("chat.get", { id: "x" })).rejects.toEqual(
+      new ApiError("not_found", 'No conversation with id "x".', { channel: "chat.get" }),
     );
+  });
+
+  it("keeps the ApiError whole across the context bridge, which copies an Error's message only", async () => {
+    const detail = { formatCode: "truncated", file: "/m/x.gguf" } as const;
+    const { ipc } = fakeIpc({ ok: false, error: { code: "model_format", message: "file ended", detail } });
+    const bridged = forContextBridge(buildApi(ipc, () => ""));
+    // The bridge's copy: data is cloned, an Error keeps only its message.
+    const copy = (e: unknown) => (e instanceof Error ? new Error(e.message) : structuredClone(e));
+    const page = withApiErrors({
+      ...bridged,
+      request: (channel, payload) => bridged.request(channel, payload).catch((e) => Promise.reject(copy(e))),
+      importFiles: (files) => bridged.importFiles(files).catch((e) => Promise.reject(copy(e))),
+    });
+    const failed = page.request("models.list", {});
+    await expect(failed).rejects.toBeInstanceOf(ApiError);
+    await expect(failed).rejects.toMatchObject({ code: "model_format", detail, channel: "models.list" });
+    await expect(page.importFiles([])).rejects.toMatchObject({
+      code: "bad_request",
+      message: "No files to import.",
+    });
   });
 
   it("refuses unknown channels and page-made paths before reaching main", async () => {
     const { ipc, invoked } = fakeIpc();
     const api = buildApi(ipc, () => "");
-    await expect(api.request("fs.read" as never, {} as never)).rejects.toThrow(/Unknown channel/);
+    await expect(api.request("fs.read" as never, {} as never)).rejects.toMatchObject({
+      code: "unknown_channel",
+      message: expect.stringMatching(/Unknown channel/),
+    });
     await expect(api.request("models.importPath", { path: "/etc/shadow" })).rejects.toThrow(
       /not available to the page/,
     );

@@ -1,4 +1,5 @@
-// The object the preload exposes as `window.exitlane`: the contract's ExitlaneApi over IPC.
+// The object the preload exposes as `window.exitlane`: the contract's ExitlaneApi over IPC. Its
+// requests reject with ApiError (wire/errors.ts), as the WebSocket client's do.
 // Kept apart from preload.ts so it can be tested without Electron.
 import {
   channels,
@@ -9,6 +10,7 @@ import {
   type ReplyEnvelope,
 } from "./contract.js";
 import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
+import { ApiError, rejectWithData } from "../wire/errors.js";
 
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -36,8 +38,7 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
 
   async function call(channel: Channel, payload: unknown): Promise<never> {
     const reply = (await ipc.invoke(IPC_REQUEST, channel, payload)) as ReplyEnvelope;
-    // Only an Error's message crosses the context bridge, so the message is self-explanatory.
-    if (!reply.ok) throw new Error(reply.error.message);
+    if (!reply.ok) throw ApiError.fromWire(reply.error, channel);
     return reply.result as never;
   }
 
@@ -45,9 +46,15 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
     transport: "ipc",
     request(channel, payload) {
       if (!channels.includes(channel))
-        return Promise.reject(new Error(`Unknown channel ${JSON.stringify(channel)}.`));
+        return Promise.reject(
+          new ApiError("unknown_channel", `Unknown channel ${JSON.stringify(channel)}.`, { channel }),
+        );
       if (PRELOAD_ONLY.has(channel))
-        return Promise.reject(new Error(`${channel} is not available to the page; use importFiles.`));
+        return Promise.reject(
+          new ApiError("bad_request", `${channel} is not available to the page; use importFiles.`, {
+            channel,
+          }),
+        );
       return call(channel, payload);
     },
     on(event, listener) {
@@ -60,10 +67,13 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
     },
     async importFiles(files) {
       const paths = [...files].map((file) => getPathForFile(file));
-      if (paths.length === 0) throw new Error("No files to import.");
+      if (paths.length === 0) throw new ApiError("bad_request", "No files to import.");
       // Files made by page script (new File([...])) have no path on disk.
       if (paths.some((p) => !p))
-        throw new Error("Only files dropped on the window or chosen in a dialog can be imported.");
+        throw new ApiError(
+          "bad_request",
+          "Only files dropped on the window or chosen in a dialog can be imported.",
+        );
       return call("models.importPath", { path: commonSource(paths) });
     },
   };
@@ -75,6 +85,19 @@ export function commonSource(paths: string[]): string {
   const parent = (p: string) => p.replace(/[\\/][^\\/]*$/, "");
   const parents = new Set(paths.map(parent));
   if (parents.size !== 1)
-    throw new Error("Drop the files of one model folder at a time (or the folder itself).");
+    throw new ApiError("bad_request", "Drop the files of one model folder at a time (or the folder itself).");
   return [...parents][0];
+}
+
+/**
+ * The API as it can cross Electron's context bridge, which copies an Error's message only: its
+ * rejections travel as data, and the page's createApi turns them back into ApiErrors.
+ */
+export function forContextBridge(api: ExitlaneApi): ExitlaneApi {
+  return {
+    transport: api.transport,
+    request: (channel, payload) => rejectWithData(api.request(channel, payload)),
+    on: (event, listener) => api.on(event, listener),
+    importFiles: (files) => rejectWithData(api.importFiles(files)),
+  };
 }

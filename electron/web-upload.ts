@@ -10,7 +10,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ErrorCode } from "./contract.js";
+import type { ErrorCode, WireError } from "../wire/errors.js";
 import type { ImportRequest } from "./services/import-jobs.js";
 import { ChannelError } from "./services/errors.js";
 
@@ -33,7 +33,13 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_channel: 404,
   not_found: 404,
   conflict: 409,
+  cancelled: 409,
+  not_implemented: 501,
+  model_format: 422,
+  failed: 500,
   engine_error: 503,
+  engine_crashed: 503,
+  engine_stopped: 503,
   internal: 500,
 };
 
@@ -92,10 +98,13 @@ export async function handleUpload(
     if (!(error instanceof ChannelError)) console.error("[upload] failed:", error);
     const status =
       error instanceof UploadError ? error.status : error instanceof ChannelError ? STATUS[error.code] : 500;
-    const code: ErrorCode = error instanceof ChannelError ? error.code : "internal";
     const message = error instanceof Error ? error.message : String(error);
+    const wire: WireError =
+      error instanceof ChannelError
+        ? { code: error.code, message, ...(error.detail ? { detail: error.detail } : {}) }
+        : { code: "internal", message };
     // Stop reading a refused body; the connection closes after the reply.
-    reply(res, status, { error: { code, message } }, { ...headers, Connection: "close" });
+    reply(res, status, { error: wire }, { ...headers, Connection: "close" });
     req.unpipe();
     req.resume();
   }

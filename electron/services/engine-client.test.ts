@@ -1,5 +1,6 @@
-// The engine client against the REAL engine host process. The one stand-in is a host that never
-// says "ready" (a two-line script): the real host cannot be made to hang at start-up on purpose.
+// The engine client against the REAL engine host process. The stand-ins are a host that never
+// says "ready" and one that never answers (a few lines each): the real host cannot be made to hang
+// on purpose.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -94,7 +95,7 @@ describe("EngineClient with the real engine host", () => {
       const ready = waitForStatus(c, "ready");
       process.kill(firstPid, "SIGKILL");
       await expect(pending).rejects.toMatchObject({
-        code: "engine_error",
+        code: "engine_crashed",
         message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\).*restarted/),
       });
       const status = await ready;
@@ -116,7 +117,35 @@ describe("EngineClient with the real engine host", () => {
     const crashed = waitForStatus(c, "crashed");
     process.kill(c.pid!, "SIGKILL");
     expect((await crashed).message).toMatch(/2 times in a row/);
-    await expect(c.request("info", {})).rejects.toMatchObject({ code: "engine_error" });
+    await expect(c.request("info", {})).rejects.toMatchObject({ code: "engine_crashed" });
+  });
+
+  it("fails a pending request with code engine_crashed when the host dies, and engine_stopped at shutdown", async () => {
+    // Not the real host: this stand-in says "ready" and never answers, so the request is surely pending.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-mute-host-"));
+    const mute = path.join(dir, "mute.cjs");
+    writeFileSync(
+      mute,
+      'process.send({ event: "ready", protocol: 1, pid: process.pid, methods: ["info"] });\n' +
+        'process.on("message", () => {});\n',
+    );
+    const c = new EngineClient({ spawn: forkNodeHost(mute), restartDelaysMs: [10] });
+    clients.push(c);
+    await c.start();
+    const sent = async () => {
+      while (c.pendingCount === 0) await new Promise((r) => setTimeout(r, 5));
+    };
+    const pending = c.request("info", {});
+    await sent();
+    process.kill(c.pid!, "SIGKILL");
+    await expect(pending).rejects.toMatchObject({ code: "engine_crashed" });
+    await waitForStatus(c, "ready");
+    const cutOff = c.request("info", {});
+    await sent();
+    const stopped = expect(cutOff).rejects.toMatchObject({ code: "engine_stopped" });
+    await c.close();
+    await stopped;
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("counts a host that never becomes ready as a crash", async () => {
@@ -132,7 +161,7 @@ describe("EngineClient with the real engine host", () => {
     });
     clients.push(c);
     await expect(c.start()).rejects.toMatchObject({
-      code: "engine_error",
+      code: "engine_crashed",
       message: expect.stringMatching(/SIGKILL/),
     });
     expect(c.status().state).toBe("crashed");

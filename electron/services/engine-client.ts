@@ -1,7 +1,8 @@
 // The main process's handle on the engine host process: numbered requests, streamed events,
-// and crash recovery. When the host dies, every pending request fails with a clear message,
-// the status goes to "restarting", and a fresh host is started (with backoff); after too many
-// crashes in a short time it stays "crashed" instead of looping.
+// and crash recovery. When the host dies, every pending request fails with code engine_crashed
+// and a clear message, the status goes to "restarting", and a fresh host is started (with
+// backoff); after too many crashes in a short time it stays "crashed" instead of looping.
+// The host's error replies keep their code and detail.
 import { z } from "zod";
 import type { EngineStatus } from "../contract.js";
 import {
@@ -78,8 +79,7 @@ export class EngineClient {
 
   whenReady(): Promise<void> {
     if (this.isReady) return Promise.resolve();
-    if (this.closed)
-      return Promise.reject(new ChannelError("engine_error", "The engine has been shut down."));
+    if (this.closed) return Promise.reject(shutDownError());
     if (this.current.state === "crashed") return Promise.reject(this.crashedError());
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
@@ -102,7 +102,8 @@ export class EngineClient {
   ): Promise<ResultOf<M>> {
     await this.start();
     const host = this.host;
-    if (!host) throw new ChannelError("engine_error", "The engine is not running.");
+    if (!host)
+      throw this.closed ? shutDownError() : new ChannelError("engine_error", "The engine is not running.");
     const id = this.nextId++;
     return new Promise<ResultOf<M>>((resolve, reject) => {
       const entry: Pending = { method, resolve: resolve as (r: unknown) => void, reject };
@@ -170,7 +171,7 @@ export class EngineClient {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const host = this.host;
     this.host = null;
-    const shutDown = new ChannelError("engine_error", "The engine has been shut down.");
+    const shutDown = shutDownError();
     this.failAll(shutDown);
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(shutDown);
     if (host) {
@@ -227,14 +228,11 @@ export class EngineClient {
     this.pending.delete(reply.id);
     if (entry.timer) clearTimeout(entry.timer);
     if (!reply.ok) {
-      const { code, message: text } = reply.error;
+      const { code, message: text, detail } = reply.error;
       entry.reject(
         code === "not_implemented"
           ? notAvailableYet(FEATURE_NAMES[entry.method] ?? `Engine method "${entry.method}"`)
-          : new ChannelError(
-              code === "not_found" ? "not_found" : code === "bad_request" ? "bad_request" : "engine_error",
-              text,
-            ),
+          : new ChannelError(code, text, detail),
       );
       return;
     }
@@ -256,7 +254,7 @@ export class EngineClient {
     if (this.closed) return;
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     const reason = `The engine process stopped unexpectedly (${how}).`;
-    this.failAll(new ChannelError("engine_error", `${reason} It is being restarted; please try again.`));
+    this.failAll(new ChannelError("engine_crashed", `${reason} It is being restarted; please try again.`));
     for (const listener of this.crashListeners) listener(reason);
 
     const now = Date.now();
@@ -277,7 +275,10 @@ export class EngineClient {
   }
 
   private crashedError(): ChannelError {
-    return new ChannelError("engine_error", this.current.message ?? "The engine crashed; restart Exitlane.");
+    return new ChannelError(
+      "engine_crashed",
+      this.current.message ?? "The engine crashed; restart Exitlane.",
+    );
   }
 
   private failAll(error: Error): void {
@@ -292,4 +293,8 @@ export class EngineClient {
     this.current = status;
     for (const listener of this.statusListeners) listener(status);
   }
+}
+
+function shutDownError(): ChannelError {
+  return new ChannelError("engine_stopped", "The engine has been shut down.");
 }

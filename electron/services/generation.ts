@@ -160,7 +160,9 @@ export class GenerationService {
   /** Statistics from what arrived, for answers the engine could not finish. */
   private localStats(run: Running, error: Error): GenerationStats {
     const seconds = (Date.now() - run.startedAt) / 1000;
-    const crashed = /stopped unexpectedly|shut down/.test(error.message);
+    // The engine died, or the app stopped it, mid-answer: the answer was cut off, not wrong.
+    const crashed =
+      error instanceof ChannelError && (error.code === "engine_crashed" || error.code === "engine_stopped");
     return {
       tokens: run.tokens,
       tokensPerSecond: seconds > 0 ? run.tokens / seconds : 0,

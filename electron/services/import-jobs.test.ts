@@ -144,15 +144,21 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         writeFileSync(truncated, readFileSync(truncated).subarray(0, 5000));
         const notAModel = path.join(b.userDataDir, "holiday-photo.gguf");
         writeFileSync(notAModel, "this is not a model");
-        const cases: Array<[string, RegExp]> = [
-          [truncated, /file ends at byte 5000 while reading metadata.*stories-truncated\.gguf/],
-          [notAModel, /not a recognised model format \(supported: a GGUF file.*holiday-photo\.gguf/],
-          [emptyFolder, /folder has no config\.json.*empty-folder/],
+        const cases: Array<[string, RegExp, string]> = [
+          [truncated, /file ends at byte 5000 while reading metadata.*stories-truncated\.gguf/, "truncated"],
+          [notAModel, /not a recognised model format \(supported: a GGUF file.*holiday-photo\.gguf/, "unknown_format"],
+          [emptyFolder, /folder has no config\.json.*empty-folder/, "unknown_format"],
         ];
-        for (const [source, message] of cases) {
+        for (const [source, message, formatCode] of cases) {
           const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: source });
           const job = await ended(b, jobId, 30_000);
-          expect(job).toMatchObject({ state: "failed", error: expect.stringMatching(message) });
+          // The reader's code and file reach the job unchanged, beside its words.
+          expect(job).toMatchObject({
+            state: "failed",
+            error: expect.stringMatching(message),
+            errorCode: "model_format",
+            errorDetail: { formatCode, file: source },
+          });
           expect(await snapshot(b)).toEqual(before);
         }
         expect(await b.call("engine.info", {})).toMatchObject({ hostPid: b.backend.services.engine.pid });

@@ -166,11 +166,7 @@ export class ImportJobs {
       }
     } catch (error) {
       if (tracked.cancelRequested) this.update(tracked, { state: "cancelled" });
-      else
-        this.update(tracked, {
-          state: "failed",
-          error: error instanceof Error ? error.message : String(error),
-        });
+      else this.update(tracked, { state: "failed", ...failureOf(error) });
     } finally {
       await cleanup?.().catch((error) =>
         console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error),
@@ -189,6 +185,13 @@ export class ImportJobs {
     for (const old of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT)))
       this.jobs.delete(old.job.jobId);
   }
+}
+
+/** A failed job's message, code and detail, as the engine (or the engine client) gave them. */
+function failureOf(error: unknown): Pick<ImportJob, "error" | "errorCode" | "errorDetail"> {
+  if (!(error instanceof ChannelError))
+    return { error: error instanceof Error ? error.message : String(error), errorCode: "internal" };
+  return { error: error.message, errorCode: error.code, ...(error.detail ? { errorDetail: error.detail } : {}) };
 }
 
 /** Read through a function: the state changes while cancel() awaits (TypeScript would narrow it). */

@@ -10,6 +10,7 @@ import { createBackend, type Backend } from "../services/backend.js";
 import type { EngineClientOptions } from "../services/engine-client.js";
 import { realHostEntry, spawnTsHost } from "./engine.js";
 import { copyStoriesInto } from "./stories-package.js";
+import { ApiError } from "../../wire/errors.js";
 
 export interface SeenEvent {
   event: EventName;
@@ -71,7 +72,7 @@ export async function startRealBackend(options: RealBackendOptions = {}): Promis
   });
   const call = async <T>(channel: string, payload: unknown): Promise<T> => {
     const reply = await backend.dispatch(channel, payload);
-    if (!reply.ok) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+    if (!reply.ok) throw ApiError.fromWire(reply.error, channel);
     return reply.result as T;
   };
   const next: RealBackend["next"] = (event, match = () => true, ms = 30_000) =>

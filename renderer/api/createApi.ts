@@ -1,11 +1,12 @@
 // The one place that decides the transport. Electron's preload puts the API on window.exitlane;
 // anywhere else (a browser pointed at the loopback web host) the WebSocket client is used.
 import type { ExitlaneApi } from "../../electron/contract";
+import { rejectWithApiError } from "../../wire/errors";
 import { socketUrl, takeToken, uploadUrl } from "./auth";
 import { createWsApi } from "./wsApi";
 
 export function createApi(win: Window = window): ExitlaneApi {
-  if (win.exitlane) return win.exitlane;
+  if (win.exitlane) return withApiErrors(win.exitlane);
   const token = takeToken(win.location, win.history);
   return createWsApi({
     url: socketUrl(win.location.href, token),
@@ -19,4 +20,14 @@ export function createApi(win: Window = window): ExitlaneApi {
  */
 export function hasNativeImportDialog(api: ExitlaneApi): boolean {
   return api.transport === "ipc";
+}
+
+/** The preload's API, whose rejections crossed the context bridge as data, rejecting with ApiErrors again. */
+export function withApiErrors(api: ExitlaneApi): ExitlaneApi {
+  return {
+    transport: api.transport,
+    request: (channel, payload) => rejectWithApiError(api.request(channel, payload)),
+    on: (event, listener) => api.on(event, listener),
+    importFiles: (files) => rejectWithApiError(api.importFiles(files)),
+  };
 }

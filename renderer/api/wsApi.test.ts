@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, createWsApi, type SocketLike } from "./wsApi";
+import { ApiError } from "../../wire/errors";
+import { createWsApi, type SocketLike } from "./wsApi";
 import { setRelativePath } from "./relativePaths";
 
 class FakeSocket implements SocketLike {
@@ -27,8 +28,10 @@ class FakeSocket implements SocketLike {
   reply(id: number, result: unknown) {
     this.onmessage?.({ data: JSON.stringify({ type: "reply", id, ok: true, result }) });
   }
-  fail(id: number, code: string, message: string) {
-    this.onmessage?.({ data: JSON.stringify({ type: "reply", id, ok: false, error: { code, message } }) });
+  fail(id: number, code: string, message: string, detail?: unknown) {
+    this.onmessage?.({
+      data: JSON.stringify({ type: "reply", id, ok: false, error: { code, message, detail } }),
+    });
   }
   event(event: string, payload: unknown) {
     this.onmessage?.({ data: JSON.stringify({ type: "event", event, payload }) });
@@ -89,10 +92,22 @@ describe("WebSocket API", () => {
     last().open();
     const a = api.request("chat.get", { id: "x" });
     last().fail(1, "not_found", "No conversation x");
-    await expect(a).rejects.toEqual(new ApiError("not_found", "No conversation x", "chat.get"));
+    await expect(a).rejects.toEqual(new ApiError("not_found", "No conversation x", { channel: "chat.get" }));
     const b = api.request("engine.status", {});
     last().reply(2, { state: "weird" });
     await expect(b).rejects.toMatchObject({ code: "invalid_reply" });
+    const c = api.request("models.list", {});
+    last().fail(3, "model_format", "not a GGUF file", { formatCode: "bad_magic", file: "/m/x.gguf" });
+    await expect(c).rejects.toEqual(
+      new ApiError("model_format", "not a GGUF file", {
+        channel: "models.list",
+        detail: { formatCode: "bad_magic", file: "/m/x.gguf" },
+      }),
+    );
+    await expect(c).rejects.toMatchObject({ detail: { formatCode: "bad_magic" } });
+    const d = api.request("models.list", {});
+    last().fail(4, "no_such_code", "?");
+    await expect(d).rejects.toMatchObject({ code: "invalid_reply" });
   });
 
   it("rejects requests in flight with a clear error when the socket drops, and reconnects with backoff", async () => {
@@ -160,7 +175,7 @@ describe("WebSocket API", () => {
     expect(files.map((f) => f.name)).toEqual(["tiny-hf/config.json", "model.safetensors"]);
   });
 
-  it("reports an upload the host refused in the host's words", async () => {
+  it("reports an upload the host refused in the host's words and with its code", async () => {
     const fetchImpl = (async () =>
       new Response(
         JSON.stringify({ error: { code: "bad_request", message: "bad.gguf is not a GGUF file." } }),
@@ -168,8 +183,15 @@ describe("WebSocket API", () => {
       )) as unknown as typeof fetch;
     const { api } = setup({ fetchImpl });
     await expect(api.importFiles([new File(["x"], "bad.gguf")])).rejects.toMatchObject({
-      code: "upload_failed",
+      code: "bad_request",
       message: "bad.gguf is not a GGUF file.",
+    });
+    const proxy = (async () => new Response("Bad Gateway", { status: 502 })) as unknown as typeof fetch;
+    await expect(
+      setup({ fetchImpl: proxy }).api.importFiles([new File(["x"], "a.gguf")]),
+    ).rejects.toMatchObject({
+      code: "upload_failed",
+      message: "Bad Gateway",
     });
     await expect(api.importFiles([])).rejects.toMatchObject({ code: "bad_request" });
   });

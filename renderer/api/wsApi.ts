@@ -1,7 +1,8 @@
 // ExitlaneApi over the loopback web host's WebSocket (the browser build and e2e). Same behaviour as
 // the Electron preload's API: typed requests with replies, events, file imports. On top of that it
 // reconnects with backoff, fails every request in flight with a clear error when the socket drops
-// (nothing waits forever), and keeps event listeners across reconnects.
+// (nothing waits forever), and keeps event listeners across reconnects. Every failure is an
+// ApiError (wire/errors.ts) with the back end's code and detail, or a connection code of its own.
 import {
   events as eventSchemas,
   requests as requestSchemas,
@@ -14,6 +15,7 @@ import {
   type RequestOf,
   type WsMessage,
 } from "../../electron/contract";
+import { ApiError, WireError } from "../../wire/errors";
 import { backoffDelay } from "./backoff";
 import { relativePathOf } from "./relativePaths";
 
@@ -23,29 +25,6 @@ export interface ConnectionAware {
   readonly connectionState: ConnectionState;
   /** Called on every change; "open" after a reconnect means state should be refetched. */
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
-}
-
-export type ApiErrorCode =
-  | "bad_request"
-  | "unknown_channel"
-  | "not_found"
-  | "conflict"
-  | "engine_error"
-  | "internal"
-  | "disconnected"
-  | "unreachable"
-  | "invalid_reply"
-  | "upload_failed";
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly channel?: string,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
 }
 
 /** The subset of the WebSocket class this client uses (tests pass a fake). */
@@ -166,7 +145,7 @@ export function createWsApi(options: WsApiOptions): WsApi {
         new ApiError(
           "disconnected",
           `The connection to Exitlane closed before “${p.channel}” was answered. It is reconnecting; try again in a moment.`,
-          p.channel,
+          { channel: p.channel },
         ),
       );
     }
@@ -207,12 +186,18 @@ export function createWsApi(options: WsApiOptions): WsApi {
             new ApiError(
               "invalid_reply",
               `Exitlane sent a reply to “${p.channel}” that does not match the contract: ${parsed.error.message}`,
-              p.channel,
+              { channel: p.channel },
             ),
           );
       } else {
-        const code = (msg.error?.code ?? "internal") as ApiErrorCode;
-        p.reject(new ApiError(code, msg.error?.message || `“${p.channel}” failed.`, p.channel));
+        const error = WireError.safeParse(msg.error);
+        p.reject(
+          error.success
+            ? ApiError.fromWire(error.data, p.channel)
+            : new ApiError("invalid_reply", `Exitlane sent an unreadable error for “${p.channel}”.`, {
+                channel: p.channel,
+              }),
+        );
       }
       return;
     }
@@ -243,14 +228,20 @@ export function createWsApi(options: WsApiOptions): WsApi {
   function request<C extends Channel>(channel: C, payload: RequestOf<C>): Promise<ReplyOf<C>> {
     if (!isChannel(channel))
       return Promise.reject(
-        new ApiError("unknown_channel", `Unknown channel “${String(channel)}”.`, String(channel)),
+        new ApiError("unknown_channel", `Unknown channel “${String(channel)}”.`, {
+          channel: String(channel),
+        }),
       );
     if (closedByUser)
-      return Promise.reject(new ApiError("disconnected", "The connection to Exitlane is closed.", channel));
+      return Promise.reject(
+        new ApiError("disconnected", "The connection to Exitlane is closed.", { channel }),
+      );
     const checked = requestSchemas[channel].request.safeParse(payload);
     if (!checked.success)
       return Promise.reject(
-        new ApiError("bad_request", `Invalid request for “${channel}”: ${checked.error.message}`, channel),
+        new ApiError("bad_request", `Invalid request for “${channel}”: ${checked.error.message}`, {
+          channel,
+        }),
       );
     const id = nextId++;
     return new Promise<ReplyOf<C>>((resolve, reject) => {
@@ -273,7 +264,7 @@ export function createWsApi(options: WsApiOptions): WsApi {
           new ApiError(
             "unreachable",
             `Exitlane's back end is not reachable, so “${channel}” could not be sent. Is the app still running?`,
-            channel,
+            { channel },
           ),
         );
       }, queueTimeoutMs);
@@ -310,6 +301,8 @@ export function createWsApi(options: WsApiOptions): WsApi {
       body = null;
     }
     if (!res.ok) {
+      const refusal = WireError.safeParse((body as { error?: unknown } | null)?.error);
+      if (refusal.success) throw ApiError.fromWire(refusal.data);
       const message =
         (body as { error?: { message?: string } } | null)?.error?.message ||
         (body as { message?: string } | null)?.message ||
@@ -346,7 +339,9 @@ export function createWsApi(options: WsApiOptions): WsApi {
       for (const [id, p] of pending) {
         pending.delete(id);
         clearTimeout(p.timer);
-        p.reject(new ApiError("disconnected", "The connection to Exitlane was closed.", p.channel));
+        p.reject(
+          new ApiError("disconnected", "The connection to Exitlane was closed.", { channel: p.channel }),
+        );
       }
       outbox.length = 0;
       socket?.close(1000, "closed by the page");

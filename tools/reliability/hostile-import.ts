@@ -225,8 +225,10 @@ async function importCase(
     // first; it must still be a reader's message naming a file of this input.
     else if (job.error !== expected.message && !namesFileIn(job.error, caseDir))
       problems.push(`error "${job.error}" is not a reader's message (the reader said "${expected.message}")`);
+    else if (expected.code !== "unexpected" && job.errorCode !== "model_format")
+      problems.push(`a reader's refusal arrived with code ${job.errorCode}, not model_format`);
   } else if (job.state === "failed" && !job.error) problems.push("failed without a message");
-  else if (job.state === "failed" && /stopped unexpectedly/.test(job.error ?? ""))
+  else if (job.state === "failed" && job.errorCode === "engine_crashed")
     problems.push(`the engine died: ${job.error}`);
 
   // The library: as before, unless a full import added its model (then it is removed again).
