@@ -4,6 +4,7 @@ import { useActions, useApp } from "../state/context";
 import { groupsFromFolderInput } from "../state/dropFiles";
 import { formatBytes, formatLoadProgress, formatParams } from "../state/format";
 import {
+  jobDetail,
   jobMessage,
   overallProgress,
   sourceName,
@@ -181,6 +182,7 @@ const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
   const stages = stageStates(job);
   const pct = Math.round(overallProgress(job) * 100);
   const message = jobMessage(job);
+  const detail = jobDetail(job);
   const running = job.state === "running";
   return (
     <article
@@ -246,6 +248,11 @@ const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
           data-testid={job.state === "failed" ? "import-error" : undefined}
         >
           {message}
+        </p>
+      )}
+      {detail && (
+        <p className="muted small" data-testid="import-error-detail">
+          {detail}
         </p>
       )}
     </article>

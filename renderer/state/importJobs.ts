@@ -1,5 +1,6 @@
 // Import job cards: ordering, overall progress and plain-words errors, pure.
 import type { ImportJob } from "../../electron/contract";
+import { failureHeadline } from "./importFailures";
 
 export const importStages = ["read", "convert", "quantize", "write", "calibrate"] as const;
 export type ImportStageName = (typeof importStages)[number];
@@ -65,11 +66,17 @@ export function sourceName(source: string): string {
   return parts[parts.length - 1] ?? source;
 }
 
-/** The job's error as the card shows it: the engine's words when present, else a generic line. */
+/**
+ * The job's outcome as the card shows it. A failure says what its code means when the code says
+ * something (a corrupt or incomplete file, a crash), else it gives the engine's words.
+ */
 export function jobMessage(job: ImportJob): string | null {
   switch (job.state) {
     case "failed":
-      return job.error?.trim() || `Importing ${sourceName(job.source)} failed for an unknown reason.`;
+      return (
+        failureHeadline(job, sourceName(job.source)) ??
+        (job.error?.trim() || `Importing ${sourceName(job.source)} failed for an unknown reason.`)
+      );
     case "cancelled":
       return "Import cancelled. Nothing was added to the library.";
     case "done":
@@ -77,6 +84,12 @@ export function jobMessage(job: ImportJob): string | null {
     default:
       return null;
   }
+}
+
+/** The engine's own words under a code-specific message (null when the message already is them). */
+export function jobDetail(job: ImportJob): string | null {
+  if (job.state !== "failed" || !job.error?.trim()) return null;
+  return failureHeadline(job, sourceName(job.source)) ? job.error.trim() : null;
 }
 
 /** What the library accepts, for error messages of drops the renderer can refuse by itself. */
