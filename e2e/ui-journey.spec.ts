@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
+import { dropFile } from "./support/drop";
 import { expect, saveScreenshot, test } from "./support/fixtures";
 import { repoRoot } from "./support/web-host-process";
 
@@ -13,23 +14,6 @@ const sharedRoot = process.env.EXITLANE_SHARED_DIR ?? path.resolve(repoRoot, "..
 const storiesGguf = path.join(sharedRoot, "models/stories260K/gguf/stories260K-f32.gguf");
 const haveStories = existsSync(storiesGguf);
 if (!haveStories && process.env.CI) throw new Error(`Required test fixture missing under CI: ${storiesGguf}`);
-
-/** Drops one file on the window the way a user's drag does: dragenter, then drop, with a real File. */
-async function dropFile(page: Page, name: string, bytes: Buffer) {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, b64 }) => {
-      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([bin], name));
-      return dt;
-    },
-    { name, b64: bytes.toString("base64") },
-  );
-  await page.dispatchEvent("main", "dragenter", { dataTransfer });
-  await expect(page.getByTestId("drop-overlay")).toBeVisible();
-  await page.dispatchEvent("main", "drop", { dataTransfer });
-  await expect(page.getByTestId("drop-overlay")).toHaveCount(0);
-}
 
 const views = (page: Page) => page.getByRole("navigation", { name: "Views" });
 
