@@ -22,14 +22,26 @@ const ENGINE_LAYERS = [
 const engineLayerZones = ENGINE_LAYERS.flatMap((group, i) =>
   group.map((folder) => ({
     target: `./native-models/${folder}`,
-    from: [...ENGINE_LAYERS.slice(i + 1).flat(), ...group.filter((f) => f !== folder)].map((f) => `./native-models/${f}`),
+    from: [...ENGINE_LAYERS.slice(i + 1).flat(), ...group.filter((f) => f !== folder)].map(
+      (f) => `./native-models/${f}`,
+    ),
     message: `the engine's layer order is ${ENGINE_LAYERS.map((g) => g.join("|")).join(" → ")} (eslint.config.js)`,
   })),
 );
 
 export default tseslint.config(
   // .tmp/ and *.tmp.* are local scratch files (git-ignored), never part of the project.
-  { ignores: ["dist/**", "release/**", "node_modules/**", "e2e/artifacts/**", "native-models/kernels/addon/build/**", ".tmp/**", "**/*.tmp.*"] },
+  {
+    ignores: [
+      "dist/**",
+      "release/**",
+      "node_modules/**",
+      "e2e/artifacts/**",
+      "native-models/kernels/addon/build/**",
+      ".tmp/**",
+      "**/*.tmp.*",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -46,9 +58,28 @@ export default tseslint.config(
     files: ["**/*.{js,mjs,cjs}"],
     languageOptions: {
       globals: Object.fromEntries(
-        ["process", "console", "Buffer", "URL", "require", "module", "__dirname", "__filename", "setTimeout", "clearTimeout",
-          "setInterval", "clearInterval", "setImmediate", "queueMicrotask", "structuredClone", "TextEncoder", "TextDecoder",
-          "AbortController", "performance", "fetch"].map((name) => [name, "readonly"]),
+        [
+          "process",
+          "console",
+          "Buffer",
+          "URL",
+          "require",
+          "module",
+          "__dirname",
+          "__filename",
+          "setTimeout",
+          "clearTimeout",
+          "setInterval",
+          "clearInterval",
+          "setImmediate",
+          "queueMicrotask",
+          "structuredClone",
+          "TextEncoder",
+          "TextDecoder",
+          "AbortController",
+          "performance",
+          "fetch",
+        ].map((name) => [name, "readonly"]),
       ),
     },
   },
@@ -72,20 +103,38 @@ export default tseslint.config(
     files: ["wire/**/*.ts"],
     ignores: ["wire/**/*.test.ts"],
     // A regex, because the gitignore-style group ["**", "!zod", "!./*"] refuses "./x.js" as well.
-    rules: { "no-restricted-imports": ["error", { patterns: [{ regex: "^(?!zod$|\\./[^/]+$)", message: "wire/ imports nothing but zod (and its own files)" }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^(?!zod$|\\./[^/]+$)", message: "wire/ imports nothing but zod (and its own files)" },
+          ],
+        },
+      ],
+    },
   },
   {
     // The engine must run under plain Node: no Electron or React anywhere in it.
     files: ["native-models/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { paths: ["electron", "react", "react-dom"], patterns: ["**/renderer/**", "**/electron/**"] }],
+      "no-restricted-imports": [
+        "error",
+        { paths: ["electron", "react", "react-dom"], patterns: ["**/renderer/**", "**/electron/**"] },
+      ],
     },
   },
   {
     // The renderer only knows the typed contract.
     files: ["renderer/**/*.{ts,tsx}"],
     rules: {
-      "no-restricted-imports": ["error", { paths: ["electron", "fs", "node:fs", "child_process", "node:child_process"], patterns: ["**/native-models/**"] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: ["electron", "fs", "node:fs", "child_process", "node:child_process"],
+          patterns: ["**/native-models/**"],
+        },
+      ],
     },
   },
 );

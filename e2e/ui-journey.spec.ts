@@ -95,7 +95,9 @@ test.describe.serial("chat journey with stories260K", () => {
     const loadedWhileCalibrating = await model.getByText("Calibrating…", { exact: true }).isVisible();
     await views(page).getByRole("button", { name: "Chat" }).click();
     await page.getByRole("button", { name: "New chat", exact: true }).click();
-    const sentWhileCalibrating = /Calibrating…/.test((await page.getByTestId("knob-reading").textContent()) ?? "");
+    const sentWhileCalibrating = /Calibrating…/.test(
+      (await page.getByTestId("knob-reading").textContent()) ?? "",
+    );
 
     // The answer streams; the exit-layer chart gains one point per generated token.
     await page.getByRole("textbox", { name: "Message" }).fill("Once upon a time");
@@ -138,7 +140,10 @@ test.describe.serial("chat journey with stories260K", () => {
     await probed.getByRole("button", { name: "Show tokens coloured by exit layer" }).click();
     const decoded = probed.getByTestId("token-view").locator(".token").nth(1);
     await decoded.hover();
-    await expect(decoded).toHaveAttribute("title", /exit layer \d+ of \d+ · (checked layers \d|no exit checks).* · checks \d+\.\d+ ms/);
+    await expect(decoded).toHaveAttribute(
+      "title",
+      /exit layer \d+ of \d+ · (checked layers \d|no exit checks).* · checks \d+\.\d+ ms/,
+    );
     const firstPreview = ((await first.locator(".message-body").textContent()) ?? "").trim().slice(0, 24);
 
     // The speed slider: with a calibrated model, a faster setting lowers the next answer's mean exit layer.

@@ -51,7 +51,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`);
       return 2;
     }
-    const message = err instanceof ModelFormatError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err);
+    const message =
+      err instanceof ModelFormatError
+        ? `${err.message} [${err.code}]`
+        : err instanceof Error
+          ? err.message
+          : String(err);
     process.stderr.write(`error: ${message}\n`);
     if (process.env.EXITLANE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;

@@ -37,14 +37,30 @@ describe("engine structure lint rules", () => {
 
   it("reject an import from a higher layer, and accept one from a lower layer", async () => {
     // runtime/ may use kernels/ but not engine/.
-    expect(await ruleIds({ "up.ts": 'export { LoadedModel } from "../../engine/loaded-model.js";\n' })).toContain("import-x/no-restricted-paths");
-    expect(await ruleIds({ "down.ts": 'export { loadSparseKernel } from "../../kernels/index.js";\n' })).toEqual([]);
+    expect(
+      await ruleIds({ "up.ts": 'export { LoadedModel } from "../../engine/loaded-model.js";\n' }),
+    ).toContain("import-x/no-restricted-paths");
+    expect(
+      await ruleIds({ "down.ts": 'export { loadSparseKernel } from "../../kernels/index.js";\n' }),
+    ).toEqual([]);
   }, 60_000);
 
   it("reject an import into wire/ of anything but zod and wire's own files", async () => {
     const zod = 'import { z } from "zod";\n';
-    expect(await ruleIds({ "up.ts": `${zod}export { ChannelError } from "../../electron/services/errors.js";\n` }, wireProbes)).toContain("no-restricted-imports");
-    expect(await ruleIds({ "node.ts": `${zod}export { readFile } from "node:fs/promises";\n` }, wireProbes)).toContain("no-restricted-imports");
-    expect(await ruleIds({ "a.ts": `${zod}export const a = z.string();\n`, "b.ts": 'export { a } from "./a.js";\n' }, wireProbes)).toEqual([]);
+    expect(
+      await ruleIds(
+        { "up.ts": `${zod}export { ChannelError } from "../../electron/services/errors.js";\n` },
+        wireProbes,
+      ),
+    ).toContain("no-restricted-imports");
+    expect(
+      await ruleIds({ "node.ts": `${zod}export { readFile } from "node:fs/promises";\n` }, wireProbes),
+    ).toContain("no-restricted-imports");
+    expect(
+      await ruleIds(
+        { "a.ts": `${zod}export const a = z.string();\n`, "b.ts": 'export { a } from "./a.js";\n' },
+        wireProbes,
+      ),
+    ).toEqual([]);
   }, 60_000);
 });

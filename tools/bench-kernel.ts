@@ -18,7 +18,12 @@ import { emitLinear, stackRows } from "../native-models/convert/linear.js";
 import { ortSessionOptions } from "../native-models/runtime/sessions.js";
 import { loadSparseKernel, type SparseFfn } from "../native-models/kernels/index.js";
 import { floatFfn } from "../native-models/test-support/kernel-reference.js";
-import { randomFfn, randomInput, relativeError, thresholdFor } from "../native-models/test-support/kernel-synthetic.js";
+import {
+  randomFfn,
+  randomInput,
+  relativeError,
+  thresholdFor,
+} from "../native-models/test-support/kernel-synthetic.js";
 
 const { values: a } = parseArgs({
   options: {

@@ -24,8 +24,13 @@ async function main(): Promise<void> {
       total += w.length;
     }
     const ms = performance.now() - start;
-    const types = [...perType].map(([k, v]) => `${k}: ${(v.n / 1e6).toFixed(1)}M values in ${(v.ms / 1000).toFixed(2)} s (${(v.n / v.ms / 1e3).toFixed(0)} M/s)`);
-    console.log(`pass ${r + 1}: open ${openMs.toFixed(0)} ms; ${src.tensors.size} tensors, ${(total / 1e6).toFixed(1)}M values in ${(ms / 1000).toFixed(2)} s; ${types.join("; ")}`);
+    const types = [...perType].map(
+      ([k, v]) =>
+        `${k}: ${(v.n / 1e6).toFixed(1)}M values in ${(v.ms / 1000).toFixed(2)} s (${(v.n / v.ms / 1e3).toFixed(0)} M/s)`,
+    );
+    console.log(
+      `pass ${r + 1}: open ${openMs.toFixed(0)} ms; ${src.tensors.size} tensors, ${(total / 1e6).toFixed(1)}M values in ${(ms / 1000).toFixed(2)} s; ${types.join("; ")}`,
+    );
   }
   await src.close();
 }

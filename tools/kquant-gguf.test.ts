@@ -18,7 +18,11 @@ describe("K-quant block writers", () => {
     ["Q4_K", quantizeQ4K, 144, 15],
     ["Q6_K", quantizeQ6K, 210, 63],
   ] as const)("%s blocks dequantize back within one quantization step", (type, quantize, bytes, levels) => {
-    for (const [seed, scale] of [[1, 0.02], [2, 1], [3, 30]]) {
+    for (const [seed, scale] of [
+      [1, 0.02],
+      [2, 1],
+      [3, 30],
+    ]) {
       const x = block(seed, scale);
       const raw = new Uint8Array(bytes);
       quantize(x, raw);
@@ -33,7 +37,10 @@ describe("K-quant block writers", () => {
   });
 
   it("an all-zero block stays zero", () => {
-    for (const [type, quantize, bytes] of [["Q4_K", quantizeQ4K, 144], ["Q6_K", quantizeQ6K, 210]] as const) {
+    for (const [type, quantize, bytes] of [
+      ["Q4_K", quantizeQ4K, 144],
+      ["Q6_K", quantizeQ6K, 210],
+    ] as const) {
       const raw = new Uint8Array(bytes);
       quantize(new Float32Array(QK), raw);
       const back = new Float32Array(QK).fill(1);

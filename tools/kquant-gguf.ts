@@ -21,7 +21,6 @@ const Q4_K = { id: 12, bytes: 144 };
 const Q6_K = { id: 14, bytes: 210 };
 const FILE_TYPE_Q4_K_M = 15;
 
-
 /** One Q4_K block (256 values): 8 sub-blocks of 32 with 6-bit scales and mins. */
 export function quantizeQ4K(x: Float32Array, out: Uint8Array): void {
   const scale = new Float64Array(8);
@@ -109,12 +108,15 @@ function targetType(name: string, ne: number[], layers: number): typeof Q4_K | t
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { in: { type: "string" }, out: { type: "string" } } });
-  if (!values.in || !values.out) throw new Error("usage: kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf");
+  if (!values.in || !values.out)
+    throw new Error("usage: kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf");
   const src = await BinaryFile.open(values.in);
   try {
     const kvEnd = (await parseGguf(src, false)).dataOffset;
     const gguf = await parseGguf(src, true);
-    const layers = Number(gguf.metadata.get(`${String(gguf.metadata.get("general.architecture"))}.block_count`));
+    const layers = Number(
+      gguf.metadata.get(`${String(gguf.metadata.get("general.architecture"))}.block_count`),
+    );
     const head = await src.readAt(0, kvEnd, "the GGUF header and metadata");
     patchFileType(head, FILE_TYPE_Q4_K_M);
 
@@ -163,12 +165,15 @@ async function main(): Promise<void> {
           dequantizeInto(p.t.type.name, raw, f, 0, values.in);
           data = new Uint8Array(p.bytes);
           const quantize = p.to === Q6_K ? quantizeQ6K : quantizeQ4K;
-          for (let b = 0; b < p.t.nElements / QK; b++) quantize(f.subarray(b * QK, (b + 1) * QK), data.subarray(b * p.to.bytes, (b + 1) * p.to.bytes));
+          for (let b = 0; b < p.t.nElements / QK; b++)
+            quantize(f.subarray(b * QK, (b + 1) * QK), data.subarray(b * p.to.bytes, (b + 1) * p.to.bytes));
         }
         pos = dataStart + rel;
         await write(data);
         rel = Math.ceil((rel + p.bytes) / align) * align;
-        process.stderr.write(`\r${p.t.name} ${p.to === Q6_K ? "Q6_K" : p.to ? "Q4_K" : p.t.type.name}        `);
+        process.stderr.write(
+          `\r${p.t.name} ${p.to === Q6_K ? "Q6_K" : p.to ? "Q4_K" : p.t.type.name}        `,
+        );
       }
     } finally {
       await out.close();

@@ -27,7 +27,6 @@ import { WEB_HOST_REFUSALS, startWebHost, type WebHost } from "../web-host.js";
 
 vi.mock("electron", () => ({}));
 
-
 const anyPayload = fc.oneof(
   fc.jsonValue(),
   fc.record(

@@ -60,7 +60,10 @@ describe("hostile model files through the import path", () => {
           state: "failed",
           error: expect.stringMatching(/the text encodes to no tokens with this model's tokenizer/),
         });
-        const [model] = await b.call<Array<{ id: string; calibration: { status: string } }>>("models.list", {});
+        const [model] = await b.call<Array<{ id: string; calibration: { status: string } }>>(
+          "models.list",
+          {},
+        );
         expect(model.calibration.status).toBe("none");
         await b.call("models.select", { id: model.id });
         const chat = await b.call<{ id: string }>("chat.create", {});

@@ -64,14 +64,18 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         expect(readdirSync(b.modelsDir)).toEqual([model.id]);
         expect(sha256(stories.gguf)).toBe(before);
         // Its calibration runs as its own job, and the model answers (at full depth) meanwhile.
-        const calibration = (await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.stage === "calibrate")!;
+        const calibration = (await b.call<ImportJob[]>("models.jobs", {})).find(
+          (j) => j.stage === "calibrate",
+        )!;
         expect(calibration).toMatchObject({ state: "running", source: "stories260K" });
         await b.call("models.select", { id: model.id });
         const chat = await b.call<{ id: string }>("chat.create", {});
         const done = b.next("generation.done");
         await b.call("chat.send", { conversationId: chat.id, text: "Once upon a time" });
         expect((await done).stats.tokens).toBeGreaterThan(0);
-        expect((await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.jobId === calibration.jobId)?.state).toBe("running");
+        expect(
+          (await b.call<ImportJob[]>("models.jobs", {})).find((j) => j.jobId === calibration.jobId)?.state,
+        ).toBe("running");
         expect(await ended(b, calibration.jobId)).toMatchObject({ state: "done", modelId: model.id });
         const [calibrated] = await b.call<ModelSummary[]>("models.list", {});
         expect(calibrated.calibration.status).toBe("calibrated");
@@ -87,11 +91,18 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         const before = await snapshot(b);
         expect(before.dir).toEqual([b.modelId]);
         // Cancel at once (reading), while converting, and while writing.
-        const cancelAt: Array<(p: Progress) => boolean> = [() => true, (p) => p.stage === "convert", (p) => p.stage === "write"];
+        const cancelAt: Array<(p: Progress) => boolean> = [
+          () => true,
+          (p) => p.stage === "convert",
+          (p) => p.stage === "write",
+        ];
         const confirmed: string[] = [];
         for (const when of cancelAt) {
           const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.hf });
-          if (!progressOf(b, jobId).some(when)) await b.next("import.progress", (p) => p.jobId === jobId && when(p), 120_000).catch(() => undefined);
+          if (!progressOf(b, jobId).some(when))
+            await b
+              .next("import.progress", (p) => p.jobId === jobId && when(p), 120_000)
+              .catch(() => undefined);
           const t0 = performance.now();
           const reply = await b.call<{ cancelled: boolean }>("models.cancelImport", { jobId });
           const ms = performance.now() - t0;
@@ -101,7 +112,8 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
             // Too late: it finished (stories260K converts in well under a second). Then it is in
             // the library, and is taken out again for the next round.
             expect(job.state).toBe("done");
-            for (const j of await b.call<ImportJob[]>("models.jobs", {})) if (j.state === "running") await b.call("models.cancelImport", { jobId: j.jobId });
+            for (const j of await b.call<ImportJob[]>("models.jobs", {}))
+              if (j.state === "running") await b.call("models.cancelImport", { jobId: j.jobId });
             await b.backend.services.imports.idle();
             await b.call("models.delete", { id: job.modelId });
             confirmed.push(`${job.stage}: finished first`);
@@ -119,12 +131,22 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         // The calibration job that follows an import, cancelled midway: the model stays, uncalibrated.
         const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf });
         const imported = await ended(b, jobId);
-        const calibration = await b.next("import.progress", (p) => p.stage === "calibrate" && p.progress >= 0.2, 120_000);
-        expect(await b.call("models.cancelImport", { jobId: calibration.jobId })).toEqual({ cancelled: true });
+        const calibration = await b.next(
+          "import.progress",
+          (p) => p.stage === "calibrate" && p.progress >= 0.2,
+          120_000,
+        );
+        expect(await b.call("models.cancelImport", { jobId: calibration.jobId })).toEqual({
+          cancelled: true,
+        });
         await b.backend.services.imports.idle();
-        const model = (await b.call<ModelSummary[]>("models.list", {})).find((m) => m.id === imported.modelId)!;
+        const model = (await b.call<ModelSummary[]>("models.list", {})).find(
+          (m) => m.id === imported.modelId,
+        )!;
         expect(model.calibration.status).toBe("none");
-        expect(readdirSync(path.join(b.modelsDir, model.id)).some((f) => f.startsWith("predictors"))).toBe(false);
+        expect(readdirSync(path.join(b.modelsDir, model.id)).some((f) => f.startsWith("predictors"))).toBe(
+          false,
+        );
         await expect(b.call("models.cancelImport", { jobId: "no-such-job" })).rejects.toMatchObject({
           code: "not_found",
         });
@@ -146,7 +168,11 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         writeFileSync(notAModel, "this is not a model");
         const cases: Array<[string, RegExp, string]> = [
           [truncated, /file ends at byte 5000 while reading metadata.*stories-truncated\.gguf/, "truncated"],
-          [notAModel, /not a recognised model format \(supported: a GGUF file.*holiday-photo\.gguf/, "unknown_format"],
+          [
+            notAModel,
+            /not a recognised model format \(supported: a GGUF file.*holiday-photo\.gguf/,
+            "unknown_format",
+          ],
           [emptyFolder, /folder has no config\.json.*empty-folder/, "unknown_format"],
         ];
         for (const [source, message, formatCode] of cases) {

@@ -160,8 +160,8 @@ export class ImportJobs {
       // A new model chats at full depth at once; its early-exit calibration follows as its own job
       // (progress, cancel), and the slider unlocks when it is done.
       if (tracked.kind === "import" && this.calibrateAfterImport) {
-        await this.startCalibration(model.id, (model as { name?: string }).name ?? tracked.job.source).catch((error) =>
-          console.error(`[import] could not start calibrating ${model.id}:`, error),
+        await this.startCalibration(model.id, (model as { name?: string }).name ?? tracked.job.source).catch(
+          (error) => console.error(`[import] could not start calibrating ${model.id}:`, error),
         );
       }
     } catch (error) {
@@ -191,7 +191,11 @@ export class ImportJobs {
 function failureOf(error: unknown): Pick<ImportJob, "error" | "errorCode" | "errorDetail"> {
   if (!(error instanceof ChannelError))
     return { error: error instanceof Error ? error.message : String(error), errorCode: "internal" };
-  return { error: error.message, errorCode: error.code, ...(error.detail ? { errorDetail: error.detail } : {}) };
+  return {
+    error: error.message,
+    errorCode: error.code,
+    ...(error.detail ? { errorDetail: error.detail } : {}),
+  };
 }
 
 /** Read through a function: the state changes while cancel() awaits (TypeScript would narrow it). */

@@ -11,7 +11,11 @@ import { startBackgroundLoad } from "./background-load.js";
 
 describe("bench bandwidth figures", () => {
   it("turns bytes per token and tokens/s into GB/s and a share of the limit", () => {
-    expect(bandwidthUse(2e9, 10, 25)).toEqual({ bytesPerToken: 2e9, weightReadGBps: 20, percentOfReadBandwidth: 80 });
+    expect(bandwidthUse(2e9, 10, 25)).toEqual({
+      bytesPerToken: 2e9,
+      weightReadGBps: 20,
+      percentOfReadBandwidth: 80,
+    });
     expect(bandwidthUse(2e9, 10, null)).toEqual({ bytesPerToken: 2e9, weightReadGBps: 20 });
   });
 

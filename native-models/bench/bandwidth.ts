@@ -25,7 +25,9 @@ export async function engineBytesPerToken(dir: string, m: Manifest): Promise<num
   const L = m.config.numLayers;
   const sp = m.sparse;
   const native = !!sp && sp.attention?.length === L && !!sp.head && loadSparseKernel().available;
-  const files = native ? [...sp.attention!, ...(sp.dense?.length === L ? sp.dense : sp.ffn), sp.head!] : [...m.graphs.layers, m.graphs.head].map((f) => f.replace(/\.onnx$/, ".bin"));
+  const files = native
+    ? [...sp.attention!, ...(sp.dense?.length === L ? sp.dense : sp.ffn), sp.head!]
+    : [...m.graphs.layers, m.graphs.head].map((f) => f.replace(/\.onnx$/, ".bin"));
   return filesBytes(dir, files);
 }
 

@@ -22,5 +22,11 @@ const result =
     ? await runLlamaCpp(job.gguf, job.threads, job.promptTokens, job.genTokens)
     : job.engine === "quality"
       ? await compareWithLlamaCpp(job.packageDir, job.gguf, job.threads, job.promptTokens)
-      : await runEngine(job.packageDir, job.threads, job.promptTokens, job.genTokens, job.mode ?? { kind: "full" });
+      : await runEngine(
+          job.packageDir,
+          job.threads,
+          job.promptTokens,
+          job.genTokens,
+          job.mode ?? { kind: "full" },
+        );
 process.stdout.write(JSON.stringify({ ...result, peakRssMB: peakRssMB() }) + "\n");

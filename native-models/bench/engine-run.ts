@@ -12,7 +12,6 @@ import { GREEDY } from "../early-exit/calibration-data.js";
 import type { KvMode } from "../runtime/decoder.js";
 import { measureMultiToken, type MultiTokenCost } from "./multi-token.js";
 
-
 export type EngineMode =
   | { kind: "full"; multiToken?: boolean }
   | { kind: "exit"; knob: number }
@@ -29,20 +28,42 @@ export interface EngineRunResult extends RunResult {
   multiToken?: MultiTokenCost;
 }
 
-export async function runEngine(packageDir: string, threads: number, P: number, G: number, mode: EngineMode): Promise<EngineRunResult> {
+export async function runEngine(
+  packageDir: string,
+  threads: number,
+  P: number,
+  G: number,
+  mode: EngineMode,
+): Promise<EngineRunResult> {
   const t = performance.now();
   // The engine as users get it: native kernels where the package and the machine have them.
-  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: P + G + 16, ...(mode.kind === "sparse" ? { sparseRows: true } : {}) });
+  const model = await LoadedModel.load(packageDir, {
+    modelsDir: packageDir,
+    threads,
+    contextLength: P + G + 16,
+    ...(mode.kind === "sparse" ? { sparseRows: true } : {}),
+  });
   const loadMs = performance.now() - t;
   try {
     if (mode.kind === "sparse") {
       // Uncalibrated packages (synthetic weights) get thresholds from a short sample first.
-      if (!model.runner.native!.calibrated) await calibrateSparsity(model, { prompts: ["The old lighthouse", "Once upon a time"], tokensPerPrompt: 16, measure: false });
+      if (!model.runner.native!.calibrated)
+        await calibrateSparsity(model, {
+          prompts: ["The old lighthouse", "Once upon a time"],
+          tokensPerPrompt: 16,
+          measure: false,
+        });
       model.setSparsity(mode.sparsity);
     }
-    if (mode.kind === "exit" && !model.exit) throw new Error(`${model.manifest.id} is not calibrated for early exit`);
+    if (mode.kind === "exit" && !model.exit)
+      throw new Error(`${model.manifest.id} is not calibrated for early exit`);
     const prompt = benchPrompt(model.tokenizer.encode(BENCH_TEXT, { addBos: false }), P, model.tokenizer.bos);
-    const strategy = mode.kind === "exitAt" ? forcedExit(model.runner, mode.layer, mode.kvMode) : mode.kind === "exit" ? model.exit!.strategyFor(mode.knob) : undefined;
+    const strategy =
+      mode.kind === "exitAt"
+        ? forcedExit(model.runner, mode.layer, mode.kvMode)
+        : mode.kind === "exit"
+          ? model.exit!.strategyFor(mode.knob)
+          : undefined;
     const options = {
       ignoreEos: true,
       sampling: GREEDY,
@@ -53,7 +74,8 @@ export async function runEngine(packageDir: string, threads: number, P: number, 
     // allocate and prepack, and the JavaScript of each mode is compiled on first use).
     // Up to 128 tokens or two seconds, whichever comes first (large models are warm sooner).
     const warmUntil = performance.now() + 2000;
-    for await (const _ of model.generate({ ...options, promptIds: prompt.slice(0, 16), maxTokens: 128 })) if (performance.now() > warmUntil) break;
+    for await (const _ of model.generate({ ...options, promptIds: prompt.slice(0, 16), maxTokens: 128 }))
+      if (performance.now() > warmUntil) break;
     model.decoder.reset();
     if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
     const it = model.generate({ ...options, promptIds: prompt, maxTokens: G + 1 });
@@ -65,8 +87,10 @@ export async function runEngine(packageDir: string, threads: number, P: number, 
     }
     const s = r.value;
     const sp = model.runner.native;
-    const exitOverhead = mode.kind === "exit" || mode.kind === "exitAt" ? await measureExitOverhead(model) : undefined;
-    const multiToken = mode.kind === "full" && mode.multiToken ? await measureMultiToken(model, prompt) : undefined;
+    const exitOverhead =
+      mode.kind === "exit" || mode.kind === "exitAt" ? await measureExitOverhead(model) : undefined;
+    const multiToken =
+      mode.kind === "full" && mode.multiToken ? await measureMultiToken(model, prompt) : undefined;
     return {
       ...(exitOverhead ? { exitOverhead } : {}),
       ...(multiToken ? { multiToken } : {}),
@@ -76,7 +100,9 @@ export async function runEngine(packageDir: string, threads: number, P: number, 
       firstTokens,
       meanExitLayer: s.meanExitLayer,
       kernels: model.runner.kernels,
-      ...(s.speculation ? { acceptedPerRound: s.speculation.accepted / Math.max(1, s.speculation.rounds) } : {}),
+      ...(s.speculation
+        ? { acceptedPerRound: s.speculation.accepted / Math.max(1, s.speculation.rounds) }
+        : {}),
       ...(sp ? { activeNeuronShare: sp.active / Math.max(1, sp.offered) } : {}),
     };
   } finally {

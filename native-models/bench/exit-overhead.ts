@@ -35,11 +35,28 @@ export async function measureExitOverhead(model: LoadedModel, reps = 40): Promis
   model.decoder.reset();
   // A check of the calibrated kind on a real hidden state: weights do not change its cost, sizes do.
   const shortlistSize = model.exit?.policy.shortlist.length ?? Math.min(1024, r.config.vocabSize);
-  const map = model.exit ? null : new ExitHead({ kind: d > 512 ? "diag" : "full", d, inputs: d, w: new Float32Array(d > 512 ? d : d * d).fill(0.01), b: new Float32Array(d) }, r.threads);
-  const shortlist = new Shortlist(r, Array.from({ length: shortlistSize }, (_, i) => i));
+  const map = model.exit
+    ? null
+    : new ExitHead(
+        {
+          kind: d > 512 ? "diag" : "full",
+          d,
+          inputs: d,
+          w: new Float32Array(d > 512 ? d : d * d).fill(0.01),
+          b: new Float32Array(d),
+        },
+        r.threads,
+      );
+  const shortlist = new Shortlist(
+    r,
+    Array.from({ length: shortlistSize }, (_, i) => i),
+  );
   const n = 500;
   const t = performance.now();
-  for (let i = 0; i < n; i++) shortlist.evaluate(model.exit ? model.exit.mapped(h, model.exit.policy.checkLayers[0] ?? 1) : map!.apply(h));
+  for (let i = 0; i < n; i++)
+    shortlist.evaluate(
+      model.exit ? model.exit.mapped(h, model.exit.policy.checkLayers[0] ?? 1) : map!.apply(h),
+    );
   const checkUs = ((performance.now() - t) / n) * 1000;
   shortlist.close();
   map?.close();

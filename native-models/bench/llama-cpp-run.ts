@@ -55,5 +55,11 @@ export async function runLlamaCpp(gguf: string, threads: number, P: number, G: n
   await gen.return(undefined);
   await context.dispose();
   await model.dispose();
-  return { loadMs, prefillTokPerSec: P / (prefillMs / 1000), decodeTokPerSec: G / (decodeMs / 1000), firstTokens: out.slice(0, 8), kernels: variant };
+  return {
+    loadMs,
+    prefillTokPerSec: P / (prefillMs / 1000),
+    decodeTokPerSec: G / (decodeMs / 1000),
+    firstTokens: out.slice(0, 8),
+    kernels: variant,
+  };
 }

@@ -15,7 +15,10 @@ export interface MultiTokenCost {
 }
 
 /** Each row count is repeated until ~1.5 s or 15 repetitions, whichever comes first (at least 3). */
-export async function measureMultiToken(model: LoadedModel, prompt: readonly number[]): Promise<MultiTokenCost> {
+export async function measureMultiToken(
+  model: LoadedModel,
+  prompt: readonly number[],
+): Promise<MultiTokenCost> {
   const d = model.decoder;
   const r = model.runner;
   d.reset();

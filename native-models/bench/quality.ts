@@ -12,8 +12,17 @@ export interface QualityVsLlamaCpp {
   meanKlNats: number;
 }
 
-export async function compareWithLlamaCpp(packageDir: string, gguf: string, threads: number, tokens: number): Promise<QualityVsLlamaCpp> {
-  const model = await LoadedModel.load(packageDir, { modelsDir: packageDir, threads, contextLength: tokens + 16 });
+export async function compareWithLlamaCpp(
+  packageDir: string,
+  gguf: string,
+  threads: number,
+  tokens: number,
+): Promise<QualityVsLlamaCpp> {
+  const model = await LoadedModel.load(packageDir, {
+    modelsDir: packageDir,
+    threads,
+    contextLength: tokens + 16,
+  });
   let ours: Float32Array;
   let ids: number[];
   const V = model.runner.config.vocabSize;
@@ -33,23 +42,39 @@ export async function compareWithLlamaCpp(packageDir: string, gguf: string, thre
     if (argmax(p) === argmax(ours, i * V, V)) agree++;
     for (let t = 0; t < V; t++) if (p[t] > 0) kl += p[t] * Math.log(p[t] / Math.max(q[t], 1e-30));
   }
-  return { positions: n, top1Agreement: Math.round((agree / n) * 10000) / 10000, meanKlNats: Math.round((kl / n) * 1e5) / 1e5 };
+  return {
+    positions: n,
+    top1Agreement: Math.round((agree / n) * 10000) / 10000,
+    meanKlNats: Math.round((kl / n) * 1e5) / 1e5,
+  };
 }
 
 /** llama.cpp's full next-token distribution after each token of `ids` (temperature 1, no truncation). */
-async function llamaCppDistributions(gguf: string, ids: number[], threads: number, V: number): Promise<Float32Array[]> {
+async function llamaCppDistributions(
+  gguf: string,
+  ids: number[],
+  threads: number,
+  V: number,
+): Promise<Float32Array[]> {
   const { getLlama } = await import("node-llama-cpp");
   const llama = await getLlama({ gpu: false, build: "never", maxThreads: 0 });
   const model = await llama.loadModel({ modelPath: gguf, gpuLayers: 0, useMmap: false });
   try {
-    const context = await model.createContext({ contextSize: Math.ceil((ids.length + 16) / 256) * 256, batchSize: Math.max(512, ids.length), threads: { ideal: threads, min: threads } });
+    const context = await model.createContext({
+      contextSize: Math.ceil((ids.length + 16) / 256) * 256,
+      batchSize: Math.max(512, ids.length),
+      threads: { ideal: threads, min: threads },
+    });
     const seq = context.getSequence();
     const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-    const results = await seq.controlledEvaluate(ids.map((id) => [id, { generateNext: { probabilities: true, options } }] as never));
+    const results = await seq.controlledEvaluate(
+      ids.map((id) => [id, { generateNext: { probabilities: true, options } }] as never),
+    );
     await context.dispose();
     return results.map((r, i) => {
       const probs = r?.next.probabilities;
-      if (!probs || probs.size < V / 2) throw new Error(`llama.cpp gave no full distribution at position ${i}`);
+      if (!probs || probs.size < V / 2)
+        throw new Error(`llama.cpp gave no full distribution at position ${i}`);
       const p = new Float32Array(V);
       for (const [token, prob] of probs) p[token] = prob;
       return p;

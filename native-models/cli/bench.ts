@@ -17,7 +17,13 @@ import { progressPrinter } from "./progress.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import type { ExitOverhead } from "../bench/exit-overhead.js";
 import { readFile } from "node:fs/promises";
-import { bandwidthUse, engineBytesPerToken, filesBytes, ggufBytesPerToken, readBandwidthGBps } from "../bench/bandwidth.js";
+import {
+  bandwidthUse,
+  engineBytesPerToken,
+  filesBytes,
+  ggufBytesPerToken,
+  readBandwidthGBps,
+} from "../bench/bandwidth.js";
 import { startBackgroundLoad } from "../bench/background-load.js";
 import type { MultiTokenCost } from "../bench/multi-token.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
@@ -75,39 +81,72 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const packageDir = path.join(modelsDir, manifest.id);
   // Early exit and self-drafting need a calibration; lossless prompt lookup does not.
   if ((knob !== undefined || values.calibrate) && !manifest.calibration) {
-    if (!values.calibrate) throw new UsageError(`${manifest.id} is not calibrated for early exit: add --calibrate (or run calibrate --model ${manifest.id})`);
+    if (!values.calibrate)
+      throw new UsageError(
+        `${manifest.id} is not calibrated for early exit: add --calibrate (or run calibrate --model ${manifest.id})`,
+      );
     process.stderr.write(`calibrating ${manifest.id}\n`);
     const t = performance.now();
-    manifest = (await calibrateModel(manifest.id, { modelsDir, threads }, { onProgress: progressPrinter() as never })).manifest;
+    manifest = (
+      await calibrateModel(manifest.id, { modelsDir, threads }, { onProgress: progressPrinter() as never })
+    ).manifest;
     process.stderr.write(`calibrated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
-  const exitAt = values["exit-at"] ? int(values["exit-at"], "exit-at", 1, 1, manifest.config.numLayers) : undefined;
+  const exitAt = values["exit-at"]
+    ? int(values["exit-at"], "exit-at", 1, 1, manifest.config.numLayers)
+    : undefined;
   const sparsity = values.sparsity !== undefined ? num(values.sparsity, "sparsity", 0.5, 0, 0.95) : undefined;
   if (sparsity !== undefined && !manifest.sparse) {
-    throw new UsageError(`${manifest.id} has no sparse FFN form: the native kernel was not available when it was imported (${loadSparseKernel().detail})`);
+    throw new UsageError(
+      `${manifest.id} has no sparse FFN form: the native kernel was not available when it was imported (${loadSparseKernel().detail})`,
+    );
   }
   const base: Omit<BenchJob, "engine"> = { gguf, packageDir, threads, promptTokens: P, genTokens: G };
-  const loadThreads = values["background-load"] ? int(values["background-load"], "background-load", 1, 1, 64) : 0;
+  const loadThreads = values["background-load"]
+    ? int(values["background-load"], "background-load", 1, 1, 64)
+    : 0;
 
   const bandwidth = [readBandwidthGBps(threads)];
-  const results: Record<string, RunOut[]> = { engine: [], llamaCpp: [], exit: [], lossless: [], exitAt: [], sparse: [], engineLoaded: [], llamaCppLoaded: [] };
+  const results: Record<string, RunOut[]> = {
+    engine: [],
+    llamaCpp: [],
+    exit: [],
+    lossless: [],
+    exitAt: [],
+    sparse: [],
+    engineLoaded: [],
+    llamaCppLoaded: [],
+  };
   for (let r = 0; r < runs; r++) {
     // The last round's full-depth run also measures the multi-token step costs.
-    const order: [string, BenchJob][] = [["engine", { ...base, engine: "exitlane", mode: { kind: "full", multiToken: r === runs - 1 } }]];
+    const order: [string, BenchJob][] = [
+      ["engine", { ...base, engine: "exitlane", mode: { kind: "full", multiToken: r === runs - 1 } }],
+    ];
     if (!values["skip-llama"]) order.push(["llamaCpp", { ...base, engine: "llamacpp" }]);
-    if (knob !== undefined) order.push(["exit", { ...base, engine: "exitlane", mode: { kind: "exit", knob } }]);
-    if (values.lossless) order.push(["lossless", { ...base, engine: "exitlane", mode: { kind: "lossless" } }]);
-    if (exitAt) order.push(["exitAt", { ...base, engine: "exitlane", mode: { kind: "exitAt", layer: exitAt, kvMode } }]);
-    if (sparsity !== undefined) order.push(["sparse", { ...base, engine: "exitlane", mode: { kind: "sparse", sparsity } }]);
+    if (knob !== undefined)
+      order.push(["exit", { ...base, engine: "exitlane", mode: { kind: "exit", knob } }]);
+    if (values.lossless)
+      order.push(["lossless", { ...base, engine: "exitlane", mode: { kind: "lossless" } }]);
+    if (exitAt)
+      order.push([
+        "exitAt",
+        { ...base, engine: "exitlane", mode: { kind: "exitAt", layer: exitAt, kvMode } },
+      ]);
+    if (sparsity !== undefined)
+      order.push(["sparse", { ...base, engine: "exitlane", mode: { kind: "sparse", sparsity } }]);
     if (r % 2) order.reverse();
     for (const [key, job] of order) {
       const out = await runWorker(job);
       results[key].push(out);
-      process.stderr.write(`run ${r + 1}/${runs} ${key}: prefill ${out.prefillTokPerSec.toFixed(1)} tok/s, decode ${out.decodeTokPerSec.toFixed(2)} tok/s, peak RSS ${out.peakRssMB} MB\n`);
+      process.stderr.write(
+        `run ${r + 1}/${runs} ${key}: prefill ${out.prefillTokPerSec.toFixed(1)} tok/s, decode ${out.decodeTokPerSec.toFixed(2)} tok/s, peak RSS ${out.peakRssMB} MB\n`,
+      );
     }
     if (loadThreads) {
       // The same pair again while another process keeps `loadThreads` threads busy.
-      const loaded: [string, BenchJob][] = [["engineLoaded", { ...base, engine: "exitlane", mode: { kind: "full" } }]];
+      const loaded: [string, BenchJob][] = [
+        ["engineLoaded", { ...base, engine: "exitlane", mode: { kind: "full" } }],
+      ];
       if (!values["skip-llama"]) loaded.push(["llamaCppLoaded", { ...base, engine: "llamacpp" }]);
       if (r % 2) loaded.reverse();
       const load = await startBackgroundLoad(loadThreads);
@@ -115,7 +154,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
         for (const [key, job] of loaded) {
           const out = await runWorker(job);
           results[key].push(out);
-          process.stderr.write(`run ${r + 1}/${runs} ${key} (${loadThreads} busy threads beside it): decode ${out.decodeTokPerSec.toFixed(2)} tok/s\n`);
+          process.stderr.write(
+            `run ${r + 1}/${runs} ${key} (${loadThreads} busy threads beside it): decode ${out.decodeTokPerSec.toFixed(2)} tok/s\n`,
+          );
         }
       } finally {
         load.kill();
@@ -133,7 +174,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
     decodeRuns: xs.map((x) => round(x.decodeTokPerSec)),
   });
   const weightBytes = await loadedWeightBytes(packageDir, manifest, false);
-  const engine = { ...summarise(results.engine), weightBytes, quant, blockSize: manifest.blockSize, kernels: results.engine[0]?.kernels };
+  const engine = {
+    ...summarise(results.engine),
+    weightBytes,
+    quant,
+    blockSize: manifest.blockSize,
+    kernels: results.engine[0]?.kernels,
+  };
   const multiToken = results.engine[results.engine.length - 1]?.multiToken;
   const out: Record<string, unknown> = {
     gguf: path.basename(gguf),
@@ -166,7 +213,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   if (values.quality) {
     // Teacher-forced over the prompt: our int4/int8 against what llama.cpp computes from the file.
-    const { peakRssMB: _, ...quality } = (await runWorker({ ...base, engine: "quality" })) as unknown as QualityVsLlamaCpp & { peakRssMB: number };
+    const { peakRssMB: _, ...quality } = (await runWorker({
+      ...base,
+      engine: "quality",
+    })) as unknown as QualityVsLlamaCpp & { peakRssMB: number };
     out.qualityVsLlamaCpp = quality;
   }
   if (loadThreads) {
@@ -221,7 +271,16 @@ export async function benchCommand(argv: string[]): Promise<void> {
     };
     const from = values["project-from"];
     const overhead = results.exitAt[results.exitAt.length - 1]?.exitOverhead;
-    if (from && overhead) out.projection = await projectSpeedup(modelsDir, from, manifest, overhead, e.decodeTokensPerSecond, engine.decodeTokensPerSecond, exitAt);
+    if (from && overhead)
+      out.projection = await projectSpeedup(
+        modelsDir,
+        from,
+        manifest,
+        overhead,
+        e.decodeTokensPerSecond,
+        engine.decodeTokensPerSecond,
+        exitAt,
+      );
   }
   if (sparsity !== undefined) {
     const s = summarise(results.sparse);
@@ -247,16 +306,30 @@ export async function benchCommand(argv: string[]): Promise<void> {
  * way to say what exit would do at a size where no trained weights are at hand; it assumes tokens
  * leave at the same relative depth.
  */
-async function projectSpeedup(modelsDir: string, from: string, target: Manifest, o: ExitOverhead, forcedTokPerSec: number, fullTokPerSec: number, exitAt: number) {
+async function projectSpeedup(
+  modelsDir: string,
+  from: string,
+  target: Manifest,
+  o: ExitOverhead,
+  forcedTokPerSec: number,
+  fullTokPerSec: number,
+  exitAt: number,
+) {
   const source = (await listPackages(modelsDir)).models.find((m) => m.id === from);
-  if (!source?.calibration) throw new UsageError(`--project-from: no calibrated model "${from}" in ${modelsDir}`);
-  const policy = JSON.parse(await readFile(path.join(modelsDir, source.id, source.calibration.file), "utf8")) as { checkLayers?: number[] };
+  if (!source?.calibration)
+    throw new UsageError(`--project-from: no calibrated model "${from}" in ${modelsDir}`);
+  const policy = JSON.parse(
+    await readFile(path.join(modelsDir, source.id, source.calibration.file), "utf8"),
+  ) as { checkLayers?: number[] };
   const L = target.config.numLayers;
   const fullMs = 1000 / fullTokPerSec;
   // A pending row's cost per layer, from the forced-exit run: every token ran exitAt layers and left
   // L - exitAt pending layers, plus one check.
   const forcedMs = 1000 / forcedTokPerSec;
-  const rowMs = Math.max(0, (forcedMs - (fullMs - (L - exitAt) * o.layerMs) - o.checkUs / 1000) / (L - exitAt));
+  const rowMs = Math.max(
+    0,
+    (forcedMs - (fullMs - (L - exitAt) * o.layerMs) - o.checkUs / 1000) / (L - exitAt),
+  );
   const checks = policy.checkLayers?.length ?? 1;
   return {
     from: source.id,
@@ -268,7 +341,12 @@ async function projectSpeedup(modelsDir: string, from: string, target: Manifest,
     points: source.calibration.curve.map((c) => {
       const executed = (c.meanExitLayer / source.config.numLayers) * L;
       const ms = fullMs - (L - executed) * (o.layerMs - rowMs) + checks * (o.checkUs / 1000);
-      return { knob: c.knob, agreementOnSource: c.agreement, executedLayers: round(executed), speedup: round(fullMs / ms) };
+      return {
+        knob: c.knob,
+        agreementOnSource: c.agreement,
+        executedLayers: round(executed),
+        speedup: round(fullMs / ms),
+      };
     }),
   };
 }
@@ -288,7 +366,9 @@ function pairedSpeedup(a: RunOut[], b: RunOut[]): number {
  */
 async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Promise<number> {
   const nativeAttention = m.sparse?.attention?.length === m.config.numLayers;
-  const layerFiles = sparse ? [...(nativeAttention ? m.sparse!.attention! : m.graphs.attention.map(bin)), ...(m.sparse?.ffn ?? [])] : m.graphs.layers.map(bin);
+  const layerFiles = sparse
+    ? [...(nativeAttention ? m.sparse!.attention! : m.graphs.attention.map(bin)), ...(m.sparse?.ffn ?? [])]
+    : m.graphs.layers.map(bin);
   const head = sparse && m.sparse?.head ? m.sparse.head : bin(m.graphs.head);
   return filesBytes(dir, [...layerFiles, head, m.embedding.file]);
 }
@@ -301,22 +381,40 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-async function findOrImport(gguf: string, modelsDir: string, quant: string, blockSize?: number): Promise<Manifest> {
+async function findOrImport(
+  gguf: string,
+  modelsDir: string,
+  quant: string,
+  blockSize?: number,
+): Promise<Manifest> {
   const bytes = (await stat(gguf)).size;
   const { models } = await listPackages(modelsDir);
   const found = models.find(
-    (m) => m.source.path === gguf && m.source.bytes === bytes && m.quant === quant && (blockSize === undefined || m.blockSize === blockSize),
+    (m) =>
+      m.source.path === gguf &&
+      m.source.bytes === bytes &&
+      m.quant === quant &&
+      (blockSize === undefined || m.blockSize === blockSize),
   );
   if (found) return found;
   process.stderr.write(`importing ${path.basename(gguf)} (${quant}) into ${modelsDir}\n`);
-  const r = await importModel(gguf, { modelsDir, quant: quant as Manifest["quant"], blockSize, onProgress: progressPrinter(), threads: 2 });
+  const r = await importModel(gguf, {
+    modelsDir,
+    quant: quant as Manifest["quant"],
+    blockSize,
+    onProgress: progressPrinter(),
+    threads: 2,
+  });
   process.stderr.write(`imported in ${r.seconds.toFixed(1)} s\n`);
   return r.manifest;
 }
 
 function runWorker(job: BenchJob): Promise<RunOut> {
   return new Promise((resolve, reject) => {
-    const child = fork(workerPath, [JSON.stringify(job)], { execArgv: process.execArgv, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    const child = fork(workerPath, [JSON.stringify(job)], {
+      execArgv: process.execArgv,
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+    });
     let stdout = "";
     child.stdout!.on("data", (d) => (stdout += d));
     child.on("error", reject);

@@ -16,10 +16,15 @@ export async function calibrateCommand(argv: string[]): Promise<void> {
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
   let last = -1;
-  const load = { modelsDir: values["models-dir"] ?? defaultModelsDir(), threads: values.threads ? int(values.threads, "threads", 2, 1, 256) : undefined };
+  const load = {
+    modelsDir: values["models-dir"] ?? defaultModelsDir(),
+    threads: values.threads ? int(values.threads, "threads", 2, 1, 256) : undefined,
+  };
   const { manifest, result } = await calibrateModel(values.model, load, {
     extraText: values.text ? await readFile(values.text, "utf8") : undefined,
-    tokensPerPrompt: values["tokens-per-prompt"] ? int(values["tokens-per-prompt"], "tokens-per-prompt", 96, 8, 4096) : undefined,
+    tokensPerPrompt: values["tokens-per-prompt"]
+      ? int(values["tokens-per-prompt"], "tokens-per-prompt", 96, 8, 4096)
+      : undefined,
     signal: controller.signal,
     onProgress: (f, detail) => {
       const pct = Math.floor(f * 100);

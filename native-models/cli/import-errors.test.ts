@@ -16,7 +16,16 @@ afterAll(() => tmp.cleanup());
 async function importFails(file: string): Promise<{ code: number; stderr: string; left: string[] }> {
   const modelsDir = path.join(tmp.dir, `models-${path.basename(file)}`);
   try {
-    await run(process.execPath, ["--import", "tsx", cli, "import", file, "--models-dir", modelsDir, "--json"]);
+    await run(process.execPath, [
+      "--import",
+      "tsx",
+      cli,
+      "import",
+      file,
+      "--models-dir",
+      modelsDir,
+      "--json",
+    ]);
     throw new Error("import unexpectedly succeeded");
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
@@ -45,10 +54,26 @@ describe("import of bad model files", () => {
   const field = (label: string) => good.fields.find((f) => f.label === label)!;
 
   const cases: Array<[string, () => Uint8Array, RegExp]> = [
-    ["truncated file", () => good.bytes.slice(0, Math.floor(good.bytes.length * 0.6)), /truncated|ends|beyond|short/i],
-    ["wrong magic", () => patched(good.bytes, 0, [0x47, 0x47, 0x4d, 0x4c]), /unknown_format|not a (GGUF|supported)|magic|format/i],
-    ["tensor offset beyond the file", () => patched(good.bytes, field("offset of token_embd.weight").offset, 1n << 40n), /out_of_bounds|beyond|outside/i],
-    ["absurd dimension", () => patched(good.bytes, field("dim 0 of token_embd.weight").offset, 1n << 40n), /too_large|dimension|too large|bad_tensor/i],
+    [
+      "truncated file",
+      () => good.bytes.slice(0, Math.floor(good.bytes.length * 0.6)),
+      /truncated|ends|beyond|short/i,
+    ],
+    [
+      "wrong magic",
+      () => patched(good.bytes, 0, [0x47, 0x47, 0x4d, 0x4c]),
+      /unknown_format|not a (GGUF|supported)|magic|format/i,
+    ],
+    [
+      "tensor offset beyond the file",
+      () => patched(good.bytes, field("offset of token_embd.weight").offset, 1n << 40n),
+      /out_of_bounds|beyond|outside/i,
+    ],
+    [
+      "absurd dimension",
+      () => patched(good.bytes, field("dim 0 of token_embd.weight").offset, 1n << 40n),
+      /too_large|dimension|too large|bad_tensor/i,
+    ],
     [
       "unsupported tokenizer",
       () => tinyGguf(tinyModel({ seed: 11 }), { extraMeta: { "tokenizer.ggml.model": "rwkv" } }).bytes,

@@ -27,7 +27,18 @@ export async function importCommand(argv: string[]): Promise<void> {
     calibrate: values.calibrate,
   });
   const m = r.manifest;
-  const summary = { id: m.id, path: r.dir, arch: m.config.arch, layers: m.config.numLayers, params: m.params, quant: m.quant, seconds: +r.seconds.toFixed(2) };
+  const summary = {
+    id: m.id,
+    path: r.dir,
+    arch: m.config.arch,
+    layers: m.config.numLayers,
+    params: m.params,
+    quant: m.quant,
+    seconds: +r.seconds.toFixed(2),
+  };
   if (values.json) printJson(summary);
-  else process.stdout.write(`imported ${m.name} as ${m.id} (${m.config.arch}, ${m.config.numLayers} layers, ${m.quant}) in ${summary.seconds}s\n  ${r.dir}\n`);
+  else
+    process.stdout.write(
+      `imported ${m.name} as ${m.id} (${m.config.arch}, ${m.config.numLayers} layers, ${m.quant}) in ${summary.seconds}s\n  ${r.dir}\n`,
+    );
 }

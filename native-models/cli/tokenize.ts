@@ -7,8 +7,13 @@ import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
 import { parse, printJson, UsageError } from "./args.js";
 
 export async function tokenizeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { text: { type: "string" }, json: { type: "boolean" }, tokenizer: { type: "string" } });
-  if (positionals.length !== 1 || values.text === undefined) throw new UsageError("usage: tokenize <gguf-file-or-model-folder> --text <string>");
+  const { values, positionals } = parse(argv, {
+    text: { type: "string" },
+    json: { type: "boolean" },
+    tokenizer: { type: "string" },
+  });
+  if (positionals.length !== 1 || values.text === undefined)
+    throw new UsageError("usage: tokenize <gguf-file-or-model-folder> --text <string>");
   const tokenizer = await tokenizerFor(positionals[0], values.tokenizer);
   const ids = tokenizer.encode(values.text, { addBos: false, addEos: false });
   if (values.json) printJson({ ids });
@@ -24,7 +29,9 @@ async function tokenizerFor(input: string, tokenizerPath?: string): Promise<Text
     return new TextTokenizer(await read("tokenizer.json"), await read("tokenizer_config.json"));
   }
   if (info.isFile() && (await isGguf(input))) {
-    return TextTokenizer.fromBuilt(buildTokenizerJson({ kind: "gguf", metadata: await readGgufMetadata(input) }));
+    return TextTokenizer.fromBuilt(
+      buildTokenizerJson({ kind: "gguf", metadata: await readGgufMetadata(input) }),
+    );
   }
   const source = await openModelSource(input, { tokenizerPath });
   try {
@@ -35,7 +42,10 @@ async function tokenizerFor(input: string, tokenizerPath?: string): Promise<Text
 }
 
 async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function isGguf(file: string): Promise<boolean> {

@@ -24,8 +24,21 @@ export type ImportStage = "read" | "convert" | "quantize" | "write";
  */
 export interface NativeWriter {
   /** ffn: per-neuron rows (sparse passes); dense: packed matrices; attention: the attention half. */
-  writeLayer(cfg: ModelConfig, w: LayerWeights, files: { ffn: string; dense: string; attention: string }, bits: 4 | 8, blockSize: number): void;
-  writeHead(cfg: ModelConfig, finalNorm: Float32Array, lmHead: Float32Array, file: string, bits: 4 | 8, blockSize: number): void;
+  writeLayer(
+    cfg: ModelConfig,
+    w: LayerWeights,
+    files: { ffn: string; dense: string; attention: string },
+    bits: 4 | 8,
+    blockSize: number,
+  ): void;
+  writeHead(
+    cfg: ModelConfig,
+    finalNorm: Float32Array,
+    lmHead: Float32Array,
+    file: string,
+    bits: 4 | 8,
+    blockSize: number,
+  ): void;
 }
 
 export interface ConvertOptions {
@@ -96,7 +109,11 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
         sparseFfn.push(`ffn${l}.sparse`);
         denseFfn.push(`ffn${l}.dense`);
         nativeAttention.push(`attn${l}.native`);
-        const files = { ffn: path.join(tmp, sparseFfn[l]), dense: path.join(tmp, denseFfn[l]), attention: path.join(tmp, nativeAttention[l]) };
+        const files = {
+          ffn: path.join(tmp, sparseFfn[l]),
+          dense: path.join(tmp, denseFfn[l]),
+          attention: path.join(tmp, nativeAttention[l]),
+        };
         opts.sparse.writeLayer(cfg, w, files, sparseBits, blockSize);
       }
     }
@@ -133,7 +150,17 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
       tokenizer: { file: "tokenizer.json", configFile: "tokenizer_config.json" },
       sizeBytes: 0,
-      ...(opts.sparse ? { sparse: { bits: sparseBits, ffn: sparseFfn, dense: denseFfn, attention: nativeAttention, head: nativeHead } } : {}),
+      ...(opts.sparse
+        ? {
+            sparse: {
+              bits: sparseBits,
+              ffn: sparseFfn,
+              dense: denseFfn,
+              attention: nativeAttention,
+              head: nativeHead,
+            },
+          }
+        : {}),
     };
     manifest.sizeBytes = await folderBytes(tmp, manifest);
     await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -184,7 +211,12 @@ async function writeGraph(dir: string, name: string, files: GraphFiles): Promise
 }
 
 /** The embedding table is read row by row in JS (one row per token), stored as compactly as the quant allows. */
-async function writeEmbedding(dir: string, embed: Float32Array, cfg: ModelConfig, quant: WeightQuant): Promise<StoredMatrix> {
+async function writeEmbedding(
+  dir: string,
+  embed: Float32Array,
+  cfg: ModelConfig,
+  quant: WeightQuant,
+): Promise<StoredMatrix> {
   const rows = cfg.vocabSize;
   const cols = cfg.hiddenSize;
   const file = "embedding.bin";
@@ -218,7 +250,14 @@ function storedHeadMatrix(head: GraphFiles, cfg: ModelConfig, o: LinearOptions):
   const at = (n: string) => head.weights.offsets.get(n);
   const base = { file: "head.bin", rows: cfg.vocabSize, cols: cfg.hiddenSize };
   if (o.quant === "int4" || o.quant === "int8") {
-    return { ...base, type: o.quant, blockSize: o.blockSize, data: at("lm_head.q")!, scales: at("lm_head.scales"), zeroPoints: at("lm_head.zp") };
+    return {
+      ...base,
+      type: o.quant,
+      blockSize: o.blockSize,
+      data: at("lm_head.q")!,
+      scales: at("lm_head.scales"),
+      zeroPoints: at("lm_head.zp"),
+    };
   }
   if (o.quant === "f16") return { ...base, type: "f16-transposed", blockSize: 0, data: at("lm_head.w16")! };
   return { ...base, type: "f32-transposed", blockSize: 0, data: at("lm_head.w")! };
@@ -228,7 +267,8 @@ export function countParams(cfg: ModelConfig): number {
   const d = cfg.hiddenSize;
   const kvd = cfg.numKvHeads * cfg.headDim;
   const qd = cfg.numHeads * cfg.headDim;
-  const perLayer = d * qd * 2 + d * kvd * 2 + 3 * d * cfg.intermediateSize + 2 * d + (cfg.attentionBias ? qd + 2 * kvd : 0);
+  const perLayer =
+    d * qd * 2 + d * kvd * 2 + 3 * d * cfg.intermediateSize + 2 * d + (cfg.attentionBias ? qd + 2 * kvd : 0);
   const embed = cfg.vocabSize * d;
   return perLayer * cfg.numLayers + embed + (cfg.tiedEmbeddings ? 0 : embed) + d;
 }

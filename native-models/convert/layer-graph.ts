@@ -65,7 +65,12 @@ function rotaryInputs(g: GraphBuilder, cfg: ModelConfig) {
   };
 }
 
-export function buildLayerGraph(cfg: ModelConfig, layer: number, w: LayerWeights, o: LayerGraphOptions): GraphFiles {
+export function buildLayerGraph(
+  cfg: ModelConfig,
+  layer: number,
+  w: LayerWeights,
+  o: LayerGraphOptions,
+): GraphFiles {
   const d = cfg.hiddenSize;
   const kvd = cfg.numKvHeads * cfg.headDim;
   const qd = cfg.numHeads * cfg.headDim;
@@ -82,22 +87,39 @@ export function buildLayerGraph(cfg: ModelConfig, layer: number, w: LayerWeights
   const totalLen = g.input(IO.totalSeqLen, "int32", []);
   const { cos, sin } = rotaryInputs(g, cfg);
 
-  const x = g.op("SimplifiedLayerNormalization", [hidden, g.weight("attn_norm", "float32", [d], w.attnNorm)], {
-    epsilon: eps,
-    axis: -1,
-    stash_type: 1,
-  });
+  const x = g.op(
+    "SimplifiedLayerNormalization",
+    [hidden, g.weight("attn_norm", "float32", [d], w.attnNorm)],
+    {
+      epsilon: eps,
+      axis: -1,
+      stash_type: 1,
+    },
+  );
   const bias = w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined;
   const qkv = emitLinear(g, "qkv", x, stackRows([w.wq, w.wk, w.wv]), qd + 2 * kvd, d, o, bias);
-  const [q0, k0, v] = g.node("Split", [qkv, g.constant("qkv_split", "int64", [3], new BigInt64Array([BigInt(qd), BigInt(kvd), BigInt(kvd)]))], 3, { axis: -1 });
+  const [q0, k0, v] = g.node(
+    "Split",
+    [qkv, g.constant("qkv_split", "int64", [3], new BigInt64Array([BigInt(qd), BigInt(kvd), BigInt(kvd)]))],
+    3,
+    { axis: -1 },
+  );
   const rotary = (input: string, heads: number) =>
-    g.ms("RotaryEmbedding", [input, pos, cos, sin], { interleaved: cfg.ropeInterleaved ? 1 : 0, num_heads: heads })[0];
+    g.ms("RotaryEmbedding", [input, pos, cos, sin], {
+      interleaved: cfg.ropeInterleaved ? 1 : 0,
+      num_heads: heads,
+    })[0];
   const q = rotary(q0, cfg.numHeads);
   const k = rotary(k0, cfg.numKvHeads);
   const [attn] = g.ms(
     "GroupQueryAttention",
     [q, k, v, pastK, pastV, seqlensK, totalLen],
-    { num_heads: cfg.numHeads, kv_num_heads: cfg.numKvHeads, do_rotary: 0, scale: { float: 1 / Math.sqrt(cfg.headDim) } },
+    {
+      num_heads: cfg.numHeads,
+      kv_num_heads: cfg.numKvHeads,
+      do_rotary: 0,
+      scale: { float: 1 / Math.sqrt(cfg.headDim) },
+    },
     ["attn", IO.presentKey, IO.presentValue],
   );
   g.output(IO.presentKey, "float32", kvShape);
@@ -117,7 +139,12 @@ export function buildLayerGraph(cfg: ModelConfig, layer: number, w: LayerWeights
   }
   const f = cfg.intermediateSize;
   const gateUp = emitLinear(g, "gate_up", ffnIn, stackRows([w.wGate, w.wUp]), 2 * f, d, o);
-  const [gate, up] = g.node("Split", [gateUp, g.constant("gu_split", "int64", [2], new BigInt64Array([BigInt(f), BigInt(f)]))], 2, { axis: -1 });
+  const [gate, up] = g.node(
+    "Split",
+    [gateUp, g.constant("gu_split", "int64", [2], new BigInt64Array([BigInt(f), BigInt(f)]))],
+    2,
+    { axis: -1 },
+  );
   const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
   const down = emitLinear(g, "down", act, w.wDown, d, f, o);
   g.node("Add", [down, residual], [IO.hiddenOut]);
@@ -126,15 +153,24 @@ export function buildLayerGraph(cfg: ModelConfig, layer: number, w: LayerWeights
 }
 
 /** Final RMSNorm + LM head: hidden [1, seq, d] -> logits [1, seq, vocab]. */
-export function buildHeadGraph(cfg: ModelConfig, finalNorm: Float32Array, lmHead: Float32Array, o: LinearOptions): GraphFiles {
+export function buildHeadGraph(
+  cfg: ModelConfig,
+  finalNorm: Float32Array,
+  lmHead: Float32Array,
+  o: LinearOptions,
+): GraphFiles {
   const d = cfg.hiddenSize;
   const g = new GraphBuilder("head", "head.bin");
   const hidden = g.input(LAYER_IO.hidden, "float32", [1, "seq", d]);
-  const x = g.op("SimplifiedLayerNormalization", [hidden, g.weight("final_norm", "float32", [d], finalNorm)], {
-    epsilon: { float: cfg.rmsNormEps },
-    axis: -1,
-    stash_type: 1,
-  });
+  const x = g.op(
+    "SimplifiedLayerNormalization",
+    [hidden, g.weight("final_norm", "float32", [d], finalNorm)],
+    {
+      epsilon: { float: cfg.rmsNormEps },
+      axis: -1,
+      stash_type: 1,
+    },
+  );
   const logits = emitLinear(g, "lm_head", x, lmHead, cfg.vocabSize, d, o);
   g.node("Identity", [logits], ["logits"]);
   g.output("logits", "float32", [1, "seq", cfg.vocabSize]);

@@ -34,7 +34,13 @@ export function emitLinear(
       g.weight(`${name}.scales`, "float32", [n * q.kBlocks], q.scales),
     ];
     if (q.zeroPoints) inputs.push(g.weight(`${name}.zp`, "uint8", [q.zeroPoints.length], q.zeroPoints));
-    y = g.ms("MatMulNBits", inputs, { K: k, N: n, bits, block_size: q.blockSize, accuracy_level: opts.accuracyLevel })[0];
+    y = g.ms("MatMulNBits", inputs, {
+      K: k,
+      N: n,
+      bits,
+      block_size: q.blockSize,
+      accuracy_level: opts.accuracyLevel,
+    })[0];
   } else {
     const wt = transpose(w, n, k); // MatMul wants [k, n]
     if (opts.quant === "f16") {

@@ -112,7 +112,12 @@ export class GraphBuilder {
     return this.node(opType, inputs, 1, attrs, domain)[0];
   }
 
-  ms(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs: number | string[] = 1): string[] {
+  ms(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    outputs: number | string[] = 1,
+  ): string[] {
     return this.node(opType, inputs, outputs, attrs, "com.microsoft");
   }
 

@@ -21,9 +21,16 @@ export interface QuantizedMatrix {
   zeroPoints?: Uint8Array;
 }
 
-export function quantizeMatrix(w: Float32Array, n: number, k: number, bits: NBits, blockSize: number): QuantizedMatrix {
+export function quantizeMatrix(
+  w: Float32Array,
+  n: number,
+  k: number,
+  bits: NBits,
+  blockSize: number,
+): QuantizedMatrix {
   if (w.length !== n * k) throw new Error(`quantizeMatrix: expected ${n}x${k} values, got ${w.length}`);
-  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`block size ${blockSize} must be a power of two ≥ 16`);
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
+    throw new Error(`block size ${blockSize} must be a power of two ≥ 16`);
   const kBlocks = Math.ceil(k / blockSize);
   const blobSize = (blockSize * bits) / 8;
   const data = new Uint8Array(n * kBlocks * blobSize);

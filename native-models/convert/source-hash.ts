@@ -5,7 +5,10 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { throwIfAborted } from "../formats/cancel.js";
 
-export async function hashSource(source: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string }> {
+export async function hashSource(
+  source: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: number; sha256: string }> {
   const info = await stat(source);
   const files = info.isDirectory()
     ? (await readdir(source)).sort().map((f) => path.join(source, f))

@@ -31,7 +31,11 @@ export interface TextPlan {
  * How much text fits the time budget: calibration should take seconds on small models and stay
  * within minutes on large ones, and generation is most of its cost.
  */
-export function planText(secondsPerToken: number, maxPositions: number, o: { prompts?: string[]; tokensPerPrompt?: number; seconds?: number } = {}): TextPlan {
+export function planText(
+  secondsPerToken: number,
+  maxPositions: number,
+  o: { prompts?: string[]; tokensPerPrompt?: number; seconds?: number } = {},
+): TextPlan {
   const prompts = o.prompts ?? CALIBRATION_PROMPTS;
   const affordable = Math.floor((o.seconds ?? 20) / Math.max(1e-4, secondsPerToken) / (prompts.length * 1.2));
   // Long continuations where time allows (the model's later positions behave differently from its
@@ -91,7 +95,11 @@ export function stateAt(s: LayerStates, pos: number, layer: number): Float32Arra
  * lead to are bit for bit what decoding computes: a prefill chunk on onnxruntime rounds slightly
  * differently, which moved ~1% of near-tie tokens between calibration and use.
  */
-export async function collectLayerStates(model: ModelTarget, ids: number[], chunk = 64): Promise<LayerStates> {
+export async function collectLayerStates(
+  model: ModelTarget,
+  ids: number[],
+  chunk = 64,
+): Promise<LayerStates> {
   const r = model.runner;
   const L = r.layers;
   const d = r.config.hiddenSize;
@@ -103,7 +111,8 @@ export async function collectLayerStates(model: ModelTarget, ids: number[], chun
     let h = r.embed(part);
     for (let l = 0; l < L; l++) {
       h = await r.layer(l, h, positions, true);
-      for (let i = 0; i < part.length; i++) states.set(h.subarray(i * d, (i + 1) * d), ((start + i) * L + l) * d);
+      for (let i = 0; i < part.length; i++)
+        states.set(h.subarray(i * d, (i + 1) * d), ((start + i) * L + l) * d);
     }
   }
   model.decoder.reset();

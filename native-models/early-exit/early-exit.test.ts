@@ -38,7 +38,9 @@ describe.skipIf(!available)("speculative early exit on stories260K", () => {
     expect(model.manifest.calibration?.curve).toEqual(calibration.curve);
     // More knob never means more layers.
     for (let i = 1; i < calibration.curve.length; i++) {
-      expect(calibration.curve[i].meanExitLayer).toBeLessThanOrEqual(calibration.curve[i - 1].meanExitLayer + 0.02);
+      expect(calibration.curve[i].meanExitLayer).toBeLessThanOrEqual(
+        calibration.curve[i - 1].meanExitLayer + 0.02,
+      );
     }
   });
 
@@ -47,7 +49,12 @@ describe.skipIf(!available)("speculative early exit on stories260K", () => {
       model.decoder.reset();
       const exit = model.exitAt(knob);
       const out: number[] = [];
-      for await (const t of model.generate({ promptIds: model.encodeRaw("Once upon a time"), maxTokens: 48, sampling: GREEDY, exitStrategy: () => exit?.strategy })) {
+      for await (const t of model.generate({
+        promptIds: model.encodeRaw("Once upon a time"),
+        maxTokens: 48,
+        sampling: GREEDY,
+        exitStrategy: () => exit?.strategy,
+      })) {
         expect(t.exitLayer).toBe(model.runner.layers);
         out.push(t.id);
       }
@@ -55,7 +62,12 @@ describe.skipIf(!available)("speculative early exit on stories260K", () => {
     };
     const plain: number[] = [];
     model.decoder.reset();
-    for await (const t of model.generate({ promptIds: model.encodeRaw("Once upon a time"), maxTokens: 48, sampling: GREEDY })) plain.push(t.id);
+    for await (const t of model.generate({
+      promptIds: model.encodeRaw("Once upon a time"),
+      maxTokens: 48,
+      sampling: GREEDY,
+    }))
+      plain.push(t.id);
     expect(await run(undefined)).toEqual(plain);
     expect(await run(0)).toEqual(plain);
   });
@@ -83,7 +95,9 @@ describe.skipIf(!available)("speculative early exit on stories260K", () => {
   });
 
   it("teacher-forced agreement on the reference stories at the default knob", async () => {
-    const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as { ids: number[] }[];
+    const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as {
+      ids: number[];
+    }[];
     const rows: string[] = [];
     let agreementAtDefault = 0;
     let layersAtDefault = 0;

@@ -37,13 +37,18 @@ export const ExitPolicySchema = z.object({
     exitHeads: z.record(z.string(), StoredMapSchema),
   }),
   /** Lossless decoding: self-drafting through the first `layer` layers while confident, if it pays here. */
-  lossless: z.object({ selfDraft: z.object({ layer: z.number().int().min(1), minConfidence: z.number() }).nullable() }),
+  lossless: z.object({
+    selfDraft: z.object({ layer: z.number().int().min(1), minConfidence: z.number() }).nullable(),
+  }),
   stats: z.record(z.string(), z.unknown()),
 });
 export type ExitPolicy = z.infer<typeof ExitPolicySchema>;
 
 /** Packs maps into one buffer, returning the stored descriptions (offsets in bytes). */
-export function packMaps(maps: Record<string, AffineMap>): { bytes: Uint8Array; stored: Record<string, StoredMap> } {
+export function packMaps(maps: Record<string, AffineMap>): {
+  bytes: Uint8Array;
+  stored: Record<string, StoredMap>;
+} {
   const stored: Record<string, StoredMap> = {};
   let total = 0;
   for (const [name, m] of Object.entries(maps)) {
@@ -60,14 +65,24 @@ export function packMaps(maps: Record<string, AffineMap>): { bytes: Uint8Array; 
 }
 
 /** Reads the maps a policy names from its maps file in `dir`. */
-export async function readMaps(dir: string, policy: ExitPolicy): Promise<{ exitHeads: Map<number, AffineMap> }> {
+export async function readMaps(
+  dir: string,
+  policy: ExitPolicy,
+): Promise<{ exitHeads: Map<number, AffineMap> }> {
   const buf = await readFile(path.join(dir, policy.maps.file));
   const floats = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
   const load = (m: StoredMap): AffineMap => {
     const wLen = m.kind === "full" ? m.d * m.inputs : m.d;
     const at = m.offset / 4;
-    if (m.offset % 4 || at + wLen + m.d > floats.length) throw new Error(`${policy.maps.file} is shorter than predictors.json says (re-run calibration)`);
-    return { kind: m.kind, d: m.d, inputs: m.inputs, w: floats.slice(at, at + wLen), b: floats.slice(at + wLen, at + wLen + m.d) };
+    if (m.offset % 4 || at + wLen + m.d > floats.length)
+      throw new Error(`${policy.maps.file} is shorter than predictors.json says (re-run calibration)`);
+    return {
+      kind: m.kind,
+      d: m.d,
+      inputs: m.inputs,
+      w: floats.slice(at, at + wLen),
+      b: floats.slice(at + wLen, at + wLen + m.d),
+    };
   };
   const exitHeads = new Map<number, AffineMap>();
   for (const [layer, m] of Object.entries(policy.maps.exitHeads)) exitHeads.set(Number(layer), load(m));

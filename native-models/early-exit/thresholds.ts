@@ -33,13 +33,20 @@ const STEPS = 200;
  * `depthWeighted`: an error at layer l counts 1 + (L-1-l) times (for exits whose skipped layers
  * get no K/V, which hurts the tokens after them); with exact deferred K/V every error counts once.
  */
-export function optimiseThresholds(layers: LayerDecisions[], totalLayers: number, knobs: readonly number[], depthWeighted = false): Map<number, number[]> {
+export function optimiseThresholds(
+  layers: LayerDecisions[],
+  totalLayers: number,
+  knobs: readonly number[],
+  depthWeighted = false,
+): Map<number, number[]> {
   const sorted = [...layers].sort((a, b) => a.layer - b.layer);
   const n = sorted[0]?.scores.length ?? 0;
   // Per layer: verified positions by descending score, cut into at most STEPS groups; lowering a
   // layer's threshold admits the next group.
   const groups = sorted.map((d) => {
-    const order = Array.from(d.scores.keys()).filter((i) => d.verified[i]).sort((a, b) => d.scores[b] - d.scores[a]);
+    const order = Array.from(d.scores.keys())
+      .filter((i) => d.verified[i])
+      .sort((a, b) => d.scores[b] - d.scores[a]);
     const size = Math.max(1, Math.ceil(order.length / STEPS));
     const out: { threshold: number; positions: number[] }[] = [];
     for (let g = 0; g < order.length; g += size) {
@@ -66,7 +73,10 @@ export function optimiseThresholds(layers: LayerDecisions[], totalLayers: number
     for (const i of groups[j][level[j]].positions) {
       const cur = exitAt[i];
       if (cur !== -1 && cur <= j) continue;
-      const before = cur === -1 ? { saved: 0, wrong: 0 } : { saved: totalLayers - sorted[cur].layer, wrong: sorted[cur].correct[i] ? 0 : weight(cur) };
+      const before =
+        cur === -1
+          ? { saved: 0, wrong: 0 }
+          : { saved: totalLayers - sorted[cur].layer, wrong: sorted[cur].correct[i] ? 0 : weight(cur) };
       dSaved += totalLayers - sorted[j].layer - before.saved;
       dErrors += (sorted[j].correct[i] ? 0 : weight(j)) - before.wrong;
       moved.push(i);
@@ -102,7 +112,9 @@ export function optimiseThresholds(layers: LayerDecisions[], totalLayers: number
       errors += bestDelta.dErrors;
       level[best]++;
     }
-    sorted.forEach((d, j) => result.get(d.layer)!.push(level[j] === 0 ? NEVER : groups[j][level[j] - 1].threshold));
+    sorted.forEach((d, j) =>
+      result.get(d.layer)!.push(level[j] === 0 ? NEVER : groups[j][level[j] - 1].threshold),
+    );
   }
   void saved;
   return result;

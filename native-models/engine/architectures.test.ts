@@ -71,7 +71,13 @@ describe("architectures against an independent forward pass (f32)", () => {
     const m = sharpened(tinyModel({ arch: "llama", seed: 5 }));
     const files = tinyHfFolder(m);
     const config = JSON.parse(files["config.json"] as string);
-    config.rope_scaling = { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
+    config.rope_scaling = {
+      rope_type: "llama3",
+      factor: 8,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 16,
+    };
     config.rope_theta = 500000;
     const dir = tmp.folder("llama3-hf", { ...files, "config.json": JSON.stringify(config) });
     const source = await openModelSource(dir);

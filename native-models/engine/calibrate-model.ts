@@ -28,7 +28,10 @@ export async function calibrateModel(
   let thresholds: Awaited<ReturnType<typeof calibrateSparsity>> | undefined;
   try {
     model.runner.native?.setSparsity(0);
-    result = await calibrate(model, { ...o, onProgress: (f, detail) => o.onProgress?.(f * exitShare, detail) });
+    result = await calibrate(model, {
+      ...o,
+      onProgress: (f, detail) => o.onProgress?.(f * exitShare, detail),
+    });
     if (sparseToo) {
       thresholds = await calibrateSparsity(model, {
         signal: o.signal,
@@ -46,7 +49,12 @@ export async function calibrateModel(
   await writeFile(tmp, JSON.stringify(result.policy));
   await rename(tmp, path.join(dir, POLICY_FILE));
   const manifest = await readManifest(dir);
-  manifest.calibration = { file: POLICY_FILE, curve: result.curve, lossless: result.lossless, seconds: Math.round(result.seconds * 10) / 10 };
+  manifest.calibration = {
+    file: POLICY_FILE,
+    curve: result.curve,
+    lossless: result.lossless,
+    seconds: Math.round(result.seconds * 10) / 10,
+  };
   if (manifest.sparse && thresholds) manifest.sparse.thresholds = thresholds;
   await writeManifest(dir, manifest);
   return { manifest, result };

@@ -49,15 +49,26 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       onProgress: o.onProgress,
       writeTokenizer: writeTokenizerFiles,
       // The kernel is integer-only: float packages stay dense (their point is exactness).
-      sparse: o.sparse === false || !["int4", "int8"].includes(o.quant ?? "int4") ? undefined : sparseWriter(o.threads),
+      sparse:
+        o.sparse === false || !["int4", "int8"].includes(o.quant ?? "int4")
+          ? undefined
+          : sparseWriter(o.threads),
       beforeCommit: o.calibrate
         ? async (dir) => {
             o.onProgress?.("calibrate", 0);
-            await calibrateModel(dir, { modelsDir: o.modelsDir, threads: o.threads }, { signal: o.signal, onProgress: (f) => o.onProgress?.("calibrate", f) });
+            await calibrateModel(
+              dir,
+              { modelsDir: o.modelsDir, threads: o.threads },
+              { signal: o.signal, onProgress: (f) => o.onProgress?.("calibrate", f) },
+            );
           }
         : undefined,
     });
-    return { manifest, dir: path.join(o.modelsDir, manifest.id), seconds: (performance.now() - started) / 1000 };
+    return {
+      manifest,
+      dir: path.join(o.modelsDir, manifest.id),
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     await source.close();
   }
@@ -79,7 +90,16 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
       // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
       const block = blockSize as 32 | 64 | 128 | 256;
       const d = cfg.hiddenSize;
-      const ffn = { d, ffn: cfg.intermediateSize, bits, blockSize: block, gate: w.wGate, up: w.wUp, down: w.wDown, threads };
+      const ffn = {
+        d,
+        ffn: cfg.intermediateSize,
+        bits,
+        blockSize: block,
+        gate: w.wGate,
+        up: w.wUp,
+        down: w.wDown,
+        threads,
+      };
       saved(kernel.createFfn(ffn), files.ffn);
       saved(kernel.createFfn({ ...ffn, form: "dense" }), files.dense);
       const attention = kernel.createAttention({

@@ -73,7 +73,8 @@ describe.skipIf(!available)("stories260K against the reference forward pass", ()
   it("tokenizes the reference prompts exactly like SentencePiece (all three sources)", async () => {
     for (const source of ["gguf", "hf", "llama2c"]) {
       const m = await model(source, "f32");
-      for (const c of greedy) expect(m.encodeRaw(c.prompt), `${source} ${JSON.stringify(c.prompt)}`).toEqual(c.prompt_ids);
+      for (const c of greedy)
+        expect(m.encodeRaw(c.prompt), `${source} ${JSON.stringify(c.prompt)}`).toEqual(c.prompt_ids);
     }
   });
 

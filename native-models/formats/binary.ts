@@ -19,7 +19,8 @@ export function setAllocationObserver(fn: ((bytes: number, what: string) => void
 
 /** A 64-bit value from the file as a JS number, or a too_large error naming what it was. */
 export function safeNumber(v: bigint, what: string, file: string): number {
-  if (v < 0n || v > MAX_SAFE) throw new ModelFormatError("too_large", `${what} is ${v}, which is not a usable size or offset`, file);
+  if (v < 0n || v > MAX_SAFE)
+    throw new ModelFormatError("too_large", `${what} is ${v}, which is not a usable size or offset`, file);
   return Number(v);
 }
 
@@ -28,7 +29,12 @@ export function checkedProduct(dims: readonly number[], limit: number, what: str
   let p = 1n;
   for (const d of dims) {
     p *= BigInt(d);
-    if (p > BigInt(limit)) throw new ModelFormatError("too_large", `${what}: shape [${dims.join(", ")}] is larger than the file can hold`, file);
+    if (p > BigInt(limit))
+      throw new ModelFormatError(
+        "too_large",
+        `${what}: shape [${dims.join(", ")}] is larger than the file can hold`,
+        file,
+      );
   }
   return Number(p);
 }
@@ -66,7 +72,8 @@ export class BinaryFile {
     while (done < length) {
       const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
       // The file shrank under us (or a short read at EOF): report it as truncation, never return garbage.
-      if (bytesRead === 0) throw new ModelFormatError("truncated", `file ended while reading ${what}`, this.path);
+      if (bytesRead === 0)
+        throw new ModelFormatError("truncated", `file ended while reading ${what}`, this.path);
       done += bytesRead;
     }
     return buf;
@@ -78,7 +85,8 @@ export class BinaryFile {
     let done = 0;
     while (done < buf.byteLength) {
       const { bytesRead } = await this.fh.read(buf, done, buf.byteLength - done, offset + done);
-      if (bytesRead === 0) throw new ModelFormatError("truncated", `file ended while reading ${what}`, this.path);
+      if (bytesRead === 0)
+        throw new ModelFormatError("truncated", `file ended while reading ${what}`, this.path);
       done += bytesRead;
     }
   }
@@ -103,9 +111,12 @@ export class BinaryFile {
 
 export function fsError(e: unknown, path: string): ModelFormatError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT" || code === "ENOTDIR") return new ModelFormatError("not_found", "no such file or folder", path);
-  if (code === "EISDIR") return new ModelFormatError("unknown_format", "expected a file but found a folder", path);
-  if (code === "EACCES" || code === "EPERM") return new ModelFormatError("not_found", "permission denied", path);
+  if (code === "ENOENT" || code === "ENOTDIR")
+    return new ModelFormatError("not_found", "no such file or folder", path);
+  if (code === "EISDIR")
+    return new ModelFormatError("unknown_format", "expected a file but found a folder", path);
+  if (code === "EACCES" || code === "EPERM")
+    return new ModelFormatError("not_found", "permission denied", path);
   return new ModelFormatError("not_found", `cannot read: ${(e as Error)?.message ?? String(e)}`, path);
 }
 
@@ -221,7 +232,11 @@ export class Cursor {
   async readString(what: string, maxBytes: number): Promise<string> {
     const len = await this.readU64(`${what} length`);
     if (len > BigInt(this.remaining)) {
-      throw new ModelFormatError("truncated", `${what} claims ${len} bytes but only ${this.remaining} remain in the file`, this.file.path);
+      throw new ModelFormatError(
+        "truncated",
+        `${what} claims ${len} bytes but only ${this.remaining} remain in the file`,
+        this.file.path,
+      );
     }
     if (len > BigInt(maxBytes)) {
       throw new ModelFormatError("too_large", `${what} is ${len} bytes (limit ${maxBytes})`, this.file.path);

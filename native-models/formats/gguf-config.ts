@@ -17,8 +17,14 @@ export class GgufKeys {
       if (fallback !== undefined) return fallback;
       throw new ModelFormatError("bad_config", `metadata key ${key} is missing`, this.file);
     }
-    if (Array.isArray(v)) throw new ModelFormatError("bad_config", `${key} is a per-layer array; only one value for all layers is supported`, this.file);
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new ModelFormatError("bad_config", `${key} is ${describe(v)}; expected an integer`, this.file);
+    if (Array.isArray(v))
+      throw new ModelFormatError(
+        "bad_config",
+        `${key} is a per-layer array; only one value for all layers is supported`,
+        this.file,
+      );
+    if (typeof v !== "number" || !Number.isSafeInteger(v))
+      throw new ModelFormatError("bad_config", `${key} is ${describe(v)}; expected an integer`, this.file);
     return v;
   }
 
@@ -28,14 +34,20 @@ export class GgufKeys {
       if (fallback !== undefined) return fallback;
       throw new ModelFormatError("bad_config", `metadata key ${key} is missing`, this.file);
     }
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ModelFormatError("bad_config", `${key} is ${describe(v)}; expected a finite number`, this.file);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new ModelFormatError(
+        "bad_config",
+        `${key} is ${describe(v)}; expected a finite number`,
+        this.file,
+      );
     return shortestF32(v);
   }
 
   str(key: string): string | undefined {
     const v = this.meta.get(key);
     if (v === undefined) return undefined;
-    if (typeof v !== "string") throw new ModelFormatError("bad_config", `${key} is ${describe(v)}; expected a string`, this.file);
+    if (typeof v !== "string")
+      throw new ModelFormatError("bad_config", `${key} is ${describe(v)}; expected a string`, this.file);
     return v;
   }
 }
@@ -66,11 +78,19 @@ export function ropeScalingFromKeys(k: GgufKeys, arch: string): RopeScaling | un
       originalContextLength: k.int(`${arch}.rope.scaling.original_context_length`, 8192),
     };
   }
-  throw new ModelFormatError("bad_config", `rope scaling type "${type}" is not supported (supported: linear, llama3)`, k.file);
+  throw new ModelFormatError(
+    "bad_config",
+    `rope scaling type "${type}" is not supported (supported: linear, llama3)`,
+    k.file,
+  );
 }
 
 /** The per-frequency divisors llama3 scaling applies (what llama.cpp's converter stores as rope_freqs). */
-export function llama3Factors(s: Extract<RopeScaling, { type: "llama3" }>, headDim: number, theta: number): number[] {
+export function llama3Factors(
+  s: Extract<RopeScaling, { type: "llama3" }>,
+  headDim: number,
+  theta: number,
+): number[] {
   const lowWavelen = s.originalContextLength / s.lowFreqFactor;
   const highWavelen = s.originalContextLength / s.highFreqFactor;
   const out: number[] = [];
@@ -79,7 +99,8 @@ export function llama3Factors(s: Extract<RopeScaling, { type: "llama3" }>, headD
     if (wavelen < highWavelen) out.push(1);
     else if (wavelen > lowWavelen) out.push(s.factor);
     else {
-      const smooth = (s.originalContextLength / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      const smooth =
+        (s.originalContextLength / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
       out.push(1 / ((1 - smooth) / s.factor + smooth));
     }
   }
@@ -92,7 +113,13 @@ export function llama3Factors(s: Extract<RopeScaling, { type: "llama3" }>, headD
  * the same factors; we use the file's key (or Llama 3's 8192) and solve for the two freq factors.
  * The result is verified by recomputing the factors.
  */
-export function ropeScalingFromFreqs(freqs: Float32Array, headDim: number, theta: number, origCtx: number, file: string): RopeScaling | undefined {
+export function ropeScalingFromFreqs(
+  freqs: Float32Array,
+  headDim: number,
+  theta: number,
+  origCtx: number,
+  file: string,
+): RopeScaling | undefined {
   const f = Array.from(freqs);
   if (f.every((x) => Math.abs(x - 1) < 1e-6)) return undefined;
   const factor = Math.max(...f);
@@ -117,10 +144,20 @@ export function ropeScalingFromFreqs(freqs: Float32Array, headDim: number, theta
     low = Number(((b * origCtx) / a).toPrecision(6));
     high = Number((low + origCtx / a).toPrecision(6));
   }
-  const s = { type: "llama3" as const, factor: shortestF32(factor), lowFreqFactor: low, highFreqFactor: high, originalContextLength: origCtx };
+  const s = {
+    type: "llama3" as const,
+    factor: shortestF32(factor),
+    lowFreqFactor: low,
+    highFreqFactor: high,
+    originalContextLength: origCtx,
+  };
   const again = llama3Factors(s, headDim, theta);
   if (!(high > low) || again.length !== f.length || again.some((x, i) => Math.abs(x - f[i]) > 1e-3 * f[i])) {
-    throw new ModelFormatError("bad_tensor", "rope_freqs.weight does not follow llama3 rope scaling, the only per-frequency scaling supported", file);
+    throw new ModelFormatError(
+      "bad_tensor",
+      "rope_freqs.weight does not follow llama3 rope scaling, the only per-frequency scaling supported",
+      file,
+    );
   }
   return s;
 }

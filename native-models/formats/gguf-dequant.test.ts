@@ -4,7 +4,8 @@ import { ModelFormatError } from "./errors.js";
 import * as B from "../test-support/ggml-blocks.js";
 
 const r = B.rng(1234);
-const ints = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+const ints = (n: number, lo: number, hi: number) =>
+  Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
 const deq = (type: string, bytes: Uint8Array, n: number) => {
   const out = new Float32Array(n);
   const bad = dequantizeInto(type, bytes, out);
@@ -30,7 +31,9 @@ describe("dequantize known blocks", () => {
     expect(deq("F32", new Uint8Array(Float32Array.from(vals).buffer), 4).out).toEqual(vals.map(Math.fround));
     const h = new Uint8Array(new Uint16Array(vals.map(B.f16Bits)).buffer);
     expect(deq("F16", h, 4).out).toEqual(vals.map((v) => B.f16Value(B.f16Bits(v))));
-    const bf = new Uint8Array(new Uint16Array(Array.from(new Uint32Array(Float32Array.from(vals).buffer), (u) => u >>> 16)).buffer);
+    const bf = new Uint8Array(
+      new Uint16Array(Array.from(new Uint32Array(Float32Array.from(vals).buffer), (u) => u >>> 16)).buffer,
+    );
     // bf16 keeps the top 16 bits: 3.25e-3 truncates to 0.00323486328125.
     expect(deq("BF16", bf, 4).out).toEqual([1.5, -2, 0, 0.00323486328125]);
   });
@@ -55,9 +58,13 @@ describe("dequantize known blocks", () => {
       sc[4 + (trial % 4)] = 63;
       mn[7 - (trial % 4)] = 48;
       const q4 = ints(256, 0, 15);
-      expect(deq("Q4_K", B.q4_KBlock(d, m & 0x7fff, sc, mn, q4), 256).out).toEqual(B.expectedQ4_K(d, m & 0x7fff, sc, mn, q4));
+      expect(deq("Q4_K", B.q4_KBlock(d, m & 0x7fff, sc, mn, q4), 256).out).toEqual(
+        B.expectedQ4_K(d, m & 0x7fff, sc, mn, q4),
+      );
       const q5 = ints(256, 0, 31);
-      expect(deq("Q5_K", B.q5_KBlock(d, m & 0x7fff, sc, mn, q5), 256).out).toEqual(B.expectedQ5_K(d, m & 0x7fff, sc, mn, q5));
+      expect(deq("Q5_K", B.q5_KBlock(d, m & 0x7fff, sc, mn, q5), 256).out).toEqual(
+        B.expectedQ5_K(d, m & 0x7fff, sc, mn, q5),
+      );
       const s6 = ints(16, -128, 127);
       const q6 = ints(256, 0, 63);
       expect(deq("Q6_K", B.q6_KBlock(d, s6, q6), 256).out).toEqual(B.expectedQ6_K(d, s6, q6));
@@ -77,7 +84,10 @@ describe("dequantize known blocks", () => {
   it("counts non-finite values and blocks", () => {
     const inf = 0x7c00;
     expect(deq("Q8_0", B.q8_0Block(inf, ints(32, 0, 1)), 32).bad).toBe(1);
-    expect(deq("Q4_K", B.q4_KBlock(B.f16Bits(1), 0x7e00, ints(8, 0, 63), ints(8, 0, 63), ints(256, 0, 15)), 256).bad).toBe(1);
+    expect(
+      deq("Q4_K", B.q4_KBlock(B.f16Bits(1), 0x7e00, ints(8, 0, 63), ints(8, 0, 63), ints(256, 0, 15)), 256)
+        .bad,
+    ).toBe(1);
     expect(deq("F32", new Uint8Array(Float32Array.from([1, NaN, Infinity]).buffer), 3).bad).toBe(2);
     expect(deq("F16", new Uint8Array(new Uint16Array([0x3c00, 0x7c00, 0xfe00]).buffer), 3).bad).toBe(2);
     expect(deq("BF16", new Uint8Array(new Uint16Array([0x3f80, 0x7f80, 0xffc0]).buffer), 3).bad).toBe(2);
@@ -85,7 +95,9 @@ describe("dequantize known blocks", () => {
 
   it("rejects other types and partial blocks", () => {
     expect(() => dequantizeInto("Q2_K", new Uint8Array(84), new Float32Array(256))).toThrow(ModelFormatError);
-    expect(() => dequantizeInto("Q2_K", new Uint8Array(84), new Float32Array(256))).toThrow(/cannot dequantize ggml type Q2_K/);
+    expect(() => dequantizeInto("Q2_K", new Uint8Array(84), new Float32Array(256))).toThrow(
+      /cannot dequantize ggml type Q2_K/,
+    );
     expect(() => dequantizeInto("Q8_0", new Uint8Array(33), new Float32Array(32))).toThrow(/does not fit/);
   });
 });

@@ -15,7 +15,8 @@ export const F16_TABLE: Float32Array = (() => {
     const s = h & 0x8000 ? -1 : 1;
     const e = (h >> 10) & 0x1f;
     const m = h & 0x3ff;
-    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+    t[h] =
+      e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
   }
   return t;
 })();
@@ -103,7 +104,14 @@ function q4_1(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: 
 }
 
 /** Q5_0/Q5_1: the fifth bits of the 32 values sit in a little-endian u32 qh (bit j: value j). */
-function q5(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: number, withMin: boolean): number {
+function q5(
+  src: Uint8Array,
+  so: number,
+  dst: Float32Array,
+  dOff: number,
+  nb: number,
+  withMin: boolean,
+): number {
   const bs = withMin ? 24 : 22;
   const q = withMin ? 8 : 6;
   const offset = withMin ? 0 : 16;
@@ -113,7 +121,8 @@ function q5(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: nu
     const m = withMin ? half(src, so + 2) : 0;
     nonFinite += bad(d) | bad(m);
     const h = q - 4;
-    const qh = (src[so + h] | (src[so + h + 1] << 8) | (src[so + h + 2] << 16) | (src[so + h + 3] << 24)) >>> 0;
+    const qh =
+      (src[so + h] | (src[so + h + 1] << 8) | (src[so + h + 2] << 16) | (src[so + h + 3] << 24)) >>> 0;
     for (let j = 0; j < 16; j++) {
       const x = src[so + q + j];
       const x0 = ((x & 0xf) | (((qh >>> j) << 4) & 0x10)) - offset;
@@ -176,8 +185,10 @@ function q5_k(src: Uint8Array, so: number, dst: Float32Array, dOff: number, nb: 
       scaleMinK4(src, so + 4, is + 1, sm);
       const d2 = d * sm[0];
       const m2 = dmin * sm[1];
-      for (let l = 0; l < 32; l++) dst[dOff + l] = d1 * ((src[ql + l] & 0xf) | (((src[qh + l] >> sh) & 1) << 4)) - m1;
-      for (let l = 0; l < 32; l++) dst[dOff + 32 + l] = d2 * ((src[ql + l] >> 4) | (((src[qh + l] >> (sh + 1)) & 1) << 4)) - m2;
+      for (let l = 0; l < 32; l++)
+        dst[dOff + l] = d1 * ((src[ql + l] & 0xf) | (((src[qh + l] >> sh) & 1) << 4)) - m1;
+      for (let l = 0; l < 32; l++)
+        dst[dOff + 32 + l] = d2 * ((src[ql + l] >> 4) | (((src[qh + l] >> (sh + 1)) & 1) << 4)) - m2;
       dOff += 64;
     }
   }
@@ -233,12 +244,27 @@ export const DEQUANT_TYPES: readonly string[] = Object.keys(LAYOUTS);
  * Dequantizes `src` (whole blocks of `type`) into dst starting at dstOffset. Returns the number of
  * non-finite elements (float types) or blocks with a non-finite scale (quantized types); 0 = clean.
  */
-export function dequantizeInto(type: string, src: Uint8Array, dst: Float32Array, dstOffset = 0, file?: string): number {
+export function dequantizeInto(
+  type: string,
+  src: Uint8Array,
+  dst: Float32Array,
+  dstOffset = 0,
+  file?: string,
+): number {
   const l = LAYOUTS[type];
-  if (!l) throw new ModelFormatError("unsupported_type", `cannot dequantize ggml type ${type} (supported: ${DEQUANT_TYPES.join(", ")})`, file);
+  if (!l)
+    throw new ModelFormatError(
+      "unsupported_type",
+      `cannot dequantize ggml type ${type} (supported: ${DEQUANT_TYPES.join(", ")})`,
+      file,
+    );
   const nb = Math.floor(src.byteLength / l.typeSize);
   if (nb * l.typeSize !== src.byteLength || dstOffset + nb * l.blockSize > dst.length) {
-    throw new ModelFormatError("bad_tensor", `${type} data of ${src.byteLength} bytes does not fit ${dst.length - dstOffset} output values`, file);
+    throw new ModelFormatError(
+      "bad_tensor",
+      `${type} data of ${src.byteLength} bytes does not fit ${dst.length - dstOffset} output values`,
+      file,
+    );
   }
   return l.run(src, 0, dst, dstOffset, nb);
 }

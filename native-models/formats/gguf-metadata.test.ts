@@ -63,11 +63,19 @@ describe("readGgufMetadata on built files", () => {
   });
 
   it("rejects v1, bad magic, missing files and truncation with specific codes", async () => {
-    expect(await codeOf(readGgufMetadata(tmp.write("v1.gguf", writeGguf({ version: 1, metadata: {} }).bytes)))).toBe("unsupported_version");
-    expect(await codeOf(readGgufMetadata(tmp.write("magic.gguf", new TextEncoder().encode("GGML0000000000000000000000"))))).toBe("bad_magic");
+    expect(
+      await codeOf(readGgufMetadata(tmp.write("v1.gguf", writeGguf({ version: 1, metadata: {} }).bytes))),
+    ).toBe("unsupported_version");
+    expect(
+      await codeOf(
+        readGgufMetadata(tmp.write("magic.gguf", new TextEncoder().encode("GGML0000000000000000000000"))),
+      ),
+    ).toBe("bad_magic");
     expect(await codeOf(readGgufMetadata(tmp.dir + "/missing.gguf"))).toBe("not_found");
     const full = writeGguf({ metadata: { a: "hello", b: [1, 2, 3] } }).bytes;
-    expect(await codeOf(readGgufMetadata(tmp.write("trunc.gguf", full.subarray(0, full.length - 3))))).toBe("truncated");
+    expect(await codeOf(readGgufMetadata(tmp.write("trunc.gguf", full.subarray(0, full.length - 3))))).toBe(
+      "truncated",
+    );
   });
 
   it("rejects an array count larger than the file before allocating", async () => {

@@ -17,7 +17,8 @@ describe("openGguf on built models", () => {
     try {
       expect(src.config).toEqual({ ...m.config, name: "tiny" });
       expect(src.tokenizer.kind).toBe("gguf");
-      if (src.tokenizer.kind === "gguf") expect(src.tokenizer.metadata.get("tokenizer.ggml.tokens")).toEqual(m.pieces);
+      if (src.tokenizer.kind === "gguf")
+        expect(src.tokenizer.metadata.get("tokenizer.ggml.tokens")).toEqual(m.pieces);
       expect([...src.tensors.keys()].sort()).toEqual([...m.tensors.keys()].sort());
       for (const [n, t] of m.tensors) {
         expect(src.tensors.get(n)!.shape).toEqual(t.shape);
@@ -51,7 +52,9 @@ describe("openGguf on built models", () => {
 
   it("refuses unsupported architectures, missing tensors, wrong shapes and non-finite weights", async () => {
     const m = tinyModel();
-    const e1 = await failure(openGguf(tmp.write("a.gguf", tinyGguf(m, { extraMeta: { "general.architecture": "gpt2" } }).bytes)));
+    const e1 = await failure(
+      openGguf(tmp.write("a.gguf", tinyGguf(m, { extraMeta: { "general.architecture": "gpt2" } }).bytes)),
+    );
     expect(e1.code).toBe("unsupported_architecture");
     expect(e1.message).toContain("unsupported architecture gpt2 (supported: llama, qwen2)");
 
@@ -61,7 +64,9 @@ describe("openGguf on built models", () => {
     expect(e2.code).toBe("missing_tensor");
     expect(e2.message).toContain("blk.1.ffn_up.weight");
 
-    const e3 = await failure(openGguf(tmp.write("c.gguf", tinyGguf(m, { extraMeta: { "llama.feed_forward_length": 48 } }).bytes)));
+    const e3 = await failure(
+      openGguf(tmp.write("c.gguf", tinyGguf(m, { extraMeta: { "llama.feed_forward_length": 48 } }).bytes)),
+    );
     expect(e3.code).toBe("bad_tensor");
     expect(e3.message).toMatch(/has shape \[64, 32\] but the model config implies \[48, 32\]/);
 
@@ -73,9 +78,27 @@ describe("openGguf on built models", () => {
     expect(e4.message).toContain("blk.0.attn_v.weight contains 1 NaN or infinite values");
     await src.close();
 
-    const e5 = await failure(openGguf(tmp.write("e.gguf", writeGguf({ metadata: { "general.architecture": "llama" }, tensors: [{ name: "x", ne: [256], type: 16, data: new Uint8Array(66) }] }).bytes)));
+    const e5 = await failure(
+      openGguf(
+        tmp.write(
+          "e.gguf",
+          writeGguf({
+            metadata: { "general.architecture": "llama" },
+            tensors: [{ name: "x", ne: [256], type: 16, data: new Uint8Array(66) }],
+          }).bytes,
+        ),
+      ),
+    );
     expect(e5.code).toBe("missing_tensor");
-    const e6 = await failure(openGguf(tmp.write("f.gguf", writeGguf({ metadata: {}, tensors: [{ name: "x", ne: [32], type: 77, data: new Uint8Array(32) }] }).bytes)));
+    const e6 = await failure(
+      openGguf(
+        tmp.write(
+          "f.gguf",
+          writeGguf({ metadata: {}, tensors: [{ name: "x", ne: [32], type: 77, data: new Uint8Array(32) }] })
+            .bytes,
+        ),
+      ),
+    );
     expect(e6.code).toBe("unsupported_type");
     expect(e6.message).toContain("unknown ggml type id 77");
   });
@@ -93,20 +116,47 @@ describe("openGguf on built models", () => {
 
   it("reads llama3 rope scaling from rope_freqs and from keys, and linear scaling", async () => {
     const m = tinyModel({ hidden: 256, layers: 1 });
-    const s = { type: "llama3" as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContextLength: 8192 };
+    const s = {
+      type: "llama3" as const,
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalContextLength: 8192,
+    };
     // With head_dim 64 and theta 500000, the medium band holds several frequencies.
     const freqs = llama3Factors(s, 64, 500000);
     const theta = { "llama.rope.freq_base": { t: "f32", v: 500000 } } as const;
     const src0 = await openGguf(tmp.write("r0.gguf", tinyGguf(m, { extraMeta: theta }).bytes));
     expect(src0.config.ropeScaling).toBeUndefined();
     await src0.close();
-    const src = await openGguf(tmp.write("r1.gguf", tinyGguf(m, { extraMeta: theta, extraTensors: [{ name: "rope_freqs.weight", values: freqs }] }).bytes));
+    const src = await openGguf(
+      tmp.write(
+        "r1.gguf",
+        tinyGguf(m, { extraMeta: theta, extraTensors: [{ name: "rope_freqs.weight", values: freqs }] }).bytes,
+      ),
+    );
     expect(src.config.ropeScaling).toEqual(s);
     await src.close();
-    const src2 = await openGguf(tmp.write("r2.gguf", tinyGguf(m, { extraMeta: { "llama.rope.scaling.type": "linear", "llama.rope.scaling.factor": { t: "f32", v: 4 } } }).bytes));
+    const src2 = await openGguf(
+      tmp.write(
+        "r2.gguf",
+        tinyGguf(m, {
+          extraMeta: { "llama.rope.scaling.type": "linear", "llama.rope.scaling.factor": { t: "f32", v: 4 } },
+        }).bytes,
+      ),
+    );
     expect(src2.config.ropeScaling).toEqual({ type: "linear", factor: 4 });
     await src2.close();
-    const e = await failure(openGguf(tmp.write("r3.gguf", tinyGguf(m, { extraMeta: { "llama.rope.scaling.type": "yarn", "llama.rope.scaling.factor": { t: "f32", v: 4 } } }).bytes)));
+    const e = await failure(
+      openGguf(
+        tmp.write(
+          "r3.gguf",
+          tinyGguf(m, {
+            extraMeta: { "llama.rope.scaling.type": "yarn", "llama.rope.scaling.factor": { t: "f32", v: 4 } },
+          }).bytes,
+        ),
+      ),
+    );
     expect(e.message).toContain('rope scaling type "yarn" is not supported');
   });
 });
@@ -114,7 +164,22 @@ describe("openGguf on built models", () => {
 describe.skipIf(!haveShared("models/stories260K"))("openGguf on stories260K", () => {
   it("reads the f32 file with the documented config", async () => {
     const src = await openGguf(stories.gguf);
-    expect(src.config).toMatchObject({ arch: "llama", hiddenSize: 64, intermediateSize: 172, numLayers: 5, numHeads: 8, numKvHeads: 4, headDim: 8, vocabSize: 512, contextLength: 512, rmsNormEps: 1e-5, ropeTheta: 10000, ropeInterleaved: true, tiedEmbeddings: true, attentionBias: false });
+    expect(src.config).toMatchObject({
+      arch: "llama",
+      hiddenSize: 64,
+      intermediateSize: 172,
+      numLayers: 5,
+      numHeads: 8,
+      numKvHeads: 4,
+      headDim: 8,
+      vocabSize: 512,
+      contextLength: 512,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      ropeInterleaved: true,
+      tiedEmbeddings: true,
+      attentionBias: false,
+    });
     expect(src.tensors.size).toBe(47);
     await src.close();
   });
@@ -138,7 +203,8 @@ describe.skipIf(!haveShared("models/stories260K"))("openGguf on stories260K", ()
         for (let i = blk; i < blk + 32; i++) amax = Math.max(amax, Math.abs(a[i]));
         // d = amax/127 rounded to f16 (relative error 2^-11), values rounded to the nearest step.
         const d = amax / 127;
-        for (let i = blk; i < blk + 32; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) - (d * 0.5 + amax * 2 ** -10 + 1e-12));
+        for (let i = blk; i < blk + 32; i++)
+          worst = Math.max(worst, Math.abs(a[i] - b[i]) - (d * 0.5 + amax * 2 ** -10 + 1e-12));
       }
       expect(worst, name).toBeLessThanOrEqual(0);
     }

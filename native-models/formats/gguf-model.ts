@@ -5,7 +5,15 @@ import { GgufKeys, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-conf
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 import { DEQUANT_TYPES } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
-import { SUPPORTED_ARCHITECTURES, type Architecture, type LayerTensor, type ModelConfig, type ModelSource, type TensorInfo, type TensorName } from "./model-source.js";
+import {
+  SUPPORTED_ARCHITECTURES,
+  type Architecture,
+  type LayerTensor,
+  type ModelConfig,
+  type ModelSource,
+  type TensorInfo,
+  type TensorName,
+} from "./model-source.js";
 import { readDequantized } from "./tensor-read.js";
 
 // A GGUF file (llama.cpp) as a ModelSource: `llama` and `qwen2` architectures.
@@ -24,7 +32,11 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "ffn_up.weight": "w_up",
   "ffn_down.weight": "w_down",
 };
-const GLOBAL_NAMES: Record<string, TensorName> = { "token_embd.weight": "embed", "output_norm.weight": "final_norm", "output.weight": "lm_head" };
+const GLOBAL_NAMES: Record<string, TensorName> = {
+  "token_embd.weight": "embed",
+  "output_norm.weight": "final_norm",
+  "output.weight": "lm_head",
+};
 
 function ggufName(n: TensorName): string {
   for (const [g, c] of Object.entries(GLOBAL_NAMES)) if (c === n) return g;
@@ -54,40 +66,82 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   const g = await parseGguf(file, true);
   const k = new GgufKeys(g.metadata, filePath);
   const arch = k.str("general.architecture");
-  if (arch === undefined) throw new ModelFormatError("bad_metadata", "general.architecture is missing", filePath);
+  if (arch === undefined)
+    throw new ModelFormatError("bad_metadata", "general.architecture is missing", filePath);
   if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
-    throw new ModelFormatError("unsupported_architecture", `unsupported architecture ${arch} (supported: ${SUPPORTED_ARCHITECTURES.join(", ")})`, filePath);
+    throw new ModelFormatError(
+      "unsupported_architecture",
+      `unsupported architecture ${arch} (supported: ${SUPPORTED_ARCHITECTURES.join(", ")})`,
+      filePath,
+    );
   }
   if (k.int(`${arch}.expert_count`, 0) > 0) {
-    throw new ModelFormatError("unsupported_architecture", `mixture-of-experts ${arch} models are not supported (supported: dense llama, qwen2)`, filePath);
+    throw new ModelFormatError(
+      "unsupported_architecture",
+      `mixture-of-experts ${arch} models are not supported (supported: dense llama, qwen2)`,
+      filePath,
+    );
   }
   const embed = g.tensors.get("token_embd.weight");
   if (!embed) throw new ModelFormatError("missing_tensor", "tensor token_embd.weight is missing", filePath);
-  if (embed.ne.length !== 2) throw new ModelFormatError("bad_tensor", `token_embd.weight has ${embed.ne.length} dimensions, expected 2`, filePath);
+  if (embed.ne.length !== 2)
+    throw new ModelFormatError(
+      "bad_tensor",
+      `token_embd.weight has ${embed.ne.length} dimensions, expected 2`,
+      filePath,
+    );
 
   const hidden = k.int(`${arch}.embedding_length`);
   const heads = k.int(`${arch}.attention.head_count`);
   const headDim = k.int(`${arch}.attention.key_length`, hidden % heads === 0 ? hidden / heads : 0);
-  if (headDim === 0) throw new ModelFormatError("bad_config", `embedding length ${hidden} is not a multiple of ${heads} heads`, filePath);
+  if (headDim === 0)
+    throw new ModelFormatError(
+      "bad_config",
+      `embedding length ${hidden} is not a multiple of ${heads} heads`,
+      filePath,
+    );
   if (k.int(`${arch}.attention.value_length`, headDim) !== headDim) {
-    throw new ModelFormatError("bad_config", "different key and value head sizes are not supported", filePath);
+    throw new ModelFormatError(
+      "bad_config",
+      "different key and value head sizes are not supported",
+      filePath,
+    );
   }
   const ropeDims = k.int(`${arch}.rope.dimension_count`, headDim);
   if (ropeDims !== headDim) {
-    throw new ModelFormatError("bad_config", `rotary embedding on ${ropeDims} of ${headDim} head dimensions (partial rotary) is not supported`, filePath);
+    throw new ModelFormatError(
+      "bad_config",
+      `rotary embedding on ${ropeDims} of ${headDim} head dimensions (partial rotary) is not supported`,
+      filePath,
+    );
   }
   const tokens = g.metadata.get("tokenizer.ggml.tokens");
   const vocabSize = embed.ne[1];
   if (Array.isArray(tokens) && tokens.length > vocabSize) {
-    throw new ModelFormatError("bad_tensor", `the tokenizer has ${tokens.length} tokens but token_embd.weight has only ${vocabSize} rows`, filePath);
+    throw new ModelFormatError(
+      "bad_tensor",
+      `the tokenizer has ${tokens.length} tokens but token_embd.weight has only ${vocabSize} rows`,
+      filePath,
+    );
   }
   const ropeTheta = k.float(`${arch}.rope.freq_base`, 10000);
   const contextLength = k.int(`${arch}.context_length`);
   let ropeScaling = ropeScalingFromKeys(k, arch);
   const freqs = g.tensors.get("rope_freqs.weight");
   if (freqs) {
-    if (freqs.nElements !== headDim / 2) throw new ModelFormatError("bad_tensor", `rope_freqs.weight has ${freqs.nElements} values, expected ${headDim / 2}`, filePath);
-    const f = await readDequantized(file, freqs.offset, freqs.type.name, freqs.nElements, "rope_freqs.weight");
+    if (freqs.nElements !== headDim / 2)
+      throw new ModelFormatError(
+        "bad_tensor",
+        `rope_freqs.weight has ${freqs.nElements} values, expected ${headDim / 2}`,
+        filePath,
+      );
+    const f = await readDequantized(
+      file,
+      freqs.offset,
+      freqs.type.name,
+      freqs.nElements,
+      "rope_freqs.weight",
+    );
     const orig = k.int(`${arch}.rope.scaling.original_context_length`, 8192);
     ropeScaling = ropeScalingFromFreqs(f, headDim, ropeTheta, orig, filePath) ?? ropeScaling;
   }
@@ -119,14 +173,23 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     const c = canonical(t.name);
     if (!c) continue;
     // "blk.01" and "blk.1" would both land here: refuse rather than pick one.
-    if (found.has(c)) throw new ModelFormatError("bad_tensor", `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`, filePath);
+    if (found.has(c))
+      throw new ModelFormatError(
+        "bad_tensor",
+        `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`,
+        filePath,
+      );
     found.set(c, { name: c, shape: [...t.ne].reverse(), sourceType: t.type.name });
     where.set(c, t);
   }
   const tensors = checkTensors(config, found, ggufName, filePath);
   for (const t of tensors.values()) {
     if (!DEQUANT_TYPES.includes(t.sourceType)) {
-      throw new ModelFormatError("unsupported_type", `tensor ${ggufName(t.name)} is ${t.sourceType} (supported: ${DEQUANT_TYPES.join(", ")})`, filePath);
+      throw new ModelFormatError(
+        "unsupported_type",
+        `tensor ${ggufName(t.name)} is ${t.sourceType} (supported: ${DEQUANT_TYPES.join(", ")})`,
+        filePath,
+      );
     }
   }
 

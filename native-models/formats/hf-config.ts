@@ -25,8 +25,14 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
   const archs = raw.architectures;
   const cls = Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : undefined;
   const modelType = typeof raw.model_type === "string" ? raw.model_type : undefined;
-  const arch = cls !== undefined ? CLASSES[cls] : modelType !== undefined ? MODEL_TYPES[modelType] : undefined;
-  if (!arch) throw new ModelFormatError("unsupported_architecture", `unsupported architecture ${cls ?? modelType ?? "(none given)"} (${SUPPORTED})`, file);
+  const arch =
+    cls !== undefined ? CLASSES[cls] : modelType !== undefined ? MODEL_TYPES[modelType] : undefined;
+  if (!arch)
+    throw new ModelFormatError(
+      "unsupported_architecture",
+      `unsupported architecture ${cls ?? modelType ?? "(none given)"} (${SUPPORTED})`,
+      file,
+    );
   const family = modelType && DEFAULTS[modelType] ? modelType : arch;
   const d = DEFAULTS[family];
 
@@ -37,30 +43,39 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
       return fallback;
     }
     if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
-      throw bad(`${key} is ${JSON.stringify(v)?.slice(0, 40)}; expected ${integer ? "an integer" : "a number"}`);
+      throw bad(
+        `${key} is ${JSON.stringify(v)?.slice(0, 40)}; expected ${integer ? "an integer" : "a number"}`,
+      );
     }
     return v;
   };
   const flag = (key: string, fallback: boolean): boolean => {
     const v = raw[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== "boolean") throw bad(`${key} is ${JSON.stringify(v)?.slice(0, 40)}; expected true or false`);
+    if (typeof v !== "boolean")
+      throw bad(`${key} is ${JSON.stringify(v)?.slice(0, 40)}; expected true or false`);
     return v;
   };
 
-  if (arch === "llama" && flag("attention_bias", false)) throw bad("attention_bias is true (biases on q/k/v/o projections); only bias-free Llama attention is supported");
+  if (arch === "llama" && flag("attention_bias", false))
+    throw bad(
+      "attention_bias is true (biases on q/k/v/o projections); only bias-free Llama attention is supported",
+    );
   if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
   const partial = num("partial_rotary_factor", 1, false);
-  if (partial !== 1) throw bad(`partial_rotary_factor ${partial} is not supported (rotary on the whole head only)`);
+  if (partial !== 1)
+    throw bad(`partial_rotary_factor ${partial} is not supported (rotary on the whole head only)`);
 
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
   const headDim = num("head_dim", hidden % heads === 0 ? hidden / heads : 0);
-  if (headDim === 0) throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
+  if (headDim === 0)
+    throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
   let contextLength = num("max_position_embeddings", d.ctx);
   // A sliding window is attention the converter does not model: stay within it rather than be wrong past it.
   const window = raw.sliding_window;
-  const windowOn = arch === "qwen2" ? flag("use_sliding_window", false) : window !== undefined && window !== null;
+  const windowOn =
+    arch === "qwen2" ? flag("use_sliding_window", false) : window !== undefined && window !== null;
   if (windowOn) contextLength = Math.min(contextLength, num("sliding_window"));
 
   return {
@@ -90,7 +105,8 @@ function ropeScaling(v: unknown, file: string): { ropeScaling?: RopeScaling } {
   const type = v.rope_type ?? v.type;
   const n = (k: string, fallback?: number): number => {
     const x = v[k] ?? fallback;
-    if (typeof x !== "number" || !Number.isFinite(x) || x <= 0) throw bad(`${k} is ${JSON.stringify(x)}; expected a positive number`);
+    if (typeof x !== "number" || !Number.isFinite(x) || x <= 0)
+      throw bad(`${k} is ${JSON.stringify(x)}; expected a positive number`);
     return x;
   };
   if (type === "default") return {};

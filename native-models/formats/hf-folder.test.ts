@@ -15,9 +15,14 @@ describe("openHfFolder on built folders", () => {
     const src = await openHfFolder(tmp.folder("llama", tinyHfFolder(m)));
     expect(src.config).toEqual({ ...m.config, name: "llama", ropeInterleaved: false });
     expect(src.tokenizer.kind).toBe("hf");
-    if (src.tokenizer.kind === "hf") expect((src.tokenizer.tokenizerConfig as { chat_template: string }).chat_template).toContain("messages");
+    if (src.tokenizer.kind === "hf")
+      expect((src.tokenizer.tokenizerConfig as { chat_template: string }).chat_template).toContain(
+        "messages",
+      );
     const c = m.config;
-    expect(await src.readTensor("layers.0.wq")).toEqual(hfPermute(m.tensors.get("layers.0.wq")!.data, c.numHeads, c.headDim, c.hiddenSize));
+    expect(await src.readTensor("layers.0.wq")).toEqual(
+      hfPermute(m.tensors.get("layers.0.wq")!.data, c.numHeads, c.headDim, c.hiddenSize),
+    );
     expect(await src.readTensor("lm_head")).toEqual(m.tensors.get("lm_head")!.data);
     await src.close();
   });
@@ -31,7 +36,8 @@ describe("openHfFolder on built folders", () => {
       expect(src.tensors.get("layers.1.bv")!.sourceType).toBe(dtype);
       const got = await src.readTensor("layers.1.bv");
       const want = m.tensors.get("layers.1.bv")!.data;
-      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(dtype === "F16" ? 1e-4 : 1e-3);
+      for (let i = 0; i < want.length; i++)
+        expect(Math.abs(got[i] - want[i])).toBeLessThan(dtype === "F16" ? 1e-4 : 1e-3);
       await src.close();
     }
   });
@@ -39,17 +45,53 @@ describe("openHfFolder on built folders", () => {
   it("maps rope_scaling, head_dim, sliding window and architecture classes", async () => {
     const m = tinyModel();
     const base = tinyHfFolder(m);
-    const withCfg = (extra: Record<string, unknown>) => ({ ...base, "config.json": JSON.stringify({ ...hfConfigJson(m), ...extra }) });
-    const s1 = await openHfFolder(tmp.folder("l3", withCfg({ rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } })));
-    expect(s1.config.ropeScaling).toEqual({ type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContextLength: 8192 });
-    const s2 = await openHfFolder(tmp.folder("lin", withCfg({ rope_scaling: { type: "linear", factor: 2 }, head_dim: undefined, architectures: ["MistralForCausalLM"], sliding_window: 64 })));
+    const withCfg = (extra: Record<string, unknown>) => ({
+      ...base,
+      "config.json": JSON.stringify({ ...hfConfigJson(m), ...extra }),
+    });
+    const s1 = await openHfFolder(
+      tmp.folder(
+        "l3",
+        withCfg({
+          rope_scaling: {
+            rope_type: "llama3",
+            factor: 8,
+            low_freq_factor: 1,
+            high_freq_factor: 4,
+            original_max_position_embeddings: 8192,
+          },
+        }),
+      ),
+    );
+    expect(s1.config.ropeScaling).toEqual({
+      type: "llama3",
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalContextLength: 8192,
+    });
+    const s2 = await openHfFolder(
+      tmp.folder(
+        "lin",
+        withCfg({
+          rope_scaling: { type: "linear", factor: 2 },
+          head_dim: undefined,
+          architectures: ["MistralForCausalLM"],
+          sliding_window: 64,
+        }),
+      ),
+    );
     expect(s2.config.ropeScaling).toEqual({ type: "linear", factor: 2 });
     expect(s2.config.headDim).toBe(8);
     expect(s2.config.contextLength).toBe(64);
-    const e = await failure(openHfFolder(tmp.folder("gem", withCfg({ architectures: ["GemmaForCausalLM"] }))));
+    const e = await failure(
+      openHfFolder(tmp.folder("gem", withCfg({ architectures: ["GemmaForCausalLM"] }))),
+    );
     expect(e.code).toBe("unsupported_architecture");
     expect(e.message).toContain("unsupported architecture GemmaForCausalLM");
-    const e2 = await failure(openHfFolder(tmp.folder("yarn", withCfg({ rope_scaling: { type: "yarn", factor: 4 } }))));
+    const e2 = await failure(
+      openHfFolder(tmp.folder("yarn", withCfg({ rope_scaling: { type: "yarn", factor: 4 } }))),
+    );
     expect(e2.code).toBe("bad_config");
     await Promise.all([s1.close(), s2.close()]);
   });
@@ -60,7 +102,9 @@ describe("openHfFolder on built folders", () => {
     const st = base["model.safetensors"] as Uint8Array;
     const headerLen = Number(new DataView(st.buffer, st.byteOffset).getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(st.subarray(8, 8 + headerLen)));
-    const rewrite = (f: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void) => {
+    const rewrite = (
+      f: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void,
+    ) => {
       const h = structuredClone(header);
       f(h);
       let json = JSON.stringify(h);
@@ -74,14 +118,52 @@ describe("openHfFolder on built folders", () => {
       return { ...base, "model.safetensors": out };
     };
     const q = "model.layers.0.self_attn.q_proj.weight";
-    const e1 = await failure(openHfFolder(tmp.folder("i8", rewrite((h) => { h[q].dtype = "I32"; }))));
+    const e1 = await failure(
+      openHfFolder(
+        tmp.folder(
+          "i8",
+          rewrite((h) => {
+            h[q].dtype = "I32";
+          }),
+        ),
+      ),
+    );
     expect(e1.code).toBe("unsupported_type");
     expect(e1.message).toContain("has dtype I32 (supported: F32, F16, BF16)");
-    const e2 = await failure(openHfFolder(tmp.folder("oob", rewrite((h) => { h[q].data_offsets[1] += 1e9; }))));
+    const e2 = await failure(
+      openHfFolder(
+        tmp.folder(
+          "oob",
+          rewrite((h) => {
+            h[q].data_offsets[1] += 1e9;
+          }),
+        ),
+      ),
+    );
     expect(e2.code).toBe("out_of_bounds");
-    const e3 = await failure(openHfFolder(tmp.folder("ovl", rewrite((h) => { const k = "model.layers.0.self_attn.k_proj.weight"; const len = h[k].data_offsets[1] - h[k].data_offsets[0]; h[k].data_offsets = [h[q].data_offsets[0], h[q].data_offsets[0] + len]; }))));
+    const e3 = await failure(
+      openHfFolder(
+        tmp.folder(
+          "ovl",
+          rewrite((h) => {
+            const k = "model.layers.0.self_attn.k_proj.weight";
+            const len = h[k].data_offsets[1] - h[k].data_offsets[0];
+            h[k].data_offsets = [h[q].data_offsets[0], h[q].data_offsets[0] + len];
+          }),
+        ),
+      ),
+    );
     expect(e3.message).toMatch(/overlap/);
-    const e4 = await failure(openHfFolder(tmp.folder("miss", rewrite((h) => { delete h["model.norm.weight"]; }))));
+    const e4 = await failure(
+      openHfFolder(
+        tmp.folder(
+          "miss",
+          rewrite((h) => {
+            delete h["model.norm.weight"];
+          }),
+        ),
+      ),
+    );
     expect(e4.code).toBe("missing_tensor");
     expect(e4.message).toContain("model.norm.weight");
 
@@ -94,14 +176,22 @@ describe("openHfFolder on built folders", () => {
     const sharded = tinyHfFolder(m, { shards: 2 });
     const idx = JSON.parse(sharded["model.safetensors.index.json"] as string);
     idx.weight_map["model.norm.weight"] = "../../etc/passwd.safetensors";
-    const e5 = await failure(openHfFolder(tmp.folder("trav", { ...sharded, "model.safetensors.index.json": JSON.stringify(idx) })));
+    const e5 = await failure(
+      openHfFolder(tmp.folder("trav", { ...sharded, "model.safetensors.index.json": JSON.stringify(idx) })),
+    );
     expect(e5.code).toBe("bad_metadata");
 
-    const e6 = await failure(openHfFolder(tmp.folder("deep", { ...base, "tokenizer.json": "[".repeat(100000) + "]".repeat(100000) })));
+    const e6 = await failure(
+      openHfFolder(
+        tmp.folder("deep", { ...base, "tokenizer.json": "[".repeat(100000) + "]".repeat(100000) }),
+      ),
+    );
     expect(e6.code).toBe("bad_tokenizer");
     expect(e6.message).toContain("nests more than 64 levels");
 
-    const e7 = await failure(openHfFolder(tmp.folder("pt", { "config.json": base["config.json"], "pytorch_model.bin": "x" })));
+    const e7 = await failure(
+      openHfFolder(tmp.folder("pt", { "config.json": base["config.json"], "pytorch_model.bin": "x" })),
+    );
     expect(e7.code).toBe("unknown_format");
   });
 });
@@ -109,7 +199,21 @@ describe("openHfFolder on built folders", () => {
 describe.skipIf(!haveShared("models/stories260K"))("openHfFolder on stories260K", () => {
   it("reads the documented config and tokenizer", async () => {
     const src = await openHfFolder(stories.hf);
-    expect(src.config).toMatchObject({ arch: "llama", hiddenSize: 64, intermediateSize: 172, numLayers: 5, numHeads: 8, numKvHeads: 4, headDim: 8, vocabSize: 512, contextLength: 512, rmsNormEps: 1e-5, ropeTheta: 10000, ropeInterleaved: false, tiedEmbeddings: true });
+    expect(src.config).toMatchObject({
+      arch: "llama",
+      hiddenSize: 64,
+      intermediateSize: 172,
+      numLayers: 5,
+      numHeads: 8,
+      numKvHeads: 4,
+      headDim: 8,
+      vocabSize: 512,
+      contextLength: 512,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      ropeInterleaved: false,
+      tiedEmbeddings: true,
+    });
     expect(src.tokenizer.kind).toBe("hf");
     expect(src.tensors.has("lm_head")).toBe(false);
     await src.close();

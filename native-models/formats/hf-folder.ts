@@ -27,7 +27,11 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "mlp.up_proj.weight": "w_up",
   "mlp.down_proj.weight": "w_down",
 };
-const GLOBAL_NAMES: Record<string, TensorName> = { "model.embed_tokens.weight": "embed", "model.norm.weight": "final_norm", "lm_head.weight": "lm_head" };
+const GLOBAL_NAMES: Record<string, TensorName> = {
+  "model.embed_tokens.weight": "embed",
+  "model.norm.weight": "final_norm",
+  "lm_head.weight": "lm_head",
+};
 
 function canonical(name: string): TensorName | undefined {
   if (GLOBAL_NAMES[name]) return GLOBAL_NAMES[name];
@@ -63,13 +67,18 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
       const f = await BinaryFile.open(path.join(dir, s));
       files.push(f);
       for (const [n, t] of (await parseSafetensors(f)).tensors) {
-        if (all.has(n)) throw new ModelFormatError("bad_tensor", `tensor ${n} is stored in two shards`, f.path);
+        if (all.has(n))
+          throw new ModelFormatError("bad_tensor", `tensor ${n} is stored in two shards`, f.path);
         all.set(n, t);
       }
     }
     for (const [n, s] of shardFiles.map ?? []) {
       if (all.get(n)?.file.path !== path.join(dir, s)) {
-        throw new ModelFormatError("missing_tensor", `model.safetensors.index.json puts ${n} in ${s}, but that shard does not hold it`, dir);
+        throw new ModelFormatError(
+          "missing_tensor",
+          `model.safetensors.index.json puts ${n} in ${s}, but that shard does not hold it`,
+          dir,
+        );
       }
     }
     const found = new Map<TensorName, TensorInfo>();
@@ -78,14 +87,23 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
       const c = canonical(t.name);
       if (!c) continue;
       // "layers.01" and "layers.1" would both land here: refuse rather than pick one.
-      if (found.has(c)) throw new ModelFormatError("bad_tensor", `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`, t.file.path);
+      if (found.has(c))
+        throw new ModelFormatError(
+          "bad_tensor",
+          `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`,
+          t.file.path,
+        );
       found.set(c, { name: c, shape: t.shape, sourceType: t.dtype });
       where.set(c, t);
     }
     const tensors = checkTensors(config, found, hfName, dir);
     for (const t of tensors.values()) {
       if (!READABLE_DTYPES.includes(t.sourceType)) {
-        throw new ModelFormatError("unsupported_type", `tensor ${hfName(t.name)} has dtype ${t.sourceType} (supported: ${READABLE_DTYPES.join(", ")})`, where.get(t.name)!.file.path);
+        throw new ModelFormatError(
+          "unsupported_type",
+          `tensor ${hfName(t.name)} has dtype ${t.sourceType} (supported: ${READABLE_DTYPES.join(", ")})`,
+          where.get(t.name)!.file.path,
+        );
       }
     }
     const tokenizer = await hfTokenizer(dir, names);
@@ -115,47 +133,96 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
 
 const SAFE_SHARD = /^[\w][\w.-]*\.safetensors$/;
 
-async function weightFiles(dir: string, names: string[]): Promise<{ files: string[]; map?: Map<string, string> }> {
+async function weightFiles(
+  dir: string,
+  names: string[],
+): Promise<{ files: string[]; map?: Map<string, string> }> {
   const present = new Set(names);
   const indexPath = path.join(dir, "model.safetensors.index.json");
   if (names.includes("model.safetensors.index.json")) {
-    const idx = await readJsonFile(indexPath, { maxBytes: 64 << 20, code: "bad_metadata", what: "model.safetensors.index.json" });
+    const idx = await readJsonFile(indexPath, {
+      maxBytes: 64 << 20,
+      code: "bad_metadata",
+      what: "model.safetensors.index.json",
+    });
     const wm = isObject(idx) ? idx.weight_map : undefined;
-    if (!isObject(wm)) throw new ModelFormatError("bad_metadata", "model.safetensors.index.json has no weight_map object", indexPath);
+    if (!isObject(wm))
+      throw new ModelFormatError(
+        "bad_metadata",
+        "model.safetensors.index.json has no weight_map object",
+        indexPath,
+      );
     const map = new Map<string, string>();
     for (const [n, s] of Object.entries(wm)) {
       // Shard names come from the file: never let them point outside the folder.
       if (typeof s !== "string" || !SAFE_SHARD.test(s) || s.includes("..")) {
-        throw new ModelFormatError("bad_metadata", `weight_map entry for ${n} is ${JSON.stringify(s)?.slice(0, 60)}, not a .safetensors file in this folder`, indexPath);
+        throw new ModelFormatError(
+          "bad_metadata",
+          `weight_map entry for ${n} is ${JSON.stringify(s)?.slice(0, 60)}, not a .safetensors file in this folder`,
+          indexPath,
+        );
       }
-      if (!present.has(s)) throw new ModelFormatError("not_found", `shard ${s} named in model.safetensors.index.json is missing`, dir);
+      if (!present.has(s))
+        throw new ModelFormatError(
+          "not_found",
+          `shard ${s} named in model.safetensors.index.json is missing`,
+          dir,
+        );
       map.set(n, s);
     }
     const files = [...new Set(map.values())].sort();
-    if (files.length > MAX_SHARDS) throw new ModelFormatError("too_large", `${files.length} shards (limit ${MAX_SHARDS})`, indexPath);
+    if (files.length > MAX_SHARDS)
+      throw new ModelFormatError("too_large", `${files.length} shards (limit ${MAX_SHARDS})`, indexPath);
     return { files, map };
   }
   if (names.includes("model.safetensors")) return { files: ["model.safetensors"] };
   const shards = names.filter((n) => /^model-\d+-of-\d+\.safetensors$/.test(n)).sort();
   if (shards.length > 0 && shards.length <= MAX_SHARDS) return { files: shards };
   if (names.some((n) => /^pytorch_model.*\.bin$/.test(n))) {
-    throw new ModelFormatError("unknown_format", "PyTorch .bin weights are not supported; this reader needs model.safetensors (save the model with safe_serialization=True)", dir);
+    throw new ModelFormatError(
+      "unknown_format",
+      "PyTorch .bin weights are not supported; this reader needs model.safetensors (save the model with safe_serialization=True)",
+      dir,
+    );
   }
-  throw new ModelFormatError("not_found", "no weights found: expected model.safetensors, or model-0000x-of-0000y.safetensors shards with model.safetensors.index.json", dir);
+  throw new ModelFormatError(
+    "not_found",
+    "no weights found: expected model.safetensors, or model-0000x-of-0000y.safetensors shards with model.safetensors.index.json",
+    dir,
+  );
 }
 
 async function hfTokenizer(dir: string, names: string[]): Promise<TokenizerSource> {
   if (!names.includes("tokenizer.json")) return { kind: "none" };
   const tjPath = path.join(dir, "tokenizer.json");
-  const tokenizerJson = await readJsonFile(tjPath, { maxBytes: 100 << 20, code: "bad_tokenizer", what: "tokenizer.json" });
-  if (!isObject(tokenizerJson) || !isObject(tokenizerJson.model)) throw new ModelFormatError("bad_tokenizer", "tokenizer.json has no model object", tjPath);
+  const tokenizerJson = await readJsonFile(tjPath, {
+    maxBytes: 100 << 20,
+    code: "bad_tokenizer",
+    what: "tokenizer.json",
+  });
+  if (!isObject(tokenizerJson) || !isObject(tokenizerJson.model))
+    throw new ModelFormatError("bad_tokenizer", "tokenizer.json has no model object", tjPath);
   if (!names.includes("tokenizer_config.json")) return { kind: "hf", tokenizerJson };
   const tcPath = path.join(dir, "tokenizer_config.json");
-  const tokenizerConfig = await readJsonFile(tcPath, { maxBytes: 20 << 20, code: "bad_tokenizer", what: "tokenizer_config.json" });
-  if (!isObject(tokenizerConfig)) throw new ModelFormatError("bad_tokenizer", "tokenizer_config.json is not a JSON object", tcPath);
+  const tokenizerConfig = await readJsonFile(tcPath, {
+    maxBytes: 20 << 20,
+    code: "bad_tokenizer",
+    what: "tokenizer_config.json",
+  });
+  if (!isObject(tokenizerConfig))
+    throw new ModelFormatError("bad_tokenizer", "tokenizer_config.json is not a JSON object", tcPath);
   const ct = tokenizerConfig.chat_template;
-  if (ct !== undefined && ct !== null && typeof ct !== "string" && !(Array.isArray(ct) && ct.every((t) => isObject(t) && typeof t.template === "string"))) {
-    throw new ModelFormatError("bad_tokenizer", "chat_template is neither a string nor a list of {name, template}", tcPath);
+  if (
+    ct !== undefined &&
+    ct !== null &&
+    typeof ct !== "string" &&
+    !(Array.isArray(ct) && ct.every((t) => isObject(t) && typeof t.template === "string"))
+  ) {
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      "chat_template is neither a string nor a list of {name, template}",
+      tcPath,
+    );
   }
   return { kind: "hf", tokenizerJson, tokenizerConfig };
 }

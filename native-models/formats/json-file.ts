@@ -8,7 +8,10 @@ import { ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
 export const MAX_JSON_DEPTH = 64;
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-export async function readJsonFile(path: string, opts: { maxBytes: number; code: ModelFormatErrorCode; what: string }): Promise<unknown> {
+export async function readJsonFile(
+  path: string,
+  opts: { maxBytes: number; code: ModelFormatErrorCode; what: string },
+): Promise<unknown> {
   let size: number;
   try {
     const st = await stat(path);
@@ -17,7 +20,8 @@ export async function readJsonFile(path: string, opts: { maxBytes: number; code:
   } catch (e) {
     throw e instanceof ModelFormatError ? e : fsError(e, path);
   }
-  if (size > opts.maxBytes) throw new ModelFormatError("too_large", `${opts.what} is ${size} bytes (limit ${opts.maxBytes})`, path);
+  if (size > opts.maxBytes)
+    throw new ModelFormatError("too_large", `${opts.what} is ${size} bytes (limit ${opts.maxBytes})`, path);
   let bytes: Buffer;
   noteAllocation(size, opts.what);
   try {
@@ -26,11 +30,15 @@ export async function readJsonFile(path: string, opts: { maxBytes: number; code:
     throw fsError(e, path);
   }
   // The file may have grown between stat and read.
-  if (bytes.length > opts.maxBytes) throw new ModelFormatError("too_large", `${opts.what} is over ${opts.maxBytes} bytes`, path);
+  if (bytes.length > opts.maxBytes)
+    throw new ModelFormatError("too_large", `${opts.what} is over ${opts.maxBytes} bytes`, path);
   return parseJsonBytes(bytes, { ...opts, file: path });
 }
 
-export function parseJsonBytes(bytes: Uint8Array, opts: { code: ModelFormatErrorCode; what: string; file: string }): unknown {
+export function parseJsonBytes(
+  bytes: Uint8Array,
+  opts: { code: ModelFormatErrorCode; what: string; file: string },
+): unknown {
   let text: string;
   try {
     text = fatalUtf8.decode(bytes);
@@ -39,11 +47,20 @@ export function parseJsonBytes(bytes: Uint8Array, opts: { code: ModelFormatError
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const depth = jsonDepth(text);
-  if (depth > MAX_JSON_DEPTH) throw new ModelFormatError(opts.code, `${opts.what} nests more than ${MAX_JSON_DEPTH} levels deep`, opts.file);
+  if (depth > MAX_JSON_DEPTH)
+    throw new ModelFormatError(
+      opts.code,
+      `${opts.what} nests more than ${MAX_JSON_DEPTH} levels deep`,
+      opts.file,
+    );
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ModelFormatError(opts.code, `${opts.what} is not valid JSON: ${(e as Error).message}`, opts.file);
+    throw new ModelFormatError(
+      opts.code,
+      `${opts.what} is not valid JSON: ${(e as Error).message}`,
+      opts.file,
+    );
   }
 }
 
@@ -55,7 +72,8 @@ function jsonDepth(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (inStr) {
-      if (c === 92) i++; // backslash: skip the escaped char
+      if (c === 92)
+        i++; // backslash: skip the escaped char
       else if (c === 34) inStr = false;
     } else if (c === 34) inStr = true;
     else if (c === 123 || c === 91) {

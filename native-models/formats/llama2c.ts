@@ -28,12 +28,15 @@ export const LLAMA2C_HEADER_BYTES = 28;
 export function parseLlama2cHeader(b: Uint8Array): Llama2cHeader | string {
   if (b.length < LLAMA2C_HEADER_BYTES) return `only ${b.length} bytes, shorter than the 28-byte header`;
   const dv = new DataView(b.buffer, b.byteOffset, LLAMA2C_HEADER_BYTES);
-  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = Array.from({ length: 7 }, (_, i) => dv.getInt32(i * 4, true));
+  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = Array.from({ length: 7 }, (_, i) =>
+    dv.getInt32(i * 4, true),
+  );
   const positive = { dim, hiddenDim, nLayers, nHeads, nKvHeads, seqLen };
   for (const [k, v] of Object.entries(positive)) if (v <= 0) return `${k} is ${v}`;
   if (vocab === 0 || vocab === -(2 ** 31)) return `vocab_size is ${vocab}`;
   if (dim % nHeads !== 0) return `dim ${dim} is not a multiple of n_heads ${nHeads}`;
-  if (nKvHeads > nHeads || nHeads % nKvHeads !== 0) return `n_heads ${nHeads} is not a multiple of n_kv_heads ${nKvHeads}`;
+  if (nKvHeads > nHeads || nHeads % nKvHeads !== 0)
+    return `n_heads ${nHeads} is not a multiple of n_kv_heads ${nKvHeads}`;
   if ((dim / nHeads) % 2 !== 0) return `head size ${dim / nHeads} is odd`;
   return { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), shared: vocab > 0, seqLen };
 }
@@ -66,15 +69,26 @@ function layout(h: Llama2cHeader): [string, ((i: number) => TensorName) | undefi
 /** Exact file size the header implies (BigInt: hostile headers overflow doubles). */
 export function llama2cExpectedSize(h: Llama2cHeader): bigint {
   let floats = 0n;
-  for (const [, , shape, count] of layout(h)) floats += shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(count);
+  for (const [, , shape, count] of layout(h))
+    floats += shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(count);
   return BigInt(LLAMA2C_HEADER_BYTES) + floats * 4n;
 }
 
-export async function openLlama2c(filePath: string, opts: { tokenizerPath?: string } = {}): Promise<ModelSource> {
+export async function openLlama2c(
+  filePath: string,
+  opts: { tokenizerPath?: string } = {},
+): Promise<ModelSource> {
   const file = await BinaryFile.open(filePath);
   try {
-    const h = parseLlama2cHeader(await file.readAt(0, Math.min(file.size, LLAMA2C_HEADER_BYTES), "the llama2.c header"));
-    if (typeof h === "string") throw new ModelFormatError(file.size < LLAMA2C_HEADER_BYTES ? "truncated" : "bad_config", `not a plausible llama2.c header: ${h}`, filePath);
+    const h = parseLlama2cHeader(
+      await file.readAt(0, Math.min(file.size, LLAMA2C_HEADER_BYTES), "the llama2.c header"),
+    );
+    if (typeof h === "string")
+      throw new ModelFormatError(
+        file.size < LLAMA2C_HEADER_BYTES ? "truncated" : "bad_config",
+        `not a plausible llama2.c header: ${h}`,
+        filePath,
+      );
     const expected = llama2cExpectedSize(h);
     if (expected !== BigInt(file.size)) {
       throw new ModelFormatError(
@@ -142,7 +156,11 @@ export async function openLlama2c(filePath: string, opts: { tokenizerPath?: stri
 
 const MAX_TOKENIZER_BYTES = 64 << 20;
 
-async function llama2cTokenizer(modelPath: string, vocab: number, explicit?: string): Promise<TokenizerSource> {
+async function llama2cTokenizer(
+  modelPath: string,
+  vocab: number,
+  explicit?: string,
+): Promise<TokenizerSource> {
   if (explicit) return readLlama2cTokenizer(explicit, vocab);
   const dir = path.dirname(modelPath);
   let names: string[];
@@ -180,7 +198,8 @@ export async function readLlama2cTokenizer(p: string, vocab: number): Promise<To
   } catch (e) {
     throw fsError(e, p);
   }
-  if (size > MAX_TOKENIZER_BYTES) throw new ModelFormatError("too_large", `tokenizer is ${size} bytes (limit ${MAX_TOKENIZER_BYTES})`, p);
+  if (size > MAX_TOKENIZER_BYTES)
+    throw new ModelFormatError("too_large", `tokenizer is ${size} bytes (limit ${MAX_TOKENIZER_BYTES})`, p);
   let b: Buffer;
   noteAllocation(size, "tokenizer.bin");
   try {
@@ -190,7 +209,8 @@ export async function readLlama2cTokenizer(p: string, vocab: number): Promise<To
   }
   const bad = (msg: string) => new ModelFormatError("bad_tokenizer", msg, p);
   // Each token takes at least 8 bytes, so a count beyond that is a mismatch, caught before allocating.
-  if (b.length < 4 || vocab > (b.length - 4) / 8) throw bad(`the file is ${b.length} bytes, too short for the model's ${vocab} tokens`);
+  if (b.length < 4 || vocab > (b.length - 4) / 8)
+    throw bad(`the file is ${b.length} bytes, too short for the model's ${vocab} tokens`);
   const maxLen = b.readInt32LE(0);
   if (maxLen <= 0) throw bad(`max_token_length is ${maxLen}`);
   noteAllocation(vocab * 16, "tokenizer pieces and scores");
@@ -208,6 +228,9 @@ export async function readLlama2cTokenizer(p: string, vocab: number): Promise<To
     scores[i] = score;
     o += len;
   }
-  if (o !== b.length) throw bad(`${b.length - o} bytes follow the model's ${vocab} tokens; is this the tokenizer for a larger vocabulary?`);
+  if (o !== b.length)
+    throw bad(
+      `${b.length - o} bytes follow the model's ${vocab} tokens; is this the tokenizer for a larger vocabulary?`,
+    );
   return { kind: "llama2c", pieces, scores };
 }

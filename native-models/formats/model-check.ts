@@ -18,20 +18,52 @@ const INT_LIMITS: [keyof ModelConfig, number][] = [
 export function checkConfig(c: ModelConfig, file: string): void {
   for (const [k, max] of INT_LIMITS) {
     const v = c[k] as number;
-    if (!Number.isSafeInteger(v) || v < 1 || v > max) throw new ModelFormatError("bad_config", `${k} is ${v}; expected an integer from 1 to ${max}`, file);
+    if (!Number.isSafeInteger(v) || v < 1 || v > max)
+      throw new ModelFormatError("bad_config", `${k} is ${v}; expected an integer from 1 to ${max}`, file);
   }
   if (c.numHeads % c.numKvHeads !== 0) {
-    throw new ModelFormatError("bad_config", `${c.numHeads} attention heads cannot be shared by ${c.numKvHeads} key/value heads`, file);
+    throw new ModelFormatError(
+      "bad_config",
+      `${c.numHeads} attention heads cannot be shared by ${c.numKvHeads} key/value heads`,
+      file,
+    );
   }
-  if (c.headDim % 2 !== 0) throw new ModelFormatError("bad_config", `head dimension ${c.headDim} is odd; rotary embeddings need it even`, file);
-  if (!(c.rmsNormEps > 0 && c.rmsNormEps < 1)) throw new ModelFormatError("bad_config", `rms norm epsilon is ${c.rmsNormEps}; expected a small positive number`, file);
-  if (!(c.ropeTheta > 0 && Number.isFinite(c.ropeTheta))) throw new ModelFormatError("bad_config", `rope theta is ${c.ropeTheta}; expected a positive number`, file);
+  if (c.headDim % 2 !== 0)
+    throw new ModelFormatError(
+      "bad_config",
+      `head dimension ${c.headDim} is odd; rotary embeddings need it even`,
+      file,
+    );
+  if (!(c.rmsNormEps > 0 && c.rmsNormEps < 1))
+    throw new ModelFormatError(
+      "bad_config",
+      `rms norm epsilon is ${c.rmsNormEps}; expected a small positive number`,
+      file,
+    );
+  if (!(c.ropeTheta > 0 && Number.isFinite(c.ropeTheta)))
+    throw new ModelFormatError(
+      "bad_config",
+      `rope theta is ${c.ropeTheta}; expected a positive number`,
+      file,
+    );
   const s = c.ropeScaling;
   if (s) {
-    const vals = s.type === "linear" ? [s.factor] : [s.factor, s.lowFreqFactor, s.highFreqFactor, s.originalContextLength];
-    if (!vals.every((v) => v > 0 && Number.isFinite(v))) throw new ModelFormatError("bad_config", `rope scaling ${JSON.stringify(s)} has a non-positive value`, file);
+    const vals =
+      s.type === "linear"
+        ? [s.factor]
+        : [s.factor, s.lowFreqFactor, s.highFreqFactor, s.originalContextLength];
+    if (!vals.every((v) => v > 0 && Number.isFinite(v)))
+      throw new ModelFormatError(
+        "bad_config",
+        `rope scaling ${JSON.stringify(s)} has a non-positive value`,
+        file,
+      );
     if (s.type === "llama3" && !(s.highFreqFactor > s.lowFreqFactor)) {
-      throw new ModelFormatError("bad_config", `llama3 rope scaling needs high_freq_factor > low_freq_factor (got ${s.highFreqFactor}, ${s.lowFreqFactor})`, file);
+      throw new ModelFormatError(
+        "bad_config",
+        `llama3 rope scaling needs high_freq_factor > low_freq_factor (got ${s.highFreqFactor}, ${s.lowFreqFactor})`,
+        file,
+      );
     }
   }
 }
@@ -76,7 +108,12 @@ export function checkTensors(
   const out = new Map<TensorName, TensorInfo>();
   for (const [name, shape] of expectedShapes(c)) {
     const t = found.get(name);
-    if (!t) throw new ModelFormatError("missing_tensor", `tensor ${sourceName(name)} is missing (needed for ${name})`, file);
+    if (!t)
+      throw new ModelFormatError(
+        "missing_tensor",
+        `tensor ${sourceName(name)} is missing (needed for ${name})`,
+        file,
+      );
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ModelFormatError(
         "bad_tensor",

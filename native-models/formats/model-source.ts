@@ -5,7 +5,13 @@ export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export type RopeScaling =
-  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContextLength: number }
+  | {
+      type: "llama3";
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalContextLength: number;
+    }
   | { type: "linear"; factor: number };
 
 export interface ModelConfig {
@@ -36,18 +42,7 @@ export interface ModelConfig {
 
 /** Canonical tensor names, independent of the source format. */
 export type LayerTensor =
-  | "attn_norm"
-  | "wq"
-  | "wk"
-  | "wv"
-  | "wo"
-  | "bq"
-  | "bk"
-  | "bv"
-  | "ffn_norm"
-  | "w_gate"
-  | "w_up"
-  | "w_down";
+  "attn_norm" | "wq" | "wk" | "wv" | "wo" | "bq" | "bk" | "bv" | "ffn_norm" | "w_gate" | "w_up" | "w_down";
 export type TensorName = "embed" | "final_norm" | "lm_head" | `layers.${number}.${LayerTensor}`;
 
 export interface TensorInfo {

@@ -48,7 +48,10 @@ export async function detectModelFormat(p: string): Promise<{ format: ModelForma
   if (head.subarray(0, 4).toString("latin1") === "GGUF") return { format: "gguf", path: p };
   // A file inside a Hugging Face folder stands for the folder.
   const base = path.basename(p);
-  if ((base === "config.json" || base.endsWith(".safetensors")) && (await statOrNull(path.join(path.dirname(p), "config.json")))) {
+  if (
+    (base === "config.json" || base.endsWith(".safetensors")) &&
+    (await statOrNull(path.join(path.dirname(p), "config.json")))
+  ) {
     return { format: "hf", path: path.dirname(p) };
   }
   const h = parseLlama2cHeader(head);
@@ -68,7 +71,9 @@ export async function detectModelFormat(p: string): Promise<{ format: ModelForma
 
 function describeStart(head: Buffer): string {
   const magic = head.subarray(0, 4).toString("latin1");
-  if (magic === "ggjt" || magic === "tjgg" || magic === "ggml" || magic === "lmgg") return "this is a pre-GGUF ggml/ggjt file; convert it to GGUF with a current llama.cpp";
-  if (head[0] === 0x50 && head[1] === 0x4b) return "this is a zip archive (a PyTorch .pt/.bin checkpoint?); use safetensors or GGUF";
+  if (magic === "ggjt" || magic === "tjgg" || magic === "ggml" || magic === "lmgg")
+    return "this is a pre-GGUF ggml/ggjt file; convert it to GGUF with a current llama.cpp";
+  if (head[0] === 0x50 && head[1] === 0x4b)
+    return "this is a zip archive (a PyTorch .pt/.bin checkpoint?); use safetensors or GGUF";
   return "the file is not a recognised model format";
 }

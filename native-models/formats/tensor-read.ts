@@ -7,11 +7,27 @@ import { dequantLayout, dequantizeInto } from "./gguf-dequant.js";
 
 const CHUNK_BYTES = 16 << 20;
 
-export async function readDequantized(file: BinaryFile, offset: number, type: string, nElements: number, label: string): Promise<Float32Array> {
+export async function readDequantized(
+  file: BinaryFile,
+  offset: number,
+  type: string,
+  nElements: number,
+  label: string,
+): Promise<Float32Array> {
   const layout = dequantLayout(type);
-  if (!layout) throw new ModelFormatError("unsupported_type", `tensor ${label} has type ${type}, which cannot be dequantized`, file.path);
+  if (!layout)
+    throw new ModelFormatError(
+      "unsupported_type",
+      `tensor ${label} has type ${type}, which cannot be dequantized`,
+      file.path,
+    );
   const nBlocks = nElements / layout.blockSize;
-  if (!Number.isInteger(nBlocks)) throw new ModelFormatError("bad_tensor", `tensor ${label}: ${nElements} values are not whole ${type} blocks`, file.path);
+  if (!Number.isInteger(nBlocks))
+    throw new ModelFormatError(
+      "bad_tensor",
+      `tensor ${label}: ${nElements} values are not whole ${type} blocks`,
+      file.path,
+    );
   const byteSize = nBlocks * layout.typeSize;
   file.checkRange(offset, byteSize, `tensor ${label}`);
   let out: Float32Array;
@@ -19,7 +35,11 @@ export async function readDequantized(file: BinaryFile, offset: number, type: st
   try {
     out = new Float32Array(nElements);
   } catch {
-    throw new ModelFormatError("too_large", `tensor ${label} has ${nElements} values, too many to hold as float32 at once`, file.path);
+    throw new ModelFormatError(
+      "too_large",
+      `tensor ${label} has ${nElements} values, too many to hold as float32 at once`,
+      file.path,
+    );
   }
   const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / layout.typeSize));
   noteAllocation(Math.min(nBlocks, blocksPerChunk) * layout.typeSize, `tensor ${label} read buffer`);
@@ -33,7 +53,11 @@ export async function readDequantized(file: BinaryFile, offset: number, type: st
   }
   if (nonFinite > 0) {
     const what = layout.blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";
-    throw new ModelFormatError("bad_tensor", `tensor ${label} contains ${nonFinite} ${what}; the file is corrupt`, file.path);
+    throw new ModelFormatError(
+      "bad_tensor",
+      `tensor ${label} contains ${nonFinite} ${what}; the file is corrupt`,
+      file.path,
+    );
   }
   return out;
 }

@@ -250,7 +250,10 @@ export function hostError(err: unknown): HostMethodError {
   if (err instanceof HostMethodError) return err;
   if (err instanceof CancelledError) return new HostMethodError("cancelled", "cancelled");
   if (err instanceof ModelFormatError)
-    return new HostMethodError("model_format", err.message, { formatCode: err.code, ...(err.file ? { file: err.file } : {}) });
+    return new HostMethodError("model_format", err.message, {
+      formatCode: err.code,
+      ...(err.file ? { file: err.file } : {}),
+    });
   if (err instanceof ContextFullError) return new HostMethodError("failed", err.message);
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));
 }

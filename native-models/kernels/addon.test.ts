@@ -26,7 +26,9 @@ describe.runIf(kernel.available)("native sparse FFN", () => {
   const tmp = makeTempDir("exitlane-sparse-");
   afterAll(() => tmp.cleanup());
   // Every kernel set this CPU runs (AVX-512 VNNI, AVX2, scalar here), so all paths are checked.
-  const isas = k.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n) as SparseIsa[];
+  const isas = k.kernels.map(
+    (n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n,
+  ) as SparseIsa[];
 
   const w = randomFfn(256, 384, 21);
   const xs = [0, 1, 2].map((i) => randomInput(256, 40 + i));

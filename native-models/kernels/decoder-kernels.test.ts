@@ -16,7 +16,9 @@ describe.runIf(kernel.available)("native decode kernels", () => {
   const k = kernel;
   const tmp = makeTempDir("exitlane-decoder-kernels-");
   afterAll(() => tmp.cleanup());
-  const isas = k.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n) as SparseIsa[];
+  const isas = k.kernels.map(
+    (n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n,
+  ) as SparseIsa[];
 
   describe.each(isas)("%s", (isa) => {
     // 6 rows, and 37 (two whole tiles of 16 for tile kernels, and a tail of 5).
@@ -26,28 +28,43 @@ describe.runIf(kernel.available)("native decode kernels", () => {
       [4, 32, 192, 64, 6],
       [4, 64, 130, 17, 37],
       [4, 128, 256, 40, 37],
-    ] as const)("linear int%i block %i (%i -> %i), %i rows, is W·x within quantization error, row by row identical", (bits, block, inputs, outputs, rows) => {
-      const w = gaussian(inputs * outputs, 0.05, 3);
-      const bias = gaussian(outputs, 0.1, 4);
-      const lin = k.createLinear({ outputs, inputs, bits, blockSize: block, weights: w, bias, threads: 2, isa });
-      const x = Float32Array.from({ length: rows * inputs }, (_, i) => randomInput(inputs, 10 + Math.floor(i / inputs))[i % inputs]);
-      const y = new Float32Array(rows * outputs);
-      lin.run(x, y, rows);
-      for (let s = 0; s < rows; s++) {
-        const want = new Float32Array(outputs);
-        for (let o = 0; o < outputs; o++) {
-          let a = bias[o];
-          for (let j = 0; j < inputs; j++) a += w[o * inputs + j] * x[s * inputs + j];
-          want[o] = a;
+    ] as const)(
+      "linear int%i block %i (%i -> %i), %i rows, is W·x within quantization error, row by row identical",
+      (bits, block, inputs, outputs, rows) => {
+        const w = gaussian(inputs * outputs, 0.05, 3);
+        const bias = gaussian(outputs, 0.1, 4);
+        const lin = k.createLinear({
+          outputs,
+          inputs,
+          bits,
+          blockSize: block,
+          weights: w,
+          bias,
+          threads: 2,
+          isa,
+        });
+        const x = Float32Array.from(
+          { length: rows * inputs },
+          (_, i) => randomInput(inputs, 10 + Math.floor(i / inputs))[i % inputs],
+        );
+        const y = new Float32Array(rows * outputs);
+        lin.run(x, y, rows);
+        for (let s = 0; s < rows; s++) {
+          const want = new Float32Array(outputs);
+          for (let o = 0; o < outputs; o++) {
+            let a = bias[o];
+            for (let j = 0; j < inputs; j++) a += w[o * inputs + j] * x[s * inputs + j];
+            want[o] = a;
+          }
+          const got = y.subarray(s * outputs, (s + 1) * outputs);
+          expect(relativeError(got, want)).toBeLessThan(bits === 8 ? 0.02 : 0.2);
+          const alone = new Float32Array(outputs);
+          lin.run(x.subarray(s * inputs, (s + 1) * inputs), alone, 1);
+          expect(Array.from(alone)).toEqual(Array.from(got));
         }
-        const got = y.subarray(s * outputs, (s + 1) * outputs);
-        expect(relativeError(got, want)).toBeLessThan(bits === 8 ? 0.02 : 0.2);
-        const alone = new Float32Array(outputs);
-        lin.run(x.subarray(s * inputs, (s + 1) * inputs), alone, 1);
-        expect(Array.from(alone)).toEqual(Array.from(got));
-      }
-      lin.close();
-    });
+        lin.close();
+      },
+    );
 
     it("FFN rows at once equal one row at a time, sparse and packed dense", () => {
       const w = randomFfn(192, 320, 8);
@@ -78,33 +95,42 @@ describe.runIf(kernel.available)("native decode kernels", () => {
       fresh.close();
     });
 
-    it.each([4, 8] as const)("a dense-only int%i FFN (one quantization of W_down) saves, loads back and refuses sparse passes", (bits) => {
-      const d = 128;
-      const f = 320;
-      const w = randomFfn(d, f, 9);
-      const dense = k.createFfn({ ...w, bits, blockSize: 32, threads: 2, isa, form: "dense" });
-      expect(dense.info).toMatchObject({ rows: false, packed: true });
-      const rows = 11; // past the widest kernel tile (8 rows), so tiles and their tail both run
-      const x = new Float32Array(rows * d);
-      for (let s = 0; s < rows; s++) x.set(randomInput(d, 90 + s), s * d);
-      const all = new Float32Array(rows * d);
-      dense.runRows(x, all, rows, 0);
-      const file = path.join(tmp.dir, `dense-${bits}-${isa}.ffn`);
-      dense.save(file);
-      const back = k.loadFfn(file, { threads: 1, isa });
-      expect(back.info).toMatchObject({ rows: false, packed: true, d, ffn: f });
-      for (let s = 0; s < rows; s++) {
-        const one = new Float32Array(d);
-        back.run(x.subarray(s * d, (s + 1) * d), one, 0);
-        // Bit-identical to the batched pass before saving: same codes, same per-row arithmetic.
-        expect(Array.from(one)).toEqual(Array.from(all.subarray(s * d, (s + 1) * d)));
-        expect(relativeError(one, Float32Array.from(floatFfn(w, x.subarray(s * d, (s + 1) * d)).out))).toBeLessThan(bits === 8 ? 0.025 : 0.25); // the rows form's bounds (addon.test.ts)
-      }
-      expect(() => back.run(x.subarray(0, d), new Float32Array(d), 0.01)).toThrow(/packed dense form \(rows released\)/);
-      expect(() => back.run(x.subarray(0, d), new Float32Array(d), 0, new Float32Array(f))).toThrow(/rows released/);
-      dense.close();
-      back.close();
-    });
+    it.each([4, 8] as const)(
+      "a dense-only int%i FFN (one quantization of W_down) saves, loads back and refuses sparse passes",
+      (bits) => {
+        const d = 128;
+        const f = 320;
+        const w = randomFfn(d, f, 9);
+        const dense = k.createFfn({ ...w, bits, blockSize: 32, threads: 2, isa, form: "dense" });
+        expect(dense.info).toMatchObject({ rows: false, packed: true });
+        const rows = 11; // past the widest kernel tile (8 rows), so tiles and their tail both run
+        const x = new Float32Array(rows * d);
+        for (let s = 0; s < rows; s++) x.set(randomInput(d, 90 + s), s * d);
+        const all = new Float32Array(rows * d);
+        dense.runRows(x, all, rows, 0);
+        const file = path.join(tmp.dir, `dense-${bits}-${isa}.ffn`);
+        dense.save(file);
+        const back = k.loadFfn(file, { threads: 1, isa });
+        expect(back.info).toMatchObject({ rows: false, packed: true, d, ffn: f });
+        for (let s = 0; s < rows; s++) {
+          const one = new Float32Array(d);
+          back.run(x.subarray(s * d, (s + 1) * d), one, 0);
+          // Bit-identical to the batched pass before saving: same codes, same per-row arithmetic.
+          expect(Array.from(one)).toEqual(Array.from(all.subarray(s * d, (s + 1) * d)));
+          expect(
+            relativeError(one, Float32Array.from(floatFfn(w, x.subarray(s * d, (s + 1) * d)).out)),
+          ).toBeLessThan(bits === 8 ? 0.025 : 0.25); // the rows form's bounds (addon.test.ts)
+        }
+        expect(() => back.run(x.subarray(0, d), new Float32Array(d), 0.01)).toThrow(
+          /packed dense form \(rows released\)/,
+        );
+        expect(() => back.run(x.subarray(0, d), new Float32Array(d), 0, new Float32Array(f))).toThrow(
+          /rows released/,
+        );
+        dense.close();
+        back.close();
+      },
+    );
 
     it("packDense({ releaseRows }) keeps dense passes and frees the rows", () => {
       const w = randomFfn(96, 160, 12);
@@ -126,37 +152,54 @@ describe.runIf(kernel.available)("native decode kernels", () => {
     });
 
     // Head sizes on and off the kernels' vector widths (their 4-key blocks and one-key tails).
-    it.each([16, 24])("attention (head size %i) matches float math and gives each row what it gives alone", (headDim) => {
-      const cfg = { d: 96, heads: 6, kvHeads: 2, headDim };
-      const weights = attentionWeights(cfg, 7);
-      const att = k.createAttention({ ...weights, bits: 8, blockSize: 32, threads: 2, isa });
-      const capacity = 40;
-      const table = rotaryTable(64, cfg.headDim);
-      const kvLen = cfg.kvHeads * capacity * cfg.headDim;
-      const x = new Float32Array(12 * cfg.d);
-      for (let s = 0; s < 12; s++) x.set(randomInput(cfg.d, 70 + s), s * cfg.d);
+    it.each([16, 24])(
+      "attention (head size %i) matches float math and gives each row what it gives alone",
+      (headDim) => {
+        const cfg = { d: 96, heads: 6, kvHeads: 2, headDim };
+        const weights = attentionWeights(cfg, 7);
+        const att = k.createAttention({ ...weights, bits: 8, blockSize: 32, threads: 2, isa });
+        const capacity = 40;
+        const table = rotaryTable(64, cfg.headDim);
+        const kvLen = cfg.kvHeads * capacity * cfg.headDim;
+        const x = new Float32Array(12 * cfg.d);
+        for (let s = 0; s < 12; s++) x.set(randomInput(cfg.d, 70 + s), s * cfg.d);
 
-      // 12 tokens one at a time, then the same 12 as 4 + 8 rows: identical K/V and outputs.
-      const runs = [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [4, 8]];
-      const results = runs.map((sizes) => {
-        const key = new Float32Array(kvLen);
-        const value = new Float32Array(kvLen);
-        const residual = new Float32Array(12 * cfg.d);
-        const ffnIn = new Float32Array(12 * cfg.d);
-        let at = 0;
-        for (const n of sizes) {
-          const positions = Int32Array.from({ length: n }, (_, i) => at + i);
-          att.run(x.subarray(at * cfg.d, (at + n) * cfg.d), positions, table.cos, table.sin, key, value, capacity, at, residual.subarray(at * cfg.d, (at + n) * cfg.d), ffnIn.subarray(at * cfg.d, (at + n) * cfg.d));
-          at += n;
-        }
-        return { key, value, residual, ffnIn };
-      });
-      expect(Array.from(results[1].residual)).toEqual(Array.from(results[0].residual));
-      expect(Array.from(results[1].key)).toEqual(Array.from(results[0].key));
-      const want = referenceAttention(cfg, weights, x, 12, table);
-      expect(relativeError(results[0].residual, want)).toBeLessThan(0.02);
-      att.close();
-    });
+        // 12 tokens one at a time, then the same 12 as 4 + 8 rows: identical K/V and outputs.
+        const runs = [
+          [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+          [4, 8],
+        ];
+        const results = runs.map((sizes) => {
+          const key = new Float32Array(kvLen);
+          const value = new Float32Array(kvLen);
+          const residual = new Float32Array(12 * cfg.d);
+          const ffnIn = new Float32Array(12 * cfg.d);
+          let at = 0;
+          for (const n of sizes) {
+            const positions = Int32Array.from({ length: n }, (_, i) => at + i);
+            att.run(
+              x.subarray(at * cfg.d, (at + n) * cfg.d),
+              positions,
+              table.cos,
+              table.sin,
+              key,
+              value,
+              capacity,
+              at,
+              residual.subarray(at * cfg.d, (at + n) * cfg.d),
+              ffnIn.subarray(at * cfg.d, (at + n) * cfg.d),
+            );
+            at += n;
+          }
+          return { key, value, residual, ffnIn };
+        });
+        expect(Array.from(results[1].residual)).toEqual(Array.from(results[0].residual));
+        expect(Array.from(results[1].key)).toEqual(Array.from(results[0].key));
+        const want = referenceAttention(cfg, weights, x, 12, table);
+        expect(relativeError(results[0].residual, want)).toBeLessThan(0.02);
+        att.close();
+      },
+    );
   });
 
   it("saved attention blocks and linear layers load back to the same outputs", () => {
@@ -169,21 +212,77 @@ describe.runIf(kernel.available)("native decode kernels", () => {
     const table = rotaryTable(8, 16);
     const outs = [att, again].map((a) => {
       const residual = new Float32Array(64);
-      a.run(randomInput(64, 1), Int32Array.of(0), table.cos, table.sin, new Float32Array(4 * 4 * 16), new Float32Array(4 * 4 * 16), 4, 0, residual, new Float32Array(64));
+      a.run(
+        randomInput(64, 1),
+        Int32Array.of(0),
+        table.cos,
+        table.sin,
+        new Float32Array(4 * 4 * 16),
+        new Float32Array(4 * 4 * 16),
+        4,
+        0,
+        residual,
+        new Float32Array(64),
+      );
       return Array.from(residual);
     });
     expect(outs[1]).toEqual(outs[0]);
     expect(() => k.loadLinear(file)).toThrow(/not a native linear-layer file/);
-    const lin = k.createLinear({ outputs: 10, inputs: 64, weights: gaussian(640, 0.1, 2), norm: new Float32Array(64).fill(1), eps: 1e-5 });
+    const lin = k.createLinear({
+      outputs: 10,
+      inputs: 64,
+      weights: gaussian(640, 0.1, 2),
+      norm: new Float32Array(64).fill(1),
+      eps: 1e-5,
+    });
     lin.save(path.join(tmp.dir, "h.native"));
     const y1 = new Float32Array(10);
     const y2 = new Float32Array(10);
     lin.run(randomInput(64, 3), y1, 1);
     k.loadLinear(path.join(tmp.dir, "h.native")).run(randomInput(64, 3), y2, 1);
     expect(Array.from(y2)).toEqual(Array.from(y1));
-    expect(() => att.run(new Float32Array(3), Int32Array.of(0), table.cos, table.sin, new Float32Array(256), new Float32Array(256), 4, 0, new Float32Array(64), new Float32Array(64))).toThrow(/x must have 64 elements/);
-    expect(() => att.run(randomInput(64, 1), Int32Array.of(9), table.cos, table.sin, new Float32Array(256), new Float32Array(256), 4, 0, new Float32Array(64), new Float32Array(64))).toThrow(/outside the rotary table/);
-    expect(() => att.run(randomInput(64, 1), Int32Array.of(0), table.cos, table.sin, new Float32Array(256), new Float32Array(256), 4, 4, new Float32Array(64), new Float32Array(64))).toThrow(/no room/);
+    expect(() =>
+      att.run(
+        new Float32Array(3),
+        Int32Array.of(0),
+        table.cos,
+        table.sin,
+        new Float32Array(256),
+        new Float32Array(256),
+        4,
+        0,
+        new Float32Array(64),
+        new Float32Array(64),
+      ),
+    ).toThrow(/x must have 64 elements/);
+    expect(() =>
+      att.run(
+        randomInput(64, 1),
+        Int32Array.of(9),
+        table.cos,
+        table.sin,
+        new Float32Array(256),
+        new Float32Array(256),
+        4,
+        0,
+        new Float32Array(64),
+        new Float32Array(64),
+      ),
+    ).toThrow(/outside the rotary table/);
+    expect(() =>
+      att.run(
+        randomInput(64, 1),
+        Int32Array.of(0),
+        table.cos,
+        table.sin,
+        new Float32Array(256),
+        new Float32Array(256),
+        4,
+        4,
+        new Float32Array(64),
+        new Float32Array(64),
+      ),
+    ).toThrow(/no room/);
   });
 });
 
@@ -218,7 +317,13 @@ function rotaryTable(positions: number, hd: number) {
 }
 
 /** residual = x + W_o · attention(rotary(W_qkv · RMSNorm(x) + b)), causal over all rows, in float64. */
-function referenceAttention(c: Shape, w: NativeAttentionWeights, x: Float32Array, rows: number, table: { cos: Float32Array; sin: Float32Array }): Float32Array {
+function referenceAttention(
+  c: Shape,
+  w: NativeAttentionWeights,
+  x: Float32Array,
+  rows: number,
+  table: { cos: Float32Array; sin: Float32Array },
+): Float32Array {
   const { d, heads, kvHeads, headDim: hd } = c;
   const qd = heads * hd;
   const n = qd + 2 * kvHeads * hd;
@@ -228,7 +333,9 @@ function referenceAttention(c: Shape, w: NativeAttentionWeights, x: Float32Array
     const xs = x.subarray(s * d, (s + 1) * d);
     const inv = 1 / Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / d + w.eps);
     const h = Array.from(xs, (v, i) => v * inv * w.attnNorm[i]);
-    const v = Array.from({ length: n }, (_, o) => h.reduce((a, hv, j) => a + hv * w.wqkv[o * d + j], w.bqkv![o]));
+    const v = Array.from({ length: n }, (_, o) =>
+      h.reduce((a, hv, j) => a + hv * w.wqkv[o * d + j], w.bqkv![o]),
+    );
     for (let head = 0; head < heads + kvHeads; head++)
       for (let i = 0; i < half; i++) {
         const base = head * hd;
@@ -251,9 +358,12 @@ function referenceAttention(c: Shape, w: NativeAttentionWeights, x: Float32Array
       const mx = Math.max(...sc);
       const e = sc.map((v) => Math.exp(v - mx));
       const sum = e.reduce((a, v) => a + v, 0);
-      for (let t = 0; t <= s; t++) for (let i = 0; i < hd; i++) attn[h * hd + i] += (e[t] / sum) * qkv[t][qd + kvHeads * hd + kvh * hd + i];
+      for (let t = 0; t <= s; t++)
+        for (let i = 0; i < hd; i++)
+          attn[h * hd + i] += (e[t] / sum) * qkv[t][qd + kvHeads * hd + kvh * hd + i];
     }
-    for (let o = 0; o < d; o++) out[s * d + o] = x[s * d + o] + attn.reduce((a, v, j) => a + v * w.wo[o * qd + j], 0);
+    for (let o = 0; o < d; o++)
+      out[s * d + o] = x[s * d + o] + attn.reduce((a, v, j) => a + v * w.wo[o * qd + j], 0);
   }
   return out;
 }

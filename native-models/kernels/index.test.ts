@@ -41,7 +41,9 @@ describe("loadSparseKernel fallback", () => {
     const k = loadSparseKernel({ env: {}, addonPath: stale });
     expect(k).toEqual({
       available: false,
-      detail: expect.stringContaining(`is stale (abi ${SPARSE_ABI_VERSION - 1}, need ${SPARSE_ABI_VERSION}); rebuild it`),
+      detail: expect.stringContaining(
+        `is stale (abi ${SPARSE_ABI_VERSION - 1}, need ${SPARSE_ABI_VERSION}); rebuild it`,
+      ),
     });
   });
 

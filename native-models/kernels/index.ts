@@ -5,7 +5,15 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NativeAttention, NativeAttentionWeights, NativeLinear, NativeLinearWeights, SparseFfn, SparseFfnWeights, SparseRunOptions } from "./types.js";
+import type {
+  NativeAttention,
+  NativeAttentionWeights,
+  NativeLinear,
+  NativeLinearWeights,
+  SparseFfn,
+  SparseFfnWeights,
+  SparseRunOptions,
+} from "./types.js";
 
 export type * from "./types.js";
 
@@ -45,7 +53,9 @@ export type SparseKernel = AvailableSparseKernel | { available: false; detail: s
 interface NativeAddon {
   abiVersion: number;
   kernels: string;
-  createFfn(o: SparseFfnWeights & SparseRunOptions & { order?: "interleaved" | "planar"; form?: "rows" | "dense" }): SparseFfn;
+  createFfn(
+    o: SparseFfnWeights & SparseRunOptions & { order?: "interleaved" | "planar"; form?: "rows" | "dense" },
+  ): SparseFfn;
   loadFfn(file: string, o?: SparseRunOptions): SparseFfn;
   setSpinMicros(us: number): void;
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;

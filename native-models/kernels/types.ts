@@ -120,7 +120,16 @@ export interface NativeAttention {
   ): void;
   save(path: string): void;
   close(): void;
-  readonly info: { d: number; heads: number; kvHeads: number; headDim: number; bits: SparseBits; blockSize: SparseBlockSize; bytes: number; isa: string };
+  readonly info: {
+    d: number;
+    heads: number;
+    kvHeads: number;
+    headDim: number;
+    bits: SparseBits;
+    blockSize: SparseBlockSize;
+    bytes: number;
+    isa: string;
+  };
 }
 
 export interface NativeLinearWeights {
@@ -143,5 +152,12 @@ export interface NativeLinear {
   runTop(x: Float32Array, out: Float32Array): [number, number];
   save(path: string): void;
   close(): void;
-  readonly info: { inputs: number; outputs: number; bits: SparseBits; blockSize: SparseBlockSize; bytes: number; isa: string };
+  readonly info: {
+    inputs: number;
+    outputs: number;
+    bits: SparseBits;
+    blockSize: SparseBlockSize;
+    bytes: number;
+    isa: string;
+  };
 }

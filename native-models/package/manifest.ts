@@ -77,9 +77,16 @@ export const Manifest = z.object({
   calibration: z
     .object({
       file: z.string(),
-      curve: z.array(z.object({ knob: z.number(), agreement: z.number(), meanExitLayer: z.number(), speedup: z.number() })),
+      curve: z.array(
+        z.object({ knob: z.number(), agreement: z.number(), meanExitLayer: z.number(), speedup: z.number() }),
+      ),
       /** Lossless decoding measured at calibration: speed against full depth (greedy) and the self-draft setting. */
-      lossless: z.object({ speedup: z.number(), selfDraft: z.object({ layer: z.number(), minConfidence: z.number() }).nullable() }).optional(),
+      lossless: z
+        .object({
+          speedup: z.number(),
+          selfDraft: z.object({ layer: z.number(), minConfidence: z.number() }).nullable(),
+        })
+        .optional(),
       seconds: z.number(),
     })
     .optional(),

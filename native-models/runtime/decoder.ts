@@ -22,7 +22,12 @@ export interface ExitStrategy {
    * Called before the first layer of each decode token, with the tokens before it and the hidden
    * state the previous token left (its exit layer's output), for candidate sources that need them.
    */
-  beginToken?(tokenId: number, position: number, history: readonly number[], previousHidden: Float32Array | null): Promise<void> | void;
+  beginToken?(
+    tokenId: number,
+    position: number,
+    history: readonly number[],
+    previousHidden: Float32Array | null,
+  ): Promise<void> | void;
   /** Called after layer `layer` (0-based) of the token at `position`; returns logits to exit there. */
   afterLayer(layer: number, hidden: Float32Array, position: number): Promise<Float32Array | null>;
   /**
@@ -207,7 +212,12 @@ export class Decoder {
     for (let start = 0; start < ids.length; start += chunk) {
       const part = ids.slice(start, start + chunk);
       let h = this.runner.embed(part);
-      for (let l = 0; l < this.runner.layers; l++) h = await this.runner.layer(l, h, part.map((_, i) => start + i));
+      for (let l = 0; l < this.runner.layers; l++)
+        h = await this.runner.layer(
+          l,
+          h,
+          part.map((_, i) => start + i),
+        );
       out.set(await this.runner.logits(h, part.length), start * V);
       this.sequence.push(...part);
       this.lastHidden = h.slice(h.length - this.runner.config.hiddenSize);
@@ -251,6 +261,7 @@ export class Decoder {
       r.hidden = rows.length === 1 ? out : out.subarray(i * d, (i + 1) * d);
       r.layers = l + 1;
     });
-    if (l === this.runner.layers - 1) this.pending = this.pending.filter((p) => p.layers < this.runner.layers);
+    if (l === this.runner.layers - 1)
+      this.pending = this.pending.filter((p) => p.layers < this.runner.layers);
   }
 }

@@ -96,11 +96,25 @@ export async function* generate(
   try {
     logits = await decoder.prefill(o.promptIds, o.signal);
   } catch (err) {
-    if (err instanceof ContextFullError) throw new ContextFullError(`prompt of ${o.promptIds.length} tokens does not fit the ${decoder.runner.maxPositions}-token context`);
+    if (err instanceof ContextFullError)
+      throw new ContextFullError(
+        `prompt of ${o.promptIds.length} tokens does not fit the ${decoder.runner.maxPositions}-token context`,
+      );
     // Stopped while still reading the prompt: an answer with no tokens, stopped like any other
     // (not an error; the decode loop below treats a stop between tokens the same way).
     if (err instanceof CancelledError) {
-      return { type: "done", tokens: 0, promptTokens: o.promptIds.length, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, timeToFirstTokenMs: 0, meanExitLayer: 0, layers: L, stopReason: "stopped", text: "" };
+      return {
+        type: "done",
+        tokens: 0,
+        promptTokens: o.promptIds.length,
+        prefillTokensPerSecond: 0,
+        decodeTokensPerSecond: 0,
+        timeToFirstTokenMs: 0,
+        meanExitLayer: 0,
+        layers: L,
+        stopReason: "stopped",
+        text: "",
+      };
     }
     throw err;
   }
@@ -133,7 +147,14 @@ export async function* generate(
     if (recent.length > 256) recent.splice(0, recent.length - 64);
     const piece = stops.push(text.push(id));
     output += piece.text;
-    yield { type: "token", id, text: piece.text, exitLayer, ms: stepMs, ...(exitInfo ? { exit: exitInfo } : {}) };
+    yield {
+      type: "token",
+      id,
+      text: piece.text,
+      exitLayer,
+      ms: stepMs,
+      ...(exitInfo ? { exit: exitInfo } : {}),
+    };
     if (piece.stopped) {
       stopReason = "stop_string";
       break;
@@ -173,7 +194,14 @@ export async function* generate(
       logits = r.logits;
       exitLayer = r.exitLayer;
       const t = strategy ? o.takeTelemetry?.() : null;
-      exitInfo = t ? { checkedLayers: t.checkedLayers, predictorMs: t.predictorMs, verifyMs: t.verifyMs, draftMs: t.draftMs } : undefined;
+      exitInfo = t
+        ? {
+            checkedLayers: t.checkedLayers,
+            predictorMs: t.predictorMs,
+            verifyMs: t.verifyMs,
+            draftMs: t.draftMs,
+          }
+        : undefined;
     } catch (err) {
       if (err instanceof CancelledError) {
         stopReason = "stopped";

@@ -51,7 +51,9 @@ export class KvCache {
   reserve(layer: number, positions: readonly number[]) {
     const c = this.caches[layer];
     if (c.length + positions.length > this.maxPositions) {
-      throw new ContextFullError(`context full: ${c.length} + ${positions.length} tokens exceed ${this.maxPositions}`);
+      throw new ContextFullError(
+        `context full: ${c.length} + ${positions.length} tokens exceed ${this.maxPositions}`,
+      );
     }
     c.positions.set(positions, c.length);
     c.length += positions.length;

@@ -58,17 +58,29 @@ export class ModelRunner {
     // Progress: the native files, then onnxruntime's sessions if any (packages with packed FFN
     // files usually need none; otherwise the sessions take most of the time).
     const nativeShare = manifest.sparse?.dense ? 0.9 : 0.3;
-    const native = o.native ? NativeLayers.open(dir, manifest, o.threads, { sparseRows: o.sparseRows ?? false, onProgress: (f) => o.onProgress?.(f * nativeShare) }) : null;
+    const native = o.native
+      ? NativeLayers.open(dir, manifest, o.threads, {
+          sparseRows: o.sparseRows ?? false,
+          onProgress: (f) => o.onProgress?.(f * nativeShare),
+        })
+      : null;
     // With whole native layers, the head and the packed FFNs, prefill runs natively too and no
     // onnxruntime session is created (one copy of the weights in memory). Native layers whose FFNs
     // keep only their per-neuron rows (a wide model where sparsity pays) prefill on onnxruntime's
     // full layer graphs, since those rows serve one token at a time (measured on TinyLlama shapes:
     // 210 vs 42 tok/s); packages whose native form is only the FFN keep its attention graphs.
     let layerGraphs: string[] = [];
-    if (!native?.runsEverything) layerGraphs = !native || native.decodesNatively ? manifest.graphs.layers : manifest.graphs.attention;
-    const files = [...layerGraphs, ...(native?.head ? [] : [manifest.graphs.head])].map((f) => path.join(dir, f));
+    if (!native?.runsEverything)
+      layerGraphs = !native || native.decodesNatively ? manifest.graphs.layers : manifest.graphs.attention;
+    const files = [...layerGraphs, ...(native?.head ? [] : [manifest.graphs.head])].map((f) =>
+      path.join(dir, f),
+    );
     const { sessions, choice } = files.length
-      ? await createSessions(files, o, (done, total) => o.onProgress?.((native ? nativeShare : 0) + (1 - (native ? nativeShare : 0)) * (done / (total + 1))))
+      ? await createSessions(files, o, (done, total) =>
+          o.onProgress?.(
+            (native ? nativeShare : 0) + (1 - (native ? nativeShare : 0)) * (done / (total + 1)),
+          ),
+        )
       : { sessions: [], choice: { provider: "cpu" } satisfies ProviderChoice };
     const head = native?.head ? null : sessions.pop()!;
     const embedding = new MatrixRows(dir, manifest.embedding);
@@ -94,7 +106,9 @@ export class ModelRunner {
     const n = this.native;
     if (!n) return "onnxruntime MatMulNBits";
     if (n.runsEverything) return `native ${n.isa}`;
-    return n.decodesNatively ? `native ${n.isa} decode, onnxruntime MatMulNBits prefill` : `onnxruntime MatMulNBits + native ${n.isa} FFN`;
+    return n.decodesNatively
+      ? `native ${n.isa} decode, onnxruntime MatMulNBits prefill`
+      : `onnxruntime MatMulNBits + native ${n.isa} FFN`;
   }
 
   /** Threads the kernels use per call. */
@@ -116,7 +130,12 @@ export class ModelRunner {
    * has native layers, at the current FFN sparsity; prefill rows run dense, natively when the
    * native form is complete (runsEverything), else on onnxruntime.
    */
-  async layer(l: number, hidden: Float32Array, positions: readonly number[], decode = false): Promise<Float32Array> {
+  async layer(
+    l: number,
+    hidden: Float32Array,
+    positions: readonly number[],
+    decode = false,
+  ): Promise<Float32Array> {
     const S = positions.length;
     const d = this.config.hiddenSize;
     const slot = this.cache.reserve(l, positions);
@@ -124,19 +143,35 @@ export class ModelRunner {
     if (native?.decodesNatively && ((decode && S <= NATIVE_MAX_ROWS) || native.runsEverything)) {
       // Rows [s0, s0 + n) in one native call (at most NATIVE_MAX_ROWS).
       const rows = (s0: number, n: number) => {
-        const kv = { keyData: slot.keyData, valueData: slot.valueData, capacity: this.cache.maxPositions, cached: slot.total - S + s0 };
-        return native.decodeLayer(l, hidden.subarray(s0 * d, (s0 + n) * d), Int32Array.from(positions.slice(s0, s0 + n)), this.rotaryData, kv, decode);
+        const kv = {
+          keyData: slot.keyData,
+          valueData: slot.valueData,
+          capacity: this.cache.maxPositions,
+          cached: slot.total - S + s0,
+        };
+        return native.decodeLayer(
+          l,
+          hidden.subarray(s0 * d, (s0 + n) * d),
+          Int32Array.from(positions.slice(s0, s0 + n)),
+          this.rotaryData,
+          kv,
+          decode,
+        );
       };
       if (S <= NATIVE_MAX_ROWS) return rows(0, S);
       const out = new Float32Array(S * d);
-      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) out.set(rows(s0, Math.min(NATIVE_MAX_ROWS, S - s0)), s0 * d);
+      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS)
+        out.set(rows(s0, Math.min(NATIVE_MAX_ROWS, S - s0)), s0 * d);
       return out;
     }
     const out = new Float32Array(S * d);
     // Native FFN: the attention graph hands back the FFN input and the residual (into `out`).
     const ffnInput = this.native && !this.native.decodesNatively ? new Float32Array(S * d) : null;
     const fetches: Record<string, ort.Tensor> = ffnInput
-      ? { [LAYER_IO.ffnInput]: new ort.Tensor("float32", ffnInput, [1, S, d]), [LAYER_IO.residual]: new ort.Tensor("float32", out, [1, S, d]) }
+      ? {
+          [LAYER_IO.ffnInput]: new ort.Tensor("float32", ffnInput, [1, S, d]),
+          [LAYER_IO.residual]: new ort.Tensor("float32", out, [1, S, d]),
+        }
       : { [LAYER_IO.hiddenOut]: new ort.Tensor("float32", out, [1, S, d]) };
     await this.layerSessions[l].run(
       {
@@ -161,7 +196,9 @@ export class ModelRunner {
     const S = hidden.length / d;
     const input = rows === S ? hidden : hidden.subarray((S - rows) * d);
     if (this.native?.head) return this.native.logits(input, rows, this.config.vocabSize);
-    const r = await this.headSession!.run({ [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]) });
+    const r = await this.headSession!.run({
+      [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]),
+    });
     return r.logits.data as Float32Array;
   }
 

@@ -9,7 +9,12 @@
 // one-token steps bit for bit (see addon/src/matrix.h).
 import path from "node:path";
 import type { Manifest } from "../package/manifest.js";
-import { loadSparseKernel, type NativeAttention, type NativeLinear, type SparseFfn } from "../kernels/index.js";
+import {
+  loadSparseKernel,
+  type NativeAttention,
+  type NativeLinear,
+  type SparseFfn,
+} from "../kernels/index.js";
 
 /** Per-layer CATS thresholds for a grid of sparsity levels, with what calibration measured at them. */
 export interface SparsityTable {
@@ -83,11 +88,18 @@ export class NativeLayers {
    * every dense pass (decode, verification, prefill) in the packed kernels. Narrow models keep
    * both forms (the packed one is faster there, and both are small).
    */
-  static open(dir: string, m: Manifest, threads: number, o: { sparseRows: boolean; onProgress?: (fraction: number) => void }): NativeLayers {
+  static open(
+    dir: string,
+    m: Manifest,
+    threads: number,
+    o: { sparseRows: boolean; onProgress?: (fraction: number) => void },
+  ): NativeLayers {
     const L = m.config.numLayers;
     const nativeAttention = m.sparse?.attention?.length === L;
     if (!m.sparse || (!nativeAttention && m.graphs.attention.length !== L)) {
-      throw new NativeUnavailableError(`model ${m.id} has no native form (it was imported without the native kernel)`);
+      throw new NativeUnavailableError(
+        `model ${m.id} has no native form (it was imported without the native kernel)`,
+      );
     }
     const kernel = loadSparseKernel();
     if (!kernel.available) throw new NativeUnavailableError(kernel.detail);
@@ -111,7 +123,10 @@ export class NativeLayers {
     if (withPacked) packed = denseFiles.map(load);
     // Older packages have only the rows: packing them re-quantizes W_down along its other axis.
     else if (forms.packed) for (const f of rows!) f.packDense({ releaseRows: !forms.rows });
-    const ffns = Array.from({ length: L }, (_, l) => ({ sparse: forms.rows ? rows![l] : null, dense: packed?.[l] ?? rows![l] }));
+    const ffns = Array.from({ length: L }, (_, l) => ({
+      sparse: forms.rows ? rows![l] : null,
+      dense: packed?.[l] ?? rows![l],
+    }));
     const attention = nativeAttention
       ? m.sparse.attention!.map((f) => {
           const a = kernel.loadAttention(path.join(dir, f), { threads });
@@ -120,7 +135,16 @@ export class NativeLayers {
         })
       : null;
     const head = m.sparse.head ? kernel.loadLinear(path.join(dir, m.sparse.head), { threads }) : null;
-    return new NativeLayers(ffns, forms, attention, head, m.sparse.thresholds, m.config.hiddenSize, m.config.intermediateSize, ffns[0]?.dense.info.isa ?? kernel.kernels[0]);
+    return new NativeLayers(
+      ffns,
+      forms,
+      attention,
+      head,
+      m.sparse.thresholds,
+      m.config.hiddenSize,
+      m.config.intermediateSize,
+      ffns[0]?.dense.info.isa ?? kernel.kernels[0],
+    );
   }
 
   /**
@@ -160,7 +184,10 @@ export class NativeLayers {
 
   /** Target share of skipped neurons, 0..1 (0 = dense); interpolated on the calibrated grid. */
   setSparsity(level: number): void {
-    if (level > 0 && !this.ffnForms.rows) throw new Error("sparse FFN passes need the model loaded with its sparse rows (it was loaded packed dense only)");
+    if (level > 0 && !this.ffnForms.rows)
+      throw new Error(
+        "sparse FFN passes need the model loaded with its sparse rows (it was loaded packed dense only)",
+      );
     this.level = Math.min(1, Math.max(0, level));
     if (this.level === 0 || !this.thresholdTable) {
       this.thresholds = this.ffns.map(() => 0);
@@ -174,13 +201,32 @@ export class NativeLayers {
    * A whole layer natively: attention over the layer's cache (rows written at kv.cached..), then
    * the FFN, at the current sparsity for decode rows and dense for prefill; returns the output rows.
    */
-  decodeLayer(layer: number, x: Float32Array, positions: Int32Array, rotary: { cos: Float32Array; sin: Float32Array }, kv: KvSlot, decode = true): Float32Array {
+  decodeLayer(
+    layer: number,
+    x: Float32Array,
+    positions: Int32Array,
+    rotary: { cos: Float32Array; sin: Float32Array },
+    kv: KvSlot,
+    decode = true,
+  ): Float32Array {
     const S = positions.length;
     const n = S * this.d;
-    if (this.scratch.residual.length < n) this.scratch = { residual: new Float32Array(n), ffnIn: new Float32Array(n) };
+    if (this.scratch.residual.length < n)
+      this.scratch = { residual: new Float32Array(n), ffnIn: new Float32Array(n) };
     const residual = this.scratch.residual.subarray(0, n);
     const ffnIn = this.scratch.ffnIn.subarray(0, n);
-    this.attention![layer].run(x, positions, rotary.cos, rotary.sin, kv.keyData, kv.valueData, kv.capacity, kv.cached, residual, ffnIn);
+    this.attention![layer].run(
+      x,
+      positions,
+      rotary.cos,
+      rotary.sin,
+      kv.keyData,
+      kv.valueData,
+      kv.capacity,
+      kv.cached,
+      residual,
+      ffnIn,
+    );
     const out = new Float32Array(n);
     out.set(residual);
     this.addFfn(layer, ffnIn, out, S, decode);
@@ -195,7 +241,10 @@ export class NativeLayers {
     const threshold = decode ? this.thresholds[layer] : 0;
     const recording = this.recorder !== null && decode;
     const ffn = threshold > 0 || recording ? this.ffns[layer].sparse : this.ffns[layer].dense;
-    if (!ffn) throw new Error("sparse FFN passes need the model loaded with its sparse rows (it was loaded packed dense only)");
+    if (!ffn)
+      throw new Error(
+        "sparse FFN passes need the model loaded with its sparse rows (it was loaded packed dense only)",
+      );
     const d = this.d;
     if (this.recorder && recording) {
       const row = this.rowOut.subarray(0, d);
@@ -206,7 +255,8 @@ export class NativeLayers {
       }
       return;
     }
-    if (this.rowOut.length < Math.min(S, NATIVE_MAX_ROWS) * d) this.rowOut = new Float32Array(Math.min(S, NATIVE_MAX_ROWS) * d);
+    if (this.rowOut.length < Math.min(S, NATIVE_MAX_ROWS) * d)
+      this.rowOut = new Float32Array(Math.min(S, NATIVE_MAX_ROWS) * d);
     for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) {
       const rows = Math.min(NATIVE_MAX_ROWS, S - s0);
       const res = this.rowOut.subarray(0, rows * d);
@@ -225,7 +275,11 @@ export class NativeLayers {
     const out = new Float32Array(rows * vocab);
     for (let s0 = 0; s0 < rows; s0 += NATIVE_MAX_ROWS) {
       const n = Math.min(NATIVE_MAX_ROWS, rows - s0);
-      this.head!.run(hidden.subarray(s0 * this.d, (s0 + n) * this.d), out.subarray(s0 * vocab, (s0 + n) * vocab), n);
+      this.head!.run(
+        hidden.subarray(s0 * this.d, (s0 + n) * this.d),
+        out.subarray(s0 * vocab, (s0 + n) * vocab),
+        n,
+      );
     }
     return out;
   }

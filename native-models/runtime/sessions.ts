@@ -8,7 +8,10 @@ export interface SessionOptions {
   executionProvider: string;
 }
 
-export function ortSessionOptions(o: SessionOptions, provider = o.executionProvider): ort.InferenceSession.SessionOptions {
+export function ortSessionOptions(
+  o: SessionOptions,
+  provider = o.executionProvider,
+): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider as ort.InferenceSession.ExecutionProviderConfig],
     intraOpNumThreads: o.threads,
@@ -56,7 +59,10 @@ export async function createSessions(
     const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
     return {
       sessions: await attempt("cpu"),
-      choice: { provider: "cpu", fallbackNotice: `${o.executionProvider} failed (${reason}); running on CPU` },
+      choice: {
+        provider: "cpu",
+        fallbackNotice: `${o.executionProvider} failed (${reason}); running on CPU`,
+      },
     };
   }
 }

@@ -23,14 +23,24 @@ describe("prompt lookup", () => {
     expect(promptLookup([1, 2, 3, 1, 2, 3], 2, 2)).toEqual({ tokens: [1, 2], match: 3 });
     expect(promptLookup([4, 5, 6], 2, 4)).toEqual({ tokens: [], match: 0 });
     // A longer match wins over a later, shorter one.
-    expect(promptLookup([1, 2, 3, 4, 5, 6, 9, 8, 5, 6, 7, 1, 2, 3, 4, 5, 6], 2, 2)).toEqual({ tokens: [9, 8], match: 6 });
+    expect(promptLookup([1, 2, 3, 4, 5, 6, 9, 8, 5, 6, 7, 1, 2, 3, 4, 5, 6], 2, 2)).toEqual({
+      tokens: [9, 8],
+      match: 6,
+    });
   });
 });
 
 describe("speculative sampling", () => {
   it("draws exactly what plain sampling draws, whatever the draft", () => {
     const logits = Float32Array.from([2, 1.5, 1.2, 0.3, -1, 0.9, 1.4, -0.2]);
-    const params: SamplingParams = { temperature: 0.9, topK: 6, topP: 0.97, minP: 0.02, repetitionPenalty: 1.2, seed: 7 };
+    const params: SamplingParams = {
+      temperature: 0.9,
+      topK: 6,
+      topP: 0.97,
+      minP: 0.02,
+      repetitionPenalty: 1.2,
+      seed: 7,
+    };
     const recent = [1, 6];
     const { ids, probs } = new Sampler(params).distribution(logits, recent);
     const want = new Map(ids.map((id, i) => [id, probs[i]]));
@@ -42,7 +52,8 @@ describe("speculative sampling", () => {
         const { token } = sampler.verifyDraft(logits, recent, draft);
         counts.set(token, (counts.get(token) ?? 0) + 1);
       }
-      for (const [id, p] of want) expect(Math.abs((counts.get(id) ?? 0) / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n) + 1e-3);
+      for (const [id, p] of want)
+        expect(Math.abs((counts.get(id) ?? 0) / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n) + 1e-3);
       for (const id of counts.keys()) expect(want.has(id)).toBe(true);
     }
   });
@@ -72,7 +83,13 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
 
   async function run(promptIds: number[], maxTokens: number, lossless: boolean) {
     model.decoder.reset();
-    const it = model.generate({ promptIds, maxTokens, sampling: GREEDY, ignoreEos: true, ...(lossless ? { speculation: model.speculationOptions() } : {}) });
+    const it = model.generate({
+      promptIds,
+      maxTokens,
+      sampling: GREEDY,
+      ignoreEos: true,
+      ...(lossless ? { speculation: model.speculationOptions() } : {}),
+    });
     const ids: number[] = [];
     for (;;) {
       const r = await it.next();
@@ -84,7 +101,8 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
   it("prefills natively, with no onnxruntime session, exactly as one-token steps would", async () => {
     expect(model.runner.kernels).toMatch(/^native /);
     // 150 tokens: two prefill chunks, and native calls of 64, 64 and 22 rows inside them.
-    const text = "In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness was upon the face of the deep. ";
+    const text =
+      "In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness was upon the face of the deep. ";
     const ids = model.encodeRaw(text.repeat(6)).slice(0, 150);
     expect(ids.length).toBe(150);
     model.decoder.reset();
@@ -97,7 +115,10 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
   }, 60_000);
 
   it("gives exactly the full-depth greedy ids for every reference prompt", async () => {
-    const cases = JSON.parse(readFileSync(kjv16.reference("greedy"), "utf8")).cases as { prompt_ids: number[]; new_ids: number[] }[];
+    const cases = JSON.parse(readFileSync(kjv16.reference("greedy"), "utf8")).cases as {
+      prompt_ids: number[];
+      new_ids: number[];
+    }[];
     let accepted = 0;
     for (const c of cases) {
       const full = await run(c.prompt_ids, c.new_ids.length, false);
@@ -110,7 +131,18 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
   }, 120_000);
 
   it("gives exactly the full-depth ids over 256 tokens from prompts it has not seen", async () => {
-    const prompts = ["Blessed are they that mourn", "And Jesus answered and said", "The word of the LORD came", "Now the serpent was", "O give thanks unto the LORD", "And it came to pass", "Hear, O Israel", "Woe unto you", "In my Father's house", "The heavens declare"];
+    const prompts = [
+      "Blessed are they that mourn",
+      "And Jesus answered and said",
+      "The word of the LORD came",
+      "Now the serpent was",
+      "O give thanks unto the LORD",
+      "And it came to pass",
+      "Hear, O Israel",
+      "Woe unto you",
+      "In my Father's house",
+      "The heavens declare",
+    ];
     for (const p of prompts) {
       const ids = model.encodeRaw(p);
       const full = await run(ids, 256 - ids.length, false);
@@ -120,7 +152,9 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
   }, 300_000);
 
   it("a token that exits early with deferred K/V leaves later tokens exactly as at full depth", async () => {
-    const ids = model.encodeRaw("And God said, Let there be light: and there was light. And God saw the light");
+    const ids = model.encodeRaw(
+      "And God said, Let there be light: and there was light. And God saw the light",
+    );
     const L = model.runner.layers;
     const fullDepth: Float32Array[] = [];
     model.decoder.reset();

@@ -68,7 +68,8 @@ class Stats {
   noteDraft(source: number, proposed: number, accepted: number): void {
     // Each proposed token is a trial until the first rejection.
     const trials = Math.min(proposed, accepted + 1);
-    for (let i = 0; i < trials; i++) this.acceptance[source] = 0.95 * this.acceptance[source] + 0.05 * (i < accepted ? 1 : 0);
+    for (let i = 0; i < trials; i++)
+      this.acceptance[source] = 0.95 * this.acceptance[source] + 0.05 * (i < accepted ? 1 : 0);
   }
 
   /** Extra cost of one more row, relative to a one-row pass (prior 0.25 until measured). */
@@ -117,7 +118,13 @@ export class Speculator {
    * together; returns the tokens that follow `token`. The decoder then holds `token` and the
    * accepted drafts, nothing pending.
    */
-  async round(token: number, sampler: Sampler, recent: number[], budget: number, signal?: AbortSignal): Promise<RoundResult> {
+  async round(
+    token: number,
+    sampler: Sampler,
+    recent: number[],
+    budget: number,
+    signal?: AbortSignal,
+  ): Promise<RoundResult> {
     const d = this.decoder;
     const start = d.length;
     const room = Math.min(budget - 1, d.runner.maxPositions - start - 1, this.maxDraft);
@@ -181,7 +188,11 @@ export const MAX_MATCH = 8;
  * least `minMatch` tokens, at most MAX_MATCH) — "prompt lookup decoding" — up to `max` of them, and
  * the length of the ending matched.
  */
-export function promptLookup(context: readonly number[], minMatch: number, max: number): { tokens: number[]; match: number } {
+export function promptLookup(
+  context: readonly number[],
+  minMatch: number,
+  max: number,
+): { tokens: number[]; match: number } {
   const n = context.length;
   let bestLen = 0;
   let bestEnd = -1;

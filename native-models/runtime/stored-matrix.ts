@@ -21,7 +21,8 @@ export class MatrixRows {
     this.fd = openSync(path.join(dir, spec.file), "r");
     const { rows, cols, type } = spec;
     const bytes = (off: number, len: number) => {
-      if (readSync(this.fd, this.buf, 0, len, off) !== len) throw new Error(`${spec.file}: short read at ${off}`);
+      if (readSync(this.fd, this.buf, 0, len, off) !== len)
+        throw new Error(`${spec.file}: short read at ${off}`);
       return this.buf;
     };
     switch (type) {
@@ -66,7 +67,8 @@ export class MatrixRows {
         this.buf = Buffer.alloc(cols * width);
         this.readRow = (row, out, offset) => {
           const b = bytes(spec.data.offset + row * cols * width, cols * width);
-          for (let j = 0; j < cols; j++) out[offset + j] = width === 4 ? b.readFloatLE(j * 4) : halfToFloat(b.readUInt16LE(j * 2));
+          for (let j = 0; j < cols; j++)
+            out[offset + j] = width === 4 ? b.readFloatLE(j * 4) : halfToFloat(b.readUInt16LE(j * 2));
         };
         break;
       }
@@ -95,7 +97,8 @@ export class MatrixRows {
   }
 
   row(r: number, out: Float32Array = new Float32Array(this.cols), offset = 0): Float32Array {
-    if (!Number.isInteger(r) || r < 0 || r >= this.rows) throw new RangeError(`row ${r} outside 0..${this.rows - 1}`);
+    if (!Number.isInteger(r) || r < 0 || r >= this.rows)
+      throw new RangeError(`row ${r} outside 0..${this.rows - 1}`);
     this.readRow(r, out, offset);
     return out;
   }
@@ -113,7 +116,8 @@ export class MatrixRows {
 }
 
 function readExact(fd: number, into: Buffer, position: number): void {
-  if (readSync(fd, into, 0, into.length, position) !== into.length) throw new Error(`short read at ${position}`);
+  if (readSync(fd, into, 0, into.length, position) !== into.length)
+    throw new Error(`short read at ${position}`);
 }
 
 /** A whole small vector (a norm's weights) from a package file. */

@@ -24,8 +24,17 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
 
   beforeAll(async () => {
     id = (await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
-    await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 }, { onProgress: (f, detail) => progress.push({ f, detail }) });
-    model = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 1024, sparseRows: true });
+    await calibrateModel(
+      id,
+      { modelsDir: tmp.dir, threads: 1 },
+      { onProgress: (f, detail) => progress.push({ f, detail }) },
+    );
+    model = await LoadedModel.load(id, {
+      modelsDir: tmp.dir,
+      threads: 1,
+      contextLength: 1024,
+      sparseRows: true,
+    });
   }, 240_000);
   afterAll(async () => {
     await model?.dispose();
@@ -48,7 +57,9 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
       expect(table.agreement![i]).toBeGreaterThan(0.5);
       expect(table.speedup![i]).toBeGreaterThan(0);
     }
-    console.log(`[sparse stories260K] measured levels ${MEASURED_LEVELS}: agreement ${MEASURED_LEVELS.map((l) => table.agreement![table.levels.indexOf(l)])}, speed vs dense ${MEASURED_LEVELS.map((l) => table.speedup![table.levels.indexOf(l)])}`);
+    console.log(
+      `[sparse stories260K] measured levels ${MEASURED_LEVELS}: agreement ${MEASURED_LEVELS.map((l) => table.agreement![table.levels.indexOf(l)])}, speed vs dense ${MEASURED_LEVELS.map((l) => table.speedup![table.levels.indexOf(l)])}`,
+    );
     expect(sparsityForKnob(0, table)).toBe(0);
     const atDefault = sparsityForKnob(0.5, table);
     if (atDefault > 0) expect(table.speedup![table.levels.indexOf(atDefault)]).toBeGreaterThan(1.02);
@@ -56,7 +67,9 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
   });
 
   it("at 30% sparsity skips neurons and keeps ≥ 95% teacher-forced agreement with the dense FFNs", async () => {
-    const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as { ids: number[] }[];
+    const list = JSON.parse(readFileSync(stories.reference("stories"), "utf8")).stories as {
+      ids: number[];
+    }[];
     const level = 0.3;
     const run = async (s: number) => {
       model.setSparsity(s);
@@ -70,7 +83,11 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
         nll += r.nll * r.tokens;
         n += r.tokens;
       }
-      return { agreement: same / n, perplexity: Math.exp(nll / n), active: model.runner.native!.active / model.runner.native!.offered };
+      return {
+        agreement: same / n,
+        perplexity: Math.exp(nll / n),
+        active: model.runner.native!.active / model.runner.native!.offered,
+      };
     };
     const dense = await run(0);
     const sparse = await run(level);
@@ -88,10 +105,17 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
       const dense = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 256 });
       expect(dense.runner.native).toBeNull();
       const ids: number[] = [];
-      for await (const t of dense.generate({ promptIds: dense.encodeRaw("Once upon a time"), maxTokens: 8, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 } })) ids.push(t.id);
+      for await (const t of dense.generate({
+        promptIds: dense.encodeRaw("Once upon a time"),
+        maxTokens: 8,
+        sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 },
+      }))
+        ids.push(t.id);
       expect(ids.length).toBe(8);
       await dense.dispose();
-      await expect(LoadedModel.load(id, { modelsDir: tmp.dir, native: true, contextLength: 256 })).rejects.toThrow(/disabled by EXITLANE_SPARSE/);
+      await expect(
+        LoadedModel.load(id, { modelsDir: tmp.dir, native: true, contextLength: 256 }),
+      ).rejects.toThrow(/disabled by EXITLANE_SPARSE/);
     } finally {
       if (before === undefined) delete process.env.EXITLANE_SPARSE;
       else process.env.EXITLANE_SPARSE = before;

@@ -49,7 +49,14 @@ export async function calibrateSparsity(
       const it = model.generate({
         promptIds: model.encodeRaw(prompts[i]),
         maxTokens: o.tokensPerPrompt ?? 32,
-        sampling: { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: 77 + i },
+        sampling: {
+          temperature: 0.8,
+          topK: 40,
+          topP: 0.95,
+          minP: 0.05,
+          repetitionPenalty: 1.1,
+          seed: 77 + i,
+        },
       });
       for await (const _ of it) void _;
     }
@@ -59,24 +66,37 @@ export async function calibrateSparsity(
   }
   const byLayer = samples.map((s) => {
     const sorted = Float64Array.from(s).sort();
-    return SPARSITY_LEVELS.map((level) => sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))] ?? 0);
+    return SPARSITY_LEVELS.map(
+      (level) => sorted[Math.min(sorted.length - 1, Math.floor(level * sorted.length))] ?? 0,
+    );
   });
   const table: SparsityTable = { levels: SPARSITY_LEVELS, byLayer };
   sparse.setTable(table);
-  if (o.measure !== false) Object.assign(table, await measureLevels(model, prompts.slice(0, 2), o.tokensPerPrompt ?? 48, o.signal));
+  if (o.measure !== false)
+    Object.assign(table, await measureLevels(model, prompts.slice(0, 2), o.tokensPerPrompt ?? 48, o.signal));
   o.onProgress?.(1);
   return table;
 }
 
 /** Teacher-forced argmax agreement with the dense FFNs and decode speed against them, per measured level, on greedy text. */
-async function measureLevels(model: ModelTarget, prompts: string[], tokens: number, signal?: AbortSignal): Promise<{ agreement: (number | null)[]; speedup: (number | null)[] }> {
+async function measureLevels(
+  model: ModelTarget,
+  prompts: string[],
+  tokens: number,
+  signal?: AbortSignal,
+): Promise<{ agreement: (number | null)[]; speedup: (number | null)[] }> {
   const sparse = model.runner.native!;
   const texts: number[][] = [];
   sparse.setSparsity(0);
   for (const p of prompts) {
     model.decoder.reset();
     const ids = model.encodeRaw(p);
-    for await (const t of model.generate({ promptIds: ids, maxTokens: tokens, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 } })) ids.push(t.id);
+    for await (const t of model.generate({
+      promptIds: ids,
+      maxTokens: tokens,
+      sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 },
+    }))
+      ids.push(t.id);
     texts.push(ids);
   }
   const argmaxAll = async () => {
@@ -96,7 +116,8 @@ async function measureLevels(model: ModelTarget, prompts: string[], tokens: numb
     sparse.setSparsity(level);
     const got = await argmaxAll();
     const i = SPARSITY_LEVELS.indexOf(level);
-    agreement[i] = Math.round((got.out.filter((t, j) => t === dense.out[j]).length / dense.out.length) * 10000) / 10000;
+    agreement[i] =
+      Math.round((got.out.filter((t, j) => t === dense.out[j]).length / dense.out.length) * 10000) / 10000;
     speedup[i] = Math.round((dense.ms / got.ms) * 1000) / 1000;
   }
   sparse.setSparsity(0);

@@ -60,7 +60,8 @@ export function q4_0Block(dBits: number, q: number[]): Uint8Array {
   for (let j = 0; j < 16; j++) b[2 + j] = q[j] | (q[j + 16] << 4);
   return b;
 }
-export const expectedQ4_0 = (dBits: number, q: number[]) => q.map((v) => Math.fround(f16Value(dBits) * (v - 8)));
+export const expectedQ4_0 = (dBits: number, q: number[]) =>
+  q.map((v) => Math.fround(f16Value(dBits) * (v - 8)));
 
 /** Q4_1: f16 d, f16 m, 16 bytes of nibbles as Q4_0. */
 export function q4_1Block(dBits: number, mBits: number, q: number[]): Uint8Array {
@@ -70,7 +71,8 @@ export function q4_1Block(dBits: number, mBits: number, q: number[]): Uint8Array
   for (let j = 0; j < 16; j++) b[4 + j] = q[j] | (q[j + 16] << 4);
   return b;
 }
-export const expectedQ4_1 = (dBits: number, mBits: number, q: number[]) => q.map((v) => Math.fround(f16Value(dBits) * v + f16Value(mBits)));
+export const expectedQ4_1 = (dBits: number, mBits: number, q: number[]) =>
+  q.map((v) => Math.fround(f16Value(dBits) * v + f16Value(mBits)));
 
 /** Q5_0 (mBits undefined) or Q5_1: f16 d, [f16 m], u32 qh with bit j = fifth bit of value j, 16 bytes of nibbles. q in 0..31. */
 export function q5Block(dBits: number, mBits: number | undefined, q: number[]): Uint8Array {
@@ -84,7 +86,9 @@ export function q5Block(dBits: number, mBits: number | undefined, q: number[]): 
   return b;
 }
 export const expectedQ5 = (dBits: number, mBits: number | undefined, q: number[]) =>
-  q.map((v) => Math.fround(mBits === undefined ? f16Value(dBits) * (v - 16) : f16Value(dBits) * v + f16Value(mBits)));
+  q.map((v) =>
+    Math.fround(mBits === undefined ? f16Value(dBits) * (v - 16) : f16Value(dBits) * v + f16Value(mBits)),
+  );
 
 /** The 12-byte scale/min packing of Q4_K and Q5_K, as ggml's quantize_row_q4_K_ref writes it. */
 export function packScalesK4(scales: number[], mins: number[]): Uint8Array {
@@ -105,7 +109,13 @@ export function packScalesK4(scales: number[], mins: number[]): Uint8Array {
 }
 
 /** Q4_K: f16 d, f16 dmin, 12 bytes scales, 128 bytes qs. q: 256 values 0..15; scales/mins: 8 values 0..63. */
-export function q4_KBlock(dBits: number, dminBits: number, scales: number[], mins: number[], q: number[]): Uint8Array {
+export function q4_KBlock(
+  dBits: number,
+  dminBits: number,
+  scales: number[],
+  mins: number[],
+  q: number[],
+): Uint8Array {
   const b = new Uint8Array(144);
   putHalf(b, 0, dBits);
   putHalf(b, 2, dminBits);
@@ -118,14 +128,26 @@ export function q4_KBlock(dBits: number, dminBits: number, scales: number[], min
   }
   return b;
 }
-export function expectedQ4_K(dBits: number, dminBits: number, scales: number[], mins: number[], q: number[]): number[] {
+export function expectedQ4_K(
+  dBits: number,
+  dminBits: number,
+  scales: number[],
+  mins: number[],
+  q: number[],
+): number[] {
   const d = f16Value(dBits);
   const dmin = f16Value(dminBits);
   return q.map((v, e) => Math.fround(Math.fround(d * scales[e >> 5]) * v - Math.fround(dmin * mins[e >> 5])));
 }
 
 /** Q5_K: as Q4_K plus qh[32]: bit (2g + (e&32 ? 1 : 0)) of qh[l] is the fifth bit. q: 256 values 0..31. */
-export function q5_KBlock(dBits: number, dminBits: number, scales: number[], mins: number[], q: number[]): Uint8Array {
+export function q5_KBlock(
+  dBits: number,
+  dminBits: number,
+  scales: number[],
+  mins: number[],
+  q: number[],
+): Uint8Array {
   const b = new Uint8Array(176);
   putHalf(b, 0, dBits);
   putHalf(b, 2, dminBits);

@@ -1,8 +1,11 @@
 // A tiny GGUF writer for tests and the fuzzer. It also records where each structural field lives
 // (counts, lengths, dims, types, offsets) so the fuzzer can truncate at and corrupt exactly those.
 
-export type ScalarType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "f32" | "bool" | "u64" | "i64" | "f64" | "str";
-export type MetaValue = { t: ScalarType; v: number | bigint | boolean | string } | { t: "arr"; of: ScalarType | "arr"; v: MetaValue[] };
+export type ScalarType =
+  "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "f32" | "bool" | "u64" | "i64" | "f64" | "str";
+export type MetaValue =
+  | { t: ScalarType; v: number | bigint | boolean | string }
+  | { t: "arr"; of: ScalarType | "arr"; v: MetaValue[] };
 
 const TYPE_ID: Record<ScalarType | "arr", number> = {
   u8: 0,
@@ -27,7 +30,12 @@ export function meta(v: Plain): MetaValue {
   if (typeof v === "string") return { t: "str", v };
   if (typeof v === "boolean") return { t: "bool", v };
   if (typeof v === "bigint") return { t: "u64", v };
-  if (typeof v === "number") return Number.isInteger(v) ? (v >= -(2 ** 31) && v < 2 ** 31 ? { t: "i32", v } : { t: "u64", v: BigInt(v) }) : { t: "f32", v };
+  if (typeof v === "number")
+    return Number.isInteger(v)
+      ? v >= -(2 ** 31) && v < 2 ** 31
+        ? { t: "i32", v }
+        : { t: "u64", v: BigInt(v) }
+      : { t: "f32", v };
   if (Array.isArray(v)) {
     const items = v.map(meta);
     return { t: "arr", of: items.length ? items[0].t : "i32", v: items };
@@ -45,7 +53,17 @@ export interface WriterTensor {
 }
 
 export interface Field {
-  kind: "magic" | "version" | "count" | "length" | "valuetype" | "ndims" | "dim" | "tensortype" | "offset" | "data";
+  kind:
+    | "magic"
+    | "version"
+    | "count"
+    | "length"
+    | "valuetype"
+    | "ndims"
+    | "dim"
+    | "tensortype"
+    | "offset"
+    | "data";
   offset: number;
   size: number;
   label: string;
@@ -56,7 +74,12 @@ export interface WrittenGguf {
   fields: Field[];
 }
 
-export function writeGguf(opts: { version?: number; alignment?: number; metadata: Record<string, Plain>; tensors?: WriterTensor[] }): WrittenGguf {
+export function writeGguf(opts: {
+  version?: number;
+  alignment?: number;
+  metadata: Record<string, Plain>;
+  tensors?: WriterTensor[];
+}): WrittenGguf {
   const alignment = opts.alignment ?? 32;
   const chunks: Uint8Array[] = [];
   const fields: Field[] = [];

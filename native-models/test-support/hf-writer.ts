@@ -11,7 +11,10 @@ export interface StTensor {
 }
 
 /** safetensors bytes: u64 header length, space-padded JSON header, then the data in order. */
-export function writeSafetensors(tensors: StTensor[], header?: (h: Record<string, unknown>) => Record<string, unknown>): Uint8Array {
+export function writeSafetensors(
+  tensors: StTensor[],
+  header?: (h: Record<string, unknown>) => Record<string, unknown>,
+): Uint8Array {
   let h: Record<string, unknown> = { __metadata__: { format: "pt" } };
   let off = 0;
   for (const t of tensors) {
@@ -97,12 +100,18 @@ export function hfTokenizerJson(m: TinyModel): Record<string, unknown> {
 }
 
 /** Files of a tiny HF folder; `shards` > 1 splits the tensors over model-0000i-of-0000n.safetensors + index. */
-export function tinyHfFolder(m: TinyModel, opts: { dtype?: string; shards?: number } = {}): Record<string, Uint8Array | string> {
+export function tinyHfFolder(
+  m: TinyModel,
+  opts: { dtype?: string; shards?: number } = {},
+): Record<string, Uint8Array | string> {
   const tensors = hfTensors(m, opts.dtype);
   const files: Record<string, Uint8Array | string> = {
     "config.json": JSON.stringify(hfConfigJson(m), null, 2),
     "tokenizer.json": JSON.stringify(hfTokenizerJson(m)),
-    "tokenizer_config.json": JSON.stringify({ add_bos_token: true, chat_template: "{% for m in messages %}{{ m.content }}{% endfor %}" }),
+    "tokenizer_config.json": JSON.stringify({
+      add_bos_token: true,
+      chat_template: "{% for m in messages %}{{ m.content }}{% endfor %}",
+    }),
   };
   const n = opts.shards ?? 1;
   if (n === 1) {

@@ -6,9 +6,18 @@ import type { TinyModel } from "./tiny-models.js";
 
 export function tinyLlama2c(m: TinyModel): Uint8Array {
   const c = m.config;
-  const header = new Int32Array([c.hiddenSize, c.intermediateSize, c.numLayers, c.numHeads, c.numKvHeads, c.tiedEmbeddings ? c.vocabSize : -c.vocabSize, c.contextLength]);
+  const header = new Int32Array([
+    c.hiddenSize,
+    c.intermediateSize,
+    c.numLayers,
+    c.numHeads,
+    c.numKvHeads,
+    c.tiedEmbeddings ? c.vocabSize : -c.vocabSize,
+    c.contextLength,
+  ]);
   const t = (n: string) => m.tensors.get(n as never)!.data;
-  const perLayer = (k: string) => concat(Array.from({ length: c.numLayers }, (_, i) => f32Bytes(t(`layers.${i}.${k}`))));
+  const perLayer = (k: string) =>
+    concat(Array.from({ length: c.numLayers }, (_, i) => f32Bytes(t(`layers.${i}.${k}`))));
   const half = c.headDim / 2;
   const re = new Float32Array(c.contextLength * half);
   const im = new Float32Array(c.contextLength * half);
@@ -32,7 +41,9 @@ export function tinyLlama2c(m: TinyModel): Uint8Array {
 
 export function llama2cTokenizerBin(pieces: string[], scores?: number[]): Uint8Array {
   const enc = pieces.map((p) => new TextEncoder().encode(p.replaceAll("▁", " ")));
-  const parts: Uint8Array[] = [new Uint8Array(new Int32Array([Math.max(1, ...enc.map((e) => e.length))]).buffer)];
+  const parts: Uint8Array[] = [
+    new Uint8Array(new Int32Array([Math.max(1, ...enc.map((e) => e.length))]).buffer),
+  ];
   enc.forEach((e, i) => {
     const h = new DataView(new ArrayBuffer(8));
     h.setFloat32(0, scores ? scores[i] : -i, true);

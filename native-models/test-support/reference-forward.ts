@@ -18,14 +18,21 @@ function inverseFrequencies(c: ModelConfig): number[] {
       const highWavelen = s.originalContextLength / s.highFreqFactor;
       if (wavelen < highWavelen) return f;
       if (wavelen > lowWavelen) return f / s.factor;
-      const smooth = (s.originalContextLength / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      const smooth =
+        (s.originalContextLength / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
       return (1 - smooth) * (f / s.factor) + smooth * f;
     });
   }
   return inv;
 }
 
-function matvec(w: Float32Array, x: Float64Array, rows: number, cols: number, bias?: Float32Array): Float64Array {
+function matvec(
+  w: Float32Array,
+  x: Float64Array,
+  rows: number,
+  cols: number,
+  bias?: Float32Array,
+): Float64Array {
   const y = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = bias ? bias[r] : 0;
@@ -42,7 +49,14 @@ function rmsnorm(x: Float64Array, w: Float32Array, eps: number): Float64Array {
   return x.map((v, i) => v * inv * w[i]);
 }
 
-function rotate(v: Float64Array, heads: number, hd: number, pos: number, inv: number[], interleaved: boolean): void {
+function rotate(
+  v: Float64Array,
+  heads: number,
+  hd: number,
+  pos: number,
+  inv: number[],
+  interleaved: boolean,
+): void {
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < hd / 2; i++) {
       const a = interleaved ? h * hd + 2 * i : h * hd + i;
@@ -98,7 +112,8 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
         const max = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - max));
         const sum = e.reduce((a, b) => a + b, 0);
-        for (let p = 0; p < e.length; p++) for (let i = 0; i < hd; i++) attn[hIdx * hd + i] += (e[p] / sum) * values[l][p][kv * hd + i];
+        for (let p = 0; p < e.length; p++)
+          for (let i = 0; i < hd; i++) attn[hIdx * hd + i] += (e[p] / sum) * values[l][p][kv * hd + i];
       }
       const o = matvec(t("wo")!, attn, d, qd);
       x = x.map((v0, i) => v0 + o[i]);

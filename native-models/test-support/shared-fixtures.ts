@@ -31,7 +31,8 @@ export const stories = {
   hf: sharedPath("models/stories260K/hf"),
   llama2c: sharedPath("models/stories260K/llama2c/stories260K.bin"),
   llama2cTokenizer: sharedPath("models/stories260K/llama2c/tok512.bin"),
-  reference: (name: "greedy" | "stories" | "logits" | "q8_0") => sharedPath(`models/stories260K/reference/${name}.json`),
+  reference: (name: "greedy" | "stories" | "logits" | "q8_0") =>
+    sharedPath(`models/stories260K/reference/${name}.json`),
 };
 
 /** kjv16: a 16-layer Llama trained on the King James Bible (early exit is measured on it). */

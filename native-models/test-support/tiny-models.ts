@@ -12,7 +12,17 @@ export interface TinyModel {
   pieces: string[];
 }
 
-export function tinyModel(opts: { arch?: Architecture; tied?: boolean; seed?: number; hidden?: number; ff?: number; vocab?: number; layers?: number } = {}): TinyModel {
+export function tinyModel(
+  opts: {
+    arch?: Architecture;
+    tied?: boolean;
+    seed?: number;
+    hidden?: number;
+    ff?: number;
+    vocab?: number;
+    layers?: number;
+  } = {},
+): TinyModel {
   const arch = opts.arch ?? "llama";
   const hidden = opts.hidden ?? 32;
   const heads = 4;
@@ -102,13 +112,25 @@ const GGML_ID: Record<string, [number, number, number]> = {
   Q6_K: [14, 256, 210],
 };
 /** Byte offsets of the f16 scales inside one block, so random blocks get finite scales. */
-const SCALE_AT: Record<string, number[]> = { Q8_0: [0], Q4_0: [0], Q4_1: [0, 2], Q5_0: [0], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208] };
+const SCALE_AT: Record<string, number[]> = {
+  Q8_0: [0],
+  Q4_0: [0],
+  Q4_1: [0, 2],
+  Q5_0: [0],
+  Q5_1: [0, 2],
+  Q4_K: [0, 2],
+  Q5_K: [0, 2],
+  Q6_K: [208],
+};
 
 /** Encodes values for GGUF: floats exactly; quantized types as random blocks with finite scales (values then differ). */
 export function encodeTensor(type: string, data: Float32Array, seed: number): Uint8Array {
   if (type === "F32") return f32Bytes(data);
   if (type === "F16") return new Uint8Array(Uint16Array.from(data, f16Bits).buffer);
-  if (type === "BF16") return new Uint8Array(Uint16Array.from(new Uint32Array(Float32Array.from(data).buffer), (u) => u >>> 16).buffer);
+  if (type === "BF16")
+    return new Uint8Array(
+      Uint16Array.from(new Uint32Array(Float32Array.from(data).buffer), (u) => u >>> 16).buffer,
+    );
   const [, bs, ts] = GGML_ID[type];
   const r = rng(seed);
   const blocks: Uint8Array[] = [];
@@ -126,7 +148,12 @@ export function encodeTensor(type: string, data: Float32Array, seed: number): Ui
 
 export function tinyGguf(
   m: TinyModel,
-  opts: { type?: string; extraMeta?: Record<string, Plain>; version?: number; extraTensors?: { name: string; values: number[] }[] } = {},
+  opts: {
+    type?: string;
+    extraMeta?: Record<string, Plain>;
+    version?: number;
+    extraTensors?: { name: string; values: number[] }[];
+  } = {},
 ): WrittenGguf {
   const c = m.config;
   const a = c.arch;
@@ -136,9 +163,15 @@ export function tinyGguf(
     // Quantize only matrices whose rows fill whole blocks, as llama.cpp does.
     const [id, bs] = GGML_ID[type];
     const q = t.shape.length === 2 && t.shape[1] % bs === 0 ? type : "F32";
-    return { name: ggufTensorName(n), ne: [...t.shape].reverse(), type: q === type ? id : 0, data: encodeTensor(q, t.data, seed++) };
+    return {
+      name: ggufTensorName(n),
+      ne: [...t.shape].reverse(),
+      type: q === type ? id : 0,
+      data: encodeTensor(q, t.data, seed++),
+    };
   });
-  for (const x of opts.extraTensors ?? []) tensors.push({ name: x.name, ne: [x.values.length], type: 0, data: f32Bytes(x.values) });
+  for (const x of opts.extraTensors ?? [])
+    tensors.push({ name: x.name, ne: [x.values.length], type: 0, data: f32Bytes(x.values) });
   return writeGguf({
     version: opts.version,
     metadata: {

@@ -29,7 +29,11 @@ export function parseMerges(merges: readonly string[]): [string, string][] {
   for (let i = 0; i < merges.length; i++) {
     const m = merges[i];
     const pos = m.indexOf(" ", 1);
-    if (pos < 0) throw new ModelFormatError("bad_tokenizer", `tokenizer.ggml.merges[${i}] has no space: ${JSON.stringify(m)}`);
+    if (pos < 0)
+      throw new ModelFormatError(
+        "bad_tokenizer",
+        `tokenizer.ggml.merges[${i}] has no space: ${JSON.stringify(m)}`,
+      );
     out.push([m.slice(0, pos), m.slice(pos + 1)]);
   }
   return out;
@@ -50,7 +54,12 @@ export function buildBpeTokenizer(v: BpeVocab): { json: TokenizerJson; meta: Tok
     added_tokens: spmAddedTokens(pieces, v.types),
     normalizer: null,
     pre_tokenizer: preTokenizerJson(pre),
-    post_processor: templatePostProcessor(addBos ? bosToken : undefined, v.bos, addEos ? eosToken : undefined, v.eos),
+    post_processor: templatePostProcessor(
+      addBos ? bosToken : undefined,
+      v.bos,
+      addEos ? eosToken : undefined,
+      v.eos,
+    ),
     decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
     model: bpeModel(vocabObject(pieces), parseMerges(v.merges), {
       unk: v.unk !== undefined ? pieces[v.unk] : null,

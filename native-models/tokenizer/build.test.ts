@@ -11,9 +11,17 @@ import { vocabObject } from "./tokenizer-json.js";
 const BYTES = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
 
 /** A tiny SentencePiece vocabulary: <unk> <s> </s>, 256 bytes, then pieces with descending scores. */
-function spmMeta(pieces: string[], extra: Record<string, unknown> = {}, types: number[] = []): Map<string, unknown> {
+function spmMeta(
+  pieces: string[],
+  extra: Record<string, unknown> = {},
+  types: number[] = [],
+): Map<string, unknown> {
   const tokens = ["<unk>", "<s>", "</s>", ...BYTES, ...pieces];
-  const tt = tokens.map((_, i) => types[i] ?? (i === 0 ? TokenType.unknown : i < 3 ? TokenType.control : i < 259 ? TokenType.byte : TokenType.normal));
+  const tt = tokens.map(
+    (_, i) =>
+      types[i] ??
+      (i === 0 ? TokenType.unknown : i < 3 ? TokenType.control : i < 259 ? TokenType.byte : TokenType.normal),
+  );
   const scores = tokens.map((_, i) => (i < 259 ? 0 : -(i - 259)));
   return new Map<string, unknown>([
     ["tokenizer.ggml.model", "llama"],
@@ -24,7 +32,8 @@ function spmMeta(pieces: string[], extra: Record<string, unknown> = {}, types: n
   ]);
 }
 
-const spm = (meta: Map<string, unknown>) => TextTokenizer.fromBuilt(buildTokenizerJson({ kind: "gguf", metadata: meta }));
+const spm = (meta: Map<string, unknown>) =>
+  TextTokenizer.fromBuilt(buildTokenizerJson({ kind: "gguf", metadata: meta }));
 const pieces = (t: TextTokenizer, ids: number[]) => ids.map((id) => t.piece(id));
 
 describe("buildTokenizerJson: errors", () => {
@@ -41,18 +50,52 @@ describe("buildTokenizerJson: errors", () => {
   };
 
   it("refuses unknown GGUF tokenizer models, naming them", () => {
-    expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: new Map<string, unknown>([["tokenizer.ggml.model", "t5"], ["tokenizer.ggml.tokens", ["a"]]]) }), /"t5"/);
+    expectCode(
+      () =>
+        buildTokenizerJson({
+          kind: "gguf",
+          metadata: new Map<string, unknown>([
+            ["tokenizer.ggml.model", "t5"],
+            ["tokenizer.ggml.tokens", ["a"]],
+          ]),
+        }),
+      /"t5"/,
+    );
     expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: new Map() }), /tokenizer\.ggml\.model/);
-    expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: new Map<string, unknown>([["tokenizer.ggml.model", "llama"]]) }), /tokenizer\.ggml\.tokens/);
+    expectCode(
+      () =>
+        buildTokenizerJson({
+          kind: "gguf",
+          metadata: new Map<string, unknown>([["tokenizer.ggml.model", "llama"]]),
+        }),
+      /tokenizer\.ggml\.tokens/,
+    );
     expectCode(() => buildTokenizerJson({ kind: "none" }), /no tokenizer/);
   });
 
   it("refuses unknown pre-tokenizers and gpt2 vocabularies without merges", () => {
     const bpe = (extra: [string, unknown][]) =>
-      new Map<string, unknown>([["tokenizer.ggml.model", "gpt2"], ["tokenizer.ggml.tokens", ["a", "b", "ab"]], ...extra]);
-    expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: bpe([["tokenizer.ggml.merges", ["a b"]], ["tokenizer.ggml.pre", "klingon"]]) }), /klingon.*Supported/);
+      new Map<string, unknown>([
+        ["tokenizer.ggml.model", "gpt2"],
+        ["tokenizer.ggml.tokens", ["a", "b", "ab"]],
+        ...extra,
+      ]);
+    expectCode(
+      () =>
+        buildTokenizerJson({
+          kind: "gguf",
+          metadata: bpe([
+            ["tokenizer.ggml.merges", ["a b"]],
+            ["tokenizer.ggml.pre", "klingon"],
+          ]),
+        }),
+      /klingon.*Supported/,
+    );
     expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: bpe([]) }), /merges/);
-    expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: bpe([["tokenizer.ggml.merges", ["ab"]]]) }), /no space/);
+    expectCode(
+      () => buildTokenizerJson({ kind: "gguf", metadata: bpe([["tokenizer.ggml.merges", ["ab"]]]) }),
+      /no space/,
+    );
   });
 
   it("refuses inconsistent arrays and wrongly typed keys", () => {
@@ -61,7 +104,10 @@ describe("buildTokenizerJson: errors", () => {
     expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: m }), /scores has 1 entries/);
     const t = spmMeta(["▁a"], { "tokenizer.ggml.add_bos_token": "yes" });
     expectCode(() => buildTokenizerJson({ kind: "gguf", metadata: t }), /add_bos_token should be a boolean/);
-    expectCode(() => buildTokenizerJson({ kind: "llama2c", pieces: ["a", "b"], scores: [0] }), /2 pieces but 1 scores/);
+    expectCode(
+      () => buildTokenizerJson({ kind: "llama2c", pieces: ["a", "b"], scores: [0] }),
+      /2 pieces but 1 scores/,
+    );
     expectCode(() => buildTokenizerJson({ kind: "hf", tokenizerJson: [] }), /not a JSON object/);
   });
 });
@@ -91,7 +137,13 @@ describe("SentencePiece from GGUF", () => {
   });
 
   it("honours add_space_prefix, add_bos_token and add_eos_token", () => {
-    const plain = spm(spmMeta(["▁", "a", "▁a"], { "tokenizer.ggml.add_space_prefix": false, "tokenizer.ggml.add_bos_token": false, "tokenizer.ggml.add_eos_token": true }));
+    const plain = spm(
+      spmMeta(["▁", "a", "▁a"], {
+        "tokenizer.ggml.add_space_prefix": false,
+        "tokenizer.ggml.add_bos_token": false,
+        "tokenizer.ggml.add_eos_token": true,
+      }),
+    );
     expect(pieces(plain, plain.encode("a a"))).toEqual(["a", "▁a", "</s>"]);
     expect(plain.decode(plain.encode(" a"))).toBe(" a");
     const def = spm(spmMeta(["▁", "a", "▁a"]));
@@ -99,7 +151,10 @@ describe("SentencePiece from GGUF", () => {
   });
 
   it("splits user-defined tokens out of any text, control tokens only on request", () => {
-    const m = spmMeta(["▁", "x", "▁x", "<tool>", "<|eot|>"], {}, { 262: TokenType.userDefined, 263: TokenType.control } as unknown as number[]);
+    const m = spmMeta(["▁", "x", "▁x", "<tool>", "<|eot|>"], {}, {
+      262: TokenType.userDefined,
+      263: TokenType.control,
+    } as unknown as number[]);
     const t = spm(m);
     expect(pieces(t, t.encode("x<tool>x", { addBos: false }))).toEqual(["▁x", "<tool>", "▁x"]);
     expect(pieces(t, t.encode("x<|eot|>", { addBos: false, parseSpecial: true }))).toEqual(["▁x", "<|eot|>"]);
@@ -107,7 +162,9 @@ describe("SentencePiece from GGUF", () => {
   });
 
   it("records end-of-generation ids from EOS/EOT keys and known end-of-turn texts", () => {
-    const m = spmMeta(["▁", "<|eot_id|>", "<end_of_turn>", "<|im_end|>"], { "tokenizer.ggml.eot_token_id": 260 });
+    const m = spmMeta(["▁", "<|eot_id|>", "<end_of_turn>", "<|im_end|>"], {
+      "tokenizer.ggml.eot_token_id": 260,
+    });
     const built = buildTokenizerJson({ kind: "gguf", metadata: m });
     expect(built.special.eos).toEqual([2, 260, 261, 262]);
     expect(built.special.bos).toBe(1);
@@ -122,13 +179,19 @@ describe("SentencePiece from GGUF", () => {
       ["▁▁", "▁▁"],
     ]);
     const m = spmMeta(ps, { "tokenizer.ggml.add_space_prefix": false });
-    m.set("tokenizer.ggml.scores", (m.get("tokenizer.ggml.scores") as number[]).map((s, i) => (i < 259 ? s : -1e9)));
+    m.set(
+      "tokenizer.ggml.scores",
+      (m.get("tokenizer.ggml.scores") as number[]).map((s, i) => (i < 259 ? s : -1e9)),
+    );
     const t = spm(m);
     expect(pieces(t, t.encode(" ".repeat(9), { addBos: false }))).toEqual(["▁▁▁▁", "▁▁▁▁", "▁"]);
   });
 
   it("passes through a chat template and keeps weird pieces as plain vocabulary keys", () => {
-    const built = buildTokenizerJson({ kind: "gguf", metadata: spmMeta(["__proto__", "constructor", ""], { "tokenizer.chat_template": "{{ x }}" }) });
+    const built = buildTokenizerJson({
+      kind: "gguf",
+      metadata: spmMeta(["__proto__", "constructor", ""], { "tokenizer.chat_template": "{{ x }}" }),
+    });
     expect(built.chatTemplate).toBe("{{ x }}");
     expect(built.tokenizerConfig.chat_template).toBe("{{ x }}");
     const vocab = (built.tokenizerJson as { model: { vocab: Record<string, number> } }).model.vocab;
@@ -160,11 +223,22 @@ describe("Hugging Face pass-through", () => {
     pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: "ByteLevel" },
-    model: { type: "BPE", vocab: { "<|endoftext|>": 0, h: 1, i: 2, hi: 3, "<|im_end|>": 4 }, merges: ["h i"] },
+    model: {
+      type: "BPE",
+      vocab: { "<|endoftext|>": 0, h: 1, i: 2, hi: 3, "<|im_end|>": 4 },
+      merges: ["h i"],
+    },
   };
 
   it("keeps tokenizer.json as is and reads the config's template, BOS/EOS and add_bos_token", () => {
-    const config = { eos_token: { content: "<|im_end|>" }, bos_token: null, chat_template: [{ name: "tool_use", template: "T" }, { name: "default", template: "D" }] };
+    const config = {
+      eos_token: { content: "<|im_end|>" },
+      bos_token: null,
+      chat_template: [
+        { name: "tool_use", template: "T" },
+        { name: "default", template: "D" },
+      ],
+    };
     const built = buildTokenizerJson({ kind: "hf", tokenizerJson: json, tokenizerConfig: config });
     expect(built.tokenizerJson).toBe(json);
     expect(built.chatTemplate).toBe("D");
@@ -180,7 +254,10 @@ describe("Hugging Face pass-through", () => {
       ...json,
       post_processor: {
         type: "TemplateProcessing",
-        single: [{ SpecialToken: { id: "<|endoftext|>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+        single: [
+          { SpecialToken: { id: "<|endoftext|>", type_id: 0 } },
+          { Sequence: { id: "A", type_id: 0 } },
+        ],
         pair: [],
         special_tokens: { "<|endoftext|>": { id: "<|endoftext|>", ids: [0], tokens: ["<|endoftext|>"] } },
       },

@@ -23,14 +23,26 @@ export function buildTokenizerJson(source: TokenizerSource): BuiltTokenizer {
     }
     case "hf": {
       const json = asObject(source.tokenizerJson, "tokenizer.json");
-      const config = source.tokenizerConfig == null ? {} : asObject(source.tokenizerConfig, "tokenizer_config.json");
+      const config =
+        source.tokenizerConfig == null ? {} : asObject(source.tokenizerConfig, "tokenizer_config.json");
       const { meta, chatTemplate } = analyzeHfTokenizer(json, config);
-      return { tokenizerJson: json, tokenizerConfig: { ...config, [META_KEY]: meta }, special: specialOf(meta), chatTemplate };
+      return {
+        tokenizerJson: json,
+        tokenizerConfig: { ...config, [META_KEY]: meta },
+        special: specialOf(meta),
+        chatTemplate,
+      };
     }
     case "none":
-      throw new ModelFormatError("bad_tokenizer", "This model has no tokenizer (no tokenizer metadata, tokenizer.json or tokenizer.bin)");
+      throw new ModelFormatError(
+        "bad_tokenizer",
+        "This model has no tokenizer (no tokenizer metadata, tokenizer.json or tokenizer.bin)",
+      );
     default:
-      throw new ModelFormatError("bad_tokenizer", `Unknown tokenizer source ${JSON.stringify((source as { kind?: unknown }).kind)}`);
+      throw new ModelFormatError(
+        "bad_tokenizer",
+        `Unknown tokenizer source ${JSON.stringify((source as { kind?: unknown }).kind)}`,
+      );
   }
 }
 
@@ -49,5 +61,13 @@ function generated(json: object, meta: TokenizerMeta, chatTemplate: string | und
 }
 
 function specialOf(m: TokenizerMeta): SpecialTokens {
-  return { bos: m.bos, eos: m.eos, unk: m.unk, addBos: m.addBos, addEos: m.addEos, bosToken: m.bosToken, eosToken: m.eosToken };
+  return {
+    bos: m.bos,
+    eos: m.eos,
+    unk: m.unk,
+    addBos: m.addBos,
+    addEos: m.addEos,
+    bosToken: m.bosToken,
+    eosToken: m.eosToken,
+  };
 }

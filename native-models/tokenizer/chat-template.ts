@@ -52,10 +52,20 @@ function compile(source: string): Template {
   return t;
 }
 
-export function renderChat(template: string, messages: readonly ChatMessage[], opts: RenderChatOptions = {}): string {
+export function renderChat(
+  template: string,
+  messages: readonly ChatMessage[],
+  opts: RenderChatOptions = {},
+): string {
   const { add_generation_prompt = true, ...rest } = opts;
   try {
-    return compile(template).render({ messages, add_generation_prompt, bos_token: "", eos_token: "", ...rest });
+    return compile(template).render({
+      messages,
+      add_generation_prompt,
+      bos_token: "",
+      eos_token: "",
+      ...rest,
+    });
   } catch (e) {
     if (e instanceof ChatTemplateError) throw e;
     // raise_exception() in templates reports misuse such as roles not alternating.
@@ -64,17 +74,35 @@ export function renderChat(template: string, messages: readonly ChatMessage[], o
 }
 
 /** The model's template, or the documented fallback when it has none. */
-export function chatTemplateFor(tokenizer: Pick<TextTokenizer, "chatTemplate">): { template: string; fallback: boolean } {
-  return tokenizer.chatTemplate ? { template: tokenizer.chatTemplate, fallback: false } : { template: FALLBACK_CHAT_TEMPLATE, fallback: true };
+export function chatTemplateFor(tokenizer: Pick<TextTokenizer, "chatTemplate">): {
+  template: string;
+  fallback: boolean;
+} {
+  return tokenizer.chatTemplate
+    ? { template: tokenizer.chatTemplate, fallback: false }
+    : { template: FALLBACK_CHAT_TEMPLATE, fallback: true };
 }
 
 /**
  * Messages -> prompt ids: render with the model's own BOS/EOS text, then tokenize with special tokens
  * parsed. BOS is added only when the model wants it and the template did not already write it.
  */
-export function encodeChat(tokenizer: TextTokenizer, messages: readonly ChatMessage[], opts: RenderChatOptions = {}): number[] {
+export function encodeChat(
+  tokenizer: TextTokenizer,
+  messages: readonly ChatMessage[],
+  opts: RenderChatOptions = {},
+): number[] {
   const { template } = chatTemplateFor(tokenizer);
-  const prompt = renderChat(template, messages, { bos_token: tokenizer.bosToken ?? "", eos_token: tokenizer.eosToken ?? "", ...opts });
-  const startsWithBos = tokenizer.bosToken !== undefined && tokenizer.bosToken !== "" && prompt.startsWith(tokenizer.bosToken);
-  return tokenizer.encode(prompt, { parseSpecial: true, addBos: tokenizer.addBos && !startsWithBos, addEos: false });
+  const prompt = renderChat(template, messages, {
+    bos_token: tokenizer.bosToken ?? "",
+    eos_token: tokenizer.eosToken ?? "",
+    ...opts,
+  });
+  const startsWithBos =
+    tokenizer.bosToken !== undefined && tokenizer.bosToken !== "" && prompt.startsWith(tokenizer.bosToken);
+  return tokenizer.encode(prompt, {
+    parseSpecial: true,
+    addBos: tokenizer.addBos && !startsWithBos,
+    addEos: false,
+  });
 }

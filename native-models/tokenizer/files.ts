@@ -10,7 +10,10 @@ import type { BuiltTokenizer } from "./types.js";
 export const TOKENIZER_FILE = "tokenizer.json";
 export const TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
 
-export async function saveTokenizer(dir: string, built: Pick<BuiltTokenizer, "tokenizerJson" | "tokenizerConfig">): Promise<void> {
+export async function saveTokenizer(
+  dir: string,
+  built: Pick<BuiltTokenizer, "tokenizerJson" | "tokenizerConfig">,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, TOKENIZER_FILE), JSON.stringify(built.tokenizerJson));
   await writeFile(path.join(dir, TOKENIZER_CONFIG_FILE), JSON.stringify(built.tokenizerConfig, null, 2));
@@ -28,11 +31,19 @@ async function readJsonFile(file: string, required: boolean): Promise<unknown> {
     text = await readFile(file, "utf8");
   } catch (e) {
     if (!required && (e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ModelFormatError("not_found", `Cannot read ${path.basename(file)}: ${(e as Error).message}`, file);
+    throw new ModelFormatError(
+      "not_found",
+      `Cannot read ${path.basename(file)}: ${(e as Error).message}`,
+      file,
+    );
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ModelFormatError("bad_tokenizer", `${path.basename(file)} is not valid JSON: ${(e as Error).message}`, file);
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      `${path.basename(file)} is not valid JSON: ${(e as Error).message}`,
+      file,
+    );
   }
 }

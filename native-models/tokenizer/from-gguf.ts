@@ -16,9 +16,14 @@ export interface FromGguf {
 
 export function tokenizerFromGguf(meta: Metadata): FromGguf {
   const model = getString(meta, K + "model");
-  if (model === undefined) throw new ModelFormatError("bad_tokenizer", "GGUF file has no tokenizer (tokenizer.ggml.model is missing)");
+  if (model === undefined)
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      "GGUF file has no tokenizer (tokenizer.ggml.model is missing)",
+    );
   const tokens = getStringArray(meta, K + "tokens");
-  if (!tokens || tokens.length === 0) throw new ModelFormatError("bad_tokenizer", "GGUF file has no vocabulary (tokenizer.ggml.tokens)");
+  if (!tokens || tokens.length === 0)
+    throw new ModelFormatError("bad_tokenizer", "GGUF file has no vocabulary (tokenizer.ggml.tokens)");
   const n = tokens.length;
   const types = perToken(getNumberArray(meta, K + "token_type"), n, "token_type");
   const id = (key: string) => getTokenId(meta, K + key, n);
@@ -48,7 +53,8 @@ export function tokenizerFromGguf(meta: Metadata): FromGguf {
   }
   if (model === "gpt2") {
     const merges = getStringArray(meta, K + "merges");
-    if (!merges) throw new ModelFormatError("bad_tokenizer", "GGUF gpt2 tokenizer has no tokenizer.ggml.merges");
+    if (!merges)
+      throw new ModelFormatError("bad_tokenizer", "GGUF gpt2 tokenizer has no tokenizer.ggml.merges");
     // No default BOS/EOS: llama.cpp falls back to id 11 (a Falcon leftover), which for most
     // vocabularies is an ordinary token and would stop generation on it.
     const built = buildBpeTokenizer({
@@ -74,7 +80,10 @@ export function tokenizerFromGguf(meta: Metadata): FromGguf {
 
 function perToken(values: number[] | undefined, n: number, key: string): number[] | undefined {
   if (values && values.length < n) {
-    throw new ModelFormatError("bad_tokenizer", `tokenizer.ggml.${key} has ${values.length} entries for ${n} tokens`);
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      `tokenizer.ggml.${key} has ${values.length} entries for ${n} tokens`,
+    );
   }
   return values;
 }

@@ -1,7 +1,15 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { ModelFormatError } from "../formats/errors.js";
 import { endOfGenerationIds } from "./end-of-generation.js";
-import { addedTokensOf, asObject, chatTemplateOf, decoderSteps, piecesOf, tokenText, type Json } from "./hf-json.js";
+import {
+  addedTokensOf,
+  asObject,
+  chatTemplateOf,
+  decoderSteps,
+  piecesOf,
+  tokenText,
+  type Json,
+} from "./hf-json.js";
 import { SPIECE_SPACE } from "./spm.js";
 import type { DecodeMode, TokenizerMeta } from "./types.js";
 
@@ -11,11 +19,21 @@ import type { DecodeMode, TokenizerMeta } from "./types.js";
 export function loadHfLibrary(json: Json, config: Json): Tokenizer {
   // The library validates these keys exist (null is fine), and its decode applies HF's
   // clean_up_tokenization (" ." -> ".") unless told not to; we never want text altered.
-  const full = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json };
+  const full = {
+    normalizer: null,
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: null,
+    added_tokens: [],
+    ...json,
+  };
   try {
     return new Tokenizer(full, { ...config, clean_up_tokenization_spaces: false });
   } catch (e) {
-    throw new ModelFormatError("bad_tokenizer", `tokenizer.json could not be loaded: ${(e as Error).message}`);
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      `tokenizer.json could not be loaded: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -29,20 +47,27 @@ export function decodeModeOf(json: Json): { decode: DecodeMode; stripLeadingSpac
     steps.some((d) => d.type === "Replace" && (d.pattern as Json | undefined)?.String === SPIECE_SPACE);
   if (!spm) return { decode: "hf", stripLeadingSpace: false };
   const strip = steps.some((d) => d.type === "Strip" && d.content === " " && Number(d.start) > 0);
-  const metaStrip = !!metaspace && metaspace.prepend_scheme !== "never" && metaspace.add_prefix_space !== false;
+  const metaStrip =
+    !!metaspace && metaspace.prepend_scheme !== "never" && metaspace.add_prefix_space !== false;
   return { decode: "spm", stripLeadingSpace: strip || metaStrip };
 }
 
-export function analyzeHfTokenizer(jsonIn: unknown, configIn: unknown): { meta: TokenizerMeta; chatTemplate?: string } {
+export function analyzeHfTokenizer(
+  jsonIn: unknown,
+  configIn: unknown,
+): { meta: TokenizerMeta; chatTemplate?: string } {
   const json = asObject(jsonIn, "tokenizer.json");
-  const config = configIn === undefined || configIn === null ? {} : asObject(configIn, "tokenizer_config.json");
+  const config =
+    configIn === undefined || configIn === null ? {} : asObject(configIn, "tokenizer_config.json");
   const pieces = piecesOf(json);
   const idOf = textToId(json, pieces);
   const bosToken = tokenText(config.bos_token);
   const eosToken = tokenText(config.eos_token);
   let bos = bosToken !== undefined ? idOf(bosToken) : undefined;
   let eos = eosToken !== undefined ? idOf(eosToken) : undefined;
-  const unkText = tokenText(config.unk_token) ?? (asObject(json.model, "tokenizer.json model").unk_token as string | undefined);
+  const unkText =
+    tokenText(config.unk_token) ??
+    (asObject(json.model, "tokenizer.json model").unk_token as string | undefined);
   const unk = unkText !== undefined ? idOf(unkText) : undefined;
 
   // What the post-processor frames a text with, unless the config says explicitly.
@@ -119,6 +144,7 @@ function probeFraming(lib: Tokenizer): Framing {
 function decoderLikeSteps(value: unknown, listKey: string): Json[] {
   if (!value || typeof value !== "object") return [];
   const v = value as Json;
-  if (v.type === "Sequence" && Array.isArray(v[listKey])) return (v[listKey] as unknown[]).flatMap((x) => decoderLikeSteps(x, listKey));
+  if (v.type === "Sequence" && Array.isArray(v[listKey]))
+    return (v[listKey] as unknown[]).flatMap((x) => decoderLikeSteps(x, listKey));
   return [v];
 }

@@ -8,14 +8,28 @@ import { TokenType, type TokenizerJson, type TokenizerMeta } from "./types.js";
 
 const BYTE_PIECE = /^<0x[0-9A-Fa-f]{2}>$/;
 
-export function tokenizerFromLlama2c(pieces: readonly string[], scores: readonly number[]): { json: TokenizerJson; meta: TokenizerMeta } {
+export function tokenizerFromLlama2c(
+  pieces: readonly string[],
+  scores: readonly number[],
+): { json: TokenizerJson; meta: TokenizerMeta } {
   if (pieces.length === 0) throw new ModelFormatError("bad_tokenizer", "llama2.c tokenizer has no pieces");
   if (scores.length !== pieces.length) {
-    throw new ModelFormatError("bad_tokenizer", `llama2.c tokenizer has ${pieces.length} pieces but ${scores.length} scores`);
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      `llama2.c tokenizer has ${pieces.length} pieces but ${scores.length} scores`,
+    );
   }
-  const tokens = pieces.map((p) => (p === "\n<s>\n" ? "<s>" : p === "\n</s>\n" ? "</s>" : p.replaceAll(" ", SPIECE_SPACE)));
+  const tokens = pieces.map((p) =>
+    p === "\n<s>\n" ? "<s>" : p === "\n</s>\n" ? "</s>" : p.replaceAll(" ", SPIECE_SPACE),
+  );
   const types = tokens.map((t) =>
-    t === "<unk>" ? TokenType.unknown : t === "<s>" || t === "</s>" ? TokenType.control : BYTE_PIECE.test(t) ? TokenType.byte : TokenType.normal,
+    t === "<unk>"
+      ? TokenType.unknown
+      : t === "<s>" || t === "</s>"
+        ? TokenType.control
+        : BYTE_PIECE.test(t)
+          ? TokenType.byte
+          : TokenType.normal,
   );
   const find = (text: string, fallback: number) => {
     const i = tokens.indexOf(text);

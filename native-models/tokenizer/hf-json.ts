@@ -13,11 +13,15 @@ export function asObject(value: unknown, what: string): Json {
 export function addedTokensOf(json: Json): AddedTokenJson[] {
   const list = json.added_tokens;
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw new ModelFormatError("bad_tokenizer", "tokenizer.json added_tokens is not an array");
+  if (!Array.isArray(list))
+    throw new ModelFormatError("bad_tokenizer", "tokenizer.json added_tokens is not an array");
   return list.map((t, i) => {
     const o = asObject(t, `tokenizer.json added_tokens[${i}]`);
     if (typeof o.content !== "string" || typeof o.id !== "number") {
-      throw new ModelFormatError("bad_tokenizer", `tokenizer.json added_tokens[${i}] needs a string content and a numeric id`);
+      throw new ModelFormatError(
+        "bad_tokenizer",
+        `tokenizer.json added_tokens[${i}] needs a string content and a numeric id`,
+      );
     }
     const special = o.special === true;
     return {
@@ -43,7 +47,8 @@ export function piecesOf(json: Json): string[] {
       if (Array.isArray(entry) && typeof entry[0] === "string") pieces[id] = entry[0];
     });
   } else if (vocab && typeof vocab === "object") {
-    for (const [piece, id] of Object.entries(vocab as Record<string, unknown>)) if (typeof id === "number") pieces[id] = piece;
+    for (const [piece, id] of Object.entries(vocab as Record<string, unknown>))
+      if (typeof id === "number") pieces[id] = piece;
   } else {
     throw new ModelFormatError("bad_tokenizer", "tokenizer.json model has no vocab");
   }
@@ -54,7 +59,8 @@ export function piecesOf(json: Json): string[] {
 /** tokenizer_config.json writes special tokens as a string or as {content: string, ...}. */
 export function tokenText(value: unknown): string | undefined {
   if (typeof value === "string") return value;
-  if (value && typeof value === "object" && typeof (value as Json).content === "string") return (value as Json).content as string;
+  if (value && typeof value === "object" && typeof (value as Json).content === "string")
+    return (value as Json).content as string;
   return undefined;
 }
 
@@ -63,7 +69,9 @@ export function chatTemplateOf(config: Json): string | undefined {
   const t = config.chat_template;
   if (typeof t === "string") return t;
   if (Array.isArray(t)) {
-    const named = t.filter((x): x is { name: unknown; template: string } => !!x && typeof (x as Json).template === "string");
+    const named = t.filter(
+      (x): x is { name: unknown; template: string } => !!x && typeof (x as Json).template === "string",
+    );
     return (named.find((x) => x.name === "default") ?? named[0])?.template;
   }
   return undefined;

@@ -29,15 +29,47 @@ export interface PreTokenizerSpec {
   addBosDefault: boolean;
 }
 
-const spec = (regexes: string[], ignoreMerges = false, addBosDefault = false): PreTokenizerSpec => ({ regexes, ignoreMerges, addBosDefault });
+const spec = (regexes: string[], ignoreMerges = false, addBosDefault = false): PreTokenizerSpec => ({
+  regexes,
+  ignoreMerges,
+  addBosDefault,
+});
 
 const SPECS: [string[], PreTokenizerSpec][] = [
-  [["gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum", "modern-bert",
-    "jina-v1-en", "jina-v2-code", "roberta-bpe", "mpt", "olmo", "jais", "exaone4", "trillion", "granite-docling"], spec([GPT2])],
-  [["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2"], spec([LLAMA3], true, true)],
+  [
+    [
+      "gpt-2",
+      "phi-2",
+      "jina-es",
+      "jina-de",
+      "gigachat",
+      "jina-v2-es",
+      "jina-v2-de",
+      "a.x-4.0",
+      "mellum",
+      "modern-bert",
+      "jina-v1-en",
+      "jina-v2-code",
+      "roberta-bpe",
+      "mpt",
+      "olmo",
+      "jais",
+      "exaone4",
+      "trillion",
+      "granite-docling",
+    ],
+    spec([GPT2]),
+  ],
+  [
+    ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2"],
+    spec([LLAMA3], true, true),
+  ],
   [["dbrx", "smaug-bpe", "glm4", "chatglm-bpe"], spec([LLAMA3])],
   [["qwen2", "deepseek-r1-qwen", "stablelm2", "hunyuan", "grok-2"], spec([QWEN2])],
-  [["starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"], spec(["\\p{N}", GPT2])],
+  [
+    ["starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"],
+    spec(["\\p{N}", GPT2]),
+  ],
   [["falcon"], spec([`[\\p{P}\\$\\+<=>\\^~\\|\`]+`, GPT2, "[0-9][0-9][0-9]"])],
   [["default"], spec([`[\\p{P}\\$\\+<=>\\^~\\|]+`, GPT2, "\\p{N}+", "[0-9][0-9][0-9]"])],
   [["deepseek-coder"], spec(["[\\r\\n]", `${S}?\\p{L}+`, `${S}?\\p{P}+`, "[一-龥ࠀ-一가-퟿]+", "\\p{N}"])],
@@ -47,7 +79,9 @@ const SPECS: [string[], PreTokenizerSpec][] = [
   [["viking"], spec([PORO, "\\p{N}"])],
 ];
 
-const BY_NAME = new Map<string, PreTokenizerSpec>(SPECS.flatMap(([names, s]) => names.map((n) => [n, s] as const)));
+const BY_NAME = new Map<string, PreTokenizerSpec>(
+  SPECS.flatMap(([names, s]) => names.map((n) => [n, s] as const)),
+);
 
 export const SUPPORTED_PRE_TOKENIZERS: readonly string[] = [...BY_NAME.keys()];
 
@@ -67,7 +101,12 @@ export function preTokenizerFor(pre: string | undefined): PreTokenizerSpec {
 
 /** tokenizer.json pre_tokenizer: the splits, then bytes -> GPT-2 unicode characters. */
 export function preTokenizerJson(p: PreTokenizerSpec): unknown {
-  const splits = p.regexes.map((r) => ({ type: "Split", pattern: { Regex: r }, behavior: "Isolated", invert: false }));
+  const splits = p.regexes.map((r) => ({
+    type: "Split",
+    pattern: { Regex: r },
+    behavior: "Isolated",
+    invert: false,
+  }));
   const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false };
   return { type: "Sequence", pretokenizers: [...splits, byteLevel] };
 }

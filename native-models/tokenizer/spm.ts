@@ -30,7 +30,11 @@ export interface SpmVocab {
  * U+2581 all score -1e9) are ranked longer-left-part first, so runs grow from the left as they do in
  * llama.cpp. Same idea as transformers' SentencePieceExtractor, which only lists piece+piece splits.
  */
-export function spmMerges(pieces: readonly string[], scores: readonly number[], vocab: Record<string, number>): [string, string][] {
+export function spmMerges(
+  pieces: readonly string[],
+  scores: readonly number[],
+  vocab: Record<string, number>,
+): [string, string][] {
   const merges: { l: string; r: string; score: number; leftLen: number; id: number }[] = [];
   for (let id = 0; id < pieces.length; id++) {
     const piece = pieces[id];
@@ -53,7 +57,7 @@ export function spmMerges(pieces: readonly string[], scores: readonly number[], 
 /** UTF-16 offsets of every code point boundary, including 0 and the length. */
 function codePointBounds(s: string): number[] {
   const out = [0];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const c = s.charCodeAt(i);
     i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
     out.push(i);
@@ -77,21 +81,33 @@ export function spaceSplitIsExact(pieces: readonly string[]): boolean {
   return true;
 }
 
-export const SPACE_SPLIT = { type: "Split", pattern: { Regex: `${SPIECE_SPACE}*[^${SPIECE_SPACE}]+|${SPIECE_SPACE}+` }, behavior: "Isolated", invert: false };
+export const SPACE_SPLIT = {
+  type: "Split",
+  pattern: { Regex: `${SPIECE_SPACE}*[^${SPIECE_SPACE}]+|${SPIECE_SPACE}+` },
+  behavior: "Isolated",
+  invert: false,
+};
 
-export function spmAddedTokens(pieces: readonly string[], types: readonly number[] | undefined): AddedTokenJson[] {
+export function spmAddedTokens(
+  pieces: readonly string[],
+  types: readonly number[] | undefined,
+): AddedTokenJson[] {
   const added: AddedTokenJson[] = [];
   for (let id = 0; id < pieces.length; id++) {
     const type = types?.[id] ?? TokenType.normal;
     // llama.cpp forces known end-of-turn texts to control, whatever the file says.
-    const control = type === TokenType.control || type === TokenType.unknown || END_OF_GENERATION_TEXTS.has(pieces[id]);
+    const control =
+      type === TokenType.control || type === TokenType.unknown || END_OF_GENERATION_TEXTS.has(pieces[id]);
     if (control) added.push(addedToken(id, pieces[id], true));
     else if (type === TokenType.userDefined) added.push(addedToken(id, pieces[id], false));
   }
   return added;
 }
 
-export function buildSpmTokenizer(v: SpmVocab, origin: TokenizerMeta["origin"]): { json: TokenizerJson; meta: TokenizerMeta } {
+export function buildSpmTokenizer(
+  v: SpmVocab,
+  origin: TokenizerMeta["origin"],
+): { json: TokenizerJson; meta: TokenizerMeta } {
   const pieces = cleanPieces(v.tokens);
   const vocab = vocabObject(pieces);
   const replaceSpace = { type: "Replace", pattern: { String: " " }, content: SPIECE_SPACE };
@@ -113,7 +129,12 @@ export function buildSpmTokenizer(v: SpmVocab, origin: TokenizerMeta["origin"]):
     added_tokens: spmAddedTokens(pieces, v.types),
     normalizer,
     pre_tokenizer: spaceSplitIsExact(pieces) ? SPACE_SPLIT : null,
-    post_processor: templatePostProcessor(v.addBos ? bosToken : undefined, v.bos, v.addEos ? eosToken : undefined, v.eos),
+    post_processor: templatePostProcessor(
+      v.addBos ? bosToken : undefined,
+      v.bos,
+      v.addEos ? eosToken : undefined,
+      v.eos,
+    ),
     decoder: { type: "Sequence", decoders },
     model: bpeModel(vocab, spmMerges(pieces, v.scores, vocab), {
       unk: v.unk !== undefined ? pieces[v.unk] : null,

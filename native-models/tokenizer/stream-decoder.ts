@@ -30,7 +30,11 @@ export interface StreamSource {
 export function createStreamDecoder(src: StreamSource, opts: StreamDecoderOptions): StreamDecoder {
   const skipSpecial = opts.skipSpecial ?? true;
   if (!src.bytes) return new ReDecodingStream(src, skipSpecial);
-  return new ByteStream(src.bytes, skipSpecial ? src.skip : () => false, src.stripLeadingSpace && !opts.keepLeadingSpace);
+  return new ByteStream(
+    src.bytes,
+    skipSpecial ? src.skip : () => false,
+    src.stripLeadingSpace && !opts.keepLeadingSpace,
+  );
 }
 
 class ByteStream implements StreamDecoder {

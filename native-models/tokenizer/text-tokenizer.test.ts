@@ -15,7 +15,11 @@ function streamAll(tok: TextTokenizer, ids: number[], opts = {}): string[] {
 }
 
 const VOCABS = [
-  { name: "Llama SentencePiece", file: vocabOnly.llamaSpm, fixture: "models/vocab-only/ggml-vocab-llama-spm.gguf" },
+  {
+    name: "Llama SentencePiece",
+    file: vocabOnly.llamaSpm,
+    fixture: "models/vocab-only/ggml-vocab-llama-spm.gguf",
+  },
   { name: "GPT-2 byte-level", file: vocabOnly.gpt2, fixture: "models/vocab-only/ggml-vocab-gpt-2.gguf" },
 ];
 
@@ -33,7 +37,10 @@ for (const v of VOCABS) {
         expect(tok.decode(ids), JSON.stringify(text)).toBe(text);
         const parts = streamAll(tok, ids);
         expect(parts.join("")).toBe(text);
-        expect(parts.some((p) => p.includes("\uFFFD")), JSON.stringify(text)).toBe(false);
+        expect(
+          parts.some((p) => p.includes("\uFFFD")),
+          JSON.stringify(text),
+        ).toBe(false);
       }
     });
 
@@ -63,35 +70,38 @@ for (const v of VOCABS) {
   });
 }
 
-describe.skipIf(!haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))("TextTokenizer: SentencePiece leading space", () => {
-  let tok: TextTokenizer;
-  beforeAll(async () => {
-    tok = await tokenizerFromGgufFile(vocabOnly.llamaSpm);
-  });
+describe.skipIf(!haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))(
+  "TextTokenizer: SentencePiece leading space",
+  () => {
+    let tok: TextTokenizer;
+    beforeAll(async () => {
+      tok = await tokenizerFromGgufFile(vocabOnly.llamaSpm);
+    });
 
-  it("drops only the dummy-prefix space, matching full decode", () => {
-    const hello = tok.encode("Hello", { addBos: false }); // [▁Hello]
-    expect(tok.piece(hello[0])).toBe("▁Hello");
-    expect(tok.decode(hello)).toBe("Hello");
-    expect(tok.decode(tok.encode(" Hello"))).toBe(" Hello");
-    expect(tok.decode(tok.encode("  Hello"))).toBe("  Hello");
-    expect(streamAll(tok, tok.encode(" Hello")).join("")).toBe(" Hello");
-  });
+    it("drops only the dummy-prefix space, matching full decode", () => {
+      const hello = tok.encode("Hello", { addBos: false }); // [▁Hello]
+      expect(tok.piece(hello[0])).toBe("▁Hello");
+      expect(tok.decode(hello)).toBe("Hello");
+      expect(tok.decode(tok.encode(" Hello"))).toBe(" Hello");
+      expect(tok.decode(tok.encode("  Hello"))).toBe("  Hello");
+      expect(streamAll(tok, tok.encode(" Hello")).join("")).toBe(" Hello");
+    });
 
-  it("keepLeadingSpace continues earlier text (generation after a prompt)", () => {
-    const prompt = tok.encode("Once upon");
-    const more = tok.encode("Once upon a time", { addBos: false }).slice(prompt.length - 1);
-    expect(tok.decode(more, { keepLeadingSpace: true })).toBe(" a time");
-    expect(streamAll(tok, more, { keepLeadingSpace: true }).join("")).toBe(" a time");
-    expect(tok.decode(more)).toBe("a time");
-  });
+    it("keepLeadingSpace continues earlier text (generation after a prompt)", () => {
+      const prompt = tok.encode("Once upon");
+      const more = tok.encode("Once upon a time", { addBos: false }).slice(prompt.length - 1);
+      expect(tok.decode(more, { keepLeadingSpace: true })).toBe(" a time");
+      expect(streamAll(tok, more, { keepLeadingSpace: true }).join("")).toBe(" a time");
+      expect(tok.decode(more)).toBe("a time");
+    });
 
-  it("byte-fallback pieces of a split character stream as one character", () => {
-    const ids = tok.encode("🦙", { addBos: false });
-    expect(ids.map((id) => tok.piece(id))).toEqual(["▁", "<0xF0>", "<0x9F>", "<0xA6>", "<0x99>"]);
-    expect(streamAll(tok, ids)).toEqual(["", "", "", "", "🦙", ""]);
-  });
-});
+    it("byte-fallback pieces of a split character stream as one character", () => {
+      const ids = tok.encode("🦙", { addBos: false });
+      expect(ids.map((id) => tok.piece(id))).toEqual(["▁", "<0xF0>", "<0x9F>", "<0xA6>", "<0x99>"]);
+      expect(streamAll(tok, ids)).toEqual(["", "", "", "", "🦙", ""]);
+    });
+  },
+);
 
 describe.skipIf(!haveShared("models/stories260K"))("TextTokenizer files", () => {
   let tmp: TempDir;
@@ -106,7 +116,8 @@ describe.skipIf(!haveShared("models/stories260K"))("TextTokenizer files", () => 
     await saveTokenizer(dir, built);
     const loaded = await loadTokenizer(dir);
     const direct = TextTokenizer.fromBuilt(built);
-    for (const text of tokenizerCorpus().slice(0, 100)) expect(loaded.encode(text)).toEqual(direct.encode(text));
+    for (const text of tokenizerCorpus().slice(0, 100))
+      expect(loaded.encode(text)).toEqual(direct.encode(text));
     expect(loaded.meta).toEqual(direct.meta);
   });
 
@@ -133,7 +144,12 @@ describe("TextTokenizer with a decoder it does not model (WordPiece)", () => {
     pre_tokenizer: { type: "Whitespace" },
     post_processor: null,
     decoder: { type: "WordPiece", prefix: "##", cleanup: false },
-    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", vocab: { "[UNK]": 0, hel: 1, "##lo": 2, world: 3 } },
+    model: {
+      type: "WordPiece",
+      unk_token: "[UNK]",
+      continuing_subword_prefix: "##",
+      vocab: { "[UNK]": 0, hel: 1, "##lo": 2, world: 3 },
+    },
   };
 
   it("decodes and streams through the library's decoder", () => {

@@ -55,10 +55,7 @@ export class TextTokenizer {
   }
 
   /** From tokenizer.json and tokenizer_config.json contents (ours, or any Hugging Face pair). */
-  constructor(
-    tokenizerJson: unknown,
-    tokenizerConfig: unknown,
-  ) {
+  constructor(tokenizerJson: unknown, tokenizerConfig: unknown) {
     const json = asObject(tokenizerJson, "tokenizer.json");
     const config = tokenizerConfig == null ? {} : asObject(tokenizerConfig, "tokenizer_config.json");
     this.json = json;
@@ -73,7 +70,8 @@ export class TextTokenizer {
     this.special = new Set(specials.map((t) => t.id));
     this.specialText = alternation(specials.map((t) => t.content));
     this.eos = new Set(this.meta.eos);
-    if (this.meta.decode !== "hf") this.bytes = new TokenBytes(this.meta.decode, this.pieces, new Set(added.map((t) => t.id)));
+    if (this.meta.decode !== "hf")
+      this.bytes = new TokenBytes(this.meta.decode, this.pieces, new Set(added.map((t) => t.id)));
   }
 
   get bos(): number | undefined {
@@ -113,7 +111,8 @@ export class TextTokenizer {
   }
 
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
-    if (!this.bytes) return ids.length ? this.full.decode([...ids], { skip_special_tokens: opts.skipSpecial ?? true }) : "";
+    if (!this.bytes)
+      return ids.length ? this.full.decode([...ids], { skip_special_tokens: opts.skipSpecial ?? true }) : "";
     const stream = this.createStreamDecoder(opts);
     let out = "";
     for (const id of ids) out += stream.push(id);
@@ -126,7 +125,8 @@ export class TextTokenizer {
       {
         bytes: this.bytes,
         skip: (id) => this.special.has(id),
-        hfDecode: (ids, skipSpecial) => (ids.length ? this.full.decode(ids, { skip_special_tokens: skipSpecial }) : ""),
+        hfDecode: (ids, skipSpecial) =>
+          ids.length ? this.full.decode(ids, { skip_special_tokens: skipSpecial }) : "",
         stripLeadingSpace: this.meta.stripLeadingSpace,
       },
       opts,
@@ -135,7 +135,10 @@ export class TextTokenizer {
 
   /** The same tokenizer without special added tokens, so their text is tokenized as plain text. */
   private plainLibrary(): Tokenizer {
-    this.plain ??= loadHfLibrary({ ...withSpaceSplit(this.json), added_tokens: addedTokensOf(this.json).filter((t) => !t.special) }, this.config);
+    this.plain ??= loadHfLibrary(
+      { ...withSpaceSplit(this.json), added_tokens: addedTokensOf(this.json).filter((t) => !t.special) },
+      this.config,
+    );
     return this.plain;
   }
 }
@@ -149,7 +152,9 @@ function withSpaceSplit(json: Json): Json {
   const model = json.model as Json | undefined;
   if (json.pre_tokenizer != null || model?.type !== "BPE" || !Array.isArray(model.merges)) return json;
   if (!JSON.stringify(json.normalizer ?? null).includes(SPIECE_SPACE)) return json;
-  const merged = (model.merges as unknown[]).map((m) => (Array.isArray(m) ? m.join("") : String(m).replace(" ", "")));
+  const merged = (model.merges as unknown[]).map((m) =>
+    Array.isArray(m) ? m.join("") : String(m).replace(" ", ""),
+  );
   return spaceSplitIsExact(merged) ? { ...json, pre_tokenizer: SPACE_SPLIT } : json;
 }
 
@@ -158,7 +163,10 @@ function readMeta(json: Json, config: Json): TokenizerMeta {
   if (stored === undefined) return analyzeHfTokenizer(json, config).meta;
   const m = asObject(stored, `tokenizer_config.json ${META_KEY}`) as unknown as TokenizerMeta;
   if (m.version !== 1 || !Array.isArray(m.eos)) {
-    throw new ModelFormatError("bad_tokenizer", `tokenizer_config.json ${META_KEY} block has an unknown version ${String(m.version)}`);
+    throw new ModelFormatError(
+      "bad_tokenizer",
+      `tokenizer_config.json ${META_KEY} block has an unknown version ${String(m.version)}`,
+    );
   }
   return m;
 }

@@ -1,5 +1,11 @@
 import { useEffect, useId, useRef, useState } from "react";
-import { describeExact, describeReading, interpolateCurve, knobAvailability, sliderCurve } from "../state/calibration";
+import {
+  describeExact,
+  describeReading,
+  interpolateCurve,
+  knobAvailability,
+  sliderCurve,
+} from "../state/calibration";
 import { useActions, useApp } from "../state/context";
 
 /** How often the slider sends generation.setKnob while it is being dragged (ms). */
@@ -18,7 +24,14 @@ export function KnobSlider() {
     return s.models.find((m) => m.id === id) ?? null;
   });
   const calibrating = useApp((s) => {
-    const job = model ? s.jobs.find((j) => j.state === "running" && j.stage === "calibrate" && (j.modelId === model.id || j.source === model.name)) : undefined;
+    const job = model
+      ? s.jobs.find(
+          (j) =>
+            j.state === "running" &&
+            j.stage === "calibrate" &&
+            (j.modelId === model.id || j.source === model.name),
+        )
+      : undefined;
     return job ? job.progress : null;
   });
   const actions = useActions();
@@ -42,7 +55,13 @@ export function KnobSlider() {
 
   const availability = knobAvailability(model, calibrating);
   const reading = availability.enabled ? interpolateCurve(sliderCurve(availability.model), value) : null;
-  const text = availability.enabled ? (value === 0 ? describeExact(availability.model) : reading ? describeReading(reading) : "") : availability.reason;
+  const text = availability.enabled
+    ? value === 0
+      ? describeExact(availability.model)
+      : reading
+        ? describeReading(reading)
+        : ""
+    : availability.reason;
 
   const send = (v: number) => {
     if (v === lastSent.current) return;

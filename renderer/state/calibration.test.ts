@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { describeExact, describeReading, interpolateCurve, knobAvailability, sliderCurve } from "./calibration";
+import {
+  describeExact,
+  describeReading,
+  interpolateCurve,
+  knobAvailability,
+  sliderCurve,
+} from "./calibration";
 import { makeModel } from "../test/fakeApi";
 
 const curve = [
@@ -47,10 +53,23 @@ describe("calibration curve", () => {
   });
 
   it("reads 1.00x and 100% at 0 unless lossless decoding measured faster, and in order from there", () => {
-    const plain = makeModel({ layers: 6, calibration: { status: "calibrated", curve: curve.filter((p) => p.knob > 0), lossless: { speedup: 1.02 } } });
+    const plain = makeModel({
+      layers: 6,
+      calibration: {
+        status: "calibrated",
+        curve: curve.filter((p) => p.knob > 0),
+        lossless: { speedup: 1.02 },
+      },
+    });
     expect(describeExact(plain)).toBe("Full depth · 1.00x · same answer");
     expect(sliderCurve(plain)[0]).toEqual({ knob: 0, agreement: 1, meanExitLayer: 6, speedup: 1 });
-    const fast = makeModel({ calibration: { status: "calibrated", curve: curve.filter((p) => p.knob > 0), lossless: { speedup: 1.3 } } });
+    const fast = makeModel({
+      calibration: {
+        status: "calibrated",
+        curve: curve.filter((p) => p.knob > 0),
+        lossless: { speedup: 1.3 },
+      },
+    });
     expect(describeExact(fast)).toBe("Exact · ≈1.3x faster · same answer");
     // Between exact (1.3x, 100%) and the first early-exit point.
     const mid = interpolateCurve(sliderCurve(fast), 0.25)!;
@@ -59,7 +78,16 @@ describe("calibration curve", () => {
   });
 
   it("says once that early exit does not pay where no setting measured faster", () => {
-    const slow = makeModel({ name: "tiny", calibration: { status: "calibrated", curve: [{ knob: 0.5, agreement: 0.97, meanExitLayer: 4.7, speedup: 0.92 }, { knob: 1, agreement: 0.92, meanExitLayer: 4.4, speedup: 1.02 }] } });
+    const slow = makeModel({
+      name: "tiny",
+      calibration: {
+        status: "calibrated",
+        curve: [
+          { knob: 0.5, agreement: 0.97, meanExitLayer: 4.7, speedup: 0.92 },
+          { knob: 1, agreement: 0.92, meanExitLayer: 4.4, speedup: 1.02 },
+        ],
+      },
+    });
     const a = knobAvailability(slow);
     expect(a.enabled).toBe(false);
     if (!a.enabled) {
@@ -70,7 +98,11 @@ describe("calibration curve", () => {
 
   it("shows calibration progress while it runs", () => {
     const a = knobAvailability(makeModel({ name: "kjv" }), 0.4);
-    expect(a).toEqual({ enabled: false, label: "Calibrating… 40%", reason: expect.stringContaining("kjv is being calibrated (40%)") });
+    expect(a).toEqual({
+      enabled: false,
+      label: "Calibrating… 40%",
+      reason: expect.stringContaining("kjv is being calibrated (40%)"),
+    });
   });
 
   it("disables the slider with a reason when there is no model or no calibration", () => {

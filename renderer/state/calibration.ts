@@ -21,7 +21,9 @@ export function sliderCurve(model: ModelSummary): KnobPoint[] {
 /** "Exact · ≈1.3x faster · same answer" or "Full depth · 1.00x · same answer" for position 0. */
 export function describeExact(model: ModelSummary): string {
   const p = exactPoint(model);
-  return p.speedup >= PAYS ? `Exact · ≈${p.speedup.toFixed(1)}x faster · same answer` : "Full depth · 1.00x · same answer";
+  return p.speedup >= PAYS
+    ? `Exact · ≈${p.speedup.toFixed(1)}x faster · same answer`
+    : "Full depth · 1.00x · same answer";
 }
 
 export interface KnobReading {
@@ -82,15 +84,17 @@ export function describeReading(r: KnobReading): string {
 }
 
 export type KnobAvailability =
-  | { enabled: true; model: ModelSummary }
-  | { enabled: false; reason: string; label: string };
+  { enabled: true; model: ModelSummary } | { enabled: false; reason: string; label: string };
 
 /**
  * Whether the slider can be used, and in plain words why not: no model; calibration still
  * running (`calibrating`: its progress 0..1); never calibrated; or calibrated, and early exit
  * measured no faster on this model at any setting (said once, instead of "slower" everywhere).
  */
-export function knobAvailability(model: ModelSummary | null | undefined, calibrating?: number | null): KnobAvailability {
+export function knobAvailability(
+  model: ModelSummary | null | undefined,
+  calibrating?: number | null,
+): KnobAvailability {
   if (!model) return { enabled: false, reason: "Choose a model to use the speed slider.", label: "No model" };
   if (calibrating !== undefined && calibrating !== null) {
     const pct = Math.round(Math.min(1, Math.max(0, calibrating)) * 100);

@@ -83,6 +83,9 @@ function trim(s: string): string {
 }
 
 /** " 45%" while `modelId` is loading and the engine has reported how far; "" otherwise. */
-export function formatLoadProgress(loading: { modelId: string; progress: number } | undefined, modelId: string | null): string {
+export function formatLoadProgress(
+  loading: { modelId: string; progress: number } | undefined,
+  modelId: string | null,
+): string {
   return loading && loading.modelId === modelId ? ` ${Math.round(loading.progress * 100)}%` : "";
 }

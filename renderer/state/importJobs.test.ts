@@ -28,7 +28,9 @@ describe("import jobs", () => {
       "pending",
     ]);
     expect(stageStates(job({ stage: "write", state: "done" })).every((s) => s.state === "done")).toBe(true);
-    expect(stageStates(job({ stage: "calibrate", progress: 0.4 }))).toEqual([{ stage: "calibrate", state: "active", progress: 0.4 }]);
+    expect(stageStates(job({ stage: "calibrate", progress: 0.4 }))).toEqual([
+      { stage: "calibrate", state: "active", progress: 0.4 },
+    ]);
   });
   it("computes overall progress over the job's stages", () => {
     expect(overallProgress(job())).toBe(0);

@@ -56,11 +56,11 @@ describe("stream processor", () => {
   });
 
   it("computes live statistics from what has streamed so far", () => {
-    const m = applyTokens(createStreamingMessage("c1", "a1", null), [
-      tok(0, "a", 8, 200),
-      tok(1, "b", 4, 20),
-      tok(2, "c", 2, 30),
-    ], 8);
+    const m = applyTokens(
+      createStreamingMessage("c1", "a1", null),
+      [tok(0, "a", 8, 200), tok(1, "b", 4, 20), tok(2, "c", 2, 30)],
+      8,
+    );
     const s = liveStats(m);
     expect(s.tokens).toBe(3);
     expect(s.timeToFirstTokenMs).toBe(200);

@@ -67,9 +67,18 @@ export function safetensorsFields(b: Uint8Array): Field[] {
     { kind: "length", offset: 0, size: 8, label: "header length" },
     { kind: "count", offset: 8, size: n, label: "header json" },
   ];
-  const h = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as Record<string, { data_offsets?: number[] }>;
+  const h = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))) as Record<
+    string,
+    { data_offsets?: number[] }
+  >;
   for (const [name, v] of Object.entries(h)) {
-    if (v.data_offsets) f.push({ kind: "data", offset: 8 + n + v.data_offsets[0], size: v.data_offsets[1] - v.data_offsets[0], label: `data of ${name}` });
+    if (v.data_offsets)
+      f.push({
+        kind: "data",
+        offset: 8 + n + v.data_offsets[0],
+        size: v.data_offsets[1] - v.data_offsets[0],
+        label: `data of ${name}`,
+      });
   }
   return f;
 }
@@ -80,7 +89,21 @@ export function llama2cFields(b: Uint8Array): Field[] {
   const f: Field[] = names.map((label, i) => ({ kind: "count" as const, offset: i * 4, size: 4, label }));
   const [dim, hid, L, heads, kv, vocab, seq] = h;
   const kvDim = (dim * kv) / heads;
-  const sizes = [Math.abs(vocab) * dim, L * dim, L * dim * dim, L * dim * kvDim, L * dim * kvDim, L * dim * dim, L * dim, L * dim * hid, L * dim * hid, L * dim * hid, dim, (seq * dim) / heads / 2, (seq * dim) / heads / 2];
+  const sizes = [
+    Math.abs(vocab) * dim,
+    L * dim,
+    L * dim * dim,
+    L * dim * kvDim,
+    L * dim * kvDim,
+    L * dim * dim,
+    L * dim,
+    L * dim * hid,
+    L * dim * hid,
+    L * dim * hid,
+    dim,
+    (seq * dim) / heads / 2,
+    (seq * dim) / heads / 2,
+  ];
   let o = 28;
   for (const s of sizes) {
     f.push({ kind: "data", offset: o, size: s * 4, label: `array at ${o}` });
@@ -94,7 +117,10 @@ export function tokenizerBinFields(b: Uint8Array): Field[] {
   const f: Field[] = [{ kind: "count", offset: 0, size: 4, label: "max_token_length" }];
   let o = 4;
   for (let i = 0; o + 8 <= b.length; i++) {
-    f.push({ kind: "data", offset: o, size: 4, label: `score ${i}` }, { kind: "length", offset: o + 4, size: 4, label: `length ${i}` });
+    f.push(
+      { kind: "data", offset: o, size: 4, label: `score ${i}` },
+      { kind: "length", offset: o + 4, size: 4, label: `length ${i}` },
+    );
     o += 8 + dv.getInt32(o + 4, true);
   }
   return f;
@@ -110,7 +136,8 @@ export function jsonFields(b: Uint8Array): Field[] {
       if (c === 92) i++;
       else if (c === 34) inStr = false;
     } else if (c === 34) inStr = true;
-    else if (c === 123 || c === 125 || c === 91 || c === 93 || c === 44 || c === 58) f.push({ kind: "data", offset: i, size: 1, label: `json ${String.fromCharCode(c)} at ${i}` });
+    else if (c === 123 || c === 125 || c === 91 || c === 93 || c === 44 || c === 58)
+      f.push({ kind: "data", offset: i, size: 1, label: `json ${String.fromCharCode(c)} at ${i}` });
   }
   return f;
 }

@@ -15,7 +15,8 @@ describe("format readers under hostile inputs", () => {
     const report = await runFuzz(CASES, SEED);
     console.log(formatReport(report));
     expect(report.failures).toEqual([]);
-    for (const [reader, c] of Object.entries(report.perReader)) expect(c.cases, `${reader} got no cases`).toBeGreaterThan(0);
+    for (const [reader, c] of Object.entries(report.perReader))
+      expect(c.cases, `${reader} got no cases`).toBeGreaterThan(0);
   });
 
   it("truncation at every structural boundary of every base input", { timeout: 300_000 }, async () => {
@@ -24,8 +25,11 @@ describe("format readers under hostile inputs", () => {
     expect(report.failures).toEqual([]);
   });
 
-  it.each(REGRESSION_SEEDS.filter((r) => shared || !r.includeShared))("regression seed $seed: $note", async (r) => {
-    const res = await runFuzzCase(r.seed, { includeShared: r.includeShared });
-    expect(res.outcome, res.error).not.toBe("FAIL");
-  });
+  it.each(REGRESSION_SEEDS.filter((r) => shared || !r.includeShared))(
+    "regression seed $seed: $note",
+    async (r) => {
+      const res = await runFuzzCase(r.seed, { includeShared: r.includeShared });
+      expect(res.outcome, res.error).not.toBe("FAIL");
+    },
+  );
 });

@@ -47,7 +47,11 @@ describe("hostile GGUF", () => {
       [4_000_001, "too_large"],
     ] as const) {
       const w = writeGguf({ metadata: { a: ["x"] } });
-      new DataView(w.bytes.buffer).setBigUint64(w.fields.find((f) => f.label === "a length")!.offset, BigInt(n), true);
+      new DataView(w.bytes.buffer).setBigUint64(
+        w.fields.find((f) => f.label === "a length")!.offset,
+        BigInt(n),
+        true,
+      );
       const head = w.bytes.subarray(0, w.fields.find((f) => f.label === "a[0]")!.offset);
       const p = tmp.write(`strings-${n}.gguf`, head);
       truncateSync(p, head.length + n * 8); // sparse zeros: n empty strings
@@ -56,28 +60,107 @@ describe("hostile GGUF", () => {
   });
 
   it.each([
-    ["dims whose product overflows", (dv: DataView, f: (l: string) => Field) => [0, 1].forEach((i) => dv.setBigUint64(f(`dim ${i} of blk.0.attn_q.weight`).offset, 2n ** 31n, true)), "too_large"],
-    ["5 dimensions", (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("ndims blk.0.attn_q.weight").offset, 5, true), "bad_tensor"],
-    ["a zero dimension", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("dim 0 of output_norm.weight").offset, 0n, true), "bad_tensor"],
-    ["a dimension of 2^40", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("dim 0 of output_norm.weight").offset, 2n ** 40n, true), "bad_tensor"],
-    ["overlapping tensors", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("offset of blk.0.attn_k.weight").offset, dv.getBigUint64(f("offset of blk.0.attn_q.weight").offset, true), true), "bad_tensor"],
-    ["a misaligned offset", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("offset of output_norm.weight").offset, dv.getBigUint64(f("offset of output_norm.weight").offset, true) + 4n, true), "bad_tensor"],
-    ["an offset past the end", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("offset of output_norm.weight").offset, 2n ** 62n, true), "out_of_bounds"],
-    ["an offset of 2^64-32", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("offset of output_norm.weight").offset, 2n ** 64n - 32n, true), "out_of_bounds"],
-    ["a tensor count of 2^63", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("tensor count").offset, 2n ** 63n, true), "truncated"],
-    ["a key length of 2^64-1", (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("key general.name").offset, 2n ** 64n - 1n, true), "truncated"],
-    ["an unknown value type", (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("type of general.name").offset, 13, true), "bad_metadata"],
-    ["an unknown tensor type", (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("type of output_norm.weight").offset, 1000, true), "unsupported_type"],
-    ["a big-endian version", (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("version").offset, 3, false), "unsupported_version"],
+    [
+      "dims whose product overflows",
+      (dv: DataView, f: (l: string) => Field) =>
+        [0, 1].forEach((i) => dv.setBigUint64(f(`dim ${i} of blk.0.attn_q.weight`).offset, 2n ** 31n, true)),
+      "too_large",
+    ],
+    [
+      "5 dimensions",
+      (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("ndims blk.0.attn_q.weight").offset, 5, true),
+      "bad_tensor",
+    ],
+    [
+      "a zero dimension",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(f("dim 0 of output_norm.weight").offset, 0n, true),
+      "bad_tensor",
+    ],
+    [
+      "a dimension of 2^40",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(f("dim 0 of output_norm.weight").offset, 2n ** 40n, true),
+      "bad_tensor",
+    ],
+    [
+      "overlapping tensors",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(
+          f("offset of blk.0.attn_k.weight").offset,
+          dv.getBigUint64(f("offset of blk.0.attn_q.weight").offset, true),
+          true,
+        ),
+      "bad_tensor",
+    ],
+    [
+      "a misaligned offset",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(
+          f("offset of output_norm.weight").offset,
+          dv.getBigUint64(f("offset of output_norm.weight").offset, true) + 4n,
+          true,
+        ),
+      "bad_tensor",
+    ],
+    [
+      "an offset past the end",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(f("offset of output_norm.weight").offset, 2n ** 62n, true),
+      "out_of_bounds",
+    ],
+    [
+      "an offset of 2^64-32",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(f("offset of output_norm.weight").offset, 2n ** 64n - 32n, true),
+      "out_of_bounds",
+    ],
+    [
+      "a tensor count of 2^63",
+      (dv: DataView, f: (l: string) => Field) => dv.setBigUint64(f("tensor count").offset, 2n ** 63n, true),
+      "truncated",
+    ],
+    [
+      "a key length of 2^64-1",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setBigUint64(f("key general.name").offset, 2n ** 64n - 1n, true),
+      "truncated",
+    ],
+    [
+      "an unknown value type",
+      (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("type of general.name").offset, 13, true),
+      "bad_metadata",
+    ],
+    [
+      "an unknown tensor type",
+      (dv: DataView, f: (l: string) => Field) =>
+        dv.setUint32(f("type of output_norm.weight").offset, 1000, true),
+      "unsupported_type",
+    ],
+    [
+      "a big-endian version",
+      (dv: DataView, f: (l: string) => Field) => dv.setUint32(f("version").offset, 3, false),
+      "unsupported_version",
+    ],
   ] as const)("%s", async (_name, edit, want) => {
     expect(await code(openGguf(ggufWith(edit)))).toBe(want);
   });
 
   it("alignment that is not a power of two, and arrays nested 9 deep", async () => {
-    expect(await code(readGgufMetadata(tmp.write("al.gguf", writeGguf({ metadata: { "general.alignment": { t: "u32", v: 48 } } }).bytes)))).toBe("bad_metadata");
+    expect(
+      await code(
+        readGgufMetadata(
+          tmp.write("al.gguf", writeGguf({ metadata: { "general.alignment": { t: "u32", v: 48 } } }).bytes),
+        ),
+      ),
+    ).toBe("bad_metadata");
     let deep: unknown = [1];
     for (let i = 0; i < 9; i++) deep = [deep];
-    expect(await code(readGgufMetadata(tmp.write("deep.gguf", writeGguf({ metadata: { d: deep as number[] } }).bytes)))).toBe("bad_metadata");
+    expect(
+      await code(
+        readGgufMetadata(tmp.write("deep.gguf", writeGguf({ metadata: { d: deep as number[] } }).bytes)),
+      ),
+    ).toBe("bad_metadata");
   });
 
   it("a sparse 2 GB tail after a valid model is never read", async () => {
@@ -101,7 +184,11 @@ describe("hostile safetensors / HF JSON", () => {
     ["a header length of 0", withLen(0n), "bad_metadata"],
     ["a header length into the data", withLen(BigInt(st.length - 16)), "bad_metadata"],
   ] as const)("%s", async (_n, bytes, want) => {
-    expect(await code(openHfFolder(tmp.folder(`st-${want}-${bytes.length}`, { ...files, "model.safetensors": bytes })))).toBe(want);
+    expect(
+      await code(
+        openHfFolder(tmp.folder(`st-${want}-${bytes.length}`, { ...files, "model.safetensors": bytes })),
+      ),
+    ).toBe(want);
   });
 
   it("a header over 100 MB is refused without reading it", async () => {
@@ -115,11 +202,22 @@ describe("hostile safetensors / HF JSON", () => {
     const dir = tmp.folder("json-huge", files);
     truncateSync(`${dir}/config.json`, 17 << 20);
     expect(await code(openHfFolder(dir))).toBe("too_large");
-    const deep = "{\"model\":" + "[".repeat(1e6) + "]".repeat(1e6) + "}";
-    expect(await code(openHfFolder(tmp.folder("json-deep", { ...files, "tokenizer.json": deep })))).toBe("bad_tokenizer");
-    const bigArr = JSON.stringify({ ...JSON.parse(files["config.json"] as string), extra: Array.from({ length: 1e6 }, (_, i) => i) });
+    const deep = '{"model":' + "[".repeat(1e6) + "]".repeat(1e6) + "}";
+    expect(await code(openHfFolder(tmp.folder("json-deep", { ...files, "tokenizer.json": deep })))).toBe(
+      "bad_tokenizer",
+    );
+    const bigArr = JSON.stringify({
+      ...JSON.parse(files["config.json"] as string),
+      extra: Array.from({ length: 1e6 }, (_, i) => i),
+    });
     expect(await code(openHfFolder(tmp.folder("json-big", { ...files, "config.json": bigArr })))).toBe("ok");
-    expect(await code(openHfFolder(tmp.folder("json-bad-utf8", { ...files, "config.json": new Uint8Array([0x7b, 0xff, 0x7d]) })))).toBe("bad_config");
+    expect(
+      await code(
+        openHfFolder(
+          tmp.folder("json-bad-utf8", { ...files, "config.json": new Uint8Array([0x7b, 0xff, 0x7d]) }),
+        ),
+      ),
+    ).toBe("bad_config");
   });
 });
 

@@ -17,7 +17,19 @@ type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
 
-const SPECIAL_64 = [0n, 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 62n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 64n - 8n];
+const SPECIAL_64 = [
+  0n,
+  1n,
+  2n ** 31n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  2n ** 62n,
+  2n ** 63n,
+  2n ** 64n - 1n,
+  2n ** 64n - 8n,
+];
 const SPECIAL_32 = [0, 1, 2, 3, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 4, 5, 9, 13, 31, 64, 2 ** 24];
 
 function flipBits(b: Uint8Array, r: Rand, from: number, to: number, n: number): string {
@@ -48,16 +60,37 @@ function byteMutation(base: Base, src: Uint8Array, r: Rand): Mutated {
   const field = fields.length ? pick(r, fields) : undefined;
   const small = fields.filter((f) => f.size === 4 || f.size === 8);
   const data = fields.filter((f) => f.kind === "data" && f.size >= 4);
-  const op = pick(r, ["truncate-field", "truncate-field", "truncate-random", "flip-field", "special-field", "special-field", "copy-field", "flip-header", "flip-any", "nonfinite", "append", "sparse-huge", "zero-region", "splice"] as const);
+  const op = pick(r, [
+    "truncate-field",
+    "truncate-field",
+    "truncate-random",
+    "flip-field",
+    "special-field",
+    "special-field",
+    "copy-field",
+    "flip-header",
+    "flip-any",
+    "nonfinite",
+    "append",
+    "sparse-huge",
+    "zero-region",
+    "splice",
+  ] as const);
   switch (op) {
     case "truncate-field": {
       if (!field) break;
-      const cut = Math.min(b.length, field.offset + pick(r, [0, 1, Math.max(0, field.size - 1), field.size, int(r, field.size + 1)]));
+      const cut = Math.min(
+        b.length,
+        field.offset + pick(r, [0, 1, Math.max(0, field.size - 1), field.size, int(r, field.size + 1)]),
+      );
       return { bytes: b.subarray(0, cut), description: `truncate at ${cut} (${field.label})` };
     }
     case "flip-field":
       if (!field) break;
-      return { bytes: b, description: `flip bits in ${field.label} at ${flipBits(b, r, field.offset, field.offset + Math.min(field.size, 64), 1 + int(r, 3))}` };
+      return {
+        bytes: b,
+        description: `flip bits in ${field.label} at ${flipBits(b, r, field.offset, field.offset + Math.min(field.size, 64), 1 + int(r, 3))}`,
+      };
     case "special-field": {
       if (!small.length) break;
       const f = pick(r, small);
@@ -73,7 +106,10 @@ function byteMutation(base: Base, src: Uint8Array, r: Rand): Mutated {
       return { bytes: b, description: `${f.label} := ${s.label}` };
     }
     case "flip-header":
-      return { bytes: b, description: `flip header bits at ${flipBits(b, r, 0, Math.min(b.length, 4096), 1 + int(r, 8))}` };
+      return {
+        bytes: b,
+        description: `flip header bits at ${flipBits(b, r, 0, Math.min(b.length, 4096), 1 + int(r, 8))}`,
+      };
     case "flip-any":
       return { bytes: b, description: `flip bits at ${flipBits(b, r, 0, b.length, 1 + int(r, 4))}` };
     case "nonfinite": {
@@ -85,7 +121,10 @@ function byteMutation(base: Base, src: Uint8Array, r: Rand): Mutated {
       if (kind === 0) dv.setUint32(o, 0x7fc00000, true);
       else if (kind === 1) dv.setUint32(o, 0xff800000, true);
       else dv.setUint16(o, kind === 2 ? 0x7c00 : 0x7e00, true);
-      return { bytes: b, description: `non-finite (${["f32 NaN", "f32 -Inf", "f16 Inf", "f16 NaN"][kind]}) at ${o} in ${f.label}` };
+      return {
+        bytes: b,
+        description: `non-finite (${["f32 NaN", "f32 -Inf", "f16 Inf", "f16 NaN"][kind]}) at ${o} in ${f.label}`,
+      };
     }
     case "append": {
       const extra = Uint8Array.from({ length: 1 + int(r, 100) }, () => int(r, 256));
@@ -120,7 +159,38 @@ function byteMutation(base: Base, src: Uint8Array, r: Rand): Mutated {
   return { bytes: b.subarray(0, cut), description: `truncate at ${cut}` };
 }
 
-const HOSTILE: readonly unknown[] = [null, true, false, -1, 0, 1, 3, 0.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 64, 1e308, -1e308, 5e-324, "", "x", "F64", "I8", "NaN", "x".repeat(5000), [], [-1], [0], [0, 2 ** 60], [2 ** 31, 2 ** 31], [1, 2, 3, 4, 5, 6, 7, 8, 9], {}, { a: 1 }, { type: "BPE" }];
+const HOSTILE: readonly unknown[] = [
+  null,
+  true,
+  false,
+  -1,
+  0,
+  1,
+  3,
+  0.5,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 64,
+  1e308,
+  -1e308,
+  5e-324,
+  "",
+  "x",
+  "F64",
+  "I8",
+  "NaN",
+  "x".repeat(5000),
+  [],
+  [-1],
+  [0],
+  [0, 2 ** 60],
+  [2 ** 31, 2 ** 31],
+  [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  {},
+  { a: 1 },
+  { type: "BPE" },
+];
 
 type Json = unknown;
 function paths(v: Json, limit = 5000): (string | number)[][] {
@@ -158,23 +228,40 @@ function jsonMutation(src: Uint8Array, r: Rand): { text: string; description: st
   const op = pick(r, ["value", "value", "value", "delete", "deep", "big", "add"] as const);
   if (op === "deep") {
     const depth = pick(r, [65, 1000, 100000]);
-    const text = JSON.stringify(setAt(v, at, DEEP, false)).replace(`"${DEEP}"`, "[".repeat(depth) + "]".repeat(depth));
+    const text = JSON.stringify(setAt(v, at, DEEP, false)).replace(
+      `"${DEEP}"`,
+      "[".repeat(depth) + "]".repeat(depth),
+    );
     return { text, description: `nest ${depth} deep at ${where}` };
   }
   if (op === "big") {
     const arr = r() < 0.5;
     const big = arr ? Array.from({ length: 200_000 }, (_, i) => i) : "y".repeat(2_000_000);
-    return { text: JSON.stringify(setAt(v, at, big, false)), description: `${arr ? "200k-item array" : "2 MB string"} at ${where}` };
+    return {
+      text: JSON.stringify(setAt(v, at, big, false)),
+      description: `${arr ? "200k-item array" : "2 MB string"} at ${where}`,
+    };
   }
   if (op === "add" && v && typeof v === "object" && !Array.isArray(v)) {
-    const key = pick(r, ["__proto__", "constructor", "weight_map", "architectures", "rope_scaling", "__metadata__", "zz"]);
+    const key = pick(r, [
+      "__proto__",
+      "constructor",
+      "weight_map",
+      "architectures",
+      "rope_scaling",
+      "__metadata__",
+      "zz",
+    ]);
     const val = pick(r, HOSTILE);
     // defineProperty so "__proto__" becomes an own key in the output, as JSON.parse would make it.
     Object.defineProperty(v, key, { value: val, enumerable: true, configurable: true, writable: true });
     return { text: JSON.stringify(v), description: `add ${key}=${JSON.stringify(val)?.slice(0, 40)}` };
   }
   const val = structuredClone(pick(r, HOSTILE));
-  return { text: JSON.stringify(setAt(v, p, val, op === "delete")), description: `${op === "delete" ? "delete" : `set ${JSON.stringify(val)?.slice(0, 40)} at`} ${where}` };
+  return {
+    text: JSON.stringify(setAt(v, p, val, op === "delete")),
+    description: `${op === "delete" ? "delete" : `set ${JSON.stringify(val)?.slice(0, 40)} at`} ${where}`,
+  };
 }
 
 export function mutate(base: Base, r: Rand): Mutated {
@@ -183,7 +270,12 @@ export function mutate(base: Base, r: Rand): Mutated {
     const roll = r();
     // Byte-level damage to the JSON text (the fields are its structural characters).
     if (roll < 0.2) return byteMutation(base, src, r);
-    if (roll < 0.25) return { bytes: src, sparseSize: (100 << 20) + 1 + int(r, 1000), description: "sparse file over the JSON size limit" };
+    if (roll < 0.25)
+      return {
+        bytes: src,
+        sparseSize: (100 << 20) + 1 + int(r, 1000),
+        description: "sparse file over the JSON size limit",
+      };
     const m = jsonMutation(src, r);
     return { bytes: new TextEncoder().encode(m.text), description: `json: ${m.description}` };
   }

@@ -29,7 +29,10 @@ export interface FuzzCaseResult {
 
 export interface FuzzReport {
   cases: number;
-  perReader: Record<Reader, { cases: number; accepted: number; rejected: number; byCode: Record<string, number> }>;
+  perReader: Record<
+    Reader,
+    { cases: number; accepted: number; rejected: number; byCode: Record<string, number> }
+  >;
   failures: FuzzCaseResult[];
   slowest: FuzzCaseResult | undefined;
   ms: number;
@@ -58,10 +61,23 @@ export async function runFuzzCase(seed: number, opts: FuzzOptions = {}): Promise
 }
 
 /** Runs one mutated input of `base`: writes the case folder, exercises the readers, cleans up. */
-export async function runCase(seed: number, base: Base, m: Mutated, opts: FuzzOptions = {}): Promise<FuzzCaseResult> {
+export async function runCase(
+  seed: number,
+  base: Base,
+  m: Mutated,
+  opts: FuzzOptions = {},
+): Promise<FuzzCaseResult> {
   const dir = mkdtempSync(path.join(tmpdir(), "exitlane-fuzz-"));
   const t0 = performance.now();
-  const result = (outcome: string, error?: string): FuzzCaseResult => ({ seed, base: base.name, reader: base.reader, mutation: m.description, outcome, error, ms: performance.now() - t0 });
+  const result = (outcome: string, error?: string): FuzzCaseResult => ({
+    seed,
+    base: base.name,
+    reader: base.reader,
+    mutation: m.description,
+    outcome,
+    error,
+    ms: performance.now() - t0,
+  });
   try {
     let largest = 0;
     for (const [name, data] of Object.entries(base.files)) {
@@ -76,12 +92,20 @@ export async function runCase(seed: number, base: Base, m: Mutated, opts: FuzzOp
     // count: nothing in them is needed.
     const limit = 8 * largest + (2 << 20);
     setAllocationObserver((bytes, what) => {
-      if (bytes > limit) throw new AllocationViolation(`allocation of ${bytes} bytes for ${what} exceeds the ${limit}-byte budget of this input`);
+      if (bytes > limit)
+        throw new AllocationViolation(
+          `allocation of ${bytes} bytes for ${what} exceeds the ${limit}-byte budget of this input`,
+        );
     });
     const outcome = await withTimeout(exercise(base, dir), opts.timeoutMs ?? 5000);
     return result(outcome);
   } catch (e) {
-    return result("FAIL", e instanceof Error ? `${e.name}: ${e.message}\n${e.stack?.split("\n").slice(1, 6).join("\n")}` : String(e));
+    return result(
+      "FAIL",
+      e instanceof Error
+        ? `${e.name}: ${e.message}\n${e.stack?.split("\n").slice(1, 6).join("\n")}`
+        : String(e),
+    );
   } finally {
     setAllocationObserver(undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -110,7 +134,8 @@ async function exercise(base: Base, dir: string): Promise<string> {
   try {
     for (const name of src.tensors.keys()) {
       const w = await src.readTensor(name);
-      if (w.length !== src.tensors.get(name)!.shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor ${name}: wrong length ${w.length}`);
+      if (w.length !== src.tensors.get(name)!.shape.reduce((a, b) => a * b, 1))
+        throw new Error(`tensor ${name}: wrong length ${w.length}`);
     }
   } catch (e) {
     code = expectFormatError(e);
@@ -132,7 +157,9 @@ class Tally {
   private readonly start = performance.now();
   readonly report: FuzzReport = {
     cases: 0,
-    perReader: Object.fromEntries(READERS.map((r) => [r, { cases: 0, accepted: 0, rejected: 0, byCode: {} }])) as unknown as FuzzReport["perReader"],
+    perReader: Object.fromEntries(
+      READERS.map((r) => [r, { cases: 0, accepted: 0, rejected: 0, byCode: {} }]),
+    ) as unknown as FuzzReport["perReader"],
     failures: [],
     slowest: undefined,
     ms: 0,
@@ -160,24 +187,37 @@ export async function runFuzz(cases: number, seed = 1, opts: FuzzOptions = {}): 
 }
 
 /** Truncates every base input at every structural boundary (start and end of each field). */
-export async function runBoundarySweep(opts: FuzzOptions & { maxCutsPerBase?: number } = {}): Promise<FuzzReport> {
+export async function runBoundarySweep(
+  opts: FuzzOptions & { maxCutsPerBase?: number } = {},
+): Promise<FuzzReport> {
   const t = new Tally();
   const { built, shared } = fuzzBases();
   for (const base of opts.includeShared === false ? built : [...built, ...shared]) {
     const src = base.files[base.target];
-    const cuts = [...new Set(base.fields.flatMap((f) => [f.offset, f.offset + f.size]))].filter((c) => c < src.length).sort((a, b) => a - b);
+    const cuts = [...new Set(base.fields.flatMap((f) => [f.offset, f.offset + f.size]))]
+      .filter((c) => c < src.length)
+      .sort((a, b) => a - b);
     // Spread the cuts evenly when a base has more boundaries than the budget.
     const step = Math.max(1, cuts.length / (opts.maxCutsPerBase ?? Infinity));
     for (let i = 0; i < cuts.length; i += step) {
       const cut = cuts[Math.floor(i)];
-      t.add(await runCase(cut, base, { bytes: src.subarray(0, cut), description: `truncate at boundary ${cut}` }, opts));
+      t.add(
+        await runCase(
+          cut,
+          base,
+          { bytes: src.subarray(0, cut), description: `truncate at boundary ${cut}` },
+          opts,
+        ),
+      );
     }
   }
   return t.report;
 }
 
 export function formatReport(r: FuzzReport): string {
-  const lines = [`${r.cases} fuzz cases in ${(r.ms / 1000).toFixed(1)} s, ${r.failures.length} failures; slowest ${r.slowest?.ms.toFixed(0)} ms (${r.slowest?.base}: ${r.slowest?.mutation})`];
+  const lines = [
+    `${r.cases} fuzz cases in ${(r.ms / 1000).toFixed(1)} s, ${r.failures.length} failures; slowest ${r.slowest?.ms.toFixed(0)} ms (${r.slowest?.base}: ${r.slowest?.mutation})`,
+  ];
   for (const [reader, c] of Object.entries(r.perReader)) {
     const codes = Object.entries(c.byCode)
       .sort((a, b) => b[1] - a[1])
@@ -185,6 +225,7 @@ export function formatReport(r: FuzzReport): string {
       .join(", ");
     lines.push(`  ${reader.padEnd(18)} ${String(c.cases).padStart(6)} cases: ${codes}`);
   }
-  for (const f of r.failures.slice(0, 20)) lines.push(`  FAIL seed ${f.seed} ${f.base} [${f.mutation}]: ${f.error}`);
+  for (const f of r.failures.slice(0, 20))
+    lines.push(`  FAIL seed ${f.seed} ${f.base} [${f.mutation}]: ${f.error}`);
   return lines.join("\n");
 }

@@ -15,32 +15,14 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import {
-  formatReport,
-  runBoundarySweep,
-  runFuzz,
-  type FuzzReport,
-} from "../fuzz/runner.js";
+import { formatReport, runBoundarySweep, runFuzz, type FuzzReport } from "../fuzz/runner.js";
 import { haveShared } from "../../native-models/test-support/shared-fixtures.js";
 import { startRealBackend } from "../../electron/test-support/real-backend.js";
 import { storiesPackage } from "../../electron/test-support/stories-package.js";
-import {
-  ok as importRoundOk,
-  runImportKills,
-  type ImportKillReport,
-} from "./atomic-import.js";
-import {
-  runDurabilityKills,
-  type DurabilityReport,
-} from "./durability.js";
-import {
-  killEngineMidAnswer,
-  type EngineKillRound,
-} from "./engine-kill.js";
-import {
-  runHostileImports,
-  type HostileImportReport,
-} from "./hostile-import.js";
+import { ok as importRoundOk, runImportKills, type ImportKillReport } from "./atomic-import.js";
+import { runDurabilityKills, type DurabilityReport } from "./durability.js";
+import { killEngineMidAnswer, type EngineKillRound } from "./engine-kill.js";
+import { runHostileImports, type HostileImportReport } from "./hostile-import.js";
 import { runSoak, type SoakReport } from "./soak.js";
 import { rng } from "../../native-models/test-support/ggml-blocks.js";
 

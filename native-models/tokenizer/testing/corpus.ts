@@ -90,9 +90,52 @@ const FIXED: string[] = [
 ];
 
 const WORDS = [
-  "hello", "World", "tokenizer", "don't", "naïve", "日本語", "中文", "한국어", "Привет", "مرحبا", "नमस्ते", "สวัสดี",
-  "Γειά", "😀", "👨‍👩‍👧", "🇯🇵", "42", "3.14", "1000000", "x86", "foo_bar", "camelCase", "SHOUT", "'s", "!!", "...",
-  "(", ")", "{", "}", "=>", "#", "@", "$", "%", "&", "*", "-", "+", "=", "/", "\\", "|", "~", "`", "^",
+  "hello",
+  "World",
+  "tokenizer",
+  "don't",
+  "naïve",
+  "日本語",
+  "中文",
+  "한국어",
+  "Привет",
+  "مرحبا",
+  "नमस्ते",
+  "สวัสดี",
+  "Γειά",
+  "😀",
+  "👨‍👩‍👧",
+  "🇯🇵",
+  "42",
+  "3.14",
+  "1000000",
+  "x86",
+  "foo_bar",
+  "camelCase",
+  "SHOUT",
+  "'s",
+  "!!",
+  "...",
+  "(",
+  ")",
+  "{",
+  "}",
+  "=>",
+  "#",
+  "@",
+  "$",
+  "%",
+  "&",
+  "*",
+  "-",
+  "+",
+  "=",
+  "/",
+  "\\",
+  "|",
+  "~",
+  "`",
+  "^",
 ];
 const SEPARATORS = ["", " ", " ", " ", "  ", "   ", "\n", "\n\n", "\t", " \n", "\n ", ".", ", "];
 
@@ -106,7 +149,13 @@ function systematic(): string[] {
     out.push(sp, `${sp}word`, `word${sp}`, `a${sp}b`, `${sp}x${sp}y${sp}`);
   }
   for (const n of [1, 2, 3, 4, 8]) {
-    out.push("\t".repeat(n) + "x", "x" + "\n".repeat(n) + "y", "\n".repeat(n), ` ${"\n".repeat(n)} z`, "a" + " \t".repeat(n) + "b");
+    out.push(
+      "\t".repeat(n) + "x",
+      "x" + "\n".repeat(n) + "y",
+      "\n".repeat(n),
+      ` ${"\n".repeat(n)} z`,
+      "a" + " \t".repeat(n) + "b",
+    );
   }
   let digits = "";
   for (let i = 1; i <= 30; i++) {
@@ -140,7 +189,16 @@ export function tokenizerCorpus(): string[] {
 export function specialCorpus(specials: string[]): string[] {
   const out: string[] = [];
   for (const s of specials) {
-    out.push(s, `${s}Hello`, `${s} Hello`, `Hello${s}`, `Hello ${s} world`, `${s}${s}`, `a${s}\n${s}b`, `  ${s}  `);
+    out.push(
+      s,
+      `${s}Hello`,
+      `${s} Hello`,
+      `Hello${s}`,
+      `Hello ${s} world`,
+      `${s}${s}`,
+      `a${s}\n${s}b`,
+      `  ${s}  `,
+    );
   }
   if (specials.length > 1) out.push(specials.join("text"), specials.join(" "));
   return out;

@@ -15,8 +15,10 @@ export interface ExtraToken {
 function typed(key: string, v: unknown): MetaValue {
   if (typeof v === "number" && Number.isInteger(v) && !key.endsWith("epsilon")) return { t: "u32", v };
   if (typeof v === "number") return { t: "f32", v };
-  if (Array.isArray(v) && key.endsWith("token_type")) return { t: "arr", of: "i32", v: v.map((x) => ({ t: "i32", v: x as number })) };
-  if (Array.isArray(v) && key.endsWith("scores")) return { t: "arr", of: "f32", v: v.map((x) => ({ t: "f32", v: x as number })) };
+  if (Array.isArray(v) && key.endsWith("token_type"))
+    return { t: "arr", of: "i32", v: v.map((x) => ({ t: "i32", v: x as number })) };
+  if (Array.isArray(v) && key.endsWith("scores"))
+    return { t: "arr", of: "f32", v: v.map((x) => ({ t: "f32", v: x as number })) };
   if (Array.isArray(v)) return { t: "arr", of: "str", v: v.map((x) => ({ t: "str", v: String(x) })) };
   return meta(v as Plain);
 }
@@ -32,7 +34,9 @@ export function writeVocabGguf(
 ): { path: string; ids: Record<string, number> } {
   const tokens = [...(base.get("tokenizer.ggml.tokens") as string[])];
   const types = [...(base.get("tokenizer.ggml.token_type") as number[])];
-  const scores = base.has("tokenizer.ggml.scores") ? [...(base.get("tokenizer.ggml.scores") as number[])] : undefined;
+  const scores = base.has("tokenizer.ggml.scores")
+    ? [...(base.get("tokenizer.ggml.scores") as number[])]
+    : undefined;
   const ids: Record<string, number> = {};
   for (const t of extra) {
     ids[t.text] = tokens.length;
