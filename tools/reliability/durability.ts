@@ -15,7 +15,7 @@ import { SettingsStore } from "../../electron/services/settings.js";
 import { copyStoriesInto } from "../../electron/test-support/stories-package.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const child = path.resolve(here, "../backend-child.ts");
+const child = path.resolve(here, "../../electron/test-support/backend-child.ts");
 
 export interface DurabilityRound {
   round: number;
