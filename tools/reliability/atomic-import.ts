@@ -19,7 +19,7 @@ import { EngineClient } from "../../electron/services/engine-client.js";
 import { realHostEntry, spawnTsHost } from "../../electron/test-support/engine.js";
 import { startRealBackend, type RealBackend } from "../../electron/test-support/real-backend.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PARTIAL = ".partial-";
 
 export interface ImportKillRound {
@@ -39,6 +39,8 @@ export interface ImportKillRound {
   incomplete: string[];
   strays: string[];
   sourceUnchanged: boolean;
+  /** CLI mode: the process ended by itself with this non-zero status (it failed, it was not killed). */
+  cliFailed?: number;
 }
 
 export interface ImportKillReport {
@@ -124,7 +126,8 @@ export function ok(round: ImportKillRound): boolean {
     round.partialsAfter === 0 &&
     round.incomplete.length === 0 &&
     round.strays.length === 0 &&
-    round.sourceUnchanged
+    round.sourceUnchanged &&
+    round.cliFailed === undefined
   );
 }
 
@@ -252,6 +255,7 @@ async function killCliImport(
       round,
       mode: "cli",
       killedAt: child.signalCode === "SIGKILL" ? lastLine : `after exit (${lastLine})`,
+      ...(child.exitCode ? { cliFailed: child.exitCode } : {}),
       killMs,
       partialsLeft,
       // CLI imports are not calibrated (no --calibrate); completeness does not ask for it there.
