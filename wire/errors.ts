@@ -39,12 +39,40 @@ export const ErrorCode = z.enum([
   "engine_crashed",
   /** The app stopped the engine (it is quitting) while the request was pending. */
   "engine_stopped",
+  /** A model download failed; detail.downloadCode says why. */
+  "download",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
+/** Why a download from the model hub failed. */
+export const DownloadErrorCode = z.enum([
+  /** 404: no such repository or file. */
+  "not_found",
+  /** 401: the repository needs an access token (or the token given is wrong). */
+  "unauthorized",
+  /** 403: a gated model whose terms the token's account has not accepted. */
+  "gated",
+  /** The bytes received do not have the SHA-256 the hub published. */
+  "hash_mismatch",
+  /** Not enough free disk space for the file (checked before it starts). */
+  "disk_full",
+  /** The server ignored a Range request, so an interrupted download cannot resume. */
+  "range_ignored",
+  /** The connection failed or dropped and could not be resumed. */
+  "network",
+  /** The hub answered something other than its documented API. */
+  "bad_reply",
+  /** The file is not a model the engine supports (format, architecture or quantization). */
+  "unsupported",
+]);
+export type DownloadErrorCode = z.infer<typeof DownloadErrorCode>;
+
 export const ErrorDetail = z.object({
   formatCode: ModelFormatErrorCode.optional(),
+  downloadCode: DownloadErrorCode.optional(),
+  /** The HTTP status the hub answered, where one is the reason. */
+  httpStatus: z.number().int().optional(),
   file: z.string().optional(),
 });
 export type ErrorDetail = z.infer<typeof ErrorDetail>;

@@ -27,6 +27,11 @@ export const ModelSummary = z.object({
   sizeBytes: z.number(),
   sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
   createdAt: z.string(),
+  /**
+   * How the model is meant to be prompted: "chat" (its tokenizer ships a chat template) or
+   * "completion" (a base model: it continues the text it is given).
+   */
+  mode: z.enum(["chat", "completion"]),
   calibration: z.object({
     status: z.enum(["none", "calibrated"]),
     curve: z.array(KnobPoint),

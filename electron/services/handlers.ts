@@ -3,7 +3,7 @@
 import type { Handlers } from "../dispatch.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
-import { ChannelError } from "./errors.js";
+import { ChannelError, notAvailableYet } from "./errors.js";
 import type { GenerationService } from "./generation.js";
 import type { ImportJobs } from "./import-jobs.js";
 import type { ModelLibrary } from "./models.js";
@@ -48,6 +48,16 @@ export function createHandlers(s: Services): Handlers {
       const model = await s.models.find(id);
       return s.imports.startCalibration(id, model.name);
     },
+
+    "hub.catalog": () => Promise.reject(notAvailableYet("The model catalog")),
+    "hub.listRepo": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "hub.tokenStatus": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "hub.setToken": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "downloads.start": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "downloads.cancel": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "downloads.list": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "server.status": () => Promise.reject(notAvailableYet("The local server")),
+    "server.newKey": () => Promise.reject(notAvailableYet("The local server")),
 
     "chat.list": ({ query }) => s.conversations.list(query),
     "chat.create": ({ title }) =>

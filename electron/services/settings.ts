@@ -28,6 +28,8 @@ export function defaultSettings(userDataDir: string): Settings {
     defaultSampling: DEFAULT_SAMPLING,
     knob: 0.3,
     activeModelId: null,
+    // 1234, like LM Studio's, so clients set up for a local server find it.
+    server: { enabled: false, port: 1234 },
   };
 }
 

@@ -3,7 +3,7 @@
 // manifest.json.
 // Written into a temporary folder inside the models dir and renamed only when complete, so a
 // failed, cancelled or killed import never leaves a half-written model behind.
-import { mkdir, rename, rm, writeFile, open, stat } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { throwIfAborted } from "../formats/cancel.js";
 import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
@@ -13,6 +13,7 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
+import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import { OWNER_FILE, packageTempDir, readManifest, uniqueModelId } from "../package/models-dir.js";
 
 export type ImportStage = "read" | "convert" | "quantize" | "write";
@@ -148,7 +149,11 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       embedding,
       lmHead: storedHeadMatrix(head, cfg, linear),
       finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
-      tokenizer: { file: "tokenizer.json", configFile: "tokenizer_config.json" },
+      tokenizer: {
+        file: "tokenizer.json",
+        configFile: "tokenizer_config.json",
+        chatTemplate: await hasChatTemplate(path.join(tmp, "tokenizer_config.json")),
+      },
       sizeBytes: 0,
       ...(opts.sparse
         ? {
@@ -289,4 +294,10 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
   let total = 0;
   for (const f of files) total += (await stat(path.join(dir, f))).size;
   return total;
+}
+
+/** Whether the package's tokenizer_config.json carries a chat template (a base model's does not). */
+async function hasChatTemplate(configFile: string): Promise<boolean> {
+  const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
+  return chatTemplateOf(config) !== undefined;
 }

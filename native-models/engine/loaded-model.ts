@@ -198,7 +198,7 @@ export class LoadedModel {
       promptIds,
       maxTokens: turn.maxTokens,
       sampling: turn.sampling,
-      stop: "prompt" in turn ? [] : this.stopStrings(),
+      stop: [...("prompt" in turn ? [] : this.stopStrings()), ...(turn.stop ?? [])],
       ignoreEos: turn.ignoreEos,
       signal: turn.signal,
       exitStrategy: () =>
@@ -222,6 +222,8 @@ export type ChatTurn = (
 ) & {
   sampling: SamplingParams;
   maxTokens: number;
+  /** Strings that end the answer, besides the template's own. */
+  stop?: readonly string[];
   /** The speed/accuracy knob, read before every token. */
   knob: () => number;
   /** Pins the FFN sparsity regardless of the knob. */

@@ -31,6 +31,8 @@ export function toSummary(m: Manifest): ModelSummary {
     sizeBytes: m.sizeBytes,
     sourceFormat: m.source.format,
     createdAt: m.createdAt,
+    // Older packages did not record it; they were all prompted as chat models.
+    mode: m.tokenizer.chatTemplate === false ? "completion" : "chat",
     calibration: m.calibration
       ? {
           status: "calibrated",
@@ -166,7 +168,8 @@ export class EngineState {
         const { model } = loaded;
         try {
           const it = model.chat({
-            messages: p.messages,
+            ...(p.prompt !== undefined ? { prompt: p.prompt } : { messages: p.messages! }),
+            stop: p.stop,
             sampling: p.sampling,
             maxTokens: p.sampling.maxTokens,
             signal: controller.signal,

@@ -86,18 +86,25 @@ export const hostMethods = {
   unload: { params: none, result: z.object({ unloaded: z.boolean() }) },
   /**
    * Generates an answer; streams `token` events with this genId and replies with the stats when
-   * the answer ends (eos, max tokens, stop, context full).
+   * the answer ends (eos, max tokens, stop, context full). The prompt is either `messages` (through
+   * the model's chat template) or a raw `prompt` to continue (no template), never both.
    */
   generate: {
     params: z
       .object({
         genId: id,
         modelId: id,
-        messages: z.array(HostChatMessage).min(1),
+        messages: z.array(HostChatMessage).min(1).optional(),
+        prompt: z.string().min(1).max(1_000_000).optional(),
+        /** Strings that end the answer (they are not part of it), besides the model's own. */
+        stop: z.array(z.string().min(1).max(200)).max(16).optional(),
         sampling: Sampling,
         knob: z.number().min(0).max(1),
       })
-      .strict(),
+      .strict()
+      .refine((p) => (p.messages === undefined) !== (p.prompt === undefined), {
+        message: "give either messages or prompt",
+      }),
     result: GenerationStats,
   },
   /** Stops a running generation at the next token; its `generate` request then replies with stopReason "stopped". */

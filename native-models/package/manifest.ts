@@ -71,7 +71,12 @@ export const Manifest = z.object({
   /** The LM head's rows, for the reduced head of early-exit features. */
   lmHead: StoredMatrix,
   finalNorm: z.object({ file: z.string(), offset: z.number().int(), length: z.number().int() }),
-  tokenizer: z.object({ file: z.string(), configFile: z.string() }),
+  tokenizer: z.object({
+    file: z.string(),
+    configFile: z.string(),
+    /** The tokenizer ships a chat template (false: a base model, which continues text); absent in older packages. */
+    chatTemplate: z.boolean().optional(),
+  }),
   sizeBytes: z.number(),
   /** Set once calibration has run (predictors.json beside it). */
   calibration: z

@@ -57,6 +57,7 @@ export function makeModel(over: Partial<ModelSummary> = {}): ModelSummary {
     sizeBytes: 1_200_000,
     sourceFormat: "gguf",
     createdAt: "2025-01-01T00:00:00.000Z",
+    mode: "chat",
     calibration: {
       status: "calibrated",
       curve: [
@@ -113,6 +114,7 @@ export function createFakeApi(
     defaultSampling,
     knob: 0,
     activeModelId: models[0]?.id ?? null,
+    server: { enabled: false, port: 1234 },
   };
   const status: EngineStatus = { state: "ready", loadedModelId: settings.activeModelId };
   const conversations: Conversation[] = [];
