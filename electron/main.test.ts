@@ -92,6 +92,7 @@ function fakeElectron(userData: string, { lock = true } = {}) {
       },
     },
     shell: { openExternal: vi.fn() },
+    safeStorage: { isEncryptionAvailable: () => false, encryptString: vi.fn(), decryptString: vi.fn() },
     utilityProcess: { fork },
   };
   return { electron, appEvents, calls, windows, handlers, fork, resolveReady };

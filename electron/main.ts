@@ -11,6 +11,7 @@ import {
   screen,
   session,
   shell,
+  safeStorage,
   utilityProcess,
 } from "electron";
 import { existsSync } from "node:fs";
@@ -76,6 +77,7 @@ function run(): void {
       validate: !app.isPackaged,
       chooseImportPath: (folder) => choose([folder ? "openDirectory" : "openFile"], "Import a model"),
       chooseFolder: () => choose(["openDirectory"], "Choose the models folder"),
+      secretCipher: safeStorage,
     });
     backend = ready;
     registerIpc({

@@ -11,6 +11,7 @@ import { GenerationService } from "./generation.js";
 import { createHandlers, type Services } from "./handlers.js";
 import { ImportJobs } from "./import-jobs.js";
 import { ModelLibrary } from "./models.js";
+import { SecretStore, type SecretCipher } from "./secrets.js";
 import { SettingsStore } from "./settings.js";
 
 export interface BackendOptions {
@@ -24,6 +25,8 @@ export interface BackendOptions {
   refuse?: DispatcherOptions["refuse"];
   chooseImportPath?: Services["chooseImportPath"];
   chooseFolder?: Services["chooseFolder"];
+  /** The OS keychain (Electron's safeStorage); without it secrets last for one run. */
+  secretCipher?: SecretCipher;
 }
 
 export interface Backend {
@@ -39,6 +42,7 @@ export function createBackend(options: BackendOptions): Backend {
   const events = createEventBus({ validate });
   const engine = new EngineClient(options.engine);
   const settings = new SettingsStore(userDataDir);
+  const secrets = new SecretStore(userDataDir, options.secretCipher);
   const conversations = new ConversationStore({
     file: path.join(userDataDir, "conversations.sqlite"),
     nativeBinding: options.sqliteNativeBinding,
@@ -53,6 +57,7 @@ export function createBackend(options: BackendOptions): Backend {
     models,
     imports,
     generation,
+    secrets,
     chooseImportPath: options.chooseImportPath,
     chooseFolder: options.chooseFolder,
   };

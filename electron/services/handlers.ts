@@ -7,6 +7,7 @@ import { ChannelError, notAvailableYet } from "./errors.js";
 import type { GenerationService } from "./generation.js";
 import type { ImportJobs } from "./import-jobs.js";
 import type { ModelLibrary } from "./models.js";
+import type { SecretStore } from "./secrets.js";
 import type { SettingsStore } from "./settings.js";
 
 export interface Services {
@@ -16,6 +17,7 @@ export interface Services {
   models: ModelLibrary;
   imports: ImportJobs;
   generation: GenerationService;
+  secrets: SecretStore;
   /** Electron only: shows the native open dialog; returns the chosen path or null. */
   chooseImportPath?: (folder: boolean) => Promise<string | null>;
   /** Electron only: shows the native folder dialog (for the models folder); null when cancelled. */
