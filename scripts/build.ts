@@ -32,7 +32,7 @@ export const bundles: Bundle[] = [
   { entry: "electron/preload.ts", out: "dist/main/preload.cjs", platform: "browser" },
   { entry: "electron/web-host-cli.ts", out: "dist/main/web.cjs", platform: "node" },
   { entry: "native-models/host/main.ts", out: "dist/engine/host.cjs", platform: "node" },
-  { entry: "native-models/cli.ts", out: "dist/cli/cli.mjs", platform: "node", format: "esm" },
+  { entry: "electron/cli.ts", out: "dist/cli/cli.mjs", platform: "node", format: "esm" },
 ];
 
 const rendererOutput = "dist/renderer/index.html";
