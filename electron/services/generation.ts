@@ -2,7 +2,7 @@
 // streamed token, and close the answer with its statistics. Every check runs before anything is
 // written, so a refused send changes nothing. When the engine dies mid-answer, the tokens already
 // shown stay in the conversation and the answer is closed as "interrupted".
-import type { GenerationStats, Message } from "../contract.js";
+import type { GenerationStats, Message, ModelSummary } from "../contract.js";
 import type { HostEventOf } from "../../native-models/host/protocol.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
@@ -10,6 +10,12 @@ import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
 import type { ModelLibrary } from "./models.js";
 import type { SettingsStore } from "./settings.js";
+
+interface Target {
+  modelId: string;
+  layers: number;
+  mode: ModelSummary["mode"];
+}
 
 interface Running {
   conversationId: string;
@@ -80,12 +86,12 @@ export class GenerationService {
   }
 
   /** Everything that could refuse the request, checked before any write. Returns the model to use. */
-  private async preflight(conversationId: string): Promise<{ modelId: string; layers: number }> {
+  private async preflight(conversationId: string): Promise<Target> {
     this.deps.store.conversation(conversationId);
     await this.deps.engine.require("generate");
     const modelId = this.deps.settings.get().activeModelId;
     if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
-    const { layers } = await this.deps.models.ensureLoaded(modelId);
+    const { layers, mode } = await this.deps.models.ensureLoaded(modelId);
     // Checked last, after the final await: the caller writes right after this returns.
     this.deps.store.conversation(conversationId);
     if (this.isGenerating(conversationId)) {
@@ -102,10 +108,10 @@ export class GenerationService {
         "An answer is still being written in another conversation; wait for it or stop it first.",
       );
     }
-    return { modelId, layers };
+    return { modelId, layers, mode };
   }
 
-  private begin(conversationId: string, { modelId, layers }: { modelId: string; layers: number }): string {
+  private begin(conversationId: string, { modelId, layers, mode }: Target): string {
     const { store, settings, engine } = this.deps;
     const conversation = store.conversation(conversationId);
     const messages = store.history(conversationId).filter((m) => m.role !== "system");
@@ -120,14 +126,11 @@ export class GenerationService {
       layers,
     };
     this.running.set(assistant.id, run);
-    const prompt = conversation.systemPrompt.trim()
-      ? [{ role: "system" as const, content: conversation.systemPrompt }]
-      : [];
     engine
       .request("generate", {
         genId: assistant.id,
         modelId,
-        messages: [...prompt, ...messages],
+        ...promptFor(mode, conversation.systemPrompt, messages),
         sampling: conversation.sampling,
         knob: settings.get().knob,
       })
@@ -184,4 +187,20 @@ export class GenerationService {
       ...(error ? { error } : {}),
     });
   }
+}
+
+/**
+ * What the engine is asked to continue. A chat model gets the turns (through its chat template);
+ * a base model has no turns to speak of: the conversation is one text, the user's parts and the
+ * model's continuations in order, which it continues as is (no invented "User:" labels; the
+ * system prompt, an instruction for chat models, is not part of that text).
+ */
+export function promptFor(
+  mode: ModelSummary["mode"],
+  systemPrompt: string,
+  messages: ReadonlyArray<Pick<Message, "role" | "content">>,
+): { messages: Array<Pick<Message, "role" | "content">> } | { prompt: string } {
+  if (mode === "completion") return { prompt: messages.map((m) => m.content).join("") };
+  const system = systemPrompt.trim() ? [{ role: "system" as const, content: systemPrompt }] : [];
+  return { messages: [...system, ...messages.map((m) => ({ role: m.role, content: m.content }))] };
 }

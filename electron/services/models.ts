@@ -6,11 +6,16 @@ import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
 import type { SettingsStore } from "./settings.js";
 
+export interface LoadedInfo {
+  layers: number;
+  mode: ModelSummary["mode"];
+}
+
 export class ModelLibrary {
   /** Loads and unloads run one at a time: two overlapping loads would each ask the engine to load. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Layer count of each model loaded so far (from the load reply). */
-  private readonly loadedLayers = new Map<string, number>();
+  /** Layer count and prompting mode of each model loaded so far (from the load reply). */
+  private readonly loadedInfo = new Map<string, LoadedInfo>();
 
   constructor(
     private readonly engine: EngineClient,
@@ -68,13 +73,13 @@ export class ModelLibrary {
 
   /**
    * Loads the model unless the engine already has it (after a restart it has nothing); returns
-   * its layer count, which the load reply carries once (tokens do not repeat it).
+   * its layer count, which the load reply carries once (tokens do not repeat it), and its mode.
    */
-  async ensureLoaded(id: string): Promise<{ layers: number }> {
+  async ensureLoaded(id: string): Promise<LoadedInfo> {
     return this.serial(async () => {
-      const layers = this.loadedLayers.get(id);
-      if (this.engine.status().loadedModelId === id && layers !== undefined) return { layers };
-      return { layers: await this.load(id) };
+      const info = this.loadedInfo.get(id);
+      if (this.engine.status().loadedModelId === id && info !== undefined) return info;
+      return this.load(id);
     });
   }
 
@@ -84,7 +89,7 @@ export class ModelLibrary {
     return next;
   }
 
-  private async load(id: string): Promise<number> {
+  private async load(id: string): Promise<LoadedInfo> {
     await this.engine.require("load");
     const { threads, executionProvider, contextLength } = this.settings.get();
     // The engine reports each onnxruntime session it creates; engine.status carries it to the UI.
@@ -102,8 +107,9 @@ export class ModelLibrary {
         contextLength,
       });
       this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
-      this.loadedLayers.set(loaded.modelId, loaded.layers);
-      return loaded.layers;
+      const info = { layers: loaded.layers, mode: loaded.mode };
+      this.loadedInfo.set(loaded.modelId, info);
+      return info;
     } finally {
       stopListening();
       this.engine.setLoading(null);

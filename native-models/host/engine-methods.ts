@@ -151,6 +151,7 @@ export class EngineState {
         return {
           modelId: m.manifest.id,
           layers: m.runner.layers,
+          mode: toSummary(m.manifest).mode,
           executionProvider: m.runner.provider.provider,
           kernels: m.runner.kernels,
           fallbackNotice: m.runner.provider.fallbackNotice,

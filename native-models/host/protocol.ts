@@ -76,6 +76,7 @@ export const hostMethods = {
     result: z.object({
       modelId: id,
       layers: z.number().int(),
+      mode: ModelSummary.shape.mode,
       executionProvider: z.string(),
       /** Which kernels run the layers, e.g. "native avx512-vnni" or "onnxruntime MatMulNBits". */
       kernels: z.string(),
