@@ -7,7 +7,14 @@
 import { z } from "zod";
 import { ErrorCode, ErrorDetail, WireError } from "../wire/errors.js";
 import { EngineInfo } from "../wire/engine.js";
-import { ExitTelemetry, GenerationStats, Sampling, StopReason, TokenFields } from "../wire/generation.js";
+import {
+  ContextOverflow,
+  ExitTelemetry,
+  GenerationStats,
+  Sampling,
+  StopReason,
+  TokenFields,
+} from "../wire/generation.js";
 import { Id, ImportStage, KnobPoint, ModelSummary, Quant } from "../wire/model.js";
 
 // ---------- shared shapes ----------
@@ -17,6 +24,7 @@ const text = z.string().max(1_000_000);
 
 // Shapes the engine host speaks too are declared once, in wire/; re-exported for the renderer.
 export {
+  ContextOverflow,
   EngineInfo,
   ExitTelemetry,
   GenerationStats,
@@ -41,6 +49,7 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 export const Conversation = ConversationSummary.extend({
   systemPrompt: z.string(),
   sampling: Sampling,
+  overflow: ContextOverflow,
   createdAt: z.string(),
 });
 export type Conversation = z.infer<typeof Conversation>;
@@ -253,7 +262,12 @@ export const requests = {
   "chat.delete": { request: z.object({ id }).strict(), reply: z.object({ deleted: z.boolean() }) },
   "chat.update": {
     request: z
-      .object({ id, systemPrompt: z.string().max(100_000).optional(), sampling: Sampling.optional() })
+      .object({
+        id,
+        systemPrompt: z.string().max(100_000).optional(),
+        sampling: Sampling.optional(),
+        overflow: ContextOverflow.optional(),
+      })
       .strict(),
     reply: Conversation,
   },

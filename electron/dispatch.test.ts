@@ -25,6 +25,7 @@ const conversation = {
   preview: "",
   systemPrompt: "",
   sampling: { temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, maxTokens: 10, seed: null },
+  overflow: "drop-oldest" as const,
 };
 
 describe("createDispatcher", () => {

@@ -61,6 +61,13 @@ export const TokenFields = z.object({
 });
 export type TokenFields = z.infer<typeof TokenFields>;
 
+/**
+ * What happens when a conversation outgrows the context window: drop the oldest turns (the system
+ * prompt and the newest message stay) or stop with an error.
+ */
+export const ContextOverflow = z.enum(["drop-oldest", "stop"]);
+export type ContextOverflow = z.infer<typeof ContextOverflow>;
+
 export const GenerationStats = z.object({
   tokens: z.number().int(),
   /** Decode speed (tokens after the first, per second). */
@@ -69,5 +76,9 @@ export const GenerationStats = z.object({
   meanExitLayer: z.number(),
   layers: z.number().int(),
   stopReason: StopReason,
+  /** Earlier messages left out so the conversation fits the context (overflow "drop-oldest"). */
+  droppedMessages: z.number().int().optional(),
+  /** A base model's text: its oldest tokens left out to fit. */
+  droppedTokens: z.number().int().optional(),
 });
 export type GenerationStats = z.infer<typeof GenerationStats>;

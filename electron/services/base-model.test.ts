@@ -95,3 +95,33 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
     );
   },
 );
+
+describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
+  "a chat outgrowing the context",
+  () => {
+    it(
+      "leaves out the oldest text with a note, or stops where the chat says so",
+      { timeout: 120_000 },
+      async () => {
+        const b = await start();
+        const chat = await b.call<Conversation>("chat.create", {});
+        await b.call("chat.update", { id: chat.id, sampling: sampling(16, { temperature: 0, seed: null }) });
+        const long = "Once upon a time there was a little dog. ".repeat(80);
+        const done = b.next("generation.done");
+        await b.call("chat.send", { conversationId: chat.id, text: long });
+        const { stats, error } = await done;
+        expect(error).toBeUndefined();
+        expect(stats.tokens).toBeGreaterThan(0);
+        expect(stats.droppedTokens).toBeGreaterThan(0);
+        const stored = (await b.call<{ messages: Message[] }>("chat.get", { id: chat.id })).messages[1]!;
+        expect(stored.stats?.droppedTokens).toBe(stats.droppedTokens);
+
+        const strict = await b.call<Conversation>("chat.create", {});
+        await b.call("chat.update", { id: strict.id, overflow: "stop" });
+        const refused = b.next("generation.done");
+        await b.call("chat.send", { conversationId: strict.id, text: long });
+        expect((await refused).error).toMatch(/does not fit the 512-token context/);
+      },
+    );
+  },
+);

@@ -7,6 +7,7 @@ export interface ConversationRow {
   title: string;
   system_prompt: string;
   sampling: string;
+  overflow: Conversation["overflow"];
   model_id: string | null;
   created_at: string;
   updated_at: string;
@@ -54,8 +55,14 @@ export function prepare(db: Database.Database) {
     rename: statement<{ id: string; title: string; at: string }>(
       `UPDATE conversations SET title = :title, updated_at = :at WHERE id = :id`,
     ),
-    updateSettings: statement<{ id: string; systemPrompt: string; sampling: string; at: string }>(
-      `UPDATE conversations SET system_prompt = :systemPrompt, sampling = :sampling, updated_at = :at WHERE id = :id`,
+    updateSettings: statement<{
+      id: string;
+      systemPrompt: string;
+      sampling: string;
+      overflow: Conversation["overflow"];
+      at: string;
+    }>(
+      `UPDATE conversations SET system_prompt = :systemPrompt, sampling = :sampling, overflow = :overflow, updated_at = :at WHERE id = :id`,
     ),
     setConversationModel: statement<{ id: string; modelId: string | null }>(
       `UPDATE conversations SET model_id = :modelId WHERE id = :id`,
@@ -125,6 +132,7 @@ export function toConversation(row: ConversationRow): Conversation {
     ...toSummary(row),
     systemPrompt: row.system_prompt,
     sampling: JSON.parse(row.sampling) as Sampling,
+    overflow: row.overflow,
     createdAt: row.created_at,
   };
 }

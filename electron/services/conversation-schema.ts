@@ -36,6 +36,9 @@ const migrations: string[] = [
      exit_layer INTEGER NOT NULL,
      PRIMARY KEY (message_id, idx)
    ) WITHOUT ROWID;`,
+  // What a chat does when it outgrows the context window (ContextOverflow).
+  `ALTER TABLE conversations ADD COLUMN overflow TEXT NOT NULL DEFAULT 'drop-oldest'
+     CHECK (overflow IN ('drop-oldest', 'stop'));`,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

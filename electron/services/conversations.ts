@@ -87,12 +87,16 @@ export class ConversationStore {
     return this.conversation(id);
   }
 
-  update(id: string, change: { systemPrompt?: string; sampling?: Sampling }): Conversation {
+  update(
+    id: string,
+    change: { systemPrompt?: string; sampling?: Sampling; overflow?: Conversation["overflow"] },
+  ): Conversation {
     const current = this.conversation(id);
     this.sql.updateSettings.run({
       id,
       systemPrompt: change.systemPrompt ?? current.systemPrompt,
       sampling: JSON.stringify(change.sampling ?? current.sampling),
+      overflow: change.overflow ?? current.overflow,
       at: this.stamp(),
     });
     return this.conversation(id);

@@ -132,6 +132,7 @@ export class GenerationService {
         modelId,
         ...promptFor(mode, conversation.systemPrompt, messages),
         sampling: conversation.sampling,
+        overflow: conversation.overflow,
         knob: settings.get().knob,
       })
       .then(

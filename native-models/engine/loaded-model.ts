@@ -16,6 +16,8 @@ import { knobUsesSparsity, sparsityForKnob } from "../runtime/knob.js";
 import { readManifest } from "../package/models-dir.js";
 import { loadSparseKernel } from "../kernels/index.js";
 import { resolvePackage } from "../package/models-dir.js";
+import { ContextFullError } from "../runtime/kv-cache.js";
+import { answerReserve, fitMessages, fitRaw, type FittedMessages, type Overflow } from "./context-fit.js";
 
 export interface LoadModelOptions extends Partial<LoadOptions> {
   modelsDir: string;
@@ -190,11 +192,11 @@ export class LoadedModel {
    * mid-answer), exact speculative decoding when asked, and the stats at the end.
    */
   chat(turn: ChatTurn) {
-    const promptIds = "prompt" in turn ? this.encodeRaw(turn.prompt) : this.encodeChat(turn.messages);
+    const { ids: promptIds, dropped } = this.fitPrompt(turn);
     const lossless =
       turn.lossless === "always" ||
       (turn.lossless === "where-it-pays" && turn.knob() === 0 && this.losslessPays());
-    return this.generate({
+    const tokens = this.generate({
       promptIds,
       maxTokens: turn.maxTokens,
       sampling: turn.sampling,
@@ -205,6 +207,29 @@ export class LoadedModel {
         this.applyKnob(turn.knob(), turn.sparsity, { fullLogits: turn.sampling.temperature > 0 }),
       ...(lossless ? { speculation: this.speculationOptions() } : {}),
     });
+    if (!dropped) return withDropped(tokens, {});
+    return withDropped(tokens, "prompt" in turn ? { droppedTokens: dropped } : { droppedMessages: dropped });
+  }
+
+  /**
+   * The turn's prompt ids. With overflow "drop-oldest" the oldest turns (a base model's oldest
+   * tokens) give way until the prompt leaves room for the answer; otherwise a prompt that does not
+   * fit is the decoder's error, as before.
+   */
+  private fitPrompt(turn: ChatTurn): FittedMessages {
+    const context = this.decoder.runner.maxPositions;
+    const budget = context - answerReserve(turn.maxTokens, context);
+    if ("prompt" in turn) {
+      const ids = this.encodeRaw(turn.prompt);
+      return turn.overflow === "drop-oldest" ? fitRaw(ids, budget, this.tokenizer.bos) : { ids, dropped: 0 };
+    }
+    if (turn.overflow !== "drop-oldest") return { ids: this.encodeChat(turn.messages), dropped: 0 };
+    const fitted = fitMessages(turn.messages, (m) => this.encodeChat(m), budget);
+    if (!fitted)
+      throw new ContextFullError(
+        `the system prompt and the last message alone do not leave room for an answer in the ${context}-token context`,
+      );
+    return fitted;
   }
 
   evaluate(ids: readonly number[], exit?: EvalExit) {
@@ -224,6 +249,8 @@ export type ChatTurn = (
   maxTokens: number;
   /** Strings that end the answer, besides the template's own. */
   stop?: readonly string[];
+  /** What happens when the conversation outgrows the context (default "stop": the decoder's error). */
+  overflow?: Overflow;
   /** The speed/accuracy knob, read before every token. */
   knob: () => number;
   /** Pins the FFN sparsity regardless of the knob. */
@@ -242,4 +269,13 @@ export function defaultThreads(): number {
   // on machines with more than 4 and keep at least one core for the UI.
   const logical = os.availableParallelism();
   return Math.max(1, logical > 4 ? Math.floor(logical / 2) : logical);
+}
+
+/** The same tokens, with what was left out of the prompt added to the summary. */
+async function* withDropped(
+  tokens: ReturnType<typeof generate>,
+  dropped: { droppedMessages?: number; droppedTokens?: number },
+) {
+  const summary = yield* tokens;
+  return { ...summary, ...dropped };
 }

@@ -171,6 +171,7 @@ export class EngineState {
           const it = model.chat({
             ...(p.prompt !== undefined ? { prompt: p.prompt } : { messages: p.messages! }),
             stop: p.stop,
+            overflow: p.overflow,
             sampling: p.sampling,
             maxTokens: p.sampling.maxTokens,
             signal: controller.signal,
@@ -190,6 +191,8 @@ export class EngineState {
                 meanExitLayer: s.meanExitLayer,
                 layers: s.layers,
                 stopReason: s.stopReason,
+                ...(s.droppedMessages ? { droppedMessages: s.droppedMessages } : {}),
+                ...(s.droppedTokens ? { droppedTokens: s.droppedTokens } : {}),
               };
             }
             const t = r.value;

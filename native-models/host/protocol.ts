@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { WireError } from "../../wire/errors.js";
 import { EngineInfo } from "../../wire/engine.js";
-import { GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
+import { ContextOverflow, GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
 import { Id, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
 
 export { EngineInfo, GenerationStats, ImportStage, ModelSummary, Quant, Sampling, TokenFields };
@@ -99,6 +99,8 @@ export const hostMethods = {
         prompt: z.string().min(1).max(1_000_000).optional(),
         /** Strings that end the answer (they are not part of it), besides the model's own. */
         stop: z.array(z.string().min(1).max(200)).max(16).optional(),
+        /** When the conversation outgrows the context (default "stop": an error). */
+        overflow: ContextOverflow.optional(),
         sampling: Sampling,
         knob: z.number().min(0).max(1),
       })

@@ -1,8 +1,14 @@
 import { useEffect, useId, useState } from "react";
+import type { Conversation } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { SamplingForm } from "./SamplingForm";
 
-/** Per-conversation system prompt and sampling settings. */
+const OVERFLOW_CHOICES: ReadonlyArray<[Conversation["overflow"], string]> = [
+  ["drop-oldest", "Leave out the oldest messages (the system prompt stays), with a note in the chat"],
+  ["stop", "Stop and say so"],
+];
+
+/** Per-conversation system prompt, sampling settings, and what happens when the chat outgrows the context. */
 export function ConversationSettings() {
   const conversation = useApp((s) => s.conversation);
   const defaults = useApp((s) => s.settings?.defaultSampling);
@@ -62,6 +68,21 @@ export function ConversationSettings() {
           idPrefix="conv"
         />
       </section>
+      <fieldset className="overflow-choice">
+        <legend>When the chat no longer fits the context</legend>
+        {OVERFLOW_CHOICES.map(([value, label]) => (
+          <label key={value}>
+            <input
+              type="radio"
+              name={`${promptId}-overflow`}
+              value={value}
+              checked={conversation.overflow === value}
+              onChange={() => void actions.updateConversation({ overflow: value })}
+            />{" "}
+            {label}
+          </label>
+        ))}
+      </fieldset>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { memo, useEffect, useRef, useState } from "react";
 import { copyText } from "../state/download";
-import { describeStopReason, formatMs, formatRate } from "../state/format";
+import { describeContextTrim, describeStopReason, formatMs, formatRate } from "../state/format";
 import { liveStats } from "../state/streamProcessor";
 import { composerKeyAction } from "../state/shortcuts";
 import type { UiMessage } from "../state/types";
@@ -124,6 +124,7 @@ function AssistantMessage({
   const stats = liveStats(message);
   const empty = message.content.length === 0;
   const stopNote = message.stats ? describeStopReason(message.stats.stopReason) : "";
+  const trimNote = message.stats ? describeContextTrim(message.stats) : "";
 
   return (
     <article
@@ -138,6 +139,11 @@ function AssistantMessage({
         <span className="message-author">{modelName ?? "Assistant"}</span>
         {message.streaming && <span className="typing" aria-label="Answering" />}
       </div>
+      {trimNote && (
+        <p className="context-trim muted small" data-testid="context-trim">
+          {trimNote}
+        </p>
+      )}
       <div className="message-body">
         {empty && message.streaming ? (
           <p className="muted">Thinking…</p>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   describeStopReason,
+  describeContextTrim,
   formatBytes,
   formatLoadProgress,
   formatMemory,
@@ -39,6 +40,10 @@ describe("format", () => {
     expect(describeStopReason("eos")).toBe("");
     expect(describeStopReason("stopped")).toBe("Stopped");
     expect(describeStopReason("context_full")).toMatch(/context/);
+    expect(describeContextTrim({})).toBe("");
+    expect(describeContextTrim({ droppedMessages: 1 })).toMatch(/^The oldest message was left out/);
+    expect(describeContextTrim({ droppedMessages: 4 })).toMatch(/^The 4 oldest messages were left out/);
+    expect(describeContextTrim({ droppedTokens: 90 })).toMatch(/\(90 tokens\)/);
   });
 
   it("load progress only for the model being loaded", () => {

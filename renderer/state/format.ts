@@ -78,6 +78,15 @@ export function describeStopReason(reason: string): string {
   return stopReasons[reason] ?? reason;
 }
 
+/** The note an answer carries when older parts of the chat were left out to fit the context. */
+export function describeContextTrim(stats: { droppedMessages?: number; droppedTokens?: number }): string {
+  if (stats.droppedMessages)
+    return `${stats.droppedMessages === 1 ? "The oldest message was" : `The ${stats.droppedMessages} oldest messages were`} left out so the chat fits the model's context.`;
+  if (stats.droppedTokens)
+    return `The beginning of the text (${stats.droppedTokens} tokens) was left out so it fits the model's context.`;
+  return "";
+}
+
 function trim(s: string): string {
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }

@@ -112,7 +112,11 @@ export interface AppState {
   newConversation(): Promise<void>;
   renameConversation(id: string, title: string): Promise<void>;
   deleteConversation(id: string): Promise<void>;
-  updateConversation(patch: { systemPrompt?: string; sampling?: Sampling }): Promise<boolean>;
+  updateConversation(patch: {
+    systemPrompt?: string;
+    sampling?: Sampling;
+    overflow?: Conversation["overflow"];
+  }): Promise<boolean>;
   exportConversation(id: string): Promise<void>;
   send(text: string): Promise<boolean>;
   stop(): Promise<void>;

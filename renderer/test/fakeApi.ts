@@ -142,6 +142,7 @@ export function createFakeApi(
       preview: c.messages?.[c.messages.length - 1]?.[1].slice(0, 80) ?? "",
       systemPrompt: "",
       sampling: defaultSampling,
+      overflow: "drop-oldest",
       createdAt: now(),
     };
     conversations.unshift(conv);
@@ -221,6 +222,7 @@ export function createFakeApi(
         preview: "",
         systemPrompt: "",
         sampling: settings.defaultSampling,
+        overflow: "drop-oldest",
         createdAt: now(),
       };
       conversations.unshift(c);
