@@ -69,11 +69,14 @@ export class ImportJobs {
       modelsDir,
       ...(request.quant ? { quant: request.quant } : {}),
     };
+    // An upload's or a download's temporary path means nothing to the user: messages name the file.
+    const shown = request.displayName ? { path: request.source, as: request.displayName } : undefined;
     tracked.settled = this.run(
       tracked,
       this.engine.request("importModel", params),
       modelsDir,
       request.cleanup,
+      shown,
     );
     return { jobId };
   }
@@ -142,6 +145,7 @@ export class ImportJobs {
     work: Promise<{ model: { id: string } }>,
     modelsDir: string,
     cleanup?: () => Promise<void>,
+    shown?: { path: string; as: string },
   ): Promise<void> {
     try {
       const { model } = await work;
@@ -166,7 +170,7 @@ export class ImportJobs {
       }
     } catch (error) {
       if (tracked.cancelRequested) this.update(tracked, { state: "cancelled" });
-      else this.update(tracked, { state: "failed", ...failureOf(error) });
+      else this.update(tracked, { state: "failed", ...failureOf(error, shown) });
     } finally {
       await cleanup?.().catch((error) =>
         console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error),
@@ -188,14 +192,18 @@ export class ImportJobs {
 }
 
 /** A failed job's message, code and detail, as the engine (or the engine client) gave them. */
-function failureOf(error: unknown): Pick<ImportJob, "error" | "errorCode" | "errorDetail"> {
+function failureOf(
+  error: unknown,
+  shown?: { path: string; as: string },
+): Pick<ImportJob, "error" | "errorCode" | "errorDetail"> {
+  const name = (text: string) => (shown ? text.replaceAll(shown.path, shown.as) : text);
   if (!(error instanceof ChannelError))
-    return { error: error instanceof Error ? error.message : String(error), errorCode: "internal" };
-  return {
-    error: error.message,
-    errorCode: error.code,
-    ...(error.detail ? { errorDetail: error.detail } : {}),
+    return { error: name(error instanceof Error ? error.message : String(error)), errorCode: "internal" };
+  const detail = error.detail && {
+    ...error.detail,
+    ...(error.detail.file ? { file: name(error.detail.file) } : {}),
   };
+  return { error: name(error.message), errorCode: error.code, ...(detail ? { errorDetail: detail } : {}) };
 }
 
 /** Read through a function: the state changes while cancel() awaits (TypeScript would narrow it). */
