@@ -19,6 +19,8 @@ import {
   exitLayerSeries,
   layerBucket,
   tokensPerSecondSeries,
+  timeTicks,
+  formatTick,
 } from "../state/charts";
 import { useApp } from "../state/context";
 import { useThrottledValue } from "../state/useThrottled";
@@ -93,7 +95,7 @@ const ChartsFor = memo(function ChartsFor({
         </div>
         <div>
           <span className="big">{stats.tokens ? stats.meanExitLayer.toFixed(1) : "—"}</span>
-          <span className="muted small">mean exit of {layers}</span>
+          <span className="muted small">mean exit layer (of {layers})</span>
         </div>
         <div>
           <span className="big">{stats.tokens ? `${Math.round(early * 100)}%` : "—"}</span>
@@ -153,9 +155,10 @@ const ChartsFor = memo(function ChartsFor({
               <XAxis
                 dataKey="t"
                 type="number"
-                domain={[0, "auto"]}
+                domain={[0, "dataMax"]}
+                ticks={timeTicks(rateData[rateData.length - 1]!.t)}
                 tick={axisTick}
-                tickFormatter={secondsTick}
+                tickFormatter={formatTick}
                 stroke="var(--border)"
               />
               <YAxis tick={axisTick} stroke="var(--border)" />
@@ -232,10 +235,6 @@ function chartData(message: UiMessage) {
     histogram: exitHistogram(message.exitLayers, layers),
     early: earlyExitShare(message.exitLayers, layers),
   };
-}
-
-function secondsTick(v: number): string {
-  return `${v < 10 ? Number(v.toFixed(1)) : Math.round(v)}s`;
 }
 
 function layerTicks(layers: number): number[] {

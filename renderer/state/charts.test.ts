@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  formatTick,
+  timeTicks,
   DEPTH_BUCKETS,
   earlyExitShare,
   exitHistogram,
@@ -61,5 +63,20 @@ describe("chart data", () => {
     const a = [1, 2, 3, 4];
     expect(tail(a, 10)).toBe(a);
     expect(tail(a, 2)).toEqual([3, 4]);
+  });
+});
+
+describe("time axis ticks", () => {
+  it("never repeats a label, with a round step and at most six ticks", () => {
+    for (const max of [0.05, 0.3, 0.9, 2.5, 7, 42, 95, 610]) {
+      const ticks = timeTicks(max);
+      const labels = ticks.map(formatTick);
+      expect(new Set(labels).size).toBe(labels.length);
+      expect(ticks.length).toBeLessThanOrEqual(6);
+      expect(ticks[0]).toBe(0);
+      expect(ticks[ticks.length - 1]).toBeLessThanOrEqual(max + 1e-9);
+    }
+    expect(timeTicks(0.9)).toEqual([0, 0.2, 0.4, 0.6, 0.8]);
+    expect(formatTick(90)).toBe("1m 30s");
   });
 });

@@ -103,3 +103,26 @@ export function layerBucket(exitLayer: number, layers: number): number {
   const depth = clamp((exitLayer - 1) / (layers - 1), 0, 1);
   return Math.min(DEPTH_BUCKETS - 1, Math.round(depth * (DEPTH_BUCKETS - 1)));
 }
+
+/**
+ * Ticks for a time axis from 0 to `maxSeconds`: a round step (0.1, 0.2, 0.5, 1, 2, 5 … s) giving
+ * at most `most` ticks, so no two ticks ever print the same label.
+ */
+export function timeTicks(maxSeconds: number, most = 6): number[] {
+  if (!(maxSeconds > 0)) return [0];
+  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+  const step = steps.find((s) => maxSeconds / s <= most - 1) ?? Math.ceil(maxSeconds / (most - 1));
+  const ticks: number[] = [];
+  for (let i = 0; i * step <= maxSeconds + 1e-9; i++) ticks.push(round(i * step, 1));
+  return ticks;
+}
+
+/** A tick's label: "0.5s", "2s", "1m 30s". */
+export function formatTick(seconds: number): string {
+  if (seconds >= 60) {
+    const m = Math.floor(seconds / 60);
+    const s = Math.round(seconds - m * 60);
+    return s ? `${m}m ${s}s` : `${m}m`;
+  }
+  return `${Number(seconds.toFixed(1))}s`;
+}
