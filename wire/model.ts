@@ -26,6 +26,8 @@ export const ModelSummary = z.object({
   contextLength: z.number().int(),
   sizeBytes: z.number(),
   sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
+  /** The file (or folder) name it was imported from. */
+  sourceFile: z.string(),
   createdAt: z.string(),
   /**
    * How the model is meant to be prompted: "chat" (its tokenizer ships a chat template) or

@@ -60,6 +60,8 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
           params: 260_032,
           contextLength: 512,
           sourceFormat: "gguf",
+          // No quantization asked for: a model under 1B parameters gets int8.
+          quant: "int8",
         });
         expect(readdirSync(b.modelsDir)).toEqual([model.id]);
         expect(sha256(stories.gguf)).toBe(before);

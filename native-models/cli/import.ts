@@ -18,7 +18,10 @@ export async function importCommand(argv: string[]): Promise<void> {
   process.once("SIGINT", () => controller.abort());
   const r = await importModel(positionals[0], {
     modelsDir: values["models-dir"] ?? defaultModelsDir(),
-    quant: oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4"),
+    // Without --quant the engine picks: int8 under 1B parameters, int4 above.
+    quant: values.quant
+      ? oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4")
+      : undefined,
     name: values.name,
     tokenizerPath: values.tokenizer,
     blockSize: values["block-size"] ? Number(values["block-size"]) : undefined,

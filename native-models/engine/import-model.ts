@@ -6,7 +6,7 @@ import { openModelSource } from "../formats/open-model.js";
 import type { ModelSource } from "../formats/model-source.js";
 import { buildTokenizerJson } from "../tokenizer/build.js";
 import { ModelFormatError } from "../formats/errors.js";
-import { convertModel, type ImportStage, type NativeWriter } from "../convert/convert-model.js";
+import { convertModel, countParams, type ImportStage, type NativeWriter } from "../convert/convert-model.js";
 import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
@@ -35,24 +35,30 @@ export interface ImportResult {
   seconds: number;
 }
 
+/** Models under this many parameters lose the most at int4: they default to int8. */
+export const INT8_BELOW_PARAMS = 1e9;
+
+/** The quantization an import uses when none is asked for. */
+export function defaultQuant(params: number): WeightQuant {
+  return params < INT8_BELOW_PARAMS ? "int8" : "int4";
+}
+
 export async function importModel(input: string, o: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   o.onProgress?.("read", 0);
   const source = await openModelSource(path.resolve(input), { tokenizerPath: o.tokenizerPath });
   try {
+    const quant = o.quant ?? defaultQuant(countParams(source.config));
     const manifest = await convertModel(source, {
       modelsDir: o.modelsDir,
-      quant: o.quant ?? "int4",
+      quant,
       name: o.name,
       blockSize: o.blockSize,
       signal: o.signal,
       onProgress: o.onProgress,
       writeTokenizer: writeTokenizerFiles,
       // The kernel is integer-only: float packages stay dense (their point is exactness).
-      sparse:
-        o.sparse === false || !["int4", "int8"].includes(o.quant ?? "int4")
-          ? undefined
-          : sparseWriter(o.threads),
+      sparse: o.sparse === false || !["int4", "int8"].includes(quant) ? undefined : sparseWriter(o.threads),
       beforeCommit: o.calibrate
         ? async (dir) => {
             o.onProgress?.("calibrate", 0);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { openHfFolder } from "./hf-folder.js";
+import { folderModelName, openHfFolder } from "./hf-folder.js";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { failure } from "../test-support/format-failure.js";
@@ -217,5 +217,18 @@ describe.skipIf(!haveShared("models/stories260K"))("openHfFolder on stories260K"
     expect(src.tokenizer.kind).toBe("hf");
     expect(src.tensors.has("lm_head")).toBe(false);
     await src.close();
+  });
+});
+
+describe("folderModelName", () => {
+  it("prefers the saved name, then a telling folder name, then what the config describes", () => {
+    expect(folderModelName({ _name_or_path: "Qwen/Qwen2.5-0.5B-Instruct" }, "hf")).toBe(
+      "Qwen2.5-0.5B-Instruct",
+    );
+    expect(folderModelName({ _name_or_path: "" }, "my-llama")).toBe("my-llama");
+    expect(folderModelName({ model_type: "llama", num_hidden_layers: 5, hidden_size: 64 }, "hf")).toBe(
+      "llama 5 layers × 64",
+    );
+    expect(folderModelName({}, "0123456789abcdef0123456789abcdef01234567")).toBe("model ? layers × ?");
   });
 });

@@ -56,7 +56,7 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
   }
   const configPath = path.join(dir, "config.json");
   const raw = await readJsonFile(configPath, { maxBytes: 16 << 20, code: "bad_config", what: "config.json" });
-  const config = hfConfig(raw, path.basename(path.resolve(dir)), configPath);
+  const config = hfConfig(raw, folderModelName(raw, path.basename(path.resolve(dir))), configPath);
   checkConfig(config, configPath);
 
   const shardFiles = await weightFiles(dir, names);
@@ -225,4 +225,24 @@ async function hfTokenizer(dir: string, names: string[]): Promise<TokenizerSourc
     );
   }
   return { kind: "hf", tokenizerJson, tokenizerConfig };
+}
+
+/** Folder names that say nothing about the model (what people call the folder they download into). */
+const GENERIC_FOLDER = /^(hf|model|models|weights|checkpoint|snapshot|main|[0-9a-f]{40})$/i;
+
+/**
+ * A folder's model name: the name it was saved under (config.json's `_name_or_path`, e.g.
+ * "Qwen/Qwen2.5-0.5B-Instruct" → "Qwen2.5-0.5B-Instruct"), else the folder's own name unless that
+ * is a generic one like "hf", else what the config describes ("llama 5 layers × 64").
+ */
+export function folderModelName(config: unknown, folder: string): string {
+  const c = (config && typeof config === "object" ? config : {}) as Record<string, unknown>;
+  const saved = typeof c._name_or_path === "string" ? c._name_or_path.trim() : "";
+  const last = saved.split(/[\\/]/).filter(Boolean).pop();
+  if (last && !GENERIC_FOLDER.test(last)) return last;
+  if (!GENERIC_FOLDER.test(folder)) return folder;
+  const type = typeof c.model_type === "string" ? c.model_type : "model";
+  const layers = typeof c.num_hidden_layers === "number" ? c.num_hidden_layers : "?";
+  const width = typeof c.hidden_size === "number" ? c.hidden_size : "?";
+  return `${type} ${layers} layers × ${width}`;
 }

@@ -30,6 +30,7 @@ export function toSummary(m: Manifest): ModelSummary {
     contextLength: m.config.contextLength,
     sizeBytes: m.sizeBytes,
     sourceFormat: m.source.format,
+    sourceFile: path.basename(m.source.path),
     createdAt: m.createdAt,
     // Older packages did not record it; they were all prompted as chat models.
     mode: m.tokenizer.chatTemplate === false ? "completion" : "chat",

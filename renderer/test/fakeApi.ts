@@ -56,6 +56,7 @@ export function makeModel(over: Partial<ModelSummary> = {}): ModelSummary {
     contextLength: 512,
     sizeBytes: 1_200_000,
     sourceFormat: "gguf",
+    sourceFile: "stories260K-f32.gguf",
     createdAt: "2025-01-01T00:00:00.000Z",
     mode: "chat",
     calibration: {
