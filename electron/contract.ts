@@ -181,7 +181,14 @@ export const requests = {
   "models.list": { request: empty, reply: z.array(ModelSummary) },
   /** Import from a path the user chose (native dialog or drop; the path never comes from page script). */
   "models.importPath": {
-    request: z.object({ path: z.string().min(1).max(4096), quant: Quant.optional() }).strict(),
+    request: z
+      .object({
+        path: z.string().min(1).max(4096),
+        quant: Quant.optional(),
+        /** Import a second copy of a file already in the library (otherwise: code already_imported). */
+        again: z.boolean().optional(),
+      })
+      .strict(),
     reply: z.object({ jobId: id }),
   },
   /** Electron only: opens the native file dialog; null when the user cancelled. */

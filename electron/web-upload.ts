@@ -41,6 +41,7 @@ const STATUS: Record<ErrorCode, number> = {
   engine_crashed: 503,
   engine_stopped: 503,
   download: 502,
+  already_imported: 409,
   internal: 500,
 };
 

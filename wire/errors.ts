@@ -39,6 +39,8 @@ export const ErrorCode = z.enum([
   "engine_crashed",
   /** The app stopped the engine (it is quitting) while the request was pending. */
   "engine_stopped",
+  /** The file is already in the library (same source, same quantization); detail.modelId names it. */
+  "already_imported",
   /** A model download failed; detail.downloadCode says why. */
   "download",
   "internal",
@@ -74,6 +76,8 @@ export const ErrorDetail = z.object({
   /** The HTTP status the hub answered, where one is the reason. */
   httpStatus: z.number().int().optional(),
   file: z.string().optional(),
+  /** The model an error is about (already_imported: the copy in the library). */
+  modelId: z.string().optional(),
 });
 export type ErrorDetail = z.infer<typeof ErrorDetail>;
 

@@ -30,7 +30,7 @@ export function createHandlers(s: Services): Handlers {
     "engine.status": () => s.engine.status(),
 
     "models.list": () => s.models.list(),
-    "models.importPath": ({ path, quant }) => s.imports.startImport({ source: path, quant }),
+    "models.importPath": ({ path, quant, again }) => s.imports.startImport({ source: path, quant, again }),
     "models.importDialog": async ({ folder }) => {
       if (!s.chooseImportPath)
         throw new ChannelError(

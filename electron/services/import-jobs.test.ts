@@ -131,7 +131,11 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         expect(confirmed.some((c) => !c.includes("finished first"))).toBe(true);
 
         // The calibration job that follows an import, cancelled midway: the model stays, uncalibrated.
-        const { jobId } = await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf });
+        // (stories260K is in the library already: this is a second copy.)
+        const { jobId } = await b.call<{ jobId: string }>("models.importPath", {
+          path: stories.gguf,
+          again: true,
+        });
         const imported = await ended(b, jobId);
         const calibration = await b.next(
           "import.progress",
@@ -192,5 +196,40 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         expect(await b.call("engine.info", {})).toMatchObject({ hostPid: b.backend.services.engine.pid });
       },
     );
+
+    it("says a file is already in the library (same quantization) instead of making a second copy", async () => {
+      const b = await start({ stories: false });
+      const first = await ended(
+        b,
+        (await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf })).jobId,
+      );
+      expect(first.state).toBe("done");
+      await b.backend.services.imports.idle();
+      const before = await snapshot(b);
+      const again = await ended(
+        b,
+        (await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf })).jobId,
+      );
+      expect(again).toMatchObject({
+        state: "failed",
+        errorCode: "already_imported",
+        errorDetail: { modelId: first.modelId },
+        error: expect.stringMatching(/already in the library/),
+      });
+      expect(await snapshot(b)).toEqual(before);
+      // Another quantization is another model; and asked for, a second copy is made.
+      const f32 = await ended(
+        b,
+        (await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf, quant: "f32" })).jobId,
+      );
+      expect(f32.state).toBe("done");
+      const copy = await ended(
+        b,
+        (await b.call<{ jobId: string }>("models.importPath", { path: stories.gguf, again: true })).jobId,
+      );
+      expect(copy.state).toBe("done");
+      expect(copy.modelId).not.toBe(first.modelId);
+      await b.backend.services.imports.idle();
+    }, 240_000);
   },
 );

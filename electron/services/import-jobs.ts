@@ -22,6 +22,8 @@ export interface ImportRequest {
   /** What the UI shows as the source (an upload's original file name rather than its temp path). */
   displayName?: string;
   quant?: Quant;
+  /** Import a second copy of a file the library already holds (otherwise the job fails with already_imported). */
+  again?: boolean;
   /** Runs once the job has ended, however it ended (removes an upload's temp folder). */
   cleanup?: () => Promise<void>;
 }
@@ -68,6 +70,7 @@ export class ImportJobs {
       source: request.source,
       modelsDir,
       ...(request.quant ? { quant: request.quant } : {}),
+      duplicates: request.again ? ("allow" as const) : ("refuse" as const),
     };
     // An upload's or a download's temporary path means nothing to the user: messages name the file.
     const shown = request.displayName ? { path: request.source, as: request.displayName } : undefined;

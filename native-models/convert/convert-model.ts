@@ -14,7 +14,14 @@ import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
-import { OWNER_FILE, packageTempDir, readManifest, uniqueModelId } from "../package/models-dir.js";
+import {
+  AlreadyImportedError,
+  findBySource,
+  OWNER_FILE,
+  packageTempDir,
+  readManifest,
+  uniqueModelId,
+} from "../package/models-dir.js";
 
 export type ImportStage = "read" | "convert" | "quantize" | "write";
 
@@ -52,6 +59,8 @@ export interface ConvertOptions {
   onProgress?: (stage: ImportStage, progress: number) => void;
   /** Writes tokenizer.json / tokenizer_config.json for the source into the package folder. */
   writeTokenizer: (source: ModelSource, dir: string) => Promise<void>;
+  /** A source already in the library in this quantization: refuse (AlreadyImportedError) or import a second copy (default). */
+  duplicates?: "refuse" | "allow";
   /** Runs on the complete package while it is still in its temporary folder (calibration). */
   beforeCommit?: (dir: string) => Promise<void>;
   /**
@@ -87,6 +96,10 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     progress("read", 0);
     const sourceInfo = await hashSource(source.path, opts.signal);
     check();
+    if (opts.duplicates === "refuse") {
+      const same = await findBySource(opts.modelsDir, sourceInfo.sha256, opts.quant);
+      if (same) throw new AlreadyImportedError(same.id, same.name);
+    }
     await opts.writeTokenizer(source, tmp);
     progress("read", 1);
 

@@ -17,6 +17,8 @@ export interface ImportOptions {
   modelsDir: string;
   quant?: WeightQuant;
   name?: string;
+  /** A file already in the library in this quantization: refuse, or import a second copy (default). */
+  duplicates?: "refuse" | "allow";
   /** A tokenizer file for formats that keep it apart (llama2.c's tokenizer.bin). */
   tokenizerPath?: string;
   blockSize?: number;
@@ -53,6 +55,7 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       modelsDir: o.modelsDir,
       quant,
       name: o.name,
+      duplicates: o.duplicates,
       blockSize: o.blockSize,
       signal: o.signal,
       onProgress: o.onProgress,

@@ -6,6 +6,7 @@ import { HostMethodError } from "./methods.js";
 import type { ModelSummary } from "./protocol.js";
 import type { Manifest } from "../package/manifest.js";
 import {
+  AlreadyImportedError,
   cleanPartialPackages,
   deletePackage,
   listPackages,
@@ -75,6 +76,7 @@ export class EngineState {
             modelsDir: p.modelsDir,
             quant: p.quant,
             name: p.name,
+            duplicates: p.duplicates,
             // Usable at full depth as soon as conversion ends: the app calibrates afterwards.
             calibrate: false,
             signal: controller.signal,
@@ -263,5 +265,7 @@ export function hostError(err: unknown): HostMethodError {
       ...(err.file ? { file: err.file } : {}),
     });
   if (err instanceof ContextFullError) return new HostMethodError("failed", err.message);
+  if (err instanceof AlreadyImportedError)
+    return new HostMethodError("already_imported", err.message, { modelId: err.modelId });
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));
 }

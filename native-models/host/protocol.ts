@@ -42,6 +42,8 @@ export const hostMethods = {
         modelsDir: filePath,
         quant: Quant.optional(),
         name: z.string().max(200).optional(),
+        /** A file already in the library in this quantization: refuse (code already_imported) or import again. */
+        duplicates: z.enum(["refuse", "allow"]).optional(),
       })
       .strict(),
     result: z.object({ model: ModelSummary }),

@@ -76,6 +76,27 @@ export async function listPackages(modelsDir: string): Promise<{ models: Manifes
   return { models, invalid };
 }
 
+/** An import of a source file the library already holds in the same quantization. */
+export class AlreadyImportedError extends Error {
+  override readonly name = "AlreadyImportedError";
+  constructor(
+    readonly modelId: string,
+    readonly modelName: string,
+  ) {
+    super(`this file is already in the library as "${modelName}" (${modelId}), in the same quantization`);
+  }
+}
+
+/** The package made from the source with this hash, in this quantization, if there is one. */
+export async function findBySource(
+  modelsDir: string,
+  sha256: string,
+  quant: string,
+): Promise<Manifest | null> {
+  const { models } = await listPackages(modelsDir);
+  return models.find((m) => m.source.sha256 === sha256 && m.quant === quant) ?? null;
+}
+
 /**
  * Removes what interrupted imports left behind (run at start-up). Folders of imports that are
  * still running in another process (a CLI import into the same folder) are left alone.

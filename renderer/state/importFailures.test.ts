@@ -37,4 +37,10 @@ describe("a failed import's message", () => {
     expect(jobMessage(failed({ errorCode: "failed", error: "out of memory" }))).toBe("out of memory");
     expect(jobDetail(failed({ errorCode: "failed", error: "out of memory" }))).toBeNull();
   });
+
+  it("says a file is already in the library", () => {
+    expect(
+      jobMessage(failed({ errorCode: "already_imported", errorDetail: { modelId: "stories260k-int8" } })),
+    ).toMatch(/^x\.gguf is already in your library/);
+  });
 });

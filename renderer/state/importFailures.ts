@@ -25,6 +25,8 @@ const FORMAT_MESSAGES: Record<ModelFormatErrorCode, (name: string) => string> = 
 export function failureHeadline(job: ImportJob, name: string): string | null {
   if (job.errorCode === "model_format" && job.errorDetail?.formatCode)
     return FORMAT_MESSAGES[job.errorDetail.formatCode](name);
+  if (job.errorCode === "already_imported")
+    return `${name} is already in your library in this quantization; open that model, or import it again to have a second copy.`;
   if (job.errorCode === "engine_crashed")
     return `The engine stopped unexpectedly while importing ${name}. It has been restarted; try again.`;
   return null;

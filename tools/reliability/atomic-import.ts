@@ -178,7 +178,8 @@ async function killEngineDuringImport(
   });
   const restarted = b.next("engine.status", (s) => s.state === "ready", 120_000);
   try {
-    ({ jobId } = await b.call<{ jobId: string }>("models.importPath", { path: source }));
+    // The same file again and again: each import is a new copy.
+    ({ jobId } = await b.call<{ jobId: string }>("models.importPath", { path: source, again: true }));
     const job = await b.next("import.progress", (p) => p.jobId === jobId && p.state !== "running", 180_000);
     // An import that finished before its kill came: kill now, the restart is the point.
     kill();
