@@ -11,7 +11,7 @@ import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
 import { listRepo } from "./hub/hub-client.js";
 import { downloadError, type HubAccess } from "./hub/hub-http.js";
-import { downloadFile, KEEP_PART } from "./hub/download-file.js";
+import { downloadFile, downloadsDirFor, KEEP_PART } from "./hub/download-file.js";
 import { RateMeter } from "./hub/rate-meter.js";
 import { checkRepoFile, parseRepoRef } from "./hub/repo-id.js";
 import { supportProblem } from "./hub/support.js";
@@ -37,9 +37,6 @@ interface Tracked {
 }
 
 const ENDED: ReadonlySet<DownloadJob["state"]> = new Set(["done", "failed", "cancelled"]);
-
-/** Where downloads go: beside the models folder, so nothing half-written is ever inside it. */
-export const downloadsDirFor = (modelsDir: string) => path.join(path.dirname(modelsDir), "downloads");
 
 export class DownloadJobs {
   private readonly jobs = new Map<string, Tracked>();

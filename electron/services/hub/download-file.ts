@@ -56,6 +56,9 @@ export async function diskFreeBytes(dir: string): Promise<number> {
   return s.bavail * s.bsize;
 }
 
+/** Where downloads go: beside the models folder, so nothing half-written is ever inside it. */
+export const downloadsDirFor = (modelsDir: string) => path.join(path.dirname(modelsDir), "downloads");
+
 /** The download's folder: one per repo file, so a restart finds the same .part. */
 export function downloadFolder(downloadsDir: string, repo: string, file: string): string {
   return path.join(downloadsDir, `${repo}/${file}`.replace(/[^A-Za-z0-9._-]+/g, "--"));
