@@ -54,6 +54,30 @@ describe.skipIf(!haveShared("models/kjv16/kjv16-q8_0.gguf") || !haveShared("mode
         expect(await b.call<DownloadJob[]>("downloads.list", {})).toMatchObject([
           { jobId: job.jobId, state: "done" },
         ]);
+
+        // The hub channels: the catalog, a repo's files, and a token kept for this run only where
+        // there is no keychain (canStore: false says so).
+        expect((await b.call<unknown[]>("hub.catalog", {})).length).toBeGreaterThanOrEqual(6);
+        expect(
+          await b.call("hub.listRepo", { repo: "https://huggingface.co/test/mamba-GGUF/tree/main" }),
+        ).toMatchObject({
+          repo: "test/mamba-GGUF",
+          arch: "mamba",
+          files: [{ path: "mamba-130m-Q4_K_M.gguf" }],
+          unsupported: expect.stringMatching(/cannot run mamba models/),
+        });
+        await expect(b.call("hub.listRepo", { repo: "not a repo" })).rejects.toMatchObject({
+          code: "bad_request",
+        });
+        await expect(
+          b.call("downloads.start", { repo: "test/stories-GGUF", file: "../x.gguf" }),
+        ).rejects.toMatchObject({
+          code: "bad_request",
+        });
+        const status = { canStore: false, endpoint: hub.url };
+        expect(await b.call("hub.tokenStatus", {})).toEqual({ stored: false, ...status });
+        expect(await b.call("hub.setToken", { token: "hf_run_only" })).toEqual({ stored: true, ...status });
+        expect(await b.call("hub.setToken", { token: null })).toEqual({ stored: false, ...status });
       },
     );
 

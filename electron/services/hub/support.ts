@@ -7,7 +7,7 @@ import { SUPPORTED_ARCHITECTURES } from "../../../native-models/formats/model-so
 
 /** Quantization labels as llama.cpp's quantize tool writes them into file names. */
 const QUANT_IN_NAME =
-  /(?:^|[-._])(I?Q\d_[A-Z0-9]+(?:_[SML]|_XXS|_XS|_NL)?|I?Q\d_\d|BF16|F16|F32|FP16)(?=[-._]|$)/i;
+  /(?:^|[-._])(Q\d_0_\d_\d|[IT]?Q\d_[A-Z0-9]+(?:_[SML]|_XXS|_XS|_NL)?|[IT]?Q\d_\d|BF16|F16|F32|FP16)(?=[-._]|$)/i;
 
 /** The quantization label a file name carries (upper case), or null when it names none. */
 export function quantOfFileName(file: string): string | null {
