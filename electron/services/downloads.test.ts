@@ -139,6 +139,15 @@ describe.skipIf(!haveShared("models/kjv16/kjv16-q8_0.gguf") || !haveShared("mode
             (await b.call<DownloadJob[]>("downloads.list", {})).find((j) => j.jobId === jobId)?.state,
           ).toBe("cancelled");
           await expectNothingLeft(b);
+          // A few progress events a second, with a speed near the hub's limit and the time left.
+          const events = progressOf(b, jobId);
+          const seconds = (b.seen.at(-1)!.at - b.seen.find((e) => e.payload === events[0])!.at) / 1000;
+          expect(events.length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 4);
+          if (at.receivedBytes > at.totalBytes / 2) {
+            expect(at.bytesPerSecond).toBeGreaterThan(100_000);
+            expect(at.bytesPerSecond).toBeLessThan(300_000);
+            expect(at.etaSeconds).toBeGreaterThan(0);
+          }
           outcomes.push(`downloading ${at.receivedBytes}/${at.totalBytes}`);
         }
         hub.faults.bytesPerSecond = undefined;

@@ -81,9 +81,10 @@ export class DownloadJobs {
     return { cancelled: tracked.job.state === "cancelled" };
   }
 
-  /** Stops every download for shutdown, keeping each .part so the same download resumes next run. */
+  /** Stops every job for shutdown, keeping each .part so the same download, started again, resumes. */
   async stop(): Promise<void> {
-    for (const t of this.jobs.values()) if (t.job.state === "downloading") t.abort.abort(KEEP_PART);
+    // An import under way is cancelled (ImportJobs leaves the library as it was).
+    for (const t of this.jobs.values()) if (!ENDED.has(t.job.state)) t.abort.abort(KEEP_PART);
     await this.idle();
   }
 

@@ -86,8 +86,13 @@ export async function downloadFile(r: DownloadRequest): Promise<DownloadedFile> 
       try {
         const opened = await openFrom(r, url, have, side);
         side = opened.side;
-        if (attempt === 0) await checkDisk(r, folder, side.sizeBytes - have, side.sizeBytes);
-        await writeFile(sidecarPath, JSON.stringify(side));
+        try {
+          if (attempt === 0) await checkDisk(r, folder, side.sizeBytes - have, side.sizeBytes);
+          await writeFile(sidecarPath, JSON.stringify(side));
+        } catch (error) {
+          await opened.body.cancel();
+          throw error;
+        }
         have = await appendBody(opened.body, part, have, side.sizeBytes, hash, r);
         break;
       } catch (error) {
@@ -220,26 +225,36 @@ async function appendBody(
 ): Promise<number> {
   const fh = await open(part, "a");
   let received = have;
+  const reader = body.getReader();
   try {
     r.onProgress?.(received, total);
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      if (received + chunk.length > total)
+    for (;;) {
+      const chunk = await reader.read().catch((error: unknown) => {
+        if (r.signal?.aborted) throw error;
         throw downloadError(
-          "hash_mismatch",
+          "network",
+          `The connection dropped while downloading ${r.file} (${received} of ${total} bytes); check the internet connection and try again.`,
+        );
+      });
+      if (chunk.done) break;
+      if (received + chunk.value.length > total)
+        throw downloadError(
+          "bad_reply",
           `Hugging Face sent more bytes of ${r.file} than its size (${total}).`,
         );
-      await fh.write(chunk);
-      hash.update(chunk);
-      received += chunk.length;
+      await fh.write(chunk.value).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOSPC") throw error;
+        throw downloadError(
+          "disk_full",
+          `The disk filled up while downloading ${r.file}; free some space and try again.`,
+        );
+      });
+      hash.update(chunk.value);
+      received += chunk.value.length;
       r.onProgress?.(received, total);
     }
-  } catch (error) {
-    if (error instanceof ChannelError || r.signal?.aborted) throw error;
-    throw downloadError(
-      "network",
-      `The connection dropped while downloading ${r.file} (${received} of ${total} bytes); check the internet connection and try again.`,
-    );
   } finally {
+    await reader.cancel().catch(() => undefined);
     await fh.close();
   }
   if (received < total)
