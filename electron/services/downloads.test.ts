@@ -134,6 +134,12 @@ describe.skipIf(!haveShared("models/kjv16/kjv16-q8_0.gguf") || !haveShared("mode
             file: STORIES_FILE,
           });
           const at = await reached;
+          await expect(
+            b.call("downloads.start", { repo: "test/stories-GGUF", file: STORIES_FILE }),
+          ).rejects.toMatchObject({
+            code: "conflict",
+            message: expect.stringMatching(/already being downloaded/),
+          });
           expect(await b.call("downloads.cancel", { jobId })).toEqual({ cancelled: true });
           expect(
             (await b.call<DownloadJob[]>("downloads.list", {})).find((j) => j.jobId === jobId)?.state,

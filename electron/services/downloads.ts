@@ -50,6 +50,14 @@ export class DownloadJobs {
   start(request: { repo: string; file: string; quant?: Quant }): { jobId: string } {
     const ref = parseRepoRef(request.repo);
     const file = checkRepoFile(request.file);
+    const running = [...this.jobs.values()].find(
+      (t) => !ENDED.has(t.job.state) && t.job.repo === ref.repo && t.job.file === file,
+    );
+    if (running)
+      throw new ChannelError(
+        "conflict",
+        `${file} of ${ref.repo} is already being downloaded (see the downloads list).`,
+      );
     const tracked: Tracked = {
       job: {
         jobId: randomUUID(),

@@ -111,6 +111,7 @@ export async function downloadFile(r: DownloadRequest): Promise<DownloadedFile> 
     const final = path.join(folder, name);
     await rename(part, final);
     await rm(sidecarPath, { force: true });
+    r.signal?.throwIfAborted(); // A cancel while verifying: the catch below removes the file.
     return { path: final, folder, sha256, sizeBytes: have };
   } catch (error) {
     const keep = r.signal?.aborted ? r.signal.reason === KEEP_PART : keepsPart(error);
