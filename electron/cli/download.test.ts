@@ -61,7 +61,7 @@ describe.skipIf(!haveShared("models/stories260K/gguf"))("exitlane download (CLI)
       const run = await cli(["test/stories-GGUF", "--file", STORIES_FILE, "--models-dir", models, "--json"]);
       expect(run.code, run.stderr).toBe(0);
       const last = JSON.parse(run.stdout.trim().split("\n").pop()!);
-      expect(last).toMatchObject({ arch: "llama", layers: 5, params: 260_032, quant: "int4" });
+      expect(last).toMatchObject({ arch: "llama", layers: 5, params: 260_032, quant: "int8" });
       expect(readdirSync(models)).toEqual([last.id]);
       expect(run.stderr).toMatch(/\[download\] 100% 0\.5 MB of 0\.5 MB/);
       expect(run.stderr).toMatch(/\[write\]/);

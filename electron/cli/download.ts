@@ -29,7 +29,10 @@ export async function downloadCommand(argv: string[]): Promise<void> {
     json: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError("download needs exactly one <owner/name> or hub URL");
-  const quant = oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4");
+  // Without --quant the engine picks, as for import: int8 under 1B parameters, int4 above.
+  const quant = values.quant
+    ? oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4")
+    : undefined;
   try {
     const ref = usage(() => parseRepoRef(positionals[0]!));
     const access: HubAccess = {
