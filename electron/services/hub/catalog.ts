@@ -2,7 +2,8 @@
 // file in a quantization the engine reads (catalog.test.ts checks every entry with the same check
 // hub.listRepo uses). Sizes are the files' published sizes, for display before a download; the
 // download itself takes the real size and SHA-256 from the hub's tree listing. ramBytes is a rough
-// figure for the imported model (int4) at its usual context, with the app's own overhead.
+// figure for the imported model (int8 under 1B parameters, int4 above: the import default) at its
+// usual context, with the app's own overhead.
 import type { CatalogEntry } from "../../contract.js";
 
 const MB = 1_000_000;
