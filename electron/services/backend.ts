@@ -8,7 +8,9 @@ import { ConversationStore } from "./conversations.js";
 import { EngineClient, type EngineClientOptions } from "./engine-client.js";
 import { createEventBus, type EventBus } from "./event-bus.js";
 import { GenerationService } from "./generation.js";
+import { DownloadJobs } from "./downloads.js";
 import { createHandlers, type Services } from "./handlers.js";
+import { hubEndpoint, type HubAccess } from "./hub/hub-http.js";
 import { ImportJobs } from "./import-jobs.js";
 import { ModelLibrary } from "./models.js";
 import { SecretStore, type SecretCipher } from "./secrets.js";
@@ -27,6 +29,10 @@ export interface BackendOptions {
   chooseFolder?: Services["chooseFolder"];
   /** The OS keychain (Electron's safeStorage); without it secrets last for one run. */
   secretCipher?: SecretCipher;
+  /** The model hub (default: EXITLANE_HF_ENDPOINT, else huggingface.co). */
+  hubEndpoint?: string;
+  /** Free bytes on a folder's disk, checked before a download (tests inject it). */
+  freeBytes?: (dir: string) => Promise<number>;
 }
 
 export interface Backend {
@@ -49,6 +55,17 @@ export function createBackend(options: BackendOptions): Backend {
   });
   const models = new ModelLibrary(engine, settings, events);
   const imports = new ImportJobs(engine, events, () => settings.get().modelsDir);
+  const hub: HubAccess = {
+    endpoint: (options.hubEndpoint ?? hubEndpoint()).replace(/\/+$/, ""),
+    token: () => secrets.get("hubToken"),
+  };
+  const downloads = new DownloadJobs({
+    access: hub,
+    imports,
+    events,
+    modelsDir: () => settings.get().modelsDir,
+    freeBytes: options.freeBytes,
+  });
   const generation = new GenerationService({ engine, store: conversations, settings, models, events });
   const services: Services = {
     engine,
@@ -58,6 +75,8 @@ export function createBackend(options: BackendOptions): Backend {
     imports,
     generation,
     secrets,
+    downloads,
+    hub,
     chooseImportPath: options.chooseImportPath,
     chooseFolder: options.chooseFolder,
   };
@@ -75,6 +94,7 @@ export function createBackend(options: BackendOptions): Backend {
     services,
     async close() {
       closed = true;
+      await downloads.stop();
       await engine.close();
       conversations.close();
     },

@@ -2,9 +2,14 @@
 // already validated by the dispatcher; replies are checked against the contract in dev and tests.
 import type { Handlers } from "../dispatch.js";
 import type { ConversationStore } from "./conversations.js";
+import type { DownloadJobs } from "./downloads.js";
 import type { EngineClient } from "./engine-client.js";
 import { ChannelError, notAvailableYet } from "./errors.js";
 import type { GenerationService } from "./generation.js";
+import { CATALOG } from "./hub/catalog.js";
+import { listRepo } from "./hub/hub-client.js";
+import type { HubAccess } from "./hub/hub-http.js";
+import { parseRepoRef } from "./hub/repo-id.js";
 import type { ImportJobs } from "./import-jobs.js";
 import type { ModelLibrary } from "./models.js";
 import type { SecretStore } from "./secrets.js";
@@ -18,6 +23,9 @@ export interface Services {
   imports: ImportJobs;
   generation: GenerationService;
   secrets: SecretStore;
+  downloads: DownloadJobs;
+  /** The hub's endpoint and the user's token (from `secrets`). */
+  hub: HubAccess;
   /** Electron only: shows the native open dialog; returns the chosen path or null. */
   chooseImportPath?: (folder: boolean) => Promise<string | null>;
   /** Electron only: shows the native folder dialog (for the models folder); null when cancelled. */
@@ -51,13 +59,21 @@ export function createHandlers(s: Services): Handlers {
       return s.imports.startCalibration(id, model.name);
     },
 
-    "hub.catalog": () => Promise.reject(notAvailableYet("The model catalog")),
-    "hub.listRepo": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
-    "hub.tokenStatus": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
-    "hub.setToken": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
-    "downloads.start": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
-    "downloads.cancel": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
-    "downloads.list": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
+    "hub.catalog": () => [...CATALOG],
+    "hub.listRepo": async ({ repo }) => {
+      const { files, arch, unsupported, repo: id } = await listRepo(s.hub, parseRepoRef(repo).repo);
+      return { repo: id, files, arch, ...(unsupported ? { unsupported } : {}) };
+    },
+    "hub.tokenStatus": () => tokenStatus(s),
+    "hub.setToken": ({ token }) => {
+      // Without a keychain the token is kept for this run only (canStore: false says so); it is never
+      // written in clear.
+      s.secrets.set("hubToken", token?.trim() || null);
+      return tokenStatus(s);
+    },
+    "downloads.start": (request) => s.downloads.start(request),
+    "downloads.cancel": ({ jobId }) => s.downloads.cancel(jobId),
+    "downloads.list": () => s.downloads.list(),
     "server.status": () => Promise.reject(notAvailableYet("The local server")),
     "server.newKey": () => Promise.reject(notAvailableYet("The local server")),
 
@@ -100,6 +116,15 @@ export function createHandlers(s: Services): Handlers {
       if (s.engine.supports("setKnob")) await s.engine.request("setKnob", { value });
       return settings;
     },
+  };
+}
+
+/** `stored`: a token is in use (kept across restarts only where `canStore`). */
+function tokenStatus(s: Services) {
+  return {
+    stored: s.secrets.get("hubToken") !== null,
+    canStore: s.secrets.canStore,
+    endpoint: s.hub.endpoint,
   };
 }
 

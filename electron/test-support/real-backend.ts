@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach } from "vitest";
 import type { EventName, EventOf, Sampling } from "../contract.js";
-import { createBackend, type Backend } from "../services/backend.js";
+import { createBackend, type Backend, type BackendOptions } from "../services/backend.js";
 import type { EngineClientOptions } from "../services/engine-client.js";
 import { realHostEntry, spawnTsHost } from "./engine.js";
 import { copyStoriesInto } from "./stories-package.js";
@@ -48,14 +48,19 @@ export interface RealBackendOptions {
   record?: boolean;
   /** Extra environment for the engine host process. */
   hostEnv?: Record<string, string>;
+  /** More options for createBackend (a hub endpoint, a secret cipher, a disk-space probe). */
+  backend?: Partial<Omit<BackendOptions, "userDataDir" | "engine">>;
+  /** Reuse this user-data folder (a restart) instead of a fresh one; it is removed on close all the same. */
+  userDataDir?: string;
 }
 
 export async function startRealBackend(options: RealBackendOptions = {}): Promise<RealBackend> {
   const { stories = true, record = true } = options;
-  const userDataDir = mkdtempSync(path.join(os.tmpdir(), "exitlane-backend-"));
+  const userDataDir = options.userDataDir ?? mkdtempSync(path.join(os.tmpdir(), "exitlane-backend-"));
   const modelsDir = path.join(userDataDir, "models");
   const modelId = stories ? await copyStoriesInto(modelsDir) : null;
   const backend = createBackend({
+    ...options.backend,
     userDataDir,
     engine: { spawn: spawnTsHost(realHostEntry, options.hostEnv), restartDelaysMs: [50], ...options.engine },
   });

@@ -1,4 +1,4 @@
-import { importModel } from "../engine/import-model.js";
+import { importModel, type ImportResult } from "../engine/import-model.js";
 import { defaultModelsDir } from "../package/default-dirs.js";
 import { oneOf, parse, printJson, UsageError } from "./args.js";
 import { progressPrinter } from "./progress.js";
@@ -26,6 +26,11 @@ export async function importCommand(argv: string[]): Promise<void> {
     onProgress: progressPrinter(),
     calibrate: values.calibrate,
   });
+  printImported(r, values.json);
+}
+
+/** The import's result: one JSON line with --json (the last line of stdout), else a sentence. */
+export function printImported(r: ImportResult, json = false): void {
   const m = r.manifest;
   const summary = {
     id: m.id,
@@ -36,7 +41,7 @@ export async function importCommand(argv: string[]): Promise<void> {
     quant: m.quant,
     seconds: +r.seconds.toFixed(2),
   };
-  if (values.json) printJson(summary);
+  if (json) printJson(summary);
   else
     process.stdout.write(
       `imported ${m.name} as ${m.id} (${m.config.arch}, ${m.config.numLayers} layers, ${m.quant}) in ${summary.seconds}s\n  ${r.dir}\n`,
