@@ -37,7 +37,7 @@ export function Catalog({
   const models = useApp((s) => s.models);
   return (
     <section className="catalog" aria-labelledby="catalog-title">
-      <h2 id="catalog-title">Get a model</h2>
+      <h2 id="catalog-title">Recommended models</h2>
       <p className="muted">Small models that run well on this computer's processor, ready to download.</p>
       {error && (
         <p className="job-error" role="alert">

@@ -1,7 +1,7 @@
 // One card per model download: a progress bar, bytes, speed and time left while downloading; then
 // verifying and importing (following the import job the back end started, so no second import
 // card shows for it); on done, "Use this model". Failures are worded by their code (state/downloads).
-import { memo } from "react";
+import { memo, useEffect, useRef } from "react";
 import type { DownloadJob } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import {
@@ -19,12 +19,19 @@ export const DownloadCard = memo(function DownloadCard({
   job,
   onCancel,
   onDismiss,
+  justStarted = false,
 }: {
   job: DownloadJob;
   onCancel: (jobId: string) => void;
   onDismiss: (jobId: string) => void;
+  /** Started by a click in this view: the card scrolls into sight (the button may be far below). */
+  justStarted?: boolean;
 }) {
   const actions = useActions();
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (justStarted) ref.current?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+  }, [justStarted]);
   const importJob = useApp((s) =>
     job.importJobId ? s.jobs.find((j) => j.jobId === job.importJobId) : undefined,
   );
@@ -44,6 +51,7 @@ export const DownloadCard = memo(function DownloadCard({
 
   return (
     <article
+      ref={ref}
       className={`job-card download-card ${job.state}`}
       aria-label={`Download of ${name}`}
       data-testid="download-job"

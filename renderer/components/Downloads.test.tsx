@@ -4,13 +4,17 @@
 import "../test/setup";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { ImportJob } from "../../electron/contract";
 import { ApiError } from "../../wire/errors";
 import { createFakeApi, makeDownload, makeModel } from "../test/fakeApi";
 import { renderWithStore } from "../test/render";
 import { Composer } from "./Composer";
 import { ModelsView } from "./ModelsView";
+
+afterEach(() => {
+  delete (HTMLElement.prototype as Partial<HTMLElement>).scrollIntoView;
+});
 
 const card = () => screen.getByTestId("download-job");
 
@@ -41,6 +45,11 @@ describe("the catalog", () => {
 
   it("starts the entry's exact file and disables its button while that download runs", async () => {
     const user = userEvent.setup();
+    const scrolled: string[] = [];
+    // jsdom has no layout, so no scrollIntoView: record which element asks for it.
+    HTMLElement.prototype.scrollIntoView = function (this: HTMLElement) {
+      scrolled.push(this.getAttribute("aria-label") ?? "");
+    };
     const { api } = await renderModels(createFakeApi({ models: [] }));
     const button = await screen.findByRole("button", { name: "Download Qwen 0.5B Instruct" });
     await user.click(button);
@@ -48,6 +57,8 @@ describe("the catalog", () => {
       { repo: "Qwen/Qwen2.5-0.5B-Instruct-GGUF", file: "qwen2.5-0.5b-instruct-q4_k_m.gguf" },
     ]);
     await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(true));
+    // Its card (above the catalog) scrolls into sight, since the button may be far below it.
+    expect(scrolled).toEqual(["Download of qwen2.5-0.5b-instruct-q4_k_m.gguf"]);
     expect(
       within(screen.getByRole("listitem", { name: "Qwen 0.5B Instruct" })).getByText("Downloading…"),
     ).toBeTruthy();

@@ -46,18 +46,6 @@ export function ModelsView() {
         </div>
         <ImportButtons />
       </header>
-      {downloads.jobs.length > 0 && (
-        <section className="jobs" aria-label="Downloads">
-          {downloads.jobs.map((job) => (
-            <DownloadCard
-              key={job.jobId}
-              job={job}
-              onCancel={(id) => void downloads.cancel(id)}
-              onDismiss={downloads.dismiss}
-            />
-          ))}
-        </section>
-      )}
       {(importJobs.length > 0 || local.length > 0) && (
         <section className="jobs" aria-label="Imports">
           {local.map((l) => (
@@ -76,7 +64,8 @@ export function ModelsView() {
           <div className="library-empty">
             <Icon name="models" size={28} />
             <h2>No models yet</h2>
-            <p className="muted">{supportedHint}</p>
+            <p className="muted">Download one below, or import a model file you already have.</p>
+            <p className="muted small">{supportedHint}</p>
           </div>
         ) : (
           <ul className="model-grid" aria-label="Imported models">
@@ -86,6 +75,19 @@ export function ModelsView() {
           </ul>
         )}
       </section>
+      {downloads.jobs.length > 0 && (
+        <section className="jobs" aria-label="Downloads">
+          {downloads.jobs.map((job) => (
+            <DownloadCard
+              key={job.jobId}
+              job={job}
+              onCancel={(id) => void downloads.cancel(id)}
+              onDismiss={downloads.dismiss}
+              justStarted={job.jobId === downloads.lastStarted}
+            />
+          ))}
+        </section>
+      )}
       <Catalog
         entries={downloads.catalog}
         error={downloads.catalogError}

@@ -57,7 +57,7 @@ export function RepoPicker({ downloads }: { downloads: Downloads }) {
 
   return (
     <section className="repo-picker" aria-labelledby="repo-picker-title">
-      <h2 id="repo-picker-title">From Hugging Face</h2>
+      <h2 id="repo-picker-title">Any model from Hugging Face</h2>
       <form
         className="repo-form"
         onSubmit={(e) => {

@@ -10,6 +10,8 @@ export interface Downloads {
   jobs: DownloadJob[];
   catalog: CatalogEntry[] | null;
   catalogError: string | null;
+  /** The job this view started last (its card scrolls into sight). */
+  lastStarted: string | null;
   /** Starts a download; rejects with the request's error (the caller words it). */
   start(repo: string, file: string): Promise<void>;
   cancel(jobId: string): Promise<void>;
@@ -23,6 +25,7 @@ export function useDownloads(): Downloads {
   const [jobs, setJobs] = useState<DownloadJob[]>([]);
   const [catalog, setCatalog] = useState<CatalogEntry[] | null>(null);
   const [catalogError, setCatalogError] = useState<string | null>(null);
+  const [lastStarted, setLastStarted] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -52,6 +55,7 @@ export function useDownloads(): Downloads {
   const start = useCallback(
     async (repo: string, file: string) => {
       const { jobId } = await api.request("downloads.start", { repo, file });
+      setLastStarted(jobId);
       setJobs((list) =>
         list.some((j) => j.jobId === jobId)
           ? list
@@ -85,5 +89,5 @@ export function useDownloads(): Downloads {
     setJobs((list) => list.filter((j) => j.jobId !== jobId));
   }, []);
 
-  return { jobs, catalog, catalogError, start, cancel, dismiss };
+  return { jobs, catalog, catalogError, lastStarted, start, cancel, dismiss };
 }
