@@ -2,7 +2,8 @@
 // engine host: a local stand-in for the hub (electron/test-support/hub-server.ts, the hub's real
 // API shapes, throttled so progress is visible) serves stories260K. The Models view shows the
 // catalog; a pasted repo id lists the test hub's file; Download shows a progress bar with speed
-// and time left; when done the model is used for a chat that answers.
+// and time left; when done the model is used for a chat that answers. A repo that does not exist
+// and a gated one are refused in plain words, the gated one offering the token field.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
@@ -17,6 +18,8 @@ if (!haveStories && process.env.CI) throw new Error(`Required test fixture missi
 
 const REPO = "exitlane-test/stories260K-GGUF";
 const FILE = "stories260K-f32.gguf";
+/** The same file behind a gate: the hub lists it but refuses the bytes (403). */
+const GATED = "exitlane-test/gated-GGUF";
 
 /** The web host of this file talks to a test hub that starts first (worker scope, like the host). */
 const test = base.extend<object, { hub: HubServer }>({
@@ -24,7 +27,10 @@ const test = base.extend<object, { hub: HubServer }>({
     // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
     async ({}, provide) => {
       const hub = await startHubServer(
-        { [REPO]: { files: [{ path: FILE, source: storiesGguf }], architecture: "llama", license: "mit" } },
+        {
+          [REPO]: { files: [{ path: FILE, source: storiesGguf }], architecture: "llama", license: "mit" },
+          [GATED]: { files: [{ path: FILE, source: storiesGguf }], architecture: "llama", gated: true },
+        },
         // ~1.2 MB at 400 KB/s: about 3 s, long enough to see the bar move.
         { bytesPerSecond: 400_000 },
       );
@@ -102,4 +108,33 @@ test("a model from a pasted repo id downloads with visible progress and then cha
   await expect(answer).toHaveAttribute("data-streaming", "false", { timeout: 60_000 });
   await expect(answer).not.toHaveText(/^\s*$/);
   await saveScreenshot(page, "download-chat");
+});
+
+test("a repo that does not exist and a gated model are refused in plain words", async ({ appPage: page }) => {
+  await views(page).getByRole("button", { name: "Models" }).click();
+  const repoField = page.getByRole("textbox", { name: "Hugging Face repo id or URL" });
+
+  await repoField.fill("exitlane-test/no-such-model");
+  await page.getByRole("button", { name: "List files" }).click();
+  await expect(page.getByTestId("repo-error")).toHaveText(
+    "Hugging Face has no such repository or file (exitlane-test/no-such-model). Check the spelling.",
+  );
+  await expect(page.getByTestId("repo-files")).toHaveCount(0);
+
+  await repoField.fill(`https://huggingface.co/${GATED}`);
+  await page.getByRole("button", { name: "List files" }).click();
+  await expect(page.getByTestId("repo-error")).toHaveCount(0);
+  const files = page.getByTestId("repo-files");
+  await files.getByRole("button", { name: "Download" }).click();
+  const card = page.getByTestId("download-job").filter({ hasText: GATED });
+  await expect(card).toHaveAttribute("data-state", "failed", { timeout: 30_000 });
+  await expect(card.getByTestId("download-error")).toHaveText(
+    new RegExp(`^${GATED} is a gated model: its authors ask you to accept their terms`),
+  );
+  // The token field is offered; in the web host there is no keychain, so it is kept for this session.
+  const token = page.getByLabel("Hugging Face access token");
+  await expect(token).toBeVisible();
+  await expect(token).toHaveAttribute("type", "password");
+  await expect(page.getByTestId("token-status")).toContainText("kept only for this session");
+  await saveScreenshot(page, "download-gated");
 });

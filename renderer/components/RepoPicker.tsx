@@ -1,7 +1,7 @@
 // "Paste a Hugging Face repo id or URL": lists the repo's GGUF files with their sizes and the
 // architecture, says plainly when the engine cannot run them, and downloads the one picked. When
 // the hub asks for an access token (a private or gated model) the token field is offered.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { ReplyOf } from "../../electron/contract";
 import type { DownloadErrorCode } from "../../wire/errors";
 import { useApi } from "../state/context";
@@ -53,6 +53,13 @@ export function RepoPicker({ downloads }: { downloads: Downloads }) {
     }
   };
 
+  // A download that the hub refused for want of a token opens the token field too.
+  const jobWantsToken = downloads.jobs.some(
+    (j) => j.state === "failed" && needsToken(j.errorDetail?.downloadCode),
+  );
+  useEffect(() => {
+    if (jobWantsToken) setShowToken(true);
+  }, [jobWantsToken]);
   const running = listing && picked ? runningDownloadOf(downloads.jobs, listing.repo, picked) : undefined;
 
   return (

@@ -25,7 +25,14 @@ describe("download failures in plain words", () => {
       downloadFailure(
         makeDownload({ state: "failed", error: "403 gated", errorDetail: { downloadCode: "not_found" } }),
       ),
-    ).toMatch(/^Hugging Face has no such repository or file \(stories260K-f32\.gguf\)/);
+    ).toMatch(
+      /^Hugging Face has no such repository or file \(exitlane-test\/stories260K-GGUF\/stories260K-f32\.gguf\)/,
+    );
+    expect(
+      downloadFailure(
+        makeDownload({ state: "failed", errorDetail: { downloadCode: "gated", httpStatus: 403 } }),
+      ),
+    ).toMatch(/^exitlane-test\/stories260K-GGUF is a gated model/);
     expect(downloadFailure(makeDownload({ state: "failed", error: "socket hang up" }))).toBe(
       "socket hang up",
     );

@@ -35,8 +35,15 @@ export function downloadErrorMessage(code: DownloadErrorCode, what: string): str
 /** What a failed download card says: by its code where it has one, else the back end's words. */
 export function downloadFailure(job: DownloadJob): string {
   const code = job.errorDetail?.downloadCode;
-  if (code) return downloadErrorMessage(code, fileName(job.file));
-  return job.error ?? "The download failed.";
+  if (!code) return job.error ?? "The download failed.";
+  // Access concerns the whole repo; a missing file is named in full; the rest concern the file.
+  const what =
+    code === "gated" || code === "unauthorized"
+      ? job.repo
+      : code === "not_found"
+        ? `${job.repo}/${job.file}`
+        : fileName(job.file);
+  return downloadErrorMessage(code, what);
 }
 
 /** What a failed request (list files, start a download) says, by the ApiError's download code. */
