@@ -2,8 +2,9 @@
 // engine host: a local stand-in for the hub (electron/test-support/hub-server.ts, the hub's real
 // API shapes, throttled so progress is visible) serves stories260K. The Models view shows the
 // catalog; a pasted repo id lists the test hub's file; Download shows a progress bar with speed
-// and time left; when done the model is used for a chat that answers. A repo that does not exist
-// and a gated one are refused in plain words, the gated one offering the token field.
+// and time left; when done the model is used for a chat that answers. A repo that does not exist,
+// one the engine cannot run and a gated one are refused in plain words (the gated one offering
+// the token field).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
@@ -18,6 +19,8 @@ if (!haveStories && process.env.CI) throw new Error(`Required test fixture missi
 
 const REPO = "exitlane-test/stories260K-GGUF";
 const FILE = "stories260K-f32.gguf";
+/** A repo whose metadata names an architecture the engine does not run. */
+const MAMBA = "exitlane-test/mamba-GGUF";
 /** The same file behind a gate: the hub lists it but refuses the bytes (403). */
 const GATED = "exitlane-test/gated-GGUF";
 
@@ -29,6 +32,7 @@ const test = base.extend<object, { hub: HubServer }>({
       const hub = await startHubServer(
         {
           [REPO]: { files: [{ path: FILE, source: storiesGguf }], architecture: "llama", license: "mit" },
+          [MAMBA]: { files: [{ path: FILE, source: storiesGguf }], architecture: "mamba" },
           [GATED]: { files: [{ path: FILE, source: storiesGguf }], architecture: "llama", gated: true },
         },
         // ~1.2 MB at 400 KB/s: about 3 s, long enough to see the bar move.
@@ -110,7 +114,9 @@ test("a model from a pasted repo id downloads with visible progress and then cha
   await saveScreenshot(page, "download-chat");
 });
 
-test("a repo that does not exist and a gated model are refused in plain words", async ({ appPage: page }) => {
+test("a missing repo, an unsupported architecture and a gated model are refused in plain words", async ({
+  appPage: page,
+}) => {
   await views(page).getByRole("button", { name: "Models" }).click();
   const repoField = page.getByRole("textbox", { name: "Hugging Face repo id or URL" });
 
@@ -120,6 +126,11 @@ test("a repo that does not exist and a gated model are refused in plain words", 
     "Hugging Face has no such repository or file (exitlane-test/no-such-model). Check the spelling.",
   );
   await expect(page.getByTestId("repo-files")).toHaveCount(0);
+
+  await repoField.fill(MAMBA);
+  await page.getByRole("button", { name: "List files" }).click();
+  await expect(page.getByTestId("repo-unsupported")).toContainText("cannot run mamba models");
+  await expect(page.getByTestId("repo-files").getByRole("button", { name: "Download" })).toBeDisabled();
 
   await repoField.fill(`https://huggingface.co/${GATED}`);
   await page.getByRole("button", { name: "List files" }).click();

@@ -109,7 +109,7 @@ describe("a Hugging Face repo", () => {
       repo: "someone/mamba-GGUF",
       arch: "mamba",
       files: [{ path: "mamba.gguf", sizeBytes: 1000, sha256: null }],
-      unsupported: "the mamba architecture is not supported yet",
+      unsupported: "This engine cannot run mamba models: the architecture is not supported yet.",
     }));
     await renderModels(api);
     await user.type(
@@ -118,7 +118,7 @@ describe("a Hugging Face repo", () => {
     );
     await user.click(screen.getByRole("button", { name: "List files" }));
     expect((await screen.findByTestId("repo-unsupported")).textContent).toBe(
-      "Exitlane cannot run this repository's models: the mamba architecture is not supported yet",
+      "This engine cannot run mamba models: the architecture is not supported yet.",
     );
     const files = screen.getByTestId("repo-files");
     expect((within(files).getByRole("button", { name: "Download" }) as HTMLButtonElement).disabled).toBe(

@@ -99,11 +99,11 @@ export function RepoPicker({ downloads }: { downloads: Downloads }) {
           </p>
           {listing.unsupported && (
             <p className="notice" role="note" data-testid="repo-unsupported">
-              Exitlane cannot run this repository's models: {listing.unsupported}
+              {listing.unsupported}
             </p>
           )}
           {listing.files.length === 0 ? (
-            <p className="muted">This repository has no GGUF files.</p>
+            !listing.unsupported && <p className="muted">This repository has no GGUF files.</p>
           ) : (
             <fieldset className="file-list" disabled={Boolean(listing.unsupported)}>
               <legend className="visually-hidden">GGUF files</legend>
