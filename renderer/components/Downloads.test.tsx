@@ -66,6 +66,23 @@ describe("the catalog", () => {
       (screen.getByRole("button", { name: "Download Stories 260K" }) as HTMLButtonElement).disabled,
     ).toBe(false);
   });
+
+  it("marks an entry already downloaded into the library", async () => {
+    const api = createFakeApi({ models: [] });
+    await renderModels(api);
+    api.models.push(makeModel({ id: "s-dl", name: "stories260K" }));
+    act(() =>
+      api.emit(
+        "download.progress",
+        makeDownload({ state: "done", receivedBytes: 1_185_000, modelId: "s-dl" }),
+      ),
+    );
+    const entry = within(screen.getByRole("listitem", { name: "Stories 260K" }));
+    await waitFor(() => expect(entry.getByText("In your library")).toBeTruthy());
+    expect((entry.getByRole("button", { name: "Download Stories 260K" }) as HTMLButtonElement).disabled).toBe(
+      true,
+    );
+  });
 });
 
 describe("a Hugging Face repo", () => {
