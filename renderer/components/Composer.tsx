@@ -9,6 +9,10 @@ export function Composer() {
   const generation = useApp((s) => s.generation);
   const hasModel = useApp((s) => Boolean(s.settings?.activeModelId ?? s.engineStatus?.loadedModelId));
   const noModels = useApp((s) => s.modelsLoaded && s.models.length === 0);
+  const completion = useApp((s) => {
+    const id = s.settings?.activeModelId ?? s.engineStatus?.loadedModelId;
+    return s.models.find((m) => m.id === id)?.mode === "completion";
+  });
   const focusTick = useApp((s) => s.composerFocusTick);
   const restore = useApp((s) => s.composerRestore);
   const activeId = useApp((s) => s.activeId);
@@ -36,7 +40,9 @@ export function Composer() {
   const placeholder = noModels
     ? "Import a model in Models to start chatting"
     : hasModel
-      ? "Message Exitlane…"
+      ? completion
+        ? "Write the beginning of a text; the model continues it"
+        : "Message Exitlane…"
       : "Choose a model above to start chatting";
 
   return (

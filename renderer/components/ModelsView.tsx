@@ -14,14 +14,27 @@ import {
   type ImportStageName,
 } from "../state/importJobs";
 import type { LocalImport } from "../state/store";
+import { useDownloads } from "../state/useDownloads";
+import { requestFailure } from "../state/downloads";
+import { Catalog } from "./Catalog";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { DownloadCard } from "./DownloadCard";
 import { Icon } from "./Icon";
+import { RepoPicker } from "./RepoPicker";
+
+/** What a model card says of a base model (one without a chat template). */
+export const completionModeLabel = "Text completion — continues the text you write (no chat template)";
 
 export function ModelsView() {
   const models = useApp((s) => s.models);
   const loaded = useApp((s) => s.modelsLoaded);
   const jobs = useApp((s) => s.jobs);
   const local = useApp((s) => s.localImports);
+  const toast = useApp((s) => s.toast);
+  const downloads = useDownloads();
+  // A download's import is shown on its download card, not as a second card.
+  const downloadImports = new Set(downloads.jobs.map((d) => d.importJobId).filter(Boolean));
+  const importJobs = jobs.filter((j) => !downloadImports.has(j.jobId));
   return (
     <div className="page models-view">
       <header className="page-header">
@@ -33,12 +46,12 @@ export function ModelsView() {
         </div>
         <ImportButtons />
       </header>
-      {(jobs.length > 0 || local.length > 0) && (
+      {(importJobs.length > 0 || local.length > 0) && (
         <section className="jobs" aria-label="Imports">
           {local.map((l) => (
             <LocalImportCard key={l.key} item={l} />
           ))}
-          {jobs
+          {importJobs
             .slice()
             .reverse()
             .map((job) => (
@@ -51,7 +64,8 @@ export function ModelsView() {
           <div className="library-empty">
             <Icon name="models" size={28} />
             <h2>No models yet</h2>
-            <p className="muted">{supportedHint}</p>
+            <p className="muted">Download one below, or import a model file you already have.</p>
+            <p className="muted small">{supportedHint}</p>
           </div>
         ) : (
           <ul className="model-grid" aria-label="Imported models">
@@ -61,6 +75,32 @@ export function ModelsView() {
           </ul>
         )}
       </section>
+      {downloads.jobs.length > 0 && (
+        <section className="jobs" aria-label="Downloads">
+          {downloads.jobs.map((job) => (
+            <DownloadCard
+              key={job.jobId}
+              job={job}
+              onCancel={(id) => void downloads.cancel(id)}
+              onDismiss={downloads.dismiss}
+              justStarted={job.jobId === downloads.lastStarted}
+            />
+          ))}
+        </section>
+      )}
+      <Catalog
+        entries={downloads.catalog}
+        error={downloads.catalogError}
+        jobs={downloads.jobs}
+        onDownload={(entry) =>
+          void downloads
+            .start(entry.repo, entry.file)
+            .catch((err: unknown) =>
+              toast("error", `Could not download ${entry.name}: ${requestFailure(err, entry.name).message}`),
+            )
+        }
+      />
+      <RepoPicker downloads={downloads} />
     </div>
   );
 }
@@ -315,6 +355,11 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
         )}
         {active && <span className="badge badge-accent">Active</span>}
       </div>
+      {model.mode === "completion" && (
+        <p className="model-mode small" data-testid="model-mode">
+          {completionModeLabel}
+        </p>
+      )}
       <dl className="specs">
         <Spec label="Architecture" value={model.arch} />
         <Spec label="Parameters" value={formatParams(model.params)} />

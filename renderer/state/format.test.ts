@@ -3,11 +3,13 @@ import {
   describeStopReason,
   describeContextTrim,
   formatBytes,
+  formatEta,
   formatLoadProgress,
   formatMemory,
   formatMs,
   formatParams,
   formatRate,
+  formatSpeed,
   formatWhen,
 } from "./format";
 
@@ -50,5 +52,25 @@ describe("format", () => {
     expect(formatLoadProgress({ modelId: "a", progress: 0.456 }, "a")).toBe(" 46%");
     expect(formatLoadProgress({ modelId: "a", progress: 0.456 }, "b")).toBe("");
     expect(formatLoadProgress(undefined, "a")).toBe("");
+  });
+});
+
+describe("download speed and time left", () => {
+  it("shows speed in MB/s, below 1 MB/s in KB/s, and a dash without a speed", () => {
+    expect(formatSpeed(1_234_567)).toBe("1.2 MB/s");
+    expect(formatSpeed(25_000_000)).toBe("25 MB/s");
+    expect(formatSpeed(400_000)).toBe("400 KB/s");
+    expect(formatSpeed(0)).toBe("—");
+    expect(formatSpeed(Number.NaN)).toBe("—");
+  });
+
+  it("shows seconds, minutes and hours left, rounding up, and a dash when unknown", () => {
+    expect(formatEta(null)).toBe("—");
+    expect(formatEta(0.2)).toBe("1 s left");
+    expect(formatEta(42)).toBe("42 s left");
+    expect(formatEta(60)).toBe("1 min left");
+    expect(formatEta(95)).toBe("1 min 35 s left");
+    expect(formatEta(7300)).toBe("2 h 1 min left");
+    expect(formatEta(-1)).toBe("—");
   });
 });

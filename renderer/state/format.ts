@@ -98,3 +98,24 @@ export function formatLoadProgress(
 ): string {
   return loading && loading.modelId === modelId ? ` ${Math.round(loading.progress * 100)}%` : "";
 }
+
+/** A download's speed: 1_234_567 B/s -> "1.2 MB/s" (decimal units, as file sizes are shown). */
+export function formatSpeed(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return "—";
+  const mb = bytesPerSecond / 1e6;
+  if (mb >= 1) return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB/s`;
+  return `${Math.max(1, Math.round(bytesPerSecond / 1e3))} KB/s`;
+}
+
+/** Time left: null -> "—", 42 -> "42 s left", 95 -> "1 min 35 s left", 7300 -> "2 h 1 min left". */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return "—";
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s} s left`;
+  if (s < 3600) {
+    const rest = s % 60;
+    return `${Math.floor(s / 60)} min${rest ? ` ${rest} s` : ""} left`;
+  }
+  const min = Math.floor((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${min ? ` ${min} min` : ""} left`;
+}

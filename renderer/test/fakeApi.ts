@@ -1,9 +1,12 @@
 // An in-memory ExitlaneApi for unit and component tests: a tiny back end with conversations, models
-// and settings, every request recorded, and helpers to emit events (tokens, done, import progress).
+// and settings, every request recorded, and helpers to emit events (tokens, done, import and
+// download progress: `emit("download.progress", makeDownload({...}))`).
 import {
   requests,
+  type CatalogEntry,
   type Channel,
   type Conversation,
+  type DownloadJob,
   type EngineInfo,
   type EngineStatus,
   type EventName,
@@ -71,6 +74,48 @@ export function makeModel(over: Partial<ModelSummary> = {}): ModelSummary {
   };
 }
 
+export const catalogEntries: CatalogEntry[] = [
+  {
+    id: "stories-260k",
+    name: "Stories 260K",
+    repo: "exitlane-test/stories260K-GGUF",
+    file: "stories260K-f32.gguf",
+    sizeBytes: 1_185_000,
+    ramBytes: 8 * 2 ** 20,
+    params: 260_000,
+    arch: "llama",
+    licence: "MIT",
+    goodFor: "Trying Exitlane out: it writes tiny children's stories.",
+  },
+  {
+    id: "qwen-small",
+    name: "Qwen 0.5B Instruct",
+    repo: "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+    file: "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+    sizeBytes: 491_000_000,
+    ramBytes: 1.2 * 2 ** 30,
+    params: 494_000_000,
+    arch: "qwen2",
+    licence: "Apache-2.0",
+    goodFor: "Short chats and summaries on any laptop.",
+  },
+];
+
+/** A download job in a given state (tests emit these as download.progress). */
+export function makeDownload(over: Partial<DownloadJob> = {}): DownloadJob {
+  return {
+    jobId: "dl1",
+    repo: "exitlane-test/stories260K-GGUF",
+    file: "stories260K-f32.gguf",
+    state: "downloading",
+    receivedBytes: 0,
+    totalBytes: 1_185_000,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+    ...over,
+  };
+}
+
 type Handler<C extends Channel> = (payload: RequestOf<C>) => ReplyOf<C> | Promise<ReplyOf<C>>;
 
 export interface FakeApi extends ExitlaneApi {
@@ -118,6 +163,7 @@ export function createFakeApi(
     server: { enabled: false, port: 1234 },
   };
   const status: EngineStatus = { state: "ready", loadedModelId: settings.activeModelId };
+  const token = { stored: false, canStore: false, endpoint: "https://huggingface.co" };
   const conversations: Conversation[] = [];
   const messages = new Map<string, Message[]>();
   const streamed = new Map<string, { texts: string[]; layers: number[] }>();
@@ -205,6 +251,17 @@ export function createFakeApi(
       return { ...status };
     },
     "models.calibrate": () => ({ jobId: nextId("job") }),
+    "hub.catalog": () => catalogEntries,
+    "hub.listRepo": ({ repo }) => ({
+      repo,
+      files: [{ path: "model-f32.gguf", sizeBytes: 1_185_000, sha256: null }],
+      arch: "llama",
+    }),
+    "hub.tokenStatus": () => token,
+    "hub.setToken": ({ token: value }) => Object.assign(token, { stored: value !== null }),
+    "downloads.start": () => ({ jobId: nextId("dl") }),
+    "downloads.cancel": () => ({ cancelled: true }),
+    "downloads.list": () => [],
     "chat.list": ({ query }) =>
       conversations
         .filter(
