@@ -90,7 +90,18 @@ test.describe.serial("chat journey with stories260K", () => {
     // early-exit calibration runs as a job of its own.
     await expect(model.getByText("Calibrating…", { exact: true })).toBeVisible();
     const use = model.getByRole("button", { name: /^Use / });
-    if (await use.count()) await use.click();
+    if (await use.count()) {
+      // "Use this model" loads it and goes to the chat; back to the library to see it active.
+      await use.click();
+      await expect(views(page).getByRole("button", { name: "Chat" })).toHaveAttribute(
+        "aria-current",
+        "page",
+        {
+          timeout: 60_000,
+        },
+      );
+      await views(page).getByRole("button", { name: "Models" }).click();
+    }
     await expect(model.getByText("Active", { exact: true })).toBeVisible({ timeout: 60_000 });
     const loadedWhileCalibrating = await model.getByText("Calibrating…", { exact: true }).isVisible();
     await views(page).getByRole("button", { name: "Chat" }).click();

@@ -298,3 +298,24 @@ describe("a base model", () => {
     );
   });
 });
+
+describe("a model card", () => {
+  it("names the file it came from and when, and 'Use this model' loads it and opens the chat", async () => {
+    const user = userEvent.setup();
+    const { store } = await renderModels(
+      createFakeApi({
+        models: [
+          makeModel({ id: "m0", name: "Other" }),
+          makeModel({ id: "m1", name: "Mine", sourceFile: "mine-q8_0.gguf" }),
+        ],
+      }),
+    );
+    const mine = within(screen.getByRole("listitem", { name: "Mine" }));
+    expect(mine.getByText("mine-q8_0.gguf")).toBeTruthy();
+    expect(mine.getByText("Imported")).toBeTruthy();
+    store.getState().setView("models");
+    await user.click(mine.getByRole("button", { name: "Use Mine" }));
+    await waitFor(() => expect(store.getState().view).toBe("chat"));
+    expect(store.getState().settings?.activeModelId).toBe("m1");
+  });
+});

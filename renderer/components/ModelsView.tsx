@@ -1,8 +1,8 @@
 import { memo, useEffect, useRef, useState } from "react";
 import type { ImportJob, ModelSummary } from "../../electron/contract";
-import { useActions, useApp } from "../state/context";
+import { useActions, useApp, useAppStore } from "../state/context";
 import { groupsFromFolderInput } from "../state/dropFiles";
-import { formatBytes, formatLoadProgress, formatParams } from "../state/format";
+import { formatBytes, formatLoadProgress, formatParams, formatWhen } from "../state/format";
 import {
   jobDetail,
   jobMessage,
@@ -318,6 +318,13 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
   const loading = selecting === model.id;
   const loadProgress = useApp((s) => formatLoadProgress(s.engineStatus?.loading, model.id));
 
+  const store = useAppStore();
+  const use = async () => {
+    await actions.selectModel(model.id);
+    // To the chat once it loaded (a failure is shown as a toast, and the card stays).
+    if (store.getState().settings?.activeModelId === model.id) actions.setView("chat");
+  };
+
   const commit = () => {
     setRenaming(false);
     if (name.trim() && name.trim() !== model.name) void actions.renameModel(model.id, name);
@@ -371,6 +378,8 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
           label="Source"
           value={model.sourceFormat === "hf" ? "Hugging Face" : model.sourceFormat.toUpperCase()}
         />
+        <Spec label="Imported from" value={model.sourceFile} />
+        <Spec label="Imported" value={formatWhen(model.createdAt)} />
         <Spec
           label="Calibration"
           value={
@@ -397,7 +406,7 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
             type="button"
             className="btn btn-primary"
             disabled={selecting !== null}
-            onClick={() => void actions.selectModel(model.id)}
+            onClick={() => void use()}
             aria-label={`Use ${model.name}`}
           >
             {loading ? (
