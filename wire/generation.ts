@@ -69,5 +69,7 @@ export const GenerationStats = z.object({
   meanExitLayer: z.number(),
   layers: z.number().int(),
   stopReason: StopReason,
+  /** Tokens of the prompt as the engine fed it (template included); absent from older engines. */
+  promptTokens: z.number().int().min(0).optional(),
 });
 export type GenerationStats = z.infer<typeof GenerationStats>;

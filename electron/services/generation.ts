@@ -6,6 +6,7 @@ import type { GenerationStats, Message } from "../contract.js";
 import type { HostEventOf } from "../../native-models/host/protocol.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
+import type { EngineTurns } from "./engine-turns.js";
 import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
 import type { ModelLibrary } from "./models.js";
@@ -27,6 +28,8 @@ export interface GenerationDeps {
   settings: SettingsStore;
   models: ModelLibrary;
   events: EventBus;
+  /** Shared with the local server: answers are written one at a time, in order of arrival. */
+  turns: EngineTurns;
 }
 
 export class GenerationService {
@@ -85,7 +88,12 @@ export class GenerationService {
     await this.deps.engine.require("generate");
     const modelId = this.deps.settings.get().activeModelId;
     if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
-    const { layers } = await this.deps.models.ensureLoaded(modelId);
+    // Loading replaces the engine's model, so a load waits for the answer being written (the local
+    // server's, say); a model already loaded needs no turn.
+    const { layers } =
+      this.deps.engine.status().loadedModelId === modelId
+        ? await this.deps.models.ensureLoaded(modelId)
+        : await this.deps.turns.run(() => this.deps.models.ensureLoaded(modelId));
     // Checked last, after the final await: the caller writes right after this returns.
     this.deps.store.conversation(conversationId);
     if (this.isGenerating(conversationId)) {
@@ -123,19 +131,27 @@ export class GenerationService {
     const prompt = conversation.systemPrompt.trim()
       ? [{ role: "system" as const, content: conversation.systemPrompt }]
       : [];
-    engine
-      .request("generate", {
+    this.inTurn(modelId, () =>
+      engine.request("generate", {
         genId: assistant.id,
         modelId,
         messages: [...prompt, ...messages],
         sampling: conversation.sampling,
         knob: settings.get().knob,
-      })
-      .then(
-        (stats) => this.finish(run, stats),
-        (error: Error) => this.finish(run, this.localStats(run, error), error.message),
-      );
+      }),
+    ).then(
+      (stats) => this.finish(run, stats),
+      (error: Error) => this.finish(run, this.localStats(run, error), error.message),
+    );
     return assistant.id;
+  }
+
+  /** Generates in the engine's next free turn, with the model loaded again if the turn before changed it. */
+  private async inTurn(modelId: string, generate: () => Promise<GenerationStats>): Promise<GenerationStats> {
+    return this.deps.turns.run(async () => {
+      await this.deps.models.ensureLoaded(modelId);
+      return generate();
+    });
   }
 
   private onToken(token: HostEventOf<"token">): void {

@@ -8,6 +8,7 @@ import type { GenerationService } from "./generation.js";
 import type { ImportJobs } from "./import-jobs.js";
 import type { ModelLibrary } from "./models.js";
 import type { SecretStore } from "./secrets.js";
+import type { LocalServer } from "./server.js";
 import type { SettingsStore } from "./settings.js";
 
 export interface Services {
@@ -18,6 +19,8 @@ export interface Services {
   imports: ImportJobs;
   generation: GenerationService;
   secrets: SecretStore;
+  /** The local OpenAI-compatible server (follows settings.server). */
+  server: LocalServer;
   /** Electron only: shows the native open dialog; returns the chosen path or null. */
   chooseImportPath?: (folder: boolean) => Promise<string | null>;
   /** Electron only: shows the native folder dialog (for the models folder); null when cancelled. */
@@ -58,8 +61,8 @@ export function createHandlers(s: Services): Handlers {
     "downloads.start": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
     "downloads.cancel": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
     "downloads.list": () => Promise.reject(notAvailableYet("Hugging Face downloads")),
-    "server.status": () => Promise.reject(notAvailableYet("The local server")),
-    "server.newKey": () => Promise.reject(notAvailableYet("The local server")),
+    "server.status": () => s.server.status(),
+    "server.newKey": () => s.server.newKey(),
 
     "chat.list": ({ query }) => s.conversations.list(query),
     "chat.create": ({ title }) =>
@@ -86,7 +89,10 @@ export function createHandlers(s: Services): Handlers {
         );
       }
       if (change.executionProvider !== undefined) await checkProvider(s.engine, change.executionProvider);
-      return s.settings.set(change);
+      const settings = s.settings.set(change);
+      // The server's state is reported through server.status (a taken port is not a settings error).
+      if (change.server !== undefined) await s.server.apply();
+      return settings;
     },
     "settings.chooseModelsDir": async () => {
       if (!s.chooseFolder)

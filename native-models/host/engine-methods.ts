@@ -189,6 +189,7 @@ export class EngineState {
                 meanExitLayer: s.meanExitLayer,
                 layers: s.layers,
                 stopReason: s.stopReason,
+                promptTokens: s.promptTokens,
               };
             }
             const t = r.value;
