@@ -46,6 +46,11 @@ export class LocalServer {
     return next;
   }
 
+  /** Answers being written or waiting for the engine, the app's chats included. */
+  get answersInLine(): number {
+    return this.deps.turns.size;
+  }
+
   /** A fresh key; clients holding the old one are refused from the next request on. */
   newKey(): ServerStatus {
     this.deps.secrets.set("serverApiKey", newApiKey());
