@@ -1,7 +1,6 @@
 // The local server end to end: the official `openai` client over real HTTP against the whole
 // back end and the real engine host with stories260K (a base model: chat requests go through the
 // engine's plain fallback template).
-import { createServer } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { EventOf, ServerStatus } from "../../contract.js";
@@ -12,20 +11,12 @@ import {
   type RealBackendOptions,
 } from "../../test-support/real-backend.js";
 import { DEFAULT_SAMPLING } from "../settings.js";
+import { freePort } from "../../test-support/free-port.js";
 
 let b: RealBackend;
 let modelId: string;
 let status: ServerStatus;
 let client: OpenAI;
-
-/** A port nothing listens on right now (the settings allow 1024 and up only). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A real back end with the server switched on, and a client for it. */
 async function serving(options: RealBackendOptions = {}) {
