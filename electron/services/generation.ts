@@ -35,6 +35,10 @@ export interface GenerationDeps {
 export class GenerationService {
   /** Keyed by genId, which is the assistant message's id. */
   private readonly running = new Map<string, Running>();
+  /** Answers still waiting for the engine's turn (the local server's answer comes first), by genId. */
+  private readonly waiting = new Set<string>();
+  /** Of those, the ones stopped before they reached the engine. */
+  private readonly stoppedWhileWaiting = new Set<string>();
 
   constructor(private readonly deps: GenerationDeps) {
     deps.engine.onEvent((event) => {
@@ -69,6 +73,10 @@ export class GenerationService {
   async stop(conversationId: string): Promise<{ stopped: boolean }> {
     const genId = [...this.running].find(([, r]) => r.conversationId === conversationId)?.[0];
     if (!genId) return { stopped: false };
+    if (this.waiting.has(genId)) {
+      this.stoppedWhileWaiting.add(genId);
+      return { stopped: true };
+    }
     await this.deps.engine.require("stop");
     return this.deps.engine.request("stop", { genId });
   }
@@ -131,7 +139,7 @@ export class GenerationService {
     const prompt = conversation.systemPrompt.trim()
       ? [{ role: "system" as const, content: conversation.systemPrompt }]
       : [];
-    this.inTurn(modelId, () =>
+    this.inTurn(assistant.id, modelId, () =>
       engine.request("generate", {
         genId: assistant.id,
         modelId,
@@ -146,12 +154,28 @@ export class GenerationService {
     return assistant.id;
   }
 
-  /** Generates in the engine's next free turn, with the model loaded again if the turn before changed it. */
-  private async inTurn(modelId: string, generate: () => Promise<GenerationStats>): Promise<GenerationStats> {
-    return this.deps.turns.run(async () => {
-      await this.deps.models.ensureLoaded(modelId);
-      return generate();
-    });
+  /**
+   * Generates in the engine's next free turn, with the model loaded again if the turn before
+   * changed it. Stopped while waiting, it ends as "stopped" without reaching the engine.
+   */
+  private async inTurn(
+    genId: string,
+    modelId: string,
+    generate: () => Promise<GenerationStats>,
+  ): Promise<GenerationStats> {
+    this.waiting.add(genId);
+    try {
+      return await this.deps.turns.run(async () => {
+        const { layers } = await this.deps.models.ensureLoaded(modelId);
+        this.waiting.delete(genId);
+        if (!this.stoppedWhileWaiting.has(genId)) return generate();
+        const none = { tokens: 0, tokensPerSecond: 0, timeToFirstTokenMs: 0, meanExitLayer: 0 };
+        return { ...none, layers, stopReason: "stopped" as const };
+      });
+    } finally {
+      this.waiting.delete(genId);
+      this.stoppedWhileWaiting.delete(genId);
+    }
   }
 
   private onToken(token: HostEventOf<"token">): void {
