@@ -366,4 +366,21 @@ describe("local OpenAI-compatible server, client gone", () => {
     expect((await first).choices[0].text.length).toBeGreaterThan(0);
     expect(genIds.size).toBe(1);
   });
+
+  it("stops an app chat that is waiting behind a server answer, without it reaching the engine", async () => {
+    const { backend, openai } = await serving(slowHost);
+    onTestFinished(() => backend.close());
+    const model = backend.modelId!;
+    const answer = openai.completions.create({ model, prompt: "Once", max_tokens: 200, temperature: 0 });
+    await until(() => backend.backend.services.server.answersInLine === 1, 5000, "server answer queued");
+    const chat = await backend.call<{ id: string }>("chat.create", {});
+    const done = backend.next("generation.done", (d) => d.conversationId === chat.id);
+    await backend.call("chat.send", { conversationId: chat.id, text: "Hi" });
+    expect(backend.backend.services.server.answersInLine).toBe(2);
+    expect(await backend.call("chat.stop", { conversationId: chat.id })).toEqual({ stopped: true });
+    const { stats, error } = await done;
+    expect(error).toBeUndefined();
+    expect(stats).toMatchObject({ stopReason: "stopped", tokens: 0 });
+    expect((await answer).usage!.completion_tokens).toBeGreaterThan(0);
+  });
 });
