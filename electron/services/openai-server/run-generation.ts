@@ -40,6 +40,9 @@ export interface GenerationOutcome {
 /** 404 for a model that is not in the library; 503 while the engine is down. */
 export async function checkModel(deps: GenerationDeps, modelId: string): Promise<void> {
   checkEngine(deps.engine);
+  // The loaded model is known without asking the engine, which answers a listing only between
+  // tokens of the answer it is writing: requests for it join the line at once.
+  if (deps.engine.status().loadedModelId === modelId) return;
   const known = (await deps.models.list()).some((m) => m.id === modelId);
   if (!known)
     throw new OpenAiError(
