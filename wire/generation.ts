@@ -76,6 +76,8 @@ export const GenerationStats = z.object({
   meanExitLayer: z.number(),
   layers: z.number().int(),
   stopReason: StopReason,
+  /** Tokens of the prompt as the engine fed it (template included); absent from older engines. */
+  promptTokens: z.number().int().min(0).optional(),
   /** Earlier messages left out so the conversation fits the context (overflow "drop-oldest"). */
   droppedMessages: z.number().int().optional(),
   /** A base model's text: its oldest tokens left out to fit. */

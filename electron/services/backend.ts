@@ -7,6 +7,7 @@ import { createDispatcher, type Dispatch, type DispatcherOptions } from "../disp
 import { ConversationStore } from "./conversations.js";
 import { EngineClient, type EngineClientOptions } from "./engine-client.js";
 import { createEventBus, type EventBus } from "./event-bus.js";
+import { EngineTurns } from "./engine-turns.js";
 import { GenerationService } from "./generation.js";
 import { DownloadJobs } from "./downloads.js";
 import { createHandlers, type Services } from "./handlers.js";
@@ -14,6 +15,7 @@ import { hubEndpoint, type HubAccess } from "./hub/hub-http.js";
 import { ImportJobs } from "./import-jobs.js";
 import { ModelLibrary } from "./models.js";
 import { SecretStore, type SecretCipher } from "./secrets.js";
+import { LocalServer } from "./server.js";
 import { SettingsStore } from "./settings.js";
 
 export interface BackendOptions {
@@ -66,7 +68,17 @@ export function createBackend(options: BackendOptions): Backend {
     modelsDir: () => settings.get().modelsDir,
     freeBytes: options.freeBytes,
   });
-  const generation = new GenerationService({ engine, store: conversations, settings, models, events });
+  const turns = new EngineTurns();
+  const generation = new GenerationService({ engine, store: conversations, settings, models, events, turns });
+  const server = new LocalServer({
+    engine,
+    models,
+    turns,
+    settings,
+    secrets,
+    events,
+    defaults: () => ({ sampling: settings.get().defaultSampling, knob: settings.get().knob }),
+  });
   const services: Services = {
     engine,
     conversations,
@@ -77,12 +89,14 @@ export function createBackend(options: BackendOptions): Backend {
     secrets,
     downloads,
     hub,
+    server,
     chooseImportPath: options.chooseImportPath,
     chooseFolder: options.chooseFolder,
   };
   engine.onStatus((status) => events.emit("engine.status", status));
   let closed = false;
   void engine.start().catch((error) => closed || console.error("[engine] could not start:", error));
+  if (settings.get().server.enabled) void server.apply();
 
   const dispatch = createDispatcher(createHandlers(services), {
     validateReplies: validate,
@@ -95,6 +109,7 @@ export function createBackend(options: BackendOptions): Backend {
     async close() {
       closed = true;
       await downloads.stop();
+      await server.close();
       await engine.close();
       conversations.close();
     },

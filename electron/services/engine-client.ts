@@ -177,7 +177,10 @@ export class EngineClient {
     if (host) {
       const exited = new Promise<void>((resolve) => host.onExit(() => resolve()));
       host.kill();
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      // The fallback timer must not keep a process that is ending (the CLI) alive for its length.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
     }
   }
 

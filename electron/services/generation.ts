@@ -6,6 +6,7 @@ import type { GenerationStats, Message, ModelSummary } from "../contract.js";
 import type { HostEventOf } from "../../native-models/host/protocol.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
+import type { EngineTurns } from "./engine-turns.js";
 import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
 import type { ModelLibrary } from "./models.js";
@@ -33,11 +34,17 @@ export interface GenerationDeps {
   settings: SettingsStore;
   models: ModelLibrary;
   events: EventBus;
+  /** Shared with the local server: answers are written one at a time, in order of arrival. */
+  turns: EngineTurns;
 }
 
 export class GenerationService {
   /** Keyed by genId, which is the assistant message's id. */
   private readonly running = new Map<string, Running>();
+  /** Answers still waiting for the engine's turn (the local server's answer comes first), by genId. */
+  private readonly waiting = new Set<string>();
+  /** Of those, the ones stopped before they reached the engine. */
+  private readonly stoppedWhileWaiting = new Set<string>();
 
   constructor(private readonly deps: GenerationDeps) {
     deps.engine.onEvent((event) => {
@@ -72,6 +79,10 @@ export class GenerationService {
   async stop(conversationId: string): Promise<{ stopped: boolean }> {
     const genId = [...this.running].find(([, r]) => r.conversationId === conversationId)?.[0];
     if (!genId) return { stopped: false };
+    if (this.waiting.has(genId)) {
+      this.stoppedWhileWaiting.add(genId);
+      return { stopped: true };
+    }
     await this.deps.engine.require("stop");
     return this.deps.engine.request("stop", { genId });
   }
@@ -91,7 +102,12 @@ export class GenerationService {
     await this.deps.engine.require("generate");
     const modelId = this.deps.settings.get().activeModelId;
     if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
-    const { layers, mode } = await this.deps.models.ensureLoaded(modelId);
+    // Loading replaces the engine's model, so a load waits for the answer being written (the local
+    // server's, say); a model already loaded needs no turn.
+    const { layers, mode } =
+      this.deps.engine.status().loadedModelId === modelId
+        ? await this.deps.models.ensureLoaded(modelId)
+        : await this.deps.turns.run(() => this.deps.models.ensureLoaded(modelId));
     // Checked last, after the final await: the caller writes right after this returns.
     this.deps.store.conversation(conversationId);
     if (this.isGenerating(conversationId)) {
@@ -126,20 +142,44 @@ export class GenerationService {
       layers,
     };
     this.running.set(assistant.id, run);
-    engine
-      .request("generate", {
+    this.inTurn(assistant.id, modelId, () =>
+      engine.request("generate", {
         genId: assistant.id,
         modelId,
         ...promptFor(mode, conversation.systemPrompt, messages),
         sampling: conversation.sampling,
         overflow: conversation.overflow,
         knob: settings.get().knob,
-      })
-      .then(
-        (stats) => this.finish(run, stats),
-        (error: Error) => this.finish(run, this.localStats(run, error), error.message),
-      );
+      }),
+    ).then(
+      (stats) => this.finish(run, stats),
+      (error: Error) => this.finish(run, this.localStats(run, error), error.message),
+    );
     return assistant.id;
+  }
+
+  /**
+   * Generates in the engine's next free turn, with the model loaded again if the turn before
+   * changed it. Stopped while waiting, it ends as "stopped" without reaching the engine.
+   */
+  private async inTurn(
+    genId: string,
+    modelId: string,
+    generate: () => Promise<GenerationStats>,
+  ): Promise<GenerationStats> {
+    this.waiting.add(genId);
+    try {
+      return await this.deps.turns.run(async () => {
+        const { layers } = await this.deps.models.ensureLoaded(modelId);
+        this.waiting.delete(genId);
+        if (!this.stoppedWhileWaiting.has(genId)) return generate();
+        const none = { tokens: 0, tokensPerSecond: 0, timeToFirstTokenMs: 0, meanExitLayer: 0 };
+        return { ...none, layers, stopReason: "stopped" as const };
+      });
+    } finally {
+      this.waiting.delete(genId);
+      this.stoppedWhileWaiting.delete(genId);
+    }
   }
 
   private onToken(token: HostEventOf<"token">): void {

@@ -4,7 +4,7 @@ import type { Handlers } from "../dispatch.js";
 import type { ConversationStore } from "./conversations.js";
 import type { DownloadJobs } from "./downloads.js";
 import type { EngineClient } from "./engine-client.js";
-import { ChannelError, notAvailableYet } from "./errors.js";
+import { ChannelError } from "./errors.js";
 import type { GenerationService } from "./generation.js";
 import { CATALOG } from "./hub/catalog.js";
 import { listRepo } from "./hub/hub-client.js";
@@ -13,6 +13,7 @@ import { parseRepoRef } from "./hub/repo-id.js";
 import type { ImportJobs } from "./import-jobs.js";
 import type { ModelLibrary } from "./models.js";
 import type { SecretStore } from "./secrets.js";
+import type { LocalServer } from "./server.js";
 import type { SettingsStore } from "./settings.js";
 
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   downloads: DownloadJobs;
   /** The hub's endpoint and the user's token (from `secrets`). */
   hub: HubAccess;
+  /** The local OpenAI-compatible server (follows settings.server). */
+  server: LocalServer;
   /** Electron only: shows the native open dialog; returns the chosen path or null. */
   chooseImportPath?: (folder: boolean) => Promise<string | null>;
   /** Electron only: shows the native folder dialog (for the models folder); null when cancelled. */
@@ -74,8 +77,8 @@ export function createHandlers(s: Services): Handlers {
     "downloads.start": (request) => s.downloads.start(request),
     "downloads.cancel": ({ jobId }) => s.downloads.cancel(jobId),
     "downloads.list": () => s.downloads.list(),
-    "server.status": () => Promise.reject(notAvailableYet("The local server")),
-    "server.newKey": () => Promise.reject(notAvailableYet("The local server")),
+    "server.status": () => s.server.status(),
+    "server.newKey": () => s.server.newKey(),
 
     "chat.list": ({ query }) => s.conversations.list(query),
     "chat.create": ({ title }) =>
@@ -102,7 +105,10 @@ export function createHandlers(s: Services): Handlers {
         );
       }
       if (change.executionProvider !== undefined) await checkProvider(s.engine, change.executionProvider);
-      return s.settings.set(change);
+      const settings = s.settings.set(change);
+      // The server's state is reported through server.status (a taken port is not a settings error).
+      if (change.server !== undefined) await s.server.apply();
+      return settings;
     },
     "settings.chooseModelsDir": async () => {
       if (!s.chooseFolder)

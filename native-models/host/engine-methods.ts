@@ -194,6 +194,7 @@ export class EngineState {
                 meanExitLayer: s.meanExitLayer,
                 layers: s.layers,
                 stopReason: s.stopReason,
+                promptTokens: s.promptTokens,
                 ...(s.droppedMessages ? { droppedMessages: s.droppedMessages } : {}),
                 ...(s.droppedTokens ? { droppedTokens: s.droppedTokens } : {}),
               };

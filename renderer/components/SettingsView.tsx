@@ -3,6 +3,7 @@ import type { Settings } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatMemory } from "../state/format";
 import { SamplingForm } from "./SamplingForm";
+import { ServerSettings } from "./ServerSettings";
 
 export function SettingsView() {
   const settings = useApp((s) => s.settings);
@@ -37,6 +38,12 @@ export function SettingsView() {
               onSave={(defaultSampling) => actions.updateSettings({ defaultSampling })}
               idPrefix="default"
             />
+          </Section>
+          <Section
+            title="Local server"
+            description="An OpenAI-compatible API for other programs on this computer (off unless you switch it on)."
+          >
+            <ServerSettings settings={settings} />
           </Section>
           <Section title="Privacy">
             <p>

@@ -17,6 +17,7 @@ import {
   type ReplyOf,
   type RequestOf,
   type Sampling,
+  type ServerStatus,
   type Settings,
 } from "../../electron/contract";
 
@@ -162,6 +163,7 @@ export function createFakeApi(
     activeModelId: models[0]?.id ?? null,
     server: { enabled: false, port: 1234 },
   };
+  let server: ServerStatus = { running: false, url: null, apiKey: null };
   const status: EngineStatus = { state: "ready", loadedModelId: settings.activeModelId };
   const token = { stored: false, canStore: false, endpoint: "https://huggingface.co" };
   const conversations: Conversation[] = [];
@@ -331,7 +333,27 @@ export function createFakeApi(
     "chat.stop": () => ({ stopped: true }),
     "chat.export": ({ id }) => ({ filename: `${conv(id).title}.md`, markdown: `# ${conv(id).title}\n` }),
     "settings.get": () => settings,
-    "settings.set": (patch) => Object.assign(settings, patch),
+    "settings.set": (patch) => {
+      Object.assign(settings, patch);
+      if (patch.server) {
+        // Like the back end: the server follows settings.server and reports through server.status.
+        server = patch.server.enabled
+          ? {
+              running: true,
+              url: `http://127.0.0.1:${patch.server.port}/v1`,
+              apiKey: server.apiKey ?? "sk-exitlane-fake1",
+            }
+          : { running: false, url: null, apiKey: null };
+        api.emit("server.status", server);
+      }
+      return settings;
+    },
+    "server.status": () => server,
+    "server.newKey": () => {
+      server = { ...server, apiKey: `sk-exitlane-rotated${++seq}` };
+      api.emit("server.status", server);
+      return server;
+    },
     "generation.setKnob": ({ value }) => Object.assign(settings, { knob: value }),
   };
 

@@ -1,0 +1,131 @@
+// POST /v1/chat/completions and /v1/completions: one answer, returned whole or streamed as
+// server-sent events (`data: {chunk}` ... `data: [DONE]`), in the objects OpenAI's clients read.
+// Exitlane's extension rides along: every chunk carries `exitlane: { exit_layer, layers }` (the
+// token's exit layer; the mean for the whole answer), and `exitlane.knob` in the request sets the
+// speed/accuracy knob for that request.
+import { randomUUID } from "node:crypto";
+import type { GenerationStats, Sampling, StopReason } from "../../../wire/generation.js";
+import { OpenAiError } from "./errors.js";
+import {
+  ChatRequest,
+  CompletionRequest,
+  describeIssues,
+  hostMessages,
+  promptText,
+  stopStrings,
+  toSampling,
+} from "./requests.js";
+import { checkModel, runGeneration, type GenerationDeps, type GenerationInput } from "./run-generation.js";
+import { invalidRequest } from "./errors.js";
+
+export interface CompletionDeps extends GenerationDeps {
+  /** The app's defaults for what a request leaves out. */
+  defaults(): { sampling: Sampling; knob: number };
+}
+
+/** How the HTTP layer lets an endpoint answer. */
+export interface Reply {
+  json(status: number, body: unknown): void;
+  /** Sends the event-stream headers (once) and one `data:` event. */
+  event(data: unknown): void;
+  /** Ends an event stream with `data: [DONE]`. */
+  done(): void;
+  readonly streaming: boolean;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+type Kind = "chat" | "text";
+
+export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, reply: Reply): Promise<void> {
+  const parsed = (kind === "chat" ? ChatRequest : CompletionRequest).safeParse(body);
+  if (!parsed.success) {
+    const { message, param } = describeIssues(parsed.error);
+    throw invalidRequest(message, param);
+  }
+  const request = parsed.data;
+  await checkModel(deps, request.model);
+  const defaults = deps.defaults();
+  const input: GenerationInput = {
+    modelId: request.model,
+    ...(kind === "chat"
+      ? { messages: hostMessages(request as ChatRequest) }
+      : { prompt: promptText(request as CompletionRequest) }),
+    stop: stopStrings(request),
+    sampling: toSampling(request, defaults.sampling),
+    knob: request.exitlane?.knob ?? defaults.knob,
+  };
+  const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
+  const base = {
+    id,
+    object: kind === "chat" ? "chat.completion.chunk" : "text_completion",
+    created: Math.floor(Date.now() / 1000),
+    model: request.model,
+  };
+  const choice = (text: string | null, finish: string | null, first: boolean) =>
+    kind === "chat"
+      ? {
+          index: 0,
+          delta:
+            text === null
+              ? first
+                ? { role: "assistant" }
+                : {}
+              : { ...(first ? { role: "assistant" } : {}), content: text },
+          finish_reason: finish,
+          logprobs: null,
+        }
+      : { index: 0, text: text ?? "", finish_reason: finish, logprobs: null };
+
+  let text = "";
+  let streamedTokens = 0;
+  const { stats, layers } = await runGeneration(deps, input, reply.signal, (token, modelLayers) => {
+    text += token.text;
+    if (!request.stream) return;
+    reply.event({
+      ...base,
+      choices: [choice(token.text, null, streamedTokens === 0)],
+      exitlane: { exit_layer: token.exitLayer, layers: modelLayers },
+    });
+    streamedTokens += 1;
+  });
+  if (reply.signal.aborted) return; // Nobody is listening any more.
+  const finish = finishReason(stats.stopReason);
+  const usage = usageOf(stats);
+  const exitlane = { exit_layer: stats.meanExitLayer, layers };
+  if (!request.stream) {
+    reply.json(200, {
+      ...base,
+      object: kind === "chat" ? "chat.completion" : "text_completion",
+      choices: [
+        kind === "chat"
+          ? { index: 0, message: { role: "assistant", content: text }, finish_reason: finish, logprobs: null }
+          : { index: 0, text, finish_reason: finish, logprobs: null },
+      ],
+      usage,
+      exitlane,
+    });
+    return;
+  }
+  reply.event({ ...base, choices: [choice(null, finish, streamedTokens === 0)], exitlane });
+  if (request.stream_options?.include_usage) reply.event({ ...base, choices: [], usage, exitlane });
+  reply.done();
+}
+
+function finishReason(stopReason: StopReason): "stop" | "length" {
+  switch (stopReason) {
+    case "eos":
+    case "stop_string":
+      return "stop";
+    case "max_tokens":
+    case "context_full":
+      return "length";
+    default:
+      throw new OpenAiError(500, "server_error", stopReason, `The answer ended early (${stopReason}).`);
+  }
+}
+
+function usageOf(stats: GenerationStats) {
+  const prompt = stats.promptTokens ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: stats.tokens, total_tokens: prompt + stats.tokens };
+}
