@@ -30,6 +30,7 @@ function setup() {
                 maxTokens: 1,
                 seed: null,
               },
+              overflow: "drop-oldest" as const,
             };
           }
         : undefined,

@@ -55,13 +55,13 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
       const before = await b.call<ModelSummary[]>("models.list", {});
       let jobId = "";
       const done = ended(() => jobId);
-      const reply = await drop([[readFileSync(stories.gguf), "stories260K-f32.gguf"]]);
+      const reply = await drop([[readFileSync(stories.ggufQ8), "stories260K-q8_0.gguf"]]);
       expect(reply.status).toBe(200);
       jobId = reply.body.jobId!;
       // Being read from the uploaded copy: stop it at once (stories260K converts in well under a second).
       expect(readdirSync(uploadRoot)).toHaveLength(1);
       expect(await b.call("models.cancelImport", { jobId })).toEqual({ cancelled: true });
-      expect(await done).toMatchObject({ state: "cancelled", source: "stories260K-f32.gguf" });
+      expect(await done).toMatchObject({ state: "cancelled", source: "stories260K-q8_0.gguf" });
       await b.backend.services.imports.idle();
       expect(readdirSync(uploadRoot)).toEqual([]);
       expect(await b.call("models.list", {})).toEqual(before);
