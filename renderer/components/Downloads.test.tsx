@@ -319,3 +319,29 @@ describe("a model card", () => {
     expect(store.getState().settings?.activeModelId).toBe("m1");
   });
 });
+
+describe("an import of a file already in the library", () => {
+  it("offers to use the model that is there", async () => {
+    const user = userEvent.setup();
+    const { api, store } = await renderModels(
+      createFakeApi({
+        models: [makeModel({ id: "m0", name: "Other" }), makeModel({ id: "m1", name: "Mine" })],
+      }),
+    );
+    const failed: ImportJob = {
+      jobId: "j9",
+      source: "mine.gguf",
+      stage: "read",
+      progress: 0,
+      state: "failed",
+      error: 'this file is already in the library as "Mine" (m1), in the same quantization',
+      errorCode: "already_imported",
+      errorDetail: { modelId: "m1" },
+    };
+    act(() => api.emit("import.progress", failed));
+    expect((await screen.findByTestId("import-error")).textContent).toMatch(/already in your library/);
+    await user.click(screen.getByRole("button", { name: "Use the model already in the library" }));
+    await waitFor(() => expect(store.getState().view).toBe("chat"));
+    expect(store.getState().settings?.activeModelId).toBe("m1");
+  });
+});

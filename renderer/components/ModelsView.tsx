@@ -295,9 +295,32 @@ const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
           {detail}
         </p>
       )}
+      {job.errorCode === "already_imported" && job.errorDetail?.modelId && (
+        <UseExisting modelId={job.errorDetail.modelId} />
+      )}
     </article>
   );
 });
+
+/** For a file that is already in the library: use that model instead (it loads, and the chat opens). */
+function UseExisting({ modelId }: { modelId: string }) {
+  const actions = useActions();
+  const store = useAppStore();
+  return (
+    <div className="model-actions">
+      <button
+        type="button"
+        className="btn btn-primary"
+        onClick={async () => {
+          await actions.selectModel(modelId);
+          if (store.getState().settings?.activeModelId === modelId) actions.setView("chat");
+        }}
+      >
+        Use the model already in the library
+      </button>
+    </div>
+  );
+}
 
 const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
   const actions = useActions();
