@@ -147,6 +147,20 @@ export const DownloadJob = z.object({
 });
 export type DownloadJob = z.infer<typeof DownloadJob>;
 
+/** A download as it starts (the back end creates it; the renderer shows it before the first event). */
+export function startingDownload(jobId: string, repo: string, file: string): DownloadJob {
+  return {
+    jobId,
+    repo,
+    file,
+    state: "downloading",
+    receivedBytes: 0,
+    totalBytes: 0,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+  };
+}
+
 /** The local OpenAI-compatible server (off by default). */
 export const ServerStatus = z.object({
   running: z.boolean(),

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import type { DownloadJob, ImportJob, Quant } from "../contract.js";
+import { startingDownload, type DownloadJob, type ImportJob, type Quant } from "../contract.js";
 import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
 import { listRepo } from "./hub/hub-client.js";
@@ -59,16 +59,7 @@ export class DownloadJobs {
         `${file} of ${ref.repo} is already being downloaded (see the downloads list).`,
       );
     const tracked: Tracked = {
-      job: {
-        jobId: randomUUID(),
-        repo: ref.repo,
-        file,
-        state: "downloading",
-        receivedBytes: 0,
-        totalBytes: 0,
-        bytesPerSecond: 0,
-        etaSeconds: null,
-      },
+      job: startingDownload(randomUUID(), ref.repo, file),
       abort: new AbortController(),
       lastEmit: 0,
       settled: Promise.resolve(),

@@ -3,7 +3,7 @@
 // card shows for it); on done, "Use this model". Failures are worded by their code (state/downloads).
 import { memo, useEffect, useRef } from "react";
 import type { DownloadJob } from "../../electron/contract";
-import { useActions, useApp, useAppStore } from "../state/context";
+import { useActions, useApp } from "../state/context";
 import {
   downloadFailure,
   downloadPercent,
@@ -28,7 +28,6 @@ export const DownloadCard = memo(function DownloadCard({
   justStarted?: boolean;
 }) {
   const actions = useActions();
-  const store = useAppStore();
   const ref = useRef<HTMLElement>(null);
   useEffect(() => {
     if (justStarted) ref.current?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
@@ -45,10 +44,7 @@ export const DownloadCard = memo(function DownloadCard({
   const failed = job.state === "failed" || importJob?.state === "failed";
 
   const use = async () => {
-    if (!modelId) return;
-    await actions.selectModel(modelId);
-    // To the chat only when it loaded (a failure is shown as a toast, and the card stays).
-    if (store.getState().settings?.activeModelId === modelId) actions.setView("chat");
+    if (modelId) await actions.useModelInChat(modelId);
   };
 
   return (

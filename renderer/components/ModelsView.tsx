@@ -1,6 +1,6 @@
 import { memo, useEffect, useRef, useState } from "react";
 import type { ImportJob, ModelSummary } from "../../electron/contract";
-import { useActions, useApp, useAppStore } from "../state/context";
+import { useActions, useApp } from "../state/context";
 import { groupsFromFolderInput } from "../state/dropFiles";
 import { formatBytes, formatLoadProgress, formatParams, formatWhen } from "../state/format";
 import {
@@ -305,17 +305,9 @@ const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
 /** For a file that is already in the library: use that model instead (it loads, and the chat opens). */
 function UseExisting({ modelId }: { modelId: string }) {
   const actions = useActions();
-  const store = useAppStore();
   return (
     <div className="model-actions">
-      <button
-        type="button"
-        className="btn btn-primary"
-        onClick={async () => {
-          await actions.selectModel(modelId);
-          if (store.getState().settings?.activeModelId === modelId) actions.setView("chat");
-        }}
-      >
+      <button type="button" className="btn btn-primary" onClick={() => void actions.useModelInChat(modelId)}>
         Use the model already in the library
       </button>
     </div>
@@ -341,12 +333,7 @@ const ModelCard = memo(function ModelCard({ model }: { model: ModelSummary }) {
   const loading = selecting === model.id;
   const loadProgress = useApp((s) => formatLoadProgress(s.engineStatus?.loading, model.id));
 
-  const store = useAppStore();
-  const use = async () => {
-    await actions.selectModel(model.id);
-    // To the chat once it loaded (a failure is shown as a toast, and the card stays).
-    if (store.getState().settings?.activeModelId === model.id) actions.setView("chat");
-  };
+  const use = () => actions.useModelInChat(model.id);
 
   const commit = () => {
     setRenaming(false);

@@ -129,6 +129,8 @@ export interface AppState {
   refreshModels(): Promise<void>;
   refreshJobs(): Promise<void>;
   selectModel(id: string | null): Promise<void>;
+  /** Loads a model and opens the chat once it is loaded (a failure is a toast, and the view stays). */
+  useModelInChat(id: string): Promise<void>;
   renameModel(id: string, name: string): Promise<void>;
   deleteModel(id: string): Promise<void>;
   calibrateModel(id: string): Promise<void>;
@@ -600,6 +602,11 @@ export function createAppStore(api: ExitlaneApi, options: StoreOptions = {}): Ap
         } catch (err) {
           fail("Could not list the imports", err);
         }
+      },
+
+      async useModelInChat(id) {
+        await get().selectModel(id);
+        if (get().settings?.activeModelId === id) get().setView("chat");
       },
 
       async selectModel(id) {

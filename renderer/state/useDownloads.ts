@@ -2,7 +2,7 @@
 // download.progress events), the catalog, and start/cancel. Local to the view: a job that ran
 // while another view was open is picked up again by downloads.list.
 import { useCallback, useEffect, useState } from "react";
-import type { CatalogEntry, DownloadJob } from "../../electron/contract";
+import { startingDownload, type CatalogEntry, type DownloadJob } from "../../electron/contract";
 import { useApi, useApp } from "./context";
 import { upsertDownload } from "./downloads";
 
@@ -59,16 +59,7 @@ export function useDownloads(): Downloads {
       setJobs((list) =>
         list.some((j) => j.jobId === jobId)
           ? list
-          : upsertDownload(list, {
-              jobId,
-              repo,
-              file,
-              state: "downloading",
-              receivedBytes: 0,
-              totalBytes: 0,
-              bytesPerSecond: 0,
-              etaSeconds: null,
-            }),
+          : upsertDownload(list, startingDownload(jobId, repo, file)),
       );
     },
     [api],
