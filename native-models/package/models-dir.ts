@@ -19,14 +19,25 @@ export async function packageTempDir(modelsDir: string, id: string): Promise<str
 /** True while the process that created a temporary folder still runs (another import, say). */
 async function ownerAlive(dir: string): Promise<boolean> {
   try {
-    const pid = Number(await readFile(path.join(dir, OWNER_FILE), "utf8"));
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    return processAlive(Number(await readFile(path.join(dir, OWNER_FILE), "utf8")));
+  } catch {
+    return false;
+  }
+}
+
+/** Another process with this pid still runs (this process counts as gone: it is the one cleaning). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
 }
+
+/** Files a package's writers stage beside their target (`<name>.<pid>.tmp`) before renaming over it. */
+const STAGED_FILE = /\.(\d+)\.tmp$/;
 
 export function slugify(name: string): string {
   const slug = name
@@ -98,8 +109,8 @@ export async function findBySource(
 }
 
 /**
- * Removes what interrupted imports left behind (run at start-up). Folders of imports that are
- * still running in another process (a CLI import into the same folder) are left alone.
+ * Removes what interrupted imports and package updates left behind (run at start-up). What
+ * another running process is writing (a CLI import or calibration into the same folder) is left alone.
  */
 export async function cleanPartialPackages(modelsDir: string): Promise<string[]> {
   let entries: string[];
@@ -114,6 +125,22 @@ export async function cleanPartialPackages(modelsDir: string): Promise<string[]>
     if (await ownerAlive(dir)) continue;
     await rm(dir, { recursive: true, force: true });
     removed.push(e);
+  }
+  // A package's own files are replaced by write-beside-then-rename (manifest, calibration): a
+  // writer killed between the two leaves its staged file, which is never part of the package.
+  for (const e of entries.filter((x) => !x.startsWith("."))) {
+    let files: string[];
+    try {
+      files = await readdir(path.join(modelsDir, e));
+    } catch {
+      continue; // not a folder
+    }
+    for (const f of files) {
+      const pid = STAGED_FILE.exec(f)?.[1];
+      if (pid === undefined || processAlive(Number(pid))) continue;
+      await rm(path.join(modelsDir, e, f), { force: true });
+      removed.push(path.join(e, f));
+    }
   }
   return removed;
 }
