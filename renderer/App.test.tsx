@@ -261,10 +261,40 @@ describe("Exitlane app", () => {
     expect(api.calls.some((c) => c.channel === "chat.delete")).toBe(true);
   });
 
-  it("keyboard: Ctrl+N new chat, Ctrl+K search, Ctrl+, settings", async () => {
+  it("keyboard in the desktop app: Ctrl+N new chat", async () => {
+    const user = userEvent.setup();
+    const desktop = Object.assign(withChat(), { transport: "ipc" as const });
+    const { api } = await renderWithStore(<App />, desktop);
+    expect(screen.getByRole("button", { name: /New chat/ }).textContent).toContain("Ctrl+N");
+    await user.keyboard("{Control>}n{/Control}");
+    await waitFor(() => expect(api.calls.some((c) => c.channel === "chat.create")).toBe(true));
+  });
+
+  it("? or Ctrl+/ lists every shortcut, with the browser's own new-chat key; Esc closes it", async () => {
+    const user = userEvent.setup();
+    await renderWithStore(<App />, withChat());
+    (document.activeElement as HTMLElement | null)?.blur(); // the message box starts focused
+    await user.keyboard("?");
+    const panel = screen.getByRole("dialog", { name: "Keyboard shortcuts" });
+    expect(panel.textContent).toContain("Alt+N");
+    expect(panel.textContent).not.toContain("Ctrl+N");
+    for (const does of ["Search chats", "Settings", "Send the message", "Stop the answer"])
+      expect(panel.textContent).toContain(does);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog", { name: "Keyboard shortcuts" })).toBeNull();
+    await user.keyboard("{Control>}/{/Control}");
+    expect(screen.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    // Typed into the message box, ? is a character.
+    await user.type(screen.getByRole("textbox", { name: "Message" }), "why?");
+    expect(screen.queryByRole("dialog", { name: "Keyboard shortcuts" })).toBeNull();
+  });
+
+  it("keyboard in a browser tab: Alt+N new chat, Ctrl+K search, Ctrl+, settings", async () => {
     const user = userEvent.setup();
     const { api, store } = await renderWithStore(<App />, withChat());
-    await user.keyboard("{Control>}n{/Control}");
+    expect(screen.getByRole("button", { name: /New chat/ }).textContent).toContain("Alt+N");
+    await user.keyboard("{Alt>}n{/Alt}");
     await waitFor(() => expect(api.calls.some((c) => c.channel === "chat.create")).toBe(true));
     expect(store.getState().messages).toHaveLength(0);
     expect(document.activeElement).toBe(screen.getByRole("textbox", { name: "Message" }));

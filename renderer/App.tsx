@@ -1,18 +1,23 @@
-import { useEffect, useLayoutEffect } from "react";
+import { useCallback, useEffect, useLayoutEffect, useState } from "react";
 import { Banners } from "./components/Banners";
 import { ChatView } from "./components/ChatView";
 import { DropOverlay } from "./components/DropOverlay";
 import { ModelsView } from "./components/ModelsView";
 import { SettingsView } from "./components/SettingsView";
+import { ShortcutsPanel } from "./components/ShortcutsPanel";
 import { Sidebar } from "./components/Sidebar";
 import { Toasts } from "./components/Toasts";
 import { useActions, useApi, useApp, useAppStore } from "./state/context";
-import { isMacPlatform, matchShortcut } from "./state/shortcuts";
+import { matchShortcut, type KeyHost } from "./state/shortcuts";
+import { useKeyHost } from "./state/useKeyHost";
 import { applyTheme, rememberTheme } from "./state/theme";
 
 export function App() {
   const view = useApp((s) => s.view);
-  useShortcuts();
+  const host = useKeyHost();
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  const toggleShortcuts = useCallback(() => setShortcutsOpen((open) => !open), []);
+  useShortcuts(host, toggleShortcuts);
   useTheme();
   return (
     <div className="app">
@@ -28,21 +33,21 @@ export function App() {
       </main>
       <DropOverlay />
       <Toasts />
+      {shortcutsOpen && <ShortcutsPanel host={host} onClose={() => setShortcutsOpen(false)} />}
       <LiveAnnouncer />
     </div>
   );
 }
 
-/** Ctrl/Cmd+N new chat, Ctrl/Cmd+K search, Ctrl/Cmd+, settings, Esc stop. */
-function useShortcuts() {
+/** The keys of `shortcutList` (new chat, search, settings, stop, this list) and the desktop menu's commands. */
+function useShortcuts(host: KeyHost, toggleShortcuts: () => void) {
   const actions = useActions();
   const store = useAppStore();
   const api = useApi();
   // A layout effect: the shortcuts work from the first paint on.
   useLayoutEffect(() => {
-    const mac = isMacPlatform(navigator.platform || navigator.userAgent);
     const onKey = (e: KeyboardEvent) => {
-      const action = matchShortcut(e, mac);
+      const action = matchShortcut({ ...keyFields(e), typing: isTextField(e.target) }, host);
       if (!action) return;
       switch (action) {
         case "newChat":
@@ -63,6 +68,10 @@ function useShortcuts() {
             e.preventDefault();
             void actions.stop();
           }
+          break;
+        case "shortcuts":
+          e.preventDefault();
+          toggleShortcuts();
           break;
       }
     };
@@ -93,7 +102,19 @@ function useShortcuts() {
       window.removeEventListener("keydown", onKey);
       offCommand();
     };
-  }, [actions, store, api]);
+  }, [actions, store, api, host, toggleShortcuts]);
+}
+
+function keyFields(e: KeyboardEvent) {
+  const { key, ctrlKey, metaKey, shiftKey, altKey, isComposing } = e;
+  return { key, ctrlKey, metaKey, shiftKey, altKey, isComposing };
+}
+
+function isTextField(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
+  );
 }
 
 function useTheme() {

@@ -1,6 +1,8 @@
-import { useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useActions, useApp } from "../state/context";
-import { isMacPlatform, shortcutLabel } from "../state/shortcuts";
+import { shortcutLabel } from "../state/shortcuts";
+import { useKeyHost } from "../state/useKeyHost";
+import { NARROW_WINDOW, useMediaQuery } from "../state/useMediaQuery";
 import { Composer } from "./Composer";
 import { ConversationSettings } from "./ConversationSettings";
 import { Icon } from "./Icon";
@@ -9,7 +11,6 @@ import { LiveCharts } from "./LiveCharts";
 import { MessageList } from "./MessageList";
 import { ModelPicker } from "./ModelPicker";
 
-const mac = typeof navigator !== "undefined" && isMacPlatform(navigator.platform || navigator.userAgent);
 type PanelTab = "charts" | "conversation";
 const tabs: { id: PanelTab; label: string }[] = [
   { id: "charts", label: "Live charts" },
@@ -22,7 +23,21 @@ export function ChatView() {
   const count = useApp((s) => s.messages.length);
   const loading = useApp((s) => s.loadingConversation);
   const actions = useActions();
-  const [panel, setPanel] = useState<PanelTab | null>("charts");
+  const host = useKeyHost();
+  // In a narrow window the side panel opens over the chat, so it starts closed there, closes
+  // when the window gets narrow, and Esc closes it.
+  const narrow = useMediaQuery(NARROW_WINDOW);
+  const [panel, setPanel] = useState<PanelTab | null>(() => (narrow ? null : "charts"));
+  useEffect(() => {
+    if (narrow) setPanel(null);
+  }, [narrow]);
+  useEffect(() => {
+    if (!narrow || !panel) return;
+    const onKey = (e: globalThis.KeyboardEvent) => e.key === "Escape" && setPanel(null);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [narrow, panel]);
+  const body = useComposerHeight();
 
   const togglePanel = (tab: PanelTab) => setPanel((p) => (p === tab ? null : tab));
   // Arrow keys move between the tabs (WAI-ARIA tabs pattern).
@@ -78,7 +93,7 @@ export function ChatView() {
           </button>
         </div>
       </header>
-      <div className="chat-body">
+      <div className="chat-body" ref={body.chatBody}>
         <div className="chat-main">
           {activeId && count > 0 ? (
             <MessageList />
@@ -94,15 +109,17 @@ export function ChatView() {
                     and the charts on the right show how deep each token went.
                   </p>
                   <p className="muted small">
-                    <kbd>{shortcutLabel("newChat", mac)}</kbd> new chat ·{" "}
-                    <kbd>{shortcutLabel("search", mac)}</kbd> search ·{" "}
-                    <kbd>{shortcutLabel("settings", mac)}</kbd> settings · <kbd>Esc</kbd> stop
+                    <kbd>{shortcutLabel("newChat", host)}</kbd> new chat ·{" "}
+                    <kbd>{shortcutLabel("search", host)}</kbd> search ·{" "}
+                    <kbd>{shortcutLabel("shortcuts", host)}</kbd> all shortcuts
                   </p>
                 </>
               )}
             </div>
           )}
-          <Composer />
+          <div ref={body.composer}>
+            <Composer />
+          </div>
         </div>
         {panel && (
           <aside
@@ -143,4 +160,20 @@ export function ChatView() {
       </div>
     </div>
   );
+}
+
+/** Keeps `--composer-height` on the chat body current, so an overlaid side panel ends above the message box. */
+function useComposerHeight() {
+  const chatBody = useRef<HTMLDivElement>(null);
+  const composer = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const box = composer.current;
+    if (!box || !chatBody.current) return;
+    const update = () => chatBody.current?.style.setProperty("--composer-height", `${box.offsetHeight}px`);
+    update();
+    const observer = new ResizeObserver(update);
+    observer.observe(box);
+    return () => observer.disconnect();
+  }, []);
+  return { chatBody, composer };
 }

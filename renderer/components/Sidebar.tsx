@@ -2,12 +2,11 @@ import { memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ConversationSummary } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatWhen } from "../state/format";
-import { isMacPlatform, shortcutLabel } from "../state/shortcuts";
+import { shortcutLabel } from "../state/shortcuts";
+import { useKeyHost } from "../state/useKeyHost";
 import type { View } from "../state/store";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Icon, type IconName } from "./Icon";
-
-const mac = typeof navigator !== "undefined" && isMacPlatform(navigator.platform || navigator.userAgent);
 
 const views: { view: View; label: string; icon: IconName }[] = [
   { view: "chat", label: "Chat", icon: "chat" },
@@ -18,6 +17,7 @@ const views: { view: View; label: string; icon: IconName }[] = [
 export function Sidebar() {
   const view = useApp((s) => s.view);
   const actions = useActions();
+  const host = useKeyHost();
   return (
     <aside className="sidebar" aria-label="Conversations and navigation">
       <div className="brand">
@@ -34,7 +34,7 @@ export function Sidebar() {
             className={view === v.view ? "nav-item active" : "nav-item"}
             aria-current={view === v.view ? "page" : undefined}
             onClick={() => actions.setView(v.view)}
-            title={v.view === "settings" ? `Settings (${shortcutLabel("settings", mac)})` : undefined}
+            title={v.view === "settings" ? `Settings (${shortcutLabel("settings", host)})` : undefined}
           >
             <Icon name={v.icon} />
             <span>{v.label}</span>
@@ -45,12 +45,12 @@ export function Sidebar() {
         type="button"
         className="btn btn-primary new-chat"
         onClick={() => void actions.newConversation()}
-        title={`New chat (${shortcutLabel("newChat", mac)})`}
+        title={`New chat (${shortcutLabel("newChat", host)})`}
       >
         <Icon name="plus" />
         New chat
         <kbd className="kbd-hint" aria-hidden="true">
-          {shortcutLabel("newChat", mac)}
+          {shortcutLabel("newChat", host)}
         </kbd>
       </button>
       <SearchBox />
@@ -63,6 +63,7 @@ function SearchBox() {
   const query = useApp((s) => s.searchQuery);
   const focusTick = useApp((s) => s.searchFocusTick);
   const actions = useActions();
+  const host = useKeyHost();
   const ref = useRef<HTMLInputElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
@@ -87,7 +88,7 @@ function SearchBox() {
         ref={ref}
         type="search"
         aria-label="Search conversations"
-        placeholder={`Search chats  ${shortcutLabel("search", mac)}`}
+        placeholder={`Search  ${shortcutLabel("search", host)}`}
         value={query}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={(e) => {
