@@ -37,7 +37,7 @@ export function ChatView() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [narrow, panel]);
-  const body = useComposerHeight();
+  const { chatBody, composerBox } = useComposerHeight();
 
   const togglePanel = (tab: PanelTab) => setPanel((p) => (p === tab ? null : tab));
   // Arrow keys move between the tabs (WAI-ARIA tabs pattern).
@@ -93,7 +93,7 @@ export function ChatView() {
           </button>
         </div>
       </header>
-      <div className="chat-body" ref={body.chatBody}>
+      <div className="chat-body" ref={chatBody}>
         <div className="chat-main">
           {activeId && count > 0 ? (
             <MessageList />
@@ -117,7 +117,7 @@ export function ChatView() {
               )}
             </div>
           )}
-          <div ref={body.composer}>
+          <div ref={composerBox}>
             <Composer />
           </div>
         </div>
@@ -165,9 +165,9 @@ export function ChatView() {
 /** Keeps `--composer-height` on the chat body current, so an overlaid side panel ends above the message box. */
 function useComposerHeight() {
   const chatBody = useRef<HTMLDivElement>(null);
-  const composer = useRef<HTMLDivElement>(null);
+  const composerBox = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const box = composer.current;
+    const box = composerBox.current;
     if (!box || !chatBody.current) return;
     const update = () => chatBody.current?.style.setProperty("--composer-height", `${box.offsetHeight}px`);
     update();
@@ -175,5 +175,5 @@ function useComposerHeight() {
     observer.observe(box);
     return () => observer.disconnect();
   }, []);
-  return { chatBody, composer };
+  return { chatBody, composerBox };
 }
