@@ -82,5 +82,11 @@ export const GenerationStats = z.object({
   droppedMessages: z.number().int().optional(),
   /** A base model's text: its oldest tokens left out to fit. */
   droppedTokens: z.number().int().optional(),
+  /**
+   * The end of the answer's last token that no token event carried: text held back while it
+   * might still have become a stop string (or an incomplete character). Only in the reply and
+   * generation.done; the stored message has it in its text.
+   */
+  tail: z.string().max(4096).optional(),
 });
 export type GenerationStats = z.infer<typeof GenerationStats>;

@@ -74,6 +74,16 @@ describe("ConversationStore", () => {
     expect(store.db.prepare("SELECT COUNT(*) AS n FROM stream_tokens").get()).toEqual({ n: 0 });
   });
 
+  it("ends the last token with the text the engine held back; the stats kept do not repeat it", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    const message = store.startAssistant(c.id, "m1");
+    ["The ", "en"].forEach((text, index) => store.appendToken(message.id, { index, text, exitLayer: 1 }));
+    const done = store.finishAssistant(message.id, { ...stats, tokens: 2, tail: "d" })!;
+    expect(done.content).toBe("The end");
+    expect(done.tokenTexts).toEqual(["The ", "end"]);
+    expect(store.message(message.id).stats).not.toHaveProperty("tail");
+  });
+
   it("shows a streaming answer's tokens so far, flushing every TOKEN_FLUSH_COUNT tokens", () => {
     const c = store.create({ sampling: DEFAULT_SAMPLING });
     const m = store.startAssistant(c.id, "m1");

@@ -142,19 +142,20 @@ export class ConversationStore {
   }
 
   /** Packs the streamed tokens into the message row; null when the message no longer exists. */
-  finishAssistant(messageId: string, stats: GenerationStats): Message | null {
+  finishAssistant(messageId: string, { tail = "", ...stats }: GenerationStats): Message | null {
     this.flushMessage(messageId);
     this.dropBuffer(messageId);
     return this.db.transaction(() => {
       const row = this.sql.message.get({ id: messageId });
       if (!row) return null;
       const tokens = this.sql.streamTokens.all({ id: messageId });
+      // The engine's held-back tail ends the last token's text.
+      const texts = tokens.map((t) => t.text);
+      if (texts.length) texts[texts.length - 1] += tail;
       this.sql.finish.run({
         id: messageId,
-        content: row.state === "streaming" ? tokens.map((t) => t.text).join("") : row.content,
-        tokenTexts: JSON.stringify(
-          row.state === "streaming" ? tokens.map((t) => t.text) : JSON.parse(row.token_texts),
-        ),
+        content: row.state === "streaming" ? texts.join("") || tail : row.content,
+        tokenTexts: JSON.stringify(row.state === "streaming" ? texts : JSON.parse(row.token_texts)),
         exitLayers: JSON.stringify(
           row.state === "streaming" ? tokens.map((t) => t.exit_layer) : JSON.parse(row.exit_layers),
         ),

@@ -197,6 +197,7 @@ export class EngineState {
                 promptTokens: s.promptTokens,
                 ...(s.droppedMessages ? { droppedMessages: s.droppedMessages } : {}),
                 ...(s.droppedTokens ? { droppedTokens: s.droppedTokens } : {}),
+                ...(s.tail ? { tail: s.tail } : {}),
               };
             }
             const t = r.value;

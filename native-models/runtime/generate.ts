@@ -35,6 +35,8 @@ export interface GenerationSummary {
   layers: number;
   stopReason: StopReason;
   text: string;
+  /** The end of `text` that no token event carried (held back as a possible stop-string start). */
+  tail: string;
   /** Lossless speculative decoding: verification passes run and draft tokens they accepted. */
   speculation?: { rounds: number; accepted: number; proposed: number };
 }
@@ -114,6 +116,7 @@ export async function* generate(
         layers: L,
         stopReason: "stopped",
         text: "",
+        tail: "",
       };
     }
     throw err;
@@ -212,7 +215,9 @@ export async function* generate(
     stepMs = performance.now() - stepStart;
     decodeMs += stepMs;
   }
-  if (stopReason !== "stop_string") output += stops.flush(text.flush());
+  // What the stop-string matcher still holds belongs to the answer unless a stop string ended it.
+  const tail = stopReason === "stop_string" ? "" : stops.flush(text.flush());
+  output += tail;
   const decodeSteps = Math.max(0, produced - 1);
   return {
     type: "done",
@@ -225,6 +230,7 @@ export async function* generate(
     layers: L,
     stopReason,
     text: output,
+    tail,
     ...(speculator ? { speculation: spec } : {}),
   };
 }

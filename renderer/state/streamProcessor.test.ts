@@ -107,6 +107,30 @@ describe("stream processor", () => {
     expect(m.error).toBe("out of memory");
   });
 
+  it("ends the last token with the text the engine held back, as the stored message has it", () => {
+    const streamed = applyTokens(createStreamingMessage("c1", "a1", null), [
+      tok(0, "The ", 2),
+      tok(1, "en", 4),
+    ]);
+    const m = applyDone(streamed, {
+      conversationId: "c1",
+      messageId: "a1",
+      stats: {
+        tokens: 2,
+        tokensPerSecond: 5,
+        timeToFirstTokenMs: 1,
+        meanExitLayer: 3,
+        layers: 8,
+        stopReason: "max_tokens",
+        tail: "d",
+      },
+    });
+    expect(m.content).toBe("The end");
+    expect(m.tokenTexts).toEqual(["The ", "end"]);
+    expect(m.stats).not.toHaveProperty("tail");
+    expect(streamed.tokenTexts).toEqual(["The ", "en"]); // pure: the streamed message is unchanged
+  });
+
   it("interrupts a streaming message locally with stats from what arrived", () => {
     const m = interruptMessage(
       applyTokens(createStreamingMessage("c1", "a1", null), [tok(0, "a", 2), tok(1, "b", 4)]),

@@ -75,10 +75,16 @@ export function applyTokens(message: UiMessage, tokens: readonly TokenEvent[], l
 /** Seals a message with the engine's final statistics (and error, if any). */
 export function applyDone(message: UiMessage, done: DoneEvent): UiMessage {
   if (done.messageId !== message.id) return message;
+  const { tail = "", ...stats } = done.stats;
+  // The engine's held-back tail ends the last token's text (as the stored message has it).
+  const tokenTexts = tail && message.tokenTexts.length ? message.tokenTexts.slice() : message.tokenTexts;
+  if (tail && tokenTexts.length) tokenTexts[tokenTexts.length - 1] += tail;
   return {
     ...message,
+    content: message.content + tail,
+    tokenTexts,
     streaming: false,
-    stats: done.stats,
+    stats,
     layers: done.stats.layers || message.layers,
     error:
       done.error ??

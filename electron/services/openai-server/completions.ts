@@ -79,8 +79,10 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
 
   let text = "";
   let streamedTokens = 0;
+  let lastExitLayer = 0;
   const { stats, layers } = await runGeneration(deps, input, reply.signal, (token, modelLayers) => {
     text += token.text;
+    lastExitLayer = token.exitLayer;
     if (!request.stream) return;
     reply.event({
       ...base,
@@ -90,6 +92,16 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
     streamedTokens += 1;
   });
   if (reply.signal.aborted) return; // Nobody is listening any more.
+  // The end the engine held back (a possible stop-string start) is the answer's, sent last.
+  if (stats.tail) {
+    text += stats.tail;
+    if (request.stream)
+      reply.event({
+        ...base,
+        choices: [choice(stats.tail, null, streamedTokens === 0)],
+        exitlane: { exit_layer: lastExitLayer, layers },
+      });
+  }
   const finish = finishReason(stats.stopReason);
   const usage = usageOf(stats);
   const exitlane = { exit_layer: stats.meanExitLayer, layers };

@@ -157,6 +157,31 @@ describe("local OpenAI-compatible server", () => {
     } as OpenAI.CompletionCreateParamsNonStreaming);
     expect(stopped.choices[0].text).toBe(cut);
     expect(stopped.choices[0].finish_reason).toBe("stop");
+
+    // A stop string that starts with the text's last character: the engine holds that character
+    // back until it knows, and when the answer ends at max_tokens instead, it is still the answer's.
+    const heldBack = {
+      stop: [`${direct.text.at(-1)}\u00a7\u00a7`],
+      max_tokens: 24,
+      temperature: 0,
+      exitlane: { knob: 0 },
+    };
+    const whole = await client.completions.create({
+      model: modelId,
+      prompt,
+      ...heldBack,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(whole.choices[0].text).toBe(direct.text);
+    expect(whole.choices[0].finish_reason).toBe("length");
+    const stream = await client.completions.create({
+      model: modelId,
+      prompt,
+      ...heldBack,
+      stream: true,
+    } as OpenAI.CompletionCreateParamsStreaming);
+    let streamed = "";
+    for await (const c of stream) streamed += c.choices[0]?.text ?? "";
+    expect(streamed).toBe(direct.text);
   });
 
   it("streams a completion as text_completion chunks", async () => {
