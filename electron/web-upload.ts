@@ -36,6 +36,7 @@ const STATUS: Record<ErrorCode, number> = {
   cancelled: 409,
   not_implemented: 501,
   model_format: 422,
+  context_full: 422,
   failed: 500,
   engine_error: 503,
   engine_crashed: 503,

@@ -43,6 +43,8 @@ export const ErrorCode = z.enum([
   "already_imported",
   /** A model download failed; detail.downloadCode says why. */
   "download",
+  /** The prompt (the conversation, as the model reads it) does not fit the model's context. */
+  "context_full",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

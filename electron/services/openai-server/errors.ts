@@ -39,6 +39,15 @@ export function toOpenAiError(error: unknown): OpenAiError {
         return engineUnavailable(error.message);
       case "not_implemented":
         return new OpenAiError(501, "server_error", "not_implemented", error.message);
+      case "context_full":
+        // The client's to fix (a shorter prompt or fewer messages), as OpenAI's own API answers it.
+        return new OpenAiError(
+          400,
+          "invalid_request_error",
+          "context_length_exceeded",
+          `This model's context is too small for the request: ${error.message}.`,
+          "messages",
+        );
       default:
         return new OpenAiError(500, "server_error", error.code, error.message);
     }

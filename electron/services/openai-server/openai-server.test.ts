@@ -184,6 +184,17 @@ describe("local OpenAI-compatible server", () => {
     expect(streamed).toBe(direct.text);
   });
 
+  it("refuses a prompt longer than the model's context with 400 context_length_exceeded", async () => {
+    const tooLong = client.completions.create({
+      model: modelId,
+      prompt: "Once upon a time, there was a little girl. ".repeat(200),
+      max_tokens: 4,
+    });
+    await expect(tooLong).rejects.toMatchObject({ status: 400, code: "context_length_exceeded" });
+    const next = await client.completions.create({ model: modelId, prompt: "The cat", max_tokens: 4 });
+    expect(next.choices[0].text.length).toBeGreaterThan(0);
+  });
+
   it("streams a completion as text_completion chunks", async () => {
     const stream = await client.completions.create({
       model: modelId,
