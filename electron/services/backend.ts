@@ -55,7 +55,8 @@ export function createBackend(options: BackendOptions): Backend {
     file: path.join(userDataDir, "conversations.sqlite"),
     nativeBinding: options.sqliteNativeBinding,
   });
-  const models = new ModelLibrary(engine, settings, events);
+  const turns = new EngineTurns();
+  const models = new ModelLibrary(engine, settings, events, turns);
   const imports = new ImportJobs(engine, events, () => settings.get().modelsDir);
   const hub: HubAccess = {
     endpoint: (options.hubEndpoint ?? hubEndpoint()).replace(/\/+$/, ""),
@@ -68,7 +69,6 @@ export function createBackend(options: BackendOptions): Backend {
     modelsDir: () => settings.get().modelsDir,
     freeBytes: options.freeBytes,
   });
-  const turns = new EngineTurns();
   const generation = new GenerationService({ engine, store: conversations, settings, models, events, turns });
   const server = new LocalServer({
     engine,

@@ -87,6 +87,12 @@ export class GenerationService {
     return this.deps.engine.request("stop", { genId });
   }
 
+  /** Stops every answer of the app's chats, waiting or being written (another model is wanted). */
+  async stopAll(): Promise<void> {
+    const chats = new Set([...this.running.values()].map((r) => r.conversationId));
+    await Promise.all([...chats].map((id) => this.stop(id)));
+  }
+
   /** Answers being written right now (at most one). */
   get runningCount(): number {
     return this.running.size;

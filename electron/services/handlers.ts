@@ -55,7 +55,11 @@ export function createHandlers(s: Services): Handlers {
     "models.jobs": () => s.imports.list(),
     "models.rename": ({ id, name }) => s.models.rename(id, name),
     "models.delete": ({ id }) => s.models.delete(id),
-    "models.select": ({ id }) => s.models.select(id),
+    // The user's own answers end now; a server client's answer is written to its end first.
+    "models.select": async ({ id }) => {
+      await s.generation.stopAll();
+      return s.models.select(id);
+    },
     "models.calibrate": async ({ id }) => {
       await s.engine.require("calibrate");
       const model = await s.models.find(id);

@@ -3,6 +3,7 @@
 import type { EngineStatus, ModelSummary } from "../contract.js";
 import type { EngineClient } from "./engine-client.js";
 import { ChannelError } from "./errors.js";
+import type { EngineTurns } from "./engine-turns.js";
 import type { EventBus } from "./event-bus.js";
 import type { SettingsStore } from "./settings.js";
 
@@ -21,6 +22,8 @@ export class ModelLibrary {
     private readonly engine: EngineClient,
     private readonly settings: SettingsStore,
     private readonly events: EventBus,
+    /** Answers in progress (the app's, the server's): a model switch waits for the one being written. */
+    private readonly turns?: EngineTurns,
   ) {}
 
   private get modelsDir(): string {
@@ -57,6 +60,10 @@ export class ModelLibrary {
 
   /** Makes a model the active one and loads it (null unloads). */
   async select(id: string | null): Promise<EngineStatus> {
+    return this.turns ? this.turns.run(() => this.selectNow(id)) : this.selectNow(id);
+  }
+
+  private async selectNow(id: string | null): Promise<EngineStatus> {
     if (id === null) {
       await this.serial(async () => {
         await this.engine.start();

@@ -4,7 +4,7 @@
 import { request } from "node:http";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import type { EventOf, ServerStatus } from "../../contract.js";
+import type { EngineStatus, EventOf, ServerStatus } from "../../contract.js";
 import {
   startRealBackend,
   until,
@@ -262,6 +262,29 @@ describe("local OpenAI-compatible server", () => {
     expect(appDone.error).toBeUndefined();
     expect(appDone.stats.tokens).toBeGreaterThan(0);
     expect(serverTokens).toBeGreaterThan(2);
+  });
+
+  it("a model switch in the app waits for the server's answer to end, then happens", async () => {
+    const stream = await client.completions.create({
+      model: modelId,
+      prompt: "Once upon a time",
+      max_tokens: 400,
+      temperature: 0,
+      stream: true,
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next(); // The server's answer is being written now.
+    const switched = b.call<EngineStatus>("models.select", { id: null });
+    let finish: string | null = null;
+    let chunks = 1;
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      chunks++;
+      finish = r.value.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toMatch(/^(stop|length)$/);
+    expect(chunks).toBeGreaterThan(100);
+    expect((await switched).loadedModelId).toBeNull();
+    expect((await b.call<EngineStatus>("models.select", { id: modelId })).loadedModelId).toBe(modelId);
   });
 
   it("refuses a missing or wrong key with 401", async () => {
