@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { defaultMaxTokens, engineSampling, type Sampling } from "./contract.js";
+import { defaultMaxTokens, engineSampling, type ChatSampling } from "./contract.js";
 
-const base: Sampling = {
+const base: ChatSampling = {
   temperature: 0.7,
   topP: 0.9,
   topK: 40,

@@ -11,7 +11,7 @@ import {
   ContextOverflow,
   ExitTelemetry,
   GenerationStats,
-  Sampling as EngineSampling,
+  Sampling,
   StopReason,
   TokenFields,
 } from "../wire/generation.js";
@@ -32,6 +32,7 @@ export {
   KnobPoint,
   ModelSummary,
   Quant,
+  Sampling,
   StopReason,
   TokenFields,
 };
@@ -41,8 +42,8 @@ export {
  * a share of the loaded model's context (defaultMaxTokens), resolved when an answer starts, so the
  * prompt always keeps room. A number is the user's own choice and is used as is.
  */
-export const Sampling = EngineSampling.extend({ maxTokens: EngineSampling.shape.maxTokens.nullable() });
-export type Sampling = z.infer<typeof Sampling>;
+export const ChatSampling = Sampling.extend({ maxTokens: Sampling.shape.maxTokens.nullable() });
+export type ChatSampling = z.infer<typeof ChatSampling>;
 
 /** The most tokens an automatic answer may take. */
 export const AUTO_MAX_TOKENS_CAP = 1024;
@@ -53,7 +54,7 @@ export function defaultMaxTokens(contextLength: number): number {
 }
 
 /** The engine's sampling for an answer: an automatic maxTokens resolved against the context. */
-export function engineSampling(sampling: Sampling, contextLength: number): EngineSampling {
+export function engineSampling(sampling: ChatSampling, contextLength: number): Sampling {
   return { ...sampling, maxTokens: sampling.maxTokens ?? defaultMaxTokens(contextLength) };
 }
 
@@ -68,7 +69,7 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const Conversation = ConversationSummary.extend({
   systemPrompt: z.string(),
-  sampling: Sampling,
+  sampling: ChatSampling,
   overflow: ContextOverflow,
   createdAt: z.string(),
 });
@@ -110,7 +111,7 @@ export const Settings = z.object({
   contextLength: z.number().int().min(128).max(131072),
   modelsDir: z.string().max(4096),
   theme: z.enum(["light", "dark", "system"]),
-  defaultSampling: Sampling,
+  defaultSampling: ChatSampling,
   /**
    * Speed/accuracy knob: 0 = exact (every token is the full model's: lossless speculative decoding
    * where it measured faster, else plain full depth), 1 = fastest.
@@ -306,7 +307,7 @@ export const requests = {
       .object({
         id,
         systemPrompt: z.string().max(100_000).optional(),
-        sampling: Sampling.optional(),
+        sampling: ChatSampling.optional(),
         overflow: ContextOverflow.optional(),
       })
       .strict(),
@@ -360,7 +361,10 @@ export const events = {
     conversationId: id,
     messageId: id,
     stats: GenerationStats,
+    /** The engine's own words when the answer failed (shown as the detail of a plain sentence). */
     error: z.string().optional(),
+    /** What the renderer picks that sentence by. */
+    errorCode: ErrorCode.optional(),
   }),
   "import.progress": ImportJob,
   "download.progress": DownloadJob,

@@ -40,6 +40,7 @@ const STATUS: Record<ErrorCode, number> = {
   engine_error: 503,
   engine_crashed: 503,
   engine_stopped: 503,
+  context_full: 422,
   download: 502,
   already_imported: 409,
   internal: 500,

@@ -1,6 +1,12 @@
 // Prepared statements of the conversation store and the mapping from rows to contract shapes.
 import type Database from "better-sqlite3";
-import type { Conversation, ConversationSummary, GenerationStats, Message, Sampling } from "../contract.js";
+import type {
+  Conversation,
+  ConversationSummary,
+  GenerationStats,
+  Message,
+  ChatSampling,
+} from "../contract.js";
 
 export interface ConversationRow {
   id: string;
@@ -131,7 +137,7 @@ export function toConversation(row: ConversationRow): Conversation {
   return {
     ...toSummary(row),
     systemPrompt: row.system_prompt,
-    sampling: JSON.parse(row.sampling) as Sampling,
+    sampling: JSON.parse(row.sampling) as ChatSampling,
     overflow: row.overflow,
     createdAt: row.created_at,
   };

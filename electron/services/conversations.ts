@@ -10,7 +10,13 @@
 // on the next start, marked "interrupted".
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
-import type { Conversation, ConversationSummary, GenerationStats, Message, Sampling } from "../contract.js";
+import type {
+  Conversation,
+  ConversationSummary,
+  GenerationStats,
+  Message,
+  ChatSampling,
+} from "../contract.js";
 import { conversationToMarkdown } from "./conversation-markdown.js";
 import { migrate } from "./conversation-schema.js";
 import { notFound } from "./errors.js";
@@ -57,7 +63,7 @@ export class ConversationStore {
     return this.sql.list.all({ pattern }).map(rows.toSummary);
   }
 
-  create({ title, sampling }: { title?: string; sampling: Sampling }): Conversation {
+  create({ title, sampling }: { title?: string; sampling: ChatSampling }): Conversation {
     const at = this.stamp();
     const id = randomUUID();
     this.sql.insertConversation.run({
@@ -89,7 +95,7 @@ export class ConversationStore {
 
   update(
     id: string,
-    change: { systemPrompt?: string; sampling?: Sampling; overflow?: Conversation["overflow"] },
+    change: { systemPrompt?: string; sampling?: ChatSampling; overflow?: Conversation["overflow"] },
   ): Conversation {
     const current = this.conversation(id);
     this.sql.updateSettings.run({

@@ -154,7 +154,7 @@ export class GenerationService {
       }),
     ).then(
       (stats) => this.finish(run, stats),
-      (error: Error) => this.finish(run, this.localStats(run, error), error.message),
+      (error: Error) => this.finish(run, this.localStats(run, error), error),
     );
     return assistant.id;
   }
@@ -218,7 +218,7 @@ export class GenerationService {
     };
   }
 
-  private finish(run: Running, stats: GenerationStats, error?: string): void {
+  private finish(run: Running, stats: GenerationStats, error?: Error): void {
     this.running.delete(run.messageId);
     const message = this.deps.store.finishAssistant(run.messageId, stats);
     if (!message) return; // The conversation was deleted meanwhile.
@@ -226,7 +226,8 @@ export class GenerationService {
       conversationId: run.conversationId,
       messageId: run.messageId,
       stats,
-      ...(error ? { error } : {}),
+      ...(error ? { error: error.message } : {}),
+      ...(error instanceof ChannelError ? { errorCode: error.code } : {}),
     });
   }
 }

@@ -265,7 +265,7 @@ export function hostError(err: unknown): HostMethodError {
       formatCode: err.code,
       ...(err.file ? { file: err.file } : {}),
     });
-  if (err instanceof ContextFullError) return new HostMethodError("failed", err.message);
+  if (err instanceof ContextFullError) return new HostMethodError("context_full", err.message);
   if (err instanceof AlreadyImportedError)
     return new HostMethodError("already_imported", err.message, { modelId: err.modelId });
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));

@@ -159,9 +159,15 @@ function AssistantMessage({
         )}
       </div>
       {message.error && (
-        <p className="message-error" role="alert">
-          {message.error}
-        </p>
+        <div className="message-error" role="alert" data-testid="answer-error">
+          <p>{message.error}</p>
+          {message.errorDetail && (
+            <details className="error-detail">
+              <summary>What the engine said</summary>
+              <code>{message.errorDetail}</code>
+            </details>
+          )}
+        </div>
       )}
       <LayerStrip
         exitLayers={message.exitLayers}

@@ -1,9 +1,9 @@
 import { useEffect, useId, useState } from "react";
-import type { Sampling } from "../../electron/contract";
+import type { ChatSampling } from "../../electron/contract";
 import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft } from "../state/samplingForm";
 
 /** What an empty field means. */
-const placeholders: Partial<Record<keyof Sampling, string>> = { seed: "random", maxTokens: "automatic" };
+const placeholders: Partial<Record<keyof ChatSampling, string>> = { seed: "random", maxTokens: "automatic" };
 
 /** Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`. */
 export function SamplingForm({
@@ -13,9 +13,9 @@ export function SamplingForm({
   saveLabel = "Save",
   idPrefix,
 }: {
-  value: Sampling;
-  defaults?: Sampling;
-  onSave(s: Sampling): Promise<boolean | void> | void;
+  value: ChatSampling;
+  defaults?: ChatSampling;
+  onSave(s: ChatSampling): Promise<boolean | void> | void;
   saveLabel?: string;
   idPrefix?: string;
 }) {

@@ -1,8 +1,8 @@
-// The sampling form: text fields <-> the contract's Sampling, validated with the contract's schema
+// The sampling form: text fields <-> the contract's ChatSampling, validated with the contract's schema
 // so the form can never send what the back end would refuse.
-import { Sampling } from "../../electron/contract";
+import { ChatSampling } from "../../electron/contract";
 
-export type SamplingField = keyof Sampling;
+export type SamplingField = keyof ChatSampling;
 export type SamplingDraft = Record<SamplingField, string>;
 
 export interface FieldSpec {
@@ -81,7 +81,7 @@ export const samplingFields: FieldSpec[] = [
   },
 ];
 
-export function toDraft(s: Sampling): SamplingDraft {
+export function toDraft(s: ChatSampling): SamplingDraft {
   return {
     temperature: String(s.temperature),
     topP: String(s.topP),
@@ -94,7 +94,7 @@ export function toDraft(s: Sampling): SamplingDraft {
 }
 
 export type ParseResult =
-  { ok: true; sampling: Sampling } | { ok: false; errors: Partial<Record<SamplingField, string>> };
+  { ok: true; sampling: ChatSampling } | { ok: false; errors: Partial<Record<SamplingField, string>> };
 
 export function parseDraft(draft: SamplingDraft): ParseResult {
   const errors: Partial<Record<SamplingField, string>> = {};
@@ -122,7 +122,7 @@ export function parseDraft(draft: SamplingDraft): ParseResult {
     values[spec.field] = n;
   }
   if (Object.keys(errors).length) return { ok: false, errors };
-  const parsed = Sampling.safeParse(values);
+  const parsed = ChatSampling.safeParse(values);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const f = issue.path[0] as SamplingField;
@@ -133,6 +133,6 @@ export function parseDraft(draft: SamplingDraft): ParseResult {
   return { ok: true, sampling: parsed.data };
 }
 
-export function sameSampling(a: Sampling, b: Sampling): boolean {
+export function sameSampling(a: ChatSampling, b: ChatSampling): boolean {
   return samplingFields.every(({ field }) => a[field] === b[field]);
 }

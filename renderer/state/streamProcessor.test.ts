@@ -104,7 +104,8 @@ describe("stream processor", () => {
       },
       error: "out of memory",
     });
-    expect(m.error).toBe("out of memory");
+    expect(m.error).toMatch(/^Your computer ran out of memory for this answer\. Close other programs/);
+    expect(m.errorDetail).toBe("out of memory");
   });
 
   it("interrupts a streaming message locally with stats from what arrived", () => {

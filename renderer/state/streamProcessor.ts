@@ -3,6 +3,7 @@
 // the assistant message it belongs to; generation.done seals the message with the engine's stats.
 // Nothing here touches React, zustand or the API, so it is tested in isolation.
 import type { EventOf, GenerationStats } from "../../electron/contract";
+import { describeAnswerError } from "./answerErrors";
 import type { UiMessage } from "./types";
 
 export type TokenEvent = EventOf<"generation.token">;
@@ -72,17 +73,21 @@ export function applyTokens(message: UiMessage, tokens: readonly TokenEvent[], l
   return next ?? message;
 }
 
-/** Seals a message with the engine's final statistics (and error, if any). */
+/** Seals a message with the engine's final statistics (and error, if any, in plain words). */
 export function applyDone(message: UiMessage, done: DoneEvent): UiMessage {
   if (done.messageId !== message.id) return message;
+  const failed =
+    done.error !== undefined || done.errorCode !== undefined || done.stats.stopReason === "error";
+  const { text, detail } = failed
+    ? describeAnswerError(done.errorCode, done.error)
+    : { text: undefined, detail: undefined };
   return {
     ...message,
     streaming: false,
     stats: done.stats,
     layers: done.stats.layers || message.layers,
-    error:
-      done.error ??
-      (done.stats.stopReason === "error" ? "The engine reported an error while answering." : undefined),
+    error: text,
+    errorDetail: detail,
   };
 }
 

@@ -37,6 +37,9 @@ export function toOpenAiError(error: unknown): OpenAiError {
       case "engine_crashed":
       case "engine_stopped":
         return engineUnavailable(error.message);
+      // OpenAI's own code for a prompt longer than the model's context.
+      case "context_full":
+        return invalidRequest(error.message, "messages", "context_length_exceeded");
       case "not_implemented":
         return new OpenAiError(501, "server_error", "not_implemented", error.message);
       default:

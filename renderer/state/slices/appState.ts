@@ -11,7 +11,7 @@ import type {
   ExitlaneApi,
   ImportJob,
   ModelSummary,
-  Sampling,
+  ChatSampling,
   Settings,
 } from "../../../electron/contract";
 import type { ConnectionState } from "../../api/wsApi";
@@ -81,7 +81,7 @@ export interface ConversationsSlice {
   deleteConversation(id: string): Promise<void>;
   updateConversation(patch: {
     systemPrompt?: string;
-    sampling?: Sampling;
+    sampling?: ChatSampling;
     overflow?: Conversation["overflow"];
   }): Promise<boolean>;
   exportConversation(id: string): Promise<void>;

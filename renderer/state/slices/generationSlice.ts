@@ -1,6 +1,7 @@
 // Answers: sending a message, the tokens and the done event of the answer streaming in, Stop,
 // Regenerate and edit-and-resend. The list updates themselves are the pure functions in chatOps and
 // streamProcessor; this slice decides when to apply them.
+import { describeAnswerError } from "../answerErrors";
 import {
   LOCAL_PREFIX,
   localUserMessage,
@@ -191,7 +192,9 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
         needsResync = true;
       }
       set({ messages, generation: g?.messageId === done.messageId ? null : g });
-      if (done.error) get().toast("error", `The answer ended with an error: ${done.error}`);
+      // The message says the same beneath the answer; the toast is for a chat scrolled elsewhere.
+      if (done.error || done.errorCode)
+        get().toast("error", describeAnswerError(done.errorCode, done.error).text);
       const answer = messages.find((m) => m.id === done.messageId);
       if (answer)
         set((st) => ({
