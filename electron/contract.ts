@@ -87,6 +87,11 @@ export const Message = z.object({
   tokenTexts: z.array(z.string()),
   stats: GenerationStats.nullable(),
   modelId: z.string().nullable(),
+  /**
+   * An answer regenerated before: the ids of all its versions, oldest first (this one among them);
+   * absent when there is only one. The others are kept aside, shown with chat.showVersion.
+   */
+  versions: z.array(id).min(2).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -318,12 +323,17 @@ export const requests = {
     request: z.object({ conversationId: id, text: text.min(1) }).strict(),
     reply: z.object({ userMessage: Message, assistantMessageId: id }),
   },
-  /** Replaces the last assistant answer with a new one. */
+  /** Answers the last message again; the answer before stays as a version (Message.versions). */
   "chat.regenerate": {
     request: z.object({ conversationId: id }).strict(),
     reply: z.object({ assistantMessageId: id }),
   },
-  /** Edits a user message, drops everything after it, and answers again. */
+  /** Shows another version of an answer in place of the one shown; replies with the conversation. */
+  "chat.showVersion": {
+    request: z.object({ conversationId: id, messageId: id }).strict(),
+    reply: z.object({ conversation: Conversation, messages: z.array(Message) }),
+  },
+  /** Edits a user message, drops everything after it (answer versions too), and answers again. */
   "chat.edit": {
     request: z.object({ conversationId: id, messageId: id, text: text.min(1) }).strict(),
     reply: z.object({ userMessage: Message, assistantMessageId: id }),

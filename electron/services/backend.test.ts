@@ -262,6 +262,14 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
         .map((t) => t.text)
         .join(""),
     );
+    // The answer before stays reachable as a version, and either can be shown.
+    expect(second[3].versions).toEqual([first[3].id, second[3].id]);
+    const older = await b.call<{ messages: Message[] }>("chat.showVersion", {
+      conversationId: chat.id,
+      messageId: first[3].id,
+    });
+    expect(older.messages[3]).toMatchObject({ ...first[3], versions: [first[3].id, second[3].id] });
+    expect((await messages(b, chat.id))[3].id).toBe(first[3].id);
 
     done = b.next("generation.done");
     const edited = await b.call<{ userMessage: Message; assistantMessageId: string }>("chat.edit", {
@@ -275,6 +283,17 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     expect(third[0]).toMatchObject({ id: userMessage.id, content: "Tom had a red ball" });
     expect(third[1]).toMatchObject({ id: edited.assistantMessageId, stats: { tokens: expect.any(Number) } });
     expect(third[1].stats!.tokens).toBeGreaterThan(0);
+    // Editing drops the old answer with its versions; regenerating the new one starts its own.
+    expect(third[1].versions).toBeUndefined();
+    done = b.next("generation.done");
+    const again = await b.call<{ assistantMessageId: string }>("chat.regenerate", {
+      conversationId: chat.id,
+    });
+    await done;
+    expect((await messages(b, chat.id))[1].versions).toEqual([
+      edited.assistantMessageId,
+      again.assistantMessageId,
+    ]);
   });
 
   it("applies the speed/accuracy knob from the next token, also mid-answer", async () => {

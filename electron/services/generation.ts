@@ -67,8 +67,9 @@ export class GenerationService {
     const history = this.deps.store.get(conversationId).messages;
     const lastUser = history.findLastIndex((m) => m.role === "user");
     if (lastUser < 0) throw new ChannelError("conflict", "There is no message to answer again.");
-    this.deps.store.dropLastAssistant(conversationId);
-    return { assistantMessageId: this.begin(conversationId, target) };
+    // The answer before stays as a version of the new one (Message.versions).
+    const versionOf = this.deps.store.setAsideLastAnswer(conversationId);
+    return { assistantMessageId: this.begin(conversationId, target, versionOf) };
   }
 
   async edit(conversationId: string, messageId: string, text: string) {
@@ -128,11 +129,15 @@ export class GenerationService {
     return { modelId, layers, mode, contextLength };
   }
 
-  private begin(conversationId: string, { modelId, layers, mode, contextLength }: Target): string {
+  private begin(
+    conversationId: string,
+    { modelId, layers, mode, contextLength }: Target,
+    versionOf: string | null = null,
+  ): string {
     const { store, settings, engine } = this.deps;
     const conversation = store.conversation(conversationId);
     const messages = store.history(conversationId).filter((m) => m.role !== "system");
-    const assistant = store.startAssistant(conversationId, modelId);
+    const assistant = store.startAssistant(conversationId, modelId, versionOf);
     const run: Running = {
       conversationId,
       messageId: assistant.id,
