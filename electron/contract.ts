@@ -37,6 +37,27 @@ export {
   TokenFields,
 };
 
+/**
+ * Sampling as a chat (or the default for new chats) keeps it. `maxTokens` null means "automatic":
+ * a share of the loaded model's context (defaultMaxTokens), resolved when an answer starts, so the
+ * prompt always keeps room. A number is the user's own choice and is used as is.
+ */
+export const ChatSampling = Sampling.extend({ maxTokens: Sampling.shape.maxTokens.nullable() });
+export type ChatSampling = z.infer<typeof ChatSampling>;
+
+/** The most tokens an automatic answer may take. */
+export const AUTO_MAX_TOKENS_CAP = 1024;
+
+/** The answer length used when a chat leaves it automatic: a quarter of the context, at most 1024. */
+export function defaultMaxTokens(contextLength: number): number {
+  return Math.max(1, Math.min(AUTO_MAX_TOKENS_CAP, Math.floor(contextLength / 4)));
+}
+
+/** The engine's sampling for an answer: an automatic maxTokens resolved against the context. */
+export function engineSampling(sampling: ChatSampling, contextLength: number): Sampling {
+  return { ...sampling, maxTokens: sampling.maxTokens ?? defaultMaxTokens(contextLength) };
+}
+
 export const ConversationSummary = z.object({
   id,
   title: z.string(),
@@ -48,7 +69,7 @@ export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
 export const Conversation = ConversationSummary.extend({
   systemPrompt: z.string(),
-  sampling: Sampling,
+  sampling: ChatSampling,
   overflow: ContextOverflow,
   createdAt: z.string(),
 });
@@ -66,6 +87,11 @@ export const Message = z.object({
   tokenTexts: z.array(z.string()),
   stats: GenerationStats.nullable(),
   modelId: z.string().nullable(),
+  /**
+   * An answer regenerated before: the ids of all its versions, oldest first (this one among them);
+   * absent when there is only one. The others are kept aside, shown with chat.showVersion.
+   */
+  versions: z.array(id).min(2).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -90,7 +116,7 @@ export const Settings = z.object({
   contextLength: z.number().int().min(128).max(131072),
   modelsDir: z.string().max(4096),
   theme: z.enum(["light", "dark", "system"]),
-  defaultSampling: Sampling,
+  defaultSampling: ChatSampling,
   /**
    * Speed/accuracy knob: 0 = exact (every token is the full model's: lossless speculative decoding
    * where it measured faster, else plain full depth), 1 = fastest.
@@ -286,7 +312,7 @@ export const requests = {
       .object({
         id,
         systemPrompt: z.string().max(100_000).optional(),
-        sampling: Sampling.optional(),
+        sampling: ChatSampling.optional(),
         overflow: ContextOverflow.optional(),
       })
       .strict(),
@@ -297,12 +323,17 @@ export const requests = {
     request: z.object({ conversationId: id, text: text.min(1) }).strict(),
     reply: z.object({ userMessage: Message, assistantMessageId: id }),
   },
-  /** Replaces the last assistant answer with a new one. */
+  /** Answers the last message again; the answer before stays as a version (Message.versions). */
   "chat.regenerate": {
     request: z.object({ conversationId: id }).strict(),
     reply: z.object({ assistantMessageId: id }),
   },
-  /** Edits a user message, drops everything after it, and answers again. */
+  /** Shows another version of an answer in place of the one shown; replies with the conversation. */
+  "chat.showVersion": {
+    request: z.object({ conversationId: id, messageId: id }).strict(),
+    reply: z.object({ conversation: Conversation, messages: z.array(Message) }),
+  },
+  /** Edits a user message, drops everything after it (answer versions too), and answers again. */
   "chat.edit": {
     request: z.object({ conversationId: id, messageId: id, text: text.min(1) }).strict(),
     reply: z.object({ userMessage: Message, assistantMessageId: id }),
@@ -340,7 +371,10 @@ export const events = {
     conversationId: id,
     messageId: id,
     stats: GenerationStats,
+    /** The engine's own words when the answer failed (shown as the detail of a plain sentence). */
     error: z.string().optional(),
+    /** What the renderer picks that sentence by. */
+    errorCode: ErrorCode.optional(),
   }),
   "import.progress": ImportJob,
   "download.progress": DownloadJob,

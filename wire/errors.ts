@@ -39,12 +39,12 @@ export const ErrorCode = z.enum([
   "engine_crashed",
   /** The app stopped the engine (it is quitting) while the request was pending. */
   "engine_stopped",
+  /** The conversation (or its last message alone) does not fit the model's context window. */
+  "context_full",
   /** The file is already in the library (same source, same quantization); detail.modelId names it. */
   "already_imported",
   /** A model download failed; detail.downloadCode says why. */
   "download",
-  /** The prompt (the conversation, as the model reads it) does not fit the model's context. */
-  "context_full",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -77,7 +77,7 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
   }, 180_000);
 
   /** A conversation with these sampling settings. */
-  async function chatWith(b: RealBackend, maxTokens: number, change = {}) {
+  async function chatWith(b: RealBackend, maxTokens: number | null, change = {}) {
     const chat = await b.call<Conversation>("chat.create", {});
     await b.call("chat.update", { id: chat.id, sampling: sampling(maxTokens, change) });
     return chat;
@@ -134,6 +134,29 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     await second;
     expect((await messages(b, again.id))[1].content).toBe(fullDepth.content);
     expect(b.backend.services.conversations.integrityCheck()).toBe("ok");
+  });
+
+  it("leaves a new chat's answer length automatic: a quarter of the context, so the prompt keeps room", async () => {
+    const b = await start();
+    const fresh = await b.call<Conversation>("chat.create", {});
+    expect(fresh.sampling.maxTokens).toBeNull();
+    // stories260K has a 512-token context: an automatic answer stops at 128 tokens.
+    const chat = await chatWith(b, null, { temperature: 0, seed: 7 });
+    const done = b.next("generation.done");
+    const sent = await b.call<{ assistantMessageId: string }>("chat.send", {
+      conversationId: chat.id,
+      text: "Once upon a time",
+    });
+    const { stats } = await done;
+    expect(stats.tokens).toBeLessThanOrEqual(128);
+    if (stats.stopReason !== "eos") expect(stats).toMatchObject({ stopReason: "max_tokens", tokens: 128 });
+    expect(tokensOf(b, sent.assistantMessageId)).toHaveLength(stats.tokens);
+    // A number the user chose is kept and used as is.
+    const explicit = await chatWith(b, 200, { temperature: 0, seed: 7 });
+    expect(
+      (await b.call<{ conversation: Conversation }>("chat.get", { id: explicit.id })).conversation.sampling
+        .maxTokens,
+    ).toBe(200);
   });
 
   it("refuses a second answer while one is being written, in this or another conversation", async () => {
@@ -239,6 +262,14 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
         .map((t) => t.text)
         .join(""),
     );
+    // The answer before stays reachable as a version, and either can be shown.
+    expect(second[3].versions).toEqual([first[3].id, second[3].id]);
+    const older = await b.call<{ messages: Message[] }>("chat.showVersion", {
+      conversationId: chat.id,
+      messageId: first[3].id,
+    });
+    expect(older.messages[3]).toMatchObject({ ...first[3], versions: [first[3].id, second[3].id] });
+    expect((await messages(b, chat.id))[3].id).toBe(first[3].id);
 
     done = b.next("generation.done");
     const edited = await b.call<{ userMessage: Message; assistantMessageId: string }>("chat.edit", {
@@ -252,6 +283,17 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     expect(third[0]).toMatchObject({ id: userMessage.id, content: "Tom had a red ball" });
     expect(third[1]).toMatchObject({ id: edited.assistantMessageId, stats: { tokens: expect.any(Number) } });
     expect(third[1].stats!.tokens).toBeGreaterThan(0);
+    // Editing drops the old answer with its versions; regenerating the new one starts its own.
+    expect(third[1].versions).toBeUndefined();
+    done = b.next("generation.done");
+    const again = await b.call<{ assistantMessageId: string }>("chat.regenerate", {
+      conversationId: chat.id,
+    });
+    await done;
+    expect((await messages(b, chat.id))[1].versions).toEqual([
+      edited.assistantMessageId,
+      again.assistantMessageId,
+    ]);
   });
 
   it("applies the speed/accuracy knob from the next token, also mid-answer", async () => {

@@ -120,7 +120,10 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         await b.call("chat.update", { id: strict.id, overflow: "stop" });
         const refused = b.next("generation.done");
         await b.call("chat.send", { conversationId: strict.id, text: long });
-        expect((await refused).error).toMatch(/does not fit the 512-token context/);
+        expect(await refused).toMatchObject({
+          error: expect.stringMatching(/does not fit the 512-token context/),
+          errorCode: "context_full",
+        });
       },
     );
   },

@@ -1,6 +1,12 @@
 // Prepared statements of the conversation store and the mapping from rows to contract shapes.
 import type Database from "better-sqlite3";
-import type { Conversation, ConversationSummary, GenerationStats, Message, Sampling } from "../contract.js";
+import type {
+  Conversation,
+  ConversationSummary,
+  GenerationStats,
+  Message,
+  ChatSampling,
+} from "../contract.js";
 
 export interface ConversationRow {
   id: string;
@@ -26,6 +32,8 @@ export interface MessageRow {
   token_texts: string;
   exit_layers: string;
   stats: string | null;
+  version_group: string | null;
+  active: 0 | 1;
 }
 
 export interface TokenRow {
@@ -33,7 +41,8 @@ export interface TokenRow {
   exit_layer: number;
 }
 
-const PREVIEW = `(SELECT substr(content, 1, 160) FROM messages m WHERE m.conversation_id = c.id AND m.content != ''
+const PREVIEW = `(SELECT substr(content, 1, 160) FROM messages m
+                  WHERE m.conversation_id = c.id AND m.active = 1 AND m.content != ''
                   ORDER BY m.seq DESC LIMIT 1) AS preview`;
 
 export function prepare(db: Database.Database) {
@@ -43,7 +52,8 @@ export function prepare(db: Database.Database) {
     list: statement<{ pattern: string | null }, ConversationRow>(
       `SELECT c.*, ${PREVIEW} FROM conversations c
        WHERE :pattern IS NULL OR c.title LIKE :pattern ESCAPE '\\'
-          OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content LIKE :pattern ESCAPE '\\')
+          OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.active = 1
+                     AND m.content LIKE :pattern ESCAPE '\\')
        ORDER BY c.updated_at DESC, c.rowid DESC`,
     ),
     conversation: statement<Id, ConversationRow>(
@@ -70,11 +80,28 @@ export function prepare(db: Database.Database) {
     touch: statement<{ id: string; at: string }>(`UPDATE conversations SET updated_at = :at WHERE id = :id`),
     deleteConversation: statement<Id>(`DELETE FROM conversations WHERE id = :id`),
 
-    messages: statement<Id, MessageRow>(`SELECT * FROM messages WHERE conversation_id = :id ORDER BY seq`),
+    messages: statement<Id, MessageRow>(
+      `SELECT * FROM messages WHERE conversation_id = :id AND active = 1 ORDER BY seq`,
+    ),
+    /** Every answer version of a conversation with the answer it is a version of, oldest first. */
+    versions: statement<Id, { id: string; answer: string }>(
+      `SELECT id, COALESCE(version_group, id) AS answer FROM messages
+       WHERE conversation_id = :id AND role = 'assistant' ORDER BY seq`,
+    ),
+    setVersionGroup: statement<{ id: string; group: string }>(
+      `UPDATE messages SET version_group = :group WHERE id = :id`,
+    ),
+    setAside: statement<Id>(`UPDATE messages SET active = 0 WHERE id = :id`),
+    deleteMessage: statement<Id>(`DELETE FROM messages WHERE id = :id`),
+    /** Shows one version of an answer and sets its other versions aside. */
+    showVersion: statement<{ id: string; conversationId: string; group: string }>(
+      `UPDATE messages SET active = (id = :id)
+       WHERE conversation_id = :conversationId AND COALESCE(version_group, id) = :group`,
+    ),
     message: statement<Id, MessageRow>(`SELECT * FROM messages WHERE id = :id`),
     messageIds: statement<Id, { id: string }>(`SELECT id FROM messages WHERE conversation_id = :id`),
     lastMessage: statement<Id, MessageRow>(
-      `SELECT * FROM messages WHERE conversation_id = :id ORDER BY seq DESC LIMIT 1`,
+      `SELECT * FROM messages WHERE conversation_id = :id AND active = 1 ORDER BY seq DESC LIMIT 1`,
     ),
     streamingMessages: statement<[], MessageRow>(`SELECT * FROM messages WHERE state = 'streaming'`),
     insertMessage: statement<{
@@ -131,14 +158,17 @@ export function toConversation(row: ConversationRow): Conversation {
   return {
     ...toSummary(row),
     systemPrompt: row.system_prompt,
-    sampling: JSON.parse(row.sampling) as Sampling,
+    sampling: JSON.parse(row.sampling) as ChatSampling,
     overflow: row.overflow,
     createdAt: row.created_at,
   };
 }
 
-/** `streamed`: the tokens stored so far when the message is still streaming. */
-export function toMessage(row: MessageRow, streamed: TokenRow[] | null): Message {
+/**
+ * `streamed`: the tokens stored so far when the message is still streaming; `versions`: the ids of
+ * every version of this answer, oldest first (given only when there is more than one).
+ */
+export function toMessage(row: MessageRow, streamed: TokenRow[] | null, versions?: string[]): Message {
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -149,5 +179,6 @@ export function toMessage(row: MessageRow, streamed: TokenRow[] | null): Message
     tokenTexts: streamed ? streamed.map((t) => t.text) : (JSON.parse(row.token_texts) as string[]),
     stats: row.stats ? (JSON.parse(row.stats) as GenerationStats) : null,
     modelId: row.model_id,
+    ...(versions && versions.length > 1 ? { versions } : {}),
   };
 }

@@ -39,6 +39,12 @@ const migrations: string[] = [
   // What a chat does when it outgrows the context window (ContextOverflow).
   `ALTER TABLE conversations ADD COLUMN overflow TEXT NOT NULL DEFAULT 'drop-oldest'
      CHECK (overflow IN ('drop-oldest', 'stop'));`,
+  // Versions of an answer (Regenerate keeps the one before): the rows of one answer share
+  // version_group (the first version's id; NULL on that first one), and only the version shown
+  // (active = 1) is part of the conversation the model and the list see.
+  `ALTER TABLE messages ADD COLUMN version_group TEXT;
+   ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+   CREATE INDEX messages_by_version ON messages(conversation_id, version_group);`,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -129,17 +129,71 @@ describe("ConversationStore", () => {
     expect(store.list("   ")).toHaveLength(2);
   });
 
-  it("edits a user message and drops what followed; regenerating drops the last answer", () => {
+  it("edits a user message and drops what followed, answer versions too", () => {
     const c = store.create({ sampling: DEFAULT_SAMPLING });
     const first = store.addMessage(c.id, "user", "one");
-    answer(c.id, ["a"]);
+    const a = answer(c.id, ["a"]);
+    const again = store.startAssistant(c.id, "m1", store.setAsideLastAnswer(c.id));
+    store.finishAssistant(again.id, stats);
     store.addMessage(c.id, "user", "two");
     answer(c.id, ["b"]);
-    expect(store.dropLastAssistant(c.id)).toBe(true);
-    expect(store.dropLastAssistant(c.id)).toBe(false);
     expect(store.editUserMessage(c.id, first.id, "uno").content).toBe("uno");
     expect(store.history(c.id)).toEqual([{ role: "user", content: "uno" }]);
+    expect(() => store.message(a.id)).toThrow(/No message/);
     expect(() => store.editUserMessage("other", first.id, "x")).toThrow(/No user message/);
+  });
+
+  it("keeps the answer before a regenerate as a version, shows either, and keeps them across a restart", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    store.addMessage(c.id, "user", "Tell me a story");
+    const v1 = answer(c.id, ["Once", " upon"]);
+    expect(v1.versions).toBeUndefined();
+    const versionOf = store.setAsideLastAnswer(c.id);
+    expect(versionOf).toBe(v1.id);
+    // Set aside, the first answer is no longer part of what the model sees.
+    expect(store.history(c.id)).toEqual([{ role: "user", content: "Tell me a story" }]);
+    const v2 = store.startAssistant(c.id, "m1", versionOf);
+    ["A", " dog"].forEach((text, index) => store.appendToken(v2.id, { index, text, exitLayer: 1 }));
+    store.finishAssistant(v2.id, stats);
+    expect(store.get(c.id).messages.map((m) => [m.content, m.versions])).toEqual([
+      ["Tell me a story", undefined],
+      ["A dog", [v1.id, v2.id]],
+    ]);
+    expect(store.list()[0].preview).toBe("A dog");
+
+    const shown = store.showVersion(c.id, v1.id).messages;
+    expect(shown.map((m) => m.content)).toEqual(["Tell me a story", "Once upon"]);
+    expect(shown[1]).toMatchObject({ id: v1.id, versions: [v1.id, v2.id], tokenTexts: ["Once", " upon"] });
+    // A third version, regenerated from the first one shown.
+    const v3 = store.startAssistant(c.id, "m1", store.setAsideLastAnswer(c.id));
+    store.finishAssistant(v3.id, stats);
+    store.close();
+    store = new ConversationStore({ file });
+    expect(store.get(c.id).messages[1]).toMatchObject({ id: v3.id, versions: [v1.id, v2.id, v3.id] });
+    expect(() => store.showVersion(c.id, "nope")).toThrow(/No answer/);
+    // An empty answer (a failure) is not worth keeping: regenerating it leaves no version behind.
+    store.addMessage(c.id, "user", "And then?");
+    const failed = store.startAssistant(c.id, "m1");
+    store.finishAssistant(failed.id, { ...stats, tokens: 0, stopReason: "error" });
+    const next = store.startAssistant(c.id, "m1", store.setAsideLastAnswer(c.id));
+    expect(store.message(next.id).versions).toBeUndefined();
+  });
+
+  it("upgrades a database from before answer versions, keeping every message", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    store.addMessage(c.id, "user", "hi");
+    answer(c.id, ["hello"]);
+    store.close();
+    // A version 2 file written by the previous release: its rows have neither column.
+    const v2 = new Database(file);
+    v2.exec("DROP INDEX messages_by_version; ALTER TABLE messages DROP COLUMN active;");
+    v2.exec("ALTER TABLE messages DROP COLUMN version_group; PRAGMA user_version = 2;");
+    v2.close();
+    store = new ConversationStore({ file });
+    expect(store.db.pragma("user_version", { simple: true })).toBe(3);
+    expect(store.get(c.id).messages.map((m) => m.content)).toEqual(["hi", "hello"]);
+    expect(store.setAsideLastAnswer(c.id)).not.toBeNull();
+    expect(store.integrityCheck()).toBe("ok");
   });
 
   it("updates the system prompt and sampling, and exports Markdown", () => {

@@ -10,7 +10,13 @@
 // on the next start, marked "interrupted".
 import Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
-import type { Conversation, ConversationSummary, GenerationStats, Message, Sampling } from "../contract.js";
+import type {
+  Conversation,
+  ConversationSummary,
+  GenerationStats,
+  Message,
+  ChatSampling,
+} from "../contract.js";
 import { conversationToMarkdown } from "./conversation-markdown.js";
 import { migrate } from "./conversation-schema.js";
 import { notFound } from "./errors.js";
@@ -57,7 +63,7 @@ export class ConversationStore {
     return this.sql.list.all({ pattern }).map(rows.toSummary);
   }
 
-  create({ title, sampling }: { title?: string; sampling: Sampling }): Conversation {
+  create({ title, sampling }: { title?: string; sampling: ChatSampling }): Conversation {
     const at = this.stamp();
     const id = randomUUID();
     this.sql.insertConversation.run({
@@ -78,7 +84,10 @@ export class ConversationStore {
   get(id: string): { conversation: Conversation; messages: Message[] } {
     const conversation = this.conversation(id);
     this.flush();
-    const messages = this.sql.messages.all({ id }).map((row) => rows.toMessage(row, this.streamedSoFar(row)));
+    const versions = this.versionsOf(id);
+    const messages = this.sql.messages
+      .all({ id })
+      .map((row) => rows.toMessage(row, this.streamedSoFar(row), versions.get(row.version_group ?? row.id)));
     return { conversation, messages };
   }
 
@@ -89,7 +98,7 @@ export class ConversationStore {
 
   update(
     id: string,
-    change: { systemPrompt?: string; sampling?: Sampling; overflow?: Conversation["overflow"] },
+    change: { systemPrompt?: string; sampling?: ChatSampling; overflow?: Conversation["overflow"] },
   ): Conversation {
     const current = this.conversation(id);
     this.sql.updateSettings.run({
@@ -119,11 +128,15 @@ export class ConversationStore {
     })();
   }
 
-  /** Creates the (empty) assistant message that streamed tokens will fill. */
-  startAssistant(conversationId: string, modelId: string | null): Message {
+  /**
+   * Creates the (empty) assistant message that streamed tokens will fill; `versionOf`: the answer
+   * (setAsideLastAnswer's) this is a new version of.
+   */
+  startAssistant(conversationId: string, modelId: string | null, versionOf?: string | null): Message {
     return this.db.transaction(() => {
       this.conversation(conversationId);
       const id = this.insertMessage(conversationId, "assistant", "", modelId, "streaming");
+      if (versionOf) this.sql.setVersionGroup.run({ id, group: versionOf });
       this.sql.setConversationModel.run({ id: conversationId, modelId });
       this.buffers.set(id, { tokens: [], timer: null });
       return this.message(id);
@@ -170,7 +183,8 @@ export class ConversationStore {
   message(id: string): Message {
     const row = this.sql.message.get({ id });
     if (!row) throw notFound("message", id);
-    return rows.toMessage(row, this.streamedSoFar(row));
+    const versions = this.versionsOf(row.conversation_id).get(row.version_group ?? row.id);
+    return rows.toMessage(row, this.streamedSoFar(row), versions);
   }
 
   /** The conversation as the model sees it: role and text of every message, in order. */
@@ -191,12 +205,39 @@ export class ConversationStore {
     })();
   }
 
-  /** Removes the last message when it is an assistant answer (before regenerating it). */
-  dropLastAssistant(conversationId: string): boolean {
-    const last = this.sql.lastMessage.get({ id: conversationId });
-    if (!last || last.role !== "assistant") return false;
-    this.deleteAfter(conversationId, last.seq - 1);
-    return true;
+  /**
+   * Before regenerating: the last answer leaves the conversation but stays as a version of it
+   * (an empty one, a failure with nothing to keep, is removed). Returns the answer the new one is
+   * a version of, or null when the conversation does not end with an answer.
+   */
+  setAsideLastAnswer(conversationId: string): string | null {
+    return this.db.transaction(() => {
+      const last = this.sql.lastMessage.get({ id: conversationId });
+      if (!last || last.role !== "assistant") return null;
+      if (last.content === "" && last.state === "done") {
+        this.dropBuffer(last.id);
+        this.sql.deleteMessage.run({ id: last.id });
+      } else {
+        this.sql.setAside.run({ id: last.id });
+      }
+      return last.version_group ?? last.id;
+    })();
+  }
+
+  /** Shows another version of an answer in the conversation (the one shown is set aside). */
+  showVersion(
+    conversationId: string,
+    messageId: string,
+  ): { conversation: Conversation; messages: Message[] } {
+    const target = this.sql.message.get({ id: messageId });
+    if (!target || target.conversation_id !== conversationId || target.role !== "assistant")
+      throw notFound("answer", messageId);
+    this.db.transaction(() => {
+      const group = target.version_group ?? target.id;
+      this.sql.showVersion.run({ id: messageId, conversationId, group });
+      this.sql.touch.run({ id: conversationId, at: this.stamp() });
+    })();
+    return this.get(conversationId);
   }
 
   exportMarkdown(id: string): { filename: string; markdown: string } {
@@ -243,6 +284,17 @@ export class ConversationStore {
   private deleteAfter(conversationId: string, seq: number): void {
     for (const r of this.sql.messageIdsAfter.all({ id: conversationId, seq })) this.dropBuffer(r.id);
     this.sql.deleteAfter.run({ id: conversationId, seq });
+  }
+
+  /** The versions of each answer of a conversation (by the answer's first version), oldest first. */
+  private versionsOf(conversationId: string): Map<string, string[]> {
+    const byAnswer = new Map<string, string[]>();
+    for (const { id, answer } of this.sql.versions.all({ id: conversationId })) {
+      const list = byAnswer.get(answer);
+      if (list) list.push(id);
+      else byAnswer.set(answer, [id]);
+    }
+    return byAnswer;
   }
 
   private streamedSoFar(row: rows.MessageRow): rows.TokenRow[] | null {

@@ -2,7 +2,7 @@
 // streamed token, and close the answer with its statistics. Every check runs before anything is
 // written, so a refused send changes nothing. When the engine dies mid-answer, the tokens already
 // shown stay in the conversation and the answer is closed as "interrupted".
-import type { GenerationStats, Message, ModelSummary } from "../contract.js";
+import { engineSampling, type GenerationStats, type Message, type ModelSummary } from "../contract.js";
 import type { HostEventOf } from "../../native-models/host/protocol.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
@@ -16,6 +16,7 @@ interface Target {
   modelId: string;
   layers: number;
   mode: ModelSummary["mode"];
+  contextLength: number;
 }
 
 interface Running {
@@ -66,8 +67,9 @@ export class GenerationService {
     const history = this.deps.store.get(conversationId).messages;
     const lastUser = history.findLastIndex((m) => m.role === "user");
     if (lastUser < 0) throw new ChannelError("conflict", "There is no message to answer again.");
-    this.deps.store.dropLastAssistant(conversationId);
-    return { assistantMessageId: this.begin(conversationId, target) };
+    // The answer before stays as a version of the new one (Message.versions).
+    const versionOf = this.deps.store.setAsideLastAnswer(conversationId);
+    return { assistantMessageId: this.begin(conversationId, target, versionOf) };
   }
 
   async edit(conversationId: string, messageId: string, text: string) {
@@ -110,7 +112,7 @@ export class GenerationService {
     if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
     // Loading replaces the engine's model, so a load waits for the answer being written (the local
     // server's, say); a model already loaded needs no turn.
-    const { layers, mode } =
+    const { layers, mode, contextLength } =
       this.deps.engine.status().loadedModelId === modelId
         ? await this.deps.models.ensureLoaded(modelId)
         : await this.deps.turns.run(() => this.deps.models.ensureLoaded(modelId));
@@ -130,14 +132,18 @@ export class GenerationService {
         "An answer is still being written in another conversation; wait for it or stop it first.",
       );
     }
-    return { modelId, layers, mode };
+    return { modelId, layers, mode, contextLength };
   }
 
-  private begin(conversationId: string, { modelId, layers, mode }: Target): string {
+  private begin(
+    conversationId: string,
+    { modelId, layers, mode, contextLength }: Target,
+    versionOf: string | null = null,
+  ): string {
     const { store, settings, engine } = this.deps;
     const conversation = store.conversation(conversationId);
     const messages = store.history(conversationId).filter((m) => m.role !== "system");
-    const assistant = store.startAssistant(conversationId, modelId);
+    const assistant = store.startAssistant(conversationId, modelId, versionOf);
     const run: Running = {
       conversationId,
       messageId: assistant.id,
@@ -153,13 +159,13 @@ export class GenerationService {
         genId: assistant.id,
         modelId,
         ...promptFor(mode, conversation.systemPrompt, messages),
-        sampling: conversation.sampling,
+        sampling: engineSampling(conversation.sampling, contextLength),
         overflow: conversation.overflow,
         knob: settings.get().knob,
       }),
     ).then(
       (stats) => this.finish(run, stats),
-      (error: Error) => this.finish(run, this.localStats(run, error), error.message),
+      (error: Error) => this.finish(run, this.localStats(run, error), error),
     );
     return assistant.id;
   }
@@ -223,7 +229,7 @@ export class GenerationService {
     };
   }
 
-  private finish(run: Running, stats: GenerationStats, error?: string): void {
+  private finish(run: Running, stats: GenerationStats, error?: Error): void {
     this.running.delete(run.messageId);
     const message = this.deps.store.finishAssistant(run.messageId, stats);
     if (!message) return; // The conversation was deleted meanwhile.
@@ -231,7 +237,8 @@ export class GenerationService {
       conversationId: run.conversationId,
       messageId: run.messageId,
       stats,
-      ...(error ? { error } : {}),
+      ...(error ? { error: error.message } : {}),
+      ...(error instanceof ChannelError ? { errorCode: error.code } : {}),
     });
   }
 }

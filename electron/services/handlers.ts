@@ -96,6 +96,14 @@ export function createHandlers(s: Services): Handlers {
     "chat.update": ({ id, ...change }) => s.conversations.update(id, change),
     "chat.send": ({ conversationId, text }) => s.generation.send(conversationId, text),
     "chat.regenerate": ({ conversationId }) => s.generation.regenerate(conversationId),
+    "chat.showVersion": ({ conversationId, messageId }) => {
+      if (s.generation.isGenerating(conversationId))
+        throw new ChannelError(
+          "conflict",
+          "An answer is still being written in this conversation; stop it first.",
+        );
+      return s.conversations.showVersion(conversationId, messageId);
+    },
     "chat.edit": ({ conversationId, messageId, text }) => s.generation.edit(conversationId, messageId, text),
     "chat.stop": ({ conversationId }) => s.generation.stop(conversationId),
     "chat.export": ({ id }) => s.conversations.exportMarkdown(id),

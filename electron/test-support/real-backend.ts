@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach } from "vitest";
-import type { EventName, EventOf, Sampling } from "../contract.js";
+import type { EventName, EventOf, ChatSampling } from "../contract.js";
 import { createBackend, type Backend, type BackendOptions } from "../services/backend.js";
 import type { EngineClientOptions } from "../services/engine-client.js";
 import { realHostEntry, spawnTsHost } from "./engine.js";
@@ -123,7 +123,7 @@ export function realBackends(): (options?: RealBackendOptions) => Promise<RealBa
   };
 }
 
-export function sampling(maxTokens: number, change: Partial<Sampling> = {}): Sampling {
+export function sampling(maxTokens: number | null, change: Partial<ChatSampling> = {}): ChatSampling {
   return {
     temperature: 0.8,
     topP: 0.95,

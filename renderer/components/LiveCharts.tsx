@@ -14,7 +14,6 @@ import {
   YAxis,
 } from "recharts";
 import {
-  earlyExitShare,
   exitHistogram,
   exitLayerSeries,
   layerBucket,
@@ -25,7 +24,8 @@ import {
 import { useApp } from "../state/context";
 import { useThrottledValue } from "../state/useThrottled";
 import { formatRate } from "../state/format";
-import { liveStats } from "../state/streamProcessor";
+import { answerStats } from "../state/answerStats";
+import type { AppState } from "../state/store";
 import type { UiMessage } from "../state/types";
 
 const CHART_HEIGHT = 150;
@@ -46,15 +46,18 @@ const tooltipStyle = {
  * updates at most once per animation frame and the chart data is deferred, so streaming never
  * waits for the charts; animations are off so each frame only redraws.
  */
+/** The answer the charts are about, as the store holds it now. */
+function chartedMessage(s: AppState): UiMessage | null {
+  const id = s.chartMessageId;
+  const chosen = id ? s.messages.find((m) => m.id === id) : undefined;
+  if (chosen) return chosen;
+  for (let i = s.messages.length - 1; i >= 0; i--)
+    if (s.messages[i].role === "assistant") return s.messages[i];
+  return null;
+}
+
 export function LiveCharts() {
-  const message = useApp((s) => {
-    const id = s.chartMessageId;
-    const chosen = id ? s.messages.find((m) => m.id === id) : undefined;
-    if (chosen) return chosen;
-    for (let i = s.messages.length - 1; i >= 0; i--)
-      if (s.messages[i].role === "assistant") return s.messages[i];
-    return null;
-  });
+  const message = useApp(chartedMessage);
   // While an answer streams the charts redraw a few times a second (the text and the layer strip
   // keep every frame); the finished answer is drawn at once.
   // Longer answers redraw less often: the cost of a redraw grows with the number of points.
@@ -80,28 +83,12 @@ const ChartsFor = memo(function ChartsFor({
   message: UiMessage;
   streaming: boolean;
 }) {
-  const { stats, layers, exitData, rateData, histogram, early } = useMemo(
-    () => chartData(message),
-    [message],
-  );
+  const { layers, exitData, rateData, histogram } = useMemo(() => chartData(message), [message]);
   const dots = exitData.length <= 120;
 
   return (
     <section className="charts" aria-label="Live exit-layer charts" data-message-id={message.id}>
-      <div className="chart-summary">
-        <div>
-          <span className="big">{stats.tokens}</span>
-          <span className="muted small">tokens{streaming ? " so far" : ""}</span>
-        </div>
-        <div>
-          <span className="big">{stats.tokens ? stats.meanExitLayer.toFixed(1) : "—"}</span>
-          <span className="muted small">mean exit layer (of {layers})</span>
-        </div>
-        <div>
-          <span className="big">{stats.tokens ? `${Math.round(early * 100)}%` : "—"}</span>
-          <span className="muted small">left early</span>
-        </div>
-      </div>
+      <AnswerSummary streaming={streaming} />
 
       <figure className="chart" data-testid="exit-chart" data-points={exitData.length} data-layers={layers}>
         <figcaption>
@@ -146,7 +133,7 @@ const ChartsFor = memo(function ChartsFor({
 
       <figure className="chart" data-testid="rate-chart" data-points={rateData.length}>
         <figcaption>
-          Tokens per second <span className="muted">{formatRate(stats.tokensPerSecond)}</span>
+          Tokens per second <LiveRate />
         </figcaption>
         {rateData.length > 0 ? (
           <ResponsiveContainer width="100%" height={CHART_HEIGHT - 30} initialDimension={initialDimension}>
@@ -217,14 +204,48 @@ const ChartsFor = memo(function ChartsFor({
   );
 });
 
-/** Everything the charts draw, from one message (recomputed once per animation frame at most). */
+/**
+ * The numbers above the charts. Unlike the charts (redrawn a few times a second), they follow the
+ * store every frame, through the same answerStats as the message, so the two always agree.
+ */
+function AnswerSummary({ streaming }: { streaming: boolean }) {
+  const message = useApp(chartedMessage);
+  if (!message) return null;
+  const stats = answerStats(message);
+  return (
+    <div className="chart-summary" data-testid="chart-summary">
+      <div>
+        <span className="big" data-testid="chart-tokens">
+          {stats.tokens}
+        </span>
+        <span className="muted small">tokens{streaming ? " so far" : ""}</span>
+      </div>
+      <div>
+        <span className="big">{stats.tokens ? stats.meanExitLayer.toFixed(1) : "—"}</span>
+        <span className="muted small">mean exit layer (of {stats.chartLayers})</span>
+      </div>
+      <div>
+        <span className="big">{stats.tokens ? `${Math.round(stats.earlyShare * 100)}%` : "—"}</span>
+        <span className="muted small">left early</span>
+      </div>
+    </div>
+  );
+}
+
+/** The answer's decode speed, live (see AnswerSummary). */
+function LiveRate() {
+  const message = useApp(chartedMessage);
+  return (
+    <span className="muted" data-testid="chart-rate">
+      {formatRate(message ? answerStats(message).tokensPerSecond : 0)}
+    </span>
+  );
+}
+
+/** Everything the charts draw, from one message (recomputed a few times a second at most). */
 function chartData(message: UiMessage) {
-  const stats = liveStats(message);
-  let maxSeen = 1;
-  for (const l of message.exitLayers) if (l > maxSeen) maxSeen = l;
-  const layers = stats.layers || maxSeen;
+  const layers = answerStats(message).chartLayers;
   return {
-    stats,
     layers,
     exitData: exitLayerSeries(message.exitLayers),
     // A moving average over ~5% of the answer (8..32 tokens): per-token timings are noisy.
@@ -233,7 +254,6 @@ function chartData(message: UiMessage) {
       Math.max(8, Math.min(32, Math.round(message.tokenMs.length / 20))),
     ),
     histogram: exitHistogram(message.exitLayers, layers),
-    early: earlyExitShare(message.exitLayers, layers),
   };
 }
 

@@ -1,7 +1,7 @@
 import { memo, useEffect, useRef, useState } from "react";
 import { copyText } from "../state/download";
 import { describeContextTrim, describeStopReason, formatMs, formatRate } from "../state/format";
-import { liveStats } from "../state/streamProcessor";
+import { answerStats } from "../state/answerStats";
 import { composerKeyAction } from "../state/shortcuts";
 import type { UiMessage } from "../state/types";
 import { LOCAL_PREFIX } from "../state/chatOps";
@@ -121,7 +121,7 @@ function AssistantMessage({
   onShowInCharts,
 }: MessageItemProps) {
   const [tokens, setTokens] = useState(false);
-  const stats = liveStats(message);
+  const stats = answerStats(message);
   const empty = message.content.length === 0;
   const stopNote = message.stats ? describeStopReason(message.stats.stopReason) : "";
   const trimNote = message.stats ? describeContextTrim(message.stats) : "";
@@ -159,9 +159,15 @@ function AssistantMessage({
         )}
       </div>
       {message.error && (
-        <p className="message-error" role="alert">
-          {message.error}
-        </p>
+        <div className="message-error" role="alert" data-testid="answer-error">
+          <p>{message.error}</p>
+          {message.errorDetail && (
+            <details className="error-detail">
+              <summary>What the engine said</summary>
+              <code>{message.errorDetail}</code>
+            </details>
+          )}
+        </div>
       )}
       <LayerStrip
         exitLayers={message.exitLayers}

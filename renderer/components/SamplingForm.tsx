@@ -1,6 +1,9 @@
 import { useEffect, useId, useState } from "react";
-import type { Sampling } from "../../electron/contract";
+import type { ChatSampling } from "../../electron/contract";
 import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft } from "../state/samplingForm";
+
+/** What an empty field means. */
+const placeholders: Partial<Record<keyof ChatSampling, string>> = { seed: "random", maxTokens: "automatic" };
 
 /** Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`. */
 export function SamplingForm({
@@ -10,9 +13,9 @@ export function SamplingForm({
   saveLabel = "Save",
   idPrefix,
 }: {
-  value: Sampling;
-  defaults?: Sampling;
-  onSave(s: Sampling): Promise<boolean | void> | void;
+  value: ChatSampling;
+  defaults?: ChatSampling;
+  onSave(s: ChatSampling): Promise<boolean | void> | void;
   saveLabel?: string;
   idPrefix?: string;
 }) {
@@ -61,7 +64,7 @@ export function SamplingForm({
                 min={spec.min}
                 max={spec.max}
                 step={spec.step}
-                placeholder={spec.field === "seed" ? "random" : undefined}
+                placeholder={placeholders[spec.field]}
                 value={draft[spec.field]}
                 aria-invalid={err ? true : undefined}
                 aria-describedby={`${id}-help`}

@@ -1,8 +1,8 @@
-// The sampling form: text fields <-> the contract's Sampling, validated with the contract's schema
+// The sampling form: text fields <-> the contract's ChatSampling, validated with the contract's schema
 // so the form can never send what the back end would refuse.
-import { Sampling } from "../../electron/contract";
+import { ChatSampling } from "../../electron/contract";
 
-export type SamplingField = keyof Sampling;
+export type SamplingField = keyof ChatSampling;
 export type SamplingDraft = Record<SamplingField, string>;
 
 export interface FieldSpec {
@@ -68,7 +68,7 @@ export const samplingFields: FieldSpec[] = [
     max: 32768,
     step: 1,
     integer: true,
-    help: "The longest answer, in tokens.",
+    help: "The longest answer, in tokens. Empty: automatic, a quarter of the model's context (at most 1024), so the conversation keeps room.",
   },
   {
     field: "seed",
@@ -81,28 +81,29 @@ export const samplingFields: FieldSpec[] = [
   },
 ];
 
-export function toDraft(s: Sampling): SamplingDraft {
+export function toDraft(s: ChatSampling): SamplingDraft {
   return {
     temperature: String(s.temperature),
     topP: String(s.topP),
     topK: String(s.topK),
     minP: String(s.minP),
     repetitionPenalty: String(s.repetitionPenalty),
-    maxTokens: String(s.maxTokens),
+    maxTokens: s.maxTokens === null ? "" : String(s.maxTokens),
     seed: s.seed === null ? "" : String(s.seed),
   };
 }
 
 export type ParseResult =
-  { ok: true; sampling: Sampling } | { ok: false; errors: Partial<Record<SamplingField, string>> };
+  { ok: true; sampling: ChatSampling } | { ok: false; errors: Partial<Record<SamplingField, string>> };
 
 export function parseDraft(draft: SamplingDraft): ParseResult {
   const errors: Partial<Record<SamplingField, string>> = {};
   const values: Record<string, number | null> = {};
   for (const spec of samplingFields) {
     const raw = draft[spec.field].trim();
-    if (spec.field === "seed" && raw === "") {
-      values.seed = null;
+    // Empty means "random" for the seed and "automatic" for the answer length.
+    if ((spec.field === "seed" || spec.field === "maxTokens") && raw === "") {
+      values[spec.field] = null;
       continue;
     }
     const n = Number(raw);
@@ -121,7 +122,7 @@ export function parseDraft(draft: SamplingDraft): ParseResult {
     values[spec.field] = n;
   }
   if (Object.keys(errors).length) return { ok: false, errors };
-  const parsed = Sampling.safeParse(values);
+  const parsed = ChatSampling.safeParse(values);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const f = issue.path[0] as SamplingField;
@@ -132,6 +133,6 @@ export function parseDraft(draft: SamplingDraft): ParseResult {
   return { ok: true, sampling: parsed.data };
 }
 
-export function sameSampling(a: Sampling, b: Sampling): boolean {
+export function sameSampling(a: ChatSampling, b: ChatSampling): boolean {
   return samplingFields.every(({ field }) => a[field] === b[field]);
 }

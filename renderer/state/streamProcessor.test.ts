@@ -104,7 +104,8 @@ describe("stream processor", () => {
       },
       error: "out of memory",
     });
-    expect(m.error).toBe("out of memory");
+    expect(m.error).toMatch(/^Your computer ran out of memory for this answer\. Close other programs/);
+    expect(m.errorDetail).toBe("out of memory");
   });
 
   it("ends the last token with the text the engine held back, as the stored message has it", () => {

@@ -3,6 +3,7 @@
 // the assistant message it belongs to; generation.done seals the message with the engine's stats.
 // Nothing here touches React, zustand or the API, so it is tested in isolation.
 import type { EventOf, GenerationStats } from "../../electron/contract";
+import { describeAnswerError } from "./answerErrors";
 import type { UiMessage } from "./types";
 
 export type TokenEvent = EventOf<"generation.token">;
@@ -72,13 +73,18 @@ export function applyTokens(message: UiMessage, tokens: readonly TokenEvent[], l
   return next ?? message;
 }
 
-/** Seals a message with the engine's final statistics (and error, if any). */
+/** Seals a message with the engine's final statistics (and error, if any, in plain words). */
 export function applyDone(message: UiMessage, done: DoneEvent): UiMessage {
   if (done.messageId !== message.id) return message;
   const { tail = "", ...stats } = done.stats;
   // The engine's held-back tail ends the last token's text (as the stored message has it).
   const tokenTexts = tail && message.tokenTexts.length ? message.tokenTexts.slice() : message.tokenTexts;
   if (tail && tokenTexts.length) tokenTexts[tokenTexts.length - 1] += tail;
+  const failed =
+    done.error !== undefined || done.errorCode !== undefined || done.stats.stopReason === "error";
+  const { text, detail } = failed
+    ? describeAnswerError(done.errorCode, done.error)
+    : { text: undefined, detail: undefined };
   return {
     ...message,
     content: message.content + tail,
@@ -86,9 +92,8 @@ export function applyDone(message: UiMessage, done: DoneEvent): UiMessage {
     streaming: false,
     stats,
     layers: done.stats.layers || message.layers,
-    error:
-      done.error ??
-      (done.stats.stopReason === "error" ? "The engine reported an error while answering." : undefined),
+    error: text,
+    errorDetail: detail,
   };
 }
 

@@ -12,8 +12,10 @@ export interface UiMessage extends Message {
   /** The answering model's layer count (ceiling of the exit-layer chart); 0 when unknown. */
   layers: number;
   streaming: boolean;
-  /** Set when the answer ended with an error (plain words). */
+  /** Set when the answer ended with an error: what happened and what to do, in plain words. */
   error?: string;
+  /** The engine's own words for that error (shown on request, beneath the sentence). */
+  errorDetail?: string;
 }
 
 export function toUiMessage(message: Message): UiMessage {

@@ -16,12 +16,12 @@ import {
   type ModelSummary,
   type ReplyOf,
   type RequestOf,
-  type Sampling,
+  type ChatSampling,
   type ServerStatus,
   type Settings,
 } from "../../electron/contract";
 
-export const defaultSampling: Sampling = {
+export const defaultSampling: ChatSampling = {
   temperature: 0.7,
   topP: 0.9,
   topK: 40,

@@ -37,17 +37,11 @@ export function toOpenAiError(error: unknown): OpenAiError {
       case "engine_crashed":
       case "engine_stopped":
         return engineUnavailable(error.message);
+      // OpenAI's own code for a prompt longer than the model's context.
+      case "context_full":
+        return invalidRequest(error.message, "messages", "context_length_exceeded");
       case "not_implemented":
         return new OpenAiError(501, "server_error", "not_implemented", error.message);
-      case "context_full":
-        // The client's to fix (a shorter prompt or fewer messages), as OpenAI's own API answers it.
-        return new OpenAiError(
-          400,
-          "invalid_request_error",
-          "context_length_exceeded",
-          `This model's context is too small for the request: ${error.message}.`,
-          "messages",
-        );
       default:
         return new OpenAiError(500, "server_error", error.code, error.message);
     }
