@@ -28,7 +28,7 @@ export async function llamaCppLogits(ggufPath: string, ids: readonly number[]): 
   const l = await loadLlama();
   const model = await l.loadModel({ modelPath: ggufPath, gpuLayers: 0, useMmap: false });
   try {
-    const vocab = model.fileInfo.tensorInfo?.find((t) => t.name === "token_embd.weight")?.dims[1];
+    const vocab = model.fileInfo.tensorInfo?.find((t) => t.name === "token_embd.weight")?.dimensions[1];
     const context = await model.createContext({
       contextSize: Math.ceil((ids.length + 16) / 256) * 256,
       batchSize: Math.max(512, ids.length),
