@@ -11,19 +11,34 @@ import type { TensorName } from "../formats/model-source.js";
 import { importModel } from "./import-model.js";
 import { ModelRunner } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
+import { loadSparseKernel } from "../kernels/index.js";
 
 const tmp = makeTempDir("exitlane-arch-");
 afterAll(() => tmp.cleanup());
 
-async function maxLogitError(input: string, ids: number[]): Promise<number> {
+const kernel = loadSparseKernel();
+if (!kernel.available) console.warn(`[skip] native decode checks: ${kernel.detail}`);
+
+/**
+ * Largest |Δlogit| against the reference over `ids`, decoded token by token: f32 on onnxruntime's
+ * graphs, or int8 in the native kernels (whole layers and the head; then relative to the logits'
+ * scale, since int8 weights move logits by ~1%).
+ */
+async function maxLogitError(input: string, ids: number[], native = false): Promise<number> {
   const source = await openModelSource(input);
   const weights = new Map<TensorName, Float32Array>();
   for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
   const expected = referenceLogits(source.config, (n) => weights.get(n), ids);
   await source.close();
 
-  const r = await importModel(input, { modelsDir: tmp.dir, quant: "f32" });
-  const runner = await ModelRunner.load(r.dir, { threads: 1, executionProvider: "cpu", contextLength: 64 });
+  const r = await importModel(input, { modelsDir: tmp.dir, quant: native ? "int8" : "f32" });
+  const runner = await ModelRunner.load(r.dir, {
+    threads: 1,
+    executionProvider: "cpu",
+    contextLength: 64,
+    native,
+  });
+  if (native) expect(runner.native?.decodesNatively).toBe(true);
   try {
     // Token by token through the decoder, so the KV cache and rotary positions are exercised.
     const decoder = new Decoder(runner);
@@ -34,7 +49,7 @@ async function maxLogitError(input: string, ids: number[]): Promise<number> {
     }
     const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
     expect(scale).toBeGreaterThan(0.5); // logits large enough for the tolerance to mean something
-    return worst;
+    return native ? worst / scale : worst;
   } finally {
     await runner.dispose();
   }
@@ -86,9 +101,29 @@ describe("architectures against an independent forward pass (f32)", () => {
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
   });
 
+  it("qwen3 GGUF: per-head q/k norm, head_dim apart from hidden/heads, untied head", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
+    const file = tmp.write("qwen3.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("qwen3 Hugging Face folder", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", headDim: 16, seed: 9 }));
+    const dir = tmp.folder("qwen3-hf", tinyHfFolder(m));
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
   it("qwen2 Hugging Face folder", async () => {
     const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
     const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+});
+
+describe.runIf(kernel.available)("architectures in the native kernels (int8 decode)", () => {
+  it("qwen3: q/k norms in the native attention", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
+    const file = tmp.write("qwen3-native.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids, true)).toBeLessThan(0.03);
   });
 });

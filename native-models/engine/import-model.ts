@@ -125,6 +125,7 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
         bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
         wo: w.wo,
         ffnNorm: w.ffnNorm,
+        ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
         threads,
       });
       saved(attention, files.attention);

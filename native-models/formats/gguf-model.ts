@@ -16,7 +16,7 @@ import {
 } from "./model-source.js";
 import { readDequantized } from "./tensor-read.js";
 
-// A GGUF file (llama.cpp) as a ModelSource: `llama` and `qwen2` architectures.
+// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2` and `qwen3` architectures.
 
 const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_norm.weight": "attn_norm",
@@ -27,6 +27,8 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_q.bias": "bq",
   "attn_k.bias": "bk",
   "attn_v.bias": "bv",
+  "attn_q_norm.weight": "q_norm",
+  "attn_k_norm.weight": "k_norm",
   "ffn_norm.weight": "ffn_norm",
   "ffn_gate.weight": "w_gate",
   "ffn_up.weight": "w_up",
@@ -78,7 +80,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   if (k.int(`${arch}.expert_count`, 0) > 0) {
     throw new ModelFormatError(
       "unsupported_architecture",
-      `mixture-of-experts ${arch} models are not supported (supported: dense llama, qwen2)`,
+      `mixture-of-experts ${arch} models are not supported (supported: dense ${SUPPORTED_ARCHITECTURES.join(", ")})`,
       filePath,
     );
   }
@@ -164,6 +166,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     ropeInterleaved: arch === "llama",
     attentionBias: g.tensors.has("blk.0.attn_q.bias"),
     tiedEmbeddings: !g.tensors.has("output.weight"),
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
   };
   checkConfig(config, filePath);
 

@@ -90,6 +90,7 @@ export function expectedShapes(c: ModelConfig): Map<TensorName, number[]> {
       ["w_down", [c.hiddenSize, c.intermediateSize]],
     ];
     if (c.attentionBias) layer.push(["bq", [q]], ["bk", [kv]], ["bv", [kv]]);
+    if (c.qkNorm) layer.push(["q_norm", [c.headDim]], ["k_norm", [c.headDim]]);
     for (const [n, s] of layer) m.set(`layers.${i}.${n}`, s);
   }
   return m;

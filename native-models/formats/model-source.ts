@@ -1,7 +1,7 @@
 // The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
 // The converter only ever sees a ModelSource, never a file format.
 
-export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2"] as const;
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export type RopeScaling =
@@ -38,11 +38,26 @@ export interface ModelConfig {
   attentionBias: boolean;
   /** No separate output matrix: the LM head is the embedding table. */
   tiedEmbeddings: boolean;
+  /** Per-head RMSNorm on q and k (weights q_norm, k_norm of headDim) before rotary (Qwen3). */
+  qkNorm?: boolean;
 }
 
 /** Canonical tensor names, independent of the source format. */
 export type LayerTensor =
-  "attn_norm" | "wq" | "wk" | "wv" | "wo" | "bq" | "bk" | "bv" | "ffn_norm" | "w_gate" | "w_up" | "w_down";
+  | "attn_norm"
+  | "wq"
+  | "wk"
+  | "wv"
+  | "wo"
+  | "bq"
+  | "bk"
+  | "bv"
+  | "q_norm"
+  | "k_norm"
+  | "ffn_norm"
+  | "w_gate"
+  | "w_up"
+  | "w_down";
 export type TensorName = "embed" | "final_norm" | "lm_head" | `layers.${number}.${LayerTensor}`;
 
 export interface TensorInfo {

@@ -1,10 +1,11 @@
 // manifest.json: everything the runtime needs to know about a converted model package.
 import { z } from "zod";
+import { SUPPORTED_ARCHITECTURES } from "../formats/model-source.js";
 
 export const MANIFEST_VERSION = 1;
 
 const ModelConfigSchema = z.object({
-  arch: z.enum(["llama", "qwen2"]),
+  arch: z.enum(SUPPORTED_ARCHITECTURES),
   name: z.string(),
   hiddenSize: z.number().int().positive(),
   intermediateSize: z.number().int().positive(),
@@ -31,6 +32,8 @@ const ModelConfigSchema = z.object({
   ropeInterleaved: z.boolean(),
   attentionBias: z.boolean(),
   tiedEmbeddings: z.boolean(),
+  // Fields added after the first packages: optional, absent meaning the old behaviour.
+  qkNorm: z.boolean().optional(),
 });
 
 /** Where a quantized matrix lives inside a graph's external-data file, so JS can read rows of it. */

@@ -1,4 +1,4 @@
-// An independent float64 forward pass of a Llama / Qwen2 decoder, written straight from the
+// An independent float64 forward pass of a Llama / Qwen2 / Qwen3 decoder, written straight from the
 // architecture's definition (no onnxruntime, no code shared with the engine's graphs), used to
 // check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
 // Llama 3 rope scaling, untied heads).
@@ -49,6 +49,11 @@ function rmsnorm(x: Float64Array, w: Float32Array, eps: number): Float64Array {
   return x.map((v, i) => v * inv * w[i]);
 }
 
+/** RMSNorm of each head's hd values in place (Qwen3's q/k norm). */
+function headNorm(v: Float64Array, heads: number, hd: number, w: Float32Array, eps: number): void {
+  for (let h = 0; h < heads; h++) v.set(rmsnorm(v.subarray(h * hd, (h + 1) * hd), w, eps), h * hd);
+}
+
 function rotate(
   v: Float64Array,
   heads: number,
@@ -96,6 +101,10 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
       const q = matvec(t("wq")!, h, qd, d, t("bq"));
       const k = matvec(t("wk")!, h, kvd, d, t("bk"));
       const v = matvec(t("wv")!, h, kvd, d, t("bv"));
+      if (c.qkNorm) {
+        headNorm(q, c.numHeads, hd, t("q_norm")!, c.rmsNormEps);
+        headNorm(k, c.numKvHeads, hd, t("k_norm")!, c.rmsNormEps);
+      }
       rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved);
       rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved);
       keys[l].push(k);

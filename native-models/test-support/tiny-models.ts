@@ -21,13 +21,17 @@ export function tinyModel(
     ff?: number;
     vocab?: number;
     layers?: number;
+    heads?: number;
+    kvHeads?: number;
+    /** Defaults to hidden / heads; Qwen3 models often use another. */
+    headDim?: number;
   } = {},
 ): TinyModel {
   const arch = opts.arch ?? "llama";
   const hidden = opts.hidden ?? 32;
-  const heads = 4;
-  const kv = 2;
-  const hd = hidden / heads;
+  const heads = opts.heads ?? 4;
+  const kv = opts.kvHeads ?? 2;
+  const hd = opts.headDim ?? hidden / heads;
   const config: ModelConfig = {
     arch,
     name: "tiny",
@@ -44,6 +48,7 @@ export function tinyModel(
     ropeInterleaved: arch === "llama",
     attentionBias: arch === "qwen2",
     tiedEmbeddings: opts.tied ?? true,
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
   };
   const r = rng(opts.seed ?? 7);
   const tensors: TinyModel["tensors"] = new Map();
@@ -67,6 +72,10 @@ export function tinyModel(
       add(`layers.${i}.bk`, [kv * hd]);
       add(`layers.${i}.bv`, [kv * hd]);
     }
+    if (config.qkNorm) {
+      add(`layers.${i}.q_norm`, [hd]);
+      add(`layers.${i}.k_norm`, [hd]);
+    }
     add(`layers.${i}.ffn_norm`, [hidden]);
     add(`layers.${i}.w_gate`, [F, hidden]);
     add(`layers.${i}.w_up`, [F, hidden]);
@@ -85,6 +94,8 @@ const GGUF_NAMES: Record<string, string> = {
   bq: "attn_q.bias",
   bk: "attn_k.bias",
   bv: "attn_v.bias",
+  q_norm: "attn_q_norm.weight",
+  k_norm: "attn_k_norm.weight",
   ffn_norm: "ffn_norm.weight",
   w_gate: "ffn_gate.weight",
   w_up: "ffn_up.weight",
@@ -146,6 +157,9 @@ export function encodeTensor(type: string, data: Float32Array, seed: number): Ui
   return concat(blocks);
 }
 
+/** llama.cpp reads counts and sizes as u32 and refuses other integer types. */
+const u32 = (v: number): Plain => ({ t: "u32", v });
+
 export function tinyGguf(
   m: TinyModel,
   opts: {
@@ -178,13 +192,15 @@ export function tinyGguf(
       "general.architecture": a,
       "general.name": c.name,
       "general.alignment": { t: "u32", v: 32 },
-      [`${a}.context_length`]: c.contextLength,
-      [`${a}.embedding_length`]: c.hiddenSize,
-      [`${a}.block_count`]: c.numLayers,
-      [`${a}.feed_forward_length`]: c.intermediateSize,
-      [`${a}.attention.head_count`]: c.numHeads,
-      [`${a}.attention.head_count_kv`]: c.numKvHeads,
-      [`${a}.rope.dimension_count`]: c.headDim,
+      [`${a}.context_length`]: u32(c.contextLength),
+      [`${a}.embedding_length`]: u32(c.hiddenSize),
+      [`${a}.block_count`]: u32(c.numLayers),
+      [`${a}.feed_forward_length`]: u32(c.intermediateSize),
+      [`${a}.attention.head_count`]: u32(c.numHeads),
+      [`${a}.attention.head_count_kv`]: u32(c.numKvHeads),
+      [`${a}.rope.dimension_count`]: u32(c.headDim),
+      [`${a}.attention.key_length`]: u32(c.headDim),
+      [`${a}.attention.value_length`]: u32(c.headDim),
       [`${a}.attention.layer_norm_rms_epsilon`]: { t: "f32", v: c.rmsNormEps },
       [`${a}.rope.freq_base`]: { t: "f32", v: c.ropeTheta },
       "tokenizer.ggml.model": "llama",
