@@ -34,6 +34,7 @@ export interface NativeWriter {
   /** ffn: per-neuron rows (sparse passes); dense: packed matrices; attention: the attention half. */
   writeLayer(
     cfg: ModelConfig,
+    layer: number,
     w: LayerWeights,
     files: { ffn: string; dense: string; attention: string },
     bits: 4 | 8,
@@ -128,7 +129,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        opts.sparse.writeLayer(cfg, w, files, sparseBits, blockSize);
+        opts.sparse.writeLayer(cfg, l, w, files, sparseBits, blockSize);
       }
     }
 

@@ -4,7 +4,7 @@
 // Rotary is applied by RotaryEmbedding with explicit position ids instead of inside GQA, so that a
 // layer's KV cache may hold fewer positions than the sequence (tokens that exited before reaching
 // it are simply absent) while every key still carries its true position.
-import type { ModelConfig } from "../formats/model-source.js";
+import { attentionWindow, type ModelConfig } from "../formats/model-source.js";
 import { GraphBuilder, type WeightBlob } from "./onnx-builder.js";
 import { emitLinear, stackRows, type LinearOptions } from "./linear.js";
 
@@ -134,6 +134,8 @@ export function buildLayerGraph(
       kv_num_heads: cfg.numKvHeads,
       do_rotary: 0,
       scale: { float: 1 / Math.sqrt(cfg.headDim) },
+      // The keys each query sees, its own included (measured against the reference); -1: all.
+      local_window_size: attentionWindow(cfg, layer) || -1,
     },
     ["attn", IO.presentKey, IO.presentValue],
   );

@@ -32,11 +32,14 @@ async function calibrated(label: string, m: TinyModel) {
   if (kernel.available) expect(after.sparse?.thresholds?.byLayer.length).toBe(m.config.numLayers);
 }
 
-describe.runIf(haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))(
-  "calibration per architecture",
-  () => {
-    it("qwen3", async () => {
-      await calibrated("qwen3", syntheticModel("qwen3", 32000, { headDim: 16, seed: 41 }));
-    });
-  },
-);
+const vocabulary = haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf");
+
+describe.runIf(vocabulary)("calibration per architecture", () => {
+  it("qwen3", async () => {
+    await calibrated("qwen3", syntheticModel("qwen3", 32000, { headDim: 16, seed: 41 }));
+  });
+
+  it("mistral (sliding window 8, shorter than the calibration text)", async () => {
+    await calibrated("mistral", syntheticModel("llama", 32000, { slidingWindow: 8, seed: 42 }));
+  });
+});

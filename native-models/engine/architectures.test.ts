@@ -7,7 +7,7 @@ import { tinyGguf, tinyModel } from "../test-support/tiny-models.js";
 import { tinyHfFolder } from "../test-support/hf-writer.js";
 import { referenceLogits } from "../test-support/reference-forward.js";
 import { openModelSource } from "../formats/open-model.js";
-import type { TensorName } from "../formats/model-source.js";
+import type { ModelConfig, TensorName } from "../formats/model-source.js";
 import { importModel } from "./import-model.js";
 import { ModelRunner } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
@@ -24,11 +24,17 @@ if (!kernel.available) console.warn(`[skip] native decode checks: ${kernel.detai
  * graphs, or int8 in the native kernels (whole layers and the head; then relative to the logits'
  * scale, since int8 weights move logits by ~1%).
  */
-async function maxLogitError(input: string, ids: number[], native = false): Promise<number> {
+async function maxLogitError(
+  input: string,
+  ids: number[],
+  native = false,
+  /** Changes to the config the reference runs with (to show what a missing feature would cost). */
+  referenceChange: Partial<ModelConfig> = {},
+): Promise<number> {
   const source = await openModelSource(input);
   const weights = new Map<TensorName, Float32Array>();
   for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
-  const expected = referenceLogits(source.config, (n) => weights.get(n), ids);
+  const expected = referenceLogits({ ...source.config, ...referenceChange }, (n) => weights.get(n), ids);
   await source.close();
 
   const r = await importModel(input, { modelsDir: tmp.dir, quant: native ? "int8" : "f32" });
@@ -47,6 +53,11 @@ async function maxLogitError(input: string, ids: number[], native = false): Prom
       const { logits } = await decoder.step(ids[p]);
       for (let v = 0; v < logits.length; v++) worst = Math.max(worst, Math.abs(logits[v] - expected[p][v]));
     }
+    // And all positions at once, as prefill runs them (several rows per call, masks and windows inside).
+    const V = runner.config.vocabSize;
+    const all = await decoder.allLogits(ids);
+    for (let p = 0; p < ids.length; p++)
+      for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(all[p * V + v] - expected[p][v]));
     const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
     expect(scale).toBeGreaterThan(0.5); // logits large enough for the tolerance to mean something
     return native ? worst / scale : worst;
@@ -113,6 +124,22 @@ describe("architectures against an independent forward pass (f32)", () => {
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
   });
 
+  it("mistral GGUF (llama with a sliding window of 3 over 8 tokens)", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 }));
+    expect(windowEffect(m)).toBeGreaterThan(0.1); // the window matters here: ignoring it would fail
+    const file = tmp.write("mistral.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("mistral Hugging Face folder (MistralForCausalLM, sliding_window 3)", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 11 }));
+    const dir = tmp.folder("mistral-hf", tinyHfFolder(m));
+    const source = await openModelSource(dir);
+    expect(source.config.slidingWindow).toBe(3);
+    await source.close();
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
   it("qwen2 Hugging Face folder", async () => {
     const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
     const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
@@ -120,7 +147,24 @@ describe("architectures against an independent forward pass (f32)", () => {
   });
 });
 
+/** How far the reference's logits move when the model's sliding window is ignored. */
+function windowEffect(m: ReturnType<typeof tinyModel>): number {
+  const w = (n: TensorName) => m.tensors.get(n)?.data;
+  const windowed = referenceLogits(m.config, w, ids);
+  const full = referenceLogits({ ...m.config, slidingWindow: undefined }, w, ids);
+  return Math.max(...windowed.flatMap((row, p) => Array.from(row, (v, t) => Math.abs(v - full[p][t]))));
+}
+
 describe.runIf(kernel.available)("architectures in the native kernels (int8 decode)", () => {
+  it("mistral: the sliding window in the native attention", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 }));
+    const file = tmp.write("mistral-native.gguf", tinyGguf(m).bytes);
+    // int8 moves this sharpened model's logits by ~4% of their scale; without the window, further.
+    const error = await maxLogitError(file, ids, true);
+    expect(error).toBeLessThan(0.06);
+    expect(await maxLogitError(file, ids, true, { slidingWindow: undefined })).toBeGreaterThan(3 * error);
+  });
+
   it("qwen3: q/k norms in the native attention", async () => {
     const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
     const file = tmp.write("qwen3-native.gguf", tinyGguf(m).bytes);

@@ -148,6 +148,8 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     ropeScaling = ropeScalingFromFreqs(f, headDim, ropeTheta, orig, filePath) ?? ropeScaling;
   }
 
+  // llama.cpp's key for Mistral-style windows; its own `llama` graph ignores it, we do not.
+  const window = k.int(`${arch}.attention.sliding_window`, 0);
   const config: ModelConfig = {
     arch: arch as Architecture,
     name: k.str("general.name") ?? path.basename(filePath).replace(/\.gguf$/i, ""),
@@ -167,6 +169,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     attentionBias: g.tensors.has("blk.0.attn_q.bias"),
     tiedEmbeddings: !g.tensors.has("output.weight"),
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(window > 0 ? { slidingWindow: window } : {}),
   };
   checkConfig(config, filePath);
 

@@ -81,13 +81,16 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
   if (headDim === 0)
     throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
   let contextLength = num("max_position_embeddings", d.ctx);
-  // A sliding window is attention the converter does not model: stay within it rather than be wrong past it.
+  // Qwen2/Qwen3 windows cover only the layers from max_window_layers on, which we do not model:
+  // stay within the window rather than be wrong past it. Mistral's covers every layer.
   const window = raw.sliding_window;
-  const windowOn =
-    arch === "qwen2" || arch === "qwen3"
-      ? flag("use_sliding_window", false)
-      : window !== undefined && window !== null;
-  if (windowOn) contextLength = Math.min(contextLength, num("sliding_window"));
+  let slidingWindow: number | undefined;
+  if (arch === "qwen2" || arch === "qwen3") {
+    if (flag("use_sliding_window", false)) contextLength = Math.min(contextLength, num("sliding_window"));
+  } else if (window !== undefined && window !== null) {
+    slidingWindow = num("sliding_window");
+    if (slidingWindow < 1) throw bad(`sliding_window ${slidingWindow} is not a positive number of tokens`);
+  }
 
   return {
     arch,
@@ -107,6 +110,7 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     attentionBias: arch === "qwen2",
     tiedEmbeddings: flag("tie_word_embeddings", false),
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(slidingWindow !== undefined && slidingWindow < contextLength ? { slidingWindow } : {}),
   };
 }
 

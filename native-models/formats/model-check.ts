@@ -46,6 +46,18 @@ export function checkConfig(c: ModelConfig, file: string): void {
       `rope theta is ${c.ropeTheta}; expected a positive number`,
       file,
     );
+  if (c.slidingWindow !== undefined && !(Number.isSafeInteger(c.slidingWindow) && c.slidingWindow >= 1))
+    throw new ModelFormatError(
+      "bad_config",
+      `sliding window ${c.slidingWindow} is not a positive integer`,
+      file,
+    );
+  if (c.slidingWindowLayers && c.slidingWindowLayers.length !== c.numLayers)
+    throw new ModelFormatError(
+      "bad_config",
+      `the sliding-window pattern covers ${c.slidingWindowLayers.length} layers, the model has ${c.numLayers}`,
+      file,
+    );
   const s = c.ropeScaling;
   if (s) {
     const vals =

@@ -40,6 +40,19 @@ export interface ModelConfig {
   tiedEmbeddings: boolean;
   /** Per-head RMSNorm on q and k (weights q_norm, k_norm of headDim) before rotary (Qwen3). */
   qkNorm?: boolean;
+  /**
+   * Sliding-window attention (Mistral): a token attends to the last `slidingWindow` tokens, itself
+   * included. Absent: every earlier token.
+   */
+  slidingWindow?: number;
+  /** Which layers the window applies to (absent: all of them). */
+  slidingWindowLayers?: boolean[];
+}
+
+/** The attention window of `layer` in tokens, 0 when it attends to every earlier token. */
+export function attentionWindow(c: ModelConfig, layer: number): number {
+  if (!c.slidingWindow) return 0;
+  return (c.slidingWindowLayers?.[layer] ?? true) ? c.slidingWindow : 0;
 }
 
 /** Canonical tensor names, independent of the source format. */

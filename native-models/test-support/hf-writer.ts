@@ -81,8 +81,10 @@ const HF_CLASSES: Record<ModelConfig["arch"], string> = {
 export function hfConfigJson(m: TinyModel): Record<string, unknown> {
   const c = m.config;
   return {
-    architectures: [HF_CLASSES[c.arch]],
-    model_type: c.arch,
+    // Llama with a sliding window is Mistral.
+    architectures: [c.arch === "llama" && c.slidingWindow ? "MistralForCausalLM" : HF_CLASSES[c.arch]],
+    model_type: c.arch === "llama" && c.slidingWindow ? "mistral" : c.arch,
+    ...(c.slidingWindow ? { sliding_window: c.slidingWindow } : {}),
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     num_hidden_layers: c.numLayers,

@@ -2,7 +2,7 @@
 // architecture's definition (no onnxruntime, no code shared with the engine's graphs), used to
 // check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
 // Llama 3 rope scaling, untied heads).
-import type { ModelConfig, TensorName } from "../formats/model-source.js";
+import { attentionWindow, type ModelConfig, type TensorName } from "../formats/model-source.js";
 
 type Weights = (name: TensorName) => Float32Array | undefined;
 
@@ -113,7 +113,10 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
       const group = c.numHeads / c.numKvHeads;
       for (let hIdx = 0; hIdx < c.numHeads; hIdx++) {
         const kv = Math.floor(hIdx / group);
-        const scores = keys[l].map((kk) => {
+        // A sliding window sees the last `window` tokens, this one included.
+        const window = attentionWindow(c, l);
+        const first = window > 0 ? Math.max(0, keys[l].length - window) : 0;
+        const scores = keys[l].slice(first).map((kk) => {
           let s = 0;
           for (let i = 0; i < hd; i++) s += q[hIdx * hd + i] * kk[kv * hd + i];
           return s / Math.sqrt(hd);
@@ -122,7 +125,8 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
         const e = scores.map((s) => Math.exp(s - max));
         const sum = e.reduce((a, b) => a + b, 0);
         for (let p = 0; p < e.length; p++)
-          for (let i = 0; i < hd; i++) attn[hIdx * hd + i] += (e[p] / sum) * values[l][p][kv * hd + i];
+          for (let i = 0; i < hd; i++)
+            attn[hIdx * hd + i] += (e[p] / sum) * values[l][first + p][kv * hd + i];
       }
       const o = matvec(t("wo")!, attn, d, qd);
       x = x.map((v0, i) => v0 + o[i]);

@@ -25,6 +25,8 @@ export function tinyModel(
     kvHeads?: number;
     /** Defaults to hidden / heads; Qwen3 models often use another. */
     headDim?: number;
+    /** Sliding-window attention on every layer (Mistral). */
+    slidingWindow?: number;
   } = {},
 ): TinyModel {
   const arch = opts.arch ?? "llama";
@@ -49,6 +51,7 @@ export function tinyModel(
     attentionBias: arch === "qwen2",
     tiedEmbeddings: opts.tied ?? true,
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(opts.slidingWindow ? { slidingWindow: opts.slidingWindow } : {}),
   };
   const r = rng(opts.seed ?? 7);
   const tensors: TinyModel["tensors"] = new Map();
@@ -203,6 +206,7 @@ export function tinyGguf(
       [`${a}.attention.value_length`]: u32(c.headDim),
       [`${a}.attention.layer_norm_rms_epsilon`]: { t: "f32", v: c.rmsNormEps },
       [`${a}.rope.freq_base`]: { t: "f32", v: c.ropeTheta },
+      ...(c.slidingWindow ? { [`${a}.attention.sliding_window`]: u32(c.slidingWindow) } : {}),
       "tokenizer.ggml.model": "llama",
       "tokenizer.ggml.tokens": m.pieces,
       "tokenizer.ggml.scores": m.pieces.map((_, i) => ({ t: "f32", v: -i }) as Plain),
