@@ -1,6 +1,6 @@
 // The model's layers in the native kernels: every layer's FFN (CATS-sparse: neurons with
-// |act(gate)| (SiLU, or Gemma's GELU) below the layer's threshold are skipped and their up/down weights never read), and,
-// in packages that have them, the attention halves and the LM head, so a decode step never leaves
+// |act(gate)| (SiLU, or Gemma's GELU) below the layer's threshold are skipped and their up/down
+// weights never read), and, in packages that have them, the attention halves and the LM head, so a decode step never leaves
 // native code inside a layer. Prefill keeps onnxruntime's attention graphs (batched GEMMs are its
 // strength) with the FFN rows here. The sparsity level can change between any two tokens.
 //
