@@ -34,6 +34,7 @@ export interface NativeWriter {
   /** ffn: per-neuron rows (sparse passes); dense: packed matrices; attention: the attention half. */
   writeLayer(
     cfg: ModelConfig,
+    layer: number,
     w: LayerWeights,
     files: { ffn: string; dense: string; attention: string },
     bits: 4 | 8,
@@ -107,6 +108,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const sparseFfn: string[] = [];
     const denseFfn: string[] = [];
     const nativeAttention: string[] = [];
+    // The native FFN kernel returns W_down·h; Gemma's norm on it runs beside, from this file.
+    const postFfnNorms =
+      cfg.postNorms && opts.sparse ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
     const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
     for (let l = 0; l < L; l++) {
@@ -128,7 +132,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        opts.sparse.writeLayer(cfg, w, files, sparseBits, blockSize);
+        opts.sparse.writeLayer(cfg, l, w, files, sparseBits, blockSize);
+        if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
       }
     }
 
@@ -144,6 +149,12 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const nativeHead = "head.native";
     opts.sparse?.writeHead(cfg, finalNorm, lmHeadWeights, path.join(tmp, nativeHead), sparseBits, blockSize);
     const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
+    const postFfnNormFile = "post_ffn_norm.bin";
+    if (postFfnNorms)
+      await writeFile(
+        path.join(tmp, postFfnNormFile),
+        new Uint8Array(postFfnNorms.buffer, postFfnNorms.byteOffset, postFfnNorms.byteLength),
+      );
     progress("write", 1);
 
     const manifest: Manifest = {
@@ -176,6 +187,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
               dense: denseFfn,
               attention: nativeAttention,
               head: nativeHead,
+              ...(postFfnNorms
+                ? { postFfnNorms: { file: postFfnNormFile, offset: 0, length: postFfnNorms.byteLength } }
+                : {}),
             },
           }
         : {}),
@@ -210,6 +224,10 @@ async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> 
     bq: has("bq") ? await t("bq") : undefined,
     bk: has("bk") ? await t("bk") : undefined,
     bv: has("bv") ? await t("bv") : undefined,
+    qNorm: has("q_norm") ? await t("q_norm") : undefined,
+    kNorm: has("k_norm") ? await t("k_norm") : undefined,
+    postAttnNorm: has("post_attn_norm") ? await t("post_attn_norm") : undefined,
+    postFfnNorm: has("post_ffn_norm") ? await t("post_ffn_norm") : undefined,
     ffnNorm: await t("ffn_norm"),
     wGate: await t("w_gate"),
     wUp: await t("w_up"),
@@ -286,7 +304,13 @@ export function countParams(cfg: ModelConfig): number {
   const kvd = cfg.numKvHeads * cfg.headDim;
   const qd = cfg.numHeads * cfg.headDim;
   const perLayer =
-    d * qd * 2 + d * kvd * 2 + 3 * d * cfg.intermediateSize + 2 * d + (cfg.attentionBias ? qd + 2 * kvd : 0);
+    d * qd * 2 +
+    d * kvd * 2 +
+    3 * d * cfg.intermediateSize +
+    2 * d +
+    (cfg.attentionBias ? qd + 2 * kvd : 0) +
+    (cfg.qkNorm ? 2 * cfg.headDim : 0) +
+    (cfg.postNorms ? 2 * d : 0);
   const embed = cfg.vocabSize * d;
   return perLayer * cfg.numLayers + embed + (cfg.tiedEmbeddings ? 0 : embed) + d;
 }
@@ -300,6 +324,7 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...(m.sparse?.dense ?? []),
     ...(m.sparse?.attention ?? []),
     ...(m.sparse?.head ? [m.sparse.head] : []),
+    ...(m.sparse?.postFfnNorms ? [m.sparse.postFfnNorms.file] : []),
     m.embedding.file,
     m.tokenizer.file,
     m.tokenizer.configFile,

@@ -7,23 +7,44 @@ import { tinyGguf, tinyModel } from "../test-support/tiny-models.js";
 import { tinyHfFolder } from "../test-support/hf-writer.js";
 import { referenceLogits } from "../test-support/reference-forward.js";
 import { openModelSource } from "../formats/open-model.js";
-import type { TensorName } from "../formats/model-source.js";
+import type { ModelConfig, TensorName } from "../formats/model-source.js";
 import { importModel } from "./import-model.js";
 import { ModelRunner } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
+import { loadSparseKernel } from "../kernels/index.js";
 
 const tmp = makeTempDir("exitlane-arch-");
 afterAll(() => tmp.cleanup());
 
-async function maxLogitError(input: string, ids: number[]): Promise<number> {
+const kernel = loadSparseKernel();
+if (!kernel.available) console.warn(`[skip] native decode checks: ${kernel.detail}`);
+
+/**
+ * Largest |Δlogit| against the reference over `ids`, decoded token by token: f32 on onnxruntime's
+ * graphs, or int8 in the native kernels (whole layers and the head; then relative to the logits'
+ * scale, since int8 weights move logits by ~1%).
+ */
+async function maxLogitError(
+  input: string,
+  ids: number[],
+  native = false,
+  /** Changes to the config the reference runs with (to show what a missing feature would cost). */
+  referenceChange: Partial<ModelConfig> = {},
+): Promise<number> {
   const source = await openModelSource(input);
   const weights = new Map<TensorName, Float32Array>();
   for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
-  const expected = referenceLogits(source.config, (n) => weights.get(n), ids);
+  const expected = referenceLogits({ ...source.config, ...referenceChange }, (n) => weights.get(n), ids);
   await source.close();
 
-  const r = await importModel(input, { modelsDir: tmp.dir, quant: "f32" });
-  const runner = await ModelRunner.load(r.dir, { threads: 1, executionProvider: "cpu", contextLength: 64 });
+  const r = await importModel(input, { modelsDir: tmp.dir, quant: native ? "int8" : "f32" });
+  const runner = await ModelRunner.load(r.dir, {
+    threads: 1,
+    executionProvider: "cpu",
+    contextLength: 64,
+    native,
+  });
+  if (native) expect(runner.native?.decodesNatively).toBe(true);
   try {
     // Token by token through the decoder, so the KV cache and rotary positions are exercised.
     const decoder = new Decoder(runner);
@@ -32,9 +53,14 @@ async function maxLogitError(input: string, ids: number[]): Promise<number> {
       const { logits } = await decoder.step(ids[p]);
       for (let v = 0; v < logits.length; v++) worst = Math.max(worst, Math.abs(logits[v] - expected[p][v]));
     }
+    // And all positions at once, as prefill runs them (several rows per call, masks and windows inside).
+    const V = runner.config.vocabSize;
+    const all = await decoder.allLogits(ids);
+    for (let p = 0; p < ids.length; p++)
+      for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(all[p * V + v] - expected[p][v]));
     const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
     expect(scale).toBeGreaterThan(0.5); // logits large enough for the tolerance to mean something
-    return worst;
+    return native ? worst / scale : worst;
   } finally {
     await runner.dispose();
   }
@@ -86,9 +112,155 @@ describe("architectures against an independent forward pass (f32)", () => {
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
   });
 
+  it("qwen3 GGUF: per-head q/k norm, head_dim apart from hidden/heads, untied head", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
+    const file = tmp.write("qwen3.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("qwen3 Hugging Face folder", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", headDim: 16, seed: 9 }));
+    const dir = tmp.folder("qwen3-hf", tinyHfFolder(m));
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
+  it("mistral GGUF (llama with a sliding window of 3 over 8 tokens)", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 }));
+    expect(windowEffect(m)).toBeGreaterThan(0.1); // the window matters here: ignoring it would fail
+    const file = tmp.write("mistral.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("mistral Hugging Face folder (MistralForCausalLM, sliding_window 3)", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 11 }));
+    const dir = tmp.folder("mistral-hf", tinyHfFolder(m));
+    const source = await openModelSource(dir);
+    expect(source.config.slidingWindow).toBe(3);
+    await source.close();
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
+  it("gemma3 GGUF: 5 local layers (window 3, base 10000) and a global one, GeGLU, post-norms, √d embeddings", async () => {
+    const m = sharpened(tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 12 }));
+    expect(windowEffect(m)).toBeGreaterThan(0.1);
+    const file = tmp.write("gemma3.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("gemma3 Hugging Face folder: (1 + w) norms, query_pre_attn_scalar, final soft-capping", async () => {
+    const m = sharpened(tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 13 }));
+    Object.assign(m.config, { attentionScale: 1 / Math.sqrt(64), finalLogitSoftcap: 2 });
+    const dir = tmp.folder("gemma3-hf", tinyHfFolder(m));
+    const source = await openModelSource(dir);
+    expect(source.config).toMatchObject({
+      attentionScale: 1 / 8,
+      finalLogitSoftcap: 2,
+      ropeLocalTheta: 10000,
+    });
+    await source.close();
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
   it("qwen2 Hugging Face folder", async () => {
     const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
     const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
   });
+});
+
+/** How far the reference's logits move when the model's sliding window is ignored. */
+function windowEffect(m: ReturnType<typeof tinyModel>): number {
+  const w = (n: TensorName) => m.tensors.get(n)?.data;
+  const windowed = referenceLogits(m.config, w, ids);
+  const full = referenceLogits({ ...m.config, slidingWindow: undefined }, w, ids);
+  return Math.max(...windowed.flatMap((row, p) => Array.from(row, (v, t) => Math.abs(v - full[p][t]))));
+}
+
+describe.runIf(kernel.available)("architectures in the native kernels (int8 decode)", () => {
+  it("mistral: the sliding window in the native attention", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 }));
+    const file = tmp.write("mistral-native.gguf", tinyGguf(m).bytes);
+    // int8 moves this sharpened model's logits by ~4% of their scale; without the window, further.
+    const error = await maxLogitError(file, ids, true);
+    expect(error).toBeLessThan(0.06);
+    expect(await maxLogitError(file, ids, true, { slidingWindow: undefined })).toBeGreaterThan(3 * error);
+  });
+
+  it("gemma3: GeGLU, post-norms, scale, local rotary and soft-capping in the native kernels", async () => {
+    const m = sharpened(tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 12 }));
+    Object.assign(m.config, { finalLogitSoftcap: 1 });
+    const file = tmp.write("gemma3-native.gguf", tinyGguf(m).bytes);
+    // int8 moves these logits by ~5% of their scale (onnxruntime's int8 graphs by as much); each
+    // Gemma feature left out would move them much further.
+    const error = await maxLogitError(file, ids, true);
+    expect(error).toBeLessThan(0.08);
+    const without: Partial<ModelConfig>[] = [
+      { activation: undefined },
+      { postNorms: false },
+      { embedScale: undefined },
+      { ropeLocalTheta: undefined },
+      { finalLogitSoftcap: undefined },
+      { slidingWindow: undefined },
+    ];
+    for (const change of without) {
+      const missing = await maxLogitError(file, ids, true, change);
+      expect(missing, `without ${Object.keys(change)[0]}`).toBeGreaterThan(2.5 * error);
+    }
+  });
+
+  it("qwen3: q/k norms in the native attention", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
+    const file = tmp.write("qwen3-native.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids, true)).toBeLessThan(0.03);
+  });
+});
+describe.runIf(kernel.available)("int4 packages of the new architectures", () => {
+  // int4 moves these small random models' logits by 20-30% of their scale, on onnxruntime's
+  // graphs and in the native kernels alike; a missing window or norm moves them by 100% or more.
+  it.each([
+    ["qwen3", () => tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 })],
+    ["mistral", () => tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 })],
+    ["gemma3", () => tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 12 })],
+  ] as const)(
+    "%s: onnxruntime int4 and native int4 stay within int4 error of the reference",
+    async (name, make) => {
+      const file = tmp.write(`${name}-int4.gguf`, tinyGguf(sharpened(make())).bytes);
+      const source = await openModelSource(file);
+      const weights = new Map<TensorName, Float32Array>();
+      for (const n of source.tensors.keys()) weights.set(n, await source.readTensor(n));
+      const expected = referenceLogits(source.config, (n) => weights.get(n), ids);
+      await source.close();
+      const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
+      const runs: Float32Array[] = [];
+      for (const native of [false, true]) {
+        const r = await importModel(file, { modelsDir: tmp.dir, quant: "int4", sparse: native });
+        const runner = await ModelRunner.load(r.dir, {
+          threads: 1,
+          executionProvider: "cpu",
+          contextLength: 64,
+          native,
+        });
+        try {
+          if (native) expect(runner.native?.decodesNatively).toBe(true);
+          runs.push(await new Decoder(runner).allLogits(ids));
+        } finally {
+          await runner.dispose();
+        }
+      }
+      const V = expected[0].length;
+      for (const all of runs) {
+        let worst = 0;
+        for (let p = 0; p < ids.length; p++)
+          for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(all[p * V + v] - expected[p][v]));
+        expect(worst / scale).toBeLessThan(0.45);
+      }
+      let apart = 0;
+      runs[0].forEach((v, i) => (apart = Math.max(apart, Math.abs(v - runs[1][i]))));
+      console.log(
+        `[${name} int4] onnxruntime and native ${(apart / scale).toFixed(3)} of the logits' scale apart`,
+      );
+      // The two share the int4 rounding of the weights, so they stay much closer to each other.
+      expect(apart / scale).toBeLessThan(0.1);
+    },
+  );
 });

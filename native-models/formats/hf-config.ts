@@ -9,14 +9,26 @@ const CLASSES: Record<string, Architecture> = {
   LlamaForCausalLM: "llama",
   MistralForCausalLM: "llama",
   Qwen2ForCausalLM: "qwen2",
+  Qwen3ForCausalLM: "qwen3",
+  Gemma3ForCausalLM: "gemma3",
 };
-const MODEL_TYPES: Record<string, Architecture> = { llama: "llama", mistral: "llama", qwen2: "qwen2" };
-const SUPPORTED = "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM)";
+const MODEL_TYPES: Record<string, Architecture> = {
+  llama: "llama",
+  mistral: "llama",
+  qwen2: "qwen2",
+  qwen3: "qwen3",
+  gemma3_text: "gemma3",
+};
+const SUPPORTED =
+  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), gemma3 (Gemma3ForCausalLM, text only)";
 
 const DEFAULTS: Record<string, { eps: number; ctx: number; vocab: number }> = {
   llama: { eps: 1e-6, ctx: 2048, vocab: 32000 },
   mistral: { eps: 1e-6, ctx: 4096 * 32, vocab: 32000 },
   qwen2: { eps: 1e-6, ctx: 32768, vocab: 151936 },
+  qwen3: { eps: 1e-6, ctx: 32768, vocab: 151936 },
+  gemma3: { eps: 1e-6, ctx: 131072, vocab: 262208 },
+  gemma3_text: { eps: 1e-6, ctx: 131072, vocab: 262208 },
 };
 
 export function hfConfig(raw: unknown, name: string, file: string): ModelConfig {
@@ -57,9 +69,9 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     return v;
   };
 
-  if (arch === "llama" && flag("attention_bias", false))
+  if (arch !== "qwen2" && flag("attention_bias", false))
     throw bad(
-      "attention_bias is true (biases on q/k/v/o projections); only bias-free Llama attention is supported",
+      `attention_bias is true (biases on q/k/v/o projections); only bias-free ${arch} attention is supported`,
     );
   if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
   const partial = num("partial_rotary_factor", 1, false);
@@ -68,15 +80,26 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
 
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
-  const headDim = num("head_dim", hidden % heads === 0 ? hidden / heads : 0);
+  // Qwen3Config's head_dim defaults to 128 and Gemma3TextConfig's to 256, whatever the hidden size.
+  const headDim = num(
+    "head_dim",
+    arch === "qwen3" ? 128 : arch === "gemma3" ? 256 : hidden % heads === 0 ? hidden / heads : 0,
+  );
   if (headDim === 0)
     throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
   let contextLength = num("max_position_embeddings", d.ctx);
-  // A sliding window is attention the converter does not model: stay within it rather than be wrong past it.
+  // Qwen2/Qwen3 windows cover only the layers from max_window_layers on, which we do not model:
+  // stay within the window rather than be wrong past it. Mistral's covers every layer.
   const window = raw.sliding_window;
-  const windowOn =
-    arch === "qwen2" ? flag("use_sliding_window", false) : window !== undefined && window !== null;
-  if (windowOn) contextLength = Math.min(contextLength, num("sliding_window"));
+  let slidingWindow: number | undefined;
+  if (arch === "gemma3") {
+    slidingWindow = num("sliding_window", 4096);
+  } else if (arch === "qwen2" || arch === "qwen3") {
+    if (flag("use_sliding_window", false)) contextLength = Math.min(contextLength, num("sliding_window"));
+  } else if (window !== undefined && window !== null) {
+    slidingWindow = num("sliding_window");
+    if (slidingWindow < 1) throw bad(`sliding_window ${slidingWindow} is not a positive number of tokens`);
+  }
 
   return {
     arch,
@@ -90,11 +113,59 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     vocabSize: num("vocab_size", d.vocab),
     contextLength,
     rmsNormEps: num("rms_norm_eps", d.eps, false),
-    ropeTheta: num("rope_theta", 10000, false),
+    ropeTheta: num("rope_theta", arch === "gemma3" ? 1e6 : 10000, false),
     ...ropeScaling(raw.rope_scaling, file),
     ropeInterleaved: false,
     attentionBias: arch === "qwen2",
-    tiedEmbeddings: flag("tie_word_embeddings", false),
+    tiedEmbeddings: flag("tie_word_embeddings", arch === "gemma3"),
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(slidingWindow !== undefined && slidingWindow < contextLength ? { slidingWindow } : {}),
+    ...(arch === "gemma3" ? gemma3(raw, hidden, num, bad) : {}),
+  };
+}
+
+/**
+ * Gemma3TextConfig's attention and FFN (transformers' defaults): alternating local and global
+ * layers (layer_types, or every sliding_window_pattern-th layer global), the local layers' own
+ * rotary base, queries scaled by query_pre_attn_scalar^-½, embeddings by √hidden, GeGLU with the
+ * tanh GELU, q/k norms and post-norms. Attention-logit soft-capping (Gemma 2) is refused.
+ */
+function gemma3(
+  raw: Record<string, unknown>,
+  hidden: number,
+  num: (key: string, fallback?: number, integer?: boolean) => number,
+  bad: (msg: string) => ModelFormatError,
+): Partial<ModelConfig> {
+  const layers = num("num_hidden_layers");
+  const types = raw.layer_types;
+  let sliding: boolean[];
+  if (Array.isArray(types)) {
+    if (types.length !== layers || !types.every((t) => t === "sliding_attention" || t === "full_attention"))
+      throw bad(
+        `layer_types must list "sliding_attention" or "full_attention" for each of the ${layers} layers`,
+      );
+    sliding = types.map((t) => t === "sliding_attention");
+  } else {
+    const pattern = num("sliding_window_pattern", 6);
+    sliding = Array.from({ length: layers }, (_, l) => (l + 1) % pattern !== 0);
+  }
+  const act = raw.hidden_activation ?? raw.hidden_act ?? "gelu_pytorch_tanh";
+  if (act !== "gelu_pytorch_tanh" && act !== "gelu_tanh")
+    throw bad(`hidden_activation ${JSON.stringify(act)} is not supported (supported: gelu_pytorch_tanh)`);
+  if (raw.attn_logit_softcapping !== undefined && raw.attn_logit_softcapping !== null)
+    throw bad("attn_logit_softcapping is set; attention-logit soft-capping is not supported");
+  const softcap = raw.final_logit_softcapping;
+  return {
+    qkNorm: true,
+    postNorms: true,
+    activation: "gelu_tanh",
+    embedScale: Math.fround(Math.sqrt(hidden)),
+    attentionScale: 1 / Math.sqrt(num("query_pre_attn_scalar", 256, false)),
+    slidingWindowLayers: sliding,
+    ropeLocalTheta: num("rope_local_base_freq", 10000, false),
+    ...(softcap !== undefined && softcap !== null
+      ? { finalLogitSoftcap: num("final_logit_softcapping", 0, false) }
+      : {}),
   };
 }
 

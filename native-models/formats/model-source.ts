@@ -1,7 +1,7 @@
 // The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
 // The converter only ever sees a ModelSource, never a file format.
 
-export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2"] as const;
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "gemma3"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export type RopeScaling =
@@ -38,11 +38,60 @@ export interface ModelConfig {
   attentionBias: boolean;
   /** No separate output matrix: the LM head is the embedding table. */
   tiedEmbeddings: boolean;
+  /** Per-head RMSNorm on q and k (weights q_norm, k_norm of headDim) before rotary (Qwen3). */
+  qkNorm?: boolean;
+  /**
+   * Sliding-window attention (Mistral): a token attends to the last `slidingWindow` tokens, itself
+   * included. Absent: every earlier token.
+   */
+  slidingWindow?: number;
+  /** Which layers the window applies to (absent: all of them). */
+  slidingWindowLayers?: boolean[];
+  /** Rotary base of the sliding-window layers, which take no rope scaling (Gemma 3); absent: ropeTheta. */
+  ropeLocalTheta?: number;
+  /** Embeddings are multiplied by this before the first layer (Gemma: √hidden). */
+  embedScale?: number;
+  /** Attention score scale (Gemma 3: query_pre_attn_scalar^-½); absent: 1/√headDim. */
+  attentionScale?: number;
+  /** RMSNorm on the attention output and on the FFN output before their residual adds (Gemma 3). */
+  postNorms?: boolean;
+  /** The FFN gate's activation; absent: SiLU. */
+  activation?: "silu" | "gelu_tanh";
+  /** Final logits become cap·tanh(logits/cap) (Gemma 2 style soft-capping). */
+  finalLogitSoftcap?: number;
+}
+
+/** The rotary base and scaling of `layer` (Gemma 3's local layers have their own). */
+export function layerRope(c: ModelConfig, layer: number): { theta: number; scaling?: RopeScaling } {
+  // A local layer keeps its rotary base even where the window covers the whole context.
+  if (c.ropeLocalTheta !== undefined && c.slidingWindowLayers?.[layer]) return { theta: c.ropeLocalTheta };
+  return { theta: c.ropeTheta, ...(c.ropeScaling ? { scaling: c.ropeScaling } : {}) };
+}
+
+/** The attention window of `layer` in tokens, 0 when it attends to every earlier token. */
+export function attentionWindow(c: ModelConfig, layer: number): number {
+  if (!c.slidingWindow) return 0;
+  return (c.slidingWindowLayers?.[layer] ?? true) ? c.slidingWindow : 0;
 }
 
 /** Canonical tensor names, independent of the source format. */
 export type LayerTensor =
-  "attn_norm" | "wq" | "wk" | "wv" | "wo" | "bq" | "bk" | "bv" | "ffn_norm" | "w_gate" | "w_up" | "w_down";
+  | "attn_norm"
+  | "wq"
+  | "wk"
+  | "wv"
+  | "wo"
+  | "bq"
+  | "bk"
+  | "bv"
+  | "q_norm"
+  | "k_norm"
+  | "post_attn_norm"
+  | "ffn_norm"
+  | "post_ffn_norm"
+  | "w_gate"
+  | "w_up"
+  | "w_down";
 export type TensorName = "embed" | "final_norm" | "lm_head" | `layers.${number}.${LayerTensor}`;
 
 export interface TensorInfo {

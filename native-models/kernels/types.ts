@@ -20,6 +20,8 @@ export interface SparseFfnWeights {
   up: Float32Array;
   /** W_down [d, ffn]; stored transposed inside the kernel. */
   down: Float32Array;
+  /** The gate's activation: SiLU (SwiGLU, the default) or tanh-approximated GELU (GeGLU, Gemma). */
+  activation?: "silu" | "gelu_tanh";
 }
 
 export interface SparseRunOptions {
@@ -48,8 +50,8 @@ export interface SparseFfnInfo {
 
 export interface SparseFfn {
   /**
-   * out = W_down · (SiLU(W_gate x) ⊙ (W_up x)), skipping every neuron with |SiLU(gate)| ≤ threshold
-   * (CATS). threshold 0 = dense. `activations` ([ffn], optional) receives SiLU(gate) of every neuron,
+   * out = W_down · (act(W_gate x) ⊙ (W_up x)), skipping every neuron with |act(gate)| ≤ threshold
+   * (CATS). threshold 0 = dense. `activations` ([ffn], optional) receives act(gate) of every neuron,
    * for threshold calibration. Returns the number of neurons computed.
    */
   run(x: Float32Array, out: Float32Array, threshold: number, activations?: Float32Array): { active: number };
@@ -98,6 +100,15 @@ export interface NativeAttentionWeights {
   /** [d, heads*headDim] */
   wo: Float32Array;
   ffnNorm: Float32Array;
+  /** Per-head RMSNorm on q and k before rotary, [headDim] each (Qwen3, Gemma 3). */
+  qNorm?: Float32Array;
+  kNorm?: Float32Array;
+  /** RMSNorm on the attention output before the residual add, [d] (Gemma 3). */
+  postNorm?: Float32Array;
+  /** Sliding window: a row attends to its last `window` cache slots, itself included (absent: all). */
+  window?: number;
+  /** Attention score scale (absent: 1/sqrt(headDim)). */
+  scale?: number;
 }
 
 export interface NativeAttention {

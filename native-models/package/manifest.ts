@@ -1,10 +1,11 @@
 // manifest.json: everything the runtime needs to know about a converted model package.
 import { z } from "zod";
+import { SUPPORTED_ARCHITECTURES } from "../formats/model-source.js";
 
 export const MANIFEST_VERSION = 1;
 
 const ModelConfigSchema = z.object({
-  arch: z.enum(["llama", "qwen2"]),
+  arch: z.enum(SUPPORTED_ARCHITECTURES),
   name: z.string(),
   hiddenSize: z.number().int().positive(),
   intermediateSize: z.number().int().positive(),
@@ -31,6 +32,16 @@ const ModelConfigSchema = z.object({
   ropeInterleaved: z.boolean(),
   attentionBias: z.boolean(),
   tiedEmbeddings: z.boolean(),
+  // Fields added after the first packages: optional, absent meaning the old behaviour.
+  qkNorm: z.boolean().optional(),
+  slidingWindow: z.number().int().positive().optional(),
+  slidingWindowLayers: z.array(z.boolean()).optional(),
+  ropeLocalTheta: z.number().positive().optional(),
+  embedScale: z.number().positive().optional(),
+  attentionScale: z.number().positive().optional(),
+  postNorms: z.boolean().optional(),
+  activation: z.enum(["silu", "gelu_tanh"]).optional(),
+  finalLogitSoftcap: z.number().positive().optional(),
 });
 
 /** Where a quantized matrix lives inside a graph's external-data file, so JS can read rows of it. */
@@ -113,6 +124,10 @@ export const Manifest = z.object({
       attention: z.array(z.string()).optional(),
       /** The LM head with its final norm in the kernels' layout. */
       head: z.string().optional(),
+      /** Per-layer RMSNorm weights on the FFN output (Gemma 3), [layers, d] float32. */
+      postFfnNorms: z
+        .object({ file: z.string(), offset: z.number().int(), length: z.number().int() })
+        .optional(),
       thresholds: z
         .object({
           levels: z.array(z.number()),

@@ -1,15 +1,21 @@
-// An independent float64 forward pass of a Llama / Qwen2 decoder, written straight from the
-// architecture's definition (no onnxruntime, no code shared with the engine's graphs), used to
-// check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
-// Llama 3 rope scaling, untied heads).
-import type { ModelConfig, TensorName } from "../formats/model-source.js";
+// An independent float64 forward pass of a Llama / Mistral / Qwen2 / Qwen3 / Gemma 3 decoder,
+// written straight from the architecture's definition (no onnxruntime, no code shared with the
+// engine's graphs), used to check the engine on architectures no real test model covers (Qwen2
+// biases, half-split rotary, Llama 3 rope scaling, untied heads, q/k norms, sliding windows,
+// Gemma's post-norms, GeGLU, scaled embeddings, local rotary bases and soft-capping).
+import {
+  attentionWindow,
+  layerRope,
+  type ModelConfig,
+  type RopeScaling,
+  type TensorName,
+} from "../formats/model-source.js";
 
 type Weights = (name: TensorName) => Float32Array | undefined;
 
-function inverseFrequencies(c: ModelConfig): number[] {
+function inverseFrequencies(c: ModelConfig, theta: number, s: RopeScaling | undefined): number[] {
   const half = c.headDim / 2;
-  const inv = Array.from({ length: half }, (_, i) => Math.pow(c.ropeTheta, (-2 * i) / c.headDim));
-  const s = c.ropeScaling;
+  const inv = Array.from({ length: half }, (_, i) => Math.pow(theta, (-2 * i) / c.headDim));
   if (s?.type === "linear") return inv.map((f) => f / s.factor);
   if (s?.type === "llama3") {
     return inv.map((f) => {
@@ -49,6 +55,11 @@ function rmsnorm(x: Float64Array, w: Float32Array, eps: number): Float64Array {
   return x.map((v, i) => v * inv * w[i]);
 }
 
+/** RMSNorm of each head's hd values in place (Qwen3's q/k norm). */
+function headNorm(v: Float64Array, heads: number, hd: number, w: Float32Array, eps: number): void {
+  for (let h = 0; h < heads; h++) v.set(rmsnorm(v.subarray(h * hd, (h + 1) * hd), w, eps), h * hd);
+}
+
 function rotate(
   v: Float64Array,
   heads: number,
@@ -77,7 +88,14 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
   const hd = c.headDim;
   const qd = c.numHeads * hd;
   const kvd = c.numKvHeads * hd;
-  const inv = inverseFrequencies(c);
+  // Per layer: Gemma 3's local layers rotate with their own base.
+  const inv = Array.from({ length: c.numLayers }, (_, l) => {
+    const { theta, scaling } = layerRope(c, l);
+    return inverseFrequencies(c, theta, scaling);
+  });
+  const scoreScale = c.attentionScale ?? 1 / Math.sqrt(hd);
+  const gelu = (g: number) => 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3)));
+  const act = c.activation === "gelu_tanh" ? gelu : (g: number) => g / (1 + Math.exp(-g));
   const keys: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
   const values: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
   const need = (n: TensorName) => {
@@ -89,42 +107,54 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
   const head = c.tiedEmbeddings ? embed : need("lm_head");
   const out: Float64Array[] = [];
   ids.forEach((id, pos) => {
-    let x = Float64Array.from(embed.subarray(id * d, (id + 1) * d));
+    let x = Float64Array.from(embed.subarray(id * d, (id + 1) * d), (v) => v * (c.embedScale ?? 1));
     for (let l = 0; l < c.numLayers; l++) {
       const t = (n: string) => w(`layers.${l}.${n}` as TensorName);
       const h = rmsnorm(x, t("attn_norm")!, c.rmsNormEps);
       const q = matvec(t("wq")!, h, qd, d, t("bq"));
       const k = matvec(t("wk")!, h, kvd, d, t("bk"));
       const v = matvec(t("wv")!, h, kvd, d, t("bv"));
-      rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved);
-      rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved);
+      if (c.qkNorm) {
+        headNorm(q, c.numHeads, hd, t("q_norm")!, c.rmsNormEps);
+        headNorm(k, c.numKvHeads, hd, t("k_norm")!, c.rmsNormEps);
+      }
+      rotate(q, c.numHeads, hd, pos, inv[l], c.ropeInterleaved);
+      rotate(k, c.numKvHeads, hd, pos, inv[l], c.ropeInterleaved);
       keys[l].push(k);
       values[l].push(v);
       const attn = new Float64Array(qd);
       const group = c.numHeads / c.numKvHeads;
       for (let hIdx = 0; hIdx < c.numHeads; hIdx++) {
         const kv = Math.floor(hIdx / group);
-        const scores = keys[l].map((kk) => {
+        // A sliding window sees the last `window` tokens, this one included.
+        const window = attentionWindow(c, l);
+        const first = window > 0 ? Math.max(0, keys[l].length - window) : 0;
+        const scores = keys[l].slice(first).map((kk) => {
           let s = 0;
           for (let i = 0; i < hd; i++) s += q[hIdx * hd + i] * kk[kv * hd + i];
-          return s / Math.sqrt(hd);
+          return s * scoreScale;
         });
         const max = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - max));
         const sum = e.reduce((a, b) => a + b, 0);
         for (let p = 0; p < e.length; p++)
-          for (let i = 0; i < hd; i++) attn[hIdx * hd + i] += (e[p] / sum) * values[l][p][kv * hd + i];
+          for (let i = 0; i < hd; i++)
+            attn[hIdx * hd + i] += (e[p] / sum) * values[l][first + p][kv * hd + i];
       }
-      const o = matvec(t("wo")!, attn, d, qd);
+      let o = matvec(t("wo")!, attn, d, qd);
+      if (c.postNorms) o = rmsnorm(o, t("post_attn_norm")!, c.rmsNormEps);
       x = x.map((v0, i) => v0 + o[i]);
       const f = rmsnorm(x, t("ffn_norm")!, c.rmsNormEps);
       const gate = matvec(t("w_gate")!, f, c.intermediateSize, d);
       const up = matvec(t("w_up")!, f, c.intermediateSize, d);
-      const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
-      const down = matvec(t("w_down")!, act, d, c.intermediateSize);
+      const hidden = gate.map((g, i) => act(g) * up[i]);
+      let down = matvec(t("w_down")!, hidden, d, c.intermediateSize);
+      if (c.postNorms) down = rmsnorm(down, t("post_ffn_norm")!, c.rmsNormEps);
       x = x.map((v0, i) => v0 + down[i]);
     }
-    out.push(matvec(head, rmsnorm(x, need("final_norm"), c.rmsNormEps), c.vocabSize, d));
+    const logits = matvec(head, rmsnorm(x, need("final_norm"), c.rmsNormEps), c.vocabSize, d);
+    const cap = c.finalLogitSoftcap;
+    out.push(cap ? logits.map((v) => cap * Math.tanh(v / cap)) : logits);
   });
   return out;
 }

@@ -21,13 +21,19 @@ export function tinyModel(
     ff?: number;
     vocab?: number;
     layers?: number;
+    heads?: number;
+    kvHeads?: number;
+    /** Defaults to hidden / heads; Qwen3 models often use another. */
+    headDim?: number;
+    /** Sliding-window attention on every layer (Mistral). */
+    slidingWindow?: number;
   } = {},
 ): TinyModel {
   const arch = opts.arch ?? "llama";
   const hidden = opts.hidden ?? 32;
-  const heads = 4;
-  const kv = 2;
-  const hd = hidden / heads;
+  const heads = opts.heads ?? 4;
+  const kv = opts.kvHeads ?? 2;
+  const hd = opts.headDim ?? hidden / heads;
   const config: ModelConfig = {
     arch,
     name: "tiny",
@@ -44,7 +50,23 @@ export function tinyModel(
     ropeInterleaved: arch === "llama",
     attentionBias: arch === "qwen2",
     tiedEmbeddings: opts.tied ?? true,
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(opts.slidingWindow ? { slidingWindow: opts.slidingWindow } : {}),
   };
+  if (arch === "gemma3") {
+    // llama.cpp's gemma3: every sixth layer global, the others local with a window.
+    Object.assign(config, {
+      qkNorm: true,
+      postNorms: true,
+      activation: "gelu_tanh",
+      embedScale: Math.fround(Math.sqrt(hidden)),
+      attentionScale: 1 / Math.sqrt(hd),
+      slidingWindow: opts.slidingWindow ?? 4,
+      slidingWindowLayers: Array.from({ length: config.numLayers }, (_, l) => l % 6 < 5),
+      ropeTheta: 1e6,
+      ropeLocalTheta: 10000,
+    } satisfies Partial<ModelConfig>);
+  }
   const r = rng(opts.seed ?? 7);
   const tensors: TinyModel["tensors"] = new Map();
   const add = (n: TensorName, shape: number[]) => {
@@ -67,6 +89,14 @@ export function tinyModel(
       add(`layers.${i}.bk`, [kv * hd]);
       add(`layers.${i}.bv`, [kv * hd]);
     }
+    if (config.qkNorm) {
+      add(`layers.${i}.q_norm`, [hd]);
+      add(`layers.${i}.k_norm`, [hd]);
+    }
+    if (config.postNorms) {
+      add(`layers.${i}.post_attn_norm`, [hidden]);
+      add(`layers.${i}.post_ffn_norm`, [hidden]);
+    }
     add(`layers.${i}.ffn_norm`, [hidden]);
     add(`layers.${i}.w_gate`, [F, hidden]);
     add(`layers.${i}.w_up`, [F, hidden]);
@@ -85,6 +115,10 @@ const GGUF_NAMES: Record<string, string> = {
   bq: "attn_q.bias",
   bk: "attn_k.bias",
   bv: "attn_v.bias",
+  q_norm: "attn_q_norm.weight",
+  k_norm: "attn_k_norm.weight",
+  post_attn_norm: "post_attention_norm.weight",
+  post_ffn_norm: "post_ffw_norm.weight",
   ffn_norm: "ffn_norm.weight",
   w_gate: "ffn_gate.weight",
   w_up: "ffn_up.weight",
@@ -146,6 +180,9 @@ export function encodeTensor(type: string, data: Float32Array, seed: number): Ui
   return concat(blocks);
 }
 
+/** llama.cpp reads counts and sizes as u32 and refuses other integer types. */
+const u32 = (v: number): Plain => ({ t: "u32", v });
+
 export function tinyGguf(
   m: TinyModel,
   opts: {
@@ -178,15 +215,21 @@ export function tinyGguf(
       "general.architecture": a,
       "general.name": c.name,
       "general.alignment": { t: "u32", v: 32 },
-      [`${a}.context_length`]: c.contextLength,
-      [`${a}.embedding_length`]: c.hiddenSize,
-      [`${a}.block_count`]: c.numLayers,
-      [`${a}.feed_forward_length`]: c.intermediateSize,
-      [`${a}.attention.head_count`]: c.numHeads,
-      [`${a}.attention.head_count_kv`]: c.numKvHeads,
-      [`${a}.rope.dimension_count`]: c.headDim,
+      [`${a}.context_length`]: u32(c.contextLength),
+      [`${a}.embedding_length`]: u32(c.hiddenSize),
+      [`${a}.block_count`]: u32(c.numLayers),
+      [`${a}.feed_forward_length`]: u32(c.intermediateSize),
+      [`${a}.attention.head_count`]: u32(c.numHeads),
+      [`${a}.attention.head_count_kv`]: u32(c.numKvHeads),
+      [`${a}.rope.dimension_count`]: u32(c.headDim),
+      [`${a}.attention.key_length`]: u32(c.headDim),
+      [`${a}.attention.value_length`]: u32(c.headDim),
       [`${a}.attention.layer_norm_rms_epsilon`]: { t: "f32", v: c.rmsNormEps },
       [`${a}.rope.freq_base`]: { t: "f32", v: c.ropeTheta },
+      ...(c.slidingWindow ? { [`${a}.attention.sliding_window`]: u32(c.slidingWindow) } : {}),
+      ...(c.finalLogitSoftcap
+        ? { [`${a}.final_logit_softcapping`]: { t: "f32", v: c.finalLogitSoftcap } }
+        : {}),
       "tokenizer.ggml.model": "llama",
       "tokenizer.ggml.tokens": m.pieces,
       "tokenizer.ggml.scores": m.pieces.map((_, i) => ({ t: "f32", v: -i }) as Plain),
