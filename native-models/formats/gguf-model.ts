@@ -1,7 +1,8 @@
 import path from "node:path";
 import { BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
-import { GgufKeys, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
+import { GgufKeys, longRopeFromGguf, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
+import { partsReader, splitFused, type Located } from "./fused-tensors.js";
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 import { DEQUANT_TYPES } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
@@ -16,7 +17,7 @@ import {
 } from "./model-source.js";
 import { readDequantized } from "./tensor-read.js";
 
-// A GGUF file (llama.cpp) as a ModelSource: `llama` and `qwen2` architectures.
+// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2` and `phi3` architectures.
 
 const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_norm.weight": "attn_norm",
@@ -78,7 +79,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   if (k.int(`${arch}.expert_count`, 0) > 0) {
     throw new ModelFormatError(
       "unsupported_architecture",
-      `mixture-of-experts ${arch} models are not supported (supported: dense llama, qwen2)`,
+      `mixture-of-experts ${arch} models are not supported (supported: dense ${SUPPORTED_ARCHITECTURES.join(", ")})`,
       filePath,
     );
   }
@@ -108,7 +109,8 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     );
   }
   const ropeDims = k.int(`${arch}.rope.dimension_count`, headDim);
-  if (ropeDims !== headDim) {
+  // Phi-4-mini rotates 96 of 128 dimensions; the readers reorder its q/k rows (fused-tensors.ts).
+  if (ropeDims !== headDim && arch !== "phi3") {
     throw new ModelFormatError(
       "bad_config",
       `rotary embedding on ${ropeDims} of ${headDim} head dimensions (partial rotary) is not supported`,
@@ -125,8 +127,16 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     );
   }
   const ropeTheta = k.float(`${arch}.rope.freq_base`, 10000);
-  const contextLength = k.int(`${arch}.context_length`);
-  let ropeScaling = ropeScalingFromKeys(k, arch);
+  let contextLength = k.int(`${arch}.context_length`);
+  // llama.cpp ignores Phi-3's sliding window; transformers applies it. Stay within it, as for HF folders.
+  const window = arch === "phi3" ? k.int(`${arch}.attention.sliding_window`, 0) : 0;
+  if (window > 0) contextLength = Math.min(contextLength, window);
+  let ropeScaling =
+    arch === "phi3"
+      ? await longRopeFromGguf(k, arch, g.tensors, ropeDims, (t) =>
+          readDequantized(file, t.offset, t.type.name, t.nElements, t.name),
+        )
+      : ropeScalingFromKeys(k, arch);
   const freqs = g.tensors.get("rope_freqs.weight");
   if (freqs) {
     if (freqs.nElements !== headDim / 2)
@@ -160,6 +170,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     rmsNormEps: k.float(`${arch}.attention.layer_norm_rms_epsilon`),
     ropeTheta,
     ...(ropeScaling ? { ropeScaling } : {}),
+    ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
     // llama.cpp's HF converter permutes llama q/k into adjacent-pair order; qwen2 keeps HF's half-split (NEOX rope).
     ropeInterleaved: arch === "llama",
     attentionBias: g.tensors.has("blk.0.attn_q.bias"),
@@ -168,19 +179,29 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   checkConfig(config, filePath);
 
   const found = new Map<TensorName, TensorInfo>();
-  const where = new Map<TensorName, GgufTensorInfo>();
-  for (const t of g.tensors.values()) {
-    const c = canonical(t.name);
-    if (!c) continue;
+  const where = new Map<TensorName, Located<GgufTensorInfo>>();
+  const add = (c: TensorName, info: TensorInfo, at: Located<GgufTensorInfo>) => {
     // "blk.01" and "blk.1" would both land here: refuse rather than pick one.
     if (found.has(c))
       throw new ModelFormatError(
         "bad_tensor",
-        `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`,
+        `tensors ${where.get(c)!.source.name} and ${at.source.name} are both ${c}`,
         filePath,
       );
-    found.set(c, { name: c, shape: [...t.ne].reverse(), sourceType: t.type.name });
-    where.set(c, t);
+    found.set(c, info);
+    where.set(c, at);
+  };
+  for (const t of g.tensors.values()) {
+    const shape = [...t.ne].reverse();
+    const fused = arch === "phi3" ? /^blk\.(\d+)\.(attn_qkv|ffn_up)\.weight$/.exec(t.name) : null;
+    if (fused) {
+      const kind = fused[2] === "attn_qkv" ? "qkv" : "gate_up";
+      const info = { name: t.name, shape, sourceType: t.type.name, source: t };
+      for (const part of splitFused(config, Number(fused[1]), kind, info, filePath)) add(...part);
+      continue;
+    }
+    const c = canonical(t.name);
+    if (c) add(c, { name: c, shape, sourceType: t.type.name }, { source: t });
   }
   const tensors = checkTensors(config, found, ggufName, filePath);
   for (const t of tensors.values()) {
@@ -194,6 +215,9 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   }
 
   const tokenizerKeys = new Map([...g.metadata].filter(([key]) => key.startsWith("tokenizer.")));
+  const read = partsReader(config, tensors, (t: GgufTensorInfo) =>
+    readDequantized(file, t.offset, t.type.name, t.nElements, t.name),
+  );
   let closed = false;
   return {
     format: "gguf",
@@ -203,9 +227,9 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     tensors,
     async readTensor(name) {
       if (closed) throw new Error(`readTensor(${name}) after close()`);
-      const t = tensors.has(name) ? where.get(name) : undefined;
-      if (!t) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
-      return readDequantized(file, t.offset, t.type.name, t.nElements, t.name);
+      const at = tensors.has(name) ? where.get(name) : undefined;
+      if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
+      return read(name, at);
     },
     async close() {
       closed = true;

@@ -5,6 +5,7 @@ import { ModelFormatError } from "./errors.js";
 import { hfConfig } from "./hf-config.js";
 import { isObject, readJsonFile } from "./json-file.js";
 import { checkConfig, checkTensors } from "./model-check.js";
+import { partsReader, splitFused, type Located } from "./fused-tensors.js";
 import type { LayerTensor, ModelSource, TensorInfo, TensorName, TokenizerSource } from "./model-source.js";
 import { READABLE_DTYPES, parseSafetensors, type SafetensorsTensor } from "./safetensors.js";
 import { readDequantized } from "./tensor-read.js";
@@ -82,19 +83,29 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
       }
     }
     const found = new Map<TensorName, TensorInfo>();
-    const where = new Map<TensorName, SafetensorsTensor>();
-    for (const t of all.values()) {
-      const c = canonical(t.name);
-      if (!c) continue;
+    const where = new Map<TensorName, Located<SafetensorsTensor>>();
+    const add = (c: TensorName, info: TensorInfo, at: Located<SafetensorsTensor>) => {
       // "layers.01" and "layers.1" would both land here: refuse rather than pick one.
       if (found.has(c))
         throw new ModelFormatError(
           "bad_tensor",
-          `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`,
-          t.file.path,
+          `tensors ${where.get(c)!.source.name} and ${at.source.name} are both ${c}`,
+          at.source.file.path,
         );
-      found.set(c, { name: c, shape: t.shape, sourceType: t.dtype });
-      where.set(c, t);
+      found.set(c, info);
+      where.set(c, at);
+    };
+    for (const t of all.values()) {
+      // Phi-3's fused projections (fused-tensors.ts).
+      const fused = /^model\.layers\.(\d+)\.(self_attn\.qkv_proj|mlp\.gate_up_proj)\.weight$/.exec(t.name);
+      if (fused && config.arch === "phi3") {
+        const kind = fused[2] === "mlp.gate_up_proj" ? "gate_up" : "qkv";
+        const info = { name: t.name, shape: t.shape, sourceType: t.dtype, source: t };
+        for (const part of splitFused(config, Number(fused[1]), kind, info, t.file.path)) add(...part);
+        continue;
+      }
+      const c = canonical(t.name);
+      if (c) add(c, { name: c, shape: t.shape, sourceType: t.dtype }, { source: t });
     }
     const tensors = checkTensors(config, found, hfName, dir);
     for (const t of tensors.values()) {
@@ -102,11 +113,14 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
         throw new ModelFormatError(
           "unsupported_type",
           `tensor ${hfName(t.name)} has dtype ${t.sourceType} (supported: ${READABLE_DTYPES.join(", ")})`,
-          where.get(t.name)!.file.path,
+          where.get(t.name)!.source.file.path,
         );
       }
     }
     const tokenizer = await hfTokenizer(dir, names);
+    const read = partsReader(config, tensors, (t: SafetensorsTensor) =>
+      readDequantized(t.file, t.offset, t.dtype, t.nElements, t.name),
+    );
     let closed = false;
     return {
       format: "hf",
@@ -116,9 +130,9 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
       tensors,
       async readTensor(name) {
         if (closed) throw new Error(`readTensor(${name}) after close()`);
-        const t = tensors.has(name) ? where.get(name) : undefined;
-        if (!t) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, dir);
-        return readDequantized(t.file, t.offset, t.dtype, t.nElements, t.name);
+        const at = tensors.has(name) ? where.get(name) : undefined;
+        if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, dir);
+        return read(name, at);
       },
       async close() {
         closed = true;

@@ -1,10 +1,11 @@
 // manifest.json: everything the runtime needs to know about a converted model package.
 import { z } from "zod";
+import { SUPPORTED_ARCHITECTURES } from "../formats/model-source.js";
 
 export const MANIFEST_VERSION = 1;
 
 const ModelConfigSchema = z.object({
-  arch: z.enum(["llama", "qwen2"]),
+  arch: z.enum(SUPPORTED_ARCHITECTURES),
   name: z.string(),
   hiddenSize: z.number().int().positive(),
   intermediateSize: z.number().int().positive(),
@@ -26,8 +27,17 @@ const ModelConfigSchema = z.object({
         originalContextLength: z.number(),
       }),
       z.object({ type: z.literal("linear"), factor: z.number() }),
+      z.object({
+        type: z.literal("longrope"),
+        shortFactor: z.array(z.number()),
+        longFactor: z.array(z.number()),
+        originalContextLength: z.number(),
+        attentionFactor: z.number(),
+      }),
     ])
     .optional(),
+  /** Partial rotary (Phi-4-mini); absent in older packages and whenever the whole head rotates. */
+  rotaryDim: z.number().int().positive().optional(),
   ropeInterleaved: z.boolean(),
   attentionBias: z.boolean(),
   tiedEmbeddings: z.boolean(),

@@ -85,7 +85,7 @@ export class ModelRunner {
     const head = native?.head ? null : sessions.pop()!;
     const embedding = new MatrixRows(dir, manifest.embedding);
     const maxPositions = Math.max(16, Math.min(o.contextLength, cfg.contextLength));
-    const { cos, sin } = rotaryCaches(maxPositions, cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
+    const { cos, sin } = rotaryCaches(maxPositions, cfg);
     const half = cfg.headDim / 2;
     const rotary = {
       cos: new ort.Tensor("float32", cos, [maxPositions, half]),

@@ -1,16 +1,22 @@
-// An independent float64 forward pass of a Llama / Qwen2 decoder, written straight from the
+// An independent float64 forward pass of a Llama / Qwen2 / Phi-3 decoder, written straight from the
 // architecture's definition (no onnxruntime, no code shared with the engine's graphs), used to
 // check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
-// Llama 3 rope scaling, untied heads).
+// Llama 3 rope scaling, untied heads, Phi-3's partial rotary and LongRoPE). Weights are in the
+// file's own row order: partial rotary turns the first rotaryDim dimensions of each head.
 import type { ModelConfig, TensorName } from "../formats/model-source.js";
 
 type Weights = (name: TensorName) => Float32Array | undefined;
 
-function inverseFrequencies(c: ModelConfig): number[] {
-  const half = c.headDim / 2;
-  const inv = Array.from({ length: half }, (_, i) => Math.pow(c.ropeTheta, (-2 * i) / c.headDim));
+function inverseFrequencies(c: ModelConfig, contextLength: number): number[] {
+  const r = c.rotaryDim ?? c.headDim;
+  const inv = Array.from({ length: r / 2 }, (_, i) => Math.pow(c.ropeTheta, (-2 * i) / r));
   const s = c.ropeScaling;
   if (s?.type === "linear") return inv.map((f) => f / s.factor);
+  if (s?.type === "longrope") {
+    // Phi-3: long factors once the context exceeds the original one (llama.cpp: n_ctx_seq > n_ctx_orig).
+    const factors = contextLength > s.originalContextLength ? s.longFactor : s.shortFactor;
+    return inv.map((f, i) => f / factors[i]);
+  }
   if (s?.type === "llama3") {
     return inv.map((f) => {
       const wavelen = (2 * Math.PI) / f;
@@ -56,13 +62,15 @@ function rotate(
   pos: number,
   inv: number[],
   interleaved: boolean,
+  scale: number,
 ): void {
+  const half = inv.length;
   for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < hd / 2; i++) {
+    for (let i = 0; i < half; i++) {
       const a = interleaved ? h * hd + 2 * i : h * hd + i;
-      const b = interleaved ? a + 1 : a + hd / 2;
-      const cos = Math.cos(pos * inv[i]);
-      const sin = Math.sin(pos * inv[i]);
+      const b = interleaved ? a + 1 : a + half;
+      const cos = Math.cos(pos * inv[i]) * scale;
+      const sin = Math.sin(pos * inv[i]) * scale;
       const x = v[a];
       const y = v[b];
       v[a] = x * cos - y * sin;
@@ -71,13 +79,19 @@ function rotate(
   }
 }
 
-/** Logits after every position of `ids`. */
-export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number[]): Float64Array[] {
+/** Logits after every position of `ids`, for a model loaded with `contextLength` (LongRoPE's choice). */
+export function referenceLogits(
+  c: ModelConfig,
+  w: Weights,
+  ids: readonly number[],
+  contextLength = c.contextLength,
+): Float64Array[] {
   const d = c.hiddenSize;
   const hd = c.headDim;
   const qd = c.numHeads * hd;
   const kvd = c.numKvHeads * hd;
-  const inv = inverseFrequencies(c);
+  const inv = inverseFrequencies(c, contextLength);
+  const scale = c.ropeScaling?.type === "longrope" ? c.ropeScaling.attentionFactor : 1;
   const keys: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
   const values: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
   const need = (n: TensorName) => {
@@ -96,8 +110,8 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
       const q = matvec(t("wq")!, h, qd, d, t("bq"));
       const k = matvec(t("wk")!, h, kvd, d, t("bk"));
       const v = matvec(t("wv")!, h, kvd, d, t("bv"));
-      rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved);
-      rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved);
+      rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved, scale);
+      rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved, scale);
       keys[l].push(k);
       values[l].push(v);
       const attn = new Float64Array(qd);

@@ -21,12 +21,14 @@ export function tinyModel(
     ff?: number;
     vocab?: number;
     layers?: number;
+    heads?: number;
+    kvHeads?: number;
   } = {},
 ): TinyModel {
   const arch = opts.arch ?? "llama";
   const hidden = opts.hidden ?? 32;
-  const heads = 4;
-  const kv = 2;
+  const heads = opts.heads ?? 4;
+  const kv = opts.kvHeads ?? 2;
   const hd = hidden / heads;
   const config: ModelConfig = {
     arch,
