@@ -21,8 +21,9 @@ export interface Phi3Options {
   partialRotary?: number;
   /** LongRoPE: trained context, original context (the short/long switch) and factor spread. */
   longRope?: { contextLength: number; originalContextLength: number };
-  /** Weight scale (std of the uniform weights). */
+  /** Weight scale (std of the uniform weights); q/k may have their own, for attention that is not flat. */
   std?: number;
+  qkStd?: number;
 }
 
 /** A random Phi-3 in canonical form (q/k rows in the file's half-split order, not yet reordered). */
@@ -44,10 +45,15 @@ export function tinyPhi3(o: Phi3Options = {}): TinyModel {
   const scale = (o.std ?? 0.02) * Math.sqrt(12);
   for (const [name, t] of m.tensors) {
     if (name.endsWith("norm")) t.data.forEach((_, i) => (t.data[i] = 1 + (r() - 0.5) * 0.2));
-    else t.data.forEach((_, i) => (t.data[i] = (r() - 0.5) * scale));
+    else {
+      const s = /\.(wq|wk)$/.test(name) ? (o.qkStd ?? o.std ?? 0.02) * Math.sqrt(12) : scale;
+      t.data.forEach((_, i) => (t.data[i] = (r() - 0.5) * s));
+    }
   }
   const c = m.config;
-  c.name = "tiny-phi3";
+  // Not "phi3": llama.cpp gives Phi-3's special tokens their attributes when the name says so, and
+  // then needs <|endoftext|>, which the Llama vocabulary the tests borrow does not have.
+  c.name = "tiny-synthetic";
   const rotaryDim = Math.floor(headDim * (o.partialRotary ?? 1));
   if (rotaryDim !== headDim) c.rotaryDim = rotaryDim;
   if (o.longRope) {
