@@ -214,7 +214,10 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     }
   }
 
-  const tokenizerKeys = new Map([...g.metadata].filter(([key]) => key.startsWith("tokenizer.")));
+  // general.name too: llama.cpp gives Phi-3's special tokens their attributes by the model's name.
+  const tokenizerKeys = new Map(
+    [...g.metadata].filter(([key]) => key.startsWith("tokenizer.") || key === "general.name"),
+  );
   const read = partsReader(config, tensors, (t: GgufTensorInfo) =>
     readDequantized(file, t.offset, t.type.name, t.nElements, t.name),
   );
@@ -223,7 +226,9 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     format: "gguf",
     path: filePath,
     config,
-    tokenizer: tokenizerKeys.size ? { kind: "gguf", metadata: tokenizerKeys } : { kind: "none" },
+    tokenizer: [...tokenizerKeys.keys()].some((key) => key.startsWith("tokenizer."))
+      ? { kind: "gguf", metadata: tokenizerKeys }
+      : { kind: "none" },
     tensors,
     async readTensor(name) {
       if (closed) throw new Error(`readTensor(${name}) after close()`);

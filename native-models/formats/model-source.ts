@@ -73,7 +73,11 @@ export interface TensorInfo {
 
 /** What the tokenizer builder needs, in the source's own terms. */
 export type TokenizerSource =
-  | { kind: "gguf"; metadata: ReadonlyMap<string, unknown> /* every tokenizer.* key, typed as read */ }
+  | {
+      kind: "gguf";
+      /** Every tokenizer.* key, typed as read, and general.name (llama.cpp sets Phi-3's token attributes by name). */
+      metadata: ReadonlyMap<string, unknown>;
+    }
   | { kind: "hf"; tokenizerJson: unknown; tokenizerConfig?: unknown }
   | { kind: "llama2c"; pieces: string[]; scores: number[] }
   | { kind: "none" };
