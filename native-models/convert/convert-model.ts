@@ -34,6 +34,7 @@ export interface NativeWriter {
   /** ffn: per-neuron rows (sparse passes); dense: packed matrices; attention: the attention half. */
   writeLayer(
     cfg: ModelConfig,
+    layer: number,
     w: LayerWeights,
     files: { ffn: string; dense: string; attention: string },
     bits: 4 | 8,
@@ -128,7 +129,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        opts.sparse.writeLayer(cfg, w, files, sparseBits, blockSize);
+        opts.sparse.writeLayer(cfg, l, w, files, sparseBits, blockSize);
       }
     }
 
@@ -210,6 +211,8 @@ async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> 
     bq: has("bq") ? await t("bq") : undefined,
     bk: has("bk") ? await t("bk") : undefined,
     bv: has("bv") ? await t("bv") : undefined,
+    qNorm: has("q_norm") ? await t("q_norm") : undefined,
+    kNorm: has("k_norm") ? await t("k_norm") : undefined,
     ffnNorm: await t("ffn_norm"),
     wGate: await t("w_gate"),
     wUp: await t("w_up"),
@@ -286,7 +289,12 @@ export function countParams(cfg: ModelConfig): number {
   const kvd = cfg.numKvHeads * cfg.headDim;
   const qd = cfg.numHeads * cfg.headDim;
   const perLayer =
-    d * qd * 2 + d * kvd * 2 + 3 * d * cfg.intermediateSize + 2 * d + (cfg.attentionBias ? qd + 2 * kvd : 0);
+    d * qd * 2 +
+    d * kvd * 2 +
+    3 * d * cfg.intermediateSize +
+    2 * d +
+    (cfg.attentionBias ? qd + 2 * kvd : 0) +
+    (cfg.qkNorm ? 2 * cfg.headDim : 0);
   const embed = cfg.vocabSize * d;
   return perLayer * cfg.numLayers + embed + (cfg.tiedEmbeddings ? 0 : embed) + d;
 }

@@ -4,7 +4,7 @@
 // Rotary is applied by RotaryEmbedding with explicit position ids instead of inside GQA, so that a
 // layer's KV cache may hold fewer positions than the sequence (tokens that exited before reaching
 // it are simply absent) while every key still carries its true position.
-import type { ModelConfig } from "../formats/model-source.js";
+import { attentionWindow, type ModelConfig } from "../formats/model-source.js";
 import { GraphBuilder, type WeightBlob } from "./onnx-builder.js";
 import { emitLinear, stackRows, type LinearOptions } from "./linear.js";
 
@@ -17,6 +17,9 @@ export interface LayerWeights {
   bq?: Float32Array;
   bk?: Float32Array;
   bv?: Float32Array;
+  /** Per-head RMSNorm weights on q and k [headDim] (Qwen3). */
+  qNorm?: Float32Array;
+  kNorm?: Float32Array;
   ffnNorm: Float32Array;
   wGate: Float32Array;
   wUp: Float32Array;
@@ -104,13 +107,25 @@ export function buildLayerGraph(
     3,
     { axis: -1 },
   );
+  // Per-head RMSNorm (Qwen3): view [1, seq, heads*hd] as [1, seq, heads, hd], normalise the last axis.
+  const headNorm = (input: string, name: string, heads: number, weight: Float32Array | undefined) => {
+    if (!weight) return input;
+    const split = g.constant(`${name}_heads`, "int64", [4], BigInt64Array.from([0n, 0n, BigInt(heads), -1n]));
+    const flat = g.constant(`${name}_flat`, "int64", [3], BigInt64Array.from([0n, 0n, -1n]));
+    const normed = g.op(
+      "SimplifiedLayerNormalization",
+      [g.op("Reshape", [input, split]), g.weight(name, "float32", [cfg.headDim], weight)],
+      { epsilon: eps, axis: -1, stash_type: 1 },
+    );
+    return g.op("Reshape", [normed, flat]);
+  };
   const rotary = (input: string, heads: number) =>
     g.ms("RotaryEmbedding", [input, pos, cos, sin], {
       interleaved: cfg.ropeInterleaved ? 1 : 0,
       num_heads: heads,
     })[0];
-  const q = rotary(q0, cfg.numHeads);
-  const k = rotary(k0, cfg.numKvHeads);
+  const q = rotary(headNorm(q0, "q_norm", cfg.numHeads, w.qNorm), cfg.numHeads);
+  const k = rotary(headNorm(k0, "k_norm", cfg.numKvHeads, w.kNorm), cfg.numKvHeads);
   const [attn] = g.ms(
     "GroupQueryAttention",
     [q, k, v, pastK, pastV, seqlensK, totalLen],
@@ -119,6 +134,8 @@ export function buildLayerGraph(
       kv_num_heads: cfg.numKvHeads,
       do_rotary: 0,
       scale: { float: 1 / Math.sqrt(cfg.headDim) },
+      // The keys each query sees, its own included (measured against the reference); -1: all.
+      local_window_size: attentionWindow(cfg, layer) || -1,
     },
     ["attn", IO.presentKey, IO.presentValue],
   );

@@ -9,38 +9,64 @@ import { tinyHfFolder } from "../test-support/hf-writer.js";
 import { phi3Gguf, phi3HfFolder, tinyPhi3 } from "../test-support/phi3-writer.js";
 import { referenceLogits } from "../test-support/reference-forward.js";
 import { openModelSource } from "../formats/open-model.js";
-import type { TensorName } from "../formats/model-source.js";
+import type { ModelConfig, TensorName } from "../formats/model-source.js";
 import { importModel } from "./import-model.js";
 import { ModelRunner } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
+import { loadSparseKernel } from "../kernels/index.js";
 
 const tmp = makeTempDir("exitlane-arch-");
 afterAll(() => tmp.cleanup());
 
+const kernel = loadSparseKernel();
+if (!kernel.available) console.warn(`[skip] native decode checks: ${kernel.detail}`);
+
 /**
- * Largest |Δlogit| between the engine and the reference on `ids`. The reference runs on the weights
- * the reader serves, or on `model` (a test model's own weights, in the file's row order) when given.
+ * Largest |Δlogit| against the reference over `ids`, decoded token by token: f32 on onnxruntime's
+ * graphs, or int8 in the native kernels (whole layers and the head; then relative to the logits'
+ * scale, since int8 weights move logits by ~1%). The reference runs on the weights the reader
+ * serves, or on `o.model` (a test model's own weights, in the file's row order) when given, for a
+ * model loaded with `o.contextLength` positions.
  */
 async function maxLogitError(
   input: string,
   ids: number[],
+  native = false,
+  /** Changes to the config the reference runs with (to show what a missing feature would cost). */
+  referenceChange: Partial<ModelConfig> = {},
   o: { model?: TinyModel; contextLength?: number } = {},
 ): Promise<number> {
   const contextLength = o.contextLength ?? 64;
   let expected: Float64Array[];
   if (o.model) {
     const { config, tensors } = o.model;
-    expected = referenceLogits(config, (n) => tensors.get(n)?.data, ids, contextLength);
+    expected = referenceLogits(
+      { ...config, ...referenceChange },
+      (n) => tensors.get(n)?.data,
+      ids,
+      contextLength,
+    );
   } else {
     const source = await openModelSource(input);
     const weights = new Map<TensorName, Float32Array>();
     for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
-    expected = referenceLogits(source.config, (n) => weights.get(n), ids, contextLength);
+    expected = referenceLogits(
+      { ...source.config, ...referenceChange },
+      (n) => weights.get(n),
+      ids,
+      contextLength,
+    );
     await source.close();
   }
 
-  const r = await importModel(input, { modelsDir: tmp.dir, quant: "f32" });
-  const runner = await ModelRunner.load(r.dir, { threads: 1, executionProvider: "cpu", contextLength });
+  const r = await importModel(input, { modelsDir: tmp.dir, quant: native ? "int8" : "f32" });
+  const runner = await ModelRunner.load(r.dir, {
+    threads: 1,
+    executionProvider: "cpu",
+    contextLength,
+    native,
+  });
+  if (native) expect(runner.native?.decodesNatively).toBe(true);
   try {
     // Token by token through the decoder, so the KV cache and rotary positions are exercised.
     const decoder = new Decoder(runner);
@@ -49,9 +75,14 @@ async function maxLogitError(
       const { logits } = await decoder.step(ids[p]);
       for (let v = 0; v < logits.length; v++) worst = Math.max(worst, Math.abs(logits[v] - expected[p][v]));
     }
+    // And all positions at once, as prefill runs them (several rows per call, masks and windows inside).
+    const V = runner.config.vocabSize;
+    const all = await decoder.allLogits(ids);
+    for (let p = 0; p < ids.length; p++)
+      for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(all[p * V + v] - expected[p][v]));
     const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
     expect(scale).toBeGreaterThan(0.5); // logits large enough for the tolerance to mean something
-    return worst;
+    return native ? worst / scale : worst;
   } finally {
     await runner.dispose();
   }
@@ -103,6 +134,34 @@ describe("architectures against an independent forward pass (f32)", () => {
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
   });
 
+  it("qwen3 GGUF: per-head q/k norm, head_dim apart from hidden/heads, untied head", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
+    const file = tmp.write("qwen3.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("qwen3 Hugging Face folder", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", headDim: 16, seed: 9 }));
+    const dir = tmp.folder("qwen3-hf", tinyHfFolder(m));
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
+  it("mistral GGUF (llama with a sliding window of 3 over 8 tokens)", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 }));
+    expect(windowEffect(m)).toBeGreaterThan(0.1); // the window matters here: ignoring it would fail
+    const file = tmp.write("mistral.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("mistral Hugging Face folder (MistralForCausalLM, sliding_window 3)", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 11 }));
+    const dir = tmp.folder("mistral-hf", tinyHfFolder(m));
+    const source = await openModelSource(dir);
+    expect(source.config.slidingWindow).toBe(3);
+    await source.close();
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
   it("qwen2 Hugging Face folder", async () => {
     const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
     const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
@@ -145,8 +204,8 @@ describe("architectures against an independent forward pass (f32)", () => {
 
     for (const contextLength of [64, 128]) {
       it(`GGUF and HF folder at a context of ${contextLength} (${contextLength > 64 ? "long" : "short"} factors)`, async () => {
-        expect(await maxLogitError(gguf, ids, { model: m, contextLength })).toBeLessThan(2e-4);
-        expect(await maxLogitError(hf, ids, { model: m, contextLength })).toBeLessThan(2e-4);
+        expect(await maxLogitError(gguf, ids, false, {}, { model: m, contextLength })).toBeLessThan(2e-4);
+        expect(await maxLogitError(hf, ids, false, {}, { model: m, contextLength })).toBeLessThan(2e-4);
       });
     }
 
@@ -161,5 +220,30 @@ describe("architectures against an independent forward pass (f32)", () => {
       expect(diff(short, long)).toBeGreaterThan(1e-2);
       expect(diff(short, whole)).toBeGreaterThan(1e-2);
     });
+  });
+});
+
+/** How far the reference's logits move when the model's sliding window is ignored. */
+function windowEffect(m: ReturnType<typeof tinyModel>): number {
+  const w = (n: TensorName) => m.tensors.get(n)?.data;
+  const windowed = referenceLogits(m.config, w, ids);
+  const full = referenceLogits({ ...m.config, slidingWindow: undefined }, w, ids);
+  return Math.max(...windowed.flatMap((row, p) => Array.from(row, (v, t) => Math.abs(v - full[p][t]))));
+}
+
+describe.runIf(kernel.available)("architectures in the native kernels (int8 decode)", () => {
+  it("mistral: the sliding window in the native attention", async () => {
+    const m = sharpened(tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 }));
+    const file = tmp.write("mistral-native.gguf", tinyGguf(m).bytes);
+    // int8 moves this sharpened model's logits by ~4% of their scale; without the window, further.
+    const error = await maxLogitError(file, ids, true);
+    expect(error).toBeLessThan(0.06);
+    expect(await maxLogitError(file, ids, true, { slidingWindow: undefined })).toBeGreaterThan(3 * error);
+  });
+
+  it("qwen3: q/k norms in the native attention", async () => {
+    const m = sharpened(tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 }));
+    const file = tmp.write("qwen3-native.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids, true)).toBeLessThan(0.03);
   });
 });

@@ -3,7 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { openModelSource } from "../formats/open-model.js";
-import type { ModelSource } from "../formats/model-source.js";
+import { attentionWindow, type ModelSource } from "../formats/model-source.js";
 import { buildTokenizerJson } from "../tokenizer/build.js";
 import { ModelFormatError } from "../formats/errors.js";
 import { convertModel, countParams, type ImportStage, type NativeWriter } from "../convert/convert-model.js";
@@ -95,7 +95,7 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
     }
   };
   return {
-    writeLayer(cfg, w, files, bits, blockSize) {
+    writeLayer(cfg, layer, w, files, bits, blockSize) {
       // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
       const block = blockSize as 32 | 64 | 128 | 256;
       const d = cfg.hiddenSize;
@@ -125,6 +125,8 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
         bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
         wo: w.wo,
         ffnNorm: w.ffnNorm,
+        ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
+        window: attentionWindow(cfg, layer),
         threads,
       });
       saved(attention, files.attention);

@@ -17,7 +17,7 @@ import {
 } from "./model-source.js";
 import { readDequantized } from "./tensor-read.js";
 
-// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2` and `phi3` architectures.
+// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3` and `phi3` architectures.
 
 const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_norm.weight": "attn_norm",
@@ -28,6 +28,8 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_q.bias": "bq",
   "attn_k.bias": "bk",
   "attn_v.bias": "bv",
+  "attn_q_norm.weight": "q_norm",
+  "attn_k_norm.weight": "k_norm",
   "ffn_norm.weight": "ffn_norm",
   "ffn_gate.weight": "w_gate",
   "ffn_up.weight": "w_up",
@@ -127,10 +129,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     );
   }
   const ropeTheta = k.float(`${arch}.rope.freq_base`, 10000);
-  let contextLength = k.int(`${arch}.context_length`);
-  // llama.cpp ignores Phi-3's sliding window; transformers applies it. Stay within it, as for HF folders.
-  const window = arch === "phi3" ? k.int(`${arch}.attention.sliding_window`, 0) : 0;
-  if (window > 0) contextLength = Math.min(contextLength, window);
+  const contextLength = k.int(`${arch}.context_length`);
   let ropeScaling =
     arch === "phi3"
       ? await longRopeFromGguf(k, arch, g.tensors, ropeDims, (t) =>
@@ -156,6 +155,8 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     ropeScaling = ropeScalingFromFreqs(f, headDim, ropeTheta, orig, filePath) ?? ropeScaling;
   }
 
+  // llama.cpp's key for Mistral-style windows; its own `llama` graph ignores it, we do not.
+  const window = k.int(`${arch}.attention.sliding_window`, 0);
   const config: ModelConfig = {
     arch: arch as Architecture,
     name: k.str("general.name") ?? path.basename(filePath).replace(/\.gguf$/i, ""),
@@ -175,6 +176,9 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     ropeInterleaved: arch === "llama",
     attentionBias: g.tensors.has("blk.0.attn_q.bias"),
     tiedEmbeddings: !g.tensors.has("output.weight"),
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    // A window as long as the context changes nothing (as the HF reader decides too).
+    ...(window > 0 && window < contextLength ? { slidingWindow: window } : {}),
   };
   checkConfig(config, filePath);
 

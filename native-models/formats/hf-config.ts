@@ -9,21 +9,24 @@ const CLASSES: Record<string, Architecture> = {
   LlamaForCausalLM: "llama",
   MistralForCausalLM: "llama",
   Qwen2ForCausalLM: "qwen2",
+  Qwen3ForCausalLM: "qwen3",
   Phi3ForCausalLM: "phi3",
 };
 const MODEL_TYPES: Record<string, Architecture> = {
   llama: "llama",
   mistral: "llama",
   qwen2: "qwen2",
+  qwen3: "qwen3",
   phi3: "phi3",
 };
 const SUPPORTED =
-  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), phi3 (Phi3ForCausalLM)";
+  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), phi3 (Phi3ForCausalLM)";
 
 const DEFAULTS: Record<string, { eps: number; ctx: number; vocab: number }> = {
   llama: { eps: 1e-6, ctx: 2048, vocab: 32000 },
   mistral: { eps: 1e-6, ctx: 4096 * 32, vocab: 32000 },
   qwen2: { eps: 1e-6, ctx: 32768, vocab: 151936 },
+  qwen3: { eps: 1e-6, ctx: 32768, vocab: 151936 },
   phi3: { eps: 1e-5, ctx: 4096, vocab: 32064 },
 };
 
@@ -65,14 +68,15 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     return v;
   };
 
-  if (arch === "llama" && flag("attention_bias", false))
+  if (arch !== "qwen2" && flag("attention_bias", false))
     throw bad(
-      "attention_bias is true (biases on q/k/v/o projections); only bias-free Llama attention is supported",
+      "attention_bias is true (biases on q/k/v/o projections); only bias-free ${arch} attention is supported",
     );
   if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
-  const headDim = num("head_dim", hidden % heads === 0 ? hidden / heads : 0);
+  // Qwen3Config's head_dim defaults to 128 whatever the hidden size.
+  const headDim = num("head_dim", arch === "qwen3" ? 128 : hidden % heads === 0 ? hidden / heads : 0);
   if (headDim === 0)
     throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
   // Phi-4-mini rotates 0.75 of each head (transformers: int(head_dim * factor)); the readers reorder q/k.
@@ -81,11 +85,16 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     throw bad(`partial_rotary_factor ${partial} is not supported (rotary on the whole head only)`);
   const rotaryDim = Math.floor(headDim * partial);
   let contextLength = num("max_position_embeddings", d.ctx);
-  // A sliding window is attention the converter does not model: stay within it rather than be wrong past it.
+  // Qwen2/Qwen3 windows cover only the layers from max_window_layers on, which we do not model:
+  // stay within the window rather than be wrong past it. Mistral's covers every layer.
   const window = raw.sliding_window;
-  const windowOn =
-    arch === "qwen2" ? flag("use_sliding_window", false) : window !== undefined && window !== null;
-  if (windowOn) contextLength = Math.min(contextLength, num("sliding_window"));
+  let slidingWindow: number | undefined;
+  if (arch === "qwen2" || arch === "qwen3") {
+    if (flag("use_sliding_window", false)) contextLength = Math.min(contextLength, num("sliding_window"));
+  } else if (window !== undefined && window !== null) {
+    slidingWindow = num("sliding_window");
+    if (slidingWindow < 1) throw bad(`sliding_window ${slidingWindow} is not a positive number of tokens`);
+  }
 
   return {
     arch,
@@ -110,6 +119,8 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     ropeInterleaved: false,
     attentionBias: arch === "qwen2",
     tiedEmbeddings: flag("tie_word_embeddings", false),
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(slidingWindow !== undefined && slidingWindow < contextLength ? { slidingWindow } : {}),
   };
 }
 

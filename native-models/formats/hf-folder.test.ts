@@ -83,7 +83,9 @@ describe("openHfFolder on built folders", () => {
     );
     expect(s2.config.ropeScaling).toEqual({ type: "linear", factor: 2 });
     expect(s2.config.headDim).toBe(8);
-    expect(s2.config.contextLength).toBe(64);
+    // Mistral's window is modelled (sliding-window attention), no longer a cap on the context.
+    expect(s2.config.contextLength).toBe(128);
+    expect(s2.config.slidingWindow).toBe(64);
     const e = await failure(
       openHfFolder(tmp.folder("gem", withCfg({ architectures: ["GemmaForCausalLM"] }))),
     );

@@ -23,6 +23,8 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "self_attn.q_proj.bias": "bq",
   "self_attn.k_proj.bias": "bk",
   "self_attn.v_proj.bias": "bv",
+  "self_attn.q_norm.weight": "q_norm",
+  "self_attn.k_norm.weight": "k_norm",
   "post_attention_layernorm.weight": "ffn_norm",
   "mlp.gate_proj.weight": "w_gate",
   "mlp.up_proj.weight": "w_up",

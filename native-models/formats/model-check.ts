@@ -53,6 +53,18 @@ export function checkConfig(c: ModelConfig, file: string): void {
       `rotary dimension ${rotaryDim} is not an even number from 2 to the head dimension ${c.headDim}`,
       file,
     );
+  if (c.slidingWindow !== undefined && !(Number.isSafeInteger(c.slidingWindow) && c.slidingWindow >= 1))
+    throw new ModelFormatError(
+      "bad_config",
+      `sliding window ${c.slidingWindow} is not a positive integer`,
+      file,
+    );
+  if (c.slidingWindowLayers && c.slidingWindowLayers.length !== c.numLayers)
+    throw new ModelFormatError(
+      "bad_config",
+      `the sliding-window pattern covers ${c.slidingWindowLayers.length} layers, the model has ${c.numLayers}`,
+      file,
+    );
   const s = c.ropeScaling;
   if (s) {
     const vals =
@@ -108,6 +120,7 @@ export function expectedShapes(c: ModelConfig): Map<TensorName, number[]> {
       ["w_down", [c.hiddenSize, c.intermediateSize]],
     ];
     if (c.attentionBias) layer.push(["bq", [q]], ["bk", [kv]], ["bv", [kv]]);
+    if (c.qkNorm) layer.push(["q_norm", [c.headDim]], ["k_norm", [c.headDim]]);
     for (const [n, s] of layer) m.set(`layers.${i}.${n}`, s);
   }
   return m;

@@ -1,7 +1,7 @@
 // The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
 // The converter only ever sees a ModelSource, never a file format.
 
-export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "phi3"] as const;
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "phi3"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export type RopeScaling =
@@ -56,11 +56,39 @@ export interface ModelConfig {
   attentionBias: boolean;
   /** No separate output matrix: the LM head is the embedding table. */
   tiedEmbeddings: boolean;
+  /** Per-head RMSNorm on q and k (weights q_norm, k_norm of headDim) before rotary (Qwen3). */
+  qkNorm?: boolean;
+  /**
+   * Sliding-window attention (Mistral): a token attends to the last `slidingWindow` tokens, itself
+   * included. Absent: every earlier token.
+   */
+  slidingWindow?: number;
+  /** Which layers the window applies to (absent: all of them). */
+  slidingWindowLayers?: boolean[];
+}
+
+/** The attention window of `layer` in tokens, 0 when it attends to every earlier token. */
+export function attentionWindow(c: ModelConfig, layer: number): number {
+  if (!c.slidingWindow) return 0;
+  return (c.slidingWindowLayers?.[layer] ?? true) ? c.slidingWindow : 0;
 }
 
 /** Canonical tensor names, independent of the source format. */
 export type LayerTensor =
-  "attn_norm" | "wq" | "wk" | "wv" | "wo" | "bq" | "bk" | "bv" | "ffn_norm" | "w_gate" | "w_up" | "w_down";
+  | "attn_norm"
+  | "wq"
+  | "wk"
+  | "wv"
+  | "wo"
+  | "bq"
+  | "bk"
+  | "bv"
+  | "q_norm"
+  | "k_norm"
+  | "ffn_norm"
+  | "w_gate"
+  | "w_up"
+  | "w_down";
 export type TensorName = "embed" | "final_norm" | "lm_head" | `layers.${number}.${LayerTensor}`;
 
 export interface TensorInfo {

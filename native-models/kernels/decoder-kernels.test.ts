@@ -2,6 +2,7 @@
 // math, across every kernel set this CPU runs, and the property lossless decoding rests on: a row's
 // result is bit-identical whether it runs alone or with others. Skipped without the addon unless
 // EXITLANE_REQUIRE_SPARSE=1.
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
@@ -228,6 +229,31 @@ describe.runIf(kernel.available)("native decode kernels", () => {
     });
     expect(outs[1]).toEqual(outs[0]);
     expect(() => k.loadLinear(file)).toThrow(/not a native linear-layer file/);
+
+    // Packages written before file version 2 (q/k norms, windows, scales, post-norms): the same
+    // payload behind the 64-byte version 1 header (magic EXLATTN1, config up to eps) loads alike.
+    const v2 = readFileSync(file);
+    const v1 = new Uint8Array(64 + v2.length - 128);
+    v1.set(v2.subarray(0, 16 + 36));
+    v1.set(new TextEncoder().encode("EXLATTN1"), 0);
+    new DataView(v1.buffer).setUint32(8, 64, true);
+    v1.set(v2.subarray(128), 64);
+    writeFileSync(path.join(tmp.dir, "v1.native"), v1);
+    const old = k.loadAttention(path.join(tmp.dir, "v1.native"), { threads: 1 });
+    const oldResidual = new Float32Array(64);
+    old.run(
+      randomInput(64, 1),
+      Int32Array.of(0),
+      table.cos,
+      table.sin,
+      new Float32Array(4 * 4 * 16),
+      new Float32Array(4 * 4 * 16),
+      4,
+      0,
+      oldResidual,
+      new Float32Array(64),
+    );
+    expect(Array.from(oldResidual)).toEqual(outs[0]);
     const lin = k.createLinear({
       outputs: 10,
       inputs: 64,

@@ -98,6 +98,15 @@ export interface NativeAttentionWeights {
   /** [d, heads*headDim] */
   wo: Float32Array;
   ffnNorm: Float32Array;
+  /** Per-head RMSNorm on q and k before rotary, [headDim] each (Qwen3, Gemma 3). */
+  qNorm?: Float32Array;
+  kNorm?: Float32Array;
+  /** RMSNorm on the attention output before the residual add, [d] (Gemma 3). */
+  postNorm?: Float32Array;
+  /** Sliding window: a row attends to its last `window` cache slots, itself included (absent: all). */
+  window?: number;
+  /** Attention score scale (absent: 1/sqrt(headDim)). */
+  scale?: number;
 }
 
 export interface NativeAttention {

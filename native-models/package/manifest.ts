@@ -41,6 +41,10 @@ const ModelConfigSchema = z.object({
   ropeInterleaved: z.boolean(),
   attentionBias: z.boolean(),
   tiedEmbeddings: z.boolean(),
+  // Fields added after the first packages: optional, absent meaning the old behaviour.
+  qkNorm: z.boolean().optional(),
+  slidingWindow: z.number().int().positive().optional(),
+  slidingWindowLayers: z.array(z.boolean()).optional(),
 });
 
 /** Where a quantized matrix lives inside a graph's external-data file, so JS can read rows of it. */

@@ -1,6 +1,6 @@
 // Writes safetensors files and small Hugging Face model folders for tests and the fuzzer.
 
-import type { TensorName } from "../formats/model-source.js";
+import type { ModelConfig, TensorName } from "../formats/model-source.js";
 import { encodeTensor, hfPermute, type TinyModel } from "./tiny-models.js";
 
 export interface StTensor {
@@ -45,6 +45,8 @@ const HF_LAYER: Record<string, string> = {
   bq: "self_attn.q_proj.bias",
   bk: "self_attn.k_proj.bias",
   bv: "self_attn.v_proj.bias",
+  q_norm: "self_attn.q_norm.weight",
+  k_norm: "self_attn.k_norm.weight",
   ffn_norm: "post_attention_layernorm.weight",
   w_gate: "mlp.gate_proj.weight",
   w_up: "mlp.up_proj.weight",
@@ -70,11 +72,21 @@ export function hfTensors(m: TinyModel, dtype = "F32"): StTensor[] {
   });
 }
 
+const HF_CLASSES: Record<ModelConfig["arch"], string> = {
+  llama: "LlamaForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
+  qwen3: "Qwen3ForCausalLM",
+  // Phi-3 stores fused matrices: its folders come from phi3-writer.ts.
+  phi3: "Phi3ForCausalLM",
+};
+
 export function hfConfigJson(m: TinyModel): Record<string, unknown> {
   const c = m.config;
   return {
-    architectures: [c.arch === "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
-    model_type: c.arch,
+    // Llama with a sliding window is Mistral.
+    architectures: [c.arch === "llama" && c.slidingWindow ? "MistralForCausalLM" : HF_CLASSES[c.arch]],
+    model_type: c.arch === "llama" && c.slidingWindow ? "mistral" : c.arch,
+    ...(c.slidingWindow ? { sliding_window: c.slidingWindow } : {}),
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,
     num_hidden_layers: c.numLayers,

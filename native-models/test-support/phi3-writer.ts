@@ -21,6 +21,8 @@ export interface Phi3Options {
   partialRotary?: number;
   /** LongRoPE: trained context, original context (the short/long switch) and factor spread. */
   longRope?: { contextLength: number; originalContextLength: number };
+  /** Sliding window (config.json sliding_window); Phi-4-mini's 262144 unless given, null for none. */
+  slidingWindow?: number | null;
   /** Weight scale (std of the uniform weights); q/k may have their own, for attention that is not flat. */
   std?: number;
   qkStd?: number;
@@ -56,6 +58,8 @@ export function tinyPhi3(o: Phi3Options = {}): TinyModel {
   c.name = "tiny-synthetic";
   const rotaryDim = Math.floor(headDim * (o.partialRotary ?? 1));
   if (rotaryDim !== headDim) c.rotaryDim = rotaryDim;
+  const window = o.slidingWindow === undefined ? 262144 : o.slidingWindow;
+  if (window !== null) c.slidingWindow = window;
   if (o.longRope) {
     c.contextLength = o.longRope.contextLength;
     const orig = o.longRope.originalContextLength;
@@ -158,6 +162,7 @@ export function phi3Gguf(m: TinyModel, opts: { vocab?: Record<string, MetaValue>
     "phi3.attention.layer_norm_rms_epsilon": f32(c.rmsNormEps),
     "phi3.rope.dimension_count": u32(c.rotaryDim ?? c.headDim),
     "phi3.rope.freq_base": f32(c.ropeTheta),
+    ...(c.slidingWindow ? { "phi3.attention.sliding_window": u32(c.slidingWindow) } : {}),
     ...(s
       ? {
           "phi3.rope.scaling.original_context_length": u32(s.originalContextLength),
@@ -213,7 +218,7 @@ export function phi3HfFolder(m: TinyModel): Record<string, Uint8Array | string> 
     rms_norm_eps: c.rmsNormEps,
     rope_theta: c.ropeTheta,
     rope_scaling: s ? { type: "longrope", short_factor: s.shortFactor, long_factor: s.longFactor } : null,
-    sliding_window: 262144,
+    sliding_window: c.slidingWindow ?? null,
     tie_word_embeddings: c.tiedEmbeddings,
     torch_dtype: "float32",
   };

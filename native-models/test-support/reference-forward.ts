@@ -1,9 +1,9 @@
-// An independent float64 forward pass of a Llama / Qwen2 / Phi-3 decoder, written straight from the
-// architecture's definition (no onnxruntime, no code shared with the engine's graphs), used to
-// check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
+// An independent float64 forward pass of a Llama / Qwen2 / Qwen3 / Phi-3 decoder, written straight
+// from the architecture's definition (no onnxruntime, no code shared with the engine's graphs), used
+// to check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
 // Llama 3 rope scaling, untied heads, Phi-3's partial rotary and LongRoPE). Weights are in the
 // file's own row order: partial rotary turns the first rotaryDim dimensions of each head.
-import type { ModelConfig, TensorName } from "../formats/model-source.js";
+import { attentionWindow, type ModelConfig, type TensorName } from "../formats/model-source.js";
 
 type Weights = (name: TensorName) => Float32Array | undefined;
 
@@ -53,6 +53,11 @@ function rmsnorm(x: Float64Array, w: Float32Array, eps: number): Float64Array {
   for (const v of x) ss += v * v;
   const inv = 1 / Math.sqrt(ss / x.length + eps);
   return x.map((v, i) => v * inv * w[i]);
+}
+
+/** RMSNorm of each head's hd values in place (Qwen3's q/k norm). */
+function headNorm(v: Float64Array, heads: number, hd: number, w: Float32Array, eps: number): void {
+  for (let h = 0; h < heads; h++) v.set(rmsnorm(v.subarray(h * hd, (h + 1) * hd), w, eps), h * hd);
 }
 
 function rotate(
@@ -110,6 +115,10 @@ export function referenceLogits(
       const q = matvec(t("wq")!, h, qd, d, t("bq"));
       const k = matvec(t("wk")!, h, kvd, d, t("bk"));
       const v = matvec(t("wv")!, h, kvd, d, t("bv"));
+      if (c.qkNorm) {
+        headNorm(q, c.numHeads, hd, t("q_norm")!, c.rmsNormEps);
+        headNorm(k, c.numKvHeads, hd, t("k_norm")!, c.rmsNormEps);
+      }
       rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved, scale);
       rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved, scale);
       keys[l].push(k);
@@ -118,7 +127,10 @@ export function referenceLogits(
       const group = c.numHeads / c.numKvHeads;
       for (let hIdx = 0; hIdx < c.numHeads; hIdx++) {
         const kv = Math.floor(hIdx / group);
-        const scores = keys[l].map((kk) => {
+        // A sliding window sees the last `window` tokens, this one included.
+        const window = attentionWindow(c, l);
+        const first = window > 0 ? Math.max(0, keys[l].length - window) : 0;
+        const scores = keys[l].slice(first).map((kk) => {
           let s = 0;
           for (let i = 0; i < hd; i++) s += q[hIdx * hd + i] * kk[kv * hd + i];
           return s / Math.sqrt(hd);
@@ -127,7 +139,8 @@ export function referenceLogits(
         const e = scores.map((s) => Math.exp(s - max));
         const sum = e.reduce((a, b) => a + b, 0);
         for (let p = 0; p < e.length; p++)
-          for (let i = 0; i < hd; i++) attn[hIdx * hd + i] += (e[p] / sum) * values[l][p][kv * hd + i];
+          for (let i = 0; i < hd; i++)
+            attn[hIdx * hd + i] += (e[p] / sum) * values[l][first + p][kv * hd + i];
       }
       const o = matvec(t("wo")!, attn, d, qd);
       x = x.map((v0, i) => v0 + o[i]);

@@ -23,13 +23,17 @@ export function tinyModel(
     layers?: number;
     heads?: number;
     kvHeads?: number;
+    /** Defaults to hidden / heads; Qwen3 models often use another. */
+    headDim?: number;
+    /** Sliding-window attention on every layer (Mistral). */
+    slidingWindow?: number;
   } = {},
 ): TinyModel {
   const arch = opts.arch ?? "llama";
   const hidden = opts.hidden ?? 32;
   const heads = opts.heads ?? 4;
   const kv = opts.kvHeads ?? 2;
-  const hd = hidden / heads;
+  const hd = opts.headDim ?? hidden / heads;
   const config: ModelConfig = {
     arch,
     name: "tiny",
@@ -46,6 +50,8 @@ export function tinyModel(
     ropeInterleaved: arch === "llama",
     attentionBias: arch === "qwen2",
     tiedEmbeddings: opts.tied ?? true,
+    ...(arch === "qwen3" ? { qkNorm: true } : {}),
+    ...(opts.slidingWindow ? { slidingWindow: opts.slidingWindow } : {}),
   };
   const r = rng(opts.seed ?? 7);
   const tensors: TinyModel["tensors"] = new Map();
@@ -69,6 +75,10 @@ export function tinyModel(
       add(`layers.${i}.bk`, [kv * hd]);
       add(`layers.${i}.bv`, [kv * hd]);
     }
+    if (config.qkNorm) {
+      add(`layers.${i}.q_norm`, [hd]);
+      add(`layers.${i}.k_norm`, [hd]);
+    }
     add(`layers.${i}.ffn_norm`, [hidden]);
     add(`layers.${i}.w_gate`, [F, hidden]);
     add(`layers.${i}.w_up`, [F, hidden]);
@@ -87,6 +97,8 @@ const GGUF_NAMES: Record<string, string> = {
   bq: "attn_q.bias",
   bk: "attn_k.bias",
   bv: "attn_v.bias",
+  q_norm: "attn_q_norm.weight",
+  k_norm: "attn_k_norm.weight",
   ffn_norm: "ffn_norm.weight",
   w_gate: "ffn_gate.weight",
   w_up: "ffn_up.weight",
@@ -148,6 +160,9 @@ export function encodeTensor(type: string, data: Float32Array, seed: number): Ui
   return concat(blocks);
 }
 
+/** llama.cpp reads counts and sizes as u32 and refuses other integer types. */
+const u32 = (v: number): Plain => ({ t: "u32", v });
+
 export function tinyGguf(
   m: TinyModel,
   opts: {
@@ -180,15 +195,18 @@ export function tinyGguf(
       "general.architecture": a,
       "general.name": c.name,
       "general.alignment": { t: "u32", v: 32 },
-      [`${a}.context_length`]: c.contextLength,
-      [`${a}.embedding_length`]: c.hiddenSize,
-      [`${a}.block_count`]: c.numLayers,
-      [`${a}.feed_forward_length`]: c.intermediateSize,
-      [`${a}.attention.head_count`]: c.numHeads,
-      [`${a}.attention.head_count_kv`]: c.numKvHeads,
-      [`${a}.rope.dimension_count`]: c.headDim,
+      [`${a}.context_length`]: u32(c.contextLength),
+      [`${a}.embedding_length`]: u32(c.hiddenSize),
+      [`${a}.block_count`]: u32(c.numLayers),
+      [`${a}.feed_forward_length`]: u32(c.intermediateSize),
+      [`${a}.attention.head_count`]: u32(c.numHeads),
+      [`${a}.attention.head_count_kv`]: u32(c.numKvHeads),
+      [`${a}.rope.dimension_count`]: u32(c.headDim),
+      [`${a}.attention.key_length`]: u32(c.headDim),
+      [`${a}.attention.value_length`]: u32(c.headDim),
       [`${a}.attention.layer_norm_rms_epsilon`]: { t: "f32", v: c.rmsNormEps },
       [`${a}.rope.freq_base`]: { t: "f32", v: c.ropeTheta },
+      ...(c.slidingWindow ? { [`${a}.attention.sliding_window`]: u32(c.slidingWindow) } : {}),
       "tokenizer.ggml.model": "llama",
       "tokenizer.ggml.tokens": m.pieces,
       "tokenizer.ggml.scores": m.pieces.map((_, i) => ({ t: "f32", v: -i }) as Plain),

@@ -212,7 +212,8 @@ int bitsProp(Napi::Env env, Napi::Object o) {
   return (int)b;
 }
 
-// createAttention({ d, heads, kvHeads, headDim, bits?, blockSize?, eps, interleaved, attnNorm, wqkv, bqkv?, wo, ffnNorm, threads?, isa? })
+// createAttention({ d, heads, kvHeads, headDim, bits?, blockSize?, eps, interleaved, attnNorm, wqkv, bqkv?, wo, ffnNorm,
+//                   qNorm?, kNorm?, postNorm?, window?, scale?, threads?, isa? })
 Napi::Value CreateAttention(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwType(env, "createAttention expects an options object");
@@ -237,6 +238,18 @@ Napi::Value CreateAttention(const Napi::CallbackInfo& info) {
   w.wo = floatArray(env, o.Get("wo"), "wo", (size_t)c.d * qd).Data();
   w.bqkv = optionalFloats(env, o, "bqkv", n);
   c.hasBias = w.bqkv != nullptr;
+  w.qNorm = optionalFloats(env, o, "qNorm", c.headDim);
+  w.kNorm = optionalFloats(env, o, "kNorm", c.headDim);
+  if ((w.qNorm == nullptr) != (w.kNorm == nullptr)) throwType(env, "qNorm and kNorm come together");
+  c.hasQkNorm = w.qNorm != nullptr;
+  w.postNorm = optionalFloats(env, o, "postNorm", c.d);
+  c.hasPostNorm = w.postNorm != nullptr;
+  c.window = (int32_t)intProp(env, o, "window", 0, false);
+  if (c.window < 0) throwRange(env, "window must be 0 (none) or a positive number of slots");
+  const Napi::Value scale = o.Get("scale");
+  if (!scale.IsUndefined() && !(scale.IsNumber() && scale.As<Napi::Number>().DoubleValue() > 0))
+    throwRange(env, "scale must be a positive number");
+  c.scale = scale.IsUndefined() ? 0.0f : (float)scale.As<Napi::Number>().DoubleValue();
   const int threads = threadsProp(env, o);
   const Kernels* k = kernelsProp(env, o);
   std::string err;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -14,16 +15,21 @@
 namespace exl {
 namespace {
 
-constexpr char kMagic[8] = {'E', 'X', 'L', 'A', 'T', 'T', 'N', '1'};
+// Version 1 files (before q/k norms, windows, scales and post-norms) stay readable.
+constexpr char kMagicV1[8] = {'E', 'X', 'L', 'A', 'T', 'T', 'N', '1'};
+constexpr char kMagic[8] = {'E', 'X', 'L', 'A', 'T', 'T', 'N', '2'};
 constexpr uint32_t kEndianMark = 0x01020304u;
+constexpr size_t kConfigV1Bytes = 9 * 4;  // d .. eps
 
 struct FileHeader {
   char magic[8];
   uint32_t headerBytes, endianMark;
   AttentionConfig c;
-  uint8_t pad[64 - 16 - sizeof(AttentionConfig)];
+  uint8_t pad[128 - 16 - sizeof(AttentionConfig)];
 };
-static_assert(sizeof(FileHeader) == 64, "header is 64 bytes");
+static_assert(sizeof(FileHeader) == 128, "header is 128 bytes");
+static_assert(offsetof(AttentionConfig, hasQkNorm) == kConfigV1Bytes, "version 1 fields come first");
+constexpr size_t kHeaderV1Bytes = 64;
 
 void rmsNorm(const float* x, const float* w, int d, float eps, float* out) {
   float ss = 0;
@@ -55,6 +61,10 @@ bool Attention::checkConfig(std::string* err) const {
     *err = "attention: bad shape (d, heads, kvHeads, headDim, eps)";
     return false;
   }
+  if (c.window < 0 || !(c.scale >= 0) || !std::isfinite(c.scale)) {
+    *err = "attention: bad window or scale";
+    return false;
+  }
   return true;
 }
 
@@ -71,6 +81,16 @@ std::unique_ptr<Attention> Attention::create(const AttentionConfig& c, const Att
   if (c.hasBias) {
     a->bias_.reset(new float[n]);
     std::memcpy(a->bias_.get(), w.bqkv, sizeof(float) * n);
+  }
+  if (c.hasQkNorm) {
+    a->qNorm_.reset(new float[c.headDim]);
+    a->kNorm_.reset(new float[c.headDim]);
+    std::memcpy(a->qNorm_.get(), w.qNorm, sizeof(float) * c.headDim);
+    std::memcpy(a->kNorm_.get(), w.kNorm, sizeof(float) * c.headDim);
+  }
+  if (c.hasPostNorm) {
+    a->postNorm_.reset(new float[c.d]);
+    std::memcpy(a->postNorm_.get(), w.postNorm, sizeof(float) * c.d);
   }
   if (!(a->qkv_ = Matrix::create(n, c.d, c.bits, c.block, w.wqkv, threads, err))) return nullptr;
   if (!(a->o_ = Matrix::create(c.d, qd, c.bits, c.block, w.wo, threads, err))) return nullptr;
@@ -93,6 +113,10 @@ bool Attention::save(const std::string& path, std::string* err) const {
   ok = ok && std::fwrite(attnNorm_.get(), sizeof(float), c_.d, fp) == (size_t)c_.d;
   ok = ok && std::fwrite(ffnNorm_.get(), sizeof(float), c_.d, fp) == (size_t)c_.d;
   if (c_.hasBias) ok = ok && std::fwrite(bias_.get(), sizeof(float), n, fp) == (size_t)n;
+  if (c_.hasQkNorm)
+    ok = ok && std::fwrite(qNorm_.get(), sizeof(float), c_.headDim, fp) == (size_t)c_.headDim &&
+         std::fwrite(kNorm_.get(), sizeof(float), c_.headDim, fp) == (size_t)c_.headDim;
+  if (c_.hasPostNorm) ok = ok && std::fwrite(postNorm_.get(), sizeof(float), c_.d, fp) == (size_t)c_.d;
   ok = ok && qkv_->write(fp) && o_->write(fp);
   ok = (std::fclose(fp) == 0) && ok;
   if (!ok) *err = "writing " + path + " failed: " + std::strerror(errno);
@@ -104,12 +128,25 @@ std::unique_ptr<Attention> Attention::load(const std::string& path, std::string*
   FILE* fp = file.fp();
   if (!fp) return nullptr;
   FileHeader h{};
-  if (std::fread(&h, sizeof h, 1, fp) != 1 || std::memcmp(h.magic, kMagic, 8) != 0) {
+  // Both versions start with the same 64 bytes; a version 1 header ends there.
+  if (std::fread(&h, kHeaderV1Bytes, 1, fp) != 1) {
+    *err = path + " is not a native attention file (too short)";
+    return nullptr;
+  }
+  const bool v1 = std::memcmp(h.magic, kMagicV1, 8) == 0;
+  if (!v1 && std::memcmp(h.magic, kMagic, 8) != 0) {
     *err = path + " is not a native attention file (bad magic)";
     return nullptr;
   }
-  if (h.endianMark != kEndianMark || h.headerBytes != sizeof h) {
+  const size_t headerBytes = v1 ? kHeaderV1Bytes : sizeof h;
+  if (h.endianMark != kEndianMark || h.headerBytes != headerBytes) {
     *err = path + ": unsupported header (other byte order or version)";
+    return nullptr;
+  }
+  if (v1) {
+    std::memset(reinterpret_cast<char*>(&h.c) + kConfigV1Bytes, 0, sizeof h.c - kConfigV1Bytes);
+  } else if (std::fread(reinterpret_cast<char*>(&h) + kHeaderV1Bytes, sizeof h - kHeaderV1Bytes, 1, fp) != 1) {
+    *err = path + " is truncated";
     return nullptr;
   }
   std::unique_ptr<Attention> a(new Attention());
@@ -124,6 +161,16 @@ std::unique_ptr<Attention> Attention::load(const std::string& path, std::string*
   if (ok && c.hasBias) {
     a->bias_.reset(new float[n]);
     ok = std::fread(a->bias_.get(), sizeof(float), n, fp) == (size_t)n;
+  }
+  if (ok && c.hasQkNorm) {
+    a->qNorm_.reset(new float[c.headDim]);
+    a->kNorm_.reset(new float[c.headDim]);
+    ok = std::fread(a->qNorm_.get(), sizeof(float), c.headDim, fp) == (size_t)c.headDim &&
+         std::fread(a->kNorm_.get(), sizeof(float), c.headDim, fp) == (size_t)c.headDim;
+  }
+  if (ok && c.hasPostNorm) {
+    a->postNorm_.reset(new float[c.d]);
+    ok = std::fread(a->postNorm_.get(), sizeof(float), c.d, fp) == (size_t)c.d;
   }
   if (!ok) {
     *err = path + " is truncated";
@@ -159,15 +206,17 @@ struct AttentionJob {
     const AttentionStep& s = *j.s;
     const int hd = c.headDim, group = c.heads / c.kvHeads, tasks = s.rows * c.kvHeads;
     const int64_t n = j.a->qkv_->outputs(), qd = (int64_t)c.heads * hd;
-    const float scale = 1.0f / std::sqrt((float)hd);
+    const float scale = c.scale > 0 ? c.scale : 1.0f / std::sqrt((float)hd);
     // One task per (row, KV head): the `group` query heads that share the KV head together, so
     // each cached key and value is read once for all of them.
     for (int t; (t = j.next.fetch_add(1)) < tasks;) {
       const int row = t / c.kvHeads, kvh = t % c.kvHeads, h0 = kvh * group;
-      const int visible = s.cached + row + 1;
+      // A sliding window keeps the row's last `window` slots (itself included).
+      const int end = s.cached + row + 1, first = c.window > 0 && end > c.window ? end - c.window : 0;
+      const int visible = end - first;
       const float* q = j.qkv + (int64_t)row * n + (int64_t)h0 * hd;
-      const float* keys = s.key + (int64_t)kvh * s.capacity * hd;
-      const float* values = s.value + (int64_t)kvh * s.capacity * hd;
+      const float* keys = s.key + ((int64_t)kvh * s.capacity + first) * hd;
+      const float* values = s.value + ((int64_t)kvh * s.capacity + first) * hd;
       float* sc = j.scores + (int64_t)thread * group * j.slots;
       float* out = j.out + (int64_t)row * qd + (int64_t)h0 * hd;
       if (j.k->scoresGroup) j.k->scoresGroup(q, group, keys, hd, visible, scale, sc, j.slots);
@@ -205,6 +254,11 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   for (int r = 0; r < s.rows; r++) {
     float* v = qkvOut + (int64_t)r * n;
     if (bias_) for (int64_t i = 0; i < n; i++) v[i] += bias_[i];
+    if (qNorm_) {
+      for (int h = 0; h < c.heads; h++) rmsNorm(v + (int64_t)h * hd, qNorm_.get(), hd, c.eps, v + (int64_t)h * hd);
+      for (int h = 0; h < c.kvHeads; h++)
+        rmsNorm(v + qd + (int64_t)h * hd, kNorm_.get(), hd, c.eps, v + qd + (int64_t)h * hd);
+    }
     const float* cs = s.cos + (int64_t)s.positions[r] * half;
     const float* sn = s.sin + (int64_t)s.positions[r] * half;
     rotate(v, c.heads, hd, cs, sn, c.interleaved != 0);
@@ -224,7 +278,8 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   for (int r = 0; r < s.rows; r++) {
     float* res = s.residual + (int64_t)r * c.d;
     const float* x = s.x + (int64_t)r * c.d;
-    const float* o = oOut + (int64_t)r * c.d;
+    float* o = oOut + (int64_t)r * c.d;
+    if (postNorm_) rmsNorm(o, postNorm_.get(), c.d, c.eps, o);
     for (int i = 0; i < c.d; i++) res[i] = x[i] + o[i];
     rmsNorm(res, ffnNorm_.get(), c.d, c.eps, s.ffnIn + (int64_t)r * c.d);
   }

@@ -1,7 +1,8 @@
 // The attention half of one decoder layer for decode-sized batches (a token, or a few drafted
 // tokens being verified), so the decode loop never leaves native code inside a layer:
-//   x -> RMSNorm -> W_qkv (+ bias) -> rotary on q, k -> K/V into the layer's cache
-//     -> grouped-query attention over the cache -> W_o -> residual = x + attn; ffn_in = RMSNorm(residual)
+//   x -> RMSNorm -> W_qkv (+ bias) -> [per-head RMSNorm on q, k] -> rotary on q, k -> K/V into the
+//     layer's cache -> grouped-query attention over the cache (or its last `window` slots)
+//     -> W_o -> [RMSNorm] -> residual = x + attn; ffn_in = RMSNorm(residual)
 // The FFN then runs in ffn.cc. Rows are independent (row s attends to cache slots 0..len+s), and
 // each row's arithmetic is the same whatever the batch: see matrix.h.
 #pragma once
@@ -17,6 +18,11 @@ struct AttentionConfig {
   int32_t hasBias;      // q/k/v biases (Qwen2)
   int32_t interleaved;  // rotary on adjacent pairs (Meta/llama2.c layout) rather than half-split
   float eps;            // RMSNorm epsilon
+  // Since version 2 of the file (version 1 files read as 0 = off):
+  int32_t hasQkNorm;    // per-head RMSNorm on q and k before rotary (Qwen3, Gemma 3)
+  int32_t window;       // sliding window: a row attends to its last `window` slots (0: all of them)
+  float scale;          // attention score scale (0: 1/sqrt(headDim); Gemma 3: query_pre_attn_scalar^-1/2)
+  int32_t hasPostNorm;  // RMSNorm on the attention output before the residual add (Gemma 3)
 };
 
 struct AttentionWeights {
@@ -25,6 +31,9 @@ struct AttentionWeights {
   const float* bqkv;      // [heads*hd + 2*kvHeads*hd] or null
   const float* wo;        // [d, heads*hd]
   const float* ffnNorm;   // [d]
+  const float* qNorm;     // [hd] or null (hasQkNorm)
+  const float* kNorm;     // [hd] or null
+  const float* postNorm;  // [d] or null (hasPostNorm)
 };
 
 // Where the rows go: the layer's K/V buffers ([kvHeads, capacity, hd] each) and the rotary tables.
@@ -60,7 +69,7 @@ class Attention {
   bool checkConfig(std::string* err) const;
   friend struct AttentionJob;
   AttentionConfig c_{};
-  std::unique_ptr<float[]> attnNorm_, ffnNorm_, bias_;
+  std::unique_ptr<float[]> attnNorm_, ffnNorm_, bias_, qNorm_, kNorm_, postNorm_;
   std::unique_ptr<Matrix> qkv_, o_;
 };
 
