@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveShared, vocabOnly } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { phi3Gguf, tinyPhi3, vocabMetadata } from "../test-support/phi3-writer.js";
+import { phi3Gguf, tinyPhi3 } from "../test-support/phi3-writer.js";
+import { vocabularyKeys } from "../test-support/synthetic-gguf.js";
 import { loadSparseKernel } from "../kernels/index.js";
 import { importModel } from "./import-model.js";
 import { calibrateModel } from "./calibrate-model.js";
@@ -38,7 +39,10 @@ describe.runIf(haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))(
         longRope: { contextLength: 4096, originalContextLength: 1024 },
         qkStd: 0.08,
       });
-      const file = tmp.write("phi3.gguf", phi3Gguf(m, { vocab: await vocabMetadata(vocabOnly.llamaSpm) }));
+      const file = tmp.write(
+        "phi3.gguf",
+        phi3Gguf(m, { vocab: (await vocabularyKeys(vocabOnly.llamaSpm)).keys }),
+      );
       id = (await importModel(file, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
       calibration = (
         await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 }, { textSeconds: 1, tokensPerPrompt: 48 })

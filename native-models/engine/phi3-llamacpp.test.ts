@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { haveShared, vocabOnly } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { compareTop1, llamaCppLogits, llamaCppVariant } from "../test-support/llama-cpp-logits.js";
-import { phi3Gguf, phi3HfFolder, tinyPhi3, vocabMetadata } from "../test-support/phi3-writer.js";
+import { phi3Gguf, phi3HfFolder, tinyPhi3 } from "../test-support/phi3-writer.js";
+import { vocabularyKeys } from "../test-support/synthetic-gguf.js";
 import { rng } from "../test-support/ggml-blocks.js";
 import { importModel } from "./import-model.js";
 import { ModelRunner } from "../runtime/model-runner.js";
@@ -67,7 +68,7 @@ describe.runIf(haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))("phi3 
       const m = model(originalContextLength);
       const file = tmp.write(
         `phi3-${label}.gguf`,
-        phi3Gguf(m, { vocab: await vocabMetadata(vocabOnly.llamaSpm) }),
+        phi3Gguf(m, { vocab: (await vocabularyKeys(vocabOnly.llamaSpm)).keys }),
       );
       const theirs = await llamaCppLogits(file, ids);
       const ours = await ourLogits(file, ids);

@@ -2,7 +2,6 @@
 // writers that store it the way llama.cpp's converter (GGUF `phi3`) and transformers
 // (Phi3ForCausalLM) do, with the fused attn_qkv / qkv_proj and ffn_up / gate_up_proj matrices.
 import type { RopeScaling, TensorName } from "../formats/model-source.js";
-import { readGgufMetadata } from "../formats/gguf.js";
 import { rng } from "./ggml-blocks.js";
 import { f32Bytes, writeGguf, type MetaValue, type Plain, type WriterTensor } from "./gguf-writer.js";
 import { hfTokenizerJson, writeSafetensors, type StTensor } from "./hf-writer.js";
@@ -104,29 +103,8 @@ function phi3Tensors(m: TinyModel, names: (n: TensorName) => string, fused: { qk
   return out;
 }
 
-/** Every tokenizer.* key of a vocabulary GGUF, typed as llama.cpp expects them. */
-export async function vocabMetadata(file: string): Promise<Record<string, MetaValue>> {
-  const out: Record<string, MetaValue> = {};
-  const scalar = (v: unknown, key: string): MetaValue => {
-    if (typeof v === "string") return { t: "str", v };
-    if (typeof v === "boolean") return { t: "bool", v };
-    if (typeof v === "number")
-      return Number.isInteger(v) && !key.endsWith("scores") ? { t: "u32", v } : { t: "f32", v };
-    throw new Error(`vocabMetadata: ${key} has an unexpected value`);
-  };
-  for (const [key, v] of await readGgufMetadata(file)) {
-    if (!key.startsWith("tokenizer.")) continue;
-    if (!Array.isArray(v)) out[key] = scalar(v, key);
-    else {
-      const of = key.endsWith("scores") ? "f32" : typeof v[0] === "string" ? "str" : "i32";
-      out[key] = { t: "arr", of, v: v.map((x) => ({ t: of, v: x as string | number })) };
-    }
-  }
-  return out;
-}
-
 /** A GGUF `phi3` file as llama.cpp's convert_hf_to_gguf.py writes one (f32). */
-export function phi3Gguf(m: TinyModel, opts: { vocab?: Record<string, MetaValue> } = {}): Uint8Array {
+export function phi3Gguf(m: TinyModel, opts: { vocab?: Record<string, Plain> } = {}): Uint8Array {
   const c = m.config;
   const s = c.ropeScaling?.type === "longrope" ? c.ropeScaling : undefined;
   const tensors: WriterTensor[] = phi3Tensors(m, ggufTensorName, {
