@@ -108,6 +108,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const sparseFfn: string[] = [];
     const denseFfn: string[] = [];
     const nativeAttention: string[] = [];
+    // The native FFN kernel returns W_down·h; Gemma's norm on it runs beside, from this file.
+    const postFfnNorms =
+      cfg.postNorms && opts.sparse ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
     const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
     for (let l = 0; l < L; l++) {
@@ -130,6 +133,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           attention: path.join(tmp, nativeAttention[l]),
         };
         opts.sparse.writeLayer(cfg, l, w, files, sparseBits, blockSize);
+        if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
       }
     }
 
@@ -145,6 +149,12 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const nativeHead = "head.native";
     opts.sparse?.writeHead(cfg, finalNorm, lmHeadWeights, path.join(tmp, nativeHead), sparseBits, blockSize);
     const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
+    const postFfnNormFile = "post_ffn_norm.bin";
+    if (postFfnNorms)
+      await writeFile(
+        path.join(tmp, postFfnNormFile),
+        new Uint8Array(postFfnNorms.buffer, postFfnNorms.byteOffset, postFfnNorms.byteLength),
+      );
     progress("write", 1);
 
     const manifest: Manifest = {
@@ -177,6 +187,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
               dense: denseFfn,
               attention: nativeAttention,
               head: nativeHead,
+              ...(postFfnNorms
+                ? { postFfnNorms: { file: postFfnNormFile, offset: 0, length: postFfnNorms.byteLength } }
+                : {}),
             },
           }
         : {}),
@@ -213,6 +226,8 @@ async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> 
     bv: has("bv") ? await t("bv") : undefined,
     qNorm: has("q_norm") ? await t("q_norm") : undefined,
     kNorm: has("k_norm") ? await t("k_norm") : undefined,
+    postAttnNorm: has("post_attn_norm") ? await t("post_attn_norm") : undefined,
+    postFfnNorm: has("post_ffn_norm") ? await t("post_ffn_norm") : undefined,
     ffnNorm: await t("ffn_norm"),
     wGate: await t("w_gate"),
     wUp: await t("w_up"),
@@ -294,7 +309,8 @@ export function countParams(cfg: ModelConfig): number {
     3 * d * cfg.intermediateSize +
     2 * d +
     (cfg.attentionBias ? qd + 2 * kvd : 0) +
-    (cfg.qkNorm ? 2 * cfg.headDim : 0);
+    (cfg.qkNorm ? 2 * cfg.headDim : 0) +
+    (cfg.postNorms ? 2 * d : 0);
   const embed = cfg.vocabSize * d;
   return perLayer * cfg.numLayers + embed + (cfg.tiedEmbeddings ? 0 : embed) + d;
 }
@@ -308,6 +324,7 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...(m.sparse?.dense ?? []),
     ...(m.sparse?.attention ?? []),
     ...(m.sparse?.head ? [m.sparse.head] : []),
+    ...(m.sparse?.postFfnNorms ? [m.sparse.postFfnNorms.file] : []),
     m.embedding.file,
     m.tokenizer.file,
     m.tokenizer.configFile,

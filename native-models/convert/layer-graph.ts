@@ -20,6 +20,9 @@ export interface LayerWeights {
   /** Per-head RMSNorm weights on q and k [headDim] (Qwen3). */
   qNorm?: Float32Array;
   kNorm?: Float32Array;
+  /** RMSNorm weights on the attention and FFN outputs before their residual adds (Gemma 3). */
+  postAttnNorm?: Float32Array;
+  postFfnNorm?: Float32Array;
   ffnNorm: Float32Array;
   wGate: Float32Array;
   wUp: Float32Array;
@@ -133,7 +136,7 @@ export function buildLayerGraph(
       num_heads: cfg.numHeads,
       kv_num_heads: cfg.numKvHeads,
       do_rotary: 0,
-      scale: { float: 1 / Math.sqrt(cfg.headDim) },
+      scale: { float: cfg.attentionScale ?? 1 / Math.sqrt(cfg.headDim) },
       // The keys each query sees, its own included (measured against the reference); -1: all.
       local_window_size: attentionWindow(cfg, layer) || -1,
     },
@@ -142,7 +145,14 @@ export function buildLayerGraph(
   g.output(IO.presentKey, "float32", kvShape);
   g.output(IO.presentValue, "float32", kvShape);
 
-  const attnOut = emitLinear(g, "wo", attn, w.wo, d, qd, o);
+  const rms = (input: string, name: string, weight: Float32Array) =>
+    g.op("SimplifiedLayerNormalization", [input, g.weight(name, "float32", [d], weight)], {
+      epsilon: eps,
+      axis: -1,
+      stash_type: 1,
+    });
+  const projected = emitLinear(g, "wo", attn, w.wo, d, qd, o);
+  const attnOut = w.postAttnNorm ? rms(projected, "post_attn_norm", w.postAttnNorm) : projected;
   const [ffnIn, , , residual] = g.ms(
     "SkipSimplifiedLayerNormalization",
     [attnOut, hidden, g.weight("ffn_norm", "float32", [d], w.ffnNorm)],
@@ -162,9 +172,15 @@ export function buildLayerGraph(
     2,
     { axis: -1 },
   );
-  const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
+  // SwiGLU, or GeGLU with the tanh GELU (FastGelu is exactly that approximation).
+  const activated =
+    cfg.activation === "gelu_tanh"
+      ? g.ms("FastGelu", [gate])[0]
+      : g.op("Mul", [gate, g.op("Sigmoid", [gate])]);
+  const act = g.op("Mul", [activated, up]);
   const down = emitLinear(g, "down", act, w.wDown, d, f, o);
-  g.node("Add", [down, residual], [IO.hiddenOut]);
+  const ffnOut = w.postFfnNorm ? rms(down, "post_ffn_norm", w.postFfnNorm) : down;
+  g.node("Add", [ffnOut, residual], [IO.hiddenOut]);
   g.output(IO.hiddenOut, "float32", [1, "seq", d]);
   return g.build();
 }
@@ -189,7 +205,12 @@ export function buildHeadGraph(
     },
   );
   const logits = emitLinear(g, "lm_head", x, lmHead, cfg.vocabSize, d, o);
-  g.node("Identity", [logits], ["logits"]);
+  const cap = cfg.finalLogitSoftcap;
+  if (cap) {
+    // cap · tanh(logits / cap), Gemma's final soft-capping.
+    const c = g.constant("softcap", "float32", [], Float32Array.of(cap));
+    g.node("Mul", [g.op("Tanh", [g.op("Div", [logits, c])]), c], ["logits"]);
+  } else g.node("Identity", [logits], ["logits"]);
   g.output("logits", "float32", [1, "seq", cfg.vocabSize]);
   return g.build();
 }

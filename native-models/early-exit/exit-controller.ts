@@ -19,6 +19,7 @@ import { ExitPolicySchema, readMaps, type ExitPolicy, type StoredMap } from "./p
 import { exitThresholds } from "../runtime/knob.js";
 import { ExitHead, type AffineMap } from "./exit-head.js";
 import { argmax } from "../runtime/sampler.js";
+import { softcapInPlace } from "../runtime/softcap.js";
 import type { ExitTelemetry } from "../../wire/generation.js";
 
 /** What one token's exit machinery did (for the per-token telemetry; the app shows it per token). */
@@ -175,9 +176,13 @@ export class Shortlist {
   evaluate(state: Float32Array): { top: number; confidence: number; logits: () => Float32Array } {
     let best = 0;
     let confidence: number;
-    if (this.native) [best, confidence] = this.native.runTop(state, this.out);
+    const cap = this.runner.config.finalLogitSoftcap;
+    if (this.native && !cap) [best, confidence] = this.native.runTop(state, this.out);
     else {
-      this.plain(state);
+      // Soft-capped models: the capped logits decide the confidence, as in the full head.
+      if (this.native) this.native.run(state, this.out, 1);
+      else this.plain(state);
+      softcapInPlace(this.out, cap);
       best = argmax(this.out);
       confidence = topProbability(this.out, best);
     }
@@ -208,6 +213,7 @@ export class Shortlist {
         this.plain(states.subarray(r * d, (r + 1) * d));
         out.set(this.out, r * n);
       }
+    softcapInPlace(out, this.runner.config.finalLogitSoftcap);
     const top = new Int32Array(rows);
     const confidence = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {

@@ -22,7 +22,7 @@ async function calibrated(label: string, m: TinyModel) {
   const { manifest: after, result } = await calibrateModel(
     manifest.id,
     { modelsDir: tmp.dir, threads: 1, contextLength: 512 },
-    { textSeconds: 1, tokensPerPrompt: 24, curveKnobs: [0.2, 1] },
+    { textSeconds: 0.3, tokensPerPrompt: 16, curveKnobs: [0.2, 1] },
   );
   const curve = result.curve;
   console.log(
@@ -41,5 +41,11 @@ describe.runIf(vocabulary)("calibration per architecture", () => {
 
   it("mistral (sliding window 8, shorter than the calibration text)", async () => {
     await calibrated("mistral", syntheticModel("llama", 32000, { slidingWindow: 8, seed: 42 }));
+  });
+
+  it("gemma3 (6 layers: 5 local with window 8, 1 global; GeGLU sparse FFNs)", async () => {
+    const m = syntheticModel("gemma3", 32000, { layers: 6, headDim: 16, slidingWindow: 8, seed: 43 });
+    m.config.finalLogitSoftcap = 30;
+    await calibrated("gemma3", m);
   });
 });

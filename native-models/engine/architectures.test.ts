@@ -162,6 +162,27 @@ describe("architectures against an independent forward pass (f32)", () => {
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
   });
 
+  it("gemma3 GGUF: 5 local layers (window 3, base 10000) and a global one, GeGLU, post-norms, √d embeddings", async () => {
+    const m = sharpened(tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 12 }));
+    expect(windowEffect(m)).toBeGreaterThan(0.1);
+    const file = tmp.write("gemma3.gguf", tinyGguf(m).bytes);
+    expect(await maxLogitError(file, ids)).toBeLessThan(2e-4);
+  });
+
+  it("gemma3 Hugging Face folder: (1 + w) norms, query_pre_attn_scalar, final soft-capping", async () => {
+    const m = sharpened(tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 13 }));
+    Object.assign(m.config, { attentionScale: 1 / Math.sqrt(64), finalLogitSoftcap: 2 });
+    const dir = tmp.folder("gemma3-hf", tinyHfFolder(m));
+    const source = await openModelSource(dir);
+    expect(source.config).toMatchObject({
+      attentionScale: 1 / 8,
+      finalLogitSoftcap: 2,
+      ropeLocalTheta: 10000,
+    });
+    await source.close();
+    expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
   it("qwen2 Hugging Face folder", async () => {
     const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
     const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
@@ -239,6 +260,28 @@ describe.runIf(kernel.available)("architectures in the native kernels (int8 deco
     const error = await maxLogitError(file, ids, true);
     expect(error).toBeLessThan(0.06);
     expect(await maxLogitError(file, ids, true, { slidingWindow: undefined })).toBeGreaterThan(3 * error);
+  });
+
+  it("gemma3: GeGLU, post-norms, scale, local rotary and soft-capping in the native kernels", async () => {
+    const m = sharpened(tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 12 }));
+    Object.assign(m.config, { finalLogitSoftcap: 1 });
+    const file = tmp.write("gemma3-native.gguf", tinyGguf(m).bytes);
+    // int8 moves these logits by ~5% of their scale (onnxruntime's int8 graphs by as much); each
+    // Gemma feature left out would move them much further.
+    const error = await maxLogitError(file, ids, true);
+    expect(error).toBeLessThan(0.08);
+    const without: Partial<ModelConfig>[] = [
+      { activation: undefined },
+      { postNorms: false },
+      { embedScale: undefined },
+      { ropeLocalTheta: undefined },
+      { finalLogitSoftcap: undefined },
+      { slidingWindow: undefined },
+    ];
+    for (const change of without) {
+      const missing = await maxLogitError(file, ids, true, change);
+      expect(missing, `without ${Object.keys(change)[0]}`).toBeGreaterThan(2.5 * error);
+    }
   });
 
   it("qwen3: q/k norms in the native attention", async () => {

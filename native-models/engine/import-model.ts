@@ -107,6 +107,7 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
         gate: w.wGate,
         up: w.wUp,
         down: w.wDown,
+        ...(cfg.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
         threads,
       };
       saved(kernel.createFfn(ffn), files.ffn);
@@ -127,6 +128,8 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
         ffnNorm: w.ffnNorm,
         ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
         window: attentionWindow(cfg, layer),
+        ...(cfg.attentionScale ? { scale: cfg.attentionScale } : {}),
+        ...(w.postAttnNorm ? { postNorm: w.postAttnNorm } : {}),
         threads,
       });
       saved(attention, files.attention);

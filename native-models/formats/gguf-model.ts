@@ -17,7 +17,7 @@ import {
 } from "./model-source.js";
 import { readDequantized } from "./tensor-read.js";
 
-// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3` and `phi3` architectures.
+// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3`, `gemma3` and `phi3` architectures.
 
 const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_norm.weight": "attn_norm",
@@ -30,6 +30,8 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_v.bias": "bv",
   "attn_q_norm.weight": "q_norm",
   "attn_k_norm.weight": "k_norm",
+  "post_attention_norm.weight": "post_attn_norm",
+  "post_ffw_norm.weight": "post_ffn_norm",
   "ffn_norm.weight": "ffn_norm",
   "ffn_gate.weight": "w_gate",
   "ffn_up.weight": "w_up",
@@ -172,13 +174,14 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     ropeTheta,
     ...(ropeScaling ? { ropeScaling } : {}),
     ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
-    // llama.cpp's HF converter permutes llama q/k into adjacent-pair order; qwen2 keeps HF's half-split (NEOX rope).
+    // llama.cpp's HF converter permutes llama q/k into adjacent-pair order; the others keep HF's half-split (NEOX rope).
     ropeInterleaved: arch === "llama",
     attentionBias: g.tensors.has("blk.0.attn_q.bias"),
     tiedEmbeddings: !g.tensors.has("output.weight"),
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
     // A window as long as the context changes nothing (as the HF reader decides too).
     ...(window > 0 && window < contextLength ? { slidingWindow: window } : {}),
+    ...(arch === "gemma3" ? gemma3Config(k, hidden, headDim, window, filePath) : {}),
   };
   checkConfig(config, filePath);
 
@@ -244,5 +247,36 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       closed = true;
       await file.close();
     },
+  };
+}
+
+/**
+ * What llama.cpp's gemma3 graph hard-codes beside the file's keys: five sliding-window layers to
+ * one global, local rotary base 10000 (or rope.freq_base_swa), embeddings times √hidden, GeGLU,
+ * norms after attention and FFN, q/k norms, and queries scaled by 1/√head_dim (27B's 62 layers:
+ * 1/√(hidden/heads), its query_pre_attn_scalar). Norm weights are stored with Gemma's +1 applied
+ * by llama.cpp's converter, so they read as plain RMSNorm weights.
+ */
+function gemma3Config(
+  k: GgufKeys,
+  hidden: number,
+  headDim: number,
+  window: number,
+  file: string,
+): Partial<ModelConfig> {
+  if (window <= 0)
+    throw new ModelFormatError("bad_config", "gemma3.attention.sliding_window is missing", file);
+  const layers = k.int("gemma3.block_count");
+  const heads = k.int("gemma3.attention.head_count");
+  const softcap = k.float("gemma3.final_logit_softcapping", 0);
+  return {
+    qkNorm: true,
+    postNorms: true,
+    activation: "gelu_tanh",
+    embedScale: Math.fround(Math.sqrt(hidden)),
+    attentionScale: 1 / Math.sqrt(layers === 62 ? hidden / heads : headDim),
+    slidingWindowLayers: Array.from({ length: layers }, (_, l) => l % 6 < 5),
+    ropeLocalTheta: k.float("gemma3.rope.freq_base_swa", 10000),
+    ...(softcap > 0 ? { finalLogitSoftcap: softcap } : {}),
   };
 }

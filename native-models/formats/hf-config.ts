@@ -10,6 +10,7 @@ const CLASSES: Record<string, Architecture> = {
   MistralForCausalLM: "llama",
   Qwen2ForCausalLM: "qwen2",
   Qwen3ForCausalLM: "qwen3",
+  Gemma3ForCausalLM: "gemma3",
   Phi3ForCausalLM: "phi3",
 };
 const MODEL_TYPES: Record<string, Architecture> = {
@@ -17,16 +18,19 @@ const MODEL_TYPES: Record<string, Architecture> = {
   mistral: "llama",
   qwen2: "qwen2",
   qwen3: "qwen3",
+  gemma3_text: "gemma3",
   phi3: "phi3",
 };
 const SUPPORTED =
-  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), phi3 (Phi3ForCausalLM)";
+  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), gemma3 (Gemma3ForCausalLM, text only), phi3 (Phi3ForCausalLM)";
 
 const DEFAULTS: Record<string, { eps: number; ctx: number; vocab: number }> = {
   llama: { eps: 1e-6, ctx: 2048, vocab: 32000 },
   mistral: { eps: 1e-6, ctx: 4096 * 32, vocab: 32000 },
   qwen2: { eps: 1e-6, ctx: 32768, vocab: 151936 },
   qwen3: { eps: 1e-6, ctx: 32768, vocab: 151936 },
+  gemma3: { eps: 1e-6, ctx: 131072, vocab: 262208 },
+  gemma3_text: { eps: 1e-6, ctx: 131072, vocab: 262208 },
   phi3: { eps: 1e-5, ctx: 4096, vocab: 32064 },
 };
 
@@ -75,8 +79,11 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
   if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
-  // Qwen3Config's head_dim defaults to 128 whatever the hidden size.
-  const headDim = num("head_dim", arch === "qwen3" ? 128 : hidden % heads === 0 ? hidden / heads : 0);
+  // Qwen3Config's head_dim defaults to 128 and Gemma3TextConfig's to 256, whatever the hidden size.
+  const headDim = num(
+    "head_dim",
+    arch === "qwen3" ? 128 : arch === "gemma3" ? 256 : hidden % heads === 0 ? hidden / heads : 0,
+  );
   if (headDim === 0)
     throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
   // Phi-4-mini rotates 0.75 of each head (transformers: int(head_dim * factor)); the readers reorder q/k.
@@ -89,7 +96,9 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
   // stay within the window rather than be wrong past it. Mistral's covers every layer.
   const window = raw.sliding_window;
   let slidingWindow: number | undefined;
-  if (arch === "qwen2" || arch === "qwen3") {
+  if (arch === "gemma3") {
+    slidingWindow = num("sliding_window", 4096);
+  } else if (arch === "qwen2" || arch === "qwen3") {
     if (flag("use_sliding_window", false)) contextLength = Math.min(contextLength, num("sliding_window"));
   } else if (window !== undefined && window !== null) {
     slidingWindow = num("sliding_window");
@@ -108,7 +117,7 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     vocabSize: num("vocab_size", d.vocab),
     contextLength,
     rmsNormEps: num("rms_norm_eps", d.eps, false),
-    ropeTheta: num("rope_theta", 10000, false),
+    ropeTheta: num("rope_theta", arch === "gemma3" ? 1e6 : 10000, false),
     ...ropeScaling(raw.rope_scaling, file, {
       rotaryDim,
       maxPositions: num("max_position_embeddings", d.ctx),
@@ -118,9 +127,55 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     ...(rotaryDim !== headDim ? { rotaryDim } : {}),
     ropeInterleaved: false,
     attentionBias: arch === "qwen2",
-    tiedEmbeddings: flag("tie_word_embeddings", false),
+    tiedEmbeddings: flag("tie_word_embeddings", arch === "gemma3"),
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
     ...(slidingWindow !== undefined && slidingWindow < contextLength ? { slidingWindow } : {}),
+    ...(arch === "gemma3" ? gemma3(raw, hidden, num, bad) : {}),
+  };
+}
+
+/**
+ * Gemma3TextConfig's attention and FFN (transformers' defaults): alternating local and global
+ * layers (layer_types, or every sliding_window_pattern-th layer global), the local layers' own
+ * rotary base, queries scaled by query_pre_attn_scalar^-½, embeddings by √hidden, GeGLU with the
+ * tanh GELU, q/k norms and post-norms. Attention-logit soft-capping (Gemma 2) is refused.
+ */
+function gemma3(
+  raw: Record<string, unknown>,
+  hidden: number,
+  num: (key: string, fallback?: number, integer?: boolean) => number,
+  bad: (msg: string) => ModelFormatError,
+): Partial<ModelConfig> {
+  const layers = num("num_hidden_layers");
+  const types = raw.layer_types;
+  let sliding: boolean[];
+  if (Array.isArray(types)) {
+    if (types.length !== layers || !types.every((t) => t === "sliding_attention" || t === "full_attention"))
+      throw bad(
+        `layer_types must list "sliding_attention" or "full_attention" for each of the ${layers} layers`,
+      );
+    sliding = types.map((t) => t === "sliding_attention");
+  } else {
+    const pattern = num("sliding_window_pattern", 6);
+    sliding = Array.from({ length: layers }, (_, l) => (l + 1) % pattern !== 0);
+  }
+  const act = raw.hidden_activation ?? raw.hidden_act ?? "gelu_pytorch_tanh";
+  if (act !== "gelu_pytorch_tanh" && act !== "gelu_tanh")
+    throw bad(`hidden_activation ${JSON.stringify(act)} is not supported (supported: gelu_pytorch_tanh)`);
+  if (raw.attn_logit_softcapping !== undefined && raw.attn_logit_softcapping !== null)
+    throw bad("attn_logit_softcapping is set; attention-logit soft-capping is not supported");
+  const softcap = raw.final_logit_softcapping;
+  return {
+    qkNorm: true,
+    postNorms: true,
+    activation: "gelu_tanh",
+    embedScale: Math.fround(Math.sqrt(hidden)),
+    attentionScale: 1 / Math.sqrt(num("query_pre_attn_scalar", 256, false)),
+    slidingWindowLayers: sliding,
+    ropeLocalTheta: num("rope_local_base_freq", 10000, false),
+    ...(softcap !== undefined && softcap !== null
+      ? { finalLogitSoftcap: num("final_logit_softcapping", 0, false) }
+      : {}),
   };
 }
 

@@ -30,24 +30,39 @@ const LAYER_NAMES: Record<string, LayerTensor> = {
   "mlp.up_proj.weight": "w_up",
   "mlp.down_proj.weight": "w_down",
 };
+/**
+ * Gemma 2/3 name their four layer norms differently: post_attention_layernorm is the norm on the
+ * attention output, pre_feedforward_layernorm the one before the FFN.
+ */
+const GEMMA_LAYER_NAMES: Record<string, LayerTensor> = {
+  ...Object.fromEntries(Object.entries(LAYER_NAMES).filter(([, c]) => c !== "ffn_norm")),
+  "post_attention_layernorm.weight": "post_attn_norm",
+  "pre_feedforward_layernorm.weight": "ffn_norm",
+  "post_feedforward_layernorm.weight": "post_ffn_norm",
+};
 const GLOBAL_NAMES: Record<string, TensorName> = {
   "model.embed_tokens.weight": "embed",
   "model.norm.weight": "final_norm",
   "lm_head.weight": "lm_head",
 };
 
-function canonical(name: string): TensorName | undefined {
+function canonical(name: string, layerNames: Record<string, LayerTensor>): TensorName | undefined {
   if (GLOBAL_NAMES[name]) return GLOBAL_NAMES[name];
   const m = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
-  const t = m && LAYER_NAMES[m[2]];
+  const t = m && layerNames[m[2]];
   return m && t ? `layers.${Number(m[1])}.${t}` : undefined;
 }
 
-function hfName(n: TensorName): string {
+function hfName(n: TensorName, layerNames: Record<string, LayerTensor>): string {
   for (const [h, c] of Object.entries(GLOBAL_NAMES)) if (c === n) return h;
   const m = /^layers\.(\d+)\.(.+)$/.exec(n);
-  const suffix = m && Object.entries(LAYER_NAMES).find(([, c]) => c === m[2])?.[0];
+  const suffix = m && Object.entries(layerNames).find(([, c]) => c === m[2])?.[0];
   return m && suffix ? `model.layers.${m[1]}.${suffix}` : n;
+}
+
+/** Gemma's RMSNorm multiplies by (1 + weight): every norm weight, q/k norms included. */
+function isGemmaNorm(n: TensorName): boolean {
+  return /norm$/.test(n);
 }
 
 export async function openHfFolder(dir: string): Promise<ModelSource> {
@@ -61,6 +76,9 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
   const raw = await readJsonFile(configPath, { maxBytes: 16 << 20, code: "bad_config", what: "config.json" });
   const config = hfConfig(raw, folderModelName(raw, path.basename(path.resolve(dir))), configPath);
   checkConfig(config, configPath);
+  const gemma = config.arch === "gemma3";
+  const layerNames = gemma ? GEMMA_LAYER_NAMES : LAYER_NAMES;
+  const nameOf = (n: TensorName) => hfName(n, layerNames);
 
   const shardFiles = await weightFiles(dir, names);
   const files: BinaryFile[] = [];
@@ -106,15 +124,15 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
         for (const part of splitFused(config, Number(fused[1]), kind, info, t.file.path)) add(...part);
         continue;
       }
-      const c = canonical(t.name);
+      const c = canonical(t.name, layerNames);
       if (c) add(c, { name: c, shape: t.shape, sourceType: t.dtype }, { source: t });
     }
-    const tensors = checkTensors(config, found, hfName, dir);
+    const tensors = checkTensors(config, found, nameOf, dir);
     for (const t of tensors.values()) {
       if (!READABLE_DTYPES.includes(t.sourceType)) {
         throw new ModelFormatError(
           "unsupported_type",
-          `tensor ${hfName(t.name)} has dtype ${t.sourceType} (supported: ${READABLE_DTYPES.join(", ")})`,
+          `tensor ${nameOf(t.name)} has dtype ${t.sourceType} (supported: ${READABLE_DTYPES.join(", ")})`,
           where.get(t.name)!.source.file.path,
         );
       }
@@ -134,7 +152,9 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
         if (closed) throw new Error(`readTensor(${name}) after close()`);
         const at = tensors.has(name) ? where.get(name) : undefined;
         if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, dir);
-        return read(name, at);
+        const data = await read(name, at);
+        if (gemma && isGemmaNorm(name)) for (let i = 0; i < data.length; i++) data[i] += 1;
+        return data;
       },
       async close() {
         closed = true;

@@ -121,6 +121,7 @@ export function expectedShapes(c: ModelConfig): Map<TensorName, number[]> {
     ];
     if (c.attentionBias) layer.push(["bq", [q]], ["bk", [kv]], ["bv", [kv]]);
     if (c.qkNorm) layer.push(["q_norm", [c.headDim]], ["k_norm", [c.headDim]]);
+    if (c.postNorms) layer.push(["post_attn_norm", [c.hiddenSize]], ["post_ffn_norm", [c.hiddenSize]]);
     for (const [n, s] of layer) m.set(`layers.${i}.${n}`, s);
   }
   return m;

@@ -1,7 +1,7 @@
 // The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
 // The converter only ever sees a ModelSource, never a file format.
 
-export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "phi3"] as const;
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "gemma3", "phi3"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export type RopeScaling =
@@ -65,6 +65,25 @@ export interface ModelConfig {
   slidingWindow?: number;
   /** Which layers the window applies to (absent: all of them). */
   slidingWindowLayers?: boolean[];
+  /** Rotary base of the sliding-window layers, which take no rope scaling (Gemma 3); absent: ropeTheta. */
+  ropeLocalTheta?: number;
+  /** Embeddings are multiplied by this before the first layer (Gemma: √hidden). */
+  embedScale?: number;
+  /** Attention score scale (Gemma 3: query_pre_attn_scalar^-½); absent: 1/√headDim. */
+  attentionScale?: number;
+  /** RMSNorm on the attention output and on the FFN output before their residual adds (Gemma 3). */
+  postNorms?: boolean;
+  /** The FFN gate's activation; absent: SiLU. */
+  activation?: "silu" | "gelu_tanh";
+  /** Final logits become cap·tanh(logits/cap) (Gemma 2 style soft-capping). */
+  finalLogitSoftcap?: number;
+}
+
+/** The rotary base and scaling of `layer` (Gemma 3's local layers have their own). */
+export function layerRope(c: ModelConfig, layer: number): { theta: number; scaling?: RopeScaling } {
+  // A local layer keeps its rotary base even where the window covers the whole context.
+  if (c.ropeLocalTheta !== undefined && c.slidingWindowLayers?.[layer]) return { theta: c.ropeLocalTheta };
+  return { theta: c.ropeTheta, ...(c.ropeScaling ? { scaling: c.ropeScaling } : {}) };
 }
 
 /** The attention window of `layer` in tokens, 0 when it attends to every earlier token. */
@@ -85,7 +104,9 @@ export type LayerTensor =
   | "bv"
   | "q_norm"
   | "k_norm"
+  | "post_attn_norm"
   | "ffn_norm"
+  | "post_ffn_norm"
   | "w_gate"
   | "w_up"
   | "w_down";

@@ -20,6 +20,8 @@ export interface SparseFfnWeights {
   up: Float32Array;
   /** W_down [d, ffn]; stored transposed inside the kernel. */
   down: Float32Array;
+  /** The gate's activation: SiLU (SwiGLU, the default) or tanh-approximated GELU (GeGLU, Gemma). */
+  activation?: "silu" | "gelu_tanh";
 }
 
 export interface SparseRunOptions {
@@ -49,7 +51,7 @@ export interface SparseFfnInfo {
 export interface SparseFfn {
   /**
    * out = W_down · (SiLU(W_gate x) ⊙ (W_up x)), skipping every neuron with |SiLU(gate)| ≤ threshold
-   * (CATS). threshold 0 = dense. `activations` ([ffn], optional) receives SiLU(gate) of every neuron,
+   * (CATS). threshold 0 = dense. `activations` ([ffn], optional) receives act(gate) of every neuron,
    * for threshold calibration. Returns the number of neurons computed.
    */
   run(x: Float32Array, out: Float32Array, threshold: number, activations?: Float32Array): { active: number };

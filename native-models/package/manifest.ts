@@ -45,6 +45,12 @@ const ModelConfigSchema = z.object({
   qkNorm: z.boolean().optional(),
   slidingWindow: z.number().int().positive().optional(),
   slidingWindowLayers: z.array(z.boolean()).optional(),
+  ropeLocalTheta: z.number().positive().optional(),
+  embedScale: z.number().positive().optional(),
+  attentionScale: z.number().positive().optional(),
+  postNorms: z.boolean().optional(),
+  activation: z.enum(["silu", "gelu_tanh"]).optional(),
+  finalLogitSoftcap: z.number().positive().optional(),
 });
 
 /** Where a quantized matrix lives inside a graph's external-data file, so JS can read rows of it. */
@@ -127,6 +133,10 @@ export const Manifest = z.object({
       attention: z.array(z.string()).optional(),
       /** The LM head with its final norm in the kernels' layout. */
       head: z.string().optional(),
+      /** Per-layer RMSNorm weights on the FFN output (Gemma 3), [layers, d] float32. */
+      postFfnNorms: z
+        .object({ file: z.string(), offset: z.number().int(), length: z.number().int() })
+        .optional(),
       thresholds: z
         .object({
           levels: z.array(z.number()),

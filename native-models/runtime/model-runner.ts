@@ -8,6 +8,8 @@ import type { ModelConfig } from "../formats/model-source.js";
 import type { Manifest } from "../package/manifest.js";
 import { readManifest } from "../package/models-dir.js";
 import { rotaryCaches } from "../convert/rotary.js";
+import { layerRope } from "../formats/model-source.js";
+import { softcapInPlace } from "./softcap.js";
 import { LAYER_IO } from "../convert/layer-graph.js";
 import { MatrixRows, readFloats } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
@@ -41,7 +43,8 @@ export class ModelRunner {
     private readonly headSession: ort.InferenceSession | null,
     readonly embedding: MatrixRows,
     readonly cache: KvCache,
-    private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor },
+    /** Per layer (Gemma 3's local and global layers have their own bases; shared objects otherwise). */
+    private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor }[],
     readonly provider: ProviderChoice,
     private readonly options: LoadOptions,
     /** Set when the native kernels run the FFNs (layerSessions are then attention-only) and decode. */
@@ -85,20 +88,31 @@ export class ModelRunner {
     const head = native?.head ? null : sessions.pop()!;
     const embedding = new MatrixRows(dir, manifest.embedding);
     const maxPositions = Math.max(16, Math.min(o.contextLength, cfg.contextLength));
-    const { cos, sin } = rotaryCaches(maxPositions, cfg);
     const half = cfg.headDim / 2;
-    const rotary = {
-      cos: new ort.Tensor("float32", cos, [maxPositions, half]),
-      sin: new ort.Tensor("float32", sin, [maxPositions, half]),
-    };
+    const tables = new Map<string, { cos: ort.Tensor; sin: ort.Tensor }>();
+    const rotary = Array.from({ length: cfg.numLayers }, (_, l) => {
+      const { theta, scaling } = layerRope(cfg, l);
+      const key = JSON.stringify([theta, scaling]);
+      let t = tables.get(key);
+      if (!t) {
+        const { cos, sin } = rotaryCaches(maxPositions, { ...cfg, ropeTheta: theta, ropeScaling: scaling });
+        t = {
+          cos: new ort.Tensor("float32", cos, [maxPositions, half]),
+          sin: new ort.Tensor("float32", sin, [maxPositions, half]),
+        };
+        tables.set(key, t);
+      }
+      return t;
+    });
     const cache = new KvCache(cfg.numLayers, cfg.numKvHeads, cfg.headDim, maxPositions);
     o.onProgress?.(1);
     return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o, native);
   }
 
-  /** The rotary tables as plain arrays (for the native kernels). */
-  private get rotaryData(): { cos: Float32Array; sin: Float32Array } {
-    return { cos: this.rotary.cos.data as Float32Array, sin: this.rotary.sin.data as Float32Array };
+  /** Layer l's rotary tables as plain arrays (for the native kernels). */
+  private rotaryData(l: number): { cos: Float32Array; sin: Float32Array } {
+    const t = this.rotary[l];
+    return { cos: t.cos.data as Float32Array, sin: t.sin.data as Float32Array };
   }
 
   /** Which kernels run the layers, in words (for bench and the engine's load reply). */
@@ -121,7 +135,11 @@ export class ModelRunner {
   }
 
   embed(ids: readonly number[]): Float32Array {
-    return this.embedding.gather(ids);
+    const rows = this.embedding.gather(ids);
+    // Gemma scales its embeddings by √hidden (the tied LM head uses them unscaled).
+    const scale = this.config.embedScale;
+    if (scale) for (let i = 0; i < rows.length; i++) rows[i] *= scale;
+    return rows;
   }
 
   /**
@@ -153,7 +171,7 @@ export class ModelRunner {
           l,
           hidden.subarray(s0 * d, (s0 + n) * d),
           Int32Array.from(positions.slice(s0, s0 + n)),
-          this.rotaryData,
+          this.rotaryData(l),
           kv,
           decode,
         );
@@ -181,8 +199,8 @@ export class ModelRunner {
         [LAYER_IO.pastValue]: slot.value,
         [LAYER_IO.seqlensK]: new ort.Tensor("int32", Int32Array.of(slot.total - 1), [1]),
         [LAYER_IO.totalSeqLen]: new ort.Tensor("int32", Int32Array.of(slot.total), []),
-        [LAYER_IO.cos]: this.rotary.cos,
-        [LAYER_IO.sin]: this.rotary.sin,
+        [LAYER_IO.cos]: this.rotary[l].cos,
+        [LAYER_IO.sin]: this.rotary[l].sin,
       },
       { ...fetches, [LAYER_IO.presentKey]: slot.key, [LAYER_IO.presentValue]: slot.value },
     );
@@ -195,7 +213,11 @@ export class ModelRunner {
     const d = this.config.hiddenSize;
     const S = hidden.length / d;
     const input = rows === S ? hidden : hidden.subarray((S - rows) * d);
-    if (this.native?.head) return this.native.logits(input, rows, this.config.vocabSize);
+    if (this.native?.head)
+      return softcapInPlace(
+        this.native.logits(input, rows, this.config.vocabSize),
+        this.config.finalLogitSoftcap,
+      );
     const r = await this.headSession!.run({
       [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]),
     });

@@ -1,5 +1,5 @@
 // The model's layers in the native kernels: every layer's FFN (CATS-sparse: neurons with
-// |SiLU(gate)| below the layer's threshold are skipped and their up/down weights never read), and,
+// |act(gate)| (SiLU, or Gemma's GELU) below the layer's threshold are skipped and their up/down weights never read), and,
 // in packages that have them, the attention halves and the LM head, so a decode step never leaves
 // native code inside a layer. Prefill keeps onnxruntime's attention graphs (batched GEMMs are its
 // strength) with the FFN rows here. The sparsity level can change between any two tokens.
@@ -9,6 +9,7 @@
 // one-token steps bit for bit (see addon/src/matrix.h).
 import path from "node:path";
 import type { Manifest } from "../package/manifest.js";
+import { readFloats } from "./stored-matrix.js";
 import {
   loadSparseKernel,
   type NativeAttention,
@@ -50,7 +51,7 @@ export class NativeLayers {
   /** Neurons computed / offered in decode rows, for telemetry. */
   active = 0;
   offered = 0;
-  /** When set, every decode row's SiLU(gate) values are handed to it (threshold calibration). */
+  /** When set, every decode row's act(gate) values are handed to it (threshold calibration). */
   recorder: ((layer: number, activations: Float32Array) => void) | null = null;
   private readonly acts: Float32Array;
   private scratch = { residual: new Float32Array(0), ffnIn: new Float32Array(0) };
@@ -76,6 +77,9 @@ export class NativeLayers {
     readonly ffnSize: number,
     /** The kernel set in use (e.g. "avx512-vnni"). */
     readonly isa: string,
+    /** Gemma 3: per-layer RMSNorm weights ([layers, d]) on each FFN output before the residual add. */
+    private readonly postFfnNorms: Float32Array | null = null,
+    private readonly eps = 1e-6,
   ) {
     this.thresholds = ffns.map(() => 0);
     this.rowOut = new Float32Array(d);
@@ -144,6 +148,8 @@ export class NativeLayers {
       m.config.hiddenSize,
       m.config.intermediateSize,
       ffns[0]?.dense.info.isa ?? kernel.kernels[0],
+      m.sparse.postFfnNorms ? readFloats(dir, m.sparse.postFfnNorms) : null,
+      m.config.rmsNormEps,
     );
   }
 
@@ -251,6 +257,7 @@ export class NativeLayers {
       for (let s = 0; s < S; s++) {
         ffn.run(x.subarray(s * d, (s + 1) * d), row, threshold, this.acts);
         this.recorder(layer, this.acts);
+        this.postNorm(layer, row, 1);
         for (let j = 0; j < d; j++) out[s * d + j] += row[j];
       }
       return;
@@ -265,8 +272,23 @@ export class NativeLayers {
         this.active += r.active;
         this.offered += rows * this.ffnSize;
       }
+      this.postNorm(layer, res, rows);
       const base = s0 * d;
       for (let j = 0; j < rows * d; j++) out[base + j] += res[j];
+    }
+  }
+
+  /** Gemma 3's RMSNorm on each of `rows` FFN output rows, in place (nothing for other models). */
+  private postNorm(layer: number, rowsOut: Float32Array, rows: number): void {
+    if (!this.postFfnNorms) return;
+    const d = this.d;
+    const w = this.postFfnNorms.subarray(layer * d, (layer + 1) * d);
+    for (let r = 0; r < rows; r++) {
+      const v = rowsOut.subarray(r * d, (r + 1) * d);
+      let ss = 0;
+      for (let j = 0; j < d; j++) ss += v[j] * v[j];
+      const inv = 1 / Math.sqrt(ss / d + this.eps);
+      for (let j = 0; j < d; j++) v[j] = v[j] * inv * w[j];
     }
   }
 

@@ -52,12 +52,12 @@ const HF_LAYER: Record<string, string> = {
   w_up: "mlp.up_proj.weight",
   w_down: "mlp.down_proj.weight",
 };
-export function hfTensorName(n: TensorName): string {
+export function hfTensorName(n: TensorName, arch = "llama"): string {
   if (n === "embed") return "model.embed_tokens.weight";
   if (n === "final_norm") return "model.norm.weight";
   if (n === "lm_head") return "lm_head.weight";
   const [, i, t] = n.split(".");
-  return `model.layers.${i}.${HF_LAYER[t]}`;
+  return `model.layers.${i}.${(arch === "gemma3" ? GEMMA_LAYER : HF_LAYER)[t]}`;
 }
 
 /** The tensors of a tiny model as HF stores them (llama q/k rows permuted to half-split). */
@@ -68,7 +68,9 @@ export function hfTensors(m: TinyModel, dtype = "F32"): StTensor[] {
     if (c.arch === "llama" && (n.endsWith(".wq") || n.endsWith(".wk"))) {
       data = hfPermute(data, n.endsWith(".wq") ? c.numHeads : c.numKvHeads, c.headDim, c.hiddenSize);
     }
-    return { name: hfTensorName(n), dtype, shape: t.shape, data: encodeTensor(dtype, data, 0) };
+    // Gemma stores norm weights w of (1 + w); the canonical (and GGUF) form holds 1 + w.
+    if (c.arch === "gemma3" && /norm$/.test(n)) data = data.map((v) => v - 1);
+    return { name: hfTensorName(n, c.arch), dtype, shape: t.shape, data: encodeTensor(dtype, data, 0) };
   });
 }
 
@@ -78,6 +80,13 @@ const HF_CLASSES: Record<ModelConfig["arch"], string> = {
   qwen3: "Qwen3ForCausalLM",
   // Phi-3 stores fused matrices: its folders come from phi3-writer.ts.
   phi3: "Phi3ForCausalLM",
+  gemma3: "Gemma3ForCausalLM",
+};
+const GEMMA_LAYER: Record<string, string> = {
+  ...HF_LAYER,
+  post_attn_norm: "post_attention_layernorm.weight",
+  ffn_norm: "pre_feedforward_layernorm.weight",
+  post_ffn_norm: "post_feedforward_layernorm.weight",
 };
 
 export function hfConfigJson(m: TinyModel): Record<string, unknown> {
@@ -85,7 +94,17 @@ export function hfConfigJson(m: TinyModel): Record<string, unknown> {
   return {
     // Llama with a sliding window is Mistral.
     architectures: [c.arch === "llama" && c.slidingWindow ? "MistralForCausalLM" : HF_CLASSES[c.arch]],
-    model_type: c.arch === "llama" && c.slidingWindow ? "mistral" : c.arch,
+    model_type:
+      c.arch === "llama" && c.slidingWindow ? "mistral" : c.arch === "gemma3" ? "gemma3_text" : c.arch,
+    ...(c.arch === "gemma3"
+      ? {
+          layer_types: c.slidingWindowLayers!.map((s) => (s ? "sliding_attention" : "full_attention")),
+          rope_local_base_freq: c.ropeLocalTheta,
+          query_pre_attn_scalar: c.attentionScale! ** -2,
+          hidden_activation: "gelu_pytorch_tanh",
+          final_logit_softcapping: c.finalLogitSoftcap ?? null,
+        }
+      : {}),
     ...(c.slidingWindow ? { sliding_window: c.slidingWindow } : {}),
     hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize,

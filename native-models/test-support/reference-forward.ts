@@ -1,16 +1,28 @@
-// An independent float64 forward pass of a Llama / Qwen2 / Qwen3 / Phi-3 decoder, written straight
-// from the architecture's definition (no onnxruntime, no code shared with the engine's graphs), used
-// to check the engine on architectures no real test model covers (Qwen2 biases, half-split rotary,
-// Llama 3 rope scaling, untied heads, Phi-3's partial rotary and LongRoPE). Weights are in the
-// file's own row order: partial rotary turns the first rotaryDim dimensions of each head.
-import { attentionWindow, type ModelConfig, type TensorName } from "../formats/model-source.js";
+// An independent float64 forward pass of a Llama / Mistral / Qwen2 / Qwen3 / Gemma 3 / Phi-3
+// decoder, written straight from the architecture's definition (no onnxruntime, no code shared with
+// the engine's graphs), used to check the engine on architectures no real test model covers (Qwen2
+// biases, half-split rotary, Llama 3 rope scaling, untied heads, q/k norms, sliding windows,
+// Gemma's post-norms, GeGLU, scaled embeddings, local rotary bases and soft-capping, Phi-3's
+// partial rotary and LongRoPE). Weights are in the file's own row order: partial rotary turns the
+// first rotaryDim dimensions of each head.
+import {
+  attentionWindow,
+  layerRope,
+  type ModelConfig,
+  type RopeScaling,
+  type TensorName,
+} from "../formats/model-source.js";
 
 type Weights = (name: TensorName) => Float32Array | undefined;
 
-function inverseFrequencies(c: ModelConfig, contextLength: number): number[] {
+function inverseFrequencies(
+  c: ModelConfig,
+  theta: number,
+  s: RopeScaling | undefined,
+  contextLength: number,
+): number[] {
   const r = c.rotaryDim ?? c.headDim;
-  const inv = Array.from({ length: r / 2 }, (_, i) => Math.pow(c.ropeTheta, (-2 * i) / r));
-  const s = c.ropeScaling;
+  const inv = Array.from({ length: r / 2 }, (_, i) => Math.pow(theta, (-2 * i) / r));
   if (s?.type === "linear") return inv.map((f) => f / s.factor);
   if (s?.type === "longrope") {
     // Phi-3: long factors once the context exceeds the original one (llama.cpp: n_ctx_seq > n_ctx_orig).
@@ -95,8 +107,15 @@ export function referenceLogits(
   const hd = c.headDim;
   const qd = c.numHeads * hd;
   const kvd = c.numKvHeads * hd;
-  const inv = inverseFrequencies(c, contextLength);
+  // Per layer: Gemma 3's local layers rotate with their own base.
+  const inv = Array.from({ length: c.numLayers }, (_, l) => {
+    const { theta, scaling } = layerRope(c, l);
+    return inverseFrequencies(c, theta, scaling, contextLength);
+  });
   const scale = c.ropeScaling?.type === "longrope" ? c.ropeScaling.attentionFactor : 1;
+  const scoreScale = c.attentionScale ?? 1 / Math.sqrt(hd);
+  const gelu = (g: number) => 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3)));
+  const act = c.activation === "gelu_tanh" ? gelu : (g: number) => g / (1 + Math.exp(-g));
   const keys: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
   const values: Float64Array[][] = Array.from({ length: c.numLayers }, () => []);
   const need = (n: TensorName) => {
@@ -108,7 +127,7 @@ export function referenceLogits(
   const head = c.tiedEmbeddings ? embed : need("lm_head");
   const out: Float64Array[] = [];
   ids.forEach((id, pos) => {
-    let x = Float64Array.from(embed.subarray(id * d, (id + 1) * d));
+    let x = Float64Array.from(embed.subarray(id * d, (id + 1) * d), (v) => v * (c.embedScale ?? 1));
     for (let l = 0; l < c.numLayers; l++) {
       const t = (n: string) => w(`layers.${l}.${n}` as TensorName);
       const h = rmsnorm(x, t("attn_norm")!, c.rmsNormEps);
@@ -119,8 +138,8 @@ export function referenceLogits(
         headNorm(q, c.numHeads, hd, t("q_norm")!, c.rmsNormEps);
         headNorm(k, c.numKvHeads, hd, t("k_norm")!, c.rmsNormEps);
       }
-      rotate(q, c.numHeads, hd, pos, inv, c.ropeInterleaved, scale);
-      rotate(k, c.numKvHeads, hd, pos, inv, c.ropeInterleaved, scale);
+      rotate(q, c.numHeads, hd, pos, inv[l], c.ropeInterleaved, scale);
+      rotate(k, c.numKvHeads, hd, pos, inv[l], c.ropeInterleaved, scale);
       keys[l].push(k);
       values[l].push(v);
       const attn = new Float64Array(qd);
@@ -133,7 +152,7 @@ export function referenceLogits(
         const scores = keys[l].slice(first).map((kk) => {
           let s = 0;
           for (let i = 0; i < hd; i++) s += q[hIdx * hd + i] * kk[kv * hd + i];
-          return s / Math.sqrt(hd);
+          return s * scoreScale;
         });
         const max = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - max));
@@ -142,16 +161,20 @@ export function referenceLogits(
           for (let i = 0; i < hd; i++)
             attn[hIdx * hd + i] += (e[p] / sum) * values[l][first + p][kv * hd + i];
       }
-      const o = matvec(t("wo")!, attn, d, qd);
+      let o = matvec(t("wo")!, attn, d, qd);
+      if (c.postNorms) o = rmsnorm(o, t("post_attn_norm")!, c.rmsNormEps);
       x = x.map((v0, i) => v0 + o[i]);
       const f = rmsnorm(x, t("ffn_norm")!, c.rmsNormEps);
       const gate = matvec(t("w_gate")!, f, c.intermediateSize, d);
       const up = matvec(t("w_up")!, f, c.intermediateSize, d);
-      const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
-      const down = matvec(t("w_down")!, act, d, c.intermediateSize);
+      const hidden = gate.map((g, i) => act(g) * up[i]);
+      let down = matvec(t("w_down")!, hidden, d, c.intermediateSize);
+      if (c.postNorms) down = rmsnorm(down, t("post_ffn_norm")!, c.rmsNormEps);
       x = x.map((v0, i) => v0 + down[i]);
     }
-    out.push(matvec(head, rmsnorm(x, need("final_norm"), c.rmsNormEps), c.vocabSize, d));
+    const logits = matvec(head, rmsnorm(x, need("final_norm"), c.rmsNormEps), c.vocabSize, d);
+    const cap = c.finalLogitSoftcap;
+    out.push(cap ? logits.map((v) => cap * Math.tanh(v / cap)) : logits);
   });
   return out;
 }

@@ -53,6 +53,20 @@ export function tinyModel(
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
     ...(opts.slidingWindow ? { slidingWindow: opts.slidingWindow } : {}),
   };
+  if (arch === "gemma3") {
+    // llama.cpp's gemma3: every sixth layer global, the others local with a window.
+    Object.assign(config, {
+      qkNorm: true,
+      postNorms: true,
+      activation: "gelu_tanh",
+      embedScale: Math.fround(Math.sqrt(hidden)),
+      attentionScale: 1 / Math.sqrt(hd),
+      slidingWindow: opts.slidingWindow ?? 4,
+      slidingWindowLayers: Array.from({ length: config.numLayers }, (_, l) => l % 6 < 5),
+      ropeTheta: 1e6,
+      ropeLocalTheta: 10000,
+    } satisfies Partial<ModelConfig>);
+  }
   const r = rng(opts.seed ?? 7);
   const tensors: TinyModel["tensors"] = new Map();
   const add = (n: TensorName, shape: number[]) => {
@@ -79,6 +93,10 @@ export function tinyModel(
       add(`layers.${i}.q_norm`, [hd]);
       add(`layers.${i}.k_norm`, [hd]);
     }
+    if (config.postNorms) {
+      add(`layers.${i}.post_attn_norm`, [hidden]);
+      add(`layers.${i}.post_ffn_norm`, [hidden]);
+    }
     add(`layers.${i}.ffn_norm`, [hidden]);
     add(`layers.${i}.w_gate`, [F, hidden]);
     add(`layers.${i}.w_up`, [F, hidden]);
@@ -99,6 +117,8 @@ const GGUF_NAMES: Record<string, string> = {
   bv: "attn_v.bias",
   q_norm: "attn_q_norm.weight",
   k_norm: "attn_k_norm.weight",
+  post_attn_norm: "post_attention_norm.weight",
+  post_ffn_norm: "post_ffw_norm.weight",
   ffn_norm: "ffn_norm.weight",
   w_gate: "ffn_gate.weight",
   w_up: "ffn_up.weight",
@@ -207,6 +227,9 @@ export function tinyGguf(
       [`${a}.attention.layer_norm_rms_epsilon`]: { t: "f32", v: c.rmsNormEps },
       [`${a}.rope.freq_base`]: { t: "f32", v: c.ropeTheta },
       ...(c.slidingWindow ? { [`${a}.attention.sliding_window`]: u32(c.slidingWindow) } : {}),
+      ...(c.finalLogitSoftcap
+        ? { [`${a}.final_logit_softcapping`]: { t: "f32", v: c.finalLogitSoftcap } }
+        : {}),
       "tokenizer.ggml.model": "llama",
       "tokenizer.ggml.tokens": m.pieces,
       "tokenizer.ggml.scores": m.pieces.map((_, i) => ({ t: "f32", v: -i }) as Plain),

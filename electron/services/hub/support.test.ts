@@ -41,7 +41,7 @@ describe("quantization from file names", () => {
     expect(engineArch("Phi3ForCausalLM")).toBe("phi3");
     expect(archProblem("phi3")).toBeNull();
     expect(archProblem("mamba")).toMatch(
-      /mamba architecture is not supported \(supported: llama, qwen2, qwen3, phi3\)/,
+      /mamba architecture is not supported \(supported: llama, qwen2, qwen3, gemma3, phi3\)/,
     );
     expect(archProblem(null)).toBeNull();
     expect(supportProblem("gemma2", "gemma-Q8_0.gguf")).toMatch(/gemma2/);

@@ -250,7 +250,8 @@ Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, i
   return obj;
 }
 
-// createFfn({ d, ffn, bits, blockSize?, gate, up, down, threads?, isa?, order?, form? })
+// createFfn({ d, ffn, bits, blockSize?, gate, up, down, threads?, isa?, order?, form?, activation? })
+// activation "silu" (default) or "gelu_tanh".
 // form "rows" (default): per-neuron rows for sparse passes; "dense": only the packed matrices.
 Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -268,6 +269,10 @@ Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   if (const char* e = exl::makeLayout(d, ffn, bits, block,
                                       order == "planar" ? exl::RowOrder::Planar : exl::RowOrder::Interleaved, &L))
     throwRange(env, e);
+  std::string activation = "silu";
+  if (!o.Get("activation").IsUndefined()) activation = o.Get("activation").ToString().Utf8Value();
+  if (activation != "silu" && activation != "gelu_tanh") throwRange(env, "activation must be \"silu\" or \"gelu_tanh\"");
+  L.activation = activation == "gelu_tanh" ? 1 : 0;
   const size_t n = (size_t)d * (size_t)ffn;
   const float* gate = floatArray(env, o.Get("gate"), "gate", n).Data();
   const float* up = floatArray(env, o.Get("up"), "up", n).Data();

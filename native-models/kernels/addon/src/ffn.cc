@@ -224,7 +224,7 @@ void RunJob::stripe(int s, int slot, int nextStripe) {
         for (int q = 0; q < m; q++) rowPtrs[q] = w + L.rowOffset(0, i0 + r + q);
         k->dot(L, rowPtrs, m, xq, g + r, r + 4 < n ? group(0, neurons, r + 4, n) : after);
         for (int q = r; q < r + m; q++) {
-          const float act = g[q] / (1.0f + std::exp(-g[q]));  // SiLU
+          const float act = activate(g[q], L.activation);
           if (acts) acts[i0 + q] = act;
           if (dense || std::fabs(act) > threshold) idx[na] = i0 + q, a[na++] = act;
         }
@@ -305,7 +305,11 @@ int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float
   if (!xq.quantize(gate_->layout(), x, rows, L_.d)) return -2;
   gate_->multiply(k, threads, xq, rows, h);
   up_->multiply(k, threads, xq, rows, u);
-  k->siluMul(h, u, (int64_t)rows * f);  // SiLU(gate) ⊙ up
+  if (L_.activation == 0) {
+    k->siluMul(h, u, (int64_t)rows * f);  // SiLU(gate) ⊙ up
+  } else {
+    for (int64_t i = 0; i < (int64_t)rows * f; i++) h[i] = activate(h[i], L_.activation) * u[i];
+  }
   if (!hq.quantize(down_->layout(), h, rows, f)) return -2;
   down_->multiply(k, threads, hq, rows, out);
   return (int)(rows * f);

@@ -1,7 +1,9 @@
 // One FFN's quantized weights and the batch-1 forward pass over them:
-//   out = W_down · (SiLU(W_gate x) ⊙ (W_up x)), neurons with |SiLU(gate)| ≤ threshold skipped (CATS).
+//   out = W_down · (act(W_gate x) ⊙ (W_up x)), neurons with |act(gate)| ≤ threshold skipped (CATS);
+//   act is SiLU (SwiGLU) or tanh-approximated GELU (GeGLU) as the layout says.
 #pragma once
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,13 @@ const Kernels* selectKernels(const std::string& isa, std::string* err);
 // Names of the kernel sets this CPU can run, best first (e.g. "avx512-vnni,avx2,scalar").
 std::string availableKernels();
 
+// The gate activation of Layout::activation: SiLU, or GELU with the tanh approximation
+// 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) as Gemma (and llama.cpp's ggml_gelu) use.
+inline float activate(float g, int32_t activation) {
+  if (activation == 0) return g / (1.0f + std::exp(-g));
+  return 0.5f * g * (1.0f + std::tanh(0.7978845608f * (g + 0.044715f * g * g * g)));
+}
+
 class Ffn {
  public:
   ~Ffn();
@@ -37,7 +46,7 @@ class Ffn {
   // Writes the rows form when the rows are in memory, else the packed dense form.
   bool save(const std::string& path, std::string* err) const;
 
-  // threshold ≤ 0: dense (every neuron). acts (optional, [ffn]) receives SiLU(gate).
+  // threshold ≤ 0: dense (every neuron). acts (optional, [ffn]) receives act(gate).
   // Returns the number of active neurons, -1 when out of memory, -2 when x is not finite.
   // Not re-entrant: callers serialise per handle.
   int run(const Kernels* k, int threads, const float* x, float* out, float threshold, float* acts);

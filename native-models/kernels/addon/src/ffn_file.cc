@@ -19,7 +19,7 @@ constexpr uint32_t kEndianMark = 0x01020304u;
 struct FileHeader {
   char magic[8];
   uint32_t headerBytes, endianMark;
-  int32_t d, ffn, bits, block, order, reserved;
+  int32_t d, ffn, bits, block, order, activation;  // activation: 0 in files from before GELU (SiLU)
   uint64_t totalBytes;
   uint8_t pad[16];
 };
@@ -33,6 +33,7 @@ bool Ffn::saveDense(const std::string& path, std::string* err) const {
   h.headerBytes = kHeaderBytes;
   h.endianMark = kEndianMark;
   h.d = L_.d, h.ffn = L_.ffn, h.bits = L_.bits, h.block = L_.block, h.order = (int32_t)L_.order;
+  h.activation = L_.activation;
   FILE* fp = std::fopen(path.c_str(), "wb");
   if (!fp) {
     *err = "cannot open " + path + " for writing: " + std::strerror(errno);
@@ -71,6 +72,7 @@ bool Ffn::save(const std::string& path, std::string* err) const {
   h.headerBytes = kHeaderBytes;
   h.endianMark = kEndianMark;
   h.d = L_.d, h.ffn = L_.ffn, h.bits = L_.bits, h.block = L_.block, h.order = (int32_t)L_.order;
+  h.activation = L_.activation;
   h.totalBytes = L_.totalBytes;
   FILE* fp = std::fopen(path.c_str(), "wb");
   if (!fp) {
@@ -106,6 +108,11 @@ std::unique_ptr<Ffn> Ffn::load(const std::string& path, std::string* err) {
     *err = path + ": " + e;
     return nullptr;
   }
+  if (h.activation != 0 && h.activation != 1) {
+    *err = path + ": unknown activation";
+    return nullptr;
+  }
+  L.activation = h.activation;
   if (dense) return loadDense(fp, L, path, err);
   if (L.totalBytes != h.totalBytes) {
     *err = path + ": weight size in the header does not match its shape";

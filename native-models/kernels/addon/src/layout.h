@@ -34,6 +34,9 @@ struct Layout {
   uint32_t rowBytes;     // multiple of 64
   RowOrder order;
   uint64_t totalBytes;
+  // The gate's activation: 0 SiLU (SwiGLU), 1 tanh-approximated GELU (GeGLU, Gemma). Not part of
+  // the byte layout; files keep it in their header.
+  int32_t activation = 0;
 
   // Byte offset of row `which` (0 gate, 1 up, 2 down) of neuron i.
   uint64_t rowOffset(int which, int64_t i) const {
