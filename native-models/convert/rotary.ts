@@ -5,10 +5,7 @@ import type { ModelConfig, RopeScaling } from "../formats/model-source.js";
 type RotaryConfig = Pick<ModelConfig, "headDim" | "rotaryDim" | "ropeTheta" | "ropeScaling">;
 
 /** LongRoPE's factor set for a context: the long one only when the context outgrows the original (llama.cpp's rule). */
-function longRopeFactors(
-  s: Extract<RopeScaling, { type: "longrope" }>,
-  contextLength: number,
-): number[] {
+function longRopeFactors(s: Extract<RopeScaling, { type: "longrope" }>, contextLength: number): number[] {
   return contextLength > s.originalContextLength ? s.longFactor : s.shortFactor;
 }
 

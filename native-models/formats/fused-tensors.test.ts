@@ -57,6 +57,10 @@ describe("phi3 readers", () => {
       /tensor blk\.0\.attn_qkv\.weight has shape \[320, 192\] but the model config implies \[384, 192\]/,
     );
 
+    const noFfn = phi3Gguf(tinyPhi3({ layers: 1 }), { omit: ["blk.0.ffn_up.weight"] });
+    const e3 = await failure(openModelSource(tmp.write("noffn.gguf", noFfn)));
+    expect(e3.message).toMatch(/tensor blk\.0\.ffn_up\.weight is missing \(needed for layers\.0\.w_gate\)/);
+
     const short = tinyPhi3({ layers: 1, longRope });
     (short.config.ropeScaling as LongRope).shortFactor.pop();
     const e2 = await failure(openModelSource(tmp.write("short.gguf", phi3Gguf(short))));

@@ -70,6 +70,12 @@ export function splitFused<S>(
   });
 }
 
+/** The fused matrix that holds a canonical tensor of a Phi-3 layer, as [layer, kind] (for messages). */
+export function fusedOf(n: TensorName): [number, FusedKind] | undefined {
+  const m = /^layers\.(\d+)\.(wq|wk|wv|w_gate|w_up)$/.exec(n);
+  return m ? [Number(m[1]), m[2].startsWith("w_") ? "gate_up" : "qkv"] : undefined;
+}
+
 /**
  * Row order that makes partial half-split rotary look like whole-head rotary: in each head the
  * rotating halves [0, r/2) and [r/2, r) move to the starts of the head's two halves and the

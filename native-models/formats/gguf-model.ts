@@ -2,7 +2,7 @@ import path from "node:path";
 import { BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { GgufKeys, longRopeFromGguf, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
-import { partsReader, splitFused, type Located } from "./fused-tensors.js";
+import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 import { DEQUANT_TYPES } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
@@ -210,7 +210,12 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     const c = canonical(t.name);
     if (c) add(c, { name: c, shape, sourceType: t.type.name }, { source: t });
   }
-  const tensors = checkTensors(config, found, ggufName, filePath);
+  // A missing Phi-3 part is named by the fused matrix the file should hold.
+  const sourceName = (n: TensorName) => {
+    const part = arch === "phi3" ? fusedOf(n) : undefined;
+    return part ? `blk.${part[0]}.${part[1] === "qkv" ? "attn_qkv" : "ffn_up"}.weight` : ggufName(n);
+  };
+  const tensors = checkTensors(config, found, sourceName, filePath);
   for (const t of tensors.values()) {
     if (!DEQUANT_TYPES.includes(t.sourceType)) {
       throw new ModelFormatError(

@@ -5,7 +5,7 @@ import { ModelFormatError } from "./errors.js";
 import { hfConfig } from "./hf-config.js";
 import { isObject, readJsonFile } from "./json-file.js";
 import { checkConfig, checkTensors } from "./model-check.js";
-import { partsReader, splitFused, type Located } from "./fused-tensors.js";
+import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
 import type { LayerTensor, ModelSource, TensorInfo, TensorName, TokenizerSource } from "./model-source.js";
 import { READABLE_DTYPES, parseSafetensors, type SafetensorsTensor } from "./safetensors.js";
 import { readDequantized } from "./tensor-read.js";
@@ -78,7 +78,13 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
   checkConfig(config, configPath);
   const gemma = config.arch === "gemma3";
   const layerNames = gemma ? GEMMA_LAYER_NAMES : LAYER_NAMES;
-  const nameOf = (n: TensorName) => hfName(n, layerNames);
+  const nameOf = (n: TensorName) => {
+    // A missing Phi-3 part is named by the fused matrix the folder should hold.
+    const part = config.arch === "phi3" ? fusedOf(n) : undefined;
+    if (part)
+      return `model.layers.${part[0]}.${part[1] === "qkv" ? "self_attn.qkv_proj" : "mlp.gate_up_proj"}.weight`;
+    return hfName(n, layerNames);
+  };
 
   const shardFiles = await weightFiles(dir, names);
   const files: BinaryFile[] = [];

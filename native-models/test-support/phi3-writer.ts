@@ -104,13 +104,19 @@ function phi3Tensors(m: TinyModel, names: (n: TensorName) => string, fused: { qk
 }
 
 /** A GGUF `phi3` file as llama.cpp's convert_hf_to_gguf.py writes one (f32). */
-export function phi3Gguf(m: TinyModel, opts: { vocab?: Record<string, Plain> } = {}): Uint8Array {
+export function phi3Gguf(
+  m: TinyModel,
+  /** vocab: tokenizer keys to write instead of the model's own pieces; omit: tensors to leave out. */
+  opts: { vocab?: Record<string, Plain>; omit?: string[] } = {},
+): Uint8Array {
   const c = m.config;
   const s = c.ropeScaling?.type === "longrope" ? c.ropeScaling : undefined;
   const tensors: WriterTensor[] = phi3Tensors(m, ggufTensorName, {
     qkv: "blk.#.attn_qkv.weight",
     gateUp: "blk.#.ffn_up.weight",
-  }).map((t) => ({ name: t.name, ne: [...t.shape].reverse(), type: 0, data: f32Bytes(t.data) }));
+  })
+    .filter((t) => !opts.omit?.includes(t.name))
+    .map((t) => ({ name: t.name, ne: [...t.shape].reverse(), type: 0, data: f32Bytes(t.data) }));
   if (s) {
     tensors.push({
       name: "rope_factors_long.weight",
