@@ -290,3 +290,53 @@ describe.runIf(kernel.available)("architectures in the native kernels (int8 deco
     expect(await maxLogitError(file, ids, true)).toBeLessThan(0.03);
   });
 });
+describe.runIf(kernel.available)("int4 packages of the new architectures", () => {
+  // int4 moves these small random models' logits by 20-30% of their scale, on onnxruntime's
+  // graphs and in the native kernels alike; a missing window or norm moves them by 100% or more.
+  it.each([
+    ["qwen3", () => tinyModel({ arch: "qwen3", tied: false, headDim: 16, seed: 8 })],
+    ["mistral", () => tinyModel({ arch: "llama", slidingWindow: 3, seed: 10 })],
+    ["gemma3", () => tinyModel({ arch: "gemma3", layers: 6, headDim: 16, seed: 12 })],
+  ] as const)(
+    "%s: onnxruntime int4 and native int4 stay within int4 error of the reference",
+    async (name, make) => {
+      const file = tmp.write(`${name}-int4.gguf`, tinyGguf(sharpened(make())).bytes);
+      const source = await openModelSource(file);
+      const weights = new Map<TensorName, Float32Array>();
+      for (const n of source.tensors.keys()) weights.set(n, await source.readTensor(n));
+      const expected = referenceLogits(source.config, (n) => weights.get(n), ids);
+      await source.close();
+      const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
+      const runs: Float32Array[] = [];
+      for (const native of [false, true]) {
+        const r = await importModel(file, { modelsDir: tmp.dir, quant: "int4", sparse: native });
+        const runner = await ModelRunner.load(r.dir, {
+          threads: 1,
+          executionProvider: "cpu",
+          contextLength: 64,
+          native,
+        });
+        try {
+          if (native) expect(runner.native?.decodesNatively).toBe(true);
+          runs.push(await new Decoder(runner).allLogits(ids));
+        } finally {
+          await runner.dispose();
+        }
+      }
+      const V = expected[0].length;
+      for (const all of runs) {
+        let worst = 0;
+        for (let p = 0; p < ids.length; p++)
+          for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(all[p * V + v] - expected[p][v]));
+        expect(worst / scale).toBeLessThan(0.45);
+      }
+      let apart = 0;
+      runs[0].forEach((v, i) => (apart = Math.max(apart, Math.abs(v - runs[1][i]))));
+      console.log(
+        `[${name} int4] onnxruntime and native ${(apart / scale).toFixed(3)} of the logits' scale apart`,
+      );
+      // The two share the int4 rounding of the weights, so they stay much closer to each other.
+      expect(apart / scale).toBeLessThan(0.1);
+    },
+  );
+});

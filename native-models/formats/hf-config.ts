@@ -74,7 +74,7 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
 
   if (arch !== "qwen2" && flag("attention_bias", false))
     throw bad(
-      "attention_bias is true (biases on q/k/v/o projections); only bias-free ${arch} attention is supported",
+      `attention_bias is true (biases on q/k/v/o projections); only bias-free ${arch} attention is supported`,
     );
   if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
   const hidden = num("hidden_size");

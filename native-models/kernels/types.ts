@@ -50,7 +50,7 @@ export interface SparseFfnInfo {
 
 export interface SparseFfn {
   /**
-   * out = W_down · (SiLU(W_gate x) ⊙ (W_up x)), skipping every neuron with |SiLU(gate)| ≤ threshold
+   * out = W_down · (act(W_gate x) ⊙ (W_up x)), skipping every neuron with |act(gate)| ≤ threshold
    * (CATS). threshold 0 = dense. `activations` ([ffn], optional) receives act(gate) of every neuron,
    * for threshold calibration. Returns the number of neurons computed.
    */

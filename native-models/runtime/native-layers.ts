@@ -1,7 +1,7 @@
 // The model's layers in the native kernels: every layer's FFN (CATS-sparse: neurons with
-// |act(gate)| (SiLU, or Gemma's GELU) below the layer's threshold are skipped and their up/down weights never read), and,
-// in packages that have them, the attention halves and the LM head, so a decode step never leaves
-// native code inside a layer. Prefill keeps onnxruntime's attention graphs (batched GEMMs are its
+// |act(gate)| (SiLU, or Gemma's GELU) below the layer's threshold are skipped and their up/down
+// weights never read), and, in packages that have them, the attention halves and the LM head, so
+// a decode step never leaves native code inside a layer. Prefill keeps onnxruntime's attention graphs (batched GEMMs are its
 // strength) with the FFN rows here. The sparsity level can change between any two tokens.
 //
 // Decode rows (a token, or a few tokens verified together) all take the same native path, and a
@@ -105,6 +105,9 @@ export class NativeLayers {
         `model ${m.id} has no native form (it was imported without the native kernel)`,
       );
     }
+    // Gemma's norm on the FFN output lives beside the FFN files; without it the layers would be wrong.
+    if (m.config.postNorms && !m.sparse.postFfnNorms)
+      throw new NativeUnavailableError(`model ${m.id} has post-norms but no native post-FFN norm weights`);
     const kernel = loadSparseKernel();
     if (!kernel.available) throw new NativeUnavailableError(kernel.detail);
     // A decode step makes ~6 pool calls per layer; a worker that sleeps between them costs a

@@ -6,10 +6,17 @@ import type { Architecture } from "../formats/model-source.js";
 import type { MetaValue, Plain } from "./gguf-writer.js";
 import { tinyGguf, tinyModel, type TinyModel } from "./tiny-models.js";
 
-/** Every tokenizer.* key of a vocabulary-only GGUF, with the GGUF types llama.cpp expects. */
-export async function vocabularyKeys(
-  vocabGguf: string,
-): Promise<{ keys: Record<string, Plain>; size: number }> {
+type Vocabulary = { keys: Record<string, Plain>; size: number };
+const vocabularies = new Map<string, Promise<Vocabulary>>();
+
+/** Every tokenizer.* key of a vocabulary-only GGUF, with the GGUF types llama.cpp expects (read once). */
+export function vocabularyKeys(vocabGguf: string): Promise<Vocabulary> {
+  let v = vocabularies.get(vocabGguf);
+  if (!v) vocabularies.set(vocabGguf, (v = readVocabularyKeys(vocabGguf)));
+  return v;
+}
+
+async function readVocabularyKeys(vocabGguf: string): Promise<Vocabulary> {
   const meta = await readGgufMetadata(vocabGguf);
   const keys: Record<string, Plain> = {};
   const array = (of: "f32" | "i32" | "str", v: unknown[]): MetaValue => ({
