@@ -93,7 +93,9 @@ describe("import of bad model files", () => {
     const bytes = tinyGguf(tinyModel({ seed: 12 }), { extraMeta: { "general.architecture": "mamba" } }).bytes;
     const r = await importFails(tmp.write("mamba.gguf", bytes));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/unsupported architecture "?mamba"?.*supported: llama, qwen2, qwen3, gemma3/i);
+    expect(r.stderr).toMatch(
+      /unsupported architecture "?mamba"?.*supported: llama, qwen2, qwen3, gemma3, phi3/i,
+    );
     expect(r.left).toEqual([]);
   });
 

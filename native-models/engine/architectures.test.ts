@@ -1,10 +1,12 @@
 // The engine against an independent float64 forward pass on tiny random models of every supported
 // architecture variant the real test model does not cover: Qwen2 (q/k/v bias, half-split rotary),
-// Llama with an untied head, Llama 3 rope scaling, and each source format.
+// Llama with an untied head, Llama 3 rope scaling, Phi-3 (fused projections, partial rotary,
+// LongRoPE's short and long factors), and each source format.
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { tinyGguf, tinyModel } from "../test-support/tiny-models.js";
+import { tinyGguf, tinyModel, type TinyModel } from "../test-support/tiny-models.js";
 import { tinyHfFolder } from "../test-support/hf-writer.js";
+import { phi3Gguf, phi3HfFolder, tinyPhi3 } from "../test-support/phi3-writer.js";
 import { referenceLogits } from "../test-support/reference-forward.js";
 import { openModelSource } from "../formats/open-model.js";
 import type { ModelConfig, TensorName } from "../formats/model-source.js";
@@ -22,7 +24,9 @@ if (!kernel.available) console.warn(`[skip] native decode checks: ${kernel.detai
 /**
  * Largest |Δlogit| against the reference over `ids`, decoded token by token: f32 on onnxruntime's
  * graphs, or int8 in the native kernels (whole layers and the head; then relative to the logits'
- * scale, since int8 weights move logits by ~1%).
+ * scale, since int8 weights move logits by ~1%). The reference runs on the weights the reader
+ * serves, or on `o.model` (a test model's own weights, in the file's row order) when given, for a
+ * model loaded with `o.contextLength` positions.
  */
 async function maxLogitError(
   input: string,
@@ -30,18 +34,36 @@ async function maxLogitError(
   native = false,
   /** Changes to the config the reference runs with (to show what a missing feature would cost). */
   referenceChange: Partial<ModelConfig> = {},
+  o: { model?: TinyModel; contextLength?: number } = {},
 ): Promise<number> {
-  const source = await openModelSource(input);
-  const weights = new Map<TensorName, Float32Array>();
-  for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
-  const expected = referenceLogits({ ...source.config, ...referenceChange }, (n) => weights.get(n), ids);
-  await source.close();
+  const contextLength = o.contextLength ?? 64;
+  let expected: Float64Array[];
+  if (o.model) {
+    const { config, tensors } = o.model;
+    expected = referenceLogits(
+      { ...config, ...referenceChange },
+      (n) => tensors.get(n)?.data,
+      ids,
+      contextLength,
+    );
+  } else {
+    const source = await openModelSource(input);
+    const weights = new Map<TensorName, Float32Array>();
+    for (const name of source.tensors.keys()) weights.set(name, await source.readTensor(name));
+    expected = referenceLogits(
+      { ...source.config, ...referenceChange },
+      (n) => weights.get(n),
+      ids,
+      contextLength,
+    );
+    await source.close();
+  }
 
   const r = await importModel(input, { modelsDir: tmp.dir, quant: native ? "int8" : "f32" });
   const runner = await ModelRunner.load(r.dir, {
     threads: 1,
     executionProvider: "cpu",
-    contextLength: 64,
+    contextLength,
     native,
   });
   if (native) expect(runner.native?.decodesNatively).toBe(true);
@@ -165,6 +187,60 @@ describe("architectures against an independent forward pass (f32)", () => {
     const m = sharpened(tinyModel({ arch: "qwen2", seed: 6 }));
     const dir = tmp.folder("qwen2-hf", tinyHfFolder(m));
     expect(await maxLogitError(dir, ids)).toBeLessThan(2e-4);
+  });
+
+  describe("phi3: fused qkv and gate/up, partial rotary 0.75, LongRoPE", () => {
+    // Trained for 512 positions, originally 64: a 64-position context takes the short factors, 128 the long.
+    const m = sharpened(
+      tinyPhi3({
+        partialRotary: 0.75,
+        longRope: { contextLength: 512, originalContextLength: 64 },
+        std: 0.1,
+      }),
+    );
+    const gguf = tmp.write("phi3.gguf", phi3Gguf(m));
+    const hf = tmp.folder("phi3-hf", phi3HfFolder(m));
+
+    it("reads the GGUF and the HF folder as the same model", async () => {
+      const a = await openModelSource(gguf);
+      const b = await openModelSource(hf);
+      try {
+        expect(b.config.rotaryDim).toBe(24);
+        // GGUF stores the attention factor as f32; everything else reads back identically.
+        const factor = (s: typeof a) => (s.config.ropeScaling as { attentionFactor: number }).attentionFactor;
+        expect(factor(a)).toBeCloseTo(factor(b), 6);
+        const plain = (s: typeof a) => ({
+          ...s.config,
+          name: "",
+          ropeScaling: { ...s.config.ropeScaling, attentionFactor: 0 },
+        });
+        expect(plain(a)).toEqual(plain(b));
+        expect(a.config.ropeScaling?.type).toBe("longrope");
+        for (const name of ["layers.1.wk", "layers.2.w_gate", "layers.2.w_up"] as TensorName[])
+          expect(await a.readTensor(name)).toEqual(await b.readTensor(name));
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    for (const contextLength of [64, 128]) {
+      it(`GGUF and HF folder at a context of ${contextLength} (${contextLength > 64 ? "long" : "short"} factors)`, async () => {
+        expect(await maxLogitError(gguf, ids, false, {}, { model: m, contextLength })).toBeLessThan(2e-4);
+        expect(await maxLogitError(hf, ids, false, {}, { model: m, contextLength })).toBeLessThan(2e-4);
+      });
+    }
+
+    it("the short/long choice and the reordered rows matter (the reference notices each)", () => {
+      const { config, tensors } = m;
+      const w = (n: TensorName) => tensors.get(n)?.data;
+      const short = referenceLogits(config, w, ids, 64);
+      const long = referenceLogits(config, w, ids, 128);
+      const whole = referenceLogits({ ...config, rotaryDim: undefined, ropeScaling: undefined }, w, ids, 64);
+      const diff = (a: Float64Array[], b: Float64Array[]) =>
+        Math.max(...a.map((row, p) => Math.max(...row.map((v, i) => Math.abs(v - b[p][i])))));
+      expect(diff(short, long)).toBeGreaterThan(1e-2);
+      expect(diff(short, whole)).toBeGreaterThan(1e-2);
+    });
   });
 });
 

@@ -161,3 +161,51 @@ export function ropeScalingFromFreqs(
   }
   return s;
 }
+
+/**
+ * Phi-3's LongRoPE as llama.cpp's converter stores it: rope_factors_short/long tensors (one divisor
+ * per rotating pair), `<arch>.rope.scaling.original_context_length` (llama.cpp falls back to the
+ * trained context) and `<arch>.rope.scaling.attn_factor` (default 1). Neither tensor: no scaling.
+ */
+export async function longRopeFromGguf<T extends { name: string; nElements: number }>(
+  k: GgufKeys,
+  arch: string,
+  tensors: ReadonlyMap<string, T>,
+  rotaryDim: number,
+  read: (t: T) => Promise<Float32Array>,
+): Promise<RopeScaling | undefined> {
+  const short = tensors.get("rope_factors_short.weight");
+  const long = tensors.get("rope_factors_long.weight");
+  if (!short && !long) {
+    const type = k.str(`${arch}.rope.scaling.type`);
+    return type === "longrope" || type === "su" ? undefined : ropeScalingFromKeys(k, arch);
+  }
+  if (!short || !long)
+    throw new ModelFormatError(
+      "bad_tensor",
+      `${(short ?? long)!.name} is present without its ${short ? "long" : "short"} counterpart`,
+      k.file,
+    );
+  const factors = async (t: T) => {
+    if (t.nElements !== rotaryDim / 2)
+      throw new ModelFormatError(
+        "bad_tensor",
+        `${t.name} has ${t.nElements} values, expected ${rotaryDim / 2} (one per rotating pair)`,
+        k.file,
+      );
+    const f = Array.from(await read(t), shortestF32);
+    if (!f.every((x) => x > 0))
+      throw new ModelFormatError("bad_tensor", `${t.name} has a factor that is not positive`, k.file);
+    return f;
+  };
+  return {
+    type: "longrope",
+    shortFactor: await factors(short),
+    longFactor: await factors(long),
+    originalContextLength: k.int(
+      `${arch}.rope.scaling.original_context_length`,
+      k.int(`${arch}.context_length`),
+    ),
+    attentionFactor: k.float(`${arch}.rope.scaling.attn_factor`, 1),
+  };
+}

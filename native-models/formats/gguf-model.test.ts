@@ -56,7 +56,9 @@ describe("openGguf on built models", () => {
       openGguf(tmp.write("a.gguf", tinyGguf(m, { extraMeta: { "general.architecture": "gpt2" } }).bytes)),
     );
     expect(e1.code).toBe("unsupported_architecture");
-    expect(e1.message).toContain("unsupported architecture gpt2 (supported: llama, qwen2, qwen3, gemma3)");
+    expect(e1.message).toContain(
+      "unsupported architecture gpt2 (supported: llama, qwen2, qwen3, gemma3, phi3)",
+    );
 
     const m2 = tinyModel();
     m2.tensors.delete("layers.1.w_up");

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
-import { GgufKeys, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
+import { GgufKeys, longRopeFromGguf, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
+import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 import { DEQUANT_TYPES } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
@@ -16,7 +17,7 @@ import {
 } from "./model-source.js";
 import { readDequantized } from "./tensor-read.js";
 
-// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3` and `gemma3` architectures.
+// A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3`, `gemma3` and `phi3` architectures.
 
 const LAYER_NAMES: Record<string, LayerTensor> = {
   "attn_norm.weight": "attn_norm",
@@ -112,7 +113,8 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     );
   }
   const ropeDims = k.int(`${arch}.rope.dimension_count`, headDim);
-  if (ropeDims !== headDim) {
+  // Phi-4-mini rotates 96 of 128 dimensions; the readers reorder its q/k rows (fused-tensors.ts).
+  if (ropeDims !== headDim && arch !== "phi3") {
     throw new ModelFormatError(
       "bad_config",
       `rotary embedding on ${ropeDims} of ${headDim} head dimensions (partial rotary) is not supported`,
@@ -130,7 +132,12 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
   }
   const ropeTheta = k.float(`${arch}.rope.freq_base`, 10000);
   const contextLength = k.int(`${arch}.context_length`);
-  let ropeScaling = ropeScalingFromKeys(k, arch);
+  let ropeScaling =
+    arch === "phi3"
+      ? await longRopeFromGguf(k, arch, g.tensors, ropeDims, (t) =>
+          readDequantized(file, t.offset, t.type.name, t.nElements, t.name),
+        )
+      : ropeScalingFromKeys(k, arch);
   const freqs = g.tensors.get("rope_freqs.weight");
   if (freqs) {
     if (freqs.nElements !== headDim / 2)
@@ -166,32 +173,49 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     rmsNormEps: k.float(`${arch}.attention.layer_norm_rms_epsilon`),
     ropeTheta,
     ...(ropeScaling ? { ropeScaling } : {}),
+    ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
     // llama.cpp's HF converter permutes llama q/k into adjacent-pair order; the others keep HF's half-split (NEOX rope).
     ropeInterleaved: arch === "llama",
     attentionBias: g.tensors.has("blk.0.attn_q.bias"),
     tiedEmbeddings: !g.tensors.has("output.weight"),
     ...(arch === "qwen3" ? { qkNorm: true } : {}),
-    ...(window > 0 ? { slidingWindow: window } : {}),
+    // A window as long as the context changes nothing (as the HF reader decides too).
+    ...(window > 0 && window < contextLength ? { slidingWindow: window } : {}),
     ...(arch === "gemma3" ? gemma3Config(k, hidden, headDim, window, filePath) : {}),
   };
   checkConfig(config, filePath);
 
   const found = new Map<TensorName, TensorInfo>();
-  const where = new Map<TensorName, GgufTensorInfo>();
-  for (const t of g.tensors.values()) {
-    const c = canonical(t.name);
-    if (!c) continue;
+  const where = new Map<TensorName, Located<GgufTensorInfo>>();
+  const add = (c: TensorName, info: TensorInfo, at: Located<GgufTensorInfo>) => {
     // "blk.01" and "blk.1" would both land here: refuse rather than pick one.
     if (found.has(c))
       throw new ModelFormatError(
         "bad_tensor",
-        `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`,
+        `tensors ${where.get(c)!.source.name} and ${at.source.name} are both ${c}`,
         filePath,
       );
-    found.set(c, { name: c, shape: [...t.ne].reverse(), sourceType: t.type.name });
-    where.set(c, t);
+    found.set(c, info);
+    where.set(c, at);
+  };
+  for (const t of g.tensors.values()) {
+    const shape = [...t.ne].reverse();
+    const fused = arch === "phi3" ? /^blk\.(\d+)\.(attn_qkv|ffn_up)\.weight$/.exec(t.name) : null;
+    if (fused) {
+      const kind = fused[2] === "attn_qkv" ? "qkv" : "gate_up";
+      const info = { name: t.name, shape, sourceType: t.type.name, source: t };
+      for (const part of splitFused(config, Number(fused[1]), kind, info, filePath)) add(...part);
+      continue;
+    }
+    const c = canonical(t.name);
+    if (c) add(c, { name: c, shape, sourceType: t.type.name }, { source: t });
   }
-  const tensors = checkTensors(config, found, ggufName, filePath);
+  // A missing Phi-3 part is named by the fused matrix the file should hold.
+  const sourceName = (n: TensorName) => {
+    const part = arch === "phi3" ? fusedOf(n) : undefined;
+    return part ? `blk.${part[0]}.${part[1] === "qkv" ? "attn_qkv" : "ffn_up"}.weight` : ggufName(n);
+  };
+  const tensors = checkTensors(config, found, sourceName, filePath);
   for (const t of tensors.values()) {
     if (!DEQUANT_TYPES.includes(t.sourceType)) {
       throw new ModelFormatError(
@@ -202,19 +226,27 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     }
   }
 
-  const tokenizerKeys = new Map([...g.metadata].filter(([key]) => key.startsWith("tokenizer.")));
+  // general.name too: llama.cpp gives Phi-3's special tokens their attributes by the model's name.
+  const tokenizerKeys = new Map(
+    [...g.metadata].filter(([key]) => key.startsWith("tokenizer.") || key === "general.name"),
+  );
+  const read = partsReader(config, tensors, (t: GgufTensorInfo) =>
+    readDequantized(file, t.offset, t.type.name, t.nElements, t.name),
+  );
   let closed = false;
   return {
     format: "gguf",
     path: filePath,
     config,
-    tokenizer: tokenizerKeys.size ? { kind: "gguf", metadata: tokenizerKeys } : { kind: "none" },
+    tokenizer: [...tokenizerKeys.keys()].some((key) => key.startsWith("tokenizer."))
+      ? { kind: "gguf", metadata: tokenizerKeys }
+      : { kind: "none" },
     tensors,
     async readTensor(name) {
       if (closed) throw new Error(`readTensor(${name}) after close()`);
-      const t = tensors.has(name) ? where.get(name) : undefined;
-      if (!t) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
-      return readDequantized(file, t.offset, t.type.name, t.nElements, t.name);
+      const at = tensors.has(name) ? where.get(name) : undefined;
+      if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
+      return read(name, at);
     },
     async close() {
       closed = true;

@@ -11,6 +11,7 @@ const CLASSES: Record<string, Architecture> = {
   Qwen2ForCausalLM: "qwen2",
   Qwen3ForCausalLM: "qwen3",
   Gemma3ForCausalLM: "gemma3",
+  Phi3ForCausalLM: "phi3",
 };
 const MODEL_TYPES: Record<string, Architecture> = {
   llama: "llama",
@@ -18,9 +19,10 @@ const MODEL_TYPES: Record<string, Architecture> = {
   qwen2: "qwen2",
   qwen3: "qwen3",
   gemma3_text: "gemma3",
+  phi3: "phi3",
 };
 const SUPPORTED =
-  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), gemma3 (Gemma3ForCausalLM, text only)";
+  "supported: llama (LlamaForCausalLM, MistralForCausalLM), qwen2 (Qwen2ForCausalLM), qwen3 (Qwen3ForCausalLM), gemma3 (Gemma3ForCausalLM, text only), phi3 (Phi3ForCausalLM)";
 
 const DEFAULTS: Record<string, { eps: number; ctx: number; vocab: number }> = {
   llama: { eps: 1e-6, ctx: 2048, vocab: 32000 },
@@ -29,6 +31,7 @@ const DEFAULTS: Record<string, { eps: number; ctx: number; vocab: number }> = {
   qwen3: { eps: 1e-6, ctx: 32768, vocab: 151936 },
   gemma3: { eps: 1e-6, ctx: 131072, vocab: 262208 },
   gemma3_text: { eps: 1e-6, ctx: 131072, vocab: 262208 },
+  phi3: { eps: 1e-5, ctx: 4096, vocab: 32064 },
 };
 
 export function hfConfig(raw: unknown, name: string, file: string): ModelConfig {
@@ -74,10 +77,6 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
       `attention_bias is true (biases on q/k/v/o projections); only bias-free ${arch} attention is supported`,
     );
   if (flag("mlp_bias", false)) throw bad("mlp_bias is true; MLP biases are not supported");
-  const partial = num("partial_rotary_factor", 1, false);
-  if (partial !== 1)
-    throw bad(`partial_rotary_factor ${partial} is not supported (rotary on the whole head only)`);
-
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
   // Qwen3Config's head_dim defaults to 128 and Gemma3TextConfig's to 256, whatever the hidden size.
@@ -87,6 +86,11 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
   );
   if (headDim === 0)
     throw bad(`hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}; give head_dim`);
+  // Phi-4-mini rotates 0.75 of each head (transformers: int(head_dim * factor)); the readers reorder q/k.
+  const partial = num("partial_rotary_factor", 1, false);
+  if (partial !== 1 && arch !== "phi3")
+    throw bad(`partial_rotary_factor ${partial} is not supported (rotary on the whole head only)`);
+  const rotaryDim = Math.floor(headDim * partial);
   let contextLength = num("max_position_embeddings", d.ctx);
   // Qwen2/Qwen3 windows cover only the layers from max_window_layers on, which we do not model:
   // stay within the window rather than be wrong past it. Mistral's covers every layer.
@@ -114,7 +118,13 @@ export function hfConfig(raw: unknown, name: string, file: string): ModelConfig 
     contextLength,
     rmsNormEps: num("rms_norm_eps", d.eps, false),
     ropeTheta: num("rope_theta", arch === "gemma3" ? 1e6 : 10000, false),
-    ...ropeScaling(raw.rope_scaling, file),
+    ...ropeScaling(raw.rope_scaling, file, {
+      rotaryDim,
+      maxPositions: num("max_position_embeddings", d.ctx),
+      // Phi3Config always has one (default 4096), so transformers never falls back for Phi-3.
+      original: raw.original_max_position_embeddings ?? (arch === "phi3" ? 4096 : undefined),
+    }),
+    ...(rotaryDim !== headDim ? { rotaryDim } : {}),
     ropeInterleaved: false,
     attentionBias: arch === "qwen2",
     tiedEmbeddings: flag("tie_word_embeddings", arch === "gemma3"),
@@ -169,7 +179,11 @@ function gemma3(
   };
 }
 
-function ropeScaling(v: unknown, file: string): { ropeScaling?: RopeScaling } {
+function ropeScaling(
+  v: unknown,
+  file: string,
+  model: { rotaryDim: number; maxPositions: number; original: unknown },
+): { ropeScaling?: RopeScaling } {
   if (v === undefined || v === null) return {};
   const bad = (msg: string) => new ModelFormatError("bad_config", `rope_scaling: ${msg}`, file);
   if (!isObject(v)) throw bad("expected an object");
@@ -193,5 +207,55 @@ function ropeScaling(v: unknown, file: string): { ropeScaling?: RopeScaling } {
       },
     };
   }
-  throw bad(`type ${JSON.stringify(type)} is not supported (supported: linear, llama3)`);
+  if (type === "longrope" || type === "su") return { ropeScaling: longRope(v, model, bad) };
+  throw bad(`type ${JSON.stringify(type)} is not supported (supported: linear, llama3, longrope)`);
+}
+
+/**
+ * Phi-3's LongRoPE as transformers reads it (_compute_longrope_parameters): the original context
+ * from the config's top level (else rope_scaling's factor against max_position_embeddings), and an
+ * attention factor sqrt(1 + ln(factor) / ln(original)) unless rope_scaling gives one.
+ */
+function longRope(
+  v: Record<string, unknown>,
+  model: { rotaryDim: number; maxPositions: number; original: unknown },
+  bad: (msg: string) => ModelFormatError,
+): RopeScaling {
+  const factors = (key: string): number[] => {
+    const f = v[key];
+    if (!Array.isArray(f) || !f.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0))
+      throw bad(`${key} is not a list of positive numbers`);
+    if (f.length !== model.rotaryDim / 2)
+      throw bad(`${key} has ${f.length} values, expected ${model.rotaryDim / 2} (one per rotating pair)`);
+    return f as number[];
+  };
+  let original: number;
+  let factor: number;
+  if (model.original !== undefined && model.original !== null) {
+    if (typeof model.original !== "number" || !Number.isSafeInteger(model.original) || model.original <= 0)
+      throw bad(
+        `original_max_position_embeddings is ${JSON.stringify(model.original)}; expected a positive integer`,
+      );
+    original = model.original;
+    factor = model.maxPositions / original;
+  } else {
+    original = model.maxPositions;
+    factor = typeof v.factor === "number" ? v.factor : 1;
+  }
+  const given = v.attention_factor;
+  if (given !== undefined && given !== null && (typeof given !== "number" || !(given > 0)))
+    throw bad(`attention_factor is ${JSON.stringify(given)}; expected a positive number`);
+  const attentionFactor =
+    typeof given === "number"
+      ? given
+      : factor <= 1
+        ? 1
+        : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  return {
+    type: "longrope",
+    shortFactor: factors("short_factor"),
+    longFactor: factors("long_factor"),
+    originalContextLength: original,
+    attentionFactor,
+  };
 }

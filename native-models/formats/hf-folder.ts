@@ -5,6 +5,7 @@ import { ModelFormatError } from "./errors.js";
 import { hfConfig } from "./hf-config.js";
 import { isObject, readJsonFile } from "./json-file.js";
 import { checkConfig, checkTensors } from "./model-check.js";
+import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
 import type { LayerTensor, ModelSource, TensorInfo, TensorName, TokenizerSource } from "./model-source.js";
 import { READABLE_DTYPES, parseSafetensors, type SafetensorsTensor } from "./safetensors.js";
 import { readDequantized } from "./tensor-read.js";
@@ -77,7 +78,13 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
   checkConfig(config, configPath);
   const gemma = config.arch === "gemma3";
   const layerNames = gemma ? GEMMA_LAYER_NAMES : LAYER_NAMES;
-  const nameOf = (n: TensorName) => hfName(n, layerNames);
+  const nameOf = (n: TensorName) => {
+    // A missing Phi-3 part is named by the fused matrix the folder should hold.
+    const part = config.arch === "phi3" ? fusedOf(n) : undefined;
+    if (part)
+      return `model.layers.${part[0]}.${part[1] === "qkv" ? "self_attn.qkv_proj" : "mlp.gate_up_proj"}.weight`;
+    return hfName(n, layerNames);
+  };
 
   const shardFiles = await weightFiles(dir, names);
   const files: BinaryFile[] = [];
@@ -102,19 +109,29 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
       }
     }
     const found = new Map<TensorName, TensorInfo>();
-    const where = new Map<TensorName, SafetensorsTensor>();
-    for (const t of all.values()) {
-      const c = canonical(t.name, layerNames);
-      if (!c) continue;
+    const where = new Map<TensorName, Located<SafetensorsTensor>>();
+    const add = (c: TensorName, info: TensorInfo, at: Located<SafetensorsTensor>) => {
       // "layers.01" and "layers.1" would both land here: refuse rather than pick one.
       if (found.has(c))
         throw new ModelFormatError(
           "bad_tensor",
-          `tensors ${where.get(c)!.name} and ${t.name} are both ${c}`,
-          t.file.path,
+          `tensors ${where.get(c)!.source.name} and ${at.source.name} are both ${c}`,
+          at.source.file.path,
         );
-      found.set(c, { name: c, shape: t.shape, sourceType: t.dtype });
-      where.set(c, t);
+      found.set(c, info);
+      where.set(c, at);
+    };
+    for (const t of all.values()) {
+      // Phi-3's fused projections (fused-tensors.ts).
+      const fused = /^model\.layers\.(\d+)\.(self_attn\.qkv_proj|mlp\.gate_up_proj)\.weight$/.exec(t.name);
+      if (fused && config.arch === "phi3") {
+        const kind = fused[2] === "mlp.gate_up_proj" ? "gate_up" : "qkv";
+        const info = { name: t.name, shape: t.shape, sourceType: t.dtype, source: t };
+        for (const part of splitFused(config, Number(fused[1]), kind, info, t.file.path)) add(...part);
+        continue;
+      }
+      const c = canonical(t.name, layerNames);
+      if (c) add(c, { name: c, shape: t.shape, sourceType: t.dtype }, { source: t });
     }
     const tensors = checkTensors(config, found, nameOf, dir);
     for (const t of tensors.values()) {
@@ -122,11 +139,14 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
         throw new ModelFormatError(
           "unsupported_type",
           `tensor ${nameOf(t.name)} has dtype ${t.sourceType} (supported: ${READABLE_DTYPES.join(", ")})`,
-          where.get(t.name)!.file.path,
+          where.get(t.name)!.source.file.path,
         );
       }
     }
     const tokenizer = await hfTokenizer(dir, names);
+    const read = partsReader(config, tensors, (t: SafetensorsTensor) =>
+      readDequantized(t.file, t.offset, t.dtype, t.nElements, t.name),
+    );
     let closed = false;
     return {
       format: "hf",
@@ -136,9 +156,9 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
       tensors,
       async readTensor(name) {
         if (closed) throw new Error(`readTensor(${name}) after close()`);
-        const t = tensors.has(name) ? where.get(name) : undefined;
-        if (!t) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, dir);
-        const data = await readDequantized(t.file, t.offset, t.dtype, t.nElements, t.name);
+        const at = tensors.has(name) ? where.get(name) : undefined;
+        if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, dir);
+        const data = await read(name, at);
         if (gemma && isGemmaNorm(name)) for (let i = 0; i < data.length; i++) data[i] += 1;
         return data;
       },

@@ -46,6 +46,13 @@ export function checkConfig(c: ModelConfig, file: string): void {
       `rope theta is ${c.ropeTheta}; expected a positive number`,
       file,
     );
+  const rotaryDim = c.rotaryDim ?? c.headDim;
+  if (!Number.isSafeInteger(rotaryDim) || rotaryDim < 2 || rotaryDim > c.headDim || rotaryDim % 2 !== 0)
+    throw new ModelFormatError(
+      "bad_config",
+      `rotary dimension ${rotaryDim} is not an even number from 2 to the head dimension ${c.headDim}`,
+      file,
+    );
   if (c.slidingWindow !== undefined && !(Number.isSafeInteger(c.slidingWindow) && c.slidingWindow >= 1))
     throw new ModelFormatError(
       "bad_config",
@@ -63,7 +70,18 @@ export function checkConfig(c: ModelConfig, file: string): void {
     const vals =
       s.type === "linear"
         ? [s.factor]
-        : [s.factor, s.lowFreqFactor, s.highFreqFactor, s.originalContextLength];
+        : s.type === "longrope"
+          ? [...s.shortFactor, ...s.longFactor, s.originalContextLength, s.attentionFactor]
+          : [s.factor, s.lowFreqFactor, s.highFreqFactor, s.originalContextLength];
+    if (
+      s.type === "longrope" &&
+      (s.shortFactor.length !== rotaryDim / 2 || s.longFactor.length !== rotaryDim / 2)
+    )
+      throw new ModelFormatError(
+        "bad_config",
+        `LongRoPE needs ${rotaryDim / 2} short and long factors (one per rotating pair), got ${s.shortFactor.length} and ${s.longFactor.length}`,
+        file,
+      );
     if (!vals.every((v) => v > 0 && Number.isFinite(v)))
       throw new ModelFormatError(
         "bad_config",

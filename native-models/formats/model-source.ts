@@ -1,7 +1,7 @@
 // The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
 // The converter only ever sees a ModelSource, never a file format.
 
-export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "gemma3"] as const;
+export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "gemma3", "phi3"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export type RopeScaling =
@@ -12,7 +12,19 @@ export type RopeScaling =
       highFreqFactor: number;
       originalContextLength: number;
     }
-  | { type: "linear"; factor: number };
+  | { type: "linear"; factor: number }
+  | {
+      /**
+       * Phi-3's LongRoPE ("su"): per-frequency divisors, the short set for contexts up to
+       * originalContextLength and the long set beyond, with cos/sin scaled by attentionFactor.
+       * Which set applies is chosen once, from the context the model is loaded with (as llama.cpp does).
+       */
+      type: "longrope";
+      shortFactor: number[];
+      longFactor: number[];
+      originalContextLength: number;
+      attentionFactor: number;
+    };
 
 export interface ModelConfig {
   arch: Architecture;
@@ -29,6 +41,12 @@ export interface ModelConfig {
   rmsNormEps: number;
   ropeTheta: number;
   ropeScaling?: RopeScaling;
+  /**
+   * Dimensions of each head that rotate (Phi-4-mini: 96 of 128); absent: all of them. The readers
+   * reorder q/k rows so that the rotating dimensions come first in each rotary half, so the
+   * remaining ones become zero-frequency pairs and every kernel keeps rotating whole heads.
+   */
+  rotaryDim?: number;
   /**
    * Rotary layout of the stored q/k rows. true: adjacent pairs (x[2i], x[2i+1]) as in GGUF `llama`
    * and llama2.c; false: half-split (x[i], x[i+d/2]) as in Hugging Face and GGUF `qwen2`.
@@ -104,7 +122,11 @@ export interface TensorInfo {
 
 /** What the tokenizer builder needs, in the source's own terms. */
 export type TokenizerSource =
-  | { kind: "gguf"; metadata: ReadonlyMap<string, unknown> /* every tokenizer.* key, typed as read */ }
+  | {
+      kind: "gguf";
+      /** Every tokenizer.* key, typed as read, and general.name (llama.cpp sets Phi-3's token attributes by name). */
+      metadata: ReadonlyMap<string, unknown>;
+    }
   | { kind: "hf"; tokenizerJson: unknown; tokenizerConfig?: unknown }
   | { kind: "llama2c"; pieces: string[]; scores: number[] }
   | { kind: "none" };

@@ -27,8 +27,17 @@ const ModelConfigSchema = z.object({
         originalContextLength: z.number(),
       }),
       z.object({ type: z.literal("linear"), factor: z.number() }),
+      z.object({
+        type: z.literal("longrope"),
+        shortFactor: z.array(z.number()),
+        longFactor: z.array(z.number()),
+        originalContextLength: z.number(),
+        attentionFactor: z.number(),
+      }),
     ])
     .optional(),
+  /** Partial rotary (Phi-4-mini); absent in older packages and whenever the whole head rotates. */
+  rotaryDim: z.number().int().positive().optional(),
   ropeInterleaved: z.boolean(),
   attentionBias: z.boolean(),
   tiedEmbeddings: z.boolean(),

@@ -95,7 +95,7 @@ export class ModelRunner {
       const key = JSON.stringify([theta, scaling]);
       let t = tables.get(key);
       if (!t) {
-        const { cos, sin } = rotaryCaches(maxPositions, cfg.headDim, theta, scaling);
+        const { cos, sin } = rotaryCaches(maxPositions, { ...cfg, ropeTheta: theta, ropeScaling: scaling });
         t = {
           cos: new ort.Tensor("float32", cos, [maxPositions, half]),
           sin: new ort.Tensor("float32", sin, [maxPositions, half]),

@@ -78,6 +78,8 @@ const HF_CLASSES: Record<ModelConfig["arch"], string> = {
   llama: "LlamaForCausalLM",
   qwen2: "Qwen2ForCausalLM",
   qwen3: "Qwen3ForCausalLM",
+  // Phi-3 stores fused matrices: its folders come from phi3-writer.ts.
+  phi3: "Phi3ForCausalLM",
   gemma3: "Gemma3ForCausalLM",
 };
 const GEMMA_LAYER: Record<string, string> = {

@@ -1,8 +1,10 @@
-// An independent float64 forward pass of a Llama / Mistral / Qwen2 / Qwen3 / Gemma 3 decoder,
-// written straight from the architecture's definition (no onnxruntime, no code shared with the
-// engine's graphs), used to check the engine on architectures no real test model covers (Qwen2
+// An independent float64 forward pass of a Llama / Mistral / Qwen2 / Qwen3 / Gemma 3 / Phi-3
+// decoder, written straight from the architecture's definition (no onnxruntime, no code shared with
+// the engine's graphs), used to check the engine on architectures no real test model covers (Qwen2
 // biases, half-split rotary, Llama 3 rope scaling, untied heads, q/k norms, sliding windows,
-// Gemma's post-norms, GeGLU, scaled embeddings, local rotary bases and soft-capping).
+// Gemma's post-norms, GeGLU, scaled embeddings, local rotary bases and soft-capping, Phi-3's
+// partial rotary and LongRoPE). Weights are in the file's own row order: partial rotary turns the
+// first rotaryDim dimensions of each head.
 import {
   attentionWindow,
   layerRope,
@@ -13,10 +15,20 @@ import {
 
 type Weights = (name: TensorName) => Float32Array | undefined;
 
-function inverseFrequencies(c: ModelConfig, theta: number, s: RopeScaling | undefined): number[] {
-  const half = c.headDim / 2;
-  const inv = Array.from({ length: half }, (_, i) => Math.pow(theta, (-2 * i) / c.headDim));
+function inverseFrequencies(
+  c: ModelConfig,
+  theta: number,
+  s: RopeScaling | undefined,
+  contextLength: number,
+): number[] {
+  const r = c.rotaryDim ?? c.headDim;
+  const inv = Array.from({ length: r / 2 }, (_, i) => Math.pow(theta, (-2 * i) / r));
   if (s?.type === "linear") return inv.map((f) => f / s.factor);
+  if (s?.type === "longrope") {
+    // Phi-3: long factors once the context exceeds the original one (llama.cpp: n_ctx_seq > n_ctx_orig).
+    const factors = contextLength > s.originalContextLength ? s.longFactor : s.shortFactor;
+    return inv.map((f, i) => f / factors[i]);
+  }
   if (s?.type === "llama3") {
     return inv.map((f) => {
       const wavelen = (2 * Math.PI) / f;
@@ -67,13 +79,15 @@ function rotate(
   pos: number,
   inv: number[],
   interleaved: boolean,
+  scale: number,
 ): void {
+  const half = inv.length;
   for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < hd / 2; i++) {
+    for (let i = 0; i < half; i++) {
       const a = interleaved ? h * hd + 2 * i : h * hd + i;
-      const b = interleaved ? a + 1 : a + hd / 2;
-      const cos = Math.cos(pos * inv[i]);
-      const sin = Math.sin(pos * inv[i]);
+      const b = interleaved ? a + 1 : a + half;
+      const cos = Math.cos(pos * inv[i]) * scale;
+      const sin = Math.sin(pos * inv[i]) * scale;
       const x = v[a];
       const y = v[b];
       v[a] = x * cos - y * sin;
@@ -82,8 +96,13 @@ function rotate(
   }
 }
 
-/** Logits after every position of `ids`. */
-export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number[]): Float64Array[] {
+/** Logits after every position of `ids`, for a model loaded with `contextLength` (LongRoPE's choice). */
+export function referenceLogits(
+  c: ModelConfig,
+  w: Weights,
+  ids: readonly number[],
+  contextLength = c.contextLength,
+): Float64Array[] {
   const d = c.hiddenSize;
   const hd = c.headDim;
   const qd = c.numHeads * hd;
@@ -91,8 +110,9 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
   // Per layer: Gemma 3's local layers rotate with their own base.
   const inv = Array.from({ length: c.numLayers }, (_, l) => {
     const { theta, scaling } = layerRope(c, l);
-    return inverseFrequencies(c, theta, scaling);
+    return inverseFrequencies(c, theta, scaling, contextLength);
   });
+  const scale = c.ropeScaling?.type === "longrope" ? c.ropeScaling.attentionFactor : 1;
   const scoreScale = c.attentionScale ?? 1 / Math.sqrt(hd);
   const gelu = (g: number) => 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3)));
   const act = c.activation === "gelu_tanh" ? gelu : (g: number) => g / (1 + Math.exp(-g));
@@ -118,8 +138,8 @@ export function referenceLogits(c: ModelConfig, w: Weights, ids: readonly number
         headNorm(q, c.numHeads, hd, t("q_norm")!, c.rmsNormEps);
         headNorm(k, c.numKvHeads, hd, t("k_norm")!, c.rmsNormEps);
       }
-      rotate(q, c.numHeads, hd, pos, inv[l], c.ropeInterleaved);
-      rotate(k, c.numKvHeads, hd, pos, inv[l], c.ropeInterleaved);
+      rotate(q, c.numHeads, hd, pos, inv[l], c.ropeInterleaved, scale);
+      rotate(k, c.numKvHeads, hd, pos, inv[l], c.ropeInterleaved, scale);
       keys[l].push(k);
       values[l].push(v);
       const attn = new Float64Array(qd);

@@ -49,7 +49,7 @@ export function tokenizerFromGguf(meta: Metadata): FromGguf {
       },
       "gguf-spm",
     );
-    return { ...built, chatTemplate };
+    return { ...phi3Rstrip(built, getString(meta, "general.name")), chatTemplate };
   }
   if (model === "gpt2") {
     const merges = getStringArray(meta, K + "merges");
@@ -70,12 +70,25 @@ export function tokenizerFromGguf(meta: Metadata): FromGguf {
       addBos: getBool(meta, K + "add_bos_token"),
       addEos: getBool(meta, K + "add_eos_token"),
     });
-    return { ...built, chatTemplate };
+    return { ...phi3Rstrip(built, getString(meta, "general.name")), chatTemplate };
   }
   throw new ModelFormatError(
     "bad_tokenizer",
     `Unsupported GGUF tokenizer model "${model}" (tokenizer.ggml.model); supported: "llama" (SentencePiece) and "gpt2" (byte-level BPE)`,
   );
+}
+
+/**
+ * llama.cpp (llama_vocab::load) strips the whitespace after Phi-3's special tokens, as Phi-3's own
+ * tokenizer.json does ("rstrip": true on <|user|>, <|end|>, ...), when general.name says phi-3 or
+ * phi3 — except after <unk>, <s> and <|endoftext|>. So "<|user|>\nHi" encodes "Hi" without the newline.
+ */
+function phi3Rstrip<T extends { json: TokenizerJson }>(built: T, name: string | undefined): T {
+  const lower = name?.toLowerCase() ?? "";
+  if (!lower.includes("phi-3") && !lower.includes("phi3")) return built;
+  const kept = new Set(["<unk>", "<s>", "<|endoftext|>"]);
+  const added_tokens = built.json.added_tokens.map((t) => ({ ...t, rstrip: !kept.has(t.content) }));
+  return { ...built, json: { ...built.json, added_tokens } };
 }
 
 function perToken(values: number[] | undefined, n: number, key: string): number[] | undefined {

@@ -38,8 +38,10 @@ describe("quantization from file names", () => {
     expect(engineArch("Qwen2ForCausalLM")).toBe("qwen2");
     expect(engineArch("mistral")).toBe("llama");
     expect(engineArch("gemma2")).toBeNull();
-    expect(archProblem("phi3")).toMatch(
-      /phi3 architecture is not supported \(supported: llama, qwen2, qwen3, gemma3\)/,
+    expect(engineArch("Phi3ForCausalLM")).toBe("phi3");
+    expect(archProblem("phi3")).toBeNull();
+    expect(archProblem("mamba")).toMatch(
+      /mamba architecture is not supported \(supported: llama, qwen2, qwen3, gemma3, phi3\)/,
     );
     expect(archProblem(null)).toBeNull();
     expect(supportProblem("gemma2", "gemma-Q8_0.gguf")).toMatch(/gemma2/);

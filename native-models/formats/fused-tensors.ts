@@ -1,0 +1,139 @@
+import { ModelFormatError } from "./errors.js";
+import type { LayerTensor, ModelConfig, TensorInfo, TensorName } from "./model-source.js";
+
+// Phi-3 stores q, k and v as one matrix (GGUF attn_qkv, HF qkv_proj) and the FFN's gate and up as
+// one (GGUF ffn_up, HF gate_up_proj). llama.cpp views [q; k; v] at rows 0, n_q, n_q + n_kv and its
+// SWIGLU takes silu of the first half times the second; transformers splits and chunks the same way.
+// The readers serve the parts under the canonical names, so conversion, the native kernels, early
+// exit and sparsity see an ordinary Llama-shaped layer. Partial rotary is undone here too.
+
+/** Rows of a fused source tensor that make up one canonical tensor. */
+export interface RowRange {
+  start: number;
+  rows: number;
+}
+
+/** Where a canonical tensor comes from: a whole source tensor, or a row range of a fused one. */
+export interface Located<S> {
+  source: S;
+  range?: RowRange;
+}
+
+export type FusedKind = "qkv" | "gate_up";
+
+function parts(c: ModelConfig, kind: FusedKind): [LayerTensor, number][] {
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  return kind === "qkv"
+    ? [
+        ["wq", q],
+        ["wk", kv],
+        ["wv", kv],
+      ]
+    : [
+        ["w_gate", c.intermediateSize],
+        ["w_up", c.intermediateSize],
+      ];
+}
+
+/**
+ * Splits a fused tensor of layer `layer` (shape [rows, cols] as stored) into canonical entries.
+ * A fused tensor whose rows do not add up is refused here, with its own name in the message.
+ */
+export function splitFused<S>(
+  c: ModelConfig,
+  layer: number,
+  kind: FusedKind,
+  fused: { name: string; shape: number[]; sourceType: string; source: S },
+  file: string,
+): [TensorName, TensorInfo, Located<S>][] {
+  const p = parts(c, kind);
+  const rows = p.reduce((s, [, r]) => s + r, 0);
+  const [r0, cols] = fused.shape;
+  if (fused.shape.length !== 2 || r0 !== rows || cols !== c.hiddenSize) {
+    throw new ModelFormatError(
+      "bad_tensor",
+      `tensor ${fused.name} has shape [${fused.shape.join(", ")}] but the model config implies [${rows}, ${c.hiddenSize}]`,
+      file,
+    );
+  }
+  let start = 0;
+  return p.map(([t, r]) => {
+    const name: TensorName = `layers.${layer}.${t}`;
+    const out: [TensorName, TensorInfo, Located<S>] = [
+      name,
+      { name, shape: [r, cols], sourceType: fused.sourceType },
+      { source: fused.source, range: { start, rows: r } },
+    ];
+    start += r;
+    return out;
+  });
+}
+
+/** The fused matrix that holds a canonical tensor of a Phi-3 layer, as [layer, kind] (for messages). */
+export function fusedOf(n: TensorName): [number, FusedKind] | undefined {
+  const m = /^layers\.(\d+)\.(wq|wk|wv|w_gate|w_up)$/.exec(n);
+  return m ? [Number(m[1]), m[2].startsWith("w_") ? "gate_up" : "qkv"] : undefined;
+}
+
+/**
+ * Row order that makes partial half-split rotary look like whole-head rotary: in each head the
+ * rotating halves [0, r/2) and [r/2, r) move to the starts of the head's two halves and the
+ * non-rotating dimensions [r, hd) fill the rest, so pair i still joins rows i and i + hd/2 and the
+ * pairs past r/2 get frequency zero. q and k get the same order, which leaves q·k unchanged.
+ */
+export function partialRotaryOrder(headDim: number, rotaryDim: number): number[] {
+  const half = headDim / 2;
+  const rh = rotaryDim / 2;
+  const pass = half - rh;
+  const order: number[] = [];
+  for (let j = 0; j < headDim; j++) {
+    const second = j >= half;
+    const i = second ? j - half : j;
+    order.push(i < rh ? i + (second ? rh : 0) : rotaryDim + (i - rh) + (second ? pass : 0));
+  }
+  return order;
+}
+
+function reorderHeads(w: Float32Array, heads: number, order: number[], cols: number): Float32Array {
+  const hd = order.length;
+  const out = new Float32Array(w.length);
+  for (let h = 0; h < heads; h++)
+    for (let j = 0; j < hd; j++) {
+      const src = (h * hd + order[j]) * cols;
+      out.set(w.subarray(src, src + cols), (h * hd + j) * cols);
+    }
+  return out;
+}
+
+/**
+ * The reader's readTensor on top of `readWhole` (one source tensor, dequantized): slices fused row
+ * ranges (keeping the fused tensor until its last part has been served, since they are read one
+ * after another) and reorders q/k rows for partial half-split rotary.
+ */
+export function partsReader<S>(
+  c: ModelConfig,
+  tensors: ReadonlyMap<TensorName, TensorInfo>,
+  readWhole: (source: S) => Promise<Float32Array>,
+): (name: TensorName, at: Located<S>) => Promise<Float32Array> {
+  let held: { source: S; data: Float32Array } | undefined;
+  const order =
+    c.rotaryDim !== undefined && c.rotaryDim < c.headDim && !c.ropeInterleaved
+      ? partialRotaryOrder(c.headDim, c.rotaryDim)
+      : undefined;
+  return async (name, at) => {
+    let data: Float32Array;
+    if (!at.range) data = await readWhole(at.source);
+    else {
+      if (held?.source !== at.source) held = { source: at.source, data: await readWhole(at.source) };
+      const cols = tensors.get(name)!.shape[1];
+      const end = (at.range.start + at.range.rows) * cols;
+      data = held.data.slice(at.range.start * cols, end);
+      if (end === held.data.length) held = undefined;
+    }
+    const m = order && /\.(wq|wk|bq|bk)$/.exec(name);
+    if (!m) return data;
+    const heads = m[1].endsWith("q") ? c.numHeads : c.numKvHeads;
+    return reorderHeads(data, heads, order!, data.length / (heads * c.headDim));
+  };
+}
