@@ -1,7 +1,8 @@
-import { memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ConversationSummary } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatWhen } from "../state/format";
+import { highlightParts } from "../state/highlight";
 import { isMacPlatform, shortcutLabel } from "../state/shortcuts";
 import type { View } from "../state/store";
 import { ConfirmDialog } from "./ConfirmDialog";
@@ -122,6 +123,7 @@ function ConversationList() {
             key={c.id}
             conversation={c}
             active={c.id === activeId}
+            query={query}
             onDelete={setConfirmDelete}
           />
         ))}
@@ -146,10 +148,13 @@ function ConversationList() {
 const ConversationItem = memo(function ConversationItem({
   conversation,
   active,
+  query,
   onDelete,
 }: {
   conversation: ConversationSummary;
   active: boolean;
+  /** The search the list shows results of ("" when none): its matches are marked. */
+  query: string;
   onDelete(c: ConversationSummary): void;
 }) {
   const actions = useActions();
@@ -199,9 +204,17 @@ const ConversationItem = memo(function ConversationItem({
           aria-current={active ? "true" : undefined}
           onClick={() => void actions.openConversation(conversation.id)}
         >
-          <span className="conversation-title">{conversation.title || "Untitled chat"}</span>
+          <span className="conversation-title">
+            <Highlighted text={conversation.title || "Untitled chat"} query={query} />
+          </span>
           <span className="conversation-meta">
-            <span className="conversation-preview">{conversation.preview || "No messages yet"}</span>
+            {query.trim() && conversation.snippet ? (
+              <span className="conversation-preview conversation-snippet" data-testid="search-snippet">
+                <Highlighted text={conversation.snippet} query={query} />
+              </span>
+            ) : (
+              <span className="conversation-preview">{conversation.preview || "No messages yet"}</span>
+            )}
             <time dateTime={conversation.updatedAt}>{formatWhen(conversation.updatedAt)}</time>
           </span>
         </button>
@@ -234,3 +247,10 @@ const ConversationItem = memo(function ConversationItem({
     </li>
   );
 });
+
+/** The text with every match of the search in <mark>. */
+function Highlighted({ text, query }: { text: string; query: string }) {
+  return highlightParts(text, query).map((part, i) =>
+    part.match ? <mark key={i}>{part.text}</mark> : <Fragment key={i}>{part.text}</Fragment>,
+  );
+}

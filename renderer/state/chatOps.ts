@@ -102,7 +102,10 @@ export function lastAnswer(messages: readonly UiMessage[]): UiMessage | null {
   return null;
 }
 
-/** Moves a conversation to the top of the list with a fresh preview (after a message). */
+/**
+ * Moves a conversation to the top of the list with a fresh preview (after a message). An empty
+ * text (an answer that failed before its first token) keeps the preview it had.
+ */
 export function touchConversation(
   list: readonly ConversationSummary[],
   id: string,
@@ -111,7 +114,11 @@ export function touchConversation(
 ): ConversationSummary[] {
   const i = list.findIndex((c) => c.id === id);
   if (i === -1) return list as ConversationSummary[];
-  const updated = { ...list[i], preview: preview.slice(0, 200), updatedAt: now.toISOString() };
+  const updated = {
+    ...list[i],
+    preview: preview.slice(0, 200) || list[i].preview,
+    updatedAt: now.toISOString(),
+  };
   return [updated, ...list.slice(0, i), ...list.slice(i + 1)];
 }
 

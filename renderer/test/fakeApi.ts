@@ -274,7 +274,11 @@ export function createFakeApi(
             c.title.includes(query) ||
             (messages.get(c.id) ?? []).some((m) => m.content.includes(query)),
         )
-        .map(summary),
+        .map((c) => {
+          // The back end cuts the text around the match; the whole message will do here.
+          const match = query ? messages.get(c.id)?.find((m) => m.content.includes(query)) : undefined;
+          return match ? { ...summary(c), snippet: match.content } : summary(c);
+        }),
     "chat.create": ({ title }) => {
       const c: Conversation = {
         id: nextId("c"),
@@ -310,11 +314,20 @@ export function createFakeApi(
       return c;
     },
     "chat.send": ({ conversationId, text }) => {
-      conv(conversationId);
+      const c = conv(conversationId);
       const user = makeMessage(conversationId, "user", text);
       const answer = makeMessage(conversationId, "assistant", "");
       messages.get(conversationId)!.push(user, answer);
-      return { userMessage: user, assistantMessageId: answer.id };
+      // Like the back end: the first message names a new chat (numbered when the name is taken).
+      if (c.title === "New chat") {
+        const base = text.trim().split("\n")[0].slice(0, 60);
+        const taken = new Set(conversations.map((x) => x.title));
+        let title = base;
+        for (let n = 2; taken.has(title); n++) title = `${base} (${n})`;
+        c.title = title;
+      }
+      c.preview = text.slice(0, 160);
+      return { userMessage: user, assistantMessageId: answer.id, conversation: c };
     },
     "chat.regenerate": ({ conversationId }) => {
       const list = messages.get(conversationId)!;
