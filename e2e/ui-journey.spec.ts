@@ -1,6 +1,7 @@
 // UI journeys of issue 5, in Chromium against the real web host, engine host and SQLite database:
 // import stories260K by a real drop event, watch the progress card and the library, chat with
-// streaming and live charts, the speed slider, Stop with Esc, and a reload that keeps the chat.
+// streaming and live charts, the speed slider, Stop with Esc, and a reload that keeps the chat;
+// a chat named at once and an answer's versions after Regenerate (issue 13).
 // A corrupt drop shows a specific error and leaves the library as it was. Screenshots of the chat
 // with charts, the library, an import in progress and the settings go to e2e/artifacts/.
 import { existsSync, readFileSync } from "node:fs";
@@ -225,6 +226,48 @@ test.describe.serial("chat journey with stories260K", () => {
       .click();
     await expect(page.locator('article[data-role="user"]').first()).toContainText("Once upon a time");
     await expect((await lastAnswer(page)).getByTestId("stat-tokens")).toHaveText(String(tokens));
+  });
+
+  test("a new chat is named at once; Regenerate keeps the answer before (1/2, 2/2), also after a reload", async ({
+    appPage: page,
+  }) => {
+    test.setTimeout(120_000);
+    await freshChat(page);
+    const first = await sendAndWait(page, "Tom had a red ball");
+    // Named from the first message in the list at once, not after a reload.
+    await expect(page.locator("li.conversation.active .conversation-title")).toHaveText(
+      /^Tom had a red ball/,
+    );
+    // The text of a finished answer may still be rendering (deferred): read it once it is settled.
+    let firstText = "";
+    await expect
+      .poll(async () => {
+        const before = firstText;
+        firstText = (await first.locator(".message-body").textContent()) ?? "";
+        return firstText !== "" && firstText === before;
+      })
+      .toBe(true);
+    const firstId = await first.getAttribute("data-message-id");
+
+    await first.getByRole("button", { name: "Regenerate answer" }).click();
+    const second = page.locator('article[data-role="assistant"]').last();
+    await expect(second).not.toHaveAttribute("data-message-id", firstId!);
+    await expect(second).toHaveAttribute("data-streaming", "false", { timeout: 60_000 });
+    await expect(second.getByTestId("answer-version")).toHaveText("2/2");
+
+    await second.getByRole("button", { name: "Previous version" }).click();
+    const shown = page.locator('article[data-role="assistant"]').last();
+    await expect(shown).toHaveAttribute("data-message-id", firstId!);
+    await expect(shown.getByTestId("answer-version")).toHaveText("1/2");
+    await expect(shown.locator(".message-body")).toHaveText(firstText);
+
+    await page.reload();
+    const reloaded = page.locator('article[data-role="assistant"]').last();
+    await expect(reloaded).toHaveAttribute("data-message-id", firstId!);
+    await expect(reloaded.getByTestId("answer-version")).toHaveText("1/2");
+    await expect(page.locator("li.conversation.active .conversation-title")).toHaveText(
+      /^Tom had a red ball/,
+    );
   });
 
   test("a corrupt file is refused with a specific error and the library is unchanged", async ({

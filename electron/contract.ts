@@ -64,6 +64,8 @@ export const ConversationSummary = z.object({
   updatedAt: z.string(),
   modelId: z.string().nullable(),
   preview: z.string(),
+  /** In search results: the words around the match in the chat's messages (one line, "…" where cut). */
+  snippet: z.string().optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
@@ -318,10 +320,13 @@ export const requests = {
       .strict(),
     reply: Conversation,
   },
-  /** Appends a user message and starts the answer; tokens arrive as generation.token events. */
+  /**
+   * Appends a user message and starts the answer; tokens arrive as generation.token events.
+   * `conversation`: the chat after the message (the first one names a "New chat").
+   */
   "chat.send": {
     request: z.object({ conversationId: id, text: text.min(1) }).strict(),
-    reply: z.object({ userMessage: Message, assistantMessageId: id }),
+    reply: z.object({ userMessage: Message, assistantMessageId: id, conversation: Conversation }),
   },
   /** Answers the last message again; the answer before stays as a version (Message.versions). */
   "chat.regenerate": {

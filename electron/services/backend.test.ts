@@ -98,6 +98,8 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
       text: "Once upon a time",
     });
     expect(sent.userMessage).toMatchObject({ role: "user", content: "Once upon a time" });
+    // The reply names the chat after its first message, for the list to show at once.
+    expect(sent).toMatchObject({ conversation: { id: chat.id, title: "Once upon a time" } });
     const { stats } = await done;
     const tokens = tokensOf(b, sent.assistantMessageId);
     expect(stats).toMatchObject({ tokens: tokens.length, layers: 5 });

@@ -56,6 +56,14 @@ export function prepare(db: Database.Database) {
                      AND m.content LIKE :pattern ESCAPE '\\')
        ORDER BY c.updated_at DESC, c.rowid DESC`,
     ),
+    /** The first message shown in a chat that contains the search (for its snippet). */
+    firstMatch: statement<{ id: string; pattern: string }, { content: string }>(
+      `SELECT content FROM messages WHERE conversation_id = :id AND active = 1
+         AND content LIKE :pattern ESCAPE '\\' ORDER BY seq LIMIT 1`,
+    ),
+    titlesLike: statement<{ pattern: string }, { title: string }>(
+      `SELECT title FROM conversations WHERE title LIKE :pattern ESCAPE '\\'`,
+    ),
     conversation: statement<Id, ConversationRow>(
       `SELECT c.*, ${PREVIEW} FROM conversations c WHERE c.id = :id`,
     ),

@@ -116,6 +116,47 @@ describe("ConversationStore", () => {
     expect(onDisk()).toBe(3);
   });
 
+  it("gives chats that start with the same words distinct titles", () => {
+    const titles = [];
+    for (let i = 0; i < 5; i++) {
+      const c = store.create({ sampling: DEFAULT_SAMPLING });
+      titles.push(store.addMessage(c.id, "user", "Once upon a time") && store.conversation(c.id).title);
+    }
+    expect(titles).toEqual([
+      "Once upon a time",
+      "Once upon a time (2)",
+      "Once upon a time (3)",
+      "Once upon a time (4)",
+      "Once upon a time (5)",
+    ]);
+    // Long first lines that differ only after the cut are numbered too.
+    const long = "Once upon a time there was a little girl who lived in a village near the forest";
+    const first = store.create({ sampling: DEFAULT_SAMPLING });
+    store.addMessage(first.id, "user", `${long}, Lily.`);
+    const second = store.create({ sampling: DEFAULT_SAMPLING });
+    store.addMessage(second.id, "user", `${long}, Sue.`);
+    expect(store.conversation(second.id).title).toBe(`${store.conversation(first.id).title} (2)`);
+  });
+
+  it("gives each search result the words around the match", () => {
+    const a = store.create({ title: "Story", sampling: DEFAULT_SAMPLING });
+    store.addMessage(a.id, "user", "Tell me a story");
+    answer(a.id, [
+      "Lily went to the park with her mum and her little brother Ben. ",
+      "There she found a red balloon ",
+      "stuck high up in a tall old tree, and she cried because she could not reach it at all.",
+    ]);
+    const [hit] = store.list("BALLOON");
+    expect(hit.snippet).toMatch(
+      /^…brother Ben\. There she found a red balloon stuck high up in a tall old tree/,
+    );
+    expect(hit.snippet!.length).toBeLessThan(150);
+    // A title match has no message words to show; without a search there are no snippets.
+    expect(store.list("story")[0].snippet).toBe("Tell me a story");
+    expect(store.list("Story")[0].snippet).toBeDefined();
+    expect(store.list()[0].snippet).toBeUndefined();
+  });
+
   it("searches titles and message text, treating % and _ literally", () => {
     const a = store.create({ title: "Cooking", sampling: DEFAULT_SAMPLING });
     store.addMessage(a.id, "user", "A recipe for 100% rye bread");

@@ -19,6 +19,7 @@ import type {
 } from "../contract.js";
 import { conversationToMarkdown } from "./conversation-markdown.js";
 import { migrate } from "./conversation-schema.js";
+import { distinctTitle, snippetAround, titleFrom } from "./conversation-text.js";
 import { notFound } from "./errors.js";
 import * as rows from "./conversation-rows.js";
 
@@ -58,9 +59,17 @@ export class ConversationStore {
     this.recoverInterrupted();
   }
 
+  /** Newest first; with a query, only chats whose title or messages contain it, with a snippet. */
   list(query?: string): ConversationSummary[] {
-    const pattern = query?.trim() ? `%${query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-    return this.sql.list.all({ pattern }).map(rows.toSummary);
+    const q = query?.trim() ?? "";
+    const pattern = q ? likePattern(q) : null;
+    const summaries = this.sql.list.all({ pattern }).map(rows.toSummary);
+    if (!pattern) return summaries;
+    return summaries.map((summary) => {
+      const match = this.sql.firstMatch.get({ id: summary.id, pattern });
+      const snippet = match ? snippetAround(match.content, q) : undefined;
+      return snippet ? { ...summary, snippet } : summary;
+    });
   }
 
   create({ title, sampling }: { title?: string; sampling: ChatSampling }): Conversation {
@@ -122,7 +131,11 @@ export class ConversationStore {
       const conversation = this.conversation(conversationId);
       const id = this.insertMessage(conversationId, role, content, null, "done");
       if (role === "user" && conversation.title === DEFAULT_TITLE) {
-        this.sql.rename.run({ id: conversationId, title: titleFrom(content), at: this.stamp() });
+        const base = titleFrom(content, DEFAULT_TITLE);
+        const taken = new Set(
+          this.sql.titlesLike.all({ pattern: `${likePattern(base).slice(1)}` }).map((r) => r.title),
+        );
+        this.sql.rename.run({ id: conversationId, title: distinctTitle(base, taken), at: this.stamp() });
       }
       return this.message(id);
     })();
@@ -352,7 +365,7 @@ export class ConversationStore {
   }
 }
 
-function titleFrom(text: string): string {
-  const line = text.trim().split("\n")[0] ?? "";
-  return line.length > 60 ? `${line.slice(0, 57).trimEnd()}…` : line || DEFAULT_TITLE;
+/** A LIKE pattern (ESCAPE '\\') matching text that contains `text` literally. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

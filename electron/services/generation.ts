@@ -2,7 +2,13 @@
 // streamed token, and close the answer with its statistics. Every check runs before anything is
 // written, so a refused send changes nothing. When the engine dies mid-answer, the tokens already
 // shown stay in the conversation and the answer is closed as "interrupted".
-import { engineSampling, type GenerationStats, type Message, type ModelSummary } from "../contract.js";
+import {
+  engineSampling,
+  type Conversation,
+  type GenerationStats,
+  type Message,
+  type ModelSummary,
+} from "../contract.js";
 import type { HostEventOf } from "../../native-models/host/protocol.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
@@ -56,10 +62,11 @@ export class GenerationService {
   async send(
     conversationId: string,
     text: string,
-  ): Promise<{ userMessage: Message; assistantMessageId: string }> {
+  ): Promise<{ userMessage: Message; assistantMessageId: string; conversation: Conversation }> {
     const target = await this.preflight(conversationId);
     const userMessage = this.deps.store.addMessage(conversationId, "user", text);
-    return { userMessage, assistantMessageId: this.begin(conversationId, target) };
+    const assistantMessageId = this.begin(conversationId, target);
+    return { userMessage, assistantMessageId, conversation: this.deps.store.conversation(conversationId) };
   }
 
   async regenerate(conversationId: string): Promise<{ assistantMessageId: string }> {

@@ -65,6 +65,13 @@ export function LiveCharts() {
   const throttled = useThrottledValue(message, interval, message?.streaming ?? false);
   const deferred = useDeferredValue(throttled);
   if (!deferred || deferred.role !== "assistant") {
+    // The first frames of an answer: its numbers already, its charts at the next redraw.
+    if (message?.role === "assistant")
+      return (
+        <section className="charts" aria-label="Live exit-layer charts" data-message-id={message.id}>
+          <AnswerSummary streaming={message.streaming} />
+        </section>
+      );
     return (
       <section className="charts empty" aria-label="Live exit-layer charts">
         <p className="muted">

@@ -20,6 +20,8 @@ export interface MessageItemProps {
   onRegenerate(): void;
   onEdit(messageId: string, text: string): void;
   onShowInCharts(messageId: string): void;
+  /** Shows another version of a regenerated answer. */
+  onShowVersion(messageId: string): void;
 }
 
 export const MessageItem = memo(function MessageItem(props: MessageItemProps) {
@@ -119,6 +121,7 @@ function AssistantMessage({
   charted,
   onRegenerate,
   onShowInCharts,
+  onShowVersion,
 }: MessageItemProps) {
   const [tokens, setTokens] = useState(false);
   const stats = answerStats(message);
@@ -204,6 +207,14 @@ function AssistantMessage({
           )}
         </dl>
         <div className="message-actions">
+          {message.versions && (
+            <VersionSwitch
+              versions={message.versions}
+              current={message.id}
+              busy={busy}
+              onShow={onShowVersion}
+            />
+          )}
           <CopyButton text={message.content} />
           {message.tokenTexts.length > 0 && (
             <button
@@ -244,6 +255,49 @@ function AssistantMessage({
         </div>
       </div>
     </article>
+  );
+}
+
+/** "‹ 2/3 ›": the versions Regenerate made of this answer, oldest first. */
+function VersionSwitch({
+  versions,
+  current,
+  busy,
+  onShow,
+}: {
+  versions: string[];
+  current: string;
+  busy: boolean;
+  onShow(messageId: string): void;
+}) {
+  const i = versions.indexOf(current);
+  const wait = busy ? "Wait for the answer to finish" : undefined;
+  return (
+    <span className="version-switch" role="group" aria-label="Answer versions">
+      <button
+        type="button"
+        className="icon-btn"
+        aria-label="Previous version"
+        title={wait ?? "Previous version"}
+        disabled={busy || i <= 0}
+        onClick={() => onShow(versions[i - 1])}
+      >
+        ‹
+      </button>
+      <span className="version-count small" data-testid="answer-version">
+        {i + 1}/{versions.length}
+      </span>
+      <button
+        type="button"
+        className="icon-btn"
+        aria-label="Next version"
+        title={wait ?? "Next version"}
+        disabled={busy || i >= versions.length - 1}
+        onClick={() => onShow(versions[i + 1])}
+      >
+        ›
+      </button>
+    </span>
   );
 }
 

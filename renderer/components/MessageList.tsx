@@ -117,6 +117,7 @@ export function MessageList() {
                     onRegenerate={actions.regenerate}
                     onEdit={actions.editAndResend}
                     onShowInCharts={actions.showInCharts}
+                    onShowVersion={actions.showVersion}
                   />
                 </div>
               );

@@ -1,7 +1,8 @@
-import { memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { Fragment, memo, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ConversationSummary } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatWhen } from "../state/format";
+import { highlightParts } from "../state/highlight";
 import { shortcutLabel } from "../state/shortcuts";
 import { useKeyHost } from "../state/useKeyHost";
 import type { View } from "../state/store";
@@ -123,6 +124,7 @@ function ConversationList() {
             key={c.id}
             conversation={c}
             active={c.id === activeId}
+            query={query}
             onDelete={setConfirmDelete}
           />
         ))}
@@ -147,10 +149,13 @@ function ConversationList() {
 const ConversationItem = memo(function ConversationItem({
   conversation,
   active,
+  query,
   onDelete,
 }: {
   conversation: ConversationSummary;
   active: boolean;
+  /** The search the list shows results of ("" when none): its matches are marked. */
+  query: string;
   onDelete(c: ConversationSummary): void;
 }) {
   const actions = useActions();
@@ -200,9 +205,17 @@ const ConversationItem = memo(function ConversationItem({
           aria-current={active ? "true" : undefined}
           onClick={() => void actions.openConversation(conversation.id)}
         >
-          <span className="conversation-title">{conversation.title || "Untitled chat"}</span>
+          <span className="conversation-title">
+            <Highlighted text={conversation.title || "Untitled chat"} query={query} />
+          </span>
           <span className="conversation-meta">
-            <span className="conversation-preview">{conversation.preview || "No messages yet"}</span>
+            {query.trim() && conversation.snippet ? (
+              <span className="conversation-preview conversation-snippet" data-testid="search-snippet">
+                <Highlighted text={conversation.snippet} query={query} />
+              </span>
+            ) : (
+              <span className="conversation-preview">{conversation.preview || "No messages yet"}</span>
+            )}
             <time dateTime={conversation.updatedAt}>{formatWhen(conversation.updatedAt)}</time>
           </span>
         </button>
@@ -235,3 +248,10 @@ const ConversationItem = memo(function ConversationItem({
     </li>
   );
 });
+
+/** The text with every match of the search in <mark>. */
+function Highlighted({ text, query }: { text: string; query: string }) {
+  return highlightParts(text, query).map((part, i) =>
+    part.match ? <mark key={i}>{part.text}</mark> : <Fragment key={i}>{part.text}</Fragment>,
+  );
+}

@@ -60,6 +60,22 @@ describe("chat list operations", () => {
     ]);
   });
 
+  it("regenerate lists the answer before among the new one's versions (not an empty one)", () => {
+    const list = [msg("u1", "user"), msg("a1", "assistant")].map(toUiMessage);
+    const second = replaceLastAnswer(list, "c1", "a2", null);
+    expect(second[1]).toMatchObject({ id: "a2", streaming: true, versions: ["a1", "a2"] });
+    const third = replaceLastAnswer(
+      [list[0], { ...second[1], content: "Hi", streaming: false }],
+      "c1",
+      "a3",
+      null,
+    );
+    expect(third[1].versions).toEqual(["a1", "a2", "a3"]);
+    const afterEmpty = replaceLastAnswer([list[0], { ...second[1], content: "" }], "c1", "a3", null);
+    expect(afterEmpty[1].versions).toEqual(["a1", "a3"]);
+    expect(replaceLastAnswer([list[0]], "c1", "a9", null)[1].versions).toBeUndefined();
+  });
+
   it("edit drops everything from the edited message on", () => {
     const list = [msg("u1", "user"), msg("a1", "assistant"), msg("u2", "user"), msg("a2", "assistant")].map(
       toUiMessage,

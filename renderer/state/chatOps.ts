@@ -49,7 +49,10 @@ export function placeExchange(
   return [...rest, toUiMessage(userMessage), answer];
 }
 
-/** Regenerate: the last assistant answer is replaced by a new, empty streaming one. */
+/**
+ * Regenerate: the last assistant answer makes way for a new, empty streaming one, which lists the
+ * one before among its versions (as the back end keeps it; an empty answer is not kept).
+ */
 export function replaceLastAnswer(
   messages: readonly UiMessage[],
   conversationId: string,
@@ -63,8 +66,14 @@ export function replaceLastAnswer(
     if (messages[i].role === "assistant") cut = i;
     break;
   }
+  const before = cut < messages.length ? messages[cut] : null;
   const kept = messages.slice(0, cut).filter((m) => m.id !== assistantMessageId);
-  return [...kept, existing ?? createStreamingMessage(conversationId, assistantMessageId, modelId)];
+  const answer = existing ?? createStreamingMessage(conversationId, assistantMessageId, modelId);
+  const earlier = before
+    ? (before.versions ?? [before.id]).filter((id) => id !== before.id || before.content)
+    : [];
+  const versions = [...earlier.filter((id) => id !== assistantMessageId), assistantMessageId];
+  return [...kept, versions.length > 1 ? { ...answer, versions } : answer];
 }
 
 /** Edit-and-resend: everything from the edited message on is dropped and replaced by the new pair. */
@@ -93,7 +102,10 @@ export function lastAnswer(messages: readonly UiMessage[]): UiMessage | null {
   return null;
 }
 
-/** Moves a conversation to the top of the list with a fresh preview (after a message). */
+/**
+ * Moves a conversation to the top of the list with a fresh preview (after a message). An empty
+ * text (an answer that failed before its first token) keeps the preview it had.
+ */
 export function touchConversation(
   list: readonly ConversationSummary[],
   id: string,
@@ -102,7 +114,11 @@ export function touchConversation(
 ): ConversationSummary[] {
   const i = list.findIndex((c) => c.id === id);
   if (i === -1) return list as ConversationSummary[];
-  const updated = { ...list[i], preview: preview.slice(0, 200), updatedAt: now.toISOString() };
+  const updated = {
+    ...list[i],
+    preview: preview.slice(0, 200) || list[i].preview,
+    updatedAt: now.toISOString(),
+  };
   return [updated, ...list.slice(0, i), ...list.slice(i + 1)];
 }
 

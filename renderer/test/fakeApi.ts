@@ -169,6 +169,8 @@ export function createFakeApi(
   const conversations: Conversation[] = [];
   const messages = new Map<string, Message[]>();
   const streamed = new Map<string, { texts: string[]; layers: number[] }>();
+  /** Answer versions set aside by a regenerate (the back end keeps them in SQLite). */
+  const asideVersions = new Map<string, Message>();
 
   const makeMessage = (conversationId: string, role: Message["role"], content: string): Message => ({
     id: nextId("m"),
@@ -272,7 +274,11 @@ export function createFakeApi(
             c.title.includes(query) ||
             (messages.get(c.id) ?? []).some((m) => m.content.includes(query)),
         )
-        .map(summary),
+        .map((c) => {
+          // The back end cuts the text around the match; the whole message will do here.
+          const match = query ? messages.get(c.id)?.find((m) => m.content.includes(query)) : undefined;
+          return match ? { ...summary(c), snippet: match.content } : summary(c);
+        }),
     "chat.create": ({ title }) => {
       const c: Conversation = {
         id: nextId("c"),
@@ -308,18 +314,47 @@ export function createFakeApi(
       return c;
     },
     "chat.send": ({ conversationId, text }) => {
-      conv(conversationId);
+      const c = conv(conversationId);
       const user = makeMessage(conversationId, "user", text);
       const answer = makeMessage(conversationId, "assistant", "");
       messages.get(conversationId)!.push(user, answer);
-      return { userMessage: user, assistantMessageId: answer.id };
+      // Like the back end: the first message names a new chat (numbered when the name is taken).
+      if (c.title === "New chat") {
+        const base = text.trim().split("\n")[0].slice(0, 60);
+        const taken = new Set(conversations.map((x) => x.title));
+        let title = base;
+        for (let n = 2; taken.has(title); n++) title = `${base} (${n})`;
+        c.title = title;
+      }
+      c.preview = text.slice(0, 160);
+      return { userMessage: user, assistantMessageId: answer.id, conversation: c };
     },
     "chat.regenerate": ({ conversationId }) => {
       const list = messages.get(conversationId)!;
-      if (list[list.length - 1]?.role === "assistant") list.pop();
       const answer = makeMessage(conversationId, "assistant", "");
+      const before = list[list.length - 1]?.role === "assistant" ? list.pop()! : null;
+      // Like the back end: the answer before stays as a version unless it is empty.
+      if (before) {
+        const versions = (before.versions ?? [before.id]).filter((id) => id !== before.id || before.content);
+        if (before.content) asideVersions.set(before.id, before);
+        if (versions.length) {
+          answer.versions = [...versions, answer.id];
+          for (const id of versions) asideVersions.get(id)!.versions = answer.versions;
+        }
+      }
       list.push(answer);
       return { assistantMessageId: answer.id };
+    },
+    "chat.showVersion": ({ conversationId, messageId }) => {
+      const list = messages.get(conversationId)!;
+      const target = asideVersions.get(messageId);
+      const i = list.findIndex((m) => m.versions?.includes(messageId));
+      if (!target || i === -1)
+        throw Object.assign(new Error(`No answer ${messageId}`), { code: "not_found" });
+      asideVersions.set(list[i].id, list[i]);
+      asideVersions.delete(messageId);
+      list[i] = { ...target, versions: list[i].versions };
+      return { conversation: conv(conversationId), messages: list };
     },
     "chat.edit": ({ conversationId, messageId, text }) => {
       const list = messages.get(conversationId)!;

@@ -85,6 +85,8 @@ export interface ConversationsSlice {
     overflow?: Conversation["overflow"];
   }): Promise<boolean>;
   exportConversation(id: string): Promise<void>;
+  /** Shows another version of a regenerated answer (Message.versions) in its place. */
+  showVersion(messageId: string): Promise<void>;
   showInCharts(messageId: string): void;
 }
 

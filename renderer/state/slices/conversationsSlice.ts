@@ -135,6 +135,27 @@ export function createConversationsSlice({ api, set, get, fail }: SliceContext):
       }
     },
 
+    async showVersion(messageId) {
+      const conversationId = get().activeId;
+      if (!conversationId || get().generation) return;
+      try {
+        const { conversation, messages } = await api.request("chat.showVersion", {
+          conversationId,
+          messageId,
+        });
+        if (get().activeId !== conversationId) return;
+        openSeq++; // an open still on its way would bring back the version shown before
+        const ui = messages.map(toUiMessage);
+        set((s) => ({
+          conversation,
+          messages: ui,
+          chartMessageId: ui.some((m) => m.id === s.chartMessageId) ? s.chartMessageId : messageId,
+        }));
+      } catch (err) {
+        fail("Could not show that version of the answer", err);
+      }
+    },
+
     showInCharts(messageId) {
       set({ chartMessageId: messageId });
     },

@@ -53,7 +53,7 @@ describe("generation slice", () => {
       };
       api.streamTokens(conversationId, "a9", ["Early", " bird"]);
       frames.runFrame();
-      return { userMessage: user, assistantMessageId: "a9" };
+      return { userMessage: user, assistantMessageId: "a9", conversation: api.conversations[0] };
     });
     await s().send("hi");
     expect(

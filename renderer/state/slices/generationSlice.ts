@@ -66,7 +66,10 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
       const local = localUserMessage(conversationId, text, ctx.nextLocalId());
       set((s) => ({ messages: [...s.messages, local] }));
       try {
-        const { userMessage, assistantMessageId } = await api.request("chat.send", { conversationId, text });
+        const { userMessage, assistantMessageId, conversation } = await api.request("chat.send", {
+          conversationId,
+          text,
+        });
         if (get().activeId === conversationId) {
           set((s) => ({
             messages: placeExchange(s.messages, userMessage, assistantMessageId, local.id, activeModelId()),
@@ -74,7 +77,13 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
         }
         // The answer may already be over (a done event can beat the reply): only start tracking it if not.
         trackAnswer(conversationId, assistantMessageId);
-        set((s) => ({ conversations: touchConversation(s.conversations, conversationId!, body) }));
+        // The first message names a new chat: the list shows the name at once, not after a reload.
+        set((s) => ({
+          conversations: touchConversation(s.conversations, conversationId!, body).map((c) =>
+            c.id === conversation.id ? { ...c, title: conversation.title } : c,
+          ),
+          conversation: s.conversation?.id === conversation.id ? conversation : s.conversation,
+        }));
         return true;
       } catch (err) {
         set((s) => ({
