@@ -70,6 +70,9 @@ export function LiveCharts() {
       return (
         <section className="charts" aria-label="Live exit-layer charts" data-message-id={message.id}>
           <AnswerSummary streaming={message.streaming} />
+          <p className="small">
+            Tokens per second <LiveRate />
+          </p>
         </section>
       );
     return (
