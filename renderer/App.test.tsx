@@ -37,7 +37,7 @@ describe("Exitlane app", () => {
     expect((screen.getByRole("slider", { name: "Speed / accuracy" }) as HTMLInputElement).disabled).toBe(
       false,
     );
-    expect(screen.getByTestId("knob-reading").textContent).toBe("Full depth · 1.00x · same answer");
+    expect(screen.getByTestId("knob-reading").textContent).toBe("Full depth · 1.00x · 100% same tokens");
     expect(screen.getByRole("button", { name: /^Story time/ }).getAttribute("aria-current")).toBe("true");
   });
 
@@ -145,10 +145,11 @@ describe("Exitlane app", () => {
   it("moving the slider sends generation.setKnob and shows the measured numbers", async () => {
     const { api } = await renderWithStore(<App />, withChat());
     const slider = screen.getByRole("slider", { name: "Speed / accuracy" });
-    fireEvent.change(slider, { target: { value: "0.5" } });
+    // The slider's stops are the measured points: the second is the curve's knob 0.5.
+    fireEvent.change(slider, { target: { value: "1" } });
     await waitFor(() => expect(api.calls.some((c) => c.channel === "generation.setKnob")).toBe(true));
     expect(api.calls.find((c) => c.channel === "generation.setKnob")?.payload).toEqual({ value: 0.5 });
-    expect(screen.getByTestId("knob-reading").textContent).toBe("≈1.4x faster · 98% same tokens");
+    expect(screen.getByTestId("knob-reading").textContent).toBe("1.40x faster · 98% same tokens");
   });
 
   it("imports a file dropped anywhere on the window and shows its job card", async () => {
