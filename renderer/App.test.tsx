@@ -91,8 +91,9 @@ describe("Exitlane app", () => {
     expect(within(answer).getByTestId("stat-tokens").textContent).toBe("6");
     expect(within(answer).getByTestId("stat-mean-exit").textContent).toBe("2.7 / 5"); // (1+2+3+4+5+1)/6
     const strip = within(answer).getByTestId("layer-strip");
-    expect(strip.children).toHaveLength(6);
-    expect(strip.children[0].getAttribute("title")).toBe('Token 1 " w0": exit layer 1 of 5');
+    const cells = strip.querySelectorAll(".cell");
+    expect(cells).toHaveLength(6);
+    expect(cells[0].getAttribute("title")).toBe('Token 1 " w0": exit layer 1 of 5');
 
     await user.keyboard("{Escape}");
     expect(api.calls.at(-1)).toEqual({ channel: "chat.stop", payload: { conversationId } });
