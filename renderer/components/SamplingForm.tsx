@@ -2,19 +2,25 @@ import { useEffect, useId, useState } from "react";
 import type { Sampling } from "../../electron/contract";
 import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft } from "../state/samplingForm";
 
-/** Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`. */
+/**
+ * Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`.
+ * With `autoSave` (the Settings page, where everything saves as it changes) there is no Save
+ * button: a valid change is sent when the field loses focus.
+ */
 export function SamplingForm({
   value,
   defaults,
   onSave,
   saveLabel = "Save",
   idPrefix,
+  autoSave = false,
 }: {
   value: Sampling;
   defaults?: Sampling;
   onSave(s: Sampling): Promise<boolean | void> | void;
   saveLabel?: string;
   idPrefix?: string;
+  autoSave?: boolean;
 }) {
   const [draft, setDraft] = useState<SamplingDraft>(() => toDraft(value));
   const [saving, setSaving] = useState(false);
@@ -46,6 +52,9 @@ export function SamplingForm({
         void save();
       }}
       aria-label="Sampling settings"
+      onBlur={() => {
+        if (autoSave && result.ok && dirty && !saving) void save();
+      }}
     >
       <div className="field-grid">
         {samplingFields.map((spec) => {
@@ -77,7 +86,7 @@ export function SamplingForm({
           );
         })}
       </div>
-      <div className="form-actions">
+      <div className="form-actions" hidden={autoSave && !defaults}>
         {defaults && (
           <button
             type="button"
@@ -90,12 +99,16 @@ export function SamplingForm({
             Reset to defaults
           </button>
         )}
-        <span className="muted small" role="status">
-          {saved && !dirty ? "Saved" : ""}
-        </span>
-        <button type="submit" className="btn btn-primary" disabled={!result.ok || !dirty || saving}>
-          {saving ? "Saving…" : saveLabel}
-        </button>
+        {!autoSave && (
+          <span className="muted small" role="status">
+            {saved && !dirty ? "Saved" : ""}
+          </span>
+        )}
+        {!autoSave && (
+          <button type="submit" className="btn btn-primary" disabled={!result.ok || !dirty || saving}>
+            {saving ? "Saving…" : saveLabel}
+          </button>
+        )}
       </div>
     </form>
   );
