@@ -11,7 +11,7 @@ import {
   ContextOverflow,
   ExitTelemetry,
   GenerationStats,
-  Sampling,
+  Sampling as EngineSampling,
   StopReason,
   TokenFields,
 } from "../wire/generation.js";
@@ -32,10 +32,30 @@ export {
   KnobPoint,
   ModelSummary,
   Quant,
-  Sampling,
   StopReason,
   TokenFields,
 };
+
+/**
+ * Sampling as a chat (or the default for new chats) keeps it. `maxTokens` null means "automatic":
+ * a share of the loaded model's context (defaultMaxTokens), resolved when an answer starts, so the
+ * prompt always keeps room. A number is the user's own choice and is used as is.
+ */
+export const Sampling = EngineSampling.extend({ maxTokens: EngineSampling.shape.maxTokens.nullable() });
+export type Sampling = z.infer<typeof Sampling>;
+
+/** The most tokens an automatic answer may take. */
+export const AUTO_MAX_TOKENS_CAP = 1024;
+
+/** The answer length used when a chat leaves it automatic: a quarter of the context, at most 1024. */
+export function defaultMaxTokens(contextLength: number): number {
+  return Math.max(1, Math.min(AUTO_MAX_TOKENS_CAP, Math.floor(contextLength / 4)));
+}
+
+/** The engine's sampling for an answer: an automatic maxTokens resolved against the context. */
+export function engineSampling(sampling: Sampling, contextLength: number): EngineSampling {
+  return { ...sampling, maxTokens: sampling.maxTokens ?? defaultMaxTokens(contextLength) };
+}
 
 export const ConversationSummary = z.object({
   id,

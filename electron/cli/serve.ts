@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultModelsDir, defaultUserDataDir } from "../../native-models/package/default-dirs.js";
 import { int, parse, printJson, UsageError } from "../../native-models/cli/args.js";
+import { engineSampling } from "../contract.js";
 import { EngineClient } from "../services/engine-client.js";
 import { EngineTurns } from "../services/engine-turns.js";
 import { forkNodeHost } from "../services/host-process.js";
@@ -39,9 +40,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
 
   const engine = new EngineClient({ spawn: forkNodeHost(hostEntry, { execArgv: ["--import", "tsx"] }) });
   const turns = new EngineTurns();
+  const contextLength = int(values.ctx, "ctx", defaults.contextLength, 16, 1 << 20);
   const models = new CliModels(engine, modelsDir, {
     threads: int(values.threads, "threads", defaults.threads, 1, 256),
-    contextLength: int(values.ctx, "ctx", defaults.contextLength, 16, 1 << 20),
+    contextLength,
     executionProvider: "cpu",
   });
   const server = createOpenAiServer({
@@ -49,7 +51,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     models,
     turns,
     apiKey: () => apiKey,
-    defaults: () => ({ sampling: defaults.defaultSampling, knob: defaults.knob }),
+    defaults: () => ({
+      sampling: engineSampling(defaults.defaultSampling, contextLength),
+      knob: defaults.knob,
+    }),
   });
   try {
     await engine.start();

@@ -77,7 +77,7 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
   }, 180_000);
 
   /** A conversation with these sampling settings. */
-  async function chatWith(b: RealBackend, maxTokens: number, change = {}) {
+  async function chatWith(b: RealBackend, maxTokens: number | null, change = {}) {
     const chat = await b.call<Conversation>("chat.create", {});
     await b.call("chat.update", { id: chat.id, sampling: sampling(maxTokens, change) });
     return chat;
@@ -134,6 +134,29 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     await second;
     expect((await messages(b, again.id))[1].content).toBe(fullDepth.content);
     expect(b.backend.services.conversations.integrityCheck()).toBe("ok");
+  });
+
+  it("leaves a new chat's answer length automatic: a quarter of the context, so the prompt keeps room", async () => {
+    const b = await start();
+    const fresh = await b.call<Conversation>("chat.create", {});
+    expect(fresh.sampling.maxTokens).toBeNull();
+    // stories260K has a 512-token context: an automatic answer stops at 128 tokens.
+    const chat = await chatWith(b, null, { temperature: 0, seed: 7 });
+    const done = b.next("generation.done");
+    const sent = await b.call<{ assistantMessageId: string }>("chat.send", {
+      conversationId: chat.id,
+      text: "Once upon a time",
+    });
+    const { stats } = await done;
+    expect(stats.tokens).toBeLessThanOrEqual(128);
+    if (stats.stopReason !== "eos") expect(stats).toMatchObject({ stopReason: "max_tokens", tokens: 128 });
+    expect(tokensOf(b, sent.assistantMessageId)).toHaveLength(stats.tokens);
+    // A number the user chose is kept and used as is.
+    const explicit = await chatWith(b, 200, { temperature: 0, seed: 7 });
+    expect(
+      (await b.call<{ conversation: Conversation }>("chat.get", { id: explicit.id })).conversation.sampling
+        .maxTokens,
+    ).toBe(200);
   });
 
   it("refuses a second answer while one is being written, in this or another conversation", async () => {

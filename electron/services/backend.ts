@@ -3,6 +3,7 @@
 // their own transport in front of it.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { engineSampling } from "../contract.js";
 import { createDispatcher, type Dispatch, type DispatcherOptions } from "../dispatch.js";
 import { ConversationStore } from "./conversations.js";
 import { EngineClient, type EngineClientOptions } from "./engine-client.js";
@@ -77,7 +78,10 @@ export function createBackend(options: BackendOptions): Backend {
     settings,
     secrets,
     events,
-    defaults: () => ({ sampling: settings.get().defaultSampling, knob: settings.get().knob }),
+    defaults: () => {
+      const { defaultSampling, contextLength, knob } = settings.get();
+      return { sampling: engineSampling(defaultSampling, contextLength), knob };
+    },
   });
   const services: Services = {
     engine,

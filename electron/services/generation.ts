@@ -2,7 +2,7 @@
 // streamed token, and close the answer with its statistics. Every check runs before anything is
 // written, so a refused send changes nothing. When the engine dies mid-answer, the tokens already
 // shown stay in the conversation and the answer is closed as "interrupted".
-import type { GenerationStats, Message, ModelSummary } from "../contract.js";
+import { engineSampling, type GenerationStats, type Message, type ModelSummary } from "../contract.js";
 import type { HostEventOf } from "../../native-models/host/protocol.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
@@ -16,6 +16,7 @@ interface Target {
   modelId: string;
   layers: number;
   mode: ModelSummary["mode"];
+  contextLength: number;
 }
 
 interface Running {
@@ -104,7 +105,7 @@ export class GenerationService {
     if (!modelId) throw new ChannelError("conflict", "No model is selected. Pick one in the model library.");
     // Loading replaces the engine's model, so a load waits for the answer being written (the local
     // server's, say); a model already loaded needs no turn.
-    const { layers, mode } =
+    const { layers, mode, contextLength } =
       this.deps.engine.status().loadedModelId === modelId
         ? await this.deps.models.ensureLoaded(modelId)
         : await this.deps.turns.run(() => this.deps.models.ensureLoaded(modelId));
@@ -124,10 +125,10 @@ export class GenerationService {
         "An answer is still being written in another conversation; wait for it or stop it first.",
       );
     }
-    return { modelId, layers, mode };
+    return { modelId, layers, mode, contextLength };
   }
 
-  private begin(conversationId: string, { modelId, layers, mode }: Target): string {
+  private begin(conversationId: string, { modelId, layers, mode, contextLength }: Target): string {
     const { store, settings, engine } = this.deps;
     const conversation = store.conversation(conversationId);
     const messages = store.history(conversationId).filter((m) => m.role !== "system");
@@ -147,7 +148,7 @@ export class GenerationService {
         genId: assistant.id,
         modelId,
         ...promptFor(mode, conversation.systemPrompt, messages),
-        sampling: conversation.sampling,
+        sampling: engineSampling(conversation.sampling, contextLength),
         overflow: conversation.overflow,
         knob: settings.get().knob,
       }),

@@ -9,6 +9,8 @@ import type { SettingsStore } from "./settings.js";
 export interface LoadedInfo {
   layers: number;
   mode: ModelSummary["mode"];
+  /** The context the model runs with: its own, or the setting's if that is shorter. */
+  contextLength: number;
 }
 
 export class ModelLibrary {
@@ -107,7 +109,12 @@ export class ModelLibrary {
         contextLength,
       });
       this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
-      const info = { layers: loaded.layers, mode: loaded.mode };
+      const own = (await this.list()).find((m) => m.id === loaded.modelId)?.contextLength;
+      const info = {
+        layers: loaded.layers,
+        mode: loaded.mode,
+        contextLength: Math.min(own ?? contextLength, contextLength),
+      };
       this.loadedInfo.set(loaded.modelId, info);
       return info;
     } finally {

@@ -18,6 +18,13 @@ describe("SettingsStore", () => {
     expect(settings.threads).toBeGreaterThanOrEqual(1);
   });
 
+  it("leaves the default answer length automatic and keeps a length the user set", () => {
+    expect(new SettingsStore(dir).get().defaultSampling.maxTokens).toBeNull();
+    const store = new SettingsStore(dir);
+    store.set({ defaultSampling: { ...store.get().defaultSampling, maxTokens: 700 } });
+    expect(new SettingsStore(dir).get().defaultSampling.maxTokens).toBe(700);
+  });
+
   it("saves a valid change and reads it back", () => {
     new SettingsStore(dir).set({ theme: "dark", knob: 0.8 });
     expect(new SettingsStore(dir).get()).toMatchObject({ theme: "dark", knob: 0.8 });

@@ -13,7 +13,8 @@ export const DEFAULT_SAMPLING: Settings["defaultSampling"] = {
   topK: 40,
   minP: 0.05,
   repetitionPenalty: 1.1,
-  maxTokens: 512,
+  // Automatic: a quarter of the loaded model's context, at most 1024 (contract's defaultMaxTokens).
+  maxTokens: null,
   seed: null,
 };
 

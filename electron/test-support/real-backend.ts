@@ -123,7 +123,7 @@ export function realBackends(): (options?: RealBackendOptions) => Promise<RealBa
   };
 }
 
-export function sampling(maxTokens: number, change: Partial<Sampling> = {}): Sampling {
+export function sampling(maxTokens: number | null, change: Partial<Sampling> = {}): Sampling {
   return {
     temperature: 0.8,
     topP: 0.95,

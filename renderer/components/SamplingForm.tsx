@@ -2,6 +2,9 @@ import { useEffect, useId, useState } from "react";
 import type { Sampling } from "../../electron/contract";
 import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft } from "../state/samplingForm";
 
+/** What an empty field means. */
+const placeholders: Partial<Record<keyof Sampling, string>> = { seed: "random", maxTokens: "automatic" };
+
 /**
  * Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`.
  * With `autoSave` (the Settings page, where everything saves as it changes) there is no Save
@@ -70,7 +73,7 @@ export function SamplingForm({
                 min={spec.min}
                 max={spec.max}
                 step={spec.step}
-                placeholder={spec.field === "seed" ? "random" : undefined}
+                placeholder={placeholders[spec.field]}
                 value={draft[spec.field]}
                 aria-invalid={err ? true : undefined}
                 aria-describedby={`${id}-help`}

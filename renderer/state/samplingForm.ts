@@ -68,7 +68,7 @@ export const samplingFields: FieldSpec[] = [
     max: 32768,
     step: 1,
     integer: true,
-    help: "The longest answer, in tokens.",
+    help: "The longest answer, in tokens. Empty: automatic, a quarter of the model's context (at most 1024), so the conversation keeps room.",
   },
   {
     field: "seed",
@@ -88,7 +88,7 @@ export function toDraft(s: Sampling): SamplingDraft {
     topK: String(s.topK),
     minP: String(s.minP),
     repetitionPenalty: String(s.repetitionPenalty),
-    maxTokens: String(s.maxTokens),
+    maxTokens: s.maxTokens === null ? "" : String(s.maxTokens),
     seed: s.seed === null ? "" : String(s.seed),
   };
 }
@@ -101,8 +101,9 @@ export function parseDraft(draft: SamplingDraft): ParseResult {
   const values: Record<string, number | null> = {};
   for (const spec of samplingFields) {
     const raw = draft[spec.field].trim();
-    if (spec.field === "seed" && raw === "") {
-      values.seed = null;
+    // Empty means "random" for the seed and "automatic" for the answer length.
+    if ((spec.field === "seed" || spec.field === "maxTokens") && raw === "") {
+      values[spec.field] = null;
       continue;
     }
     const n = Number(raw);

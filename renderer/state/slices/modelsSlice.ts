@@ -1,0 +1,174 @@
+// The model library: listing, loading, renaming, deleting, calibrating and importing models.
+import { errorMessage } from "../../api/wsApi";
+import { precheckGroup, sourceName, upsertJob } from "../importJobs";
+import type { ModelsSlice } from "./appState";
+import type { SliceContext } from "./sliceContext";
+
+export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceContext): ModelsSlice {
+  return {
+    models: [],
+    modelsLoaded: false,
+    jobs: [],
+    localImports: [],
+    selectingModelId: null,
+
+    async refreshModels() {
+      try {
+        const models = await api.request("models.list", {});
+        set({ models, modelsLoaded: true });
+      } catch (err) {
+        set({ modelsLoaded: true });
+        fail("Could not list the models", err);
+      }
+    },
+
+    async refreshJobs() {
+      try {
+        const jobs = await api.request("models.jobs", {});
+        set((s) => ({ jobs: jobs.reduce((acc, j) => upsertJob(acc, j), s.jobs) }));
+      } catch (err) {
+        fail("Could not list the imports", err);
+      }
+    },
+
+    async useModelInChat(id) {
+      await get().selectModel(id);
+      if (get().settings?.activeModelId === id) get().setView("chat");
+    },
+
+    async selectModel(id) {
+      set({ selectingModelId: id ?? "" });
+      try {
+        const status = await api.request("models.select", { id });
+        set((s) => ({
+          engineStatus: status,
+          settings: s.settings ? { ...s.settings, activeModelId: status.loadedModelId ?? id } : s.settings,
+        }));
+      } catch (err) {
+        fail(id ? "The model could not be loaded" : "The model could not be unloaded", err);
+      } finally {
+        set({ selectingModelId: null });
+      }
+    },
+
+    async renameModel(id, name) {
+      const clean = name.trim().slice(0, 200);
+      if (!clean) return;
+      try {
+        const updated = await api.request("models.rename", { id, name: clean });
+        set((s) => ({ models: s.models.map((m) => (m.id === id ? updated : m)) }));
+      } catch (err) {
+        fail("Could not rename the model", err);
+      }
+    },
+
+    async deleteModel(id) {
+      try {
+        await api.request("models.delete", { id });
+        set((s) => ({
+          models: s.models.filter((m) => m.id !== id),
+          settings: s.settings?.activeModelId === id ? { ...s.settings, activeModelId: null } : s.settings,
+        }));
+      } catch (err) {
+        fail("Could not delete the model", err);
+      }
+    },
+
+    async calibrateModel(id) {
+      try {
+        const { jobId } = await api.request("models.calibrate", { id });
+        const model = get().models.find((m) => m.id === id);
+        set((s) => ({
+          jobs: upsertJob(s.jobs, {
+            jobId,
+            source: model?.name ?? id,
+            stage: "calibrate",
+            progress: 0,
+            state: "running",
+          }),
+        }));
+      } catch (err) {
+        fail("Could not start calibration", err);
+      }
+    },
+
+    async importGroups(groups) {
+      await Promise.all(
+        groups.map(async (group) => {
+          const key = `import-${nextLocalId()}`;
+          const refusal = precheckGroup(group);
+          if (refusal) {
+            set((s) => ({
+              localImports: [
+                ...s.localImports,
+                { key, label: group.label, state: "refused", error: refusal },
+              ],
+            }));
+            return;
+          }
+          set((s) => ({
+            localImports: [...s.localImports, { key, label: group.label, state: "sending" }],
+          }));
+          try {
+            const { jobId } = await api.importFiles(group.files);
+            set((s) => ({
+              localImports: s.localImports.filter((l) => l.key !== key),
+              jobs: s.jobs.some((j) => j.jobId === jobId)
+                ? s.jobs
+                : upsertJob(s.jobs, {
+                    jobId,
+                    source: group.label,
+                    stage: "read",
+                    progress: 0,
+                    state: "running",
+                  }),
+            }));
+          } catch (err) {
+            const error = `${group.label} could not be imported: ${errorMessage(err)}`;
+            set((s) => ({
+              localImports: s.localImports.map((l) =>
+                l.key === key ? { ...l, state: "refused", error } : l,
+              ),
+            }));
+          }
+        }),
+      );
+    },
+
+    async importWithDialog(folder) {
+      try {
+        const reply = await api.request("models.importDialog", { folder });
+        if (!reply) return;
+        set((s) => ({
+          jobs: s.jobs.some((j) => j.jobId === reply.jobId)
+            ? s.jobs
+            : upsertJob(s.jobs, {
+                jobId: reply.jobId,
+                source: folder ? "folder" : "file",
+                stage: "read",
+                progress: 0,
+                state: "running",
+              }),
+        }));
+      } catch (err) {
+        fail("Could not open the import dialog", err);
+      }
+    },
+
+    async cancelImport(jobId) {
+      try {
+        await api.request("models.cancelImport", { jobId });
+      } catch (err) {
+        const source = get().jobs.find((j) => j.jobId === jobId)?.source ?? jobId;
+        fail(`Could not cancel the import of ${sourceName(source)}`, err);
+      }
+    },
+
+    dismissJob(jobId) {
+      set((s) => ({ jobs: s.jobs.filter((j) => j.jobId !== jobId || j.state === "running") }));
+    },
+    dismissLocalImport(key) {
+      set((s) => ({ localImports: s.localImports.filter((l) => l.key !== key) }));
+    },
+  };
+}
