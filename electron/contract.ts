@@ -6,7 +6,7 @@
 // shared with the engine host's protocol come from wire/.
 import { z } from "zod";
 import { ErrorCode, ErrorDetail, WireError } from "../wire/errors.js";
-import { EngineInfo } from "../wire/engine.js";
+import { EngineInfo, EngineUsage } from "../wire/engine.js";
 import {
   ContextOverflow,
   ExitTelemetry,
@@ -26,6 +26,7 @@ const text = z.string().max(1_000_000);
 export {
   ContextOverflow,
   EngineInfo,
+  EngineUsage,
   ExitTelemetry,
   GenerationStats,
   ImportStage,
@@ -211,6 +212,8 @@ const empty = z.object({}).strict();
 export const requests = {
   "engine.info": { request: empty, reply: EngineInfo },
   "engine.status": { request: empty, reply: EngineStatus },
+  /** Memory and CPU use of the engine host process (the renderer polls it every few seconds). */
+  "engine.usage": { request: empty, reply: EngineUsage },
 
   "models.list": { request: empty, reply: z.array(ModelSummary) },
   /** Import from a path the user chose (native dialog or drop; the path never comes from page script). */

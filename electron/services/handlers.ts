@@ -39,6 +39,7 @@ export function createHandlers(s: Services): Handlers {
   return {
     "engine.info": async () => ({ ...(await s.engine.request("info", {}, { timeoutMs: 30_000 })) }),
     "engine.status": () => s.engine.status(),
+    "engine.usage": () => s.engine.request("usage", {}, { timeoutMs: 10_000 }),
 
     "models.list": () => s.models.list(),
     "models.importPath": ({ path, quant, again }) => s.imports.startImport({ source: path, quant, again }),

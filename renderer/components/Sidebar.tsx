@@ -5,6 +5,7 @@ import { formatWhen } from "../state/format";
 import { isMacPlatform, shortcutLabel } from "../state/shortcuts";
 import type { View } from "../state/store";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { EngineUsage } from "./EngineUsage";
 import { Icon, type IconName } from "./Icon";
 
 const mac = typeof navigator !== "undefined" && isMacPlatform(navigator.platform || navigator.userAgent);
@@ -55,6 +56,7 @@ export function Sidebar() {
       </button>
       <SearchBox />
       <ConversationList />
+      <EngineUsage />
     </aside>
   );
 }

@@ -232,6 +232,7 @@ export function createFakeApi(
   const handlers: { [C in Channel]?: Handler<C> } = {
     "engine.info": () => engineInfo,
     "engine.status": () => status,
+    "engine.usage": () => ({ pid: engineInfo.hostPid, rssBytes: 300 * 2 ** 20, cpuPercent: 12.4 }),
     "models.list": () => models,
     "models.jobs": () => [],
     "models.importPath": () => ({ jobId: nextId("job") }),
