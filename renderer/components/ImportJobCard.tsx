@@ -1,4 +1,4 @@
-import { memo } from "react";
+import { memo, useEffect, useState } from "react";
 import type { ImportJob } from "../../electron/contract";
 import { useActions } from "../state/context";
 import {
@@ -10,6 +10,7 @@ import {
   stageStates,
   type ImportStageName,
 } from "../state/importJobs";
+import { etaSeconds, formatEta, type ProgressSample } from "../state/importProgress";
 import type { LocalImport } from "../state/store";
 import { Icon } from "./Icon";
 
@@ -53,7 +54,9 @@ export const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
   const actions = useActions();
   const name = sourceName(job.source);
   const stages = stageStates(job);
-  const pct = Math.round(overallProgress(job) * 100);
+  const progress = overallProgress(job);
+  const pct = Math.round(progress * 100);
+  const eta = useEta(job.jobId, progress);
   const message = jobMessage(job);
   const detail = jobDetail(job);
   const running = job.state === "running";
@@ -68,6 +71,12 @@ export const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
       <div className="job-head">
         <Icon name={job.state === "failed" ? "alert" : job.state === "done" ? "check" : "upload"} />
         <h3 title={job.source}>{name}</h3>
+        {running && (
+          <span className="job-figures small" data-testid="import-figures">
+            <strong data-testid="import-percent">{pct}%</strong>
+            {eta !== null && <span className="muted"> · {formatEta(eta)}</span>}
+          </span>
+        )}
         {running ? (
           <button
             type="button"
@@ -145,4 +154,15 @@ function UseExisting({ modelId }: { modelId: string }) {
       </button>
     </div>
   );
+}
+
+/** Seconds left for a running job, from the progress this card has seen (null until known). */
+function useEta(jobId: string, progress: number): number | null {
+  const [first] = useState<ProgressSample>(() => ({ at: performance.now(), progress }));
+  const [eta, setEta] = useState<number | null>(null);
+  useEffect(() => {
+    // Each progress event: the pace since the card first saw this job.
+    setEta(etaSeconds(first, { at: performance.now(), progress }));
+  }, [first, jobId, progress]);
+  return eta;
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { useActions, useApp } from "../state/context";
 import { groupsFromFolderInput } from "../state/dropFiles";
 import { supportedHint } from "../state/importJobs";
+import { importUnderWay, visibleLocalImports } from "../state/importProgress";
 import { useDownloads } from "../state/useDownloads";
 import { requestFailure } from "../state/downloads";
 import { Catalog } from "./Catalog";
@@ -21,6 +22,9 @@ export function ModelsView() {
   // A download's import is shown on its download card, not as a second card.
   const downloadImports = new Set(downloads.jobs.map((d) => d.importJobId).filter(Boolean));
   const importJobs = jobs.filter((j) => !downloadImports.has(j.jobId));
+  // One card per file: an upload's card gives way to its job's as soon as the job reports.
+  const uploads = visibleLocalImports(local, importJobs);
+  const importing = importUnderWay(local, importJobs);
   return (
     <div className="page models-view">
       <header className="page-header">
@@ -32,9 +36,9 @@ export function ModelsView() {
         </div>
         <ImportButtons />
       </header>
-      {(importJobs.length > 0 || local.length > 0) && (
+      {(importJobs.length > 0 || uploads.length > 0) && (
         <section className="jobs" aria-label="Imports">
-          {local.map((l) => (
+          {uploads.map((l) => (
             <LocalImportCard key={l.key} item={l} />
           ))}
           {importJobs
@@ -46,7 +50,7 @@ export function ModelsView() {
         </section>
       )}
       <section aria-label="Library" className="library">
-        {loaded && models.length === 0 ? (
+        {loaded && models.length === 0 && !importing ? (
           <div className="library-empty">
             <Icon name="models" size={28} />
             <h2>No models yet</h2>
