@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import "../test/setup";
 import { act, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ImportJob } from "../../electron/contract";
 import { createFakeApi } from "../test/fakeApi";
@@ -69,5 +70,48 @@ describe("import job card", () => {
       await done;
     });
     expect(screen.getAllByTestId("import-job")).toHaveLength(1);
+  });
+});
+
+describe("import options", () => {
+  it("imports at the quantization chosen in the Models header (automatic by default)", async () => {
+    const user = userEvent.setup();
+    const api = createFakeApi();
+    const { store } = await renderWithStore(<ModelsView />, api);
+    const chooser = screen.getByRole("combobox", { name: "Quantization for imports" }) as HTMLSelectElement;
+    expect(chooser.selectedOptions[0].textContent).toBe("Automatic: int8 under 1B parameters, int4 above");
+    const file = new File(["GGUF"], "a.gguf");
+    await act(() => store.getState().importGroups([{ label: "a.gguf", files: [file] }]));
+    await user.selectOptions(chooser, "int4");
+    await act(() => store.getState().importGroups([{ label: "a.gguf", files: [file] }]));
+    expect(api.importOptions).toEqual([{}, { quant: "int4" }]);
+  });
+
+  it("offers 'Import again anyway' for a file already in the library, and sends the same file again", async () => {
+    const user = userEvent.setup();
+    const api = createFakeApi();
+    const { store } = await renderWithStore(<ModelsView />, api);
+    const file = new File(["GGUF"], "stories260K-f32.gguf");
+    await act(() => store.getState().importGroups([{ label: file.name, files: [file] }]));
+    const jobId = store.getState().jobs[0].jobId;
+    act(() =>
+      api.emit(
+        "import.progress",
+        job({
+          jobId,
+          state: "failed",
+          error: "already in the library",
+          errorCode: "already_imported",
+          errorDetail: { modelId: "stories260k" },
+        }),
+      ),
+    );
+    expect(screen.getByRole("button", { name: "Use the model already in the library" })).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Import again anyway" }));
+    await waitFor(() => expect(api.imported).toHaveLength(2));
+    expect(api.imported[1][0]).toBe(file);
+    expect(api.importOptions[1]).toEqual({ again: true });
+    expect(screen.queryByRole("button", { name: "Import again anyway" })).toBeNull();
+    expect(store.getState().jobs.some((j) => j.jobId === jobId)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { memo, useEffect, useState } from "react";
 import type { ImportJob } from "../../electron/contract";
-import { useActions } from "../state/context";
+import { useActions, useApp } from "../state/context";
 import {
   jobDetail,
   jobMessage,
@@ -138,20 +138,29 @@ export const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
         </p>
       )}
       {job.errorCode === "already_imported" && job.errorDetail?.modelId && (
-        <UseExisting modelId={job.errorDetail.modelId} />
+        <UseExisting modelId={job.errorDetail.modelId} jobId={job.jobId} />
       )}
     </article>
   );
 });
 
-/** For a file that is already in the library: use that model instead (it loads, and the chat opens). */
-function UseExisting({ modelId }: { modelId: string }) {
+/**
+ * For a file that is already in the library: use that model instead (it loads, and the chat opens),
+ * or import a second copy (when this window still holds the file it sent).
+ */
+function UseExisting({ modelId, jobId }: { modelId: string; jobId: string }) {
   const actions = useActions();
+  const canAgain = useApp((s) => s.reimportable.includes(jobId));
   return (
     <div className="model-actions">
       <button type="button" className="btn btn-primary" onClick={() => void actions.useModelInChat(modelId)}>
         Use the model already in the library
       </button>
+      {canAgain && (
+        <button type="button" className="btn" onClick={() => void actions.importAgain(jobId)}>
+          Import again anyway
+        </button>
+      )}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { DownloadCard } from "./DownloadCard";
 import { Icon } from "./Icon";
 import { JobCard, LocalImportCard } from "./ImportJobCard";
 import { ModelCard } from "./ModelCard";
+import { QuantChooser } from "./QuantChooser";
 import { RepoPicker } from "./RepoPicker";
 
 export function ModelsView() {
@@ -34,7 +35,10 @@ export function ModelsView() {
             Drop a GGUF file or a Hugging Face model folder anywhere on this window, or import one.
           </p>
         </div>
-        <ImportButtons />
+        <div className="import-controls">
+          <ImportButtons />
+          <QuantChooser />
+        </div>
       </header>
       {(importJobs.length > 0 || uploads.length > 0) && (
         <section className="jobs" aria-label="Imports">

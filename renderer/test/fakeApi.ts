@@ -12,6 +12,7 @@ import {
   type EventName,
   type EventOf,
   type ExitlaneApi,
+  type ImportOptions,
   type Message,
   type ModelSummary,
   type ReplyOf,
@@ -122,6 +123,8 @@ type Handler<C extends Channel> = (payload: RequestOf<C>) => ReplyOf<C> | Promis
 export interface FakeApi extends ExitlaneApi {
   calls: { channel: Channel; payload: unknown }[];
   imported: File[][];
+  /** The options each importFiles call came with, in order. */
+  importOptions: ImportOptions[];
   conversations: Conversation[];
   messages: Map<string, Message[]>;
   models: ModelSummary[];
@@ -362,6 +365,7 @@ export function createFakeApi(
     transport: "websocket",
     calls: [],
     imported: [],
+    importOptions: [],
     conversations,
     messages,
     models,
@@ -383,8 +387,9 @@ export function createFakeApi(
       set.add(listener as (p: unknown) => void);
       return () => set!.delete(listener as (p: unknown) => void);
     },
-    async importFiles(files) {
+    async importFiles(files, options = {}) {
       api.imported.push(files);
+      api.importOptions.push(options);
       return { jobId: nextId("job") };
     },
     emit(event, payload) {
