@@ -22,11 +22,19 @@ const initialDimension = { width: 280, height: HEIGHT };
  * 1.00x, below it early exit costs more than it saves). Knob 0 is the exact stop. A table with the
  * same numbers is there for screen readers.
  */
-export const CalibrationChart = memo(function CalibrationChart({ model }: { model: ModelSummary }) {
+export const CalibrationChart = memo(function CalibrationChart({
+  model,
+  calibrating = false,
+}: {
+  model: ModelSummary;
+  calibrating?: boolean;
+}) {
   if (model.calibration.status !== "calibrated" || model.calibration.curve.length === 0) {
     return (
       <p className="muted small calibration-note" data-testid="calibration-none">
-        Not calibrated yet, so there is no speed/accuracy curve. Calibrate to measure it.
+        {calibrating
+          ? "Being calibrated: its speed/accuracy curve appears here once it is measured."
+          : "Not calibrated yet, so there is no speed/accuracy curve. Calibrate to measure it."}
       </p>
     );
   }
@@ -39,8 +47,12 @@ export const CalibrationChart = memo(function CalibrationChart({ model }: { mode
       speedup: Number(p.speedup.toFixed(2)),
     }));
   const lowest = Math.min(...points.map((p) => p.agreement));
-  const maxSpeed = Math.max(1.1, ...points.map((p) => p.speedup));
-  const minSpeed = Math.min(0.9, ...points.map((p) => p.speedup));
+  // Speed ticks on round tenths (0.8x, 0.9x, 1x …), at most six of them.
+  const top = Math.ceil(Math.max(1.1, ...points.map((p) => p.speedup)) * 10) / 10;
+  const bottom = Math.floor(Math.min(0.9, ...points.map((p) => p.speedup)) * 10) / 10;
+  const step = Math.max(0.1, Math.ceil(((top - bottom) / 5) * 10) / 10);
+  const speedTicks: number[] = [];
+  for (let v = bottom; v <= top + 1e-9; v += step) speedTicks.push(Math.round(v * 10) / 10);
   return (
     <figure className="calibration-chart" data-testid="calibration-chart" data-points={points.length}>
       <figcaption className="small">Measured at calibration: same tokens and speed, by knob</figcaption>
@@ -65,7 +77,8 @@ export const CalibrationChart = memo(function CalibrationChart({ model }: { mode
           <YAxis
             yAxisId="speed"
             orientation="right"
-            domain={[Math.floor(minSpeed * 10) / 10, Math.ceil(maxSpeed * 10) / 10]}
+            domain={[bottom, speedTicks[speedTicks.length - 1]]}
+            ticks={speedTicks}
             tick={axisTick}
             unit="x"
             stroke="var(--border)"

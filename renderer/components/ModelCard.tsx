@@ -102,7 +102,7 @@ export const ModelCard = memo(function ModelCard({ model }: { model: ModelSummar
           }
         />
       </dl>
-      <CalibrationChart model={model} />
+      <CalibrationChart model={model} calibrating={calibrating} />
       <div className="model-actions">
         {active ? (
           <button
