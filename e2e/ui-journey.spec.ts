@@ -145,8 +145,12 @@ test.describe.serial("chat journey with stories260K", () => {
     expect(sentWhileCalibrating).toBe(true);
     await expect(page.getByTestId("knob-reading")).not.toContainText("Calibrating…", { timeout: 180_000 });
 
-    // Per-token exit telemetry reaches the token view: at the knob's default every decoded token of
-    // a new answer went through the exit machinery, and hovering one says what it did.
+    // Per-token exit telemetry reaches the token view: at an early-exit stop every decoded token of
+    // a new answer went through the exit machinery, and hovering one says what it did. Where early
+    // exit does not pay the slider keeps the model exact: every token is the full model's.
+    const slider = page.getByRole("slider", { name: "Speed / accuracy" });
+    const exitPays = await slider.isEnabled();
+    if (exitPays) await slider.fill((await slider.getAttribute("max")) ?? "1");
     await freshChat(page);
     const probed = await sendAndWait(page, "Once upon a time");
     await probed.getByRole("button", { name: "Show tokens coloured by exit layer" }).click();
@@ -154,13 +158,14 @@ test.describe.serial("chat journey with stories260K", () => {
     await decoded.hover();
     await expect(decoded).toHaveAttribute(
       "title",
-      /exit layer \d+ of \d+ · (checked layers \d|no exit checks).* · checks \d+\.\d+ ms/,
+      exitPays
+        ? /exit layer \d+ of \d+ · (checked layers \d|no exit checks).* · checks \d+\.\d+ ms/
+        : /^exit layer (\d+) of \1( · .*)?$/,
     );
     const firstPreview = ((await first.locator(".message-body").textContent()) ?? "").trim().slice(0, 24);
 
     // The speed slider: with a calibrated model, a faster setting lowers the next answer's mean exit layer.
-    const slider = page.getByRole("slider", { name: "Speed / accuracy" });
-    if (await slider.isEnabled()) {
+    if (exitPays) {
       const meanOf = async (answer: Awaited<ReturnType<typeof lastAnswer>>) =>
         Number(((await answer.getByTestId("stat-mean-exit").textContent()) ?? "").split("/")[0]);
       await slider.fill("0");
@@ -168,20 +173,28 @@ test.describe.serial("chat journey with stories260K", () => {
       const atFull = (await reading.textContent()) ?? "";
       await freshChat(page);
       const full = await meanOf(await sendAndWait(page, "Once upon a time"));
-      await slider.fill("1");
-      // The model's own measured numbers at that position (on a tiny model early exit may not pay off).
+      // The last stop is the fastest measured point; it says what was measured there.
+      await slider.fill((await slider.getAttribute("max")) ?? "1");
       await expect(reading).not.toHaveText(atFull);
-      await expect(reading).toContainText("same tokens");
+      await expect(reading).toContainText("faster");
       await freshChat(page);
       const fast = await meanOf(await sendAndWait(page, "Once upon a time"));
-      expect(fast).not.toBe(full);
-      expect(fast).toBeLessThan(full);
+      // Exits are as frequent as the stop's measured disagreement: at 99.6% same tokens a short
+      // answer may have none, below 98% it has some.
+      const agreement = Number(/([\d.]+)% same tokens/.exec((await reading.textContent()) ?? "")?.[1]);
+      expect(fast).toBeLessThanOrEqual(full);
+      if (agreement < 98) expect(fast).toBeLessThan(full);
     } else {
       // Measured no faster at any setting on this tiny model: said once, in plain words.
-      await expect(page.getByTestId("knob-reading")).toContainText(/does not pay on this model/);
+      await expect(page.getByTestId("knob-reading")).toContainText(
+        "Early exit does not speed up this model on this computer",
+      );
+      await expect(page.getByTestId("knob-reading")).not.toContainText("slower");
     }
 
-    // Esc mid-answer stops it: pressed from inside the page the moment the first token shows.
+    // Esc mid-answer stops it: pressed from inside the page the moment the first token shows (at
+    // the exact stop: the fastest one can finish stories260K's 128-token answer before Stop lands).
+    if (exitPays) await slider.fill("0");
     await freshChat(page);
     await page.getByRole("textbox", { name: "Message" }).fill("Tell me a very long story about a dragon");
     await page.evaluate(() => {
@@ -189,9 +202,15 @@ test.describe.serial("chat journey with stories260K", () => {
         const streaming = document.querySelector(
           'article[data-streaming="true"] [data-testid="stat-tokens"]',
         );
+        // Pressed at every change while it streams: the app acts on Esc once it knows the answer
+        // is its own (chat.send replied), which can be a few tokens after the first one shows.
         if (streaming && Number(streaming.textContent) > 0) {
-          seen.disconnect();
           window.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+        } else if (
+          !streaming &&
+          document.querySelector('article[data-streaming="false"] [data-testid="stat-tokens"]')
+        ) {
+          seen.disconnect();
         }
       });
       seen.observe(document.body, { subtree: true, childList: true, characterData: true });

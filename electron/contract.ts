@@ -6,7 +6,7 @@
 // shared with the engine host's protocol come from wire/.
 import { z } from "zod";
 import { ErrorCode, ErrorDetail, WireError } from "../wire/errors.js";
-import { EngineInfo } from "../wire/engine.js";
+import { EngineInfo, EngineUsage } from "../wire/engine.js";
 import {
   ContextOverflow,
   ExitTelemetry,
@@ -26,6 +26,7 @@ const text = z.string().max(1_000_000);
 export {
   ContextOverflow,
   EngineInfo,
+  EngineUsage,
   ExitTelemetry,
   GenerationStats,
   ImportStage,
@@ -111,6 +112,30 @@ export const ImportJob = z.object({
   modelId: z.string().optional(),
 });
 export type ImportJob = z.infer<typeof ImportJob>;
+
+/**
+ * How files are imported: the quantization (absent: the engine's default, int8 under 1B parameters
+ * and int4 above), and whether a file the library already holds is imported again.
+ */
+export const ImportOptions = z.object({ quant: Quant.optional(), again: z.boolean().optional() }).strict();
+export type ImportOptions = z.infer<typeof ImportOptions>;
+
+/** The query string UPLOAD_PATH takes import options in ("" when there are none). */
+export function uploadQuery(options: ImportOptions = {}): string {
+  const q = new URLSearchParams();
+  if (options.quant) q.set("quant", options.quant);
+  if (options.again) q.set("again", "1");
+  return q.toString();
+}
+
+/** UPLOAD_PATH's import options read back from its query; a malformed query is refused (zod error). */
+export function parseUploadQuery(params: URLSearchParams): ImportOptions {
+  const again = params.get("again");
+  return ImportOptions.parse({
+    ...(params.has("quant") ? { quant: params.get("quant") } : {}),
+    ...(again !== null ? { again: again === "1" ? true : again } : {}),
+  });
+}
 
 export const Settings = z.object({
   threads: z.number().int().min(1).max(256),
@@ -219,6 +244,8 @@ const empty = z.object({}).strict();
 export const requests = {
   "engine.info": { request: empty, reply: EngineInfo },
   "engine.status": { request: empty, reply: EngineStatus },
+  /** Memory and CPU use of the engine host process (the renderer polls it every few seconds). */
+  "engine.usage": { request: empty, reply: EngineUsage },
 
   "models.list": { request: empty, reply: z.array(ModelSummary) },
   /** Import from a path the user chose (native dialog or drop; the path never comes from page script). */
@@ -235,7 +262,7 @@ export const requests = {
   },
   /** Electron only: opens the native file dialog; null when the user cancelled. */
   "models.importDialog": {
-    request: z.object({ folder: z.boolean() }).strict(),
+    request: z.object({ folder: z.boolean(), quant: Quant.optional() }).strict(),
     reply: z.object({ jobId: id }).nullable(),
   },
   "models.cancelImport": {
@@ -406,7 +433,7 @@ export interface ExitlaneApi {
    * Electron resolves their paths in the preload; the web build uploads their bytes.
    * Several files form one Hugging Face folder import.
    */
-  importFiles(files: File[]): Promise<{ jobId: string }>;
+  importFiles(files: File[], options?: ImportOptions): Promise<{ jobId: string }>;
   /** Which transport this is; for display only, the renderer never branches on it for behaviour. */
   readonly transport: "ipc" | "websocket";
 }
@@ -433,7 +460,8 @@ export type WsMessage =
  * page load, or `?token=` on the URL).
  * - WS_PATH: the WebSocket carrying WsRequest / WsMessage.
  * - UPLOAD_PATH: POST multipart/form-data, one or more `file` fields (file name = relative path,
- *   e.g. "my-model/config.json" for a folder); answers 200 `{ jobId }` or an error status with
+ *   e.g. "my-model/config.json" for a folder), and the import options in the query (uploadQuery:
+ *   `quant=int8`, `again=1`); answers 200 `{ jobId }` or an error status with
  *   `{ error: WireError }`. The files are streamed to a temporary folder and imported from there.
  */
 export const WS_PATH = "/ws";

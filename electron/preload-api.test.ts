@@ -94,6 +94,19 @@ describe("the preload API", () => {
     await expect(api.importFiles([])).rejects.toThrow(/No files/);
   });
 
+  it("passes the import options (quantization, import again) and never a path from the page", async () => {
+    const { ipc, invoked } = fakeIpc();
+    const api = buildApi(ipc, () => "/home/u/a.gguf");
+    const f = new File(["x"], "a.gguf");
+    await api.importFiles([f], { quant: "int4", again: true });
+    expect(invoked).toEqual([
+      [IPC_REQUEST, "models.importPath", { quant: "int4", again: true, path: "/home/u/a.gguf" }],
+    ]);
+    const sneaky = { path: "/etc/passwd" } as unknown as Parameters<typeof api.importFiles>[1];
+    await expect(api.importFiles([f], sneaky)).rejects.toMatchObject({ code: "bad_request" });
+    expect(invoked).toHaveLength(1);
+  });
+
   it("delivers events to their listeners only, without the IPC event object", () => {
     const { ipc, emit } = fakeIpc();
     const api = buildApi(ipc, () => "");

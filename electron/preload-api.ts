@@ -3,6 +3,7 @@
 // Kept apart from preload.ts so it can be tested without Electron.
 import {
   channels,
+  ImportOptions,
   eventNames,
   type Channel,
   type EventName,
@@ -65,7 +66,7 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
       set.add(stored);
       return () => void set.delete(stored);
     },
-    async importFiles(files) {
+    async importFiles(files, options = {}) {
       const paths = [...files].map((file) => getPathForFile(file));
       if (paths.length === 0) throw new ApiError("bad_request", "No files to import.");
       // Files made by page script (new File([...])) have no path on disk.
@@ -74,7 +75,10 @@ export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => s
           "bad_request",
           "Only files dropped on the window or chosen in a dialog can be imported.",
         );
-      return call("models.importPath", { path: commonSource(paths) });
+      // Only the import options: the path is always the one resolved from the files above.
+      const checked = ImportOptions.safeParse(options);
+      if (!checked.success) throw new ApiError("bad_request", "Bad import options.");
+      return call("models.importPath", { ...checked.data, path: commonSource(paths) });
     },
   };
 }
@@ -98,6 +102,6 @@ export function forContextBridge(api: ExitlaneApi): ExitlaneApi {
     transport: api.transport,
     request: (channel, payload) => rejectWithData(api.request(channel, payload)),
     on: (event, listener) => api.on(event, listener),
-    importFiles: (files) => rejectWithData(api.importFiles(files)),
+    importFiles: (files, options) => rejectWithData(api.importFiles(files, options)),
   };
 }

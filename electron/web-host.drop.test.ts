@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EventOf, ModelSummary } from "./contract.js";
+import { uploadQuery, type EventOf, type ImportOptions, type ModelSummary } from "./contract.js";
 import { haveShared, stories } from "../native-models/test-support/shared-fixtures.js";
 import { startRealBackend, type RealBackend } from "./test-support/real-backend.js";
 import { startWebHost, type WebHost } from "./web-host.js";
@@ -35,10 +35,11 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
       await b?.close();
     });
 
-    const drop = async (files: Array<[Buffer, string]>) => {
+    const drop = async (files: Array<[Buffer, string]>, options: ImportOptions = {}) => {
       const form = new FormData();
       for (const [data, name] of files) form.append("file", new Blob([new Uint8Array(data)]), name);
-      const res = await fetch(`${host.origin}/upload?token=${host.token}`, {
+      const query = uploadQuery(options);
+      const res = await fetch(`${host.origin}/upload?token=${host.token}${query ? `&${query}` : ""}`, {
         method: "POST",
         body: form,
         headers: { Origin: host.origin },
@@ -104,5 +105,33 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
       await b.backend.services.imports.idle();
       expect(existsSync(uploadRoot) ? readdirSync(uploadRoot) : []).toEqual([]);
     });
+
+    it("takes the import options in the upload's query: a file already there imports again when asked", async () => {
+      const bad = await fetch(`${host.origin}/upload?token=${host.token}&quant=f99`, {
+        method: "POST",
+        body: new FormData(),
+        headers: { Origin: host.origin },
+      });
+      expect(bad.status).toBe(400);
+      expect(existsSync(uploadRoot) ? readdirSync(uploadRoot) : []).toEqual([]);
+
+      const file: [Buffer, string] = [readFileSync(stories.gguf), "stories260K-f32.gguf"];
+      const refused = { id: "" };
+      const refusedEnd = ended(() => refused.id);
+      refused.id = (await drop([file])).body.jobId!;
+      expect(await refusedEnd).toMatchObject({ state: "failed", errorCode: "already_imported" });
+
+      const again = { id: "" };
+      const againEnd = ended(() => again.id);
+      const reply = await drop([file], { again: true, quant: "int8" });
+      expect(reply.status).toBe(200);
+      again.id = reply.body.jobId!;
+      const done = await againEnd;
+      expect(done).toMatchObject({ state: "done" });
+      const models = await b.call<ModelSummary[]>("models.list", {});
+      expect(models).toHaveLength(2);
+      expect(models.find((m) => m.id === done.modelId)).toMatchObject({ quant: "int8" });
+      await b.backend.services.imports.idle();
+    }, 120_000);
   },
 );

@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ErrorCode, WireError } from "../wire/errors.js";
+import { parseUploadQuery, type ImportOptions } from "./contract.js";
 import type { ImportRequest } from "./services/import-jobs.js";
 import { ChannelError } from "./services/errors.js";
 
@@ -88,11 +89,13 @@ export async function handleUpload(
 ) {
   const folder = path.join(options.uploadRoot, randomUUID());
   try {
+    const importOptions = uploadOptions(req.url);
     const names = await receive(req, folder, options.limits);
     const { source, displayName } = importSource(folder, names);
     const { jobId } = await options.startImport({
       source,
       displayName,
+      ...importOptions,
       cleanup: () => rm(folder, { recursive: true, force: true }),
     });
     reply(res, 200, { jobId }, headers);
@@ -110,6 +113,15 @@ export async function handleUpload(
     reply(res, status, { error: wire }, { ...headers, Connection: "close" });
     req.unpipe();
     req.resume();
+  }
+}
+
+/** The import options in the upload's query (quantization, import again); checked before any byte is read. */
+function uploadOptions(url: string | undefined): ImportOptions {
+  try {
+    return parseUploadQuery(new URL(url ?? "/", "http://upload.invalid").searchParams);
+  } catch {
+    throw new UploadError(400, "Bad import options: quant must be int4, int8, f16 or f32, again must be 1.");
   }
 }
 

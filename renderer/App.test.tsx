@@ -37,7 +37,7 @@ describe("Exitlane app", () => {
     expect((screen.getByRole("slider", { name: "Speed / accuracy" }) as HTMLInputElement).disabled).toBe(
       false,
     );
-    expect(screen.getByTestId("knob-reading").textContent).toBe("Full depth · 1.00x · same answer");
+    expect(screen.getByTestId("knob-reading").textContent).toBe("Full depth · 1.00x · 100% same tokens");
     expect(screen.getByRole("button", { name: /^Story time/ }).getAttribute("aria-current")).toBe("true");
   });
 
@@ -91,8 +91,9 @@ describe("Exitlane app", () => {
     expect(within(answer).getByTestId("stat-tokens").textContent).toBe("6");
     expect(within(answer).getByTestId("stat-mean-exit").textContent).toBe("2.7 / 5"); // (1+2+3+4+5+1)/6
     const strip = within(answer).getByTestId("layer-strip");
-    expect(strip.children).toHaveLength(6);
-    expect(strip.children[0].getAttribute("title")).toBe('Token 1 " w0": exit layer 1 of 5');
+    const cells = strip.querySelectorAll(".cell");
+    expect(cells).toHaveLength(6);
+    expect(cells[0].getAttribute("title")).toBe('Token 1 " w0": exit layer 1 of 5');
 
     await user.keyboard("{Escape}");
     expect(api.calls.at(-1)).toEqual({ channel: "chat.stop", payload: { conversationId } });
@@ -145,10 +146,11 @@ describe("Exitlane app", () => {
   it("moving the slider sends generation.setKnob and shows the measured numbers", async () => {
     const { api } = await renderWithStore(<App />, withChat());
     const slider = screen.getByRole("slider", { name: "Speed / accuracy" });
-    fireEvent.change(slider, { target: { value: "0.5" } });
+    // The slider's stops are the measured points: the second is the curve's knob 0.5.
+    fireEvent.change(slider, { target: { value: "1" } });
     await waitFor(() => expect(api.calls.some((c) => c.channel === "generation.setKnob")).toBe(true));
     expect(api.calls.find((c) => c.channel === "generation.setKnob")?.payload).toEqual({ value: 0.5 });
-    expect(screen.getByTestId("knob-reading").textContent).toBe("≈1.4x faster · 98% same tokens");
+    expect(screen.getByTestId("knob-reading").textContent).toBe("1.40x faster · 98% same tokens");
   });
 
   it("imports a file dropped anywhere on the window and shows its job card", async () => {

@@ -16,3 +16,13 @@ export const EngineInfo = z.object({
   hostPid: z.number().int(),
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
+
+/** What the engine host process uses right now (the app shows it, polled every few seconds). */
+export const EngineUsage = z.object({
+  pid: z.number().int(),
+  /** Resident memory of the engine host process. */
+  rssBytes: z.number().min(0),
+  /** CPU time it used since the previous reading, as a share of all the machine's cores (0..100). */
+  cpuPercent: z.number().min(0),
+});
+export type EngineUsage = z.infer<typeof EngineUsage>;

@@ -25,6 +25,11 @@ export const ModelSummary = z.object({
   layers: z.number().int(),
   contextLength: z.number().int(),
   sizeBytes: z.number(),
+  /**
+   * Bytes of K/V cache each token of context takes once loaded (float32 keys and values, every
+   * layer); with sizeBytes it says how much memory the model needs at a context length.
+   */
+  kvBytesPerToken: z.number().optional(),
   sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
   /** The file (or folder) name it was imported from. */
   sourceFile: z.string(),

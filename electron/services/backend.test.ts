@@ -24,6 +24,17 @@ describe("backend with the real engine host", () => {
     });
   });
 
+  it("reports the engine host's memory and CPU use (engine.usage)", async () => {
+    const { call, backend } = await start({ stories: false });
+    const first = await call<{ pid: number; rssBytes: number; cpuPercent: number }>("engine.usage", {});
+    expect(first.pid).toBe(backend.services.engine.pid);
+    // A Node process with onnxruntime loaded holds tens of megabytes, and less than the machine has.
+    expect(first.rssBytes).toBeGreaterThan(20 * 2 ** 20);
+    expect(first.rssBytes).toBeLessThan(os.totalmem());
+    expect(first.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(first.cpuPercent).toBeLessThanOrEqual(100);
+  });
+
   it("refuses to answer without a model and to import a missing file, changing nothing", async () => {
     const { call } = await start({ stories: false });
     const chat = await call<Conversation>("chat.create", {});

@@ -39,17 +39,18 @@ export function createHandlers(s: Services): Handlers {
   return {
     "engine.info": async () => ({ ...(await s.engine.request("info", {}, { timeoutMs: 30_000 })) }),
     "engine.status": () => s.engine.status(),
+    "engine.usage": () => s.engine.request("usage", {}, { timeoutMs: 10_000 }),
 
     "models.list": () => s.models.list(),
     "models.importPath": ({ path, quant, again }) => s.imports.startImport({ source: path, quant, again }),
-    "models.importDialog": async ({ folder }) => {
+    "models.importDialog": async ({ folder, quant }) => {
       if (!s.chooseImportPath)
         throw new ChannelError(
           "bad_request",
           "The file dialog exists only in the desktop app; drop or upload the file instead.",
         );
       const chosen = await s.chooseImportPath(folder);
-      return chosen ? s.imports.startImport({ source: chosen }) : null;
+      return chosen ? s.imports.startImport({ source: chosen, quant }) : null;
     },
     "models.cancelImport": ({ jobId }) => s.imports.cancel(jobId),
     "models.jobs": () => s.imports.list(),

@@ -26,3 +26,22 @@ describe("hostError", () => {
     });
   });
 });
+
+describe("toSummary", () => {
+  it("says how many bytes of K/V cache each token of context takes (float32, every layer)", async () => {
+    const { toSummary } = await import("./engine-methods.js");
+    const manifest = {
+      id: "m",
+      name: "m",
+      params: 260_000,
+      quant: "f32",
+      sizeBytes: 1_000_000,
+      createdAt: "2025-01-01T00:00:00.000Z",
+      config: { arch: "llama", numLayers: 5, numKvHeads: 4, headDim: 8, contextLength: 512 },
+      source: { format: "gguf", path: "/x/stories.gguf" },
+      tokenizer: { chatTemplate: true },
+    } as unknown as Parameters<typeof toSummary>[0];
+    // stories260K's shape: 2 (K and V) x 5 layers x 4 KV heads x 8 dims x 4 bytes.
+    expect(toSummary(manifest).kvBytesPerToken).toBe(1280);
+  });
+});

@@ -30,6 +30,8 @@ export function toSummary(m: Manifest): ModelSummary {
     layers: m.config.numLayers,
     contextLength: m.config.contextLength,
     sizeBytes: m.sizeBytes,
+    // runtime/kv-cache.ts: a float32 key and value row per layer, KV head and position.
+    kvBytesPerToken: 2 * m.config.numLayers * m.config.numKvHeads * m.config.headDim * 4,
     sourceFormat: m.source.format,
     sourceFile: path.basename(m.source.path),
     createdAt: m.createdAt,

@@ -4,6 +4,7 @@
 // and are merged in by main.ts.
 import type { HostEvent, HostMethod, ParamsOf, ResultOf } from "./protocol.js";
 import { getSystemInfo } from "./system-info.js";
+import { measureUsage } from "./usage.js";
 import type { ErrorCode, ErrorDetail } from "../../wire/errors.js";
 
 export interface HostContext {
@@ -30,4 +31,5 @@ export class HostMethodError extends Error {
 
 export const methods: MethodTable = {
   info: () => getSystemInfo(),
+  usage: async () => measureUsage(),
 };

@@ -9,11 +9,11 @@
 // the host runs under plain Node too. Shapes the app's contract shares come from wire/.
 import { z } from "zod";
 import { WireError } from "../../wire/errors.js";
-import { EngineInfo } from "../../wire/engine.js";
+import { EngineInfo, EngineUsage } from "../../wire/engine.js";
 import { ContextOverflow, GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
 import { Id, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
 
-export { EngineInfo, GenerationStats, ImportStage, ModelSummary, Quant, Sampling, TokenFields };
+export { EngineInfo, EngineUsage, GenerationStats, ImportStage, ModelSummary, Quant, Sampling, TokenFields };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -33,6 +33,8 @@ const none = z.object({}).strict();
 export const hostMethods = {
   /** Machine and runtime facts: onnxruntime version, execution providers, CPU, memory. */
   info: { params: none, result: EngineInfo },
+  /** The host process's memory and CPU use (cheap; answered between tokens while generating). */
+  usage: { params: none, result: EngineUsage },
   /** Converts a GGUF file, HF folder or llama2.c file into a model package; streams `progress` events. */
   importModel: {
     params: z

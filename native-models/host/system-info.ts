@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { loadSparseKernel } from "../kernels/index.js";
 import type { EngineInfo } from "./protocol.js";
+import { runnableProviders } from "./provider-probe.js";
 
 /** SIMD features that matter to CPU inference, in a stable display order. */
 const X86_FEATURES = [
@@ -113,7 +114,9 @@ async function onnxRuntimeFacts(): Promise<OnnxRuntimeFacts> {
   // Loaded lazily so a broken native install still lets the rest of the info through.
   const ort = await import("onnxruntime-node");
   const versions = ort.env.versions as { node?: string; common?: string };
-  const providers = ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  const listed = ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  // Listed is not runnable: a GPU provider is offered only where a session really runs on it.
+  const providers = await runnableProviders(listed);
   return { version: versions.node ?? versions.common ?? "unknown", providers };
 }
 

@@ -175,6 +175,17 @@ describe("WebSocket API", () => {
     expect(files.map((f) => f.name)).toEqual(["tiny-hf/config.json", "model.safetensors"]);
   });
 
+  it("sends the import options in the upload's query", async () => {
+    const urls: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      urls.push(url);
+      return new Response(JSON.stringify({ jobId: "job-1" }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const { api } = setup({ fetchImpl });
+    await api.importFiles([new File(["x"], "a.gguf")], { quant: "f16", again: true });
+    expect(urls).toEqual(["http://127.0.0.1:1/upload?token=t&quant=f16&again=1"]);
+  });
+
   it("reports an upload the host refused in the host's words and with its code", async () => {
     const fetchImpl = (async () =>
       new Response(

@@ -11,9 +11,11 @@ import {
   type EventName,
   type EventOf,
   type ExitlaneApi,
+  type ImportOptions,
   type ReplyOf,
   type RequestOf,
   type WsMessage,
+  uploadQuery,
 } from "../../electron/contract";
 import { ApiError, WireError } from "../../wire/errors";
 import { backoffDelay } from "./backoff";
@@ -280,13 +282,17 @@ export function createWsApi(options: WsApiOptions): WsApi {
     };
   }
 
-  async function importFiles(files: File[]): Promise<{ jobId: string }> {
+  async function importFiles(files: File[], importOptions: ImportOptions = {}): Promise<{ jobId: string }> {
     if (files.length === 0) throw new ApiError("bad_request", "No files to import.");
     const form = new FormData();
     for (const f of files) form.append("file", f, relativePathOf(f));
     let res: Response;
     try {
-      res = await doFetch(options.uploadUrl, { method: "POST", body: form, credentials: "same-origin" });
+      const query = uploadQuery(importOptions);
+      const url = query
+        ? `${options.uploadUrl}${options.uploadUrl.includes("?") ? "&" : "?"}${query}`
+        : options.uploadUrl;
+      res = await doFetch(url, { method: "POST", body: form, credentials: "same-origin" });
     } catch (err) {
       throw new ApiError(
         "upload_failed",

@@ -1,24 +1,19 @@
 import { useEffect, useId, useRef, useState } from "react";
-import {
-  describeExact,
-  describeReading,
-  interpolateCurve,
-  knobAvailability,
-  sliderCurve,
-} from "../state/calibration";
+import { describeStop, knobAvailability, nearestStop } from "../state/calibration";
 import { useActions, useApp } from "../state/context";
 
 /** How often the slider sends generation.setKnob while it is being dragged (ms). */
 const SEND_INTERVAL_MS = 120;
 
 /**
- * The speed/accuracy slider: 0 = exact (every token is the full model's), 1 = fastest. Shows the
- * active model's measured numbers at the current position, and applies from the next token (also
- * mid-answer). Disabled, with the reason, while the model is being calibrated, when it has no
- * calibration, or when early exit measured no faster on it.
+ * The speed/accuracy slider: its stops are the active model's measured calibration points (the
+ * first is exact: every token is the full model's), and each says what was measured there. It
+ * applies from the next token (also mid-answer). Disabled, with the reason, while the model is
+ * being calibrated, when it has no calibration, or when early exit measured no faster on it.
  */
 export function KnobSlider() {
   const knob = useApp((s) => s.settings?.knob ?? 0);
+  const hasSettings = useApp((s) => s.settings !== null);
   const model = useApp((s) => {
     const id = s.settings?.activeModelId ?? s.engineStatus?.loadedModelId ?? null;
     return s.models.find((m) => m.id === id) ?? null;
@@ -35,7 +30,10 @@ export function KnobSlider() {
     return job ? job.progress : null;
   });
   const actions = useActions();
-  const [value, setValue] = useState(knob);
+  const availability = knobAvailability(model, calibrating);
+  const stops = availability.enabled ? availability.stops : [];
+  const storedIndex = nearestStop(stops, knob);
+  const [index, setIndex] = useState(storedIndex);
   const dragging = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const lastSent = useRef(knob);
@@ -46,33 +44,35 @@ export function KnobSlider() {
   // Follow the stored value (another window, a reload) unless the user is moving the slider.
   useEffect(() => {
     if (!dragging.current) {
-      setValue(knob);
+      setIndex(storedIndex);
       latest.current = knob;
       lastSent.current = knob;
     }
-  }, [knob]);
+  }, [knob, storedIndex]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const availability = knobAvailability(model, calibrating);
-  const reading = availability.enabled ? interpolateCurve(sliderCurve(availability.model), value) : null;
-  const text = availability.enabled
-    ? value === 0
-      ? describeExact(availability.model)
-      : reading
-        ? describeReading(reading)
-        : ""
-    : availability.reason;
+  // The engine runs at the stored knob: where that is not one of this model's measured stops (the
+  // default, another model's stop, or a model where early exit does not pay) move it to the stop
+  // shown, so that what the slider says is what the engine does.
+  const calibrated = availability.enabled || availability.model !== undefined;
+  const target = availability.enabled ? (stops[storedIndex]?.knob ?? 0) : 0;
+  useEffect(() => {
+    if (hasSettings && calibrated && !dragging.current && knob !== target) void actions.setKnob(target);
+  }, [hasSettings, calibrated, knob, target, actions]);
+
+  const stop = stops[Math.min(index, stops.length - 1)];
+  const text = availability.enabled && stop ? describeStop(availability.model, stop) : "";
 
   const send = (v: number) => {
     if (v === lastSent.current) return;
     lastSent.current = v;
     void actions.setKnob(v);
   };
-  const onInput = (v: number) => {
-    setValue(v);
-    latest.current = v;
+  const onInput = (i: number) => {
+    setIndex(i);
+    latest.current = stops[i]?.knob ?? 0;
     if (!timer.current) {
-      send(v);
+      send(latest.current);
       timer.current = setTimeout(function tick() {
         timer.current = undefined;
         send(latest.current);
@@ -98,15 +98,16 @@ export function KnobSlider() {
         id={inputId}
         type="range"
         min={0}
-        max={1}
-        step={0.05}
-        value={value}
+        max={Math.max(1, stops.length - 1)}
+        step={1}
+        value={availability.enabled ? index : 0}
         disabled={!availability.enabled}
         aria-label="Speed / accuracy"
         aria-describedby={readingId}
         aria-valuetext={
-          availability.enabled ? `${Math.round(value * 100)}% toward speed: ${text}` : "unavailable"
+          availability.enabled ? `step ${index + 1} of ${stops.length}: ${text}` : availability.label
         }
+        data-knob={stop?.knob ?? 0}
         onPointerDown={() => (dragging.current = true)}
         onChange={(e) => onInput(Number(e.target.value))}
         onPointerUp={commit}

@@ -1,14 +1,21 @@
-import { memo, useState, type MouseEvent } from "react";
+import { memo, useMemo, useState, type MouseEvent } from "react";
 import type { ExitTelemetry } from "../../electron/contract";
 import { layerBucket } from "../state/charts";
+import { stripCells, type StripCell } from "../state/layerStripCells";
 
 function describe(i: number, text: string, layer: number, layers: number) {
   return `Token ${i + 1} ${JSON.stringify(text)}: exit layer ${layer}${layers ? ` of ${layers}` : ""}`;
 }
 
+function describeCell(cell: StripCell, texts: readonly string[], layers: number) {
+  if (cell.count === 1) return describe(cell.start, texts[cell.start] ?? "", cell.layer, layers);
+  return `Tokens ${cell.start + 1}–${cell.start + cell.count}: mean exit layer ${cell.layer.toFixed(1)}${layers ? ` of ${layers}` : ""}`;
+}
+
 /**
  * The layer strip under an answer: one cell per generated token, coloured by the layer it exited
- * at (teal = early, violet = full depth). Hovering a cell names the token and its exit layer.
+ * at (teal = early, violet = full depth), in rows so that long answers keep cells wide enough to
+ * see (very long ones group neighbouring tokens per cell). Hovering a cell names its token(s).
  */
 export const LayerStrip = memo(function LayerStrip({
   exitLayers,
@@ -21,35 +28,39 @@ export const LayerStrip = memo(function LayerStrip({
   layers: number;
   meanExitLayer: number;
 }) {
-  const [hover, setHover] = useState<number | null>(null);
+  const [hover, setHover] = useState<string | null>(null);
+  const rows = useMemo(() => stripCells(exitLayers), [exitLayers]);
   if (exitLayers.length === 0) return null;
   const onOver = (e: MouseEvent<HTMLDivElement>) => {
-    const i = (e.target as HTMLElement).dataset?.i;
-    if (i !== undefined) setHover(Number(i));
+    const title = (e.target as HTMLElement).title;
+    if ((e.target as HTMLElement).classList.contains("cell")) setHover(title);
   };
+  const grouped = rows[0]?.[0]?.count ?? 1;
   return (
     <div className="layer-strip-wrap">
       <div
         className="layer-strip"
         role="img"
-        aria-label={`Exit layer of each of ${exitLayers.length} tokens; mean ${meanExitLayer.toFixed(1)}${layers ? ` of ${layers} layers` : ""}`}
+        aria-label={`Exit layer of each of ${exitLayers.length} tokens${grouped > 1 ? ` (${grouped} tokens per cell)` : ""}; mean ${meanExitLayer.toFixed(1)}${layers ? ` of ${layers} layers` : ""}`}
         data-testid="layer-strip"
+        data-rows={rows.length}
         onMouseOver={onOver}
         onMouseLeave={() => setHover(null)}
       >
-        {exitLayers.map((layer, i) => (
-          <span
-            key={i}
-            data-i={i}
-            className={`cell depth-${layerBucket(layer, layers)}`}
-            title={describe(i, tokenTexts[i] ?? "", layer, layers)}
-          />
+        {rows.map((row, r) => (
+          <div className="layer-strip-row" key={r}>
+            {row.map((cell) => (
+              <span
+                key={cell.start}
+                className={`cell depth-${layerBucket(cell.layer, layers)}`}
+                title={describeCell(cell, tokenTexts, layers)}
+              />
+            ))}
+          </div>
         ))}
       </div>
       <div className="layer-strip-detail" aria-hidden="true">
-        {hover !== null && hover < exitLayers.length
-          ? describe(hover, tokenTexts[hover] ?? "", exitLayers[hover], layers)
-          : ""}
+        {hover ?? ""}
       </div>
     </div>
   );

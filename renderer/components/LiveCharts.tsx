@@ -22,6 +22,7 @@ import {
   formatTick,
 } from "../state/charts";
 import { useApp } from "../state/context";
+import { depthFill, depthLegend } from "../state/depthLegend";
 import { useThrottledValue } from "../state/useThrottled";
 import { formatRate } from "../state/format";
 import { answerStats } from "../state/answerStats";
@@ -95,6 +96,7 @@ const ChartsFor = memo(function ChartsFor({
 }) {
   const { layers, exitData, rateData, histogram } = useMemo(() => chartData(message), [message]);
   const dots = exitData.length <= 120;
+  const legend = useMemo(() => depthLegend(histogram, layers), [histogram, layers]);
 
   return (
     <section className="charts" aria-label="Live exit-layer charts" data-message-id={message.id}>
@@ -200,16 +202,20 @@ const ChartsFor = memo(function ChartsFor({
             />
             <Bar dataKey="count" isAnimationActive={false} radius={[3, 3, 0, 0]}>
               {histogram.map((b) => (
-                <Cell key={b.layer} fill={`var(--depth-${layerBucket(b.layer, layers)})`} />
+                <Cell key={b.layer} fill={depthFill(layerBucket(b.layer, layers))} />
               ))}
             </Bar>
           </BarChart>
         </ResponsiveContainer>
+        <ul className="legend small muted" aria-label="Bar colours" data-testid="histogram-legend">
+          {legend.map((entry) => (
+            <li key={entry.bucket} data-fill={entry.fill}>
+              <span className="swatch" style={{ background: entry.fill }} aria-hidden="true" />
+              {entry.label}
+            </li>
+          ))}
+        </ul>
       </figure>
-      <p className="legend small muted" aria-hidden="true">
-        <span className="swatch depth-0" /> early exit
-        <span className="swatch depth-9" /> full depth
-      </p>
     </section>
   );
 });

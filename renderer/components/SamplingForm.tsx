@@ -5,19 +5,25 @@ import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft }
 /** What an empty field means. */
 const placeholders: Partial<Record<keyof ChatSampling, string>> = { seed: "random", maxTokens: "automatic" };
 
-/** Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`. */
+/**
+ * Sampling settings with inline validation; Save sends the whole set, Reset restores `defaults`.
+ * With `autoSave` (the Settings page, where everything saves as it changes) there is no Save
+ * button: a valid change is sent when the field loses focus.
+ */
 export function SamplingForm({
   value,
   defaults,
   onSave,
   saveLabel = "Save",
   idPrefix,
+  autoSave = false,
 }: {
   value: ChatSampling;
   defaults?: ChatSampling;
   onSave(s: ChatSampling): Promise<boolean | void> | void;
   saveLabel?: string;
   idPrefix?: string;
+  autoSave?: boolean;
 }) {
   const [draft, setDraft] = useState<SamplingDraft>(() => toDraft(value));
   const [saving, setSaving] = useState(false);
@@ -49,6 +55,9 @@ export function SamplingForm({
         void save();
       }}
       aria-label="Sampling settings"
+      onBlur={() => {
+        if (autoSave && result.ok && dirty && !saving) void save();
+      }}
     >
       <div className="field-grid">
         {samplingFields.map((spec) => {
@@ -80,7 +89,7 @@ export function SamplingForm({
           );
         })}
       </div>
-      <div className="form-actions">
+      <div className="form-actions" hidden={autoSave && !defaults}>
         {defaults && (
           <button
             type="button"
@@ -93,12 +102,16 @@ export function SamplingForm({
             Reset to defaults
           </button>
         )}
-        <span className="muted small" role="status">
-          {saved && !dirty ? "Saved" : ""}
-        </span>
-        <button type="submit" className="btn btn-primary" disabled={!result.ok || !dirty || saving}>
-          {saving ? "Saving…" : saveLabel}
-        </button>
+        {!autoSave && (
+          <span className="muted small" role="status">
+            {saved && !dirty ? "Saved" : ""}
+          </span>
+        )}
+        {!autoSave && (
+          <button type="submit" className="btn btn-primary" disabled={!result.ok || !dirty || saving}>
+            {saving ? "Saving…" : saveLabel}
+          </button>
+        )}
       </div>
     </form>
   );

@@ -1,13 +1,15 @@
-import { useEffect, useId, useState, type ReactNode } from "react";
+import { useId, type ReactNode } from "react";
 import type { Settings } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatMemory } from "../state/format";
+import { EngineSettings } from "./EngineSettings";
 import { SamplingForm } from "./SamplingForm";
 import { ServerSettings } from "./ServerSettings";
+import { useSettingsSaver } from "./useSettingsSaver";
 
 export function SettingsView() {
   const settings = useApp((s) => s.settings);
-  const actions = useActions();
+  const { save, saved } = useSettingsSaver();
   return (
     <div className="page settings-view">
       <header className="page-header">
@@ -15,19 +17,19 @@ export function SettingsView() {
           <h1>Settings</h1>
           <p className="muted">Changes are saved as you make them.</p>
         </div>
+        <p className="saved-note" role="status" data-testid="settings-saved">
+          {saved ? "✓ Saved" : ""}
+        </p>
       </header>
       {!settings ? (
         <p className="muted">Loading settings…</p>
       ) : (
         <>
           <Section title="Appearance">
-            <ThemeChooser
-              value={settings.theme}
-              onChange={(theme) => void actions.updateSettings({ theme })}
-            />
+            <ThemeChooser value={settings.theme} onChange={(theme) => void save({ theme })} />
           </Section>
           <Section title="Engine">
-            <EngineSettings settings={settings} />
+            <EngineSettings settings={settings} save={save} />
           </Section>
           <Section
             title="Default sampling"
@@ -35,8 +37,9 @@ export function SettingsView() {
           >
             <SamplingForm
               value={settings.defaultSampling}
-              onSave={(defaultSampling) => actions.updateSettings({ defaultSampling })}
+              onSave={(defaultSampling) => save({ defaultSampling })}
               idPrefix="default"
+              autoSave
             />
           </Section>
           <Section
@@ -107,146 +110,6 @@ function ThemeChooser({
       ))}
     </fieldset>
   );
-}
-
-function EngineSettings({ settings }: { settings: Settings }) {
-  const info = useApp((s) => s.engineInfo);
-  const status = useApp((s) => s.engineStatus);
-  const native = useApp((s) => s.nativeImportDialog);
-  const actions = useActions();
-  const ids = { threads: useId(), provider: useId(), context: useId(), dir: useId() };
-  const [threads, setThreads] = useState(String(settings.threads));
-  const [context, setContext] = useState(String(settings.contextLength));
-
-  useEffect(() => setThreads(String(settings.threads)), [settings.threads]);
-  useEffect(() => setContext(String(settings.contextLength)), [settings.contextLength]);
-
-  const providers = info?.executionProviders.map((p) => p.name) ?? [settings.executionProvider];
-  if (!providers.includes(settings.executionProvider)) providers.unshift(settings.executionProvider);
-  const maxThreads = Math.min(256, Math.max(1, (info?.cpu.cores ?? 16) * 2));
-
-  const threadsValue = Number(threads);
-  const threadsError =
-    !Number.isInteger(threadsValue) || threadsValue < 1 || threadsValue > 256
-      ? "A whole number from 1 to 256."
-      : null;
-  const contextValue = Number(context);
-  const contextError =
-    !Number.isInteger(contextValue) || contextValue < 128 || contextValue > 131072
-      ? "A whole number from 128 to 131072."
-      : null;
-
-  return (
-    <div className="form-rows">
-      <div className="form-row">
-        <label htmlFor={ids.threads}>CPU threads</label>
-        <div>
-          <input
-            id={ids.threads}
-            type="number"
-            min={1}
-            max={maxThreads}
-            value={threads}
-            aria-invalid={threadsError ? true : undefined}
-            aria-describedby={`${ids.threads}-h`}
-            onChange={(e) => setThreads(e.target.value)}
-            onBlur={() =>
-              !threadsError &&
-              threadsValue !== settings.threads &&
-              void actions.updateSettings({ threads: threadsValue })
-            }
-          />
-          <span id={`${ids.threads}-h`} className={threadsError ? "field-error" : "field-help"}>
-            {threadsError ??
-              `This computer has ${info?.cpu.cores ?? "?"} cores. More threads than cores rarely helps.`}
-          </span>
-        </div>
-      </div>
-      <div className="form-row">
-        <label htmlFor={ids.provider}>Execution provider</label>
-        <div>
-          <select
-            id={ids.provider}
-            value={settings.executionProvider}
-            onChange={(e) => void actions.updateSettings({ executionProvider: e.target.value })}
-            aria-describedby={`${ids.provider}-h`}
-          >
-            {providers.map((p) => (
-              <option key={p} value={p}>
-                {providerLabel(p)}
-              </option>
-            ))}
-          </select>
-          <span id={`${ids.provider}-h`} className="field-help">
-            Only the providers onnxruntime reports on this computer are listed. If a GPU provider fails,
-            Exitlane falls back to the CPU and says so.
-          </span>
-          {status?.fallbackNotice && (
-            <p className="notice warn" role="status">
-              {status.fallbackNotice}
-            </p>
-          )}
-        </div>
-      </div>
-      <div className="form-row">
-        <label htmlFor={ids.context}>Context length</label>
-        <div>
-          <input
-            id={ids.context}
-            type="number"
-            min={128}
-            max={131072}
-            step={128}
-            value={context}
-            aria-invalid={contextError ? true : undefined}
-            aria-describedby={`${ids.context}-h`}
-            onChange={(e) => setContext(e.target.value)}
-            onBlur={() =>
-              !contextError &&
-              contextValue !== settings.contextLength &&
-              void actions.updateSettings({ contextLength: contextValue })
-            }
-          />
-          <span id={`${ids.context}-h`} className={contextError ? "field-error" : "field-help"}>
-            {contextError ??
-              "Tokens the model sees at once (capped by each model's own limit). Longer needs more memory."}
-          </span>
-        </div>
-      </div>
-      <div className="form-row">
-        <span id={ids.dir} className="label">
-          Models folder
-        </span>
-        <div className="path-row">
-          <code className="path" aria-labelledby={ids.dir}>
-            {settings.modelsDir || "—"}
-          </code>
-          {native && (
-            <button
-              type="button"
-              className="btn"
-              onClick={() => void actions.chooseModelsDir()}
-              aria-label="Change the models folder"
-            >
-              Change…
-            </button>
-          )}
-        </div>
-      </div>
-    </div>
-  );
-}
-
-function providerLabel(name: string): string {
-  const known: Record<string, string> = {
-    cpu: "CPU",
-    webgpu: "WebGPU",
-    cuda: "CUDA (NVIDIA)",
-    dml: "DirectML",
-    tensorrt: "TensorRT",
-    coreml: "Core ML",
-  };
-  return known[name.toLowerCase()] ?? name;
 }
 
 /** About this computer: what engine.info reports. */

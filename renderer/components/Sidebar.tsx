@@ -7,6 +7,7 @@ import { shortcutLabel } from "../state/shortcuts";
 import { useKeyHost } from "../state/useKeyHost";
 import type { View } from "../state/store";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { EngineUsage } from "./EngineUsage";
 import { Icon, type IconName } from "./Icon";
 
 const views: { view: View; label: string; icon: IconName }[] = [
@@ -56,6 +57,7 @@ export function Sidebar() {
       </button>
       <SearchBox />
       <ConversationList />
+      <EngineUsage />
     </aside>
   );
 }

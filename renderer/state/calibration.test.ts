@@ -1,98 +1,91 @@
 import { describe, expect, it } from "vitest";
 import {
   describeExact,
-  describeReading,
-  interpolateCurve,
+  describeStop,
+  formatAgreement,
   knobAvailability,
-  sliderCurve,
+  nearestStop,
+  NO_SPEEDUP,
+  sliderStops,
 } from "./calibration";
 import { makeModel } from "../test/fakeApi";
 
-const curve = [
-  { knob: 1, agreement: 0.9, meanExitLayer: 2, speedup: 2 },
-  { knob: 0, agreement: 1, meanExitLayer: 6, speedup: 1 },
-  { knob: 0.5, agreement: 0.98, meanExitLayer: 4, speedup: 1.4 },
+/** A curve as calibration stores it, noisy: 0.2 measured slower, 0.6 slower than 0.4. */
+const noisy = [
+  { knob: 0.2, agreement: 0.98, meanExitLayer: 15.2, speedup: 0.87 },
+  { knob: 0.4, agreement: 0.97, meanExitLayer: 12, speedup: 1.3 },
+  { knob: 0.6, agreement: 0.95, meanExitLayer: 11, speedup: 1.22 },
+  { knob: 0.8, agreement: 0.93, meanExitLayer: 9, speedup: 1.45 },
+  { knob: 1, agreement: 0.9, meanExitLayer: 7, speedup: 1.61 },
 ];
+const kjvLike = makeModel({ layers: 16, calibration: { status: "calibrated", curve: noisy } });
 
-describe("calibration curve", () => {
-  it("interpolates between measured points (unsorted input)", () => {
-    const r = interpolateCurve(curve, 0.25)!;
-    expect(r.speedup).toBeCloseTo(1.2);
-    expect(r.agreement).toBeCloseTo(0.99);
-    expect(r.meanExitLayer).toBeCloseTo(5);
-    expect(interpolateCurve(curve, 0.5)!.speedup).toBeCloseTo(1.4);
+describe("the slider's stops", () => {
+  it("are exact (1.00x, 100%) at 0, then only measured points, each faster and less exact", () => {
+    const stops = sliderStops(kjvLike);
+    expect(stops.map((s) => s.knob)).toEqual([0, 0.4, 0.8, 1]);
+    expect(stops[0]).toEqual({ knob: 0, agreement: 1, meanExitLayer: 16, speedup: 1 });
+    const labels = stops.map((s) => describeStop(kjvLike, s));
+    expect(labels).toEqual([
+      "Full depth · 1.00x · 100% same tokens",
+      "1.30x faster · 97% same tokens",
+      "1.45x faster · 93% same tokens",
+      "1.61x faster · 90% same tokens",
+    ]);
+    for (let i = 1; i < stops.length; i++) {
+      expect(stops[i].speedup).toBeGreaterThan(stops[i - 1].speedup);
+      expect(stops[i].agreement).toBeLessThan(stops[i - 1].agreement);
+    }
   });
 
-  it("clamps outside the measured range and handles empty or single-point curves", () => {
-    expect(interpolateCurve(curve, -1)!.speedup).toBe(1);
-    expect(interpolateCurve(curve, 2)!.speedup).toBe(2);
-    expect(interpolateCurve([], 0.5)).toBeNull();
-    expect(interpolateCurve([curve[2]], 0.9)!.speedup).toBe(1.4);
-  });
-
-  it("describes a reading in the product's words", () => {
-    expect(describeReading({ knob: 0.5, speedup: 1.4, agreement: 0.98, meanExitLayer: 4 })).toBe(
-      "≈1.4x faster · 98% same tokens",
-    );
-    expect(describeReading({ knob: 0, speedup: 1, agreement: 1, meanExitLayer: 6 })).toBe(
-      "same speed · 100% same tokens",
-    );
-    expect(describeReading({ knob: 0.3, speedup: 1.2, agreement: 0.994, meanExitLayer: 6 })).toBe(
-      "≈1.2x faster · 99.4% same tokens",
-    );
-    expect(describeReading({ knob: 1, speedup: 0.93, agreement: 0.96, meanExitLayer: 4 })).toBe(
-      "≈0.93x speed (slower) · 96% same tokens",
-    );
-    expect(describeReading({ knob: 0.2, speedup: 1.03, agreement: 0.99, meanExitLayer: 4 })).toBe(
-      "≈1.03x faster · 99% same tokens",
-    );
-    // a curve written in percent
-    expect(describeReading({ knob: 0.3, speedup: 1.2, agreement: 97, meanExitLayer: 6 })).toBe(
-      "≈1.2x faster · 97% same tokens",
-    );
-  });
-
-  it("reads 1.00x and 100% at 0 unless lossless decoding measured faster, and in order from there", () => {
-    const plain = makeModel({
-      layers: 6,
-      calibration: {
-        status: "calibrated",
-        curve: curve.filter((p) => p.knob > 0),
-        lossless: { speedup: 1.02 },
-      },
-    });
-    expect(describeExact(plain)).toBe("Full depth · 1.00x · same answer");
-    expect(sliderCurve(plain)[0]).toEqual({ knob: 0, agreement: 1, meanExitLayer: 6, speedup: 1 });
+  it("start at the lossless stop's measured speed where it pays; early exit slower than it is left out", () => {
     const fast = makeModel({
-      calibration: {
-        status: "calibrated",
-        curve: curve.filter((p) => p.knob > 0),
-        lossless: { speedup: 1.3 },
-      },
+      calibration: { status: "calibrated", curve: noisy, lossless: { speedup: 1.35 } },
     });
-    expect(describeExact(fast)).toBe("Exact · ≈1.3x faster · same answer");
-    // Between exact (1.3x, 100%) and the first early-exit point.
-    const mid = interpolateCurve(sliderCurve(fast), 0.25)!;
-    expect(mid.agreement).toBeCloseTo(0.99);
-    expect(mid.speedup).toBeCloseTo(1.35);
+    expect(describeExact(fast)).toBe("Exact · 1.35x faster · 100% same tokens");
+    expect(sliderStops(fast).map((s) => s.knob)).toEqual([0, 0.8, 1]);
+    const plain = makeModel({
+      calibration: { status: "calibrated", curve: noisy, lossless: { speedup: 1.02 } },
+    });
+    expect(describeExact(plain)).toBe("Full depth · 1.00x · 100% same tokens");
   });
 
-  it("says once that early exit does not pay where no setting measured faster", () => {
+  it("never prints 100% for a point that is not exact, and reads a curve written in percent", () => {
+    expect(formatAgreement(0.9996)).toBe("99.9");
+    expect(formatAgreement(0.994)).toBe("99.4");
+    expect(formatAgreement(0.979)).toBe("97");
+    expect(formatAgreement(97)).toBe("97");
+    expect(formatAgreement(1)).toBe("100");
+  });
+
+  it("finds the stop nearest a stored knob value", () => {
+    const stops = sliderStops(kjvLike);
+    expect(nearestStop(stops, 0)).toBe(0);
+    expect(nearestStop(stops, 0.3)).toBe(1);
+    expect(nearestStop(stops, 0.95)).toBe(3);
+    expect(nearestStop([], 0.5)).toBe(0);
+  });
+});
+
+describe("knobAvailability", () => {
+  it("says once that early exit does not pay where no setting measured faster, keeping the exact stop's number", () => {
     const slow = makeModel({
       name: "tiny",
       calibration: {
         status: "calibrated",
         curve: [
           { knob: 0.5, agreement: 0.97, meanExitLayer: 4.7, speedup: 0.92 },
-          { knob: 1, agreement: 0.92, meanExitLayer: 4.4, speedup: 1.02 },
+          { knob: 1, agreement: 0.92, meanExitLayer: 4.4, speedup: 1.0 },
         ],
+        lossless: { speedup: 1.3 },
       },
     });
     const a = knobAvailability(slow);
     expect(a.enabled).toBe(false);
     if (!a.enabled) {
-      expect(a.label).toMatch(/^Early exit does not pay on this model/);
-      expect(a.reason).toMatch(/does not speed up tiny/);
+      expect(a.label).toBe(`${NO_SPEEDUP} · Exact · 1.30x faster · 100% same tokens`);
+      expect(a.label).not.toMatch(/slower/);
+      expect(a.model).toBe(slow);
     }
   });
 

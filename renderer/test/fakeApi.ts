@@ -12,6 +12,7 @@ import {
   type EventName,
   type EventOf,
   type ExitlaneApi,
+  type ImportOptions,
   type Message,
   type ModelSummary,
   type ReplyOf,
@@ -122,6 +123,8 @@ type Handler<C extends Channel> = (payload: RequestOf<C>) => ReplyOf<C> | Promis
 export interface FakeApi extends ExitlaneApi {
   calls: { channel: Channel; payload: unknown }[];
   imported: File[][];
+  /** The options each importFiles call came with, in order. */
+  importOptions: ImportOptions[];
   conversations: Conversation[];
   messages: Map<string, Message[]>;
   models: ModelSummary[];
@@ -234,6 +237,7 @@ export function createFakeApi(
   const handlers: { [C in Channel]?: Handler<C> } = {
     "engine.info": () => engineInfo,
     "engine.status": () => status,
+    "engine.usage": () => ({ pid: engineInfo.hostPid, rssBytes: 300 * 2 ** 20, cpuPercent: 12.4 }),
     "models.list": () => models,
     "models.jobs": () => [],
     "models.importPath": () => ({ jobId: nextId("job") }),
@@ -396,6 +400,7 @@ export function createFakeApi(
     transport: "websocket",
     calls: [],
     imported: [],
+    importOptions: [],
     conversations,
     messages,
     models,
@@ -417,8 +422,9 @@ export function createFakeApi(
       set.add(listener as (p: unknown) => void);
       return () => set!.delete(listener as (p: unknown) => void);
     },
-    async importFiles(files) {
+    async importFiles(files, options = {}) {
       api.imported.push(files);
+      api.importOptions.push(options);
       return { jobId: nextId("job") };
     },
     emit(event, payload) {

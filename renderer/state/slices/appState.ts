@@ -12,6 +12,7 @@ import type {
   ImportJob,
   ModelSummary,
   ChatSampling,
+  Quant,
   Settings,
 } from "../../../electron/contract";
 import type { ConnectionState } from "../../api/wsApi";
@@ -113,7 +114,14 @@ export interface ModelsSlice {
   jobs: ImportJob[];
   localImports: LocalImport[];
   selectingModelId: string | null;
+  /** The quantization new imports ask for; null: the engine's default (int8 under 1B parameters, else int4). */
+  importQuant: Quant | null;
+  /** Jobs whose files this window still holds, so they can be imported again. */
+  reimportable: string[];
 
+  setImportQuant(quant: Quant | null): void;
+  /** Imports a job's files again although the library already holds them (after already_imported). */
+  importAgain(jobId: string): Promise<void>;
   refreshModels(): Promise<void>;
   refreshJobs(): Promise<void>;
   selectModel(id: string | null): Promise<void>;
@@ -122,7 +130,7 @@ export interface ModelsSlice {
   renameModel(id: string, name: string): Promise<void>;
   deleteModel(id: string): Promise<void>;
   calibrateModel(id: string): Promise<void>;
-  importGroups(groups: DropGroup[]): Promise<void>;
+  importGroups(groups: DropGroup[], options?: { again?: boolean }): Promise<void>;
   importWithDialog(folder: boolean): Promise<void>;
   cancelImport(jobId: string): Promise<void>;
   dismissJob(jobId: string): void;

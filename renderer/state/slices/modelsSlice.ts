@@ -1,16 +1,38 @@
 // The model library: listing, loading, renaming, deleting, calibrating and importing models.
 import { errorMessage } from "../../api/wsApi";
-import { precheckGroup, sourceName, upsertJob } from "../importJobs";
+import { precheckGroup, sourceName, upsertJob, type DropGroup } from "../importJobs";
 import type { ModelsSlice } from "./appState";
 import type { SliceContext } from "./sliceContext";
 
 export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceContext): ModelsSlice {
+  // The files behind each job this window started from a drop or a pick, so that a file refused as
+  // already in the library can be sent again ("Import again anyway"). Kept outside the state: Files
+  // are not data to render; `reimportable` says which jobs have them.
+  const groupsByJob = new Map<string, DropGroup>();
+
   return {
     models: [],
     modelsLoaded: false,
     jobs: [],
     localImports: [],
     selectingModelId: null,
+    importQuant: null,
+    reimportable: [],
+
+    setImportQuant(quant) {
+      set({ importQuant: quant });
+    },
+
+    async importAgain(jobId) {
+      const group = groupsByJob.get(jobId);
+      if (!group) return;
+      groupsByJob.delete(jobId);
+      set((s) => ({
+        jobs: s.jobs.filter((j) => j.jobId !== jobId),
+        reimportable: s.reimportable.filter((id) => id !== jobId),
+      }));
+      await get().importGroups([group], { again: true });
+    },
 
     async refreshModels() {
       try {
@@ -92,7 +114,7 @@ export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceCon
       }
     },
 
-    async importGroups(groups) {
+    async importGroups(groups, options = {}) {
       await Promise.all(
         groups.map(async (group) => {
           const key = `import-${nextLocalId()}`;
@@ -110,8 +132,14 @@ export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceCon
             localImports: [...s.localImports, { key, label: group.label, state: "sending" }],
           }));
           try {
-            const { jobId } = await api.importFiles(group.files);
+            const quant = get().importQuant;
+            const { jobId } = await api.importFiles(group.files, {
+              ...(quant ? { quant } : {}),
+              ...(options.again ? { again: true } : {}),
+            });
+            groupsByJob.set(jobId, group);
             set((s) => ({
+              reimportable: [...s.reimportable, jobId],
               localImports: s.localImports.filter((l) => l.key !== key),
               jobs: s.jobs.some((j) => j.jobId === jobId)
                 ? s.jobs
@@ -137,7 +165,8 @@ export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceCon
 
     async importWithDialog(folder) {
       try {
-        const reply = await api.request("models.importDialog", { folder });
+        const quant = get().importQuant;
+        const reply = await api.request("models.importDialog", { folder, ...(quant ? { quant } : {}) });
         if (!reply) return;
         set((s) => ({
           jobs: s.jobs.some((j) => j.jobId === reply.jobId)
@@ -165,7 +194,12 @@ export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceCon
     },
 
     dismissJob(jobId) {
-      set((s) => ({ jobs: s.jobs.filter((j) => j.jobId !== jobId || j.state === "running") }));
+      const running = get().jobs.some((j) => j.jobId === jobId && j.state === "running");
+      if (!running) groupsByJob.delete(jobId);
+      set((s) => ({
+        jobs: s.jobs.filter((j) => j.jobId !== jobId || j.state === "running"),
+        reimportable: running ? s.reimportable : s.reimportable.filter((id) => id !== jobId),
+      }));
     },
     dismissLocalImport(key) {
       set((s) => ({ localImports: s.localImports.filter((l) => l.key !== key) }));

@@ -1,0 +1,64 @@
+// @vitest-environment jsdom
+import "../test/setup";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { createFakeApi, makeModel } from "../test/fakeApi";
+import { renderWithStore } from "../test/render";
+import { SettingsView } from "./SettingsView";
+
+const saved = () => screen.getByTestId("settings-saved").textContent;
+
+describe("Settings", () => {
+  it("saves as you go: no Save button, and a visible 'Saved' after each change", async () => {
+    const user = userEvent.setup();
+    const api = createFakeApi();
+    await renderWithStore(<SettingsView />, api);
+    expect(screen.queryByRole("button", { name: /^Save/ })).toBeNull();
+    expect(saved()).toBe("");
+
+    await user.click(screen.getByRole("radio", { name: "Dark" }));
+    await waitFor(() => expect(saved()).toBe("✓ Saved"));
+    expect(api.settings.theme).toBe("dark");
+
+    const temperature = screen.getByLabelText("Temperature");
+    await user.clear(temperature);
+    await user.type(temperature, "0.4");
+    fireEvent.blur(temperature);
+    await waitFor(() => expect(api.settings.defaultSampling.temperature).toBe(0.4));
+    expect(saved()).toBe("✓ Saved");
+  });
+
+  it("does not say 'Saved' when the back end refused the change", async () => {
+    const user = userEvent.setup();
+    const api = createFakeApi();
+    api.handle("settings.set", () => {
+      throw new Error("disk full");
+    });
+    await renderWithStore(<SettingsView />, api);
+    await user.click(screen.getByRole("radio", { name: "Dark" }));
+    await waitFor(() => expect(api.calls.some((c) => c.channel === "settings.set")).toBe(true));
+    expect(saved()).toBe("");
+  });
+
+  it("says that a context longer than the active model's is clamped to the model", async () => {
+    const api = createFakeApi({ models: [makeModel({ name: "stories260K", contextLength: 512 })] });
+    api.settings.contextLength = 2048;
+    await renderWithStore(<SettingsView />, api);
+    expect(screen.getByTestId("context-clamped").textContent).toBe(
+      "stories260K reads at most 512 tokens, so it runs with 512; models that allow more use 2,048.",
+    );
+  });
+
+  it("lists the providers engine.info reports; a stored one that is not there says so", async () => {
+    const api = createFakeApi();
+    api.settings.executionProvider = "cuda";
+    await renderWithStore(<SettingsView />, api);
+    const select = screen.getByRole("combobox", { name: "Execution provider" }) as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      "CUDA (NVIDIA) (not available here)",
+      "CPU",
+      "WebGPU",
+    ]);
+  });
+});
