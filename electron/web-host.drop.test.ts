@@ -49,20 +49,22 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         body: (await res.json()) as { jobId?: string; error?: { message: string } },
       };
     };
-    const ended = (jobId: () => string) =>
-      b.next("import.progress", (p: Progress) => p.jobId === jobId() && p.state !== "running", 60_000);
+    /** The job's last progress event, also when it came before the upload's reply named the job. */
+    const ended = (jobId: string): Promise<Progress> => {
+      const terminal = (p: Progress) => p.jobId === jobId && p.state !== "running";
+      const past = b.seen.find((e) => e.event === "import.progress" && terminal(e.payload as Progress));
+      return past ? Promise.resolve(past.payload as Progress) : b.next("import.progress", terminal, 60_000);
+    };
 
     it("a dropped GGUF reaches the engine from its upload; cancelled, it leaves nothing anywhere", async () => {
       const before = await b.call<ModelSummary[]>("models.list", {});
-      let jobId = "";
-      const done = ended(() => jobId);
       const reply = await drop([[readFileSync(stories.ggufQ8), "stories260K-q8_0.gguf"]]);
       expect(reply.status).toBe(200);
-      jobId = reply.body.jobId!;
+      const jobId = reply.body.jobId!;
       // Being read from the uploaded copy: stop it at once (stories260K converts in well under a second).
       expect(readdirSync(uploadRoot)).toHaveLength(1);
       expect(await b.call("models.cancelImport", { jobId })).toEqual({ cancelled: true });
-      expect(await done).toMatchObject({ state: "cancelled", source: "stories260K-q8_0.gguf" });
+      expect(await ended(jobId)).toMatchObject({ state: "cancelled", source: "stories260K-q8_0.gguf" });
       await b.backend.services.imports.idle();
       expect(readdirSync(uploadRoot)).toEqual([]);
       expect(await b.call("models.list", {})).toEqual(before);
@@ -70,11 +72,9 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
     });
 
     it("a dropped corrupt file fails in plain words; a dropped HF folder is imported as the folder", async () => {
-      let jobId = "";
-      const failed = ended(() => jobId);
       const corrupt = await drop([[readFileSync(stories.gguf).subarray(0, 4000), "broken.gguf"]]);
-      jobId = corrupt.body.jobId!;
-      expect(await failed).toMatchObject({
+      const failed = await ended(corrupt.body.jobId!);
+      expect(failed).toMatchObject({
         state: "failed",
         source: "broken.gguf",
         error: expect.stringMatching(
@@ -82,21 +82,18 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
         ),
       });
       // The upload's temporary folder is not the user's business: nowhere in what is shown.
-      expect(JSON.stringify(await failed)).not.toContain(uploadRoot);
+      expect(JSON.stringify(failed)).not.toContain(uploadRoot);
       await b.backend.services.imports.idle();
       expect(readdirSync(uploadRoot)).toEqual([]);
       expect(readdirSync(b.modelsDir)).toEqual([b.modelId]);
 
       // Several files of one folder (webkitRelativePath names) import that folder; without its
       // weights it is refused for what it lacks.
-      const folderJob = { id: "" };
-      const folderFailed = ended(() => folderJob.id);
       const folder = await drop([
         [readFileSync(path.join(stories.hf, "config.json")), "stories-hf/config.json"],
         [readFileSync(path.join(stories.hf, "tokenizer.json")), "stories-hf/tokenizer.json"],
       ]);
-      folderJob.id = folder.body.jobId!;
-      const job = await folderFailed;
+      const job = await ended(folder.body.jobId!);
       expect(job).toMatchObject({
         state: "failed",
         source: "stories-hf",
@@ -116,17 +113,15 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
       expect(existsSync(uploadRoot) ? readdirSync(uploadRoot) : []).toEqual([]);
 
       const file: [Buffer, string] = [readFileSync(stories.gguf), "stories260K-f32.gguf"];
-      const refused = { id: "" };
-      const refusedEnd = ended(() => refused.id);
-      refused.id = (await drop([file])).body.jobId!;
-      expect(await refusedEnd).toMatchObject({ state: "failed", errorCode: "already_imported" });
+      const refused = await drop([file]);
+      expect(await ended(refused.body.jobId!)).toMatchObject({
+        state: "failed",
+        errorCode: "already_imported",
+      });
 
-      const again = { id: "" };
-      const againEnd = ended(() => again.id);
       const reply = await drop([file], { again: true, quant: "int8" });
       expect(reply.status).toBe(200);
-      again.id = reply.body.jobId!;
-      const done = await againEnd;
+      const done = await ended(reply.body.jobId!);
       expect(done).toMatchObject({ state: "done" });
       const models = await b.call<ModelSummary[]>("models.list", {});
       expect(models).toHaveLength(2);
