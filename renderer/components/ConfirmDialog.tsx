@@ -1,4 +1,5 @@
-import { useEffect, useId, useRef, type KeyboardEvent } from "react";
+import { useId, useRef, type KeyboardEvent } from "react";
+import { useDialogFocus } from "./useDialogFocus";
 
 export interface ConfirmDialogProps {
   title: string;
@@ -22,15 +23,7 @@ export function ConfirmDialog({
   const bodyId = useId();
   const cancelRef = useRef<HTMLButtonElement>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
-  const previous = useRef<Element | null>(null);
-
-  useEffect(() => {
-    previous.current = document.activeElement;
-    cancelRef.current?.focus();
-    return () => {
-      if (previous.current instanceof HTMLElement) previous.current.focus();
-    };
-  }, []);
+  useDialogFocus(cancelRef);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === "Escape") {

@@ -14,6 +14,7 @@ import {
 import { formatBytes, formatEta, formatSpeed } from "../state/format";
 import { jobMessage, stageLabels, type ImportStageName } from "../state/importJobs";
 import { Icon } from "./Icon";
+import { JobCardAction } from "./JobCardAction";
 
 export const DownloadCard = memo(function DownloadCard({
   job,
@@ -61,25 +62,13 @@ export const DownloadCard = memo(function DownloadCard({
         <span className="badge" data-testid="download-state">
           {state}
         </span>
-        {running ? (
-          <button
-            type="button"
-            className="btn btn-quiet"
-            onClick={() => onCancel(job.jobId)}
-            aria-label={`Cancel download of ${name}`}
-          >
-            Cancel
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="icon-btn"
-            aria-label={`Dismiss ${name}`}
-            onClick={() => onDismiss(job.jobId)}
-          >
-            <Icon name="close" size={14} />
-          </button>
-        )}
+        <JobCardAction
+          running={running}
+          kind="download"
+          name={name}
+          onCancel={() => onCancel(job.jobId)}
+          onDismiss={() => onDismiss(job.jobId)}
+        />
       </div>
       <p className="muted small download-source">{job.repo}</p>
       {job.state !== "failed" && job.state !== "cancelled" && (

@@ -13,6 +13,7 @@ import {
 import { etaSeconds, formatEta, type ProgressSample } from "../state/importProgress";
 import type { LocalImport } from "../state/store";
 import { Icon } from "./Icon";
+import { JobCardAction } from "./JobCardAction";
 
 export function LocalImportCard({ item }: { item: LocalImport }) {
   const actions = useActions();
@@ -77,25 +78,13 @@ export const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
             {eta !== null && <span className="muted"> · {formatEta(eta)}</span>}
           </span>
         )}
-        {running ? (
-          <button
-            type="button"
-            className="btn btn-quiet"
-            onClick={() => void actions.cancelImport(job.jobId)}
-            aria-label={`Cancel import of ${name}`}
-          >
-            Cancel
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="icon-btn"
-            aria-label={`Dismiss ${name}`}
-            onClick={() => actions.dismissJob(job.jobId)}
-          >
-            <Icon name="close" size={14} />
-          </button>
-        )}
+        <JobCardAction
+          running={running}
+          kind="import"
+          name={name}
+          onCancel={() => void actions.cancelImport(job.jobId)}
+          onDismiss={() => actions.dismissJob(job.jobId)}
+        />
       </div>
       <ol className="stages" aria-label="Stages">
         {stages.map((s) => (

@@ -1,17 +1,12 @@
-import { useEffect, useId, useRef, type KeyboardEvent } from "react";
+import { useId, useRef, type KeyboardEvent } from "react";
 import { shortcutList, type KeyHost } from "../state/shortcuts";
+import { useDialogFocus } from "./useDialogFocus";
 
 /** The list of every keyboard shortcut, as a modal dialog: Esc or the button closes it. */
 export function ShortcutsPanel({ host, onClose }: { host: KeyHost; onClose(): void }) {
   const titleId = useId();
   const closeRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    const previous = document.activeElement;
-    closeRef.current?.focus();
-    return () => {
-      if (previous instanceof HTMLElement) previous.focus();
-    };
-  }, []);
+  useDialogFocus(closeRef);
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === "Escape") {
       e.stopPropagation();
