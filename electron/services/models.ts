@@ -25,7 +25,7 @@ export class ModelLibrary {
     private readonly settings: SettingsStore,
     private readonly events: EventBus,
     /** Answers in progress (the app's, the server's): a model switch waits for the one being written. */
-    private readonly turns?: EngineTurns,
+    private readonly turns: EngineTurns,
   ) {}
 
   private get modelsDir(): string {
@@ -62,7 +62,7 @@ export class ModelLibrary {
 
   /** Makes a model the active one and loads it (null unloads). */
   async select(id: string | null): Promise<EngineStatus> {
-    return this.turns ? this.turns.run(() => this.selectNow(id)) : this.selectNow(id);
+    return this.turns.run(() => this.selectNow(id));
   }
 
   private async selectNow(id: string | null): Promise<EngineStatus> {

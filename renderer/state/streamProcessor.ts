@@ -78,8 +78,9 @@ export function applyDone(message: UiMessage, done: DoneEvent): UiMessage {
   if (done.messageId !== message.id) return message;
   const { tail = "", ...stats } = done.stats;
   // The engine's held-back tail ends the last token's text (as the stored message has it).
-  const tokenTexts = tail && message.tokenTexts.length ? message.tokenTexts.slice() : message.tokenTexts;
-  if (tail && tokenTexts.length) tokenTexts[tokenTexts.length - 1] += tail;
+  const last = message.tokenTexts.length - 1;
+  const tokenTexts =
+    tail && last >= 0 ? message.tokenTexts.map((t, i) => (i === last ? t + tail : t)) : message.tokenTexts;
   const failed =
     done.error !== undefined || done.errorCode !== undefined || done.stats.stopReason === "error";
   const { text, detail } = failed
