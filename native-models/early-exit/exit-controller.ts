@@ -111,7 +111,7 @@ export class ExitController {
         tele = blank();
         this.telemetry = tele;
       },
-      afterLayer: async (l, hidden) => {
+      afterLayer: (l, hidden) => {
         const layer = l + 1;
         const threshold = thresholds.get(layer);
         if (threshold === undefined) return null;

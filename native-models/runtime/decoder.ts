@@ -28,8 +28,16 @@ export interface ExitStrategy {
     history: readonly number[],
     previousHidden: Float32Array | null,
   ): Promise<void> | void;
-  /** Called after layer `layer` (0-based) of the token at `position`; returns logits to exit there. */
-  afterLayer(layer: number, hidden: Float32Array, position: number): Promise<Float32Array | null>;
+  /**
+   * Called after layer `layer` (0-based) of the token at `position`; returns logits to exit there
+   * (a plain value where it decides at once: most layers are not checked, and a promise per
+   * layer costs a measurable share of a small model's layer).
+   */
+  afterLayer(
+    layer: number,
+    hidden: Float32Array,
+    position: number,
+  ): Promise<Float32Array | null> | Float32Array | null;
   /**
    * K/V of the layers a token skipped: absent ("masked", SpecEE), or computed exactly by running
    * them later, batched with the following tokens ("deferred").
@@ -124,14 +132,17 @@ export class Decoder {
     const position = this.sequence.length;
     const L = this.runner.layers;
     try {
-      await exit?.beginToken?.(tokenId, position, this.sequence, this.lastHidden);
+      const begun = exit?.beginToken?.(tokenId, position, this.sequence, this.lastHidden);
+      if (begun) await begun;
       this.sequence.push(tokenId);
       const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
       for (let l = 0; l < L; l++) {
         throwIfAborted(signal);
-        await this.runLayer(l, cur);
+        const pass = this.runLayer(l, cur);
+        if (pass) await pass;
         if (exit && l < L - 1) {
-          const logits = await exit.afterLayer(l, cur.hidden, position);
+          const decided = exit.afterLayer(l, cur.hidden, position);
+          const logits = decided instanceof Promise ? await decided : decided;
           if (logits) {
             if (exit.kvMode === "deferred") this.pending.push(cur);
             this.lastHidden = cur.hidden;
@@ -159,7 +170,8 @@ export class Decoder {
     try {
       for (let l = 0; l < layers; l++) {
         throwIfAborted(signal);
-        await this.runLayer(l, cur);
+        const pass = this.runLayer(l, cur);
+        if (pass) await pass;
       }
     } catch (err) {
       this.truncate(position);
@@ -192,7 +204,8 @@ export class Decoder {
     try {
       for (let l = from; l < L; l++) {
         throwIfAborted(signal);
-        await this.runLayer(l, null);
+        const pass = this.runLayer(l, null);
+        if (pass) await pass;
       }
     } catch (err) {
       this.truncate(done[0].position);
@@ -237,7 +250,7 @@ export class Decoder {
    * Layer `l` for the pending tokens that stopped just before it (a suffix of the pending list)
    * and, if given, the current token (the last position). Pending tokens that finish leave the list.
    */
-  private async runLayer(l: number, cur: Pending | null): Promise<void> {
+  private runLayer(l: number, cur: Pending | null): Promise<void> | undefined {
     const rows: Pending[] = [];
     for (let i = this.pending.length - 1; i >= 0 && this.pending[i].layers <= l; i--) {
       if (this.pending[i].layers === l) rows.unshift(this.pending[i]);
@@ -251,17 +264,21 @@ export class Decoder {
       input = new Float32Array(rows.length * d);
       rows.forEach((r, i) => input.set(r.hidden, i * d));
     }
-    const out = await this.runner.layer(
-      l,
-      input,
-      rows.map((r) => r.position),
-      true,
-    );
+    const positions = rows.map((r) => r.position);
+    // Natively the layer runs at once, without a promise per layer (see ModelRunner.layerNow).
+    const now = this.runner.layerNow(l, input, positions, true);
+    if (now) return this.finishLayer(l, rows, now);
+    return this.runner.layer(l, input, positions, true).then((out) => this.finishLayer(l, rows, out));
+  }
+
+  private finishLayer(l: number, rows: Pending[], out: Float32Array): undefined {
+    const d = this.runner.config.hiddenSize;
     rows.forEach((r, i) => {
       r.hidden = rows.length === 1 ? out : out.subarray(i * d, (i + 1) * d);
       r.layers = l + 1;
     });
     if (l === this.runner.layers - 1)
       this.pending = this.pending.filter((p) => p.layers < this.runner.layers);
+    return undefined;
   }
 }

@@ -154,34 +154,59 @@ export class ModelRunner {
     positions: readonly number[],
     decode = false,
   ): Promise<Float32Array> {
+    return this.layerNow(l, hidden, positions, decode) ?? this.onnxLayer(l, hidden, positions, decode);
+  }
+
+  /**
+   * `layer` without a promise where the rows run natively (null where onnxruntime must run them):
+   * a decode step calls this once per layer, and at small sizes the awaits around a layer cost
+   * a measurable share of the layer itself.
+   */
+  layerNow(
+    l: number,
+    hidden: Float32Array,
+    positions: readonly number[],
+    decode = false,
+  ): Float32Array | null {
+    const S = positions.length;
+    const native = this.native;
+    if (!(native?.decodesNatively && ((decode && S <= NATIVE_MAX_ROWS) || native.runsEverything)))
+      return null;
+    const d = this.config.hiddenSize;
+    const slot = this.cache.reserve(l, positions);
+    // Rows [s0, s0 + n) in one native call (at most NATIVE_MAX_ROWS).
+    const rows = (s0: number, n: number) => {
+      const kv = {
+        keyData: slot.keyData,
+        valueData: slot.valueData,
+        capacity: this.cache.maxPositions,
+        cached: slot.total - S + s0,
+      };
+      return native.decodeLayer(
+        l,
+        hidden.subarray(s0 * d, (s0 + n) * d),
+        Int32Array.from(positions.slice(s0, s0 + n)),
+        this.rotaryData(l),
+        kv,
+        decode,
+      );
+    };
+    if (S <= NATIVE_MAX_ROWS) return rows(0, S);
+    const out = new Float32Array(S * d);
+    for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS)
+      out.set(rows(s0, Math.min(NATIVE_MAX_ROWS, S - s0)), s0 * d);
+    return out;
+  }
+
+  private async onnxLayer(
+    l: number,
+    hidden: Float32Array,
+    positions: readonly number[],
+    decode: boolean,
+  ): Promise<Float32Array> {
     const S = positions.length;
     const d = this.config.hiddenSize;
     const slot = this.cache.reserve(l, positions);
-    const native = this.native;
-    if (native?.decodesNatively && ((decode && S <= NATIVE_MAX_ROWS) || native.runsEverything)) {
-      // Rows [s0, s0 + n) in one native call (at most NATIVE_MAX_ROWS).
-      const rows = (s0: number, n: number) => {
-        const kv = {
-          keyData: slot.keyData,
-          valueData: slot.valueData,
-          capacity: this.cache.maxPositions,
-          cached: slot.total - S + s0,
-        };
-        return native.decodeLayer(
-          l,
-          hidden.subarray(s0 * d, (s0 + n) * d),
-          Int32Array.from(positions.slice(s0, s0 + n)),
-          this.rotaryData(l),
-          kv,
-          decode,
-        );
-      };
-      if (S <= NATIVE_MAX_ROWS) return rows(0, S);
-      const out = new Float32Array(S * d);
-      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS)
-        out.set(rows(s0, Math.min(NATIVE_MAX_ROWS, S - s0)), s0 * d);
-      return out;
-    }
     const out = new Float32Array(S * d);
     // Native FFN: the attention graph hands back the FFN input and the residual (into `out`).
     const ffnInput = this.native && !this.native.decodesNatively ? new Float32Array(S * d) : null;
