@@ -20,7 +20,7 @@ export interface PackageSizeOptions {
 
 type SourceHeader = Pick<ModelSource, "config" | "tensors">;
 
-/** What manifest.sizeBytes will say right after conversion (before calibration adds its files). */
+/** What manifest.sizeBytes will say: the converted package (calibration's files come later, uncounted). */
 export function packageBytes(source: SourceHeader, quant: WeightQuant, o: PackageSizeOptions): number {
   const cfg = source.config;
   const blockSize = o.blockSize ?? defaultBlockSize(cfg);
