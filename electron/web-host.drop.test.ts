@@ -134,7 +134,10 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
       const reply = await drop([[readFileSync(stories.ggufQ8), "stories260K-q8_0.gguf"]], { quant: "f16" });
       const first = reply.body.jobId!;
       // At once, while it is still being read (stories260K converts in well under a second).
-      const { jobId } = await b.call<{ jobId: string }>("models.restartImport", { jobId: first, quant: "int4" });
+      const { jobId } = await b.call<{ jobId: string }>("models.restartImport", {
+        jobId: first,
+        quant: "int4",
+      });
       expect(await ended(first)).toMatchObject({ state: "cancelled" });
       const done = await ended(jobId);
       expect(done).toMatchObject({ state: "done", source: "stories260K-q8_0.gguf", plan: { quant: "int4" } });

@@ -54,7 +54,11 @@ export class ImportJobs {
       if (event.event !== "progress") return;
       const tracked = this.jobs.get(event.jobId);
       if (!tracked || tracked.job.state !== "running") return;
-      this.update(tracked, { stage: event.stage, progress: event.progress, ...(event.plan ? { plan: event.plan } : {}) });
+      this.update(tracked, {
+        stage: event.stage,
+        progress: event.progress,
+        ...(event.plan ? { plan: event.plan } : {}),
+      });
     });
   }
 
@@ -199,9 +203,9 @@ export class ImportJobs {
       if (tracked.cancelRequested) this.update(tracked, { state: "cancelled" });
       else this.update(tracked, { state: "failed", ...failureOf(error, shown) });
     } finally {
-      await tracked.cleanup?.().catch((error) =>
-        console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error),
-      );
+      await tracked
+        .cleanup?.()
+        .catch((error) => console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error));
     }
   }
 

@@ -39,7 +39,8 @@ export function emitLinear(
       g.weight(`${name}.q`, "uint8", [n, s.kBlocks, s.blobSize], q?.data ?? s.dataBytes),
       g.weight(`${name}.scales`, "float32", [n * s.kBlocks], q?.scales ?? s.scalesBytes),
     ];
-    if (bits === 4) inputs.push(g.weight(`${name}.zp`, "uint8", [s.zeroPointBytes], q?.zeroPoints ?? s.zeroPointBytes));
+    if (bits === 4)
+      inputs.push(g.weight(`${name}.zp`, "uint8", [s.zeroPointBytes], q?.zeroPoints ?? s.zeroPointBytes));
     y = g.ms("MatMulNBits", inputs, {
       K: k,
       N: n,

@@ -40,7 +40,12 @@ async function importAndMeasure(input: string, quant: (typeof quants)[number], s
     },
   });
   expect(planned).toBe(quant);
-  return { predicted: sizes![quant], actual: folderBytes(r.dir), manifest: r.manifest.sizeBytes, sizes: sizes! };
+  return {
+    predicted: sizes![quant],
+    actual: folderBytes(r.dir),
+    manifest: r.manifest.sizeBytes,
+    sizes: sizes!,
+  };
 }
 
 const real = [

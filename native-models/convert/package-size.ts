@@ -33,7 +33,11 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
     const w = measuredLayer(source, l);
     total += graphBytes(buildLayerGraph(cfg, l, w, { ...linear, part: "full" }));
     if (native) {
-      const parts = { bias: !!(w.bq && w.bk && w.bv), qkNorm: !!(w.qNorm && w.kNorm), postNorm: !!w.postAttnNorm };
+      const parts = {
+        bias: !!(w.bq && w.bk && w.bv),
+        qkNorm: !!(w.qNorm && w.kNorm),
+        postNorm: !!w.postAttnNorm,
+      };
       total += native.layerBytes(cfg, parts, bits, blockSize);
     }
   }

@@ -12,7 +12,12 @@ import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { loadSparseKernel, type SparseBlockSize } from "../kernels/index.js";
-import { attentionFileBytes, ffnDenseFileBytes, ffnRowsFileBytes, linearFileBytes } from "../kernels/saved-bytes.js";
+import {
+  attentionFileBytes,
+  ffnDenseFileBytes,
+  ffnRowsFileBytes,
+  linearFileBytes,
+} from "../kernels/saved-bytes.js";
 import { quantSizes, type QuantSizes } from "../convert/package-size.js";
 
 export interface ImportOptions {

@@ -13,7 +13,17 @@ import { EngineInfo, EngineUsage } from "../../wire/engine.js";
 import { ContextOverflow, GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
 import { Id, ImportPlan, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
 
-export { EngineInfo, EngineUsage, GenerationStats, ImportPlan, ImportStage, ModelSummary, Quant, Sampling, TokenFields };
+export {
+  EngineInfo,
+  EngineUsage,
+  GenerationStats,
+  ImportPlan,
+  ImportStage,
+  ModelSummary,
+  Quant,
+  Sampling,
+  TokenFields,
+};
 
 export const PROTOCOL_VERSION = 1;
 

@@ -34,50 +34,58 @@ describe.runIf(kernel.available || required)("native file sizes from shapes", ()
     const w = { d, ffn, bits, blockSize, gate: gaussian(d * ffn, 0.02, 1), up: gaussian(d * ffn, 0.02, 2) };
     const ffnW = { ...w, down: gaussian(d * ffn, 0.02, 3) };
     expect(saved(k.createFfn(ffnW), "rows")).toBe(ffnRowsFileBytes(d, ffn, bits, blockSize));
-    expect(saved(k.createFfn({ ...ffnW, form: "dense" }), "dense")).toBe(ffnDenseFileBytes(d, ffn, bits, blockSize));
+    expect(saved(k.createFfn({ ...ffnW, form: "dense" }), "dense")).toBe(
+      ffnDenseFileBytes(d, ffn, bits, blockSize),
+    );
   });
 
   it.each([
     [4, 32, false, false, false],
     [8, 64, true, false, false],
     [4, 128, true, true, true],
-  ] as const)("attention int%i block %i (bias %s, q/k norm %s, post-norm %s)", (bits, blockSize, bias, qkNorm, postNorm) => {
-    const shape = { d: 96, heads: 6, kvHeads: 2, headDim: 16, bias, qkNorm, postNorm };
-    const qkv = (shape.heads + 2 * shape.kvHeads) * shape.headDim;
-    const attention = k.createAttention({
-      d: shape.d,
-      heads: shape.heads,
-      kvHeads: shape.kvHeads,
-      headDim: shape.headDim,
-      bits,
-      blockSize,
-      eps: 1e-5,
-      interleaved: true,
-      attnNorm: gaussian(shape.d, 1, 4),
-      ffnNorm: gaussian(shape.d, 1, 5),
-      wqkv: gaussian(qkv * shape.d, 0.02, 6),
-      bqkv: bias ? gaussian(qkv, 0.1, 7) : undefined,
-      wo: gaussian(shape.d * shape.heads * shape.headDim, 0.02, 8),
-      ...(qkNorm ? { qNorm: gaussian(16, 1, 9), kNorm: gaussian(16, 1, 10) } : {}),
-      ...(postNorm ? { postNorm: gaussian(shape.d, 1, 11) } : {}),
-    });
-    expect(saved(attention, "attn")).toBe(attentionFileBytes(shape, bits, blockSize));
-  });
+  ] as const)(
+    "attention int%i block %i (bias %s, q/k norm %s, post-norm %s)",
+    (bits, blockSize, bias, qkNorm, postNorm) => {
+      const shape = { d: 96, heads: 6, kvHeads: 2, headDim: 16, bias, qkNorm, postNorm };
+      const qkv = (shape.heads + 2 * shape.kvHeads) * shape.headDim;
+      const attention = k.createAttention({
+        d: shape.d,
+        heads: shape.heads,
+        kvHeads: shape.kvHeads,
+        headDim: shape.headDim,
+        bits,
+        blockSize,
+        eps: 1e-5,
+        interleaved: true,
+        attnNorm: gaussian(shape.d, 1, 4),
+        ffnNorm: gaussian(shape.d, 1, 5),
+        wqkv: gaussian(qkv * shape.d, 0.02, 6),
+        bqkv: bias ? gaussian(qkv, 0.1, 7) : undefined,
+        wo: gaussian(shape.d * shape.heads * shape.headDim, 0.02, 8),
+        ...(qkNorm ? { qNorm: gaussian(16, 1, 9), kNorm: gaussian(16, 1, 10) } : {}),
+        ...(postNorm ? { postNorm: gaussian(shape.d, 1, 11) } : {}),
+      });
+      expect(saved(attention, "attn")).toBe(attentionFileBytes(shape, bits, blockSize));
+    },
+  );
 
   it.each([
     [8, 32, 64, 512, true, false],
     [4, 32, 192, 4096, true, false],
     [4, 128, 130, 37, false, true],
-  ] as const)("linear int%i block %i, %i -> %i (norm %s, bias %s)", (bits, blockSize, inputs, outputs, norm, bias) => {
-    const lin = k.createLinear({
-      outputs,
-      inputs,
-      bits,
-      blockSize,
-      weights: gaussian(outputs * inputs, 0.02, 12),
-      ...(norm ? { norm: gaussian(inputs, 1, 13), eps: 1e-5 } : {}),
-      ...(bias ? { bias: gaussian(outputs, 0.1, 14) } : {}),
-    });
-    expect(saved(lin, "linear")).toBe(linearFileBytes(outputs, inputs, bits, blockSize, { norm, bias }));
-  });
+  ] as const)(
+    "linear int%i block %i, %i -> %i (norm %s, bias %s)",
+    (bits, blockSize, inputs, outputs, norm, bias) => {
+      const lin = k.createLinear({
+        outputs,
+        inputs,
+        bits,
+        blockSize,
+        weights: gaussian(outputs * inputs, 0.02, 12),
+        ...(norm ? { norm: gaussian(inputs, 1, 13), eps: 1e-5 } : {}),
+        ...(bias ? { bias: gaussian(outputs, 0.1, 14) } : {}),
+      });
+      expect(saved(lin, "linear")).toBe(linearFileBytes(outputs, inputs, bits, blockSize, { norm, bias }));
+    },
+  );
 });
