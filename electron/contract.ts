@@ -15,7 +15,7 @@ import {
   StopReason,
   TokenFields,
 } from "../wire/generation.js";
-import { Id, ImportStage, KnobPoint, ModelSummary, Quant } from "../wire/model.js";
+import { Id, ImportPlan, ImportStage, KnobPoint, ModelSummary, Quant, QuantSizes } from "../wire/model.js";
 
 // ---------- shared shapes ----------
 
@@ -29,10 +29,12 @@ export {
   EngineUsage,
   ExitTelemetry,
   GenerationStats,
+  ImportPlan,
   ImportStage,
   KnobPoint,
   ModelSummary,
   Quant,
+  QuantSizes,
   Sampling,
   StopReason,
   TokenFields,
@@ -110,6 +112,8 @@ export const ImportJob = z.object({
   errorCode: ErrorCode.optional(),
   errorDetail: ErrorDetail.optional(),
   modelId: z.string().optional(),
+  /** An import's quantization and the size each choice gives, once its source's header is read. */
+  plan: ImportPlan.optional(),
 });
 export type ImportJob = z.infer<typeof ImportJob>;
 
@@ -268,6 +272,14 @@ export const requests = {
   "models.cancelImport": {
     request: z.object({ jobId: id }).strict(),
     reply: z.object({ cancelled: z.boolean() }),
+  },
+  /**
+   * Stops a running import and starts it again from the same source at another quantization; the
+   * stopped job leaves nothing behind and is dropped from the list. Replies with the new job.
+   */
+  "models.restartImport": {
+    request: z.object({ jobId: id, quant: Quant }).strict(),
+    reply: z.object({ jobId: id }),
   },
   "models.jobs": { request: empty, reply: z.array(ImportJob) },
   "models.rename": {

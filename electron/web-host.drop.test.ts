@@ -128,5 +128,35 @@ describe.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
       expect(models.find((m) => m.id === done.modelId)).toMatchObject({ quant: "int8" });
       await b.backend.services.imports.idle();
     }, 120_000);
+
+    it("restarts a dropped file's import at another quantization from the same upload, which lasts until the new job ends", async () => {
+      const before = await b.call<ModelSummary[]>("models.list", {});
+      const reply = await drop([[readFileSync(stories.ggufQ8), "stories260K-q8_0.gguf"]], { quant: "f16" });
+      const first = reply.body.jobId!;
+      // At once, while it is still being read (stories260K converts in well under a second).
+      const { jobId } = await b.call<{ jobId: string }>("models.restartImport", {
+        jobId: first,
+        quant: "int4",
+      });
+      expect(await ended(first)).toMatchObject({ state: "cancelled" });
+      const done = await ended(jobId);
+      expect(done).toMatchObject({ state: "done", source: "stories260K-q8_0.gguf", plan: { quant: "int4" } });
+      const model = (await b.call<ModelSummary[]>("models.list", {})).find((m) => m.id === done.modelId)!;
+      expect(model.quant).toBe("int4");
+      // The announced size is the package's (calibration adds its files afterwards).
+      expect(done.plan!.sizes.int4).toBe(model.sizeBytes);
+      await b.backend.services.imports.idle();
+      // Only the new job is listed; the upload went when it ended; nothing of the f16 import is left.
+      const jobs = await b.call<Progress[]>("models.jobs", {});
+      expect(jobs.map((j) => j.jobId)).not.toContain(first);
+      expect(existsSync(uploadRoot) ? readdirSync(uploadRoot) : []).toEqual([]);
+      expect((await b.call<ModelSummary[]>("models.list", {})).map((m) => m.quant).sort()).toEqual(
+        [...before.map((m) => m.quant), "int4"].sort(),
+      );
+      await b.call("models.delete", { id: model.id });
+      await expect(b.call("models.restartImport", { jobId, quant: "int8" })).rejects.toMatchObject({
+        code: "not_found",
+      });
+    }, 120_000);
   },
 );

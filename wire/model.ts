@@ -51,3 +51,14 @@ export type ModelSummary = z.infer<typeof ModelSummary>;
 /** Steps of an import (calibration runs as a job of its own, stage "calibrate"). */
 export const ImportStage = z.enum(["read", "convert", "quantize", "write", "calibrate"]);
 export type ImportStage = z.infer<typeof ImportStage>;
+
+/** Bytes of the package each quantization the app offers would give a source. */
+export const QuantSizes = z.object({ int4: z.number(), int8: z.number(), f16: z.number() });
+export type QuantSizes = z.infer<typeof QuantSizes>;
+
+/**
+ * What an import will make, known as soon as its source's header is read: the quantization it
+ * uses (the chosen one, or the engine's default) and the size of the package at each choice.
+ */
+export const ImportPlan = z.object({ quant: Quant, sizes: QuantSizes });
+export type ImportPlan = z.infer<typeof ImportPlan>;

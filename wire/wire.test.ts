@@ -16,6 +16,7 @@ describe("one wire vocabulary", () => {
       "Sampling",
       "GenerationStats",
       "ImportStage",
+      "ImportPlan",
       "TokenFields",
     ] as const) {
       expect(contract[name], name).toBe(protocol[name]);
@@ -26,6 +27,7 @@ describe("one wire vocabulary", () => {
     expect(protocol.hostMethods.generate.result).toBe(generation.GenerationStats);
     expect(contract.events["generation.done"].shape.stats).toBe(generation.GenerationStats);
     expect(contract.requests["models.list"].reply.element).toBe(model.ModelSummary);
+    expect(contract.ImportJob.shape.plan.unwrap()).toBe(model.ImportPlan);
     expect(contract.ModelSummary.shape.calibration.shape.curve.element).toBe(model.KnobPoint);
   });
 

@@ -43,6 +43,7 @@ export function createHandlers(s: Services): Handlers {
 
     "models.list": () => s.models.list(),
     "models.importPath": ({ path, quant, again }) => s.imports.startImport({ source: path, quant, again }),
+    "models.restartImport": ({ jobId, quant }) => s.imports.restartImport(jobId, quant),
     "models.importDialog": async ({ folder, quant }) => {
       if (!s.chooseImportPath)
         throw new ChannelError(

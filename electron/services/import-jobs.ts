@@ -34,6 +34,10 @@ interface Tracked {
   cancelRequested: boolean;
   /** Resolves once the engine's work has ended, however it ended. */
   settled: Promise<void>;
+  /** An import's request, to start it again at another quantization. */
+  request?: ImportRequest;
+  /** Runs when the job ends, unless a restart took it over along with the source. */
+  cleanup?: () => Promise<void>;
 }
 
 export class ImportJobs {
@@ -50,7 +54,11 @@ export class ImportJobs {
       if (event.event !== "progress") return;
       const tracked = this.jobs.get(event.jobId);
       if (!tracked || tracked.job.state !== "running") return;
-      this.update(tracked, { stage: event.stage, progress: event.progress });
+      this.update(tracked, {
+        stage: event.stage,
+        progress: event.progress,
+        ...(event.plan ? { plan: event.plan } : {}),
+      });
     });
   }
 
@@ -63,6 +71,8 @@ export class ImportJobs {
     await this.engine.require("importModel");
     await mustExist(request.source);
     const tracked = this.track(request.displayName ?? path.basename(request.source), "read", "import");
+    tracked.request = request;
+    tracked.cleanup = request.cleanup;
     const { jobId } = tracked.job;
     const modelsDir = this.modelsDir();
     const params = {
@@ -74,14 +84,33 @@ export class ImportJobs {
     };
     // An upload's or a download's temporary path means nothing to the user: messages name the file.
     const shown = request.displayName ? { path: request.source, as: request.displayName } : undefined;
-    tracked.settled = this.run(
-      tracked,
-      this.engine.request("importModel", params),
-      modelsDir,
-      request.cleanup,
-      shown,
-    );
+    tracked.settled = this.run(tracked, this.engine.request("importModel", params), modelsDir, shown);
     return { jobId };
+  }
+
+  /**
+   * Stops a running import and starts it again at `quant` from the same source. The source (an
+   * upload's or a download's temporary copy) passes to the new job, whose end removes it; the old
+   * job is cancelled (the engine removes what it had written) and leaves the list once it has ended.
+   */
+  async restartImport(jobId: string, quant: Quant): Promise<{ jobId: string }> {
+    const tracked = this.jobs.get(jobId);
+    if (!tracked?.request || tracked.job.state !== "running")
+      throw new ChannelError("not_found", `No running import with id "${jobId}".`);
+    const request = { ...tracked.request, quant, cleanup: tracked.cleanup };
+    tracked.cleanup = undefined;
+    try {
+      await this.cancel(jobId);
+    } finally {
+      // Cancelled or not (it may have finished just now), the new job owns the source.
+      void tracked.settled.then(() => this.jobs.delete(jobId));
+    }
+    try {
+      return await this.startImport(request);
+    } catch (error) {
+      await request.cleanup?.().catch(() => {});
+      throw error;
+    }
   }
 
   async startCalibration(modelId: string, modelName: string): Promise<{ jobId: string }> {
@@ -147,7 +176,6 @@ export class ImportJobs {
     tracked: Tracked,
     work: Promise<{ model: { id: string } }>,
     modelsDir: string,
-    cleanup?: () => Promise<void>,
     shown?: { path: string; as: string },
   ): Promise<void> {
     try {
@@ -175,9 +203,9 @@ export class ImportJobs {
       if (tracked.cancelRequested) this.update(tracked, { state: "cancelled" });
       else this.update(tracked, { state: "failed", ...failureOf(error, shown) });
     } finally {
-      await cleanup?.().catch((error) =>
-        console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error),
-      );
+      await tracked
+        .cleanup?.()
+        .catch((error) => console.error(`[import] cleanup of ${tracked.job.jobId} failed:`, error));
     }
   }
 

@@ -48,7 +48,21 @@ export interface NativeWriter {
     bits: 4 | 8,
     blockSize: number,
   ): void;
+  /** Bytes writeLayer writes (its three files) for a layer with these optional parts, from shapes alone. */
+  layerBytes(cfg: ModelConfig, parts: NativeLayerParts, bits: 4 | 8, blockSize: number): number;
+  /** Bytes writeHead writes. */
+  headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number): number;
 }
+
+/** The optional weights of a layer that change its native files' size. */
+export interface NativeLayerParts {
+  bias: boolean;
+  qkNorm: boolean;
+  postNorm: boolean;
+}
+
+/** int8 in 32-blocks keeps embeddings within ~0.4% for any weight quantization. */
+export const EMBEDDING_INT = { bits: 8, blockSize: 32 } as const;
 
 export interface ConvertOptions {
   modelsDir: string;
@@ -261,8 +275,7 @@ async function writeEmbedding(
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
   }
-  // int8 in 32-blocks keeps embeddings within ~0.4% for any weight quantization.
-  const q = quantizeMatrix(embed, rows, cols, 8, 32);
+  const q = quantizeMatrix(embed, rows, cols, EMBEDDING_INT.bits, EMBEDDING_INT.blockSize);
   const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);
   const fh = await open(path.join(dir, file), "w");
   try {
@@ -276,7 +289,7 @@ async function writeEmbedding(
     type: "int8",
     rows,
     cols,
-    blockSize: 32,
+    blockSize: EMBEDDING_INT.blockSize,
     data: { offset: 0, length: q.data.byteLength },
     scales: { offset: q.data.byteLength, length: scalesBytes.byteLength },
   };

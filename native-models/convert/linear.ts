@@ -1,6 +1,6 @@
 // A linear layer y = W x (+ b) in the chosen weight format, emitted into a graph.
 import type { GraphBuilder } from "./onnx-builder.js";
-import { quantizeMatrix } from "./quantize.js";
+import { quantizedShape, quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 
 export type WeightQuant = "int4" | "int8" | "f16" | "f32";
@@ -11,6 +11,11 @@ export interface LinearOptions {
   blockSize: number;
   /** MatMulNBits accuracy_level: 4 = int8 activations (fastest on CPUs with VNNI/AMX), 0 = fp32 compute. */
   accuracyLevel: number;
+  /**
+   * Build the graph only to measure it: weight matrices are never read (they may be empty) and
+   * take their place in the external file by byte length (package sizes before converting).
+   */
+  measure?: boolean;
 }
 
 /** Emits y = input · Wᵀ for W [n, k]; returns the output name. */
@@ -27,27 +32,30 @@ export function emitLinear(
   let y: string;
   if (opts.quant === "int4" || opts.quant === "int8") {
     const bits = opts.quant === "int4" ? 4 : 8;
-    const q = quantizeMatrix(w, n, k, bits, opts.blockSize);
+    const s = quantizedShape(n, k, bits, opts.blockSize);
+    const q = opts.measure ? undefined : quantizeMatrix(w, n, k, bits, opts.blockSize);
     const inputs = [
       input,
-      g.weight(`${name}.q`, "uint8", [n, q.kBlocks, (q.blockSize * bits) / 8], q.data),
-      g.weight(`${name}.scales`, "float32", [n * q.kBlocks], q.scales),
+      g.weight(`${name}.q`, "uint8", [n, s.kBlocks, s.blobSize], q?.data ?? s.dataBytes),
+      g.weight(`${name}.scales`, "float32", [n * s.kBlocks], q?.scales ?? s.scalesBytes),
     ];
-    if (q.zeroPoints) inputs.push(g.weight(`${name}.zp`, "uint8", [q.zeroPoints.length], q.zeroPoints));
+    if (bits === 4)
+      inputs.push(g.weight(`${name}.zp`, "uint8", [s.zeroPointBytes], q?.zeroPoints ?? s.zeroPointBytes));
     y = g.ms("MatMulNBits", inputs, {
       K: k,
       N: n,
       bits,
-      block_size: q.blockSize,
+      block_size: opts.blockSize,
       accuracy_level: opts.accuracyLevel,
     })[0];
   } else {
-    const wt = transpose(w, n, k); // MatMul wants [k, n]
+    // MatMul wants [k, n].
+    const wt = opts.measure ? undefined : transpose(w, n, k);
     if (opts.quant === "f16") {
-      const half = g.weight(`${name}.w16`, "float16", [k, n], float32ToFloat16(wt));
+      const half = g.weight(`${name}.w16`, "float16", [k, n], wt ? float32ToFloat16(wt) : k * n * 2);
       y = g.op("MatMul", [input, g.op("Cast", [half], { to: 1 })]);
     } else {
-      y = g.op("MatMul", [input, g.weight(`${name}.w`, "float32", [k, n], wt)]);
+      y = g.op("MatMul", [input, g.weight(`${name}.w`, "float32", [k, n], wt ?? k * n * 4)]);
     }
   }
   if (bias) y = g.op("Add", [y, g.weight(`${name}.b`, "float32", [n], bias)]);

@@ -51,14 +51,18 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, shape));
   }
 
-  /** A weight stored in the external data file. */
-  weight(name: string, type: ElemType, dims: number[], data: ArrayBufferView): string {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  /**
+   * A weight stored in the external data file. Given only its byte length, it takes its place in
+   * the file without data: the graph is then built to be measured, never written.
+   */
+  weight(name: string, type: ElemType, dims: number[], data: ArrayBufferView | number): string {
+    const length = typeof data === "number" ? data : data.byteLength;
     const pad = (EXTERNAL_ALIGNMENT - (this.blob.length % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
     if (pad) this.pushChunk(new Uint8Array(pad));
     const offset = this.blob.length;
-    this.pushChunk(bytes);
-    this.blob.offsets.set(name, { offset, length: bytes.byteLength });
+    if (typeof data === "number") this.blob.length += length;
+    else this.pushChunk(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    this.blob.offsets.set(name, { offset, length });
     this.initializers.push({
       name,
       dataType: ELEM[type],
@@ -67,7 +71,7 @@ export class GraphBuilder {
       externalData: [
         { key: "location", value: this.externalFile },
         { key: "offset", value: String(offset) },
-        { key: "length", value: String(bytes.byteLength) },
+        { key: "length", value: String(length) },
       ],
     });
     return name;

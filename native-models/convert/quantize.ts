@@ -21,6 +21,21 @@ export interface QuantizedMatrix {
   zeroPoints?: Uint8Array;
 }
 
+/** The shape and bytes of W [n, k] in this layout: the one rule for writing and for sizing. */
+export function quantizedShape(n: number, k: number, bits: NBits, blockSize: number) {
+  const kBlocks = Math.ceil(k / blockSize);
+  const blobSize = (blockSize * bits) / 8;
+  const zpRowBytes = Math.ceil(kBlocks / 2);
+  return {
+    kBlocks,
+    blobSize,
+    zpRowBytes,
+    dataBytes: n * kBlocks * blobSize,
+    scalesBytes: n * kBlocks * 4,
+    zeroPointBytes: bits === 4 ? n * zpRowBytes : 0,
+  };
+}
+
 export function quantizeMatrix(
   w: Float32Array,
   n: number,
@@ -31,12 +46,10 @@ export function quantizeMatrix(
   if (w.length !== n * k) throw new Error(`quantizeMatrix: expected ${n}x${k} values, got ${w.length}`);
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
     throw new Error(`block size ${blockSize} must be a power of two ≥ 16`);
-  const kBlocks = Math.ceil(k / blockSize);
-  const blobSize = (blockSize * bits) / 8;
-  const data = new Uint8Array(n * kBlocks * blobSize);
+  const { kBlocks, blobSize, zpRowBytes, dataBytes, zeroPointBytes } = quantizedShape(n, k, bits, blockSize);
+  const data = new Uint8Array(dataBytes);
   const scales = new Float32Array(n * kBlocks);
-  const zpRowBytes = Math.ceil(kBlocks / 2);
-  const zeroPoints = bits === 4 ? new Uint8Array(n * zpRowBytes) : undefined;
+  const zeroPoints = bits === 4 ? new Uint8Array(zeroPointBytes) : undefined;
   const codes = new Uint8Array(blockSize);
 
   for (let row = 0; row < n; row++) {

@@ -11,7 +11,14 @@ import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadSparseKernel, type SparseBlockSize } from "../kernels/index.js";
+import {
+  attentionFileBytes,
+  ffnDenseFileBytes,
+  ffnRowsFileBytes,
+  linearFileBytes,
+} from "../kernels/saved-bytes.js";
+import { quantSizes, type QuantSizes } from "../convert/package-size.js";
 
 export interface ImportOptions {
   modelsDir: string;
@@ -24,6 +31,8 @@ export interface ImportOptions {
   blockSize?: number;
   signal?: AbortSignal;
   onProgress?: (stage: ImportStage | "calibrate", progress: number) => void;
+  /** Once the source's header is read: the quantization this import uses and the size each choice gives. */
+  onPlan?: (plan: { quant: WeightQuant; sizes: QuantSizes }) => void;
   /** Calibrate early exit before the model enters the library (the app does; the CLI on request). */
   calibrate?: boolean;
   threads?: number;
@@ -51,6 +60,17 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
   const source = await openModelSource(path.resolve(input), { tokenizerPath: o.tokenizerPath });
   try {
     const quant = o.quant ?? defaultQuant(countParams(source.config));
+    const tokenizer = tokenizerFiles(source);
+    // The kernel is integer-only: float packages stay dense (their point is exactness).
+    const native = o.sparse === false ? undefined : sparseWriter(o.threads);
+    o.onPlan?.({
+      quant,
+      sizes: quantSizes(source, {
+        blockSize: o.blockSize,
+        sparse: native,
+        tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
+      }),
+    });
     const manifest = await convertModel(source, {
       modelsDir: o.modelsDir,
       quant,
@@ -59,9 +79,8 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       blockSize: o.blockSize,
       signal: o.signal,
       onProgress: o.onProgress,
-      writeTokenizer: writeTokenizerFiles,
-      // The kernel is integer-only: float packages stay dense (their point is exactness).
-      sparse: o.sparse === false || !["int4", "int8"].includes(quant) ? undefined : sparseWriter(o.threads),
+      writeTokenizer: (_source, dir) => writeFiles(dir, tokenizer),
+      sparse: ["int4", "int8"].includes(quant) ? native : undefined,
       beforeCommit: o.calibrate
         ? async (dir) => {
             o.onProgress?.("calibrate", 0);
@@ -134,6 +153,20 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
       });
       saved(attention, files.attention);
     },
+    layerBytes(cfg, parts, bits, blockSize) {
+      const block = blockSize as SparseBlockSize;
+      const { hiddenSize: d, intermediateSize: ffn } = cfg;
+      const shape = { d, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, ...parts };
+      return (
+        ffnRowsFileBytes(d, ffn, bits, block) +
+        ffnDenseFileBytes(d, ffn, bits, block) +
+        attentionFileBytes(shape, bits, block)
+      );
+    },
+    headBytes(cfg, bits, blockSize) {
+      const block = blockSize as SparseBlockSize;
+      return linearFileBytes(cfg.vocabSize, cfg.hiddenSize, bits, block, { norm: true, bias: false });
+    },
     writeHead(cfg, finalNorm, lmHead, file, bits, blockSize) {
       const head = kernel.createLinear({
         outputs: cfg.vocabSize,
@@ -150,7 +183,8 @@ function sparseWriter(threads = 2): NativeWriter | undefined {
   };
 }
 
-export async function writeTokenizerFiles(source: ModelSource, dir: string): Promise<void> {
+/** tokenizer.json and tokenizer_config.json for the source, as the package stores them. */
+export function tokenizerFiles(source: ModelSource): { name: string; text: string }[] {
   let built: ReturnType<typeof buildTokenizerJson>;
   try {
     built = buildTokenizerJson(source.tokenizer);
@@ -159,6 +193,12 @@ export async function writeTokenizerFiles(source: ModelSource, dir: string): Pro
     if (e instanceof ModelFormatError && !e.file) throw new ModelFormatError(e.code, e.message, source.path);
     throw e;
   }
-  await writeFile(path.join(dir, "tokenizer.json"), JSON.stringify(built.tokenizerJson));
-  await writeFile(path.join(dir, "tokenizer_config.json"), JSON.stringify(built.tokenizerConfig, null, 2));
+  return [
+    { name: "tokenizer.json", text: JSON.stringify(built.tokenizerJson) },
+    { name: "tokenizer_config.json", text: JSON.stringify(built.tokenizerConfig, null, 2) },
+  ];
+}
+
+async function writeFiles(dir: string, files: { name: string; text: string }[]): Promise<void> {
+  for (const f of files) await writeFile(path.join(dir, f.name), f.text);
 }

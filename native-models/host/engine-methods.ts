@@ -84,6 +84,8 @@ export class EngineState {
             signal: controller.signal,
             onProgress: (stage, progress) =>
               ctx.emit({ event: "progress", jobId: p.jobId, stage, progress: clamp01(progress) }),
+            onPlan: (plan) =>
+              ctx.emit({ event: "progress", jobId: p.jobId, stage: "read", progress: 0, plan }),
           });
           return { model: toSummary(r.manifest) };
         } catch (err) {

@@ -11,9 +11,19 @@ import { z } from "zod";
 import { WireError } from "../../wire/errors.js";
 import { EngineInfo, EngineUsage } from "../../wire/engine.js";
 import { ContextOverflow, GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
-import { Id, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
+import { Id, ImportPlan, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
 
-export { EngineInfo, EngineUsage, GenerationStats, ImportStage, ModelSummary, Quant, Sampling, TokenFields };
+export {
+  EngineInfo,
+  EngineUsage,
+  GenerationStats,
+  ImportPlan,
+  ImportStage,
+  ModelSummary,
+  Quant,
+  Sampling,
+  TokenFields,
+};
 
 export const PROTOCOL_VERSION = 1;
 
@@ -162,6 +172,8 @@ export const HostEvent = z.discriminatedUnion("event", [
     /** 0..1 within the stage. */
     progress: z.number().min(0).max(1),
     detail: z.string().optional(),
+    /** Sent once per import, with its first progress after the source's header is read. */
+    plan: ImportPlan.optional(),
   }),
   z.object({
     event: z.literal("loading"),

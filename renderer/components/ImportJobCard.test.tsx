@@ -115,3 +115,52 @@ describe("import options", () => {
     expect(store.getState().jobs.some((j) => j.jobId === jobId)).toBe(false);
   });
 });
+
+describe("quantization sizes on the import card", () => {
+  // stories260K's packages as the engine announces them (native-models/convert/package-size.ts).
+  const plan = { quant: "int8" as const, sizes: { int4: 594_207, int8: 1_004_767, f16: 612_177 } };
+
+  it("shows the package size at the chosen quantization and the other choices with theirs", async () => {
+    const api = createFakeApi();
+    await renderWithStore(<ModelsView />, api);
+    await act(async () => {}); // the catalog's first load
+    act(() => api.emit("import.progress", job({ stage: "read" })));
+    // Nothing to say before the engine has read the header.
+    expect(screen.queryByTestId("import-sizes")).toBeNull();
+    act(() => api.emit("import.progress", job({ stage: "read", plan })));
+    expect(screen.getByTestId("import-size").textContent).toBe("int8 · 1.00 MB on disk");
+    expect(screen.getByRole("button", { name: "Import as int4 instead — 594 KB" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Import as f16 instead — 612 KB" })).toBeTruthy();
+    // Once it has ended there is nothing to switch.
+    act(() => api.emit("import.progress", job({ stage: "write", progress: 1, state: "done", plan })));
+    expect(screen.getByTestId("import-size").textContent).toBe("int8 · 1.00 MB on disk");
+    expect(screen.queryByRole("button", { name: /instead/ })).toBeNull();
+  });
+
+  it("switches a running import to another quantization: the new job's card takes the old one's place", async () => {
+    const user = userEvent.setup();
+    const api = createFakeApi();
+    const { store } = await renderWithStore(<ModelsView />, api);
+    act(() => api.emit("import.progress", job({ plan })));
+    let reply: (v: { jobId: string }) => void = () => {};
+    api.handle("models.restartImport", () => new Promise((resolve) => (reply = resolve)));
+    await user.click(screen.getByRole("button", { name: "Import as int4 instead — 594 KB" }));
+    expect(api.calls.at(-1)).toEqual({
+      channel: "models.restartImport",
+      payload: { jobId: "job9", quant: "int4" },
+    });
+    expect(screen.getByRole("status").textContent).toBe("Starting again as int4…");
+    // The old job's cancel, part of the switch, is not shown as news.
+    act(() => api.emit("import.progress", job({ plan, state: "cancelled" })));
+    expect(screen.queryByText(/cancelled/i)).toBeNull();
+    await act(async () => reply({ jobId: "job10" }));
+    const cards = screen.getAllByTestId("import-job");
+    expect(cards).toHaveLength(1);
+    expect(store.getState().jobs.map((j) => [j.jobId, j.source])).toEqual([["job10", job().source]]);
+    act(() =>
+      api.emit("import.progress", job({ jobId: "job10", stage: "read", plan: { ...plan, quant: "int4" } })),
+    );
+    expect(screen.getByTestId("import-size").textContent).toBe("int4 · 594 KB on disk");
+    expect(screen.getByRole("button", { name: "Import as int8 instead — 1.00 MB" })).toBeTruthy();
+  });
+});

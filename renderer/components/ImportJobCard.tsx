@@ -14,6 +14,7 @@ import { etaSeconds, formatEta, type ProgressSample } from "../state/importProgr
 import type { LocalImport } from "../state/store";
 import { Icon } from "./Icon";
 import { JobCardAction } from "./JobCardAction";
+import { ImportSizes } from "./ImportSizes";
 
 export function LocalImportCard({ item }: { item: LocalImport }) {
   const actions = useActions();
@@ -61,6 +62,8 @@ export const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
   const message = jobMessage(job);
   const detail = jobDetail(job);
   const running = job.state === "running";
+  // Being started again at another quantization: its cancel is part of the switch, not news.
+  const switching = useApp((s) => job.jobId in s.switchingJobs);
   return (
     <article
       className={`job-card ${job.state}`}
@@ -112,7 +115,10 @@ export const JobCard = memo(function JobCard({ job }: { job: ImportJob }) {
       >
         <div className="progress-fill" style={{ width: `${pct}%` }} />
       </div>
-      {message && (
+      {job.plan && job.state !== "failed" && !(job.state === "cancelled" && switching) && (
+        <ImportSizes job={{ ...job, plan: job.plan }} />
+      )}
+      {message && !switching && (
         <p
           className={job.state === "failed" ? "job-error" : "muted small"}
           role={job.state === "failed" ? "alert" : undefined}

@@ -243,6 +243,7 @@ export function createFakeApi(
     "models.importPath": () => ({ jobId: nextId("job") }),
     "models.importDialog": () => ({ jobId: nextId("job") }),
     "models.cancelImport": () => ({ cancelled: true }),
+    "models.restartImport": () => ({ jobId: nextId("job") }),
     "models.rename": ({ id, name }) => {
       const m = models.find((x) => x.id === id)!;
       m.name = name;

@@ -118,6 +118,8 @@ export interface ModelsSlice {
   importQuant: Quant | null;
   /** Jobs whose files this window still holds, so they can be imported again. */
   reimportable: string[];
+  /** Running imports being started again at another quantization (job id -> the new one). */
+  switchingJobs: Record<string, Quant>;
 
   setImportQuant(quant: Quant | null): void;
   /** Imports a job's files again although the library already holds them (after already_imported). */
@@ -133,6 +135,8 @@ export interface ModelsSlice {
   importGroups(groups: DropGroup[], options?: { again?: boolean }): Promise<void>;
   importWithDialog(folder: boolean): Promise<void>;
   cancelImport(jobId: string): Promise<void>;
+  /** Stops a running import and starts it again at `quant`; the new job's card takes the old one's place. */
+  restartImport(jobId: string, quant: Quant): Promise<void>;
   dismissJob(jobId: string): void;
   dismissLocalImport(key: string): void;
 }

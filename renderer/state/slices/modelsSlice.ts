@@ -18,6 +18,7 @@ export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceCon
     selectingModelId: null,
     importQuant: null,
     reimportable: [],
+    switchingJobs: {},
 
     setImportQuant(quant) {
       set({ importQuant: quant });
@@ -190,6 +191,41 @@ export function createModelsSlice({ api, set, get, fail, nextLocalId }: SliceCon
       } catch (err) {
         const source = get().jobs.find((j) => j.jobId === jobId)?.source ?? jobId;
         fail(`Could not cancel the import of ${sourceName(source)}`, err);
+      }
+    },
+
+    async restartImport(jobId, quant) {
+      const old = get().jobs.find((j) => j.jobId === jobId);
+      set((s) => ({ switchingJobs: { ...s.switchingJobs, [jobId]: quant } }));
+      const settle = () => {
+        const { [jobId]: _, ...rest } = get().switchingJobs;
+        return rest;
+      };
+      try {
+        const { jobId: next } = await api.request("models.restartImport", { jobId, quant });
+        // "Import again anyway" follows the files to the new job.
+        const group = groupsByJob.get(jobId);
+        groupsByJob.delete(jobId);
+        if (group) groupsByJob.set(next, group);
+        set((s) => {
+          const jobs = s.jobs.filter((j) => j.jobId !== jobId);
+          return {
+            switchingJobs: settle(),
+            reimportable: s.reimportable.map((id) => (id === jobId ? next : id)),
+            jobs: jobs.some((j) => j.jobId === next)
+              ? jobs
+              : upsertJob(jobs, {
+                  jobId: next,
+                  source: old?.source ?? next,
+                  stage: "read",
+                  progress: 0,
+                  state: "running",
+                }),
+          };
+        });
+      } catch (err) {
+        set({ switchingJobs: settle() });
+        fail(`Could not import ${sourceName(old?.source ?? jobId)} as ${quant}`, err);
       }
     },
 

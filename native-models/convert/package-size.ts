@@ -1,0 +1,102 @@
+// The bytes of the package convertModel would write for a source at a quantization, from the
+// source's header alone (shapes, which optional tensors it has), before anything is converted: so
+// the user can choose the quantization knowing what each gives. Not an estimate: the layer and
+// head graphs are built by the converter's own builders in measure mode (every weight placed by
+// its byte length, none quantized), the embedding follows writeEmbedding's rule, and the native
+// files are sized by the writer that would write them.
+import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
+import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
+import type { LinearOptions, WeightQuant } from "./linear.js";
+import { quantizedShape } from "./quantize.js";
+import { defaultBlockSize, EMBEDDING_INT, type NativeWriter } from "./convert-model.js";
+
+export interface PackageSizeOptions {
+  blockSize?: number;
+  /** Bytes of tokenizer.json and tokenizer_config.json as the import writes them. */
+  tokenizerBytes: number;
+  /** The native kernels' writer the import would use (absent: no native files). */
+  sparse?: NativeWriter;
+}
+
+type SourceHeader = Pick<ModelSource, "config" | "tensors">;
+
+/** What manifest.sizeBytes will say: the converted package (calibration's files come later, uncounted). */
+export function packageBytes(source: SourceHeader, quant: WeightQuant, o: PackageSizeOptions): number {
+  const cfg = source.config;
+  const blockSize = o.blockSize ?? defaultBlockSize(cfg);
+  const linear: LinearOptions = { quant, blockSize, accuracyLevel: 4, measure: true };
+  // The kernel is integer-only: float packages stay dense (as importModel decides).
+  const native = quant === "int4" || quant === "int8" ? o.sparse : undefined;
+  const bits = quant === "int4" ? 4 : 8;
+  let total = o.tokenizerBytes + embeddingBytes(cfg, quant);
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const w = measuredLayer(source, l);
+    total += graphBytes(buildLayerGraph(cfg, l, w, { ...linear, part: "full" }));
+    if (native) {
+      const parts = {
+        bias: !!(w.bq && w.bk && w.bv),
+        qkNorm: !!(w.qNorm && w.kNorm),
+        postNorm: !!w.postAttnNorm,
+      };
+      total += native.layerBytes(cfg, parts, bits, blockSize);
+    }
+  }
+  total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
+  if (native) total += native.headBytes(cfg, bits, blockSize);
+  if (native && cfg.postNorms) total += cfg.numLayers * cfg.hiddenSize * 4;
+  return total;
+}
+
+/** Package bytes for each of the three choices the app offers. */
+export type QuantSizes = Record<"int4" | "int8" | "f16", number>;
+
+export function quantSizes(source: SourceHeader, o: PackageSizeOptions): QuantSizes {
+  return {
+    int4: packageBytes(source, "int4", o),
+    int8: packageBytes(source, "int8", o),
+    f16: packageBytes(source, "f16", o),
+  };
+}
+
+function graphBytes(g: GraphFiles): number {
+  return g.model.byteLength + g.weights.length;
+}
+
+function embeddingBytes(cfg: ModelConfig, quant: WeightQuant): number {
+  const values = cfg.vocabSize * cfg.hiddenSize;
+  if (quant === "f32") return values * 4;
+  if (quant === "f16") return values * 2;
+  const s = quantizedShape(cfg.vocabSize, cfg.hiddenSize, EMBEDDING_INT.bits, EMBEDDING_INT.blockSize);
+  return s.dataBytes + s.scalesBytes;
+}
+
+/**
+ * A layer's weights as the measuring builders need them: vectors (norms, biases) at their length,
+ * present exactly when the source has them; matrices empty, as measure mode never reads them.
+ */
+function measuredLayer(source: SourceHeader, l: number): LayerWeights {
+  const cfg = source.config;
+  const has = (n: string) => source.tensors.has(`layers.${l}.${n}` as TensorName);
+  const vec = (n: string, len: number) => (has(n) ? new Float32Array(len) : undefined);
+  const d = cfg.hiddenSize;
+  const kvd = cfg.numKvHeads * cfg.headDim;
+  const none = new Float32Array(0);
+  return {
+    attnNorm: new Float32Array(d),
+    ffnNorm: new Float32Array(d),
+    wq: none,
+    wk: none,
+    wv: none,
+    wo: none,
+    wGate: none,
+    wUp: none,
+    wDown: none,
+    bq: vec("bq", cfg.numHeads * cfg.headDim),
+    bk: vec("bk", kvd),
+    bv: vec("bv", kvd),
+    qNorm: vec("q_norm", cfg.headDim),
+    kNorm: vec("k_norm", cfg.headDim),
+    postAttnNorm: vec("post_attn_norm", d),
+    postFfnNorm: vec("post_ffn_norm", d),
+  };
+}

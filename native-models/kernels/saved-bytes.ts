@@ -1,0 +1,78 @@
+// Sizes of the files the native kernels' save() writes, from shapes alone, so an import can say how
+// big a package will be before it quantizes anything. The layouts themselves live in addon/src
+// (layout.h makeLayout, packed.cc makePackedLayout, the headers in ffn_file.cc, attention.cc and
+// matrix.cc); saved-bytes.test.ts checks these numbers against real save() output, so a layout
+// change there fails here.
+import type { SparseBits, SparseBlockSize } from "./types.js";
+
+const FFN_HEADER = 64;
+const MATRIX_HEADER = 64;
+const ATTENTION_HEADER = 128;
+/** Linear: the 64-byte header, then the int64 lengths of its norm and bias. */
+const LINEAR_HEADER = 64 + 16;
+/** Packed matrices hold output rows in groups of 16 (packed.h kPackRows). */
+const PACK_ROWS = 16;
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/** An input row padded to a multiple of max(block, 64) inputs, and its blocks (makeLayout). */
+function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: number } {
+  const unit = Math.max(block, 64);
+  const dp = Math.ceil(k / unit) * unit;
+  return { dp, kb: dp / block };
+}
+
+/** One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout). */
+export function matrixFileBytes(n: number, k: number, bits: SparseBits, block: SparseBlockSize): number {
+  const { kb } = paddedInputs(k, block);
+  const codes = ((block * PACK_ROWS * bits) / 8) * kb;
+  const scales = kb * PACK_ROWS * 4;
+  const zeroPoints = bits === 4 ? kb * PACK_ROWS : 0;
+  return MATRIX_HEADER + Math.ceil(n / PACK_ROWS) * align64(codes + scales + zeroPoints);
+}
+
+/** The per-neuron-row form of an FFN (SparseFfn.save): 3 rows of d per neuron, fp16 block scales. */
+export function ffnRowsFileBytes(d: number, ffn: number, bits: SparseBits, block: SparseBlockSize): number {
+  const { dp, kb } = paddedInputs(d, block);
+  const rowBytes = align64((dp * bits) / 8 + 2 * kb + (bits === 4 ? kb : 0));
+  return FFN_HEADER + 3 * ffn * rowBytes;
+}
+
+/** The packed dense form of an FFN (form "dense"): gate, up and down as packed matrices. */
+export function ffnDenseFileBytes(d: number, ffn: number, bits: SparseBits, block: SparseBlockSize): number {
+  return FFN_HEADER + 2 * matrixFileBytes(ffn, d, bits, block) + matrixFileBytes(d, ffn, bits, block);
+}
+
+export interface AttentionShape {
+  d: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  bias: boolean;
+  qkNorm: boolean;
+  postNorm: boolean;
+}
+
+/** A layer's attention half (NativeAttention.save): header, norms (and bias), W_qkv and W_o. */
+export function attentionFileBytes(a: AttentionShape, bits: SparseBits, block: SparseBlockSize): number {
+  const qkv = (a.heads + 2 * a.kvHeads) * a.headDim;
+  const floats = 2 * a.d + (a.bias ? qkv : 0) + (a.qkNorm ? 2 * a.headDim : 0) + (a.postNorm ? a.d : 0);
+  return (
+    ATTENTION_HEADER +
+    4 * floats +
+    matrixFileBytes(qkv, a.d, bits, block) +
+    matrixFileBytes(a.d, a.heads * a.headDim, bits, block)
+  );
+}
+
+/** A linear layer (NativeLinear.save): header, its norm and bias when it has them, the matrix. */
+export function linearFileBytes(
+  outputs: number,
+  inputs: number,
+  bits: SparseBits,
+  block: SparseBlockSize,
+  has: { norm: boolean; bias: boolean },
+): number {
+  const floats = (has.norm ? inputs : 0) + (has.bias ? outputs : 0);
+  return LINEAR_HEADER + 4 * floats + matrixFileBytes(outputs, inputs, bits, block);
+}
