@@ -83,6 +83,14 @@ describe.runIf(kernel.available)("native decode kernels", () => {
             ffn.run(x.subarray(s * 192, (s + 1) * 192), one, threshold);
             expect(Array.from(one)).toEqual(Array.from(all.subarray(s * 192, (s + 1) * 192)));
           }
+          // accumulate: out += FFN(x), the residual add a layer does, with float32 sums.
+          const residual = randomInput(rows * 192, 70);
+          const summed = Float32Array.from(residual);
+          ffn.runRows(x, summed, rows, threshold, true);
+          expect(Array.from(summed)).toEqual(Array.from(residual, (r, i) => Math.fround(r + all[i])));
+          expect(() => ffn.runRows(x, summed, rows, threshold, 1 as unknown as boolean)).toThrow(
+            /accumulate must be a boolean/,
+          );
         }
       }
       // The packed dense pass computes the same FFN (both forms quantize the same weights).

@@ -64,9 +64,16 @@ export interface SparseFfn {
   ): Promise<{ active: number }>;
   /**
    * `rows` rows at once (x, out: [rows, d], rows ≤ 64) in one pass over the weights; each row's
-   * result is bit-identical to run() on it alone.
+   * result is bit-identical to run() on it alone. With `accumulate`, out += FFN(x) instead (a
+   * layer's residual add, without a pass over the rows in JS).
    */
-  runRows(x: Float32Array, out: Float32Array, rows: number, threshold: number): { active: number };
+  runRows(
+    x: Float32Array,
+    out: Float32Array,
+    rows: number,
+    threshold: number,
+    accumulate?: boolean,
+  ): { active: number };
   /**
    * Adds a packed dense copy of the weights that threshold-0 passes use (faster per output, and
    * several rows share each weight load). Costs the weights' memory again unless `releaseRows`

@@ -54,7 +54,7 @@ export class NativeLayers {
   /** When set, every decode row's act(gate) values are handed to it (threshold calibration). */
   recorder: ((layer: number, activations: Float32Array) => void) | null = null;
   private readonly acts: Float32Array;
-  private scratch = { residual: new Float32Array(0), ffnIn: new Float32Array(0) };
+  private scratch = { ffnIn: new Float32Array(0) };
 
   private constructor(
     /**
@@ -220,9 +220,9 @@ export class NativeLayers {
   ): Float32Array {
     const S = positions.length;
     const n = S * this.d;
-    if (this.scratch.residual.length < n)
-      this.scratch = { residual: new Float32Array(n), ffnIn: new Float32Array(n) };
-    const residual = this.scratch.residual.subarray(0, n);
+    if (this.scratch.ffnIn.length < n) this.scratch = { ffnIn: new Float32Array(n) };
+    // The attention half writes x + attention straight into the layer's output; the FFN adds to it.
+    const out = new Float32Array(n);
     const ffnIn = this.scratch.ffnIn.subarray(0, n);
     this.attention![layer].run(
       x,
@@ -233,11 +233,9 @@ export class NativeLayers {
       kv.valueData,
       kv.capacity,
       kv.cached,
-      residual,
+      out,
       ffnIn,
     );
-    const out = new Float32Array(n);
-    out.set(residual);
     this.addFfn(layer, ffnIn, out, S, decode);
     return out;
   }
@@ -262,6 +260,23 @@ export class NativeLayers {
         this.recorder(layer, this.acts);
         this.postNorm(layer, row, 1);
         for (let j = 0; j < d; j++) out[s * d + j] += row[j];
+      }
+      return;
+    }
+    if (!this.postFfnNorms) {
+      for (let s0 = 0; s0 < S; s0 += NATIVE_MAX_ROWS) {
+        const rows = Math.min(NATIVE_MAX_ROWS, S - s0);
+        const r = ffn.runRows(
+          x.subarray(s0 * d, (s0 + rows) * d),
+          out.subarray(s0 * d, (s0 + rows) * d),
+          rows,
+          threshold,
+          true,
+        );
+        if (decode) {
+          this.active += r.active;
+          this.offered += rows * this.ffnSize;
+        }
       }
       return;
     }

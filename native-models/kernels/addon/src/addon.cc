@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "addon_data.h"
 #include "ffn.h"
@@ -51,6 +52,8 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
   int threads() const { return threads_; }
 
  private:
+  std::vector<float> rowsOut_;  // runRows' result before an accumulating add
+
   Ffn& live(Napi::Env env) {
     if (!ffn_) throwError(env, "this sparse FFN was closed");
     if (busy) throwError(env, "this sparse FFN is busy with a runAsync call; await it first");
@@ -97,7 +100,8 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
 
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
 
-  // runRows(x [rows*d], out [rows*d], rows, threshold)
+  // runRows(x [rows*d], out [rows*d], rows, threshold, accumulate?): with accumulate, out += FFN(x)
+  // (the residual add, done here rather than element by element in JS).
   Napi::Value RunRows(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Ffn& f = live(env);
@@ -110,7 +114,15 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
     if (!info[3].IsNumber()) throwType(env, "threshold must be a number");
     const double t = info[3].As<Napi::Number>().DoubleValue();
     if (!(t >= 0) || !std::isfinite(t)) throwRange(env, "threshold must be a finite number ≥ 0 (0 = dense)");
-    return result(env, f.runRows(kernels_, threads_, rows, x, out, (float)t, nullptr));
+    if (info.Length() > 4 && !info[4].IsUndefined() && !info[4].IsBoolean())
+      throwType(env, "accumulate must be a boolean");
+    if (!(info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value()))
+      return result(env, f.runRows(kernels_, threads_, rows, x, out, (float)t, nullptr));
+    const size_t n = (size_t)rows * L.d;
+    if (rowsOut_.size() < n) rowsOut_.resize(n);
+    Napi::Value r = result(env, f.runRows(kernels_, threads_, rows, x, rowsOut_.data(), (float)t, nullptr));
+    for (size_t i = 0; i < n; i++) out[i] += rowsOut_[i];
+    return r;
   }
 
   // packDense({ releaseRows? }): adds the packed dense copy used by threshold-0 passes; with

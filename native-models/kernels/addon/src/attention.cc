@@ -249,7 +249,7 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   if (!normed || !qkvOut || !attnOut || !oOut || !scores) return "out of memory for attention scratch";
   ActivationRows& xq = scratch->rows(Scratch::kInputRows);
   for (int r = 0; r < s.rows; r++) rmsNorm(s.x + (int64_t)r * c.d, attnNorm_.get(), c.d, c.eps, normed + (int64_t)r * c.d);
-  if (!xq.quantize(qkv_->layout(), normed, s.rows, c.d)) return "the hidden state contains NaN or infinity";
+  if (!xq.quantize(k, qkv_->layout(), normed, s.rows, c.d)) return "the hidden state contains NaN or infinity";
   qkv_->multiply(k, threads, xq, s.rows, qkvOut);
   for (int r = 0; r < s.rows; r++) {
     float* v = qkvOut + (int64_t)r * n;
@@ -273,7 +273,7 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   job.a = this, job.k = k, job.s = &s, job.qkv = qkvOut, job.out = attnOut, job.scores = scores, job.slots = slots;
   const double flops = 2.0 * s.rows * c.heads * (double)(s.cached + s.rows) * hd;
   Pool::instance().run(threadsFor(flops, poolThreads), AttentionJob::work, &job);
-  if (!xq.quantize(o_->layout(), attnOut, s.rows, qd)) return "attention produced NaN or infinity";
+  if (!xq.quantize(k, o_->layout(), attnOut, s.rows, qd)) return "attention produced NaN or infinity";
   o_->multiply(k, threads, xq, s.rows, oOut);
   for (int r = 0; r < s.rows; r++) {
     float* res = s.residual + (int64_t)r * c.d;

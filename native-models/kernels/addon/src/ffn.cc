@@ -302,7 +302,7 @@ int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float
   if (!h || !u) return -1;
   ActivationRows& xq = scratch->rows(Scratch::kInputRows);
   ActivationRows& hq = scratch->rows(Scratch::kHiddenRows);
-  if (!xq.quantize(gate_->layout(), x, rows, L_.d)) return -2;
+  if (!xq.quantize(k, gate_->layout(), x, rows, L_.d)) return -2;
   gate_->multiply(k, threads, xq, rows, h);
   up_->multiply(k, threads, xq, rows, u);
   if (L_.activation == 0) {
@@ -310,7 +310,7 @@ int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float
   } else {
     for (int64_t i = 0; i < (int64_t)rows * f; i++) h[i] = activate(h[i], L_.activation) * u[i];
   }
-  if (!hq.quantize(down_->layout(), h, rows, f)) return -2;
+  if (!hq.quantize(k, down_->layout(), h, rows, f)) return -2;
   down_->multiply(k, threads, hq, rows, out);
   return (int)(rows * f);
 }
@@ -335,7 +335,7 @@ int Ffn::runRows(const Kernels* k, int threads, int rows, const float* x, float*
     const size_t bytes = (5 * (size_t)L_.kb * sizeof(float) + 63) / 64 * 64;
     if (!kscratch_[t] && !(kscratch_[t] = static_cast<float*>(alignedAlloc(bytes, 64)))) return -1;
   }
-  if (!xq_.quantize(L_, x, rows, L_.d)) return -2;
+  if (!xq_.quantize(k, L_, x, rows, L_.d)) return -2;
   RunJob job;
   job.f = this, job.k = k, job.threshold = threshold, job.dense = threshold <= 0, job.acts = rows == 1 ? acts : nullptr;
   job.stripes = stripes, job.rows = rows;

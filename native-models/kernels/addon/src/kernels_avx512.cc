@@ -421,7 +421,52 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8, nullptr};
+// quantizeActivation (quantize.cc) sixteen values at a time, with the same operations so the
+// codes are identical: max |x| on the bit patterns, one scalar reciprocal per block, the product
+// rounded to nearest even (roundscale, as the scalar magic-number add does below 2^22), clamped.
+// Padding lanes load as zero, which is what the scalar code writes there.
+bool quantize(const Layout& L, const float* x, XQuant& out) {
+  const int B = L.block;
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  for (int b = 0; b < L.kb; b++) {
+    const int start = b * B;
+    const int count = start >= L.d ? 0 : (L.d - start < B ? L.d - start : B);
+    const float* xb = x + start;
+    __m512 v[16];  // B ≤ 256
+    __m512i top = _mm512_setzero_si512();
+    for (int i = 0; i < B / 16; i++) {
+      const int left = count - 16 * i;
+      const __mmask16 m = left >= 16 ? (__mmask16)0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+      v[i] = _mm512_maskz_loadu_ps(m, xb + 16 * i);
+      top = _mm512_max_epu32(top, _mm512_and_si512(_mm512_castps_si512(v[i]), magnitude));
+    }
+    const uint32_t t = (uint32_t)_mm512_reduce_max_epu32(top);
+    if (t >= 0x7f800000u) return false;  // NaN or infinity
+    float amax;
+    std::memcpy(&amax, &t, 4);
+    const float id = amax > 0 ? 127.0f / amax : 0.0f;
+    const __m512 scale = _mm512_set1_ps(id);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    __m512i sum = _mm512_setzero_si512();
+    int8_t* q = out.q + start;
+    for (int i = 0; i < B / 16; i++) {
+      const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(v[i], scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const __m512i c = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(r), lo), hi);
+      sum = _mm512_add_epi32(sum, c);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * i), _mm512_cvtepi32_epi8(c));
+    }
+    const int s = _mm512_reduce_add_epi32(sum);
+    out.sx[b] = amax / 127.0f;
+    out.xsum[b] = s;
+    if (out.corr8) {
+      for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
+      out.corr8[start / 4] = -128 * s;
+    }
+  }
+  return true;
+}
+
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8, quantize, nullptr};
 
 }  // namespace
 

@@ -92,6 +92,9 @@ struct Kernels {
   // Activation rows one `packed` call takes (they share each weight load): as many as the
   // accumulators the register file holds.
   int packedRows;
+  // x[0..d) -> XQuant with exactly quantizeActivation's results (quantize.h), vectorized;
+  // nullptr: quantizeActivation itself. It runs for every row of every matrix call.
+  bool (*quantize)(const Layout& L, const float* x, XQuant& out);
   // Tile kernel (AMX), nullptr where there is none: out[r][0..16) for 16·nTiles rows (nTiles ≤ 4)
   // of x, with xu8 the same rows' codes as unsigned bytes (q + 128), `stride` bytes apart.
   // Exactly the results of `packed` on the same rows.

@@ -55,12 +55,13 @@ bool ActivationRows::reserve(const Layout& L, int rows) {
   return true;
 }
 
-bool ActivationRows::quantize(const Layout& L, const float* x, int rows, int64_t stride) {
+bool ActivationRows::quantize(const Kernels* k, const Layout& L, const float* x, int rows, int64_t stride) {
   if (rows < 1 || rows > kMaxRows || !reserve(L, rows)) return false;
   dp_ = L.dp;
   biasedRows_ = 0;
+  bool (*q)(const Layout&, const float*, XQuant&) = k && k->quantize ? k->quantize : quantizeActivation;
   for (int s = 0; s < rows; s++) {
-    if (!quantizeActivation(L, x + (int64_t)s * stride, xq_[s])) return false;
+    if (!q(L, x + (int64_t)s * stride, xq_[s])) return false;
   }
   return true;
 }
@@ -324,7 +325,7 @@ bool Linear::run(const Kernels* kern, int threads, const float* x, int rows, flo
     }
     in = normed_.get();
   }
-  if (!xq_.quantize(m_->layout(), in, rows, k)) return false;
+  if (!xq_.quantize(kern, m_->layout(), in, rows, k)) return false;
   m_->multiply(kern, threads, xq_, rows, y);
   if (bias_)
     for (int r = 0; r < rows; r++)

@@ -22,8 +22,9 @@ constexpr int kMaxRows = 64;
 class ActivationRows {
  public:
   ~ActivationRows();
-  // x: `rows` rows of L.d floats, `stride` floats apart. False if a value is not finite (or no memory).
-  bool quantize(const Layout& L, const float* x, int rows, int64_t stride);
+  // x: `rows` rows of L.d floats, `stride` floats apart, with k's quantizer where it has one.
+  // False if a value is not finite (or no memory).
+  bool quantize(const Kernels* k, const Layout& L, const float* x, int rows, int64_t stride);
   const XQuant& row(int s) const { return xq_[s]; }
   // The rows' codes as unsigned bytes (q + 128), `stride()` bytes apart, for tile kernels; made on
   // first use after each quantize(). nullptr when out of memory.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ffn.h"
+#include "quantize.h"
 
 using namespace exl;
 
@@ -57,6 +58,42 @@ int main() {
             }
           }
         }
+  // A kernel set's own activation quantizer must give exactly quantizeActivation's codes, scales
+  // and sums (verification rows reproduce one-token steps bit for bit only if it does).
+  for (const std::string& isa : isas) {
+    std::string err;
+    const Kernels* k = selectKernels(isa, &err);
+    if (!k || !k->quantize) continue;
+    for (int block : {32, 64, 128, 256})
+      for (int d : {1, 31, 100, 192, 520, 2048}) {
+        Layout L{};
+        if (makeLayout(d, 8, 8, block, RowOrder::Interleaved, &L)) return 2;
+        std::vector<float> x(d);
+        for (int trial = 0; trial < 20; trial++) {
+          for (int i = 0; i < d; i++) x[i] = (trial % 3 ? 1.0f : 40.0f) * n01(rng);
+          if (trial == 5) x[d / 2] = 0;
+          if (trial == 6) std::fill(x.begin(), x.end(), 0.0f);
+          if (trial == 7) x[0] = -x[0] * 1e6f;
+          std::vector<int8_t> qa(L.dp), qb(L.dp);
+          std::vector<int32_t> ca(L.dp / 4), cb(L.dp / 4), sa(L.kb), sb(L.kb);
+          std::vector<float> xa(L.kb), xb(L.kb);
+          XQuant a{qa.data(), xa.data(), sa.data(), ca.data()}, b{qb.data(), xb.data(), sb.data(), cb.data()};
+          const bool okA = quantizeActivation(L, x.data(), a), okB = k->quantize(L, x.data(), b);
+          checks++;
+          if (okA != okB || qa != qb || ca != cb || sa != sb || xa != xb) {
+            failures++;
+            std::printf("FAIL %s quantize block %d d=%d trial %d\n", isa.c_str(), block, d, trial);
+          }
+        }
+        x[d - 1] = NAN;
+        std::vector<int8_t> q(L.dp);
+        std::vector<int32_t> c(L.dp / 4), s(L.kb);
+        std::vector<float> sx(L.kb);
+        XQuant bad{q.data(), sx.data(), s.data(), c.data()};
+        checks++;
+        if (k->quantize(L, x.data(), bad)) failures++, std::printf("FAIL %s quantize accepts NaN\n", isa.c_str());
+      }
+  }
   std::printf("kernel_check: %d comparisons against scalar, %d failures (kernels here: %s)\n", checks, failures,
               availableKernels().c_str());
   return failures ? 1 : 0;
