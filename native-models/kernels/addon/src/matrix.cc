@@ -212,8 +212,14 @@ void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, in
 }
 
 int threadsFor(double macs, int threads) {
-  // ~20 µs of one core's int8 multiply-adds; below it, waking a sleeping worker costs more.
-  if (macs < 2097152.0) return 1;
+  // ~20 µs of one core's int8 multiply-adds; below it, even a spinning worker costs more than
+  // it saves.
+  constexpr double kSpinning = 2097152.0;
+  if (threads <= 1 || macs < kSpinning) return 1;
+  // A sleeping worker takes tens of microseconds to wake (a futex wake and a reschedule: on a
+  // 2-vCPU host kjv16's LM head over 3 rows took 57-71 µs split, 38-47 µs on one thread), so jobs
+  // up to 4x that size wait for a worker only while it still spins from the last parallel job.
+  if (macs < 4 * kSpinning && !Pool::instance().workersSpinning()) return 1;
   return threads;
 }
 

@@ -13,6 +13,13 @@
 
 namespace exl {
 
+namespace {
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 Pool& Pool::instance() {
   // Leaked on purpose: joining threads from a static destructor at process exit can deadlock
   // when Node tears the addon down; the OS reclaims the threads.
@@ -70,6 +77,12 @@ void Pool::run(int threads, Fn fn, void* ctx) {
   const bool missed = joined_.exchange(0, std::memory_order_relaxed) < threads - 1;
   missRate_ = 0.95 * missRate_ + (missed ? 0.05 : 0.0);
   contended_.store(missRate_ > 0.2, std::memory_order_relaxed);
+  lastParallelEndNs_.store(nowNs(), std::memory_order_relaxed);
+}
+
+bool Pool::workersSpinning() const {
+  if (contended_.load(std::memory_order_relaxed)) return false;
+  return nowNs() - lastParallelEndNs_.load(std::memory_order_relaxed) < (int64_t)spinUs_.load() * 1000;
 }
 
 void Pool::workerLoop(int slot) {

@@ -31,6 +31,9 @@ class Pool {
   void setSpinMicros(int us) { spinUs_.store(us < 0 ? 0 : us); }
   int spinMicros() const { return spinUs_.load(); }
   int workers() const;
+  // Whether workers are likely still spinning from the last parallel job (it ended within the
+  // spin time, and jobs are not being missed): then waking them costs little.
+  bool workersSpinning() const;
 
  private:
   Pool() = default;
@@ -50,6 +53,7 @@ class Pool {
   double missRate_ = 0;
   std::atomic<bool> contended_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<int64_t> lastParallelEndNs_{INT64_MIN / 2};  // steady clock
   Fn fn_ = nullptr;
   void* ctx_ = nullptr;
   int jobThreads_ = 0;
