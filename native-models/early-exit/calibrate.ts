@@ -35,6 +35,7 @@ import {
   type LayerStates,
 } from "./calibration-data.js";
 import type { SelfDraft } from "../runtime/speculative.js";
+import { DraftTable } from "../runtime/draft-table.js";
 import { NO_TOKENS } from "../runtime/generate.js";
 import { throwIfAborted } from "../formats/cancel.js";
 
@@ -135,6 +136,12 @@ export async function calibrate(model: ModelTarget, o: CalibrateOptions = {}): P
     shortlistIds.push(id);
     covered += c;
   }
+  // The model's habits for lossless drafting: what it chose after each context of this text.
+  let at = 0;
+  const habits = DraftTable.build(
+    states.map((s) => ({ ids: s.ids, next: finals.slice(at, (at += s.ids.length)) })),
+    r.config.vocabSize,
+  );
   const shortlist = new Shortlist(r, shortlistIds);
   const positions: Position[] = all.map((p, i) => ({
     ...p,
@@ -287,19 +294,24 @@ export async function calibrate(model: ModelTarget, o: CalibrateOptions = {}): P
   );
   const curve: CurvePoint[] = knobs.map((knob, i) => ({ knob, ...measured[i] }));
 
-  // 5. Lossless: does self-drafting beat prompt lookup alone here? Measured, greedy, held-out prompts.
+  // 5. Lossless: do the model's habits and self-drafting beat prompt lookup alone here? Measured,
+  // greedy, held-out prompts.
   progress(0.9, "measuring lossless drafting");
-  const lossless = await chooseSelfDraft(
+  const lossless = await chooseDrafts(
     model,
     policy,
     packed.bytes,
+    habits,
     headAgreement,
     text.greedy,
     plan.greedyTokens,
     costs,
     check,
   );
-  policy.lossless = { selfDraft: lossless.selfDraft };
+  policy.lossless = {
+    selfDraft: lossless.selfDraft,
+    ...(lossless.table ? { table: habits.toData() } : {}),
+  };
   policy.stats.lossless = lossless.measured;
   progress(1, "early exit calibrated");
   model.decoder.reset();
@@ -472,15 +484,17 @@ async function measureSideBySide(
 }
 
 /**
- * Lossless decoding with prompt lookup only, and with self-drafting at the two most promising
- * depths and two confidence floors, each timed against full depth on the greedy held-out prompts
- * (every setting right after the full-depth run of the same prompt, as in measureSideBySide);
- * self-drafting is kept only where it measured faster.
+ * Lossless decoding with prompt lookup only, with the model's habits added, and with
+ * self-drafting (beside both) at the two most promising depths and two confidence floors, each
+ * timed against full depth on the greedy held-out prompts (every setting right after the
+ * full-depth run of the same prompt, as in measureSideBySide). The habits are kept unless they
+ * measured slower; self-drafting only where it measured faster.
  */
-async function chooseSelfDraft(
+async function chooseDrafts(
   model: ModelTarget,
   policy: ExitPolicy,
   maps: Uint8Array,
+  habits: DraftTable,
   agreement: number[],
   greedy: number[][],
   tokens: number,
@@ -488,6 +502,7 @@ async function chooseSelfDraft(
   check: () => void,
 ): Promise<{
   selfDraft: ExitPolicy["lossless"]["selfDraft"];
+  table: boolean;
   speedup: number;
   measured: Record<string, number>;
 }> {
@@ -495,7 +510,7 @@ async function chooseSelfDraft(
   const prompts = greedy.map((ids) => ids.slice(0, Math.min(8, Math.max(1, ids.length - tokens))));
   const measured: Record<string, number> = {};
   if (!model.runner.native?.decodesNatively || !prompts.length)
-    return { selfDraft: null, speedup: 1, measured };
+    return { selfDraft: null, table: false, speedup: 1, measured };
   // Depths where a draft is cheap relative to what it saves: exit-head agreement × layers skipped.
   const depths = Object.keys(policy.maps.exitHeads)
     .map(Number)
@@ -503,21 +518,27 @@ async function chooseSelfDraft(
     .sort((a, b) => agreement[b - 1] * (L - b) - agreement[a - 1] * (L - a))
     .slice(0, 2);
   const controller = ExitController.fromBytes(model.runner, policy, maps);
-  // undefined: no speculation (full depth); null: prompt lookup only.
-  const settings: { name: string; selfDraft: ExitPolicy["lossless"]["selfDraft"] | undefined }[] = [
-    { name: "fullDepth", selfDraft: undefined },
-    { name: "lookup", selfDraft: null },
+  // selfDraft undefined: no speculation (full depth); null: prompt lookup (and the habits) only.
+  const settings: {
+    name: string;
+    selfDraft: ExitPolicy["lossless"]["selfDraft"] | undefined;
+    table: boolean;
+  }[] = [
+    { name: "fullDepth", selfDraft: undefined, table: false },
+    { name: "lookup", selfDraft: null, table: false },
+    { name: "habits", selfDraft: null, table: true },
     ...depths.flatMap((layer) =>
       [0.7, 0.9].map((minConfidence) => ({
         name: `selfDraft.${layer}.${minConfidence}`,
         selfDraft: { layer, minConfidence },
+        table: true,
       })),
     ),
   ];
   const ms = settings.map(() => 0);
   try {
     for (const promptIds of prompts) {
-      for (const [i, { selfDraft }] of settings.entries()) {
+      for (const [i, { selfDraft, table }] of settings.entries()) {
         check();
         model.decoder.reset();
         const draft: SelfDraft | null | undefined = selfDraft && {
@@ -525,7 +546,8 @@ async function chooseSelfDraft(
           minConfidence: selfDraft.minConfidence,
           propose: (h) => controller.propose(h, selfDraft.layer),
         };
-        const speculation = draft === undefined ? {} : { speculation: { selfDraft: draft } };
+        const speculation =
+          draft === undefined ? {} : { speculation: { selfDraft: draft, table: table ? habits : null } };
         const t = performance.now();
         for await (const tok of model.generate({
           promptIds,
@@ -548,14 +570,21 @@ async function chooseSelfDraft(
       (measured[
         s.name === "fullDepth"
           ? "fullDepthTokensPerSecond"
-          : s.name === "lookup"
-            ? "lookupTokensPerSecond"
+          : s.name === "lookup" || s.name === "habits"
+            ? `${s.name}TokensPerSecond`
             : s.name
       ] = round4(rate(i))),
   );
-  let best = 1;
-  for (let i = 2; i < settings.length; i++) if (rate(i) > rate(best) * 1.03) best = i;
-  return { selfDraft: settings[best].selfDraft ?? null, speedup: round4(rate(best) / rate(0)), measured };
+  // The habits cost nothing to draft and adapt their length to their acceptance, so they stay
+  // unless measured slower beyond noise; self-drafting runs layers, so it must measure faster.
+  let best = rate(2) >= rate(1) * 0.97 ? 2 : 1;
+  for (let i = 3; i < settings.length; i++) if (rate(i) > rate(best) * 1.03) best = i;
+  return {
+    selfDraft: settings[best].selfDraft ?? null,
+    table: settings[best].table,
+    speedup: round4(rate(best) / rate(0)),
+    measured,
+  };
 }
 
 function median(xs: number[]): number {

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { AffineMap } from "./exit-head.js";
+import { DraftTableSchema } from "../runtime/draft-table.js";
 
 export const POLICY_VERSION = 2;
 
@@ -36,9 +37,14 @@ export const ExitPolicySchema = z.object({
     /** Exit heads by layer; a layer without one uses the plain logit lens. */
     exitHeads: z.record(z.string(), StoredMapSchema),
   }),
-  /** Lossless decoding: self-drafting through the first `layer` layers while confident, if it pays here. */
+  /**
+   * Lossless decoding: self-drafting through the first `layer` layers while confident, if it pays
+   * here, and the model's habits in its calibration text (runtime/draft-table.ts; older
+   * calibrations have none).
+   */
   lossless: z.object({
     selfDraft: z.object({ layer: z.number().int().min(1), minConfidence: z.number() }).nullable(),
+    table: DraftTableSchema.optional(),
   }),
   stats: z.record(z.string(), z.unknown()),
 });

@@ -9,6 +9,7 @@ import { Decoder } from "../runtime/decoder.js";
 import { generate, type GenerateOptions, type GenerationTokenizer } from "../runtime/generate.js";
 import type { SamplingParams } from "../runtime/sampler.js";
 import type { SpeculationOptions } from "../runtime/speculative.js";
+import { DraftTable, type DraftTableData } from "../runtime/draft-table.js";
 import { evaluate, type EvalExit } from "./evaluate.js";
 import { ExitController } from "../early-exit/exit-controller.js";
 import { NativeUnavailableError } from "../runtime/native-layers.js";
@@ -25,6 +26,8 @@ export interface LoadModelOptions extends Partial<LoadOptions> {
 
 export class LoadedModel {
   readonly decoder: Decoder;
+  /** The exit policy's draft table, built once per policy. */
+  private habits: { data: DraftTableData; table: DraftTable } | null = null;
   readonly generationTokenizer: GenerationTokenizer;
 
   /** Early exit for this model, when it has been calibrated (null otherwise). */
@@ -165,7 +168,11 @@ export class LoadedModel {
     }
     const self = this.exit?.policy.lossless.selfDraft;
     const exit = this.exit;
+    const table = exit?.policy.lossless.table;
+    if (table && this.habits?.data !== table)
+      this.habits = { data: table, table: DraftTable.fromData(table, this.runner.config.vocabSize) };
     return {
+      table: table ? this.habits!.table : null,
       selfDraft:
         self && exit
           ? {

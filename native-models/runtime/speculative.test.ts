@@ -10,6 +10,7 @@ import { LoadedModel } from "../engine/loaded-model.js";
 import { loadSparseKernel } from "../kernels/index.js";
 import { Sampler, argmax, type SamplingParams } from "./sampler.js";
 import { promptLookup } from "./speculative.js";
+import { DraftTable } from "./draft-table.js";
 import type { ExitStrategy } from "./decoder.js";
 
 const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
@@ -150,6 +151,47 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
       expect(fast.ids).toEqual(full.ids);
     }
   }, 300_000);
+
+  it("drafts from the model's habits (a table from its own text) keep the ids exact, and are used", async () => {
+    // The table from text the model writes, labelled with its full-depth choices, as calibration does.
+    const V = model.runner.config.vocabSize;
+    const sequences = [];
+    for (const p of ["And the LORD spake unto Moses", "Thus saith the LORD", "And he said unto them"]) {
+      const { ids: answer } = await run(model.encodeRaw(p), 120, false);
+      const ids = [...model.encodeRaw(p), ...answer];
+      const logits = await model.decoder.allLogits(ids);
+      sequences.push({ ids, next: ids.map((_, j) => argmax(logits.subarray(j * V, (j + 1) * V))) });
+    }
+    const table = DraftTable.build(sequences, V);
+    expect(table.size).toBeGreaterThan(20);
+    const accepted = { withTable: 0, without: 0 };
+    for (const p of ["And the LORD said unto", "And Moses said", "Behold, the days come"]) {
+      const ids = model.encodeRaw(p);
+      const full = await run(ids, 96, false);
+      for (const withTable of [true, false]) {
+        model.decoder.reset();
+        const it = model.generate({
+          promptIds: ids,
+          maxTokens: 96,
+          sampling: GREEDY,
+          ignoreEos: true,
+          // No prompt lookup (no ending matches 1000 tokens): every draft comes from the table.
+          speculation: { selfDraft: null, table: withTable ? table : null, minMatch: 1000 },
+        });
+        const fast: number[] = [];
+        for (let r = await it.next(); ; r = await it.next()) {
+          if (r.done) {
+            accepted[withTable ? "withTable" : "without"] += r.value.speculation!.accepted;
+            break;
+          }
+          fast.push(r.value.id);
+        }
+        expect(fast).toEqual(full.ids);
+      }
+    }
+    expect(accepted.without).toBe(0);
+    expect(accepted.withTable).toBeGreaterThan(20);
+  }, 120_000);
 
   it("a token that exits early with deferred K/V leaves later tokens exactly as at full depth", async () => {
     const ids = model.encodeRaw(

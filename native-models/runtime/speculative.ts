@@ -5,13 +5,16 @@
 // than over one, because decoding is bound by reading the weights, so every accepted draft is
 // nearly free. Proposals come from
 //   - prompt lookup: the tokens that followed the latest earlier occurrence of the text's current
-//     ending (the prompt and the answer so far), free to compute; and
+//     ending (the prompt and the answer so far), free to compute;
+//   - where the text offers no match, the model's own habits (DraftTable: what it chose after the
+//     last two tokens in its calibration text), as free; and
 //   - self-drafting (LayerSkip, Kangaroo): the model's own first layers, an exit head and the
 //     shortlist head, chained while the draft is confident; the drafts' K/V of the shallow layers
 //     are reused by the verification.
 // Draft lengths adapt online (as DEL does) to the acceptance seen so far and to the measured cost
 // of a pass over n rows.
 import type { Decoder } from "./decoder.js";
+import type { DraftTable } from "./draft-table.js";
 import type { Sampler } from "./sampler.js";
 
 export interface SelfDraft {
@@ -29,6 +32,8 @@ export interface SpeculationOptions {
   /** Shortest text ending a lookup may match (tokens). */
   minMatch?: number;
   selfDraft?: SelfDraft | null;
+  /** The model's calibration-text habits, tried where prompt lookup finds nothing. */
+  table?: DraftTable | null;
 }
 
 export interface RoundResult {
@@ -51,10 +56,10 @@ class Stats {
   private sxy = 0;
   /**
    * Per-token acceptance (the chance the next draft token is right, given the previous was) of
-   * lookup drafts by the length of the matched text ending (index 1..MAX_MATCH), and of
-   * self-drafts (0). The priors only matter for the first rounds.
+   * lookup drafts by the length of the matched text ending (index 1..MAX_MATCH), of self-drafts
+   * (0) and of table drafts (TABLE_SOURCE). The priors only matter for the first rounds.
    */
-  readonly acceptance = [0.5, 0.3, 0.4, 0.5, 0.65, 0.75, 0.8, 0.85, 0.9];
+  readonly acceptance = [0.5, 0.3, 0.4, 0.5, 0.65, 0.75, 0.8, 0.85, 0.9, 0.6];
 
   notePass(rows: number, ms: number): void {
     const decay = 0.98;
@@ -131,10 +136,17 @@ export class Speculator {
     const context = [...d.tokens, token];
     let drafts: number[] = [];
     const found = room > 0 ? promptLookup(context, this.minMatch, room) : { tokens: [], match: 0 };
-    const lookup = found.tokens.slice(0, this.stats.bestLength(found.match, found.tokens.length));
+    // Free drafts (no layer runs to make them): the text's own continuation, else the model's habits.
+    let source = found.match;
+    let free = found.tokens.slice(0, this.stats.bestLength(source, found.tokens.length));
+    if (!free.length && this.o.table && room > 0) {
+      const habits = this.o.table.draft(context, room);
+      source = TABLE_SOURCE;
+      free = habits.slice(0, this.stats.bestLength(source, habits.length));
+    }
     const self = this.o.selfDraft;
-    if (lookup.length) {
-      drafts = lookup;
+    if (free.length) {
+      drafts = free;
       d.appendUnprocessed([token, ...drafts]);
     } else if (self && room > 0) {
       // Chain shallow drafts while the exit head is confident; each accepted guess is run through
@@ -173,7 +185,7 @@ export class Speculator {
         tokens.push(sampler.sample(row, seen));
       }
     }
-    if (lookup.length) this.stats.noteDraft(found.match, drafts.length, accepted);
+    if (free.length) this.stats.noteDraft(source, drafts.length, accepted);
     else if (drafts.length) this.stats.noteDraft(0, drafts.length, accepted);
     d.truncate(start + 1 + accepted);
     return { tokens, accepted, proposed: drafts.length, rows };
@@ -182,6 +194,8 @@ export class Speculator {
 
 /** Longest text ending prompt lookup matches; longer matches predict better (acceptance is kept per length). */
 export const MAX_MATCH = 8;
+/** The acceptance statistics' slot for table drafts. */
+const TABLE_SOURCE = MAX_MATCH + 1;
 
 /**
  * The tokens that followed the latest earlier occurrence of the longest ending of `context` (at
