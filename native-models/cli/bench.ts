@@ -277,18 +277,21 @@ export async function benchCommand(argv: string[]): Promise<void> {
       decodeRuns: e.decodeRuns,
       // Per check: exit head + shortlist head; per self-draft: one LM head.
       overhead: results.exitAt[results.exitAt.length - 1]?.exitOverhead,
+      ...(kvMode === "deferred"
+        ? { note: "every token exits, so no pending layer ever runs: a cost probe, not a decode speed" }
+        : {}),
     };
     const from = values["project-from"];
     const overhead = results.exitAt[results.exitAt.length - 1]?.exitOverhead;
-    if (from && overhead)
+    const multiToken = results.engine[results.engine.length - 1]?.multiToken;
+    if (from && overhead && multiToken)
       out.projection = await projectSpeedup(
         modelsDir,
         from,
         manifest,
         overhead,
-        e.decodeTokensPerSecond,
+        multiToken,
         engine.decodeTokensPerSecond,
-        exitAt,
       );
   }
   if (sparsity !== undefined) {
@@ -320,9 +323,8 @@ async function projectSpeedup(
   from: string,
   target: Manifest,
   o: ExitOverhead,
-  forcedTokPerSec: number,
+  rows: MultiTokenCost,
   fullTokPerSec: number,
-  exitAt: number,
 ) {
   const source = (await listPackages(modelsDir)).models.find((m) => m.id === from);
   if (!source?.calibration)
@@ -332,24 +334,35 @@ async function projectSpeedup(
   ) as { checkLayers?: number[] };
   const L = target.config.numLayers;
   const fullMs = 1000 / fullTokPerSec;
-  // A pending row's cost per layer, from the forced-exit run: every token ran exitAt layers and left
-  // L - exitAt pending layers, plus one check.
-  const forcedMs = 1000 / forcedTokPerSec;
-  const rowMs = Math.max(
-    0,
-    (forcedMs - (fullMs - (L - exitAt) * o.layerMs) - o.checkUs / 1000) / (L - exitAt),
-  );
+  // A skipped layer still runs later for its exact K/V, as one more row of the next deep token's
+  // pass: its cost is the slope of a layer's cost over the rows of a step (least squares over the
+  // measured 1/2/4/8-row steps). A forced exit at every token cannot show it: its pending rows
+  // never run.
+  const pts = Object.entries(rows.layer).map(([n, ms]) => [Number(n), ms] as const);
+  const mean = (f: (p: readonly [number, number]) => number) =>
+    pts.reduce((a, p) => a + f(p), 0) / pts.length;
+  const [mx, my] = [mean((p) => p[0]), mean((p) => p[1])];
+  const slope =
+    mean((p) => (p[0] - mx) * (p[1] - my)) /
+    Math.max(
+      1e-9,
+      mean((p) => (p[0] - mx) ** 2),
+    );
+  // A layer's share of the full-depth step measured in this run (the forced-exit probe's own layer
+  // time comes from a separate, shorter measurement, which drifted up to 2x from it here).
+  const layerMs = Math.max(0, (fullMs - (rows.head["1"] ?? o.headMs)) / L);
+  const rowMs = Math.min(layerMs, Math.max(0, slope));
   const checks = policy.checkLayers?.length ?? 1;
   return {
     from: source.id,
     assumption: "tokens exit at the same share of depth as on the source model; costs measured on this model",
-    perLayerMs: o.layerMs,
+    perLayerMs: round(layerMs * 1000) / 1000,
     pendingRowMsPerLayer: round(rowMs * 1000) / 1000,
     checkMs: round(o.checkUs) / 1000,
     checksPerToken: checks,
     points: source.calibration.curve.map((c) => {
       const executed = (c.meanExitLayer / source.config.numLayers) * L;
-      const ms = fullMs - (L - executed) * (o.layerMs - rowMs) + checks * (o.checkUs / 1000);
+      const ms = fullMs - (L - executed) * (layerMs - rowMs) + checks * (o.checkUs / 1000);
       return {
         knob: c.knob,
         agreementOnSource: c.agreement,

@@ -3,12 +3,13 @@
 //   1. every layer's output for every position, teacher-forced at full depth;
 //   2. exit heads (a tuned lens per layer, exit-head.ts) fitted in closed form, with out-of-fold
 //      predictions so that every statistic below is what the heads do on text they were not
-//      fitted on, and the shortlist of tokens the exit rule scores;
+//      fitted on, the shortlist of tokens the exit rule scores, and the model's habits (the
+//      tokens it consistently chose after short contexts, runtime/draft-table.ts);
 //   3. the layers worth checking and per-knob exit thresholds, chosen by simulating the exit rule
 //      (exit-controller.ts) on those predictions (thresholds.ts);
 //   4. on held-out text, with the real machinery and timed against full depth: the K/V handling of
 //      skipped layers, and the knob's curve (agreement, mean executed layers, decode speedup);
-//   5. whether self-drafting pays in lossless decoding here, measured the same way.
+//   5. whether the habits and self-drafting pay in lossless decoding here, measured the same way.
 import { argmax } from "../runtime/sampler.js";
 import { ExitController, Shortlist } from "./exit-controller.js";
 import {
