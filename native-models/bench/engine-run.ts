@@ -87,7 +87,6 @@ export async function runEngine(
         if (performance.now() > warmUntil) break;
       model.decoder.reset();
     }
-    model.decoder.reset();
     if (model.runner.native) model.runner.native.active = model.runner.native.offered = 0;
     const decode = async (o: typeof options) => {
       const it = model.generate({ ...o, promptIds: prompt, maxTokens: G + 1 });

@@ -455,13 +455,7 @@ bool quantize(const Layout& L, const float* x, XQuant& out) {
       sum = _mm512_add_epi32(sum, c);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * i), _mm512_cvtepi32_epi8(c));
     }
-    const int s = _mm512_reduce_add_epi32(sum);
-    out.sx[b] = amax / 127.0f;
-    out.xsum[b] = s;
-    if (out.corr8) {
-      for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
-      out.corr8[start / 4] = -128 * s;
-    }
+    setBlockStats(out, b, start, B, amax, _mm512_reduce_add_epi32(sum));
   }
   return true;
 }

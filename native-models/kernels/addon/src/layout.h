@@ -56,6 +56,17 @@ struct XQuant {
   int32_t* corr8;  // [dp/4] int8 AVX-512 only: -128 * Σq at the first int32 lane of each block
 };
 
+// Block b's scale and sums (its codes, B wide from element `start`, are already in out.q); shared
+// by every activation quantizer so they store the same numbers.
+inline void setBlockStats(XQuant& out, int b, int start, int B, float amax, int sum) {
+  out.sx[b] = amax / 127.0f;
+  out.xsum[b] = sum;
+  if (out.corr8) {
+    for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
+    out.corr8[start / 4] = -128 * sum;
+  }
+}
+
 // Rows the kernel should prefetch while it works: the rows of the next group the scheduler will
 // hand it. Hardware prefetchers lose track when a pass hops between short rows (and a sparse pass
 // hops by design), so each group's rows are requested one group ahead, spread over its steps.

@@ -128,12 +128,7 @@ bool quantizeActivation(const Layout& L, const float* x, XQuant& out) {
       sum += v;
     }
     for (int j = count; j < B; j++) q[j] = 0;
-    out.sx[b] = amax / 127.0f;
-    out.xsum[b] = sum;
-    if (out.corr8) {
-      for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
-      out.corr8[start / 4] = -128 * sum;
-    }
+    setBlockStats(out, b, start, B, amax, sum);
   }
   return true;
 }
