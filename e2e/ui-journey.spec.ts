@@ -196,6 +196,13 @@ test.describe.serial("chat journey with stories260K", () => {
     // the exact stop: the fastest one can finish stories260K's 128-token answer before Stop lands).
     if (exitPays) await slider.fill("0");
     await freshChat(page);
+    // A longer answer than the automatic 128 tokens, so that Stop lands while it streams even on a
+    // fast engine (it acts once chat.send has replied, which can be late on a loaded machine).
+    await page.getByRole("tab", { name: "Chat settings" }).click();
+    await page.getByLabel("Max tokens").fill("400");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect(page.getByText("Saved", { exact: true })).toBeVisible();
+    await page.getByRole("tab", { name: "Live charts" }).click();
     await page.getByRole("textbox", { name: "Message" }).fill("Tell me a very long story about a dragon");
     await page.evaluate(() => {
       const seen = new MutationObserver(() => {
