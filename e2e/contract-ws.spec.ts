@@ -49,7 +49,7 @@ test("answers requests and refuses malformed ones over the WebSocket", async ({ 
     ok: true,
     result: {
       cpu: { cores: expect.any(Number) },
-      sparseKernel: { available: expect.any(Boolean), detail: expect.any(String) },
+      nativeKernels: { available: expect.any(Boolean), detail: expect.any(String) },
     },
   });
   expect(r.wrongType).toMatchObject({

@@ -16,7 +16,7 @@ if (!haveTool && process.env.CI) throw new Error(`Required test tool missing und
 
 // onnxruntime's layers only, as in models-ui.spec.ts: the sizes are then those of packages
 // without the native files.
-test.use({ hostEnv: { EXITLANE_SPARSE: "off" } });
+test.use({ hostEnv: { EXITLANE_NATIVE: "off" } });
 
 test.describe("quantization on the import card", () => {
   test.skip(!haveTool, `tool not found: ${tool} (set EXITLANE_SHARED_DIR)`);

@@ -16,7 +16,7 @@ if (!haveKjv && process.env.CI) throw new Error(`Required test fixtures missing 
 
 // onnxruntime's layers instead of the native kernels: they calibrate stories260K in seconds (as in
 // ui-journey.spec.ts); kjv16 is imported for its import card and its calibration is cancelled.
-test.use({ hostEnv: { EXITLANE_SPARSE: "off" } });
+test.use({ hostEnv: { EXITLANE_NATIVE: "off" } });
 
 const views = (page: Page) => page.getByRole("navigation", { name: "Views" });
 

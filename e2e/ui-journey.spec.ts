@@ -52,7 +52,7 @@ async function sendAndWait(page: Page, text: string) {
 // This file's web host runs onnxruntime's layers instead of the native kernels: those calibrate
 // stories260K in about five seconds, before the journey gets to show that a new model chats while
 // it calibrates (the back-end and engine tests cover the native path on real models).
-test.use({ hostEnv: { EXITLANE_SPARSE: "off" } });
+test.use({ hostEnv: { EXITLANE_NATIVE: "off" } });
 
 test.describe.serial("chat journey with stories260K", () => {
   test.skip(!haveStories, `fixture not found: ${storiesGguf} (set EXITLANE_SHARED_DIR)`);

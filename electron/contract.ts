@@ -236,6 +236,11 @@ export const EngineStatus = z.object({
   /** Set when a GPU execution provider failed and the engine fell back to CPU. */
   fallbackNotice: z.string().optional(),
   loadedModelId: z.string().nullable(),
+  /**
+   * What runs the loaded model, e.g. "native avx512-vnni" or "onnxruntime MatMulNBits", and when
+   * the native kernels do not run it, why (answers are then several times slower).
+   */
+  kernels: z.object({ name: z.string(), notice: z.string().optional() }).optional(),
   /** While a model loads: which one and how far (0..1). */
   loading: z.object({ modelId: z.string(), progress: z.number().min(0).max(1) }).optional(),
 });

@@ -13,7 +13,7 @@ const info = {
   cpu: { model: "Test CPU", cores: 4, simd: ["avx2"], arch: "x64" },
   totalMemoryBytes: 1024,
   platform: "linux",
-  sparseKernel: { available: false, detail: "not built" },
+  nativeKernels: { available: false, kernels: [], detail: "not built" },
   hostPid: 4242,
 };
 

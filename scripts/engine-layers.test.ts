@@ -41,7 +41,7 @@ describe("engine structure lint rules", () => {
       await ruleIds({ "up.ts": 'export { LoadedModel } from "../../engine/loaded-model.js";\n' }),
     ).toContain("import-x/no-restricted-paths");
     expect(
-      await ruleIds({ "down.ts": 'export { loadSparseKernel } from "../../kernels/index.js";\n' }),
+      await ruleIds({ "down.ts": 'export { loadNativeKernels } from "../../kernels/index.js";\n' }),
     ).toEqual([]);
   }, 60_000);
 

@@ -16,7 +16,7 @@ import * as ort from "onnxruntime-node";
 import { GraphBuilder } from "../native-models/convert/onnx-builder.js";
 import { emitLinear, stackRows } from "../native-models/convert/linear.js";
 import { ortSessionOptions } from "../native-models/runtime/sessions.js";
-import { loadSparseKernel, type SparseFfn } from "../native-models/kernels/index.js";
+import { loadNativeKernels, type SparseFfn } from "../native-models/kernels/index.js";
 import { floatFfn } from "../native-models/test-support/kernel-reference.js";
 import {
   randomFfn,
@@ -45,7 +45,7 @@ const [threads, layers, rounds, iters, d, ffn] = [a.threads, a.layers, a.rounds,
   Number,
 );
 
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 if (!kernel.available) throw new Error(kernel.detail);
 kernel.setSpinMicros(Number(a.spin));
 const log = (s: string) => process.stderr.write(`${s}\n`);

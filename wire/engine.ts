@@ -12,7 +12,12 @@ export const EngineInfo = z.object({
   }),
   totalMemoryBytes: z.number(),
   platform: z.string(),
-  sparseKernel: z.object({ available: z.boolean(), detail: z.string() }),
+  /**
+   * The native kernels: whether they load in the engine's process, the instruction sets this CPU
+   * runs them with (best first; empty when unavailable) and, in words, where from or why not.
+   * Without them the engine runs on onnxruntime, several times slower.
+   */
+  nativeKernels: z.object({ available: z.boolean(), kernels: z.array(z.string()), detail: z.string() }),
   hostPid: z.number().int(),
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;

@@ -124,12 +124,16 @@ export class EngineClient {
     return this.current;
   }
 
-  /** Records what the engine has loaded, so `engine.status` can tell the UI. */
-  setLoadedModel(loadedModelId: string | null, fallbackNotice?: string): void {
+  /** Records what the engine has loaded and what runs it, so `engine.status` can tell the UI. */
+  setLoadedModel(
+    loadedModelId: string | null,
+    loaded: { fallbackNotice?: string; kernels?: EngineStatus["kernels"] } = {},
+  ): void {
     this.setStatus({
       state: this.current.state,
       loadedModelId,
-      ...(fallbackNotice ? { fallbackNotice } : {}),
+      ...(loaded.fallbackNotice ? { fallbackNotice: loaded.fallbackNotice } : {}),
+      ...(loadedModelId && loaded.kernels ? { kernels: loaded.kernels } : {}),
     });
   }
 

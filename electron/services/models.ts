@@ -115,7 +115,10 @@ export class ModelLibrary {
         executionProvider,
         contextLength,
       });
-      this.engine.setLoadedModel(loaded.modelId, loaded.fallbackNotice);
+      this.engine.setLoadedModel(loaded.modelId, {
+        fallbackNotice: loaded.fallbackNotice,
+        kernels: { name: loaded.kernels, ...(loaded.nativeNotice ? { notice: loaded.nativeNotice } : {}) },
+      });
       const own = (await this.list()).find((m) => m.id === loaded.modelId)?.contextLength;
       const info = {
         layers: loaded.layers,

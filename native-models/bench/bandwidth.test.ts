@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { haveShared, kjv16 } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { importModel } from "../engine/import-model.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { bandwidthUse, engineBytesPerToken, ggufBytesPerToken, readBandwidthGBps } from "./bandwidth.js";
 import { startBackgroundLoad } from "./background-load.js";
 
@@ -19,7 +19,7 @@ describe("bench bandwidth figures", () => {
     expect(bandwidthUse(2e9, 10, null)).toEqual({ bytesPerToken: 2e9, weightReadGBps: 20 });
   });
 
-  it.runIf(loadSparseKernel().available)("probes a read bandwidth", () => {
+  it.runIf(loadNativeKernels().available)("probes a read bandwidth", () => {
     const gbps = readBandwidthGBps(2)!;
     expect(gbps).toBeGreaterThan(0.5);
     expect(gbps).toBeLessThan(5000);

@@ -5,14 +5,14 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { readGgufTensors } from "../formats/gguf.js";
 import type { Manifest } from "../package/manifest.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 
 /**
  * Best-of-3 multi-threaded streaming read over 1 GiB (far beyond the caches) on the native
  * kernels' thread pool, in GB/s; null without the native addon.
  */
 export function readBandwidthGBps(threads: number): number | null {
-  const kernel = loadSparseKernel();
+  const kernel = loadNativeKernels();
   return kernel.available ? kernel.probeReadBandwidth(1024, threads, 3) : null;
 }
 
@@ -23,8 +23,8 @@ export function readBandwidthGBps(threads: number): number | null {
  */
 export async function engineBytesPerToken(dir: string, m: Manifest): Promise<number> {
   const L = m.config.numLayers;
-  const sp = m.sparse;
-  const native = !!sp && sp.attention?.length === L && !!sp.head && loadSparseKernel().available;
+  const sp = m.native;
+  const native = !!sp && sp.attention?.length === L && !!sp.head && loadNativeKernels().available;
   const files = native
     ? [...sp.attention!, ...(sp.dense?.length === L ? sp.dense : sp.ffn), sp.head!]
     : [...m.graphs.layers, m.graphs.head].map((f) => f.replace(/\.onnx$/, ".bin"));

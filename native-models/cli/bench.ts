@@ -12,7 +12,7 @@ import type { Manifest } from "../package/manifest.js";
 import type { BenchJob } from "../bench/bench-worker.js";
 import { median } from "../bench/bench-text.js";
 import { int, num, oneOf, parse, printJson, UsageError } from "./args.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { progressPrinter } from "./progress.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import type { ExitOverhead } from "../bench/exit-overhead.js";
@@ -98,9 +98,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
     ? int(values["exit-at"], "exit-at", 1, 1, manifest.config.numLayers)
     : undefined;
   const sparsity = values.sparsity !== undefined ? num(values.sparsity, "sparsity", 0.5, 0, 0.95) : undefined;
-  if (sparsity !== undefined && !manifest.sparse) {
+  if (sparsity !== undefined && !manifest.native) {
     throw new UsageError(
-      `${manifest.id} has no sparse FFN form: the native kernel was not available when it was imported (${loadSparseKernel().detail})`,
+      `${manifest.id} has no sparse FFN form: the native kernel was not available when it was imported (${loadNativeKernels().detail})`,
     );
   }
   const base: Omit<BenchJob, "engine"> = { gguf, packageDir, threads, promptTokens: P, genTokens: G };
@@ -387,11 +387,11 @@ function pairedSpeedup(a: RunOut[], b: RunOut[]): number {
  * attention graphs, the FFNs' per-neuron rows, the head).
  */
 async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Promise<number> {
-  const nativeAttention = m.sparse?.attention?.length === m.config.numLayers;
+  const nativeAttention = m.native?.attention?.length === m.config.numLayers;
   const layerFiles = sparse
-    ? [...(nativeAttention ? m.sparse!.attention! : m.graphs.attention.map(bin)), ...(m.sparse?.ffn ?? [])]
+    ? [...(nativeAttention ? m.native!.attention! : m.graphs.attention.map(bin)), ...(m.native?.ffn ?? [])]
     : m.graphs.layers.map(bin);
-  const head = sparse && m.sparse?.head ? m.sparse.head : bin(m.graphs.head);
+  const head = sparse && m.native?.head ? m.native.head : bin(m.graphs.head);
   return filesBytes(dir, [...layerFiles, head, m.embedding.file]);
 }
 

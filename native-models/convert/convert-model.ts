@@ -82,7 +82,7 @@ export interface ConvertOptions {
    * Also write the sparse-FFN form of every layer (attention-only graph + kernel weights), using
    * the native kernel's own layout writer. Absent: dense only.
    */
-  sparse?: NativeWriter;
+  native?: NativeWriter;
 }
 
 /**
@@ -124,7 +124,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const nativeAttention: string[] = [];
     // The native FFN kernel returns W_down·h; Gemma's norm on it runs beside, from this file.
     const postFfnNorms =
-      cfg.postNorms && opts.sparse ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
+      cfg.postNorms && opts.native ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
     const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
     for (let l = 0; l < L; l++) {
@@ -137,7 +137,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       check();
       progress("write", l / L);
       layers.push(await writeGraph(tmp, `layer${l}`, layer));
-      if (opts.sparse) {
+      if (opts.native) {
         sparseFfn.push(`ffn${l}.sparse`);
         denseFfn.push(`ffn${l}.dense`);
         nativeAttention.push(`attn${l}.native`);
@@ -146,7 +146,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        opts.sparse.writeLayer(cfg, l, w, files, sparseBits, blockSize);
+        opts.native.writeLayer(cfg, l, w, files, sparseBits, blockSize);
         if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
       }
     }
@@ -161,7 +161,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const head = buildHeadGraph(cfg, finalNorm, lmHeadWeights, linear);
     const headFile = await writeGraph(tmp, "head", head);
     const nativeHead = "head.native";
-    opts.sparse?.writeHead(cfg, finalNorm, lmHeadWeights, path.join(tmp, nativeHead), sparseBits, blockSize);
+    opts.native?.writeHead(cfg, finalNorm, lmHeadWeights, path.join(tmp, nativeHead), sparseBits, blockSize);
     const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
     const postFfnNormFile = "post_ffn_norm.bin";
     if (postFfnNorms)
@@ -193,9 +193,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
         chatTemplate: await hasChatTemplate(path.join(tmp, "tokenizer_config.json")),
       },
       sizeBytes: 0,
-      ...(opts.sparse
+      ...(opts.native
         ? {
-            sparse: {
+            native: {
               bits: sparseBits,
               ffn: sparseFfn,
               dense: denseFfn,
@@ -333,11 +333,11 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
   const files = [
     ...graphs,
     ...graphs.map((f) => f.replace(/\.onnx$/, ".bin")),
-    ...(m.sparse?.ffn ?? []),
-    ...(m.sparse?.dense ?? []),
-    ...(m.sparse?.attention ?? []),
-    ...(m.sparse?.head ? [m.sparse.head] : []),
-    ...(m.sparse?.postFfnNorms ? [m.sparse.postFfnNorms.file] : []),
+    ...(m.native?.ffn ?? []),
+    ...(m.native?.dense ?? []),
+    ...(m.native?.attention ?? []),
+    ...(m.native?.head ? [m.native.head] : []),
+    ...(m.native?.postFfnNorms ? [m.native.postFfnNorms.file] : []),
     m.embedding.file,
     m.tokenizer.file,
     m.tokenizer.configFile,

@@ -9,12 +9,12 @@ import { haveShared, kjv16, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { tinyGguf, tinyModel } from "../test-support/tiny-models.js";
 import { importModel } from "../engine/import-model.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import type { QuantSizes } from "./package-size.js";
 
 const tmp = makeTempDir("exitlane-package-size-");
 afterAll(() => tmp.cleanup());
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 if (!kernel.available) console.warn(`[note] package sizes checked without native files: ${kernel.detail}`);
 
 const quants = ["int4", "int8", "f16"] as const;

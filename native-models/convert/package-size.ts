@@ -15,7 +15,7 @@ export interface PackageSizeOptions {
   /** Bytes of tokenizer.json and tokenizer_config.json as the import writes them. */
   tokenizerBytes: number;
   /** The native kernels' writer the import would use (absent: no native files). */
-  sparse?: NativeWriter;
+  native?: NativeWriter;
 }
 
 type SourceHeader = Pick<ModelSource, "config" | "tensors">;
@@ -26,7 +26,7 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
   const blockSize = o.blockSize ?? defaultBlockSize(cfg);
   const linear: LinearOptions = { quant, blockSize, accuracyLevel: 4, measure: true };
   // The kernel is integer-only: float packages stay dense (as importModel decides).
-  const native = quant === "int4" || quant === "int8" ? o.sparse : undefined;
+  const native = quant === "int4" || quant === "int8" ? o.native : undefined;
   const bits = quant === "int4" ? 4 : 8;
   let total = o.tokenizerBytes + embeddingBytes(cfg, quant);
   for (let l = 0; l < cfg.numLayers; l++) {

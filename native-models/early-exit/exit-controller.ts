@@ -14,7 +14,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ModelRunner } from "../runtime/model-runner.js";
 import type { ExitStrategy } from "../runtime/decoder.js";
-import { loadSparseKernel, type NativeLinear } from "../kernels/index.js";
+import { loadNativeKernels, type NativeLinear } from "../kernels/index.js";
 import { ExitPolicySchema, readMaps, type ExitPolicy, type StoredMap } from "./policy.js";
 import { exitThresholds } from "../runtime/knob.js";
 import { ExitHead, type AffineMap } from "./exit-head.js";
@@ -154,7 +154,7 @@ export class Shortlist {
     ids.forEach((id, i) => rows.row(id, this.rows, i * d));
     this.norm = finalNorm;
     this.out = new Float32Array(ids.length);
-    const kernel = loadSparseKernel();
+    const kernel = loadNativeKernels();
     this.native = kernel.available
       ? kernel.createLinear({
           outputs: ids.length,

@@ -8,7 +8,7 @@
 // d is small enough for the exact solve, a per-dimension (diagonal) map above that (measured on
 // kjv16: the diagonal map keeps about two thirds of the full map's gain at layer 1).
 // The same fit with [previous token's final state; current embedding] as input is the draft head.
-import { loadSparseKernel, type NativeLinear } from "../kernels/index.js";
+import { loadNativeKernels, type NativeLinear } from "../kernels/index.js";
 
 /** Largest input width fitted with a full map (the solve is O(inputs³) in JS). */
 export const FULL_MAP_MAX_INPUTS = 512;
@@ -205,7 +205,7 @@ export class ExitHead {
     threads = 1,
   ) {
     this.out = new Float32Array(map.d);
-    const kernel = map.kind === "full" ? loadSparseKernel() : null;
+    const kernel = map.kind === "full" ? loadNativeKernels() : null;
     this.native =
       kernel?.available === true
         ? kernel.createLinear({

@@ -6,13 +6,13 @@ import { haveShared, vocabOnly } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { syntheticGguf, syntheticModel } from "../test-support/synthetic-gguf.js";
 import type { TinyModel } from "../test-support/tiny-models.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { importModel } from "./import-model.js";
 import { calibrateModel } from "./calibrate-model.js";
 
 const tmp = makeTempDir("exitlane-arch-calibration-");
 afterAll(() => tmp.cleanup());
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 if (!kernel.available) console.warn(`[skip] sparse part of the calibration checks: ${kernel.detail}`);
 
 async function calibrated(label: string, m: TinyModel) {
@@ -26,10 +26,10 @@ async function calibrated(label: string, m: TinyModel) {
   );
   const curve = result.curve;
   console.log(
-    `[${label} calibration] ${((performance.now() - started) / 1000).toFixed(1)} s, curve ${JSON.stringify(curve)}, sparse levels ${after.sparse?.thresholds?.levels.length ?? "none"}`,
+    `[${label} calibration] ${((performance.now() - started) / 1000).toFixed(1)} s, curve ${JSON.stringify(curve)}, sparse levels ${after.native?.thresholds?.levels.length ?? "none"}`,
   );
   expect(curve.at(-1)!.meanExitLayer).toBeLessThan(curve[0].meanExitLayer);
-  if (kernel.available) expect(after.sparse?.thresholds?.byLayer.length).toBe(m.config.numLayers);
+  if (kernel.available) expect(after.native?.thresholds?.byLayer.length).toBe(m.config.numLayers);
 }
 
 const vocabulary = haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf");

@@ -13,12 +13,12 @@ import type { ModelConfig, TensorName } from "../formats/model-source.js";
 import { importModel } from "./import-model.js";
 import { ModelRunner } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 
 const tmp = makeTempDir("exitlane-arch-");
 afterAll(() => tmp.cleanup());
 
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 if (!kernel.available) console.warn(`[skip] native decode checks: ${kernel.detail}`);
 
 /**
@@ -309,7 +309,7 @@ describe.runIf(kernel.available)("int4 packages of the new architectures", () =>
       const scale = Math.max(...expected.map((row) => Math.max(...row.map(Math.abs))));
       const runs: Float32Array[] = [];
       for (const native of [false, true]) {
-        const r = await importModel(file, { modelsDir: tmp.dir, quant: "int4", sparse: native });
+        const r = await importModel(file, { modelsDir: tmp.dir, quant: "int4", native });
         const runner = await ModelRunner.load(r.dir, {
           threads: 1,
           executionProvider: "cpu",

@@ -55,7 +55,7 @@ export async function calibrateModel(
     lossless: result.lossless,
     seconds: Math.round(result.seconds * 10) / 10,
   };
-  if (manifest.sparse && thresholds) manifest.sparse.thresholds = thresholds;
+  if (manifest.native && thresholds) manifest.native.thresholds = thresholds;
   await writeManifest(dir, manifest);
   return { manifest, result };
 }

@@ -11,7 +11,7 @@ import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
-import { loadSparseKernel, type SparseBlockSize } from "../kernels/index.js";
+import { loadNativeKernels, type SparseBlockSize } from "../kernels/index.js";
 import {
   attentionFileBytes,
   ffnDenseFileBytes,
@@ -36,8 +36,8 @@ export interface ImportOptions {
   /** Calibrate early exit before the model enters the library (the app does; the CLI on request). */
   calibrate?: boolean;
   threads?: number;
-  /** Also write the sparse-FFN form (default: when the native kernel is available here). */
-  sparse?: boolean;
+  /** Also write the native kernels' form (default: when the native kernels are available here). */
+  native?: boolean;
 }
 
 export interface ImportResult {
@@ -62,12 +62,12 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
     const quant = o.quant ?? defaultQuant(countParams(source.config));
     const tokenizer = tokenizerFiles(source);
     // The kernel is integer-only: float packages stay dense (their point is exactness).
-    const native = o.sparse === false ? undefined : sparseWriter(o.threads);
+    const native = o.native === false ? undefined : nativeWriter(o.threads);
     o.onPlan?.({
       quant,
       sizes: quantSizes(source, {
         blockSize: o.blockSize,
-        sparse: native,
+        native,
         tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
       }),
     });
@@ -80,7 +80,7 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       signal: o.signal,
       onProgress: o.onProgress,
       writeTokenizer: (_source, dir) => writeFiles(dir, tokenizer),
-      sparse: ["int4", "int8"].includes(quant) ? native : undefined,
+      native: ["int4", "int8"].includes(quant) ? native : undefined,
       beforeCommit: o.calibrate
         ? async (dir) => {
             o.onProgress?.("calibrate", 0);
@@ -103,8 +103,8 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
 }
 
 /** The native kernels lay out and save each layer and the head; undefined when they are not available. */
-function sparseWriter(threads = 2): NativeWriter | undefined {
-  const kernel = loadSparseKernel();
+function nativeWriter(threads = 2): NativeWriter | undefined {
+  const kernel = loadNativeKernels();
   if (!kernel.available) return undefined;
   const saved = (handle: { save(file: string): void; close(): void }, file: string) => {
     try {

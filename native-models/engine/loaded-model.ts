@@ -15,7 +15,8 @@ import { ExitController } from "../early-exit/exit-controller.js";
 import { NativeUnavailableError } from "../runtime/native-layers.js";
 import { knobUsesSparsity, sparsityForKnob } from "../runtime/knob.js";
 import { readManifest } from "../package/models-dir.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import type { Manifest } from "../package/manifest.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { resolvePackage } from "../package/models-dir.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
 import { answerReserve, fitMessages, fitRaw, type FittedMessages, type Overflow } from "./context-fit.js";
@@ -55,17 +56,17 @@ export class LoadedModel {
     // The native kernels by default when the package has its native form and the addon loads (FFN
     // sparsity stays 0 until calibrated); otherwise, or if asked, onnxruntime runs every layer.
     let runner: ModelRunner;
-    let sparseNotice: string | undefined;
+    let unavailable: string | undefined;
     const manifest = await readManifest(dir);
-    const wantNative = o.native ?? (!!manifest.sparse && loadSparseKernel().available);
+    const wantNative = o.native ?? (!!manifest.native && loadNativeKernels().available);
     // The FFNs' per-neuron rows only where the knob uses sparsity (or the caller asks: explicit
     // sparsity, threshold calibration); otherwise their packed form alone, one copy of the weights.
-    const sparseRows = o.sparseRows ?? knobUsesSparsity(manifest.sparse?.thresholds);
+    const sparseRows = o.sparseRows ?? knobUsesSparsity(manifest.native?.thresholds);
     try {
       runner = await ModelRunner.load(dir, { ...options, native: wantNative, sparseRows }, manifest);
     } catch (err) {
       if (!(err instanceof NativeUnavailableError) || o.native === true) throw err;
-      sparseNotice = err.message;
+      unavailable = err.message;
       runner = await ModelRunner.load(dir, { ...options, native: false }, manifest);
     }
     const m = runner.manifest;
@@ -75,12 +76,17 @@ export class LoadedModel {
     ]);
     const model = new LoadedModel(runner, new TextTokenizer(JSON.parse(json), JSON.parse(config)));
     model.exit = await ExitController.forModel(model);
-    model.sparseNotice = sparseNotice;
+    model.nativeNotice = model.runner.native?.runsEverything ? undefined : o.native === false
+        ? "the native kernels were switched off for this load"
+        : whyNotNative(manifest, unavailable);
     return model;
   }
 
-  /** Why the sparse kernel is not in use although the package has it (for the UI and logs). */
-  sparseNotice: string | undefined;
+  /**
+   * Why the native kernels do not run this model's whole layers (onnxruntime does, slower), in
+   * words for the app and the CLI; undefined when they do.
+   */
+  nativeNotice: string | undefined;
 
   /**
    * Applies the speed/accuracy knob before a token: sets the FFN sparsity (unless pinned by
@@ -109,7 +115,7 @@ export class LoadedModel {
   setSparsity(level: number): void {
     if (!this.runner.native) {
       throw new Error(
-        this.sparseNotice ??
+        this.nativeNotice ??
           `model ${this.manifest.id} is not loaded with sparse FFNs (import it where the native kernel is built)`,
       );
     }
@@ -163,7 +169,7 @@ export class LoadedModel {
   speculationOptions(): SpeculationOptions {
     if (!this.runner.native?.decodesNatively) {
       throw new Error(
-        `lossless decoding needs the native kernels (${this.sparseNotice ?? (this.runner.native ? `model ${this.manifest.id} was imported before they ran whole layers; import it again` : "not loaded")})`,
+        `lossless decoding needs the native kernels (${this.nativeNotice ?? (this.runner.native ? `model ${this.manifest.id} was imported before they ran whole layers; import it again` : "not loaded")})`,
       );
     }
     const self = this.exit?.policy.lossless.selfDraft;
@@ -285,4 +291,15 @@ async function* withDropped(
 ) {
   const summary = yield* tokens;
   return { ...summary, ...dropped };
+}
+
+/** Why a model runs on onnxruntime rather than the native kernels (`failure`: they would not open it). */
+function whyNotNative(manifest: Manifest, failure: string | undefined): string {
+  const kernels = loadNativeKernels();
+  if (!kernels.available) return `the native kernels are not available here: ${kernels.detail}`;
+  if (failure) return failure;
+  if (manifest.quant === "f16" || manifest.quant === "f32")
+    return `the native kernels run int8 and int4 models; this ${manifest.quant} package runs on onnxruntime`;
+  if (!manifest.native) return "it was imported where the native kernels were not available: import it again";
+  return "it was imported before the native kernels ran whole layers: import it again";
 }

@@ -6,7 +6,7 @@ import { haveShared, vocabOnly } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { phi3Gguf, tinyPhi3 } from "../test-support/phi3-writer.js";
 import { vocabularyKeys } from "../test-support/synthetic-gguf.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { importModel } from "./import-model.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { LoadedModel } from "./loaded-model.js";
@@ -15,7 +15,7 @@ import { ModelRunner } from "../runtime/model-runner.js";
 import { Decoder } from "../runtime/decoder.js";
 import { resolvePackage } from "../package/models-dir.js";
 
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 if (!kernel.available) console.warn(`[skip] phi3 sparse FFN test: ${kernel.detail}`);
 
 describe.runIf(haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))(

@@ -21,7 +21,7 @@ afterAll(() => tmp.cleanup());
 const CONTEXT = 256;
 
 async function ourLogits(input: string, ids: number[]): Promise<Float32Array[]> {
-  const r = await importModel(input, { modelsDir: tmp.dir, quant: "f32", sparse: false });
+  const r = await importModel(input, { modelsDir: tmp.dir, quant: "f32", native: false });
   const runner = await ModelRunner.load(r.dir, {
     threads: 1,
     executionProvider: "cpu",

@@ -161,6 +161,7 @@ export class EngineState {
           mode: toSummary(m.manifest).mode,
           executionProvider: m.runner.provider.provider,
           kernels: m.runner.kernels,
+          ...(m.nativeNotice ? { nativeNotice: m.nativeNotice } : {}),
           fallbackNotice: m.runner.provider.fallbackNotice,
         };
       },

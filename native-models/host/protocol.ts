@@ -94,6 +94,8 @@ export const hostMethods = {
       executionProvider: z.string(),
       /** Which kernels run the layers, e.g. "native avx512-vnni" or "onnxruntime MatMulNBits". */
       kernels: z.string(),
+      /** Set when the native kernels do not run this model (onnxruntime does, slower): why. */
+      nativeNotice: z.string().optional(),
       /** Set when the requested provider failed and the engine fell back to CPU. */
       fallbackNotice: z.string().optional(),
     }),

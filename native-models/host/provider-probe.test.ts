@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { runnableProviders, tryProvider } from "./provider-probe.js";
+import { runnableProviders, tryProviders } from "./provider-probe.js";
 import { getSystemInfo } from "./system-info.js";
 
 describe("execution providers", () => {
@@ -8,10 +8,13 @@ describe("execution providers", () => {
     const info = await getSystemInfo();
     const names = info.executionProviders.map((p) => p.name);
     expect(names).toContain("cpu");
-    for (const name of names) expect(await tryProvider(name), name).toBe(true);
-    // Every provider the build lists but that cannot run here is left out.
-    for (const b of ort.listSupportedBackends()) {
-      if (!names.includes(b.name)) expect(await tryProvider(b.name), b.name).toBe(false);
+    const all = ort.listSupportedBackends().map((b) => b.name);
+    const results = await tryProviders(all);
+    expect(results.map((r) => r.name)).toEqual(all);
+    for (const r of results) {
+      // Every provider that runs is offered; every one left out says why it did not run.
+      expect(names.includes(r.name), r.name).toBe(r.runs);
+      if (!r.runs) expect(r.reason, r.name).toMatch(/\S/);
     }
   });
 
@@ -22,13 +25,17 @@ describe("execution providers", () => {
       { name: "cuda", bundled: false },
       { name: "tensorrt", bundled: false },
     ];
-    const tried: string[] = [];
-    const trial = async (name: string) => {
-      tried.push(name);
-      if (name === "tensorrt") throw new Error("no library");
-      return name === "cuda";
+    const tried: string[][] = [];
+    const trial = async (names: readonly string[]) => {
+      tried.push([...names]);
+      return names.map((name) => ({ name, runs: name === "cuda", reason: name === "cuda" ? undefined : "no library" }));
     };
     expect(await runnableProviders(listed, trial)).toEqual([listed[0], listed[2]]);
-    expect(tried).toEqual(["webgpu", "cuda", "tensorrt"]);
+    expect(tried).toEqual([["webgpu", "cuda", "tensorrt"]]);
+  });
+
+  it("reports a probe that cannot start as no provider running, with the reason", async () => {
+    const results = await tryProviders(["cuda"], 1);
+    expect(results).toEqual([{ name: "cuda", runs: false, reason: expect.any(String) }]);
   });
 });

@@ -60,8 +60,12 @@ describe("getSystemInfo", () => {
     expect(info.executionProviders.map((p) => p.name)).toContain("cpu");
     expect(info.cpu.cores).toBe(os.availableParallelism());
     expect(info.totalMemoryBytes).toBe(os.totalmem());
-    const sparse = (await import("../kernels/index.js")).loadSparseKernel();
-    expect(info.sparseKernel).toEqual({ available: sparse.available, detail: sparse.detail });
+    const native = (await import("../kernels/index.js")).loadNativeKernels();
+    expect(info.nativeKernels).toEqual({
+      available: native.available,
+      kernels: native.available ? native.kernels : [],
+      detail: native.detail,
+    });
     if (process.platform === "linux" && process.arch === "x64")
       expect(info.cpu.simd.length).toBeGreaterThan(0);
   });

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import type { EngineInfo } from "./protocol.js";
 import { runnableProviders } from "./provider-probe.js";
 
@@ -140,13 +140,13 @@ export async function getSystemInfo(): Promise<EngineInfo> {
     },
     totalMemoryBytes: os.totalmem(),
     platform: process.platform,
-    sparseKernel: sparseKernelStatus(),
+    nativeKernels: nativeKernelsStatus(),
     hostPid: process.pid,
   };
 }
 
-/** Whether the optional native sparse FFN kernel loads here (it never throws; see sparse/index.ts). */
-function sparseKernelStatus(): EngineInfo["sparseKernel"] {
-  const kernel = loadSparseKernel();
-  return { available: kernel.available, detail: kernel.detail };
+/** Whether the native kernels load here (loadNativeKernels never throws; see kernels/index.ts). */
+function nativeKernelsStatus(): EngineInfo["nativeKernels"] {
+  const kernel = loadNativeKernels();
+  return { available: kernel.available, kernels: kernel.available ? kernel.kernels : [], detail: kernel.detail };
 }

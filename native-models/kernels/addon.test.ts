@@ -1,21 +1,21 @@
 // The native kernel against the TS reference (same quantization: results agree to float rounding)
 // and against float64 math (agreement within quantization error). Skipped when the addon is not
-// built, unless EXITLANE_REQUIRE_SPARSE=1 (CI's "with addon" leg) turns that into a failure.
+// built, unless EXITLANE_REQUIRE_NATIVE=1 (CI's "with addon" leg) turns that into a failure.
 import { existsSync, readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { loadSparseKernel, type SparseFfnWeights, type SparseIsa } from "./index.js";
+import { loadNativeKernels, type SparseFfnWeights, type SparseIsa } from "./index.js";
 import { createReferenceFfn, floatFfn } from "../test-support/kernel-reference.js";
 import { randomFfn, randomInput, relativeError, thresholdFor } from "../test-support/kernel-synthetic.js";
 
-const kernel = loadSparseKernel();
-const required = process.env.EXITLANE_REQUIRE_SPARSE === "1";
+const kernel = loadNativeKernels();
+const required = process.env.EXITLANE_REQUIRE_NATIVE === "1";
 
-describe("sparse kernel availability", () => {
-  it.runIf(required)("is available (EXITLANE_REQUIRE_SPARSE=1)", () => {
-    expect(kernel.detail).toMatch(/^native sparse kernel/);
+describe("native kernels availability", () => {
+  it.runIf(required)("is available (EXITLANE_REQUIRE_NATIVE=1)", () => {
+    expect(kernel.detail).toMatch(/^native kernels/);
     expect(kernel.available).toBe(true);
   });
 });

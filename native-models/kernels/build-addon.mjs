@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Builds the native sparse FFN kernel (addon/) with node-gyp at install time.
+// Builds the native kernels (addon/: decoder layers, LM head, sparse FFN) with node-gyp at install time.
 // It must never fail an install: on any problem (no compiler, no headers, no node-gyp, a build
-// that does not load) it prints one line saying so and exits 0, and the engine keeps its dense
-// onnxruntime FFN. EXITLANE_SKIP_SPARSE_BUILD=1 skips it (CI tests both with and without).
+// that does not load) it prints one line saying so and exits 0, and the engine runs on
+// onnxruntime. EXITLANE_SKIP_NATIVE_BUILD=1 (formerly EXITLANE_SKIP_SPARSE_BUILD) skips it.
 //
 // Headers: node-gyp would download them from nodejs.org, which may be unreachable. npm passes its
 // `nodedir` setting as npm_config_nodedir (node-gyp reads that itself); when run by hand we point
@@ -16,9 +16,9 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const addonDir = path.join(here, "addon");
-const output = path.join(addonDir, "build", "Release", "exitlane_sparse.node");
+const output = path.join(addonDir, "build", "Release", "exitlane_native.node");
 const logFile = path.join(addonDir, "build", "build-addon.log");
-const say = (msg) => console.log(`exitlane sparse kernel: ${msg}`);
+const say = (msg) => console.log(`exitlane native kernels: ${msg}`);
 
 function giveUp(reason, log) {
   rmSync(output, { force: true }); // a half-built or unloadable addon must not be picked up later
@@ -27,7 +27,7 @@ function giveUp(reason, log) {
     writeFileSync(logFile, log);
   }
   say(
-    `not built (${reason}); the engine will use its dense onnxruntime FFN.${log ? ` Log: ${path.relative(process.cwd(), logFile)}` : ""}`,
+    `not built (${reason}); the engine will run on onnxruntime, slower.${log ? ` Log: ${path.relative(process.cwd(), logFile)}` : ""}`,
   );
   process.exit(0);
 }
@@ -42,8 +42,9 @@ function nodeGypArgs() {
 }
 
 function main() {
-  if (process.env.EXITLANE_SKIP_SPARSE_BUILD === "1") {
-    say("build skipped (EXITLANE_SKIP_SPARSE_BUILD=1)");
+  const skip = ["EXITLANE_SKIP_NATIVE_BUILD", "EXITLANE_SKIP_SPARSE_BUILD"].find((k) => process.env[k] === "1");
+  if (skip) {
+    say(`build skipped (${skip}=1)`);
     return;
   }
   let nodeGyp;

@@ -1,16 +1,16 @@
 // The native decode path (attention halves, linear layers, multi-row FFN passes) against float
 // math, across every kernel set this CPU runs, and the property lossless decoding rests on: a row's
 // result is bit-identical whether it runs alone or with others. Skipped without the addon unless
-// EXITLANE_REQUIRE_SPARSE=1.
+// EXITLANE_REQUIRE_NATIVE=1.
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { loadSparseKernel, type NativeAttentionWeights, type SparseIsa } from "./index.js";
+import { loadNativeKernels, type NativeAttentionWeights, type SparseIsa } from "./index.js";
 import { gaussian, randomFfn, randomInput, relativeError } from "../test-support/kernel-synthetic.js";
 import { floatFfn } from "../test-support/kernel-reference.js";
 
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 
 describe.runIf(kernel.available)("native decode kernels", () => {
   if (!kernel.available) return;

@@ -1,54 +1,54 @@
-// The loader's fallback: whatever goes wrong, loadSparseKernel() answers { available: false, detail }
-// and never throws, so the engine keeps its dense onnxruntime FFN.
+// The loader's fallback: whatever goes wrong, loadNativeKernels() answers { available: false, detail }
+// and never throws, so the engine runs on onnxruntime instead.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { loadSparseKernel, SPARSE_ABI_VERSION } from "./index.js";
+import { loadNativeKernels, NATIVE_ABI_VERSION } from "./index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const tmp = makeTempDir("exitlane-sparse-loader-");
+const tmp = makeTempDir("exitlane-native-loader-");
 afterAll(() => tmp.cleanup());
 
-describe("loadSparseKernel fallback", () => {
-  it("is disabled by EXITLANE_SPARSE=off", () => {
-    expect(loadSparseKernel({ env: { EXITLANE_SPARSE: "off" } })).toEqual({
+describe("loadNativeKernels fallback", () => {
+  it("is disabled by EXITLANE_NATIVE=off", () => {
+    expect(loadNativeKernels({ env: { EXITLANE_NATIVE: "off" } })).toEqual({
       available: false,
-      detail: "disabled by EXITLANE_SPARSE=off",
+      detail: "disabled by EXITLANE_NATIVE=off",
     });
   });
 
   it("reports a missing addon file", () => {
-    const k = loadSparseKernel({ env: {}, addonPath: path.join(tmp.dir, "nope", "exitlane_sparse.node") });
+    const k = loadNativeKernels({ env: {}, addonPath: path.join(tmp.dir, "nope", "exitlane_native.node") });
     expect(k.available).toBe(false);
     expect(k.detail).toMatch(/failed to load: Cannot find module/);
   });
 
   it("reports a file that is not a loadable addon", () => {
     const bad = tmp.write("garbage.node", "this is not an ELF/Mach-O/PE file");
-    const k = loadSparseKernel({ env: { EXITLANE_SPARSE_ADDON: bad } });
+    const k = loadNativeKernels({ env: { EXITLANE_NATIVE_ADDON: bad } });
     expect(k.available).toBe(false);
-    expect(k.detail).toContain(`native sparse kernel at ${bad} failed to load`);
+    expect(k.detail).toContain(`native kernels at ${bad} failed to load`);
   });
 
   it("reports a stale build with another ABI version", () => {
     const stale = tmp.write(
       "stale.cjs",
-      `module.exports = { abiVersion: ${SPARSE_ABI_VERSION - 1}, kernels: "scalar", createFfn() {} };`,
+      `module.exports = { abiVersion: ${NATIVE_ABI_VERSION - 1}, kernels: "scalar", createFfn() {} };`,
     );
-    const k = loadSparseKernel({ env: {}, addonPath: stale });
+    const k = loadNativeKernels({ env: {}, addonPath: stale });
     expect(k).toEqual({
       available: false,
       detail: expect.stringContaining(
-        `is stale (abi ${SPARSE_ABI_VERSION - 1}, need ${SPARSE_ABI_VERSION}); rebuild it`,
+        `is stale (abi ${NATIVE_ABI_VERSION - 1}, need ${NATIVE_ABI_VERSION}); rebuild it`,
       ),
     });
   });
 
   it("loads the built addon when present (or explains why not)", () => {
-    const k = loadSparseKernel({ env: {} });
+    const k = loadNativeKernels({ env: {} });
     if (k.available) expect(k.kernels.at(-1)).toBe("scalar");
     else expect(k.detail).toMatch(/not built|failed to load/);
   });
@@ -58,7 +58,7 @@ describe("build-addon.mjs never fails an install", () => {
   // A copy of the script and sources in a scratch tree, so failing builds cannot touch the real addon.
   function scratchTree(withNodeModules: boolean): string {
     const root = path.join(tmp.dir, withNodeModules ? "with-gyp" : "without-gyp");
-    const dir = path.join(root, "native-models", "sparse");
+    const dir = path.join(root, "native-models", "kernels");
     mkdirSync(dir, { recursive: true });
     cpSync(path.join(here, "build-addon.mjs"), path.join(dir, "build-addon.mjs"));
     cpSync(path.join(here, "addon", "binding.gyp"), path.join(dir, "addon", "binding.gyp"));
@@ -75,29 +75,29 @@ describe("build-addon.mjs never fails an install", () => {
       timeout: 120_000,
     });
 
-  it("skips on EXITLANE_SKIP_SPARSE_BUILD=1", () => {
-    const r = run(scratchTree(false), { EXITLANE_SKIP_SPARSE_BUILD: "1" });
+  it("skips on EXITLANE_SKIP_NATIVE_BUILD=1", () => {
+    const r = run(scratchTree(false), { EXITLANE_SKIP_NATIVE_BUILD: "1" });
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe("exitlane sparse kernel: build skipped (EXITLANE_SKIP_SPARSE_BUILD=1)");
+    expect(r.stdout.trim()).toBe("exitlane native kernels: build skipped (EXITLANE_SKIP_NATIVE_BUILD=1)");
   });
 
   it("exits 0 with one line when node-gyp is missing", () => {
-    const r = run(scratchTree(false), { EXITLANE_SKIP_SPARSE_BUILD: "" });
+    const r = run(scratchTree(false), { EXITLANE_SKIP_NATIVE_BUILD: "" });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^exitlane sparse kernel: not built \(node-gyp is not installed.*dense onnxruntime FFN\.\n$/,
+      /^exitlane native kernels: not built \(node-gyp is not installed.*onnxruntime, slower\.\n$/,
     );
   });
 
   it("exits 0 with one line when the compiler is missing", () => {
     const r = run(scratchTree(true), {
-      EXITLANE_SKIP_SPARSE_BUILD: "",
+      EXITLANE_SKIP_NATIVE_BUILD: "",
       CXX: "/nonexistent/c++",
       CC: "/nonexistent/cc",
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^exitlane sparse kernel: not built \(.*\/nonexistent\/c.*Log: .*build-addon\.log\n$/,
+      /^exitlane native kernels: not built \(.*\/nonexistent\/c.*Log: .*build-addon\.log\n$/,
     );
   });
 });

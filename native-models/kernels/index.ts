@@ -1,10 +1,12 @@
-// Loader for the native sparse FFN kernel (addon/, built by build-addon.mjs at install).
-// loadSparseKernel() never throws: when the addon is missing, stale, disabled or fails to load it
-// returns { available: false, detail } and the engine keeps its dense onnxruntime FFN.
+// Loader for the native kernels (addon/, built by build-addon.mjs at install): whole decoder
+// layers, the LM head and the CATS-sparse FFN. loadNativeKernels() never throws: when the addon
+// is missing, stale, disabled or fails to load it returns { available: false, detail } and the
+// engine runs on onnxruntime (slower; the app and the CLI say so).
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { addonCandidates } from "./addon-location.js";
 import type {
   NativeAttention,
   NativeAttentionWeights,
@@ -18,10 +20,10 @@ import type {
 export type * from "./types.js";
 
 /** Bumped with the addon's `abiVersion` whenever the JS/native contract changes. */
-export const SPARSE_ABI_VERSION = 3;
-export const ADDON_FILE = "exitlane_sparse.node";
+export const NATIVE_ABI_VERSION = 3;
+export { ADDON_FILE, ADDON_FROM_ROOT, addonCandidates, unpackedPath } from "./addon-location.js";
 
-export interface AvailableSparseKernel {
+export interface AvailableNativeKernels {
   available: true;
   /** One line for logs and `bench`: where it loaded from and which kernel sets this CPU runs. */
   detail: string;
@@ -48,7 +50,7 @@ export interface AvailableSparseKernel {
   loadLinear(file: string, options?: SparseRunOptions): NativeLinear;
 }
 
-export type SparseKernel = AvailableSparseKernel | { available: false; detail: string };
+export type NativeKernels = AvailableNativeKernels | { available: false; detail: string };
 
 interface NativeAddon {
   abiVersion: number;
@@ -71,32 +73,28 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/**
- * Where the built addon may be: next to this source file (tsx, vitest), or below the repository
- * root when this module is bundled into dist/<bundle>/ (import.meta.url is then the bundle's).
- */
-export function addonCandidates(): string[] {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const rel = path.join("addon", "build", "Release", ADDON_FILE);
-  return [
-    path.join(here, rel),
-    path.join(here, "..", "..", "native-models", "sparse", rel),
-    path.join(process.cwd(), "native-models", "sparse", rel),
-  ];
+/** The loader module's folder: native-models/kernels from source, dist/<bundle> when bundled. */
+const moduleDir = () => path.dirname(fileURLToPath(import.meta.url));
+
+/** An environment setting under its name, or under the name it had before the rename (still honoured). */
+function setting(env: NodeJS.ProcessEnv, name: string, formerName: string): { name: string; value: string } | null {
+  if (env[name] !== undefined && env[name] !== "") return { name, value: env[name]! };
+  if (env[formerName] !== undefined && env[formerName] !== "") return { name: formerName, value: env[formerName]! };
+  return null;
 }
 
-export function loadSparseKernel(options: LoadOptions = {}): SparseKernel {
+export function loadNativeKernels(options: LoadOptions = {}): NativeKernels {
   const env = options.env ?? process.env;
-  const setting = env.EXITLANE_SPARSE?.toLowerCase();
-  if (setting === "off" || setting === "0")
-    return { available: false, detail: `disabled by EXITLANE_SPARSE=${env.EXITLANE_SPARSE}` };
-  const explicit = options.addonPath ?? env.EXITLANE_SPARSE_ADDON;
-  const file = explicit ?? addonCandidates().find((p) => existsSync(p));
+  const switched = setting(env, "EXITLANE_NATIVE", "EXITLANE_SPARSE");
+  if (switched && ["off", "0"].includes(switched.value.toLowerCase()))
+    return { available: false, detail: `disabled by ${switched.name}=${switched.value}` };
+  const explicit = options.addonPath ?? setting(env, "EXITLANE_NATIVE_ADDON", "EXITLANE_SPARSE_ADDON")?.value;
+  const searched = addonCandidates(moduleDir(), process.cwd());
+  const file = explicit ?? searched.find((p) => existsSync(p));
   if (!file) {
     return {
       available: false,
-      detail:
-        "native sparse kernel not built (run `node native-models/kernels/build-addon.mjs`; needs a C++17 compiler)",
+      detail: `native kernels not found (looked in ${searched.join(", ")}; build them with \`node native-models/kernels/build-addon.mjs\`, which needs a C++17 compiler)`,
     };
   }
   let addon: NativeAddon;
@@ -104,18 +102,18 @@ export function loadSparseKernel(options: LoadOptions = {}): SparseKernel {
     addon = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (err) {
     const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    return { available: false, detail: `native sparse kernel at ${file} failed to load: ${reason}` };
+    return { available: false, detail: `native kernels at ${file} failed to load: ${reason}` };
   }
-  if (addon?.abiVersion !== SPARSE_ABI_VERSION || typeof addon.createFfn !== "function") {
+  if (addon?.abiVersion !== NATIVE_ABI_VERSION || typeof addon.createFfn !== "function") {
     return {
       available: false,
-      detail: `native sparse kernel at ${file} is stale (abi ${String(addon?.abiVersion)}, need ${SPARSE_ABI_VERSION}); rebuild it`,
+      detail: `native kernels at ${file} are stale (abi ${String(addon?.abiVersion)}, need ${NATIVE_ABI_VERSION}); rebuild it`,
     };
   }
   const kernels = addon.kernels.split(",");
   return {
     available: true,
-    detail: `native sparse kernel (${kernels[0]}) from ${file}`,
+    detail: `native kernels (${kernels[0]}) from ${file}`,
     path: file,
     kernels,
     createFfn: (w) => addon.createFfn(w),

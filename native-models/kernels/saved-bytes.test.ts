@@ -1,21 +1,21 @@
 // The size rule of saved-bytes.ts against what the kernels' save() really writes, over shapes that
 // exercise the padding (inputs not a multiple of 64 or of the block, outputs not a multiple of 16)
-// and every optional part. Skipped without the addon unless EXITLANE_REQUIRE_SPARSE=1.
+// and every optional part. Skipped without the addon unless EXITLANE_REQUIRE_NATIVE=1.
 import { statSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { gaussian } from "../test-support/kernel-synthetic.js";
-import { loadSparseKernel } from "./index.js";
+import { loadNativeKernels } from "./index.js";
 import { attentionFileBytes, ffnDenseFileBytes, ffnRowsFileBytes, linearFileBytes } from "./saved-bytes.js";
 
-const kernel = loadSparseKernel();
-const required = process.env.EXITLANE_REQUIRE_SPARSE === "1";
+const kernel = loadNativeKernels();
+const required = process.env.EXITLANE_REQUIRE_NATIVE === "1";
 if (!kernel.available && !required) console.warn(`[skip] saved-bytes: ${kernel.detail}`);
 
 describe.runIf(kernel.available || required)("native file sizes from shapes", () => {
   // Vitest runs a skipped suite's body too (to list its tests): only a required kernel may throw.
   if (!kernel.available) {
-    if (required) throw new Error(`EXITLANE_REQUIRE_SPARSE=1 but ${kernel.detail}`);
+    if (required) throw new Error(`EXITLANE_REQUIRE_NATIVE=1 but ${kernel.detail}`);
     return;
   }
   const k = kernel;

@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { SUPPORTED_ARCHITECTURES } from "../formats/model-source.js";
 
-export const MANIFEST_VERSION = 1;
+/** 2: the native kernels' form is `native` (it was `sparse` in version 1, which still reads). */
+export const MANIFEST_VERSION = 2;
 
 const ModelConfigSchema = z.object({
   arch: z.enum(SUPPORTED_ARCHITECTURES),
@@ -83,7 +84,7 @@ export const Manifest = z.object({
   }),
   graphs: z.object({
     layers: z.array(z.string()),
-    /** Attention-only layer graphs (the FFN then runs in the sparse kernel). */
+    /** Attention-only layer graphs (the FFN then runs in the native kernels). */
     attention: z.array(z.string()),
     head: z.string(),
   }),
@@ -116,11 +117,11 @@ export const Manifest = z.object({
     })
     .optional(),
   /**
-   * The sparse-FFN form of the layers (written when the native kernel was available at import):
-   * attention-only graphs (graphs.attention) plus one kernel weight file per layer, and — once
-   * calibrated — per-layer CATS thresholds for a grid of sparsity levels.
+   * The native kernels' form of the layers (written when they were available at import): each
+   * FFN as per-neuron rows (CATS-sparse passes) and as packed matrices, the attention halves, the
+   * head, and — once calibrated — per-layer CATS thresholds for a grid of sparsity levels.
    */
-  sparse: z
+  native: z
     .object({
       bits: z.union([z.literal(4), z.literal(8)]),
       ffn: z.array(z.string()),
@@ -149,3 +150,15 @@ export const Manifest = z.object({
     .optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
+
+/**
+ * A manifest as stored, brought to this version before it is validated: version 1 named the
+ * native form `sparse`. Anything else is returned as it is, for the schema to judge.
+ */
+export function upgradeManifest(raw: unknown): unknown {
+  if (!raw || typeof raw !== "object") return raw;
+  const stored = raw as Record<string, unknown>;
+  if (stored.formatVersion !== 1) return raw;
+  const { sparse, ...rest } = stored;
+  return { ...rest, formatVersion: MANIFEST_VERSION, ...(sparse === undefined ? {} : { native: sparse }) };
+}

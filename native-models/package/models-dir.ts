@@ -2,7 +2,7 @@
 // `.partial-*` folders of imports in progress, which never count as models.
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile, access } from "node:fs/promises";
 import path from "node:path";
-import { Manifest } from "./manifest.js";
+import { Manifest, upgradeManifest } from "./manifest.js";
 
 export const PARTIAL_PREFIX = ".partial-";
 
@@ -63,7 +63,7 @@ export async function uniqueModelId(modelsDir: string, name: string, quant: stri
 
 export async function readManifest(dir: string): Promise<Manifest> {
   const raw = await readFile(path.join(dir, "manifest.json"), "utf8");
-  return Manifest.parse(JSON.parse(raw));
+  return Manifest.parse(upgradeManifest(JSON.parse(raw)));
 }
 
 /** Every complete model package; folders without a valid manifest are skipped (and reported). */

@@ -60,7 +60,7 @@ export class ModelRunner {
     const cfg = manifest.config;
     // Progress: the native files, then onnxruntime's sessions if any (packages with packed FFN
     // files usually need none; otherwise the sessions take most of the time).
-    const nativeShare = manifest.sparse?.dense ? 0.9 : 0.3;
+    const nativeShare = manifest.native?.dense ? 0.9 : 0.3;
     const native = o.native
       ? NativeLayers.open(dir, manifest, o.threads, {
           sparseRows: o.sparseRows ?? false,

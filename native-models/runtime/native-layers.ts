@@ -11,7 +11,7 @@ import path from "node:path";
 import type { Manifest } from "../package/manifest.js";
 import { readFloats } from "./stored-matrix.js";
 import {
-  loadSparseKernel,
+  loadNativeKernels,
   type NativeAttention,
   type NativeLinear,
   type SparseFfn,
@@ -99,23 +99,23 @@ export class NativeLayers {
     o: { sparseRows: boolean; onProgress?: (fraction: number) => void },
   ): NativeLayers {
     const L = m.config.numLayers;
-    const nativeAttention = m.sparse?.attention?.length === L;
-    if (!m.sparse || (!nativeAttention && m.graphs.attention.length !== L)) {
+    const nativeAttention = m.native?.attention?.length === L;
+    if (!m.native || (!nativeAttention && m.graphs.attention.length !== L)) {
       throw new NativeUnavailableError(
         `model ${m.id} has no native form (it was imported without the native kernel)`,
       );
     }
     // Gemma's norm on the FFN output lives beside the FFN files; without it the layers would be wrong.
-    if (m.config.postNorms && !m.sparse.postFfnNorms)
+    if (m.config.postNorms && !m.native.postFfnNorms)
       throw new NativeUnavailableError(`model ${m.id} has post-norms but no native post-FFN norm weights`);
-    const kernel = loadSparseKernel();
+    const kernel = loadNativeKernels();
     if (!kernel.available) throw new NativeUnavailableError(kernel.detail);
     // A decode step makes ~6 pool calls per layer; a worker that sleeps between them costs a
     // futex wake-up each time. Spinning this long first: TinyLlama shapes, 2 threads, 30 → 34
     // tok/s; an idle engine still sleeps 100 µs after its last call.
     kernel.setSpinMicros(POOL_SPIN_MICROS);
     const forms = { rows: o.sparseRows, packed: !o.sparseRows || m.config.hiddenSize < 1024 };
-    const denseFiles = m.sparse.dense?.length === L ? m.sparse.dense : null;
+    const denseFiles = m.native.dense?.length === L ? m.native.dense : null;
     const withRows = forms.rows || !denseFiles;
     const withPacked = forms.packed && !!denseFiles;
     const steps = (withRows ? L : 0) + (withPacked ? L : 0) + (nativeAttention ? L : 0);
@@ -125,7 +125,7 @@ export class NativeLayers {
       o.onProgress?.(++done / steps);
       return ffn;
     };
-    const rows = withRows ? m.sparse.ffn.map(load) : null;
+    const rows = withRows ? m.native.ffn.map(load) : null;
     let packed: SparseFfn[] | null = null;
     if (withPacked) packed = denseFiles.map(load);
     // Older packages have only the rows: packing them re-quantizes W_down along its other axis.
@@ -135,23 +135,23 @@ export class NativeLayers {
       dense: packed?.[l] ?? rows![l],
     }));
     const attention = nativeAttention
-      ? m.sparse.attention!.map((f) => {
+      ? m.native.attention!.map((f) => {
           const a = kernel.loadAttention(path.join(dir, f), { threads });
           o.onProgress?.(++done / steps);
           return a;
         })
       : null;
-    const head = m.sparse.head ? kernel.loadLinear(path.join(dir, m.sparse.head), { threads }) : null;
+    const head = m.native.head ? kernel.loadLinear(path.join(dir, m.native.head), { threads }) : null;
     return new NativeLayers(
       ffns,
       forms,
       attention,
       head,
-      m.sparse.thresholds,
+      m.native.thresholds,
       m.config.hiddenSize,
       m.config.intermediateSize,
       ffns[0]?.dense.info.isa ?? kernel.kernels[0],
-      m.sparse.postFfnNorms ? readFloats(dir, m.sparse.postFfnNorms) : null,
+      m.native.postFfnNorms ? readFloats(dir, m.native.postFfnNorms) : null,
       m.config.rmsNormEps,
     );
   }

@@ -7,7 +7,7 @@ import { haveShared, kjv16 } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
 import { importModel } from "../engine/import-model.js";
 import { LoadedModel } from "../engine/loaded-model.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { Sampler, argmax, type SamplingParams } from "./sampler.js";
 import { promptLookup } from "./speculative.js";
 import { DraftTable } from "./draft-table.js";
@@ -67,7 +67,7 @@ describe("speculative sampling", () => {
   });
 });
 
-const available = haveShared("models/kjv16/reference/greedy.json") && loadSparseKernel().available;
+const available = haveShared("models/kjv16/reference/greedy.json") && loadNativeKernels().available;
 
 describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", () => {
   const tmp = makeTempDir("exitlane-kjv16-spec-");

@@ -5,14 +5,14 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveShared, stories } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { loadSparseKernel } from "../kernels/index.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { importModel } from "../engine/import-model.js";
 import { calibrateModel } from "../engine/calibrate-model.js";
 import { LoadedModel } from "../engine/loaded-model.js";
 import { MEASURED_LEVELS } from "./sparsity.js";
 import { sparsityForKnob } from "../runtime/knob.js";
 
-const kernel = loadSparseKernel();
+const kernel = loadNativeKernels();
 if (!kernel.available) console.warn(`[skip] sparse FFN tests: ${kernel.detail}`);
 const available = haveShared("models/stories260K/reference/stories.json") && kernel.available;
 
@@ -99,8 +99,8 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
   });
 
   it("falls back to the dense layers when the kernel is unavailable", async () => {
-    const before = process.env.EXITLANE_SPARSE;
-    process.env.EXITLANE_SPARSE = "off";
+    const before = process.env.EXITLANE_NATIVE;
+    process.env.EXITLANE_NATIVE = "off";
     try {
       const dense = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 256 });
       expect(dense.runner.native).toBeNull();
@@ -115,10 +115,10 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
       await dense.dispose();
       await expect(
         LoadedModel.load(id, { modelsDir: tmp.dir, native: true, contextLength: 256 }),
-      ).rejects.toThrow(/disabled by EXITLANE_SPARSE/);
+      ).rejects.toThrow(/disabled by EXITLANE_NATIVE/);
     } finally {
-      if (before === undefined) delete process.env.EXITLANE_SPARSE;
-      else process.env.EXITLANE_SPARSE = before;
+      if (before === undefined) delete process.env.EXITLANE_NATIVE;
+      else process.env.EXITLANE_NATIVE = before;
     }
   });
 });

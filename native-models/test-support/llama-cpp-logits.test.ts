@@ -15,7 +15,7 @@ describe.runIf(haveShared("models/stories260K"))("llama.cpp logits", () => {
   it("agree with our engine on stories260K and catch a swapped row", async () => {
     const ids = [1, 403, 407, 261, 378, 285, 1327 % 512, 266, 300, 45];
     const theirs = await llamaCppLogits(stories.gguf, ids);
-    const r = await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "f32", sparse: false });
+    const r = await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "f32", native: false });
     const runner = await ModelRunner.load(r.dir, { threads: 1, executionProvider: "cpu", contextLength: 64 });
     let ours: Float32Array[];
     try {

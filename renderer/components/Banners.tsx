@@ -5,7 +5,7 @@ import { Icon } from "./Icon";
 export function Banners() {
   const status = useApp((s) => s.engineStatus);
   const connection = useApp((s) => s.connection);
-  const dismissed = useApp((s) => s.fallbackDismissed);
+  const dismissed = useApp((s) => s.dismissedNotices);
   const actions = useActions();
   const banners: { key: string; kind: "warn" | "error" | "info"; text: string; dismiss?: () => void }[] = [];
 
@@ -28,12 +28,19 @@ export function Banners() {
   } else if (status?.state === "starting") {
     banners.push({ key: "starting", kind: "info", text: "The engine is starting…" });
   }
-  if (status?.fallbackNotice && dismissed !== status.fallbackNotice) {
+  const slow = status?.kernels?.notice
+    ? `This model runs on ${status.kernels.name}, several times slower than the native kernels: ${status.kernels.notice}.`
+    : null;
+  if (slow && !dismissed.includes(slow)) {
+    banners.push({ key: "kernels", kind: "warn", text: slow, dismiss: () => actions.dismissNotice(slow) });
+  }
+  const fallback = status?.fallbackNotice;
+  if (fallback && !dismissed.includes(fallback)) {
     banners.push({
       key: "fallback",
       kind: "warn",
-      text: status.fallbackNotice,
-      dismiss: actions.dismissFallback,
+      text: fallback,
+      dismiss: () => actions.dismissNotice(fallback),
     });
   }
   if (banners.length === 0) return null;

@@ -44,6 +44,27 @@ describe("model card", () => {
     await waitFor(() => expect(chart.querySelectorAll("path.recharts-line-curve")).toHaveLength(2));
   });
 
+  it("says what runs the loaded model, and when it is not the native kernels, why and what that costs", async () => {
+    const api = createFakeApi({ models: [makeModel({ name: "kjv16", id: "kjv16" })] });
+    api.status.loadedModelId = "kjv16";
+    api.status.kernels = { name: "native avx2" };
+    await renderWithStore(<ModelsView />, api);
+    expect(within(card("kjv16")).getByTestId("model-kernels").textContent).toBe(
+      "Runs on the native avx2 kernels.",
+    );
+
+    const slow = createFakeApi({ models: [makeModel({ name: "slow", id: "slow" })] });
+    slow.status.loadedModelId = "slow";
+    slow.status.kernels = {
+      name: "onnxruntime MatMulNBits",
+      notice: "the native kernels are not available here: native kernels not found",
+    };
+    await renderWithStore(<ModelsView />, slow);
+    const notice = within(card("slow")).getByTestId("model-kernels");
+    expect(notice.className).toContain("warn");
+    expect(notice.textContent).toMatch(/^Runs on onnxruntime MatMulNBits, several times slower .*not found\.$/);
+  });
+
   it("has no curve, and says why, when the model is not calibrated", async () => {
     const api = createFakeApi({
       models: [makeModel({ name: "raw", calibration: { status: "none", curve: [] } })],

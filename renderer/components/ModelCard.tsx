@@ -28,6 +28,10 @@ export const ModelCard = memo(function ModelCard({ model }: { model: ModelSummar
   const active = activeId === model.id;
   const loading = selecting === model.id;
   const loadProgress = useApp((s) => formatLoadProgress(s.engineStatus?.loading, model.id));
+  // What runs this model, known once the engine has loaded it.
+  const kernels = useApp((s) =>
+    s.engineStatus?.loadedModelId === model.id ? s.engineStatus.kernels : undefined,
+  );
   const memory = modelMemory(
     model,
     useApp((s) => s.settings?.contextLength),
@@ -102,6 +106,16 @@ export const ModelCard = memo(function ModelCard({ model }: { model: ModelSummar
           }
         />
       </dl>
+      {kernels && (
+        <p
+          className={kernels.notice ? "notice warn small" : "model-kernels small muted"}
+          data-testid="model-kernels"
+        >
+          {kernels.notice
+            ? `Runs on ${kernels.name}, several times slower than the native kernels: ${kernels.notice}.`
+            : `Runs on the ${kernels.name} kernels.`}
+        </p>
+      )}
       <CalibrationChart model={model} calibrating={calibrating} />
       <div className="model-actions">
         {active ? (

@@ -5,7 +5,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { createFakeApi, makeModel } from "../test/fakeApi";
 import { renderWithStore } from "../test/render";
-import { SettingsView } from "./SettingsView";
+import { describeNativeKernels, SettingsView } from "./SettingsView";
 
 const saved = () => screen.getByTestId("settings-saved").textContent;
 
@@ -60,5 +60,16 @@ describe("Settings", () => {
       "CPU",
       "WebGPU",
     ]);
+  });
+
+  it("says when the native kernels are missing, why, and that answers are slower", () => {
+    expect(
+      describeNativeKernels({ available: false, kernels: [], detail: "native kernels not found (looked in x)" }),
+    ).toBe(
+      "Not available: models run on onnxruntime, and answers are several times slower (native kernels not found (looked in x))",
+    );
+    expect(describeNativeKernels({ available: true, kernels: ["avx2", "scalar"], detail: "" })).toBe(
+      "avx2 (this CPU also runs scalar)",
+    );
   });
 });

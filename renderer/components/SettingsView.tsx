@@ -1,5 +1,5 @@
 import { useId, type ReactNode } from "react";
-import type { Settings } from "../../electron/contract";
+import type { EngineInfo, Settings } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatMemory } from "../state/format";
 import { EngineSettings } from "./EngineSettings";
@@ -146,9 +146,10 @@ export function SystemPanel() {
           <Row label="SIMD" testId="sys-simd" value={info.cpu.simd.join(", ") || "none detected"} />
           <Row label="Memory" testId="sys-memory" value={formatMemory(info.totalMemoryBytes)} />
           <Row
-            label="Sparse kernel"
-            testId="sys-sparse"
-            value={`${info.sparseKernel.available ? "Available" : "Not available"}${info.sparseKernel.detail ? ` — ${info.sparseKernel.detail}` : ""}`}
+            label="Native kernels"
+            testId="sys-native"
+            warn={!info.nativeKernels.available}
+            value={describeNativeKernels(info.nativeKernels)}
           />
           <Row label="Platform" testId="sys-platform" value={info.platform} />
           <Row label="Engine process" testId="sys-pid" value={`pid ${info.hostPid}`} />
@@ -158,11 +159,21 @@ export function SystemPanel() {
   );
 }
 
-function Row({ label, value, testId }: { label: string; value: string; testId: string }) {
+function Row({ label, value, testId, warn }: { label: string; value: string; testId: string; warn?: boolean }) {
   return (
     <div className="sysrow">
       <dt>{label}</dt>
-      <dd data-testid={testId}>{value}</dd>
+      <dd data-testid={testId} className={warn ? "warn-text" : undefined}>
+        {value}
+      </dd>
     </div>
   );
+}
+
+/** The kernel set this CPU runs, or why there is none and what that costs. */
+export function describeNativeKernels(k: EngineInfo["nativeKernels"]): string {
+  if (!k.available)
+    return `Not available: models run on onnxruntime, and answers are several times slower (${k.detail})`;
+  const [best, ...others] = k.kernels;
+  return `${best ?? "available"}${others.length ? ` (this CPU also runs ${others.join(", ")})` : ""}`;
 }

@@ -46,7 +46,11 @@ export const engineInfo: EngineInfo = {
   },
   totalMemoryBytes: 8 * 2 ** 30,
   platform: "linux",
-  sparseKernel: { available: true, detail: "avx512 sparse FFN kernel" },
+  nativeKernels: {
+    available: true,
+    kernels: ["avx512-vnni", "avx2", "scalar"],
+    detail: "native kernels (avx512-vnni) from exitlane_native.node",
+  },
   hostPid: 4242,
 };
 

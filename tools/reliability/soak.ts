@@ -51,7 +51,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const stuckMs = o.stuckMs ?? 15_000;
   // onnxruntime's layers: the native kernels finish a 16-token stories260K answer in a few
   // milliseconds, before a stop sent after its k-th token could arrive.
-  const b = await startRealBackend({ record: false, hostEnv: { EXITLANE_SPARSE: "off" } });
+  const b = await startRealBackend({ record: false, hostEnv: { EXITLANE_NATIVE: "off" } });
   const { engine, generation, conversations } = b.backend.services;
   const report: SoakReport = {
     generations: 0,

@@ -1,7 +1,7 @@
 {
   "targets": [
     {
-      "target_name": "exitlane_sparse",
+      "target_name": "exitlane_native",
       "sources": [
         "src/addon.cc",
         "src/addon_decoder.cc",

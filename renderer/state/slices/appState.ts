@@ -147,14 +147,15 @@ export interface EngineSlice {
   engineInfoError: string | null;
   engineStatus: EngineStatus | null;
   settings: Settings | null;
-  fallbackDismissed: string | null;
+  /** Engine notices (provider fallback, slow kernels) the user closed; each stays closed. */
+  dismissedNotices: string[];
 
   refreshEngine(): Promise<void>;
   loadSettings(): Promise<void>;
   updateSettings(patch: Partial<Settings>): Promise<void>;
   setKnob(value: number): Promise<void>;
   chooseModelsDir(): Promise<void>;
-  dismissFallback(): void;
+  dismissNotice(notice: string): void;
 }
 
 /** Start-up and shut-down: subscriptions to the back end's events. */

@@ -9,7 +9,7 @@ export function createEngineSlice({ api, set, get, fail }: SliceContext): Engine
     engineInfoError: null,
     engineStatus: null,
     settings: null,
-    fallbackDismissed: null,
+    dismissedNotices: [],
 
     async refreshEngine() {
       await Promise.all([
@@ -68,8 +68,8 @@ export function createEngineSlice({ api, set, get, fail }: SliceContext): Engine
       }
     },
 
-    dismissFallback() {
-      set((s) => ({ fallbackDismissed: s.engineStatus?.fallbackNotice ?? null }));
+    dismissNotice(notice) {
+      set((s) => ({ dismissedNotices: [...s.dismissedNotices, notice] }));
     },
   };
 }

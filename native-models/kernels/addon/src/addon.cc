@@ -347,4 +347,4 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace
 
-NODE_API_MODULE(exitlane_sparse, Init)
+NODE_API_MODULE(exitlane_native, Init)
