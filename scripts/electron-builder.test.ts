@@ -7,6 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildBundles, bundles, root } from "./build.js";
+import { ADDON_FROM_ROOT, addonCandidates, loadNativeKernels } from "../native-models/kernels/index.js";
 
 const run = promisify(execFile);
 const linux = process.platform === "linux";
@@ -34,7 +35,7 @@ describe.skipIf(!linux)(
   "electron-builder packaging (Linux; other platforms skip: the stub Electron is a Linux layout)",
   () => {
     it(
-      "packages --dir with app.asar and the onnxruntime and SQLite binaries unpacked",
+      "packages --dir with app.asar, the onnxruntime and SQLite binaries and the native kernels unpacked, and finds the kernels from the packaged engine host",
       { timeout: 180_000 },
       async () => {
         if (!bundles.every((b) => existsSync(path.join(root, b.out)))) await buildBundles();
@@ -105,6 +106,25 @@ describe.skipIf(!linux)(
         expect(files.filter((f) => f.endsWith(".node (unpacked)")).length).toBeGreaterThanOrEqual(2);
         expect(files.some((f) => f.endsWith(".map"))).toBe(false);
         expect(files.some((f) => f.startsWith("node_modules/react"))).toBe(false);
+
+        // The native kernels: unpacked beside the archive, and found from where the packaged
+        // engine host runs (resources/app.asar/dist/engine/host.cjs), whatever the working folder.
+        const built = loadNativeKernels({ env: {} });
+        if (!built.available) {
+          if (process.env.EXITLANE_REQUIRE_NATIVE === "1")
+            throw new Error(`EXITLANE_REQUIRE_NATIVE=1 but ${built.detail}`);
+          console.warn(`[skip] native kernels not built here (${built.detail}): their packaged copy is not checked`);
+          return;
+        }
+        const unpacked = path.join(resources, "app.asar.unpacked", ADDON_FROM_ROOT);
+        expect(files).toContain(`${ADDON_FROM_ROOT.split(path.sep).join("/")} (unpacked)`);
+        const found = addonCandidates(path.join(resources, "app.asar", "dist", "engine"), os.homedir()).find(
+          existsSync,
+        );
+        expect(found).toBe(unpacked);
+        const packaged = loadNativeKernels({ env: {}, addonPath: found });
+        expect(packaged.available, packaged.detail).toBe(true);
+        if (packaged.available) expect(packaged.kernels).toEqual(built.kernels);
       },
     );
   },

@@ -2,14 +2,12 @@
 // model, listens on 127.0.0.1 and prints one JSON line {url, apiKey, model} on stdout when ready
 // (logs go to stderr). SIGINT or SIGTERM closes the server (stopping any answer being written),
 // ends the engine host and exits 0.
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { defaultModelsDir, defaultUserDataDir } from "../../native-models/package/default-dirs.js";
 import { int, parse, printJson, UsageError } from "../../native-models/cli/args.js";
 import { engineSampling } from "../contract.js";
 import { EngineClient } from "../services/engine-client.js";
 import { EngineTurns } from "../services/engine-turns.js";
-import { forkNodeHost } from "../services/host-process.js";
+import { engineHostEntry, forkNodeHost } from "../services/host-process.js";
 import { createOpenAiServer } from "../services/openai-server/http-server.js";
 import { defaultSettings } from "../services/settings.js";
 import { newApiKey } from "../services/server.js";
@@ -18,10 +16,8 @@ import { CliModels, resolveModel } from "./serve-models.js";
 export const SERVE_USAGE = `  serve --model <id-or-path> [--models-dir <dir>] [--port 1234] [--api-key KEY] [--threads N] [--ctx N]
         (a local OpenAI-compatible server on 127.0.0.1; prints {"url","apiKey","model"} when ready)`;
 
-const hostEntry = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../native-models/host/main.ts",
-);
+// Beside the bundle dist/cli/cli.mjs: dist/engine/host.cjs, the app's own engine host.
+const host = engineHostEntry(import.meta.url);
 
 export async function serveCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -38,7 +34,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const apiKey = values["api-key"] ?? newApiKey();
   const { modelsDir, modelId } = await resolveModel(values["models-dir"] ?? defaultModelsDir(), values.model);
 
-  const engine = new EngineClient({ spawn: forkNodeHost(hostEntry, { execArgv: ["--import", "tsx"] }) });
+  const engine = new EngineClient({ spawn: forkNodeHost(host.entry, { execArgv: host.execArgv }) });
   const turns = new EngineTurns();
   const contextLength = int(values.ctx, "ctx", defaults.contextLength, 16, 1 << 20);
   const models = new CliModels(engine, modelsDir, {

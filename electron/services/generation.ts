@@ -9,7 +9,7 @@ import {
   type Message,
   type ModelSummary,
 } from "../contract.js";
-import type { HostEventOf } from "../../native-models/host/protocol.js";
+import type { TokenFields } from "../../wire/generation.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
 import type { EngineTurns } from "./engine-turns.js";
@@ -55,7 +55,7 @@ export class GenerationService {
 
   constructor(private readonly deps: GenerationDeps) {
     deps.engine.onEvent((event) => {
-      if (event.event === "token") this.onToken(event);
+      if (event.event === "tokens") for (const token of event.tokens) this.onToken(event.genId, token);
     });
   }
 
@@ -201,8 +201,8 @@ export class GenerationService {
     }
   }
 
-  private onToken(token: HostEventOf<"token">): void {
-    const run = this.running.get(token.genId);
+  private onToken(genId: string, token: TokenFields): void {
+    const run = this.running.get(genId);
     if (!run) return;
     run.firstTokenAt ??= Date.now();
     run.tokens += 1;
@@ -212,9 +212,8 @@ export class GenerationService {
       text: token.text,
       exitLayer: token.exitLayer,
     });
-    const { event: _event, genId: _genId, ...fields } = token;
     this.deps.events.emit("generation.token", {
-      ...fields,
+      ...token,
       conversationId: run.conversationId,
       messageId: run.messageId,
     });

@@ -1,6 +1,8 @@
 // How the engine client reaches an engine host process, whatever started it: Electron's
 // utilityProcess in the app (see electron/engine-process.ts) or child_process.fork under plain Node.
 import { fork } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface HostExit {
   code: number | null;
@@ -22,6 +24,8 @@ export interface NodeHostOptions {
   /** Node flags for the host, e.g. ["--import", "tsx"] to run the TypeScript entry in tests. */
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Receives the host's stderr instead of passing it through (tests check that a start is quiet). */
+  onStderr?: (chunk: string) => void;
 }
 
 /** Plain Node: the host is a child process with an IPC channel (JSON messages). */
@@ -30,9 +34,10 @@ export function forkNodeHost(entry: string, options: NodeHostOptions = {}): Spaw
     const child = fork(entry, [], {
       execArgv: options.execArgv ?? [],
       env: options.env ?? process.env,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: ["ignore", "inherit", options.onStderr ? "pipe" : "inherit", "ipc"],
       serialization: "json",
     });
+    if (options.onStderr) child.stderr?.setEncoding("utf8").on("data", options.onStderr);
     let exited = false;
     const exitListeners: Array<(exit: HostExit) => void> = [];
     const finish = (exit: HostExit) => {
@@ -54,4 +59,17 @@ export function forkNodeHost(entry: string, options: NodeHostOptions = {}): Spaw
       kill: () => void child.kill("SIGKILL"),
     };
   };
+}
+
+/**
+ * The engine host a back end module at `moduleUrl` starts: beside a bundle in dist/<bundle>/, the
+ * built dist/engine/host.cjs (what the app and an installed build run); from the TypeScript
+ * source, the host's source through tsx.
+ */
+export function engineHostEntry(moduleUrl: string): { entry: string; execArgv: string[] } {
+  const file = fileURLToPath(moduleUrl);
+  if (/\.[cm]?js$/.test(file))
+    return { entry: path.join(path.dirname(file), "..", "engine", "host.cjs"), execArgv: [] };
+  const root = path.resolve(path.dirname(file), "..", "..");
+  return { entry: path.join(root, "native-models", "host", "main.ts"), execArgv: ["--import", "tsx"] };
 }

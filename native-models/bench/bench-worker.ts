@@ -4,10 +4,15 @@ import { runLlamaCpp } from "./llama-cpp-run.js";
 import { runEngine, type EngineMode } from "./engine-run.js";
 import { peakRssMB } from "./bench-text.js";
 import { compareWithLlamaCpp } from "./quality.js";
+import { runAppHost } from "./app-host-run.js";
 
 export interface BenchJob {
-  /** "quality": our distributions against llama.cpp's on the same file (bench --quality). */
-  engine: "exitlane" | "llamacpp" | "quality";
+  /**
+   * "quality": our distributions against llama.cpp's on the same file (bench --quality);
+   * "appHost": the built engine host bundle `hostBundle`, forked as the app forks it.
+   */
+  engine: "exitlane" | "llamacpp" | "quality" | "appHost";
+  hostBundle?: string;
   gguf: string;
   packageDir: string;
   threads: number;
@@ -22,7 +27,9 @@ const result =
     ? await runLlamaCpp(job.gguf, job.threads, job.promptTokens, job.genTokens)
     : job.engine === "quality"
       ? await compareWithLlamaCpp(job.packageDir, job.gguf, job.threads, job.promptTokens)
-      : await runEngine(
+      : job.engine === "appHost"
+        ? await runAppHost(job.hostBundle!, job.packageDir, job.threads, job.promptTokens, job.genTokens)
+        : await runEngine(
           job.packageDir,
           job.threads,
           job.promptTokens,

@@ -43,6 +43,8 @@ interface RunOut {
   acceptedPerRound?: number;
   sameProcess?: EngineRunResult["sameProcess"];
   kernels?: string;
+  nativeKernels?: { available: boolean; kernels: string[]; detail: string };
+  stderr?: string;
 }
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -65,6 +67,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     "skip-llama": { type: "boolean" },
     "background-load": { type: "string" },
     quality: { type: "boolean" },
+    "app-host": { type: "string" },
     json: { type: "boolean" },
   });
   if (!values.gguf) throw new UsageError("--gguf <file> is required");
@@ -118,7 +121,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
     sparse: [],
     engineLoaded: [],
     llamaCppLoaded: [],
+    appHost: [],
   };
+  const hostBundle = values["app-host"] ? path.resolve(values["app-host"]) : undefined;
   for (let r = 0; r < runs; r++) {
     // The last round's full-depth run also measures the multi-token step costs.
     const order: [string, BenchJob][] = [
@@ -136,6 +141,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
       ]);
     if (sparsity !== undefined)
       order.push(["sparse", { ...base, engine: "exitlane", mode: { kind: "sparse", sparsity } }]);
+    if (hostBundle) order.push(["appHost", { ...base, engine: "appHost", hostBundle }]);
     if (r % 2) order.reverse();
     for (const [key, job] of order) {
       const out = await runWorker(job);
@@ -211,6 +217,22 @@ export async function benchCommand(argv: string[]): Promise<void> {
     out.ratio = {
       decode: pairedSpeedup(results.engine, results.llamaCpp),
       prefill: round(engine.prefillTokensPerSecond / llamaCpp.prefillTokensPerSecond),
+    };
+  }
+  if (hostBundle) {
+    // The app's engine host against the in-process engine of the same rounds (full depth, greedy).
+    const a = summarise(results.appHost);
+    const last = results.appHost[results.appHost.length - 1];
+    out.appHost = {
+      bundle: path.relative(process.cwd(), hostBundle),
+      decodeTokensPerSecond: a.decodeTokensPerSecond,
+      prefillTokensPerSecond: a.prefillTokensPerSecond,
+      decodeRuns: a.decodeRuns,
+      kernels: last?.kernels,
+      nativeKernels: last?.nativeKernels,
+      stderrLines: (last?.stderr ?? "").split("\n").filter((l) => l.trim()).length,
+      timing: "decode from the arrival times of the host's token events",
+      decodeVsEngine: pairedSpeedup(results.appHost, results.engine),
     };
   }
   if (values.quality) {

@@ -3,6 +3,7 @@
 import path from "node:path";
 import type { MethodTable } from "./methods.js";
 import { HostMethodError } from "./methods.js";
+import { TokenBatcher } from "./token-batcher.js";
 import type { ModelSummary } from "./protocol.js";
 import type { Manifest } from "../package/manifest.js";
 import {
@@ -173,6 +174,7 @@ export class EngineState {
         if (this.generations.size > 0)
           throw new HostMethodError("failed", "another answer is still being generated");
         const controller = this.track(this.generations, p.genId);
+        let sending: TokenBatcher | undefined;
         this.knob = p.knob;
         const { model } = loaded;
         try {
@@ -188,9 +190,12 @@ export class EngineState {
             lossless: "where-it-pays",
           });
           let index = 0;
+          const batch = new TokenBatcher((tokens) => ctx.emit({ event: "tokens", genId: p.genId, tokens }));
+          sending = batch;
           for (;;) {
             const r = await it.next();
             if (r.done) {
+              batch.flush();
               const s = r.value;
               return {
                 tokens: s.tokens,
@@ -206,9 +211,7 @@ export class EngineState {
               };
             }
             const t = r.value;
-            ctx.emit({
-              event: "token",
-              genId: p.genId,
+            batch.add({
               index: index++,
               tokenId: t.id,
               text: t.text,
@@ -220,6 +223,8 @@ export class EngineState {
         } catch (err) {
           throw hostError(err);
         } finally {
+          // Tokens made before an error or a stop still reach the app, ahead of the reply.
+          sending?.flush();
           this.generations.delete(p.genId);
         }
       },

@@ -2,7 +2,7 @@
 //
 // parent -> host   HostRequest  { id, method, params }
 // host -> parent   HostReply    { id, ok: true, result } | { id, ok: false, error: WireError }
-//                  HostEvent    { event: "ready" | "token" | "progress" | "log", ... }
+//                  HostEvent    { event: "ready" | "tokens" | "progress" | "loading" | "log", ... }
 //
 // Every message is plain JSON (it crosses child_process IPC and Electron's MessagePort alike).
 // Both sides validate what they receive with these schemas. This file must not import Electron:
@@ -25,7 +25,8 @@ export {
   TokenFields,
 };
 
-export const PROTOCOL_VERSION = 1;
+/** 2: streamed tokens come in batches (`tokens`), no longer one `token` event each. */
+export const PROTOCOL_VERSION = 2;
 
 const id = Id;
 const filePath = z.string().min(1).max(4096);
@@ -102,7 +103,7 @@ export const hostMethods = {
   },
   unload: { params: none, result: z.object({ unloaded: z.boolean() }) },
   /**
-   * Generates an answer; streams `token` events with this genId and replies with the stats when
+   * Generates an answer; streams `tokens` events with this genId and replies with the stats when
    * the answer ends (eos, max tokens, stop, context full). The prompt is either `messages` (through
    * the model's chat template) or a raw `prompt` to continue (no template), never both.
    */
@@ -166,7 +167,8 @@ export const HostEvent = z.discriminatedUnion("event", [
     pid: z.number().int(),
     methods: z.array(z.string()),
   }),
-  TokenFields.extend({ event: z.literal("token"), genId: id }),
+  /** Streamed tokens of one answer, in order (several when they come faster than a few ms apart). */
+  z.object({ event: z.literal("tokens"), genId: id, tokens: z.array(TokenFields).min(1) }),
   z.object({
     event: z.literal("progress"),
     jobId: id,

@@ -51,7 +51,7 @@ async function engineContinuation(prompt: string, maxTokens: number, knob: numbe
   const { engine } = b.backend.services;
   const genId = `direct-${Math.random().toString(36).slice(2)}`;
   const texts: string[] = [];
-  const stop = engine.onEvent((e) => e.event === "token" && e.genId === genId && texts.push(e.text));
+  const stop = engine.onEvent((e) => e.event === "tokens" && e.genId === genId && texts.push(...e.tokens.map((t) => t.text)));
   const sampling = { ...DEFAULT_SAMPLING, temperature: 0, minP: 0, repetitionPenalty: 1, maxTokens };
   const stats = await engine.request("generate", { genId, modelId, prompt, sampling, knob });
   stop();
@@ -391,7 +391,9 @@ describe("local OpenAI-compatible server, client gone", () => {
       { signal: controller.signal },
     );
     let engineTokens = 0;
-    const off = engine.onEvent((e) => e.event === "token" && e.genId.startsWith("server-") && engineTokens++);
+    const off = engine.onEvent(
+      (e) => e.event === "tokens" && e.genId.startsWith("server-") && (engineTokens += e.tokens.length),
+    );
     let seen = 0;
     let abortedAt = 0;
     let pendingAtAbort = -1;
@@ -429,7 +431,7 @@ describe("local OpenAI-compatible server, client gone", () => {
     const { server, engine } = backend.backend.services;
     const model = backend.modelId!;
     const genIds = new Set<string>();
-    engine.onEvent((e) => void (e.event === "token" && genIds.add(e.genId)));
+    engine.onEvent((e) => void (e.event === "tokens" && genIds.add(e.genId)));
     const first = openai.completions.create({ model, prompt: "Once", max_tokens: 120, temperature: 0 });
     await until(() => server.answersInLine === 1, 5000, "first queued");
     const controller = new AbortController();

@@ -66,9 +66,8 @@ export function runGeneration(
     const { layers } = await models.ensureLoaded(input.modelId);
     const genId = `server-${randomUUID()}`;
     const stopListening = engine.onEvent((event) => {
-      if (event.event !== "token" || event.genId !== genId) return;
-      const { event: _event, genId: _genId, ...token } = event;
-      onToken(token, layers);
+      if (event.event !== "tokens" || event.genId !== genId) return;
+      for (const token of event.tokens) onToken(token, layers);
     });
     const stop = () => void engine.request("stop", { genId }).catch(() => undefined);
     signal.addEventListener("abort", stop, { once: true });
