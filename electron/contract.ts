@@ -455,6 +455,21 @@ export interface ExitlaneApi {
   readonly transport: "ipc" | "websocket";
 }
 
+/**
+ * The same API with every reply passed through `settle` (how the context bridge's copies turn
+ * errors into data and back): each method forwards all of its arguments as they are, so no layer
+ * between the page and the back end can drop one (a wrapper that listed them once lost
+ * importFiles' options in the desktop app).
+ */
+export function settleApi(api: ExitlaneApi, settle: <T>(reply: Promise<T>) => Promise<T>): ExitlaneApi {
+  return {
+    transport: api.transport,
+    request: (...args) => settle(api.request(...args)),
+    on: (...args) => api.on(...args),
+    importFiles: (...args) => settle(api.importFiles(...args)),
+  };
+}
+
 // ---------- wire format (shared by IPC and WebSocket) ----------
 
 /** Error replies carry the one error shape of wire/errors.ts (code, message, detail). */

@@ -9,6 +9,7 @@ import {
   type EventName,
   type ExitlaneApi,
   type ReplyEnvelope,
+  settleApi,
 } from "./contract.js";
 import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
 import { ApiError, rejectWithData } from "../wire/errors.js";
@@ -98,10 +99,5 @@ export function commonSource(paths: string[]): string {
  * rejections travel as data, and the page's createApi turns them back into ApiErrors.
  */
 export function forContextBridge(api: ExitlaneApi): ExitlaneApi {
-  return {
-    transport: api.transport,
-    request: (channel, payload) => rejectWithData(api.request(channel, payload)),
-    on: (event, listener) => api.on(event, listener),
-    importFiles: (files, options) => rejectWithData(api.importFiles(files, options)),
-  };
+  return settleApi(api, rejectWithData);
 }

@@ -1,6 +1,6 @@
 // The one place that decides the transport. Electron's preload puts the API on window.exitlane;
 // anywhere else (a browser pointed at the loopback web host) the WebSocket client is used.
-import type { ExitlaneApi } from "../../electron/contract";
+import { settleApi, type ExitlaneApi } from "../../electron/contract";
 import { rejectWithApiError } from "../../wire/errors";
 import { socketUrl, takeToken, uploadUrl } from "./auth";
 import { createWsApi } from "./wsApi";
@@ -24,10 +24,5 @@ export function hasNativeImportDialog(api: ExitlaneApi): boolean {
 
 /** The preload's API, whose rejections crossed the context bridge as data, rejecting with ApiErrors again. */
 export function withApiErrors(api: ExitlaneApi): ExitlaneApi {
-  return {
-    transport: api.transport,
-    request: (channel, payload) => rejectWithApiError(api.request(channel, payload)),
-    on: (event, listener) => api.on(event, listener),
-    importFiles: (files) => rejectWithApiError(api.importFiles(files)),
-  };
+  return settleApi(api, rejectWithApiError);
 }
