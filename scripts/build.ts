@@ -5,7 +5,8 @@
 //   dist/main/preload.cjs     Electron preload (sandboxed: bundles everything but `electron`)
 //   dist/main/web.cjs         loopback web host (plain Node)
 //   dist/engine/host.cjs      engine host process (utilityProcess / child process)
-//   dist/cli/cli.mjs          headless engine CLI (ES module: it uses top-level await)
+//   dist/cli/cli.mjs          headless CLI (ES module: it uses top-level await); `npm run cli` runs it
+//   dist/cli/bench-worker.mjs one `bench` run in a process of its own
 //
 // Native modules stay outside the bundles and load from node_modules at run time.
 // `--if-needed` skips the build when every output is newer than every source file.
@@ -17,7 +18,7 @@ import { fileURLToPath } from "node:url";
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Loaded from node_modules at run time: native addons (and Electron itself). */
-export const external = ["electron", "onnxruntime-node", "better-sqlite3", "*.node"];
+export const external = ["electron", "onnxruntime-node", "better-sqlite3", "*.node", "node-llama-cpp"];
 
 interface Bundle {
   entry: string;
@@ -33,6 +34,7 @@ export const bundles: Bundle[] = [
   { entry: "electron/web-host-cli.ts", out: "dist/main/web.cjs", platform: "node" },
   { entry: "native-models/host/main.ts", out: "dist/engine/host.cjs", platform: "node" },
   { entry: "electron/cli.ts", out: "dist/cli/cli.mjs", platform: "node", format: "esm" },
+  { entry: "native-models/bench/bench-worker.ts", out: "dist/cli/bench-worker.mjs", platform: "node", format: "esm" },
 ];
 
 const rendererOutput = "dist/renderer/index.html";
@@ -102,12 +104,13 @@ export function isUpToDate(): boolean {
 async function main() {
   const ifNeeded = process.argv.includes("--if-needed");
   if (ifNeeded && isUpToDate()) {
-    console.log("build: dist/ is up to date");
+    // Diagnostics go to stderr: `npm run cli -- … --json` prints nothing else on stdout.
+    console.error("build: dist/ is up to date");
     return;
   }
   const started = Date.now();
   await Promise.all([buildBundles(), buildRenderer()]);
-  console.log(`build: dist/ written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.error(`build: dist/ written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -38,13 +38,16 @@ export class CliModels implements ServerModels {
   /** Loads unless loaded (a restarted engine has nothing loaded: it loads again). */
   async ensureLoaded(id: string): Promise<{ layers: number }> {
     if (this.loaded?.id === id && this.engine.status().loadedModelId === id) return this.loaded;
-    const { layers } = await this.engine.request("load", {
+    const { layers, kernels, nativeNotice } = await this.engine.request("load", {
       modelsDir: this.modelsDir,
       modelId: id,
       ...this.load,
     });
+    // Said once per load: a server on onnxruntime answers several times slower.
+    if (nativeNotice && this.loaded?.id !== id)
+      process.stderr.write(`note: ${id} runs on ${kernels}, several times slower: ${nativeNotice}\n`);
     this.loaded = { id, layers };
-    this.engine.setLoadedModel(id);
+    this.engine.setLoadedModel(id, { kernels: { name: kernels, ...(nativeNotice ? { notice: nativeNotice } : {}) } });
     return this.loaded;
   }
 }

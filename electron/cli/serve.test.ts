@@ -1,5 +1,6 @@
-// `serve` as a user runs it: a child process from the TypeScript entry, one JSON line when ready,
-// a request through the official openai client, and a clean exit on SIGTERM.
+// `serve` as a user runs it: the built CLI (dist/cli/cli.mjs, which starts the app's own engine
+// host bundle), one JSON line when ready, a request through the official openai client, and a
+// clean exit on SIGTERM.
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -7,15 +8,17 @@ import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { expect, it } from "vitest";
 import { storiesPackage } from "../test-support/stories-package.js";
+import { buildBundles, isUpToDate } from "../../scripts/build.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 it("serves a model package, answers the openai client, and exits 0 on SIGTERM", async () => {
   const { modelsDir, modelId } = await storiesPackage();
-  // `npx tsx electron/cli.ts serve ...` without npx and tsx's wrapper processes in between (they
-  // would take the signal and report it instead of the command's own exit status).
-  const argv = ["electron/cli.ts", "serve", "--model", path.join(modelsDir, modelId), "--port", "0"];
-  const child = spawn(process.execPath, ["--import", "tsx", ...argv], {
+  if (!isUpToDate()) await buildBundles();
+  // `node dist/cli/cli.mjs serve ...` without npm's wrapper process in between (it would take the
+  // signal and report it instead of the command's own exit status).
+  const argv = ["dist/cli/cli.mjs", "serve", "--model", path.join(modelsDir, modelId), "--port", "0"];
+  const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -29,7 +29,13 @@ import type { MultiTokenCost } from "../bench/multi-token.js";
 import type { EngineRunResult } from "../bench/engine-run.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
 
-const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "../bench/bench-worker.ts");
+// From source, the worker's TypeScript (through the same tsx loader); from the bundle
+// dist/cli/cli.mjs, the worker bundle beside it.
+const here = fileURLToPath(import.meta.url);
+const bundled = here.endsWith(".mjs");
+const workerPath = bundled
+  ? path.join(path.dirname(here), "bench-worker.mjs")
+  : path.join(path.dirname(here), "../bench/bench-worker.ts");
 
 interface RunOut {
   multiToken?: MultiTokenCost;
@@ -44,6 +50,7 @@ interface RunOut {
   sameProcess?: EngineRunResult["sameProcess"];
   kernels?: string;
   nativeKernels?: { available: boolean; kernels: string[]; detail: string };
+  tokens?: number;
   stderr?: string;
 }
 
@@ -228,6 +235,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
       decodeTokensPerSecond: a.decodeTokensPerSecond,
       prefillTokensPerSecond: a.prefillTokensPerSecond,
       decodeRuns: a.decodeRuns,
+      tokensPerRun: results.appHost.map((x) => x.tokens),
       kernels: last?.kernels,
       nativeKernels: last?.nativeKernels,
       stderrLines: (last?.stderr ?? "").split("\n").filter((l) => l.trim()).length,
@@ -456,7 +464,7 @@ async function findOrImport(
 function runWorker(job: BenchJob): Promise<RunOut> {
   return new Promise((resolve, reject) => {
     const child = fork(workerPath, [JSON.stringify(job)], {
-      execArgv: process.execArgv,
+      execArgv: bundled ? [] : process.execArgv,
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     });
     let stdout = "";

@@ -8,6 +8,7 @@ import { evalCommand } from "./eval.js";
 import { tokenizeCommand } from "./tokenize.js";
 import { benchCommand } from "./bench.js";
 import { calibrateCommand } from "./calibrate.js";
+import { loadNativeKernels } from "../kernels/index.js";
 
 export const ENGINE_USAGE = `  import <file-or-folder> [--tokenizer <file>] [--name <name>] [--quant int4|int8|f16|f32] [--calibrate] [--models-dir <dir>] [--json]
   generate --model <id-or-path> --prompt <text> [--raw] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
@@ -34,6 +35,18 @@ export const engineCommands: Record<string, Command> = {
   calibrate: calibrateCommand,
 };
 
+/** Commands that run the engine in this process (serve's engine host says so in its own words). */
+const RUNS_THE_ENGINE = new Set(["import", "generate", "eval", "calibrate", "bench"]);
+
+/** One line on stderr when the native kernels do not load here: everything is then slower. */
+function noteMissingKernels(): void {
+  const kernels = loadNativeKernels();
+  if (!kernels.available)
+    process.stderr.write(
+      `note: the native kernels are not available (${kernels.detail}); the engine runs on onnxruntime, several times slower\n`,
+    );
+}
+
 /** Runs one command; returns the process exit status (2: usage error, 1: the command failed). */
 export async function runCli(
   argv: string[],
@@ -52,6 +65,7 @@ export async function runCli(
     return 2;
   }
   try {
+    if (RUNS_THE_ENGINE.has(name)) noteMissingKernels();
     await command(rest);
     return 0;
   } catch (err) {
