@@ -44,6 +44,10 @@ export const ModelSummary = z.object({
     curve: z.array(KnobPoint),
     /** Lossless decoding's measured speed against full depth (the slider's first stop), when measured. */
     lossless: z.object({ speedup: z.number() }).nullable().optional(),
+    /** Which kernels ran while it was measured, e.g. "native avx512-vnni"; absent when not recorded. */
+    measuredOn: z.string().optional(),
+    /** Why the stored curve no longer describes this engine (it is measured again); absent when it does. */
+    stale: z.string().optional(),
   }),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;

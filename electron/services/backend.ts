@@ -99,7 +99,14 @@ export function createBackend(options: BackendOptions): Backend {
   };
   engine.onStatus((status) => events.emit("engine.status", status));
   let closed = false;
-  void engine.start().catch((error) => closed || console.error("[engine] could not start:", error));
+  void engine
+    .start()
+    .then(async () => {
+      // Calibrations stored while another engine ran (onnxruntime standing in for the native
+      // kernels) describe a speed this one does not have: measure them again.
+      if (!closed) await imports.recalibrateStale(await models.list());
+    })
+    .catch((error) => closed || console.error("[engine] could not start:", error));
   if (settings.get().server.enabled) void server.apply();
 
   const dispatch = createDispatcher(createHandlers(services), {

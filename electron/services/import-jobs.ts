@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import type { ImportJob, Quant } from "../contract.js";
+import type { ImportJob, ModelSummary, Quant } from "../contract.js";
 import type { EngineClient } from "./engine-client.js";
 import { ChannelError } from "./errors.js";
 import type { EventBus } from "./event-bus.js";
@@ -42,6 +42,8 @@ interface Tracked {
 
 export class ImportJobs {
   private readonly jobs = new Map<string, Tracked>();
+  /** Models whose calibration job is running (one at a time per model). */
+  private readonly calibrating = new Set<string>();
 
   constructor(
     private readonly engine: EngineClient,
@@ -117,12 +119,26 @@ export class ImportJobs {
     await this.engine.require("calibrate");
     const tracked = this.track(modelName, "calibrate", "calibration");
     const modelsDir = this.modelsDir();
+    this.calibrating.add(modelId);
     tracked.settled = this.run(
       tracked,
       this.engine.request("calibrate", { jobId: tracked.job.jobId, modelsDir, modelId }),
       modelsDir,
-    );
+    ).finally(() => this.calibrating.delete(modelId));
     return { jobId: tracked.job.jobId };
+  }
+
+  /**
+   * Measures again, one after another, the models whose stored calibration no longer describes
+   * the engine that runs them (calibration.stale: say, measured while onnxruntime stood in for
+   * the native kernels). Each is a calibration job like any other: progress, cancel.
+   */
+  async recalibrateStale(models: readonly ModelSummary[]): Promise<void> {
+    for (const model of models) {
+      if (!model.calibration.stale || this.calibrating.has(model.id)) continue;
+      const { jobId } = await this.startCalibration(model.id, model.name);
+      await this.jobs.get(jobId)?.settled;
+    }
   }
 
   /**

@@ -41,6 +41,7 @@ export async function calibrateModel(
   } finally {
     await model.dispose();
   }
+  const kernels = model.runner.kernels;
   // The maps first: a policy is only ever read next to the maps it names.
   const mapsTmp = path.join(dir, `${result.policy.maps.file}.${process.pid}.tmp`);
   await writeFile(mapsTmp, result.maps);
@@ -54,6 +55,7 @@ export async function calibrateModel(
     curve: result.curve,
     lossless: result.lossless,
     seconds: Math.round(result.seconds * 10) / 10,
+    kernels,
   };
   if (manifest.native && thresholds) manifest.native.thresholds = thresholds;
   await writeManifest(dir, manifest);

@@ -6,6 +6,7 @@ import { HostMethodError } from "./methods.js";
 import { TokenBatcher } from "./token-batcher.js";
 import type { ModelSummary } from "./protocol.js";
 import type { Manifest } from "../package/manifest.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import {
   AlreadyImportedError,
   cleanPartialPackages,
@@ -43,8 +44,25 @@ export function toSummary(m: Manifest): ModelSummary {
           status: "calibrated",
           curve: m.calibration.curve,
           lossless: m.calibration.lossless ? { speedup: m.calibration.lossless.speedup } : null,
+          ...(m.calibration.kernels ? { measuredOn: m.calibration.kernels } : {}),
+          ...staleness(m),
         }
       : { status: "none", curve: [], lossless: null },
+  };
+}
+
+/**
+ * A calibration whose speeds were measured on other kernels than the ones that run the model now:
+ * onnxruntime (a host that could not find the native kernels), or not recorded (calibrated before
+ * the engine said). Its curve's speedups and its choice of strategies do not hold here.
+ */
+function staleness(m: Manifest): { stale?: string } {
+  const measured = m.calibration?.kernels;
+  if (!m.calibration || !m.native || measured?.startsWith("native") || !loadNativeKernels().available) return {};
+  return {
+    stale: measured
+      ? `measured on ${measured}; the native kernels run this model now`
+      : "measured before the engine recorded which kernels ran; the native kernels run this model now",
   };
 }
 

@@ -113,6 +113,8 @@ export const Manifest = z.object({
           selfDraft: z.object({ layer: z.number(), minConfidence: z.number() }).nullable(),
         })
         .optional(),
+      /** The kernels that ran the measurements ("native avx2", "onnxruntime MatMulNBits"); absent before it was recorded. */
+      kernels: z.string().optional(),
       seconds: z.number(),
     })
     .optional(),

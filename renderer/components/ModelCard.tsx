@@ -98,11 +98,13 @@ export const ModelCard = memo(function ModelCard({ model }: { model: ModelSummar
         <Spec
           label="Calibration"
           value={
-            model.calibration.status === "calibrated"
-              ? `Calibrated (${model.calibration.curve.length} points)`
-              : calibrating
-                ? "Calibrating…"
-                : "Not calibrated"
+            model.calibration.stale
+              ? `${calibrating ? "Measuring again" : "Out of date"}: ${model.calibration.stale}`
+              : model.calibration.status === "calibrated"
+                ? `Calibrated (${model.calibration.curve.length} points${model.calibration.measuredOn ? `, on ${model.calibration.measuredOn}` : ""})`
+                : calibrating
+                  ? "Calibrating…"
+                  : "Not calibrated"
           }
         />
       </dl>
