@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
+import { freshChat, lastAnswer, sendAndWait, views } from "./support/chat";
 import { dropFile } from "./support/drop";
 import { expect, saveScreenshot, test } from "./support/fixtures";
 import { repoRoot } from "./support/web-host-process";
@@ -16,8 +17,6 @@ const storiesGguf = path.join(sharedRoot, "models/stories260K/gguf/stories260K-f
 const haveStories = existsSync(storiesGguf);
 if (!haveStories && process.env.CI) throw new Error(`Required test fixture missing under CI: ${storiesGguf}`);
 
-const views = (page: Page) => page.getByRole("navigation", { name: "Views" });
-
 /** The engine host announces missing features with this wording; the journey waits for them to land. */
 const NOT_YET = /not available yet/i;
 
@@ -26,27 +25,6 @@ async function skipIfEngineLacks(page: Page, what: string) {
   if ((await error.count()) && NOT_YET.test((await error.first().textContent()) ?? "")) {
     test.skip(true, `the engine host does not support ${what} yet`);
   }
-}
-
-async function lastAnswer(page: Page) {
-  return page.locator('article[data-role="assistant"]').last();
-}
-
-/** stories260K has a 512-token context that one long answer fills: measure in a fresh chat. */
-async function freshChat(page: Page) {
-  const before = await page.locator("li.conversation").count();
-  await page.getByRole("button", { name: "New chat", exact: true }).click();
-  await expect(page.locator("li.conversation")).toHaveCount(before + 1);
-  await expect(page.locator('article[data-role="assistant"]')).toHaveCount(0);
-}
-
-async function sendAndWait(page: Page, text: string) {
-  const before = await page.locator('article[data-role="assistant"]').count();
-  await page.getByRole("textbox", { name: "Message" }).fill(text);
-  await page.keyboard.press("Enter");
-  await expect(page.locator('article[data-role="assistant"]')).toHaveCount(before + 1);
-  await expect(await lastAnswer(page)).toHaveAttribute("data-streaming", "false", { timeout: 60_000 });
-  return lastAnswer(page);
 }
 
 // This file's web host runs onnxruntime's layers instead of the native kernels: those calibrate

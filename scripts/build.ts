@@ -34,7 +34,12 @@ export const bundles: Bundle[] = [
   { entry: "electron/web-host-cli.ts", out: "dist/main/web.cjs", platform: "node" },
   { entry: "native-models/host/main.ts", out: "dist/engine/host.cjs", platform: "node" },
   { entry: "electron/cli.ts", out: "dist/cli/cli.mjs", platform: "node", format: "esm" },
-  { entry: "native-models/bench/bench-worker.ts", out: "dist/cli/bench-worker.mjs", platform: "node", format: "esm" },
+  {
+    entry: "native-models/bench/bench-worker.ts",
+    out: "dist/cli/bench-worker.mjs",
+    platform: "node",
+    format: "esm",
+  },
 ];
 
 const rendererOutput = "dist/renderer/index.html";

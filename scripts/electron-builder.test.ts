@@ -113,7 +113,9 @@ describe.skipIf(!linux)(
         if (!built.available) {
           if (process.env.EXITLANE_REQUIRE_NATIVE === "1")
             throw new Error(`EXITLANE_REQUIRE_NATIVE=1 but ${built.detail}`);
-          console.warn(`[skip] native kernels not built here (${built.detail}): their packaged copy is not checked`);
+          console.warn(
+            `[skip] native kernels not built here (${built.detail}): their packaged copy is not checked`,
+          );
           return;
         }
         const unpacked = path.join(resources, "app.asar.unpacked", ADDON_FROM_ROOT);

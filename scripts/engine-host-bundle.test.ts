@@ -77,7 +77,15 @@ describe("the built engine host (dist/engine/host.cjs), forked as the app forks 
         genId: "bundle-gen",
         modelId: model.id,
         prompt: "And God said,",
-        sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, maxTokens: 24, seed: null },
+        sampling: {
+          temperature: 0,
+          topP: 1,
+          topK: 0,
+          minP: 0,
+          repetitionPenalty: 1,
+          maxTokens: 24,
+          seed: null,
+        },
         knob: 0,
       });
       off();

@@ -47,7 +47,9 @@ export class CliModels implements ServerModels {
     if (nativeNotice && this.loaded?.id !== id)
       process.stderr.write(`note: ${id} runs on ${kernels}, several times slower: ${nativeNotice}\n`);
     this.loaded = { id, layers };
-    this.engine.setLoadedModel(id, { kernels: { name: kernels, ...(nativeNotice ? { notice: nativeNotice } : {}) } });
+    this.engine.setLoadedModel(id, {
+      kernels: { name: kernels, ...(nativeNotice ? { notice: nativeNotice } : {}) },
+    });
     return this.loaded;
   }
 }

@@ -53,12 +53,24 @@ export async function runAppHost(
       contextLength: P + G + 64,
     })) as { kernels: string };
     const loadMs = performance.now() - t;
-    const sampling = { temperature: 0, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, seed: null, maxTokens: G };
+    const sampling = {
+      temperature: 0,
+      topP: 1,
+      topK: 0,
+      minP: 0,
+      repetitionPenalty: 1,
+      seed: null,
+      maxTokens: G,
+    };
     // Untimed answers first, as the in-process run warms up before it is timed (three of up to
     // 128 tokens, or two seconds).
     const warmUntil = performance.now() + 2000;
     for (let pass = 0; pass < 3 && performance.now() < warmUntil; pass++)
-      await host.generate({ modelId, prompt: prompt.slice(0, 80), sampling: { ...sampling, maxTokens: 128 } });
+      await host.generate({
+        modelId,
+        prompt: prompt.slice(0, 80),
+        sampling: { ...sampling, maxTokens: 128 },
+      });
     const started = performance.now();
     const { arrivals, stats } = await host.generate({ modelId, prompt, sampling });
     return {
@@ -105,13 +117,16 @@ function startHost(bundle: string) {
   let markReady: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`the engine host exited (${code}): ${stderr.slice(-500)}`))),
+    child.once("exit", (code) =>
+      reject(new Error(`the engine host exited (${code}): ${stderr.slice(-500)}`)),
+    ),
   );
   exited.catch(() => undefined);
   child.on("message", (m: HostMessage) => {
     if ("event" in m) {
       if (m.event === "ready") markReady();
-      else if (m.event === "tokens" && "tokens" in m) for (const l of tokenListeners) l(m.genId, m.tokens.length);
+      else if (m.event === "tokens" && "tokens" in m)
+        for (const l of tokenListeners) l(m.genId, m.tokens.length);
     } else {
       const p = pending.get(m.id);
       pending.delete(m.id);

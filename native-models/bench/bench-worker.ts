@@ -30,10 +30,10 @@ const result =
       : job.engine === "appHost"
         ? await runAppHost(job.hostBundle!, job.packageDir, job.threads, job.promptTokens, job.genTokens)
         : await runEngine(
-          job.packageDir,
-          job.threads,
-          job.promptTokens,
-          job.genTokens,
-          job.mode ?? { kind: "full" },
-        );
+            job.packageDir,
+            job.threads,
+            job.promptTokens,
+            job.genTokens,
+            job.mode ?? { kind: "full" },
+          );
 process.stdout.write(JSON.stringify({ ...result, peakRssMB: peakRssMB() }) + "\n");

@@ -76,7 +76,9 @@ export class LoadedModel {
     ]);
     const model = new LoadedModel(runner, new TextTokenizer(JSON.parse(json), JSON.parse(config)));
     model.exit = await ExitController.forModel(model);
-    model.nativeNotice = model.runner.native?.runsEverything ? undefined : o.native === false
+    model.nativeNotice = model.runner.native?.runsEverything
+      ? undefined
+      : o.native === false
         ? "the native kernels were switched off for this load"
         : whyNotNative(manifest, unavailable);
     return model;

@@ -58,7 +58,8 @@ export function toSummary(m: Manifest): ModelSummary {
  */
 function staleness(m: Manifest): { stale?: string } {
   const measured = m.calibration?.kernels;
-  if (!m.calibration || !m.native || measured?.startsWith("native") || !loadNativeKernels().available) return {};
+  if (!m.calibration || !m.native || measured?.startsWith("native") || !loadNativeKernels().available)
+    return {};
   return {
     stale: measured
       ? `measured on ${measured}; the native kernels run this model now`

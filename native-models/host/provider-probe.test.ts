@@ -28,7 +28,11 @@ describe("execution providers", () => {
     const tried: string[][] = [];
     const trial = async (names: readonly string[]) => {
       tried.push([...names]);
-      return names.map((name) => ({ name, runs: name === "cuda", reason: name === "cuda" ? undefined : "no library" }));
+      return names.map((name) => ({
+        name,
+        runs: name === "cuda",
+        reason: name === "cuda" ? undefined : "no library",
+      }));
     };
     expect(await runnableProviders(listed, trial)).toEqual([listed[0], listed[2]]);
     expect(tried).toEqual([["webgpu", "cuda", "tensorrt"]]);

@@ -148,5 +148,9 @@ export async function getSystemInfo(): Promise<EngineInfo> {
 /** Whether the native kernels load here (loadNativeKernels never throws; see kernels/index.ts). */
 function nativeKernelsStatus(): EngineInfo["nativeKernels"] {
   const kernel = loadNativeKernels();
-  return { available: kernel.available, kernels: kernel.available ? kernel.kernels : [], detail: kernel.detail };
+  return {
+    available: kernel.available,
+    kernels: kernel.available ? kernel.kernels : [],
+    detail: kernel.detail,
+  };
 }

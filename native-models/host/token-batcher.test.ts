@@ -2,13 +2,23 @@ import { describe, expect, it } from "vitest";
 import type { TokenFields } from "../../wire/generation.js";
 import { TokenBatcher } from "./token-batcher.js";
 
-const token = (index: number): TokenFields => ({ index, tokenId: index, text: `t${index}`, exitLayer: 1, ms: 0 });
+const token = (index: number): TokenFields => ({
+  index,
+  tokenId: index,
+  text: `t${index}`,
+  exitLayer: 1,
+  ms: 0,
+});
 
 describe("TokenBatcher", () => {
   it("sends a token at once after a quiet spell, batches a fast run, and flushes the rest", () => {
     let clock = 0;
     const sent: number[][] = [];
-    const b = new TokenBatcher((ts) => sent.push(ts.map((t) => t.index)), 4, () => clock);
+    const b = new TokenBatcher(
+      (ts) => sent.push(ts.map((t) => t.index)),
+      4,
+      () => clock,
+    );
     b.add(token(0)); // the first token: at once
     clock = 1;
     b.add(token(1));

@@ -42,7 +42,9 @@ function nodeGypArgs() {
 }
 
 function main() {
-  const skip = ["EXITLANE_SKIP_NATIVE_BUILD", "EXITLANE_SKIP_SPARSE_BUILD"].find((k) => process.env[k] === "1");
+  const skip = ["EXITLANE_SKIP_NATIVE_BUILD", "EXITLANE_SKIP_SPARSE_BUILD"].find(
+    (k) => process.env[k] === "1",
+  );
   if (skip) {
     say(`build skipped (${skip}=1)`);
     return;

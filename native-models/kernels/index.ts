@@ -77,9 +77,14 @@ export interface LoadOptions {
 const moduleDir = () => path.dirname(fileURLToPath(import.meta.url));
 
 /** An environment setting under its name, or under the name it had before the rename (still honoured). */
-function setting(env: NodeJS.ProcessEnv, name: string, formerName: string): { name: string; value: string } | null {
+function setting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  formerName: string,
+): { name: string; value: string } | null {
   if (env[name] !== undefined && env[name] !== "") return { name, value: env[name]! };
-  if (env[formerName] !== undefined && env[formerName] !== "") return { name: formerName, value: env[formerName]! };
+  if (env[formerName] !== undefined && env[formerName] !== "")
+    return { name: formerName, value: env[formerName]! };
   return null;
 }
 

@@ -62,7 +62,9 @@ describe("model card", () => {
     await renderWithStore(<ModelsView />, slow);
     const notice = within(card("slow")).getByTestId("model-kernels");
     expect(notice.className).toContain("warn");
-    expect(notice.textContent).toMatch(/^Runs on onnxruntime MatMulNBits, several times slower .*not found\.$/);
+    expect(notice.textContent).toMatch(
+      /^Runs on onnxruntime MatMulNBits, several times slower .*not found\.$/,
+    );
   });
 
   it("has no curve, and says why, when the model is not calibrated", async () => {

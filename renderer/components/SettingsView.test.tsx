@@ -64,7 +64,11 @@ describe("Settings", () => {
 
   it("says when the native kernels are missing, why, and that answers are slower", () => {
     expect(
-      describeNativeKernels({ available: false, kernels: [], detail: "native kernels not found (looked in x)" }),
+      describeNativeKernels({
+        available: false,
+        kernels: [],
+        detail: "native kernels not found (looked in x)",
+      }),
     ).toBe(
       "Not available: models run on onnxruntime, and answers are several times slower (native kernels not found (looked in x))",
     );

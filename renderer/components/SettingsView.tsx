@@ -159,7 +159,17 @@ export function SystemPanel() {
   );
 }
 
-function Row({ label, value, testId, warn }: { label: string; value: string; testId: string; warn?: boolean }) {
+function Row({
+  label,
+  value,
+  testId,
+  warn,
+}: {
+  label: string;
+  value: string;
+  testId: string;
+  warn?: boolean;
+}) {
   return (
     <div className="sysrow">
       <dt>{label}</dt>

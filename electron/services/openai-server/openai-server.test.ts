@@ -51,7 +51,9 @@ async function engineContinuation(prompt: string, maxTokens: number, knob: numbe
   const { engine } = b.backend.services;
   const genId = `direct-${Math.random().toString(36).slice(2)}`;
   const texts: string[] = [];
-  const stop = engine.onEvent((e) => e.event === "tokens" && e.genId === genId && texts.push(...e.tokens.map((t) => t.text)));
+  const stop = engine.onEvent(
+    (e) => e.event === "tokens" && e.genId === genId && texts.push(...e.tokens.map((t) => t.text)),
+  );
   const sampling = { ...DEFAULT_SAMPLING, temperature: 0, minP: 0, repetitionPenalty: 1, maxTokens };
   const stats = await engine.request("generate", { genId, modelId, prompt, sampling, knob });
   stop();

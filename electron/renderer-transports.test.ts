@@ -7,18 +7,18 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ExitlaneApi, ImportOptions, RequestOf, Channel } from "../../electron/contract";
-import { createDispatcher } from "../../electron/dispatch";
-import { IPC_EVENT } from "../../electron/ipc-channels";
-import { registerIpc } from "../../electron/ipc";
-import { buildApi, forContextBridge } from "../../electron/preload-api";
-import { createEventBus } from "../../electron/services/event-bus";
-import type { ImportRequest } from "../../electron/services/import-jobs";
-import { recordingHandlers } from "../../electron/test-support/recording-handlers";
-import { startWebHost, type WebHost } from "../../electron/web-host";
-import { APP_ORIGIN } from "../../electron/app-protocol";
-import { withApiErrors } from "./createApi";
-import { createWsApi, type SocketLike, type WsApi } from "./wsApi";
+import type { ExitlaneApi, ImportOptions, RequestOf, Channel } from "./contract.js";
+import { createDispatcher } from "./dispatch.js";
+import { IPC_EVENT } from "./ipc-channels.js";
+import { registerIpc } from "./ipc.js";
+import { buildApi, forContextBridge } from "./preload-api.js";
+import { createEventBus } from "./services/event-bus.js";
+import type { ImportRequest } from "./services/import-jobs.js";
+import { recordingHandlers } from "./test-support/recording-handlers.js";
+import { startWebHost, type WebHost } from "./web-host.js";
+import { APP_ORIGIN } from "./app-protocol.js";
+import { withApiErrors } from "../renderer/api/createApi";
+import { createWsApi, type SocketLike, type WsApi } from "../renderer/api/wsApi";
 
 /** What reached the back end, in the form both transports end in: handler payloads and imports. */
 interface BackEnd {

@@ -1,0 +1,111 @@
+// What users run, measured: kjv16 imported through the page and chatted with in Chromium, against
+// the real web host and the engine host bundle it forks. Settings names the kernel set, the model
+// card says the native kernels run the model, and the answer speed the chat shows is compared with
+// `bench`'s in-process decode speed on this machine, measured right after the chats (the report
+// goes to e2e/artifacts/kjv16-speed.json). The bound here is loose on purpose: it catches an app
+// that silently fell back to onnxruntime (0.19x when it last happened), without turning the
+// machine's run-to-run noise into failures; the ratio itself is in the report.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadNativeKernels } from "../native-models/kernels/index";
+import { freshChat, sendAndWait, views } from "./support/chat";
+import { artifactsDir, expect, saveScreenshot, test } from "./support/fixtures";
+import { repoRoot } from "./support/web-host-process";
+
+const sharedRoot = process.env.EXITLANE_SHARED_DIR ?? path.resolve(repoRoot, "../shared");
+const gguf = path.join(sharedRoot, "models/kjv16/kjv16-q8_0.gguf");
+const haveModel = existsSync(gguf);
+if (!haveModel && process.env.CI) throw new Error(`Required test fixture missing under CI: ${gguf}`);
+const kernels = loadNativeKernels({ env: {} });
+if (!kernels.available && process.env.EXITLANE_REQUIRE_NATIVE === "1")
+  throw new Error(`EXITLANE_REQUIRE_NATIVE=1 but ${kernels.detail}`);
+
+/** A slower app than this, against bench on the same machine, did not run the native kernels. */
+const FLOOR = 0.6;
+
+const rateOf = async (answer: Awaited<ReturnType<typeof sendAndWait>>) =>
+  Number(((await answer.getByTestId("stat-rate").textContent()) ?? "").replace(/[^\d.]/g, ""));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+test.describe("kjv16 in the app", () => {
+  test.skip(!haveModel, `fixture not found: ${gguf} (set EXITLANE_SHARED_DIR)`);
+  test.skip(!kernels.available, `the native kernels are not built here (${kernels.detail})`);
+
+  test("Settings shows the kernel set; a chat runs on it at bench's speed", async ({ appPage: page }) => {
+    test.setTimeout(300_000);
+    if (!kernels.available) return;
+    const [best, ...others] = kernels.kernels;
+
+    await views(page).getByRole("button", { name: "Settings" }).click();
+    const about = page.getByRole("region", { name: "About this computer" });
+    await expect(about.getByTestId("sys-native")).toHaveText(
+      `${best}${others.length ? ` (this CPU also runs ${others.join(", ")})` : ""}`,
+    );
+    await saveScreenshot(page, "settings-native-kernels");
+
+    await views(page).getByRole("button", { name: "Models" }).click();
+    await page.getByTestId("import-file-input").setInputFiles(gguf);
+    const model = page.getByTestId("model-card");
+    await expect(model).toBeVisible({ timeout: 120_000 });
+    // Measure the chat alone: let its calibration finish first (about half a minute).
+    await expect(
+      page.locator('[data-testid="import-job"][data-stage="calibrate"][data-state="running"]'),
+    ).toHaveCount(0, { timeout: 240_000 });
+    await model.getByRole("button", { name: /^Use / }).click();
+    await expect(views(page).getByRole("button", { name: "Chat" })).toHaveAttribute("aria-current", "page", {
+      timeout: 60_000,
+    });
+    // Exact answers: the speed of the full model, as bench measures it.
+    const slider = page.getByRole("slider", { name: "Speed / accuracy" });
+    if (await slider.isEnabled()) await slider.fill("0");
+
+    const shown: number[] = [];
+    const tokens: number[] = [];
+    for (const prompt of ["And God said", "In the beginning", "And the LORD spake unto Moses"]) {
+      await freshChat(page);
+      const answer = await sendAndWait(page, prompt);
+      shown.push(await rateOf(answer));
+      tokens.push(Number(await answer.getByTestId("stat-tokens").textContent()));
+    }
+    await saveScreenshot(page, "kjv16-chat");
+    await views(page).getByRole("button", { name: "Models" }).click();
+    await expect(page.getByTestId("model-kernels")).toHaveText(`Runs on the native ${best} kernels.`);
+
+    // bench on the same machine, the app idle: the built CLI, in-process engine, full depth.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "exitlane-e2e-bench-"));
+    try {
+      const out = execFileSync(
+        process.execPath,
+        [
+          path.join(repoRoot, "dist/cli/cli.mjs"),
+          ...["bench", "--gguf", gguf, "--quant", "int8", "--skip-llama", "--runs", "3"],
+          ...["--prompt-tokens", "16", "--gen-tokens", String(median(tokens)), "--models-dir", dir, "--json"],
+        ],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 180_000 },
+      );
+      const bench = JSON.parse(out.trim().split("\n").pop()!) as {
+        engine: { decodeTokensPerSecond: number; decodeRuns: number[]; kernels: string };
+      };
+      const ratio = median(shown) / bench.engine.decodeTokensPerSecond;
+      const report = {
+        model: "kjv16-q8_0 (int8)",
+        cpu: os.cpus()[0]?.model,
+        kernels: bench.engine.kernels,
+        appShownTokensPerSecond: shown,
+        appTokens: tokens,
+        benchDecodeTokensPerSecond: bench.engine.decodeTokensPerSecond,
+        benchDecodeRuns: bench.engine.decodeRuns,
+        ratio: Math.round(ratio * 100) / 100,
+      };
+      mkdirSync(artifactsDir, { recursive: true });
+      writeFileSync(path.join(artifactsDir, "kjv16-speed.json"), JSON.stringify(report, null, 2));
+      console.log(`[kjv16 speed] ${JSON.stringify(report)}`);
+      expect(bench.engine.kernels).toBe(`native ${best}`);
+      expect(ratio, JSON.stringify(report)).toBeGreaterThanOrEqual(FLOOR);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
