@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import type { ChatSampling } from "../../electron/contract";
 import { parseDraft, samplingFields, sameSampling, toDraft, type SamplingDraft } from "../state/samplingForm";
 
@@ -31,21 +31,35 @@ export function SamplingForm({
   const base = useId();
   const prefix = idPrefix ?? base;
 
+  // The draft as the last save sent it, and the draft now: a field edited meanwhile (typed
+  // into right after leaving another) must not be replaced by the saved value when it comes
+  // back, and is saved in turn.
+  const sent = useRef<SamplingDraft | null>(null);
+  const latest = useRef(draft);
   useEffect(() => {
-    setDraft(toDraft(value));
+    latest.current = draft;
+  });
+  useEffect(() => {
+    setDraft((current) => (sent.current && !sameDraft(sent.current, current) ? current : toDraft(value)));
   }, [value]);
 
   const result = parseDraft(draft);
   const dirty = result.ok ? !sameSampling(result.sampling, value) : true;
   const errors = result.ok ? {} : result.errors;
 
-  const save = async () => {
-    if (!result.ok) return;
+  const saveDraft = async (toSend: SamplingDraft): Promise<void> => {
+    const parsed = parseDraft(toSend);
+    if (!parsed.ok) return;
     setSaving(true);
-    const ok = await onSave(result.sampling);
+    sent.current = toSend;
+    const ok = await onSave(parsed.sampling);
+    const typedSince = !sameDraft(toSend, latest.current);
     setSaving(false);
-    if (ok !== false) setSaved(true);
+    if (ok !== false) setSaved(!typedSince);
+    // Changes made while it saved go out too (their field's blur came while this was in flight).
+    if (ok !== false && autoSave && typedSince) await saveDraft(latest.current);
   };
+  const save = () => saveDraft(draft);
 
   return (
     <form
@@ -115,4 +129,8 @@ export function SamplingForm({
       </div>
     </form>
   );
+}
+
+function sameDraft(a: SamplingDraft, b: SamplingDraft): boolean {
+  return samplingFields.every(({ field }) => a[field] === b[field]);
 }

@@ -29,6 +29,32 @@ describe("Settings", () => {
     expect(saved()).toBe("✓ Saved");
   });
 
+  it("keeps, and then saves, a field typed into while the field before it was still saving", async () => {
+    const api = createFakeApi();
+    let release: () => void = () => {};
+    const original = api.request.bind(api);
+    // The back end answers the first save only when the test says so.
+    let held = true;
+    api.request = (async (channel: string, payload: unknown) => {
+      if (channel === "settings.set" && held) {
+        held = false;
+        await new Promise<void>((r) => (release = r));
+      }
+      return original(channel as never, payload as never);
+    }) as typeof api.request;
+    await renderWithStore(<SettingsView />, api);
+    const temperature = screen.getByLabelText("Temperature");
+    const maxTokens = screen.getByLabelText("Max tokens");
+    fireEvent.change(temperature, { target: { value: "0" } });
+    fireEvent.blur(temperature);
+    fireEvent.change(maxTokens, { target: { value: "192" } });
+    fireEvent.blur(maxTokens);
+    release();
+    await waitFor(() => expect(api.settings.defaultSampling.maxTokens).toBe(192));
+    expect(api.settings.defaultSampling.temperature).toBe(0);
+    expect((maxTokens as HTMLInputElement).value).toBe("192");
+  });
+
   it("does not say 'Saved' when the back end refused the change", async () => {
     const user = userEvent.setup();
     const api = createFakeApi();
