@@ -330,11 +330,14 @@ describe.skipIf(!shared)("backend with stories260K on the real engine host", () 
     const { stats } = await done;
     const layers = tokensOf(b, assistantMessageId).map((t) => t.exitLayer);
     expect(stats.tokens).toBe(layers.length);
-    expect(layers.length).toBeGreaterThan(fullFrom + 10);
+    expect(layers.length).toBeGreaterThan(fullFrom + 40);
     // Knob 0: every token runs all 5 layers; knob 1: some tokens leave early.
     expect(layers.slice(0, 30).every((l) => l === 5)).toBe(true);
     expect(layers.slice(fastFrom, fullFrom - 1).some((l) => l < 5)).toBe(true);
-    expect(layers.slice(fullFrom).every((l) => l === 5)).toBe(true);
+    // The engine sends tokens in batches (up to 4 ms apart) and the knob reaches it after the
+    // tokens it had made by then: a few more of those may still have left early.
+    const inFlight = 20;
+    expect(layers.slice(fullFrom + inFlight).every((l) => l === 5)).toBe(true);
     expect((await messages(b, chat.id))[1].exitLayers).toEqual(layers);
     expect((await b.call<{ knob: number }>("settings.get", {})).knob).toBe(0);
   });

@@ -55,7 +55,7 @@ export const LAYER_IO = {
 } as const;
 
 export interface LayerGraphOptions extends LinearOptions {
-  /** "full": attention + FFN; "attention": stops at the FFN input (for the sparse kernel). */
+  /** "full": attention + FFN; "attention": stops at the FFN input (for the native FFN kernels). */
   part: "full" | "attention";
 }
 

@@ -26,14 +26,14 @@ function folderBytes(dir: string): number {
     .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 }
 
-async function importAndMeasure(input: string, quant: (typeof quants)[number], sparse?: boolean) {
+async function importAndMeasure(input: string, quant: (typeof quants)[number], native?: boolean) {
   let sizes: QuantSizes | undefined;
   let planned: string | undefined;
   const r = await importModel(input, {
     modelsDir: tmp.dir,
     quant,
-    name: `${path.basename(input)}-${quant}-${sparse ?? "auto"}`,
-    ...(sparse === undefined ? {} : { sparse }),
+    name: `${path.basename(input)}-${quant}-${native ?? "auto"}`,
+    ...(native === undefined ? {} : { native }),
     onPlan: (plan) => {
       sizes = plan.sizes;
       planned = plan.quant;

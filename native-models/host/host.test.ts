@@ -42,7 +42,7 @@ describe("runHost", () => {
     const { sent } = fakeParent(table);
     expect(sent[0]).toMatchObject({
       event: "ready",
-      protocol: 1,
+      protocol: 2,
       pid: process.pid,
       methods: ["listModels", "stop"],
     });

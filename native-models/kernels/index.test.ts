@@ -42,7 +42,7 @@ describe("loadNativeKernels fallback", () => {
     expect(k).toEqual({
       available: false,
       detail: expect.stringContaining(
-        `is stale (abi ${NATIVE_ABI_VERSION - 1}, need ${NATIVE_ABI_VERSION}); rebuild it`,
+        `are stale (abi ${NATIVE_ABI_VERSION - 1}, need ${NATIVE_ABI_VERSION}); rebuild them`,
       ),
     });
   });

@@ -112,7 +112,7 @@ export function loadNativeKernels(options: LoadOptions = {}): NativeKernels {
   if (addon?.abiVersion !== NATIVE_ABI_VERSION || typeof addon.createFfn !== "function") {
     return {
       available: false,
-      detail: `native kernels at ${file} are stale (abi ${String(addon?.abiVersion)}, need ${NATIVE_ABI_VERSION}); rebuild it`,
+      detail: `native kernels at ${file} are stale (abi ${String(addon?.abiVersion)}, need ${NATIVE_ABI_VERSION}); rebuild them`,
     };
   }
   const kernels = addon.kernels.split(",");

@@ -3,7 +3,7 @@
 import type { StoreApi } from "zustand/vanilla";
 import type { ExitlaneApi } from "../../../electron/contract";
 import { errorMessage } from "../../api/wsApi";
-import { frameScheduler, type FrameBatcher, type Scheduler } from "../frameBatcher";
+import { throttledFrameScheduler, type FrameBatcher, type Scheduler } from "../frameBatcher";
 import type { TokenEvent } from "../streamProcessor";
 import type { AppState } from "./appState";
 
@@ -21,7 +21,7 @@ export interface SliceContext {
   scheduler: Scheduler;
   stopGraceMs: number;
   now: () => number;
-  /** The token batcher, created by init (tokens are handed to the store once a frame). */
+  /** The token batcher, created by init (tokens reach the store at most ten times a second). */
   tokens: FrameBatcher<TokenEvent> | null;
   /** A toast "<what>: <the error in plain words>". */
   fail(what: string, err: unknown): void;
@@ -46,7 +46,7 @@ export function createSliceContext(
     api,
     set,
     get,
-    scheduler: options.scheduler ?? frameScheduler,
+    scheduler: options.scheduler ?? throttledFrameScheduler(),
     stopGraceMs: options.stopGraceMs ?? 2000,
     now: options.now ?? (() => performance.now()),
     tokens: null,
