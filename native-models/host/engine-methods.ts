@@ -172,6 +172,8 @@ export class EngineState {
           }).catch((err) => {
             throw hostError(err);
           });
+          // The user's first answer then runs on warm code.
+          await model.warmUp();
           this.loaded = { key, model };
         }
         const m = this.loaded.model;
