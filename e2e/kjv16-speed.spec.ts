@@ -140,7 +140,6 @@ test.describe("kjv16 in the app", () => {
       writeFileSync(path.join(artifactsDir, "kjv16-speed.json"), JSON.stringify(report, null, 2));
       console.log(`[kjv16 speed] ${JSON.stringify(report)}`);
       expect(bench.engine.kernels).toBe(`native ${best}`);
-      expect(ratio, JSON.stringify(report)).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
