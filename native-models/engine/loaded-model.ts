@@ -18,6 +18,9 @@ import { readManifest } from "../package/models-dir.js";
 import { loadSparseKernel } from "../kernels/index.js";
 import { resolvePackage } from "../package/models-dir.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
+import { GrammarSupport, type TokenConstraint } from "../runtime/grammar/token-constraint.js";
+import { grammarVocabulary } from "../runtime/grammar/vocabulary.js";
+import type { OutputConstraint } from "../../wire/structured.js";
 import { answerReserve, fitMessages, fitRaw, type FittedMessages, type Overflow } from "./context-fit.js";
 
 export interface LoadModelOptions extends Partial<LoadOptions> {
@@ -28,6 +31,8 @@ export class LoadedModel {
   readonly decoder: Decoder;
   /** The exit policy's draft table, built once per policy. */
   private habits: { data: DraftTableData; table: DraftTable } | null = null;
+  /** Constrained decoding's view of this vocabulary, built on first use (a few hundred ms). */
+  private grammars: Promise<GrammarSupport> | null = null;
   readonly generationTokenizer: GenerationTokenizer;
 
   /** Early exit for this model, when it has been calibrated (null otherwise). */
@@ -184,6 +189,13 @@ export class LoadedModel {
     };
   }
 
+  /** Constrained decoding for one answer (an unsupported schema throws UnsupportedSchemaError). */
+  async constraint(c: OutputConstraint): Promise<TokenConstraint> {
+    this.grammars ??= GrammarSupport.create(grammarVocabulary(this.tokenizer, this.runner.config.vocabSize));
+    this.grammars.catch(() => (this.grammars = null));
+    return (await this.grammars).constraint(c);
+  }
+
   /** Tokens from a prompt of ids (benchmarks, calibration); the exit machinery's telemetry comes with each token. */
   generate(o: GenerateOptions) {
     this.exit?.reset();
@@ -213,6 +225,7 @@ export class LoadedModel {
       exitStrategy: () =>
         this.applyKnob(turn.knob(), turn.sparsity, { fullLogits: turn.sampling.temperature > 0 }),
       ...(lossless ? { speculation: this.speculationOptions() } : {}),
+      ...(turn.constraint ? { constraint: () => this.constraint(turn.constraint!) } : {}),
     });
     if (!dropped) return withDropped(tokens, {});
     return withDropped(tokens, "prompt" in turn ? { droppedTokens: dropped } : { droppedMessages: dropped });
@@ -269,6 +282,8 @@ export type ChatTurn = (
   lossless?: "always" | "never" | "where-it-pays";
   ignoreEos?: boolean;
   signal?: AbortSignal;
+  /** The answer must parse as this (constrained decoding). */
+  constraint?: OutputConstraint;
 };
 
 export function defaultThreads(): number {

@@ -1,0 +1,243 @@
+// Constrained decoding over real vocabularies (SentencePiece with byte fallback: kjv16 4096 and
+// Llama's 32000; byte-level BPE: GPT-2's 50257): whatever a sampler picks among the allowed
+// tokens, the text parses and validates, tokens that span grammar boundaries included; and the
+// schema subset is enforced or refused by name.
+import Ajv from "ajv";
+import { beforeAll, describe, expect, it } from "vitest";
+import { haveShared, kjv16, vocabOnly } from "../../test-support/shared-fixtures.js";
+import { tokenizerFromGgufFile } from "../../tokenizer/testing/fixtures.js";
+import type { TextTokenizer } from "../../tokenizer/text-tokenizer.js";
+import { seededRandom } from "../sampler.js";
+import { prepareSchema, UnsupportedSchemaError } from "./schema-support.js";
+import { GrammarSupport } from "./token-constraint.js";
+import { grammarVocabulary } from "./vocabulary.js";
+
+export const SCHEMAS: Record<string, Record<string, unknown>> = {
+  nested: {
+    type: "object",
+    properties: {
+      name: { type: "string", maxLength: 12 },
+      address: {
+        type: "object",
+        properties: {
+          city: { type: "string", maxLength: 10 },
+          zip: { type: "string", pattern: "^[0-9]{5}$" },
+        },
+        required: ["city", "zip"],
+        additionalProperties: false,
+      },
+    },
+    required: ["name", "address"],
+    additionalProperties: false,
+  },
+  boundedArray: {
+    type: "array",
+    items: { type: "integer", minimum: 0, maximum: 99 },
+    minItems: 2,
+    maxItems: 4,
+  },
+  enums: {
+    type: "object",
+    properties: {
+      colour: { enum: ["red", "green", "blue"] },
+      ok: { type: "boolean" },
+      none: { type: "null" },
+    },
+    required: ["colour", "ok", "none"],
+    additionalProperties: false,
+  },
+  integerRange: {
+    type: "object",
+    properties: {
+      age: { type: "integer", minimum: 18, maximum: 120 },
+      score: { type: "number", maximum: 10, minimum: -3 },
+    },
+    required: ["age", "score"],
+    additionalProperties: false,
+  },
+  wideRanges: {
+    type: "object",
+    properties: {
+      a: { type: "integer", minimum: 7, maximum: 123456 },
+      b: { type: "integer", minimum: -5000, maximum: 70 },
+      c: { type: "integer", minimum: 18 },
+      d: { type: "integer", maximum: 120 },
+      e: { type: "integer", exclusiveMaximum: -18 },
+      f: { type: "integer", minimum: -123456, maximum: -1007 },
+      g: { type: "number", minimum: -2.5, maximum: 3.5 },
+      h: { enum: Array.from({ length: 40 }, (_, i) => String(i)) },
+      i: { type: "string", pattern: "^[a-c]{2}-?\\d{1,3}(x|yz)$" },
+      j: { type: "string", pattern: "ab" },
+      k: { type: "integer", minimum: 0, maximum: 120 },
+    },
+    required: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "k"],
+    additionalProperties: false,
+  },
+  anyOfRefs: {
+    $defs: {
+      cat: {
+        type: "object",
+        properties: { kind: { const: "cat" }, lives: { type: "integer", minimum: 1, maximum: 9 } },
+        required: ["kind", "lives"],
+        additionalProperties: false,
+      },
+      dog: {
+        type: "object",
+        properties: { kind: { const: "dog" }, name: { type: "string", minLength: 1, maxLength: 8 } },
+        required: ["kind", "name"],
+        additionalProperties: false,
+      },
+    },
+    type: "object",
+    properties: {
+      pet: { anyOf: [{ $ref: "#/$defs/cat" }, { $ref: "#/$defs/dog" }] },
+      tag: {
+        oneOf: [
+          { type: "integer", minimum: 0, maximum: 5 },
+          { type: "string", maxLength: 4 },
+        ],
+      },
+    },
+    required: ["pet", "tag"],
+    additionalProperties: false,
+  },
+};
+
+const VOCABS = [
+  { name: "kjv16 SentencePiece 4096", file: kjv16.ggufQ8, fixture: "models/kjv16/kjv16-q8_0.gguf" },
+  {
+    name: "Llama SentencePiece 32000",
+    file: vocabOnly.llamaSpm,
+    fixture: "models/vocab-only/ggml-vocab-llama-spm.gguf",
+  },
+  {
+    name: "GPT-2 byte-level BPE 50257",
+    file: vocabOnly.gpt2,
+    fixture: "models/vocab-only/ggml-vocab-gpt-2.gguf",
+  },
+];
+
+const ajv = new Ajv({ strict: false });
+const CLOSERS = new Set([",", "}", "]", '"']);
+
+/**
+ * Random "model": uniform logits noise, sampled among the allowed tokens. Favouring the end of
+ * text once allowed, and sometimes a closing character, keeps walks short; nothing else steers
+ * them, so they probe odd tokenizations.
+ */
+async function walk(support: GrammarSupport, tok: TextTokenizer, size: number, schema: object, seed: number) {
+  const c = await support.constraint({ type: "json_schema", schema: schema as Record<string, unknown> });
+  const random = seededRandom(seed);
+  const ids: number[] = [];
+  let maskMs = 0;
+  try {
+    for (let step = 0; step < 400; step++) {
+      const logits = new Float32Array(size);
+      for (let i = 0; i < size; i++) logits[i] = random();
+      for (const e of tok.eos) logits[e] = 2;
+      const t = performance.now();
+      await c.mask(logits);
+      maskMs += performance.now() - t;
+      const allowed: number[] = [];
+      let best = -1;
+      for (let i = 0; i < size; i++) if (logits[i] > -Infinity) allowed.push(i);
+      for (const e of tok.eos) if (logits[e] > -Infinity) best = e;
+      // Now and then a closing character, so unbounded numbers and strings end.
+      const closers = allowed.filter((i) => CLOSERS.has(tok.decode([i])));
+      const pick = closers.length && random() < 0.3 ? closers : allowed;
+      const id = best >= 0 ? best : pick[Math.floor(random() * pick.length)];
+      c.accept(id);
+      if (tok.eos.has(id)) return { text: tok.decode(ids), steps: step + 1, maskMs, ended: true };
+      ids.push(id);
+    }
+    return { text: tok.decode(ids), steps: 400, maskMs, ended: false };
+  } finally {
+    c.dispose();
+  }
+}
+
+for (const v of VOCABS) {
+  describe.skipIf(!haveShared(v.fixture))(`constrained decoding: ${v.name}`, () => {
+    let tok: TextTokenizer;
+    let support: GrammarSupport;
+    beforeAll(async () => {
+      tok = await tokenizerFromGgufFile(v.file);
+      const t = performance.now();
+      support = await GrammarSupport.create(grammarVocabulary(tok, tok.vocabSize));
+      console.log(`[grammar] ${v.name}: tokenizer info + compiler ${(performance.now() - t).toFixed(0)} ms`);
+    }, 60_000);
+
+    for (const [name, schema] of Object.entries(SCHEMAS)) {
+      it(`${name}: every random walk under the mask parses and validates`, async () => {
+        const validate = ajv.compile(schema);
+        let steps = 0;
+        let ms = 0;
+        for (let seed = 1; seed <= 6; seed++) {
+          const r = await walk(support, tok, tok.vocabSize, schema, seed);
+          expect(r.ended, r.text).toBe(true);
+          steps += r.steps;
+          ms += r.maskMs;
+          const value: unknown = JSON.parse(r.text);
+          expect(validate(value), `${r.text}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+        }
+        console.log(
+          `[grammar] ${v.name} ${name}: ${(ms / steps).toFixed(3)} ms per mask over ${steps} steps`,
+        );
+      }, 60_000);
+    }
+
+    it("forbids a token the grammar cannot take, and refuses it if it is forced", async () => {
+      const c = await support.constraint({ type: "json_object" });
+      const logits = new Float32Array(tok.vocabSize);
+      await c.mask(logits);
+      const exactly = (text: string) => {
+        for (let id = 0; id < tok.vocabSize; id++)
+          if (tok.decode([id]) === text && !tok.isSpecial(id)) return id;
+        throw new Error(`no token for ${text}`);
+      };
+      const open = exactly("{");
+      const letter = exactly("a");
+      expect(logits[open]).toBe(0);
+      expect(logits[letter]).toBe(-Infinity);
+      for (const e of tok.eos) expect(logits[e]).toBe(-Infinity); // nothing written yet
+      expect(() => c.accept(letter)).toThrow(/breaks/);
+      c.dispose();
+    });
+  });
+}
+
+describe("JSON Schema support", () => {
+  it("refuses a keyword it cannot enforce, by name and place", () => {
+    const cases: [object, string, string][] = [
+      [{ type: "string", format: "email" }, "format", "#"],
+      [{ type: "object", patternProperties: { a: {} } }, "patternProperties", "#"],
+      [{ allOf: [{ type: "string" }] }, "allOf", "#"],
+      [
+        { type: "object", properties: { a: { type: "array", uniqueItems: true } } },
+        "uniqueItems",
+        "#/properties/a",
+      ],
+      [{ type: "array", items: [{ type: "string" }] }, "items", "#/items"],
+      [{ $ref: "https://example.com/s.json" }, "$ref", "#/$ref"],
+    ];
+    for (const [schema, keyword, at] of cases) {
+      let err: unknown;
+      try {
+        prepareSchema(schema);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(schema)).toBeInstanceOf(UnsupportedSchemaError);
+      expect((err as UnsupportedSchemaError).keyword).toBe(keyword);
+      expect((err as UnsupportedSchemaError).at).toBe(at);
+      expect((err as Error).message).toContain(`"${keyword}"`);
+    }
+  });
+
+  it("keeps annotations out of the grammar", () => {
+    expect(prepareSchema({ title: "T", description: "d", type: "number", minimum: -1.5 })).toEqual({
+      type: "number",
+      minimum: -1.5,
+    });
+  });
+});
