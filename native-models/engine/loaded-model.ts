@@ -134,8 +134,8 @@ export class LoadedModel {
   }
 
   /** Messages rendered with the model's chat template (or the plain fallback) and tokenized. */
-  encodeChat(messages: readonly ChatMessage[]): number[] {
-    return encodeChat(this.tokenizer, messages);
+  encodeChat(messages: readonly ChatMessage[], tools?: readonly unknown[]): number[] {
+    return encodeChat(this.tokenizer, messages, tools ? { tools } : {});
   }
 
   /**
@@ -243,8 +243,8 @@ export class LoadedModel {
       const ids = this.encodeRaw(turn.prompt);
       return turn.overflow === "drop-oldest" ? fitRaw(ids, budget, this.tokenizer.bos) : { ids, dropped: 0 };
     }
-    if (turn.overflow !== "drop-oldest") return { ids: this.encodeChat(turn.messages), dropped: 0 };
-    const fitted = fitMessages(turn.messages, (m) => this.encodeChat(m), budget);
+    if (turn.overflow !== "drop-oldest") return { ids: this.encodeChat(turn.messages, turn.tools), dropped: 0 };
+    const fitted = fitMessages(turn.messages, (m) => this.encodeChat(m, turn.tools), budget);
     if (!fitted)
       throw new ContextFullError(
         `the system prompt and the last message alone do not leave room for an answer in the ${context}-token context`,
@@ -284,6 +284,8 @@ export type ChatTurn = (
   signal?: AbortSignal;
   /** The answer must parse as this (constrained decoding). */
   constraint?: OutputConstraint;
+  /** Function definitions for templates that describe tools to the model (`tools` in the template). */
+  tools?: readonly unknown[];
 };
 
 export function defaultThreads(): number {

@@ -19,6 +19,7 @@ import { LoadedModel } from "../engine/loaded-model.js";
 import { CancelledError, throwIfAborted } from "../formats/cancel.js";
 import { ModelFormatError } from "../formats/errors.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
+import { UnsupportedSchemaError } from "../runtime/grammar/schema-support.js";
 
 export function toSummary(m: Manifest): ModelSummary {
   return {
@@ -185,6 +186,8 @@ export class EngineState {
             knob: () => this.knob,
             // The slider's first stop is exact: lossless speculative decoding where it measured faster.
             lossless: "where-it-pays",
+            ...(p.constraint ? { constraint: p.constraint } : {}),
+            ...(p.tools ? { tools: p.tools } : {}),
           });
           let index = 0;
           for (;;) {
@@ -271,6 +274,7 @@ export function hostError(err: unknown): HostMethodError {
       ...(err.file ? { file: err.file } : {}),
     });
   if (err instanceof ContextFullError) return new HostMethodError("context_full", err.message);
+  if (err instanceof UnsupportedSchemaError) return new HostMethodError("bad_request", err.message);
   if (err instanceof AlreadyImportedError)
     return new HostMethodError("already_imported", err.message, { modelId: err.modelId });
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));
