@@ -21,6 +21,11 @@ const ajv = new Ajv({ strict: false });
 const SEEDS = [1, 2, 3];
 const MAX_TOKENS = 160;
 
+interface Call {
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 describe.skipIf(!available)("local server on kjv16: structured output and tool calls", () => {
   let b: RealBackend;
   let client: OpenAI;
@@ -53,7 +58,7 @@ describe.skipIf(!available)("local server on kjv16: structured output and tool c
       return {
         text: c.message.content ?? "",
         finish: c.finish_reason,
-        calls: c.message.tool_calls ?? [],
+        calls: (c.message.tool_calls ?? []) as Call[],
         tokens: (r as OpenAI.ChatCompletion).usage!.completion_tokens,
       };
     }
@@ -67,7 +72,7 @@ describe.skipIf(!available)("local server on kjv16: structured output and tool c
     let text = "";
     let finish: string | null = null;
     let tokens = 0;
-    const calls: { id?: string; function?: { name?: string; arguments?: string } }[] = [];
+    const calls: Call[] = [];
     for await (const chunk of s) {
       if (chunk.usage) tokens = chunk.usage.completion_tokens;
       const c = chunk.choices[0];
