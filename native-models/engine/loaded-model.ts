@@ -223,7 +223,10 @@ export class LoadedModel {
       ignoreEos: turn.ignoreEos,
       signal: turn.signal,
       exitStrategy: () =>
-        this.applyKnob(turn.knob(), turn.sparsity, { fullLogits: turn.sampling.temperature > 0 }),
+        // A constraint may allow only tokens outside an exit's shortlist: it needs every logit.
+        this.applyKnob(turn.knob(), turn.sparsity, {
+          fullLogits: turn.sampling.temperature > 0 || !!turn.constraint,
+        }),
       ...(lossless ? { speculation: this.speculationOptions() } : {}),
       ...(turn.constraint ? { constraint: () => this.constraint(turn.constraint!) } : {}),
     });
@@ -243,7 +246,8 @@ export class LoadedModel {
       const ids = this.encodeRaw(turn.prompt);
       return turn.overflow === "drop-oldest" ? fitRaw(ids, budget, this.tokenizer.bos) : { ids, dropped: 0 };
     }
-    if (turn.overflow !== "drop-oldest") return { ids: this.encodeChat(turn.messages, turn.tools), dropped: 0 };
+    if (turn.overflow !== "drop-oldest")
+      return { ids: this.encodeChat(turn.messages, turn.tools), dropped: 0 };
     const fitted = fitMessages(turn.messages, (m) => this.encodeChat(m, turn.tools), budget);
     if (!fitted)
       throw new ContextFullError(

@@ -144,7 +144,7 @@ class Builder {
           : this.rule(`${at}_extra`, this.value(extra as Json, `${at}/additionalProperties`));
       return this.rule(`${at}_map`, `"{" (json_string ":" ${v} ("," json_string ":" ${v})*)? "}"`);
     }
-    const kv = props.map(([k, v], i) =>
+    const kv = props.map(([k, v]) =>
       this.rule(
         `${at}_${k}`,
         `${literals([JSON.stringify(k)])} ":" ${this.value(v, `${at}/properties/${k}`)}`,

@@ -122,7 +122,7 @@ class Parser {
     let first = true;
     while (this.pos < this.end && (this.src[this.pos] !== "]" || first)) {
       first = false;
-      let c = this.src[this.pos++];
+      const c = this.src[this.pos++];
       if (c === "\\") {
         const e = this.src[this.pos++];
         if (e === "d") {

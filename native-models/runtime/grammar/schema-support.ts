@@ -74,7 +74,9 @@ function walk(node: unknown, at: string): unknown {
     if (!CONSTRAINTS.has(key)) throw new UnsupportedSchemaError(key, at);
     out[key] = child(key, value, `${at}/${key}`);
   }
-  if (typeof out.$ref === "string" && Object.keys(out).length > 1)
+  // {"$defs": …, "$ref": "#/$defs/…"} at the root is how generated schemas often look.
+  const beside = Object.keys(out).filter((k) => k !== "$ref" && k !== "$defs" && k !== "definitions");
+  if (typeof out.$ref === "string" && beside.length > 0)
     throw new UnsupportedSchemaError("$ref", at, "keywords beside $ref are not supported");
   return out;
 }

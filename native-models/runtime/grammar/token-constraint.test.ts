@@ -9,6 +9,7 @@ import { tokenizerFromGgufFile } from "../../tokenizer/testing/fixtures.js";
 import type { TextTokenizer } from "../../tokenizer/text-tokenizer.js";
 import { seededRandom } from "../sampler.js";
 import { prepareSchema, UnsupportedSchemaError } from "./schema-support.js";
+import { checkConstraint } from "./check.js";
 import { GrammarSupport } from "./token-constraint.js";
 import { grammarVocabulary } from "./vocabulary.js";
 import { SCHEMAS as ACCEPTANCE } from "../../test-support/json-schemas.js";
@@ -33,6 +34,22 @@ const SCHEMAS: Record<string, Record<string, unknown>> = {
     required: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "k"],
     additionalProperties: false,
   },
+  recursiveTree: {
+    $defs: {
+      node: {
+        type: "object",
+        properties: {
+          v: { type: "integer", minimum: 0, maximum: 9 },
+          kids: { type: "array", items: { $ref: "#/$defs/node" }, maxItems: 2 },
+          note: { type: ["string", "null"], minLength: 1, maxLength: 5 },
+        },
+        required: ["v"],
+        additionalProperties: false,
+      },
+    },
+    $ref: "#/$defs/node",
+  },
+  anyMap: { type: "object", additionalProperties: { type: "boolean" } },
 };
 
 const VOCABS = [
@@ -164,6 +181,17 @@ describe("JSON Schema support", () => {
       expect((err as UnsupportedSchemaError).at).toBe(at);
       expect((err as Error).message).toContain(`"${keyword}"`);
     }
+  });
+
+  it("refuses pattern syntax it cannot turn into grammar, by name", () => {
+    for (const pattern of ["(?=a)b", "a\\1", "\\bword", '["]', "\\s+"])
+      expect(
+        () => checkConstraint({ type: "json_schema", schema: { type: "string", pattern } }),
+        pattern,
+      ).toThrow(/"pattern"/);
+    expect(() =>
+      checkConstraint({ type: "json_schema", schema: { type: "string", pattern: "^a", maxLength: 3 } }),
+    ).toThrow(/"pattern"/);
   });
 
   it("keeps annotations out of the grammar", () => {

@@ -8,7 +8,7 @@
 import type { OutputConstraint } from "../../../wire/structured.js";
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher } from "@mlc-ai/web-xgrammar";
 import { loadXGrammar } from "./xgrammar.js";
-import { prepareSchema, UnsupportedSchemaError } from "./schema-support.js";
+import { prepareSchema } from "./schema-support.js";
 import { ANY_OBJECT_EBNF, schemaToEbnf } from "./json-ebnf.js";
 import { Utf8Masks } from "./utf8-states.js";
 
