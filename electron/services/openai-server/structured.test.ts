@@ -38,7 +38,7 @@ describe("output plan", () => {
       },
     });
     const any = outputPlan({ tools: [weather, time], tool_choice: "required" });
-    expect((any.constraint as { schema: { anyOf: unknown[] } }).schema.anyOf).toHaveLength(2);
+    expect((any.constraint as unknown as { schema: { anyOf: unknown[] } }).schema.anyOf).toHaveLength(2);
   });
 
   it("auto sends the tools to the template and constrains nothing; none ignores them", () => {
