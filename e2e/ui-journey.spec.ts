@@ -296,6 +296,47 @@ test.describe.serial("chat journey with stories260K", () => {
     );
   });
 
+  test("answer as JSON: the schema is checked as you type, and the answer is JSON that fits it", async ({
+    appPage: page,
+  }) => {
+    test.setTimeout(120_000);
+    await freshChat(page);
+    await page.getByRole("tab", { name: "Chat settings" }).click();
+    await page.getByRole("checkbox", { name: /^Answers are JSON/ }).check();
+    const editor = page.getByRole("textbox", { name: "JSON Schema for the answers" });
+    const verdict = page.locator(".json-answer [role=status]");
+    await editor.fill('{"type": "object", "properties": ');
+    await expect(verdict).toContainText("Not JSON");
+    await expect(editor).toHaveAttribute("aria-invalid", "true");
+    await editor.fill('{"type": "string", "format": "email"}');
+    await expect(verdict).toContainText('"format"');
+    await expect(page.getByRole("button", { name: "Save schema" })).toBeDisabled();
+    const schema = {
+      type: "object",
+      properties: { mood: { enum: ["happy", "sad"] }, count: { type: "integer", minimum: 1, maximum: 9 } },
+      required: ["mood", "count"],
+      additionalProperties: false,
+    };
+    await editor.fill(JSON.stringify(schema));
+    await expect(verdict).toHaveText("Schema OK");
+    await page.getByRole("button", { name: "Save schema" }).click();
+    await expect(page.getByRole("button", { name: "Save schema" })).toBeDisabled();
+    const answer = await sendAndWait(page, "How is Tom?");
+    const text = (await answer.locator(".message-body").textContent()) ?? "";
+    const value = JSON.parse(text) as { mood: string; count: number };
+    expect(Object.keys(value)).toEqual(["mood", "count"]);
+    expect(["happy", "sad"]).toContain(value.mood);
+    expect(value.count).toBeGreaterThanOrEqual(1);
+    expect(value.count).toBeLessThanOrEqual(9);
+    // Kept with the chat.
+    await page.reload();
+    await page.getByRole("tab", { name: "Chat settings" }).click();
+    await expect(page.getByRole("checkbox", { name: /^Answers are JSON/ })).toBeChecked();
+    await expect(page.getByRole("textbox", { name: "JSON Schema for the answers" })).toHaveValue(
+      JSON.stringify(schema, null, 2),
+    );
+  });
+
   test("a corrupt file is refused with a specific error and the library is unchanged", async ({
     appPage: page,
   }) => {
