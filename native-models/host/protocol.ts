@@ -32,9 +32,14 @@ const id = Id;
 const filePath = z.string().min(1).max(4096);
 
 export const HostChatMessage = z.object({
-  /** "tool": a function's result, for the template (a call the assistant made is its content, as JSON). */
+  /** "tool": a function's result. */
   role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string(),
+  /** Calls the assistant made (arguments parsed), for the template to write in its own format. */
+  toolCalls: z
+    .array(z.object({ name: z.string(), arguments: z.unknown() }))
+    .max(64)
+    .optional(),
 });
 export type HostChatMessage = z.infer<typeof HostChatMessage>;
 

@@ -60,19 +60,20 @@ export const CompletionRequest = z.object({
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
 /**
- * The messages for the engine. A call the assistant made becomes its content, in the JSON a forced
- * call is written in (`{"name": …, "arguments": {…}}`, one per line), so the model sees its own
- * calls the way it writes them; a tool's result is a "tool" turn.
+ * The messages for the engine: a call the assistant made travels with its arguments parsed (the
+ * template writes it in its own format), a tool's result is a "tool" turn.
  */
 export function hostMessages(request: ChatRequest): HostChatMessage[] {
   return request.messages.map((m) => {
     const text = typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text).join("");
-    const calls = (m.tool_calls ?? []).map((c) =>
-      JSON.stringify({ name: c.function.name, arguments: parseArguments(c.function.arguments) }),
-    );
+    const calls = (m.tool_calls ?? []).map((c) => ({
+      name: c.function.name,
+      arguments: parseArguments(c.function.arguments),
+    }));
     return {
       role: m.role === "developer" ? "system" : m.role,
-      content: [text, ...calls].filter(Boolean).join("\n"),
+      content: text,
+      ...(calls.length ? { toolCalls: calls } : {}),
     };
   });
 }

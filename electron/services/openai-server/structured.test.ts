@@ -120,7 +120,7 @@ describe("tool turns for the engine", () => {
     });
     expect(hostMessages(request)).toEqual([
       { role: "user", content: "Weather in Ur?" },
-      { role: "assistant", content: '{"name":"weather","arguments":{"city":"Ur"}}' },
+      { role: "assistant", content: "", toolCalls: [{ name: "weather", arguments: { city: "Ur" } }] },
       { role: "tool", content: "sunny" },
     ]);
   });
