@@ -17,7 +17,7 @@ import {
 } from "./requests.js";
 import { checkModel, runGeneration, type GenerationDeps, type GenerationInput } from "./run-generation.js";
 import { invalidRequest } from "./errors.js";
-import { forcedCall, outputPlan, parseAutoCalls, type ToolCall } from "./structured.js";
+import { ForcedCallStream, forcedCall, outputPlan, parseAutoCalls, type ToolCall } from "./structured.js";
 
 export interface CompletionDeps extends GenerationDeps {
   /** The app's defaults for what a request leaves out. */
@@ -59,9 +59,9 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
     ...(plan.constraint ? { constraint: plan.constraint } : {}),
     ...(plan.autoTools ? { tools: plan.autoTools } : {}),
   };
-  // A forced call is sent whole once it is complete (its JSON is parsed first); an "auto" answer
-  // may turn out to be a call, so it is held back too.
-  const holdBack = kind === "chat" && !!(plan.forcedTools || plan.autoTools);
+  // A forced call streams as tool_calls deltas; an "auto" answer may turn out to be a call, so it
+  // is held back and sent at the end, as a call or as text.
+  const holdBack = kind === "chat" && !!plan.autoTools && !plan.forcedTools;
   const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
   const base = {
     id,
@@ -87,9 +87,23 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
   let text = "";
   let streamedTokens = 0;
   let lastExitLayer = 0;
+  let layerCount = 0;
+  const forced =
+    request.stream && plan.forcedTools
+      ? new ForcedCallStream((delta) => {
+          reply.event({
+            ...base,
+            choices: [{ index: 0, delta, finish_reason: null, logprobs: null }],
+            exitlane: { exit_layer: lastExitLayer, layers: layerCount },
+          });
+          streamedTokens += 1;
+        })
+      : null;
   const { stats, layers } = await runGeneration(deps, input, reply.signal, (token, modelLayers) => {
     text += token.text;
     lastExitLayer = token.exitLayer;
+    layerCount = modelLayers;
+    if (forced) return forced.push(token.text);
     if (!request.stream || holdBack) return;
     reply.event({
       ...base,
@@ -102,7 +116,8 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
   // The end the engine held back (a possible stop-string start) is the answer's, sent last.
   if (stats.tail) {
     text += stats.tail;
-    if (request.stream && !holdBack)
+    forced?.push(stats.tail);
+    if (request.stream && !holdBack && !forced)
       reply.event({
         ...base,
         choices: [choice(stats.tail, null, streamedTokens === 0)],
@@ -137,6 +152,11 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
       exitlane,
     });
     return;
+  }
+  // A forced call cut off before its name was complete never streamed: its text is all there is.
+  if (forced && !forced.begun && text) {
+    reply.event({ ...base, choices: [choice(text, null, streamedTokens === 0)], exitlane });
+    streamedTokens += 1;
   }
   if (holdBack) {
     const delta = calls.length

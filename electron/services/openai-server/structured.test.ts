@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { OpenAiError } from "./errors.js";
 import { ChatRequest, hostMessages } from "./requests.js";
-import { outputPlan, parseAutoCalls, type Tool } from "./structured.js";
+import { ForcedCallStream, outputPlan, parseAutoCalls, type Tool } from "./structured.js";
 
 const weather: Tool = {
   type: "function",
@@ -123,5 +123,27 @@ describe("tool turns for the engine", () => {
       { role: "assistant", content: "", toolCalls: [{ name: "weather", arguments: { city: "Ur" } }] },
       { role: "tool", content: "sunny" },
     ]);
+  });
+});
+
+describe("a forced call, streamed", () => {
+  it("sends the id and name once written, then the arguments as they come, never the wrapper's brace", () => {
+    const deltas: Record<string, unknown>[] = [];
+    const stream = new ForcedCallStream((d) => deltas.push(d));
+    for (const piece of ['{"na', 'me":"weather",', '"arguments":{"ci', 'ty":"U', 'r"}', "}"])
+      stream.push(piece);
+    const first = deltas[0] as {
+      tool_calls: { id: string; function: { name: string; arguments: string } }[];
+    };
+    expect(first.tool_calls[0].function).toEqual({ name: "weather", arguments: "" });
+    expect(first.tool_calls[0].id).toMatch(/^call_/);
+    const args = deltas
+      .slice(1)
+      .map(
+        (d) => (d as { tool_calls: { function: { arguments: string } }[] }).tool_calls[0].function.arguments,
+      )
+      .join("");
+    expect(args).toBe('{"city":"Ur"}');
+    expect(deltas.length).toBeGreaterThan(2); // arguments in pieces, not at the end
   });
 });

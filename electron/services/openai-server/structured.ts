@@ -157,3 +157,43 @@ function toolCall(name: string, args: unknown): ToolCall {
     function: { name, arguments: JSON.stringify(args) },
   };
 }
+
+/**
+ * A forced call streamed the way OpenAI streams one: a first `tool_calls` delta with the call's id
+ * and name as soon as `{"name":…,"arguments":` is written, then the arguments as they come. The
+ * wrapper's closing brace comes last, so the newest character is always held back (and dropped).
+ */
+export class ForcedCallStream {
+  private text = "";
+  private sent = 0;
+  private started = false;
+
+  constructor(private readonly emit: (delta: Record<string, unknown>) => void) {}
+
+  push(piece: string): void {
+    this.text += piece;
+    if (!this.started) {
+      const head = /^\{"name":("(?:[^"\\]|\\.)*"),"arguments":/.exec(this.text);
+      if (!head) return;
+      this.started = true;
+      this.sent = head[0].length;
+      const call = toolCall(JSON.parse(head[1]) as string, {});
+      this.emit({
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { index: 0, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } },
+        ],
+      });
+    }
+    const upto = this.text.length - 1;
+    if (upto <= this.sent) return;
+    this.emit({ tool_calls: [{ index: 0, function: { arguments: this.text.slice(this.sent, upto) } }] });
+    this.sent = upto;
+  }
+
+  /** Whether any of the call was sent (the name at least). */
+  get begun(): boolean {
+    return this.started;
+  }
+}
