@@ -135,6 +135,64 @@ for (const v of VOCABS) {
       }, 60_000);
     }
 
+    it("judges tokens that span a grammar boundary, and byte pieces of one character, by their bytes", async () => {
+      // Every token's exact text, to write a prefix token by token (longest first, as BPE would).
+      const byText = new Map<string, number>();
+      for (let id = 0; id < tok.vocabSize; id++) {
+        const b = tok.tokenBytes(id);
+        if (b && !tok.isSpecial(id)) byText.set(Buffer.from(b).toString("latin1"), id);
+      }
+      const idsFor = (text: string) => {
+        const bytes = Buffer.from(text, "utf8").toString("latin1");
+        const ids: number[] = [];
+        for (let at = 0; at < bytes.length;) {
+          let len = bytes.length - at;
+          while (len > 0 && !byText.has(bytes.slice(at, at + len))) len--;
+          if (!len) throw new Error(`no token for ${bytes.slice(at)}`);
+          ids.push(byText.get(bytes.slice(at, at + len))!);
+          at += len;
+        }
+        return ids;
+      };
+      const schema = {
+        type: "object",
+        properties: { a: { type: "string", maxLength: 6 }, b: { type: "integer", minimum: 0, maximum: 9 } },
+        required: ["a", "b"],
+        additionalProperties: false,
+      };
+      const c = await support.constraint({ type: "json_schema", schema });
+      const logits = new Float32Array(tok.vocabSize);
+      for (const id of idsFor('{"a":"x')) {
+        logits.fill(0);
+        await c.mask(logits);
+        expect(logits[id]).toBe(0);
+        c.accept(id);
+      }
+      logits.fill(0);
+      await c.mask(logits);
+      const allowed = (text: string) => byText.has(text) && logits[byText.get(text)!] === 0;
+      // A quote that closes the string and opens the next member, in one token where there is one.
+      if (byText.has('",')) expect(allowed('",')).toBe(true);
+      if (byText.has('"}')) expect(allowed('"}')).toBe(false); // "b" is required
+      if (byText.has('"]')) expect(allowed('"]')).toBe(false);
+      expect(allowed('"')).toBe(true);
+      // "é" as UTF-8 bytes C3 A9: after a lone C3 piece only a continuation byte may follow.
+      const lead = byText.get("\xc3");
+      const tail = byText.get("\xa9");
+      // Both kinds of vocabulary have a token for every byte (byte fallback, byte-level BPE).
+      expect(lead !== undefined && tail !== undefined).toBe(true);
+      if (lead !== undefined && tail !== undefined) {
+        expect(logits[lead]).toBe(0);
+        c.accept(lead);
+        logits.fill(0);
+        await c.mask(logits);
+        expect(logits[tail]).toBe(0);
+        expect(logits[byText.get('"')!]).toBe(-Infinity); // the string cannot end mid-character
+        expect(logits[byText.get("a")!]).toBe(-Infinity);
+      }
+      c.dispose();
+    });
+
     it("forbids a token the grammar cannot take, and refuses it if it is forced", async () => {
       const c = await support.constraint({ type: "json_object" });
       const logits = new Float32Array(tok.vocabSize);
