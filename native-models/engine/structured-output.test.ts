@@ -70,6 +70,43 @@ describe.skipIf(!available)("kjv16: constrained decoding", () => {
     expect(drafted).toBeGreaterThan(0);
   }, 120_000);
 
+  it("a drafted end of text (copied from an earlier turn) ends a lossless answer cleanly", async () => {
+    // The same question twice, the first answer and its end-of-text token between: the second
+    // answer ends as the first did, so prompt lookup drafts what followed it, the end-of-text token
+    // and the question again. Once that token is accepted the grammar has ended (XGrammar aborts
+    // if asked for another mask), so the round must stop there.
+    const schema = SCHEMAS.enums;
+    const run = async (promptIds: number[], lossless: boolean) => {
+      model.decoder.reset();
+      const it = model.generate({
+        promptIds,
+        maxTokens: 60,
+        sampling: GREEDY,
+        constraint: () => model.constraint({ type: "json_schema", schema }),
+        ...(lossless ? { speculation: model.speculationOptions() } : {}),
+      });
+      const ids: number[] = [];
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return { ids, summary: r.value };
+        ids.push(r.value.id);
+      }
+    };
+    const question = model.encodeChat([
+      { role: "user", content: "Answer in JSON. Who went down into Egypt?" },
+    ]);
+    const first = await run(question, false);
+    const eos = [...model.tokenizer.eos][0];
+    const again = [...question, ...first.ids, eos, ...question.slice(1)];
+    const full = await run(again, false);
+    const fast = await run(again, true);
+    // The scenario: the answer ends as the first did, so lookup drafts what followed that.
+    expect(full.ids.slice(-4)).toEqual(first.ids.slice(-4));
+    expect(fast.ids).toEqual(full.ids);
+    expect(fast.summary.stopReason).toBe("eos");
+    expect(fast.summary.speculation!.accepted).toBeGreaterThan(0);
+  }, 60_000);
+
   it("sampled at temperature 0.9 with lossless decoding: answers that end parse and validate", async () => {
     const sampling: SamplingParams = {
       temperature: 0.9,

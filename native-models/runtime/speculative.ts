@@ -187,6 +187,9 @@ export class Speculator {
         seen.push(r.token);
         if (!r.accepted) break;
         accepted++;
+        // A drafted end of text (prompt lookup copies it from earlier turns) ends the answer: the
+        // grammar has nothing to say about the rows after it.
+        if (constraint?.ended) break;
       } else {
         const token = sampler.sample(row, seen);
         constraint?.accept(token);

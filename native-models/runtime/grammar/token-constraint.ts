@@ -18,6 +18,8 @@ export interface TokenConstraint {
   mask(logits: Float32Array): Promise<void>;
   /** Advances the grammar by a token that was sampled from a masked distribution. */
   accept(id: number): void;
+  /** The answer is complete (an end-of-text token was accepted): nothing more may be masked. */
+  readonly ended: boolean;
   /** Frees the matcher (WebAssembly memory). */
   dispose(): void;
 }
@@ -160,6 +162,10 @@ class MatcherConstraint implements TokenConstraint {
     if (state < 0 || !this.matcher.acceptToken(id))
       throw new Error(`token ${id} breaks the answer's grammar`);
     this.utf8State = state;
+  }
+
+  get ended(): boolean {
+    return this.matcher.isTerminated();
   }
 
   dispose(): void {
