@@ -188,6 +188,12 @@ export async function* generate(
         stopReason = "stop_string";
         break;
       }
+      // A constrained answer that took its end-of-text token is over, even with ignoreEos (the
+      // grammar has no next mask; XGrammar aborts if asked for one).
+      if (constraint?.ended) {
+        stopReason = "eos";
+        break;
+      }
       if (produced >= o.maxTokens) break;
       if (decoder.length >= decoder.runner.maxPositions) {
         stopReason = "context_full";
