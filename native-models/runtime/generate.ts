@@ -189,8 +189,9 @@ export async function* generate(
         break;
       }
       // A constrained answer that took its end-of-text token is over, even with ignoreEos (the
-      // grammar has no next mask; XGrammar aborts if asked for one).
-      if (constraint?.ended) {
+      // grammar has no next mask; XGrammar aborts if asked for one). A round's tokens were all
+      // taken by the constraint at once, so it is over only when none of them is left to yield.
+      if (constraint?.ended && !ready.length) {
         stopReason = "eos";
         break;
       }
