@@ -302,7 +302,10 @@ test.describe.serial("chat journey with stories260K", () => {
     test.setTimeout(120_000);
     await freshChat(page);
     await page.getByRole("tab", { name: "Chat settings" }).click();
-    await page.getByRole("checkbox", { name: /^Answers are JSON/ }).check();
+    // The box shows the chat's saved setting: checked once the back end has stored it.
+    const jsonBox = page.getByRole("checkbox", { name: /^Answers are JSON/ });
+    await jsonBox.click();
+    await expect(jsonBox).toBeChecked();
     const editor = page.getByRole("textbox", { name: "JSON Schema for the answers" });
     const verdict = page.locator(".json-answer [role=status]");
     await editor.fill('{"type": "object", "properties": ');
@@ -322,7 +325,9 @@ test.describe.serial("chat journey with stories260K", () => {
     await page.getByRole("button", { name: "Save schema" }).click();
     await expect(page.getByRole("button", { name: "Save schema" })).toBeDisabled();
     const answer = await sendAndWait(page, "How is Tom?");
-    const text = (await answer.locator(".message-body").textContent()) ?? "";
+    // Shown as JSON (indented, labelled), not as prose.
+    await expect(answer.getByTestId("json-answer")).toBeVisible();
+    const text = (await answer.locator(".message-body pre").textContent()) ?? "";
     const value = JSON.parse(text) as { mood: string; count: number };
     expect(Object.keys(value)).toEqual(["mood", "count"]);
     expect(["happy", "sad"]).toContain(value.mood);
@@ -335,6 +340,29 @@ test.describe.serial("chat journey with stories260K", () => {
     await expect(page.getByRole("textbox", { name: "JSON Schema for the answers" })).toHaveValue(
       JSON.stringify(schema, null, 2),
     );
+    // An answer shaped as a function call (what a forced tool call writes) is shown as a call.
+    const call = {
+      type: "object",
+      properties: {
+        name: { const: "find_verse" },
+        arguments: {
+          type: "object",
+          properties: { book: { enum: ["Ruth", "Job"] } },
+          required: ["book"],
+          additionalProperties: false,
+        },
+      },
+      required: ["name", "arguments"],
+      additionalProperties: false,
+    };
+    await page.getByRole("textbox", { name: "JSON Schema for the answers" }).fill(JSON.stringify(call));
+    await expect(page.locator(".json-answer [role=status]")).toHaveText("Schema OK");
+    await page.getByRole("button", { name: "Save schema" }).click();
+    const called = (await sendAndWait(page, "Which book?")).getByTestId("tool-call");
+    await expect(called).toContainText("Tool call");
+    await expect(called.locator("code").first()).toHaveText("find_verse");
+    const args = JSON.parse((await called.locator("pre").textContent()) ?? "") as { book: string };
+    expect(["Ruth", "Job"]).toContain(args.book);
   });
 
   test("a corrupt file is refused with a specific error and the library is unchanged", async ({
