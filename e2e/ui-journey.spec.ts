@@ -274,6 +274,75 @@ test.describe.serial("chat journey with stories260K", () => {
     );
   });
 
+  test("answer as JSON: the schema is checked as you type, and the answer is JSON that fits it", async ({
+    appPage: page,
+  }) => {
+    test.setTimeout(120_000);
+    await freshChat(page);
+    await page.getByRole("tab", { name: "Chat settings" }).click();
+    // The box shows the chat's saved setting: checked once the back end has stored it.
+    const jsonBox = page.getByRole("checkbox", { name: /^Answers are JSON/ });
+    await jsonBox.click();
+    await expect(jsonBox).toBeChecked();
+    const editor = page.getByRole("textbox", { name: "JSON Schema for the answers" });
+    const verdict = page.locator(".json-answer [role=status]");
+    await editor.fill('{"type": "object", "properties": ');
+    await expect(verdict).toContainText("Not JSON");
+    await expect(editor).toHaveAttribute("aria-invalid", "true");
+    await editor.fill('{"type": "string", "format": "email"}');
+    await expect(verdict).toContainText('"format"');
+    await expect(page.getByRole("button", { name: "Save schema" })).toBeDisabled();
+    const schema = {
+      type: "object",
+      properties: { mood: { enum: ["happy", "sad"] }, count: { type: "integer", minimum: 1, maximum: 9 } },
+      required: ["mood", "count"],
+      additionalProperties: false,
+    };
+    await editor.fill(JSON.stringify(schema));
+    await expect(verdict).toHaveText("Schema OK");
+    await page.getByRole("button", { name: "Save schema" }).click();
+    await expect(page.getByRole("button", { name: "Save schema" })).toBeDisabled();
+    const answer = await sendAndWait(page, "How is Tom?");
+    // Shown as JSON (indented, labelled), not as prose.
+    await expect(answer.getByTestId("json-answer")).toBeVisible();
+    const text = (await answer.locator(".message-body pre").textContent()) ?? "";
+    const value = JSON.parse(text) as { mood: string; count: number };
+    expect(Object.keys(value)).toEqual(["mood", "count"]);
+    expect(["happy", "sad"]).toContain(value.mood);
+    expect(value.count).toBeGreaterThanOrEqual(1);
+    expect(value.count).toBeLessThanOrEqual(9);
+    // Kept with the chat.
+    await page.reload();
+    await page.getByRole("tab", { name: "Chat settings" }).click();
+    await expect(page.getByRole("checkbox", { name: /^Answers are JSON/ })).toBeChecked();
+    await expect(page.getByRole("textbox", { name: "JSON Schema for the answers" })).toHaveValue(
+      JSON.stringify(schema, null, 2),
+    );
+    // An answer shaped as a function call (what a forced tool call writes) is shown as a call.
+    const call = {
+      type: "object",
+      properties: {
+        name: { const: "find_verse" },
+        arguments: {
+          type: "object",
+          properties: { book: { enum: ["Ruth", "Job"] } },
+          required: ["book"],
+          additionalProperties: false,
+        },
+      },
+      required: ["name", "arguments"],
+      additionalProperties: false,
+    };
+    await page.getByRole("textbox", { name: "JSON Schema for the answers" }).fill(JSON.stringify(call));
+    await expect(page.locator(".json-answer [role=status]")).toHaveText("Schema OK");
+    await page.getByRole("button", { name: "Save schema" }).click();
+    const called = (await sendAndWait(page, "Which book?")).getByTestId("tool-call");
+    await expect(called).toContainText("Tool call");
+    await expect(called.locator("code").first()).toHaveText("find_verse");
+    const args = JSON.parse((await called.locator("pre").textContent()) ?? "") as { book: string };
+    expect(["Ruth", "Job"]).toContain(args.book);
+  });
+
   test("a corrupt file is refused with a specific error and the library is unchanged", async ({
     appPage: page,
   }) => {

@@ -72,10 +72,19 @@ export const ConversationSummary = z.object({
 });
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
+/**
+ * "Answer as JSON": the chat's answers are constrained to JSON valid against `schema` (the engine's
+ * JSON Schema subset), or to any JSON object when it is null.
+ */
+export const JsonAnswer = z.object({ schema: z.record(z.string(), z.unknown()).nullable() }).strict();
+export type JsonAnswer = z.infer<typeof JsonAnswer>;
+
 export const Conversation = ConversationSummary.extend({
   systemPrompt: z.string(),
   sampling: ChatSampling,
   overflow: ContextOverflow,
+  /** Absent or null: answers are free text. */
+  jsonAnswer: JsonAnswer.nullable().optional(),
   createdAt: z.string(),
 });
 export type Conversation = z.infer<typeof Conversation>;
@@ -360,9 +369,16 @@ export const requests = {
         systemPrompt: z.string().max(100_000).optional(),
         sampling: ChatSampling.optional(),
         overflow: ContextOverflow.optional(),
+        /** null switches "answer as JSON" off; an unsupported schema is refused (bad_request). */
+        jsonAnswer: JsonAnswer.nullable().optional(),
       })
       .strict(),
     reply: Conversation,
+  },
+  /** Whether the engine can enforce this JSON Schema (the settings' editor asks as you type). */
+  "chat.checkSchema": {
+    request: z.object({ schema: z.unknown() }).strict(),
+    reply: z.object({ ok: z.boolean(), message: z.string().optional() }),
   },
   /**
    * Appends a user message and starts the answer; tokens arrive as generation.token events.

@@ -6,6 +6,7 @@ import type {
   GenerationStats,
   Message,
   ChatSampling,
+  JsonAnswer,
 } from "../contract.js";
 
 export interface ConversationRow {
@@ -14,6 +15,7 @@ export interface ConversationRow {
   system_prompt: string;
   sampling: string;
   overflow: Conversation["overflow"];
+  json_answer: string | null;
   model_id: string | null;
   created_at: string;
   updated_at: string;
@@ -78,9 +80,10 @@ export function prepare(db: Database.Database) {
       systemPrompt: string;
       sampling: string;
       overflow: Conversation["overflow"];
+      jsonAnswer: string | null;
       at: string;
     }>(
-      `UPDATE conversations SET system_prompt = :systemPrompt, sampling = :sampling, overflow = :overflow, updated_at = :at WHERE id = :id`,
+      `UPDATE conversations SET system_prompt = :systemPrompt, sampling = :sampling, overflow = :overflow, json_answer = :jsonAnswer, updated_at = :at WHERE id = :id`,
     ),
     setConversationModel: statement<{ id: string; modelId: string | null }>(
       `UPDATE conversations SET model_id = :modelId WHERE id = :id`,
@@ -168,6 +171,7 @@ export function toConversation(row: ConversationRow): Conversation {
     systemPrompt: row.system_prompt,
     sampling: JSON.parse(row.sampling) as ChatSampling,
     overflow: row.overflow,
+    jsonAnswer: row.json_answer ? (JSON.parse(row.json_answer) as JsonAnswer) : null,
     createdAt: row.created_at,
   };
 }

@@ -45,6 +45,8 @@ const migrations: string[] = [
   `ALTER TABLE messages ADD COLUMN version_group TEXT;
    ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
    CREATE INDEX messages_by_version ON messages(conversation_id, version_group);`,
+  // "Answer as JSON" (Conversation.jsonAnswer): NULL for plain text, else {"schema": … | null}.
+  `ALTER TABLE conversations ADD COLUMN json_answer TEXT;`,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -228,13 +228,32 @@ describe("ConversationStore", () => {
     // A version 2 file written by the previous release: its rows have neither column.
     const v2 = new Database(file);
     v2.exec("DROP INDEX messages_by_version; ALTER TABLE messages DROP COLUMN active;");
-    v2.exec("ALTER TABLE messages DROP COLUMN version_group; PRAGMA user_version = 2;");
+    v2.exec(
+      "ALTER TABLE messages DROP COLUMN version_group; ALTER TABLE conversations DROP COLUMN json_answer;",
+    );
+    v2.exec("PRAGMA user_version = 2;");
     v2.close();
     store = new ConversationStore({ file });
-    expect(store.db.pragma("user_version", { simple: true })).toBe(3);
+    expect(store.db.pragma("user_version", { simple: true })).toBe(4);
+    expect(store.conversation(c.id).jsonAnswer).toBeNull();
     expect(store.get(c.id).messages.map((m) => m.content)).toEqual(["hi", "hello"]);
     expect(store.setAsideLastAnswer(c.id)).not.toBeNull();
     expect(store.integrityCheck()).toBe("ok");
+  });
+
+  it("keeps a chat's 'answer as JSON' schema, and switches it off", () => {
+    const c = store.create({ sampling: DEFAULT_SAMPLING });
+    expect(store.conversation(c.id).jsonAnswer).toBeNull();
+    const schema = { type: "object", properties: { a: { type: "integer" } } };
+    store.update(c.id, { jsonAnswer: { schema } });
+    store.update(c.id, { systemPrompt: "Be brief." }); // other changes leave it as it is
+    store.close();
+    store = new ConversationStore({ file });
+    expect(store.conversation(c.id).jsonAnswer).toEqual({ schema });
+    store.update(c.id, { jsonAnswer: { schema: null } });
+    expect(store.conversation(c.id).jsonAnswer).toEqual({ schema: null });
+    store.update(c.id, { jsonAnswer: null });
+    expect(store.conversation(c.id).jsonAnswer).toBeNull();
   });
 
   it("updates the system prompt and sampling, and exports Markdown", () => {

@@ -16,6 +16,7 @@ import type {
   GenerationStats,
   Message,
   ChatSampling,
+  JsonAnswer,
 } from "../contract.js";
 import { conversationToMarkdown } from "./conversation-markdown.js";
 import { migrate } from "./conversation-schema.js";
@@ -107,7 +108,12 @@ export class ConversationStore {
 
   update(
     id: string,
-    change: { systemPrompt?: string; sampling?: ChatSampling; overflow?: Conversation["overflow"] },
+    change: {
+      systemPrompt?: string;
+      sampling?: ChatSampling;
+      overflow?: Conversation["overflow"];
+      jsonAnswer?: JsonAnswer | null;
+    },
   ): Conversation {
     const current = this.conversation(id);
     this.sql.updateSettings.run({
@@ -115,6 +121,7 @@ export class ConversationStore {
       systemPrompt: change.systemPrompt ?? current.systemPrompt,
       sampling: JSON.stringify(change.sampling ?? current.sampling),
       overflow: change.overflow ?? current.overflow,
+      jsonAnswer: jsonText(change.jsonAnswer === undefined ? current.jsonAnswer : change.jsonAnswer),
       at: this.stamp(),
     });
     return this.conversation(id);
@@ -368,4 +375,8 @@ export class ConversationStore {
 /** A LIKE pattern (ESCAPE '\\') matching text that contains `text` literally. */
 function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function jsonText(answer: JsonAnswer | null | undefined): string | null {
+  return answer ? JSON.stringify(answer) : null;
 }

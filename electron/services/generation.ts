@@ -6,10 +6,12 @@ import {
   engineSampling,
   type Conversation,
   type GenerationStats,
+  type JsonAnswer,
   type Message,
   type ModelSummary,
 } from "../contract.js";
 import type { TokenFields } from "../../wire/generation.js";
+import type { OutputConstraint } from "../../wire/structured.js";
 import type { ConversationStore } from "./conversations.js";
 import type { EngineClient } from "./engine-client.js";
 import type { EngineTurns } from "./engine-turns.js";
@@ -169,6 +171,7 @@ export class GenerationService {
         sampling: engineSampling(conversation.sampling, contextLength),
         overflow: conversation.overflow,
         knob: settings.get().knob,
+        ...(conversation.jsonAnswer ? { constraint: constraintOf(conversation.jsonAnswer) } : {}),
       }),
     ).then(
       (stats) => this.finish(run, stats),
@@ -263,4 +266,9 @@ export function promptFor(
   if (mode === "completion") return { prompt: messages.map((m) => m.content).join("") };
   const system = systemPrompt.trim() ? [{ role: "system" as const, content: systemPrompt }] : [];
   return { messages: [...system, ...messages.map((m) => ({ role: m.role, content: m.content }))] };
+}
+
+/** "Answer as JSON" as the engine's constraint. */
+function constraintOf(answer: JsonAnswer): OutputConstraint {
+  return answer.schema ? { type: "json_schema", schema: answer.schema } : { type: "json_object" };
 }

@@ -15,6 +15,7 @@ import type { ModelLibrary } from "./models.js";
 import type { SecretStore } from "./secrets.js";
 import type { LocalServer } from "./server.js";
 import type { SettingsStore } from "./settings.js";
+import { checkConstraint, UnsupportedSchemaError } from "../../native-models/runtime/grammar/check.js";
 
 export interface Services {
   engine: EngineClient;
@@ -95,7 +96,17 @@ export function createHandlers(s: Services): Handlers {
       await s.generation.stop(id).catch(() => undefined);
       return { deleted: s.conversations.delete(id) };
     },
-    "chat.update": ({ id, ...change }) => s.conversations.update(id, change),
+    "chat.update": ({ id, ...change }) => {
+      if (change.jsonAnswer?.schema) {
+        const problem = schemaProblem(change.jsonAnswer.schema);
+        if (problem) throw new ChannelError("bad_request", problem);
+      }
+      return s.conversations.update(id, change);
+    },
+    "chat.checkSchema": ({ schema }) => {
+      const problem = schemaProblem(schema);
+      return problem ? { ok: false, message: problem } : { ok: true };
+    },
     "chat.send": ({ conversationId, text }) => s.generation.send(conversationId, text),
     "chat.regenerate": ({ conversationId }) => s.generation.regenerate(conversationId),
     "chat.showVersion": ({ conversationId, messageId }) => {
@@ -157,5 +168,18 @@ async function checkProvider(engine: EngineClient, name: string): Promise<void> 
       "bad_request",
       `Execution provider "${name}" is not available here; choose one of: ${known.join(", ")}.`,
     );
+  }
+}
+
+/** Why the engine could not enforce this JSON Schema, or null when it can. */
+function schemaProblem(schema: unknown): string | null {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema))
+    return "A JSON Schema is an object.";
+  try {
+    checkConstraint({ type: "json_schema", schema: schema as Record<string, unknown> });
+    return null;
+  } catch (err) {
+    if (err instanceof UnsupportedSchemaError) return err.message;
+    throw err;
   }
 }

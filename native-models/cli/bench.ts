@@ -28,6 +28,7 @@ import { startBackgroundLoad } from "../bench/background-load.js";
 import type { MultiTokenCost } from "../bench/multi-token.js";
 import type { EngineRunResult } from "../bench/engine-run.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
+import { grammarCost } from "../bench/grammar-cost.js";
 
 // From source, the worker's TypeScript (through the same tsx loader); from the bundle
 // dist/cli/cli.mjs, the worker bundle beside it.
@@ -75,6 +76,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     "background-load": { type: "string" },
     quality: { type: "boolean" },
     "app-host": { type: "string" },
+    grammar: { type: "boolean" },
+    seeds: { type: "string" },
     json: { type: "boolean" },
   });
   if (!values.gguf) throw new UsageError("--gguf <file> is required");
@@ -91,6 +94,12 @@ export async function benchCommand(argv: string[]): Promise<void> {
 
   let manifest = await findOrImport(gguf, modelsDir, quant, blockSize);
   const packageDir = path.join(modelsDir, manifest.id);
+  if (values.grammar) {
+    // Constrained decoding's per-token mask cost against this model's decode step (only that).
+    const seeds = int(values.seeds, "seeds", 3, 1, 50);
+    printJson({ grammar: await grammarCost(modelsDir, manifest.id, threads, { maxTokens: G, seeds }) });
+    return;
+  }
   // Early exit and self-drafting need a calibration; lossless prompt lookup does not.
   if ((knob !== undefined || values.calibrate) && !manifest.calibration) {
     if (!values.calibrate)

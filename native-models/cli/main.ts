@@ -19,7 +19,8 @@ export const ENGINE_USAGE = `  import <file-or-folder> [--tokenizer <file>] [--n
   tokenize <gguf-file-or-model-folder> --text <string> [--json]
   bench --gguf <file> [--threads N] [--prompt-tokens 128] [--gen-tokens 128] [--runs 3] [--quant int4] [--exit K] [--lossless]
         [--calibrate] [--exit-at K [--kv masked|deferred] [--project-from <calibrated model id>]] [--sparsity S] [--skip-llama]
-        [--quality] [--app-host dist/engine/host.cjs] [--json]`;
+        [--quality] [--app-host dist/engine/host.cjs] [--json]
+        [--grammar [--seeds 3]]   (only: constrained decoding's per-token mask cost against this model's decode step)`;
 
 const MODELS_DIR_NOTE = `Models live in the app's user-data "models" folder unless --models-dir or EXITLANE_MODELS_DIR says otherwise.`;
 

@@ -20,6 +20,9 @@ import type { Manifest } from "../package/manifest.js";
 import { loadNativeKernels } from "../kernels/index.js";
 import { resolvePackage } from "../package/models-dir.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
+import { GrammarSupport, type TokenConstraint } from "../runtime/grammar/token-constraint.js";
+import { grammarVocabulary } from "../runtime/grammar/vocabulary.js";
+import type { OutputConstraint } from "../../wire/structured.js";
 import { answerReserve, fitMessages, fitRaw, type FittedMessages, type Overflow } from "./context-fit.js";
 
 export interface LoadModelOptions extends Partial<LoadOptions> {
@@ -30,6 +33,8 @@ export class LoadedModel {
   readonly decoder: Decoder;
   /** The exit policy's draft table, built once per policy. */
   private habits: { data: DraftTableData; table: DraftTable } | null = null;
+  /** Constrained decoding's view of this vocabulary, built on first use (a few hundred ms). */
+  private grammars: Promise<GrammarSupport> | null = null;
   readonly generationTokenizer: GenerationTokenizer;
 
   /** Early exit for this model, when it has been calibrated (null otherwise). */
@@ -138,8 +143,8 @@ export class LoadedModel {
   }
 
   /** Messages rendered with the model's chat template (or the plain fallback) and tokenized. */
-  encodeChat(messages: readonly ChatMessage[]): number[] {
-    return encodeChat(this.tokenizer, messages);
+  encodeChat(messages: readonly ChatMessage[], tools?: readonly unknown[]): number[] {
+    return encodeChat(this.tokenizer, messages, tools ? { tools } : {});
   }
 
   /**
@@ -211,6 +216,13 @@ export class LoadedModel {
     }
   }
 
+  /** Constrained decoding for one answer (an unsupported schema throws UnsupportedSchemaError). */
+  async constraint(c: OutputConstraint): Promise<TokenConstraint> {
+    this.grammars ??= GrammarSupport.create(grammarVocabulary(this.tokenizer, this.runner.config.vocabSize));
+    this.grammars.catch(() => (this.grammars = null));
+    return (await this.grammars).constraint(c);
+  }
+
   /** Tokens from a prompt of ids (benchmarks, calibration); the exit machinery's telemetry comes with each token. */
   generate(o: GenerateOptions) {
     this.exit?.reset();
@@ -238,8 +250,12 @@ export class LoadedModel {
       ignoreEos: turn.ignoreEos,
       signal: turn.signal,
       exitStrategy: () =>
-        this.applyKnob(turn.knob(), turn.sparsity, { fullLogits: turn.sampling.temperature > 0 }),
+        // A constraint may allow only tokens outside an exit's shortlist: it needs every logit.
+        this.applyKnob(turn.knob(), turn.sparsity, {
+          fullLogits: turn.sampling.temperature > 0 || !!turn.constraint,
+        }),
       ...(lossless ? { speculation: this.speculationOptions() } : {}),
+      ...(turn.constraint ? { constraint: () => this.constraint(turn.constraint!) } : {}),
     });
     if (!dropped) return withDropped(tokens, {});
     return withDropped(tokens, "prompt" in turn ? { droppedTokens: dropped } : { droppedMessages: dropped });
@@ -257,8 +273,9 @@ export class LoadedModel {
       const ids = this.encodeRaw(turn.prompt);
       return turn.overflow === "drop-oldest" ? fitRaw(ids, budget, this.tokenizer.bos) : { ids, dropped: 0 };
     }
-    if (turn.overflow !== "drop-oldest") return { ids: this.encodeChat(turn.messages), dropped: 0 };
-    const fitted = fitMessages(turn.messages, (m) => this.encodeChat(m), budget);
+    if (turn.overflow !== "drop-oldest")
+      return { ids: this.encodeChat(turn.messages, turn.tools), dropped: 0 };
+    const fitted = fitMessages(turn.messages, (m) => this.encodeChat(m, turn.tools), budget);
     if (!fitted)
       throw new ContextFullError(
         `the system prompt and the last message alone do not leave room for an answer in the ${context}-token context`,
@@ -296,6 +313,10 @@ export type ChatTurn = (
   lossless?: "always" | "never" | "where-it-pays";
   ignoreEos?: boolean;
   signal?: AbortSignal;
+  /** The answer must parse as this (constrained decoding). */
+  constraint?: OutputConstraint;
+  /** Function definitions for templates that describe tools to the model (`tools` in the template). */
+  tools?: readonly unknown[];
 };
 
 export function defaultThreads(): number {

@@ -21,6 +21,7 @@ import { LoadedModel } from "../engine/loaded-model.js";
 import { CancelledError, throwIfAborted } from "../formats/cancel.js";
 import { ModelFormatError } from "../formats/errors.js";
 import { ContextFullError } from "../runtime/kv-cache.js";
+import { UnsupportedSchemaError } from "../runtime/grammar/schema-support.js";
 
 export function toSummary(m: Manifest): ModelSummary {
   return {
@@ -209,6 +210,8 @@ export class EngineState {
             knob: () => this.knob,
             // The slider's first stop is exact: lossless speculative decoding where it measured faster.
             lossless: "where-it-pays",
+            ...(p.constraint ? { constraint: p.constraint } : {}),
+            ...(p.tools ? { tools: p.tools } : {}),
           });
           let index = 0;
           const batch = new TokenBatcher((tokens) => ctx.emit({ event: "tokens", genId: p.genId, tokens }));
@@ -298,6 +301,7 @@ export function hostError(err: unknown): HostMethodError {
       ...(err.file ? { file: err.file } : {}),
     });
   if (err instanceof ContextFullError) return new HostMethodError("context_full", err.message);
+  if (err instanceof UnsupportedSchemaError) return new HostMethodError("bad_request", err.message);
   if (err instanceof AlreadyImportedError)
     return new HostMethodError("already_imported", err.message, { modelId: err.modelId });
   return new HostMethodError("failed", err instanceof Error ? err.message : String(err));

@@ -12,6 +12,7 @@ import { WireError } from "../../wire/errors.js";
 import { EngineInfo, EngineUsage } from "../../wire/engine.js";
 import { ContextOverflow, GenerationStats, Sampling, TokenFields } from "../../wire/generation.js";
 import { Id, ImportPlan, ImportStage, ModelSummary, Quant } from "../../wire/model.js";
+import { OutputConstraint } from "../../wire/structured.js";
 
 export {
   EngineInfo,
@@ -32,8 +33,14 @@ const id = Id;
 const filePath = z.string().min(1).max(4096);
 
 export const HostChatMessage = z.object({
-  role: z.enum(["system", "user", "assistant"]),
+  /** "tool": a function's result. */
+  role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string(),
+  /** Calls the assistant made (arguments parsed), for the template to write in its own format. */
+  toolCalls: z
+    .array(z.object({ name: z.string(), arguments: z.unknown() }))
+    .max(64)
+    .optional(),
 });
 export type HostChatMessage = z.infer<typeof HostChatMessage>;
 
@@ -120,6 +127,10 @@ export const hostMethods = {
         overflow: ContextOverflow.optional(),
         sampling: Sampling,
         knob: z.number().min(0).max(1),
+        /** The answer must parse as this: constrained decoding, token by token. */
+        constraint: OutputConstraint.optional(),
+        /** Function definitions (OpenAI's shape) for chat templates that describe tools to the model. */
+        tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
       })
       .strict()
       .refine((p) => (p.messages === undefined) !== (p.prompt === undefined), {

@@ -16,6 +16,7 @@
 import type { Decoder } from "./decoder.js";
 import type { DraftTable } from "./draft-table.js";
 import type { Sampler } from "./sampler.js";
+import type { TokenConstraint } from "./grammar/token-constraint.js";
 
 export interface SelfDraft {
   /** Layers a draft runs (1..L-1). */
@@ -121,7 +122,9 @@ export class Speculator {
   /**
    * One round: `token` (already chosen, not yet run) plus proposals go through the full model
    * together; returns the tokens that follow `token`. The decoder then holds `token` and the
-   * accepted drafts, nothing pending.
+   * accepted drafts, nothing pending. Under a `constraint` (which has taken `token` already) each
+   * row is masked before it is judged, so a draft the grammar forbids has probability 0 and is
+   * rejected, and every token the round returns has been accepted by the constraint.
    */
   async round(
     token: number,
@@ -129,6 +132,7 @@ export class Speculator {
     recent: number[],
     budget: number,
     signal?: AbortSignal,
+    constraint?: TokenConstraint | null,
   ): Promise<RoundResult> {
     const d = this.decoder;
     const start = d.length;
@@ -175,14 +179,21 @@ export class Speculator {
     let accepted = 0;
     for (let i = 0; i < rows; i++) {
       const row = logits.subarray(i * V, (i + 1) * V);
+      if (constraint) await constraint.mask(row);
       if (i < drafts.length) {
         const r = sampler.verifyDraft(row, seen, drafts[i]);
+        constraint?.accept(r.token);
         tokens.push(r.token);
         seen.push(r.token);
         if (!r.accepted) break;
         accepted++;
+        // A drafted end of text (prompt lookup copies it from earlier turns) ends the answer: the
+        // grammar has nothing to say about the rows after it.
+        if (constraint?.ended) break;
       } else {
-        tokens.push(sampler.sample(row, seen));
+        const token = sampler.sample(row, seen);
+        constraint?.accept(token);
+        tokens.push(token);
       }
     }
     if (free.length) this.stats.noteDraft(source, drafts.length, accepted);

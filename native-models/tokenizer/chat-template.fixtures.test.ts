@@ -5,7 +5,14 @@
 // what a model without a template gets.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { chatTemplateFor, ChatTemplateError, renderChat, type ChatMessage } from "./chat-template.js";
+import {
+  chatTemplateFor,
+  ChatTemplateError,
+  FALLBACK_CHAT_TEMPLATE,
+  renderChat,
+  templateMessages,
+  type ChatMessage,
+} from "./chat-template.js";
 
 interface Case {
   name: string;
@@ -95,5 +102,36 @@ describe("chat templates of each family render as transformers does", () => {
       template: templates.phi3,
       fallback: false,
     });
+  });
+});
+
+describe("tool calls and results in templates", () => {
+  const messages: ChatMessage[] = [
+    { role: "user", content: "Weather in Ur?" },
+    { role: "assistant", content: "", toolCalls: [{ name: "weather", arguments: { city: "Ur" } }] },
+    { role: "tool", content: "sunny" },
+  ];
+  const tools = [{ type: "function", function: { name: "weather", parameters: { type: "object" } } }];
+
+  // The parts of Qwen2.5's template that handle tools (its full text is long): `tools`, each call's
+  // `function` as JSON inside <tool_call>, and results as <tool_response>.
+  const QWEN25_TOOLS =
+    "{%- if tools %}<tools>{% for t in tools %}{{ t.function.name }}{% endfor %}</tools>\n{% endif %}" +
+    "{%- for m in messages %}{% if m.tool_calls %}{% for c in m.tool_calls %}" +
+    "<tool_call>{{ c.function | tojson }}</tool_call>{% endfor %}" +
+    "{% elif m.role == 'tool' %}<tool_response>{{ m.content }}</tool_response>" +
+    "{% else %}{{ m.role }}: {{ m.content }}{% endif %}\n{% endfor %}";
+
+  it("a tool-aware template gets the tools, and calls in OpenAI's shape to write in its markup", () => {
+    const out = renderChat(QWEN25_TOOLS, templateMessages(messages, false), { tools });
+    expect(out).toContain("<tools>weather</tools>");
+    expect(out).toMatch(/<tool_call>\{"name": ?"weather", ?"arguments": ?\{"city": ?"Ur"\}\}<\/tool_call>/);
+    expect(out).toContain("<tool_response>sunny</tool_response>");
+  });
+
+  it("the plain fallback writes a call as JSON and a result as a Tool turn", () => {
+    const out = renderChat(FALLBACK_CHAT_TEMPLATE, templateMessages(messages, true));
+    expect(out).toContain('Assistant: {"name":"weather","arguments":{"city":"Ur"}}');
+    expect(out).toContain("Tool: sunny");
   });
 });

@@ -7,6 +7,8 @@ import type { TextTokenizer } from "./text-tokenizer.js";
 export interface ChatMessage {
   role: "system" | "user" | "assistant" | (string & {});
   content: string;
+  /** Calls an assistant made: templates with tool support write them in their own format. */
+  toolCalls?: readonly { name: string; arguments: unknown }[];
 }
 
 export interface RenderChatOptions {
@@ -92,8 +94,8 @@ export function encodeChat(
   messages: readonly ChatMessage[],
   opts: RenderChatOptions = {},
 ): number[] {
-  const { template } = chatTemplateFor(tokenizer);
-  const prompt = renderChat(template, messages, {
+  const { template, fallback } = chatTemplateFor(tokenizer);
+  const prompt = renderChat(template, templateMessages(messages, fallback), {
     bos_token: tokenizer.bosToken ?? "",
     eos_token: tokenizer.eosToken ?? "",
     ...opts,
@@ -104,5 +106,30 @@ export function encodeChat(
     parseSpecial: true,
     addBos: tokenizer.addBos && !startsWithBos,
     addEos: false,
+  });
+}
+
+/**
+ * Messages as templates read them. An assistant's calls go in `tool_calls` (OpenAI's shape, which
+ * tool-aware templates such as Qwen's and Llama 3's write in their own markup); the plain fallback
+ * has no markup for them, so there they are the message's text, one JSON call per line.
+ */
+export function templateMessages(
+  messages: readonly ChatMessage[],
+  fallback: boolean,
+): (ChatMessage & { tool_calls?: unknown[] })[] {
+  return messages.map(({ toolCalls, ...m }) => {
+    if (!toolCalls?.length) return m;
+    if (fallback) {
+      const calls = toolCalls.map((c) => JSON.stringify({ name: c.name, arguments: c.arguments }));
+      return { ...m, content: [m.content, ...calls].filter(Boolean).join("\n") };
+    }
+    return {
+      ...m,
+      tool_calls: toolCalls.map((c) => ({
+        type: "function",
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
   });
 }

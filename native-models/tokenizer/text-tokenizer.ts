@@ -100,6 +100,15 @@ export class TextTokenizer {
     return this.pieces[id];
   }
 
+  /**
+   * The exact bytes a token adds to decoded text (null for tokenizers decoded by the library, and
+   * for ids outside the vocabulary). Constrained decoding matches these against its grammar.
+   */
+  tokenBytes(id: number): Uint8Array | null {
+    if (!this.bytes || this.pieces[id] === undefined) return null;
+    return this.bytes.of(id);
+  }
+
   encode(text: string, opts: EncodeOptions = {}): number[] {
     // The library always matches added tokens in text. Without parseSpecial, special ones must stay
     // text, so such (rare) input goes through a second instance that lacks them.

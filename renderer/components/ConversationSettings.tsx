@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from "react";
 import type { Conversation } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { SamplingForm } from "./SamplingForm";
+import { JsonAnswerSettings } from "./JsonAnswerSettings";
 
 const OVERFLOW_CHOICES: ReadonlyArray<[Conversation["overflow"], string]> = [
   ["drop-oldest", "Leave out the oldest messages (the system prompt stays), with a note in the chat"],
@@ -68,6 +69,7 @@ export function ConversationSettings() {
           idPrefix="conv"
         />
       </section>
+      <JsonAnswerSettings conversation={conversation} />
       <fieldset className="overflow-choice">
         <legend>When the chat no longer fits the context</legend>
         {OVERFLOW_CHOICES.map(([value, label]) => (

@@ -8,6 +8,7 @@ import { LOCAL_PREFIX } from "../state/chatOps";
 import { Icon } from "./Icon";
 import { LayerStrip, TokenView } from "./LayerStrip";
 import { Markdown } from "./Markdown";
+import { JsonAnswerView, jsonShape } from "./JsonAnswerView";
 
 export interface MessageItemProps {
   message: UiMessage;
@@ -126,6 +127,8 @@ function AssistantMessage({
   const [tokens, setTokens] = useState(false);
   const stats = answerStats(message);
   const empty = message.content.length === 0;
+  // Only once it is complete: a JSON answer half written is not yet JSON.
+  const shape = message.streaming ? null : jsonShape(message.content);
   const stopNote = message.stats ? describeStopReason(message.stats.stopReason) : "";
   const trimNote = message.stats ? describeContextTrim(message.stats) : "";
 
@@ -157,6 +160,8 @@ function AssistantMessage({
             tokenExits={message.tokenExits}
             layers={stats.layers}
           />
+        ) : shape ? (
+          <JsonAnswerView shape={shape} />
         ) : (
           <Markdown text={message.content} />
         )}

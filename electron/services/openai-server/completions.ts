@@ -17,6 +17,7 @@ import {
 } from "./requests.js";
 import { checkModel, runGeneration, type GenerationDeps, type GenerationInput } from "./run-generation.js";
 import { invalidRequest } from "./errors.js";
+import { ForcedCallStream, forcedCall, outputPlan, parseAutoCalls, type ToolCall } from "./structured.js";
 
 export interface CompletionDeps extends GenerationDeps {
   /** The app's defaults for what a request leaves out. */
@@ -44,6 +45,7 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
     throw invalidRequest(message, param);
   }
   const request = parsed.data;
+  const plan = outputPlan(request);
   await checkModel(deps, request.model);
   const defaults = deps.defaults();
   const input: GenerationInput = {
@@ -54,7 +56,12 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
     stop: stopStrings(request),
     sampling: toSampling(request, defaults.sampling),
     knob: request.exitlane?.knob ?? defaults.knob,
+    ...(plan.constraint ? { constraint: plan.constraint } : {}),
+    ...(plan.autoTools ? { tools: plan.autoTools } : {}),
   };
+  // A forced call streams as tool_calls deltas; an "auto" answer may turn out to be a call, so it
+  // is held back and sent at the end, as a call or as text.
+  const holdBack = kind === "chat" && !!plan.autoTools && !plan.forcedTools;
   const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`;
   const base = {
     id,
@@ -80,10 +87,24 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
   let text = "";
   let streamedTokens = 0;
   let lastExitLayer = 0;
+  let layerCount = 0;
+  const forced =
+    request.stream && plan.forcedTools
+      ? new ForcedCallStream((delta) => {
+          reply.event({
+            ...base,
+            choices: [{ index: 0, delta, finish_reason: null, logprobs: null }],
+            exitlane: { exit_layer: lastExitLayer, layers: layerCount },
+          });
+          streamedTokens += 1;
+        })
+      : null;
   const { stats, layers } = await runGeneration(deps, input, reply.signal, (token, modelLayers) => {
     text += token.text;
     lastExitLayer = token.exitLayer;
-    if (!request.stream) return;
+    layerCount = modelLayers;
+    if (forced) return forced.push(token.text);
+    if (!request.stream || holdBack) return;
     reply.event({
       ...base,
       choices: [choice(token.text, null, streamedTokens === 0)],
@@ -95,14 +116,20 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
   // The end the engine held back (a possible stop-string start) is the answer's, sent last.
   if (stats.tail) {
     text += stats.tail;
-    if (request.stream)
+    forced?.push(stats.tail);
+    if (request.stream && !holdBack && !forced)
       reply.event({
         ...base,
         choices: [choice(stats.tail, null, streamedTokens === 0)],
         exitlane: { exit_layer: lastExitLayer, layers },
       });
   }
-  const finish = finishReason(stats.stopReason);
+  let finish: string = finishReason(stats.stopReason);
+  let calls: ToolCall[] = [];
+  // A forced call that ended on its own always parses; one cut off by max_tokens stays text.
+  if (plan.forcedTools && finish === "stop") calls = forcedCall(text);
+  else if (plan.autoTools && finish === "stop") calls = parseAutoCalls(text, plan.autoTools);
+  if (calls.length) finish = "tool_calls";
   const usage = usageOf(stats);
   const exitlane = { exit_layer: stats.meanExitLayer, layers };
   if (!request.stream) {
@@ -111,13 +138,32 @@ export async function complete(kind: Kind, body: unknown, deps: CompletionDeps, 
       object: kind === "chat" ? "chat.completion" : "text_completion",
       choices: [
         kind === "chat"
-          ? { index: 0, message: { role: "assistant", content: text }, finish_reason: finish, logprobs: null }
+          ? {
+              index: 0,
+              message: calls.length
+                ? { role: "assistant", content: null, tool_calls: calls }
+                : { role: "assistant", content: text },
+              finish_reason: finish,
+              logprobs: null,
+            }
           : { index: 0, text, finish_reason: finish, logprobs: null },
       ],
       usage,
       exitlane,
     });
     return;
+  }
+  // A forced call cut off before its name was complete never streamed: its text is all there is.
+  if (forced && !forced.begun && text) {
+    reply.event({ ...base, choices: [choice(text, null, streamedTokens === 0)], exitlane });
+    streamedTokens += 1;
+  }
+  if (holdBack) {
+    const delta = calls.length
+      ? { role: "assistant", content: null, tool_calls: calls.map((c, index) => ({ index, ...c })) }
+      : { role: "assistant", content: text };
+    reply.event({ ...base, choices: [{ index: 0, delta, finish_reason: null, logprobs: null }], exitlane });
+    streamedTokens += 1;
   }
   reply.event({ ...base, choices: [choice(null, finish, streamedTokens === 0)], exitlane });
   if (request.stream_options?.include_usage) reply.event({ ...base, choices: [], usage, exitlane });

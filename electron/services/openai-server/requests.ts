@@ -6,15 +6,24 @@
 import { z } from "zod";
 import type { Sampling } from "../../../wire/generation.js";
 import type { HostChatMessage } from "../../../native-models/host/protocol.js";
+import { ResponseFormat, Tool, ToolChoice } from "./structured.js";
 
 const MAX_TOKENS = 32768;
 
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 
+const AssistantToolCall = z.object({
+  id: z.string().nullish(),
+  type: z.literal("function"),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
 const ChatMessage = z.object({
-  // "developer" is the newer name OpenAI's clients use for "system".
-  role: z.enum(["system", "developer", "user", "assistant"]),
-  content: z.union([z.string(), z.array(TextPart), z.null()]),
+  // "developer" is the newer name OpenAI's clients use for "system"; "tool" is a function's result.
+  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+  content: z.union([z.string(), z.array(TextPart), z.null()]).optional(),
+  tool_calls: z.array(AssistantToolCall).nullish(),
+  tool_call_id: z.string().nullish(),
 });
 
 /** Fields both endpoints share. */
@@ -30,12 +39,17 @@ const common = {
   n: z.literal(1).nullish(),
   /** Exitlane's extension: the speed/accuracy knob (0 exact .. 1 fastest) for this request. */
   exitlane: z.object({ knob: z.number().min(0).max(1).optional() }).nullish(),
+  /** The answer's shape: a JSON Schema or any JSON object, enforced while it is written. */
+  response_format: ResponseFormat.nullish(),
 };
 
 export const ChatRequest = z.object({
   ...common,
   messages: z.array(ChatMessage).min(1),
   max_completion_tokens: z.number().int().min(1).nullish(),
+  tools: z.array(Tool).max(128).nullish(),
+  tool_choice: ToolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
@@ -45,11 +59,31 @@ export const CompletionRequest = z.object({
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
+/**
+ * The messages for the engine: a call the assistant made travels with its arguments parsed (the
+ * template writes it in its own format), a tool's result is a "tool" turn.
+ */
 export function hostMessages(request: ChatRequest): HostChatMessage[] {
-  return request.messages.map((m) => ({
-    role: m.role === "developer" ? "system" : m.role,
-    content: typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text).join(""),
-  }));
+  return request.messages.map((m) => {
+    const text = typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text).join("");
+    const calls = (m.tool_calls ?? []).map((c) => ({
+      name: c.function.name,
+      arguments: parseArguments(c.function.arguments),
+    }));
+    return {
+      role: m.role === "developer" ? "system" : m.role,
+      content: text,
+      ...(calls.length ? { toolCalls: calls } : {}),
+    };
+  });
+}
+
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 export function promptText(request: CompletionRequest): string {

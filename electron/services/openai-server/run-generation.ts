@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { GenerationStats, Sampling, TokenFields } from "../../../wire/generation.js";
 import type { ModelSummary } from "../../../wire/model.js";
+import type { OutputConstraint } from "../../../wire/structured.js";
 import type { HostChatMessage } from "../../../native-models/host/protocol.js";
 import type { EngineClient } from "../engine-client.js";
 import type { EngineTurns } from "../engine-turns.js";
@@ -30,6 +31,8 @@ export interface GenerationInput {
   stop?: string[];
   sampling: Sampling;
   knob: number;
+  constraint?: OutputConstraint;
+  tools?: Record<string, unknown>[];
 }
 
 export interface GenerationOutcome {
@@ -72,7 +75,7 @@ export function runGeneration(
     const stop = () => void engine.request("stop", { genId }).catch(() => undefined);
     signal.addEventListener("abort", stop, { once: true });
     try {
-      const { modelId, messages, prompt, stop: stopStrings, sampling, knob } = input;
+      const { modelId, messages, prompt, stop: stopStrings, sampling, knob, constraint, tools } = input;
       const stats = await engine.request("generate", {
         genId,
         modelId,
@@ -80,6 +83,8 @@ export function runGeneration(
         ...(stopStrings ? { stop: stopStrings } : {}),
         sampling,
         knob,
+        ...(constraint ? { constraint } : {}),
+        ...(tools?.length ? { tools } : {}),
       });
       return { stats, layers };
     } finally {

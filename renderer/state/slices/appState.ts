@@ -84,6 +84,7 @@ export interface ConversationsSlice {
     systemPrompt?: string;
     sampling?: ChatSampling;
     overflow?: Conversation["overflow"];
+    jsonAnswer?: Conversation["jsonAnswer"];
   }): Promise<boolean>;
   exportConversation(id: string): Promise<void>;
   /** Shows another version of a regenerated answer (Message.versions) in its place. */
