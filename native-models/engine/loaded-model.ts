@@ -206,12 +206,21 @@ export class LoadedModel {
    */
   async warmUp(budgetMs = 300): Promise<void> {
     const until = performance.now() + budgetMs;
-    const text = this.tokenizer.encode("The first words of a warm-up.", { addBos: false });
-    const promptIds = this.tokenizer.bos === undefined ? text : [this.tokenizer.bos, ...text];
-    const maxTokens = Math.min(96, this.decoder.runner.maxPositions - promptIds.length - 1);
-    for (let pass = 0; pass < 3 && maxTokens > 0 && performance.now() < until; pass++) {
-      const tokens = this.generate({ promptIds, maxTokens, ignoreEos: true, sampling: GREEDY });
-      for await (const _ of tokens) if (performance.now() > until) break;
+    try {
+      const text = this.tokenizer.encode("The first words of a warm-up.", { addBos: false });
+      const promptIds = this.tokenizer.bos === undefined ? text : [this.tokenizer.bos, ...text];
+      const maxTokens = Math.min(96, this.decoder.runner.maxPositions - promptIds.length - 1);
+      for (
+        let pass = 0;
+        pass < 3 && promptIds.length > 0 && maxTokens > 0 && performance.now() < until;
+        pass++
+      ) {
+        const tokens = this.generate({ promptIds, maxTokens, ignoreEos: true, sampling: GREEDY });
+        for await (const _ of tokens) if (performance.now() > until) break;
+        this.decoder.reset();
+      }
+    } catch {
+      // Only a head start: a model that cannot answer this says so on its first real answer.
       this.decoder.reset();
     }
   }
