@@ -20,6 +20,15 @@ describe("loadNativeKernels fallback", () => {
     });
   });
 
+  it("still honours the former names (EXITLANE_SPARSE, EXITLANE_SPARSE_ADDON)", () => {
+    expect(loadNativeKernels({ env: { EXITLANE_SPARSE: "off" } })).toEqual({
+      available: false,
+      detail: "disabled by EXITLANE_SPARSE=off",
+    });
+    const k = loadNativeKernels({ env: { EXITLANE_SPARSE_ADDON: path.join(tmp.dir, "old-name.node") } });
+    expect(k.detail).toContain("old-name.node failed to load");
+  });
+
   it("reports a missing addon file", () => {
     const k = loadNativeKernels({ env: {}, addonPath: path.join(tmp.dir, "nope", "exitlane_native.node") });
     expect(k.available).toBe(false);
