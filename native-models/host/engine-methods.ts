@@ -196,7 +196,7 @@ export class EngineState {
         if (this.generations.size > 0)
           throw new HostMethodError("failed", "another answer is still being generated");
         const controller = this.track(this.generations, p.genId);
-        let sending: TokenBatcher | undefined;
+        const batch = new TokenBatcher((tokens) => ctx.emit({ event: "tokens", genId: p.genId, tokens }));
         this.knob = p.knob;
         const { model } = loaded;
         try {
@@ -214,8 +214,6 @@ export class EngineState {
             ...(p.tools ? { tools: p.tools } : {}),
           });
           let index = 0;
-          const batch = new TokenBatcher((tokens) => ctx.emit({ event: "tokens", genId: p.genId, tokens }));
-          sending = batch;
           for (;;) {
             const r = await it.next();
             if (r.done) {
@@ -248,7 +246,7 @@ export class EngineState {
           throw hostError(err);
         } finally {
           // Tokens made before an error or a stop still reach the app, ahead of the reply.
-          sending?.flush();
+          batch.flush();
           this.generations.delete(p.genId);
         }
       },
