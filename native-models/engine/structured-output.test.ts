@@ -11,6 +11,7 @@ import { LoadedModel } from "./loaded-model.js";
 import { loadNativeKernels } from "../kernels/index.js";
 import type { SamplingParams } from "../runtime/sampler.js";
 import type { OutputConstraint } from "../../wire/structured.js";
+import { drain } from "../test-support/drain.js";
 
 const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 const available = haveShared("models/kjv16/kjv16-q8_0.gguf") && loadNativeKernels().available;
@@ -38,12 +39,7 @@ describe.skipIf(!available)("kjv16: constrained decoding", () => {
       lossless: lossless ? "always" : "never",
       constraint,
     });
-    const ids: number[] = [];
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return { ids, summary: r.value };
-      ids.push(r.value.id);
-    }
+    return drain(it);
   }
 
   it("greedy under a schema: the same tokens every run, and with lossless decoding", async () => {

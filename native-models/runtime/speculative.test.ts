@@ -12,6 +12,7 @@ import { Sampler, argmax, type SamplingParams } from "./sampler.js";
 import { promptLookup } from "./speculative.js";
 import { DraftTable } from "./draft-table.js";
 import type { ExitStrategy } from "./decoder.js";
+import { drain } from "../test-support/drain.js";
 
 const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
 
@@ -91,12 +92,7 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
       ignoreEos: true,
       ...(lossless ? { speculation: model.speculationOptions() } : {}),
     });
-    const ids: number[] = [];
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return { ids, summary: r.value };
-      ids.push(r.value.id);
-    }
+    return drain(it);
   }
 
   it("prefills natively, with no onnxruntime session, exactly as one-token steps would", async () => {
