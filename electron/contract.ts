@@ -15,7 +15,16 @@ import {
   StopReason,
   TokenFields,
 } from "../wire/generation.js";
-import { Id, ImportPlan, ImportStage, KnobPoint, ModelSummary, Quant, QuantSizes } from "../wire/model.js";
+import {
+  Id,
+  ImportPlan,
+  ImportStage,
+  KnobPoint,
+  ModelSummary,
+  Quant,
+  QuantSizes,
+  SourceBlocks,
+} from "../wire/model.js";
 
 // ---------- shared shapes ----------
 
@@ -35,6 +44,7 @@ export {
   ModelSummary,
   Quant,
   QuantSizes,
+  SourceBlocks,
   Sampling,
   StopReason,
   TokenFields,

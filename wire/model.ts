@@ -16,6 +16,17 @@ export const KnobPoint = z.object({
 });
 export type KnobPoint = z.infer<typeof KnobPoint>;
 
+/**
+ * How a package's weights relate to its source file's: how many of the file's matrices it holds
+ * with exactly the file's values, of how many, and the file's block types ("Q4_0", "F32"…).
+ */
+export const SourceBlocks = z.object({
+  kept: z.number().int(),
+  of: z.number().int(),
+  types: z.array(z.string()),
+});
+export type SourceBlocks = z.infer<typeof SourceBlocks>;
+
 export const ModelSummary = z.object({
   id: Id,
   name: z.string(),
@@ -33,6 +44,8 @@ export const ModelSummary = z.object({
   sourceFormat: z.enum(["gguf", "hf", "llama2c"]),
   /** The file (or folder) name it was imported from. */
   sourceFile: z.string(),
+  /** Absent for packages from before it was recorded: those rounded every matrix again. */
+  sourceBlocks: SourceBlocks.optional(),
   createdAt: z.string(),
   /**
    * How the model is meant to be prompted: "chat" (its tokenizer ships a chat template) or
@@ -64,5 +77,5 @@ export type QuantSizes = z.infer<typeof QuantSizes>;
  * What an import will make, known as soon as its source's header is read: the quantization it
  * uses (the chosen one, or the engine's default) and the size of the package at each choice.
  */
-export const ImportPlan = z.object({ quant: Quant, sizes: QuantSizes });
+export const ImportPlan = z.object({ quant: Quant, sizes: QuantSizes, blocks: SourceBlocks.optional() });
 export type ImportPlan = z.infer<typeof ImportPlan>;

@@ -5,7 +5,8 @@ import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { importModel } from "../engine/import-model.js";
+import { defaultQuant, importModel } from "../engine/import-model.js";
+import { openModelSource } from "../formats/open-model.js";
 import { listPackages } from "../package/models-dir.js";
 import { defaultModelsDir } from "../package/default-dirs.js";
 import type { Manifest } from "../package/manifest.js";
@@ -86,7 +87,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const P = int(values["prompt-tokens"], "prompt-tokens", 128, 1, 65536);
   const G = int(values["gen-tokens"], "gen-tokens", 128, 1, 65536);
   const runs = int(values.runs, "runs", 3, 1, 100);
-  const quant = oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4");
+  // Absent: what an import does by default (a quantized file as it is).
+  const quant =
+    values.quant === undefined
+      ? await defaultQuantOf(gguf)
+      : oneOf(values.quant, "quant", ["int4", "int8", "f16", "f32"] as const, "int4");
   const blockSize = values["block-size"] ? int(values["block-size"], "block-size", 32, 16, 4096) : undefined;
   const kvMode = oneOf(values.kv, "kv", ["masked", "deferred"] as const, "deferred");
   const modelsDir = values["models-dir"] ?? defaultModelsDir();
@@ -442,6 +447,15 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+async function defaultQuantOf(file: string): Promise<Manifest["quant"]> {
+  const source = await openModelSource(path.resolve(file));
+  try {
+    return defaultQuant(source);
+  } finally {
+    await source.close();
+  }
+}
+
 async function findOrImport(
   gguf: string,
   modelsDir: string,
@@ -455,6 +469,8 @@ async function findOrImport(
       m.source.path === gguf &&
       m.source.bytes === bytes &&
       m.quant === quant &&
+      // Packages from before the file's block grids were kept rounded every matrix again.
+      m.sourceBlocks !== undefined &&
       (blockSize === undefined || m.blockSize === blockSize),
   );
   if (found) return found;

@@ -7,12 +7,22 @@ import { mkdir, rename, rm, writeFile, open, readFile, stat } from "node:fs/prom
 import path from "node:path";
 import { throwIfAborted } from "../formats/cancel.js";
 import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
-import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
+import {
+  buildHeadGraph,
+  buildLayerGraph,
+  gridOf,
+  type GraphFiles,
+  type LayerGrids,
+  type LayerWeights,
+} from "./layer-graph.js";
+import type { TensorGrid } from "../formats/block-grid.js";
+import type { DequantizedTensor } from "../formats/tensor-read.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
+import { keptMatrices } from "./source-grid.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import {
   AlreadyImportedError,
@@ -47,6 +57,7 @@ export interface NativeWriter {
     file: string,
     bits: 4 | 8,
     blockSize: number,
+    lmHeadGrid?: TensorGrid,
   ): void;
   /** Bytes writeLayer writes (its three files) for a layer with these optional parts, from shapes alone. */
   layerBytes(cfg: ModelConfig, parts: NativeLayerParts, bits: 4 | 8, blockSize: number): number;
@@ -153,15 +164,23 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
 
     check();
     progress("convert", 1);
-    const embed = await source.readTensor("embed");
-    const lmHeadWeights = cfg.tiedEmbeddings ? embed : await source.readTensor("lm_head");
+    const embed = await readWithGrid(source, "embed");
+    const lmHead = cfg.tiedEmbeddings ? embed : await readWithGrid(source, "lm_head");
     const finalNorm = await source.readTensor("final_norm");
     check();
     progress("quantize", 1);
-    const head = buildHeadGraph(cfg, finalNorm, lmHeadWeights, linear);
+    const head = buildHeadGraph(cfg, finalNorm, lmHead.values, linear, lmHead.grid);
     const headFile = await writeGraph(tmp, "head", head);
     const nativeHead = "head.native";
-    opts.native?.writeHead(cfg, finalNorm, lmHeadWeights, path.join(tmp, nativeHead), sparseBits, blockSize);
+    opts.native?.writeHead(
+      cfg,
+      finalNorm,
+      lmHead.values,
+      path.join(tmp, nativeHead),
+      sparseBits,
+      blockSize,
+      lmHead.grid,
+    );
     const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
     const postFfnNormFile = "post_ffn_norm.bin";
     if (postFfnNorms)
@@ -193,6 +212,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
         chatTemplate: await hasChatTemplate(path.join(tmp, "tokenizer_config.json")),
       },
       sizeBytes: 0,
+      sourceBlocks: keptMatrices(source.tensors, opts.quant, blockSize),
       ...(opts.native
         ? {
             native: {
@@ -226,15 +246,27 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   }
 }
 
+/** The tensor with the file's block grid where the source keeps one. */
+function readWithGrid(source: ModelSource, name: TensorName): Promise<DequantizedTensor> {
+  if (source.readTensorWithGrid) return source.readTensorWithGrid(name);
+  return source.readTensor(name).then((values) => ({ values }));
+}
+
 async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> {
   const t = (n: string) => source.readTensor(`layers.${l}.${n}` as TensorName);
   const has = (n: string) => source.tensors.has(`layers.${l}.${n}` as TensorName);
+  const grids: LayerGrids = {};
+  const matrix = async (n: string, key: keyof LayerGrids) => {
+    const m = await readWithGrid(source, `layers.${l}.${n}` as TensorName);
+    if (m.grid) grids[key] = m.grid;
+    return m.values;
+  };
   return {
     attnNorm: await t("attn_norm"),
-    wq: await t("wq"),
-    wk: await t("wk"),
-    wv: await t("wv"),
-    wo: await t("wo"),
+    wq: await matrix("wq", "wq"),
+    wk: await matrix("wk", "wk"),
+    wv: await matrix("wv", "wv"),
+    wo: await matrix("wo", "wo"),
     bq: has("bq") ? await t("bq") : undefined,
     bk: has("bk") ? await t("bk") : undefined,
     bv: has("bv") ? await t("bv") : undefined,
@@ -243,9 +275,10 @@ async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> 
     postAttnNorm: has("post_attn_norm") ? await t("post_attn_norm") : undefined,
     postFfnNorm: has("post_ffn_norm") ? await t("post_ffn_norm") : undefined,
     ffnNorm: await t("ffn_norm"),
-    wGate: await t("w_gate"),
-    wUp: await t("w_up"),
-    wDown: await t("w_down"),
+    wGate: await matrix("w_gate", "wGate"),
+    wUp: await matrix("w_up", "wUp"),
+    wDown: await matrix("w_down", "wDown"),
+    grids,
   };
 }
 
@@ -263,7 +296,7 @@ async function writeGraph(dir: string, name: string, files: GraphFiles): Promise
 /** The embedding table is read row by row in JS (one row per token), stored as compactly as the quant allows. */
 async function writeEmbedding(
   dir: string,
-  embed: Float32Array,
+  { values: embed, grid }: DequantizedTensor,
   cfg: ModelConfig,
   quant: WeightQuant,
 ): Promise<StoredMatrix> {
@@ -275,7 +308,8 @@ async function writeEmbedding(
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
   }
-  const q = quantizeMatrix(embed, rows, cols, EMBEDDING_INT.bits, EMBEDDING_INT.blockSize);
+  const kept = gridOf({ quant: "int8", blockSize: EMBEDDING_INT.blockSize, accuracyLevel: 0 }, grid);
+  const q = quantizeMatrix(embed, rows, cols, EMBEDDING_INT.bits, EMBEDDING_INT.blockSize, kept);
   const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);
   const fh = await open(path.join(dir, file), "w");
   try {

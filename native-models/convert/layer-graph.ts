@@ -7,6 +7,8 @@
 import { attentionWindow, type ModelConfig } from "../formats/model-source.js";
 import { GraphBuilder, type WeightBlob } from "./onnx-builder.js";
 import { emitLinear, stackRows, type LinearOptions } from "./linear.js";
+import type { TensorGrid } from "../formats/block-grid.js";
+import { keptGrid } from "./source-grid.js";
 
 export interface LayerWeights {
   attnNorm: Float32Array;
@@ -27,6 +29,16 @@ export interface LayerWeights {
   wGate: Float32Array;
   wUp: Float32Array;
   wDown: Float32Array;
+  /** The file's block grids of the matrices that have one (GGUF Q8_0/Q5_0/Q4_0). */
+  grids?: LayerGrids;
+}
+
+export type LayerGrids = Partial<Record<"wq" | "wk" | "wv" | "wo" | "wGate" | "wUp" | "wDown", TensorGrid>>;
+
+/** The grid scales of these matrices stacked, when the options' bits keep all of them; undefined otherwise. */
+export function gridOf(o: LinearOptions, ...parts: (TensorGrid | undefined)[]): Float32Array | undefined {
+  if (o.quant !== "int4" && o.quant !== "int8") return undefined;
+  return keptGrid(o.quant === "int4" ? 4 : 8, o.blockSize, ...parts);
 }
 
 export interface GraphFiles {
@@ -103,7 +115,9 @@ export function buildLayerGraph(
     },
   );
   const bias = w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined;
-  const qkv = emitLinear(g, "qkv", x, stackRows([w.wq, w.wk, w.wv]), qd + 2 * kvd, d, o, bias);
+  const grids = w.grids ?? {};
+  const qkvGrid = gridOf(o, grids.wq, grids.wk, grids.wv);
+  const qkv = emitLinear(g, "qkv", x, stackRows([w.wq, w.wk, w.wv]), qd + 2 * kvd, d, o, bias, qkvGrid);
   const [q0, k0, v] = g.node(
     "Split",
     [qkv, g.constant("qkv_split", "int64", [3], new BigInt64Array([BigInt(qd), BigInt(kvd), BigInt(kvd)]))],
@@ -151,7 +165,7 @@ export function buildLayerGraph(
       axis: -1,
       stash_type: 1,
     });
-  const projected = emitLinear(g, "wo", attn, w.wo, d, qd, o);
+  const projected = emitLinear(g, "wo", attn, w.wo, d, qd, o, undefined, gridOf(o, grids.wo));
   const attnOut = w.postAttnNorm ? rms(projected, "post_attn_norm", w.postAttnNorm) : projected;
   const [ffnIn, , , residual] = g.ms(
     "SkipSimplifiedLayerNormalization",
@@ -165,7 +179,18 @@ export function buildLayerGraph(
     return g.build();
   }
   const f = cfg.intermediateSize;
-  const gateUp = emitLinear(g, "gate_up", ffnIn, stackRows([w.wGate, w.wUp]), 2 * f, d, o);
+  const gateUpGrid = gridOf(o, grids.wGate, grids.wUp);
+  const gateUp = emitLinear(
+    g,
+    "gate_up",
+    ffnIn,
+    stackRows([w.wGate, w.wUp]),
+    2 * f,
+    d,
+    o,
+    undefined,
+    gateUpGrid,
+  );
   const [gate, up] = g.node(
     "Split",
     [gateUp, g.constant("gu_split", "int64", [2], new BigInt64Array([BigInt(f), BigInt(f)]))],
@@ -178,7 +203,7 @@ export function buildLayerGraph(
       ? g.ms("FastGelu", [gate])[0]
       : g.op("Mul", [gate, g.op("Sigmoid", [gate])]);
   const act = g.op("Mul", [activated, up]);
-  const down = emitLinear(g, "down", act, w.wDown, d, f, o);
+  const down = emitLinear(g, "down", act, w.wDown, d, f, o, undefined, gridOf(o, grids.wDown));
   const ffnOut = w.postFfnNorm ? rms(down, "post_ffn_norm", w.postFfnNorm) : down;
   g.node("Add", [ffnOut, residual], [IO.hiddenOut]);
   g.output(IO.hiddenOut, "float32", [1, "seq", d]);
@@ -191,6 +216,7 @@ export function buildHeadGraph(
   finalNorm: Float32Array,
   lmHead: Float32Array,
   o: LinearOptions,
+  lmHeadGrid?: TensorGrid,
 ): GraphFiles {
   const d = cfg.hiddenSize;
   const g = new GraphBuilder("head", "head.bin");
@@ -204,7 +230,7 @@ export function buildHeadGraph(
       stash_type: 1,
     },
   );
-  const logits = emitLinear(g, "lm_head", x, lmHead, cfg.vocabSize, d, o);
+  const logits = emitLinear(g, "lm_head", x, lmHead, cfg.vocabSize, d, o, undefined, gridOf(o, lmHeadGrid));
   const cap = cfg.finalLogitSoftcap;
   if (cap) {
     // cap · tanh(logits / cap), Gemma's final soft-capping.

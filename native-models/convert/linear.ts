@@ -18,7 +18,7 @@ export interface LinearOptions {
   measure?: boolean;
 }
 
-/** Emits y = input · Wᵀ for W [n, k]; returns the output name. */
+/** Emits y = input · Wᵀ for W [n, k]; returns the output name. `grid`: the file's block scales to keep (source-grid.ts). */
 export function emitLinear(
   g: GraphBuilder,
   name: string,
@@ -28,12 +28,13 @@ export function emitLinear(
   k: number,
   opts: LinearOptions,
   bias?: Float32Array,
+  grid?: Float32Array,
 ): string {
   let y: string;
   if (opts.quant === "int4" || opts.quant === "int8") {
     const bits = opts.quant === "int4" ? 4 : 8;
     const s = quantizedShape(n, k, bits, opts.blockSize);
-    const q = opts.measure ? undefined : quantizeMatrix(w, n, k, bits, opts.blockSize);
+    const q = opts.measure ? undefined : quantizeMatrix(w, n, k, bits, opts.blockSize, grid);
     const inputs = [
       input,
       g.weight(`${name}.q`, "uint8", [n, s.kBlocks, s.blobSize], q?.data ?? s.dataBytes),

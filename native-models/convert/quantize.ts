@@ -36,16 +36,23 @@ export function quantizedShape(n: number, k: number, bits: NBits, blockSize: num
   };
 }
 
+/**
+ * `grid` (source-grid.ts): the file's own block scales, one per 32 inputs of each row; its blocks
+ * keep scale s and codes n + zp (zp 8 for int4), the file's values exactly.
+ */
 export function quantizeMatrix(
   w: Float32Array,
   n: number,
   k: number,
   bits: NBits,
   blockSize: number,
+  grid?: Float32Array,
 ): QuantizedMatrix {
   if (w.length !== n * k) throw new Error(`quantizeMatrix: expected ${n}x${k} values, got ${w.length}`);
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
     throw new Error(`block size ${blockSize} must be a power of two ≥ 16`);
+  if (grid && (blockSize !== 32 || grid.length !== n * Math.ceil(k / 32)))
+    throw new Error(`quantizeMatrix: a grid needs blockSize 32 and ${n * Math.ceil(k / 32)} scales`);
   const { kBlocks, blobSize, zpRowBytes, dataBytes, zeroPointBytes } = quantizedShape(n, k, bits, blockSize);
   const data = new Uint8Array(dataBytes);
   const scales = new Float32Array(n * kBlocks);
@@ -59,7 +66,15 @@ export function quantizeMatrix(
       const end = Math.min(start + blockSize, rowStart + k);
       const blockIndex = row * kBlocks + b;
       codes.fill(bits === 4 ? 0 : 128);
-      if (bits === 4) {
+      if (grid) {
+        const zp = bits === 4 ? GRID_ZP4 : 128;
+        quantizeBlockOnGrid(w, start, end, bits, grid[blockIndex], codes, scales, blockIndex);
+        if (bits === 4) {
+          zeroPoints![row * zpRowBytes + (b >> 1)] |= b & 1 ? zp << 4 : zp;
+          const out = blockIndex * blobSize;
+          for (let j = 0; j < blockSize; j += 2) data[out + (j >> 1)] = codes[j] | (codes[j + 1] << 4);
+        } else data.set(codes, blockIndex * blobSize);
+      } else if (bits === 4) {
         const zp = quantizeBlockAsym4(w, start, end, codes, scales, blockIndex);
         zeroPoints![row * zpRowBytes + (b >> 1)] |= b & 1 ? zp << 4 : zp;
         // Padding past K must dequantize to zero: give it the zero point's code.
@@ -73,6 +88,32 @@ export function quantizeMatrix(
     }
   }
   return { bits, blockSize, n, k, kBlocks, data, scales, zeroPoints };
+}
+
+/** A grid block's int4 zero point: Q4_0's codes 0..15 stand for n = code - 8. */
+const GRID_ZP4 = 8;
+
+/** Codes n + zp for a block whose values are n·scale (the file's grid); throws if one is not. */
+function quantizeBlockOnGrid(
+  w: Float32Array,
+  start: number,
+  end: number,
+  bits: NBits,
+  scale: number,
+  codes: Uint8Array,
+  scales: Float32Array,
+  blockIndex: number,
+): void {
+  const zp = bits === 4 ? GRID_ZP4 : 128;
+  const top = bits === 4 ? 15 : 255;
+  codes.fill(zp);
+  for (let i = start; i < end; i++) {
+    const n = scale === 0 ? 0 : Math.round(w[i] / scale);
+    if (n * scale !== w[i] || n + zp < 0 || n + zp > top)
+      throw new Error(`quantizeMatrix: value ${w[i]} is not on its block's grid (scale ${scale})`);
+    codes[i - start] = n + zp;
+  }
+  scales[blockIndex] = scale;
 }
 
 /** Asymmetric 4-bit: the block's range [min(0,lo), max(0,hi)] maps onto codes 0..15. Returns the zero point. */

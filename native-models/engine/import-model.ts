@@ -6,9 +6,16 @@ import { openModelSource } from "../formats/open-model.js";
 import { attentionWindow, type ModelSource } from "../formats/model-source.js";
 import { buildTokenizerJson } from "../tokenizer/build.js";
 import { ModelFormatError } from "../formats/errors.js";
-import { convertModel, countParams, type ImportStage, type NativeWriter } from "../convert/convert-model.js";
+import {
+  convertModel,
+  countParams,
+  defaultBlockSize,
+  type ImportStage,
+  type NativeWriter,
+} from "../convert/convert-model.js";
 import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
+import type { TensorGrid } from "../formats/block-grid.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { loadNativeKernels, type SparseBlockSize } from "../kernels/index.js";
@@ -19,6 +26,8 @@ import {
   linearFileBytes,
 } from "../kernels/saved-bytes.js";
 import { quantSizes, type QuantSizes } from "../convert/package-size.js";
+import { fileQuant, GRID_BLOCK_SIZE, keptGrid, keptMatrices } from "../convert/source-grid.js";
+import type { SourceBlocks } from "../../wire/model.js";
 
 export interface ImportOptions {
   modelsDir: string;
@@ -32,7 +41,7 @@ export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?: (stage: ImportStage | "calibrate", progress: number) => void;
   /** Once the source's header is read: the quantization this import uses and the size each choice gives. */
-  onPlan?: (plan: { quant: WeightQuant; sizes: QuantSizes }) => void;
+  onPlan?: (plan: { quant: WeightQuant; sizes: QuantSizes; blocks: SourceBlocks }) => void;
   /** Calibrate early exit before the model enters the library (the app does; the CLI on request). */
   calibrate?: boolean;
   threads?: number;
@@ -49,9 +58,14 @@ export interface ImportResult {
 /** Models under this many parameters lose the most at int4: they default to int8. */
 export const INT8_BELOW_PARAMS = 1e9;
 
-/** The quantization an import uses when none is asked for. */
-export function defaultQuant(params: number): WeightQuant {
-  return params < INT8_BELOW_PARAMS ? "int8" : "int4";
+/**
+ * The quantization an import uses when none is asked for: a quantized file as it is (fileQuant:
+ * its own block grids kept), a float one by its size.
+ */
+export function defaultQuant(source: ModelSource): WeightQuant {
+  const bits = fileQuant(source.tensors);
+  if (bits !== undefined) return bits === 4 ? "int4" : "int8";
+  return countParams(source.config) < INT8_BELOW_PARAMS ? "int8" : "int4";
 }
 
 export async function importModel(input: string, o: ImportOptions): Promise<ImportResult> {
@@ -59,14 +73,17 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
   o.onProgress?.("read", 0);
   const source = await openModelSource(path.resolve(input), { tokenizerPath: o.tokenizerPath });
   try {
-    const quant = o.quant ?? defaultQuant(countParams(source.config));
+    const quant = o.quant ?? defaultQuant(source);
+    // A quantized file keeps its blocks of 32 at any bits that hold them.
+    const blockSize = o.blockSize ?? (fileQuant(source.tensors) ? GRID_BLOCK_SIZE : undefined);
     const tokenizer = tokenizerFiles(source);
     // The kernel is integer-only: float packages stay dense (their point is exactness).
     const native = o.native === false ? undefined : nativeWriter(o.threads);
     o.onPlan?.({
       quant,
+      blocks: keptMatrices(source.tensors, quant, blockSize ?? defaultBlockSize(source.config)),
       sizes: quantSizes(source, {
-        blockSize: o.blockSize,
+        blockSize,
         native,
         tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
       }),
@@ -76,7 +93,7 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       quant,
       name: o.name,
       duplicates: o.duplicates,
-      blockSize: o.blockSize,
+      blockSize,
       signal: o.signal,
       onProgress: o.onProgress,
       writeTokenizer: (_source, dir) => writeFiles(dir, tokenizer),
@@ -118,6 +135,8 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
       // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
       const block = blockSize as 32 | 64 | 128 | 256;
       const d = cfg.hiddenSize;
+      const g = w.grids ?? {};
+      const grid = (...parts: (TensorGrid | undefined)[]) => keptGrid(bits, blockSize, ...parts);
       const ffn = {
         d,
         ffn: cfg.intermediateSize,
@@ -126,6 +145,9 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         gate: w.wGate,
         up: w.wUp,
         down: w.wDown,
+        gateGrid: grid(g.wGate),
+        upGrid: grid(g.wUp),
+        downGrid: grid(g.wDown),
         ...(cfg.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
         threads,
       };
@@ -144,6 +166,8 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         wqkv: stackRows([w.wq, w.wk, w.wv]),
         bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
         wo: w.wo,
+        wqkvGrid: grid(g.wq, g.wk, g.wv),
+        woGrid: grid(g.wo),
         ffnNorm: w.ffnNorm,
         ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
         window: attentionWindow(cfg, layer),
@@ -167,13 +191,14 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
       const block = blockSize as SparseBlockSize;
       return linearFileBytes(cfg.vocabSize, cfg.hiddenSize, bits, block, { norm: true, bias: false });
     },
-    writeHead(cfg, finalNorm, lmHead, file, bits, blockSize) {
+    writeHead(cfg, finalNorm, lmHead, file, bits, blockSize, lmHeadGrid) {
       const head = kernel.createLinear({
         outputs: cfg.vocabSize,
         inputs: cfg.hiddenSize,
         bits,
         blockSize: blockSize as 32 | 64 | 128 | 256,
         weights: lmHead,
+        weightsGrid: keptGrid(bits, blockSize, lmHeadGrid),
         norm: finalNorm,
         eps: cfg.rmsNormEps,
         threads,

@@ -1,5 +1,7 @@
 import { ModelFormatError } from "./errors.js";
 import type { LayerTensor, ModelConfig, TensorInfo, TensorName } from "./model-source.js";
+import { GRID_BLOCK, gridRows } from "./block-grid.js";
+import type { DequantizedTensor } from "./tensor-read.js";
 
 // Phi-3 stores q, k and v as one matrix (GGUF attn_qkv, HF qkv_proj) and the FFN's gate and up as
 // one (GGUF ffn_up, HF gate_up_proj). llama.cpp views [q; k; v] at rows 0, n_q, n_q + n_kv and its
@@ -107,33 +109,41 @@ function reorderHeads(w: Float32Array, heads: number, order: number[], cols: num
 }
 
 /**
- * The reader's readTensor on top of `readWhole` (one source tensor, dequantized): slices fused row
- * ranges (keeping the fused tensor until its last part has been served, since they are read one
- * after another) and reorders q/k rows for partial half-split rotary.
+ * The reader's readTensor on top of `readWhole` (one source tensor, dequantized, with its block
+ * grid where it has one): slices fused row ranges (keeping the fused tensor until its last part
+ * has been served, since they are read one after another) and reorders q/k rows for partial
+ * half-split rotary, the grid's rows with the values'.
  */
 export function partsReader<S>(
   c: ModelConfig,
   tensors: ReadonlyMap<TensorName, TensorInfo>,
-  readWhole: (source: S) => Promise<Float32Array>,
-): (name: TensorName, at: Located<S>) => Promise<Float32Array> {
-  let held: { source: S; data: Float32Array } | undefined;
+  readWhole: (source: S) => Promise<DequantizedTensor>,
+): (name: TensorName, at: Located<S>) => Promise<DequantizedTensor> {
+  let held: { source: S; data: DequantizedTensor } | undefined;
   const order =
     c.rotaryDim !== undefined && c.rotaryDim < c.headDim && !c.ropeInterleaved
       ? partialRotaryOrder(c.headDim, c.rotaryDim)
       : undefined;
   return async (name, at) => {
-    let data: Float32Array;
+    let data: DequantizedTensor;
     if (!at.range) data = await readWhole(at.source);
     else {
-      if (held?.source !== at.source) held = { source: at.source, data: await readWhole(at.source) };
       const cols = tensors.get(name)!.shape[1];
-      const end = (at.range.start + at.range.rows) * cols;
-      data = held.data.slice(at.range.start * cols, end);
-      if (end === held.data.length) held = undefined;
+      if (held?.source !== at.source) held = { source: at.source, data: await readWhole(at.source) };
+      const { start, rows } = at.range;
+      const whole = held.data;
+      const end = (start + rows) * cols;
+      data = { values: whole.values.slice(start * cols, end) };
+      if (whole.grid) data.grid = gridRows(whole.grid, cols, start, rows);
+      if (end === whole.values.length) held = undefined;
     }
     const m = order && /\.(wq|wk|bq|bk)$/.exec(name);
     if (!m) return data;
     const heads = m[1].endsWith("q") ? c.numHeads : c.numKvHeads;
-    return reorderHeads(data, heads, order!, data.length / (heads * c.headDim));
+    const cols = data.values.length / (heads * c.headDim);
+    const rowsOf = (a: Float32Array, perRow: number) => reorderHeads(a, heads, order!, perRow);
+    const out: DequantizedTensor = { values: rowsOf(data.values, cols) };
+    if (data.grid) out.grid = { ...data.grid, scales: rowsOf(data.grid.scales, cols / GRID_BLOCK) };
+    return out;
   };
 }

@@ -15,7 +15,7 @@ import {
   type TensorInfo,
   type TensorName,
 } from "./model-source.js";
-import { readDequantized } from "./tensor-read.js";
+import { readDequantized, readWithGrid } from "./tensor-read.js";
 
 // A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3`, `gemma3` and `phi3` architectures.
 
@@ -231,9 +231,15 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
     [...g.metadata].filter(([key]) => key.startsWith("tokenizer.") || key === "general.name"),
   );
   const read = partsReader(config, tensors, (t: GgufTensorInfo) =>
-    readDequantized(file, t.offset, t.type.name, t.nElements, t.name),
+    readWithGrid(file, t.offset, t.type.name, t.nElements, t.name),
   );
   let closed = false;
+  const readTensorWithGrid = async (name: TensorName) => {
+    if (closed) throw new Error(`readTensor(${name}) after close()`);
+    const at = tensors.has(name) ? where.get(name) : undefined;
+    if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
+    return read(name, at);
+  };
   return {
     format: "gguf",
     path: filePath,
@@ -243,11 +249,9 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       : { kind: "none" },
     tensors,
     async readTensor(name) {
-      if (closed) throw new Error(`readTensor(${name}) after close()`);
-      const at = tensors.has(name) ? where.get(name) : undefined;
-      if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, filePath);
-      return read(name, at);
+      return (await readTensorWithGrid(name)).values;
     },
+    readTensorWithGrid,
     async close() {
       closed = true;
       await file.close();

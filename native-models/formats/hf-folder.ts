@@ -8,7 +8,7 @@ import { checkConfig, checkTensors } from "./model-check.js";
 import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
 import type { LayerTensor, ModelSource, TensorInfo, TensorName, TokenizerSource } from "./model-source.js";
 import { READABLE_DTYPES, parseSafetensors, type SafetensorsTensor } from "./safetensors.js";
-import { readDequantized } from "./tensor-read.js";
+import { readWithGrid } from "./tensor-read.js";
 
 // A Hugging Face model folder: config.json, model.safetensors (or shards + index), tokenizer.json and
 // tokenizer_config.json. q/k rows stay in HF's half-split rotary order (ropeInterleaved = false).
@@ -145,7 +145,7 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
     }
     const tokenizer = await hfTokenizer(dir, names);
     const read = partsReader(config, tensors, (t: SafetensorsTensor) =>
-      readDequantized(t.file, t.offset, t.dtype, t.nElements, t.name),
+      readWithGrid(t.file, t.offset, t.dtype, t.nElements, t.name),
     );
     let closed = false;
     return {
@@ -158,7 +158,7 @@ export async function openHfFolder(dir: string): Promise<ModelSource> {
         if (closed) throw new Error(`readTensor(${name}) after close()`);
         const at = tensors.has(name) ? where.get(name) : undefined;
         if (!at) throw new ModelFormatError("missing_tensor", `no tensor ${name} in this model`, dir);
-        const data = await read(name, at);
+        const data = (await read(name, at)).values;
         if (gemma && isGemmaNorm(name)) for (let i = 0; i < data.length; i++) data[i] += 1;
         return data;
       },

@@ -1,5 +1,6 @@
 // The one shape every model reader (GGUF, Hugging Face folder, llama2.c) produces.
 // The converter only ever sees a ModelSource, never a file format.
+import type { DequantizedTensor } from "./tensor-read.js";
 
 export const SUPPORTED_ARCHITECTURES = ["llama", "qwen2", "qwen3", "gemma3", "phi3"] as const;
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
@@ -140,5 +141,7 @@ export interface ModelSource {
   tensors: ReadonlyMap<TensorName, TensorInfo>;
   /** Dequantized to float32, in TensorInfo.shape row-major order. One tensor at a time keeps memory bounded. */
   readTensor(name: TensorName): Promise<Float32Array>;
+  /** The same values with the file's block grid, where its blocks have one (block-grid.ts); GGUF only. */
+  readTensorWithGrid?(name: TensorName): Promise<DequantizedTensor>;
   close(): Promise<void>;
 }

@@ -1,11 +1,18 @@
 import { noteAllocation, type BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { dequantLayout, dequantizeInto } from "./gguf-dequant.js";
+import { GRID_TYPES, gridScalesInto, type TensorGrid } from "./block-grid.js";
 
 // Reads one tensor's bytes in bounded chunks and dequantizes them straight into the output, so the
 // extra memory is one chunk, not a second copy of the tensor.
 
 const CHUNK_BYTES = 16 << 20;
+
+/** The tensor as float32, with its block grid (block-grid.ts) when its type has one. */
+export interface DequantizedTensor {
+  values: Float32Array;
+  grid?: TensorGrid;
+}
 
 export async function readDequantized(
   file: BinaryFile,
@@ -14,6 +21,16 @@ export async function readDequantized(
   nElements: number,
   label: string,
 ): Promise<Float32Array> {
+  return (await readWithGrid(file, offset, type, nElements, label)).values;
+}
+
+export async function readWithGrid(
+  file: BinaryFile,
+  offset: number,
+  type: string,
+  nElements: number,
+  label: string,
+): Promise<DequantizedTensor> {
   const layout = dequantLayout(type);
   if (!layout)
     throw new ModelFormatError(
@@ -44,12 +61,19 @@ export async function readDequantized(
   const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / layout.typeSize));
   noteAllocation(Math.min(nBlocks, blocksPerChunk) * layout.typeSize, `tensor ${label} read buffer`);
   const buf = Buffer.allocUnsafe(Math.min(nBlocks, blocksPerChunk) * layout.typeSize);
+  const gridType = GRID_TYPES[type];
+  const grid: TensorGrid | undefined = gridType && {
+    type,
+    bits: gridType.bits,
+    scales: new Float32Array(nBlocks),
+  };
   let nonFinite = 0;
   for (let b = 0; b < nBlocks; b += blocksPerChunk) {
     const k = Math.min(blocksPerChunk, nBlocks - b);
     const chunk = buf.subarray(0, k * layout.typeSize);
     await file.readInto(chunk, offset + b * layout.typeSize, `tensor ${label}`);
     nonFinite += dequantizeInto(type, chunk, out, b * layout.blockSize, file.path);
+    if (grid) gridScalesInto(type, chunk, grid.scales, b);
   }
   if (nonFinite > 0) {
     const what = layout.blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";
@@ -59,5 +83,5 @@ export async function readDequantized(
       file.path,
     );
   }
-  return out;
+  return { values: out, ...(grid ? { grid } : {}) };
 }

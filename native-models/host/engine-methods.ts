@@ -37,6 +37,7 @@ export function toSummary(m: Manifest): ModelSummary {
     kvBytesPerToken: 2 * m.config.numLayers * m.config.numKvHeads * m.config.headDim * 4,
     sourceFormat: m.source.format,
     sourceFile: path.basename(m.source.path),
+    ...(m.sourceBlocks ? { sourceBlocks: m.sourceBlocks } : {}),
     createdAt: m.createdAt,
     // Older packages did not record it; they were all prompted as chat models.
     mode: m.tokenizer.chatTemplate === false ? "completion" : "chat",

@@ -5,6 +5,14 @@ export type SparseBlockSize = 32 | 64 | 128 | 256;
 /** Kernel set: "auto" picks the best this CPU runs; the others force one (tests cover each path). */
 export type SparseIsa = "auto" | "amx" | "avx512" | "avx2" | "neon-dotprod" | "neon" | "scalar";
 
+/**
+ * A matrix's block grid, from a file whose blocks already lie on one (GGUF Q8_0, Q5_0, Q4_0: each
+ * value is an integer times its block's scale): the scale of block b (32 inputs) of row r at
+ * [r * ceil(inputs / 32) + b]. Quantized with blockSize 32 against it, the kernels keep exactly
+ * the file's values instead of rounding them again.
+ */
+export type BlockGrid = Float32Array;
+
 export interface SparseFfnWeights {
   /** Hidden size (FFN input and output length). */
   d: number;
@@ -20,6 +28,10 @@ export interface SparseFfnWeights {
   up: Float32Array;
   /** W_down [d, ffn]; stored transposed inside the kernel. */
   down: Float32Array;
+  /** The matrices' grids. The per-neuron rows keep gate's and up's; a down row crosses the file's blocks. */
+  gateGrid?: BlockGrid;
+  upGrid?: BlockGrid;
+  downGrid?: BlockGrid;
   /** The gate's activation: SiLU (SwiGLU, the default) or tanh-approximated GELU (GeGLU, Gemma). */
   activation?: "silu" | "gelu_tanh";
 }
@@ -82,6 +94,8 @@ export interface SparseFfn {
   packDense(options?: { releaseRows?: boolean }): void;
   /** Writes the laid-out weights (64-byte header + rows) for loadFfn. */
   save(path: string): void;
+  /** W_gate, W_up or W_down as the kernels see them (from the packed form when it is loaded). */
+  weights(which: "gate" | "up" | "down"): Float32Array;
   /** Frees the weights now instead of at garbage collection. */
   close(): void;
   setThreads(threads: number): void;
@@ -106,6 +120,8 @@ export interface NativeAttentionWeights {
   bqkv?: Float32Array;
   /** [d, heads*headDim] */
   wo: Float32Array;
+  wqkvGrid?: BlockGrid;
+  woGrid?: BlockGrid;
   ffnNorm: Float32Array;
   /** Per-head RMSNorm on q and k before rotary, [headDim] each (Qwen3, Gemma 3). */
   qNorm?: Float32Array;
@@ -137,6 +153,8 @@ export interface NativeAttention {
     ffnIn: Float32Array,
   ): void;
   save(path: string): void;
+  /** W_qkv or W_o as the kernels see them. */
+  weights(which: "qkv" | "o"): Float32Array;
   close(): void;
   readonly info: {
     d: number;
@@ -157,6 +175,7 @@ export interface NativeLinearWeights {
   blockSize?: SparseBlockSize;
   /** [outputs, inputs] */
   weights: Float32Array;
+  weightsGrid?: BlockGrid;
   bias?: Float32Array;
   /** RMSNorm weights applied to the input first (the LM head's final norm). */
   norm?: Float32Array;
@@ -169,6 +188,8 @@ export interface NativeLinear {
   /** One row, and its best output with that output's softmax probability: [index, probability]. */
   runTop(x: Float32Array, out: Float32Array): [number, number];
   save(path: string): void;
+  /** The matrix as the kernels see it, [outputs, inputs]. */
+  weights(): Float32Array;
   close(): void;
   readonly info: {
     inputs: number;

@@ -1,6 +1,7 @@
 // manifest.json: everything the runtime needs to know about a converted model package.
 import { z } from "zod";
 import { SUPPORTED_ARCHITECTURES } from "../formats/model-source.js";
+import { SourceBlocks } from "../../wire/model.js";
 
 /** 2: the native kernels' form is `native` (it was `sparse` in version 1, which still reads). */
 export const MANIFEST_VERSION = 2;
@@ -99,6 +100,12 @@ export const Manifest = z.object({
     chatTemplate: z.boolean().optional(),
   }),
   sizeBytes: z.number(),
+  /**
+   * The file's own weights against the package's: how many of its matrices the package holds with
+   * exactly the file's values (their block grid kept), of how many, and the file's block types.
+   * Absent in packages from before it was recorded: those rounded every matrix again.
+   */
+  sourceBlocks: SourceBlocks.optional(),
   /** Set once calibration has run (predictors.json beside it). */
   calibration: z
     .object({

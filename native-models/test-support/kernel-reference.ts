@@ -100,7 +100,7 @@ export interface RefActivation {
   xsum: Int32Array;
 }
 
-/** int8 per block, scale = absmax / 127 (llama.cpp Q8 / onnxruntime accuracy_level 4). */
+/** int8 per block, scale = absmax / 127 stored at fp16 precision (llama.cpp's Q8_0 activation blocks). */
 export function quantizeActivation(x: Float32Array, dp: number, blockSize: number): RefActivation {
   const kb = dp / blockSize;
   const a: RefActivation = { q: new Int8Array(dp), sx: new Float32Array(kb), xsum: new Int32Array(kb) };
@@ -116,7 +116,9 @@ export function quantizeActivation(x: Float32Array, dp: number, blockSize: numbe
       a.q[j] = q;
       sum += q;
     }
-    a.sx[b] = amax / 127;
+    const sx = f32(amax / 127);
+    const sx16 = roundHalf(sx);
+    a.sx[b] = sx16 <= 65504 ? sx16 : sx;
     a.xsum[b] = sum;
   }
   return a;

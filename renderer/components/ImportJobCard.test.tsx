@@ -79,7 +79,9 @@ describe("import options", () => {
     const api = createFakeApi();
     const { store } = await renderWithStore(<ModelsView />, api);
     const chooser = screen.getByRole("combobox", { name: "Quantization for imports" }) as HTMLSelectElement;
-    expect(chooser.selectedOptions[0].textContent).toBe("Automatic: int8 under 1B parameters, int4 above");
+    expect(chooser.selectedOptions[0].textContent).toBe(
+      "As the file is (a float file: int8 under 1B parameters, int4 above)",
+    );
     const file = new File(["GGUF"], "a.gguf");
     await act(() => store.getState().importGroups([{ label: "a.gguf", files: [file] }]));
     await user.selectOptions(chooser, "int4");

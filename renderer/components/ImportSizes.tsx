@@ -1,6 +1,7 @@
 import type { ImportJob, Quant } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatBytes } from "../state/format";
+import { describeSourceBlocks } from "../state/sourceBlocks";
 
 /** The choices the Models header offers, in the order the card lists them. */
 const choices = ["int4", "int8", "f16"] as const;
@@ -13,7 +14,7 @@ const choices = ["int4", "int8", "f16"] as const;
 export function ImportSizes({ job }: { job: ImportJob & { plan: NonNullable<ImportJob["plan"]> } }) {
   const actions = useActions();
   const switchingTo = useApp((s) => s.switchingJobs[job.jobId]);
-  const { quant, sizes } = job.plan;
+  const { quant, sizes, blocks } = job.plan;
   const chosen = (choices as readonly Quant[]).includes(quant)
     ? sizes[quant as (typeof choices)[number]]
     : null;
@@ -24,6 +25,11 @@ export function ImportSizes({ job }: { job: ImportJob & { plan: NonNullable<Impo
         {quant}
         {chosen !== null && <> · {formatBytes(chosen)} on disk</>}
       </p>
+      {blocks && (
+        <p className="muted" data-testid="import-blocks">
+          {describeSourceBlocks(blocks, quant)}
+        </p>
+      )}
       {job.state === "running" &&
         (switchingTo ? (
           <p className="muted" role="status">

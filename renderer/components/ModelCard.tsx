@@ -3,6 +3,7 @@ import type { ModelSummary } from "../../electron/contract";
 import { useActions, useApp } from "../state/context";
 import { formatBytes, formatLoadProgress, formatParams, formatWhen } from "../state/format";
 import { describeModelMemory, modelMemory } from "../state/modelMemory";
+import { describeSourceBlocks } from "../state/sourceBlocks";
 import { CalibrationChart } from "./CalibrationChart";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Icon } from "./Icon";
@@ -85,6 +86,11 @@ export const ModelCard = memo(function ModelCard({ model }: { model: ModelSummar
         <Spec label="Architecture" value={model.arch} />
         <Spec label="Parameters" value={formatParams(model.params)} />
         <Spec label="Quantization" value={model.quant} />
+        <Spec
+          label="Weights"
+          value={describeSourceBlocks(model.sourceBlocks, model.quant)}
+          testId="model-weights"
+        />
         <Spec label="Layers" value={String(model.layers)} />
         <Spec label="Context" value={`${model.contextLength.toLocaleString()} tokens`} />
         <Spec label="Size on disk" value={formatBytes(model.sizeBytes)} />

@@ -27,7 +27,7 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
     return DefineClass(env, "SparseFfn",
                        {InstanceMethod<&FfnHandle::Run>("run"), InstanceMethod<&FfnHandle::RunAsync>("runAsync"), InstanceMethod<&FfnHandle::RunRows>("runRows"), InstanceMethod<&FfnHandle::PackDense>("packDense"),
                         InstanceMethod<&FfnHandle::Save>("save"), InstanceMethod<&FfnHandle::Close>("close"),
-                        InstanceMethod<&FfnHandle::SetThreads>("setThreads"),
+                        InstanceMethod<&FfnHandle::SetThreads>("setThreads"), InstanceMethod<&FfnHandle::Weights>("weights"),
                         InstanceAccessor<&FfnHandle::Info>("info")});
   }
 
@@ -53,6 +53,19 @@ class FfnHandle : public Napi::ObjectWrap<FfnHandle> {
 
  private:
   std::vector<float> rowsOut_;  // runRows' result before an accumulating add
+
+  // weights("gate" | "up" | "down") -> Float32Array: that matrix as the kernels see it.
+  Napi::Value Weights(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Ffn& f = live(env);
+    const std::string which = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    const int w = which == "gate" ? 0 : which == "up" ? 1 : which == "down" ? 2 : -1;
+    if (w < 0) throwType(env, "weights(which): which must be \"gate\", \"up\" or \"down\"");
+    if (!f.hasDense() && !f.hasRows()) throwError(env, "the FFN holds no weights");
+    Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)f.layout().d * (size_t)f.layout().ffn);
+    f.dequantize(w, out.Data());
+    return out;
+  }
 
   Ffn& live(Napi::Env env) {
     if (!ffn_) throwError(env, "this sparse FFN was closed");
@@ -262,7 +275,8 @@ Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, i
   return obj;
 }
 
-// createFfn({ d, ffn, bits, blockSize?, gate, up, down, threads?, isa?, order?, form?, activation? })
+// createFfn({ d, ffn, bits, blockSize?, gate, up, down, gateGrid?, upGrid?, downGrid?, threads?, isa?, order?, form?,
+//             activation? }); the grids: the source's block scales (quantize.h), blockSize 32.
 // activation "silu" (default) or "gelu_tanh".
 // form "rows" (default): per-neuron rows for sparse passes; "dense": only the packed matrices.
 Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
@@ -289,10 +303,13 @@ Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   const float* gate = floatArray(env, o.Get("gate"), "gate", n).Data();
   const float* up = floatArray(env, o.Get("up"), "up", n).Data();
   const float* down = floatArray(env, o.Get("down"), "down", n).Data();
+  const exl::FfnGrids grids{gridProp(env, o, "gateGrid", ffn, d), gridProp(env, o, "upGrid", ffn, d),
+                            gridProp(env, o, "downGrid", d, ffn)};
   const int threads = threadsProp(env, o);
   const exl::Kernels* k = kernelsProp(env, o);
   std::string err;
-  std::unique_ptr<Ffn> f = form == "dense" ? Ffn::createDense(L, gate, up, down, threads, &err) : Ffn::create(L, gate, up, down, threads, &err);
+  std::unique_ptr<Ffn> f = form == "dense" ? Ffn::createDense(L, gate, up, down, threads, &err, grids)
+                                               : Ffn::create(L, gate, up, down, threads, &err, grids);
   if (!f) throwRange(env, "createFfn: " + err);
   return wrap(env, std::move(f), k, threads);
 }
@@ -341,7 +358,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
   exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;
 }
 

@@ -34,6 +34,7 @@ class AttentionHandle : public Napi::ObjectWrap<AttentionHandle> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeAttention",
                        {InstanceMethod<&AttentionHandle::Run>("run"), InstanceMethod<&AttentionHandle::Save>("save"),
+                        InstanceMethod<&AttentionHandle::Weights>("weights"),
                         InstanceMethod<&AttentionHandle::Close>("close"), InstanceAccessor<&AttentionHandle::Info>("info")});
   }
   AttentionHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AttentionHandle>(info) {}
@@ -47,6 +48,18 @@ class AttentionHandle : public Napi::ObjectWrap<AttentionHandle> {
   }
 
  private:
+  // weights("qkv" | "o") -> Float32Array: that matrix as the kernels see it.
+  Napi::Value Weights(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Attention& a = live(env);
+    const std::string which = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    if (which != "qkv" && which != "o") throwType(env, "weights(which): which must be \"qkv\" or \"o\"");
+    const Matrix& m = which == "qkv" ? a.qkv() : a.o();
+    Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)(m.outputs() * m.inputs()));
+    m.dequantize(out.Data());
+    return out;
+  }
+
   Attention& live(Napi::Env env) {
     if (!a_) throwError(env, "this attention block was closed");
     return *a_;
@@ -117,7 +130,7 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeLinear",
                        {InstanceMethod<&LinearHandle::Run>("run"), InstanceMethod<&LinearHandle::RunTop>("runTop"),
-                        InstanceMethod<&LinearHandle::Save>("save"),
+                        InstanceMethod<&LinearHandle::Save>("save"), InstanceMethod<&LinearHandle::Weights>("weights"),
                         InstanceMethod<&LinearHandle::Close>("close"), InstanceAccessor<&LinearHandle::Info>("info")});
   }
   LinearHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinearHandle>(info) {}
@@ -168,6 +181,14 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
     return r;
   }
 
+  // weights() -> Float32Array [outputs * inputs]: the matrix as the kernels see it.
+  Napi::Value Weights(const Napi::CallbackInfo& info) {
+    const Matrix& m = live(info.Env()).matrix();
+    Napi::Float32Array out = Napi::Float32Array::New(info.Env(), (size_t)(m.outputs() * m.inputs()));
+    m.dequantize(out.Data());
+    return out;
+  }
+
   Napi::Value Save(const Napi::CallbackInfo& info) {
     Linear& l = live(info.Env());
     if (!info[0].IsString()) throwType(info.Env(), "save(path): path must be a string");
@@ -213,7 +234,7 @@ int bitsProp(Napi::Env env, Napi::Object o) {
 }
 
 // createAttention({ d, heads, kvHeads, headDim, bits?, blockSize?, eps, interleaved, attnNorm, wqkv, bqkv?, wo, ffnNorm,
-//                   qNorm?, kNorm?, postNorm?, window?, scale?, threads?, isa? })
+//                   qNorm?, kNorm?, postNorm?, window?, scale?, wqkvGrid?, woGrid?, threads?, isa? })
 Napi::Value CreateAttention(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwType(env, "createAttention expects an options object");
@@ -236,6 +257,8 @@ Napi::Value CreateAttention(const Napi::CallbackInfo& info) {
   w.ffnNorm = floatArray(env, o.Get("ffnNorm"), "ffnNorm", c.d).Data();
   w.wqkv = floatArray(env, o.Get("wqkv"), "wqkv", n * c.d).Data();
   w.wo = floatArray(env, o.Get("wo"), "wo", (size_t)c.d * qd).Data();
+  w.qkvGrid = gridProp(env, o, "wqkvGrid", (int64_t)n, c.d);
+  w.oGrid = gridProp(env, o, "woGrid", c.d, (int64_t)qd);
   w.bqkv = optionalFloats(env, o, "bqkv", n);
   c.hasBias = w.bqkv != nullptr;
   w.qNorm = optionalFloats(env, o, "qNorm", c.headDim);
@@ -274,7 +297,7 @@ Napi::Value LoadAttention(const Napi::CallbackInfo& info) {
   return obj;
 }
 
-// createLinear({ outputs, inputs, bits?, blockSize?, weights, bias?, norm?, eps?, threads?, isa? })
+// createLinear({ outputs, inputs, bits?, blockSize?, weights, weightsGrid?, bias?, norm?, eps?, threads?, isa? })
 Napi::Value CreateLinear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwType(env, "createLinear expects an options object");
@@ -284,13 +307,14 @@ Napi::Value CreateLinear(const Napi::CallbackInfo& info) {
   const int bits = bitsProp(env, o);
   const int block = (int)intProp(env, o, "blockSize", 32, false);
   const float* w = floatArray(env, o.Get("weights"), "weights", (size_t)n * k).Data();
+  const BlockGrid grid = gridProp(env, o, "weightsGrid", n, k);
   const float* bias = optionalFloats(env, o, "bias", n);
   const float* norm = optionalFloats(env, o, "norm", k);
   const float eps = o.Get("eps").IsNumber() ? (float)o.Get("eps").As<Napi::Number>().DoubleValue() : 0.0f;
   const int threads = threadsProp(env, o);
   const Kernels* kern = kernelsProp(env, o);
   std::string err;
-  std::unique_ptr<Linear> l = Linear::create(n, k, bits, block, w, bias, norm, eps, threads, &err);
+  std::unique_ptr<Linear> l = Linear::create(n, k, bits, block, w, bias, norm, eps, threads, &err, grid);
   if (!l) throwRange(env, "createLinear: " + err);
   Napi::Object obj = env.GetInstanceData<AddonData>()->linear.New({});
   LinearHandle::Unwrap(obj)->attach(env, std::move(l), kern, threads);

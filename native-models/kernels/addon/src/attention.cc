@@ -92,8 +92,8 @@ std::unique_ptr<Attention> Attention::create(const AttentionConfig& c, const Att
     a->postNorm_.reset(new float[c.d]);
     std::memcpy(a->postNorm_.get(), w.postNorm, sizeof(float) * c.d);
   }
-  if (!(a->qkv_ = Matrix::create(n, c.d, c.bits, c.block, w.wqkv, threads, err))) return nullptr;
-  if (!(a->o_ = Matrix::create(c.d, qd, c.bits, c.block, w.wo, threads, err))) return nullptr;
+  if (!(a->qkv_ = Matrix::create(n, c.d, c.bits, c.block, w.wqkv, threads, err, w.qkvGrid))) return nullptr;
+  if (!(a->o_ = Matrix::create(c.d, qd, c.bits, c.block, w.wo, threads, err, w.oGrid))) return nullptr;
   return a;
 }
 

@@ -34,6 +34,7 @@ struct AttentionWeights {
   const float* qNorm;     // [hd] or null (hasQkNorm)
   const float* kNorm;     // [hd] or null
   const float* postNorm;  // [d] or null (hasPostNorm)
+  BlockGrid qkvGrid, oGrid;  // the source's block grids (quantize.h), or absent
 };
 
 // Where the rows go: the layer's K/V buffers ([kvHeads, capacity, hd] each) and the rotary tables.
@@ -62,6 +63,8 @@ class Attention {
   const char* run(const Kernels* k, int threads, const AttentionStep& s);
 
   const AttentionConfig& config() const { return c_; }
+  const Matrix& qkv() const { return *qkv_; }
+  const Matrix& o() const { return *o_; }
   uint64_t bytes() const { return qkv_->bytes() + o_->bytes(); }
 
  private:

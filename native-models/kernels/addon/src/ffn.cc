@@ -114,6 +114,7 @@ bool Ffn::allocate(const Layout& L, std::string* err) {
 struct QuantJob {
   Ffn* f;
   const float *gate, *up, *down;
+  FfnGrids grids;
   std::atomic<int> next{0};
   std::atomic<bool> bad{false};
   static void work(void* p, int slot);
@@ -126,8 +127,8 @@ void QuantJob::work(void* p, int) {
     const int i1 = (c + 1) * kChunk < L.ffn ? (c + 1) * kChunk : L.ffn;
     for (int i = c * kChunk; i < i1; i++) {
       uint8_t* w = j.f->w_;
-      bool ok = quantizeRow(L, j.gate + (size_t)i * L.d, 1, w + L.rowOffset(0, i));
-      ok = quantizeRow(L, j.up + (size_t)i * L.d, 1, w + L.rowOffset(1, i)) && ok;
+      bool ok = quantizeRow(L, j.gate + (size_t)i * L.d, 1, w + L.rowOffset(0, i), j.grids.gate.at(i, 0));
+      ok = quantizeRow(L, j.up + (size_t)i * L.d, 1, w + L.rowOffset(1, i), j.grids.up.at(i, 0)) && ok;
       // Column i of W_down [d, ffn]: neighbouring neurons share cache lines, so walking neurons in
       // order keeps the strided reads in cache.
       ok = quantizeRow(L, j.down + i, L.ffn, w + L.rowOffset(2, i)) && ok;
@@ -137,28 +138,36 @@ void QuantJob::work(void* p, int) {
 }
 
 std::unique_ptr<Ffn> Ffn::create(const Layout& L, const float* gate, const float* up, const float* down, int threads,
-                                 std::string* err) {
+                                 std::string* err, const FfnGrids& grids) {
+  const char* e = grids.gate.check(L.d, L.block);
+  if (!e) e = grids.up.check(L.d, L.block);
+  if (e) {
+    *err = e;
+    return nullptr;
+  }
   std::unique_ptr<Ffn> f(new Ffn());
   if (!f->allocate(L, err)) return nullptr;
   // Row padding bytes must be deterministic: saved files are compared byte for byte.
   std::memset(f->w_, 0, L.totalBytes);
   QuantJob job;
-  job.f = f.get(), job.gate = gate, job.up = up, job.down = down;
+  job.f = f.get(), job.gate = gate, job.up = up, job.down = down, job.grids = grids;
   Pool::instance().run(threads, QuantJob::work, &job);
   if (job.bad.load()) {
-    *err = "weights contain a non-finite value or a block scale beyond the fp16 range";
+    *err = grids.gate.scales || grids.up.scales
+               ? "weights contain a value off their block grid (or not finite)"
+               : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }
   return f;
 }
 
 std::unique_ptr<Ffn> Ffn::createDense(const Layout& L, const float* gate, const float* up, const float* down,
-                                      int threads, std::string* err) {
+                                      int threads, std::string* err, const FfnGrids& grids) {
   std::unique_ptr<Ffn> f(new Ffn());
   f->L_ = L;
-  if (!(f->gate_ = Matrix::create(L.ffn, L.d, L.bits, L.block, gate, threads, err)) ||
-      !(f->up_ = Matrix::create(L.ffn, L.d, L.bits, L.block, up, threads, err)) ||
-      !(f->down_ = Matrix::create(L.d, L.ffn, L.bits, L.block, down, threads, err)))
+  if (!(f->gate_ = Matrix::create(L.ffn, L.d, L.bits, L.block, gate, threads, err, grids.gate)) ||
+      !(f->up_ = Matrix::create(L.ffn, L.d, L.bits, L.block, up, threads, err, grids.up)) ||
+      !(f->down_ = Matrix::create(L.d, L.ffn, L.bits, L.block, down, threads, err, grids.down)))
     return nullptr;
   return f;
 }
@@ -261,6 +270,17 @@ float rowValue(const Layout& L, const uint8_t* row, int e) {
   return (code - (int)row[L.zpOffset + b]) * scale;
 }
 }  // namespace
+
+void Ffn::dequantize(int which, float* out) const {
+  if (hasDense()) return (which == 0 ? gate_ : which == 1 ? up_ : down_)->dequantize(out);
+  const int64_t d = L_.d, f = L_.ffn;
+  for (int64_t i = 0; i < f; i++)
+    for (int64_t e = 0; e < d; e++) {
+      const float v = rowValue(L_, w_ + L_.rowOffset(which, i), (int)e);
+      if (which == 2) out[e * f + i] = v;  // down_i is column i of W_down
+      else out[i * d + e] = v;
+    }
+}
 
 bool Ffn::packDense(int threads, bool releaseRows, std::string* err) {
   const int64_t d = L_.d, f = L_.ffn;

@@ -31,16 +31,24 @@ inline float activate(float g, int32_t activation) {
   return 0.5f * g * (1.0f + std::tanh(0.7978845608f * (g + 0.044715f * g * g * g)));
 }
 
+// The source's block grids of the three matrices (quantize.h); any may be absent.
+struct FfnGrids {
+  BlockGrid gate, up, down;
+};
+
 class Ffn {
  public:
   ~Ffn();
   // gate, up: [ffn, d] row-major; down: [d, ffn] row-major (as in y = W x). Quantization runs on
-  // `threads` threads of the shared pool. Returns nullptr and sets *err on bad input.
+  // `threads` threads of the shared pool. Returns nullptr and sets *err on bad input. The gate and
+  // up rows keep their grids; a down row is a column of W_down, across the file's blocks, so it is
+  // quantized freely.
   static std::unique_ptr<Ffn> create(const Layout& L, const float* gate, const float* up, const float* down,
-                                     int threads, std::string* err);
-  // Only the packed dense form, quantized once from the float weights (no per-neuron rows).
+                                     int threads, std::string* err, const FfnGrids& grids = {});
+  // Only the packed dense form, quantized once from the float weights (no per-neuron rows); every
+  // matrix keeps its grid.
   static std::unique_ptr<Ffn> createDense(const Layout& L, const float* gate, const float* up, const float* down,
-                                          int threads, std::string* err);
+                                          int threads, std::string* err, const FfnGrids& grids = {});
   // Loads either file form (per-neuron rows, or packed dense only), told apart by the magic.
   static std::unique_ptr<Ffn> load(const std::string& path, std::string* err);
   // Writes the rows form when the rows are in memory, else the packed dense form.
@@ -60,6 +68,9 @@ class Ffn {
   // sparse passes, activation recording and save() then fail with kRowsReleased.
   bool packDense(int threads, bool releaseRows, std::string* err);
   bool hasDense() const { return gate_ != nullptr; }
+  // W_gate, W_up or W_down (which 0, 1, 2) as the kernels see them, [ffn, d] or [d, ffn]: from the
+  // packed form where there is one (the dense passes), else from the rows.
+  void dequantize(int which, float* out) const;
   bool hasRows() const { return w_ != nullptr; }
   static constexpr int kRowsReleased = -3;
 

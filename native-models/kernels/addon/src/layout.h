@@ -56,10 +56,18 @@ struct XQuant {
   int32_t* corr8;  // [dp/4] int8 AVX-512 only: -128 * Σq at the first int32 lane of each block
 };
 
+static inline uint16_t floatToHalf(float f);
+static inline float halfToFloat(uint16_t h);
+
 // Block b's scale and sums (its codes, B wide from element `start`, are already in out.q); shared
-// by every activation quantizer so they store the same numbers.
+// by every activation quantizer so they store the same numbers. The scale is rounded to fp16 as
+// llama.cpp's Q8_0 activation blocks store it (codes from 127/amax, rounded to nearest even, as
+// there): on a file's own block grid the products are then the ones llama.cpp sums, which keeps
+// near-tied tokens the same. Beyond fp16's range it stays fp32.
 inline void setBlockStats(XQuant& out, int b, int start, int B, float amax, int sum) {
-  out.sx[b] = amax / 127.0f;
+  const float sx = amax / 127.0f;
+  const float sx16 = halfToFloat(floatToHalf(sx));
+  out.sx[b] = sx16 <= 65504.0f ? sx16 : sx;
   out.xsum[b] = sum;
   if (out.corr8) {
     for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;

@@ -78,32 +78,59 @@ bool Matrix::allocate(std::string* err) {
 struct MatrixQuantJob {
   Matrix* m;
   const float* w;
+  BlockGrid grid;
   std::atomic<int64_t> next{0};
   std::atomic<bool> bad{false};
   static void work(void* p, int) {
     MatrixQuantJob& j = *static_cast<MatrixQuantJob*>(p);
     const PackedLayout& P = j.m->P_;
     for (int64_t g; (g = j.next.fetch_add(1)) < P.groups;)
-      if (!packGroup(P, j.w, g, j.m->w_ + (uint64_t)g * P.groupBytes)) j.bad.store(true);
+      if (!packGroup(P, j.w, g, j.m->w_ + (uint64_t)g * P.groupBytes, j.grid)) j.bad.store(true);
   }
 };
 
 std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
-                                       std::string* err) {
+                                       std::string* err, const BlockGrid& grid) {
   std::unique_ptr<Matrix> m(new Matrix());
-  if (const char* e = makePackedLayout(n, k, bits, block, &m->P_)) {
+  const char* e = makePackedLayout(n, k, bits, block, &m->P_);
+  if (!e) e = grid.check(k, block);
+  if (e) {
     *err = e;
     return nullptr;
   }
   if (!m->allocate(err)) return nullptr;
   MatrixQuantJob job;
-  job.m = m.get(), job.w = w;
+  job.m = m.get(), job.w = w, job.grid = grid;
   Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
   if (job.bad.load()) {
-    *err = "weights contain a non-finite value or a block scale beyond the fp16 range";
+    *err = grid.scales ? "weights contain a value off their block grid (or not finite)"
+                       : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }
   return m;
+}
+
+void Matrix::dequantize(float* out) const {
+  const int B = P_.block, kb = P_.in.kb;
+  for (int64_t g = 0; g < P_.groups; g++) {
+    const uint8_t* grp = group(g);
+    const float* scales = reinterpret_cast<const float*>(grp + P_.scalesOffset);
+    const uint8_t* zps = grp + P_.zpOffset;
+    for (int r = 0; r < kPackRows && g * kPackRows + r < P_.n; r++) {
+      float* row = out + (g * kPackRows + r) * P_.k;
+      for (int b = 0; b < kb; b++) {
+        const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
+        const float scale = scales[b * kPackRows + r];
+        const int zp = P_.bits == 8 ? 128 : zps[b * kPackRows + r];
+        for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
+          const int step = j / 4, byteInStep = r * 4 + (j & 3);
+          const int code = P_.bits == 8 ? codes[step * 64 + byteInStep]
+                                        : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
+          row[(int64_t)b * B + j] = (float)(code - zp) * scale;
+        }
+      }
+    }
+  }
 }
 
 namespace {
@@ -239,9 +266,10 @@ static_assert(sizeof(LinearHeader) == 64, "header is 64 bytes");
 }  // namespace
 
 std::unique_ptr<Linear> Linear::create(int64_t n, int64_t k, int bits, int block, const float* w, const float* bias,
-                                       const float* norm, float eps, int threads, std::string* err) {
+                                       const float* norm, float eps, int threads, std::string* err,
+                                       const BlockGrid& grid) {
   std::unique_ptr<Linear> l(new Linear());
-  if (!(l->m_ = Matrix::create(n, k, bits, block, w, threads, err))) return nullptr;
+  if (!(l->m_ = Matrix::create(n, k, bits, block, w, threads, err, grid))) return nullptr;
   if (bias) {
     l->bias_.reset(new float[n]);
     std::memcpy(l->bias_.get(), bias, sizeof(float) * n);

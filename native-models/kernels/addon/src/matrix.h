@@ -45,11 +45,15 @@ class ActivationRows {
 class Matrix {
  public:
   ~Matrix();
-  // w: [n, k] row-major. Quantizes on `threads` pool threads.
+  // w: [n, k] row-major. Quantizes on `threads` pool threads, keeping `grid` where given (block 32).
   static std::unique_ptr<Matrix> create(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
-                                        std::string* err);
+                                        std::string* err, const BlockGrid& grid = {});
   static std::unique_ptr<Matrix> read(FILE* fp, const std::string& path, std::string* err);
   bool write(FILE* fp) const;
+
+  // out[n * k]: the weights as the kernels see them, (code - zp) · scale (tests compare them with
+  // the file's own values).
+  void dequantize(float* out) const;
 
   // y[s * n + i] = W_i · x_s for s < rows.
   void multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const;
@@ -82,7 +86,8 @@ namespace exl {
 class Linear {
  public:
   static std::unique_ptr<Linear> create(int64_t n, int64_t k, int bits, int block, const float* w, const float* bias,
-                                        const float* norm, float eps, int threads, std::string* err);
+                                        const float* norm, float eps, int threads, std::string* err,
+                                        const BlockGrid& grid = {});
   static std::unique_ptr<Linear> load(const std::string& path, std::string* err);
   bool save(const std::string& path, std::string* err) const;
   // x: [rows, k] -> y: [rows, n]. Returns false on a non-finite input or no memory.

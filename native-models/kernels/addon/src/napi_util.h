@@ -24,6 +24,14 @@ inline Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* n
   return a;
 }
 
+// An optional block grid (quantize.h) for an [n, k] matrix: a Float32Array of n·ceil(k/32) scales.
+inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined()) return {};
+  const int64_t cols = (k + 31) / 32;
+  return {floatArray(env, v, name, (size_t)(n * cols)).Data(), cols};
+}
+
 inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t fallback, bool required) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined() && !required) return fallback;

@@ -20,7 +20,7 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, PackedLa
   return nullptr;
 }
 
-bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out) {
+bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const BlockGrid& grid) {
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
   float* scales = reinterpret_cast<float*>(out + P.scalesOffset);
@@ -34,7 +34,8 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out) {
       float scale;
       int zp;
       int code[256];
-      if (!quantizeBlock(src, count, B, P.bits, code, &scale, &zp)) return false;
+      const float* gridScale = count > 0 ? grid.at(row, b) : nullptr;
+      if (!quantizeBlock(src, count, B, P.bits, code, &scale, &zp, gridScale)) return false;
       scales[b * kPackRows + r] = scale;
       if (P.bits == 4) zps[b * kPackRows + r] = (uint8_t)zp;
       uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;

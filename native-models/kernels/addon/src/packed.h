@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "layout.h"
+#include "quantize.h"
 
 namespace exl {
 
@@ -28,7 +29,7 @@ struct PackedLayout {
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, PackedLayout* P);
 
 // Packs rows [16g, 16g+16) of W ([n, k] row-major; rows past n are zero). False on a non-finite
-// value or a scale beyond the fp16 range.
-bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out);
+// value or a scale beyond the fp16 range, or a value off `grid` (quantize.h) where one is given.
+bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const BlockGrid& grid = {});
 
 }  // namespace exl

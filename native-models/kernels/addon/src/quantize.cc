@@ -30,7 +30,33 @@ const char* makeLayout(int64_t d, int64_t ffn, int64_t bits, int64_t block, RowO
   return nullptr;
 }
 
-bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, float* scale, int* zp) {
+namespace {
+bool quantizeOnGrid(const float* v, int count, int block, int bits, float s, int* codes, float* scale, int* zp) {
+  // The stored scale is fp16 in per-neuron rows: a grid scale must survive that (GGUF's are fp16).
+  if (!std::isfinite(s) || halfToFloat(floatToHalf(s)) != s) return false;
+  const int z = bits == 8 ? 128 : 8, top = bits == 8 ? 255 : 15;
+  for (int j = 0; j < block; j++) {
+    int q = z;
+    if (j < count) {
+      if (s == 0) {
+        if (v[j] != 0) return false;
+      } else {
+        const float n = std::nearbyint(v[j] / s);
+        if (!(n * s == v[j]) || n + z < 0 || n + z > top) return false;
+        q = (int)n + z;
+      }
+    }
+    codes[j] = q;
+  }
+  *scale = s;
+  *zp = z;
+  return true;
+}
+}  // namespace
+
+bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, float* scale, int* zp,
+                   const float* gridScale) {
+  if (gridScale) return block == 32 && quantizeOnGrid(v, count, block, bits, *gridScale, codes, scale, zp);
   float lo = 0, hi = 0;
   for (int j = 0; j < count; j++) {
     if (!std::isfinite(v[j])) return false;
@@ -59,7 +85,7 @@ bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, f
   return true;
 }
 
-bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row) {
+bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row, const float* grid) {
   const int B = L.block;
   uint16_t* scales = reinterpret_cast<uint16_t*>(row + L.scalesOffset);
   uint8_t* zps = row + L.zpOffset;
@@ -71,7 +97,8 @@ bool quantizeRow(const Layout& L, const float* src, int64_t stride, uint8_t* row
     for (int j = 0; j < B; j++) v[j] = j < count ? src[(int64_t)(start + j) * stride] : 0.0f;
     float scale;
     int zp;
-    if (!quantizeBlock(v, count, B, L.bits, code, &scale, &zp)) return false;
+    const float* gridScale = grid && count > 0 ? grid + b : nullptr;
+    if (!quantizeBlock(v, count, B, L.bits, code, &scale, &zp, gridScale)) return false;
     scales[b] = floatToHalf(scale);
     if (L.bits == 8) {
       for (int j = 0; j < B; j++) row[start + j] = (uint8_t)code[j];
