@@ -23,6 +23,7 @@ import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
 import { keptMatrices } from "./source-grid.js";
+import type { LayerSymmetry } from "../kernels/saved-bytes.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import {
   AlreadyImportedError,
@@ -59,10 +60,19 @@ export interface NativeWriter {
     blockSize: number,
     lmHeadGrid?: TensorGrid,
   ): void;
-  /** Bytes writeLayer writes (its three files) for a layer with these optional parts, from shapes alone. */
-  layerBytes(cfg: ModelConfig, parts: NativeLayerParts, bits: 4 | 8, blockSize: number): number;
+  /**
+   * Bytes writeLayer writes (its three files) for a layer with these optional parts, from shapes
+   * alone; `symmetric`: which matrices are kept Q4_0 grids at int4 (no zero points).
+   */
+  layerBytes(
+    cfg: ModelConfig,
+    parts: NativeLayerParts,
+    bits: 4 | 8,
+    blockSize: number,
+    symmetric: LayerSymmetry,
+  ): number;
   /** Bytes writeHead writes. */
-  headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number): number;
+  headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number, symmetric: boolean): number;
 }
 
 /** The optional weights of a layer that change its native files' size. */

@@ -9,6 +9,8 @@ import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } f
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
 import { defaultBlockSize, EMBEDDING_INT, type NativeWriter } from "./convert-model.js";
+import { keepsGrid } from "./source-grid.js";
+import type { LayerSymmetry } from "../kernels/saved-bytes.js";
 
 export interface PackageSizeOptions {
   blockSize?: number;
@@ -38,11 +40,12 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
         qkNorm: !!(w.qNorm && w.kNorm),
         postNorm: !!w.postAttnNorm,
       };
-      total += native.layerBytes(cfg, parts, bits, blockSize);
+      total += native.layerBytes(cfg, parts, bits, blockSize, symmetry(source, l, bits, blockSize));
     }
   }
   total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
-  if (native) total += native.headBytes(cfg, bits, blockSize);
+  const head = source.tensors.get(cfg.tiedEmbeddings ? "embed" : "lm_head");
+  if (native) total += native.headBytes(cfg, bits, blockSize, bits === 4 && keepsGrid(head, 4, blockSize));
   if (native && cfg.postNorms) total += cfg.numLayers * cfg.hiddenSize * 4;
   return total;
 }
@@ -55,6 +58,20 @@ export function quantSizes(source: SourceHeader, o: PackageSizeOptions): QuantSi
     int4: packageBytes(source, "int4", o),
     int8: packageBytes(source, "int8", o),
     f16: packageBytes(source, "f16", o),
+  };
+}
+
+/** The layer's matrices the native writer stores as symmetric int4 (kept Q4_0 grids, stacked parts all kept). */
+function symmetry(source: SourceHeader, l: number, bits: 4 | 8, blockSize: number): LayerSymmetry {
+  const kept = (...names: string[]) =>
+    bits === 4 &&
+    names.every((n) => keepsGrid(source.tensors.get(`layers.${l}.${n}` as TensorName), 4, blockSize));
+  return {
+    qkv: kept("wq", "wk", "wv"),
+    o: kept("wo"),
+    gate: kept("w_gate"),
+    up: kept("w_up"),
+    down: kept("w_down"),
   };
 }
 

@@ -25,6 +25,12 @@ export function keptGrid(
   return out;
 }
 
+/** Whether a conversion at these bits and block size keeps this source tensor's grid (from its type alone). */
+export function keepsGrid(t: TensorInfo | undefined, bits: NBits, blockSize: number): boolean {
+  const g = t && GRID_TYPES[t.sourceType];
+  return !!g && g.bits <= bits && blockSize === GRID_BLOCK_SIZE;
+}
+
 /** Bits per weight of the ggml types a file may hold (block bytes × 8 / block values). */
 const TYPE_BITS: Readonly<Record<string, number>> = {
   F32: 32,
@@ -78,9 +84,9 @@ export function keptMatrices(
     if (quant === "f32") return true;
     // The embedding is int8 blocks of 32 in every integer package.
     if (quant === "f16") return t.sourceType === "F16";
-    const bits = t.name === "embed" ? 8 : quant === "int4" ? 4 : 8;
-    const g = GRID_TYPES[t.sourceType];
-    return !!g && g.bits <= bits && (t.name === "embed" || blockSize === GRID_BLOCK_SIZE);
+    return t.name === "embed"
+      ? keepsGrid(t, 8, GRID_BLOCK_SIZE)
+      : keepsGrid(t, quant === "int4" ? 4 : 8, blockSize);
   };
   return {
     kept: m.filter(keeps).length,

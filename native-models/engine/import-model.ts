@@ -177,19 +177,26 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
       });
       saved(attention, files.attention);
     },
-    layerBytes(cfg, parts, bits, blockSize) {
+    layerBytes(cfg, parts, bits, blockSize, symmetric) {
       const block = blockSize as SparseBlockSize;
       const { hiddenSize: d, intermediateSize: ffn } = cfg;
       const shape = { d, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, ...parts };
       return (
         ffnRowsFileBytes(d, ffn, bits, block) +
-        ffnDenseFileBytes(d, ffn, bits, block) +
-        attentionFileBytes(shape, bits, block)
+        ffnDenseFileBytes(d, ffn, bits, block, symmetric) +
+        attentionFileBytes(shape, bits, block, symmetric)
       );
     },
-    headBytes(cfg, bits, blockSize) {
+    headBytes(cfg, bits, blockSize, symmetric) {
       const block = blockSize as SparseBlockSize;
-      return linearFileBytes(cfg.vocabSize, cfg.hiddenSize, bits, block, { norm: true, bias: false });
+      return linearFileBytes(
+        cfg.vocabSize,
+        cfg.hiddenSize,
+        bits,
+        block,
+        { norm: true, bias: false },
+        symmetric,
+      );
     },
     writeHead(cfg, finalNorm, lmHead, file, bits, blockSize, lmHeadGrid) {
       const head = kernel.createLinear({

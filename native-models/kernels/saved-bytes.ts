@@ -22,12 +22,21 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
   return { dp, kb: dp / block };
 }
 
-/** One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout). */
-export function matrixFileBytes(n: number, k: number, bits: SparseBits, block: SparseBlockSize): number {
+/**
+ * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
+ * fp16 scales, and zero points for int4 unless it is symmetric (a kept Q4_0 grid).
+ */
+export function matrixFileBytes(
+  n: number,
+  k: number,
+  bits: SparseBits,
+  block: SparseBlockSize,
+  symmetric = false,
+): number {
   const { kb } = paddedInputs(k, block);
   const codes = ((block * PACK_ROWS * bits) / 8) * kb;
-  const scales = kb * PACK_ROWS * 4;
-  const zeroPoints = bits === 4 ? kb * PACK_ROWS : 0;
+  const scales = kb * PACK_ROWS * 2;
+  const zeroPoints = bits === 4 && !symmetric ? kb * PACK_ROWS : 0;
   return MATRIX_HEADER + Math.ceil(n / PACK_ROWS) * align64(codes + scales + zeroPoints);
 }
 
@@ -38,9 +47,31 @@ export function ffnRowsFileBytes(d: number, ffn: number, bits: SparseBits, block
   return FFN_HEADER + 3 * ffn * rowBytes;
 }
 
+/** Which of a layer's packed matrices are symmetric int4 (kept Q4_0 grids: no zero points). */
+export interface LayerSymmetry {
+  qkv: boolean;
+  o: boolean;
+  gate: boolean;
+  up: boolean;
+  down: boolean;
+}
+
+export const ASYMMETRIC: LayerSymmetry = { qkv: false, o: false, gate: false, up: false, down: false };
+
 /** The packed dense form of an FFN (form "dense"): gate, up and down as packed matrices. */
-export function ffnDenseFileBytes(d: number, ffn: number, bits: SparseBits, block: SparseBlockSize): number {
-  return FFN_HEADER + 2 * matrixFileBytes(ffn, d, bits, block) + matrixFileBytes(d, ffn, bits, block);
+export function ffnDenseFileBytes(
+  d: number,
+  ffn: number,
+  bits: SparseBits,
+  block: SparseBlockSize,
+  sym: LayerSymmetry = ASYMMETRIC,
+): number {
+  return (
+    FFN_HEADER +
+    matrixFileBytes(ffn, d, bits, block, sym.gate) +
+    matrixFileBytes(ffn, d, bits, block, sym.up) +
+    matrixFileBytes(d, ffn, bits, block, sym.down)
+  );
 }
 
 export interface AttentionShape {
@@ -54,14 +85,19 @@ export interface AttentionShape {
 }
 
 /** A layer's attention half (NativeAttention.save): header, norms (and bias), W_qkv and W_o. */
-export function attentionFileBytes(a: AttentionShape, bits: SparseBits, block: SparseBlockSize): number {
+export function attentionFileBytes(
+  a: AttentionShape,
+  bits: SparseBits,
+  block: SparseBlockSize,
+  sym: LayerSymmetry = ASYMMETRIC,
+): number {
   const qkv = (a.heads + 2 * a.kvHeads) * a.headDim;
   const floats = 2 * a.d + (a.bias ? qkv : 0) + (a.qkNorm ? 2 * a.headDim : 0) + (a.postNorm ? a.d : 0);
   return (
     ATTENTION_HEADER +
     4 * floats +
-    matrixFileBytes(qkv, a.d, bits, block) +
-    matrixFileBytes(a.d, a.heads * a.headDim, bits, block)
+    matrixFileBytes(qkv, a.d, bits, block, sym.qkv) +
+    matrixFileBytes(a.d, a.heads * a.headDim, bits, block, sym.o)
   );
 }
 
@@ -72,7 +108,8 @@ export function linearFileBytes(
   bits: SparseBits,
   block: SparseBlockSize,
   has: { norm: boolean; bias: boolean },
+  symmetric = false,
 ): number {
   const floats = (has.norm ? inputs : 0) + (has.bias ? outputs : 0);
-  return LINEAR_HEADER + 4 * floats + matrixFileBytes(outputs, inputs, bits, block);
+  return LINEAR_HEADER + 4 * floats + matrixFileBytes(outputs, inputs, bits, block, symmetric);
 }

@@ -86,7 +86,7 @@ template <int BITS>
 void tiles(const PackedLayout& P, const uint8_t* group, int nTiles, const XQuant* const* x, const uint8_t* xu8,
            int64_t stride, float* const* out) {
   const int B = P.block, kb = P.in.kb, kBytes = B < 64 ? B : 64, steps = kBytes / 4;
-  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
+  const uint16_t* scales = reinterpret_cast<const uint16_t*>(group + P.scalesOffset);
   const uint8_t* zps = group + P.zpOffset;
   alignas(64) int8_t bt[16 * 64];
   alignas(64) int32_t c[16 * 16];
@@ -111,9 +111,10 @@ void tiles(const PackedLayout& P, const uint8_t* group, int nTiles, const XQuant
     }
     // Σ q·code = C - 128·Σcode; then the VNNI kernel's epilogue (kernels_avx512.cc) exactly.
     const __m512i bias = _mm512_slli_epi32(sums, 7);
-    const __m512 sc = _mm512_loadu_ps(scales + b * kPackRows);
+    const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kPackRows)));
     const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
-                                : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
+                      : P.symmetric ? _mm512_set1_ps(8.0f)
+                                    : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
     for (int t = 0; t < nTiles; t++) {
       storeC(t, c);
       for (int r = 0; r < 16; r++) {

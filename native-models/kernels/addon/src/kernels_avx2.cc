@@ -311,7 +311,7 @@ void siluMul(float* g, const float* u, int64_t n) {
 template <int BITS, int M>
 void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
   const int B = P.block, kb = P.in.kb, steps = B / 4;
-  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
+  const uint16_t* scales = reinterpret_cast<const uint16_t*>(group + P.scalesOffset);
   const uint8_t* zps = group + P.zpOffset;
   const __m256i ones = _mm256_set1_epi16(1), nib = _mm256_set1_epi8(0x0f), flip = _mm256_set1_epi8((char)0x80);
   // Prefetch as the AVX-512 kernel does (see kernels_avx512.cc): the group's scales and zero
@@ -349,8 +349,10 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
       }
     }
     for (int h = 0; h < 2; h++) {
-      const __m256 sc = _mm256_loadu_ps(scales + b * kPackRows + 8 * h);
-      const __m256i zp = BITS == 4 ? _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h))) : _mm256_setzero_si256();
+      const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * kPackRows + 8 * h)));
+      const __m256i zp = BITS == 8     ? _mm256_setzero_si256()
+                         : P.symmetric ? _mm256_set1_epi32(8)
+                                       : _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h)));
       for (int m = 0; m < M; m++) {
         const __m256i corr = _mm256_mullo_epi32(zp, _mm256_set1_epi32(x[m]->xsum[b]));
         const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(ia[m][h], corr));

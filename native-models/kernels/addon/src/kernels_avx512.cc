@@ -340,7 +340,7 @@ template <int BITS, int M>
 void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x, float* const* out) {
   constexpr int A = M <= 2 ? 4 : M <= 4 ? 2 : 1;
   const int B = P.block, kb = P.in.kb, steps = B / 4;  // steps: a multiple of 8 (blocks of ≥ 32)
-  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
+  const uint16_t* scales = reinterpret_cast<const uint16_t*>(group + P.scalesOffset);
   const uint8_t* zps = group + P.zpOffset;
   // The group's scales and zero points sit after its codes, far from where the codes' prefetch
   // runs, and the next group's first codes only come into its reach at the end: ask for both now
@@ -389,9 +389,10 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     }
     // Σ (code - zp)·q = Σ code·q - zp·Σq; both terms are integers below 2^24, so the subtraction
     // in float is exact and cheaper than a 32-bit integer multiply.
-    const __m512 sc = _mm512_loadu_ps(scales + b * kPackRows);
+    const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kPackRows)));
     const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
-                                : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
+                      : P.symmetric ? _mm512_set1_ps(8.0f)
+                                    : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
     for (int m = 0; m < M; m++) {
       __m512i sum = ia[m][0];
       for (int a = 1; a < A; a++) sum = _mm512_add_epi32(sum, ia[m][a]);

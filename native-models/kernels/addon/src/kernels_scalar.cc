@@ -89,8 +89,6 @@ void scalarSiluMul(float* g, const float* u, int64_t n) {
 // Integer sums per block, exact; then one float multiply-add per block in block order.
 void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
   const int B = P.block, kb = P.in.kb;
-  const float* scales = reinterpret_cast<const float*>(group + P.scalesOffset);
-  const uint8_t* zps = group + P.zpOffset;
   for (int m = 0; m < rows; m++) {
     for (int r = 0; r < kPackRows; r++) {
       float acc = 0;
@@ -103,8 +101,8 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
                                        : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
           isum += code * x[m]->q[b * B + j];
         }
-        isum -= (P.bits == 8 ? 128 : zps[b * kPackRows + r]) * x[m]->xsum[b];
-        acc += (float)isum * (scales[b * kPackRows + r] * x[m]->sx[b]);
+        isum -= packedZeroPoint(P, group, b, r) * x[m]->xsum[b];
+        acc += (float)isum * (packedScale(P, group, b, r) * x[m]->sx[b]);
       }
       out[m][r] = acc;
     }

@@ -92,7 +92,8 @@ struct MatrixQuantJob {
 std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
                                        std::string* err, const BlockGrid& grid) {
   std::unique_ptr<Matrix> m(new Matrix());
-  const char* e = makePackedLayout(n, k, bits, block, &m->P_);
+  // A kept Q4_0 grid has zero point 8 everywhere: no zero points to store (Q4_0's own 18 bytes).
+  const char* e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_);
   if (!e) e = grid.check(k, block);
   if (e) {
     *err = e;
@@ -114,14 +115,12 @@ void Matrix::dequantize(float* out) const {
   const int B = P_.block, kb = P_.in.kb;
   for (int64_t g = 0; g < P_.groups; g++) {
     const uint8_t* grp = group(g);
-    const float* scales = reinterpret_cast<const float*>(grp + P_.scalesOffset);
-    const uint8_t* zps = grp + P_.zpOffset;
     for (int r = 0; r < kPackRows && g * kPackRows + r < P_.n; r++) {
       float* row = out + (g * kPackRows + r) * P_.k;
       for (int b = 0; b < kb; b++) {
         const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
-        const float scale = scales[b * kPackRows + r];
-        const int zp = P_.bits == 8 ? 128 : zps[b * kPackRows + r];
+        const float scale = packedScale(P_, grp, b, r);
+        const int zp = packedZeroPoint(P_, grp, b, r);
         for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
           const int code = P_.bits == 8 ? codes[step * 64 + byteInStep]
@@ -134,18 +133,37 @@ void Matrix::dequantize(float* out) const {
 }
 
 namespace {
+// Layout 0 (files written before version 1): fp32 block scales, every int4 zero point stored.
+// Layout 1: fp16 scales, int4 zero points only when not symmetric (packed.h).
+constexpr int32_t kMatrixLayout = 1;
+
 struct MatrixHeader {
   int64_t n, k;
   int32_t bits, block;
   uint64_t bytes;
-  uint8_t pad[32];
+  int32_t layout;     // 0 in older files (the padding was zero)
+  int32_t symmetric;  // layout 1, int4: no zero points stored
+  uint8_t pad[24];
 };
 static_assert(sizeof(MatrixHeader) == 64, "rows stay 64-byte aligned in files");
+
+// Layout 0 group -> layout 1 group. Its scales were fp16 values already (quantizeBlock rounds
+// them), so the conversion keeps every weight.
+void upgradeGroup(const PackedLayout& from, const uint8_t* src, const PackedLayout& to, uint8_t* dst) {
+  std::memset(dst, 0, to.groupBytes);
+  std::memcpy(dst, src, to.scalesOffset);  // the codes
+  const float* s32 = reinterpret_cast<const float*>(src + from.scalesOffset);
+  uint16_t* s16 = reinterpret_cast<uint16_t*>(dst + to.scalesOffset);
+  const int64_t cells = (int64_t)from.in.kb * kPackRows;
+  for (int64_t i = 0; i < cells; i++) s16[i] = floatToHalf(s32[i]);
+  if (from.bits == 4) std::memcpy(dst + to.zpOffset, src + from.zpOffset, (size_t)cells);
+}
 }  // namespace
 
 bool Matrix::write(FILE* fp) const {
   MatrixHeader h{};
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
+  h.layout = kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
 }
 
@@ -160,18 +178,45 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, &m->P_)) {
+  if (h.layout != 0 && h.layout != kMatrixLayout) {
+    *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
+    return nullptr;
+  }
+  PackedLayout stored{};
+  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_);
+  if (!e) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
+  if (e) {
     *err = path + ": " + e;
     return nullptr;
   }
-  if (m->bytes() != h.bytes) {
+  if (h.layout == 0) {  // the older layout: fp32 scales, taking 4 bytes where layout 1 takes 2
+    stored.zpOffset = stored.scalesOffset + (uint64_t)stored.in.kb * kPackRows * 4;
+    const uint64_t used = stored.zpOffset + (h.bits == 4 ? (uint64_t)stored.in.kb * kPackRows : 0);
+    stored.groupBytes = (used + 63) & ~(uint64_t)63;
+  } else stored = m->P_;
+  if ((uint64_t)stored.groups * stored.groupBytes != h.bytes) {
     *err = path + ": matrix size in the header does not match its shape";
     return nullptr;
   }
   if (!m->allocate(err)) return nullptr;
-  if (std::fread(m->w_, 1, (size_t)h.bytes, fp) != (size_t)h.bytes) {
-    *err = path + " is truncated (matrix rows)";
+  if (h.layout == kMatrixLayout) {
+    if (std::fread(m->w_, 1, (size_t)h.bytes, fp) != (size_t)h.bytes) {
+      *err = path + " is truncated (matrix rows)";
+      return nullptr;
+    }
+    return m;
+  }
+  std::unique_ptr<uint8_t[]> old(new (std::nothrow) uint8_t[stored.groupBytes]);
+  if (!old) {
+    *err = "out of memory reading " + path;
     return nullptr;
+  }
+  for (int64_t g = 0; g < stored.groups; g++) {
+    if (std::fread(old.get(), 1, (size_t)stored.groupBytes, fp) != (size_t)stored.groupBytes) {
+      *err = path + " is truncated (matrix rows)";
+      return nullptr;
+    }
+    upgradeGroup(stored, old.get(), m->P_, m->w_ + (uint64_t)g * m->P_.groupBytes);
   }
   return m;
 }

@@ -7,15 +7,16 @@
 
 namespace exl {
 
-const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, PackedLayout* P) {
+const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P) {
   if (const char* e = makeLayout(k, n < 1 ? 1 : n, bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
+  P->symmetric = bits == 4 && symmetric;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
   P->scalesOffset = P->blockCodeBytes * P->in.kb;
-  P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 4;
-  const uint64_t used = P->zpOffset + (bits == 4 ? (uint64_t)P->in.kb * kPackRows : 0);
+  P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 2;
+  const uint64_t used = P->zpOffset + (bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
   P->groupBytes = (used + 63) & ~(uint64_t)63;
   return nullptr;
 }
@@ -23,7 +24,7 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, PackedLa
 bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const BlockGrid& grid) {
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
-  float* scales = reinterpret_cast<float*>(out + P.scalesOffset);
+  uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {
     const int64_t row = g * kPackRows + r;
@@ -36,8 +37,10 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
       int code[256];
       const float* gridScale = count > 0 ? grid.at(row, b) : nullptr;
       if (!quantizeBlock(src, count, B, P.bits, code, &scale, &zp, gridScale)) return false;
-      scales[b * kPackRows + r] = scale;
-      if (P.bits == 4) zps[b * kPackRows + r] = (uint8_t)zp;
+      scales[b * kPackRows + r] = floatToHalf(scale);  // quantizeBlock's scales are fp16 values
+      if (P.bits == 4 && !P.symmetric) zps[b * kPackRows + r] = (uint8_t)zp;
+      // A symmetric matrix's blocks all have zero point 8 (grid blocks) or scale 0 (padding).
+      if (P.symmetric && zp != 8 && scale != 0) return false;
       uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
       for (int j = 0; j < B; j++) {
         const int q = code[j];
