@@ -23,7 +23,6 @@ import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
 import { keptMatrices } from "./source-grid.js";
-import type { LayerSymmetry } from "../kernels/saved-bytes.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import {
   AlreadyImportedError,
@@ -73,6 +72,15 @@ export interface NativeWriter {
   ): number;
   /** Bytes writeHead writes. */
   headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number, symmetric: boolean): number;
+}
+
+/** Which of a layer's packed matrices are symmetric int4 (kept Q4_0 grids: no zero points stored). */
+export interface LayerSymmetry {
+  qkv: boolean;
+  o: boolean;
+  gate: boolean;
+  up: boolean;
+  down: boolean;
 }
 
 /** The optional weights of a layer that change its native files' size. */

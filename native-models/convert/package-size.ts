@@ -8,9 +8,8 @@ import type { ModelConfig, ModelSource, TensorName } from "../formats/model-sour
 import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
-import { defaultBlockSize, EMBEDDING_INT, type NativeWriter } from "./convert-model.js";
+import { defaultBlockSize, EMBEDDING_INT, type LayerSymmetry, type NativeWriter } from "./convert-model.js";
 import { keepsGrid } from "./source-grid.js";
-import type { LayerSymmetry } from "../kernels/saved-bytes.js";
 
 export interface PackageSizeOptions {
   blockSize?: number;

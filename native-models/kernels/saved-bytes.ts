@@ -4,6 +4,7 @@
 // matrix.cc); saved-bytes.test.ts checks these numbers against real save() output, so a layout
 // change there fails here.
 import type { SparseBits, SparseBlockSize } from "./types.js";
+import type { LayerSymmetry } from "../convert/convert-model.js";
 
 const FFN_HEADER = 64;
 const MATRIX_HEADER = 64;
@@ -45,15 +46,6 @@ export function ffnRowsFileBytes(d: number, ffn: number, bits: SparseBits, block
   const { dp, kb } = paddedInputs(d, block);
   const rowBytes = align64((dp * bits) / 8 + 2 * kb + (bits === 4 ? kb : 0));
   return FFN_HEADER + 3 * ffn * rowBytes;
-}
-
-/** Which of a layer's packed matrices are symmetric int4 (kept Q4_0 grids: no zero points). */
-export interface LayerSymmetry {
-  qkv: boolean;
-  o: boolean;
-  gate: boolean;
-  up: boolean;
-  down: boolean;
 }
 
 export const ASYMMETRIC: LayerSymmetry = { qkv: false, o: false, gate: false, up: false, down: false };
