@@ -9,7 +9,7 @@ import type { EventName, EventOf, ChatSampling } from "../contract.js";
 import { createBackend, type Backend, type BackendOptions } from "../services/backend.js";
 import type { EngineClientOptions } from "../services/engine-client.js";
 import { realHostEntry, spawnTsHost } from "./engine.js";
-import { copyStoriesInto } from "./stories-package.js";
+import { copyStoriesInto, type StoriesForm } from "./stories-package.js";
 import { ApiError } from "../../wire/errors.js";
 
 export interface SeenEvent {
@@ -48,6 +48,8 @@ export interface RealBackendOptions {
   record?: boolean;
   /** Extra environment for the engine host process. */
   hostEnv?: Record<string, string>;
+  /** Which import of stories260K to copy in (stories-package.ts); default the native one. */
+  storiesForm?: StoriesForm;
   /** More options for createBackend (a hub endpoint, a secret cipher, a disk-space probe). */
   backend?: Partial<Omit<BackendOptions, "userDataDir" | "engine">>;
   /** Reuse this user-data folder (a restart) instead of a fresh one; it is removed on close all the same. */
@@ -58,7 +60,7 @@ export async function startRealBackend(options: RealBackendOptions = {}): Promis
   const { stories = true, record = true } = options;
   const userDataDir = options.userDataDir ?? mkdtempSync(path.join(os.tmpdir(), "exitlane-backend-"));
   const modelsDir = path.join(userDataDir, "models");
-  const modelId = stories ? await copyStoriesInto(modelsDir) : null;
+  const modelId = stories ? await copyStoriesInto(modelsDir, options.storiesForm) : null;
   const backend = createBackend({
     ...options.backend,
     userDataDir,

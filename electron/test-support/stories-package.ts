@@ -51,25 +51,32 @@ export interface StoriesPackage {
   importSeconds: number;
 }
 
-let memo: Promise<StoriesPackage> | null = null;
+/**
+ * "native": as the app imports it where the native kernels run (their form alone, one copy of
+ * the weights); "onnx": imported with them switched off, onnxruntime's form, which the tests
+ * that need a slower engine load.
+ */
+export type StoriesForm = "native" | "onnx";
+
+const memo = new Map<StoriesForm, Promise<StoriesPackage>>();
 
 /** The cached import of stories260K (f32 GGUF), made through the real engine host on first use. */
-export function storiesPackage(): Promise<StoriesPackage> {
-  memo ??= locate();
-  return memo;
+export function storiesPackage(form: StoriesForm = "native"): Promise<StoriesPackage> {
+  if (!memo.has(form)) memo.set(form, locate(form));
+  return memo.get(form)!;
 }
 
 /** Copies the imported package into `modelsDir` (created if needed); returns the model id. */
-export async function copyStoriesInto(modelsDir: string): Promise<string> {
-  const { modelsDir: from, modelId } = await storiesPackage();
+export async function copyStoriesInto(modelsDir: string, form: StoriesForm = "native"): Promise<string> {
+  const { modelsDir: from, modelId } = await storiesPackage(form);
   mkdirSync(modelsDir, { recursive: true });
   cpSync(path.join(from, modelId), path.join(modelsDir, modelId), { recursive: true });
   return modelId;
 }
 
-async function locate(): Promise<StoriesPackage> {
+async function locate(form: StoriesForm): Promise<StoriesPackage> {
   const given = process.env.EXITLANE_TEST_STORIES_MODELS;
-  if (given) {
+  if (given && form === "native") {
     const ids = readdirSync(given).filter(
       (e) => !e.startsWith(".") && existsSync(path.join(given, e, "manifest.json")),
     );
@@ -79,7 +86,7 @@ async function locate(): Promise<StoriesPackage> {
   }
   const root = path.join(os.tmpdir(), "exitlane-test-cache");
   const key = cacheKey();
-  const dir = path.join(root, `stories-${key}`);
+  const dir = path.join(root, form === "native" ? `stories-${key}` : `stories-${form}-${key}`);
   const done = path.join(dir, "done.json");
   const lock = `${dir}.lock`;
   mkdirSync(root, { recursive: true });
@@ -97,19 +104,20 @@ async function locate(): Promise<StoriesPackage> {
       continue;
     }
     try {
-      pruneOldEntries(root, path.basename(dir));
-      return await importInto(dir);
+      pruneOldEntries(root, key);
+      return await importInto(dir, form);
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }
   }
 }
 
-async function importInto(dir: string): Promise<StoriesPackage> {
+async function importInto(dir: string, form: StoriesForm): Promise<StoriesPackage> {
   const work = `${dir}.work-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   const modelsDir = path.join(work, "models");
-  const engine = new EngineClient({ spawn: spawnTsHost(realHostEntry), maxCrashes: 1 });
+  const env = form === "onnx" ? { EXITLANE_NATIVE: "off" } : undefined;
+  const engine = new EngineClient({ spawn: spawnTsHost(realHostEntry, env), maxCrashes: 1 });
   const started = Date.now();
   try {
     const { model } = await engine.request("importModel", {
@@ -164,10 +172,10 @@ function mtime(p: string): number {
   }
 }
 
-/** Imports made by older engine sources are of no further use once no test run can still be reading them. */
-function pruneOldEntries(root: string, keep: string): void {
+/** Imports made by older engine sources (another key) are of no further use once no test run can still be reading them. */
+function pruneOldEntries(root: string, key: string): void {
   for (const entry of readdirSync(root)) {
-    if (entry === keep || entry.startsWith(`${keep}.`)) continue;
+    if (entry.includes(key)) continue;
     const p = path.join(root, entry);
     if (Date.now() - mtime(p) > PRUNE_AFTER_MS) rmSync(p, { recursive: true, force: true });
   }

@@ -426,11 +426,19 @@ function pairedSpeedup(a: RunOut[], b: RunOut[]): number {
 }
 
 /**
- * The model's weight bytes: its quantized layers, head and embedding (onnxruntime's files, the
- * reference for peak RSS), or with `sparse` the files a sparse run loads (native attention or
- * attention graphs, the FFNs' per-neuron rows, the head).
+ * The model's weight bytes, the reference for peak RSS: its quantized layers, head and embedding
+ * (a one-copy package's native files; otherwise onnxruntime's), or with `sparse` the files a
+ * sparse run loads (native attention or attention graphs, the FFNs' per-neuron rows, the head).
  */
 async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Promise<number> {
+  const n = m.native;
+  if (n && m.graphs.layers.length === 0)
+    return filesBytes(dir, [
+      ...(n.attention ?? []),
+      ...(n.dense ?? []),
+      ...(n.head ? [n.head] : []),
+      m.embedding.file,
+    ]);
   const nativeAttention = m.native?.attention?.length === m.config.numLayers;
   const layerFiles = sparse
     ? [...(nativeAttention ? m.native!.attention! : m.graphs.attention.map(bin)), ...(m.native?.ffn ?? [])]

@@ -41,12 +41,15 @@ export type ImportStage = "read" | "convert" | "quantize" | "write";
  * inside a layer; the onnxruntime graphs stay for prefill and as the fallback.
  */
 export interface NativeWriter {
-  /** ffn: per-neuron rows (sparse passes); dense: packed matrices; attention: the attention half. */
+  /**
+   * dense: packed matrices; attention: the attention half; ffn (when asked): per-neuron rows for
+   * sparse passes, which a one-copy package makes from the dense form at load instead.
+   */
   writeLayer(
     cfg: ModelConfig,
     layer: number,
     w: LayerWeights,
-    files: { ffn: string; dense: string; attention: string },
+    files: { ffn?: string; dense: string; attention: string },
     bits: 4 | 8,
     blockSize: number,
   ): void;
@@ -60,8 +63,9 @@ export interface NativeWriter {
     lmHeadGrid?: TensorGrid,
   ): void;
   /**
-   * Bytes writeLayer writes (its three files) for a layer with these optional parts, from shapes
-   * alone; `symmetric`: which matrices are kept Q4_0 grids at int4 (no zero points).
+   * Bytes writeLayer writes for a layer with these optional parts, from shapes alone;
+   * `symmetric`: which matrices are kept Q4_0 grids at int4 (no zero points); `withRows`: the
+   * per-neuron rows file too.
    */
   layerBytes(
     cfg: ModelConfig,
@@ -69,6 +73,7 @@ export interface NativeWriter {
     bits: 4 | 8,
     blockSize: number,
     symmetric: LayerSymmetry,
+    withRows: boolean,
   ): number;
   /** Bytes writeHead writes. */
   headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number, symmetric: boolean): number;
@@ -108,10 +113,16 @@ export interface ConvertOptions {
   /** Runs on the complete package while it is still in its temporary folder (calibration). */
   beforeCommit?: (dir: string) => Promise<void>;
   /**
-   * Also write the sparse-FFN form of every layer (attention-only graph + kernel weights), using
-   * the native kernel's own layout writer. Absent: dense only.
+   * Write the native kernels' form of every layer and the head with their own layout writer.
+   * The package then holds each weight once: no onnxruntime graphs, no per-neuron FFN rows (made
+   * from the packed FFN at load where sparse passes need them). Absent: onnxruntime's graphs.
    */
   native?: NativeWriter;
+  /**
+   * With `native`, also write onnxruntime's graphs and the per-neuron rows (the form before one
+   * copy: three copies of the weights), for comparing the two engines on one package.
+   */
+  allForms?: boolean;
 }
 
 /**
@@ -147,6 +158,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     await opts.writeTokenizer(source, tmp);
     progress("read", 1);
 
+    // One copy: with the native kernels' form, onnxruntime's graphs and the rows only when asked.
+    const graphs = !opts.native || opts.allForms === true;
     const layers: string[] = [];
     const sparseFfn: string[] = [];
     const denseFfn: string[] = [];
@@ -162,16 +175,18 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       const w = await readLayer(source, l);
       check();
       progress("quantize", l / L);
-      const layer = buildLayerGraph(cfg, l, w, { ...linear, part: "full" });
-      check();
-      progress("write", l / L);
-      layers.push(await writeGraph(tmp, `layer${l}`, layer));
+      if (graphs) {
+        const layer = buildLayerGraph(cfg, l, w, { ...linear, part: "full" });
+        check();
+        progress("write", l / L);
+        layers.push(await writeGraph(tmp, `layer${l}`, layer));
+      }
       if (opts.native) {
-        sparseFfn.push(`ffn${l}.sparse`);
+        if (graphs) sparseFfn.push(`ffn${l}.sparse`);
         denseFfn.push(`ffn${l}.dense`);
         nativeAttention.push(`attn${l}.native`);
         const files = {
-          ffn: path.join(tmp, sparseFfn[l]),
+          ffn: graphs ? path.join(tmp, sparseFfn[l]) : undefined,
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
@@ -187,8 +202,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const finalNorm = await source.readTensor("final_norm");
     check();
     progress("quantize", 1);
-    const head = buildHeadGraph(cfg, finalNorm, lmHead.values, linear, lmHead.grid);
-    const headFile = await writeGraph(tmp, "head", head);
+    const head = graphs ? buildHeadGraph(cfg, finalNorm, lmHead.values, linear, lmHead.grid) : null;
+    const headFile = head ? await writeGraph(tmp, "head", head) : "";
     const nativeHead = "head.native";
     opts.native?.writeHead(
       cfg,
@@ -199,7 +214,22 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       blockSize,
       lmHead.grid,
     );
-    const embedding = await writeEmbedding(tmp, embed, cfg, opts.quant);
+    const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant);
+    // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
+    // graph's weights, or (one copy) the embedding table when tied and a rows file of their own.
+    let lmHeadRows: StoredMatrix;
+    let finalNormAt: Manifest["finalNorm"];
+    if (head) {
+      lmHeadRows = storedHeadMatrix(head, cfg, linear);
+      finalNormAt = { file: "head.bin", ...head.weights.offsets.get("final_norm")! };
+    } else {
+      const norm = new Uint8Array(finalNorm.buffer, finalNorm.byteOffset, finalNorm.byteLength);
+      await writeFile(path.join(tmp, FINAL_NORM_FILE), norm);
+      finalNormAt = { file: FINAL_NORM_FILE, offset: 0, length: norm.byteLength };
+      lmHeadRows = cfg.tiedEmbeddings
+        ? embedding
+        : await writeRows(tmp, "lm_head_rows.bin", lmHead, cfg, opts.quant);
+    }
     const postFfnNormFile = "post_ffn_norm.bin";
     if (postFfnNorms)
       await writeFile(
@@ -222,8 +252,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       // attention halves replace them.
       graphs: { layers, attention: [], head: headFile },
       embedding,
-      lmHead: storedHeadMatrix(head, cfg, linear),
-      finalNorm: { file: "head.bin", ...head.weights.offsets.get("final_norm")! },
+      lmHead: lmHeadRows,
+      finalNorm: finalNormAt,
       tokenizer: {
         file: "tokenizer.json",
         configFile: "tokenizer_config.json",
@@ -235,6 +265,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
         ? {
             native: {
               bits: sparseBits,
+              // Empty in a one-copy package: the rows are made from `dense` when needed.
               ffn: sparseFfn,
               dense: denseFfn,
               attention: nativeAttention,
@@ -311,40 +342,58 @@ async function writeGraph(dir: string, name: string, files: GraphFiles): Promise
   return `${name}.onnx`;
 }
 
-/** The embedding table is read row by row in JS (one row per token), stored as compactly as the quant allows. */
-async function writeEmbedding(
+const FINAL_NORM_FILE = "final_norm.bin";
+
+/**
+ * Matrices read row by row in JS (the embedding table, one row per token; the LM head's rows for
+ * the reduced head), stored as compactly as the quant allows: int8 blocks of 32 (within ~0.4% for
+ * any weights), or, in an int4 package whose file holds them as Q4_0, the file's own int4 grid.
+ */
+async function writeRows(
   dir: string,
-  { values: embed, grid }: DequantizedTensor,
+  file: string,
+  { values, grid }: DequantizedTensor,
   cfg: ModelConfig,
   quant: WeightQuant,
 ): Promise<StoredMatrix> {
   const rows = cfg.vocabSize;
   const cols = cfg.hiddenSize;
-  const file = "embedding.bin";
   if (quant === "f32" || quant === "f16") {
-    const data = quant === "f32" ? embed : float32ToFloat16(embed);
+    const data = quant === "f32" ? values : float32ToFloat16(values);
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
   }
-  const kept = gridOf({ quant: "int8", blockSize: EMBEDDING_INT.blockSize, accuracyLevel: 0 }, grid);
-  const q = quantizeMatrix(embed, rows, cols, EMBEDDING_INT.bits, EMBEDDING_INT.blockSize, kept);
+  const bits = rowsBits(quant, grid);
+  const kept = gridOf(
+    { quant: bits === 4 ? "int4" : "int8", blockSize: EMBEDDING_INT.blockSize, accuracyLevel: 0 },
+    grid,
+  );
+  const q = quantizeMatrix(values, rows, cols, bits, EMBEDDING_INT.blockSize, kept);
   const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);
   const fh = await open(path.join(dir, file), "w");
   try {
     await fh.write(q.data);
     await fh.write(scalesBytes);
+    if (q.zeroPoints) await fh.write(q.zeroPoints);
   } finally {
     await fh.close();
   }
+  const scalesEnd = q.data.byteLength + scalesBytes.byteLength;
   return {
     file,
-    type: "int8",
+    type: bits === 4 ? "int4" : "int8",
     rows,
     cols,
     blockSize: EMBEDDING_INT.blockSize,
     data: { offset: 0, length: q.data.byteLength },
     scales: { offset: q.data.byteLength, length: scalesBytes.byteLength },
+    ...(q.zeroPoints ? { zeroPoints: { offset: scalesEnd, length: q.zeroPoints.byteLength } } : {}),
   };
+}
+
+/** int4 rows only where they are the file's own Q4_0 grid in an int4 package; else int8. */
+export function rowsBits(quant: WeightQuant, grid: TensorGrid | undefined): 4 | 8 {
+  return quant === "int4" && grid?.bits === 4 ? 4 : EMBEDDING_INT.bits;
 }
 
 function storedHeadMatrix(head: GraphFiles, cfg: ModelConfig, o: LinearOptions): StoredMatrix {
@@ -381,8 +430,8 @@ export function countParams(cfg: ModelConfig): number {
 }
 
 async function folderBytes(dir: string, m: Manifest): Promise<number> {
-  const graphs = [...m.graphs.layers, ...m.graphs.attention, m.graphs.head];
-  const files = [
+  const graphs = [...m.graphs.layers, ...m.graphs.attention, ...(m.graphs.head ? [m.graphs.head] : [])];
+  const files = new Set([
     ...graphs,
     ...graphs.map((f) => f.replace(/\.onnx$/, ".bin")),
     ...(m.native?.ffn ?? []),
@@ -391,9 +440,11 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...(m.native?.head ? [m.native.head] : []),
     ...(m.native?.postFfnNorms ? [m.native.postFfnNorms.file] : []),
     m.embedding.file,
+    m.lmHead.file,
+    m.finalNorm.file,
     m.tokenizer.file,
     m.tokenizer.configFile,
-  ];
+  ]);
   let total = 0;
   for (const f of files) total += (await stat(path.join(dir, f))).size;
   return total;

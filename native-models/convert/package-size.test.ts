@@ -26,14 +26,20 @@ function folderBytes(dir: string): number {
     .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 }
 
-async function importAndMeasure(input: string, quant: (typeof quants)[number], native?: boolean) {
+async function importAndMeasure(
+  input: string,
+  quant: (typeof quants)[number],
+  native?: boolean,
+  allForms?: boolean,
+) {
   let sizes: QuantSizes | undefined;
   let planned: string | undefined;
   const r = await importModel(input, {
     modelsDir: tmp.dir,
     quant,
-    name: `${path.basename(input)}-${quant}-${native ?? "auto"}`,
+    name: `${path.basename(input)}-${quant}-${native ?? "auto"}-${allForms ?? "one"}`,
     ...(native === undefined ? {} : { native }),
+    ...(allForms === undefined ? {} : { allForms }),
     onPlan: (plan) => {
       sizes = plan.sizes;
       planned = plan.quant;
@@ -45,6 +51,7 @@ async function importAndMeasure(input: string, quant: (typeof quants)[number], n
     actual: folderBytes(r.dir),
     manifest: r.manifest.sizeBytes,
     sizes: sizes!,
+    files: readdirSync(r.dir),
   };
 }
 
@@ -71,13 +78,21 @@ describe("package size announced at import", () => {
   }
 
   it.skipIf(!haveShared("models/stories260K/gguf/stories260K-f32.gguf"))(
-    "an import without the native files announces that smaller package",
+    "each form announces its own size: onnxruntime's alone, the native one alone (one copy), all forms",
     async () => {
-      const without = await importAndMeasure(stories.gguf, "int8", false);
-      expect(without.predicted).toBe(without.actual);
+      const onnx = await importAndMeasure(stories.gguf, "int8", false);
+      expect(onnx.predicted).toBe(onnx.actual);
+      expect(onnx.files.filter((f) => f.endsWith(".native") || f.endsWith(".dense"))).toEqual([]);
       if (kernel.available) {
-        const withNative = await importAndMeasure(stories.gguf, "int8", true);
-        expect(withNative.predicted).toBeGreaterThan(without.predicted);
+        const one = await importAndMeasure(stories.gguf, "int8", true);
+        expect(one.predicted).toBe(one.actual);
+        // Each weight once: no onnxruntime graphs, no per-neuron rows beside the packed FFNs.
+        expect(
+          one.files.filter((f) => /\.(onnx|sparse)$/.test(f) || /^(layer\d+|head)\.bin$/.test(f)),
+        ).toEqual([]);
+        const all = await importAndMeasure(stories.gguf, "int8", true, true);
+        expect(all.predicted).toBe(all.actual);
+        expect(all.actual).toBeGreaterThan(Math.max(one.actual, onnx.actual));
       }
     },
   );

@@ -4,7 +4,7 @@
 // head graphs are built by the converter's own builders in measure mode (every weight placed by
 // its byte length, none quantized), the embedding follows writeEmbedding's rule, and the native
 // files are sized by the writer that would write them.
-import type { ModelConfig, ModelSource, TensorName } from "../formats/model-source.js";
+import type { ModelConfig, ModelSource, TensorInfo, TensorName } from "../formats/model-source.js";
 import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
@@ -17,6 +17,8 @@ export interface PackageSizeOptions {
   tokenizerBytes: number;
   /** The native kernels' writer the import would use (absent: no native files). */
   native?: NativeWriter;
+  /** With `native`, also onnxruntime's graphs and the FFN rows (ConvertOptions.allForms). */
+  allForms?: boolean;
 }
 
 type SourceHeader = Pick<ModelSource, "config" | "tensors">;
@@ -29,21 +31,26 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
   // The kernel is integer-only: float packages stay dense (as importModel decides).
   const native = quant === "int4" || quant === "int8" ? o.native : undefined;
   const bits = quant === "int4" ? 4 : 8;
-  let total = o.tokenizerBytes + embeddingBytes(cfg, quant);
+  // One copy (convertModel): with the native form, onnxruntime's graphs and the rows only when asked.
+  const graphs = !native || o.allForms === true;
+  let total = o.tokenizerBytes + rowsFileBytes(cfg, quant, source.tensors.get("embed"));
   for (let l = 0; l < cfg.numLayers; l++) {
     const w = measuredLayer(source, l);
-    total += graphBytes(buildLayerGraph(cfg, l, w, { ...linear, part: "full" }));
+    if (graphs) total += graphBytes(buildLayerGraph(cfg, l, w, { ...linear, part: "full" }));
     if (native) {
       const parts = {
         bias: !!(w.bq && w.bk && w.bv),
         qkNorm: !!(w.qNorm && w.kNorm),
         postNorm: !!w.postAttnNorm,
       };
-      total += native.layerBytes(cfg, parts, bits, blockSize, symmetry(source, l, bits, blockSize));
+      total += native.layerBytes(cfg, parts, bits, blockSize, symmetry(source, l, bits, blockSize), graphs);
     }
   }
-  total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
   const head = source.tensors.get(cfg.tiedEmbeddings ? "embed" : "lm_head");
+  if (graphs)
+    total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
+  // Without the head graph: the final norm, and the LM head's rows unless they are the embedding's.
+  else total += cfg.hiddenSize * 4 + (cfg.tiedEmbeddings ? 0 : rowsFileBytes(cfg, quant, head));
   if (native) total += native.headBytes(cfg, bits, blockSize, bits === 4 && keepsGrid(head, 4, blockSize));
   if (native && cfg.postNorms) total += cfg.numLayers * cfg.hiddenSize * 4;
   return total;
@@ -78,12 +85,14 @@ function graphBytes(g: GraphFiles): number {
   return g.model.byteLength + g.weights.length;
 }
 
-function embeddingBytes(cfg: ModelConfig, quant: WeightQuant): number {
+/** A rows file as convertModel's writeRows lays it out (the embedding table, the LM head's rows). */
+function rowsFileBytes(cfg: ModelConfig, quant: WeightQuant, t: TensorInfo | undefined): number {
   const values = cfg.vocabSize * cfg.hiddenSize;
   if (quant === "f32") return values * 4;
   if (quant === "f16") return values * 2;
-  const s = quantizedShape(cfg.vocabSize, cfg.hiddenSize, EMBEDDING_INT.bits, EMBEDDING_INT.blockSize);
-  return s.dataBytes + s.scalesBytes;
+  const bits = quant === "int4" && keepsGrid(t, 4, EMBEDDING_INT.blockSize) ? 4 : EMBEDDING_INT.bits;
+  const s = quantizedShape(cfg.vocabSize, cfg.hiddenSize, bits, EMBEDDING_INT.blockSize);
+  return s.dataBytes + s.scalesBytes + s.zeroPointBytes;
 }
 
 /**

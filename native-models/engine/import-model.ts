@@ -45,8 +45,13 @@ export interface ImportOptions {
   /** Calibrate early exit before the model enters the library (the app does; the CLI on request). */
   calibrate?: boolean;
   threads?: number;
-  /** Also write the native kernels' form (default: when the native kernels are available here). */
+  /**
+   * Write the native kernels' form (default: when the native kernels are available here). The
+   * package then holds each weight once, in that form only.
+   */
   native?: boolean;
+  /** With the native form, also onnxruntime's graphs and the FFN rows (three copies; for comparisons). */
+  allForms?: boolean;
 }
 
 export interface ImportResult {
@@ -85,6 +90,7 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       sizes: quantSizes(source, {
         blockSize,
         native,
+        allForms: o.allForms,
         tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
       }),
     });
@@ -98,6 +104,7 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       onProgress: o.onProgress,
       writeTokenizer: (_source, dir) => writeFiles(dir, tokenizer),
       native: ["int4", "int8"].includes(quant) ? native : undefined,
+      allForms: o.allForms,
       beforeCommit: o.calibrate
         ? async (dir) => {
             o.onProgress?.("calibrate", 0);
@@ -151,7 +158,7 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         ...(cfg.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
         threads,
       };
-      saved(kernel.createFfn(ffn), files.ffn);
+      if (files.ffn) saved(kernel.createFfn(ffn), files.ffn);
       saved(kernel.createFfn({ ...ffn, form: "dense" }), files.dense);
       const attention = kernel.createAttention({
         d,
@@ -177,12 +184,12 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
       });
       saved(attention, files.attention);
     },
-    layerBytes(cfg, parts, bits, blockSize, symmetric) {
+    layerBytes(cfg, parts, bits, blockSize, symmetric, withRows) {
       const block = blockSize as SparseBlockSize;
       const { hiddenSize: d, intermediateSize: ffn } = cfg;
       const shape = { d, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, ...parts };
       return (
-        ffnRowsFileBytes(d, ffn, bits, block) +
+        (withRows ? ffnRowsFileBytes(d, ffn, bits, block) : 0) +
         ffnDenseFileBytes(d, ffn, bits, block, symmetric) +
         attentionFileBytes(shape, bits, block, symmetric)
       );

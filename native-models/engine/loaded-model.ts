@@ -68,10 +68,24 @@ export class LoadedModel {
     // The FFNs' per-neuron rows only where the knob uses sparsity (or the caller asks: explicit
     // sparsity, threshold calibration); otherwise their packed form alone, one copy of the weights.
     const sparseRows = o.sparseRows ?? knobUsesSparsity(manifest.native?.thresholds);
+    const oneCopy = manifest.graphs.layers.length === 0;
+    if (oneCopy && !wantNative) {
+      const kernels = loadNativeKernels();
+      throw needsNativeKernels(
+        manifest,
+        o.native === false
+          ? "they were switched off for this load"
+          : kernels.available
+            ? "no native form"
+            : kernels.detail,
+      );
+    }
     try {
       runner = await ModelRunner.load(dir, { ...options, native: wantNative, sparseRows }, manifest);
     } catch (err) {
       if (!(err instanceof NativeUnavailableError) || o.native === true) throw err;
+      // A one-copy package has no onnxruntime form to fall back on.
+      if (oneCopy) throw needsNativeKernels(manifest, err.message);
       unavailable = err.message;
       runner = await ModelRunner.load(dir, { ...options, native: false }, manifest);
     }
@@ -353,4 +367,12 @@ function whyNotNative(manifest: Manifest, failure: string | undefined): string {
     return `the native kernels run int8 and int4 models; this ${manifest.quant} package runs on onnxruntime`;
   if (!manifest.native) return "it was imported where the native kernels were not available: import it again";
   return "it was imported before the native kernels ran whole layers: import it again";
+}
+
+/** Why a one-copy package (the native kernels' form alone) cannot load here, and what to do. */
+function needsNativeKernels(m: Manifest, reason: string): Error {
+  return new Error(
+    `${m.name} needs the native kernels (it holds only their form of its weights), which do not run here: ` +
+      `${reason}. Import the model file again to get a form onnxruntime can run.`,
+  );
 }

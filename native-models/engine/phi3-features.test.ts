@@ -43,7 +43,8 @@ describe.runIf(haveShared("models/vocab-only/ggml-vocab-llama-spm.gguf"))(
         "phi3.gguf",
         phi3Gguf(m, { vocab: (await vocabularyKeys(vocabOnly.llamaSpm)).keys }),
       );
-      id = (await importModel(file, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
+      // All forms: the native decode is compared with onnxruntime's graphs of the same package.
+      id = (await importModel(file, { modelsDir: tmp.dir, quant: "int8", allForms: true })).manifest.id;
       calibration = (
         await calibrateModel(id, { modelsDir: tmp.dir, threads: 1 }, { textSeconds: 1, tokensPerPrompt: 48 })
       ).result;

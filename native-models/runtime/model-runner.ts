@@ -73,6 +73,14 @@ export class ModelRunner {
     // full layer graphs, since those rows serve one token at a time (measured on TinyLlama shapes:
     // 210 vs 42 tok/s); packages whose native form is only the FFN keep its attention graphs.
     let layerGraphs: string[] = [];
+    if (!native?.runsEverything && manifest.graphs.layers.length === 0) {
+      native?.close();
+      throw new Error(
+        `${manifest.name} holds only the native kernels' form of its weights (one copy), and ` +
+          `${native ? "that form is incomplete" : "the native kernels do not run here"}: ` +
+          "import the model file again to get a form onnxruntime can run",
+      );
+    }
     if (!native?.runsEverything)
       layerGraphs = !native || native.decodesNatively ? manifest.graphs.layers : manifest.graphs.attention;
     const files = [...layerGraphs, ...(native?.head ? [] : [manifest.graphs.head])].map((f) =>

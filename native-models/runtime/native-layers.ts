@@ -12,6 +12,7 @@ import type { Manifest } from "../package/manifest.js";
 import { readFloats } from "./stored-matrix.js";
 import {
   loadNativeKernels,
+  type AvailableNativeKernels,
   type NativeAttention,
   type NativeLinear,
   type SparseFfn,
@@ -114,22 +115,29 @@ export class NativeLayers {
     // futex wake-up each time. Spinning this long first: TinyLlama shapes, 2 threads, 30 → 34
     // tok/s; an idle engine still sleeps 100 µs after its last call.
     kernel.setSpinMicros(POOL_SPIN_MICROS);
-    const forms = { rows: o.sparseRows, packed: !o.sparseRows || m.config.hiddenSize < 1024 };
     const denseFiles = m.native.dense?.length === L ? m.native.dense : null;
+    const rowFiles = m.native.ffn.length === L ? m.native.ffn : null;
+    // A one-copy package has no rows files: its rows are made from the packed form, which stays.
+    const forms = { rows: o.sparseRows, packed: !o.sparseRows || m.config.hiddenSize < 1024 || !rowFiles };
+    if (!denseFiles && !rowFiles) throw new NativeUnavailableError(`model ${m.id} has no native FFN files`);
     const withRows = forms.rows || !denseFiles;
     const withPacked = forms.packed && !!denseFiles;
-    const steps = (withRows ? L : 0) + (withPacked ? L : 0) + (nativeAttention ? L : 0);
+    const steps = (withRows && rowFiles ? L : 0) + (withPacked ? L : 0) + (nativeAttention ? L : 0);
     let done = 0;
     const load = (f: string) => {
       const ffn = kernel.loadFfn(path.join(dir, f), { threads });
       o.onProgress?.(++done / steps);
       return ffn;
     };
-    const rows = withRows ? m.native.ffn.map(load) : null;
     let packed: SparseFfn[] | null = null;
     if (withPacked) packed = denseFiles.map(load);
+    const rows = !withRows
+      ? null
+      : rowFiles
+        ? rowFiles.map(load)
+        : packed!.map((f) => rowsOf(kernel, f, m, threads));
     // Older packages have only the rows: packing them re-quantizes W_down along its other axis.
-    else if (forms.packed) for (const f of rows!) f.packDense({ releaseRows: !forms.rows });
+    if (!withPacked && forms.packed) for (const f of rows!) f.packDense({ releaseRows: !forms.rows });
     const ffns = Array.from({ length: L }, (_, l) => ({
       sparse: forms.rows ? rows![l] : null,
       dense: packed?.[l] ?? rows![l],
@@ -337,4 +345,25 @@ function interpolate(xs: number[], ys: number[], x: number): number {
     if (x <= xs[i]) return ys[i - 1] + ((x - xs[i - 1]) / (xs[i] - xs[i - 1])) * (ys[i] - ys[i - 1]);
   }
   return ys[ys.length - 1];
+}
+
+/**
+ * The per-neuron rows of an FFN made from its packed form (a one-copy package stores only that):
+ * the same bits and blocks. Gate and up rows take the packed values again; a down row is a column
+ * of W_down, across its blocks, so it is a rounding of them, as in packages that stored rows.
+ */
+function rowsOf(kernel: AvailableNativeKernels, dense: SparseFfn, m: Manifest, threads: number): SparseFfn {
+  const { hiddenSize: d, intermediateSize: ffn } = m.config;
+  const info = dense.info;
+  return kernel.createFfn({
+    d,
+    ffn,
+    bits: info.bits,
+    blockSize: info.blockSize,
+    gate: dense.weights("gate"),
+    up: dense.weights("up"),
+    down: dense.weights("down"),
+    ...(m.config.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
+    threads,
+  });
 }

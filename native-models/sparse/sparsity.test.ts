@@ -23,6 +23,8 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
   const progress: { f: number; detail: string }[] = [];
 
   beforeAll(async () => {
+    // One copy (the default): the FFNs' rows that sparse passes and calibration use are made from
+    // the packed FFNs at load.
     id = (await importModel(stories.gguf, { modelsDir: tmp.dir, quant: "int8" })).manifest.id;
     await calibrateModel(
       id,
@@ -98,11 +100,24 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
     expect(sparse.agreement).toBeGreaterThanOrEqual(0.95);
   });
 
-  it("falls back to the dense layers when the kernel is unavailable", async () => {
+  it("falls back to onnxruntime's layers when the kernel is unavailable (all forms), or says to import again (one copy)", async () => {
+    const all = (
+      await importModel(stories.gguf, {
+        modelsDir: tmp.dir,
+        quant: "int8",
+        allForms: true,
+        name: "all forms",
+      })
+    ).manifest.id;
     const before = process.env.EXITLANE_NATIVE;
     process.env.EXITLANE_NATIVE = "off";
     try {
-      const dense = await LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 256 });
+      await expect(
+        LoadedModel.load(id, { modelsDir: tmp.dir, threads: 1, contextLength: 256 }),
+      ).rejects.toThrow(
+        /holds only their form of its weights.*disabled by EXITLANE_NATIVE.*Import the model file again/,
+      );
+      const dense = await LoadedModel.load(all, { modelsDir: tmp.dir, threads: 1, contextLength: 256 });
       expect(dense.runner.native).toBeNull();
       const ids: number[] = [];
       for await (const t of dense.generate({
@@ -114,7 +129,7 @@ describe.skipIf(!available)("sparse FFNs on stories260K (native kernel)", () => 
       expect(ids.length).toBe(8);
       await dense.dispose();
       await expect(
-        LoadedModel.load(id, { modelsDir: tmp.dir, native: true, contextLength: 256 }),
+        LoadedModel.load(all, { modelsDir: tmp.dir, native: true, contextLength: 256 }),
       ).rejects.toThrow(/disabled by EXITLANE_NATIVE/);
     } finally {
       if (before === undefined) delete process.env.EXITLANE_NATIVE;

@@ -50,8 +50,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const every = o.rssEvery ?? 10;
   const stuckMs = o.stuckMs ?? 15_000;
   // onnxruntime's layers: the native kernels finish a 16-token stories260K answer in a few
-  // milliseconds, before a stop sent after its k-th token could arrive.
-  const b = await startRealBackend({ record: false, hostEnv: { EXITLANE_NATIVE: "off" } });
+  // milliseconds, before a stop sent after its k-th token could arrive. The package in
+  // onnxruntime's form too: the native one-copy import holds only the kernels' form.
+  const b = await startRealBackend({
+    record: false,
+    hostEnv: { EXITLANE_NATIVE: "off" },
+    storiesForm: "onnx",
+  });
   const { engine, generation, conversations } = b.backend.services;
   const report: SoakReport = {
     generations: 0,

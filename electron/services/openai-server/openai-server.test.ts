@@ -374,7 +374,8 @@ describe("local OpenAI-compatible server", () => {
 describe("local OpenAI-compatible server, client gone", () => {
   // The native kernels write stories260K's whole 480-token answer in about 50 ms, before an abort
   // could arrive; onnxruntime's layers take about ten times longer, so the answer is still running.
-  const slowHost = { hostEnv: { EXITLANE_NATIVE: "off" } };
+  // The package too: a one-copy import holds only the native form, which this host cannot run.
+  const slowHost = { hostEnv: { EXITLANE_NATIVE: "off" }, storiesForm: "onnx" as const };
 
   it("stops the generation within 200 ms when the client aborts mid-stream, and serves the next one", async () => {
     const { backend, openai } = await serving(slowHost);
