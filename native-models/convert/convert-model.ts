@@ -1,6 +1,6 @@
-// ModelSource -> model package folder: one ONNX graph per decoder layer, the head graph, the
-// embedding table, the native kernels' form where they are available, tokenizer files and
-// manifest.json.
+// ModelSource -> model package folder: the native kernels' form of every layer and the head where
+// they are available (each weight once), else one ONNX graph per decoder layer and the head graph;
+// the embedding table, tokenizer files and manifest.json.
 // Written into a temporary folder inside the models dir and renamed only when complete, so a
 // failed, cancelled or killed import never leaves a half-written model behind.
 import { mkdir, rename, rm, writeFile, open, readFile, stat } from "node:fs/promises";
@@ -37,8 +37,8 @@ export type ImportStage = "read" | "convert" | "quantize" | "write";
 
 /**
  * Writes the native kernels' form of a model (their own row layout): each layer's FFN and
- * attention half, and the LM head with its final norm. Decoding then never leaves native code
- * inside a layer; the onnxruntime graphs stay for prefill and as the fallback.
+ * attention half, and the LM head with its final norm. Decoding and prefill then never leave native
+ * code; onnxruntime's graphs are written only without it (or with allForms).
  */
 export interface NativeWriter {
   /**
@@ -175,12 +175,10 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       const w = await readLayer(source, l);
       check();
       progress("quantize", l / L);
-      if (graphs) {
-        const layer = buildLayerGraph(cfg, l, w, { ...linear, part: "full" });
-        check();
-        progress("write", l / L);
-        layers.push(await writeGraph(tmp, `layer${l}`, layer));
-      }
+      const layer = graphs ? buildLayerGraph(cfg, l, w, { ...linear, part: "full" }) : null;
+      check();
+      progress("write", l / L);
+      if (layer) layers.push(await writeGraph(tmp, `layer${l}`, layer));
       if (opts.native) {
         if (graphs) sparseFfn.push(`ffn${l}.sparse`);
         denseFfn.push(`ffn${l}.dense`);

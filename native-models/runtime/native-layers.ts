@@ -348,9 +348,10 @@ function interpolate(xs: number[], ys: number[], x: number): number {
 }
 
 /**
- * The per-neuron rows of an FFN made from its packed form (a one-copy package stores only that):
- * the same bits and blocks. Gate and up rows take the packed values again; a down row is a column
- * of W_down, across its blocks, so it is a rounding of them, as in packages that stored rows.
+ * The per-neuron rows of an FFN made from its packed form (a one-copy package stores only that),
+ * quantized again from the packed values at the same bits and block size: close to them, not
+ * always equal (a down row is a column of W_down, across its blocks). Only sparse passes and
+ * activation recording use the rows; dense passes keep the packed form.
  */
 function rowsOf(kernel: AvailableNativeKernels, dense: SparseFfn, m: Manifest, threads: number): SparseFfn {
   const { hiddenSize: d, intermediateSize: ffn } = m.config;
