@@ -10,7 +10,6 @@ import type { ModelConfig, ModelSource, TensorName } from "../formats/model-sour
 import {
   buildHeadGraph,
   buildLayerGraph,
-  gridOf,
   type GraphFiles,
   type LayerGrids,
   type LayerWeights,
@@ -22,7 +21,7 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
-import { keptMatrices } from "./source-grid.js";
+import { keptGrid, keptMatrices } from "./source-grid.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import {
   AlreadyImportedError,
@@ -361,11 +360,8 @@ async function writeRows(
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
   }
-  const bits = rowsBits(quant, grid);
-  const kept = gridOf(
-    { quant: bits === 4 ? "int4" : "int8", blockSize: EMBEDDING_INT.blockSize, accuracyLevel: 0 },
-    grid,
-  );
+  const bits = rowsBits(quant, grid?.bits);
+  const kept = keptGrid(bits, EMBEDDING_INT.blockSize, grid);
   const q = quantizeMatrix(values, rows, cols, bits, EMBEDDING_INT.blockSize, kept);
   const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);
   const fh = await open(path.join(dir, file), "w");
@@ -389,9 +385,12 @@ async function writeRows(
   };
 }
 
-/** int4 rows only where they are the file's own Q4_0 grid in an int4 package; else int8. */
-export function rowsBits(quant: WeightQuant, grid: TensorGrid | undefined): 4 | 8 {
-  return quant === "int4" && grid?.bits === 4 ? 4 : EMBEDDING_INT.bits;
+/**
+ * Bits of a rows file: int4 only where the file's own grid is 4-bit (Q4_0) in an int4 package;
+ * else int8. `gridBits`: the tensor's grid bits, from the grid read or from its type.
+ */
+export function rowsBits(quant: WeightQuant, gridBits: number | undefined): 4 | 8 {
+  return quant === "int4" && gridBits === 4 ? 4 : EMBEDDING_INT.bits;
 }
 
 function storedHeadMatrix(head: GraphFiles, cfg: ModelConfig, o: LinearOptions): StoredMatrix {

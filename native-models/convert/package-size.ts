@@ -8,7 +8,14 @@ import type { ModelConfig, ModelSource, TensorInfo, TensorName } from "../format
 import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
-import { defaultBlockSize, EMBEDDING_INT, type LayerSymmetry, type NativeWriter } from "./convert-model.js";
+import {
+  defaultBlockSize,
+  EMBEDDING_INT,
+  rowsBits,
+  type LayerSymmetry,
+  type NativeWriter,
+} from "./convert-model.js";
+import { GRID_TYPES } from "../formats/block-grid.js";
 import { keepsGrid } from "./source-grid.js";
 
 export interface PackageSizeOptions {
@@ -90,7 +97,7 @@ function rowsFileBytes(cfg: ModelConfig, quant: WeightQuant, t: TensorInfo | und
   const values = cfg.vocabSize * cfg.hiddenSize;
   if (quant === "f32") return values * 4;
   if (quant === "f16") return values * 2;
-  const bits = quant === "int4" && keepsGrid(t, 4, EMBEDDING_INT.blockSize) ? 4 : EMBEDDING_INT.bits;
+  const bits = rowsBits(quant, t && GRID_TYPES[t.sourceType]?.bits);
   const s = quantizedShape(cfg.vocabSize, cfg.hiddenSize, bits, EMBEDDING_INT.blockSize);
   return s.dataBytes + s.scalesBytes + s.zeroPointBytes;
 }

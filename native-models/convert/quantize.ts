@@ -66,23 +66,19 @@ export function quantizeMatrix(
       const end = Math.min(start + blockSize, rowStart + k);
       const blockIndex = row * kBlocks + b;
       codes.fill(bits === 4 ? 0 : 128);
-      if (grid) {
-        const zp = bits === 4 ? GRID_ZP4 : 128;
-        quantizeBlockOnGrid(w, start, end, bits, grid[blockIndex], codes, scales, blockIndex);
-        if (bits === 4) {
-          zeroPoints![row * zpRowBytes + (b >> 1)] |= b & 1 ? zp << 4 : zp;
-          const out = blockIndex * blobSize;
-          for (let j = 0; j < blockSize; j += 2) data[out + (j >> 1)] = codes[j] | (codes[j + 1] << 4);
-        } else data.set(codes, blockIndex * blobSize);
-      } else if (bits === 4) {
-        const zp = quantizeBlockAsym4(w, start, end, codes, scales, blockIndex);
+      // A grid block keeps the file's scale and codes; otherwise the block is rounded here.
+      const zp = grid
+        ? quantizeBlockOnGrid(w, start, end, bits, grid[blockIndex], codes, scales, blockIndex)
+        : bits === 4
+          ? quantizeBlockAsym4(w, start, end, codes, scales, blockIndex)
+          : quantizeBlockSym8(w, start, end, codes, scales, blockIndex);
+      if (bits === 4) {
         zeroPoints![row * zpRowBytes + (b >> 1)] |= b & 1 ? zp << 4 : zp;
         // Padding past K must dequantize to zero: give it the zero point's code.
         for (let j = end - start; j < blockSize; j++) codes[j] = zp;
         const out = blockIndex * blobSize;
         for (let j = 0; j < blockSize; j += 2) data[out + (j >> 1)] = codes[j] | (codes[j + 1] << 4);
       } else {
-        quantizeBlockSym8(w, start, end, codes, scales, blockIndex);
         data.set(codes, blockIndex * blobSize);
       }
     }
@@ -93,7 +89,7 @@ export function quantizeMatrix(
 /** A grid block's int4 zero point: Q4_0's codes 0..15 stand for n = code - 8. */
 const GRID_ZP4 = 8;
 
-/** Codes n + zp for a block whose values are n·scale (the file's grid); throws if one is not. */
+/** Codes n + zp for a block whose values are n·scale (the file's grid); throws if one is not. Returns zp. */
 function quantizeBlockOnGrid(
   w: Float32Array,
   start: number,
@@ -103,7 +99,7 @@ function quantizeBlockOnGrid(
   codes: Uint8Array,
   scales: Float32Array,
   blockIndex: number,
-): void {
+): number {
   const zp = bits === 4 ? GRID_ZP4 : 128;
   const top = bits === 4 ? 15 : 255;
   codes.fill(zp);
@@ -114,6 +110,7 @@ function quantizeBlockOnGrid(
     codes[i - start] = n + zp;
   }
   scales[blockIndex] = scale;
+  return zp;
 }
 
 /** Asymmetric 4-bit: the block's range [min(0,lo), max(0,hi)] maps onto codes 0..15. Returns the zero point. */
@@ -148,7 +145,7 @@ function quantizeBlockAsym4(
   return zp;
 }
 
-/** Symmetric 8-bit around 128: scale = absmax / 127. */
+/** Symmetric 8-bit around 128: scale = absmax / 127. Returns the implicit zero point, 128. */
 function quantizeBlockSym8(
   w: Float32Array,
   start: number,
@@ -156,7 +153,7 @@ function quantizeBlockSym8(
   codes: Uint8Array,
   scales: Float32Array,
   blockIndex: number,
-): void {
+): number {
   let amax = 0;
   for (let i = start; i < end; i++) {
     const a = Math.abs(w[i]);
@@ -165,7 +162,7 @@ function quantizeBlockSym8(
   const scale = amax / 127;
   if (scale === 0) {
     scales[blockIndex] = 1;
-    return;
+    return 128;
   }
   const inv = 1 / scale;
   for (let i = start; i < end; i++) {
@@ -173,6 +170,7 @@ function quantizeBlockSym8(
     codes[i - start] = (q < -127 ? -127 : q > 127 ? 127 : q) + 128;
   }
   scales[blockIndex] = scale;
+  return 128;
 }
 
 /** Dequantizes one row (used for embedding lookups and the reduced LM head). */

@@ -54,7 +54,10 @@ async function fileValues(source: ModelSource, names: TensorName[]): Promise<Flo
   const parts = await Promise.all(names.map((n) => source.readTensor(n)));
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
-  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 

@@ -67,8 +67,7 @@ export const INT8_BELOW_PARAMS = 1e9;
  * The quantization an import uses when none is asked for: a quantized file as it is (fileQuant:
  * its own block grids kept), a float one by its size.
  */
-export function defaultQuant(source: ModelSource): WeightQuant {
-  const bits = fileQuant(source.tensors);
+export function defaultQuant(source: ModelSource, bits = fileQuant(source.tensors)): WeightQuant {
   if (bits !== undefined) return bits === 4 ? "int4" : "int8";
   return countParams(source.config) < INT8_BELOW_PARAMS ? "int8" : "int4";
 }
@@ -78,9 +77,10 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
   o.onProgress?.("read", 0);
   const source = await openModelSource(path.resolve(input), { tokenizerPath: o.tokenizerPath });
   try {
-    const quant = o.quant ?? defaultQuant(source);
+    const fileBits = fileQuant(source.tensors);
+    const quant = o.quant ?? defaultQuant(source, fileBits);
     // A quantized file keeps its blocks of 32 at any bits that hold them.
-    const blockSize = o.blockSize ?? (fileQuant(source.tensors) ? GRID_BLOCK_SIZE : undefined);
+    const blockSize = o.blockSize ?? (fileBits ? GRID_BLOCK_SIZE : undefined);
     const tokenizer = tokenizerFiles(source);
     // The kernel is integer-only: float packages stay dense (their point is exactness).
     const native = o.native === false ? undefined : nativeWriter(o.threads);
