@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Locator, Page } from "@playwright/test";
+import { conversationCount } from "./support/chat";
 import { dropFile } from "./support/drop";
 import { expect, saveScreenshot, test } from "./support/fixtures";
 import { repoRoot } from "./support/web-host-process";
@@ -74,7 +75,7 @@ test.describe.serial("layout and keyboard", () => {
     await page.keyboard.press("Escape");
     await expect(panel).toHaveCount(0);
 
-    const before = await page.locator("li.conversation").count();
+    const before = await conversationCount(page);
     await page.keyboard.press("Alt+N");
     await expect(page.locator("li.conversation")).toHaveCount(before + 1);
   });

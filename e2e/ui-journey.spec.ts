@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { freshChat, lastAnswer, sendAndWait, views } from "./support/chat";
+import { conversationCount, freshChat, lastAnswer, sendAndWait, views } from "./support/chat";
 import { dropFile } from "./support/drop";
 import { expect, saveScreenshot, test } from "./support/fixtures";
 import { repoRoot } from "./support/web-host-process";
@@ -367,8 +367,7 @@ test("conversations: new, rename, search and delete with confirmation, kept acro
   const sidebar = page.getByRole("complementary", { name: "Conversations and navigation" });
   const items = sidebar.getByRole("list", { name: "Conversations" }).getByRole("listitem");
   await expect(page.getByRole("button", { name: "New chat", exact: true })).toBeVisible();
-  await page.waitForLoadState("networkidle");
-  const start = await sidebar.locator("li.conversation").count();
+  const start = await conversationCount(page);
   await page.getByRole("button", { name: "New chat", exact: true }).click();
   await expect(sidebar.locator("li.conversation")).toHaveCount(start + 1);
   await page.getByRole("button", { name: "New chat", exact: true }).click();

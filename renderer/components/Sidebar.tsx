@@ -115,7 +115,7 @@ function ConversationList() {
 
   return (
     <>
-      <ul className="conversation-list" aria-label="Conversations">
+      <ul className="conversation-list" aria-label="Conversations" aria-busy={!loaded}>
         {loaded && conversations.length === 0 && (
           <li className="muted empty-list">
             {query.trim() ? "No chats match this search." : "No chats yet."}
