@@ -509,9 +509,14 @@ export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
 export const WsRequest = z
   .object({ id: z.number().int(), channel: z.string().max(100), payload: z.unknown() })
   .strict();
-/** WebSocket: host -> client, a reply or an event. */
+/** One contract event as it travels. */
+export interface WireEvent {
+  event: EventName;
+  payload: unknown;
+}
+/** WebSocket: host -> client, a reply or the events of one tick, in order (electron/event-batches.ts). */
 export type WsMessage =
-  ({ type: "reply"; id: number } & ReplyEnvelope) | { type: "event"; event: EventName; payload: unknown };
+  ({ type: "reply"; id: number } & ReplyEnvelope) | { type: "events"; events: WireEvent[] };
 
 /**
  * Loopback web host routes (all need the per-run token: the cookie set by the first `/?token=…`

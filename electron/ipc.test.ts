@@ -96,12 +96,27 @@ describe("registerIpc", () => {
     expect(state.titles).toEqual([]);
   });
 
-  it("forwards events to the window until disposed", () => {
+  it("forwards the events of one tick to the window as one message, in order, until disposed", async () => {
+    const job = { jobId: "j1", source: "a.gguf", stage: "read", progress: 0.5, state: "running" } as const;
     const { events, sent, dispose, registered } = setup();
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
     events.emit("models.changed", {});
-    expect(sent).toEqual([[IPC_EVENT, { event: "models.changed", payload: {} }]]);
+    events.emit("import.progress", job);
+    expect(sent).toEqual([]);
+    await tick();
+    expect(sent).toEqual([
+      [
+        IPC_EVENT,
+        [
+          { event: "models.changed", payload: {} },
+          { event: "import.progress", payload: job },
+        ],
+      ],
+    ]);
+    events.emit("models.changed", {});
     dispose();
     events.emit("models.changed", {});
+    await tick();
     expect(sent).toHaveLength(1);
     expect(registered.size).toBe(0);
   });

@@ -3,6 +3,7 @@
 import type { IpcMain, IpcMainInvokeEvent } from "electron";
 import type { ReplyEnvelope } from "./contract.js";
 import type { Dispatch } from "./dispatch.js";
+import { eventBatches } from "./event-batches.js";
 import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
 import type { EventBus } from "./services/event-bus.js";
 import { isAppUrl } from "./window.js";
@@ -11,7 +12,7 @@ export interface IpcOptions {
   ipcMain: Pick<IpcMain, "handle" | "removeHandler">;
   dispatch: Dispatch;
   events: EventBus;
-  /** Delivers an event to the window (webContents.send), if there is one. */
+  /** Delivers a message (here: an array of events) to the window (webContents.send), if there is one. */
   sendToWindow: (channel: string, message: unknown) => void;
 }
 
@@ -26,9 +27,12 @@ export function registerIpc({ ipcMain, dispatch, events, sendToWindow }: IpcOpti
     if (!isAppUrl(event.senderFrame?.url)) return untrusted;
     return dispatch(channel, payload);
   });
-  const unsubscribe = events.subscribe((event, payload) => sendToWindow(IPC_EVENT, { event, payload }));
+  // The window gets the events of one tick as one message (an array, in order).
+  const batches = eventBatches((batch) => sendToWindow(IPC_EVENT, batch));
+  const unsubscribe = events.subscribe((event, payload) => batches.push(event, payload));
   return () => {
     ipcMain.removeHandler(IPC_REQUEST);
     unsubscribe();
+    batches.clear();
   };
 }

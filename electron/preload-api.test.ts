@@ -107,17 +107,21 @@ describe("the preload API", () => {
     expect(invoked).toHaveLength(1);
   });
 
-  it("delivers events to their listeners only, without the IPC event object", () => {
+  it("delivers each event of a batch to its listeners only, in order, without the IPC event object", () => {
     const { ipc, emit } = fakeIpc();
     const api = buildApi(ipc, () => "");
     const seen: unknown[] = [];
     const off = api.on("models.changed", (p) => seen.push(p));
     api.on("engine.status", () => seen.push("wrong"));
-    emit({ event: "models.changed", payload: {} });
+    emit([
+      { event: "models.changed", payload: { n: 1 } },
+      { event: "models.changed", payload: { n: 2 } },
+    ]);
     off();
-    emit({ event: "models.changed", payload: {} });
+    emit([{ event: "models.changed", payload: {} }]);
     emit(null);
-    expect(seen).toEqual([{}]);
+    emit({ event: "models.changed", payload: {} });
+    expect(seen).toEqual([{ n: 1 }, { n: 2 }]);
     expect(() => api.on("nope" as never, () => {})).toThrow(/Unknown event/);
   });
 

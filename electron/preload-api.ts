@@ -9,6 +9,7 @@ import {
   type EventName,
   type ExitlaneApi,
   type ReplyEnvelope,
+  type WireEvent,
   settleApi,
 } from "./contract.js";
 import { IPC_EVENT, IPC_REQUEST } from "./ipc-channels.js";
@@ -27,13 +28,15 @@ const PRELOAD_ONLY = new Set<Channel>(["models.importPath"]);
 
 export function buildApi(ipc: IpcRendererLike, getPathForFile: (file: File) => string): ExitlaneApi {
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
+  // Main sends the events of one tick together, in order (event-batches.ts).
   ipc.on(IPC_EVENT, (_event, message) => {
-    const { event, payload } = (message ?? {}) as { event?: EventName; payload?: unknown };
-    for (const listener of listeners.get(event as EventName) ?? []) {
-      try {
-        (listener as (p: unknown) => void)(payload);
-      } catch (error) {
-        console.error(`[exitlane] listener for ${event} failed`, error);
+    for (const { event, payload } of Array.isArray(message) ? (message as WireEvent[]) : []) {
+      for (const listener of listeners.get(event) ?? []) {
+        try {
+          (listener as (p: unknown) => void)(payload);
+        } catch (error) {
+          console.error(`[exitlane] listener for ${event} failed`, error);
+        }
       }
     }
   });

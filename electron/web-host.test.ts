@@ -225,12 +225,21 @@ describe("web host WebSocket", () => {
   });
 
   it("delivers contract events to every socket", async () => {
+    const job = { jobId: "j1", source: "a.gguf", stage: "read", progress: 0.5, state: "running" } as const;
     const ws = await connect(`?token=${host.token}`, origin());
     const received = new Promise((resolve) =>
       ws.once("message", (data) => resolve(JSON.parse(String(data)))),
     );
     events.emit("models.changed", {});
-    expect(await received).toEqual({ type: "event", event: "models.changed", payload: {} });
+    events.emit("import.progress", job);
+    // The events of one tick arrive as one message, in order.
+    expect(await received).toEqual({
+      type: "events",
+      events: [
+        { event: "models.changed", payload: {} },
+        { event: "import.progress", payload: job },
+      ],
+    });
     ws.close();
   });
 });

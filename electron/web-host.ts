@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { eventBatches } from "./event-batches.js";
 import { UPLOAD_PATH, WS_PATH, WsRequest, type Channel, type EventName, type WsMessage } from "./contract.js";
 import { securityHeaders } from "./csp.js";
 import type { Dispatch } from "./dispatch.js";
@@ -130,15 +131,21 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 }
 
 function serveSocket(ws: WebSocket, { dispatch, events }: WebHostOptions) {
-  const sendMessage = (message: WsMessage) => {
+  const send = (message: WsMessage) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.close(1013, "Client too slow");
     ws.send(JSON.stringify(message));
   };
-  const unsubscribe = events.subscribe((event: EventName, payload: unknown) =>
-    sendMessage({ type: "event", event, payload }),
-  );
-  ws.on("close", unsubscribe);
+  const batches = eventBatches((events) => send({ type: "events", events }));
+  const sendMessage = (message: WsMessage) => {
+    batches.flush();
+    send(message);
+  };
+  const unsubscribe = events.subscribe((event: EventName, payload: unknown) => batches.push(event, payload));
+  ws.on("close", () => {
+    unsubscribe();
+    batches.clear();
+  });
   ws.on("error", () => ws.terminate());
   ws.on("message", (data, isBinary) => {
     const bad = (id: number, message: string) =>

@@ -34,7 +34,7 @@ class FakeSocket implements SocketLike {
     });
   }
   event(event: string, payload: unknown) {
-    this.onmessage?.({ data: JSON.stringify({ type: "event", event, payload }) });
+    this.onmessage?.({ data: JSON.stringify({ type: "events", events: [{ event, payload }] }) });
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type ImportOptions,
   type ReplyOf,
   type RequestOf,
+  type WireEvent,
   type WsMessage,
   uploadQuery,
 } from "../../electron/contract";
@@ -203,26 +204,29 @@ export function createWsApi(options: WsApiOptions): WsApi {
       }
       return;
     }
-    if (msg && msg.type === "event") {
-      const set = listeners.get(msg.event);
-      if (!set || set.size === 0) return;
-      let payload: unknown = msg.payload;
-      if (validate) {
-        const schema = eventSchemas[msg.event];
-        if (!schema) return;
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) {
-          console.warn(`Ignoring an invalid “${msg.event}” event`, parsed.error.message);
-          return;
-        }
-        payload = parsed.data;
+    if (msg && msg.type === "events" && Array.isArray(msg.events))
+      for (const event of msg.events) deliverEvent(event);
+  }
+
+  function deliverEvent(msg: WireEvent) {
+    const set = listeners.get(msg.event);
+    if (!set || set.size === 0) return;
+    let payload: unknown = msg.payload;
+    if (validate) {
+      const schema = eventSchemas[msg.event];
+      if (!schema) return;
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        console.warn(`Ignoring an invalid “${msg.event}” event`, parsed.error.message);
+        return;
       }
-      for (const l of [...set]) {
-        try {
-          (l as (p: unknown) => void)(payload);
-        } catch (err) {
-          console.error(`listener for ${msg.event} failed`, err);
-        }
+      payload = parsed.data;
+    }
+    for (const l of [...set]) {
+      try {
+        (l as (p: unknown) => void)(payload);
+      } catch (err) {
+        console.error(`listener for ${msg.event} failed`, err);
       }
     }
   }
