@@ -23,6 +23,7 @@ import {
   ModelSummary,
   Quant,
   QuantSizes,
+  SOURCE_FORM,
   SourceBlocks,
 } from "../wire/model.js";
 
@@ -44,6 +45,7 @@ export {
   ModelSummary,
   Quant,
   QuantSizes,
+  SOURCE_FORM,
   SourceBlocks,
   Sampling,
   StopReason,

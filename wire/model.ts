@@ -24,7 +24,15 @@ export const SourceBlocks = z.object({
   kept: z.number().int(),
   of: z.number().int(),
   types: z.array(z.string()),
+  /**
+   * How the import kept the file (SOURCE_FORM). Absent in packages from before form 2: those
+   * stored a 4-bit file's wider matrices (Q5_0, Q8_0, Q6_K) at 4 bits and rounded Q4_K again.
+   */
+  form: z.number().int().optional(),
 });
+
+/** 2: every matrix at no fewer bits than its type has, and a file's Q4_K blocks kept as they are. */
+export const SOURCE_FORM = 2;
 export type SourceBlocks = z.infer<typeof SourceBlocks>;
 
 export const ModelSummary = z.object({

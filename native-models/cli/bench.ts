@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultQuant, importModel } from "../engine/import-model.js";
+import { SOURCE_FORM } from "../../wire/model.js";
 import { openModelSource } from "../formats/open-model.js";
 import { listPackages } from "../package/models-dir.js";
 import { defaultModelsDir } from "../package/default-dirs.js";
@@ -477,8 +478,8 @@ async function findOrImport(
       m.source.path === gguf &&
       m.source.bytes === bytes &&
       m.quant === quant &&
-      // Packages from before the file's block grids were kept rounded every matrix again.
-      m.sourceBlocks !== undefined &&
+      // Packages from before the file's form was kept as it is now rounded some of it again.
+      m.sourceBlocks?.form === SOURCE_FORM &&
       (blockSize === undefined || m.blockSize === blockSize),
   );
   if (found) return found;

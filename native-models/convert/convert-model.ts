@@ -21,7 +21,14 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
-import { keptGrid, keptMatrices } from "./source-grid.js";
+import {
+  headStorage,
+  keptGrid,
+  keptMatrices,
+  layerStorage,
+  type MatrixStorage,
+} from "./source-grid.js";
+import type { LayerStorage } from "../kernels/saved-bytes.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import {
   AlreadyImportedError,
@@ -51,19 +58,21 @@ export interface NativeWriter {
     files: { ffn?: string; dense: string; attention: string },
     bits: 4 | 8,
     blockSize: number,
+    storage: Required<LayerStorage>,
   ): void;
+  /** `lmHead.grid`: the file's blocks, kept as `storage` says. */
   writeHead(
     cfg: ModelConfig,
     finalNorm: Float32Array,
-    lmHead: Float32Array,
+    lmHead: DequantizedTensor,
     file: string,
     bits: 4 | 8,
     blockSize: number,
-    lmHeadGrid?: TensorGrid,
+    storage: MatrixStorage,
   ): void;
   /**
    * Bytes writeLayer writes for a layer with these optional parts, from shapes alone;
-   * `symmetric`: which matrices are kept Q4_0 grids at int4 (no zero points); `withRows`: the
+   * `storage`: how each matrix is stored (source-grid.ts layerStorage); `withRows`: the
    * per-neuron rows file too.
    */
   layerBytes(
@@ -71,20 +80,11 @@ export interface NativeWriter {
     parts: NativeLayerParts,
     bits: 4 | 8,
     blockSize: number,
-    symmetric: LayerSymmetry,
+    storage: LayerStorage,
     withRows: boolean,
   ): number;
   /** Bytes writeHead writes. */
-  headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number, symmetric: boolean): number;
-}
-
-/** Which of a layer's packed matrices are symmetric int4 (kept Q4_0 grids: no zero points stored). */
-export interface LayerSymmetry {
-  qkv: boolean;
-  o: boolean;
-  gate: boolean;
-  up: boolean;
-  down: boolean;
+  headBytes(cfg: ModelConfig, bits: 4 | 8, blockSize: number, storage: MatrixStorage): number;
 }
 
 /** The optional weights of a layer that change its native files' size. */
@@ -187,7 +187,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        opts.native.writeLayer(cfg, l, w, files, sparseBits, blockSize);
+        const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
+        opts.native.writeLayer(cfg, l, w, files, sparseBits, blockSize, storage);
         if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
       }
     }
@@ -205,11 +206,11 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     opts.native?.writeHead(
       cfg,
       finalNorm,
-      lmHead.values,
+      lmHead,
       path.join(tmp, nativeHead),
       sparseBits,
       blockSize,
-      lmHead.grid,
+      headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize),
     );
     const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant);
     // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
@@ -360,7 +361,8 @@ async function writeRows(
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
   }
-  const bits = rowsBits(quant, grid?.bits);
+  // A Q4_K grid is not a scale grid these rows can keep: its rows are int8.
+  const bits = rowsBits(quant, grid?.kblocks ? undefined : grid?.bits);
   const kept = keptGrid(bits, EMBEDDING_INT.blockSize, grid);
   const q = quantizeMatrix(values, rows, cols, bits, EMBEDDING_INT.blockSize, kept);
   const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);

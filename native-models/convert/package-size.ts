@@ -8,15 +8,9 @@ import type { ModelConfig, ModelSource, TensorInfo, TensorName } from "../format
 import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
-import {
-  defaultBlockSize,
-  EMBEDDING_INT,
-  rowsBits,
-  type LayerSymmetry,
-  type NativeWriter,
-} from "./convert-model.js";
+import { defaultBlockSize, EMBEDDING_INT, rowsBits, type NativeWriter } from "./convert-model.js";
 import { GRID_TYPES } from "../formats/block-grid.js";
-import { keepsGrid } from "./source-grid.js";
+import { headStorage, layerStorage } from "./source-grid.js";
 
 export interface PackageSizeOptions {
   blockSize?: number;
@@ -50,7 +44,7 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
         qkNorm: !!(w.qNorm && w.kNorm),
         postNorm: !!w.postAttnNorm,
       };
-      total += native.layerBytes(cfg, parts, bits, blockSize, symmetry(source, l, bits, blockSize), graphs);
+      total += native.layerBytes(cfg, parts, bits, blockSize, layerStorage(source.tensors, l, bits, blockSize), graphs);
     }
   }
   const head = source.tensors.get(cfg.tiedEmbeddings ? "embed" : "lm_head");
@@ -58,7 +52,8 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
     total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
   // Without the head graph: the final norm, and the LM head's rows unless they are the embedding's.
   else total += cfg.hiddenSize * 4 + (cfg.tiedEmbeddings ? 0 : rowsFileBytes(cfg, quant, head));
-  if (native) total += native.headBytes(cfg, bits, blockSize, bits === 4 && keepsGrid(head, 4, blockSize));
+  if (native)
+    total += native.headBytes(cfg, bits, blockSize, headStorage(source.tensors, cfg.tiedEmbeddings, bits, blockSize));
   if (native && cfg.postNorms) total += cfg.numLayers * cfg.hiddenSize * 4;
   return total;
 }
@@ -71,20 +66,6 @@ export function quantSizes(source: SourceHeader, o: PackageSizeOptions): QuantSi
     int4: packageBytes(source, "int4", o),
     int8: packageBytes(source, "int8", o),
     f16: packageBytes(source, "f16", o),
-  };
-}
-
-/** The layer's matrices the native writer stores as symmetric int4 (kept Q4_0 grids, stacked parts all kept). */
-function symmetry(source: SourceHeader, l: number, bits: 4 | 8, blockSize: number): LayerSymmetry {
-  const kept = (...names: string[]) =>
-    bits === 4 &&
-    names.every((n) => keepsGrid(source.tensors.get(`layers.${l}.${n}` as TensorName), 4, blockSize));
-  return {
-    qkv: kept("wq", "wk", "wv"),
-    o: kept("wo"),
-    gate: kept("w_gate"),
-    up: kept("w_up"),
-    down: kept("w_down"),
   };
 }
 

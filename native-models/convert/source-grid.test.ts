@@ -2,20 +2,24 @@
 // (createLinear) hold exactly the values ggml's formula gives for Q8_0, Q5_0 and Q4_0 blocks; the
 // choice of what to keep follows the bits; a value off its grid is an error, not a rounding.
 import { describe, expect, it } from "vitest";
-import { GRID_TYPES, gridScalesInto } from "../formats/block-grid.js";
+import { emptyGrid, GRID_TYPES, gridScalesInto, gridInto } from "../formats/block-grid.js";
+import { dequantizeInto } from "../formats/gguf-dequant.js";
+import { matrixFileBytes } from "../kernels/saved-bytes.js";
 import {
   concat,
   expectedQ4_0,
+  expectedQ4_K,
   expectedQ5,
   expectedQ8_0,
   f16Bits,
   q4_0Block,
+  q4_KBlock,
   q5Block,
   q8_0Block,
   rng,
 } from "../test-support/ggml-blocks.js";
 import { dequantizeRow, quantizeMatrix } from "./quantize.js";
-import { fileQuant, keptGrid, keptMatrices } from "./source-grid.js";
+import { fileQuant, keptGrid, keptMatrices, matrixStorage, nativeForm } from "./source-grid.js";
 import { loadNativeKernels } from "../kernels/index.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 
@@ -119,6 +123,21 @@ describe("a file's block grid kept", () => {
     expect(keptGrid(8, 32, g4, undefined)).toBeUndefined();
   });
 
+  it("stores each matrix with at least its type's bits when the package keeps the file", () => {
+    expect(matrixStorage(["Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "grid" });
+    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "free", activationGroup: 256 });
+    expect(matrixStorage(["Q4_0"], 4, 32, true)).toEqual({ bits: 4, form: "grid" });
+    // K-quant matrices take their activations as llama.cpp gives them (Q8_K: a scale per 256).
+    expect(matrixStorage(["Q4_K", "Q4_K"], 8, 32, true)).toEqual({ bits: 4, form: "q4k", activationGroup: 256 });
+    // A stack of Q4_K and Q6_K parts: the widest bits, quantized.
+    expect(matrixStorage(["Q4_K", "Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "free", activationGroup: 256 });
+    expect(matrixStorage(["Q4_K", "Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "free" });
+    // Lowered by the user's choice: the package's bits.
+    expect(matrixStorage(["Q5_0"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
+    expect(matrixStorage(["F16"], 4, 32, true)).toEqual({ bits: 4, form: "free" });
+    expect(matrixStorage(["Q4_K"], 4, 128, true)).toEqual({ bits: 4, form: "free" });
+  });
+
   it("chooses the bits a quantized file's matrices need, and counts what a choice keeps", () => {
     const t = (name: string, sourceType: string, shape = [64, 256]): [TensorName, TensorInfo] => [
       name as TensorName,
@@ -127,15 +146,101 @@ describe("a file's block grid kept", () => {
     const file = (...ts: [TensorName, TensorInfo][]) => new Map(ts);
     const q40 = file(t("embed", "Q4_0"), t("layers.0.wq", "Q4_0"), t("layers.0.attn_norm", "F32", [256]));
     expect(fileQuant(q40)).toBe(4);
-    expect(keptMatrices(q40, "int4", 32)).toEqual({ kept: 2, of: 2, types: ["Q4_0"] });
-    expect(keptMatrices(q40, "int4", 128)).toEqual({ kept: 1, of: 2, types: ["Q4_0"] });
-    // llama.cpp's Q4_K_M on narrow rows: mostly Q5_0, which needs int8.
+    expect(keptMatrices(q40, "int4", 32)).toEqual({ form: 2, kept: 2, of: 2, types: ["Q4_0"] });
+    expect(keptMatrices(q40, "int4", 128)).toEqual({ form: 2, kept: 1, of: 2, types: ["Q4_0"] });
+    // llama.cpp's Q4_K_M on narrow rows: mostly Q5_0 and Q8_0, Q4_K where rows allow. A 4-bit
+    // file: at int4 as at int8 its Q5_0 and Q8_0 matrices keep 8 bits, and Q4_K its blocks.
     const q4km = file(t("layers.0.wq", "Q5_0"), t("layers.0.w_down", "Q4_K"), t("lm_head", "Q8_0"));
-    expect(fileQuant(q4km)).toBe(8);
-    expect(keptMatrices(q4km, "int8", 32)).toEqual({ kept: 2, of: 3, types: ["Q4_K", "Q5_0", "Q8_0"] });
-    expect(keptMatrices(q4km, "int4", 32).kept).toBe(0);
+    expect(fileQuant(q4km)).toBe(4);
+    expect(keptMatrices(q4km, "int8", 32)).toEqual({ form: 2, kept: 3, of: 3, types: ["Q4_K", "Q5_0", "Q8_0"] });
+    expect(keptMatrices(q4km, "int4", 32).kept).toBe(3);
+    // int4 on an 8-bit file is a lower quantization the user asked for: nothing is kept.
+    const q80 = file(t("layers.0.wq", "Q8_0"), t("lm_head", "Q8_0"));
+    expect(fileQuant(q80)).toBe(8);
+    expect(keptMatrices(q80, "int4", 32).kept).toBe(0);
     expect(fileQuant(file(t("layers.0.wq", "Q4_K"), t("layers.0.wv", "Q6_K", [16, 256])))).toBe(4);
     expect(fileQuant(file(t("layers.0.wq", "F16")))).toBeUndefined();
     expect(keptMatrices(file(t("layers.0.wq", "F16")), "f32", 32).kept).toBe(1);
+  });
+});
+
+/** rows×cols random Q4_K blocks: the values by ggml's formula, and the grid as the reader takes it. */
+function q4kMatrix(rows: number, cols: number, seed: number) {
+  const r = rng(seed);
+  const blocks: Uint8Array[] = [];
+  const values = new Float32Array(rows * cols);
+  for (let b = 0; b < (rows * cols) / 256; b++) {
+    const d = f16Bits(0.0005 + r() * 0.01);
+    const dmin = f16Bits(r() * 0.01);
+    const sc = Array.from({ length: 8 }, (_, j) => (j === 3 && b === 1 ? 0 : Math.floor(r() * 64)));
+    const m = Array.from({ length: 8 }, () => Math.floor(r() * 64));
+    const q = Array.from({ length: 256 }, () => Math.floor(r() * 16));
+    blocks.push(q4_KBlock(d, dmin, sc, m, q));
+    values.set(expectedQ4_K(d, dmin, sc, m, q), b * 256);
+  }
+  const bytes = concat(blocks);
+  const read = new Float32Array(rows * cols);
+  dequantizeInto("Q4_K", bytes, read, 0, "test");
+  const grid = emptyGrid("Q4_K", (rows * cols) / 32)!;
+  gridInto(grid, bytes, 0);
+  return { values, read, grid };
+}
+
+describe("a file's Q4_K blocks kept", () => {
+  const kernel = loadNativeKernels();
+  const [rows, cols] = [40, 512];
+
+  it("the reader's values are ggml's", () => {
+    const f = q4kMatrix(rows, cols, 21);
+    expect(Array.from(f.read)).toEqual(Array.from(f.values));
+  });
+
+  it.runIf(kernel.available)("every kernel set holds and multiplies the file's values, in 18.5 bytes per block of 32", () => {
+    if (!kernel.available) return;
+    const f = q4kMatrix(rows, cols, 22);
+    const isas = kernel.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n);
+    const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const want = new Float32Array(20 * rows);
+    for (let s = 0; s < 20; s++)
+      for (let o = 0; o < rows; o++) {
+        let acc = 0;
+        for (let j = 0; j < cols; j++) acc += f.values[o * cols + j] * x[s * cols + j];
+        want[s * rows + o] = acc;
+      }
+    for (const isa of isas) {
+      const lin = kernel.createLinear({
+        outputs: rows,
+        inputs: cols,
+        bits: 8,
+        blockSize: 32,
+        weights: f.values,
+        weightsGrid: nativeForm({ bits: 4, form: "q4k" }, [f.grid]),
+        isa: isa as never,
+      });
+      expect(Array.from(lin.weights())).toEqual(Array.from(f.values));
+      expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, { bits: 4, form: "q4k" }) - 64);
+      expect(lin.info.bytes).toBe((48 * cols * 37) / 64); // 3 groups of 16 rows
+      // 20 rows: the tile kernel's batch size too, where there is one.
+      const y = new Float32Array(20 * rows);
+      lin.run(x, y, 20);
+      let err = 0;
+      let norm = 0;
+      for (let i = 0; i < y.length; i++) (err += (y[i] - want[i]) ** 2), (norm += want[i] ** 2);
+      expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
+      lin.close();
+    }
+  });
+
+  it.runIf(kernel.available)("refuses values that are not the blocks'", () => {
+    if (!kernel.available) return;
+    const f = q4kMatrix(rows, cols, 23);
+    const moved = f.values.slice();
+    moved[70] += 1e-3;
+    const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
+    const form = nativeForm({ bits: 4, form: "q4k" }, [f.grid]);
+    expect(() => kernel.createLinear({ ...o, weights: moved, weightsGrid: form })).toThrow(/off their block grid/);
+    expect(() => kernel.createLinear({ ...o, blockSize: 64, weights: f.values, weightsGrid: form })).toThrow(
+      /blockSize 32/,
+    );
   });
 });

@@ -1,28 +1,100 @@
 // Which of the file's block grids (formats/block-grid.ts) a conversion can keep: the engine's
 // blocks of 32 hold a grid exactly at the grid's own bits or more. Everything else is quantized
 // from the values (a float source, a K-quant block, or a grid finer than the target bits).
-import { GRID_TYPES, type TensorGrid } from "../formats/block-grid.js";
+import { GRID_TYPES, K_BLOCK_TYPES, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 import type { NBits } from "./quantize.js";
+import type { LayerStorage } from "../kernels/saved-bytes.js";
+import { SOURCE_FORM, type SourceBlocks } from "../../wire/model.js";
 
 /** The block size a kept grid needs. */
 export const GRID_BLOCK_SIZE = 32;
 
-/** The scales of `parts` stacked row-wise, when every part has a grid these bits and block size hold. */
+/** `parts` stacked row-wise (each a row-major array of whole rows). */
+function stacked<T extends Float32Array | Uint8Array>(parts: T[]): T {
+  if (parts.length === 1) return parts[0];
+  const out = new (parts[0].constructor as new (n: number) => T)(parts.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of parts) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+/** The scales of `parts` stacked row-wise, when every part has a scale grid these bits and block size hold. */
 export function keptGrid(
   bits: NBits,
   blockSize: number,
   ...parts: (TensorGrid | undefined)[]
 ): Float32Array | undefined {
-  if (blockSize !== GRID_BLOCK_SIZE || parts.some((g) => !g || g.bits > bits)) return undefined;
-  if (parts.length === 1) return parts[0]!.scales;
-  const out = new Float32Array(parts.reduce((n, g) => n + g!.scales.length, 0));
-  let at = 0;
-  for (const g of parts) {
-    out.set(g!.scales, at);
-    at += g!.scales.length;
+  if (blockSize !== GRID_BLOCK_SIZE || parts.some((g) => !g || g.kblocks || g.bits > bits)) return undefined;
+  return stacked(parts.map((g) => g!.scales));
+}
+
+/**
+ * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
+ * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
+ * "q4k" (Q4_K blocks: exact, 4 bits), or "free" (quantized from the values).
+ */
+export interface MatrixStorage {
+  bits: 4 | 8;
+  form: "free" | "grid" | "q4k";
+  /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
+  activationGroup?: 256;
+}
+
+/** The K-quant types the engine reads (superblocks of 256 inputs). */
+const K_TYPES = new Set(["Q4_K", "Q5_K", "Q6_K"]);
+
+const FLOAT_TYPES = new Set(["F32", "F16", "BF16"]);
+
+/** The 4-bit types of the files the engine reads: a file holding one is a 4-bit file. */
+const FOUR_BIT_TYPES = new Set(["Q4_0", "Q4_1", "Q4_K"]);
+
+/**
+ * The storage of a matrix whose parts have these source types, in a package of `bits` at
+ * `blockSize`. `asFile`: the package keeps the file as it is (its bits are not below the
+ * file's, fileQuant): then no part is stored with fewer bits than its type has (a Q5_0, Q6_K or
+ * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K parts keep their blocks whatever the
+ * bits; a stack mixing Q4_K with another type is stored at the widest bits, quantized.
+ */
+export function matrixStorage(
+  types: readonly (string | undefined)[],
+  bits: 4 | 8,
+  blockSize: number,
+  asFile: boolean,
+): MatrixStorage {
+  if (blockSize !== GRID_BLOCK_SIZE) return { bits, form: "free" };
+  const k = types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
+  if (types.every((t) => t && K_BLOCK_TYPES[t])) return { bits: 4, form: "q4k", ...k };
+  const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
+  const wide: 4 | 8 = needs8 ? 8 : bits;
+  const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
+  return { bits: wide, form: kept ? "grid" : "free", ...(asFile ? k : {}) };
+}
+
+/** What the native kernels take as a matrix's stored form (kernels/types.ts BlockGrid) for `storage`. */
+export function nativeForm(
+  storage: MatrixStorage,
+  parts: readonly (TensorGrid | undefined)[],
+): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; activationGroup?: 256 } {
+  const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
+  if (storage.form === "q4k" && parts.every((g) => g?.kblocks)) {
+    const k = parts.map((g) => g!.kblocks!);
+    return {
+      bits: 4,
+      ...group,
+      kblocks: {
+        d: stacked(k.map((b) => b.d)),
+        dmin: stacked(k.map((b) => b.dmin)),
+        sc: stacked(k.map((b) => b.sc)),
+        m: stacked(k.map((b) => b.m)),
+      },
+    };
   }
-  return out;
+  const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
+  return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
 }
 
 /** Whether a conversion at these bits and block size keeps this source tensor's grid (from its type alone). */
@@ -31,23 +103,6 @@ export function keepsGrid(t: TensorInfo | undefined, bits: NBits, blockSize: num
   return !!g && g.bits <= bits && blockSize === GRID_BLOCK_SIZE;
 }
 
-/** Bits per weight of the ggml types a file may hold (block bytes × 8 / block values). */
-const TYPE_BITS: Readonly<Record<string, number>> = {
-  F32: 32,
-  F16: 16,
-  BF16: 16,
-  Q8_0: 8.5,
-  Q5_0: 5.5,
-  Q5_1: 6,
-  Q4_0: 4.5,
-  Q4_1: 5,
-  Q4_K: 4.5,
-  Q5_K: 5.5,
-  Q6_K: 6.5625,
-};
-
-const FLOAT_TYPES = new Set(["F32", "F16", "BF16"]);
-
 /** The source's weight matrices: what the conversion quantizes (norms and biases stay float). */
 function matrices(tensors: ReadonlyMap<TensorName, TensorInfo>): TensorInfo[] {
   return [...tensors.values()].filter((t) => t.shape.length === 2);
@@ -55,22 +110,14 @@ function matrices(tensors: ReadonlyMap<TensorName, TensorInfo>): TensorInfo[] {
 
 /**
  * The quantization that keeps a quantized file as it is, or undefined for a float file (the
- * engine's default by size applies). int4 when the file's matrices are 4-bit blocks on the
- * average (Q4_0 keeps its values exactly; the K-quants are rounded again at block 32, the
- * nearest the int4 kernels come until they compute on K blocks), int8 for anything wider (Q5_0
- * and Q8_0 keep their values exactly).
+ * engine's default by size applies): int4 for a file that holds 4-bit matrices (Q4_0, Q4_K
+ * keep their values exactly; its wider matrices are kept at 8 bits, matrixStorage), int8 for a
+ * file of wider types only (Q5_0 and Q8_0 keep their values exactly).
  */
 export function fileQuant(tensors: ReadonlyMap<TensorName, TensorInfo>): NBits | undefined {
   const m = matrices(tensors).filter((t) => !t.name.startsWith("embed"));
   if (m.every((t) => FLOAT_TYPES.has(t.sourceType))) return undefined;
-  let values = 0;
-  let bits = 0;
-  for (const t of m) {
-    const n = t.shape[0] * t.shape[1];
-    values += n;
-    bits += n * (TYPE_BITS[t.sourceType] ?? 16);
-  }
-  return bits / values <= 5 ? 4 : 8;
+  return m.some((t) => FOUR_BIT_TYPES.has(t.sourceType)) ? 4 : 8;
 }
 
 /** Of the source's matrices, how many a package in this quantization keeps exactly, and the file's block types. */
@@ -78,19 +125,70 @@ export function keptMatrices(
   tensors: ReadonlyMap<TensorName, TensorInfo>,
   quant: "int4" | "int8" | "f16" | "f32",
   blockSize: number,
-): { kept: number; of: number; types: string[] } {
+): SourceBlocks {
   const m = matrices(tensors);
   const keeps = (t: TensorInfo) => {
     if (quant === "f32") return true;
     // The embedding is int8 blocks of 32 in every integer package.
     if (quant === "f16") return t.sourceType === "F16";
-    return t.name === "embed"
-      ? keepsGrid(t, 8, GRID_BLOCK_SIZE)
-      : keepsGrid(t, quant === "int4" ? 4 : 8, blockSize);
+    if (t.name === "embed") return keepsGrid(t, 8, GRID_BLOCK_SIZE);
+    const bits = quant === "int4" ? 4 : 8;
+    return matrixStorage([t.sourceType], bits, blockSize, asFile(tensors, bits)).form !== "free";
   };
   return {
+    form: SOURCE_FORM,
     kept: m.filter(keeps).length,
     of: m.length,
     types: [...new Set(m.map((t) => t.sourceType))].sort(),
   };
+}
+
+/** Whether a package at these bits keeps the file as it is (matrixStorage): not below the file's bits. */
+export function asFile(tensors: ReadonlyMap<TensorName, TensorInfo>, bits: 4 | 8): boolean {
+  const file = fileQuant(tensors);
+  return file !== undefined && bits >= file;
+}
+
+/** The source tensors (layers.N.<name>) stacked into each of a layer's packed matrices. */
+const LAYER_MATRICES = {
+  qkv: ["wq", "wk", "wv"],
+  o: ["wo"],
+  gate: ["w_gate"],
+  up: ["w_up"],
+  down: ["w_down"],
+} as const;
+
+/** How the native kernels store each of layer l's packed matrices in a package of `bits` at `blockSize`. */
+export function layerStorage(
+  tensors: ReadonlyMap<TensorName, TensorInfo>,
+  l: number,
+  bits: 4 | 8,
+  blockSize: number,
+): Required<LayerStorage> {
+  const keep = asFile(tensors, bits);
+  const of = (names: readonly string[]) =>
+    matrixStorage(
+      names.map((n) => tensors.get(`layers.${l}.${n}` as TensorName)?.sourceType),
+      bits,
+      blockSize,
+      keep,
+    );
+  return {
+    qkv: of(LAYER_MATRICES.qkv),
+    o: of(LAYER_MATRICES.o),
+    gate: of(LAYER_MATRICES.gate),
+    up: of(LAYER_MATRICES.up),
+    down: of(LAYER_MATRICES.down),
+  };
+}
+
+/** How the native kernels store the LM head (the embedding when tied). */
+export function headStorage(
+  tensors: ReadonlyMap<TensorName, TensorInfo>,
+  tied: boolean,
+  bits: 4 | 8,
+  blockSize: number,
+): MatrixStorage {
+  const t = tensors.get(tied ? "embed" : "lm_head");
+  return matrixStorage([t?.sourceType], bits, blockSize, asFile(tensors, bits));
 }

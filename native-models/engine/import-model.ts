@@ -15,7 +15,6 @@ import {
 } from "../convert/convert-model.js";
 import { stackRows } from "../convert/linear.js";
 import type { WeightQuant } from "../convert/linear.js";
-import type { TensorGrid } from "../formats/block-grid.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { loadNativeKernels, type SparseBlockSize } from "../kernels/index.js";
@@ -26,7 +25,7 @@ import {
   linearFileBytes,
 } from "../kernels/saved-bytes.js";
 import { quantSizes, type QuantSizes } from "../convert/package-size.js";
-import { fileQuant, GRID_BLOCK_SIZE, keptGrid, keptMatrices } from "../convert/source-grid.js";
+import { fileQuant, GRID_BLOCK_SIZE, keptMatrices, nativeForm } from "../convert/source-grid.js";
 import type { SourceBlocks } from "../../wire/model.js";
 
 export interface ImportOptions {
@@ -138,12 +137,11 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
     }
   };
   return {
-    writeLayer(cfg, layer, w, files, bits, blockSize) {
+    writeLayer(cfg, layer, w, files, bits, blockSize, storage) {
       // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
       const block = blockSize as 32 | 64 | 128 | 256;
       const d = cfg.hiddenSize;
       const g = w.grids ?? {};
-      const grid = (...parts: (TensorGrid | undefined)[]) => keptGrid(bits, blockSize, ...parts);
       const ffn = {
         d,
         ffn: cfg.intermediateSize,
@@ -152,9 +150,9 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         gate: w.wGate,
         up: w.wUp,
         down: w.wDown,
-        gateGrid: grid(g.wGate),
-        upGrid: grid(g.wUp),
-        downGrid: grid(g.wDown),
+        gateGrid: nativeForm(storage.gate, [g.wGate]),
+        upGrid: nativeForm(storage.up, [g.wUp]),
+        downGrid: nativeForm(storage.down, [g.wDown]),
         ...(cfg.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
         threads,
       };
@@ -173,8 +171,8 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         wqkv: stackRows([w.wq, w.wk, w.wv]),
         bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
         wo: w.wo,
-        wqkvGrid: grid(g.wq, g.wk, g.wv),
-        woGrid: grid(g.wo),
+        wqkvGrid: nativeForm(storage.qkv, [g.wq, g.wk, g.wv]),
+        woGrid: nativeForm(storage.o, [g.wo]),
         ffnNorm: w.ffnNorm,
         ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
         window: attentionWindow(cfg, layer),
@@ -184,17 +182,17 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
       });
       saved(attention, files.attention);
     },
-    layerBytes(cfg, parts, bits, blockSize, symmetric, withRows) {
+    layerBytes(cfg, parts, bits, blockSize, storage, withRows) {
       const block = blockSize as SparseBlockSize;
       const { hiddenSize: d, intermediateSize: ffn } = cfg;
       const shape = { d, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, ...parts };
       return (
         (withRows ? ffnRowsFileBytes(d, ffn, bits, block) : 0) +
-        ffnDenseFileBytes(d, ffn, bits, block, symmetric) +
-        attentionFileBytes(shape, bits, block, symmetric)
+        ffnDenseFileBytes(d, ffn, bits, block, storage) +
+        attentionFileBytes(shape, bits, block, storage)
       );
     },
-    headBytes(cfg, bits, blockSize, symmetric) {
+    headBytes(cfg, bits, blockSize, storage) {
       const block = blockSize as SparseBlockSize;
       return linearFileBytes(
         cfg.vocabSize,
@@ -202,17 +200,17 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         bits,
         block,
         { norm: true, bias: false },
-        symmetric,
+        storage,
       );
     },
-    writeHead(cfg, finalNorm, lmHead, file, bits, blockSize, lmHeadGrid) {
+    writeHead(cfg, finalNorm, lmHead, file, bits, blockSize, storage) {
       const head = kernel.createLinear({
         outputs: cfg.vocabSize,
         inputs: cfg.hiddenSize,
         bits,
         blockSize: blockSize as 32 | 64 | 128 | 256,
-        weights: lmHead,
-        weightsGrid: keptGrid(bits, blockSize, lmHeadGrid),
+        weights: lmHead.values,
+        weightsGrid: nativeForm(storage, [lmHead.grid]),
         norm: finalNorm,
         eps: cfg.rmsNormEps,
         threads,

@@ -143,7 +143,9 @@ export function partsReader<S>(
     const cols = data.values.length / (heads * c.headDim);
     const rowsOf = (a: Float32Array, perRow: number) => reorderHeads(a, heads, order!, perRow);
     const out: DequantizedTensor = { values: rowsOf(data.values, cols) };
-    if (data.grid) out.grid = { ...data.grid, scales: rowsOf(data.grid.scales, cols / GRID_BLOCK) };
+    // Q4_K blocks are not reordered with them: those heads are quantized from their values.
+    if (data.grid && !data.grid.kblocks)
+      out.grid = { ...data.grid, scales: rowsOf(data.grid.scales, cols / GRID_BLOCK) };
     return out;
   };
 }

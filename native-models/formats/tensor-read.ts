@@ -1,7 +1,7 @@
 import { noteAllocation, type BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { dequantLayout, dequantizeInto } from "./gguf-dequant.js";
-import { GRID_TYPES, gridScalesInto, type TensorGrid } from "./block-grid.js";
+import { emptyGrid, gridInto, type TensorGrid } from "./block-grid.js";
 
 // Reads one tensor's bytes in bounded chunks and dequantizes them straight into the output, so the
 // extra memory is one chunk, not a second copy of the tensor.
@@ -61,19 +61,15 @@ export async function readWithGrid(
   const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / layout.typeSize));
   noteAllocation(Math.min(nBlocks, blocksPerChunk) * layout.typeSize, `tensor ${label} read buffer`);
   const buf = Buffer.allocUnsafe(Math.min(nBlocks, blocksPerChunk) * layout.typeSize);
-  const gridType = GRID_TYPES[type];
-  const grid: TensorGrid | undefined = gridType && {
-    type,
-    bits: gridType.bits,
-    scales: new Float32Array(nBlocks),
-  };
+  // In blocks of 32 (a Q4_K block of 256 holds eight).
+  const grid: TensorGrid | undefined = emptyGrid(type, (nBlocks * layout.blockSize) / 32);
   let nonFinite = 0;
   for (let b = 0; b < nBlocks; b += blocksPerChunk) {
     const k = Math.min(blocksPerChunk, nBlocks - b);
     const chunk = buf.subarray(0, k * layout.typeSize);
     await file.readInto(chunk, offset + b * layout.typeSize, `tensor ${label}`);
     nonFinite += dequantizeInto(type, chunk, out, b * layout.blockSize, file.path);
-    if (grid) gridScalesInto(type, chunk, grid.scales, b);
+    if (grid) gridInto(grid, chunk, b);
   }
   if (nonFinite > 0) {
     const what = layout.blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";

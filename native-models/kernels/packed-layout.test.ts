@@ -42,7 +42,7 @@ describe.runIf(kernel.available)("packed matrix storage", () => {
       isa,
     });
     expect(Array.from(lin.weights())).toEqual(Array.from(wq));
-    expect(lin.info.bytes).toBe(matrixFileBytes(n, kIn, 4, 32, true) - 64);
+    expect(lin.info.bytes).toBe(matrixFileBytes(n, kIn, 4, 32, { bits: 4, form: "grid" }) - 64);
     expect(lin.info.bytes).toBe((n * kIn * 18) / 32);
     const x = Float32Array.from(
       { length: rows * kIn },

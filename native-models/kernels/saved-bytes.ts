@@ -4,7 +4,10 @@
 // matrix.cc); saved-bytes.test.ts checks these numbers against real save() output, so a layout
 // change there fails here.
 import type { SparseBits, SparseBlockSize } from "./types.js";
-import type { LayerSymmetry } from "../convert/convert-model.js";
+import type { MatrixStorage } from "../convert/source-grid.js";
+
+/** How each of a layer's packed matrices is stored (convert/source-grid.ts matrixStorage); absent: free at the layer's bits. */
+export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", MatrixStorage>>;
 
 const FFN_HEADER = 64;
 const MATRIX_HEADER = 64;
@@ -25,20 +28,25 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
 
 /**
  * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
- * fp16 scales, and zero points for int4 unless it is symmetric (a kept Q4_0 grid).
+ * fp16 scales, and zero points for int4 unless it is a kept Q4_0 grid; a kept Q4_K matrix has a
+ * byte of scale and of min per block and fp16 d and dmin per 8 blocks instead. `storage` may
+ * widen the bits.
  */
 export function matrixFileBytes(
   n: number,
   k: number,
   bits: SparseBits,
   block: SparseBlockSize,
-  symmetric = false,
+  storage?: MatrixStorage,
 ): number {
+  const b = storage?.bits ?? bits;
   const { kb } = paddedInputs(k, block);
-  const codes = ((block * PACK_ROWS * bits) / 8) * kb;
-  const scales = kb * PACK_ROWS * 2;
-  const zeroPoints = bits === 4 && !symmetric ? kb * PACK_ROWS : 0;
-  return MATRIX_HEADER + Math.ceil(n / PACK_ROWS) * align64(codes + scales + zeroPoints);
+  const codes = ((block * PACK_ROWS * b) / 8) * kb;
+  const group =
+    storage?.form === "q4k"
+      ? codes + 2 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 4
+      : codes + kb * PACK_ROWS * 2 + (b === 4 && storage?.form !== "grid" ? kb * PACK_ROWS : 0);
+  return MATRIX_HEADER + Math.ceil(n / PACK_ROWS) * align64(group);
 }
 
 /** The per-neuron-row form of an FFN (SparseFfn.save): 3 rows of d per neuron, fp16 block scales. */
@@ -48,21 +56,19 @@ export function ffnRowsFileBytes(d: number, ffn: number, bits: SparseBits, block
   return FFN_HEADER + 3 * ffn * rowBytes;
 }
 
-export const ASYMMETRIC: LayerSymmetry = { qkv: false, o: false, gate: false, up: false, down: false };
-
 /** The packed dense form of an FFN (form "dense"): gate, up and down as packed matrices. */
 export function ffnDenseFileBytes(
   d: number,
   ffn: number,
   bits: SparseBits,
   block: SparseBlockSize,
-  sym: LayerSymmetry = ASYMMETRIC,
+  storage: LayerStorage = {},
 ): number {
   return (
     FFN_HEADER +
-    matrixFileBytes(ffn, d, bits, block, sym.gate) +
-    matrixFileBytes(ffn, d, bits, block, sym.up) +
-    matrixFileBytes(d, ffn, bits, block, sym.down)
+    matrixFileBytes(ffn, d, bits, block, storage.gate) +
+    matrixFileBytes(ffn, d, bits, block, storage.up) +
+    matrixFileBytes(d, ffn, bits, block, storage.down)
   );
 }
 
@@ -81,15 +87,15 @@ export function attentionFileBytes(
   a: AttentionShape,
   bits: SparseBits,
   block: SparseBlockSize,
-  sym: LayerSymmetry = ASYMMETRIC,
+  storage: LayerStorage = {},
 ): number {
   const qkv = (a.heads + 2 * a.kvHeads) * a.headDim;
   const floats = 2 * a.d + (a.bias ? qkv : 0) + (a.qkNorm ? 2 * a.headDim : 0) + (a.postNorm ? a.d : 0);
   return (
     ATTENTION_HEADER +
     4 * floats +
-    matrixFileBytes(qkv, a.d, bits, block, sym.qkv) +
-    matrixFileBytes(a.d, a.heads * a.headDim, bits, block, sym.o)
+    matrixFileBytes(qkv, a.d, bits, block, storage.qkv) +
+    matrixFileBytes(a.d, a.heads * a.headDim, bits, block, storage.o)
   );
 }
 
@@ -100,8 +106,8 @@ export function linearFileBytes(
   bits: SparseBits,
   block: SparseBlockSize,
   has: { norm: boolean; bias: boolean },
-  symmetric = false,
+  storage?: MatrixStorage,
 ): number {
   const floats = (has.norm ? inputs : 0) + (has.bias ? outputs : 0);
-  return LINEAR_HEADER + 4 * floats + matrixFileBytes(outputs, inputs, bits, block, symmetric);
+  return LINEAR_HEADER + 4 * floats + matrixFileBytes(outputs, inputs, bits, block, storage);
 }

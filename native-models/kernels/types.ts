@@ -1,4 +1,5 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
+import type { KBlocks } from "../formats/block-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -9,9 +10,20 @@ export type SparseIsa = "auto" | "amx" | "avx512" | "avx2" | "neon-dotprod" | "n
  * A matrix's block grid, from a file whose blocks already lie on one (GGUF Q8_0, Q5_0, Q4_0: each
  * value is an integer times its block's scale): the scale of block b (32 inputs) of row r at
  * [r * ceil(inputs / 32) + b]. Quantized with blockSize 32 against it, the kernels keep exactly
- * the file's values instead of rounding them again.
+ * the file's values instead of rounding them again. As an object it may also carry a file's
+ * Q4_K blocks instead, and the bits the matrix needs.
  */
-export type BlockGrid = Float32Array;
+export type BlockGrid =
+  | Float32Array
+  | {
+      /** The bits this matrix needs, over the call's `bits` (a Q5_0 grid in a 4-bit model: 8). */
+      bits?: SparseBits;
+      scales?: Float32Array;
+      /** A file's Q4_K blocks (formats/block-grid.ts KBlocks), kept: 4 bits. */
+      kblocks?: KBlocks;
+      /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
+      activationGroup?: 256;
+    };
 
 export interface SparseFfnWeights {
   /** Hidden size (FFN input and output length). */

@@ -1,19 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { describeSourceBlocks } from "./sourceBlocks";
+import { SOURCE_FORM } from "../../electron/contract";
 
 describe("what a package holds of its file's weights", () => {
   it("names the file's own values, a partial keep, a rounding and an old package", () => {
-    expect(describeSourceBlocks({ kept: 113, of: 113, types: ["Q4_0"] }, "int4")).toBe(
+    expect(describeSourceBlocks({ form: SOURCE_FORM, kept: 113, of: 113, types: ["Q4_0"] }, "int4")).toBe(
       "The file's own values (Q4_0)",
     );
-    expect(describeSourceBlocks({ kept: 98, of: 113, types: ["Q4_K", "Q5_0", "Q8_0"] }, "int8")).toBe(
-      "The file's own values in 98 of 113 matrices; the rest rounded again to int8 (file: Q4_K, Q5_0, Q8_0)",
+    expect(describeSourceBlocks({ form: SOURCE_FORM, kept: 98, of: 113, types: ["Q4_K", "Q5_0", "Q6_K"] }, "int8")).toBe(
+      "The file's own values in 98 of 113 matrices; the rest rounded again to int8 (file: Q4_K, Q5_0, Q6_K)",
     );
-    expect(describeSourceBlocks({ kept: 0, of: 113, types: ["Q4_K", "Q6_K"] }, "int4")).toBe(
+    expect(describeSourceBlocks({ form: SOURCE_FORM, kept: 0, of: 113, types: ["Q4_K", "Q6_K"] }, "int4")).toBe(
       "The file's Q4_K, Q6_K blocks rounded again to int4",
     );
     expect(describeSourceBlocks({ kept: 0, of: 50, types: ["F32"] }, "int8")).toBe(
       "Quantized from F32 to int8",
+    );
+    // Before form 2: a 4-bit file's wider matrices at 4 bits, Q4_K rounded again.
+    expect(describeSourceBlocks({ kept: 90, of: 113, types: ["Q4_K", "Q5_0"] }, "int4")).toMatch(
+      /^Made by an earlier Exitlane.*import the file again/,
     );
     expect(describeSourceBlocks(undefined, "int4")).toMatch(
       /^Rounded again at import .*import the file again/,

@@ -1,4 +1,6 @@
 #include "ffn.h"
+
+#include <algorithm>
 #include "scratch.h"
 
 #include <cerrno>
@@ -111,6 +113,12 @@ bool Ffn::allocate(const Layout& L, std::string* err) {
   return true;
 }
 
+// Row i's grid scales where the rows' bits hold the grid (the rows have one width for all three
+// matrices, and no Q4_K form: those rows are quantized from the values).
+static const float* rowGrid(const BlockGrid& g, const Layout& L, int64_t i) {
+  return g.bitsOr(L.bits) == L.bits ? g.at(i, 0) : nullptr;
+}
+
 struct QuantJob {
   Ffn* f;
   const float *gate, *up, *down;
@@ -127,8 +135,8 @@ void QuantJob::work(void* p, int) {
     const int i1 = (c + 1) * kChunk < L.ffn ? (c + 1) * kChunk : L.ffn;
     for (int i = c * kChunk; i < i1; i++) {
       uint8_t* w = j.f->w_;
-      bool ok = quantizeRow(L, j.gate + (size_t)i * L.d, 1, w + L.rowOffset(0, i), j.grids.gate.at(i, 0));
-      ok = quantizeRow(L, j.up + (size_t)i * L.d, 1, w + L.rowOffset(1, i), j.grids.up.at(i, 0)) && ok;
+      bool ok = quantizeRow(L, j.gate + (size_t)i * L.d, 1, w + L.rowOffset(0, i), rowGrid(j.grids.gate, L, i));
+      ok = quantizeRow(L, j.up + (size_t)i * L.d, 1, w + L.rowOffset(1, i), rowGrid(j.grids.up, L, i)) && ok;
       // Column i of W_down [d, ffn]: neighbouring neurons share cache lines, so walking neurons in
       // order keeps the strided reads in cache.
       ok = quantizeRow(L, j.down + i, L.ffn, w + L.rowOffset(2, i)) && ok;
@@ -169,6 +177,16 @@ std::unique_ptr<Ffn> Ffn::createDense(const Layout& L, const float* gate, const 
       !(f->up_ = Matrix::create(L.ffn, L.d, L.bits, L.block, up, threads, err, grids.up)) ||
       !(f->down_ = Matrix::create(L.d, L.ffn, L.bits, L.block, down, threads, err, grids.down)))
     return nullptr;
+  // A grid may have widened a matrix (a Q5_0 gate in a 4-bit model): the header's bits are the
+  // widest, which rows made from this form then use.
+  const int wide = std::max({f->gate_->bits(), f->up_->bits(), f->down_->bits()});
+  if (wide != L.bits) {
+    if (const char* e = makeLayout(L.d, L.ffn, wide, L.block, L.order, &f->L_)) {
+      *err = e;
+      return nullptr;
+    }
+    f->L_.activation = L.activation;
+  }
   return f;
 }
 
@@ -324,7 +342,12 @@ int Ffn::runDense(const Kernels* k, int threads, int rows, const float* x, float
   ActivationRows& hq = scratch->rows(Scratch::kHiddenRows);
   if (!xq.quantize(k, gate_->layout(), x, rows, L_.d)) return -2;
   gate_->multiply(k, threads, xq, rows, h);
-  up_->multiply(k, threads, xq, rows, u);
+  if (up_->layout().xGroup == gate_->layout().xGroup) {
+    up_->multiply(k, threads, xq, rows, u);
+  } else {  // the two quantize x differently (one from a file's K-quant blocks): hq is free until the down pass
+    if (!hq.quantize(k, up_->layout(), x, rows, L_.d)) return -2;
+    up_->multiply(k, threads, hq, rows, u);
+  }
   if (L_.activation == 0) {
     k->siluMul(h, u, (int64_t)rows * f);  // SiLU(gate) ⊙ up
   } else {

@@ -349,6 +349,23 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         }
       }
     }
+    if (BITS == 4 && P.kquant) {
+      // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
+      const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
+      for (int h = 0; h < 2; h++) {
+        const auto half = [&](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8 * h))); };
+        const auto bytes = [&](uint64_t off) {
+          return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + off + b * kPackRows + 8 * h))));
+        };
+        const __m256 S = _mm256_mul_ps(half(d16), bytes(P.scalesOffset));
+        const __m256 Mn = _mm256_mul_ps(half(d16 + (kb / 8) * kPackRows), bytes(P.zpOffset));
+        for (int m = 0; m < M; m++) {
+          const __m256 f = _mm256_sub_ps(_mm256_mul_ps(S, _mm256_cvtepi32_ps(ia[m][h])), _mm256_mul_ps(Mn, _mm256_set1_ps((float)x[m]->xsum[b])));
+          acc[m][h] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[m]->sx[b]), acc[m][h]);
+        }
+      }
+      continue;
+    }
     for (int h = 0; h < 2; h++) {
       const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * kPackRows + 8 * h)));
       const __m256i zp = BITS == 8     ? _mm256_setzero_si256()

@@ -389,6 +389,23 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         }
       }
     }
+    if (BITS == 4 && P.kquant) {
+      // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
+      const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
+      const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16)));
+      const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (kb / 8) * kPackRows)));
+      const auto bytes = [&](uint64_t off) {
+        return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + off + b * kPackRows))));
+      };
+      const __m512 S = _mm512_mul_ps(d, bytes(P.scalesOffset)), Mn = _mm512_mul_ps(dmin, bytes(P.zpOffset));
+      for (int m = 0; m < M; m++) {
+        __m512i sum = ia[m][0];
+        for (int a = 1; a < A; a++) sum = _mm512_add_epi32(sum, ia[m][a]);
+        const __m512 f = _mm512_sub_ps(_mm512_mul_ps(S, _mm512_cvtepi32_ps(sum)), _mm512_mul_ps(Mn, _mm512_set1_ps((float)x[m]->xsum[b])));
+        acc[m] = _mm512_fmadd_ps(f, _mm512_set1_ps(x[m]->sx[b]), acc[m]);
+      }
+      continue;
+    }
     // Σ (code - zp)·q = Σ code·q - zp·Σq; both terms are integers below 2^24, so the subtraction
     // in float is exact and cheaper than a 32-bit integer multiply.
     const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kPackRows)));

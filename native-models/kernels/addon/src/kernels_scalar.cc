@@ -101,6 +101,11 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
                                        : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
           isum += code * x[m]->q[b * B + j];
         }
+        if (P.kquant) {  // Σ (S·code - M)·q = S·Σ code·q - M·Σq
+          const float f = packedKScale(P, group, b, r) * (float)isum - packedKMin(P, group, b, r) * (float)x[m]->xsum[b];
+          acc += f * x[m]->sx[b];
+          continue;
+        }
         isum -= packedZeroPoint(P, group, b, r) * x[m]->xsum[b];
         acc += (float)isum * (packedScale(P, group, b, r) * x[m]->sx[b]);
       }

@@ -37,6 +37,10 @@ struct Layout {
   // The gate's activation: 0 SiLU (SwiGLU), 1 tanh-approximated GELU (GeGLU, Gemma). Not part of
   // the byte layout; files keep it in their header.
   int32_t activation = 0;
+  // Inputs that share one activation scale: 0 (each block its own), or 256 for a matrix from a
+  // file's K-quant blocks, whose activations llama.cpp quantizes as Q8_K: one float scale per 256
+  // (each block of the 256 then carries that scale and its own Σq).
+  int32_t xGroup = 0;
 
   // Byte offset of row `which` (0 gate, 1 up, 2 down) of neuron i.
   uint64_t rowOffset(int which, int64_t i) const {
@@ -64,15 +68,18 @@ static inline float halfToFloat(uint16_t h);
 // llama.cpp's Q8_0 activation blocks store it (codes from 127/amax, rounded to nearest even, as
 // there): on a file's own block grid the products are then the ones llama.cpp sums, which keeps
 // near-tied tokens the same. Beyond fp16's range it stays fp32.
-inline void setBlockStats(XQuant& out, int b, int start, int B, float amax, int sum) {
-  const float sx = amax / 127.0f;
-  const float sx16 = halfToFloat(floatToHalf(sx));
-  out.sx[b] = sx16 <= 65504.0f ? sx16 : sx;
+inline void setBlockSums(XQuant& out, int b, int start, int B, float sx, int sum) {
+  out.sx[b] = sx;
   out.xsum[b] = sum;
   if (out.corr8) {
     for (int j = 0; j < B / 4; j++) out.corr8[start / 4 + j] = 0;
     out.corr8[start / 4] = -128 * sum;
   }
+}
+inline void setBlockStats(XQuant& out, int b, int start, int B, float amax, int sum) {
+  const float sx = amax / 127.0f;
+  const float sx16 = halfToFloat(floatToHalf(sx));
+  setBlockSums(out, b, start, B, sx16 <= 65504.0f ? sx16 : sx, sum);
 }
 
 // Rows the kernel should prefetch while it works: the rows of the next group the scheduler will

@@ -59,7 +59,8 @@ bool ActivationRows::quantize(const Kernels* k, const Layout& L, const float* x,
   if (rows < 1 || rows > kMaxRows || !reserve(L, rows)) return false;
   dp_ = L.dp;
   biasedRows_ = 0;
-  bool (*q)(const Layout&, const float*, XQuant&) = k && k->quantize ? k->quantize : quantizeActivation;
+  // The vector quantizers know blocks with a scale each; groups of blocks sharing one take the portable code.
+  bool (*q)(const Layout&, const float*, XQuant&) = k && k->quantize && !L.xGroup ? k->quantize : quantizeActivation;
   for (int s = 0; s < rows; s++) {
     if (!q(L, x + (int64_t)s * stride, xq_[s])) return false;
   }
@@ -93,8 +94,11 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
                                        std::string* err, const BlockGrid& grid) {
   std::unique_ptr<Matrix> m(new Matrix());
   // A kept Q4_0 grid has zero point 8 everywhere: no zero points to store (Q4_0's own 18 bytes).
-  const char* e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_);
-  if (!e) e = grid.check(k, block);
+  // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
+  bits = grid.bitsOr(bits);
+  const char* e = grid.check(k, block);
+  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, grid.isK());
+  m->P_.in.xGroup = grid.xGroup;
   if (e) {
     *err = e;
     return nullptr;
@@ -104,7 +108,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   job.m = m.get(), job.w = w, job.grid = grid;
   Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
   if (job.bad.load()) {
-    *err = grid.scales ? "weights contain a value off their block grid (or not finite)"
+    *err = grid.scales || grid.isK() ? "weights contain a value off their block grid (or not finite)"
                        : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }
@@ -119,13 +123,15 @@ void Matrix::dequantize(float* out) const {
       float* row = out + (g * kPackRows + r) * P_.k;
       for (int b = 0; b < kb; b++) {
         const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
-        const float scale = packedScale(P_, grp, b, r);
-        const int zp = packedZeroPoint(P_, grp, b, r);
+        const float scale = P_.kquant ? packedKScale(P_, grp, b, r) : packedScale(P_, grp, b, r);
+        const float kmin = P_.kquant ? packedKMin(P_, grp, b, r) : 0.0f;
+        const int zp = P_.kquant ? 0 : packedZeroPoint(P_, grp, b, r);
         for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
           const int code = P_.bits == 8 ? codes[step * 64 + byteInStep]
                                         : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
-          row[(int64_t)b * B + j] = (float)(code - zp) * scale;
+          const float scaled = (float)(code - zp) * scale;
+          row[(int64_t)b * B + j] = scaled - kmin;  // Q4_K: ggml's (d·sc)·q - dmin·m; else kmin 0
         }
       }
     }
@@ -135,7 +141,10 @@ void Matrix::dequantize(float* out) const {
 namespace {
 // Layout 0 (files written before version 1): fp32 block scales, every int4 zero point stored.
 // Layout 1: fp16 scales, int4 zero points only when not symmetric (packed.h).
+// Layout 2: Q4_K blocks (packed.h), written only for them, so that an older engine refuses the
+// file by its layout number instead of misreading it; every other matrix is still written as 1.
 constexpr int32_t kMatrixLayout = 1;
+constexpr int32_t kMatrixLayoutK = 2;
 
 struct MatrixHeader {
   int64_t n, k;
@@ -143,7 +152,8 @@ struct MatrixHeader {
   uint64_t bytes;
   int32_t layout;     // 0 in older files (the padding was zero)
   int32_t symmetric;  // layout 1, int4: no zero points stored
-  uint8_t pad[24];
+  int32_t xGroup;     // Layout::xGroup (0 in files from before it)
+  uint8_t pad[20];
 };
 static_assert(sizeof(MatrixHeader) == 64, "rows stay 64-byte aligned in files");
 
@@ -163,7 +173,8 @@ void upgradeGroup(const PackedLayout& from, const uint8_t* src, const PackedLayo
 bool Matrix::write(FILE* fp) const {
   MatrixHeader h{};
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.layout = P_.kquant ? kMatrixLayoutK : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.xGroup = P_.in.xGroup;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
 }
 
@@ -178,17 +189,23 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (h.layout != 0 && h.layout != kMatrixLayout) {
+  if (h.layout < 0 || h.layout > kMatrixLayoutK) {
     *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
     return nullptr;
   }
   PackedLayout stored{};
-  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_);
+  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, h.layout == kMatrixLayoutK);
   if (!e) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
     *err = path + ": " + e;
     return nullptr;
   }
+  if (h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) e = "bad activation group";
+  if (e) {
+    *err = path + ": " + e;
+    return nullptr;
+  }
+  m->P_.in.xGroup = h.xGroup;
   if (h.layout == 0) {  // the older layout: fp32 scales, taking 4 bytes where layout 1 takes 2
     stored.zpOffset = stored.scalesOffset + (uint64_t)stored.in.kb * kPackRows * 4;
     const uint64_t used = stored.zpOffset + (h.bits == 4 ? (uint64_t)stored.in.kb * kPackRows : 0);
@@ -199,7 +216,7 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     return nullptr;
   }
   if (!m->allocate(err)) return nullptr;
-  if (h.layout == kMatrixLayout) {
+  if (h.layout != 0) {
     if (std::fread(m->w_, 1, (size_t)h.bytes, fp) != (size_t)h.bytes) {
       *err = path + " is truncated (matrix rows)";
       return nullptr;
@@ -274,7 +291,8 @@ struct MultiplyJob {
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {
   MultiplyJob job;
   job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
-  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0) job.xu8 = x.biased(rows);
+  // The tile kernel knows zero points, not Q4_K's mins: those matrices stay on `packed`.
+  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
   // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
   // picked up by the others.

@@ -62,6 +62,8 @@ class Matrix {
   const Layout& layout() const { return P_.in; }
   int64_t outputs() const { return P_.n; }
   int64_t inputs() const { return P_.k; }
+  int bits() const { return P_.bits; }
+  bool kquant() const { return P_.kquant; }
   uint64_t bytes() const { return (uint64_t)P_.groups * P_.groupBytes; }
 
  private:

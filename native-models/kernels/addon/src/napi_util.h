@@ -24,14 +24,6 @@ inline Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* n
   return a;
 }
 
-// An optional block grid (quantize.h) for an [n, k] matrix: a Float32Array of n·ceil(k/32) scales.
-inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
-  Napi::Value v = o.Get(name);
-  if (v.IsUndefined()) return {};
-  const int64_t cols = (k + 31) / 32;
-  return {floatArray(env, v, name, (size_t)(n * cols)).Data(), cols};
-}
-
 inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t fallback, bool required) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined() && !required) return fallback;
@@ -39,6 +31,55 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d == (double)(int64_t)d)) throwRange(env, std::string(name) + " must be an integer, got " + std::to_string(d));
   return (int64_t)d;
+}
+
+// An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
+// n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, kblocks?: { d, dmin: Float32Array
+// of n·k/256, sc, m: Uint8Array of n·k/32 } } (a file's Q4_K blocks), activationGroup?: 256 }.
+inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined()) return {};
+  const int64_t cols = (k + 31) / 32;
+  exl::BlockGrid g;
+  if (v.IsTypedArray()) {
+    g.scales = floatArray(env, v, name, (size_t)(n * cols)).Data();
+    g.cols = cols;
+    return g;
+  }
+  if (!v.IsObject()) throwType(env, std::string(name) + " must be a Float32Array or an object");
+  Napi::Object f = v.As<Napi::Object>();
+  const std::string at = std::string(name) + ".";
+  if (!f.Get("scales").IsUndefined()) {
+    g.scales = floatArray(env, f.Get("scales"), (at + "scales").c_str(), (size_t)(n * cols)).Data();
+    g.cols = cols;
+  }
+  const int64_t bits = intProp(env, f, "bits", 0, false);
+  if (bits != 0 && bits != 4 && bits != 8) throwRange(env, at + "bits must be 4 or 8");
+  g.bits = (int)bits;
+  const int64_t group = intProp(env, f, "activationGroup", 0, false);
+  if (group != 0 && (group != 256 || k % 256 != 0)) throwRange(env, at + "activationGroup must be 256, with a multiple of 256 inputs");
+  g.xGroup = (int)group;
+  Napi::Value kv = f.Get("kblocks");
+  if (!kv.IsUndefined()) {
+    if (!kv.IsObject() || k % 256 != 0) throwRange(env, at + "kblocks needs an object and a multiple of 256 inputs");
+    Napi::Object kb = kv.As<Napi::Object>();
+    const size_t supers = (size_t)(n * (k / 256)), blocks = (size_t)(n * (k / 32));
+    g.kblocks.d = floatArray(env, kb.Get("d"), (at + "kblocks.d").c_str(), supers).Data();
+    g.kblocks.dmin = floatArray(env, kb.Get("dmin"), (at + "kblocks.dmin").c_str(), supers).Data();
+    const auto bytes = [&](const char* key) {
+      Napi::Value b = kb.Get(key);
+      if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throwType(env, at + "kblocks." + key + " must be a Uint8Array");
+      Napi::Uint8Array a = b.As<Napi::Uint8Array>();
+      if (a.ElementLength() != blocks)
+        throwRange(env, at + "kblocks." + key + " must have " + std::to_string(blocks) + " elements");
+      return static_cast<const uint8_t*>(a.Data());
+    };
+    g.kblocks.sc = bytes("sc");
+    g.kblocks.m = bytes("m");
+    if (g.scales) throwRange(env, at + "scales and kblocks exclude each other");
+  }
+  return g;
 }
 
 inline int threadsProp(Napi::Env env, Napi::Object o) {

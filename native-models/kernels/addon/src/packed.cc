@@ -7,23 +7,83 @@
 
 namespace exl {
 
-const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P) {
+const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
+                             bool kquant) {
   if (const char* e = makeLayout(k, n < 1 ? 1 : n, bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
+  if (kquant && (bits != 4 || block != 32 || k % 256 != 0)) return "Q4_K blocks need 4 bits, blockSize 32 and a multiple of 256 inputs";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
-  P->symmetric = bits == 4 && symmetric;
+  P->kquant = kquant;
+  P->symmetric = bits == 4 && symmetric && !kquant;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
   P->scalesOffset = P->blockCodeBytes * P->in.kb;
   P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 2;
+  if (kquant) {  // u8 sc and m per block, then fp16 d and dmin per superblock (packed.h)
+    P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows;
+    P->superOffset = P->zpOffset + (uint64_t)P->in.kb * kPackRows;
+    const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * 2;
+    P->groupBytes = (used + 63) & ~(uint64_t)63;
+    return nullptr;
+  }
+  P->superOffset = 0;
   const uint64_t used = P->zpOffset + (bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
   P->groupBytes = (used + 63) & ~(uint64_t)63;
   return nullptr;
 }
 
+namespace {
+// Code q of element j of block b, row r (a step holds [16 rows][4 inputs]; int4 steps pair up).
+void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
+  uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
+  const int step = j / 4, byteInStep = r * 4 + (j & 3);
+  if (P.bits == 8) {
+    codes[step * 64 + byteInStep] = (uint8_t)q;
+  } else {
+    uint8_t& byte = codes[(step / 2) * 64 + byteInStep];
+    byte = (uint8_t)(step % 2 == 0 ? (byte & 0xf0) | q : (byte & 0x0f) | (q << 4));
+  }
+}
+
+// A group of a file's Q4_K blocks: its sc, m, d and dmin stored as they are, and each value's
+// code found from them. False where a value is not (d·sc)·q - dmin·m for a q in 0..15 (the
+// values did not come from these blocks) or a d is not an fp16 value.
+bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const KBlocks& kb) {
+  const int nb = P.in.kb, ns = nb / 8;
+  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
+  for (int r = 0; r < kPackRows; r++) {
+    const int64_t row = g * kPackRows + r;
+    if (row >= P.n) continue;  // padding rows: codes, scales and mins all zero
+    for (int s = 0; s < ns; s++) {
+      const float d = kb.d[row * ns + s], dmin = kb.dmin[row * ns + s];
+      if (halfToFloat(floatToHalf(d)) != d || halfToFloat(floatToHalf(dmin)) != dmin) return false;
+      d16[s * kPackRows + r] = floatToHalf(d);
+      d16[(ns + s) * kPackRows + r] = floatToHalf(dmin);
+    }
+    for (int b = 0; b < nb; b++) {
+      const uint8_t sc = kb.sc[row * nb + b], m = kb.m[row * nb + b];
+      if (sc > 63 || m > 63) return false;
+      out[P.scalesOffset + b * kPackRows + r] = sc;
+      out[P.zpOffset + b * kPackRows + r] = m;
+      const float S = packedKScale(P, out, b, r), M = packedKMin(P, out, b, r);
+      const float* src = w + row * P.k + (int64_t)b * 32;
+      for (int j = 0; j < 32; j++) {
+        const int q = S == 0 ? 0 : (int)std::nearbyint((src[j] + M) / S);
+        if (q < 0 || q > 15) return false;
+        const float scaled = S * (float)q;  // two roundings, as ggml's float code does them
+        if (!(scaled - M == src[j])) return false;
+        putCode(P, out, b, r, j, q);
+      }
+    }
+  }
+  return true;
+}
+}  // namespace
+
 bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const BlockGrid& grid) {
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
+  if (P.kquant) return grid.isK() && packKGroup(P, w, g, out, grid.kblocks);
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {
@@ -41,17 +101,7 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
       if (P.bits == 4 && !P.symmetric) zps[b * kPackRows + r] = (uint8_t)zp;
       // A symmetric matrix's blocks all have zero point 8 (grid blocks) or scale 0 (padding).
       if (P.symmetric && zp != 8 && scale != 0) return false;
-      uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
-      for (int j = 0; j < B; j++) {
-        const int q = code[j];
-        const int step = j / 4, byteInStep = r * 4 + (j & 3);
-        if (P.bits == 8) {
-          codes[step * 64 + byteInStep] = (uint8_t)q;
-        } else {
-          uint8_t& byte = codes[(step / 2) * 64 + byteInStep];
-          byte = (uint8_t)(step % 2 == 0 ? (byte & 0xf0) | q : (byte & 0x0f) | (q << 4));
-        }
-      }
+      for (int j = 0; j < B; j++) putCode(P, out, b, r, j, code[j]);
     }
   }
   return true;

@@ -8,6 +8,10 @@
 //   int8: code = w/scale + 128 (0..255), w = (code - 128) · scale
 //   int4: code 0..15, w = (code - zp) · scale, zp 8 when symmetric (a file's Q4_0 grid);
 //         steps 2t and 2t+1 share 64 bytes (low / high nibble)
+//   Q4_K (int4 codes as above, a file's Q4_K blocks kept): after the codes, u8 sc [blocks][16],
+//         u8 m [blocks][16], then fp16 d [blocks/8][16] and fp16 dmin [blocks/8][16];
+//         w = (d·sc)·code - dmin·m, ggml's own formula: 18.5 bytes per block of 32 against the
+//         file's 18 (its 12 bytes of packed 6-bit scales per 256 take 16 here).
 #pragma once
 #include <cstdint>
 
@@ -22,14 +26,17 @@ struct PackedLayout {
   int64_t n, k;
   int32_t bits, block;
   bool symmetric;  // int4 only: every zero point is 8, none stored
+  bool kquant;     // Q4_K blocks (int4, block 32, k a multiple of 256)
   Layout in;  // the input side: padded length and blocks, for quantizing activations
   int64_t groups;
   uint64_t blockCodeBytes;  // codes of one block of one group
   uint64_t scalesOffset, zpOffset, groupBytes;
+  uint64_t superOffset;  // Q4_K: the fp16 d of superblock s at [s][16]; dmin after all of them
 };
 
 // Fills P; returns nullptr or what is unsupported.
-const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P);
+const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
+                             bool kquant = false);
 
 // Block b's scale and zero point of row r in a group.
 inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int r) {
@@ -37,6 +44,16 @@ inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int
 }
 inline int packedZeroPoint(const PackedLayout& P, const uint8_t* group, int b, int r) {
   return P.bits == 8 ? 128 : P.symmetric ? 8 : group[P.zpOffset + b * kPackRows + r];
+}
+// Q4_K: block b's scale d·sc and min dmin·m of row r, in float as ggml computes them (exact:
+// an fp16 times a 6-bit integer).
+inline float packedKScale(const PackedLayout& P, const uint8_t* group, int b, int r) {
+  const uint16_t* d = reinterpret_cast<const uint16_t*>(group + P.superOffset);
+  return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)group[P.scalesOffset + b * kPackRows + r];
+}
+inline float packedKMin(const PackedLayout& P, const uint8_t* group, int b, int r) {
+  const uint16_t* dmin = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (P.in.kb / 8) * kPackRows;
+  return halfToFloat(dmin[(b / 8) * kPackRows + r]) * (float)group[P.zpOffset + b * kPackRows + r];
 }
 
 // Packs rows [16g, 16g+16) of W ([n, k] row-major; rows past n are zero). False on a non-finite

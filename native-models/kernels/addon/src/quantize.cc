@@ -124,7 +124,47 @@ inline float roundEven(float v) {
 }
 }  // namespace
 
+namespace {
+// max |x[0..n)| on the bit patterns (see quantizeActivation); false on a NaN or infinity.
+inline bool absMax(const float* x, int n, float* amax) {
+  uint32_t top = 0;
+  for (int j = 0; j < n; j++) {
+    uint32_t u;
+    std::memcpy(&u, x + j, 4);
+    u &= 0x7fffffffu;
+    top = u > top ? u : top;
+  }
+  std::memcpy(amax, &top, 4);
+  return top < 0x7f800000u;
+}
+
+// Q8_K (ggml's quantize_row_q8_K_ref): codes round(x·127/amax) over each group of L.xGroup inputs,
+// the scale 1/(127/amax) kept in float; its sign convention (codes negated when the largest |x|
+// is positive) changes neither products nor sums.
+bool quantizeGroups(const Layout& L, const float* x, XQuant& out) {
+  const int B = L.block, G = L.xGroup;
+  for (int g0 = 0; g0 < L.dp; g0 += G) {
+    const int count = g0 >= L.d ? 0 : (L.d - g0 < G ? L.d - g0 : G);
+    float amax;
+    if (!absMax(x + g0, count, &amax)) return false;
+    const float id = amax > 0 ? 127.0f / amax : 0.0f, sx = amax > 0 ? 1.0f / id : 0.0f;
+    for (int start = g0; start < g0 + G && start < L.dp; start += B) {
+      int sum = 0;
+      for (int j = start; j < start + B; j++) {
+        int v = j < L.d ? (int)roundEven(x[j] * id) : 0;
+        v = v < -127 ? -127 : v > 127 ? 127 : v;
+        out.q[j] = (int8_t)v;
+        sum += v;
+      }
+      setBlockSums(out, start / B, start, B, sx, sum);
+    }
+  }
+  return true;
+}
+}  // namespace
+
 bool quantizeActivation(const Layout& L, const float* x, XQuant& out) {
+  if (L.xGroup > L.block) return quantizeGroups(L, x, out);
   // Written so that the compiler vectorizes both loops at the baseline target: this runs for every
   // decode row of every matrix, and as scalar code it cost about as much as the multiply itself.
   const int B = L.block;

@@ -1,5 +1,7 @@
 // Quantization of weight rows (at creation) and of the activation vector (every call).
 #pragma once
+#include <cstdint>
+
 #include "layout.h"
 
 namespace exl {
@@ -15,17 +17,41 @@ namespace exl {
 bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, float* scale, int* zp,
                    const float* gridScale = nullptr);
 
-// The source's grid for one [n, k] matrix: the scale of block b (32 inputs) of row r at
-// scales[r * cols + b], cols = ceil(k / 32). Absent (scales null): quantize freely.
+// ggml's Q4_K blocks of one [n, k] matrix (k a multiple of 256): per row, a superblock of 256
+// inputs has fp16 d and dmin, and each of its 8 blocks of 32 a 6-bit scale sc and min m, so
+// value = (d·sc)·q - (dmin·m), q 0..15 (ggml's dequantize_row_q4_K, in float). Row r's d of
+// superblock s at d[r·k/256 + s], its sc of block b at sc[r·k/32 + b]; dmin and m alike.
+struct KBlocks {
+  const float* d = nullptr;
+  const float* dmin = nullptr;
+  const uint8_t* sc = nullptr;
+  const uint8_t* m = nullptr;
+};
+
+// How one [n, k] matrix is stored when its source has a form to keep:
+//   scales: the grid scale of block b (32 inputs) of row r at scales[r * cols + b], cols =
+//           ceil(k / 32) (a GGUF Q8_0/Q5_0/Q4_0 matrix), or
+//   kblocks: its Q4_K blocks (4 bits, the file's codes, scales and mins);
+//   bits: the bits it needs whatever the caller's default (0: the caller's), e.g. 8 for a Q5_0
+//         grid in a 4-bit model, so that no matrix is stored with fewer bits than its file has;
+//   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h).
+// Absent (all empty): quantize freely at the caller's bits.
 struct BlockGrid {
   const float* scales = nullptr;
   int64_t cols = 0;
+  KBlocks kblocks;
+  int bits = 0;
+  int xGroup = 0;
+  bool isK() const { return kblocks.sc != nullptr; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
+  int bitsOr(int fallback) const { return isK() ? 4 : bits ? bits : fallback; }
   // nullptr, or why this grid does not fit a matrix of k inputs quantized in blocks of `block`.
   const char* check(int64_t k, int block) const {
-    if (!scales) return nullptr;
+    if (!scales && !isK() && !xGroup) return nullptr;
     if (block != 32) return "a block grid needs blockSize 32";
-    if (cols != (k + 31) / 32) return "a block grid needs one scale per 32 inputs of each row";
+    if (isK() && k % 256 != 0) return "Q4_K blocks need a multiple of 256 inputs per row";
+    if (xGroup && (xGroup != 256 || k % 256 != 0)) return "activation groups of 256 need a multiple of 256 inputs";
+    if (scales && cols != (k + 31) / 32) return "a block grid needs one scale per 32 inputs of each row";
     return nullptr;
   }
 };
