@@ -24,6 +24,7 @@ import { hashSource } from "./source-hash.js";
 import {
   headStorage,
   keptGrid,
+  keepsFileRows,
   keptMatrices,
   layerStorage,
   type MatrixStorage,
@@ -212,7 +213,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       blockSize,
       headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize),
     );
-    const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant);
+    const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant, source, "embed");
     // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
     // graph's weights, or (one copy) the embedding table when tied and a rows file of their own.
     let lmHeadRows: StoredMatrix;
@@ -226,7 +227,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       finalNormAt = { file: FINAL_NORM_FILE, offset: 0, length: norm.byteLength };
       lmHeadRows = cfg.tiedEmbeddings
         ? embedding
-        : await writeRows(tmp, "lm_head_rows.bin", lmHead, cfg, opts.quant);
+        : await writeRows(tmp, "lm_head_rows.bin", lmHead, cfg, opts.quant, source, "lm_head");
     }
     const postFfnNormFile = "post_ffn_norm.bin";
     if (postFfnNorms)
@@ -345,7 +346,8 @@ const FINAL_NORM_FILE = "final_norm.bin";
 /**
  * Matrices read row by row in JS (the embedding table, one row per token; the LM head's rows for
  * the reduced head), stored as compactly as the quant allows: int8 blocks of 32 (within ~0.4% for
- * any weights), or, in an int4 package whose file holds them as Q4_0, the file's own int4 grid.
+ * any weights), or, in an int4 package whose file holds them as Q4_0, the file's own int4 grid;
+ * a K-quant or Q4_1/Q5_1 tensor as the file's own blocks (keepsFileRows).
  */
 async function writeRows(
   dir: string,
@@ -353,16 +355,24 @@ async function writeRows(
   { values, grid }: DequantizedTensor,
   cfg: ModelConfig,
   quant: WeightQuant,
+  source: ModelSource,
+  name: TensorName,
 ): Promise<StoredMatrix> {
   const rows = cfg.vocabSize;
   const cols = cfg.hiddenSize;
+  const raw = keepsFileRows(source.tensors, name, quant) ? await source.readTensorBlocks?.(name) : undefined;
+  if (raw) {
+    // The file's own blocks, which no engine block holds (K-quants, Q4_1/Q5_1): exact, and as small.
+    await writeFile(path.join(dir, file), raw.bytes);
+    const data = { offset: 0, length: raw.bytes.byteLength };
+    return { file, type: "ggml", ggmlType: raw.type, rows, cols, blockSize: 0, data };
+  }
   if (quant === "f32" || quant === "f16") {
     const data = quant === "f32" ? values : float32ToFloat16(values);
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { file, type: quant, rows, cols, blockSize: 0, data: { offset: 0, length: data.byteLength } };
   }
-  // A Q4_K grid is not a scale grid these rows can keep: its rows are int8.
-  const bits = rowsBits(quant, grid?.kblocks ? undefined : grid?.bits);
+  const bits = rowsBits(quant, grid?.bits);
   const kept = keptGrid(bits, EMBEDDING_INT.blockSize, grid);
   const q = quantizeMatrix(values, rows, cols, bits, EMBEDDING_INT.blockSize, kept);
   const scalesBytes = new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength);

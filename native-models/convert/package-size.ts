@@ -10,7 +10,8 @@ import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
 import { defaultBlockSize, EMBEDDING_INT, rowsBits, type NativeWriter } from "./convert-model.js";
 import { GRID_TYPES } from "../formats/block-grid.js";
-import { headStorage, layerStorage } from "./source-grid.js";
+import { headStorage, keepsFileRows, layerStorage } from "./source-grid.js";
+import { dequantLayout } from "../formats/gguf-dequant.js";
 
 export interface PackageSizeOptions {
   blockSize?: number;
@@ -34,7 +35,7 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
   const bits = quant === "int4" ? 4 : 8;
   // One copy (convertModel): with the native form, onnxruntime's graphs and the rows only when asked.
   const graphs = !native || o.allForms === true;
-  let total = o.tokenizerBytes + rowsFileBytes(cfg, quant, source.tensors.get("embed"));
+  let total = o.tokenizerBytes + rowsFileBytes(source, quant, source.tensors.get("embed"));
   for (let l = 0; l < cfg.numLayers; l++) {
     const w = measuredLayer(source, l);
     if (graphs) total += graphBytes(buildLayerGraph(cfg, l, w, { ...linear, part: "full" }));
@@ -51,7 +52,7 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
   if (graphs)
     total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
   // Without the head graph: the final norm, and the LM head's rows unless they are the embedding's.
-  else total += cfg.hiddenSize * 4 + (cfg.tiedEmbeddings ? 0 : rowsFileBytes(cfg, quant, head));
+  else total += cfg.hiddenSize * 4 + (cfg.tiedEmbeddings ? 0 : rowsFileBytes(source, quant, head));
   if (native)
     total += native.headBytes(cfg, bits, blockSize, headStorage(source.tensors, cfg.tiedEmbeddings, bits, blockSize));
   if (native && cfg.postNorms) total += cfg.numLayers * cfg.hiddenSize * 4;
@@ -74,8 +75,11 @@ function graphBytes(g: GraphFiles): number {
 }
 
 /** A rows file as convertModel's writeRows lays it out (the embedding table, the LM head's rows). */
-function rowsFileBytes(cfg: ModelConfig, quant: WeightQuant, t: TensorInfo | undefined): number {
+function rowsFileBytes(source: SourceHeader, quant: WeightQuant, t: TensorInfo | undefined): number {
+  const cfg = source.config;
   const values = cfg.vocabSize * cfg.hiddenSize;
+  const layout = t && keepsFileRows(source.tensors, t.name, quant) ? dequantLayout(t.sourceType) : undefined;
+  if (layout) return (values / layout.blockSize) * layout.typeSize;
   if (quant === "f32") return values * 4;
   if (quant === "f16") return values * 2;
   const bits = rowsBits(quant, t && GRID_TYPES[t.sourceType]?.bits);

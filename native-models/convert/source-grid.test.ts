@@ -9,11 +9,13 @@ import {
   concat,
   expectedQ4_0,
   expectedQ4_K,
+  expectedQ6_K,
   expectedQ5,
   expectedQ8_0,
   f16Bits,
   q4_0Block,
   q4_KBlock,
+  q6_KBlock,
   q5Block,
   q8_0Block,
   rng,
@@ -125,7 +127,8 @@ describe("a file's block grid kept", () => {
 
   it("stores each matrix with at least its type's bits when the package keeps the file", () => {
     expect(matrixStorage(["Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "grid" });
-    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "free", activationGroup: 256 });
+    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "q6k", activationGroup: 256 });
+    expect(matrixStorage(["Q6_K"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
     expect(matrixStorage(["Q4_0"], 4, 32, true)).toEqual({ bits: 4, form: "grid" });
     // K-quant matrices take their activations as llama.cpp gives them (Q8_K: a scale per 256).
     expect(matrixStorage(["Q4_K", "Q4_K"], 8, 32, true)).toEqual({ bits: 4, form: "q4k", activationGroup: 256 });
@@ -164,13 +167,20 @@ describe("a file's block grid kept", () => {
   });
 });
 
-/** rows×cols random Q4_K blocks: the values by ggml's formula, and the grid as the reader takes it. */
-function q4kMatrix(rows: number, cols: number, seed: number) {
+/** rows×cols random Q4_K or Q6_K blocks: the values by ggml's formula, and the grid as the reader takes it. */
+function kMatrix(type: "Q4_K" | "Q6_K", rows: number, cols: number, seed: number) {
   const r = rng(seed);
   const blocks: Uint8Array[] = [];
   const values = new Float32Array(rows * cols);
   for (let b = 0; b < (rows * cols) / 256; b++) {
     const d = f16Bits(0.0005 + r() * 0.01);
+    if (type === "Q6_K") {
+      const sc = Array.from({ length: 16 }, (_, j) => (j === 5 && b === 1 ? 0 : Math.floor(r() * 256) - 128));
+      const q = Array.from({ length: 256 }, () => Math.floor(r() * 64)); // stored 0..63: q - 32
+      blocks.push(q6_KBlock(d, sc, q));
+      values.set(expectedQ6_K(d, sc, q), b * 256);
+      continue;
+    }
     const dmin = f16Bits(r() * 0.01);
     const sc = Array.from({ length: 8 }, (_, j) => (j === 3 && b === 1 ? 0 : Math.floor(r() * 64)));
     const m = Array.from({ length: 8 }, () => Math.floor(r() * 64));
@@ -180,24 +190,29 @@ function q4kMatrix(rows: number, cols: number, seed: number) {
   }
   const bytes = concat(blocks);
   const read = new Float32Array(rows * cols);
-  dequantizeInto("Q4_K", bytes, read, 0, "test");
-  const grid = emptyGrid("Q4_K", (rows * cols) / 32)!;
+  dequantizeInto(type, bytes, read, 0, "test");
+  const grid = emptyGrid(type, (rows * cols) / 32)!;
   gridInto(grid, bytes, 0);
   return { values, read, grid };
 }
 
-describe("a file's Q4_K blocks kept", () => {
+const K_FORMS = [
+  ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 37 / 64],
+  ["Q6_K", { bits: 8, form: "q6k", activationGroup: 256 }, 137 / 128],
+] as const;
+
+describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
   const kernel = loadNativeKernels();
   const [rows, cols] = [40, 512];
 
   it("the reader's values are ggml's", () => {
-    const f = q4kMatrix(rows, cols, 21);
+    const f = kMatrix(type, rows, cols, 21);
     expect(Array.from(f.read)).toEqual(Array.from(f.values));
   });
 
-  it.runIf(kernel.available)("every kernel set holds and multiplies the file's values, in 18.5 bytes per block of 32", () => {
+  it.runIf(kernel.available)("every kernel set holds and multiplies the file's values", () => {
     if (!kernel.available) return;
-    const f = q4kMatrix(rows, cols, 22);
+    const f = kMatrix(type, rows, cols, 22);
     const isas = kernel.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n);
     const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
     const want = new Float32Array(20 * rows);
@@ -207,37 +222,41 @@ describe("a file's Q4_K blocks kept", () => {
         for (let j = 0; j < cols; j++) acc += f.values[o * cols + j] * x[s * cols + j];
         want[s * rows + o] = acc;
       }
+    const results: Float32Array[] = [];
     for (const isa of isas) {
       const lin = kernel.createLinear({
         outputs: rows,
         inputs: cols,
-        bits: 8,
+        bits: 4,
         blockSize: 32,
         weights: f.values,
-        weightsGrid: nativeForm({ bits: 4, form: "q4k" }, [f.grid]),
+        weightsGrid: nativeForm(storage, [f.grid]),
         isa: isa as never,
       });
       expect(Array.from(lin.weights())).toEqual(Array.from(f.values));
-      expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, { bits: 4, form: "q4k" }) - 64);
-      expect(lin.info.bytes).toBe((48 * cols * 37) / 64); // 3 groups of 16 rows
+      expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, storage) - 64);
+      expect(lin.info.bytes).toBe(48 * cols * bytesPerInput); // 3 groups of 16 rows
       // 20 rows: the tile kernel's batch size too, where there is one.
       const y = new Float32Array(20 * rows);
       lin.run(x, y, 20);
+      results.push(y);
       let err = 0;
       let norm = 0;
       for (let i = 0; i < y.length; i++) (err += (y[i] - want[i]) ** 2), (norm += want[i] ** 2);
       expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
       lin.close();
     }
+    // Every kernel set sums the same integers: their results differ in float rounding only.
+    for (const y of results) for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(results[0][i], 2);
   });
 
   it.runIf(kernel.available)("refuses values that are not the blocks'", () => {
     if (!kernel.available) return;
-    const f = q4kMatrix(rows, cols, 23);
+    const f = kMatrix(type, rows, cols, 23);
     const moved = f.values.slice();
     moved[70] += 1e-3;
     const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
-    const form = nativeForm({ bits: 4, form: "q4k" }, [f.grid]);
+    const form = nativeForm(storage, [f.grid]);
     expect(() => kernel.createLinear({ ...o, weights: moved, weightsGrid: form })).toThrow(/off their block grid/);
     expect(() => kernel.createLinear({ ...o, blockSize: 64, weights: f.values, weightsGrid: form })).toThrow(
       /blockSize 32/,

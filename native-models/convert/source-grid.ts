@@ -1,7 +1,7 @@
 // Which of the file's block grids (formats/block-grid.ts) a conversion can keep: the engine's
 // blocks of 32 hold a grid exactly at the grid's own bits or more. Everything else is quantized
 // from the values (a float source, a K-quant block, or a grid finer than the target bits).
-import { GRID_TYPES, K_BLOCK_TYPES, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
+import { GRID_TYPES, type K6Blocks, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 import type { NBits } from "./quantize.js";
 import type { LayerStorage } from "../kernels/saved-bytes.js";
@@ -11,7 +11,7 @@ import { SOURCE_FORM, type SourceBlocks } from "../../wire/model.js";
 export const GRID_BLOCK_SIZE = 32;
 
 /** `parts` stacked row-wise (each a row-major array of whole rows). */
-function stacked<T extends Float32Array | Uint8Array>(parts: T[]): T {
+function stacked<T extends Float32Array | Uint8Array | Int8Array>(parts: T[]): T {
   if (parts.length === 1) return parts[0];
   const out = new (parts[0].constructor as new (n: number) => T)(parts.reduce((n, a) => n + a.length, 0));
   let at = 0;
@@ -28,18 +28,20 @@ export function keptGrid(
   blockSize: number,
   ...parts: (TensorGrid | undefined)[]
 ): Float32Array | undefined {
-  if (blockSize !== GRID_BLOCK_SIZE || parts.some((g) => !g || g.kblocks || g.bits > bits)) return undefined;
+  if (blockSize !== GRID_BLOCK_SIZE || parts.some((g) => !g || g.kblocks || g.k6blocks || g.bits > bits))
+    return undefined;
   return stacked(parts.map((g) => g!.scales));
 }
 
 /**
  * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
  * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
- * "q4k" (Q4_K blocks: exact, 4 bits), or "free" (quantized from the values).
+ * "q4k" (Q4_K blocks: exact, 4 bits), "q6k" (Q6_K blocks: exact, 8-bit codes), or "free"
+ * (quantized from the values).
  */
 export interface MatrixStorage {
   bits: 4 | 8;
-  form: "free" | "grid" | "q4k";
+  form: "free" | "grid" | "q4k" | "q6k";
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
   activationGroup?: 256;
 }
@@ -57,7 +59,8 @@ const FOUR_BIT_TYPES = new Set(["Q4_0", "Q4_1", "Q4_K"]);
  * `blockSize`. `asFile`: the package keeps the file as it is (its bits are not below the
  * file's, fileQuant): then no part is stored with fewer bits than its type has (a Q5_0, Q6_K or
  * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K parts keep their blocks whatever the
- * bits; a stack mixing Q4_K with another type is stored at the widest bits, quantized.
+ * bits, Q6_K parts theirs as the file is; a stack mixing them with another type is stored at the
+ * widest bits, quantized.
  */
 export function matrixStorage(
   types: readonly (string | undefined)[],
@@ -67,7 +70,9 @@ export function matrixStorage(
 ): MatrixStorage {
   if (blockSize !== GRID_BLOCK_SIZE) return { bits, form: "free" };
   const k = types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
-  if (types.every((t) => t && K_BLOCK_TYPES[t])) return { bits: 4, form: "q4k", ...k };
+  if (types.every((t) => t === "Q4_K")) return { bits: 4, form: "q4k", ...k };
+  // Q6_K is 6-bit: kept where the package keeps the file, else (a lower choice) rounded to the bits.
+  if (asFile && types.every((t) => t === "Q6_K")) return { bits: 8, form: "q6k", ...k };
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
@@ -78,8 +83,12 @@ export function matrixStorage(
 export function nativeForm(
   storage: MatrixStorage,
   parts: readonly (TensorGrid | undefined)[],
-): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; activationGroup?: 256 } {
+): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k6blocks?: K6Blocks; activationGroup?: 256 } {
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
+  if (storage.form === "q6k" && parts.every((g) => g?.k6blocks)) {
+    const k = parts.map((g) => g!.k6blocks!);
+    return { bits: 8, ...group, k6blocks: { d: stacked(k.map((b) => b.d)), sc: stacked(k.map((b) => b.sc)) } };
+  }
   if (storage.form === "q4k" && parts.every((g) => g?.kblocks)) {
     const k = parts.map((g) => g!.kblocks!);
     return {
@@ -131,7 +140,7 @@ export function keptMatrices(
     if (quant === "f32") return true;
     // The embedding is int8 blocks of 32 in every integer package.
     if (quant === "f16") return t.sourceType === "F16";
-    if (t.name === "embed") return keepsGrid(t, 8, GRID_BLOCK_SIZE);
+    if (t.name === "embed") return keepsGrid(t, 8, GRID_BLOCK_SIZE) || keepsFileRows(tensors, "embed", quant);
     const bits = quant === "int4" ? 4 : 8;
     return matrixStorage([t.sourceType], bits, blockSize, asFile(tensors, bits)).form !== "free";
   };
@@ -191,4 +200,18 @@ export function headStorage(
 ): MatrixStorage {
   const t = tensors.get(tied ? "embed" : "lm_head");
   return matrixStorage([t?.sourceType], bits, blockSize, asFile(tensors, bits));
+}
+
+/** Types a rows file keeps as the file's own blocks: none of the engine's blocks holds them. */
+const FILE_ROW_TYPES = new Set(["Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_1"]);
+
+/** Whether the rows file of `name` (the embedding, the LM head's rows) holds the file's own blocks. */
+export function keepsFileRows(
+  tensors: ReadonlyMap<TensorName, TensorInfo>,
+  name: TensorName,
+  quant: "int4" | "int8" | "f16" | "f32",
+): boolean {
+  const t = tensors.get(name);
+  if (!t || !FILE_ROW_TYPES.has(t.sourceType) || (quant !== "int4" && quant !== "int8")) return false;
+  return asFile(tensors, quant === "int4" ? 4 : 8);
 }

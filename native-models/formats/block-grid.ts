@@ -33,13 +33,25 @@ export interface KBlocks {
   m: Uint8Array;
 }
 
-export const K_BLOCK_TYPES: Readonly<Record<string, { typeSize: number; bits: 4 }>> = {
+/**
+ * A file's Q6_K blocks of a tensor with `cols` inputs per row (a multiple of 256): row r's fp16 d
+ * of superblock s at d[r * cols/256 + s], the int8 scale of inputs [16i, 16i+16) at
+ * sc[r * cols/16 + i]; value = (d·sc)·q, q -32..31 (ggml's dequantize_row_q6_K).
+ */
+export interface K6Blocks {
+  d: Float32Array;
+  sc: Int8Array;
+}
+
+/** The K-quant types whose blocks the engine keeps, by their forms (KBlocks, K6Blocks). */
+export const K_BLOCK_TYPES: Readonly<Record<string, { typeSize: number; bits: 4 | 8 }>> = {
   Q4_K: { typeSize: 144, bits: 4 },
+  Q6_K: { typeSize: 210, bits: 8 },
 };
 
 /**
  * A tensor's grid: the scale of block b of row r at scales[r * (cols / 32) + b] (for Q4_K its d·sc,
- * which alone does not give the values: `kblocks` does).
+ * for Q6_K its d, which alone do not give the values: `kblocks` and `k6blocks` do).
  */
 export interface TensorGrid {
   /** The file's block type. */
@@ -47,6 +59,7 @@ export interface TensorGrid {
   bits: 4 | 8;
   scales: Float32Array;
   kblocks?: KBlocks;
+  k6blocks?: K6Blocks;
 }
 
 /** An empty grid for `blocks` blocks of 32 of `type` (GRID_TYPES or K_BLOCK_TYPES), or undefined. */
@@ -56,6 +69,8 @@ export function emptyGrid(type: string, blocks: number): TensorGrid | undefined 
   const scales = new Float32Array(blocks);
   if (!K_BLOCK_TYPES[type]) return { type, bits: g.bits, scales };
   const supers = blocks / 8;
+  if (type === "Q6_K")
+    return { type, bits: g.bits, scales, k6blocks: { d: new Float32Array(supers), sc: new Int8Array(blocks * 2) } };
   const kblocks = {
     d: new Float32Array(supers),
     dmin: new Float32Array(supers),
@@ -67,6 +82,7 @@ export function emptyGrid(type: string, blocks: number): TensorGrid | undefined 
 
 /** Fills `grid` from `src`'s whole blocks of its type, the first being block `first` of the file's (blocks of that type). */
 export function gridInto(grid: TensorGrid, src: Uint8Array, first: number): void {
+  if (grid.k6blocks) return q6kInto(grid, src, first);
   if (!grid.kblocks) return gridScalesInto(grid.type, src, grid.scales, first);
   const k = grid.kblocks;
   const sm = new Float64Array(2);
@@ -92,14 +108,27 @@ export function gridScalesInto(type: string, src: Uint8Array, out: Float32Array,
     out[outOffset + b] = F16_TABLE[src[o] | (src[o + 1] << 8)];
 }
 
+/** Q6_K: 128 + 64 bytes of codes, 16 int8 scales, fp16 d (ggml's block_q6_K). */
+function q6kInto(grid: TensorGrid, src: Uint8Array, first: number): void {
+  const k = grid.k6blocks!;
+  const s8 = new Int8Array(src.buffer, src.byteOffset, src.byteLength);
+  for (let s = 0, o = 0; o + 210 <= src.byteLength; s++, o += 210) {
+    const at = first + s;
+    k.d[at] = F16_TABLE[src[o + 208] | (src[o + 209] << 8)];
+    for (let i = 0; i < 16; i++) k.sc[at * 16 + i] = s8[o + 192 + i];
+    grid.scales.fill(k.d[at], at * 8, at * 8 + 8);
+  }
+}
+
 /** Rows [start, start + rows) of a grid over `cols` inputs per row. */
 export function gridRows(g: TensorGrid, cols: number, start: number, rows: number): TensorGrid {
   const per = cols / GRID_BLOCK;
-  const cut = <T extends Float32Array | Uint8Array>(a: T, n: number) => a.slice(start * n, (start + rows) * n) as T;
+  const cut = <T extends Float32Array | Uint8Array | Int8Array>(a: T, n: number) => a.slice(start * n, (start + rows) * n) as T;
   const out: TensorGrid = { ...g, scales: cut(g.scales, per) };
   if (g.kblocks) {
     const k = g.kblocks;
     out.kblocks = { d: cut(k.d, per / 8), dmin: cut(k.dmin, per / 8), sc: cut(k.sc, per), m: cut(k.m, per) };
   }
+  if (g.k6blocks) out.k6blocks = { d: cut(g.k6blocks.d, per / 8), sc: cut(g.k6blocks.sc, per * 2) };
   return out;
 }

@@ -144,7 +144,7 @@ export function partsReader<S>(
     const rowsOf = (a: Float32Array, perRow: number) => reorderHeads(a, heads, order!, perRow);
     const out: DequantizedTensor = { values: rowsOf(data.values, cols) };
     // Q4_K blocks are not reordered with them: those heads are quantized from their values.
-    if (data.grid && !data.grid.kblocks)
+    if (data.grid && !data.grid.kblocks && !data.grid.k6blocks)
       out.grid = { ...data.grid, scales: rowsOf(data.grid.scales, cols / GRID_BLOCK) };
     return out;
   };

@@ -4,7 +4,7 @@ import { ModelFormatError } from "./errors.js";
 import { GgufKeys, longRopeFromGguf, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
 import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
-import { DEQUANT_TYPES } from "./gguf-dequant.js";
+import { DEQUANT_TYPES, dequantLayout } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
 import {
   SUPPORTED_ARCHITECTURES,
@@ -252,6 +252,16 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       return (await readTensorWithGrid(name)).values;
     },
     readTensorWithGrid,
+    async readTensorBlocks(name) {
+      if (closed) throw new Error(`readTensorBlocks(${name}) after close()`);
+      const at = tensors.has(name) ? where.get(name) : undefined;
+      const layout = at && dequantLayout(at.source.type.name);
+      if (!at || at.range || !layout) return undefined;
+      const t = at.source;
+      const bytes = new Uint8Array((t.nElements / layout.blockSize) * layout.typeSize);
+      await file.readInto(bytes, t.offset, `tensor ${t.name}`);
+      return { type: t.type.name, bytes };
+    },
     async close() {
       closed = true;
       await file.close();

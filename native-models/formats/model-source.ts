@@ -143,5 +143,7 @@ export interface ModelSource {
   readTensor(name: TensorName): Promise<Float32Array>;
   /** The same values with the file's block grid, where its blocks have one (block-grid.ts); GGUF only. */
   readTensorWithGrid?(name: TensorName): Promise<DequantizedTensor>;
+  /** The tensor's blocks as the file holds them (ggml type and bytes), for a whole tensor; GGUF only. */
+  readTensorBlocks?(name: TensorName): Promise<{ type: string; bytes: Uint8Array } | undefined>;
   close(): Promise<void>;
 }

@@ -29,8 +29,8 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
 /**
  * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
  * fp16 scales, and zero points for int4 unless it is a kept Q4_0 grid; a kept Q4_K matrix has a
- * byte of scale and of min per block and fp16 d and dmin per 8 blocks instead. `storage` may
- * widen the bits.
+ * byte of scale and of min per block and fp16 d and dmin per 8 blocks instead, a kept Q6_K one an
+ * int8 scale per 16 inputs and fp16 d per 8 blocks. `storage` may widen the bits.
  */
 export function matrixFileBytes(
   n: number,
@@ -42,10 +42,13 @@ export function matrixFileBytes(
   const b = storage?.bits ?? bits;
   const { kb } = paddedInputs(k, block);
   const codes = ((block * PACK_ROWS * b) / 8) * kb;
+  const form = storage?.form;
   const group =
-    storage?.form === "q4k"
+    form === "q4k"
       ? codes + 2 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 4
-      : codes + kb * PACK_ROWS * 2 + (b === 4 && storage?.form !== "grid" ? kb * PACK_ROWS : 0);
+      : form === "q6k"
+        ? codes + 2 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 2
+        : codes + kb * PACK_ROWS * 2 + (b === 4 && form !== "grid" ? kb * PACK_ROWS : 0);
   return MATRIX_HEADER + Math.ceil(n / PACK_ROWS) * align64(group);
 }
 

@@ -1,5 +1,5 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
-import type { KBlocks } from "../formats/block-grid.js";
+import type { K6Blocks, KBlocks } from "../formats/block-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -21,6 +21,8 @@ export type BlockGrid =
       scales?: Float32Array;
       /** A file's Q4_K blocks (formats/block-grid.ts KBlocks), kept: 4 bits. */
       kblocks?: KBlocks;
+      /** A file's Q6_K blocks (formats/block-grid.ts K6Blocks), kept: 8-bit codes. */
+      k6blocks?: K6Blocks;
       /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
       activationGroup?: 256;
     };

@@ -58,7 +58,9 @@ const ModelConfigSchema = z.object({
 /** Where a quantized matrix lives inside a graph's external-data file, so JS can read rows of it. */
 const StoredMatrix = z.object({
   file: z.string(),
-  type: z.enum(["int4", "int8", "f16", "f32", "f32-transposed", "f16-transposed"]),
+  /** "ggml": the file's own blocks of `ggmlType`, row after row (dequantized by ggml's formula). */
+  type: z.enum(["int4", "int8", "f16", "f32", "f32-transposed", "f16-transposed", "ggml"]),
+  ggmlType: z.string().optional(),
   rows: z.number().int(),
   cols: z.number().int(),
   blockSize: z.number().int(),

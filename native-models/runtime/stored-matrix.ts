@@ -6,6 +6,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import type { StoredMatrix } from "../package/manifest.js";
 import { dequantizeRow, type QuantizedMatrix } from "../convert/quantize.js";
+import { dequantizeInto, dequantLayout } from "../formats/gguf-dequant.js";
 
 type Range = { offset: number; length: number };
 
@@ -58,6 +59,17 @@ export class MatrixRows {
             one.zeroPoints.set(zpBytes);
           }
           dequantizeRow(one, 0, out, offset);
+        };
+        break;
+      }
+      case "ggml": {
+        const layout = spec.ggmlType ? dequantLayout(spec.ggmlType) : undefined;
+        if (!layout || cols % layout.blockSize !== 0)
+          throw new Error(`${spec.file}: rows of ggml type ${spec.ggmlType} cannot be read`);
+        const rowBytes = (cols / layout.blockSize) * layout.typeSize;
+        this.buf = Buffer.alloc(rowBytes);
+        this.readRow = (row, out, offset) => {
+          dequantizeInto(spec.ggmlType!, bytes(spec.data.offset + row * rowBytes, rowBytes), out, offset, spec.file);
         };
         break;
       }

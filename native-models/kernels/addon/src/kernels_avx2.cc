@@ -326,7 +326,12 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
     __m256i ia[M][2];
     for (int m = 0; m < M; m++) ia[m][0] = ia[m][1] = _mm256_setzero_si256();
+    __m256i lo[M][2];  // Q6_K: the sums over the block's first 16 inputs
     for (int j = 0; j < steps; j++) {
+      if (BITS == 8 && P.k6 && j == 4) {
+        for (int m = 0; m < M; m++)
+          for (int h = 0; h < 2; h++) lo[m][h] = ia[m][h], ia[m][h] = _mm256_setzero_si256();
+      }
       if (BITS == 8 || j % 2 == 0) {
         const uint8_t* line = codes + 64 * (BITS == 8 ? j : j / 2);
         _mm_prefetch(reinterpret_cast<const char*>(line + kAhead), _MM_HINT_T0);
@@ -348,6 +353,23 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
           ia[m][h] = _mm256_add_epi32(ia[m][h], _mm256_madd_epi16(p, ones));
         }
       }
+    }
+    if (BITS == 8 && P.k6) {
+      // Q6_K: each half of 16 inputs Σ code·q (signed here: no offset) times its own scale d·sc.
+      const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
+      for (int h = 0; h < 2; h++) {
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d16 + 8 * h)));
+        const auto scale = [&](int half) {
+          const __m128i sc = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + P.scalesOffset + (2 * b + half) * kPackRows + 8 * h));
+          return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)));
+        };
+        const __m256 s0 = scale(0), s1 = scale(1);
+        for (int m = 0; m < M; m++) {
+          const __m256 f = _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(ia[m][h]), _mm256_mul_ps(s0, _mm256_cvtepi32_ps(lo[m][h])));
+          acc[m][h] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[m]->sx[b]), acc[m][h]);
+        }
+      }
+      continue;
     }
     if (BITS == 4 && P.kquant) {
       // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).

@@ -94,12 +94,20 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
       float acc = 0;
       for (int b = 0; b < kb; b++) {
         const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
-        int32_t isum = 0;
+        int32_t isum = 0, lo = 0;
         for (int j = 0; j < B; j++) {
+          if (j == 16) lo = isum;
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
           const int code = P.bits == 8 ? codes[step * 64 + byteInStep]
                                        : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
           isum += code * x[m]->q[b * B + j];
+        }
+        if (P.k6) {  // two halves of 16, each Σ (code - 128)·q times its scale
+          const int32_t qlo = x[m]->xsumLo[b], qhi = x[m]->xsum[b] - qlo;
+          const float f = packedK6Scale(P, group, b, 0, r) * (float)(lo - 128 * qlo) +
+                          packedK6Scale(P, group, b, 1, r) * (float)(isum - lo - 128 * qhi);
+          acc += f * x[m]->sx[b];
+          continue;
         }
         if (P.kquant) {  // Σ (S·code - M)·q = S·Σ code·q - M·Σq
           const float f = packedKScale(P, group, b, r) * (float)isum - packedKMin(P, group, b, r) * (float)x[m]->xsum[b];

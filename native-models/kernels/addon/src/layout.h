@@ -58,6 +58,7 @@ struct XQuant {
   float* sx;       // [kb] scale: x ≈ q * sx
   int32_t* xsum;   // [kb] Σ q over the block, for the exact zero-point term zp·Σq
   int32_t* corr8;  // [dp/4] int8 AVX-512 only: -128 * Σq at the first int32 lane of each block
+  int32_t* xsumLo; // [kb] Σ q over each block's first 16 inputs: set only where xGroup is (Q6_K's halves)
 };
 
 static inline uint16_t floatToHalf(float f);

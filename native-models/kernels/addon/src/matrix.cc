@@ -36,8 +36,8 @@ const uint8_t* ActivationRows::biased(int rows) const {
 }
 
 bool ActivationRows::reserve(const Layout& L, int rows) {
-  // Per row: q [dp] | corr8 [dp/4] int32 | sx [kb] | xsum [kb], 64-byte aligned.
-  const size_t perRow = ((size_t)L.dp * 2 + (size_t)L.kb * 8 + 63) / 64 * 64;
+  // Per row: q [dp] | corr8 [dp/4] int32 | sx [kb] | xsum [kb] | xsumLo [kb], 64-byte aligned.
+  const size_t perRow = ((size_t)L.dp * 2 + (size_t)L.kb * 12 + 63) / 64 * 64;
   const size_t need = perRow * (size_t)rows;
   if (need > bytes_) {
     alignedFree(buf_);
@@ -51,6 +51,7 @@ bool ActivationRows::reserve(const Layout& L, int rows) {
     xq_[s].corr8 = reinterpret_cast<int32_t*>(p + L.dp);
     xq_[s].sx = reinterpret_cast<float*>(p + 2 * (size_t)L.dp);
     xq_[s].xsum = reinterpret_cast<int32_t*>(xq_[s].sx + L.kb);
+    xq_[s].xsumLo = xq_[s].xsum + L.kb;
   }
   return true;
 }
@@ -97,8 +98,10 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
-  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, grid.isK());
-  m->P_.in.xGroup = grid.xGroup;
+  const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK6() ? PackedForm::Q6K : PackedForm::Plain;
+  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, form);
+  // Q6_K's halves need xsumLo, which only the grouped activation quantizer writes.
+  m->P_.in.xGroup = grid.isK6() ? 256 : grid.xGroup;
   if (e) {
     *err = e;
     return nullptr;
@@ -108,7 +111,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   job.m = m.get(), job.w = w, job.grid = grid;
   Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
   if (job.bad.load()) {
-    *err = grid.scales || grid.isK() ? "weights contain a value off their block grid (or not finite)"
+    *err = grid.scales || grid.isK() || grid.isK6() ? "weights contain a value off their block grid (or not finite)"
                        : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }
@@ -123,10 +126,11 @@ void Matrix::dequantize(float* out) const {
       float* row = out + (g * kPackRows + r) * P_.k;
       for (int b = 0; b < kb; b++) {
         const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
-        const float scale = P_.kquant ? packedKScale(P_, grp, b, r) : packedScale(P_, grp, b, r);
+        float scale = P_.kquant ? packedKScale(P_, grp, b, r) : packedScale(P_, grp, b, r);
         const float kmin = P_.kquant ? packedKMin(P_, grp, b, r) : 0.0f;
         const int zp = P_.kquant ? 0 : packedZeroPoint(P_, grp, b, r);
         for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
+          if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
           const int code = P_.bits == 8 ? codes[step * 64 + byteInStep]
                                         : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
@@ -145,6 +149,7 @@ namespace {
 // file by its layout number instead of misreading it; every other matrix is still written as 1.
 constexpr int32_t kMatrixLayout = 1;
 constexpr int32_t kMatrixLayoutK = 2;
+constexpr int32_t kMatrixLayoutK6 = 3;  // Q6_K blocks, likewise
 
 struct MatrixHeader {
   int64_t n, k;
@@ -173,7 +178,7 @@ void upgradeGroup(const PackedLayout& from, const uint8_t* src, const PackedLayo
 bool Matrix::write(FILE* fp) const {
   MatrixHeader h{};
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = P_.kquant ? kMatrixLayoutK : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.layout = P_.kquant ? kMatrixLayoutK : P_.k6 ? kMatrixLayoutK6 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
   h.xGroup = P_.in.xGroup;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
 }
@@ -189,18 +194,20 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (h.layout < 0 || h.layout > kMatrixLayoutK) {
+  if (h.layout < 0 || h.layout > kMatrixLayoutK6) {
     *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
     return nullptr;
   }
   PackedLayout stored{};
-  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, h.layout == kMatrixLayoutK);
+  const PackedForm form = h.layout == kMatrixLayoutK ? PackedForm::Q4K : h.layout == kMatrixLayoutK6 ? PackedForm::Q6K : PackedForm::Plain;
+  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form);
   if (!e) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
     *err = path + ": " + e;
     return nullptr;
   }
-  if (h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) e = "bad activation group";
+  if ((h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) || (form == PackedForm::Q6K && h.xGroup != 256))
+    e = "bad activation group";
   if (e) {
     *err = path + ": " + e;
     return nullptr;
@@ -291,8 +298,9 @@ struct MultiplyJob {
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {
   MultiplyJob job;
   job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
-  // The tile kernel knows zero points, not Q4_K's mins: those matrices stay on `packed`.
-  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant) job.xu8 = x.biased(rows);
+  // The tile kernel knows one scale and zero point per block, not Q4_K's mins or Q6_K's halves:
+  // those matrices stay on `packed`.
+  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant && !P_.k6) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
   // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
   // picked up by the others.

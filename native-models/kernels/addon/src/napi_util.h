@@ -35,7 +35,8 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 
 // An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, kblocks?: { d, dmin: Float32Array
-// of n·k/256, sc, m: Uint8Array of n·k/32 } } (a file's Q4_K blocks), activationGroup?: 256 }.
+// of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k6blocks?: { d: Float32Array of
+// n·k/256, sc: Int8Array of n·k/16 } (Q6_K), activationGroup?: 256 }.
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined()) return {};
@@ -78,6 +79,18 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
     g.kblocks.sc = bytes("sc");
     g.kblocks.m = bytes("m");
     if (g.scales) throwRange(env, at + "scales and kblocks exclude each other");
+  }
+  Napi::Value k6 = f.Get("k6blocks");
+  if (!k6.IsUndefined()) {
+    if (!k6.IsObject() || k % 256 != 0 || g.scales || g.isK())
+      throwRange(env, at + "k6blocks needs an object, a multiple of 256 inputs, and no other blocks");
+    Napi::Object kb = k6.As<Napi::Object>();
+    g.k6blocks.d = floatArray(env, kb.Get("d"), (at + "k6blocks.d").c_str(), (size_t)(n * (k / 256))).Data();
+    Napi::Value sc = kb.Get("sc");
+    if (!sc.IsTypedArray() || sc.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array ||
+        sc.As<Napi::TypedArray>().ElementLength() != (size_t)(n * (k / 16)))
+      throwType(env, at + "k6blocks.sc must be an Int8Array of " + std::to_string(n * (k / 16)) + " scales");
+    g.k6blocks.sc = static_cast<const int8_t*>(sc.As<Napi::Int8Array>().Data());
   }
   return g;
 }

@@ -8,12 +8,15 @@
 namespace exl {
 
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
-                             bool kquant) {
+                             PackedForm form) {
+  const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::Q6K;
   if (const char* e = makeLayout(k, n < 1 ? 1 : n, bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
   if (kquant && (bits != 4 || block != 32 || k % 256 != 0)) return "Q4_K blocks need 4 bits, blockSize 32 and a multiple of 256 inputs";
+  if (k6 && (bits != 8 || block != 32 || k % 256 != 0)) return "Q6_K blocks need 8 bits, blockSize 32 and a multiple of 256 inputs";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
   P->kquant = kquant;
+  P->k6 = k6;
   P->symmetric = bits == 4 && symmetric && !kquant;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
@@ -23,6 +26,12 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
     P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows;
     P->superOffset = P->zpOffset + (uint64_t)P->in.kb * kPackRows;
     const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * 2;
+    P->groupBytes = (used + 63) & ~(uint64_t)63;
+    return nullptr;
+  }
+  if (k6) {  // int8 sc per 16 inputs, then fp16 d per superblock (packed.h)
+    P->superOffset = P->scalesOffset + (uint64_t)P->in.kb * 2 * kPackRows;
+    const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2;
     P->groupBytes = (used + 63) & ~(uint64_t)63;
     return nullptr;
   }
@@ -43,6 +52,20 @@ void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
     uint8_t& byte = codes[(step / 2) * 64 + byteInStep];
     byte = (uint8_t)(step % 2 == 0 ? (byte & 0xf0) | q : (byte & 0x0f) | (q << 4));
   }
+}
+
+// The code in [lo, hi] whose value (value(c)) has exactly v's bits: `guess` first, else (a zero
+// scale, where every code gives a zero of some sign) each in turn. lo - 1 when there is none.
+template <typename Value>
+int codeOf(float v, int guess, int lo, int hi, Value value) {
+  const auto same = [&](int c) {
+    const float w = value(c);
+    return std::memcmp(&w, &v, 4) == 0;
+  };
+  if (guess >= lo && guess <= hi && same(guess)) return guess;
+  for (int c = lo; c <= hi; c++)
+    if (same(c)) return c;
+  return lo - 1;
 }
 
 // A group of a file's Q4_K blocks: its sc, m, d and dmin stored as they are, and each value's
@@ -68,11 +91,44 @@ bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, 
       const float S = packedKScale(P, out, b, r), M = packedKMin(P, out, b, r);
       const float* src = w + row * P.k + (int64_t)b * 32;
       for (int j = 0; j < 32; j++) {
-        const int q = S == 0 ? 0 : (int)std::nearbyint((src[j] + M) / S);
-        if (q < 0 || q > 15) return false;
-        const float scaled = S * (float)q;  // two roundings, as ggml's float code does them
-        if (!(scaled - M == src[j])) return false;
+        // Two roundings, as ggml's float code does them; the same bits, signed zeros included.
+        const int q = codeOf(src[j], S == 0 ? 0 : (int)std::nearbyint((src[j] + M) / S), 0, 15,
+                             [&](int c) { const float scaled = S * (float)c; return scaled - M; });
+        if (q < 0) return false;
         putCode(P, out, b, r, j, q);
+      }
+    }
+  }
+  return true;
+}
+// A group of a file's Q6_K blocks: sc and d stored as they are, code q + 128 for each value.
+// False where a value is not (d·sc)·q for a q in -32..31 or a d is not an fp16 value.
+bool packK6Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K6Blocks& kb) {
+  const int nb = P.in.kb, ns = nb / 8;
+  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
+  for (int r = 0; r < kPackRows; r++) {
+    const int64_t row = g * kPackRows + r;
+    if (row >= P.n) {  // padding rows: zero weights are code 128
+      for (int b = 0; b < nb; b++)
+        for (int j = 0; j < 32; j++) putCode(P, out, b, r, j, 128);
+      continue;
+    }
+    for (int s = 0; s < ns; s++) {
+      const float d = kb.d[row * ns + s];
+      if (halfToFloat(floatToHalf(d)) != d) return false;
+      d16[s * kPackRows + r] = floatToHalf(d);
+    }
+    for (int b = 0; b < nb; b++) {
+      for (int h = 0; h < 2; h++) {
+        out[P.scalesOffset + (2 * b + h) * kPackRows + r] = static_cast<uint8_t>(kb.sc[row * nb * 2 + 2 * b + h]);
+        const float S = packedK6Scale(P, out, b, h, r);
+        const float* src = w + row * P.k + (int64_t)b * 32 + 16 * h;
+        for (int j = 0; j < 16; j++) {
+          const int q = codeOf(src[j], S == 0 ? 0 : (int)std::nearbyint(src[j] / S), -32, 31,
+                               [&](int c) { return S * (float)c; });
+          if (q < -32) return false;
+          putCode(P, out, b, r, 16 * h + j, q + 128);
+        }
       }
     }
   }
@@ -84,6 +140,7 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
   if (P.kquant) return grid.isK() && packKGroup(P, w, g, out, grid.kblocks);
+  if (P.k6) return grid.isK6() && packK6Group(P, w, g, out, grid.k6blocks);
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {

@@ -149,14 +149,16 @@ bool quantizeGroups(const Layout& L, const float* x, XQuant& out) {
     if (!absMax(x + g0, count, &amax)) return false;
     const float id = amax > 0 ? 127.0f / amax : 0.0f, sx = amax > 0 ? 1.0f / id : 0.0f;
     for (int start = g0; start < g0 + G && start < L.dp; start += B) {
-      int sum = 0;
+      int sum = 0, lo = 0;
       for (int j = start; j < start + B; j++) {
         int v = j < L.d ? (int)roundEven(x[j] * id) : 0;
         v = v < -127 ? -127 : v > 127 ? 127 : v;
         out.q[j] = (int8_t)v;
         sum += v;
+        if (j - start == 15) lo = sum;
       }
       setBlockSums(out, start / B, start, B, sx, sum);
+      if (out.xsumLo) out.xsumLo[start / B] = lo;
     }
   }
   return true;
