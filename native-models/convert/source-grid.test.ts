@@ -9,12 +9,14 @@ import {
   concat,
   expectedQ4_0,
   expectedQ4_K,
+  expectedQ5_K,
   expectedQ6_K,
   expectedQ5,
   expectedQ8_0,
   f16Bits,
   q4_0Block,
   q4_KBlock,
+  q5_KBlock,
   q6_KBlock,
   q5Block,
   q8_0Block,
@@ -127,13 +129,14 @@ describe("a file's block grid kept", () => {
 
   it("stores each matrix with at least its type's bits when the package keeps the file", () => {
     expect(matrixStorage(["Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "grid" });
-    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "q6k", activationGroup: 256 });
+    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "k8", activationGroup: 256 });
+    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({ bits: 8, form: "k8", activationGroup: 256 });
     expect(matrixStorage(["Q6_K"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
     expect(matrixStorage(["Q4_0"], 4, 32, true)).toEqual({ bits: 4, form: "grid" });
     // K-quant matrices take their activations as llama.cpp gives them (Q8_K: a scale per 256).
     expect(matrixStorage(["Q4_K", "Q4_K"], 8, 32, true)).toEqual({ bits: 4, form: "q4k", activationGroup: 256 });
-    // A stack of Q4_K and Q6_K parts: the widest bits, quantized.
-    expect(matrixStorage(["Q4_K", "Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "free", activationGroup: 256 });
+    // A stack of Q4_K and Q6_K parts (llama.cpp's attn_v): all their blocks, with 8-bit codes.
+    expect(matrixStorage(["Q4_K", "Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "k8", activationGroup: 256 });
     expect(matrixStorage(["Q4_K", "Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "free" });
     // Lowered by the user's choice: the package's bits.
     expect(matrixStorage(["Q5_0"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
@@ -167,8 +170,8 @@ describe("a file's block grid kept", () => {
   });
 });
 
-/** rows×cols random Q4_K or Q6_K blocks: the values by ggml's formula, and the grid as the reader takes it. */
-function kMatrix(type: "Q4_K" | "Q6_K", rows: number, cols: number, seed: number) {
+/** rows×cols random Q4_K, Q5_K or Q6_K blocks: the values by ggml's formula, and the grid as the reader takes it. */
+function kMatrix(type: "Q4_K" | "Q5_K" | "Q6_K", rows: number, cols: number, seed: number) {
   const r = rng(seed);
   const blocks: Uint8Array[] = [];
   const values = new Float32Array(rows * cols);
@@ -184,9 +187,9 @@ function kMatrix(type: "Q4_K" | "Q6_K", rows: number, cols: number, seed: number
     const dmin = f16Bits(r() * 0.01);
     const sc = Array.from({ length: 8 }, (_, j) => (j === 3 && b === 1 ? 0 : Math.floor(r() * 64)));
     const m = Array.from({ length: 8 }, () => Math.floor(r() * 64));
-    const q = Array.from({ length: 256 }, () => Math.floor(r() * 16));
-    blocks.push(q4_KBlock(d, dmin, sc, m, q));
-    values.set(expectedQ4_K(d, dmin, sc, m, q), b * 256);
+    const q = Array.from({ length: 256 }, () => Math.floor(r() * (type === "Q5_K" ? 32 : 16)));
+    blocks.push(type === "Q5_K" ? q5_KBlock(d, dmin, sc, m, q) : q4_KBlock(d, dmin, sc, m, q));
+    values.set((type === "Q5_K" ? expectedQ5_K : expectedQ4_K)(d, dmin, sc, m, q), b * 256);
   }
   const bytes = concat(blocks);
   const read = new Float32Array(rows * cols);
@@ -198,7 +201,8 @@ function kMatrix(type: "Q4_K" | "Q6_K", rows: number, cols: number, seed: number
 
 const K_FORMS = [
   ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 37 / 64],
-  ["Q6_K", { bits: 8, form: "q6k", activationGroup: 256 }, 137 / 128],
+  ["Q6_K", { bits: 8, form: "k8", activationGroup: 256 }, 71 / 64],
+  ["Q5_K", { bits: 8, form: "k8", activationGroup: 256 }, 71 / 64],
 ] as const;
 
 describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
@@ -261,5 +265,26 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
     expect(() => kernel.createLinear({ ...o, blockSize: 64, weights: f.values, weightsGrid: form })).toThrow(
       /blockSize 32/,
     );
+  });
+});
+
+describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q4_K q and k, Q6_K v)", () => {
+  it("keeps every part's blocks in one matrix", () => {
+    const kernel = loadNativeKernels();
+    if (!kernel.available) return;
+    const parts = [kMatrix("Q4_K", 16, 256, 31), kMatrix("Q4_K", 8, 256, 32), kMatrix("Q6_K", 8, 256, 33)];
+    const values = new Float32Array(32 * 256);
+    parts.reduce((at, p) => (values.set(p.values, at), at + p.values.length), 0);
+    const storage = matrixStorage(["Q4_K", "Q4_K", "Q6_K"], 4, 32, true);
+    const lin = kernel.createLinear({
+      outputs: 32,
+      inputs: 256,
+      bits: 4,
+      blockSize: 32,
+      weights: values,
+      weightsGrid: nativeForm(storage, parts.map((p) => p.grid)),
+    });
+    expect(Array.from(lin.weights())).toEqual(Array.from(values));
+    lin.close();
   });
 });

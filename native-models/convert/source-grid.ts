@@ -1,7 +1,8 @@
 // Which of the file's block grids (formats/block-grid.ts) a conversion can keep: the engine's
 // blocks of 32 hold a grid exactly at the grid's own bits or more. Everything else is quantized
 // from the values (a float source, a K-quant block, or a grid finer than the target bits).
-import { GRID_TYPES, type K6Blocks, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
+import { GRID_TYPES, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
+import type { K8Blocks } from "../kernels/types.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 import type { NBits } from "./quantize.js";
 import type { LayerStorage } from "../kernels/saved-bytes.js";
@@ -36,12 +37,12 @@ export function keptGrid(
 /**
  * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
  * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
- * "q4k" (Q4_K blocks: exact, 4 bits), "q6k" (Q6_K blocks: exact, 8-bit codes), or "free"
- * (quantized from the values).
+ * "q4k" (Q4_K blocks: exact, 4 bits), "k8" (K-quant blocks of any K types, Q6_K and Q5_K
+ * alone or stacked with Q4_K: exact, 8-bit codes), or "free" (quantized from the values).
  */
 export interface MatrixStorage {
   bits: 4 | 8;
-  form: "free" | "grid" | "q4k" | "q6k";
+  form: "free" | "grid" | "q4k" | "k8";
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
   activationGroup?: 256;
 }
@@ -58,9 +59,9 @@ const FOUR_BIT_TYPES = new Set(["Q4_0", "Q4_1", "Q4_K"]);
  * The storage of a matrix whose parts have these source types, in a package of `bits` at
  * `blockSize`. `asFile`: the package keeps the file as it is (its bits are not below the
  * file's, fileQuant): then no part is stored with fewer bits than its type has (a Q5_0, Q6_K or
- * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K parts keep their blocks whatever the
- * bits, Q6_K parts theirs as the file is; a stack mixing them with another type is stored at the
- * widest bits, quantized.
+ * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K matrices keep their blocks whatever the
+ * bits, other K-quants and stacks of K types theirs as the file is (8-bit codes); a stack mixing
+ * K types with others is stored at the widest bits, quantized.
  */
 export function matrixStorage(
   types: readonly (string | undefined)[],
@@ -71,8 +72,9 @@ export function matrixStorage(
   if (blockSize !== GRID_BLOCK_SIZE) return { bits, form: "free" };
   const k = types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
   if (types.every((t) => t === "Q4_K")) return { bits: 4, form: "q4k", ...k };
-  // Q6_K is 6-bit: kept where the package keeps the file, else (a lower choice) rounded to the bits.
-  if (asFile && types.every((t) => t === "Q6_K")) return { bits: 8, form: "q6k", ...k };
+  // Wider K types, alone or stacked with Q4_K: kept where the package keeps the file, else (a
+  // lower choice) rounded to the bits.
+  if (asFile && types.every((t) => t && K_TYPES.has(t))) return { bits: 8, form: "k8", ...k };
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
@@ -83,11 +85,20 @@ export function matrixStorage(
 export function nativeForm(
   storage: MatrixStorage,
   parts: readonly (TensorGrid | undefined)[],
-): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k6blocks?: K6Blocks; activationGroup?: 256 } {
+): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k8blocks?: K8Blocks; activationGroup?: 256 } {
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
-  if (storage.form === "q6k" && parts.every((g) => g?.k6blocks)) {
-    const k = parts.map((g) => g!.k6blocks!);
-    return { bits: 8, ...group, k6blocks: { d: stacked(k.map((b) => b.d)), sc: stacked(k.map((b) => b.sc)) } };
+  if (storage.form === "k8" && parts.every((g) => g?.kblocks || g?.k6blocks)) {
+    const k = parts.map((g) => k8Blocks(g!));
+    return {
+      bits: 8,
+      ...group,
+      k8blocks: {
+        d: stacked(k.map((b) => b.d)),
+        dmin: stacked(k.map((b) => b.dmin)),
+        sc: stacked(k.map((b) => b.sc)),
+        m: stacked(k.map((b) => b.m)),
+      },
+    };
   }
   if (storage.form === "q4k" && parts.every((g) => g?.kblocks)) {
     const k = parts.map((g) => g!.kblocks!);
@@ -104,6 +115,18 @@ export function nativeForm(
   }
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
+}
+
+/** A K-quant grid in the K8 form: a scale per 16 inputs and a min per 32 (kernels/types.ts). */
+function k8Blocks(g: TensorGrid): K8Blocks {
+  if (g.k6blocks) {
+    const { d, sc } = g.k6blocks;
+    return { d, dmin: new Float32Array(d.length), sc, m: new Uint8Array(sc.length / 2) };
+  }
+  const k = g.kblocks!;
+  const sc = new Int8Array(k.sc.length * 2);
+  for (let b = 0; b < k.sc.length; b++) sc[2 * b] = sc[2 * b + 1] = k.sc[b];
+  return { d: k.d, dmin: k.dmin, sc, m: k.m };
 }
 
 /** Whether a conversion at these bits and block size keeps this source tensor's grid (from its type alone). */

@@ -63,9 +63,9 @@ async function fileValues(source: ModelSource, names: TensorName[]): Promise<Flo
 
 // A 256-wide model: every matrix row is whole K-quant super-blocks, so each type lands on them all.
 const TYPES = ["Q8_0", "Q5_0", "Q4_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "F32"];
-const KEPT_BY_DEFAULT = new Set(["Q8_0", "Q5_0", "Q4_0", "Q4_K", "Q6_K"]);
+const KEPT_BY_DEFAULT = new Set(["Q8_0", "Q5_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"]);
 // No kernel form yet: only the embedding table keeps them, as the file's own blocks.
-const KEPT_IN_EMBEDDING = new Set(["Q4_1", "Q5_1", "Q5_K"]);
+const KEPT_IN_EMBEDDING = new Set(["Q4_1", "Q5_1"]);
 
 describe.runIf(kernel.available)("a GGUF's own values in the package (default import)", () => {
   for (const type of TYPES) {

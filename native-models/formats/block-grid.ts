@@ -22,7 +22,7 @@ export const GRID_TYPES: Readonly<Record<string, GridType>> = {
 export const GRID_BLOCK = 32;
 
 /**
- * A file's Q4_K blocks of a tensor with `cols` inputs per row (a multiple of 256): row r's fp16 d
+ * A file's Q4_K (or Q5_K) blocks of a tensor with `cols` inputs per row (a multiple of 256): row r's fp16 d
  * and dmin of superblock s at d[r * cols/256 + s], its 6-bit scale and min of block b (32 inputs)
  * at sc[r * cols/32 + b]; value = (d·sc)·q - dmin·m, q 0..15 (ggml's dequantize_row_q4_K).
  */
@@ -43,9 +43,11 @@ export interface K6Blocks {
   sc: Int8Array;
 }
 
-/** The K-quant types whose blocks the engine keeps, by their forms (KBlocks, K6Blocks). */
+/** The K-quant types whose blocks the reader gives (KBlocks for Q4_K and Q5_K, K6Blocks for Q6_K). */
 export const K_BLOCK_TYPES: Readonly<Record<string, { typeSize: number; bits: 4 | 8 }>> = {
   Q4_K: { typeSize: 144, bits: 4 },
+  // Q5_K's header (d, dmin, 12 bytes of scales and mins) is Q4_K's: the same KBlocks.
+  Q5_K: { typeSize: 176, bits: 8 },
   Q6_K: { typeSize: 210, bits: 8 },
 };
 

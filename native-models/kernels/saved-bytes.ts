@@ -29,8 +29,8 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
 /**
  * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
  * fp16 scales, and zero points for int4 unless it is a kept Q4_0 grid; a kept Q4_K matrix has a
- * byte of scale and of min per block and fp16 d and dmin per 8 blocks instead, a kept Q6_K one an
- * int8 scale per 16 inputs and fp16 d per 8 blocks. `storage` may widen the bits.
+ * byte of scale and of min per block and fp16 d and dmin per 8 blocks instead, a K8 one (Q6_K,
+ * Q5_K) an int8 scale per 16 inputs, a min per 32, and fp16 d and dmin per 8 blocks. `storage` may widen the bits.
  */
 export function matrixFileBytes(
   n: number,
@@ -46,8 +46,8 @@ export function matrixFileBytes(
   const group =
     form === "q4k"
       ? codes + 2 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 4
-      : form === "q6k"
-        ? codes + 2 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 2
+      : form === "k8"
+        ? codes + 3 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 4
         : codes + kb * PACK_ROWS * 2 + (b === 4 && form !== "grid" ? kb * PACK_ROWS : 0);
   return MATRIX_HEADER + Math.ceil(n / PACK_ROWS) * align64(group);
 }

@@ -1,5 +1,17 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
-import type { K6Blocks, KBlocks } from "../formats/block-grid.js";
+import type { KBlocks } from "../formats/block-grid.js";
+
+/**
+ * K-quant blocks with 8-bit codes, for an [n, k] matrix (k a multiple of 256): row r's fp16 d and
+ * dmin per 256 inputs at [r·k/256 + s], an int8 scale per 16 inputs at sc[r·k/16 + i], a min per
+ * 32 at m[r·k/32 + b]; value = (d·sc)·c - dmin·m (addon/src/quantize.h K8Blocks).
+ */
+export interface K8Blocks {
+  d: Float32Array;
+  dmin: Float32Array;
+  sc: Int8Array;
+  m: Uint8Array;
+}
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -21,8 +33,8 @@ export type BlockGrid =
       scales?: Float32Array;
       /** A file's Q4_K blocks (formats/block-grid.ts KBlocks), kept: 4 bits. */
       kblocks?: KBlocks;
-      /** A file's Q6_K blocks (formats/block-grid.ts K6Blocks), kept: 8-bit codes. */
-      k6blocks?: K6Blocks;
+      /** A file's K-quant blocks with 8-bit codes (Q6_K, Q5_K, stacks of K types). */
+      k8blocks?: K8Blocks;
       /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
       activationGroup?: 256;
     };

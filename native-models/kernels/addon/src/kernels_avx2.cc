@@ -328,7 +328,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     for (int m = 0; m < M; m++) ia[m][0] = ia[m][1] = _mm256_setzero_si256();
     __m256i lo[M][2];  // Q6_K: the sums over the block's first 16 inputs
     for (int j = 0; j < steps; j++) {
-      if (BITS == 8 && P.k6 && j == 4) {
+      if (BITS == 8 && P.k8 && j == 4) {
         for (int m = 0; m < M; m++)
           for (int h = 0; h < 2; h++) lo[m][h] = ia[m][h], ia[m][h] = _mm256_setzero_si256();
       }
@@ -354,8 +354,8 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         }
       }
     }
-    if (BITS == 8 && P.k6) {
-      // Q6_K: each half of 16 inputs Σ code·q (signed here: no offset) times its own scale d·sc.
+    if (BITS == 8 && P.k8) {
+      // K8: each half of 16 inputs Σ c·q (signed here: no offset) times its own scale d·sc, less M·Σq.
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       for (int h = 0; h < 2; h++) {
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d16 + 8 * h)));
@@ -364,8 +364,12 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
           return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)));
         };
         const __m256 s0 = scale(0), s1 = scale(1);
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d16 + (kb / 8) * kPackRows + 8 * h)));
+        const __m256 Mn = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + P.zpOffset + b * kPackRows + 8 * h)))));
         for (int m = 0; m < M; m++) {
-          const __m256 f = _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(ia[m][h]), _mm256_mul_ps(s0, _mm256_cvtepi32_ps(lo[m][h])));
+          const __m256 f = _mm256_sub_ps(
+              _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(ia[m][h]), _mm256_mul_ps(s0, _mm256_cvtepi32_ps(lo[m][h]))),
+              _mm256_mul_ps(Mn, _mm256_set1_ps((float)x[m]->xsum[b])));
           acc[m][h] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[m]->sx[b]), acc[m][h]);
         }
       }

@@ -358,7 +358,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     __m512i lo[M];  // Q6_K: the sums over the block's first 16 inputs
     // Four steps (4 x 4 inputs) per iteration: four 64-byte loads of int8 codes, or two of int4.
     for (int j = 0; j < steps; j += 4) {
-      if (BITS == 8 && P.k6 && j == 4) {
+      if (BITS == 8 && P.k8 && j == 4) {
         for (int m = 0; m < M; m++) {
           lo[m] = ia[m][0];
           for (int a = 1; a < A; a++) lo[m] = _mm512_add_epi32(lo[m], ia[m][a]);
@@ -397,10 +397,12 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         }
       }
     }
-    if (BITS == 8 && P.k6) {
-      // Q6_K: each half of 16 inputs Σ (code - 128)·q times its own scale d·sc (packed.h).
+    if (BITS == 8 && P.k8) {
+      // K8: each half of 16 inputs Σ (code - 128)·q times its own scale d·sc, less M·Σq (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16)));
+      const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (kb / 8) * kPackRows)));
+      const __m512 Mn = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + P.zpOffset + b * kPackRows)))));
       const auto scale = [&](int h) {
         const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(group + P.scalesOffset + (2 * b + h) * kPackRows));
         return _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc)));
@@ -412,7 +414,8 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         const float qlo = (float)x[m]->xsumLo[b], qhi = (float)(x[m]->xsum[b] - x[m]->xsumLo[b]);
         const __m512 f0 = _mm512_fnmadd_ps(c128, _mm512_set1_ps(qlo), _mm512_cvtepi32_ps(lo[m]));
         const __m512 f1 = _mm512_fnmadd_ps(c128, _mm512_set1_ps(qhi), _mm512_cvtepi32_ps(hi));
-        const __m512 f = _mm512_fmadd_ps(s1, f1, _mm512_mul_ps(s0, f0));
+        const __m512 f = _mm512_sub_ps(_mm512_fmadd_ps(s1, f1, _mm512_mul_ps(s0, f0)),
+                                       _mm512_mul_ps(Mn, _mm512_set1_ps((float)x[m]->xsum[b])));
         acc[m] = _mm512_fmadd_ps(f, _mm512_set1_ps(x[m]->sx[b]), acc[m]);
       }
       continue;

@@ -98,10 +98,10 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
-  const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK6() ? PackedForm::Q6K : PackedForm::Plain;
+  const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK8() ? PackedForm::K8 : PackedForm::Plain;
   if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, form);
-  // Q6_K's halves need xsumLo, which only the grouped activation quantizer writes.
-  m->P_.in.xGroup = grid.isK6() ? 256 : grid.xGroup;
+  // K8's halves need xsumLo, which only the grouped activation quantizer writes.
+  m->P_.in.xGroup = grid.isK8() ? 256 : grid.xGroup;
   if (e) {
     *err = e;
     return nullptr;
@@ -111,7 +111,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   job.m = m.get(), job.w = w, job.grid = grid;
   Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
   if (job.bad.load()) {
-    *err = grid.scales || grid.isK() || grid.isK6() ? "weights contain a value off their block grid (or not finite)"
+    *err = grid.scales || grid.isK() || grid.isK8() ? "weights contain a value off their block grid (or not finite)"
                        : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }
@@ -127,10 +127,10 @@ void Matrix::dequantize(float* out) const {
       for (int b = 0; b < kb; b++) {
         const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
         float scale = P_.kquant ? packedKScale(P_, grp, b, r) : packedScale(P_, grp, b, r);
-        const float kmin = P_.kquant ? packedKMin(P_, grp, b, r) : 0.0f;
+        const float kmin = P_.kquant || P_.k8 ? packedKMin(P_, grp, b, r) : 0.0f;
         const int zp = P_.kquant ? 0 : packedZeroPoint(P_, grp, b, r);
         for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
-          if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
+          if (P_.k8 && j % 16 == 0) scale = packedK8Scale(P_, grp, b, j / 16, r);
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
           const int code = P_.bits == 8 ? codes[step * 64 + byteInStep]
                                         : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
@@ -149,7 +149,7 @@ namespace {
 // file by its layout number instead of misreading it; every other matrix is still written as 1.
 constexpr int32_t kMatrixLayout = 1;
 constexpr int32_t kMatrixLayoutK = 2;
-constexpr int32_t kMatrixLayoutK6 = 3;  // Q6_K blocks, likewise
+constexpr int32_t kMatrixLayoutK8 = 3;  // K8 blocks, likewise
 
 struct MatrixHeader {
   int64_t n, k;
@@ -178,7 +178,7 @@ void upgradeGroup(const PackedLayout& from, const uint8_t* src, const PackedLayo
 bool Matrix::write(FILE* fp) const {
   MatrixHeader h{};
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = P_.kquant ? kMatrixLayoutK : P_.k6 ? kMatrixLayoutK6 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.layout = P_.kquant ? kMatrixLayoutK : P_.k8 ? kMatrixLayoutK8 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
   h.xGroup = P_.in.xGroup;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
 }
@@ -194,19 +194,19 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (h.layout < 0 || h.layout > kMatrixLayoutK6) {
+  if (h.layout < 0 || h.layout > kMatrixLayoutK8) {
     *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
     return nullptr;
   }
   PackedLayout stored{};
-  const PackedForm form = h.layout == kMatrixLayoutK ? PackedForm::Q4K : h.layout == kMatrixLayoutK6 ? PackedForm::Q6K : PackedForm::Plain;
+  const PackedForm form = h.layout == kMatrixLayoutK ? PackedForm::Q4K : h.layout == kMatrixLayoutK8 ? PackedForm::K8 : PackedForm::Plain;
   const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form);
   if (!e) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
     *err = path + ": " + e;
     return nullptr;
   }
-  if ((h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) || (form == PackedForm::Q6K && h.xGroup != 256))
+  if ((h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) || (form == PackedForm::K8 && h.xGroup != 256))
     e = "bad activation group";
   if (e) {
     *err = path + ": " + e;
@@ -300,7 +300,7 @@ void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, in
   job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
   // The tile kernel knows one scale and zero point per block, not Q4_K's mins or Q6_K's halves:
   // those matrices stay on `packed`.
-  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant && !P_.k6) job.xu8 = x.biased(rows);
+  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant && !P_.k8) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
   // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
   // picked up by the others.

@@ -35,8 +35,9 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 
 // An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, kblocks?: { d, dmin: Float32Array
-// of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k6blocks?: { d: Float32Array of
-// n·k/256, sc: Int8Array of n·k/16 } (Q6_K), activationGroup?: 256 }.
+// of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k8blocks?: { d, dmin: Float32Array
+// of n·k/256, sc: Int8Array of n·k/16, m: Uint8Array of n·k/32 } (K-quants with 8-bit codes),
+// activationGroup?: 256 }.
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined()) return {};
@@ -80,17 +81,25 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
     g.kblocks.m = bytes("m");
     if (g.scales) throwRange(env, at + "scales and kblocks exclude each other");
   }
-  Napi::Value k6 = f.Get("k6blocks");
-  if (!k6.IsUndefined()) {
-    if (!k6.IsObject() || k % 256 != 0 || g.scales || g.isK())
-      throwRange(env, at + "k6blocks needs an object, a multiple of 256 inputs, and no other blocks");
-    Napi::Object kb = k6.As<Napi::Object>();
-    g.k6blocks.d = floatArray(env, kb.Get("d"), (at + "k6blocks.d").c_str(), (size_t)(n * (k / 256))).Data();
-    Napi::Value sc = kb.Get("sc");
-    if (!sc.IsTypedArray() || sc.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array ||
-        sc.As<Napi::TypedArray>().ElementLength() != (size_t)(n * (k / 16)))
-      throwType(env, at + "k6blocks.sc must be an Int8Array of " + std::to_string(n * (k / 16)) + " scales");
-    g.k6blocks.sc = static_cast<const int8_t*>(sc.As<Napi::Int8Array>().Data());
+  Napi::Value k8 = f.Get("k8blocks");
+  if (!k8.IsUndefined()) {
+    if (!k8.IsObject() || k % 256 != 0 || g.scales || g.isK())
+      throwRange(env, at + "k8blocks needs an object, a multiple of 256 inputs, and no other blocks");
+    Napi::Object kb = k8.As<Napi::Object>();
+    const size_t supers = (size_t)(n * (k / 256));
+    g.k8blocks.d = floatArray(env, kb.Get("d"), (at + "k8blocks.d").c_str(), supers).Data();
+    g.k8blocks.dmin = floatArray(env, kb.Get("dmin"), (at + "k8blocks.dmin").c_str(), supers).Data();
+    const auto check = [&](const char* key, napi_typedarray_type type, size_t length) {
+      Napi::Value v = kb.Get(key);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type ||
+          v.As<Napi::TypedArray>().ElementLength() != length)
+        throwType(env, at + "k8blocks." + key + " must be a" + (type == napi_int8_array ? "n Int8Array" : " Uint8Array") +
+                           " of " + std::to_string(length) + " values");
+    };
+    check("sc", napi_int8_array, (size_t)(n * (k / 16)));
+    check("m", napi_uint8_array, (size_t)(n * (k / 32)));
+    g.k8blocks.sc = static_cast<const int8_t*>(kb.Get("sc").As<Napi::Int8Array>().Data());
+    g.k8blocks.m = static_cast<const uint8_t*>(kb.Get("m").As<Napi::Uint8Array>().Data());
   }
   return g;
 }

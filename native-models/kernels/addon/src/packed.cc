@@ -9,14 +9,14 @@ namespace exl {
 
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
                              PackedForm form) {
-  const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::Q6K;
+  const bool kquant = form == PackedForm::Q4K, k8 = form == PackedForm::K8;
   if (const char* e = makeLayout(k, n < 1 ? 1 : n, bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
   if (kquant && (bits != 4 || block != 32 || k % 256 != 0)) return "Q4_K blocks need 4 bits, blockSize 32 and a multiple of 256 inputs";
-  if (k6 && (bits != 8 || block != 32 || k % 256 != 0)) return "Q6_K blocks need 8 bits, blockSize 32 and a multiple of 256 inputs";
+  if (k8 && (bits != 8 || block != 32 || k % 256 != 0)) return "K8 blocks need 8 bits, blockSize 32 and a multiple of 256 inputs";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
   P->kquant = kquant;
-  P->k6 = k6;
+  P->k8 = k8;
   P->symmetric = bits == 4 && symmetric && !kquant;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
@@ -29,9 +29,10 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
     P->groupBytes = (used + 63) & ~(uint64_t)63;
     return nullptr;
   }
-  if (k6) {  // int8 sc per 16 inputs, then fp16 d per superblock (packed.h)
-    P->superOffset = P->scalesOffset + (uint64_t)P->in.kb * 2 * kPackRows;
-    const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2;
+  if (k8) {  // int8 sc per 16 inputs, u8 m per block, then fp16 d and dmin per superblock (packed.h)
+    P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * 2 * kPackRows;
+    P->superOffset = P->zpOffset + (uint64_t)P->in.kb * kPackRows;
+    const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * 2;
     P->groupBytes = (used + 63) & ~(uint64_t)63;
     return nullptr;
   }
@@ -101,9 +102,10 @@ bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, 
   }
   return true;
 }
-// A group of a file's Q6_K blocks: sc and d stored as they are, code q + 128 for each value.
-// False where a value is not (d·sc)·q for a q in -32..31 or a d is not an fp16 value.
-bool packK6Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K6Blocks& kb) {
+// A group of a file's K-quant blocks with 8-bit codes: sc, m, d and dmin stored as they are, and
+// each value's code found from them. False where a value is not (d·sc)·c - dmin·m for a c in
+// -128..127 or a d is not an fp16 value.
+bool packK8Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K8Blocks& kb) {
   const int nb = P.in.kb, ns = nb / 8;
   uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
   for (int r = 0; r < kPackRows; r++) {
@@ -114,20 +116,23 @@ bool packK6Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out,
       continue;
     }
     for (int s = 0; s < ns; s++) {
-      const float d = kb.d[row * ns + s];
-      if (halfToFloat(floatToHalf(d)) != d) return false;
+      const float d = kb.d[row * ns + s], dmin = kb.dmin[row * ns + s];
+      if (halfToFloat(floatToHalf(d)) != d || halfToFloat(floatToHalf(dmin)) != dmin) return false;
       d16[s * kPackRows + r] = floatToHalf(d);
+      d16[(ns + s) * kPackRows + r] = floatToHalf(dmin);
     }
     for (int b = 0; b < nb; b++) {
+      out[P.zpOffset + b * kPackRows + r] = kb.m[row * nb + b];
+      const float M = packedKMin(P, out, b, r);
       for (int h = 0; h < 2; h++) {
         out[P.scalesOffset + (2 * b + h) * kPackRows + r] = static_cast<uint8_t>(kb.sc[row * nb * 2 + 2 * b + h]);
-        const float S = packedK6Scale(P, out, b, h, r);
+        const float S = packedK8Scale(P, out, b, h, r);
         const float* src = w + row * P.k + (int64_t)b * 32 + 16 * h;
         for (int j = 0; j < 16; j++) {
-          const int q = codeOf(src[j], S == 0 ? 0 : (int)std::nearbyint(src[j] / S), -32, 31,
-                               [&](int c) { return S * (float)c; });
-          if (q < -32) return false;
-          putCode(P, out, b, r, 16 * h + j, q + 128);
+          const int c = codeOf(src[j], S == 0 ? 0 : (int)std::nearbyint((src[j] + M) / S), -128, 127,
+                               [&](int q) { const float scaled = S * (float)q; return scaled - M; });
+          if (c < -128) return false;
+          putCode(P, out, b, r, 16 * h + j, c + 128);
         }
       }
     }
@@ -140,7 +145,7 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
   if (P.kquant) return grid.isK() && packKGroup(P, w, g, out, grid.kblocks);
-  if (P.k6) return grid.isK6() && packK6Group(P, w, g, out, grid.k6blocks);
+  if (P.k8) return grid.isK8() && packK8Group(P, w, g, out, grid.k8blocks);
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {

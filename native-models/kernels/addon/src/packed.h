@@ -12,9 +12,10 @@
 //         u8 m [blocks][16], then fp16 d [blocks/8][16] and fp16 dmin [blocks/8][16];
 //         w = (d·sc)·code - dmin·m, ggml's own formula: 18.5 bytes per block of 32 against the
 //         file's 18 (its 12 bytes of packed 6-bit scales per 256 take 16 here).
-//   Q6_K (int8 codes q + 128, a file's Q6_K blocks kept): after the codes, int8 sc [blocks·2][16]
-//         (one per 16 inputs), then fp16 d [blocks/8][16]; w = (d·sc)·(code - 128). Its
-//         activations carry Σq of each block's first half (XQuant::xsumLo).
+//   K8 (int8 codes c + 128, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K types): after
+//         the codes, int8 sc [blocks·2][16] (one per 16 inputs), u8 m [blocks][16], then fp16 d
+//         [blocks/8][16] and fp16 dmin [blocks/8][16]; w = (d·sc)·c - dmin·m (quantize.h
+//         K8Blocks). Its activations carry Σq of each block's first half (XQuant::xsumLo).
 #pragma once
 #include <cstdint>
 
@@ -30,7 +31,7 @@ struct PackedLayout {
   int32_t bits, block;
   bool symmetric;  // int4 only: every zero point is 8, none stored
   bool kquant;     // Q4_K blocks (int4, block 32, k a multiple of 256)
-  bool k6;         // Q6_K blocks (int8, block 32, k a multiple of 256)
+  bool k8;         // K8 blocks (int8, block 32, k a multiple of 256)
   Layout in;  // the input side: padded length and blocks, for quantizing activations
   int64_t groups;
   uint64_t blockCodeBytes;  // codes of one block of one group
@@ -39,7 +40,7 @@ struct PackedLayout {
 };
 
 // Fills P; returns nullptr or what is unsupported.
-enum class PackedForm { Plain, Q4K, Q6K };
+enum class PackedForm { Plain, Q4K, K8 };
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
                              PackedForm form = PackedForm::Plain);
 
@@ -56,8 +57,8 @@ inline float packedKScale(const PackedLayout& P, const uint8_t* group, int b, in
   const uint16_t* d = reinterpret_cast<const uint16_t*>(group + P.superOffset);
   return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)group[P.scalesOffset + b * kPackRows + r];
 }
-// Q6_K: the scale d·sc of inputs [16h, 16h+16) of block b, row r.
-inline float packedK6Scale(const PackedLayout& P, const uint8_t* group, int b, int h, int r) {
+// K8: the scale d·sc of inputs [16h, 16h+16) of block b, row r (its min: packedKMin).
+inline float packedK8Scale(const PackedLayout& P, const uint8_t* group, int b, int h, int r) {
   const uint16_t* d = reinterpret_cast<const uint16_t*>(group + P.superOffset);
   const int8_t sc = static_cast<int8_t>(group[P.scalesOffset + (2 * b + h) * kPackRows + r]);
   return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)sc;
