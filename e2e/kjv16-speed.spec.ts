@@ -10,6 +10,12 @@
 // keeps out of the way while answers stream (no trace recording, a mutation observer instead of
 // polling locators): that halved the browser's CPU time over the three answers (about 1.8 s to
 // 0.9 s) but left the ratio near 0.5, so the browser's share of the CPU is not the whole story.
+// What is: scheduling. Traced on 2 vCPUs, the engine host's thread spent ~40% of an answer's decode
+// runnable but waiting, preempted by the web host's and the browser's threads as each token event
+// woke them, while the other vCPU often sat idle. Events now travel one message per tick and
+// tokens one batch per 16 ms (the ratio then moved to 0.59-0.84); with the engine pinned to one
+// vCPU and everything else to the other it was 1.1. On machines with more cores than busy
+// threads this contention goes away; on 2 vCPUs it is the open part of the gap.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";

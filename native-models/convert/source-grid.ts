@@ -1,6 +1,7 @@
-// Which of the file's block grids (formats/block-grid.ts) a conversion can keep: the engine's
-// blocks of 32 hold a grid exactly at the grid's own bits or more. Everything else is quantized
-// from the values (a float source, a K-quant block, or a grid finer than the target bits).
+// How a conversion keeps a file's blocks (formats/block-grid.ts): matrixStorage decides each
+// matrix's bits and form (a grid of scales, Q4_K blocks, 8-bit K blocks, or quantized from the
+// values), nativeForm hands the kernels what that form needs, and the same rules size packages
+// (package-size.ts) and count what a package keeps (keptMatrices).
 import { GRID_TYPES, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
 import type { K8Blocks } from "../kernels/types.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
@@ -87,34 +88,20 @@ export function nativeForm(
   parts: readonly (TensorGrid | undefined)[],
 ): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k8blocks?: K8Blocks; activationGroup?: 256 } {
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
-  if (storage.form === "k8" && parts.every((g) => g?.kblocks || g?.k6blocks)) {
-    const k = parts.map((g) => k8Blocks(g!));
-    return {
-      bits: 8,
-      ...group,
-      k8blocks: {
-        d: stacked(k.map((b) => b.d)),
-        dmin: stacked(k.map((b) => b.dmin)),
-        sc: stacked(k.map((b) => b.sc)),
-        m: stacked(k.map((b) => b.m)),
-      },
-    };
-  }
-  if (storage.form === "q4k" && parts.every((g) => g?.kblocks)) {
-    const k = parts.map((g) => g!.kblocks!);
-    return {
-      bits: 4,
-      ...group,
-      kblocks: {
-        d: stacked(k.map((b) => b.d)),
-        dmin: stacked(k.map((b) => b.dmin)),
-        sc: stacked(k.map((b) => b.sc)),
-        m: stacked(k.map((b) => b.m)),
-      },
-    };
-  }
+  if (storage.form === "k8" && parts.every((g) => g?.kblocks || g?.k6blocks))
+    return { bits: 8, ...group, k8blocks: stackedBlocks(parts.map((g) => k8Blocks(g!))) };
+  if (storage.form === "q4k" && parts.every((g) => g?.kblocks))
+    return { bits: 4, ...group, kblocks: stackedBlocks(parts.map((g) => g!.kblocks!)) };
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
+}
+
+/** Blocks of row-wise stacked parts: each field's arrays stacked. */
+function stackedBlocks<T extends KBlocks | K8Blocks>(parts: T[]): T {
+  const out: Record<string, Float32Array | Uint8Array | Int8Array> = {};
+  for (const key of Object.keys(parts[0]))
+    out[key] = stacked(parts.map((p) => (p as unknown as typeof out)[key]));
+  return out as unknown as T;
 }
 
 /** A K-quant grid in the K8 form: a scale per 16 inputs and a min per 32 (kernels/types.ts). */
