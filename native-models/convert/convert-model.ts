@@ -14,7 +14,6 @@ import {
   type LayerGrids,
   type LayerWeights,
 } from "./layer-graph.js";
-import type { TensorGrid } from "../formats/block-grid.js";
 import type { DequantizedTensor } from "../formats/tensor-read.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizeMatrix } from "./quantize.js";
@@ -27,9 +26,9 @@ import {
   keepsFileRows,
   keptMatrices,
   layerStorage,
+  type LayerStorage,
   type MatrixStorage,
 } from "./source-grid.js";
-import type { LayerStorage } from "../kernels/saved-bytes.js";
 import { chatTemplateOf } from "../tokenizer/hf-json.js";
 import {
   AlreadyImportedError,

@@ -4,7 +4,7 @@
 // head graphs are built by the converter's own builders in measure mode (every weight placed by
 // its byte length, none quantized), the embedding follows writeEmbedding's rule, and the native
 // files are sized by the writer that would write them.
-import type { ModelConfig, ModelSource, TensorInfo, TensorName } from "../formats/model-source.js";
+import type { ModelSource, TensorInfo, TensorName } from "../formats/model-source.js";
 import { buildHeadGraph, buildLayerGraph, type GraphFiles, type LayerWeights } from "./layer-graph.js";
 import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizedShape } from "./quantize.js";
@@ -45,7 +45,14 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
         qkNorm: !!(w.qNorm && w.kNorm),
         postNorm: !!w.postAttnNorm,
       };
-      total += native.layerBytes(cfg, parts, bits, blockSize, layerStorage(source.tensors, l, bits, blockSize), graphs);
+      total += native.layerBytes(
+        cfg,
+        parts,
+        bits,
+        blockSize,
+        layerStorage(source.tensors, l, bits, blockSize),
+        graphs,
+      );
     }
   }
   const head = source.tensors.get(cfg.tiedEmbeddings ? "embed" : "lm_head");
@@ -54,7 +61,12 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
   // Without the head graph: the final norm, and the LM head's rows unless they are the embedding's.
   else total += cfg.hiddenSize * 4 + (cfg.tiedEmbeddings ? 0 : rowsFileBytes(source, quant, head));
   if (native)
-    total += native.headBytes(cfg, bits, blockSize, headStorage(source.tensors, cfg.tiedEmbeddings, bits, blockSize));
+    total += native.headBytes(
+      cfg,
+      bits,
+      blockSize,
+      headStorage(source.tensors, cfg.tiedEmbeddings, bits, blockSize),
+    );
   if (native && cfg.postNorms) total += cfg.numLayers * cfg.hiddenSize * 4;
   return total;
 }

@@ -134,9 +134,17 @@ describe("a file's block grid kept", () => {
     expect(matrixStorage(["Q6_K"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
     expect(matrixStorage(["Q4_0"], 4, 32, true)).toEqual({ bits: 4, form: "grid" });
     // K-quant matrices take their activations as llama.cpp gives them (Q8_K: a scale per 256).
-    expect(matrixStorage(["Q4_K", "Q4_K"], 8, 32, true)).toEqual({ bits: 4, form: "q4k", activationGroup: 256 });
+    expect(matrixStorage(["Q4_K", "Q4_K"], 8, 32, true)).toEqual({
+      bits: 4,
+      form: "q4k",
+      activationGroup: 256,
+    });
     // A stack of Q4_K and Q6_K parts (llama.cpp's attn_v): all their blocks, with 8-bit codes.
-    expect(matrixStorage(["Q4_K", "Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "k8", activationGroup: 256 });
+    expect(matrixStorage(["Q4_K", "Q6_K"], 4, 32, true)).toEqual({
+      bits: 8,
+      form: "k8",
+      activationGroup: 256,
+    });
     expect(matrixStorage(["Q4_K", "Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "free" });
     // Lowered by the user's choice: the package's bits.
     expect(matrixStorage(["Q5_0"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
@@ -158,7 +166,12 @@ describe("a file's block grid kept", () => {
     // file: at int4 as at int8 its Q5_0 and Q8_0 matrices keep 8 bits, and Q4_K its blocks.
     const q4km = file(t("layers.0.wq", "Q5_0"), t("layers.0.w_down", "Q4_K"), t("lm_head", "Q8_0"));
     expect(fileQuant(q4km)).toBe(4);
-    expect(keptMatrices(q4km, "int8", 32)).toEqual({ form: 2, kept: 3, of: 3, types: ["Q4_K", "Q5_0", "Q8_0"] });
+    expect(keptMatrices(q4km, "int8", 32)).toEqual({
+      form: 2,
+      kept: 3,
+      of: 3,
+      types: ["Q4_K", "Q5_0", "Q8_0"],
+    });
     expect(keptMatrices(q4km, "int4", 32).kept).toBe(3);
     // int4 on an 8-bit file is a lower quantization the user asked for: nothing is kept.
     const q80 = file(t("layers.0.wq", "Q8_0"), t("lm_head", "Q8_0"));
@@ -246,7 +259,10 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
       results.push(y);
       let err = 0;
       let norm = 0;
-      for (let i = 0; i < y.length; i++) (err += (y[i] - want[i]) ** 2), (norm += want[i] ** 2);
+      for (let i = 0; i < y.length; i++) {
+        err += (y[i] - want[i]) ** 2;
+        norm += want[i] ** 2;
+      }
       expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
       lin.close();
     }
@@ -261,7 +277,9 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
     moved[70] += 1e-3;
     const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
     const form = nativeForm(storage, [f.grid]);
-    expect(() => kernel.createLinear({ ...o, weights: moved, weightsGrid: form })).toThrow(/off their block grid/);
+    expect(() => kernel.createLinear({ ...o, weights: moved, weightsGrid: form })).toThrow(
+      /off their block grid/,
+    );
     expect(() => kernel.createLinear({ ...o, blockSize: 64, weights: f.values, weightsGrid: form })).toThrow(
       /blockSize 32/,
     );
@@ -274,7 +292,11 @@ describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q
     if (!kernel.available) return;
     const parts = [kMatrix("Q4_K", 16, 256, 31), kMatrix("Q4_K", 8, 256, 32), kMatrix("Q6_K", 8, 256, 33)];
     const values = new Float32Array(32 * 256);
-    parts.reduce((at, p) => (values.set(p.values, at), at + p.values.length), 0);
+    let at = 0;
+    for (const p of parts) {
+      values.set(p.values, at);
+      at += p.values.length;
+    }
     const storage = matrixStorage(["Q4_K", "Q4_K", "Q6_K"], 4, 32, true);
     const lin = kernel.createLinear({
       outputs: 32,
@@ -282,7 +304,10 @@ describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q
       bits: 4,
       blockSize: 32,
       weights: values,
-      weightsGrid: nativeForm(storage, parts.map((p) => p.grid)),
+      weightsGrid: nativeForm(
+        storage,
+        parts.map((p) => p.grid),
+      ),
     });
     expect(Array.from(lin.weights())).toEqual(Array.from(values));
     lin.close();

@@ -3,10 +3,8 @@
 // values), nativeForm hands the kernels what that form needs, and the same rules size packages
 // (package-size.ts) and count what a package keeps (keptMatrices).
 import { GRID_TYPES, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
-import type { K8Blocks } from "../kernels/types.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 import type { NBits } from "./quantize.js";
-import type { LayerStorage } from "../kernels/saved-bytes.js";
 import { SOURCE_FORM, type SourceBlocks } from "../../wire/model.js";
 
 /** The block size a kept grid needs. */
@@ -46,6 +44,21 @@ export interface MatrixStorage {
   form: "free" | "grid" | "q4k" | "k8";
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
   activationGroup?: 256;
+}
+
+/** How each of a layer's packed matrices is stored; absent: free at the layer's bits. */
+export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", MatrixStorage>>;
+
+/**
+ * K-quant blocks with 8-bit codes, for an [n, k] matrix (k a multiple of 256): row r's fp16 d and
+ * dmin per 256 inputs at [r·k/256 + s], an int8 scale per 16 inputs at sc[r·k/16 + i], a min per
+ * 32 at m[r·k/32 + b]; value = (d·sc)·c - dmin·m (kernels/addon/src/quantize.h K8Blocks).
+ */
+export interface K8Blocks {
+  d: Float32Array;
+  dmin: Float32Array;
+  sc: Int8Array;
+  m: Uint8Array;
 }
 
 /** The K-quant types the engine reads (superblocks of 256 inputs). */

@@ -72,7 +72,12 @@ export function emptyGrid(type: string, blocks: number): TensorGrid | undefined 
   if (!K_BLOCK_TYPES[type]) return { type, bits: g.bits, scales };
   const supers = blocks / 8;
   if (type === "Q6_K")
-    return { type, bits: g.bits, scales, k6blocks: { d: new Float32Array(supers), sc: new Int8Array(blocks * 2) } };
+    return {
+      type,
+      bits: g.bits,
+      scales,
+      k6blocks: { d: new Float32Array(supers), sc: new Int8Array(blocks * 2) },
+    };
   const kblocks = {
     d: new Float32Array(supers),
     dmin: new Float32Array(supers),
@@ -125,7 +130,8 @@ function q6kInto(grid: TensorGrid, src: Uint8Array, first: number): void {
 /** Rows [start, start + rows) of a grid over `cols` inputs per row. */
 export function gridRows(g: TensorGrid, cols: number, start: number, rows: number): TensorGrid {
   const per = cols / GRID_BLOCK;
-  const cut = <T extends Float32Array | Uint8Array | Int8Array>(a: T, n: number) => a.slice(start * n, (start + rows) * n) as T;
+  const cut = <T extends Float32Array | Uint8Array | Int8Array>(a: T, n: number) =>
+    a.slice(start * n, (start + rows) * n) as T;
   const out: TensorGrid = { ...g, scales: cut(g.scales, per) };
   if (g.kblocks) {
     const k = g.kblocks;

@@ -4,10 +4,7 @@
 // matrix.cc); saved-bytes.test.ts checks these numbers against real save() output, so a layout
 // change there fails here.
 import type { SparseBits, SparseBlockSize } from "./types.js";
-import type { MatrixStorage } from "../convert/source-grid.js";
-
-/** How each of a layer's packed matrices is stored (convert/source-grid.ts matrixStorage); absent: free at the layer's bits. */
-export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", MatrixStorage>>;
+import type { LayerStorage, MatrixStorage } from "../convert/source-grid.js";
 
 const FFN_HEADER = 64;
 const MATRIX_HEADER = 64;

@@ -1,17 +1,6 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
 import type { KBlocks } from "../formats/block-grid.js";
-
-/**
- * K-quant blocks with 8-bit codes, for an [n, k] matrix (k a multiple of 256): row r's fp16 d and
- * dmin per 256 inputs at [r·k/256 + s], an int8 scale per 16 inputs at sc[r·k/16 + i], a min per
- * 32 at m[r·k/32 + b]; value = (d·sc)·c - dmin·m (addon/src/quantize.h K8Blocks).
- */
-export interface K8Blocks {
-  d: Float32Array;
-  dmin: Float32Array;
-  sc: Int8Array;
-  m: Uint8Array;
-}
+import type { K8Blocks } from "../convert/source-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;

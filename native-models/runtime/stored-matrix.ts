@@ -69,7 +69,13 @@ export class MatrixRows {
         const rowBytes = (cols / layout.blockSize) * layout.typeSize;
         this.buf = Buffer.alloc(rowBytes);
         this.readRow = (row, out, offset) => {
-          dequantizeInto(spec.ggmlType!, bytes(spec.data.offset + row * rowBytes, rowBytes), out, offset, spec.file);
+          dequantizeInto(
+            spec.ggmlType!,
+            bytes(spec.data.offset + row * rowBytes, rowBytes),
+            out,
+            offset,
+            spec.file,
+          );
         };
         break;
       }

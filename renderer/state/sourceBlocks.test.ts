@@ -7,12 +7,14 @@ describe("what a package holds of its file's weights", () => {
     expect(describeSourceBlocks({ form: SOURCE_FORM, kept: 113, of: 113, types: ["Q4_0"] }, "int4")).toBe(
       "The file's own values (Q4_0)",
     );
-    expect(describeSourceBlocks({ form: SOURCE_FORM, kept: 98, of: 113, types: ["Q4_K", "Q5_0", "Q6_K"] }, "int8")).toBe(
+    expect(
+      describeSourceBlocks({ form: SOURCE_FORM, kept: 98, of: 113, types: ["Q4_K", "Q5_0", "Q6_K"] }, "int8"),
+    ).toBe(
       "The file's own values in 98 of 113 matrices; the rest rounded again to int8 (file: Q4_K, Q5_0, Q6_K)",
     );
-    expect(describeSourceBlocks({ form: SOURCE_FORM, kept: 0, of: 113, types: ["Q4_K", "Q6_K"] }, "int4")).toBe(
-      "The file's Q4_K, Q6_K blocks rounded again to int4",
-    );
+    expect(
+      describeSourceBlocks({ form: SOURCE_FORM, kept: 0, of: 113, types: ["Q4_K", "Q6_K"] }, "int4"),
+    ).toBe("The file's Q4_K, Q6_K blocks rounded again to int4");
     expect(describeSourceBlocks({ kept: 0, of: 50, types: ["F32"] }, "int8")).toBe(
       "Quantized from F32 to int8",
     );
