@@ -277,9 +277,11 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
     moved[70] += 1e-3;
     const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
     const form = nativeForm(storage, [f.grid]);
-    expect(() => kernel.createLinear({ ...o, weights: moved, weightsGrid: form })).toThrow(
-      /off their block grid/,
-    );
+    const broken = f.values.slice();
+    broken[9] = NaN;
+    broken[300] = 1e30;
+    for (const weights of [moved, broken])
+      expect(() => kernel.createLinear({ ...o, weights, weightsGrid: form })).toThrow(/off their block grid/);
     expect(() => kernel.createLinear({ ...o, blockSize: 64, weights: f.values, weightsGrid: form })).toThrow(
       /blockSize 32/,
     );

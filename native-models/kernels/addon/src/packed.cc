@@ -55,15 +55,18 @@ void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
   }
 }
 
-// The code in [lo, hi] whose value (value(c)) has exactly v's bits: `guess` first, else (a zero
-// scale, where every code gives a zero of some sign) each in turn. lo - 1 when there is none.
+// The code in [lo, hi] whose value (value(c)) has exactly v's bits: the nearest to `estimate`
+// first, else (a zero scale, where every code gives a zero of some sign) each in turn. lo - 1
+// when there is none (a value off the blocks, NaN or infinite).
 template <typename Value>
-int codeOf(float v, int guess, int lo, int hi, Value value) {
+int codeOf(float v, float estimate, int lo, int hi, Value value) {
+  if (!std::isfinite(v)) return lo - 1;
   const auto same = [&](int c) {
     const float w = value(c);
     return std::memcmp(&w, &v, 4) == 0;
   };
-  if (guess >= lo && guess <= hi && same(guess)) return guess;
+  const float t = std::nearbyint(estimate);  // compared as a float: no out-of-range conversion
+  if (t >= (float)lo && t <= (float)hi && same((int)t)) return (int)t;
   for (int c = lo; c <= hi; c++)
     if (same(c)) return c;
   return lo - 1;
@@ -93,7 +96,7 @@ bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, 
       const float* src = w + row * P.k + (int64_t)b * 32;
       for (int j = 0; j < 32; j++) {
         // Two roundings, as ggml's float code does them; the same bits, signed zeros included.
-        const int q = codeOf(src[j], S == 0 ? 0 : (int)std::nearbyint((src[j] + M) / S), 0, 15,
+        const int q = codeOf(src[j], S == 0 ? 0.0f : (src[j] + M) / S, 0, 15,
                              [&](int c) { const float scaled = S * (float)c; return scaled - M; });
         if (q < 0) return false;
         putCode(P, out, b, r, j, q);
@@ -102,6 +105,7 @@ bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, 
   }
   return true;
 }
+
 // A group of a file's K-quant blocks with 8-bit codes: sc, m, d and dmin stored as they are, and
 // each value's code found from them. False where a value is not (d·sc)·c - dmin·m for a c in
 // -128..127 or a d is not an fp16 value.
@@ -129,7 +133,7 @@ bool packK8Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out,
         const float S = packedK8Scale(P, out, b, h, r);
         const float* src = w + row * P.k + (int64_t)b * 32 + 16 * h;
         for (int j = 0; j < 16; j++) {
-          const int c = codeOf(src[j], S == 0 ? 0 : (int)std::nearbyint((src[j] + M) / S), -128, 127,
+          const int c = codeOf(src[j], S == 0 ? 0.0f : (src[j] + M) / S, -128, 127,
                                [&](int q) { const float scaled = S * (float)q; return scaled - M; });
           if (c < -128) return false;
           putCode(P, out, b, r, 16 * h + j, c + 128);
