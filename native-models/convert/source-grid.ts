@@ -159,13 +159,14 @@ export function keptMatrices(
   blockSize: number,
 ): SourceBlocks {
   const m = matrices(tensors);
+  const bits = quant === "int4" ? 4 : 8;
+  const keepFile = asFile(tensors, bits);
   const keeps = (t: TensorInfo) => {
     if (quant === "f32") return true;
     // The embedding is int8 blocks of 32 in every integer package.
     if (quant === "f16") return t.sourceType === "F16";
     if (t.name === "embed") return keepsGrid(t, 8, GRID_BLOCK_SIZE) || keepsFileRows(tensors, "embed", quant);
-    const bits = quant === "int4" ? 4 : 8;
-    return matrixStorage([t.sourceType], bits, blockSize, asFile(tensors, bits)).form !== "free";
+    return matrixStorage([t.sourceType], bits, blockSize, keepFile).form !== "free";
   };
   return {
     form: SOURCE_FORM,

@@ -72,21 +72,28 @@ int codeOf(float v, float estimate, int lo, int hi, Value value) {
   return lo - 1;
 }
 
+// Row r's fp16 d and dmin of every superblock (both K forms store them alike, packed.h). False
+// where one is not an fp16 value.
+bool putSuperScales(const PackedLayout& P, uint8_t* out, int r, const float* d, const float* dmin) {
+  const int ns = P.in.kb / 8;
+  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
+  for (int s = 0; s < ns; s++) {
+    if (halfToFloat(floatToHalf(d[s])) != d[s] || halfToFloat(floatToHalf(dmin[s])) != dmin[s]) return false;
+    d16[s * kPackRows + r] = floatToHalf(d[s]);
+    d16[(ns + s) * kPackRows + r] = floatToHalf(dmin[s]);
+  }
+  return true;
+}
+
 // A group of a file's Q4_K blocks: its sc, m, d and dmin stored as they are, and each value's
 // code found from them. False where a value is not (d·sc)·q - dmin·m for a q in 0..15 (the
 // values did not come from these blocks) or a d is not an fp16 value.
 bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const KBlocks& kb) {
   const int nb = P.in.kb, ns = nb / 8;
-  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
   for (int r = 0; r < kPackRows; r++) {
     const int64_t row = g * kPackRows + r;
     if (row >= P.n) continue;  // padding rows: codes, scales and mins all zero
-    for (int s = 0; s < ns; s++) {
-      const float d = kb.d[row * ns + s], dmin = kb.dmin[row * ns + s];
-      if (halfToFloat(floatToHalf(d)) != d || halfToFloat(floatToHalf(dmin)) != dmin) return false;
-      d16[s * kPackRows + r] = floatToHalf(d);
-      d16[(ns + s) * kPackRows + r] = floatToHalf(dmin);
-    }
+    if (!putSuperScales(P, out, r, kb.d + row * ns, kb.dmin + row * ns)) return false;
     for (int b = 0; b < nb; b++) {
       const uint8_t sc = kb.sc[row * nb + b], m = kb.m[row * nb + b];
       if (sc > 63 || m > 63) return false;
@@ -111,7 +118,6 @@ bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, 
 // -128..127 or a d is not an fp16 value.
 bool packK8Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K8Blocks& kb) {
   const int nb = P.in.kb, ns = nb / 8;
-  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
   for (int r = 0; r < kPackRows; r++) {
     const int64_t row = g * kPackRows + r;
     if (row >= P.n) {  // padding rows: zero weights are code 128
@@ -119,12 +125,7 @@ bool packK8Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out,
         for (int j = 0; j < 32; j++) putCode(P, out, b, r, j, 128);
       continue;
     }
-    for (int s = 0; s < ns; s++) {
-      const float d = kb.d[row * ns + s], dmin = kb.dmin[row * ns + s];
-      if (halfToFloat(floatToHalf(d)) != d || halfToFloat(floatToHalf(dmin)) != dmin) return false;
-      d16[s * kPackRows + r] = floatToHalf(d);
-      d16[(ns + s) * kPackRows + r] = floatToHalf(dmin);
-    }
+    if (!putSuperScales(P, out, r, kb.d + row * ns, kb.dmin + row * ns)) return false;
     for (int b = 0; b < nb; b++) {
       out[P.zpOffset + b * kPackRows + r] = kb.m[row * nb + b];
       const float M = packedKMin(P, out, b, r);

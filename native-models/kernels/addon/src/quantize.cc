@@ -125,7 +125,9 @@ inline float roundEven(float v) {
 }  // namespace
 
 namespace {
-// max |x[0..n)| on the bit patterns (see quantizeActivation); false on a NaN or infinity.
+// max |x[0..n)| on the bit patterns: for non-negative floats their order is that of the integers,
+// and infinity and NaN lie above every finite value (an integer max vectorizes; a float max, with
+// its NaN rules, does not). False on a NaN or infinity.
 inline bool absMax(const float* x, int n, float* amax) {
   uint32_t top = 0;
   for (int j = 0; j < n; j++) {
@@ -174,19 +176,8 @@ bool quantizeActivation(const Layout& L, const float* x, XQuant& out) {
     const int start = b * B;
     const int count = start >= L.d ? 0 : (L.d - start < B ? L.d - start : B);
     const float* xb = x + start;
-    // max |x| on the bit patterns: for non-negative floats their order is that of the integers,
-    // and infinity and NaN lie above every finite value (an integer max vectorizes; a float max,
-    // with its NaN rules, does not).
-    uint32_t top = 0;
-    for (int j = 0; j < count; j++) {
-      uint32_t u;
-      std::memcpy(&u, xb + j, 4);
-      u &= 0x7fffffffu;
-      top = u > top ? u : top;
-    }
-    if (top >= 0x7f800000u) return false;  // NaN or infinity
     float amax;
-    std::memcpy(&amax, &top, 4);
+    if (!absMax(xb, count, &amax)) return false;  // NaN or infinity
     const float id = amax > 0 ? 127.0f / amax : 0.0f;
     int8_t* q = out.q + start;
     int sum = 0;
