@@ -25,6 +25,7 @@ import {
   QuantSizes,
   SOURCE_FORM,
   SourceBlocks,
+  keepsSourceForm,
 } from "../wire/model.js";
 
 // ---------- shared shapes ----------
@@ -47,6 +48,7 @@ export {
   QuantSizes,
   SOURCE_FORM,
   SourceBlocks,
+  keepsSourceForm,
   Sampling,
   StopReason,
   TokenFields,

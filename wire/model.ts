@@ -31,9 +31,19 @@ export const SourceBlocks = z.object({
   form: z.number().int().optional(),
 });
 
-/** 2: every matrix at no fewer bits than its type has, and a file's Q4_K blocks kept as they are. */
-export const SOURCE_FORM = 2;
+/**
+ * 2: every matrix at no fewer bits than its type has, and a file's Q4_K blocks kept as they are.
+ * 3: Q5_K and Q6_K blocks in 6-bit codes (form 2 held them in 8-bit codes, which engines from
+ * form 3 on no longer read; form 2 packages of other types are the same as form 3's).
+ */
+export const SOURCE_FORM = 3;
 export type SourceBlocks = z.infer<typeof SourceBlocks>;
+
+/** Whether this version runs a package made with `blocks` as the file is (else: import it again). */
+export function keepsSourceForm(blocks: SourceBlocks): boolean {
+  if (blocks.form === SOURCE_FORM) return true;
+  return blocks.form === 2 && !blocks.types.some((t) => t === "Q5_K" || t === "Q6_K");
+}
 
 export const ModelSummary = z.object({
   id: Id,

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultQuant, importModel } from "../engine/import-model.js";
-import { SOURCE_FORM } from "../../wire/model.js";
+import { keepsSourceForm } from "../../wire/model.js";
 import { openModelSource } from "../formats/open-model.js";
 import { listPackages } from "../package/models-dir.js";
 import { defaultModelsDir } from "../package/default-dirs.js";
@@ -478,8 +478,10 @@ async function findOrImport(
       m.source.path === gguf &&
       m.source.bytes === bytes &&
       m.quant === quant &&
-      // Packages from before the file's form was kept as it is now rounded some of it again.
-      m.sourceBlocks?.form === SOURCE_FORM &&
+      // Packages from before the file's form was kept as it is now rounded some of it again, or
+      // hold it in a form this engine no longer reads.
+      !!m.sourceBlocks &&
+      keepsSourceForm(m.sourceBlocks) &&
       (blockSize === undefined || m.blockSize === blockSize),
   );
   if (found) return found;

@@ -25,6 +25,7 @@ import {
 import { dequantizeRow, quantizeMatrix } from "./quantize.js";
 import { fileQuant, keptGrid, keptMatrices, matrixStorage, nativeForm } from "./source-grid.js";
 import { loadNativeKernels } from "../kernels/index.js";
+import { SOURCE_FORM } from "../../wire/model.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 
 const N = 5;
@@ -129,8 +130,18 @@ describe("a file's block grid kept", () => {
 
   it("stores each matrix with at least its type's bits when the package keeps the file", () => {
     expect(matrixStorage(["Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "grid" });
-    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({ bits: 8, form: "k8", activationGroup: 256 });
-    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({ bits: 8, form: "k8", activationGroup: 256 });
+    expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({
+      bits: 8,
+      form: "k6",
+      mins: false,
+      activationGroup: 256,
+    });
+    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({
+      bits: 8,
+      form: "k6",
+      mins: true,
+      activationGroup: 256,
+    });
     expect(matrixStorage(["Q6_K"], 4, 32, false)).toEqual({ bits: 4, form: "free" });
     expect(matrixStorage(["Q4_0"], 4, 32, true)).toEqual({ bits: 4, form: "grid" });
     // K-quant matrices take their activations as llama.cpp gives them (Q8_K: a scale per 256).
@@ -139,10 +150,11 @@ describe("a file's block grid kept", () => {
       form: "q4k",
       activationGroup: 256,
     });
-    // A stack of Q4_K and Q6_K parts (llama.cpp's attn_v): all their blocks, with 8-bit codes.
+    // A stack of Q4_K and Q6_K parts (llama.cpp's qkv with a Q6_K v): all their blocks, 6-bit codes, mins stored (zero on the Q6_K rows).
     expect(matrixStorage(["Q4_K", "Q6_K"], 4, 32, true)).toEqual({
       bits: 8,
-      form: "k8",
+      form: "k6",
+      mins: true,
       activationGroup: 256,
     });
     expect(matrixStorage(["Q4_K", "Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "free" });
@@ -160,14 +172,14 @@ describe("a file's block grid kept", () => {
     const file = (...ts: [TensorName, TensorInfo][]) => new Map(ts);
     const q40 = file(t("embed", "Q4_0"), t("layers.0.wq", "Q4_0"), t("layers.0.attn_norm", "F32", [256]));
     expect(fileQuant(q40)).toBe(4);
-    expect(keptMatrices(q40, "int4", 32)).toEqual({ form: 2, kept: 2, of: 2, types: ["Q4_0"] });
-    expect(keptMatrices(q40, "int4", 128)).toEqual({ form: 2, kept: 1, of: 2, types: ["Q4_0"] });
+    expect(keptMatrices(q40, "int4", 32)).toEqual({ form: SOURCE_FORM, kept: 2, of: 2, types: ["Q4_0"] });
+    expect(keptMatrices(q40, "int4", 128)).toEqual({ form: SOURCE_FORM, kept: 1, of: 2, types: ["Q4_0"] });
     // llama.cpp's Q4_K_M on narrow rows: mostly Q5_0 and Q8_0, Q4_K where rows allow. A 4-bit
     // file: at int4 as at int8 its Q5_0 and Q8_0 matrices keep 8 bits, and Q4_K its blocks.
     const q4km = file(t("layers.0.wq", "Q5_0"), t("layers.0.w_down", "Q4_K"), t("lm_head", "Q8_0"));
     expect(fileQuant(q4km)).toBe(4);
     expect(keptMatrices(q4km, "int8", 32)).toEqual({
-      form: 2,
+      form: SOURCE_FORM,
       kept: 3,
       of: 3,
       types: ["Q4_K", "Q5_0", "Q8_0"],
@@ -212,17 +224,20 @@ function kMatrix(type: "Q4_K" | "Q5_K" | "Q6_K", rows: number, cols: number, see
   return { values, read, grid };
 }
 
+// Bytes per weight: Q4_K 18.5 per 32 (the file's 18, its packed scales as bytes); Q6_K its
+// file's 26.25 per 32 (6-bit codes, a scale per 16); Q5_K 27.5 (6-bit codes, a min per 32).
 const K_FORMS = [
   ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 37 / 64],
-  ["Q6_K", { bits: 8, form: "k8", activationGroup: 256 }, 71 / 64],
-  ["Q5_K", { bits: 8, form: "k8", activationGroup: 256 }, 71 / 64],
+  ["Q6_K", { bits: 8, form: "k6", mins: false, activationGroup: 256 }, 105 / 128],
+  ["Q5_K", { bits: 8, form: "k6", mins: true, activationGroup: 256 }, 55 / 64],
 ] as const;
 
 describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
   const kernel = loadNativeKernels();
   const [rows, cols] = [40, 512];
 
-  it("the reader's values are ggml's", () => {
+  it("the reader's values are ggml's, and the storage rule picks this form", () => {
+    expect(matrixStorage([type], 4, 32, true)).toEqual(storage);
     const f = kMatrix(type, rows, cols, 21);
     expect(Array.from(f.read)).toEqual(Array.from(f.values));
   });

@@ -36,12 +36,15 @@ export function keptGrid(
 /**
  * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
  * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
- * "q4k" (Q4_K blocks: exact, 4 bits), "k8" (K-quant blocks of any K types, Q6_K and Q5_K
- * alone or stacked with Q4_K: exact, 8-bit codes), or "free" (quantized from the values).
+ * "q4k" (Q4_K blocks: exact, 4 bits), "k6" (K-quant blocks of any K types, Q6_K and Q5_K
+ * alone or stacked with Q4_K: exact, 6-bit codes; `bits` 8, which rows made from it take), or
+ * "free" (quantized from the values).
  */
 export interface MatrixStorage {
   bits: 4 | 8;
-  form: "free" | "grid" | "q4k" | "k8";
+  form: "free" | "grid" | "q4k" | "k6";
+  /** "k6": the blocks have mins (a Q4_K or Q5_K part; Q6_K's have none, and none are stored). */
+  mins?: boolean;
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
   activationGroup?: 256;
 }
@@ -50,15 +53,16 @@ export interface MatrixStorage {
 export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", MatrixStorage>>;
 
 /**
- * K-quant blocks with 8-bit codes, for an [n, k] matrix (k a multiple of 256): row r's fp16 d and
- * dmin per 256 inputs at [r·k/256 + s], an int8 scale per 16 inputs at sc[r·k/16 + i], a min per
- * 32 at m[r·k/32 + b]; value = (d·sc)·c - dmin·m (kernels/addon/src/quantize.h K8Blocks).
+ * K-quant blocks with a scale per 16 inputs, for an [n, k] matrix (k a multiple of 256): row r's
+ * fp16 d and dmin per 256 inputs at [r·k/256 + s], an int8 scale per 16 inputs at sc[r·k/16 + i],
+ * a min per 32 at m[r·k/32 + b]; value = (d·sc)·c - dmin·m, c in -32..31
+ * (kernels/addon/src/quantize.h K16Blocks). No dmin and m: blocks without mins (Q6_K's).
  */
-export interface K8Blocks {
+export interface K16Blocks {
   d: Float32Array;
-  dmin: Float32Array;
+  dmin?: Float32Array;
   sc: Int8Array;
-  m: Uint8Array;
+  m?: Uint8Array;
 }
 
 /** The K-quant types the engine reads (superblocks of 256 inputs). */
@@ -74,7 +78,7 @@ const FOUR_BIT_TYPES = new Set(["Q4_0", "Q4_1", "Q4_K"]);
  * `blockSize`. `asFile`: the package keeps the file as it is (its bits are not below the
  * file's, fileQuant): then no part is stored with fewer bits than its type has (a Q5_0, Q6_K or
  * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K matrices keep their blocks whatever the
- * bits, other K-quants and stacks of K types theirs as the file is (8-bit codes); a stack mixing
+ * bits, other K-quants and stacks of K types theirs as the file is (6-bit codes); a stack mixing
  * K types with others is stored at the widest bits, quantized.
  */
 export function matrixStorage(
@@ -88,7 +92,8 @@ export function matrixStorage(
   if (types.every((t) => t === "Q4_K")) return { bits: 4, form: "q4k", ...k };
   // Wider K types, alone or stacked with Q4_K: kept where the package keeps the file, else (a
   // lower choice) rounded to the bits.
-  if (asFile && types.every((t) => t && K_TYPES.has(t))) return { bits: 8, form: "k8", ...k };
+  if (asFile && types.every((t) => t && K_TYPES.has(t)))
+    return { bits: 8, form: "k6", mins: types.some((t) => t !== "Q6_K"), ...k };
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
@@ -99,29 +104,34 @@ export function matrixStorage(
 export function nativeForm(
   storage: MatrixStorage,
   parts: readonly (TensorGrid | undefined)[],
-): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k8blocks?: K8Blocks; activationGroup?: 256 } {
+): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k16blocks?: K16Blocks; activationGroup?: 256 } {
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
-  if (storage.form === "k8" && parts.every((g) => g?.kblocks || g?.k6blocks))
-    return { bits: 8, ...group, k8blocks: stackedBlocks(parts.map((g) => k8Blocks(g!))) };
+  if (storage.form === "k6" && parts.every((g) => g?.kblocks || g?.k6blocks)) {
+    const blocks = parts.map((g) => k16Blocks(g!, !!storage.mins));
+    return { bits: 8, ...group, k16blocks: stackedBlocks(blocks) };
+  }
   if (storage.form === "q4k" && parts.every((g) => g?.kblocks))
     return { bits: 4, ...group, kblocks: stackedBlocks(parts.map((g) => g!.kblocks!)) };
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
 }
 
-/** Blocks of row-wise stacked parts: each field's arrays stacked. */
-function stackedBlocks<T extends KBlocks | K8Blocks>(parts: T[]): T {
+/** Blocks of row-wise stacked parts: each field's arrays stacked (all parts have the same fields). */
+function stackedBlocks<T extends KBlocks | K16Blocks>(parts: T[]): T {
   const out: Record<string, Float32Array | Uint8Array | Int8Array> = {};
   for (const key of Object.keys(parts[0]))
     out[key] = stacked(parts.map((p) => (p as unknown as typeof out)[key]));
   return out as unknown as T;
 }
 
-/** A K-quant grid in the K8 form: a scale per 16 inputs and a min per 32 (kernels/types.ts). */
-function k8Blocks(g: TensorGrid): K8Blocks {
+/**
+ * A K-quant grid as K16 blocks: a scale per 16 inputs and, with `mins` (a stack with Q4_K or
+ * Q5_K parts), a min per 32, zero for Q6_K's rows (kernels/types.ts).
+ */
+function k16Blocks(g: TensorGrid, mins: boolean): K16Blocks {
   if (g.k6blocks) {
     const { d, sc } = g.k6blocks;
-    return { d, dmin: new Float32Array(d.length), sc, m: new Uint8Array(sc.length / 2) };
+    return mins ? { d, dmin: new Float32Array(d.length), sc, m: new Uint8Array(sc.length / 2) } : { d, sc };
   }
   const k = g.kblocks!;
   const sc = new Int8Array(k.sc.length * 2);

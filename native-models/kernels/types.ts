@@ -1,6 +1,6 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
 import type { KBlocks } from "../formats/block-grid.js";
-import type { K8Blocks } from "../convert/source-grid.js";
+import type { K16Blocks } from "../convert/source-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -22,8 +22,8 @@ export type BlockGrid =
       scales?: Float32Array;
       /** A file's Q4_K blocks (formats/block-grid.ts KBlocks), kept: 4 bits. */
       kblocks?: KBlocks;
-      /** A file's K-quant blocks with 8-bit codes (Q6_K, Q5_K, stacks of K types). */
-      k8blocks?: K8Blocks;
+      /** A file's K-quant blocks with a scale per 16 (Q6_K, Q5_K, stacks of K types): 6-bit codes. */
+      k16blocks?: K16Blocks;
       /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
       activationGroup?: 256;
     };

@@ -22,6 +22,13 @@ describe("what a package holds of its file's weights", () => {
     expect(describeSourceBlocks({ kept: 90, of: 113, types: ["Q4_K", "Q5_0"] }, "int4")).toMatch(
       /^Made by an earlier Exitlane.*import the file again/,
     );
+    // Form 2 held Q5_K and Q6_K in 8-bit codes, no longer read; its other packages are current.
+    expect(describeSourceBlocks({ form: 2, kept: 113, of: 113, types: ["Q4_K", "Q6_K"] }, "int4")).toMatch(
+      /^Made by an earlier Exitlane, whose form .* no longer reads: import the file again$/,
+    );
+    expect(describeSourceBlocks({ form: 2, kept: 113, of: 113, types: ["Q4_0"] }, "int4")).toBe(
+      "The file's own values (Q4_0)",
+    );
     expect(describeSourceBlocks(undefined, "int4")).toMatch(
       /^Rounded again at import .*import the file again/,
     );

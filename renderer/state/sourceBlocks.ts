@@ -1,4 +1,4 @@
-import { SOURCE_FORM, type Quant, type SourceBlocks } from "../../electron/contract";
+import { keepsSourceForm, type Quant, type SourceBlocks } from "../../electron/contract";
 
 const FLOAT_TYPES = new Set(["F32", "F16", "BF16"]);
 
@@ -11,8 +11,10 @@ export function describeSourceBlocks(blocks: SourceBlocks | undefined, quant: Qu
   if (!blocks)
     return "Rounded again at import (made before Exitlane kept a file's own blocks): import the file again to run its exact values";
   const types = blocks.types.join(", ");
-  if (blocks.form !== SOURCE_FORM && !blocks.types.every((t) => FLOAT_TYPES.has(t)))
-    return `Made by an earlier Exitlane, which rounded some of the file's ${types} blocks again: import the file again to run its exact values`;
+  if (!keepsSourceForm(blocks) && !blocks.types.every((t) => FLOAT_TYPES.has(t)))
+    return blocks.form === 2
+      ? `Made by an earlier Exitlane, whose form of the file's ${types} blocks this version no longer reads: import the file again`
+      : `Made by an earlier Exitlane, which rounded some of the file's ${types} blocks again: import the file again to run its exact values`;
   if (blocks.of > 0 && blocks.kept === blocks.of) return `The file's own values (${types})`;
   if (blocks.types.every((t) => FLOAT_TYPES.has(t))) return `Quantized from ${types} to ${quant}`;
   if (blocks.kept === 0) return `The file's ${types} blocks rounded again to ${quant}`;

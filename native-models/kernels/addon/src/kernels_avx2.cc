@@ -328,7 +328,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     for (int m = 0; m < M; m++) ia[m][0] = ia[m][1] = _mm256_setzero_si256();
     __m256i lo[M][2];  // Q6_K: the sums over the block's first 16 inputs
     for (int j = 0; j < steps; j++) {
-      if (BITS == 8 && P.k8 && j == 4) {
+      if (BITS == 6 && j == 4) {
         for (int m = 0; m < M; m++)
           for (int h = 0; h < 2; h++) lo[m][h] = ia[m][h], ia[m][h] = _mm256_setzero_si256();
       }
@@ -337,6 +337,14 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         _mm_prefetch(reinterpret_cast<const char*>(line + kAhead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(line + 4 * kAhead), _MM_HINT_T1);
       }
+      if (BITS == 6 && j % 4 == 0) {  // K6: the line of top bits for these four steps
+        const uint8_t* line = codes + 256 + 64 * (j / 4);
+        _mm_prefetch(reinterpret_cast<const char*>(line + kAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(line + 4 * kAhead), _MM_HINT_T1);
+      }
+      // K6: step j's top two bits to bits 4-5 (16-bit shifts: what crosses bytes is masked off).
+      const __m128i topLeft = _mm_cvtsi32_si128(j % 4 < 2 ? 4 - 2 * (j % 4) : 0);
+      const __m128i topRight = _mm_cvtsi32_si128(j % 4 < 2 ? 0 : 2 * (j % 4) - 4);
       for (int h = 0; h < 2; h++) {
         __m256i w;
         if (BITS == 8) {
@@ -344,6 +352,10 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         } else {
           const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 64 * (j / 2) + 32 * h));
           w = (j & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), nib) : _mm256_and_si256(v, nib);
+          if (BITS == 6) {
+            const __m256i top = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 256 + 64 * (j / 4) + 32 * h));
+            w = _mm256_or_si256(w, _mm256_and_si256(_mm256_srl_epi16(_mm256_sll_epi16(top, topLeft), topRight), _mm256_set1_epi8(0x30)));
+          }
         }
         for (int m = 0; m < M; m++) {
           int32_t q4;
@@ -354,8 +366,8 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         }
       }
     }
-    if (BITS == 8 && P.k8) {
-      // K8: each half of 16 inputs Σ c·q (signed here: no offset) times its own scale d·sc, less M·Σq.
+    if (BITS == 6) {
+      // K6: each half of 16 inputs Σ (code - 32)·q times its own scale d·sc, less M·Σq (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       for (int h = 0; h < 2; h++) {
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d16 + 8 * h)));
@@ -363,13 +375,18 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
           const __m128i sc = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + P.scalesOffset + (2 * b + half) * kPackRows + 8 * h));
           return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)));
         };
-        const __m256 s0 = scale(0), s1 = scale(1);
-        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d16 + (kb / 8) * kPackRows + 8 * h)));
-        const __m256 Mn = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + P.zpOffset + b * kPackRows + 8 * h)))));
+        const __m256 s0 = scale(0), s1 = scale(1), c32 = _mm256_set1_ps(32.0f);
+        __m256 Mn = _mm256_setzero_ps();
+        if (P.kmins) {
+          const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d16 + (kb / 8) * kPackRows + 8 * h)));
+          Mn = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + P.zpOffset + b * kPackRows + 8 * h)))));
+        }
         for (int m = 0; m < M; m++) {
-          const __m256 f = _mm256_sub_ps(
-              _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(ia[m][h]), _mm256_mul_ps(s0, _mm256_cvtepi32_ps(lo[m][h]))),
-              _mm256_mul_ps(Mn, _mm256_set1_ps((float)x[m]->xsum[b])));
+          const float qlo = (float)x[m]->xsumLo[b], qhi = (float)(x[m]->xsum[b] - x[m]->xsumLo[b]);
+          const __m256 f0 = _mm256_fnmadd_ps(c32, _mm256_set1_ps(qlo), _mm256_cvtepi32_ps(lo[m][h]));
+          const __m256 f1 = _mm256_fnmadd_ps(c32, _mm256_set1_ps(qhi), _mm256_cvtepi32_ps(ia[m][h]));
+          const __m256 f = _mm256_sub_ps(_mm256_fmadd_ps(s1, f1, _mm256_mul_ps(s0, f0)),
+                                         _mm256_mul_ps(Mn, _mm256_set1_ps((float)x[m]->xsum[b])));
           acc[m][h] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[m]->sx[b]), acc[m][h]);
         }
       }
@@ -421,7 +438,7 @@ void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQu
 }
 
 void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
-  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
+  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : P.bits == 6 ? packedBits<6>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
 const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr};

@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #if defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
@@ -358,7 +359,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     __m512i lo[M];  // Q6_K: the sums over the block's first 16 inputs
     // Four steps (4 x 4 inputs) per iteration: four 64-byte loads of int8 codes, or two of int4.
     for (int j = 0; j < steps; j += 4) {
-      if (BITS == 8 && P.k8 && j == 4) {
+      if (BITS == 6 && j == 4) {
         for (int m = 0; m < M; m++) {
           lo[m] = ia[m][0];
           for (int a = 1; a < A; a++) lo[m] = _mm512_add_epi32(lo[m], ia[m][a]);
@@ -377,6 +378,18 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
           _mm_prefetch(reinterpret_cast<const char*>(codes + 64 * (j + i) + 4 * kPrefetchAhead), _MM_HINT_T1);
         }
         for (int i = 0; i < 4; i++) w[i] = _mm512_load_si512(codes + 64 * (j + i));
+      } else if (BITS == 6) {  // K6: low nibbles as int4, then the top two bits of four steps per line
+        for (const uint64_t off : {(uint64_t)32 * j, (uint64_t)32 * j + 64, (uint64_t)256 + 16 * j}) {
+          _mm_prefetch(reinterpret_cast<const char*>(codes + off + kPrefetchAhead), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(codes + off + 4 * kPrefetchAhead), _MM_HINT_T1);
+        }
+        const __m512i v0 = _mm512_load_si512(codes + 32 * j), v1 = _mm512_load_si512(codes + 32 * j + 64);
+        const __m512i top = _mm512_load_si512(codes + 256 + 16 * j), two = _mm512_set1_epi8(0x30);
+        // 16-bit shifts: what crosses into a neighbouring byte lands outside the 0x30 mask.
+        w[0] = _mm512_or_si512(_mm512_and_si512(v0, nib), _mm512_and_si512(_mm512_slli_epi16(top, 4), two));
+        w[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v0, 4), nib), _mm512_and_si512(_mm512_slli_epi16(top, 2), two));
+        w[2] = _mm512_or_si512(_mm512_and_si512(v1, nib), _mm512_and_si512(top, two));
+        w[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v1, 4), nib), _mm512_and_si512(_mm512_srli_epi16(top, 2), two));
       } else {
         _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + kPrefetchAhead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(codes + 32 * j + 64 + kPrefetchAhead), _MM_HINT_T0);
@@ -397,23 +410,26 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         }
       }
     }
-    if (BITS == 8 && P.k8) {
-      // K8: each half of 16 inputs Σ (code - 128)·q times its own scale d·sc, less M·Σq (packed.h).
+    if (BITS == 6) {
+      // K6: each half of 16 inputs Σ (code - 32)·q times its own scale d·sc, less M·Σq (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16)));
-      const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (kb / 8) * kPackRows)));
-      const __m512 Mn = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + P.zpOffset + b * kPackRows)))));
+      __m512 Mn = _mm512_setzero_ps();
+      if (P.kmins) {
+        const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (kb / 8) * kPackRows)));
+        Mn = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + P.zpOffset + b * kPackRows)))));
+      }
       const auto scale = [&](int h) {
         const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(group + P.scalesOffset + (2 * b + h) * kPackRows));
         return _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc)));
       };
-      const __m512 s0 = scale(0), s1 = scale(1), c128 = _mm512_set1_ps(128.0f);
+      const __m512 s0 = scale(0), s1 = scale(1), c32 = _mm512_set1_ps(32.0f);
       for (int m = 0; m < M; m++) {
         __m512i hi = ia[m][0];
         for (int a = 1; a < A; a++) hi = _mm512_add_epi32(hi, ia[m][a]);
         const float qlo = (float)x[m]->xsumLo[b], qhi = (float)(x[m]->xsum[b] - x[m]->xsumLo[b]);
-        const __m512 f0 = _mm512_fnmadd_ps(c128, _mm512_set1_ps(qlo), _mm512_cvtepi32_ps(lo[m]));
-        const __m512 f1 = _mm512_fnmadd_ps(c128, _mm512_set1_ps(qhi), _mm512_cvtepi32_ps(hi));
+        const __m512 f0 = _mm512_fnmadd_ps(c32, _mm512_set1_ps(qlo), _mm512_cvtepi32_ps(lo[m]));
+        const __m512 f1 = _mm512_fnmadd_ps(c32, _mm512_set1_ps(qhi), _mm512_cvtepi32_ps(hi));
         const __m512 f = _mm512_sub_ps(_mm512_fmadd_ps(s1, f1, _mm512_mul_ps(s0, f0)),
                                        _mm512_mul_ps(Mn, _mm512_set1_ps((float)x[m]->xsum[b])));
         acc[m] = _mm512_fmadd_ps(f, _mm512_set1_ps(x[m]->sx[b]), acc[m]);
@@ -469,7 +485,7 @@ void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQu
 }
 
 void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
-  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
+  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : P.bits == 6 ? packedBits<6>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
 }
 
 // quantizeActivation (quantize.cc) sixteen values at a time, with the same operations so the

@@ -98,14 +98,15 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
         for (int j = 0; j < B; j++) {
           if (j == 16) lo = isum;
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
-          const int code = P.bits == 8 ? codes[step * 64 + byteInStep]
-                                       : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
+          const int code = P.k6 ? packedK6Code(P, group, b, r, j)
+                           : P.bits == 8 ? codes[step * 64 + byteInStep]
+                                         : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
           isum += code * x[m]->q[b * B + j];
         }
-        if (P.k8) {  // two halves of 16, each Σ (code - 128)·q times its scale, less the min's M·Σq
+        if (P.k6) {  // two halves of 16, each Σ (code - 32)·q times its scale, less the min's M·Σq
           const int32_t qlo = x[m]->xsumLo[b], qhi = x[m]->xsum[b] - qlo;
-          const float f = packedK8Scale(P, group, b, 0, r) * (float)(lo - 128 * qlo) +
-                          packedK8Scale(P, group, b, 1, r) * (float)(isum - lo - 128 * qhi) -
+          const float f = packedK6Scale(P, group, b, 0, r) * (float)(lo - 32 * qlo) +
+                          packedK6Scale(P, group, b, 1, r) * (float)(isum - lo - 32 * qhi) -
                           packedKMin(P, group, b, r) * (float)x[m]->xsum[b];
           acc += f * x[m]->sx[b];
           continue;

@@ -98,10 +98,10 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
-  const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK8() ? PackedForm::K8 : PackedForm::Plain;
-  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, form);
-  // K8's halves need xsumLo, which only the grouped activation quantizer writes.
-  m->P_.in.xGroup = grid.isK8() ? 256 : grid.xGroup;
+  const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK16() ? PackedForm::K6 : PackedForm::Plain;
+  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, form, grid.hasMins());
+  // K6's halves need xsumLo, which only the grouped activation quantizer writes.
+  m->P_.in.xGroup = grid.isK16() ? 256 : grid.xGroup;
   if (e) {
     *err = e;
     return nullptr;
@@ -111,7 +111,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   job.m = m.get(), job.w = w, job.grid = grid;
   Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
   if (job.bad.load()) {
-    *err = grid.scales || grid.isK() || grid.isK8() ? "weights contain a value off their block grid (or not finite)"
+    *err = grid.scales || grid.isK() || grid.isK16() ? "weights contain a value off their block grid (or not finite)"
                        : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }
@@ -126,14 +126,15 @@ void Matrix::dequantize(float* out) const {
       float* row = out + (g * kPackRows + r) * P_.k;
       for (int b = 0; b < kb; b++) {
         const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
-        float scale = P_.kquant ? packedKScale(P_, grp, b, r) : packedScale(P_, grp, b, r);
-        const float kmin = P_.kquant || P_.k8 ? packedKMin(P_, grp, b, r) : 0.0f;
-        const int zp = P_.kquant ? 0 : packedZeroPoint(P_, grp, b, r);
+        float scale = P_.kquant ? packedKScale(P_, grp, b, r) : P_.k6 ? 0.0f : packedScale(P_, grp, b, r);
+        const float kmin = P_.kquant || P_.k6 ? packedKMin(P_, grp, b, r) : 0.0f;
+        const int zp = P_.kquant ? 0 : P_.k6 ? 32 : packedZeroPoint(P_, grp, b, r);
         for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
-          if (P_.k8 && j % 16 == 0) scale = packedK8Scale(P_, grp, b, j / 16, r);
+          if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
-          const int code = P_.bits == 8 ? codes[step * 64 + byteInStep]
-                                        : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
+          const int code = P_.k6 ? packedK6Code(P_, grp, b, r, j)
+                           : P_.bits == 8 ? codes[step * 64 + byteInStep]
+                                          : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
           const float scaled = (float)(code - zp) * scale;
           row[(int64_t)b * B + j] = scaled - kmin;  // Q4_K: ggml's (d·sc)·q - dmin·m; else kmin 0
         }
@@ -149,7 +150,11 @@ namespace {
 // file by its layout number instead of misreading it; every other matrix is still written as 1.
 constexpr int32_t kMatrixLayout = 1;
 constexpr int32_t kMatrixLayoutK = 2;
-constexpr int32_t kMatrixLayoutK8 = 3;  // K8 blocks, likewise
+// Layout 3: the K8 form of one earlier version (8-bit codes), no longer read: its packages are
+// imported again (the manifest's sourceBlocks form says so before the engine sees them).
+// Layout 4: K6 blocks, written only for them, as layout 2.
+constexpr int32_t kMatrixLayoutK8 = 3;
+constexpr int32_t kMatrixLayoutK6 = 4;
 
 struct MatrixHeader {
   int64_t n, k;
@@ -158,7 +163,8 @@ struct MatrixHeader {
   int32_t layout;     // 0 in older files (the padding was zero)
   int32_t symmetric;  // layout 1, int4: no zero points stored
   int32_t xGroup;     // Layout::xGroup (0 in files from before it)
-  uint8_t pad[20];
+  int32_t kmins;      // layout 4: mins stored
+  uint8_t pad[16];
 };
 static_assert(sizeof(MatrixHeader) == 64, "rows stay 64-byte aligned in files");
 
@@ -178,8 +184,9 @@ void upgradeGroup(const PackedLayout& from, const uint8_t* src, const PackedLayo
 bool Matrix::write(FILE* fp) const {
   MatrixHeader h{};
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = P_.kquant ? kMatrixLayoutK : P_.k8 ? kMatrixLayoutK8 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.layout = P_.kquant ? kMatrixLayoutK : P_.k6 ? kMatrixLayoutK6 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
   h.xGroup = P_.in.xGroup;
+  h.kmins = P_.k6 && P_.kmins ? 1 : 0;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
 }
 
@@ -194,19 +201,23 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (h.layout < 0 || h.layout > kMatrixLayoutK8) {
+  if (h.layout < 0 || h.layout > kMatrixLayoutK6) {
     *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
     return nullptr;
   }
+  if (h.layout == kMatrixLayoutK8) {
+    *err = path + ": matrix layout 3 (8-bit K-quant codes, from an earlier version) is no longer read; import the model again";
+    return nullptr;
+  }
   PackedLayout stored{};
-  const PackedForm form = h.layout == kMatrixLayoutK ? PackedForm::Q4K : h.layout == kMatrixLayoutK8 ? PackedForm::K8 : PackedForm::Plain;
-  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form);
-  if (!e) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
+  const PackedForm form = h.layout == kMatrixLayoutK ? PackedForm::Q4K : h.layout == kMatrixLayoutK6 ? PackedForm::K6 : PackedForm::Plain;
+  const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form, h.kmins != 0);
+  if (!e && form == PackedForm::Plain) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
     *err = path + ": " + e;
     return nullptr;
   }
-  if ((h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) || (form == PackedForm::K8 && h.xGroup != 256))
+  if ((h.xGroup != 0 && (h.xGroup != 256 || h.k % 256 != 0)) || (form == PackedForm::K6 && h.xGroup != 256) || (h.kmins != 0 && form != PackedForm::K6))
     e = "bad activation group";
   if (e) {
     *err = path + ": " + e;
@@ -300,7 +311,7 @@ void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, in
   job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
   // The tile kernel knows one scale and zero point per block, not Q4_K's mins or Q6_K's halves:
   // those matrices stay on `packed`.
-  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant && !P_.k8) job.xu8 = x.biased(rows);
+  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant && !P_.k6) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
   // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
   // picked up by the others.

@@ -35,8 +35,9 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 
 // An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, kblocks?: { d, dmin: Float32Array
-// of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k8blocks?: { d, dmin: Float32Array
-// of n·k/256, sc: Int8Array of n·k/16, m: Uint8Array of n·k/32 } (K-quants with 8-bit codes),
+// of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k16blocks?: { d, dmin?: Float32Array
+// of n·k/256, sc: Int8Array of n·k/16, m?: Uint8Array of n·k/32 } (K-quants with a scale per 16;
+// without dmin and m, blocks with no mins),
 // activationGroup?: 256 }.
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
   Napi::Value v = o.Get(name);
@@ -81,25 +82,30 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
     g.kblocks.m = bytes("m");
     if (g.scales) throwRange(env, at + "scales and kblocks exclude each other");
   }
-  Napi::Value k8 = f.Get("k8blocks");
-  if (!k8.IsUndefined()) {
-    if (!k8.IsObject() || k % 256 != 0 || g.scales || g.isK())
-      throwRange(env, at + "k8blocks needs an object, a multiple of 256 inputs, and no other blocks");
-    Napi::Object kb = k8.As<Napi::Object>();
+  Napi::Value k16 = f.Get("k16blocks");
+  if (!k16.IsUndefined()) {
+    if (!k16.IsObject() || k % 256 != 0 || g.scales || g.isK())
+      throwRange(env, at + "k16blocks needs an object, a multiple of 256 inputs, and no other blocks");
+    Napi::Object kb = k16.As<Napi::Object>();
     const size_t supers = (size_t)(n * (k / 256));
-    g.k8blocks.d = floatArray(env, kb.Get("d"), (at + "k8blocks.d").c_str(), supers).Data();
-    g.k8blocks.dmin = floatArray(env, kb.Get("dmin"), (at + "k8blocks.dmin").c_str(), supers).Data();
+    g.k16blocks.d = floatArray(env, kb.Get("d"), (at + "k16blocks.d").c_str(), supers).Data();
+    // dmin and m together, or neither (blocks without mins: Q6_K's).
+    const bool mins = !kb.Get("dmin").IsUndefined();
+    if (mins == kb.Get("m").IsUndefined()) throwType(env, at + "k16blocks needs both dmin and m, or neither");
+    if (mins) g.k16blocks.dmin = floatArray(env, kb.Get("dmin"), (at + "k16blocks.dmin").c_str(), supers).Data();
     const auto check = [&](const char* key, napi_typedarray_type type, size_t length) {
       Napi::Value v = kb.Get(key);
       if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type ||
           v.As<Napi::TypedArray>().ElementLength() != length)
-        throwType(env, at + "k8blocks." + key + " must be a" + (type == napi_int8_array ? "n Int8Array" : " Uint8Array") +
+        throwType(env, at + "k16blocks." + key + " must be a" + (type == napi_int8_array ? "n Int8Array" : " Uint8Array") +
                            " of " + std::to_string(length) + " values");
     };
     check("sc", napi_int8_array, (size_t)(n * (k / 16)));
-    check("m", napi_uint8_array, (size_t)(n * (k / 32)));
-    g.k8blocks.sc = static_cast<const int8_t*>(kb.Get("sc").As<Napi::Int8Array>().Data());
-    g.k8blocks.m = static_cast<const uint8_t*>(kb.Get("m").As<Napi::Uint8Array>().Data());
+    g.k16blocks.sc = static_cast<const int8_t*>(kb.Get("sc").As<Napi::Int8Array>().Data());
+    if (mins) {
+      check("m", napi_uint8_array, (size_t)(n * (k / 32)));
+      g.k16blocks.m = static_cast<const uint8_t*>(kb.Get("m").As<Napi::Uint8Array>().Data());
+    }
   }
   return g;
 }

@@ -8,36 +8,30 @@
 namespace exl {
 
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
-                             PackedForm form) {
-  const bool kquant = form == PackedForm::Q4K, k8 = form == PackedForm::K8;
-  if (const char* e = makeLayout(k, n < 1 ? 1 : n, bits, block, RowOrder::Planar, &P->in)) return e;
+                             PackedForm form, bool kmins) {
+  const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::K6;
+  if (k6 && (bits != 6 || block != 32 || k % 256 != 0)) return "K6 blocks need 6 bits, blockSize 32 and a multiple of 256 inputs";
+  if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 ? 8 : bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
   if (kquant && (bits != 4 || block != 32 || k % 256 != 0)) return "Q4_K blocks need 4 bits, blockSize 32 and a multiple of 256 inputs";
-  if (k8 && (bits != 8 || block != 32 || k % 256 != 0)) return "K8 blocks need 8 bits, blockSize 32 and a multiple of 256 inputs";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
   P->kquant = kquant;
-  P->k8 = k8;
+  P->k6 = k6;
+  P->kmins = kquant || (k6 && kmins);
   P->symmetric = bits == 4 && symmetric && !kquant;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
   P->scalesOffset = P->blockCodeBytes * P->in.kb;
   P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 2;
-  if (kquant) {  // u8 sc and m per block, then fp16 d and dmin per superblock (packed.h)
-    P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows;
-    P->superOffset = P->zpOffset + (uint64_t)P->in.kb * kPackRows;
-    const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * 2;
-    P->groupBytes = (used + 63) & ~(uint64_t)63;
-    return nullptr;
-  }
-  if (k8) {  // int8 sc per 16 inputs, u8 m per block, then fp16 d and dmin per superblock (packed.h)
-    P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * 2 * kPackRows;
-    P->superOffset = P->zpOffset + (uint64_t)P->in.kb * kPackRows;
-    const uint64_t used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * 2;
-    P->groupBytes = (used + 63) & ~(uint64_t)63;
-    return nullptr;
-  }
   P->superOffset = 0;
-  const uint64_t used = P->zpOffset + (bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
+  uint64_t used = P->zpOffset + (bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
+  if (kquant || k6) {  // per block: u8 sc (Q4_K) or int8 sc per 16 (K6), u8 m; fp16 d and dmin per superblock (packed.h)
+    const uint64_t scaleBytes = (uint64_t)P->in.kb * kPackRows * (kquant ? 1 : 2);
+    const uint64_t minBytes = P->kmins ? (uint64_t)P->in.kb * kPackRows : 0;
+    P->zpOffset = P->scalesOffset + scaleBytes;
+    P->superOffset = P->zpOffset + minBytes;
+    used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * (P->kmins ? 2 : 1);
+  }
   P->groupBytes = (used + 63) & ~(uint64_t)63;
   return nullptr;
 }
@@ -47,7 +41,11 @@ namespace {
 void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
   uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
   const int step = j / 4, byteInStep = r * 4 + (j & 3);
-  if (P.bits == 8) {
+  if (P.k6) {  // the low nibble as an int4 code, the top two bits in the block's last 128 bytes
+    uint8_t& low = codes[(step / 2) * 64 + byteInStep];
+    low = (uint8_t)(step % 2 == 0 ? (low & 0xf0) | (q & 15) : (low & 0x0f) | ((q & 15) << 4));
+    codes[256 + (step / 4) * 64 + byteInStep] |= (uint8_t)((q >> 4) << (2 * (step % 4)));
+  } else if (P.bits == 8) {
     codes[step * 64 + byteInStep] = (uint8_t)q;
   } else {
     uint8_t& byte = codes[(step / 2) * 64 + byteInStep];
@@ -72,14 +70,16 @@ int codeOf(float v, float estimate, int lo, int hi, Value value) {
   return lo - 1;
 }
 
-// Row r's fp16 d and dmin of every superblock (both K forms store them alike, packed.h). False
-// where one is not an fp16 value.
+// Row r's fp16 d and dmin of every superblock (both K forms store them alike, packed.h; dmin only
+// where the form stores mins). False where one is not an fp16 value.
 bool putSuperScales(const PackedLayout& P, uint8_t* out, int r, const float* d, const float* dmin) {
   const int ns = P.in.kb / 8;
   uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
   for (int s = 0; s < ns; s++) {
-    if (halfToFloat(floatToHalf(d[s])) != d[s] || halfToFloat(floatToHalf(dmin[s])) != dmin[s]) return false;
+    if (halfToFloat(floatToHalf(d[s])) != d[s]) return false;
     d16[s * kPackRows + r] = floatToHalf(d[s]);
+    if (!P.kmins) continue;
+    if (halfToFloat(floatToHalf(dmin[s])) != dmin[s]) return false;
     d16[(ns + s) * kPackRows + r] = floatToHalf(dmin[s]);
   }
   return true;
@@ -113,31 +113,32 @@ bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, 
   return true;
 }
 
-// A group of a file's K-quant blocks with 8-bit codes: sc, m, d and dmin stored as they are, and
-// each value's code found from them. False where a value is not (d·sc)·c - dmin·m for a c in
-// -128..127 or a d is not an fp16 value.
-bool packK8Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K8Blocks& kb) {
+// A group of a file's K-quant blocks with a scale per 16 in the K6 form: sc, m, d and dmin
+// stored as they are, and each value's code found from them. False where a value is not
+// (d·sc)·c - dmin·m for a c in -32..31 (dmin·m 0 where the blocks have no mins: Q6_K's), or a d
+// is not an fp16 value.
+bool packK6Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K16Blocks& kb) {
   const int nb = P.in.kb, ns = nb / 8;
   for (int r = 0; r < kPackRows; r++) {
     const int64_t row = g * kPackRows + r;
-    if (row >= P.n) {  // padding rows: zero weights are code 128
+    if (row >= P.n) {  // padding rows: zero weights are code 32 (scales 0 make any code zero; this keeps them honest)
       for (int b = 0; b < nb; b++)
-        for (int j = 0; j < 32; j++) putCode(P, out, b, r, j, 128);
+        for (int j = 0; j < 32; j++) putCode(P, out, b, r, j, 32);
       continue;
     }
-    if (!putSuperScales(P, out, r, kb.d + row * ns, kb.dmin + row * ns)) return false;
+    if (!putSuperScales(P, out, r, kb.d + row * ns, P.kmins ? kb.dmin + row * ns : nullptr)) return false;
     for (int b = 0; b < nb; b++) {
-      out[P.zpOffset + b * kPackRows + r] = kb.m[row * nb + b];
+      if (P.kmins) out[P.zpOffset + b * kPackRows + r] = kb.m[row * nb + b];
       const float M = packedKMin(P, out, b, r);
       for (int h = 0; h < 2; h++) {
         out[P.scalesOffset + (2 * b + h) * kPackRows + r] = static_cast<uint8_t>(kb.sc[row * nb * 2 + 2 * b + h]);
-        const float S = packedK8Scale(P, out, b, h, r);
+        const float S = packedK6Scale(P, out, b, h, r);
         const float* src = w + row * P.k + (int64_t)b * 32 + 16 * h;
         for (int j = 0; j < 16; j++) {
-          const int c = codeOf(src[j], S == 0 ? 0.0f : (src[j] + M) / S, -128, 127,
+          const int c = codeOf(src[j], S == 0 ? 0.0f : (src[j] + M) / S, -32, 31,
                                [&](int q) { const float scaled = S * (float)q; return scaled - M; });
-          if (c < -128) return false;
-          putCode(P, out, b, r, 16 * h + j, c + 128);
+          if (c < -32) return false;
+          putCode(P, out, b, r, 16 * h + j, c + 32);
         }
       }
     }
@@ -150,7 +151,7 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
   if (P.kquant) return grid.isK() && packKGroup(P, w, g, out, grid.kblocks);
-  if (P.k8) return grid.isK8() && packK8Group(P, w, g, out, grid.k8blocks);
+  if (P.k6) return grid.isK16() && packK6Group(P, w, g, out, grid.k16blocks);
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {

@@ -12,10 +12,15 @@
 //         u8 m [blocks][16], then fp16 d [blocks/8][16] and fp16 dmin [blocks/8][16];
 //         w = (d·sc)·code - dmin·m, ggml's own formula: 18.5 bytes per block of 32 against the
 //         file's 18 (its 12 bytes of packed 6-bit scales per 256 take 16 here).
-//   K8 (int8 codes c + 128, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K types): after
-//         the codes, int8 sc [blocks·2][16] (one per 16 inputs), u8 m [blocks][16], then fp16 d
-//         [blocks/8][16] and fp16 dmin [blocks/8][16]; w = (d·sc)·c - dmin·m (quantize.h
-//         K8Blocks). Its activations carry Σq of each block's first half (XQuant::xsumLo).
+//   K6 (6-bit codes c + 32, c in -32..31, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K
+//         types; quantize.h K16Blocks): a block's codes are their low nibbles as int4 codes are
+//         stored (256 bytes), then their top two bits (128 bytes: byte i of 64-byte line t holds
+//         steps 4t..4t+3 at bits 0-1, 2-3, 4-5, 6-7, in the byte an int8 step would use). After
+//         the codes, int8 sc [blocks·2][16] (one per 16 inputs), then, only where a row has a
+//         min (`kmins`: Q4_K or Q5_K rows), u8 m [blocks][16]; then fp16 d [blocks/8][16] and,
+//         with mins, fp16 dmin [blocks/8][16]. w = (d·sc)·c - dmin·m. A Q6_K matrix so costs
+//         26.25 bytes per block of 32, its file's own size. Its activations carry Σq of each
+//         block's first half (XQuant::xsumLo).
 #pragma once
 #include <cstdint>
 
@@ -31,18 +36,20 @@ struct PackedLayout {
   int32_t bits, block;
   bool symmetric;  // int4 only: every zero point is 8, none stored
   bool kquant;     // Q4_K blocks (int4, block 32, k a multiple of 256)
-  bool k8;         // K8 blocks (int8, block 32, k a multiple of 256)
+  bool k6;         // K6 blocks (6-bit codes, block 32, k a multiple of 256)
+  bool kmins;      // K6: mins stored (some row has one)
   Layout in;  // the input side: padded length and blocks, for quantizing activations
   int64_t groups;
   uint64_t blockCodeBytes;  // codes of one block of one group
   uint64_t scalesOffset, zpOffset, groupBytes;
-  uint64_t superOffset;  // Q4_K: the fp16 d of superblock s at [s][16]; dmin after all of them
+  uint64_t superOffset;  // K forms: the fp16 d of superblock s at [s][16]; dmin after all of them
 };
 
 // Fills P; returns nullptr or what is unsupported.
-enum class PackedForm { Plain, Q4K, K8 };
+// K6 takes bits 6; `kmins` says whether it stores mins.
+enum class PackedForm { Plain, Q4K, K6 };
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
-                             PackedForm form = PackedForm::Plain);
+                             PackedForm form = PackedForm::Plain, bool kmins = true);
 
 // Block b's scale and zero point of row r in a group.
 inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int r) {
@@ -57,15 +64,25 @@ inline float packedKScale(const PackedLayout& P, const uint8_t* group, int b, in
   const uint16_t* d = reinterpret_cast<const uint16_t*>(group + P.superOffset);
   return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)group[P.scalesOffset + b * kPackRows + r];
 }
-// K8: the scale d·sc of inputs [16h, 16h+16) of block b, row r (its min: packedKMin).
-inline float packedK8Scale(const PackedLayout& P, const uint8_t* group, int b, int h, int r) {
+// K6: the scale d·sc of inputs [16h, 16h+16) of block b, row r (its min: packedKMin).
+inline float packedK6Scale(const PackedLayout& P, const uint8_t* group, int b, int h, int r) {
   const uint16_t* d = reinterpret_cast<const uint16_t*>(group + P.superOffset);
   const int8_t sc = static_cast<int8_t>(group[P.scalesOffset + (2 * b + h) * kPackRows + r]);
   return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)sc;
 }
 inline float packedKMin(const PackedLayout& P, const uint8_t* group, int b, int r) {
+  if (P.k6 && !P.kmins) return 0.0f;
   const uint16_t* dmin = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (P.in.kb / 8) * kPackRows;
   return halfToFloat(dmin[(b / 8) * kPackRows + r]) * (float)group[P.zpOffset + b * kPackRows + r];
+}
+
+// K6: code (0..63) of element j of block b, row r.
+inline int packedK6Code(const PackedLayout& P, const uint8_t* group, int b, int r, int j) {
+  const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
+  const int step = j / 4, byteInStep = r * 4 + (j & 3);
+  const int low = (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
+  const int top = (codes[256 + (step / 4) * 64 + byteInStep] >> (2 * (step % 4))) & 3;
+  return low | top << 4;
 }
 
 // Packs rows [16g, 16g+16) of W ([n, k] row-major; rows past n are zero). False on a non-finite

@@ -28,13 +28,14 @@ struct KBlocks {
   const uint8_t* m = nullptr;
 };
 
-// K-quant blocks held with 8-bit codes, one [n, k] matrix (k a multiple of 256): per row, fp16 d
-// and dmin per 256 inputs, an int8 scale per 16 and a u8 min per 32; value = (d·sc)·c - dmin·m,
-// c in -128..127. Q6_K is that with m = 0 (c = q - 32); Q4_K and Q5_K with each scale of 32
-// given to both its halves (c = q); so a matrix stacking rows of several K types is one of these.
+// K-quant blocks with a scale per 16 inputs, one [n, k] matrix (k a multiple of 256): per row,
+// fp16 d and dmin per 256 inputs, an int8 scale per 16 and a u8 min per 32; value =
+// (d·sc)·c - dmin·m, c in -32..31 (6 bits, packed.h K6). Q6_K is that with m = 0 (c = q - 32);
+// Q4_K and Q5_K with each scale of 32 given to both its halves (c = q); so a matrix stacking rows
+// of several K types is one of these.
 // Row r's d and dmin of superblock s at [r·k/256 + s], its scale of inputs [16i, 16i+16) at
-// sc[r·k/16 + i], its min of block b at m[r·k/32 + b].
-struct K8Blocks {
+// sc[r·k/16 + i], its min of block b at m[r·k/32 + b]. dmin and m null: no mins (all zero).
+struct K16Blocks {
   const float* d = nullptr;
   const float* dmin = nullptr;
   const int8_t* sc = nullptr;
@@ -45,7 +46,7 @@ struct K8Blocks {
 //   scales: the grid scale of block b (32 inputs) of row r at scales[r * cols + b], cols =
 //           ceil(k / 32) (a GGUF Q8_0/Q5_0/Q4_0 matrix), or
 //   kblocks: its Q4_K blocks (4 bits, the file's codes, scales and mins), or
-//   k8blocks: its K-quant blocks with 8-bit codes (Q6_K, Q5_K, or a stack of K types);
+//   k16blocks: its K-quant blocks with a scale per 16 (Q6_K, Q5_K, or a stack of K types);
 //   bits: the bits it needs whatever the caller's default (0: the caller's), e.g. 8 for a Q5_0
 //         grid in a 4-bit model, so that no matrix is stored with fewer bits than its file has;
 //   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h).
@@ -54,18 +55,21 @@ struct BlockGrid {
   const float* scales = nullptr;
   int64_t cols = 0;
   KBlocks kblocks;
-  K8Blocks k8blocks;
+  K16Blocks k16blocks;
   int bits = 0;
   int xGroup = 0;
   bool isK() const { return kblocks.sc != nullptr; }
-  bool isK8() const { return k8blocks.sc != nullptr; }
+  bool isK16() const { return k16blocks.sc != nullptr; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
-  int bitsOr(int fallback) const { return isK() ? 4 : isK8() ? 8 : bits ? bits : fallback; }
+  int bitsOr(int fallback) const { return isK() ? 4 : isK16() ? 6 : bits ? bits : fallback; }
+  // K16: whether the blocks have mins (dmin and m given; Q6_K's have none, and the K6 form then
+  // stores none).
+  bool hasMins() const { return isK() || k16blocks.dmin != nullptr; }
   // nullptr, or why this grid does not fit a matrix of k inputs quantized in blocks of `block`.
   const char* check(int64_t k, int block) const {
-    if (!scales && !isK() && !isK8() && !xGroup) return nullptr;
+    if (!scales && !isK() && !isK16() && !xGroup) return nullptr;
     if (block != 32) return "a block grid needs blockSize 32";
-    if ((isK() || isK8()) && k % 256 != 0) return "K-quant blocks need a multiple of 256 inputs per row";
+    if ((isK() || isK16()) && k % 256 != 0) return "K-quant blocks need a multiple of 256 inputs per row";
     if (xGroup && (xGroup != 256 || k % 256 != 0)) return "activation groups of 256 need a multiple of 256 inputs";
     if (scales && cols != (k + 31) / 32) return "a block grid needs one scale per 32 inputs of each row";
     return nullptr;
