@@ -214,8 +214,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     );
     const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant, source, "embed");
     // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
-    // graph's weights, or (one copy) the embedding table when tied and a rows file of their own.
-    let lmHeadRows: StoredMatrix;
+    // graph's weights, or (one copy) the embedding table when tied and the native head itself
+    // when not (no rows file: lmHead absent).
+    let lmHeadRows: StoredMatrix | undefined;
     let finalNormAt: Manifest["finalNorm"];
     if (head) {
       lmHeadRows = storedHeadMatrix(head, cfg, linear);
@@ -224,9 +225,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       const norm = new Uint8Array(finalNorm.buffer, finalNorm.byteOffset, finalNorm.byteLength);
       await writeFile(path.join(tmp, FINAL_NORM_FILE), norm);
       finalNormAt = { file: FINAL_NORM_FILE, offset: 0, length: norm.byteLength };
-      lmHeadRows = cfg.tiedEmbeddings
-        ? embedding
-        : await writeRows(tmp, "lm_head_rows.bin", lmHead, cfg, opts.quant, source, "lm_head");
+      lmHeadRows = cfg.tiedEmbeddings ? embedding : undefined;
     }
     const postFfnNormFile = "post_ffn_norm.bin";
     if (postFfnNorms)
@@ -250,7 +249,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       // attention halves replace them.
       graphs: { layers, attention: [], head: headFile },
       embedding,
-      lmHead: lmHeadRows,
+      ...(lmHeadRows ? { lmHead: lmHeadRows } : {}),
       finalNorm: finalNormAt,
       tokenizer: {
         file: "tokenizer.json",
@@ -448,7 +447,7 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...(m.native?.head ? [m.native.head] : []),
     ...(m.native?.postFfnNorms ? [m.native.postFfnNorms.file] : []),
     m.embedding.file,
-    m.lmHead.file,
+    ...(m.lmHead ? [m.lmHead.file] : []),
     m.finalNorm.file,
     m.tokenizer.file,
     m.tokenizer.configFile,

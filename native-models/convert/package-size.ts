@@ -55,11 +55,10 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
       );
     }
   }
-  const head = source.tensors.get(cfg.tiedEmbeddings ? "embed" : "lm_head");
   if (graphs)
     total += graphBytes(buildHeadGraph(cfg, new Float32Array(cfg.hiddenSize), new Float32Array(0), linear));
-  // Without the head graph: the final norm, and the LM head's rows unless they are the embedding's.
-  else total += cfg.hiddenSize * 4 + (cfg.tiedEmbeddings ? 0 : rowsFileBytes(source, quant, head));
+  // Without the head graph: the final norm (the LM head's rows are the embedding's or the native head's).
+  else total += cfg.hiddenSize * 4;
   if (native)
     total += native.headBytes(
       cfg,

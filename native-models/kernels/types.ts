@@ -205,6 +205,8 @@ export interface NativeLinear {
   save(path: string): void;
   /** The matrix as the kernels see it, [outputs, inputs]. */
   weights(): Float32Array;
+  /** Rows `ids` of the matrix as the kernels see them, [ids.length, inputs]. */
+  rows(ids: Int32Array): Float32Array;
   close(): void;
   readonly info: {
     inputs: number;

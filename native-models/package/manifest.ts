@@ -92,8 +92,11 @@ export const Manifest = z.object({
     head: z.string(),
   }),
   embedding: StoredMatrix,
-  /** The LM head's rows, for the reduced head of early-exit features. */
-  lmHead: StoredMatrix,
+  /**
+   * The LM head's rows, for the reduced head of early-exit features. Absent: the native head
+   * (`native.head`) is the only copy, and the rows are read from it.
+   */
+  lmHead: StoredMatrix.optional(),
   finalNorm: z.object({ file: z.string(), offset: z.number().int(), length: z.number().int() }),
   tokenizer: z.object({
     file: z.string(),

@@ -11,10 +11,11 @@ import { rotaryCaches } from "../convert/rotary.js";
 import { layerRope } from "../formats/model-source.js";
 import { softcapInPlace } from "./softcap.js";
 import { LAYER_IO } from "../convert/layer-graph.js";
-import { MatrixRows, readFloats } from "./stored-matrix.js";
+import { MatrixRows, readFloats, type RowSource } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
 import { KvCache } from "./kv-cache.js";
 import { NATIVE_MAX_ROWS, NativeLayers } from "./native-layers.js";
+import type { NativeLinear } from "../kernels/types.js";
 
 export interface LoadOptions extends SessionOptions {
   /** KV cache length in tokens; capped at the model's own context length. */
@@ -32,7 +33,7 @@ export interface LoadOptions extends SessionOptions {
 export class ModelRunner {
   readonly config: ModelConfig;
   readonly layers: number;
-  private lmHeadRows?: MatrixRows;
+  private lmHeadRows?: RowSource & { close?(): void };
   private finalNorm?: Float32Array;
 
   private constructor(
@@ -257,9 +258,14 @@ export class ModelRunner {
     return r.logits.data as Float32Array;
   }
 
-  /** Rows of the LM head (for the reduced head of early-exit checks), loaded on first use. */
-  headRows(): { rows: MatrixRows; finalNorm: Float32Array } {
-    this.lmHeadRows ??= new MatrixRows(this.dir, this.manifest.lmHead);
+  /**
+   * Rows of the LM head (for the reduced head of early-exit checks), loaded on first use: from
+   * the package's rows file, or (packages that hold the head once) from the native head itself.
+   */
+  headRows(): { rows: RowSource; finalNorm: Float32Array } {
+    this.lmHeadRows ??= this.manifest.lmHead
+      ? new MatrixRows(this.dir, this.manifest.lmHead)
+      : nativeHeadRows(this.native?.head ?? null);
     this.finalNorm ??= readFloats(this.dir, this.manifest.finalNorm);
     return { rows: this.lmHeadRows, finalNorm: this.finalNorm };
   }
@@ -269,6 +275,13 @@ export class ModelRunner {
     await Promise.all(all.map((s) => s.release()));
     this.native?.close();
     this.embedding.close();
-    this.lmHeadRows?.close();
+    this.lmHeadRows?.close?.();
   }
+}
+
+/** The LM head's rows read from the native head (a package without a rows file of its own). */
+function nativeHeadRows(head: NativeLinear | null): RowSource {
+  if (!head)
+    throw new Error("this package keeps the LM head only in the native kernels' form, which did not load");
+  return { row: (id, out, offset) => out.set(head.rows(Int32Array.of(id)), offset) };
 }

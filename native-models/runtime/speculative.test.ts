@@ -1,7 +1,7 @@
 // Lossless speculative decoding and exact deferred K/V on a real deep model (kjv16): the tokens are
 // exactly the full-depth ones, and the pieces it rests on (prompt lookup, speculative sampling) do
 // what they claim.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveShared, kjv16 } from "../test-support/shared-fixtures.js";
 import { makeTempDir } from "../test-support/temp-files.js";
@@ -94,6 +94,27 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
     });
     return drain(it);
   }
+
+  it("holds the LM head once: early exit's shortlist rows are the native head's", async () => {
+    const { runner } = model;
+    expect(runner.manifest.lmHead).toBeUndefined();
+    expect(readdirSync(runner.dir).filter((f) => f.startsWith("lm_head"))).toEqual([]);
+    const d = runner.config.hiddenSize;
+    const h = Float32Array.from({ length: d }, (_, i) => Math.sin(i * 0.7));
+    const logits = await runner.logits(h, 1);
+    const { rows, finalNorm } = runner.headRows();
+    let ms = 0;
+    for (const v of h) ms += v * v;
+    const inv = 1 / Math.sqrt(ms / d + runner.config.rmsNormEps);
+    const row = new Float32Array(d);
+    for (const id of [0, 17, runner.config.vocabSize - 1]) {
+      rows.row(id, row, 0);
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += row[i] * h[i] * inv * finalNorm[i];
+      // The head quantizes its activations (int8 per block): close, not equal.
+      expect(Math.abs(dot - logits[id])).toBeLessThan(0.02 * (1 + Math.abs(logits[id])));
+    }
+  });
 
   it("prefills natively, with no onnxruntime session, exactly as one-token steps would", async () => {
     expect(model.runner.kernels).toMatch(/^native /);

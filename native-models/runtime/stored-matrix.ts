@@ -10,7 +10,12 @@ import { dequantizeInto, dequantLayout } from "../formats/gguf-dequant.js";
 
 type Range = { offset: number; length: number };
 
-export class MatrixRows {
+/** Row r of a matrix, dequantized into out[offset, offset + cols). */
+export interface RowSource {
+  row(r: number, out: Float32Array, offset: number): void;
+}
+
+export class MatrixRows implements RowSource {
   private readonly fd: number;
   private readonly buf: Buffer;
   private readonly readRow: (row: number, out: Float32Array, offset: number) => void;

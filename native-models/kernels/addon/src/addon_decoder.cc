@@ -131,6 +131,7 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
     return DefineClass(env, "NativeLinear",
                        {InstanceMethod<&LinearHandle::Run>("run"), InstanceMethod<&LinearHandle::RunTop>("runTop"),
                         InstanceMethod<&LinearHandle::Save>("save"), InstanceMethod<&LinearHandle::Weights>("weights"),
+                        InstanceMethod<&LinearHandle::Rows>("rows"),
                         InstanceMethod<&LinearHandle::Close>("close"), InstanceAccessor<&LinearHandle::Info>("info")});
   }
   LinearHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinearHandle>(info) {}
@@ -186,6 +187,22 @@ class LinearHandle : public Napi::ObjectWrap<LinearHandle> {
     const Matrix& m = live(info.Env()).matrix();
     Napi::Float32Array out = Napi::Float32Array::New(info.Env(), (size_t)(m.outputs() * m.inputs()));
     m.dequantize(out.Data());
+    return out;
+  }
+
+  // rows(ids: Int32Array) -> Float32Array [ids.length * inputs]: those rows as the kernels see
+  // them (the LM head's rows of an early-exit shortlist, without a second copy of the head).
+  Napi::Value Rows(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Matrix& m = live(env).matrix();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throwType(env, "rows(ids): ids must be an Int32Array");
+    Napi::Int32Array ids = info[0].As<Napi::Int32Array>();
+    for (size_t i = 0; i < ids.ElementLength(); i++)
+      if (ids[i] < 0 || ids[i] >= m.outputs())
+        throwRange(env, "rows(ids): row " + std::to_string(ids[i]) + " is not below " + std::to_string(m.outputs()));
+    Napi::Float32Array out = Napi::Float32Array::New(env, ids.ElementLength() * (size_t)m.inputs());
+    for (size_t i = 0; i < ids.ElementLength(); i++) m.dequantizeRow(ids[i], out.Data() + i * m.inputs());
     return out;
   }
 

@@ -118,29 +118,28 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   return m;
 }
 
-void Matrix::dequantize(float* out) const {
-  const int B = P_.block, kb = P_.in.kb;
-  for (int64_t g = 0; g < P_.groups; g++) {
-    const uint8_t* grp = group(g);
-    for (int r = 0; r < kPackRows && g * kPackRows + r < P_.n; r++) {
-      float* row = out + (g * kPackRows + r) * P_.k;
-      for (int b = 0; b < kb; b++) {
-        const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
-        float scale = P_.kquant ? packedKScale(P_, grp, b, r) : P_.k6 ? 0.0f : packedScale(P_, grp, b, r);
-        const float kmin = P_.kquant || P_.k6 ? packedKMin(P_, grp, b, r) : 0.0f;
-        const int zp = P_.kquant ? 0 : P_.k6 ? 32 : packedZeroPoint(P_, grp, b, r);
-        for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
-          if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
-          const int step = j / 4, byteInStep = r * 4 + (j & 3);
-          const int code = P_.k6 ? packedK6Code(P_, grp, b, r, j)
-                           : P_.bits == 8 ? codes[step * 64 + byteInStep]
-                                          : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
-          const float scaled = (float)(code - zp) * scale;
-          row[(int64_t)b * B + j] = scaled - kmin;  // Q4_K: ggml's (d·sc)·q - dmin·m; else kmin 0
-        }
-      }
+void Matrix::dequantizeRow(int64_t row, float* out) const {
+  const int B = P_.block, kb = P_.in.kb, r = (int)(row % kPackRows);
+  const uint8_t* grp = group(row / kPackRows);
+  for (int b = 0; b < kb; b++) {
+    const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
+    float scale = P_.kquant ? packedKScale(P_, grp, b, r) : P_.k6 ? 0.0f : packedScale(P_, grp, b, r);
+    const float kmin = P_.kquant || P_.k6 ? packedKMin(P_, grp, b, r) : 0.0f;
+    const int zp = P_.kquant ? 0 : P_.k6 ? 32 : packedZeroPoint(P_, grp, b, r);
+    for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
+      if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
+      const int step = j / 4, byteInStep = r * 4 + (j & 3);
+      const int code = P_.k6 ? packedK6Code(P_, grp, b, r, j)
+                       : P_.bits == 8 ? codes[step * 64 + byteInStep]
+                                      : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
+      const float scaled = (float)(code - zp) * scale;
+      out[(int64_t)b * B + j] = scaled - kmin;  // the K forms: ggml's (d·sc)·q - dmin·m; else kmin 0
     }
   }
+}
+
+void Matrix::dequantize(float* out) const {
+  for (int64_t r = 0; r < P_.n; r++) dequantizeRow(r, out + r * P_.k);
 }
 
 namespace {

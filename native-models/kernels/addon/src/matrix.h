@@ -54,6 +54,8 @@ class Matrix {
   // out[n * k]: the weights as the kernels see them, (code - zp) · scale (tests compare them with
   // the file's own values).
   void dequantize(float* out) const;
+  // Row `row` (< outputs) as the kernels see it: out[0..inputs).
+  void dequantizeRow(int64_t row, float* out) const;
 
   // y[s * n + i] = W_i · x_s for s < rows.
   void multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const;
