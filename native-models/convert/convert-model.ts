@@ -26,6 +26,7 @@ import {
   keepsFileRows,
   keptMatrices,
   layerStorage,
+  type FileBlocks,
   type LayerStorage,
   type MatrixStorage,
 } from "./source-grid.js";
@@ -41,6 +42,13 @@ import {
 
 export type ImportStage = "read" | "convert" | "quantize" | "write";
 
+type LayerMatrix = keyof LayerGrids;
+/** Layer matrices as the file's own blocks (source-grid.ts FileBlocks). */
+export type LayerBlocks = Partial<Record<LayerMatrix, FileBlocks>>;
+/** A layer for the native writer: the matrices in `blocks` come without values. */
+export type NativeLayerWeights = Omit<LayerWeights, LayerMatrix> &
+  Partial<Pick<LayerWeights, LayerMatrix>> & { blocks?: LayerBlocks };
+
 /**
  * Writes the native kernels' form of a model (their own row layout): each layer's FFN and
  * attention half, and the LM head with its final norm. Decoding and prefill then never leave native
@@ -54,17 +62,17 @@ export interface NativeWriter {
   writeLayer(
     cfg: ModelConfig,
     layer: number,
-    w: LayerWeights,
+    w: NativeLayerWeights,
     files: { ffn?: string; dense: string; attention: string },
     bits: 4 | 8,
     blockSize: number,
     storage: Required<LayerStorage>,
   ): void;
-  /** `lmHead.grid`: the file's blocks, kept as `storage` says. */
+  /** `lmHead`: its values with the file's grid, or (a form `storage` keeps) the file's blocks. */
   writeHead(
     cfg: ModelConfig,
     finalNorm: Float32Array,
-    lmHead: DequantizedTensor,
+    lmHead: DequantizedTensor | FileBlocks,
     file: string,
     bits: 4 | 8,
     blockSize: number,
@@ -171,10 +179,12 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     for (let l = 0; l < L; l++) {
       check();
       progress("convert", l / L);
-      const w = await readLayer(source, l);
+      const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
+      // With onnxruntime's graphs every value is read; the native form alone lays out the file's blocks.
+      const w = graphs ? await readLayer(source, l) : await readLayer(source, l, storage);
       check();
       progress("quantize", l / L);
-      const layer = graphs ? buildLayerGraph(cfg, l, w, { ...linear, part: "full" }) : null;
+      const layer = graphs ? buildLayerGraph(cfg, l, w as LayerWeights, { ...linear, part: "full" }) : null;
       check();
       progress("write", l / L);
       if (layer) layers.push(await writeGraph(tmp, `layer${l}`, layer));
@@ -187,7 +197,6 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
         opts.native.writeLayer(cfg, l, w, files, sparseBits, blockSize, storage);
         if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
       }
@@ -195,23 +204,25 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
 
     check();
     progress("convert", 1);
-    const embed = await readWithGrid(source, "embed");
-    const lmHead = cfg.tiedEmbeddings ? embed : await readWithGrid(source, "lm_head");
+    // Values only where something needs them: the head graph, a head or rows file not kept as
+    // the file's blocks.
+    const embed = once(() => readWithGrid(source, "embed"));
+    const lmHead = cfg.tiedEmbeddings ? embed : once(() => readWithGrid(source, "lm_head"));
     const finalNorm = await source.readTensor("final_norm");
     check();
     progress("quantize", 1);
-    const head = graphs ? buildHeadGraph(cfg, finalNorm, lmHead.values, linear, lmHead.grid) : null;
+    const head = graphs ? buildHeadGraph(cfg, finalNorm, (await lmHead()).values, linear, (await lmHead()).grid) : null;
     const headFile = head ? await writeGraph(tmp, "head", head) : "";
     const nativeHead = "head.native";
-    opts.native?.writeHead(
-      cfg,
-      finalNorm,
-      lmHead,
-      path.join(tmp, nativeHead),
-      sparseBits,
-      blockSize,
-      headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize),
-    );
+    if (opts.native) {
+      const storage = headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize);
+      const blocks =
+        !graphs && storage.form !== "free"
+          ? await fileBlocks(source, cfg.tiedEmbeddings ? "embed" : "lm_head")
+          : undefined;
+      const weights = blocks ?? (await lmHead());
+      opts.native.writeHead(cfg, finalNorm, weights, path.join(tmp, nativeHead), sparseBits, blockSize, storage);
+    }
     const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant, source, "embed");
     // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
     // graph's weights, or (one copy) the embedding table when tied and the native head itself
@@ -292,27 +303,64 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   }
 }
 
+/** `read` on first call only; later calls share its promise. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= read());
+}
+
 /** The tensor with the file's block grid where the source keeps one. */
 function readWithGrid(source: ModelSource, name: TensorName): Promise<DequantizedTensor> {
   if (source.readTensorWithGrid) return source.readTensorWithGrid(name);
   return source.readTensor(name).then((values) => ({ values }));
 }
 
-async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> {
+/** The tensor's rows as the file holds them, where the source gives them (a whole GGUF tensor). */
+async function fileBlocks(source: ModelSource, name: TensorName): Promise<FileBlocks | undefined> {
+  const raw = await source.readTensorBlocks?.(name);
+  const t = source.tensors.get(name);
+  return raw && t ? { type: raw.type, rows: t.shape[0], bytes: raw.bytes } : undefined;
+}
+
+/** Layer l's packed matrices by the native kernels' name for them, and their parts' tensors. */
+const NATIVE_PARTS = {
+  qkv: [["wq", "wq"], ["wk", "wk"], ["wv", "wv"]],
+  o: [["wo", "wo"]],
+  gate: [["w_gate", "wGate"]],
+  up: [["w_up", "wUp"]],
+  down: [["w_down", "wDown"]],
+} as const;
+
+/**
+ * Layer l's weights. With `keep` (the native form's storage, and no onnxruntime graphs): a
+ * matrix it keeps as the file has it comes as the file's blocks, all its parts or none, and its
+ * values are not read (ModelSource.readTensorBlocks; sources without it give values).
+ */
+async function readLayer(source: ModelSource, l: number): Promise<LayerWeights>;
+async function readLayer(source: ModelSource, l: number, keep: Required<LayerStorage>): Promise<NativeLayerWeights>;
+async function readLayer(source: ModelSource, l: number, keep?: Required<LayerStorage>): Promise<NativeLayerWeights> {
   const t = (n: string) => source.readTensor(`layers.${l}.${n}` as TensorName);
   const has = (n: string) => source.tensors.has(`layers.${l}.${n}` as TensorName);
   const grids: LayerGrids = {};
-  const matrix = async (n: string, key: keyof LayerGrids) => {
-    const m = await readWithGrid(source, `layers.${l}.${n}` as TensorName);
-    if (m.grid) grids[key] = m.grid;
-    return m.values;
-  };
+  const blocks: LayerBlocks = {};
+  const values: Partial<Record<LayerMatrix, Float32Array>> = {};
+  for (const [matrix, parts] of Object.entries(NATIVE_PARTS) as [keyof typeof NATIVE_PARTS, typeof NATIVE_PARTS.qkv][]) {
+    if (keep && keep[matrix].form !== "free") {
+      const found = await Promise.all(parts.map(([n]) => fileBlocks(source, `layers.${l}.${n}` as TensorName)));
+      if (found.every((f) => f)) {
+        parts.forEach(([, key], i) => (blocks[key] = found[i]));
+        continue;
+      }
+    }
+    for (const [n, key] of parts) {
+      const m = await readWithGrid(source, `layers.${l}.${n}` as TensorName);
+      if (m.grid) grids[key] = m.grid;
+      values[key] = m.values;
+    }
+  }
   return {
     attnNorm: await t("attn_norm"),
-    wq: await matrix("wq", "wq"),
-    wk: await matrix("wk", "wk"),
-    wv: await matrix("wv", "wv"),
-    wo: await matrix("wo", "wo"),
+    ...values,
     bq: has("bq") ? await t("bq") : undefined,
     bk: has("bk") ? await t("bk") : undefined,
     bv: has("bv") ? await t("bv") : undefined,
@@ -321,10 +369,8 @@ async function readLayer(source: ModelSource, l: number): Promise<LayerWeights> 
     postAttnNorm: has("post_attn_norm") ? await t("post_attn_norm") : undefined,
     postFfnNorm: has("post_ffn_norm") ? await t("post_ffn_norm") : undefined,
     ffnNorm: await t("ffn_norm"),
-    wGate: await matrix("w_gate", "wGate"),
-    wUp: await matrix("w_up", "wUp"),
-    wDown: await matrix("w_down", "wDown"),
     grids,
+    blocks,
   };
 }
 
@@ -350,7 +396,7 @@ const FINAL_NORM_FILE = "final_norm.bin";
 async function writeRows(
   dir: string,
   file: string,
-  { values, grid }: DequantizedTensor,
+  read: () => Promise<DequantizedTensor>,
   cfg: ModelConfig,
   quant: WeightQuant,
   source: ModelSource,
@@ -365,6 +411,7 @@ async function writeRows(
     const data = { offset: 0, length: raw.bytes.byteLength };
     return { file, type: "ggml", ggmlType: raw.type, rows, cols, blockSize: 0, data };
   }
+  const { values, grid } = await read();
   if (quant === "f32" || quant === "f16") {
     const data = quant === "f32" ? values : float32ToFloat16(values);
     await writeFile(path.join(dir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

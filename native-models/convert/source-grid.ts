@@ -100,12 +100,39 @@ export function matrixStorage(
   return { bits: wide, form: kept ? "grid" : "free", ...(asFile ? k : {}) };
 }
 
-/** What the native kernels take as a matrix's stored form (kernels/types.ts BlockGrid) for `storage`. */
+/** One tensor's rows as the file holds them: its ggml type and bytes (ModelSource.readTensorBlocks). */
+export interface FileBlocks {
+  type: string;
+  rows: number;
+  bytes: Uint8Array;
+}
+
+/** A matrix's stored form laid out by the native kernels from the file's own blocks (no values read). */
+export interface SourceForm {
+  bits: 4 | 8;
+  keep: "grid" | "q4k" | "k6";
+  mins?: boolean;
+  activationGroup?: 256;
+  source: FileBlocks[];
+}
+
+/**
+ * What the native kernels take as a matrix's stored form (kernels/types.ts BlockGrid) for
+ * `storage`. `blocks`: the parts' rows as the file holds them, where read: a kept form is then
+ * laid out from them, and the matrix's values are not needed.
+ */
 export function nativeForm(
   storage: MatrixStorage,
   parts: readonly (TensorGrid | undefined)[],
-): { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k16blocks?: K16Blocks; activationGroup?: 256 } {
+  blocks?: readonly (FileBlocks | undefined)[],
+):
+  | SourceForm
+  | { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k16blocks?: K16Blocks; activationGroup?: 256 } {
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
+  if (storage.form !== "free" && blocks?.length && blocks.every((b) => b)) {
+    const mins = storage.form === "k6" ? { mins: !!storage.mins } : {};
+    return { bits: storage.bits, keep: storage.form, ...mins, ...group, source: blocks as FileBlocks[] };
+  }
   if (storage.form === "k6" && parts.every((g) => g?.kblocks || g?.k6blocks)) {
     const blocks = parts.map((g) => k16Blocks(g!, !!storage.mins));
     return { bits: 8, ...group, k16blocks: stackedBlocks(blocks) };
@@ -236,8 +263,8 @@ export function headStorage(
   return matrixStorage([t?.sourceType], bits, blockSize, asFile(tensors, bits));
 }
 
-/** Types a rows file keeps as the file's own blocks: none of the engine's blocks holds them. */
-const FILE_ROW_TYPES = new Set(["Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_1"]);
+/** Types a rows file keeps as the file's own blocks (read by ggml's formula): every quantized type read. */
+const FILE_ROW_TYPES = new Set(["Q4_0", "Q5_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_1"]);
 
 /** Whether the rows file of `name` (the embedding, the LM head's rows) holds the file's own blocks. */
 export function keepsFileRows(

@@ -142,6 +142,7 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
       const block = blockSize as 32 | 64 | 128 | 256;
       const d = cfg.hiddenSize;
       const g = w.grids ?? {};
+      const b = w.blocks ?? {};
       const ffn = {
         d,
         ffn: cfg.intermediateSize,
@@ -150,9 +151,9 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         gate: w.wGate,
         up: w.wUp,
         down: w.wDown,
-        gateGrid: nativeForm(storage.gate, [g.wGate]),
-        upGrid: nativeForm(storage.up, [g.wUp]),
-        downGrid: nativeForm(storage.down, [g.wDown]),
+        gateGrid: nativeForm(storage.gate, [g.wGate], [b.wGate]),
+        upGrid: nativeForm(storage.up, [g.wUp], [b.wUp]),
+        downGrid: nativeForm(storage.down, [g.wDown], [b.wDown]),
         ...(cfg.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
         threads,
       };
@@ -168,11 +169,11 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         eps: cfg.rmsNormEps,
         interleaved: cfg.ropeInterleaved,
         attnNorm: w.attnNorm,
-        wqkv: stackRows([w.wq, w.wk, w.wv]),
+        wqkv: w.wq && w.wk && w.wv ? stackRows([w.wq, w.wk, w.wv]) : undefined,
         bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
         wo: w.wo,
-        wqkvGrid: nativeForm(storage.qkv, [g.wq, g.wk, g.wv]),
-        woGrid: nativeForm(storage.o, [g.wo]),
+        wqkvGrid: nativeForm(storage.qkv, [g.wq, g.wk, g.wv], [b.wq, b.wk, b.wv]),
+        woGrid: nativeForm(storage.o, [g.wo], [b.wo]),
         ffnNorm: w.ffnNorm,
         ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
         window: attentionWindow(cfg, layer),
@@ -209,8 +210,9 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
         inputs: cfg.hiddenSize,
         bits,
         blockSize: blockSize as 32 | 64 | 128 | 256,
-        weights: lmHead.values,
-        weightsGrid: nativeForm(storage, [lmHead.grid]),
+        ...("bytes" in lmHead
+          ? { weightsGrid: nativeForm(storage, [], [lmHead]) }
+          : { weights: lmHead.values, weightsGrid: nativeForm(storage, [lmHead.grid]) }),
         norm: finalNorm,
         eps: cfg.rmsNormEps,
         threads,

@@ -256,10 +256,14 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       if (closed) throw new Error(`readTensorBlocks(${name}) after close()`);
       const at = tensors.has(name) ? where.get(name) : undefined;
       const layout = at && dequantLayout(at.source.type.name);
-      if (!at || at.range || !layout) return undefined;
+      if (!at || !layout) return undefined;
       const t = at.source;
-      const bytes = new Uint8Array((t.nElements / layout.blockSize) * layout.typeSize);
-      await file.readInto(bytes, t.offset, `tensor ${t.name}`);
+      // A fused tensor's part is a run of its rows: whole blocks, since a row is.
+      const rowBytes = (t.ne[0] / layout.blockSize) * layout.typeSize;
+      const rows = t.nElements / t.ne[0];
+      const { start, rows: count } = at.range ?? { start: 0, rows };
+      const bytes = new Uint8Array(count * rowBytes);
+      await file.readInto(bytes, t.offset + start * rowBytes, `tensor ${t.name}`);
       return { type: t.type.name, bytes };
     },
     async close() {

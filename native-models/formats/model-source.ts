@@ -143,7 +143,7 @@ export interface ModelSource {
   readTensor(name: TensorName): Promise<Float32Array>;
   /** The same values with the file's block grid, where its blocks have one (block-grid.ts); GGUF only. */
   readTensorWithGrid?(name: TensorName): Promise<DequantizedTensor>;
-  /** The tensor's blocks as the file holds them (ggml type and bytes), for a whole tensor; GGUF only. */
+  /** The tensor's blocks as the file holds them (ggml type and bytes; a fused tensor's part: its rows); GGUF only. */
   readTensorBlocks?(name: TensorName): Promise<{ type: string; bytes: Uint8Array } | undefined>;
   close(): Promise<void>;
 }

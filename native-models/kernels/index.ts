@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { addonCandidates } from "./addon-location.js";
 import type {
+  FromFile,
   NativeAttention,
   NativeAttentionWeights,
   NativeLinear,
@@ -35,7 +36,9 @@ export interface AvailableNativeKernels {
    * (sparse passes), or with `form: "dense"` only as packed matrices (dense passes, several rows
    * per weight load).
    */
-  createFfn(weights: SparseFfnWeights & SparseRunOptions & { form?: "rows" | "dense" }): SparseFfn;
+  createFfn(
+    weights: FromFile<SparseFfnWeights, "gate" | "up" | "down"> & SparseRunOptions & { form?: "rows" | "dense" },
+  ): SparseFfn;
   /** Loads weights written by SparseFfn.save() (either form). */
   loadFfn(file: string, options?: SparseRunOptions): SparseFfn;
   /** How long idle pool workers spin for the next call before sleeping (0 µs until set; the engine sets it at load). */
@@ -43,10 +46,10 @@ export interface AvailableNativeKernels {
   /** Diagnostics: best-of-`reps` streaming read bandwidth (GB/s) on the kernel's thread pool. */
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
   /** The attention half of a decoder layer for decode-sized batches (see addon/src/attention.h). */
-  createAttention(weights: NativeAttentionWeights & SparseRunOptions): NativeAttention;
+  createAttention(weights: FromFile<NativeAttentionWeights, "wqkv" | "wo"> & SparseRunOptions): NativeAttention;
   loadAttention(file: string, options?: SparseRunOptions): NativeAttention;
   /** A quantized linear layer (LM head with its final norm, exit heads). */
-  createLinear(weights: NativeLinearWeights & SparseRunOptions): NativeLinear;
+  createLinear(weights: FromFile<NativeLinearWeights, "weights"> & SparseRunOptions): NativeLinear;
   loadLinear(file: string, options?: SparseRunOptions): NativeLinear;
 }
 
@@ -56,14 +59,15 @@ interface NativeAddon {
   abiVersion: number;
   kernels: string;
   createFfn(
-    o: SparseFfnWeights & SparseRunOptions & { order?: "interleaved" | "planar"; form?: "rows" | "dense" },
+    o: FromFile<SparseFfnWeights, "gate" | "up" | "down"> &
+      SparseRunOptions & { order?: "interleaved" | "planar"; form?: "rows" | "dense" },
   ): SparseFfn;
   loadFfn(file: string, o?: SparseRunOptions): SparseFfn;
   setSpinMicros(us: number): void;
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
-  createAttention(o: NativeAttentionWeights & SparseRunOptions): NativeAttention;
+  createAttention(o: FromFile<NativeAttentionWeights, "wqkv" | "wo"> & SparseRunOptions): NativeAttention;
   loadAttention(file: string, o?: SparseRunOptions): NativeAttention;
-  createLinear(o: NativeLinearWeights & SparseRunOptions): NativeLinear;
+  createLinear(o: FromFile<NativeLinearWeights, "weights"> & SparseRunOptions): NativeLinear;
   loadLinear(file: string, o?: SparseRunOptions): NativeLinear;
 }
 

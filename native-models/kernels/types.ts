@@ -1,6 +1,6 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
 import type { KBlocks } from "../formats/block-grid.js";
-import type { K16Blocks } from "../convert/source-grid.js";
+import type { K16Blocks, SourceForm } from "../convert/source-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -26,7 +26,14 @@ export type BlockGrid =
       k16blocks?: K16Blocks;
       /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
       activationGroup?: 256;
-    };
+    }
+  | SourceForm;
+
+/**
+ * Weights whose matrices `K` may be absent: those whose grid is a SourceForm (the file's own
+ * blocks) are laid out from the file's bytes, and their values are not read.
+ */
+export type FromFile<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
 export interface SparseFfnWeights {
   /** Hidden size (FFN input and output length). */

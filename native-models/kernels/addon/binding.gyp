@@ -8,6 +8,7 @@
         "src/attention.cc",
         "src/matrix.cc",
         "src/packed.cc",
+        "src/ggml_blocks.cc",
         "src/ffn.cc",
         "src/ffn_file.cc",
         "src/pool.cc",

@@ -300,11 +300,13 @@ Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   if (activation != "silu" && activation != "gelu_tanh") throwRange(env, "activation must be \"silu\" or \"gelu_tanh\"");
   L.activation = activation == "gelu_tanh" ? 1 : 0;
   const size_t n = (size_t)d * (size_t)ffn;
-  const float* gate = floatArray(env, o.Get("gate"), "gate", n).Data();
-  const float* up = floatArray(env, o.Get("up"), "up", n).Data();
-  const float* down = floatArray(env, o.Get("down"), "down", n).Data();
   const exl::FfnGrids grids{gridProp(env, o, "gateGrid", ffn, d), gridProp(env, o, "upGrid", ffn, d),
                             gridProp(env, o, "downGrid", d, ffn)};
+  const float* gate = weightsProp(env, o, "gate", n, grids.gate);
+  const float* up = weightsProp(env, o, "up", n, grids.up);
+  const float* down = weightsProp(env, o, "down", n, grids.down);
+  // The per-neuron rows are quantized from the values (ffn.cc rowGrid): they need them.
+  if (form == "rows" && (!gate || !up || !down)) throwType(env, "createFfn: the rows form needs gate, up and down as Float32Arrays");
   const int threads = threadsProp(env, o);
   const exl::Kernels* k = kernelsProp(env, o);
   std::string err;

@@ -272,10 +272,10 @@ Napi::Value CreateAttention(const Napi::CallbackInfo& info) {
   AttentionWeights w{};
   w.attnNorm = floatArray(env, o.Get("attnNorm"), "attnNorm", c.d).Data();
   w.ffnNorm = floatArray(env, o.Get("ffnNorm"), "ffnNorm", c.d).Data();
-  w.wqkv = floatArray(env, o.Get("wqkv"), "wqkv", n * c.d).Data();
-  w.wo = floatArray(env, o.Get("wo"), "wo", (size_t)c.d * qd).Data();
   w.qkvGrid = gridProp(env, o, "wqkvGrid", (int64_t)n, c.d);
   w.oGrid = gridProp(env, o, "woGrid", c.d, (int64_t)qd);
+  w.wqkv = weightsProp(env, o, "wqkv", n * c.d, w.qkvGrid);
+  w.wo = weightsProp(env, o, "wo", (size_t)c.d * qd, w.oGrid);
   w.bqkv = optionalFloats(env, o, "bqkv", n);
   c.hasBias = w.bqkv != nullptr;
   w.qNorm = optionalFloats(env, o, "qNorm", c.headDim);
@@ -323,8 +323,8 @@ Napi::Value CreateLinear(const Napi::CallbackInfo& info) {
   if (n < 1 || k < 1 || n > (1 << 24) || k > (1 << 20)) throwRange(env, "createLinear: bad shape");
   const int bits = bitsProp(env, o);
   const int block = (int)intProp(env, o, "blockSize", 32, false);
-  const float* w = floatArray(env, o.Get("weights"), "weights", (size_t)n * k).Data();
   const BlockGrid grid = gridProp(env, o, "weightsGrid", n, k);
+  const float* w = weightsProp(env, o, "weights", (size_t)n * k, grid);
   const float* bias = optionalFloats(env, o, "bias", n);
   const float* norm = optionalFloats(env, o, "norm", k);
   const float eps = o.Get("eps").IsNumber() ? (float)o.Get("eps").As<Napi::Number>().DoubleValue() : 0.0f;

@@ -99,7 +99,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
   const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK16() ? PackedForm::K6 : PackedForm::Plain;
-  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.scales != nullptr, &m->P_, form, grid.hasMins());
+  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.symmetric4(), &m->P_, form, grid.hasMins());
   // K6's halves need xsumLo, which only the grouped activation quantizer writes.
   m->P_.in.xGroup = grid.isK16() ? 256 : grid.xGroup;
   if (e) {
@@ -111,7 +111,8 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   job.m = m.get(), job.w = w, job.grid = grid;
   Pool::instance().run(threadsFor((double)n * (double)k, threads), MatrixQuantJob::work, &job);
   if (job.bad.load()) {
-    *err = grid.scales || grid.isK() || grid.isK16() ? "weights contain a value off their block grid (or not finite)"
+    *err = grid.keep != Keep::None ? "the file's blocks do not fit their form, or a scale is not finite"
+           : grid.scales || grid.isK() || grid.isK16() ? "weights contain a value off their block grid (or not finite)"
                        : "weights contain a non-finite value or a block scale beyond the fp16 range";
     return nullptr;
   }

@@ -38,7 +38,10 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 // of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k16blocks?: { d, dmin?: Float32Array
 // of n·k/256, sc: Int8Array of n·k/16, m?: Uint8Array of n·k/32 } (K-quants with a scale per 16;
 // without dmin and m, blocks with no mins),
-// activationGroup?: 256 }.
+// activationGroup?: 256, source?: [{ type: "Q4_0" | "Q5_0" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K",
+// rows, bytes: Uint8Array of the tensor's rows }] (up to 4 parts stacked, n rows in all), keep:
+// "grid" | "q4k" | "k6", mins?: boolean } (the file's blocks laid out as they are; the matrix's
+// values are then not needed).
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined()) return {};
@@ -62,6 +65,46 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
   const int64_t group = intProp(env, f, "activationGroup", 0, false);
   if (group != 0 && (group != 256 || k % 256 != 0)) throwRange(env, at + "activationGroup must be 256, with a multiple of 256 inputs");
   g.xGroup = (int)group;
+  if (!f.Get("source").IsUndefined()) {
+    if (!f.Get("source").IsArray()) throwType(env, at + "source must be an array of parts");
+    Napi::Array parts = f.Get("source").As<Napi::Array>();
+    if (parts.Length() < 1 || parts.Length() > (uint32_t)exl::SourceRows::kMaxParts)
+      throwRange(env, at + "source needs 1 to " + std::to_string(exl::SourceRows::kMaxParts) + " parts");
+    int64_t rows = 0;
+    for (uint32_t i = 0; i < parts.Length(); i++) {
+      const std::string pat = at + "source[" + std::to_string(i) + "].";
+      if (!parts.Get(i).IsObject()) throwType(env, pat + " must be an object");
+      Napi::Object part = parts.Get(i).As<Napi::Object>();
+      const int type = part.Get("type").IsString() ? exl::ggmlTypeOf(part.Get("type").As<Napi::String>().Utf8Value().c_str()) : -1;
+      if (type < 0) throwRange(env, pat + "type must be Q4_0, Q5_0, Q8_0, Q4_K, Q5_K or Q6_K");
+      const int64_t partRows = intProp(env, part, "rows", 0, true);
+      const int64_t per = exl::isKType(type) ? 256 : 32;
+      if (partRows < 1 || k % per != 0) throwRange(env, pat + "rows must be positive and the inputs whole blocks of the type");
+      Napi::Value b = part.Get("bytes");
+      if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throwType(env, pat + "bytes must be a Uint8Array");
+      const size_t want = (size_t)(partRows * exl::ggmlRowBytes(type, k));
+      if (b.As<Napi::Uint8Array>().ElementLength() != want)
+        throwRange(env, pat + "bytes must hold " + std::to_string(want) + " bytes (rows of the type)");
+      g.source.parts[i] = {type, static_cast<const uint8_t*>(b.As<Napi::Uint8Array>().Data()), partRows};
+      rows += partRows;
+    }
+    g.source.n = (int)parts.Length();
+    if (rows != n) throwRange(env, at + "source parts must hold the matrix's " + std::to_string(n) + " rows");
+    const std::string keep = f.Get("keep").IsString() ? f.Get("keep").As<Napi::String>().Utf8Value() : "";
+    g.keep = keep == "grid" ? exl::Keep::Grid : keep == "q4k" ? exl::Keep::Q4K : keep == "k6" ? exl::Keep::K6 : exl::Keep::None;
+    if (g.keep == exl::Keep::None) throwRange(env, at + "keep must be \"grid\", \"q4k\" or \"k6\"");
+    const auto all = [&](bool (*ok)(int)) { return g.source.allOf(ok); };
+    const bool fits = g.keep == exl::Keep::Q4K ? all([](int t) { return t == exl::kQ4_K; })
+                      : g.keep == exl::Keep::K6 ? all(exl::isKType)
+                      : (g.bits == 4 ? all([](int t) { return t == exl::kQ4_0; })
+                                     : g.bits == 8 && all([](int t) { return !exl::isKType(t); }));
+    if (!fits) throwRange(env, at + "source's types do not fit keep \"" + keep + "\" at these bits");
+    g.kmins = f.Get("mins").ToBoolean().Value();
+    if (!f.Get("scales").IsUndefined() || !f.Get("kblocks").IsUndefined() || !f.Get("k16blocks").IsUndefined())
+      throwRange(env, at + "source excludes scales, kblocks and k16blocks");
+    return g;
+  }
   Napi::Value kv = f.Get("kblocks");
   if (!kv.IsUndefined()) {
     if (!kv.IsObject() || k % 256 != 0) throwRange(env, at + "kblocks needs an object and a multiple of 256 inputs");
@@ -108,6 +151,13 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
     }
   }
   return g;
+}
+
+// A matrix's float weights, n values; absent (undefined) only where its grid keeps the file's
+// blocks (BlockGrid::source), which then give every value.
+inline const float* weightsProp(Napi::Env env, Napi::Object o, const char* name, size_t n, const exl::BlockGrid& g) {
+  if (o.Get(name).IsUndefined() && g.source.n > 0) return nullptr;
+  return floatArray(env, o.Get(name), name, n).Data();
 }
 
 inline int threadsProp(Napi::Env env, Napi::Object o) {

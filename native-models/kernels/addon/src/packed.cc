@@ -1,9 +1,11 @@
 #include "packed.h"
 
+#include "ggml_blocks.h"
 #include "quantize.h"
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace exl {
 
@@ -145,11 +147,95 @@ bool packK6Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out,
   }
   return true;
 }
+
+// Row r's codes c[0..dp) into a group: int8 steps take 4 bytes of the row each, int4 steps pair
+// up (low nibble, high nibble), and K6 adds the top two bits of four steps per byte (packed.h).
+void putRowCodes(const PackedLayout& P, uint8_t* out, int r, const uint8_t* c) {
+  const int kb = P.in.kb;
+  for (int b = 0; b < kb; b++, c += 32) {
+    uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes + r * 4;
+    if (P.bits == 8) {
+      for (int s = 0; s < 8; s++) std::memcpy(codes + s * 64, c + 4 * s, 4);
+      continue;
+    }
+    for (int t = 0; t < 4; t++)
+      for (int i = 0; i < 4; i++) codes[t * 64 + i] = (uint8_t)((c[8 * t + i] & 15) | (c[8 * t + 4 + i] & 15) << 4);
+    if (P.k6)
+      for (int u = 0; u < 2; u++)
+        for (int i = 0; i < 4; i++) {
+          int top = 0;
+          for (int t = 0; t < 4; t++) top |= (c[16 * u + 4 * t + i] >> 4) << (2 * t);
+          codes[256 + u * 64 + i] = (uint8_t)top;
+        }
+  }
+}
+
+// A group laid out from the file's own blocks (ggml_blocks.h): every code, scale and min is the
+// file's, moved, never computed from a float. False where a part's type does not fit the form
+// (the caller's mistake) or a superblock's d is not finite.
+bool packSourceGroup(const PackedLayout& P, int64_t g, uint8_t* out, const SourceRows& src) {
+  const int kb = P.in.kb, ns = kb / 8;
+  const int64_t k = P.k;
+  std::vector<int16_t> q((size_t)P.in.dp);
+  std::vector<uint8_t> c((size_t)P.in.dp);
+  uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
+  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
+  for (int r = 0; r < kPackRows; r++) {
+    const int64_t row = g * kPackRows + r;
+    int type = -1;
+    const uint8_t* bytes = row < P.n ? src.row(row, k, &type) : nullptr;
+    if (!bytes) {  // padding rows: zero weights (int8 code 128; K6 code 32)
+      std::memset(c.data(), P.bits == 8 ? 128 : P.k6 ? 32 : 0, c.size());
+      putRowCodes(P, out, r, c.data());
+      continue;
+    }
+    ggmlRowInts(type, bytes, k, q.data());
+    if (P.kquant || P.k6) {
+      if (P.kquant ? type != kQ4_K : !isKType(type)) return false;
+      // Q6_K's q is its code (c - 32 stored + 32); Q4_K's and Q5_K's go 32 up (value S·(code - 32) - M).
+      const int shift = P.kquant || type == kQ6_K ? 0 : 32;
+      for (int64_t j = 0; j < k; j++) c[j] = (uint8_t)(q[j] + shift);
+      for (int s = 0; s < ns; s++) {
+        const KSuper ks = ggmlSuper(type, bytes, s);
+        if ((ks.d & 0x7c00) == 0x7c00 || (ks.dmin & 0x7c00) == 0x7c00) return false;  // NaN or infinite
+        if (!P.kmins && ks.dmin != 0) return false;
+        d16[s * kPackRows + r] = ks.d;
+        if (P.kmins) d16[(ns + s) * kPackRows + r] = ks.dmin;
+        for (int b = 8 * s; b < 8 * s + 8; b++) {
+          const int i = 2 * (b - 8 * s);
+          if (P.kquant) {
+            out[P.scalesOffset + b * kPackRows + r] = (uint8_t)ks.sc[i];
+          } else {
+            out[P.scalesOffset + (2 * b) * kPackRows + r] = (uint8_t)ks.sc[i];
+            out[P.scalesOffset + (2 * b + 1) * kPackRows + r] = (uint8_t)ks.sc[i + 1];
+          }
+          if (P.kmins) out[P.zpOffset + b * kPackRows + r] = ks.m[i];
+        }
+      }
+    } else {
+      if (type != kQ4_0 && type != kQ5_0 && type != kQ8_0) return false;
+      if (P.bits == 4 && (type != kQ4_0 || !P.symmetric)) return false;
+      // Codes n + zp for the file's n (Q4_0 q - 8, Q5_0 q - 16, Q8_0 q); zp 8 (int4) or 128 (int8).
+      const int n0 = type == kQ4_0 ? -8 : type == kQ5_0 ? -16 : 0, zp = P.bits == 4 ? 8 : 128;
+      for (int64_t j = 0; j < k; j++) c[j] = (uint8_t)(q[j] + n0 + zp);
+      for (int64_t j = k; j < P.in.dp; j++) c[j] = P.bits == 8 ? 128 : 0;
+      for (int b = 0; b < kb; b++) {
+        if (b * 32 >= k) break;  // padding blocks: scale 0
+        const uint16_t h = ggmlBlockScale(type, bytes, b);
+        if ((h & 0x7c00) == 0x7c00) return false;
+        scales[b * kPackRows + r] = h;
+      }
+    }
+    putRowCodes(P, out, r, c.data());
+  }
+  return true;
+}
 }  // namespace
 
 bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const BlockGrid& grid) {
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
+  if (grid.source.n > 0) return P.block == 32 && packSourceGroup(P, g, out, grid.source);
   if (P.kquant) return grid.isK() && packKGroup(P, w, g, out, grid.kblocks);
   if (P.k6) return grid.isK16() && packK6Group(P, w, g, out, grid.k16blocks);
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 
+#include "ggml_blocks.h"
 #include "layout.h"
 
 namespace exl {
@@ -49,8 +50,13 @@ struct K16Blocks {
 //   k16blocks: its K-quant blocks with a scale per 16 (Q6_K, Q5_K, or a stack of K types);
 //   bits: the bits it needs whatever the caller's default (0: the caller's), e.g. 8 for a Q5_0
 //         grid in a 4-bit model, so that no matrix is stored with fewer bits than its file has;
-//   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h).
+//   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h);
+//   source + keep: the matrix's rows as the file's own blocks (ggml_blocks.h), laid out in the
+//         form `keep` names without a float in between (the values are then not read at all):
+//         Keep::Grid (Q4_0/Q5_0/Q8_0 scales at `bits`), Keep::Q4K, or Keep::K6 (with `kmins`
+//         where the blocks have mins).
 // Absent (all empty): quantize freely at the caller's bits.
+enum class Keep { None, Grid, Q4K, K6 };
 struct BlockGrid {
   const float* scales = nullptr;
   int64_t cols = 0;
@@ -58,16 +64,21 @@ struct BlockGrid {
   K16Blocks k16blocks;
   int bits = 0;
   int xGroup = 0;
-  bool isK() const { return kblocks.sc != nullptr; }
-  bool isK16() const { return k16blocks.sc != nullptr; }
+  SourceRows source;
+  Keep keep = Keep::None;
+  bool kmins = false;
+  bool isK() const { return kblocks.sc != nullptr || keep == Keep::Q4K; }
+  bool isK16() const { return k16blocks.sc != nullptr || keep == Keep::K6; }
+  // Symmetric int4: a kept Q4_0 grid (zero point 8 everywhere).
+  bool symmetric4() const { return scales != nullptr || keep == Keep::Grid; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
   int bitsOr(int fallback) const { return isK() ? 4 : isK16() ? 6 : bits ? bits : fallback; }
   // K16: whether the blocks have mins (dmin and m given; Q6_K's have none, and the K6 form then
   // stores none).
-  bool hasMins() const { return isK() || k16blocks.dmin != nullptr; }
+  bool hasMins() const { return isK() || k16blocks.dmin != nullptr || (keep == Keep::K6 && kmins); }
   // nullptr, or why this grid does not fit a matrix of k inputs quantized in blocks of `block`.
   const char* check(int64_t k, int block) const {
-    if (!scales && !isK() && !isK16() && !xGroup) return nullptr;
+    if (!scales && !isK() && !isK16() && !xGroup && keep == Keep::None) return nullptr;
     if (block != 32) return "a block grid needs blockSize 32";
     if ((isK() || isK16()) && k % 256 != 0) return "K-quant blocks need a multiple of 256 inputs per row";
     if (xGroup && (xGroup != 256 || k % 256 != 0)) return "activation groups of 256 need a multiple of 256 inputs";
