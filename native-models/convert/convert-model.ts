@@ -180,8 +180,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       check();
       progress("convert", l / L);
       const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
-      // With onnxruntime's graphs every value is read; the native form alone lays out the file's blocks.
+      // The native form lays out the file's blocks; onnxruntime's graphs need every value too.
       const w = graphs ? await readLayer(source, l) : await readLayer(source, l, storage);
+      const nativeW = graphs && opts.native ? { ...w, blocks: await layerBlocks(source, l, storage) } : w;
       check();
       progress("quantize", l / L);
       const layer = graphs ? buildLayerGraph(cfg, l, w as LayerWeights, { ...linear, part: "full" }) : null;
@@ -197,7 +198,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
           dense: path.join(tmp, denseFfn[l]),
           attention: path.join(tmp, nativeAttention[l]),
         };
-        opts.native.writeLayer(cfg, l, w, files, sparseBits, blockSize, storage);
+        opts.native.writeLayer(cfg, l, nativeW, files, sparseBits, blockSize, storage);
         if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
       }
     }
@@ -211,17 +212,27 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     const finalNorm = await source.readTensor("final_norm");
     check();
     progress("quantize", 1);
-    const head = graphs ? buildHeadGraph(cfg, finalNorm, (await lmHead()).values, linear, (await lmHead()).grid) : null;
+    const head = graphs
+      ? buildHeadGraph(cfg, finalNorm, (await lmHead()).values, linear, (await lmHead()).grid)
+      : null;
     const headFile = head ? await writeGraph(tmp, "head", head) : "";
     const nativeHead = "head.native";
     if (opts.native) {
       const storage = headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize);
       const blocks =
-        !graphs && storage.form !== "free"
+        storage.form !== "free"
           ? await fileBlocks(source, cfg.tiedEmbeddings ? "embed" : "lm_head")
           : undefined;
       const weights = blocks ?? (await lmHead());
-      opts.native.writeHead(cfg, finalNorm, weights, path.join(tmp, nativeHead), sparseBits, blockSize, storage);
+      opts.native.writeHead(
+        cfg,
+        finalNorm,
+        weights,
+        path.join(tmp, nativeHead),
+        sparseBits,
+        blockSize,
+        storage,
+      );
     }
     const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant, source, "embed");
     // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
@@ -324,12 +335,34 @@ async function fileBlocks(source: ModelSource, name: TensorName): Promise<FileBl
 
 /** Layer l's packed matrices by the native kernels' name for them, and their parts' tensors. */
 const NATIVE_PARTS = {
-  qkv: [["wq", "wq"], ["wk", "wk"], ["wv", "wv"]],
+  qkv: [
+    ["wq", "wq"],
+    ["wk", "wk"],
+    ["wv", "wv"],
+  ],
   o: [["wo", "wo"]],
   gate: [["w_gate", "wGate"]],
   up: [["w_up", "wUp"]],
   down: [["w_down", "wDown"]],
 } as const;
+
+/** Layer l's matrices that `keep` keeps as the file has them, as the file's blocks (all parts of one or none). */
+async function layerBlocks(
+  source: ModelSource,
+  l: number,
+  keep: Required<LayerStorage>,
+): Promise<LayerBlocks> {
+  const blocks: LayerBlocks = {};
+  for (const [matrix, parts] of Object.entries(NATIVE_PARTS) as [
+    keyof typeof NATIVE_PARTS,
+    typeof NATIVE_PARTS.qkv,
+  ][]) {
+    if (keep[matrix].form === "free") continue;
+    const found = await Promise.all(parts.map(([n]) => fileBlocks(source, `layers.${l}.${n}` as TensorName)));
+    if (found.every((f) => f)) parts.forEach(([, key], i) => (blocks[key] = found[i]));
+  }
+  return blocks;
+}
 
 /**
  * Layer l's weights. With `keep` (the native form's storage, and no onnxruntime graphs): a
@@ -337,21 +370,23 @@ const NATIVE_PARTS = {
  * values are not read (ModelSource.readTensorBlocks; sources without it give values).
  */
 async function readLayer(source: ModelSource, l: number): Promise<LayerWeights>;
-async function readLayer(source: ModelSource, l: number, keep: Required<LayerStorage>): Promise<NativeLayerWeights>;
-async function readLayer(source: ModelSource, l: number, keep?: Required<LayerStorage>): Promise<NativeLayerWeights> {
+async function readLayer(
+  source: ModelSource,
+  l: number,
+  keep: Required<LayerStorage>,
+): Promise<NativeLayerWeights>;
+async function readLayer(
+  source: ModelSource,
+  l: number,
+  keep?: Required<LayerStorage>,
+): Promise<NativeLayerWeights> {
   const t = (n: string) => source.readTensor(`layers.${l}.${n}` as TensorName);
   const has = (n: string) => source.tensors.has(`layers.${l}.${n}` as TensorName);
   const grids: LayerGrids = {};
-  const blocks: LayerBlocks = {};
+  const blocks = keep ? await layerBlocks(source, l, keep) : {};
   const values: Partial<Record<LayerMatrix, Float32Array>> = {};
-  for (const [matrix, parts] of Object.entries(NATIVE_PARTS) as [keyof typeof NATIVE_PARTS, typeof NATIVE_PARTS.qkv][]) {
-    if (keep && keep[matrix].form !== "free") {
-      const found = await Promise.all(parts.map(([n]) => fileBlocks(source, `layers.${l}.${n}` as TensorName)));
-      if (found.every((f) => f)) {
-        parts.forEach(([, key], i) => (blocks[key] = found[i]));
-        continue;
-      }
-    }
+  for (const parts of Object.values(NATIVE_PARTS)) {
+    if (parts.every(([, key]) => blocks[key])) continue;
     for (const [n, key] of parts) {
       const m = await readWithGrid(source, `layers.${l}.${n}` as TensorName);
       if (m.grid) grids[key] = m.grid;

@@ -2,7 +2,7 @@
 // (createLinear) hold exactly the values ggml's formula gives for Q8_0, Q5_0 and Q4_0 blocks; the
 // choice of what to keep follows the bits; a value off its grid is an error, not a rounding.
 import { describe, expect, it } from "vitest";
-import { emptyGrid, GRID_TYPES, gridScalesInto, gridInto } from "../formats/block-grid.js";
+import { GRID_TYPES, gridScalesInto } from "../formats/block-grid.js";
 import { dequantizeInto } from "../formats/gguf-dequant.js";
 import { matrixFileBytes } from "../kernels/saved-bytes.js";
 import {
@@ -23,7 +23,14 @@ import {
   rng,
 } from "../test-support/ggml-blocks.js";
 import { dequantizeRow, quantizeMatrix } from "./quantize.js";
-import { fileQuant, keptGrid, keptMatrices, matrixStorage, nativeForm } from "./source-grid.js";
+import {
+  fileQuant,
+  keptGrid,
+  keptMatrices,
+  matrixStorage,
+  nativeForm,
+  type FileBlocks,
+} from "./source-grid.js";
 import { loadNativeKernels } from "../kernels/index.js";
 import { SOURCE_FORM } from "../../wire/model.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
@@ -195,7 +202,10 @@ describe("a file's block grid kept", () => {
   });
 });
 
-/** rows×cols random Q4_K, Q5_K or Q6_K blocks: the values by ggml's formula, and the grid as the reader takes it. */
+/**
+ * rows×cols random Q4_K, Q5_K or Q6_K blocks: the values by ggml's formula, the reader's, and the
+ * blocks as the file holds them.
+ */
 function kMatrix(type: "Q4_K" | "Q5_K" | "Q6_K", rows: number, cols: number, seed: number) {
   const r = rng(seed);
   const blocks: Uint8Array[] = [];
@@ -219,9 +229,7 @@ function kMatrix(type: "Q4_K" | "Q5_K" | "Q6_K", rows: number, cols: number, see
   const bytes = concat(blocks);
   const read = new Float32Array(rows * cols);
   dequantizeInto(type, bytes, read, 0, "test");
-  const grid = emptyGrid(type, (rows * cols) / 32)!;
-  gridInto(grid, bytes, 0);
-  return { values, read, grid };
+  return { values, read, file: { type, rows, bytes } };
 }
 
 // Bytes per weight: Q4_K 18.5 per 32 (the file's 18, its packed scales as bytes); Q6_K its
@@ -261,8 +269,7 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
         inputs: cols,
         bits: 4,
         blockSize: 32,
-        weights: f.values,
-        weightsGrid: nativeForm(storage, [f.grid]),
+        weightsGrid: nativeForm(storage, [], [f.file]),
         isa: isa as never,
       });
       expect(Array.from(lin.weights())).toEqual(Array.from(f.values));
@@ -285,22 +292,27 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
     for (const y of results) for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(results[0][i], 2);
   });
 
-  it.runIf(kernel.available)("refuses values that are not the blocks'", () => {
-    if (!kernel.available) return;
-    const f = kMatrix(type, rows, cols, 23);
-    const moved = f.values.slice();
-    moved[70] += 1e-3;
-    const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
-    const form = nativeForm(storage, [f.grid]);
-    const broken = f.values.slice();
-    broken[9] = NaN;
-    broken[300] = 1e30;
-    for (const weights of [moved, broken])
-      expect(() => kernel.createLinear({ ...o, weights, weightsGrid: form })).toThrow(/off their block grid/);
-    expect(() => kernel.createLinear({ ...o, blockSize: 64, weights: f.values, weightsGrid: form })).toThrow(
-      /blockSize 32/,
-    );
-  });
+  it.runIf(kernel.available)(
+    "refuses blocks that do not fit: short, of another form, a scale not finite",
+    () => {
+      if (!kernel.available) return;
+      const f = kMatrix(type, rows, cols, 23);
+      const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
+      const grid = (file: FileBlocks) => nativeForm(storage, [], [file]);
+      const short = { ...f.file, bytes: f.file.bytes.subarray(1) };
+      expect(() => kernel.createLinear({ ...o, weightsGrid: grid(short) })).toThrow(/must hold \d+ bytes/);
+      const other = { ...f.file, type: type === "Q6_K" ? "Q4_K" : "Q6_K" };
+      expect(() => kernel.createLinear({ ...o, weightsGrid: grid(other) })).toThrow(/bytes|do not fit/);
+      const nan = f.file.bytes.slice();
+      nan.set([0x00, 0x7e], type === "Q6_K" ? 208 : 0); // superblock 0's d: an fp16 NaN
+      expect(() => kernel.createLinear({ ...o, weightsGrid: grid({ ...f.file, bytes: nan }) })).toThrow(
+        /not finite/,
+      );
+      expect(() => kernel.createLinear({ ...o, blockSize: 64, weightsGrid: grid(f.file) })).toThrow(
+        /blockSize 32/,
+      );
+    },
+  );
 });
 
 describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q4_K q and k, Q6_K v)", () => {
@@ -320,10 +332,10 @@ describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q
       inputs: 256,
       bits: 4,
       blockSize: 32,
-      weights: values,
       weightsGrid: nativeForm(
         storage,
-        parts.map((p) => p.grid),
+        [],
+        parts.map((p) => p.file),
       ),
     });
     expect(Array.from(lin.weights())).toEqual(Array.from(values));

@@ -2,7 +2,7 @@
 // matrix's bits and form (a grid of scales, Q4_K blocks, 8-bit K blocks, or quantized from the
 // values), nativeForm hands the kernels what that form needs, and the same rules size packages
 // (package-size.ts) and count what a package keeps (keptMatrices).
-import { GRID_TYPES, type KBlocks, type TensorGrid } from "../formats/block-grid.js";
+import { GRID_TYPES, type TensorGrid } from "../formats/block-grid.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 import type { NBits } from "./quantize.js";
 import { SOURCE_FORM, type SourceBlocks } from "../../wire/model.js";
@@ -28,8 +28,7 @@ export function keptGrid(
   blockSize: number,
   ...parts: (TensorGrid | undefined)[]
 ): Float32Array | undefined {
-  if (blockSize !== GRID_BLOCK_SIZE || parts.some((g) => !g || g.kblocks || g.k6blocks || g.bits > bits))
-    return undefined;
+  if (blockSize !== GRID_BLOCK_SIZE || parts.some((g) => !g || g.bits > bits)) return undefined;
   return stacked(parts.map((g) => g!.scales));
 }
 
@@ -51,19 +50,6 @@ export interface MatrixStorage {
 
 /** How each of a layer's packed matrices is stored; absent: free at the layer's bits. */
 export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", MatrixStorage>>;
-
-/**
- * K-quant blocks with a scale per 16 inputs, for an [n, k] matrix (k a multiple of 256): row r's
- * fp16 d and dmin per 256 inputs at [r·k/256 + s], an int8 scale per 16 inputs at sc[r·k/16 + i],
- * a min per 32 at m[r·k/32 + b]; value = (d·sc)·c - dmin·m, c in -32..31
- * (kernels/addon/src/quantize.h K16Blocks). No dmin and m: blocks without mins (Q6_K's).
- */
-export interface K16Blocks {
-  d: Float32Array;
-  dmin?: Float32Array;
-  sc: Int8Array;
-  m?: Uint8Array;
-}
 
 /** The K-quant types the engine reads (superblocks of 256 inputs). */
 const K_TYPES = new Set(["Q4_K", "Q5_K", "Q6_K"]);
@@ -125,45 +111,17 @@ export function nativeForm(
   storage: MatrixStorage,
   parts: readonly (TensorGrid | undefined)[],
   blocks?: readonly (FileBlocks | undefined)[],
-):
-  | SourceForm
-  | { bits: 4 | 8; scales?: Float32Array; kblocks?: KBlocks; k16blocks?: K16Blocks; activationGroup?: 256 } {
+): SourceForm | { bits: 4 | 8; scales?: Float32Array; activationGroup?: 256 } {
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
   if (storage.form !== "free" && blocks?.length && blocks.every((b) => b)) {
     const mins = storage.form === "k6" ? { mins: !!storage.mins } : {};
     return { bits: storage.bits, keep: storage.form, ...mins, ...group, source: blocks as FileBlocks[] };
   }
-  if (storage.form === "k6" && parts.every((g) => g?.kblocks || g?.k6blocks)) {
-    const blocks = parts.map((g) => k16Blocks(g!, !!storage.mins));
-    return { bits: 8, ...group, k16blocks: stackedBlocks(blocks) };
-  }
-  if (storage.form === "q4k" && parts.every((g) => g?.kblocks))
-    return { bits: 4, ...group, kblocks: stackedBlocks(parts.map((g) => g!.kblocks!)) };
+  // The K forms exist only as the file's blocks (every GGUF source gives them).
+  if (storage.form === "q4k" || storage.form === "k6")
+    throw new Error("K-quant blocks are laid out from the file's bytes only");
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
-}
-
-/** Blocks of row-wise stacked parts: each field's arrays stacked (all parts have the same fields). */
-function stackedBlocks<T extends KBlocks | K16Blocks>(parts: T[]): T {
-  const out: Record<string, Float32Array | Uint8Array | Int8Array> = {};
-  for (const key of Object.keys(parts[0]))
-    out[key] = stacked(parts.map((p) => (p as unknown as typeof out)[key]));
-  return out as unknown as T;
-}
-
-/**
- * A K-quant grid as K16 blocks: a scale per 16 inputs and, with `mins` (a stack with Q4_K or
- * Q5_K parts), a min per 32, zero for Q6_K's rows (kernels/types.ts).
- */
-function k16Blocks(g: TensorGrid, mins: boolean): K16Blocks {
-  if (g.k6blocks) {
-    const { d, sc } = g.k6blocks;
-    return mins ? { d, dmin: new Float32Array(d.length), sc, m: new Uint8Array(sc.length / 2) } : { d, sc };
-  }
-  const k = g.kblocks!;
-  const sc = new Int8Array(k.sc.length * 2);
-  for (let b = 0; b < k.sc.length; b++) sc[2 * b] = sc[2 * b + 1] = k.sc[b];
-  return { d: k.d, dmin: k.dmin, sc, m: k.m };
 }
 
 /** Whether a conversion at these bits and block size keeps this source tensor's grid (from its type alone). */

@@ -44,6 +44,14 @@ describe("phi3 readers", () => {
           wanted("layers.0.wk").subarray((32 + order[j]) * cols, (33 + order[j]) * cols),
         );
       expect(source.config.rotaryDim).toBe(24);
+      // The file's bytes of each part come in the same row order as its values (the native
+      // import lays them out without reading the values).
+      for (const name of ["layers.0.wq", "layers.0.wk", "layers.0.wv", "layers.0.w_up"] as TensorName[]) {
+        const raw = (await source.readTensorBlocks!(name))!;
+        expect(raw.type).toBe("F32");
+        const copy = raw.bytes.slice();
+        expect(new Float32Array(copy.buffer)).toEqual(await source.readTensor(name));
+      }
     } finally {
       await source.close();
     }

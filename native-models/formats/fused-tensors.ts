@@ -97,15 +97,43 @@ export function partialRotaryOrder(headDim: number, rotaryDim: number): number[]
   return order;
 }
 
-function reorderHeads(w: Float32Array, heads: number, order: number[], cols: number): Float32Array {
+function reorderHeads<T extends Float32Array | Uint8Array>(
+  w: T,
+  heads: number,
+  order: number[],
+  cols: number,
+): T {
   const hd = order.length;
-  const out = new Float32Array(w.length);
+  const out = new (w.constructor as new (n: number) => T)(w.length);
   for (let h = 0; h < heads; h++)
     for (let j = 0; j < hd; j++) {
       const src = (h * hd + order[j]) * cols;
       out.set(w.subarray(src, src + cols), (h * hd + j) * cols);
     }
   return out;
+}
+
+/** The order q/k rows are read in (partial half-split rotary), or undefined: the file's. */
+function headRowOrder(c: ModelConfig): number[] | undefined {
+  return c.rotaryDim !== undefined && c.rotaryDim < c.headDim && !c.ropeInterleaved
+    ? partialRotaryOrder(c.headDim, c.rotaryDim)
+    : undefined;
+}
+
+/**
+ * Tensor `name`'s rows as the file's bytes (`rowBytes` each) in the order the reader gives its
+ * values (partsReader): q/k rows reordered for partial rotary, whole rows being whole blocks.
+ */
+export function rowsInReadOrder(
+  c: ModelConfig,
+  name: TensorName,
+  bytes: Uint8Array,
+  rowBytes: number,
+): Uint8Array {
+  const order = headRowOrder(c);
+  const m = order && /\.(wq|wk)$/.exec(name);
+  if (!m) return bytes;
+  return reorderHeads(bytes, m[1] === "wq" ? c.numHeads : c.numKvHeads, order!, rowBytes);
 }
 
 /**
@@ -120,10 +148,7 @@ export function partsReader<S>(
   readWhole: (source: S) => Promise<DequantizedTensor>,
 ): (name: TensorName, at: Located<S>) => Promise<DequantizedTensor> {
   let held: { source: S; data: DequantizedTensor } | undefined;
-  const order =
-    c.rotaryDim !== undefined && c.rotaryDim < c.headDim && !c.ropeInterleaved
-      ? partialRotaryOrder(c.headDim, c.rotaryDim)
-      : undefined;
+  const order = headRowOrder(c);
   return async (name, at) => {
     let data: DequantizedTensor;
     if (!at.range) data = await readWhole(at.source);
@@ -143,9 +168,7 @@ export function partsReader<S>(
     const cols = data.values.length / (heads * c.headDim);
     const rowsOf = (a: Float32Array, perRow: number) => reorderHeads(a, heads, order!, perRow);
     const out: DequantizedTensor = { values: rowsOf(data.values, cols) };
-    // Q4_K blocks are not reordered with them: those heads are quantized from their values.
-    if (data.grid && !data.grid.kblocks && !data.grid.k6blocks)
-      out.grid = { ...data.grid, scales: rowsOf(data.grid.scales, cols / GRID_BLOCK) };
+    if (data.grid) out.grid = { ...data.grid, scales: rowsOf(data.grid.scales, cols / GRID_BLOCK) };
     return out;
   };
 }

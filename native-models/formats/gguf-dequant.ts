@@ -136,7 +136,7 @@ function q5(
 
 /** ggml get_scale_min_k4: eight 6-bit scales and eight 6-bit mins packed into 12 bytes. */
 /** ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from a K block's 12 scale bytes at s[o..]. */
-export function scaleMinK4(s: Uint8Array, o: number, j: number, out: Float64Array): void {
+function scaleMinK4(s: Uint8Array, o: number, j: number, out: Float64Array): void {
   if (j < 4) {
     out[0] = s[o + j] & 63;
     out[1] = s[o + j + 4] & 63;

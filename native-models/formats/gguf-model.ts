@@ -2,7 +2,7 @@ import path from "node:path";
 import { BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { GgufKeys, longRopeFromGguf, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
-import { fusedOf, partsReader, splitFused, type Located } from "./fused-tensors.js";
+import { fusedOf, partsReader, rowsInReadOrder, splitFused, type Located } from "./fused-tensors.js";
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 import { DEQUANT_TYPES, dequantLayout } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
@@ -264,7 +264,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       const { start, rows: count } = at.range ?? { start: 0, rows };
       const bytes = new Uint8Array(count * rowBytes);
       await file.readInto(bytes, t.offset + start * rowBytes, `tensor ${t.name}`);
-      return { type: t.type.name, bytes };
+      return { type: t.type.name, bytes: rowsInReadOrder(config, name, bytes, rowBytes) };
     },
     async close() {
       closed = true;

@@ -37,7 +37,8 @@ export interface AvailableNativeKernels {
    * per weight load).
    */
   createFfn(
-    weights: FromFile<SparseFfnWeights, "gate" | "up" | "down"> & SparseRunOptions & { form?: "rows" | "dense" },
+    weights: FromFile<SparseFfnWeights, "gate" | "up" | "down"> &
+      SparseRunOptions & { form?: "rows" | "dense" },
   ): SparseFfn;
   /** Loads weights written by SparseFfn.save() (either form). */
   loadFfn(file: string, options?: SparseRunOptions): SparseFfn;
@@ -46,7 +47,9 @@ export interface AvailableNativeKernels {
   /** Diagnostics: best-of-`reps` streaming read bandwidth (GB/s) on the kernel's thread pool. */
   probeReadBandwidth(megabytes: number, threads: number, reps: number): number;
   /** The attention half of a decoder layer for decode-sized batches (see addon/src/attention.h). */
-  createAttention(weights: FromFile<NativeAttentionWeights, "wqkv" | "wo"> & SparseRunOptions): NativeAttention;
+  createAttention(
+    weights: FromFile<NativeAttentionWeights, "wqkv" | "wo"> & SparseRunOptions,
+  ): NativeAttention;
   loadAttention(file: string, options?: SparseRunOptions): NativeAttention;
   /** A quantized linear layer (LM head with its final norm, exit heads). */
   createLinear(weights: FromFile<NativeLinearWeights, "weights"> & SparseRunOptions): NativeLinear;

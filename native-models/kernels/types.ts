@@ -1,6 +1,5 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
-import type { KBlocks } from "../formats/block-grid.js";
-import type { K16Blocks, SourceForm } from "../convert/source-grid.js";
+import type { SourceForm } from "../convert/source-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -11,8 +10,8 @@ export type SparseIsa = "auto" | "amx" | "avx512" | "avx2" | "neon-dotprod" | "n
  * A matrix's block grid, from a file whose blocks already lie on one (GGUF Q8_0, Q5_0, Q4_0: each
  * value is an integer times its block's scale): the scale of block b (32 inputs) of row r at
  * [r * ceil(inputs / 32) + b]. Quantized with blockSize 32 against it, the kernels keep exactly
- * the file's values instead of rounding them again. As an object it may also carry a file's
- * Q4_K blocks instead, and the bits the matrix needs.
+ * the file's values instead of rounding them again. As an object it may also carry the bits the
+ * matrix needs; as a SourceForm, the file's own blocks (every kept form, the K-quants' included).
  */
 export type BlockGrid =
   | Float32Array
@@ -20,10 +19,6 @@ export type BlockGrid =
       /** The bits this matrix needs, over the call's `bits` (a Q5_0 grid in a 4-bit model: 8). */
       bits?: SparseBits;
       scales?: Float32Array;
-      /** A file's Q4_K blocks (formats/block-grid.ts KBlocks), kept: 4 bits. */
-      kblocks?: KBlocks;
-      /** A file's K-quant blocks with a scale per 16 (Q6_K, Q5_K, stacks of K types): 6-bit codes. */
-      k16blocks?: K16Blocks;
       /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
       activationGroup?: 256;
     }

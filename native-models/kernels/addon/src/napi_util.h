@@ -34,14 +34,11 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 }
 
 // An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
-// n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, kblocks?: { d, dmin: Float32Array
-// of n·k/256, sc, m: Uint8Array of n·k/32 } (a file's Q4_K blocks), k16blocks?: { d, dmin?: Float32Array
-// of n·k/256, sc: Int8Array of n·k/16, m?: Uint8Array of n·k/32 } (K-quants with a scale per 16;
-// without dmin and m, blocks with no mins),
-// activationGroup?: 256, source?: [{ type: "Q4_0" | "Q5_0" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K",
-// rows, bytes: Uint8Array of the tensor's rows }] (up to 4 parts stacked, n rows in all), keep:
-// "grid" | "q4k" | "k6", mins?: boolean } (the file's blocks laid out as they are; the matrix's
-// values are then not needed).
+// n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, activationGroup?: 256,
+// source?: [{ type: "Q4_0" | "Q5_0" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K", rows, bytes: Uint8Array of
+// the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid" | "q4k" | "k6",
+// mins?: boolean } (the file's blocks laid out as they are; the matrix's values are then not
+// needed).
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined()) return {};
@@ -101,54 +98,8 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
                                      : g.bits == 8 && all([](int t) { return !exl::isKType(t); }));
     if (!fits) throwRange(env, at + "source's types do not fit keep \"" + keep + "\" at these bits");
     g.kmins = f.Get("mins").ToBoolean().Value();
-    if (!f.Get("scales").IsUndefined() || !f.Get("kblocks").IsUndefined() || !f.Get("k16blocks").IsUndefined())
-      throwRange(env, at + "source excludes scales, kblocks and k16blocks");
+    if (!f.Get("scales").IsUndefined()) throwRange(env, at + "source and scales exclude each other");
     return g;
-  }
-  Napi::Value kv = f.Get("kblocks");
-  if (!kv.IsUndefined()) {
-    if (!kv.IsObject() || k % 256 != 0) throwRange(env, at + "kblocks needs an object and a multiple of 256 inputs");
-    Napi::Object kb = kv.As<Napi::Object>();
-    const size_t supers = (size_t)(n * (k / 256)), blocks = (size_t)(n * (k / 32));
-    g.kblocks.d = floatArray(env, kb.Get("d"), (at + "kblocks.d").c_str(), supers).Data();
-    g.kblocks.dmin = floatArray(env, kb.Get("dmin"), (at + "kblocks.dmin").c_str(), supers).Data();
-    const auto bytes = [&](const char* key) {
-      Napi::Value b = kb.Get(key);
-      if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        throwType(env, at + "kblocks." + key + " must be a Uint8Array");
-      Napi::Uint8Array a = b.As<Napi::Uint8Array>();
-      if (a.ElementLength() != blocks)
-        throwRange(env, at + "kblocks." + key + " must have " + std::to_string(blocks) + " elements");
-      return static_cast<const uint8_t*>(a.Data());
-    };
-    g.kblocks.sc = bytes("sc");
-    g.kblocks.m = bytes("m");
-    if (g.scales) throwRange(env, at + "scales and kblocks exclude each other");
-  }
-  Napi::Value k16 = f.Get("k16blocks");
-  if (!k16.IsUndefined()) {
-    if (!k16.IsObject() || k % 256 != 0 || g.scales || g.isK())
-      throwRange(env, at + "k16blocks needs an object, a multiple of 256 inputs, and no other blocks");
-    Napi::Object kb = k16.As<Napi::Object>();
-    const size_t supers = (size_t)(n * (k / 256));
-    g.k16blocks.d = floatArray(env, kb.Get("d"), (at + "k16blocks.d").c_str(), supers).Data();
-    // dmin and m together, or neither (blocks without mins: Q6_K's).
-    const bool mins = !kb.Get("dmin").IsUndefined();
-    if (mins == kb.Get("m").IsUndefined()) throwType(env, at + "k16blocks needs both dmin and m, or neither");
-    if (mins) g.k16blocks.dmin = floatArray(env, kb.Get("dmin"), (at + "k16blocks.dmin").c_str(), supers).Data();
-    const auto check = [&](const char* key, napi_typedarray_type type, size_t length) {
-      Napi::Value v = kb.Get(key);
-      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type ||
-          v.As<Napi::TypedArray>().ElementLength() != length)
-        throwType(env, at + "k16blocks." + key + " must be a" + (type == napi_int8_array ? "n Int8Array" : " Uint8Array") +
-                           " of " + std::to_string(length) + " values");
-    };
-    check("sc", napi_int8_array, (size_t)(n * (k / 16)));
-    g.k16blocks.sc = static_cast<const int8_t*>(kb.Get("sc").As<Napi::Int8Array>().Data());
-    if (mins) {
-      check("m", napi_uint8_array, (size_t)(n * (k / 32)));
-      g.k16blocks.m = static_cast<const uint8_t*>(kb.Get("m").As<Napi::Uint8Array>().Data());
-    }
   }
   return g;
 }

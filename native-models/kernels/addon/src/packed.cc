@@ -55,99 +55,6 @@ void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
   }
 }
 
-// The code in [lo, hi] whose value (value(c)) has exactly v's bits: the nearest to `estimate`
-// first, else (a zero scale, where every code gives a zero of some sign) each in turn. lo - 1
-// when there is none (a value off the blocks, NaN or infinite).
-template <typename Value>
-int codeOf(float v, float estimate, int lo, int hi, Value value) {
-  if (!std::isfinite(v)) return lo - 1;
-  const auto same = [&](int c) {
-    const float w = value(c);
-    return std::memcmp(&w, &v, 4) == 0;
-  };
-  const float t = std::nearbyint(estimate);  // compared as a float: no out-of-range conversion
-  if (t >= (float)lo && t <= (float)hi && same((int)t)) return (int)t;
-  for (int c = lo; c <= hi; c++)
-    if (same(c)) return c;
-  return lo - 1;
-}
-
-// Row r's fp16 d and dmin of every superblock (both K forms store them alike, packed.h; dmin only
-// where the form stores mins). False where one is not an fp16 value.
-bool putSuperScales(const PackedLayout& P, uint8_t* out, int r, const float* d, const float* dmin) {
-  const int ns = P.in.kb / 8;
-  uint16_t* d16 = reinterpret_cast<uint16_t*>(out + P.superOffset);
-  for (int s = 0; s < ns; s++) {
-    if (halfToFloat(floatToHalf(d[s])) != d[s]) return false;
-    d16[s * kPackRows + r] = floatToHalf(d[s]);
-    if (!P.kmins) continue;
-    if (halfToFloat(floatToHalf(dmin[s])) != dmin[s]) return false;
-    d16[(ns + s) * kPackRows + r] = floatToHalf(dmin[s]);
-  }
-  return true;
-}
-
-// A group of a file's Q4_K blocks: its sc, m, d and dmin stored as they are, and each value's
-// code found from them. False where a value is not (d·sc)·q - dmin·m for a q in 0..15 (the
-// values did not come from these blocks) or a d is not an fp16 value.
-bool packKGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const KBlocks& kb) {
-  const int nb = P.in.kb, ns = nb / 8;
-  for (int r = 0; r < kPackRows; r++) {
-    const int64_t row = g * kPackRows + r;
-    if (row >= P.n) continue;  // padding rows: codes, scales and mins all zero
-    if (!putSuperScales(P, out, r, kb.d + row * ns, kb.dmin + row * ns)) return false;
-    for (int b = 0; b < nb; b++) {
-      const uint8_t sc = kb.sc[row * nb + b], m = kb.m[row * nb + b];
-      if (sc > 63 || m > 63) return false;
-      out[P.scalesOffset + b * kPackRows + r] = sc;
-      out[P.zpOffset + b * kPackRows + r] = m;
-      const float S = packedKScale(P, out, b, r), M = packedKMin(P, out, b, r);
-      const float* src = w + row * P.k + (int64_t)b * 32;
-      for (int j = 0; j < 32; j++) {
-        // Two roundings, as ggml's float code does them; the same bits, signed zeros included.
-        const int q = codeOf(src[j], S == 0 ? 0.0f : (src[j] + M) / S, 0, 15,
-                             [&](int c) { const float scaled = S * (float)c; return scaled - M; });
-        if (q < 0) return false;
-        putCode(P, out, b, r, j, q);
-      }
-    }
-  }
-  return true;
-}
-
-// A group of a file's K-quant blocks with a scale per 16 in the K6 form: sc, m, d and dmin
-// stored as they are, and each value's code found from them. False where a value is not
-// (d·sc)·c - dmin·m for a c in -32..31 (dmin·m 0 where the blocks have no mins: Q6_K's), or a d
-// is not an fp16 value.
-bool packK6Group(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const K16Blocks& kb) {
-  const int nb = P.in.kb, ns = nb / 8;
-  for (int r = 0; r < kPackRows; r++) {
-    const int64_t row = g * kPackRows + r;
-    if (row >= P.n) {  // padding rows: zero weights are code 32 (scales 0 make any code zero; this keeps them honest)
-      for (int b = 0; b < nb; b++)
-        for (int j = 0; j < 32; j++) putCode(P, out, b, r, j, 32);
-      continue;
-    }
-    if (!putSuperScales(P, out, r, kb.d + row * ns, P.kmins ? kb.dmin + row * ns : nullptr)) return false;
-    for (int b = 0; b < nb; b++) {
-      if (P.kmins) out[P.zpOffset + b * kPackRows + r] = kb.m[row * nb + b];
-      const float M = packedKMin(P, out, b, r);
-      for (int h = 0; h < 2; h++) {
-        out[P.scalesOffset + (2 * b + h) * kPackRows + r] = static_cast<uint8_t>(kb.sc[row * nb * 2 + 2 * b + h]);
-        const float S = packedK6Scale(P, out, b, h, r);
-        const float* src = w + row * P.k + (int64_t)b * 32 + 16 * h;
-        for (int j = 0; j < 16; j++) {
-          const int c = codeOf(src[j], S == 0 ? 0.0f : (src[j] + M) / S, -32, 31,
-                               [&](int q) { const float scaled = S * (float)q; return scaled - M; });
-          if (c < -32) return false;
-          putCode(P, out, b, r, 16 * h + j, c + 32);
-        }
-      }
-    }
-  }
-  return true;
-}
-
 // Row r's codes c[0..dp) into a group: int8 steps take 4 bytes of the row each, int4 steps pair
 // up (low nibble, high nibble), and K6 adds the top two bits of four steps per byte (packed.h).
 void putRowCodes(const PackedLayout& P, uint8_t* out, int r, const uint8_t* c) {
@@ -236,8 +143,7 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
   if (grid.source.n > 0) return P.block == 32 && packSourceGroup(P, g, out, grid.source);
-  if (P.kquant) return grid.isK() && packKGroup(P, w, g, out, grid.kblocks);
-  if (P.k6) return grid.isK16() && packK6Group(P, w, g, out, grid.k16blocks);
+  if (P.kquant || P.k6) return false;  // the K forms come only from the file's blocks
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {

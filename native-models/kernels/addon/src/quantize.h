@@ -18,36 +18,9 @@ namespace exl {
 bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, float* scale, int* zp,
                    const float* gridScale = nullptr);
 
-// ggml's Q4_K blocks of one [n, k] matrix (k a multiple of 256): per row, a superblock of 256
-// inputs has fp16 d and dmin, and each of its 8 blocks of 32 a 6-bit scale sc and min m, so
-// value = (d·sc)·q - (dmin·m), q 0..15 (ggml's dequantize_row_q4_K, in float). Row r's d of
-// superblock s at d[r·k/256 + s], its sc of block b at sc[r·k/32 + b]; dmin and m alike.
-struct KBlocks {
-  const float* d = nullptr;
-  const float* dmin = nullptr;
-  const uint8_t* sc = nullptr;
-  const uint8_t* m = nullptr;
-};
-
-// K-quant blocks with a scale per 16 inputs, one [n, k] matrix (k a multiple of 256): per row,
-// fp16 d and dmin per 256 inputs, an int8 scale per 16 and a u8 min per 32; value =
-// (d·sc)·c - dmin·m, c in -32..31 (6 bits, packed.h K6). Q6_K is that with m = 0 (c = q - 32);
-// Q4_K and Q5_K with each scale of 32 given to both its halves (c = q); so a matrix stacking rows
-// of several K types is one of these.
-// Row r's d and dmin of superblock s at [r·k/256 + s], its scale of inputs [16i, 16i+16) at
-// sc[r·k/16 + i], its min of block b at m[r·k/32 + b]. dmin and m null: no mins (all zero).
-struct K16Blocks {
-  const float* d = nullptr;
-  const float* dmin = nullptr;
-  const int8_t* sc = nullptr;
-  const uint8_t* m = nullptr;
-};
-
 // How one [n, k] matrix is stored when its source has a form to keep:
 //   scales: the grid scale of block b (32 inputs) of row r at scales[r * cols + b], cols =
-//           ceil(k / 32) (a GGUF Q8_0/Q5_0/Q4_0 matrix), or
-//   kblocks: its Q4_K blocks (4 bits, the file's codes, scales and mins), or
-//   k16blocks: its K-quant blocks with a scale per 16 (Q6_K, Q5_K, or a stack of K types);
+//           ceil(k / 32) (a GGUF Q8_0/Q5_0/Q4_0 matrix, its codes found from the values);
 //   bits: the bits it needs whatever the caller's default (0: the caller's), e.g. 8 for a Q5_0
 //         grid in a 4-bit model, so that no matrix is stored with fewer bits than its file has;
 //   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h);
@@ -60,22 +33,19 @@ enum class Keep { None, Grid, Q4K, K6 };
 struct BlockGrid {
   const float* scales = nullptr;
   int64_t cols = 0;
-  KBlocks kblocks;
-  K16Blocks k16blocks;
   int bits = 0;
   int xGroup = 0;
   SourceRows source;
   Keep keep = Keep::None;
   bool kmins = false;
-  bool isK() const { return kblocks.sc != nullptr || keep == Keep::Q4K; }
-  bool isK16() const { return k16blocks.sc != nullptr || keep == Keep::K6; }
+  bool isK() const { return keep == Keep::Q4K; }
+  bool isK16() const { return keep == Keep::K6; }
   // Symmetric int4: a kept Q4_0 grid (zero point 8 everywhere).
   bool symmetric4() const { return scales != nullptr || keep == Keep::Grid; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
   int bitsOr(int fallback) const { return isK() ? 4 : isK16() ? 6 : bits ? bits : fallback; }
-  // K16: whether the blocks have mins (dmin and m given; Q6_K's have none, and the K6 form then
-  // stores none).
-  bool hasMins() const { return isK() || k16blocks.dmin != nullptr || (keep == Keep::K6 && kmins); }
+  // Whether the K form stores mins (Q4_K's and Q5_K's blocks have them; Q6_K's none).
+  bool hasMins() const { return isK() || (isK16() && kmins); }
   // nullptr, or why this grid does not fit a matrix of k inputs quantized in blocks of `block`.
   const char* check(int64_t k, int block) const {
     if (!scales && !isK() && !isK16() && !xGroup && keep == Keep::None) return nullptr;
