@@ -43,11 +43,7 @@ namespace {
 void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
   uint8_t* codes = out + (uint64_t)b * P.blockCodeBytes;
   const int step = j / 4, byteInStep = r * 4 + (j & 3);
-  if (P.k6) {  // the low nibble as an int4 code, the top two bits in the block's last 128 bytes
-    uint8_t& low = codes[(step / 2) * 64 + byteInStep];
-    low = (uint8_t)(step % 2 == 0 ? (low & 0xf0) | (q & 15) : (low & 0x0f) | ((q & 15) << 4));
-    codes[256 + (step / 4) * 64 + byteInStep] |= (uint8_t)((q >> 4) << (2 * (step % 4)));
-  } else if (P.bits == 8) {
+  if (P.bits == 8) {
     codes[step * 64 + byteInStep] = (uint8_t)q;
   } else {
     uint8_t& byte = codes[(step / 2) * 64 + byteInStep];

@@ -13,7 +13,7 @@
 //         w = (d·sc)·code - dmin·m, ggml's own formula: 18.5 bytes per block of 32 against the
 //         file's 18 (its 12 bytes of packed 6-bit scales per 256 take 16 here).
 //   K6 (6-bit codes c + 32, c in -32..31, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K
-//         types; quantize.h K16Blocks): a block's codes are their low nibbles as int4 codes are
+//         types; ggml_blocks.h): a block's codes are their low nibbles as int4 codes are
 //         stored (256 bytes), then their top two bits (128 bytes: byte i of 64-byte line t holds
 //         steps 4t..4t+3 at bits 0-1, 2-3, 4-5, 6-7, in the byte an int8 step would use). After
 //         the codes, int8 sc [blocks·2][16] (one per 16 inputs), then, only where a row has a
@@ -37,7 +37,7 @@ struct PackedLayout {
   bool symmetric;  // int4 only: every zero point is 8, none stored
   bool kquant;     // Q4_K blocks (int4, block 32, k a multiple of 256)
   bool k6;         // K6 blocks (6-bit codes, block 32, k a multiple of 256)
-  bool kmins;      // K6: mins stored (some row has one)
+  bool kmins;      // K6: mins stored (its blocks have them: Q4_K or Q5_K parts)
   Layout in;  // the input side: padded length and blocks, for quantizing activations
   int64_t groups;
   uint64_t blockCodeBytes;  // codes of one block of one group
@@ -85,8 +85,9 @@ inline int packedK6Code(const PackedLayout& P, const uint8_t* group, int b, int 
   return low | top << 4;
 }
 
-// Packs rows [16g, 16g+16) of W ([n, k] row-major; rows past n are zero). False on a non-finite
-// value or a scale beyond the fp16 range, or a value off `grid` (quantize.h) where one is given.
+// Packs rows [16g, 16g+16) of W ([n, k] row-major; rows past n are zero), or with grid.source
+// the file's blocks of those rows (W unread). False on a non-finite value or a scale beyond the
+// fp16 range, a value off `grid` (quantize.h) where one is given, or blocks that do not fit.
 bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, const BlockGrid& grid = {});
 
 }  // namespace exl
