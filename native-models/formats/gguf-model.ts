@@ -15,7 +15,7 @@ import {
   type TensorInfo,
   type TensorName,
 } from "./model-source.js";
-import { readDequantized, readWithGrid } from "./tensor-read.js";
+import { checkBlockScales, readDequantized, readWithGrid } from "./tensor-read.js";
 
 // A GGUF file (llama.cpp) as a ModelSource: `llama`, `qwen2`, `qwen3`, `gemma3` and `phi3` architectures.
 
@@ -264,6 +264,7 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       const { start, rows: count } = at.range ?? { start: 0, rows };
       const bytes = new Uint8Array(count * rowBytes);
       await file.readInto(bytes, t.offset + start * rowBytes, `tensor ${t.name}`);
+      checkBlockScales(t.type.name, bytes, t.name, filePath);
       return { type: t.type.name, bytes: rowsInReadOrder(config, name, bytes, rowBytes) };
     },
     async close() {

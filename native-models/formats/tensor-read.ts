@@ -71,13 +71,42 @@ export async function readWithGrid(
     nonFinite += dequantizeInto(type, chunk, out, b * layout.blockSize, file.path);
     if (grid) gridInto(grid, chunk, b);
   }
-  if (nonFinite > 0) {
-    const what = layout.blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";
-    throw new ModelFormatError(
-      "bad_tensor",
-      `tensor ${label} contains ${nonFinite} ${what}; the file is corrupt`,
-      file.path,
-    );
-  }
+  refuseNonFinite(nonFinite, layout.blockSize, label, file.path);
   return { values: out, ...(grid ? { grid } : {}) };
+}
+
+function refuseNonFinite(count: number, blockSize: number, label: string, filePath: string): void {
+  if (count === 0) return;
+  const what = blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";
+  throw new ModelFormatError(
+    "bad_tensor",
+    `tensor ${label} contains ${count} ${what}; the file is corrupt`,
+    filePath,
+  );
+}
+
+/** Byte offsets of the fp16 scales (d, and dmin or m where the type has one) in a block of each type. */
+const SCALE_AT: Readonly<Record<string, readonly number[]>> = {
+  Q4_0: [0],
+  Q5_0: [0],
+  Q8_0: [0],
+  Q4_1: [0, 2],
+  Q5_1: [0, 2],
+  Q4_K: [0, 2],
+  Q5_K: [0, 2],
+  Q6_K: [208],
+};
+
+/**
+ * Refuses a tensor's blocks, read as the file holds them, whose scale is NaN or infinite, with
+ * the message dequantizing them gives (the native import lays blocks out without dequantizing).
+ */
+export function checkBlockScales(type: string, bytes: Uint8Array, label: string, filePath: string): void {
+  const at = SCALE_AT[type];
+  const layout = dequantLayout(type);
+  if (!at || !layout) return;
+  let bad = 0;
+  for (let o = 0; o + layout.typeSize <= bytes.byteLength; o += layout.typeSize)
+    if (at.some((i) => (bytes[o + i + 1] & 0x7c) === 0x7c)) bad++;
+  refuseNonFinite(bad, layout.blockSize, label, filePath);
 }
