@@ -1,10 +1,13 @@
 // Keeping a file's block grid: the onnxruntime layout (quantizeMatrix) and the native kernels'
 // (createLinear) hold exactly the values ggml's formula gives for Q8_0, Q5_0 and Q4_0 blocks; the
 // choice of what to keep follows the bits; a value off its grid is an error, not a rounding.
-import { describe, expect, it } from "vitest";
+import { statSync } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { makeTempDir } from "../test-support/temp-files.js";
 import { GRID_TYPES, gridScalesInto } from "../formats/block-grid.js";
 import { dequantizeInto } from "../formats/gguf-dequant.js";
-import { matrixFileBytes } from "../kernels/saved-bytes.js";
+import { linearFileBytes, matrixFileBytes } from "../kernels/saved-bytes.js";
 import {
   concat,
   expectedQ4_0,
@@ -35,6 +38,9 @@ import { loadNativeKernels } from "../kernels/index.js";
 import { SOURCE_FORM } from "../../wire/model.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 
+const fixtures = path.join(import.meta.dirname, "../kernels/fixtures");
+const tmp = makeTempDir("exitlane-source-grid-");
+afterAll(() => tmp.cleanup());
 const N = 5;
 const K = 96;
 
@@ -232,10 +238,10 @@ function kMatrix(type: "Q4_K" | "Q5_K" | "Q6_K", rows: number, cols: number, see
   return { values, read, file: { type, rows, bytes } };
 }
 
-// Bytes per weight: Q4_K 18.5 per 32 (the file's 18, its packed scales as bytes); Q6_K its
-// file's 26.25 per 32 (6-bit codes, a scale per 16); Q5_K 27.5 (6-bit codes, a min per 32).
+// Bytes per weight: Q4_K its file's 18 per 32 (6-bit scales and mins); Q6_K its file's 26.25
+// per 32 (6-bit codes, a scale per 16); Q5_K 27.5 (6-bit codes, a min per 32).
 const K_FORMS = [
-  ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 37 / 64],
+  ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 9 / 16],
   ["Q6_K", { bits: 8, form: "k6", mins: false, activationGroup: 256 }, 105 / 128],
   ["Q5_K", { bits: 8, form: "k6", mins: true, activationGroup: 256 }, 55 / 64],
 ] as const;
@@ -315,6 +321,32 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
   );
 });
 
+describe.runIf(loadNativeKernels().available)("Q4_K matrices saved before their scales took 6 bits", () => {
+  it("load to the file's values and multiply as a new matrix does", () => {
+    const kernel = loadNativeKernels();
+    if (!kernel.available) return;
+    // Written by the engine of matrix layout 2 (sc and m as bytes) from these very blocks.
+    const f = kMatrix("Q4_K", 40, 512, 31);
+    const old = kernel.loadLinear(path.join(fixtures, "linear-q4k-layout2.native"));
+    const made = kernel.createLinear({
+      outputs: 40,
+      inputs: 512,
+      bits: 4,
+      blockSize: 32,
+      weightsGrid: nativeForm({ bits: 4, form: "q4k", activationGroup: 256 }, [], [f.file]),
+    });
+    expect(Array.from(old.weights())).toEqual(Array.from(f.values));
+    expect(old.info.bytes).toBe(made.info.bytes);
+    const x = Float32Array.from({ length: 512 }, (_, i) => Math.cos(i * 0.21));
+    const [a, b] = [new Float32Array(40), new Float32Array(40)];
+    old.run(x, a, 1);
+    made.run(x, b, 1);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    old.close();
+    made.close();
+  });
+});
+
 describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q4_K q and k, Q6_K v)", () => {
   it("keeps every part's blocks in one matrix", () => {
     const kernel = loadNativeKernels();
@@ -339,6 +371,76 @@ describe.runIf(loadNativeKernels().available)("a stack of K types (llama.cpp's Q
       ),
     });
     expect(Array.from(lin.weights())).toEqual(Array.from(values));
+    // 16 + 8 rows of Q4_K do not end on a group of 16: no bands, one K6 matrix.
+    expect(matrixStorage(["Q4_K", "Q4_K", "Q6_K"], 4, 32, true, [16, 8, 8]).bands).toBeUndefined();
     lin.close();
+  });
+
+  it("keeps each type in its own form as bands of rows, saved and loaded as they are", () => {
+    const kernel = loadNativeKernels();
+    if (!kernel.available) return;
+    const [cols, shape] = [512, [32, 16, 16]];
+    const parts = [
+      kMatrix("Q4_K", 32, cols, 41),
+      kMatrix("Q4_K", 16, cols, 42),
+      kMatrix("Q6_K", 16, cols, 43),
+    ];
+    const n = 64;
+    const values = new Float32Array(n * cols);
+    parts.reduce((at, p) => (values.set(p.values, at), at + p.values.length), 0);
+    const types = ["Q4_K", "Q4_K", "Q6_K"];
+    const storage = matrixStorage(types, 4, 32, true, shape);
+    expect(storage.bands?.map((b) => [b.parts, b.rows, b.storage.form])).toEqual([
+      [2, 48, "q4k"],
+      [1, 16, "k6"],
+    ]);
+    const stacked = matrixStorage(types, 4, 32, true);
+    const o = { outputs: n, inputs: cols, bits: 4 as const, blockSize: 32 as const };
+    const files = parts.map((p) => p.file);
+    const x = Float32Array.from({ length: 3 * cols }, (_, i) => Math.sin(i * 0.13) * (1 + (i % 5)));
+    const one = kernel.createLinear({ ...o, weightsGrid: nativeForm(stacked, [], files) });
+    const want = new Float32Array(3 * n);
+    one.run(x, want, 3);
+    const isas = kernel.kernels.map((k) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[k] ?? k);
+    for (const isa of isas) {
+      const lin = kernel.createLinear({
+        ...o,
+        weightsGrid: nativeForm(storage, [], files),
+        isa: isa as never,
+      });
+      expect(Array.from(lin.weights())).toEqual(Array.from(values));
+      // Each band at its file's size: Q4_K 18 bytes per 32, Q6_K 26.25; a K6 stack 27.5 for all.
+      expect(lin.info.bytes).toBe(48 * cols * (9 / 16) + 16 * cols * (105 / 128));
+      expect(matrixFileBytes(n, cols, 4, 32, storage)).toBe(64 + 2 * 64 + lin.info.bytes);
+      expect(lin.info.bytes).toBeLessThan(one.info.bytes);
+      const y = new Float32Array(3 * n);
+      lin.run(x, y, 3);
+      // The same integer sums, the K6 stack's two scales per block for Q4_K's one: float rounding apart.
+      for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(want[i], 3);
+      const file = path.join(tmp.dir, `bands-${isa}.native`);
+      lin.save(file);
+      expect(statSync(file).size).toBe(
+        linearFileBytes(n, cols, 4, 32, { norm: false, bias: false }, storage),
+      );
+      const back = kernel.loadLinear(file, { isa: isa as never });
+      expect(Array.from(back.weights())).toEqual(Array.from(values));
+      const z = new Float32Array(3 * n);
+      back.run(x, z, 3);
+      expect(Array.from(z)).toEqual(Array.from(y));
+      back.close();
+      lin.close();
+    }
+    one.close();
+    // A band that does not end on a group of 16 rows is the caller's mistake.
+    const [a, b] = [kMatrix("Q4_K", 24, cols, 44), kMatrix("Q6_K", 8, cols, 45)];
+    const form = {
+      bands: [
+        nativeForm(storage.bands![0].storage, [], [a.file]),
+        nativeForm(storage.bands![1].storage, [], [b.file]),
+      ],
+    };
+    expect(() => kernel.createLinear({ ...o, outputs: 32, weightsGrid: form as never })).toThrow(
+      /multiple of 16 rows/,
+    );
   });
 });

@@ -46,6 +46,18 @@ export interface MatrixStorage {
   mins?: boolean;
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
   activationGroup?: 256;
+  /**
+   * "k6" stacks of different K types (llama.cpp's Q4_K q and k with a Q6_K v): the matrix as bands
+   * of rows, each its own form, so that no part is stored wider than its file has it. `parts`
+   * source tensors, `rows` rows each band.
+   */
+  bands?: MatrixBand[];
+}
+
+export interface MatrixBand {
+  parts: number;
+  rows: number;
+  storage: MatrixStorage;
 }
 
 /** How each of a layer's packed matrices is stored; absent: free at the layer's bits. */
@@ -72,18 +84,43 @@ export function matrixStorage(
   bits: 4 | 8,
   blockSize: number,
   asFile: boolean,
+  rows?: readonly number[],
 ): MatrixStorage {
   if (blockSize !== GRID_BLOCK_SIZE) return { bits, form: "free" };
   const k = types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
   if (types.every((t) => t === "Q4_K")) return { bits: 4, form: "q4k", ...k };
   // Wider K types, alone or stacked with Q4_K: kept where the package keeps the file, else (a
   // lower choice) rounded to the bits.
-  if (asFile && types.every((t) => t && K_TYPES.has(t)))
-    return { bits: 8, form: "k6", mins: types.some((t) => t !== "Q6_K"), ...k };
+  if (asFile && types.every((t) => t && K_TYPES.has(t))) {
+    const stack = { bits: 8, form: "k6", mins: types.some((t) => t !== "Q6_K"), ...k } as const;
+    const bands = rows && kBands(types as string[], rows);
+    return bands ? { ...stack, bands } : stack;
+  }
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
   return { bits: wide, form: kept ? "grid" : "free", ...(asFile ? k : {}) };
+}
+
+/**
+ * A stack of K types as bands of equal types (each stored as matrixStorage gives it alone), or
+ * undefined where there is one type or a band but the last would not end on a group of 16 rows.
+ */
+function kBands(types: readonly string[], rows: readonly number[]): MatrixBand[] | undefined {
+  const bands: { type: string; parts: number; rows: number }[] = [];
+  types.forEach((type, i) => {
+    const last = bands.at(-1);
+    if (last?.type === type) {
+      last.parts++;
+      last.rows += rows[i];
+    } else bands.push({ type, parts: 1, rows: rows[i] });
+  });
+  if (bands.length < 2 || bands.slice(0, -1).some((b) => b.rows % 16 !== 0)) return undefined;
+  return bands.map((b) => ({
+    parts: b.parts,
+    rows: b.rows,
+    storage: matrixStorage([b.type], 8, GRID_BLOCK_SIZE, true),
+  }));
 }
 
 /** One tensor's rows as the file holds them: its ggml type and bytes (ModelSource.readTensorBlocks). */
@@ -102,6 +139,11 @@ export interface SourceForm {
   source: FileBlocks[];
 }
 
+/** A matrix laid out as bands of rows, each from its own part of the file's blocks (MatrixStorage.bands). */
+export interface BandedForm {
+  bands: SourceForm[];
+}
+
 /**
  * What the native kernels take as a matrix's stored form (kernels/types.ts BlockGrid) for
  * `storage`. `blocks`: the parts' rows as the file holds them, where read: a kept form is then
@@ -111,7 +153,15 @@ export function nativeForm(
   storage: MatrixStorage,
   parts: readonly (TensorGrid | undefined)[],
   blocks?: readonly (FileBlocks | undefined)[],
-): SourceForm | { bits: 4 | 8; scales?: Float32Array; activationGroup?: 256 } {
+): SourceForm | BandedForm | { bits: 4 | 8; scales?: Float32Array; activationGroup?: 256 } {
+  if (storage.bands && blocks?.length && blocks.every((b) => b)) {
+    let at = 0;
+    const bands = storage.bands.map((band) => {
+      const own = blocks.slice(at, (at += band.parts));
+      return nativeForm(band.storage, [], own) as SourceForm;
+    });
+    return { bands };
+  }
   const group = storage.activationGroup ? { activationGroup: storage.activationGroup } : {};
   if (storage.form !== "free" && blocks?.length && blocks.every((b) => b)) {
     const mins = storage.form === "k6" ? { mins: !!storage.mins } : {};
@@ -194,13 +244,16 @@ export function layerStorage(
   blockSize: number,
 ): Required<LayerStorage> {
   const keep = asFile(tensors, bits);
-  const of = (names: readonly string[]) =>
-    matrixStorage(
-      names.map((n) => tensors.get(`layers.${l}.${n}` as TensorName)?.sourceType),
+  const of = (names: readonly string[]) => {
+    const parts = names.map((n) => tensors.get(`layers.${l}.${n}` as TensorName));
+    return matrixStorage(
+      parts.map((t) => t?.sourceType),
       bits,
       blockSize,
       keep,
+      parts.map((t) => t?.shape[0] ?? 0),
     );
+  };
   return {
     qkv: of(LAYER_MATRICES.qkv),
     o: of(LAYER_MATRICES.o),

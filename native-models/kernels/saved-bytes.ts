@@ -26,7 +26,7 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
 /**
  * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
  * fp16 scales, and zero points for int4 unless it is a kept Q4_0 grid; a kept Q4_K matrix has a
- * byte of scale and of min per block and fp16 d and dmin per 8 blocks instead, a K6 one (Q6_K,
+ * 6-bit scale and min per block and fp16 d and dmin per 8 blocks instead, a K6 one (Q6_K,
  * Q5_K) 6-bit codes, an int8 scale per 16 inputs, fp16 d per 8 blocks and, where its blocks have
  * mins, a min per 32 and fp16 dmin per 8 blocks. `storage` may widen the bits.
  */
@@ -37,6 +37,12 @@ export function matrixFileBytes(
   block: SparseBlockSize,
   storage?: MatrixStorage,
 ): number {
+  // Bands: a header, then each band as a matrix of its own.
+  if (storage?.bands)
+    return storage.bands.reduce(
+      (t, band) => t + matrixFileBytes(band.rows, k, bits, block, band.storage),
+      MATRIX_HEADER,
+    );
   const b = storage?.bits ?? bits;
   const { kb } = paddedInputs(k, block);
   const form = storage?.form;
@@ -44,7 +50,7 @@ export function matrixFileBytes(
   const mins = storage?.mins ? 1 : 0;
   const group =
     form === "q4k"
-      ? codes + 2 * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 4
+      ? codes + 2 * ((kb * PACK_ROWS * 3) / 4) + (kb / 8) * PACK_ROWS * 4
       : form === "k6"
         ? codes + (2 + mins) * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 2 * (1 + mins)
         : codes + kb * PACK_ROWS * 2 + (b === 4 && form !== "grid" ? kb * PACK_ROWS : 0);

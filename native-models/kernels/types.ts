@@ -1,5 +1,5 @@
 // The sparse FFN kernel's JS-facing types, shared by the native addon wrapper and the TS reference.
-import type { SourceForm } from "../convert/source-grid.js";
+import type { BandedForm, SourceForm } from "../convert/source-grid.js";
 
 export type SparseBits = 4 | 8;
 export type SparseBlockSize = 32 | 64 | 128 | 256;
@@ -22,7 +22,8 @@ export type BlockGrid =
       /** 256: activations quantized with one scale per 256 inputs, as llama.cpp does for K-quants (Q8_K). */
       activationGroup?: 256;
     }
-  | SourceForm;
+  | SourceForm
+  | BandedForm;
 
 /**
  * Weights whose matrices `K` may be absent: those whose grid is a SourceForm (the file's own

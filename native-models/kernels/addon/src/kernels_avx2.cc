@@ -395,13 +395,20 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     if (BITS == 4 && P.kquant) {
       // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
+      // The 16 rows' 6-bit sc and m of block b (packedSix): a nibble load and a bit-pair load each.
+      const __m128i lowShift = _mm_cvtsi32_si128(4 * (b % 2)), topShift = _mm_cvtsi32_si128(2 * (b % 4));
+      const auto six = [&](uint64_t off) {
+        const uint8_t* base = group + off;
+        const __m128i low = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + (b / 2) * kPackRows)), lowShift), _mm_set1_epi8(15));
+        const __m128i top = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + kb * kPackRows / 2 + (b / 4) * kPackRows)), topShift), _mm_set1_epi8(3));
+        return _mm_or_si128(low, _mm_slli_epi16(top, 4));
+      };
+      const __m128i sc6 = six(P.scalesOffset), m6 = six(P.zpOffset);
       for (int h = 0; h < 2; h++) {
         const auto half = [&](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8 * h))); };
-        const auto bytes = [&](uint64_t off) {
-          return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + off + b * kPackRows + 8 * h))));
-        };
-        const __m256 S = _mm256_mul_ps(half(d16), bytes(P.scalesOffset));
-        const __m256 Mn = _mm256_mul_ps(half(d16 + (kb / 8) * kPackRows), bytes(P.zpOffset));
+        const auto bytes = [&](__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(h ? _mm_srli_si128(v, 8) : v)); };
+        const __m256 S = _mm256_mul_ps(half(d16), bytes(sc6));
+        const __m256 Mn = _mm256_mul_ps(half(d16 + (kb / 8) * kPackRows), bytes(m6));
         for (int m = 0; m < M; m++) {
           const __m256 f = _mm256_sub_ps(_mm256_mul_ps(S, _mm256_cvtepi32_ps(ia[m][h])), _mm256_mul_ps(Mn, _mm256_set1_ps((float)x[m]->xsum[b])));
           acc[m][h] = _mm256_fmadd_ps(f, _mm256_set1_ps(x[m]->sx[b]), acc[m][h]);

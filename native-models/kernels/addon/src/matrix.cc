@@ -91,8 +91,75 @@ struct MatrixQuantJob {
   }
 };
 
+int Matrix::bits() const {
+  int b = P_.bits;
+  for (const auto& band : bands_) b = band->bits() > b ? band->bits() : b;
+  return b;
+}
+
+uint64_t Matrix::bytes() const {
+  if (bands_.empty()) return (uint64_t)P_.groups * P_.groupBytes;
+  uint64_t t = 0;
+  for (const auto& band : bands_) t += band->bytes();
+  return t;
+}
+
+// The bands share one input layout, so the activations are quantized once for all of them.
+bool Matrix::joinBands(std::string* err) {
+  const Layout& a = bands_[0]->P_.in;
+  int64_t rows = 0;
+  for (size_t i = 0; i < bands_.size(); i++) {
+    const Matrix& b = *bands_[i];
+    const Layout& L = b.P_.in;
+    if (!b.bands_.empty() || b.P_.k != P_.k || L.d != a.d || L.dp != a.dp || L.kb != a.kb || L.block != a.block ||
+        L.xGroup != a.xGroup) {
+      *err = "the bands of a matrix must share its inputs and their quantization";
+      return false;
+    }
+    if (i + 1 < bands_.size() && b.P_.n % kPackRows != 0) {
+      *err = "every band but the last must have a multiple of 16 rows";
+      return false;
+    }
+    rows += b.P_.n;
+  }
+  if (rows != P_.n) {
+    *err = "the bands must hold the matrix's rows";
+    return false;
+  }
+  P_.in = a;
+  return true;
+}
+
+std::unique_ptr<Matrix> Matrix::createBands(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
+                                            std::string* err, const BlockGrid& grid) {
+  std::unique_ptr<Matrix> m(new Matrix());
+  if (grid.bands.size() < 2 || grid.bands.size() > 4) {
+    *err = "a banded matrix needs 2 to 4 bands";
+    return nullptr;
+  }
+  if (const char* e = makePackedLayout(n, k, 8, block, false, &m->P_)) {
+    *err = e;
+    return nullptr;
+  }
+  int64_t row = 0;
+  for (const BlockGrid& g : grid.bands) {
+    const int64_t rows = g.source.n > 0 ? g.source.rows() : 0;
+    if (rows < 1 || !g.bands.empty()) {
+      *err = "every band needs the file's blocks of its rows";
+      return nullptr;
+    }
+    auto band = create(rows, k, bits, block, w ? w + row * k : nullptr, threads, err, g);
+    if (!band) return nullptr;
+    m->bands_.push_back(std::move(band));
+    row += rows;
+  }
+  if (!m->joinBands(err)) return nullptr;
+  return m;
+}
+
 std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
                                        std::string* err, const BlockGrid& grid) {
+  if (!grid.bands.empty()) return createBands(n, k, bits, block, w, threads, err, grid);
   std::unique_ptr<Matrix> m(new Matrix());
   // A kept Q4_0 grid has zero point 8 everywhere: no zero points to store (Q4_0's own 18 bytes).
   // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
@@ -120,6 +187,10 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
 }
 
 void Matrix::dequantizeRow(int64_t row, float* out) const {
+  for (const auto& band : bands_) {
+    if (row < band->P_.n) return band->dequantizeRow(row, out);
+    row -= band->P_.n;
+  }
   const int B = P_.block, kb = P_.in.kb, r = (int)(row % kPackRows);
   const uint8_t* grp = group(row / kPackRows);
   for (int b = 0; b < kb; b++) {
@@ -153,8 +224,14 @@ constexpr int32_t kMatrixLayoutK = 2;
 // Layout 3: the K8 form of one earlier version (8-bit codes), no longer read: its packages are
 // imported again (the manifest's sourceBlocks form says so before the engine sees them).
 // Layout 4: K6 blocks, written only for them, as layout 2.
+// Layout 5: Q4_K blocks with their sc and m at 6 bits (the file's size). Layout 2 stored them
+// as bytes; its files are still read, and moved to layout 5 as they are.
 constexpr int32_t kMatrixLayoutK8 = 3;
 constexpr int32_t kMatrixLayoutK6 = 4;
+constexpr int32_t kMatrixLayoutQ4K = 5;
+// Layout 6: a matrix in bands (BlockGrid::bands): this header (n, k; `bands` their count), then
+// each band as a matrix of its own.
+constexpr int32_t kMatrixLayoutBands = 6;
 
 struct MatrixHeader {
   int64_t n, k;
@@ -164,7 +241,8 @@ struct MatrixHeader {
   int32_t symmetric;  // layout 1, int4: no zero points stored
   int32_t xGroup;     // Layout::xGroup (0 in files from before it)
   int32_t kmins;      // layout 4: mins stored
-  uint8_t pad[16];
+  int32_t bands;      // layout 6: how many bands follow
+  uint8_t pad[12];
 };
 static_assert(sizeof(MatrixHeader) == 64, "rows stay 64-byte aligned in files");
 
@@ -179,38 +257,88 @@ void upgradeGroup(const PackedLayout& from, const uint8_t* src, const PackedLayo
   for (int64_t i = 0; i < cells; i++) s16[i] = floatToHalf(s32[i]);
   if (from.bits == 4) std::memcpy(dst + to.zpOffset, src + from.zpOffset, (size_t)cells);
 }
+
+// Layout 2 Q4_K group -> layout 5: the same codes, d and dmin; sc and m from bytes to 6 bits.
+// Layout 2 kept u8 sc [kb][16], then u8 m [kb][16], then the superblocks' fp16 d and dmin.
+uint64_t q4kBytesGroupSize(const PackedLayout& to) {
+  const uint64_t used = to.scalesOffset + (uint64_t)to.in.kb * kPackRows * 2 + (uint64_t)(to.in.kb / 8) * kPackRows * 4;
+  return (used + 63) & ~(uint64_t)63;
+}
+bool upgradeQ4KGroup(const uint8_t* src, const PackedLayout& to, uint8_t* dst) {
+  const int kb = to.in.kb;
+  std::memset(dst, 0, to.groupBytes);
+  std::memcpy(dst, src, to.scalesOffset);  // the codes
+  const uint8_t* sc = src + to.scalesOffset;
+  const uint8_t* m = sc + (uint64_t)kb * kPackRows;
+  for (int b = 0; b < kb; b++)
+    for (int r = 0; r < kPackRows; r++) {
+      const int i = b * kPackRows + r;
+      if (sc[i] > 63 || m[i] > 63) return false;
+      putSix(dst + to.scalesOffset, kb, b, r, sc[i]);
+      putSix(dst + to.zpOffset, kb, b, r, m[i]);
+    }
+  std::memcpy(dst + to.superOffset, m + (uint64_t)kb * kPackRows, (size_t)(kb / 8) * kPackRows * 4);
+  return true;
+}
 }  // namespace
 
 bool Matrix::write(FILE* fp) const {
   MatrixHeader h{};
+  if (!bands_.empty()) {
+    h.n = P_.n, h.k = P_.k, h.bits = bits(), h.block = P_.block, h.layout = kMatrixLayoutBands;
+    h.bands = (int32_t)bands_.size();
+    if (std::fwrite(&h, sizeof h, 1, fp) != 1) return false;
+    for (const auto& band : bands_)
+      if (!band->write(fp)) return false;
+    return true;
+  }
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = P_.kquant ? kMatrixLayoutK : P_.k6 ? kMatrixLayoutK6 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.layout = P_.kquant ? kMatrixLayoutQ4K : P_.k6 ? kMatrixLayoutK6 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
   h.xGroup = P_.in.xGroup;
   h.kmins = P_.k6 && P_.kmins ? 1 : 0;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
 }
 
-std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::string* err) {
+std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::string* err) { return readOne(fp, path, err, false); }
+
+std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::string* err, bool inBands) {
   MatrixHeader h{};
   if (std::fread(&h, sizeof h, 1, fp) != 1) {
     *err = path + " is truncated (matrix header)";
     return nullptr;
   }
   std::unique_ptr<Matrix> m(new Matrix());
+  const char* e0 = nullptr;
   if (h.n < 1 || h.k < 1) {
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (h.layout < 0 || h.layout > kMatrixLayoutK6) {
+  if (h.layout < 0 || h.layout > kMatrixLayoutBands) {
     *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
     return nullptr;
+  }
+  if (h.layout == kMatrixLayoutBands) {
+    if (inBands || h.bands < 2 || h.bands > 4 || (e0 = makePackedLayout(h.n, h.k, 8, h.block, false, &m->P_))) {
+      *err = path + ": bad banded matrix header";
+      return nullptr;
+    }
+    for (int i = 0; i < h.bands; i++) {
+      auto band = readOne(fp, path, err, true);
+      if (!band) return nullptr;
+      m->bands_.push_back(std::move(band));
+    }
+    if (!m->joinBands(err)) {
+      *err = path + ": " + *err;
+      return nullptr;
+    }
+    return m;
   }
   if (h.layout == kMatrixLayoutK8) {
     *err = path + ": matrix layout 3 (8-bit K-quant codes, from an earlier version) is no longer read; import the model again";
     return nullptr;
   }
   PackedLayout stored{};
-  const PackedForm form = h.layout == kMatrixLayoutK ? PackedForm::Q4K : h.layout == kMatrixLayoutK6 ? PackedForm::K6 : PackedForm::Plain;
+  const PackedForm form = h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K ? PackedForm::Q4K : h.layout == kMatrixLayoutK6 ? PackedForm::K6 : PackedForm::Plain;
   const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form, h.kmins != 0);
   if (!e && form == PackedForm::Plain) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
@@ -229,12 +357,13 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
     const uint64_t used = stored.zpOffset + (h.bits == 4 ? (uint64_t)stored.in.kb * kPackRows : 0);
     stored.groupBytes = (used + 63) & ~(uint64_t)63;
   } else stored = m->P_;
+  if (h.layout == kMatrixLayoutK) stored.groupBytes = q4kBytesGroupSize(m->P_);
   if ((uint64_t)stored.groups * stored.groupBytes != h.bytes) {
     *err = path + ": matrix size in the header does not match its shape";
     return nullptr;
   }
   if (!m->allocate(err)) return nullptr;
-  if (h.layout != 0) {
+  if (h.layout != 0 && h.layout != kMatrixLayoutK) {
     if (std::fread(m->w_, 1, (size_t)h.bytes, fp) != (size_t)h.bytes) {
       *err = path + " is truncated (matrix rows)";
       return nullptr;
@@ -251,7 +380,13 @@ std::unique_ptr<Matrix> Matrix::read(FILE* fp, const std::string& path, std::str
       *err = path + " is truncated (matrix rows)";
       return nullptr;
     }
-    upgradeGroup(stored, old.get(), m->P_, m->w_ + (uint64_t)g * m->P_.groupBytes);
+    uint8_t* dst = m->w_ + (uint64_t)g * m->P_.groupBytes;
+    if (h.layout == 0) {
+      upgradeGroup(stored, old.get(), m->P_, dst);
+    } else if (!upgradeQ4KGroup(old.get(), m->P_, dst)) {
+      *err = path + ": a Q4_K scale or min is beyond 6 bits";
+      return nullptr;
+    }
   }
   return m;
 }
@@ -260,9 +395,15 @@ constexpr int64_t kChunkGroups = 8;
 
 // Threads claim stretches of groups of 16 output rows; each group is multiplied with every
 // activation row (up to the kernels' packedRows per call) while it is in cache, so the weights
-// stream from memory once per call.
+// stream from memory once per call. A banded matrix's groups are claimed as one run: band b's
+// groups follow band b-1's, its rows write at its own offset of each output row.
 struct MultiplyJob {
-  const Matrix* m;
+  static constexpr int kMaxBands = 4;
+  const Matrix* band[kMaxBands];
+  int64_t firstGroup[kMaxBands + 1];  // band b holds groups [firstGroup[b], firstGroup[b+1])
+  int64_t firstRow[kMaxBands];
+  int bands = 0;
+  int64_t n = 0;  // the output row's length (all bands)
   const Kernels* k;
   const ActivationRows* x;
   int rows;
@@ -272,50 +413,67 @@ struct MultiplyJob {
   std::atomic<int64_t> next{0};
   static void work(void* p, int) {
     MultiplyJob& j = *static_cast<MultiplyJob*>(p);
-    const PackedLayout& P = j.m->P_;
     constexpr int kMaxTile = 8;
     const XQuant* xs[kMaxTile];
     float tile[kMaxTile][kPackRows];
     float* outs[kMaxTile];
     for (int i = 0; i < kMaxTile; i++) outs[i] = tile[i];
     const int per = j.k->packedRows < kMaxTile ? j.k->packedRows : kMaxTile;
-    // Whole tiles of 16 rows through the tile kernel where there is one (same results), the rest
-    // through `packed`.
-    const int tiled = j.xu8 ? j.rows / 16 * 16 : 0;
     const XQuant* txs[kMaxRows];
     float tileOut[kMaxRows][kPackRows];
     float* touts[kMaxRows];
-    for (int i = 0; i < tiled; i++) txs[i] = &j.x->row(i), touts[i] = tileOut[i];
-    for (int64_t g0; (g0 = j.next.fetch_add(j.chunk)) < P.groups;) {
-      const int64_t g1 = g0 + j.chunk < P.groups ? g0 + j.chunk : P.groups;
+    const int tileRows = j.xu8 ? j.rows / 16 * 16 : 0;
+    for (int i = 0; i < tileRows; i++) txs[i] = &j.x->row(i), touts[i] = tileOut[i];
+    const int64_t groups = j.firstGroup[j.bands];
+    for (int64_t g0; (g0 = j.next.fetch_add(j.chunk)) < groups;) {
+      const int64_t g1 = g0 + j.chunk < groups ? g0 + j.chunk : groups;
+      int b = 0;
       for (int64_t g = g0; g < g1; g++) {
-        const int64_t r0 = g * kPackRows, cnt = P.n - r0 < kPackRows ? P.n - r0 : kPackRows;
+        while (g >= j.firstGroup[b + 1]) b++;
+        const Matrix& m = *j.band[b];
+        const PackedLayout& P = m.P_;
+        const int64_t local = g - j.firstGroup[b], r0 = local * kPackRows, cnt = P.n - r0 < kPackRows ? P.n - r0 : kPackRows;
+        float* y = j.y + j.firstRow[b] + r0;
+        // Whole tiles of 16 rows through the tile kernel where there is one and the form allows
+        // (same results), the rest through `packed`.
+        const int tiled = tileUsable(P) ? tileRows : 0;
         for (int t0 = 0; t0 < tiled; t0 += 64) {
-          const int n = tiled - t0 < 64 ? tiled - t0 : 64;
-          j.k->packedTiles(P, j.m->group(g), n / 16, txs + t0, j.xu8 + (int64_t)t0 * j.x->stride(), j.x->stride(), touts + t0);
-          for (int i = t0; i < t0 + n; i++) std::memcpy(j.y + (int64_t)i * P.n + r0, tileOut[i], sizeof(float) * cnt);
+          const int c = tiled - t0 < 64 ? tiled - t0 : 64;
+          j.k->packedTiles(P, m.group(local), c / 16, txs + t0, j.xu8 + (int64_t)t0 * j.x->stride(), j.x->stride(), touts + t0);
+          for (int i = t0; i < t0 + c; i++) std::memcpy(y + (int64_t)i * j.n, tileOut[i], sizeof(float) * cnt);
         }
         for (int s0 = tiled; s0 < j.rows; s0 += per) {
-          const int m = j.rows - s0 < per ? j.rows - s0 : per;
-          for (int i = 0; i < m; i++) xs[i] = &j.x->row(s0 + i);
-          j.k->packed(P, j.m->group(g), m, xs, outs);
-          for (int i = 0; i < m; i++) std::memcpy(j.y + (int64_t)(s0 + i) * P.n + r0, tile[i], sizeof(float) * cnt);
+          const int c = j.rows - s0 < per ? j.rows - s0 : per;
+          for (int i = 0; i < c; i++) xs[i] = &j.x->row(s0 + i);
+          j.k->packed(P, m.group(local), c, xs, outs);
+          for (int i = 0; i < c; i++) std::memcpy(y + (int64_t)(s0 + i) * j.n, tile[i], sizeof(float) * cnt);
         }
       }
     }
   }
+  // The tile kernel knows one scale and zero point per block, not Q4_K's mins or K6's halves:
+  // those matrices stay on `packed`.
+  static bool tileUsable(const PackedLayout& P) { return P.block % 32 == 0 && !P.kquant && !P.k6; }
 };
 
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {
   MultiplyJob job;
-  job.m = this, job.k = k, job.x = &x, job.rows = rows, job.y = y;
-  // The tile kernel knows one scale and zero point per block, not Q4_K's mins or Q6_K's halves:
-  // those matrices stay on `packed`.
-  if (k->packedTiles && rows >= 16 && P_.block % 32 == 0 && !P_.kquant && !P_.k6) job.xu8 = x.biased(rows);
+  job.k = k, job.x = &x, job.rows = rows, job.y = y, job.n = P_.n;
+  bool tiles = false;
+  int64_t groups = 0, row = 0;
+  const auto add = [&](const Matrix* m) {
+    job.band[job.bands] = m, job.firstGroup[job.bands] = groups, job.firstRow[job.bands] = row;
+    job.bands++, groups += m->P_.groups, row += m->P_.n;
+    tiles = tiles || MultiplyJob::tileUsable(m->P_);
+  };
+  if (bands_.empty()) add(this);
+  for (const auto& band : bands_) add(band.get());
+  job.firstGroup[job.bands] = groups;
+  if (k->packedTiles && rows >= 16 && tiles) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
   // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
   // picked up by the others.
-  const int64_t chunk = P_.groups / (8 * (int64_t)t);
+  const int64_t chunk = groups / (8 * (int64_t)t);
   job.chunk = chunk < 1 ? 1 : chunk > kChunkGroups ? kChunkGroups : chunk;
   Pool::instance().run(t, MultiplyJob::work, &job);
 }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "layout.h"
 #include "packed.h"
@@ -64,12 +65,20 @@ class Matrix {
   const Layout& layout() const { return P_.in; }
   int64_t outputs() const { return P_.n; }
   int64_t inputs() const { return P_.k; }
-  int bits() const { return P_.bits; }
+  int bits() const;
   bool kquant() const { return P_.kquant; }
-  uint64_t bytes() const { return (uint64_t)P_.groups * P_.groupBytes; }
+  // The weights' bytes (a banded matrix: its bands').
+  uint64_t bytes() const;
 
  private:
   Matrix() = default;
+  // A matrix stored as bands of rows (BlockGrid::bands), each a matrix of its own form; P_ then
+  // gives only the shape and the input layout, and w_ is null.
+  static std::unique_ptr<Matrix> createBands(int64_t n, int64_t k, int bits, int block, const float* w, int threads,
+                                             std::string* err, const BlockGrid& grid);
+  bool joinBands(std::string* err);
+  static std::unique_ptr<Matrix> readOne(FILE* fp, const std::string& path, std::string* err, bool inBands);
+  std::vector<std::unique_ptr<Matrix>> bands_;
   bool allocate(std::string* err);
   const uint8_t* group(int64_t g) const { return w_ + (uint64_t)g * P_.groupBytes; }
   friend struct MatrixQuantJob;

@@ -39,19 +39,49 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 // the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid" | "q4k" | "k6",
 // mins?: boolean } (the file's blocks laid out as they are; the matrix's values are then not
 // needed).
+// Or { bands: [such forms, each with a source] }: the matrix as bands of rows (quantize.h).
+inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string& name, int64_t n, int64_t k);
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined()) return {};
+  return gridValue(env, v, name, n, k);
+}
+
+inline exl::BlockGrid bandsValue(Napi::Env env, Napi::Value v, const std::string& at, int64_t n, int64_t k) {
+  if (!v.IsArray()) throwType(env, at + "bands must be an array of forms");
+  Napi::Array list = v.As<Napi::Array>();
+  if (list.Length() < 2 || list.Length() > 4) throwRange(env, at + "bands needs 2 to 4 forms");
+  exl::BlockGrid g;
+  int64_t rows = 0;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    const std::string bat = at + "bands[" + std::to_string(i) + "]";
+    Napi::Value b = list.Get(i);
+    if (!b.IsObject() || !b.As<Napi::Object>().Get("source").IsArray()) throwType(env, bat + " must be a form with a source");
+    // Its rows are its source's.
+    Napi::Array parts = b.As<Napi::Object>().Get("source").As<Napi::Array>();
+    int64_t bandRows = 0;
+    for (uint32_t j = 0; j < parts.Length(); j++)
+      if (parts.Get(j).IsObject()) bandRows += intProp(env, parts.Get(j).As<Napi::Object>(), "rows", 0, true);
+    if (i + 1 < list.Length() && bandRows % 16 != 0) throwRange(env, bat + " must have a multiple of 16 rows (all but the last band)");
+    g.bands.push_back(gridValue(env, b, bat, bandRows, k));
+    rows += bandRows;
+  }
+  if (rows != n) throwRange(env, at + "bands must hold the matrix's " + std::to_string(n) + " rows");
+  return g;
+}
+
+inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string& name, int64_t n, int64_t k) {
   const int64_t cols = (k + 31) / 32;
   exl::BlockGrid g;
   if (v.IsTypedArray()) {
-    g.scales = floatArray(env, v, name, (size_t)(n * cols)).Data();
+    g.scales = floatArray(env, v, name.c_str(), (size_t)(n * cols)).Data();
     g.cols = cols;
     return g;
   }
-  if (!v.IsObject()) throwType(env, std::string(name) + " must be a Float32Array or an object");
+  if (!v.IsObject()) throwType(env, name + " must be a Float32Array or an object");
   Napi::Object f = v.As<Napi::Object>();
-  const std::string at = std::string(name) + ".";
+  const std::string at = name + ".";
+  if (!f.Get("bands").IsUndefined()) return bandsValue(env, f.Get("bands"), at, n, k);
   if (!f.Get("scales").IsUndefined()) {
     g.scales = floatArray(env, f.Get("scales"), (at + "scales").c_str(), (size_t)(n * cols)).Data();
     g.cols = cols;
@@ -107,7 +137,7 @@ inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, 
 // A matrix's float weights, n values; absent (undefined) only where its grid keeps the file's
 // blocks (BlockGrid::source), which then give every value.
 inline const float* weightsProp(Napi::Env env, Napi::Object o, const char* name, size_t n, const exl::BlockGrid& g) {
-  if (o.Get(name).IsUndefined() && g.source.n > 0) return nullptr;
+  if (o.Get(name).IsUndefined() && (g.source.n > 0 || !g.bands.empty())) return nullptr;
   return floatArray(env, o.Get(name), name, n).Data();
 }
 

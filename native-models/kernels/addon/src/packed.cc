@@ -27,9 +27,9 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
   P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 2;
   P->superOffset = 0;
   uint64_t used = P->zpOffset + (bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
-  if (kquant || k6) {  // per block: u8 sc (Q4_K) or int8 sc per 16 (K6), u8 m; fp16 d and dmin per superblock (packed.h)
-    const uint64_t scaleBytes = (uint64_t)P->in.kb * kPackRows * (kquant ? 1 : 2);
-    const uint64_t minBytes = P->kmins ? (uint64_t)P->in.kb * kPackRows : 0;
+  if (kquant || k6) {  // per block: 6-bit sc and m (Q4_K), or int8 sc per 16 and u8 m (K6); fp16 d and dmin per superblock (packed.h)
+    const uint64_t scaleBytes = kquant ? sixBitBytes(P->in.kb) : (uint64_t)P->in.kb * kPackRows * 2;
+    const uint64_t minBytes = kquant ? sixBitBytes(P->in.kb) : P->kmins ? (uint64_t)P->in.kb * kPackRows : 0;
     P->zpOffset = P->scalesOffset + scaleBytes;
     P->superOffset = P->zpOffset + minBytes;
     used = P->superOffset + (uint64_t)(P->in.kb / 8) * kPackRows * 2 * (P->kmins ? 2 : 1);
@@ -107,11 +107,12 @@ bool packSourceGroup(const PackedLayout& P, int64_t g, uint8_t* out, const Sourc
         for (int b = 8 * s; b < 8 * s + 8; b++) {
           const int i = 2 * (b - 8 * s);
           if (P.kquant) {
-            out[P.scalesOffset + b * kPackRows + r] = (uint8_t)ks.sc[i];
-          } else {
-            out[P.scalesOffset + (2 * b) * kPackRows + r] = (uint8_t)ks.sc[i];
-            out[P.scalesOffset + (2 * b + 1) * kPackRows + r] = (uint8_t)ks.sc[i + 1];
+            putSix(out + P.scalesOffset, kb, b, r, ks.sc[i]);
+            putSix(out + P.zpOffset, kb, b, r, ks.m[i]);
+            continue;
           }
+          out[P.scalesOffset + (2 * b) * kPackRows + r] = (uint8_t)ks.sc[i];
+          out[P.scalesOffset + (2 * b + 1) * kPackRows + r] = (uint8_t)ks.sc[i + 1];
           if (P.kmins) out[P.zpOffset + b * kPackRows + r] = ks.m[i];
         }
       }

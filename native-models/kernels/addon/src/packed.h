@@ -8,10 +8,11 @@
 //   int8: code = w/scale + 128 (0..255), w = (code - 128) · scale
 //   int4: code 0..15, w = (code - zp) · scale, zp 8 when symmetric (a file's Q4_0 grid);
 //         steps 2t and 2t+1 share 64 bytes (low / high nibble)
-//   Q4_K (int4 codes as above, a file's Q4_K blocks kept): after the codes, u8 sc [blocks][16],
-//         u8 m [blocks][16], then fp16 d [blocks/8][16] and fp16 dmin [blocks/8][16];
-//         w = (d·sc)·code - dmin·m, ggml's own formula: 18.5 bytes per block of 32 against the
-//         file's 18 (its 12 bytes of packed 6-bit scales per 256 take 16 here).
+//   Q4_K (int4 codes as above, a file's Q4_K blocks kept): after the codes, the 6-bit sc of
+//         every block and row (packedSix below: low nibbles of two blocks per byte, then the
+//         top two bits of four blocks per byte), the 6-bit m the same way, then fp16 d
+//         [blocks/8][16] and fp16 dmin [blocks/8][16]; w = (d·sc)·code - dmin·m, ggml's own
+//         formula. 18 bytes per block of 32: the file's own.
 //   K6 (6-bit codes c + 32, c in -32..31, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K
 //         types; ggml_blocks.h): a block's codes are their low nibbles as int4 codes are
 //         stored (256 bytes), then their top two bits (128 bytes: byte i of 64-byte line t holds
@@ -58,11 +59,27 @@ inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int
 inline int packedZeroPoint(const PackedLayout& P, const uint8_t* group, int b, int r) {
   return P.bits == 8 ? 128 : P.symmetric ? 8 : group[P.zpOffset + b * kPackRows + r];
 }
+// Q4_K's 6-bit sc and m: `kb` blocks x 16 rows of 6-bit values in kb·12 bytes from `base`. The
+// low nibbles of blocks 2i and 2i+1 share byte [i][r] (low, high), then the top two bits of
+// blocks 4i..4i+3 share byte [i][r] (bits 0-1, 2-3, 4-5, 6-7): 16 consecutive bytes hold one
+// nibble or bit pair of 16 rows, so the kernels decode a block's 16 values with two loads.
+inline uint64_t sixBitBytes(int kb) { return (uint64_t)kb * kPackRows * 3 / 4; }
+inline int packedSix(const uint8_t* base, int kb, int b, int r) {
+  const int low = base[(b / 2) * kPackRows + r] >> (4 * (b % 2)) & 15;
+  const int top = base[(uint64_t)kb * kPackRows / 2 + (b / 4) * kPackRows + r] >> (2 * (b % 4)) & 3;
+  return low | top << 4;
+}
+// Sets value v (0..63) in a zeroed `base`.
+inline void putSix(uint8_t* base, int kb, int b, int r, int v) {
+  base[(b / 2) * kPackRows + r] |= (uint8_t)((v & 15) << (4 * (b % 2)));
+  base[(uint64_t)kb * kPackRows / 2 + (b / 4) * kPackRows + r] |= (uint8_t)((v >> 4 & 3) << (2 * (b % 4)));
+}
+
 // Q4_K: block b's scale d·sc and min dmin·m of row r, in float as ggml computes them (exact:
 // an fp16 times a 6-bit integer).
 inline float packedKScale(const PackedLayout& P, const uint8_t* group, int b, int r) {
   const uint16_t* d = reinterpret_cast<const uint16_t*>(group + P.superOffset);
-  return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)group[P.scalesOffset + b * kPackRows + r];
+  return halfToFloat(d[(b / 8) * kPackRows + r]) * (float)packedSix(group + P.scalesOffset, P.in.kb, b, r);
 }
 // K6: the scale d·sc of inputs [16h, 16h+16) of block b, row r (its min: packedKMin).
 inline float packedK6Scale(const PackedLayout& P, const uint8_t* group, int b, int h, int r) {
@@ -73,7 +90,8 @@ inline float packedK6Scale(const PackedLayout& P, const uint8_t* group, int b, i
 inline float packedKMin(const PackedLayout& P, const uint8_t* group, int b, int r) {
   if (P.k6 && !P.kmins) return 0.0f;
   const uint16_t* dmin = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (P.in.kb / 8) * kPackRows;
-  return halfToFloat(dmin[(b / 8) * kPackRows + r]) * (float)group[P.zpOffset + b * kPackRows + r];
+  const int m = P.kquant ? packedSix(group + P.zpOffset, P.in.kb, b, r) : group[P.zpOffset + b * kPackRows + r];
+  return halfToFloat(dmin[(b / 8) * kPackRows + r]) * (float)m;
 }
 
 // K6: code (0..63) of element j of block b, row r.

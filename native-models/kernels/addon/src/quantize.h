@@ -1,6 +1,7 @@
 // Quantization of weight rows (at creation) and of the activation vector (every call).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "ggml_blocks.h"
 #include "layout.h"
@@ -27,7 +28,10 @@ bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, f
 //   source + keep: the matrix's rows as the file's own blocks (ggml_blocks.h), laid out in the
 //         form `keep` names without a float in between (the values are then not read at all):
 //         Keep::Grid (Q4_0/Q5_0/Q8_0 scales at `bits`), Keep::Q4K, or Keep::K6 (with `kmins`
-//         where the blocks have mins).
+//         where the blocks have mins);
+//   bands: instead, the matrix as bands of rows one below the other, each its own form (each a
+//         BlockGrid with a source: a fused q/k/v whose v is Q6_K and q, k Q4_K keeps both at
+//         their file's size). Every band but the last has a multiple of 16 rows.
 // Absent (all empty): quantize freely at the caller's bits.
 enum class Keep { None, Grid, Q4K, K6 };
 struct BlockGrid {
@@ -38,6 +42,7 @@ struct BlockGrid {
   SourceRows source;
   Keep keep = Keep::None;
   bool kmins = false;
+  std::vector<BlockGrid> bands;
   bool isK() const { return keep == Keep::Q4K; }
   bool isK16() const { return keep == Keep::K6; }
   // Symmetric int4: a kept Q4_0 grid (zero point 8 everywhere).
