@@ -209,6 +209,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     // the file's blocks.
     const embed = once(() => readWithGrid(source, "embed"));
     const lmHead = cfg.tiedEmbeddings ? embed : once(() => readWithGrid(source, "lm_head"));
+    // Read once when a tied head and the rows file both keep the file's blocks.
+    const embedBlocks = once(() => fileBlocks(source, "embed"));
     const finalNorm = await source.readTensor("final_norm");
     check();
     progress("quantize", 1);
@@ -220,9 +222,11 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     if (opts.native) {
       const storage = headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize);
       const blocks =
-        storage.form !== "free"
-          ? await fileBlocks(source, cfg.tiedEmbeddings ? "embed" : "lm_head")
-          : undefined;
+        storage.form === "free"
+          ? undefined
+          : cfg.tiedEmbeddings
+            ? await embedBlocks()
+            : await fileBlocks(source, "lm_head");
       const weights = blocks ?? (await lmHead());
       opts.native.writeHead(
         cfg,
@@ -234,7 +238,16 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
         storage,
       );
     }
-    const embedding = await writeRows(tmp, "embedding.bin", embed, cfg, opts.quant, source, "embed");
+    const embedding = await writeRows(
+      tmp,
+      "embedding.bin",
+      embed,
+      embedBlocks,
+      cfg,
+      opts.quant,
+      source,
+      "embed",
+    );
     // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
     // graph's weights, or (one copy) the embedding table when tied and the native head itself
     // when not (no rows file: lmHead absent).
@@ -432,6 +445,7 @@ async function writeRows(
   dir: string,
   file: string,
   read: () => Promise<DequantizedTensor>,
+  readBlocks: () => Promise<FileBlocks | undefined>,
   cfg: ModelConfig,
   quant: WeightQuant,
   source: ModelSource,
@@ -439,7 +453,7 @@ async function writeRows(
 ): Promise<StoredMatrix> {
   const rows = cfg.vocabSize;
   const cols = cfg.hiddenSize;
-  const raw = keepsFileRows(source.tensors, name, quant) ? await source.readTensorBlocks?.(name) : undefined;
+  const raw = keepsFileRows(source.tensors, name, quant) ? await readBlocks() : undefined;
   if (raw) {
     // The file's own blocks, which no engine block holds (K-quants, Q4_1/Q5_1): exact, and as small.
     await writeFile(path.join(dir, file), raw.bytes);

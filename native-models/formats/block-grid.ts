@@ -51,8 +51,5 @@ export function gridScalesInto(type: string, src: Uint8Array, out: Float32Array,
 /** Rows [start, start + rows) of a grid over `cols` inputs per row. */
 export function gridRows(g: TensorGrid, cols: number, start: number, rows: number): TensorGrid {
   const per = cols / GRID_BLOCK;
-  const cut = <T extends Float32Array | Uint8Array | Int8Array>(a: T, n: number) =>
-    a.slice(start * n, (start + rows) * n) as T;
-  const out: TensorGrid = { ...g, scales: cut(g.scales, per) };
-  return out;
+  return { ...g, scales: g.scales.slice(start * per, (start + rows) * per) };
 }

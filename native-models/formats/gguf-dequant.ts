@@ -134,7 +134,6 @@ function q5(
   return nonFinite;
 }
 
-/** ggml get_scale_min_k4: eight 6-bit scales and eight 6-bit mins packed into 12 bytes. */
 /** ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from a K block's 12 scale bytes at s[o..]. */
 function scaleMinK4(s: Uint8Array, o: number, j: number, out: Float64Array): void {
   if (j < 4) {

@@ -72,8 +72,7 @@ KSuper ggmlSuper(int type, const uint8_t* row, int64_t s);
 
 // Block b (32 inputs) of a Q4_0/Q5_0/Q8_0 row: its fp16 scale's bits.
 inline uint16_t ggmlBlockScale(int type, const uint8_t* row, int64_t b) {
-  const int64_t size = type == kQ4_0 ? 18 : type == kQ5_0 ? 22 : 34;
-  const uint8_t* p = row + b * size;
+  const uint8_t* p = row + b * ggmlRowBytes(type, 32);
   return (uint16_t)(p[0] | p[1] << 8);
 }
 

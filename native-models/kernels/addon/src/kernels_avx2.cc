@@ -2,6 +2,7 @@
 // target pragma; selected only after a run-time CPU check. No C++ library templates here (see
 // kernels_avx512.cc).
 #include "layout.h"
+#include "kernels_x86.h"
 #include "packed.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -395,15 +396,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     if (BITS == 4 && P.kquant) {
       // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
-      // The 16 rows' 6-bit sc and m of block b (packedSix): a nibble load and a bit-pair load each.
-      const __m128i lowShift = _mm_cvtsi32_si128(4 * (b % 2)), topShift = _mm_cvtsi32_si128(2 * (b % 4));
-      const auto six = [&](uint64_t off) {
-        const uint8_t* base = group + off;
-        const __m128i low = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + (b / 2) * kPackRows)), lowShift), _mm_set1_epi8(15));
-        const __m128i top = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + kb * kPackRows / 2 + (b / 4) * kPackRows)), topShift), _mm_set1_epi8(3));
-        return _mm_or_si128(low, _mm_slli_epi16(top, 4));
-      };
-      const __m128i sc6 = six(P.scalesOffset), m6 = six(P.zpOffset);
+      const __m128i sc6 = packedSixRows(group + P.scalesOffset, kb, b), m6 = packedSixRows(group + P.zpOffset, kb, b);
       for (int h = 0; h < 2; h++) {
         const auto half = [&](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8 * h))); };
         const auto bytes = [&](__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(h ? _mm_srli_si128(v, 8) : v)); };

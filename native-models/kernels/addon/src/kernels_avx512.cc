@@ -3,6 +3,7 @@
 // No C++ library templates are used in this file: their instantiations would be compiled for
 // AVX-512 and could be picked by the linker for other callers.
 #include "layout.h"
+#include "kernels_x86.h"
 #include "packed.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -441,13 +442,8 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16)));
       const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (kb / 8) * kPackRows)));
-      // The 16 rows' 6-bit values of block b (packedSix): a nibble load and a bit-pair load.
-      const __m128i lowShift = _mm_cvtsi32_si128(4 * (b % 2)), topShift = _mm_cvtsi32_si128(2 * (b % 4));
       const auto six = [&](uint64_t off) {
-        const uint8_t* base = group + off;
-        const __m128i low = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + (b / 2) * kPackRows)), lowShift), _mm_set1_epi8(15));
-        const __m128i top = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + kb * kPackRows / 2 + (b / 4) * kPackRows)), topShift), _mm_set1_epi8(3));
-        return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_or_si128(low, _mm_slli_epi16(top, 4))));
+        return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(packedSixRows(group + off, kb, b)));
       };
       const __m512 S = _mm512_mul_ps(d, six(P.scalesOffset)), Mn = _mm512_mul_ps(dmin, six(P.zpOffset));
       for (int m = 0; m < M; m++) {

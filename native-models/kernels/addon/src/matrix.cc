@@ -308,7 +308,6 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
     return nullptr;
   }
   std::unique_ptr<Matrix> m(new Matrix());
-  const char* e0 = nullptr;
   if (h.n < 1 || h.k < 1) {
     *err = path + ": bad matrix shape";
     return nullptr;
@@ -318,7 +317,7 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
     return nullptr;
   }
   if (h.layout == kMatrixLayoutBands) {
-    if (inBands || h.bands < 2 || h.bands > 4 || (e0 = makePackedLayout(h.n, h.k, 8, h.block, false, &m->P_))) {
+    if (inBands || h.bands < 2 || h.bands > 4 || makePackedLayout(h.n, h.k, 8, h.block, false, &m->P_) != nullptr) {
       *err = path + ": bad banded matrix header";
       return nullptr;
     }
