@@ -105,6 +105,9 @@ export class Decoder {
     this.truncate(keep);
     await this.complete(signal);
     let logits: Float32Array | undefined;
+    // Each layer's rows go into one of two buffers in turn (the other holds its input).
+    const d = this.runner.config.hiddenSize;
+    const buffers = [0, 1].map(() => new Float32Array(Math.min(chunk, ids.length - keep) * d));
     for (let start = keep; start < ids.length; start += chunk) {
       const part = ids.slice(start, start + chunk);
       const positions = part.map((_, i) => start + i);
@@ -112,11 +115,11 @@ export class Decoder {
         let h = this.runner.embed(part);
         for (let l = 0; l < this.runner.layers; l++) {
           throwIfAborted(signal);
-          h = await this.runner.layer(l, h, positions);
+          h = await this.runner.layer(l, h, positions, false, buffers[l % 2].subarray(0, part.length * d));
         }
         if (start + chunk >= ids.length) {
           logits = await this.runner.logits(h, 1);
-          this.lastHidden = h.slice(h.length - this.runner.config.hiddenSize);
+          this.lastHidden = h.slice(h.length - d);
         }
       } catch (err) {
         this.truncate(start);

@@ -216,7 +216,8 @@ export class NativeLayers {
 
   /**
    * A whole layer natively: attention over the layer's cache (rows written at kv.cached..), then
-   * the FFN, at the current sparsity for decode rows and dense for prefill; returns the output rows.
+   * the FFN, at the current sparsity for decode rows and dense for prefill; writes the output rows
+   * into `out` (S x d, not `x`) and returns it.
    */
   decodeLayer(
     layer: number,
@@ -224,13 +225,14 @@ export class NativeLayers {
     positions: Int32Array,
     rotary: { cos: Float32Array; sin: Float32Array },
     kv: KvSlot,
+    out: Float32Array,
     decode = true,
   ): Float32Array {
     const S = positions.length;
     const n = S * this.d;
+    if (out.length !== n) throw new Error(`a layer's output takes ${n} values, not ${out.length}`);
     if (this.scratch.ffnIn.length < n) this.scratch = { ffnIn: new Float32Array(n) };
     // The attention half writes x + attention straight into the layer's output; the FFN adds to it.
-    const out = new Float32Array(n);
     const ffnIn = this.scratch.ffnIn.subarray(0, n);
     this.attention![layer].run(
       x,
