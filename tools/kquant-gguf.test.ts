@@ -3,7 +3,7 @@
 // quantized, within each format's rounding error.
 import { describe, expect, it } from "vitest";
 import { dequantizeInto } from "../native-models/formats/gguf-dequant.js";
-import { QK, quantizeQ4K, quantizeQ6K } from "./kquant-gguf.js";
+import { QK, quantizeMinBlock, quantizeQ4K, quantizeQ6K } from "./kquant-gguf.js";
 
 function block(seed: number, scale: number): Float32Array {
   let s = seed;
@@ -46,6 +46,25 @@ describe("K-quant block writers", () => {
       const back = new Float32Array(QK).fill(1);
       dequantizeInto(type, raw, back);
       expect(Array.from(back).every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  it.each([
+    ["Q4_1", 15, 20],
+    ["Q5_1", 31, 24],
+  ] as const)("%s blocks dequantize back within half a step, their minimum close", (type, levels, bytes) => {
+    for (const [seed, scale] of [
+      [4, 0.02],
+      [5, 1],
+      [6, 30],
+    ]) {
+      const x = block(seed, scale).subarray(0, 32);
+      const raw = new Uint8Array(bytes);
+      quantizeMinBlock(levels, x, raw);
+      const back = new Float32Array(32);
+      dequantizeInto(type, raw, back);
+      const step = (Math.max(...x) - Math.min(...x)) / levels;
+      for (let i = 0; i < 32; i++) expect(Math.abs(back[i] - x[i])).toBeLessThan(step / 2 + 2e-3 * scale);
     }
   });
 });

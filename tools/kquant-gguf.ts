@@ -1,14 +1,17 @@
 // Writes a "Q4_K_M"-typed copy of a GGUF file, the quantization most people download, for
 // benchmarks and quality checks where no such file can be fetched:
 //
-//   npx tsx tools/kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf
+//   npx tsx tools/kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf [--type q4_k_m|q4_1|q5_1]
 //
 // Like llama.cpp's Q4_K_M recipe: 2-D weights in Q4_K, the output head in Q6_K, and attn_v and
 // ffn_down in Q6_K on the layers llama.cpp gives more bits (the first and last eighth, and every
-// third in between); 1-D tensors (norms) stay as they are. The block quantizers are simple
-// min/max ones, not llama.cpp's error-minimising search: the files are valid K-quant files with
-// somewhat larger rounding error. Metadata is copied byte for byte, with general.file_type set to
-// 15 (MOSTLY_Q4_K_M). Not product code.
+// third in between); 1-D tensors (norms) stay as they are. `--type q4_1` or `q5_1`: every 2-D
+// weight in that type, the output head in Q6_K where its rows are whole superblocks (llama.cpp's
+// rule for these older types). The block quantizers are simple min/max ones (Q4_1 and Q5_1 as
+// ggml's reference quantizer), not llama.cpp's error-minimising search: the files are valid files
+// of their type with somewhat larger rounding error. Metadata is copied byte for byte, with
+// general.file_type set to the recipe's (15 MOSTLY_Q4_K_M, 3 MOSTLY_Q4_1, 9 MOSTLY_Q5_1). Not
+// product code.
 import { open, rename } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { BinaryFile } from "../native-models/formats/binary.js";
@@ -17,9 +20,15 @@ import { dequantizeInto, F16_TABLE } from "../native-models/formats/gguf-dequant
 import { toHalf } from "../native-models/convert/float16.js";
 
 export const QK = 256;
-const Q4_K = { id: 12, bytes: 144 };
-const Q6_K = { id: 14, bytes: 210 };
-const FILE_TYPE_Q4_K_M = 15;
+
+interface BlockType {
+  id: number;
+  name: string;
+  /** Values per block and bytes per block. */
+  block: number;
+  bytes: number;
+  quantize: (x: Float32Array, out: Uint8Array) => void;
+}
 
 /** One Q4_K block (256 values): 8 sub-blocks of 32 with 6-bit scales and mins. */
 export function quantizeQ4K(x: Float32Array, out: Uint8Array): void {
@@ -94,22 +103,82 @@ export function quantizeQ6K(x: Float32Array, out: Uint8Array): void {
   out[209] = dh >> 8;
 }
 
+/**
+ * One Q4_1 (levels 15) or Q5_1 (31) block of 32 as ggml's quantize_row_q4_1_ref writes it: d the
+ * range over the levels, m the minimum, q = (x - min)/d rounded half up.
+ */
+export function quantizeMinBlock(levels: 15 | 31, x: Float32Array, out: Uint8Array): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const d = Math.fround((hi - lo) / levels);
+  const id = d ? Math.fround(1 / d) : 0;
+  const dh = toHalf(d);
+  const mh = toHalf(lo);
+  out.fill(0);
+  out[0] = dh & 0xff;
+  out[1] = dh >> 8;
+  out[2] = mh & 0xff;
+  out[3] = mh >> 8;
+  const q = Array.from(x, (v) => Math.min(levels, Math.floor(Math.fround((v - lo) * id) + 0.5)));
+  const at = levels === 15 ? 4 : 8; // Q5_1: 4 bytes of fifth bits first
+  for (let j = 0; j < 16; j++) out[at + j] = (q[j] & 15) | ((q[j + 16] & 15) << 4);
+  if (levels === 31) for (let j = 0; j < 32; j++) if (q[j] & 16) out[4 + (j >> 3)] |= 1 << (j & 7);
+}
+
+const Q4_K: BlockType = { id: 12, name: "Q4_K", block: QK, bytes: 144, quantize: quantizeQ4K };
+const Q6_K: BlockType = { id: 14, name: "Q6_K", block: QK, bytes: 210, quantize: quantizeQ6K };
+const Q4_1: BlockType = {
+  id: 3,
+  name: "Q4_1",
+  block: 32,
+  bytes: 20,
+  quantize: (x, o) => quantizeMinBlock(15, x, o),
+};
+const Q5_1: BlockType = {
+  id: 7,
+  name: "Q5_1",
+  block: 32,
+  bytes: 24,
+  quantize: (x, o) => quantizeMinBlock(31, x, o),
+};
+
+/** Each recipe's general.file_type (llama_ftype) and the type of each 2-D tensor. */
+const RECIPES = {
+  q4_k_m: { fileType: 15, type: kQuantType },
+  q4_1: { fileType: 3, type: (name: string, ne: number[]) => oldType(Q4_1, name, ne) },
+  q5_1: { fileType: 9, type: (name: string, ne: number[]) => oldType(Q5_1, name, ne) },
+} as const;
+
 /** llama.cpp's use_more_bits: the layers whose attn_v and ffn_down get Q6_K in Q4_K_M. */
 function moreBits(layer: number, layers: number): boolean {
   return layer < layers / 8 || layer >= (7 * layers) / 8 || (layer - Math.floor(layers / 8)) % 3 === 2;
 }
 
-function targetType(name: string, ne: number[], layers: number): typeof Q4_K | typeof Q6_K | null {
+function kQuantType(name: string, ne: number[], layers: number): BlockType | null {
   if (ne.length !== 2 || ne[0] % QK !== 0) return null;
   if (name === "output.weight") return Q6_K;
   const m = name.match(/^blk\.(\d+)\.(attn_v|ffn_down)\.weight$/);
   return m && moreBits(Number(m[1]), layers) ? Q6_K : Q4_K;
 }
 
+function oldType(type: BlockType, name: string, ne: number[]): BlockType | null {
+  if (ne.length !== 2 || ne[0] % 32 !== 0) return null;
+  return name === "output.weight" && ne[0] % QK === 0 ? Q6_K : type;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { in: { type: "string" }, out: { type: "string" } } });
-  if (!values.in || !values.out)
-    throw new Error("usage: kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf");
+  const { values } = parseArgs({
+    options: { in: { type: "string" }, out: { type: "string" }, type: { type: "string", default: "q4_k_m" } },
+  });
+  const recipe = RECIPES[values.type as keyof typeof RECIPES];
+  if (!values.in || !values.out || !recipe)
+    throw new Error(
+      "usage: kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf [--type q4_k_m|q4_1|q5_1]",
+    );
   const src = await BinaryFile.open(values.in);
   try {
     const kvEnd = (await parseGguf(src, false)).dataOffset;
@@ -118,11 +187,11 @@ async function main(): Promise<void> {
       gguf.metadata.get(`${String(gguf.metadata.get("general.architecture"))}.block_count`),
     );
     const head = await src.readAt(0, kvEnd, "the GGUF header and metadata");
-    patchFileType(head, FILE_TYPE_Q4_K_M);
+    patchFileType(head, recipe.fileType);
 
     const plan = [...gguf.tensors.values()].map((t) => {
-      const to = targetType(t.name, t.ne, layers);
-      return { t, to, bytes: to ? (t.nElements / QK) * to.bytes : t.byteSize };
+      const to = recipe.type(t.name, t.ne, layers);
+      return { t, to, bytes: to ? (t.nElements / to.block) * to.bytes : t.byteSize };
     });
     const align = gguf.alignment;
     const infos: Buffer[] = [];
@@ -164,16 +233,14 @@ async function main(): Promise<void> {
           const f = new Float32Array(p.t.nElements);
           dequantizeInto(p.t.type.name, raw, f, 0, values.in);
           data = new Uint8Array(p.bytes);
-          const quantize = p.to === Q6_K ? quantizeQ6K : quantizeQ4K;
-          for (let b = 0; b < p.t.nElements / QK; b++)
-            quantize(f.subarray(b * QK, (b + 1) * QK), data.subarray(b * p.to.bytes, (b + 1) * p.to.bytes));
+          const { block, bytes, quantize } = p.to;
+          for (let b = 0; b < p.t.nElements / block; b++)
+            quantize(f.subarray(b * block, (b + 1) * block), data.subarray(b * bytes, (b + 1) * bytes));
         }
         pos = dataStart + rel;
         await write(data);
         rel = Math.ceil((rel + p.bytes) / align) * align;
-        process.stderr.write(
-          `\r${p.t.name} ${p.to === Q6_K ? "Q6_K" : p.to ? "Q4_K" : p.t.type.name}        `,
-        );
+        process.stderr.write(`\r${p.t.name} ${p.to ? p.to.name : p.t.type.name}        `);
       }
     } finally {
       await out.close();

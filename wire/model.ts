@@ -35,14 +35,18 @@ export const SourceBlocks = z.object({
  * 2: every matrix at no fewer bits than its type has, and a file's Q4_K blocks kept as they are.
  * 3: Q5_K and Q6_K blocks in 6-bit codes (form 2 held them in 8-bit codes, which engines from
  * form 3 on no longer read; form 2 packages of other types are the same as form 3's).
+ * 4: Q4_1 and Q5_1 blocks kept as they are (forms 2 and 3 rounded them again; packages of other
+ * types are the same as form 4's).
  */
-export const SOURCE_FORM = 3;
+export const SOURCE_FORM = 4;
 export type SourceBlocks = z.infer<typeof SourceBlocks>;
 
 /** Whether this version runs a package made with `blocks` as the file is (else: import it again). */
 export function keepsSourceForm(blocks: SourceBlocks): boolean {
   if (blocks.form === SOURCE_FORM) return true;
-  return blocks.form === 2 && !blocks.types.some((t) => t === "Q5_K" || t === "Q6_K");
+  const rounded = (types: string[]) => blocks.types.some((t) => types.includes(t));
+  if (blocks.form === 3) return !rounded(["Q4_1", "Q5_1"]);
+  return blocks.form === 2 && !rounded(["Q4_1", "Q5_1", "Q5_K", "Q6_K"]);
 }
 
 export const ModelSummary = z.object({

@@ -11,6 +11,7 @@ import { linearFileBytes, matrixFileBytes } from "../kernels/saved-bytes.js";
 import {
   concat,
   expectedQ4_0,
+  expectedQ4_1,
   expectedQ4_K,
   expectedQ5_K,
   expectedQ6_K,
@@ -18,6 +19,7 @@ import {
   expectedQ8_0,
   f16Bits,
   q4_0Block,
+  q4_1Block,
   q4_KBlock,
   q5_KBlock,
   q6_KBlock,
@@ -319,6 +321,113 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
       );
     },
   );
+});
+
+/** rows×cols random Q4_1 or Q5_1 blocks (negative mins and scales too): ggml's values and the file's blocks. */
+function minsMatrix(type: "Q4_1" | "Q5_1", rows: number, cols: number, seed: number) {
+  const r = rng(seed);
+  const blocks: Uint8Array[] = [];
+  const values = new Float32Array(rows * cols);
+  for (let b = 0; b < (rows * cols) / 32; b++) {
+    const d = f16Bits((r() < 0.2 ? -1 : 1) * (0.001 + r() * 0.02));
+    const m = f16Bits((r() - 0.6) * 0.2);
+    const q = Array.from({ length: 32 }, () => Math.floor(r() * (type === "Q4_1" ? 16 : 32)));
+    blocks.push(type === "Q4_1" ? q4_1Block(d, m, q) : q5Block(d, m, q));
+    values.set(type === "Q4_1" ? expectedQ4_1(d, m, q) : expectedQ5(d, m, q), b * 32);
+  }
+  return { values, file: { type, rows, bytes: concat(blocks) } };
+}
+
+// Q4_1 at its file's 20 bytes per 32 (4-bit codes, fp16 scale and min); Q5_1 in int8 codes, 36.
+const MIN_FORMS = [
+  ["Q4_1", { bits: 4, form: "mins" }, 20 / 32],
+  ["Q5_1", { bits: 8, form: "mins" }, 36 / 32],
+] as const;
+
+describe.each(MIN_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
+  const kernel = loadNativeKernels();
+  const [rows, cols] = [40, 96];
+
+  it("the storage rule picks this form, whatever the bits where the file is 4-bit", () => {
+    expect(matrixStorage([type], 8, 32, true)).toEqual(storage);
+    expect(matrixStorage([type], 4, 32, true)).toEqual(storage);
+    // A lower quantization than the file's, asked for: rounded, at the bits asked.
+    expect(matrixStorage([type], 4, 32, false)).toEqual(
+      type === "Q4_1" ? storage : { bits: 4, form: "free" },
+    );
+    expect(matrixStorage([type], 4, 128, true)).toEqual({ bits: 4, form: "free" });
+  });
+
+  it.runIf(kernel.available)(
+    "every kernel set holds and multiplies the file's values, saved and loaded",
+    () => {
+      if (!kernel.available) return;
+      const f = minsMatrix(type, rows, cols, 41);
+      const isas = kernel.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n);
+      // 20 rows (the tile kernel's batch, which the mins form leaves to `packed`), and one.
+      const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+      const want = new Float32Array(20 * rows);
+      for (let s = 0; s < 20; s++)
+        for (let o = 0; o < rows; o++) {
+          let acc = 0;
+          for (let j = 0; j < cols; j++) acc += f.values[o * cols + j] * x[s * cols + j];
+          want[s * rows + o] = acc;
+        }
+      const results: Float32Array[] = [];
+      for (const isa of isas) {
+        const lin = kernel.createLinear({
+          outputs: rows,
+          inputs: cols,
+          bits: 4,
+          blockSize: 32,
+          weightsGrid: nativeForm(storage, [], [f.file]),
+          isa: isa as never,
+        });
+        expect(Array.from(lin.weights())).toEqual(Array.from(f.values));
+        expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, storage) - 64);
+        expect(lin.info.bytes).toBe(48 * 128 * bytesPerInput); // 3 groups of 16 rows, inputs padded to 128
+        const y = new Float32Array(20 * rows);
+        lin.run(x, y, 20);
+        const one = new Float32Array(rows);
+        lin.run(x.subarray(0, cols), one, 1);
+        expect(Array.from(one)).toEqual(Array.from(y.subarray(0, rows)));
+        results.push(y);
+        let err = 0;
+        let norm = 0;
+        for (let i = 0; i < y.length; i++) {
+          err += (y[i] - want[i]) ** 2;
+          norm += want[i] ** 2;
+        }
+        expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
+        const file = path.join(tmp.dir, `${type}-${isa}.native`);
+        lin.save(file);
+        expect(statSync(file).size).toBe(
+          linearFileBytes(rows, cols, 4, 32, { norm: false, bias: false }, storage),
+        );
+        const back = kernel.loadLinear(file, { isa: isa as never });
+        expect(Array.from(back.weights())).toEqual(Array.from(f.values));
+        back.close();
+        lin.close();
+      }
+      for (const y of results) for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(results[0][i], 2);
+    },
+  );
+
+  it.runIf(kernel.available)("refuses blocks of another type and a scale or min not finite", () => {
+    if (!kernel.available) return;
+    const f = minsMatrix(type, rows, cols, 43);
+    const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
+    const grid = (file: FileBlocks) => nativeForm(storage, [], [file]);
+    const other = { ...f.file, type: type === "Q4_1" ? "Q5_1" : "Q4_1" };
+    expect(() => kernel.createLinear({ ...o, weightsGrid: grid(other) })).toThrow(/bytes|do not fit/);
+    for (const at of [0, 2]) {
+      const nan = f.file.bytes.slice();
+      nan.set([0x00, 0x7e], at); // block 0's d, then its m: an fp16 NaN
+      expect(() => kernel.createLinear({ ...o, weightsGrid: grid({ ...f.file, bytes: nan }) })).toThrow(
+        /not finite/,
+      );
+    }
+  });
 });
 
 describe.runIf(loadNativeKernels().available)("Q4_K matrices saved before their scales took 6 bits", () => {

@@ -35,21 +35,23 @@ export function keptGrid(
 /**
  * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
  * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
- * "q4k" (Q4_K blocks: exact, 4 bits), "k6" (K-quant blocks of any K types, Q6_K and Q5_K
- * alone or stacked with Q4_K: exact, 6-bit codes; `bits` 8, which rows made from it take), or
- * "free" (quantized from the values).
+ * "mins" (Q4_1 blocks at 4 bits, Q5_1 at 8: a scale and a min per block, exact), "q4k" (Q4_K
+ * blocks: exact, 4 bits), "k6" (K-quant blocks of any K types, Q6_K and Q5_K alone or stacked
+ * with Q4_K: exact, 6-bit codes; `bits` 8, which rows made from it take), or "free" (quantized
+ * from the values).
  */
 export interface MatrixStorage {
   bits: 4 | 8;
-  form: "free" | "grid" | "q4k" | "k6";
+  form: "free" | "grid" | "mins" | "q4k" | "k6";
   /** "k6": the blocks have mins (a Q4_K or Q5_K part; Q6_K's have none, and none are stored). */
   mins?: boolean;
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
   activationGroup?: 256;
   /**
-   * "k6" stacks of different K types (llama.cpp's Q4_K q and k with a Q6_K v): the matrix as bands
-   * of rows, each its own form, so that no part is stored wider than its file has it. `parts`
-   * source tensors, `rows` rows each band.
+   * Stacks of different block types that each have a form of their own (llama.cpp's Q4_K q and k
+   * with a Q6_K v; a Q4_1 q and k with a Q5_1 v): the matrix as bands of rows, each its own form,
+   * so that no part is stored wider than its file has it. `parts` source tensors, `rows` rows
+   * each band.
    */
   bands?: MatrixBand[];
 }
@@ -66,6 +68,9 @@ export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", 
 /** The K-quant types the engine reads (superblocks of 256 inputs). */
 const K_TYPES = new Set(["Q4_K", "Q5_K", "Q6_K"]);
 
+/** The types with a min per block of 32 (d·q + m), and the bits of their form ("mins"). */
+const MIN_TYPES: Readonly<Record<string, 4 | 8>> = { Q4_1: 4, Q5_1: 8 };
+
 const FLOAT_TYPES = new Set(["F32", "F16", "BF16"]);
 
 /** The 4-bit types of the files the engine reads: a file holding one is a 4-bit file. */
@@ -75,9 +80,10 @@ const FOUR_BIT_TYPES = new Set(["Q4_0", "Q4_1", "Q4_K"]);
  * The storage of a matrix whose parts have these source types, in a package of `bits` at
  * `blockSize`. `asFile`: the package keeps the file as it is (its bits are not below the
  * file's, fileQuant): then no part is stored with fewer bits than its type has (a Q5_0, Q6_K or
- * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K matrices keep their blocks whatever the
- * bits, other K-quants and stacks of K types theirs as the file is (6-bit codes); a stack mixing
- * K types with others is stored at the widest bits, quantized.
+ * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K and Q4_1 matrices keep their blocks
+ * whatever the bits, other K-quants, stacks of K types and Q5_1 theirs as the file is; a stack
+ * of types with forms of their own is kept in bands where it can be; a stack mixing those types
+ * with others is stored at the widest bits, quantized.
  */
 export function matrixStorage(
   types: readonly (string | undefined)[],
@@ -89,13 +95,19 @@ export function matrixStorage(
   if (blockSize !== GRID_BLOCK_SIZE) return { bits, form: "free" };
   const k = types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
   if (types.every((t) => t === "Q4_K")) return { bits: 4, form: "q4k", ...k };
+  const minBits = types[0] ? MIN_TYPES[types[0]] : undefined;
+  if (minBits && types.every((t) => t === types[0]) && (minBits === 4 || asFile))
+    return { bits: minBits, form: "mins" };
   // Wider K types, alone or stacked with Q4_K: kept where the package keeps the file, else (a
-  // lower choice) rounded to the bits.
+  // lower choice) rounded to the bits. Q4_1 stacked with Q5_1: kept in bands where it can be.
   if (asFile && types.every((t) => t && K_TYPES.has(t))) {
     const stack = { bits: 8, form: "k6", mins: types.some((t) => t !== "Q6_K"), ...k } as const;
-    const bands = rows && kBands(types as string[], rows);
+    const bands = rows && ownBands(types as string[], rows);
     return bands ? { ...stack, bands } : stack;
   }
+  const bands =
+    asFile && rows && types.every((t) => t && t in MIN_TYPES) && ownBands(types as string[], rows);
+  if (bands) return { bits: 8, form: "mins", bands };
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
@@ -103,10 +115,11 @@ export function matrixStorage(
 }
 
 /**
- * A stack of K types as bands of equal types (each stored as matrixStorage gives it alone), or
- * undefined where there is one type or a band but the last would not end on a group of 16 rows.
+ * A stack of types with forms of their own as bands of equal types (each stored as
+ * matrixStorage gives it alone), or undefined where there is one type or a band but the last
+ * would not end on a group of 16 rows.
  */
-function kBands(types: readonly string[], rows: readonly number[]): MatrixBand[] | undefined {
+function ownBands(types: readonly string[], rows: readonly number[]): MatrixBand[] | undefined {
   const bands: { type: string; parts: number; rows: number }[] = [];
   types.forEach((type, i) => {
     const last = bands.at(-1);
@@ -133,7 +146,7 @@ export interface FileBlocks {
 /** A matrix's stored form laid out by the native kernels from the file's own blocks (no values read). */
 export interface SourceForm {
   bits: 4 | 8;
-  keep: "grid" | "q4k" | "k6";
+  keep: "grid" | "mins" | "q4k" | "k6";
   mins?: boolean;
   activationGroup?: 256;
   source: FileBlocks[];
@@ -167,9 +180,9 @@ export function nativeForm(
     const mins = storage.form === "k6" ? { mins: !!storage.mins } : {};
     return { bits: storage.bits, keep: storage.form, ...mins, ...group, source: blocks as FileBlocks[] };
   }
-  // The K forms exist only as the file's blocks (every GGUF source gives them).
-  if (storage.form === "q4k" || storage.form === "k6")
-    throw new Error("K-quant blocks are laid out from the file's bytes only");
+  // These forms exist only as the file's blocks (every GGUF source gives them).
+  if (storage.form === "q4k" || storage.form === "k6" || storage.form === "mins")
+    throw new Error(`${storage.form} blocks are laid out from the file's bytes only`);
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
 }

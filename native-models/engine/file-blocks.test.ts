@@ -63,9 +63,7 @@ async function fileValues(source: ModelSource, names: TensorName[]): Promise<Flo
 
 // A 256-wide model: every matrix row is whole K-quant super-blocks, so each type lands on them all.
 const TYPES = ["Q8_0", "Q5_0", "Q4_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "F32"];
-const KEPT_BY_DEFAULT = new Set(["Q8_0", "Q5_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"]);
-// No kernel form yet: only the embedding table keeps them, as the file's own blocks.
-const KEPT_IN_EMBEDDING = new Set(["Q4_1", "Q5_1"]);
+const KEPT_BY_DEFAULT = new Set(["Q8_0", "Q5_0", "Q4_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]);
 
 describe.runIf(kernel.available)("a GGUF's own values in the package (default import)", () => {
   for (const type of TYPES) {
@@ -99,12 +97,6 @@ describe.runIf(kernel.available)("a GGUF's own values in the package (default im
         if (KEPT_BY_DEFAULT.has(type)) {
           expect(blocks.kept).toBe(blocks.of);
           expect(identical).toBe(held.length);
-        } else if (KEPT_IN_EMBEDDING.has(type)) {
-          expect(blocks.kept).toBe(1);
-          expect(identical).toBe(1);
-          const embedding = held.at(-1)!;
-          const want = await fileValues(source, embedding.sources);
-          expect(embedding.values().every((v, i) => v === want[i])).toBe(true);
         } else {
           // Float files are rounded to int8 by design: none is claimed to be kept.
           expect(blocks.kept).toBe(0);

@@ -29,6 +29,14 @@ describe("what a package holds of its file's weights", () => {
     expect(describeSourceBlocks({ form: 2, kept: 113, of: 113, types: ["Q4_0"] }, "int4")).toBe(
       "The file's own values (Q4_0)",
     );
+    // Forms 2 and 3 rounded Q4_1 and Q5_1 again (only their embedding was kept).
+    for (const form of [2, 3])
+      expect(describeSourceBlocks({ form, kept: 1, of: 8, types: ["Q4_1", "Q8_0"] }, "int4")).toMatch(
+        /^Made by an earlier Exitlane, which rounded some of the file's Q4_1, Q8_0 blocks again: import the file again/,
+      );
+    expect(describeSourceBlocks({ form: 3, kept: 8, of: 8, types: ["Q4_K", "Q6_K"] }, "int4")).toBe(
+      "The file's own values (Q4_K, Q6_K)",
+    );
     expect(describeSourceBlocks(undefined, "int4")).toMatch(
       /^Rounded again at import .*import the file again/,
     );

@@ -12,7 +12,7 @@ export function describeSourceBlocks(blocks: SourceBlocks | undefined, quant: Qu
     return "Rounded again at import (made before Exitlane kept a file's own blocks): import the file again to run its exact values";
   const types = blocks.types.join(", ");
   if (!keepsSourceForm(blocks) && !blocks.types.every((t) => FLOAT_TYPES.has(t)))
-    return blocks.form === 2
+    return blocks.form === 2 && blocks.types.some((t) => t === "Q5_K" || t === "Q6_K")
       ? `Made by an earlier Exitlane, whose form of the file's ${types} blocks this version no longer reads: import the file again`
       : `Made by an earlier Exitlane, which rounded some of the file's ${types} blocks again: import the file again to run its exact values`;
   if (blocks.of > 0 && blocks.kept === blocks.of) return `The file's own values (${types})`;

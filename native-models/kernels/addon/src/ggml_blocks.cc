@@ -8,7 +8,7 @@ int ggmlTypeOf(const char* name) {
   static const struct {
     const char* name;
     int type;
-  } kTypes[] = {{"Q4_0", kQ4_0}, {"Q5_0", kQ5_0}, {"Q8_0", kQ8_0}, {"Q4_K", kQ4_K}, {"Q5_K", kQ5_K}, {"Q6_K", kQ6_K}};
+  } kTypes[] = {{"Q4_0", kQ4_0}, {"Q4_1", kQ4_1}, {"Q5_0", kQ5_0}, {"Q5_1", kQ5_1}, {"Q8_0", kQ8_0}, {"Q4_K", kQ4_K}, {"Q5_K", kQ5_K}, {"Q6_K", kQ6_K}};
   for (const auto& t : kTypes)
     if (std::strcmp(t.name, name) == 0) return t.type;
   return -1;
@@ -17,7 +17,9 @@ int ggmlTypeOf(const char* name) {
 int64_t ggmlRowBytes(int type, int64_t k) {
   switch (type) {
     case kQ4_0: return k / 32 * 18;
+    case kQ4_1: return k / 32 * 20;
     case kQ5_0: return k / 32 * 22;
+    case kQ5_1: return k / 32 * 24;
     case kQ8_0: return k / 32 * 34;
     case kQ4_K: return k / 256 * 144;
     case kQ5_K: return k / 256 * 176;
@@ -31,19 +33,25 @@ bool isKType(int type) { return type == kQ4_K || type == kQ5_K || type == kQ6_K;
 void ggmlRowInts(int type, const uint8_t* row, int64_t k, int16_t* q) {
   switch (type) {
     case kQ4_0:
-      for (int64_t b = 0; b < k / 32; b++, row += 18, q += 32)
-        for (int j = 0; j < 16; j++) q[j] = row[2 + j] & 15, q[j + 16] = row[2 + j] >> 4;
+    case kQ4_1: {
+      const int size = type == kQ4_0 ? 18 : 20, at = size - 16;  // the nibbles follow d (and m)
+      for (int64_t b = 0; b < k / 32; b++, row += size, q += 32)
+        for (int j = 0; j < 16; j++) q[j] = row[at + j] & 15, q[j + 16] = row[at + j] >> 4;
       return;
+    }
     case kQ5_0:
-      for (int64_t b = 0; b < k / 32; b++, row += 22, q += 32) {
+    case kQ5_1: {
+      const int size = type == kQ5_0 ? 22 : 24, at = size - 20;  // qh, then the nibbles
+      for (int64_t b = 0; b < k / 32; b++, row += size, q += 32) {
         uint32_t qh;
-        std::memcpy(&qh, row + 2, 4);
+        std::memcpy(&qh, row + at, 4);
         for (int j = 0; j < 16; j++) {
-          q[j] = (int16_t)((row[6 + j] & 15) | ((qh >> j) & 1) << 4);
-          q[j + 16] = (int16_t)((row[6 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
+          q[j] = (int16_t)((row[at + 4 + j] & 15) | ((qh >> j) & 1) << 4);
+          q[j + 16] = (int16_t)((row[at + 4 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
         }
       }
       return;
+    }
     case kQ8_0:
       for (int64_t b = 0; b < k / 32; b++, row += 34, q += 32)
         for (int j = 0; j < 32; j++) q[j] = (int8_t)row[2 + j];

@@ -411,13 +411,17 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     }
     for (int h = 0; h < 2; h++) {
       const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * kPackRows + 8 * h)));
-      const __m256i zp = BITS == 8     ? _mm256_setzero_si256()
-                         : P.symmetric ? _mm256_set1_epi32(8)
-                                       : _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h)));
+      const __m256i zp = BITS == 8 || P.mins ? _mm256_setzero_si256()
+                         : P.symmetric       ? _mm256_set1_epi32(8)
+                                             : _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h)));
+      // The mins form (Q4_1, Q5_1): + min·Σq.
+      const __m256 mn = P.mins ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + 2 * (b * kPackRows + 8 * h)))) : _mm256_setzero_ps();
       for (int m = 0; m < M; m++) {
         const __m256i corr = _mm256_mullo_epi32(zp, _mm256_set1_epi32(x[m]->xsum[b]));
         const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(ia[m][h], corr));
-        acc[m][h] = _mm256_fmadd_ps(f, _mm256_mul_ps(sc, _mm256_set1_ps(x[m]->sx[b])), acc[m][h]);
+        const __m256 sx = _mm256_set1_ps(x[m]->sx[b]);
+        acc[m][h] = _mm256_fmadd_ps(f, _mm256_mul_ps(sc, sx), acc[m][h]);
+        if (P.mins) acc[m][h] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps((float)x[m]->xsum[b])), sx, acc[m][h]);
       }
     }
   }

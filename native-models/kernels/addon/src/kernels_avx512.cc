@@ -458,13 +458,17 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     // in float is exact and cheaper than a 32-bit integer multiply.
     const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kPackRows)));
     const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
-                      : P.symmetric ? _mm512_set1_ps(8.0f)
+                      : P.symmetric || P.mins ? _mm512_set1_ps(P.mins ? 0.0f : 8.0f)
                                     : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
+    // The mins form (Q4_1, Q5_1): + min·Σq.
+    const __m512 mn = P.mins ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(zps + 2 * b * kPackRows))) : _mm512_setzero_ps();
     for (int m = 0; m < M; m++) {
       __m512i sum = ia[m][0];
       for (int a = 1; a < A; a++) sum = _mm512_add_epi32(sum, ia[m][a]);
-      const __m512 f = _mm512_fnmadd_ps(zp, _mm512_set1_ps((float)x[m]->xsum[b]), _mm512_cvtepi32_ps(sum));
-      acc[m] = _mm512_fmadd_ps(f, _mm512_mul_ps(sc, _mm512_set1_ps(x[m]->sx[b])), acc[m]);
+      const __m512 xsum = _mm512_set1_ps((float)x[m]->xsum[b]), sx = _mm512_set1_ps(x[m]->sx[b]);
+      const __m512 f = _mm512_fnmadd_ps(zp, xsum, _mm512_cvtepi32_ps(sum));
+      acc[m] = _mm512_fmadd_ps(f, _mm512_mul_ps(sc, sx), acc[m]);
+      if (P.mins) acc[m] = _mm512_fmadd_ps(_mm512_mul_ps(mn, xsum), sx, acc[m]);
     }
   }
   for (int m = 0; m < M; m++) _mm512_storeu_ps(out[m], acc[m]);

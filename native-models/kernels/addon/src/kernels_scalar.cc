@@ -118,6 +118,7 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
         }
         isum -= packedZeroPoint(P, group, b, r) * x[m]->xsum[b];
         acc += (float)isum * (packedScale(P, group, b, r) * x[m]->sx[b]);
+        if (P.mins) acc += packedMin(P, group, b, r) * (float)x[m]->xsum[b] * x[m]->sx[b];  // Σ min·q
       }
       out[m][r] = acc;
     }

@@ -165,7 +165,10 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
-  const PackedForm form = grid.isK() ? PackedForm::Q4K : grid.isK16() ? PackedForm::K6 : PackedForm::Plain;
+  const PackedForm form = grid.isK()      ? PackedForm::Q4K
+                          : grid.isK16()  ? PackedForm::K6
+                          : grid.isMins() ? PackedForm::Mins
+                                          : PackedForm::Plain;
   if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.symmetric4(), &m->P_, form, grid.hasMins());
   // K6's halves need xsumLo, which only the grouped activation quantizer writes.
   m->P_.in.xGroup = grid.isK16() ? 256 : grid.xGroup;
@@ -196,7 +199,9 @@ void Matrix::dequantizeRow(int64_t row, float* out) const {
   for (int b = 0; b < kb; b++) {
     const uint8_t* codes = grp + (uint64_t)b * P_.blockCodeBytes;
     float scale = P_.kquant ? packedKScale(P_, grp, b, r) : P_.k6 ? 0.0f : packedScale(P_, grp, b, r);
-    const float kmin = P_.kquant || P_.k6 ? packedKMin(P_, grp, b, r) : 0.0f;
+    // The K forms subtract dmin·m; the mins form adds its min (x - (-m) is x + m); the others
+    // subtract +0, which keeps a -0 as it is.
+    const float kmin = P_.kquant || P_.k6 ? packedKMin(P_, grp, b, r) : P_.mins ? -packedMin(P_, grp, b, r) : 0.0f;
     const int zp = P_.kquant ? 0 : P_.k6 ? 32 : packedZeroPoint(P_, grp, b, r);
     for (int j = 0; j < B && (int64_t)b * B + j < P_.k; j++) {
       if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
@@ -205,7 +210,7 @@ void Matrix::dequantizeRow(int64_t row, float* out) const {
                        : P_.bits == 8 ? codes[step * 64 + byteInStep]
                                       : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
       const float scaled = (float)(code - zp) * scale;
-      out[(int64_t)b * B + j] = scaled - kmin;  // the K forms: ggml's (d·sc)·q - dmin·m; else kmin 0
+      out[(int64_t)b * B + j] = scaled - kmin;  // ggml's (d·sc)·q - dmin·m, or d·q + m; else kmin 0
     }
   }
 }
@@ -232,6 +237,9 @@ constexpr int32_t kMatrixLayoutQ4K = 5;
 // Layout 6: a matrix in bands (BlockGrid::bands): this header (n, k; `bands` their count), then
 // each band as a matrix of its own.
 constexpr int32_t kMatrixLayoutBands = 6;
+// Layout 7: a file's Q4_1 or Q5_1 blocks, with an fp16 min per block (PackedForm::Mins).
+constexpr int32_t kMatrixLayoutMins = 7;
+constexpr int32_t kMatrixLayoutNewest = kMatrixLayoutMins;
 
 struct MatrixHeader {
   int64_t n, k;
@@ -293,7 +301,8 @@ bool Matrix::write(FILE* fp) const {
     return true;
   }
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = P_.kquant ? kMatrixLayoutQ4K : P_.k6 ? kMatrixLayoutK6 : kMatrixLayout, h.symmetric = P_.symmetric ? 1 : 0;
+  h.layout = P_.kquant ? kMatrixLayoutQ4K : P_.k6 ? kMatrixLayoutK6 : P_.mins ? kMatrixLayoutMins : kMatrixLayout;
+  h.symmetric = P_.symmetric ? 1 : 0;
   h.xGroup = P_.in.xGroup;
   h.kmins = P_.k6 && P_.kmins ? 1 : 0;
   return std::fwrite(&h, sizeof h, 1, fp) == 1 && std::fwrite(w_, 1, (size_t)bytes(), fp) == (size_t)bytes();
@@ -312,7 +321,7 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
     *err = path + ": bad matrix shape";
     return nullptr;
   }
-  if (h.layout < 0 || h.layout > kMatrixLayoutBands) {
+  if (h.layout < 0 || h.layout > kMatrixLayoutNewest) {
     *err = path + ": matrix layout " + std::to_string(h.layout) + " is newer than this engine";
     return nullptr;
   }
@@ -337,7 +346,10 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
     return nullptr;
   }
   PackedLayout stored{};
-  const PackedForm form = h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K ? PackedForm::Q4K : h.layout == kMatrixLayoutK6 ? PackedForm::K6 : PackedForm::Plain;
+  const PackedForm form = h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K ? PackedForm::Q4K
+                          : h.layout == kMatrixLayoutK6                              ? PackedForm::K6
+                          : h.layout == kMatrixLayoutMins                            ? PackedForm::Mins
+                                                                                     : PackedForm::Plain;
   const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form, h.kmins != 0);
   if (!e && form == PackedForm::Plain) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
@@ -450,9 +462,9 @@ struct MultiplyJob {
       }
     }
   }
-  // The tile kernel knows one scale and zero point per block, not Q4_K's mins or K6's halves:
+  // The tile kernel knows one scale and zero point per block, not the mins form's, Q4_K's or K6's:
   // those matrices stay on `packed`.
-  static bool tileUsable(const PackedLayout& P) { return P.block % 32 == 0 && !P.kquant && !P.k6; }
+  static bool tileUsable(const PackedLayout& P) { return P.block % 32 == 0 && !P.kquant && !P.k6 && !P.mins; }
 };
 
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {

@@ -35,10 +35,11 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 
 // An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, activationGroup?: 256,
-// source?: [{ type: "Q4_0" | "Q5_0" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K", rows, bytes: Uint8Array of
-// the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid" | "q4k" | "k6",
-// mins?: boolean } (the file's blocks laid out as they are; the matrix's values are then not
-// needed).
+// source?: [{ type: "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K", rows,
+// bytes: Uint8Array of the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid"
+// (Q4_0 at 4 bits; Q4_0, Q5_0, Q8_0 at 8) | "mins" (Q4_1 at 4 bits, Q5_1 at 8) | "q4k" | "k6",
+// mins?: boolean (k6) } (the file's blocks laid out as they are; the matrix's values are then
+// not needed).
 // Or { bands: [such forms, each with a source] }: the matrix as bands of rows (quantize.h).
 inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string& name, int64_t n, int64_t k);
 inline exl::BlockGrid gridProp(Napi::Env env, Napi::Object o, const char* name, int64_t n, int64_t k) {
@@ -103,7 +104,7 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
       if (!parts.Get(i).IsObject()) throwType(env, pat + " must be an object");
       Napi::Object part = parts.Get(i).As<Napi::Object>();
       const int type = part.Get("type").IsString() ? exl::ggmlTypeOf(part.Get("type").As<Napi::String>().Utf8Value().c_str()) : -1;
-      if (type < 0) throwRange(env, pat + "type must be Q4_0, Q5_0, Q8_0, Q4_K, Q5_K or Q6_K");
+      if (type < 0) throwRange(env, pat + "type must be Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K or Q6_K");
       const int64_t partRows = intProp(env, part, "rows", 0, true);
       const int64_t per = exl::isKType(type) ? 256 : 32;
       if (partRows < 1 || k % per != 0) throwRange(env, pat + "rows must be positive and the inputs whole blocks of the type");
@@ -119,13 +120,20 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
     g.source.n = (int)parts.Length();
     if (rows != n) throwRange(env, at + "source parts must hold the matrix's " + std::to_string(n) + " rows");
     const std::string keep = f.Get("keep").IsString() ? f.Get("keep").As<Napi::String>().Utf8Value() : "";
-    g.keep = keep == "grid" ? exl::Keep::Grid : keep == "q4k" ? exl::Keep::Q4K : keep == "k6" ? exl::Keep::K6 : exl::Keep::None;
-    if (g.keep == exl::Keep::None) throwRange(env, at + "keep must be \"grid\", \"q4k\" or \"k6\"");
+    g.keep = keep == "grid"   ? exl::Keep::Grid
+             : keep == "mins" ? exl::Keep::Mins
+             : keep == "q4k"  ? exl::Keep::Q4K
+             : keep == "k6"   ? exl::Keep::K6
+                              : exl::Keep::None;
+    if (g.keep == exl::Keep::None) throwRange(env, at + "keep must be \"grid\", \"mins\", \"q4k\" or \"k6\"");
     const auto all = [&](bool (*ok)(int)) { return g.source.allOf(ok); };
-    const bool fits = g.keep == exl::Keep::Q4K ? all([](int t) { return t == exl::kQ4_K; })
+    const auto gridType = [](int t) { return t == exl::kQ4_0 || t == exl::kQ5_0 || t == exl::kQ8_0; };
+    const bool fits = g.keep == exl::Keep::Q4K  ? all([](int t) { return t == exl::kQ4_K; })
                       : g.keep == exl::Keep::K6 ? all(exl::isKType)
-                      : (g.bits == 4 ? all([](int t) { return t == exl::kQ4_0; })
-                                     : g.bits == 8 && all([](int t) { return !exl::isKType(t); }));
+                      : g.keep == exl::Keep::Mins
+                          ? (g.bits == 4 ? all([](int t) { return t == exl::kQ4_1; })
+                                         : g.bits == 8 && all([](int t) { return t == exl::kQ5_1; }))
+                          : (g.bits == 4 ? all([](int t) { return t == exl::kQ4_0; }) : g.bits == 8 && all(gridType));
     if (!fits) throwRange(env, at + "source's types do not fit keep \"" + keep + "\" at these bits");
     g.kmins = f.Get("mins").ToBoolean().Value();
     if (!f.Get("scales").IsUndefined()) throwRange(env, at + "source and scales exclude each other");

@@ -11,8 +11,9 @@ namespace exl {
 
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
                              PackedForm form, bool kmins) {
-  const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::K6;
+  const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::K6, mins = form == PackedForm::Mins;
   if (k6 && (bits != 6 || block != 32 || k % 256 != 0)) return "K6 blocks need 6 bits, blockSize 32 and a multiple of 256 inputs";
+  if (mins && ((bits != 4 && bits != 8) || block != 32 || k % 32 != 0)) return "blocks with mins need 4 or 8 bits, blockSize 32 and a multiple of 32 inputs";
   if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 ? 8 : bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
   if (kquant && (bits != 4 || block != 32 || k % 256 != 0)) return "Q4_K blocks need 4 bits, blockSize 32 and a multiple of 256 inputs";
@@ -20,13 +21,14 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
   P->kquant = kquant;
   P->k6 = k6;
   P->kmins = kquant || (k6 && kmins);
-  P->symmetric = bits == 4 && symmetric && !kquant;
+  P->mins = mins;
+  P->symmetric = bits == 4 && symmetric && !kquant && !mins;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
   P->scalesOffset = P->blockCodeBytes * P->in.kb;
   P->zpOffset = P->scalesOffset + (uint64_t)P->in.kb * kPackRows * 2;
   P->superOffset = 0;
-  uint64_t used = P->zpOffset + (bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
+  uint64_t used = P->zpOffset + (mins ? (uint64_t)P->in.kb * kPackRows * 2 : bits == 4 && !P->symmetric ? (uint64_t)P->in.kb * kPackRows : 0);
   if (kquant || k6) {  // per block: 6-bit sc and m (Q4_K), or int8 sc per 16 and u8 m (K6); fp16 d and dmin per superblock (packed.h)
     const uint64_t scaleBytes = kquant ? sixBitBytes(P->in.kb) : (uint64_t)P->in.kb * kPackRows * 2;
     const uint64_t minBytes = kquant ? sixBitBytes(P->in.kb) : P->kmins ? (uint64_t)P->in.kb * kPackRows : 0;
@@ -117,17 +119,22 @@ bool packSourceGroup(const PackedLayout& P, int64_t g, uint8_t* out, const Sourc
         }
       }
     } else {
-      if (type != kQ4_0 && type != kQ5_0 && type != kQ8_0) return false;
-      if (P.bits == 4 && (type != kQ4_0 || !P.symmetric)) return false;
-      // Codes n + zp for the file's n (Q4_0 q - 8, Q5_0 q - 16, Q8_0 q); zp 8 (int4) or 128 (int8).
-      const int n0 = type == kQ4_0 ? -8 : type == kQ5_0 ? -16 : 0, zp = P.bits == 4 ? 8 : 128;
+      if (P.mins ? !hasBlockMin(type) || (type == kQ4_1) != (P.bits == 4)
+                 : type != kQ4_0 && type != kQ5_0 && type != kQ8_0)
+        return false;
+      if (P.bits == 4 && !P.mins && (type != kQ4_0 || !P.symmetric)) return false;
+      // Codes n + zp for the file's n (Q4_0 q - 8, Q5_0 q - 16, Q8_0, Q4_1 and Q5_1 q); zp 8
+      // (int4), 0 (int4 with mins) or 128 (int8).
+      const int n0 = type == kQ4_0 ? -8 : type == kQ5_0 ? -16 : 0, zp = P.bits == 8 ? 128 : P.mins ? 0 : 8;
       for (int64_t j = 0; j < k; j++) c[j] = (uint8_t)(q[j] + n0 + zp);
       for (int64_t j = k; j < P.in.dp; j++) c[j] = P.bits == 8 ? 128 : 0;
+      uint16_t* mins = reinterpret_cast<uint16_t*>(out + P.zpOffset);
       for (int b = 0; b < kb; b++) {
-        if (b * 32 >= k) break;  // padding blocks: scale 0
-        const uint16_t h = ggmlBlockScale(type, bytes, b);
-        if ((h & 0x7c00) == 0x7c00) return false;
+        if (b * 32 >= k) break;  // padding blocks: scale 0 (and min 0)
+        const uint16_t h = ggmlBlockScale(type, bytes, b), m = P.mins ? ggmlBlockMin(type, bytes, b) : 0;
+        if ((h & 0x7c00) == 0x7c00 || (m & 0x7c00) == 0x7c00) return false;
         scales[b * kPackRows + r] = h;
+        if (P.mins) mins[b * kPackRows + r] = m;
       }
     }
     putRowCodes(P, out, r, c.data());
@@ -140,7 +147,7 @@ bool packGroup(const PackedLayout& P, const float* w, int64_t g, uint8_t* out, c
   const int B = P.block, kb = P.in.kb;
   std::memset(out, 0, P.groupBytes);
   if (grid.source.n > 0) return P.block == 32 && packSourceGroup(P, g, out, grid.source);
-  if (P.kquant || P.k6) return false;  // the K forms come only from the file's blocks
+  if (P.kquant || P.k6 || P.mins) return false;  // these forms come only from the file's blocks
   uint16_t* scales = reinterpret_cast<uint16_t*>(out + P.scalesOffset);
   uint8_t* zps = out + P.zpOffset;
   for (int r = 0; r < kPackRows; r++) {

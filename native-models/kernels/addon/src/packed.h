@@ -8,6 +8,9 @@
 //   int8: code = w/scale + 128 (0..255), w = (code - 128) · scale
 //   int4: code 0..15, w = (code - zp) · scale, zp 8 when symmetric (a file's Q4_0 grid);
 //         steps 2t and 2t+1 share 64 bytes (low / high nibble)
+//   mins (a file's Q4_1 or Q5_1 blocks kept: int4 codes q, or int8 codes q + 128): fp16 min
+//         [blocks][16] where the zero points would be; w = (code - zp)·scale + min, zp 0 (int4)
+//         or 128 (int8), ggml's d·q + m. A Q4_1 block so costs its file's 20 bytes.
 //   Q4_K (int4 codes as above, a file's Q4_K blocks kept): after the codes, the 6-bit sc of
 //         every block and row (packedSix below: low nibbles of two blocks per byte, then the
 //         top two bits of four blocks per byte), the 6-bit m the same way, then fp16 d
@@ -39,6 +42,7 @@ struct PackedLayout {
   bool kquant;     // Q4_K blocks (int4, block 32, k a multiple of 256)
   bool k6;         // K6 blocks (6-bit codes, block 32, k a multiple of 256)
   bool kmins;      // K6: mins stored (its blocks have them: Q4_K or Q5_K parts)
+  bool mins;       // the mins form: an fp16 min per block (Q4_1, Q5_1)
   Layout in;  // the input side: padded length and blocks, for quantizing activations
   int64_t groups;
   uint64_t blockCodeBytes;  // codes of one block of one group
@@ -47,8 +51,8 @@ struct PackedLayout {
 };
 
 // Fills P; returns nullptr or what is unsupported.
-// K6 takes bits 6; `kmins` says whether it stores mins.
-enum class PackedForm { Plain, Q4K, K6 };
+// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4 or 8, block 32.
+enum class PackedForm { Plain, Q4K, K6, Mins };
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
                              PackedForm form = PackedForm::Plain, bool kmins = true);
 
@@ -57,7 +61,11 @@ inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int
   return halfToFloat(reinterpret_cast<const uint16_t*>(group + P.scalesOffset)[b * kPackRows + r]);
 }
 inline int packedZeroPoint(const PackedLayout& P, const uint8_t* group, int b, int r) {
-  return P.bits == 8 ? 128 : P.symmetric ? 8 : group[P.zpOffset + b * kPackRows + r];
+  return P.bits == 8 ? 128 : P.symmetric ? 8 : P.mins ? 0 : group[P.zpOffset + b * kPackRows + r];
+}
+// The mins form: block b's min of row r (0 in every other plain form).
+inline float packedMin(const PackedLayout& P, const uint8_t* group, int b, int r) {
+  return P.mins ? halfToFloat(reinterpret_cast<const uint16_t*>(group + P.zpOffset)[b * kPackRows + r]) : 0.0f;
 }
 // Q4_K's 6-bit sc and m: `kb` blocks x 16 rows of 6-bit values in kb·12 bytes from `base`. The
 // low nibbles of blocks 2i and 2i+1 share byte [i][r] (low, high), then the top two bits of

@@ -27,13 +27,14 @@ bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, f
 //   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h);
 //   source + keep: the matrix's rows as the file's own blocks (ggml_blocks.h), laid out in the
 //         form `keep` names without a float in between (the values are then not read at all):
-//         Keep::Grid (Q4_0/Q5_0/Q8_0 scales at `bits`), Keep::Q4K, or Keep::K6 (with `kmins`
-//         where the blocks have mins);
+//         Keep::Grid (Q4_0/Q5_0/Q8_0 scales at `bits`), Keep::Mins (Q4_1 at 4 bits, Q5_1 at
+//         8: a scale and a min per block), Keep::Q4K, or Keep::K6 (with `kmins` where the
+//         blocks have mins);
 //   bands: instead, the matrix as bands of rows one below the other, each its own form (each a
 //         BlockGrid with a source: a fused q/k/v whose v is Q6_K and q, k Q4_K keeps both at
 //         their file's size). Every band but the last has a multiple of 16 rows.
 // Absent (all empty): quantize freely at the caller's bits.
-enum class Keep { None, Grid, Q4K, K6 };
+enum class Keep { None, Grid, Mins, Q4K, K6 };
 struct BlockGrid {
   const float* scales = nullptr;
   int64_t cols = 0;
@@ -45,6 +46,7 @@ struct BlockGrid {
   std::vector<BlockGrid> bands;
   bool isK() const { return keep == Keep::Q4K; }
   bool isK16() const { return keep == Keep::K6; }
+  bool isMins() const { return keep == Keep::Mins; }
   // Symmetric int4: a kept Q4_0 grid (zero point 8 everywhere).
   bool symmetric4() const { return scales != nullptr || keep == Keep::Grid; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
