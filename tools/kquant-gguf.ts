@@ -131,20 +131,16 @@ export function quantizeMinBlock(levels: 15 | 31, x: Float32Array, out: Uint8Arr
 
 const Q4_K: BlockType = { id: 12, name: "Q4_K", block: QK, bytes: 144, quantize: quantizeQ4K };
 const Q6_K: BlockType = { id: 14, name: "Q6_K", block: QK, bytes: 210, quantize: quantizeQ6K };
-const Q4_1: BlockType = {
-  id: 3,
-  name: "Q4_1",
+/** Q4_1 (levels 15) or Q5_1 (31): blocks of 32. */
+const minType = (id: number, name: string, bytes: number, levels: 15 | 31): BlockType => ({
+  id,
+  name,
   block: 32,
-  bytes: 20,
-  quantize: (x, o) => quantizeMinBlock(15, x, o),
-};
-const Q5_1: BlockType = {
-  id: 7,
-  name: "Q5_1",
-  block: 32,
-  bytes: 24,
-  quantize: (x, o) => quantizeMinBlock(31, x, o),
-};
+  bytes,
+  quantize: (x, o) => quantizeMinBlock(levels, x, o),
+});
+const Q4_1 = minType(3, "Q4_1", 20, 15);
+const Q5_1 = minType(7, "Q5_1", 24, 31);
 
 /** Each recipe's general.file_type (llama_ftype) and the type of each 2-D tensor. */
 const RECIPES = {

@@ -35,8 +35,9 @@ import {
   matrixStorage,
   nativeForm,
   type FileBlocks,
+  type MatrixStorage,
 } from "./source-grid.js";
-import { loadNativeKernels } from "../kernels/index.js";
+import { loadNativeKernels, type NativeLinear } from "../kernels/index.js";
 import { SOURCE_FORM } from "../../wire/model.js";
 import type { TensorInfo, TensorName } from "../formats/model-source.js";
 
@@ -240,6 +241,60 @@ function kMatrix(type: "Q4_K" | "Q5_K" | "Q6_K", rows: number, cols: number, see
   return { values, read, file: { type, rows, bytes } };
 }
 
+/**
+ * A file's blocks in `storage` on every kernel set here: each holds exactly `values`, at the size
+ * saved-bytes gives, and multiplies 20 rows (the tile kernel's batch too, where there is one) as
+ * W·x up to the activations' quantization; the sets differ in float rounding only. `more` checks
+ * each set's matrix further (x: the 20 input rows, y: its outputs).
+ */
+function expectEveryKernelSet(
+  values: Float32Array,
+  rows: number,
+  cols: number,
+  storage: MatrixStorage,
+  file: FileBlocks,
+  more: (lin: NativeLinear, isa: string, x: Float32Array, y: Float32Array) => void,
+): void {
+  const kernel = loadNativeKernels();
+  if (!kernel.available) throw new Error("native kernels needed");
+  const isas = kernel.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n);
+  const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+  const want = new Float32Array(20 * rows);
+  for (let s = 0; s < 20; s++)
+    for (let o = 0; o < rows; o++) {
+      let acc = 0;
+      for (let j = 0; j < cols; j++) acc += values[o * cols + j] * x[s * cols + j];
+      want[s * rows + o] = acc;
+    }
+  const results: Float32Array[] = [];
+  for (const isa of isas) {
+    const lin = kernel.createLinear({
+      outputs: rows,
+      inputs: cols,
+      bits: 4,
+      blockSize: 32,
+      weightsGrid: nativeForm(storage, [], [file]),
+      isa: isa as never,
+    });
+    expect(Array.from(lin.weights())).toEqual(Array.from(values));
+    expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, storage) - 64);
+    const y = new Float32Array(20 * rows);
+    lin.run(x, y, 20);
+    results.push(y);
+    let err = 0;
+    let norm = 0;
+    for (let i = 0; i < y.length; i++) {
+      err += (y[i] - want[i]) ** 2;
+      norm += want[i] ** 2;
+    }
+    expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
+    more(lin, isa, x, y);
+    lin.close();
+  }
+  // Every kernel set sums the same integers: their results differ in float rounding only.
+  for (const y of results) for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(results[0][i], 2);
+}
+
 // Bytes per weight: Q4_K its file's 18 per 32 (6-bit scales and mins); Q6_K its file's 26.25
 // per 32 (6-bit codes, a scale per 16); Q5_K 27.5 (6-bit codes, a min per 32).
 const K_FORMS = [
@@ -259,45 +314,10 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
   });
 
   it.runIf(kernel.available)("every kernel set holds and multiplies the file's values", () => {
-    if (!kernel.available) return;
     const f = kMatrix(type, rows, cols, 22);
-    const isas = kernel.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n);
-    const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
-    const want = new Float32Array(20 * rows);
-    for (let s = 0; s < 20; s++)
-      for (let o = 0; o < rows; o++) {
-        let acc = 0;
-        for (let j = 0; j < cols; j++) acc += f.values[o * cols + j] * x[s * cols + j];
-        want[s * rows + o] = acc;
-      }
-    const results: Float32Array[] = [];
-    for (const isa of isas) {
-      const lin = kernel.createLinear({
-        outputs: rows,
-        inputs: cols,
-        bits: 4,
-        blockSize: 32,
-        weightsGrid: nativeForm(storage, [], [f.file]),
-        isa: isa as never,
-      });
-      expect(Array.from(lin.weights())).toEqual(Array.from(f.values));
-      expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, storage) - 64);
+    expectEveryKernelSet(f.values, rows, cols, storage, f.file, (lin) => {
       expect(lin.info.bytes).toBe(48 * cols * bytesPerInput); // 3 groups of 16 rows
-      // 20 rows: the tile kernel's batch size too, where there is one.
-      const y = new Float32Array(20 * rows);
-      lin.run(x, y, 20);
-      results.push(y);
-      let err = 0;
-      let norm = 0;
-      for (let i = 0; i < y.length; i++) {
-        err += (y[i] - want[i]) ** 2;
-        norm += want[i] ** 2;
-      }
-      expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
-      lin.close();
-    }
-    // Every kernel set sums the same integers: their results differ in float rounding only.
-    for (const y of results) for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(results[0][i], 2);
+    });
   });
 
   it.runIf(kernel.available)(
@@ -363,42 +383,12 @@ describe.each(MIN_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInpu
     () => {
       if (!kernel.available) return;
       const f = minsMatrix(type, rows, cols, 41);
-      const isas = kernel.kernels.map((n) => ({ "avx512-vnni": "avx512", "avx512-amx": "amx" })[n] ?? n);
-      // 20 rows (the tile kernel's batch, which the mins form leaves to `packed`), and one.
-      const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
-      const want = new Float32Array(20 * rows);
-      for (let s = 0; s < 20; s++)
-        for (let o = 0; o < rows; o++) {
-          let acc = 0;
-          for (let j = 0; j < cols; j++) acc += f.values[o * cols + j] * x[s * cols + j];
-          want[s * rows + o] = acc;
-        }
-      const results: Float32Array[] = [];
-      for (const isa of isas) {
-        const lin = kernel.createLinear({
-          outputs: rows,
-          inputs: cols,
-          bits: 4,
-          blockSize: 32,
-          weightsGrid: nativeForm(storage, [], [f.file]),
-          isa: isa as never,
-        });
-        expect(Array.from(lin.weights())).toEqual(Array.from(f.values));
-        expect(lin.info.bytes).toBe(matrixFileBytes(rows, cols, 4, 32, storage) - 64);
+      expectEveryKernelSet(f.values, rows, cols, storage, f.file, (lin, isa, x, y) => {
         expect(lin.info.bytes).toBe(48 * 128 * bytesPerInput); // 3 groups of 16 rows, inputs padded to 128
-        const y = new Float32Array(20 * rows);
-        lin.run(x, y, 20);
+        // The mins form stays off the tile kernel: one row alone gives what it gives among 20.
         const one = new Float32Array(rows);
         lin.run(x.subarray(0, cols), one, 1);
         expect(Array.from(one)).toEqual(Array.from(y.subarray(0, rows)));
-        results.push(y);
-        let err = 0;
-        let norm = 0;
-        for (let i = 0; i < y.length; i++) {
-          err += (y[i] - want[i]) ** 2;
-          norm += want[i] ** 2;
-        }
-        expect(Math.sqrt(err / norm)).toBeLessThan(0.01); // only the activations are quantized
         const file = path.join(tmp.dir, `${type}-${isa}.native`);
         lin.save(file);
         expect(statSync(file).size).toBe(
@@ -407,9 +397,7 @@ describe.each(MIN_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInpu
         const back = kernel.loadLinear(file, { isa: isa as never });
         expect(Array.from(back.weights())).toEqual(Array.from(f.values));
         back.close();
-        lin.close();
-      }
-      for (const y of results) for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(results[0][i], 2);
+      });
     },
   );
 

@@ -404,10 +404,15 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
 
 constexpr int64_t kChunkGroups = 8;
 
-// Threads claim stretches of groups of 16 output rows; each group is multiplied with every
-// activation row (up to the kernels' packedRows per call) while it is in cache, so the weights
-// stream from memory once per call. A banded matrix's groups are claimed as one run: band b's
-// groups follow band b-1's, its rows write at its own offset of each output row.
+// Each thread owns an equal, contiguous share of the groups of 16 output rows and claims
+// stretches of it front to back, so its reads are one sequential stream (on 7B shapes' FFNs, 2
+// threads, 4% more GB/s than threads taking turns at stretches, about what fixed halves give);
+// a thread done with its own share takes stretches from the back of another's, so a
+// descheduled thread's work is picked up (or all of it, by the caller, when a worker never
+// joins). Each group is multiplied with every activation row (up to the kernels' packedRows per
+// call) while it is in cache, so the weights stream from memory once per call. A banded
+// matrix's groups are claimed as one run: band b's groups follow band b-1's, its rows write at
+// its own offset of each output row.
 struct MultiplyJob {
   static constexpr int kMaxBands = 4;
   const Matrix* band[kMaxBands];
@@ -421,8 +426,30 @@ struct MultiplyJob {
   float* y;
   int64_t chunk;  // groups per claim: one contiguous stretch of weights at a time
   const uint8_t* xu8 = nullptr;  // the rows as unsigned codes, when the tile kernel runs
-  std::atomic<int64_t> next{0};
-  static void work(void* p, int) {
+  int owners = 0;
+  std::atomic<uint64_t> range[kMaxThreads];  // the unclaimed groups of each owner's share: lo | hi << 32
+  // A stretch of up to `chunk` groups [g0, g1) from the front or the back of share s.
+  bool take(int s, bool fromFront, int64_t* g0, int64_t* g1) {
+    uint64_t v = range[s].load(std::memory_order_relaxed);
+    for (;;) {
+      const uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
+      if (lo >= hi) return false;
+      const uint32_t c = (uint32_t)(hi - lo < chunk ? hi - lo : chunk);
+      const uint64_t nv = fromFront ? (uint64_t)hi << 32 | (lo + c) : (uint64_t)(hi - c) << 32 | lo;
+      if (range[s].compare_exchange_weak(v, nv, std::memory_order_relaxed)) {
+        *g0 = fromFront ? lo : hi - c, *g1 = fromFront ? lo + c : hi;
+        return true;
+      }
+    }
+  }
+  // The next stretch for the thread in `slot`: its own share first, then the others' tails.
+  bool claim(int slot, int64_t* g0, int64_t* g1) {
+    if (slot < owners && take(slot, true, g0, g1)) return true;
+    for (int i = 1; i <= owners; i++)
+      if (take((slot + i) % owners, false, g0, g1)) return true;
+    return false;
+  }
+  static void work(void* p, int slot) {
     MultiplyJob& j = *static_cast<MultiplyJob*>(p);
     constexpr int kMaxTile = 8;
     const XQuant* xs[kMaxTile];
@@ -435,9 +462,7 @@ struct MultiplyJob {
     float* touts[kMaxRows];
     const int tileRows = j.xu8 ? j.rows / 16 * 16 : 0;
     for (int i = 0; i < tileRows; i++) txs[i] = &j.x->row(i), touts[i] = tileOut[i];
-    const int64_t groups = j.firstGroup[j.bands];
-    for (int64_t g0; (g0 = j.next.fetch_add(j.chunk)) < groups;) {
-      const int64_t g1 = g0 + j.chunk < groups ? g0 + j.chunk : groups;
+    for (int64_t g0, g1; j.claim(slot, &g0, &g1);) {
       int b = 0;
       for (int64_t g = g0; g < g1; g++) {
         while (g >= j.firstGroup[b + 1]) b++;
@@ -482,10 +507,12 @@ void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, in
   job.firstGroup[job.bands] = groups;
   if (k->packedTiles && rows >= 16 && tiles) job.xu8 = x.biased(rows);
   const int t = threadsFor((double)P_.n * (double)P_.k * rows, threads);
-  // Long stretches stream best; still ≥ 8 claims per thread so a descheduled thread's share is
-  // picked up by the others.
+  // Stretches of up to 8 groups, at least 8 per share, so that what a descheduled thread
+  // leaves is taken in pieces by the others.
   const int64_t chunk = groups / (8 * (int64_t)t);
   job.chunk = chunk < 1 ? 1 : chunk > kChunkGroups ? kChunkGroups : chunk;
+  job.owners = t;
+  for (int s = 0; s < t; s++) job.range[s].store((uint64_t)(groups * (s + 1) / t) << 32 | (uint64_t)(groups * s / t));
   Pool::instance().run(t, MultiplyJob::work, &job);
 }
 
