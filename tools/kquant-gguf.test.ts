@@ -3,7 +3,7 @@
 // quantized, within each format's rounding error.
 import { describe, expect, it } from "vitest";
 import { dequantizeInto } from "../native-models/formats/gguf-dequant.js";
-import { QK, quantizeMinBlock, quantizeQ4K, quantizeQ6K } from "./kquant-gguf.js";
+import { QK, quantizeMinBlock, quantizeQ4K, quantizeQ5K, quantizeQ6K } from "./kquant-gguf.js";
 
 function block(seed: number, scale: number): Float32Array {
   let s = seed;
@@ -16,6 +16,7 @@ function block(seed: number, scale: number): Float32Array {
 describe("K-quant block writers", () => {
   it.each([
     ["Q4_K", quantizeQ4K, 144, 15],
+    ["Q5_K", quantizeQ5K, 176, 31],
     ["Q6_K", quantizeQ6K, 210, 63],
   ] as const)("%s blocks dequantize back within one quantization step", (type, quantize, bytes, levels) => {
     for (const [seed, scale] of [
@@ -39,6 +40,7 @@ describe("K-quant block writers", () => {
   it("an all-zero block stays zero", () => {
     for (const [type, quantize, bytes] of [
       ["Q4_K", quantizeQ4K, 144],
+      ["Q5_K", quantizeQ5K, 176],
       ["Q6_K", quantizeQ6K, 210],
     ] as const) {
       const raw = new Uint8Array(bytes);

@@ -1,16 +1,18 @@
 // Writes a "Q4_K_M"-typed copy of a GGUF file, the quantization most people download, for
 // benchmarks and quality checks where no such file can be fetched:
 //
-//   npx tsx tools/kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf [--type q4_k_m|q4_1|q5_1]
+//   npx tsx tools/kquant-gguf.ts --in model.gguf --out model-q4_k_m.gguf [--type q4_k_m|q5_k_m|q4_1|q5_1]
 //
 // Like llama.cpp's Q4_K_M recipe: 2-D weights in Q4_K, the output head in Q6_K, and attn_v and
 // ffn_down in Q6_K on the layers llama.cpp gives more bits (the first and last eighth, and every
-// third in between); 1-D tensors (norms) stay as they are. `--type q4_1` or `q5_1`: every 2-D
+// third in between); 1-D tensors (norms) stay as they are. `--type q5_k_m`: the same with Q5_K for
+// Q4_K (llama.cpp's Q5_K_M). `--type q4_1` or `q5_1`: every 2-D
 // weight in that type, the output head in Q6_K where its rows are whole superblocks (llama.cpp's
 // rule for these older types). The block quantizers are simple min/max ones (Q4_1 and Q5_1 as
 // ggml's reference quantizer), not llama.cpp's error-minimising search: the files are valid files
 // of their type with somewhat larger rounding error. Metadata is copied byte for byte, with
-// general.file_type set to the recipe's (15 MOSTLY_Q4_K_M, 3 MOSTLY_Q4_1, 9 MOSTLY_Q5_1). Not
+// general.file_type set to the recipe's (15 MOSTLY_Q4_K_M, 17 MOSTLY_Q5_K_M, 3 MOSTLY_Q4_1,
+// 9 MOSTLY_Q5_1). Not
 // product code.
 import { open, rename } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -32,6 +34,15 @@ interface BlockType {
 
 /** One Q4_K block (256 values): 8 sub-blocks of 32 with 6-bit scales and mins. */
 export function quantizeQ4K(x: Float32Array, out: Uint8Array): void {
+  quantizeKWithMins(15, x, out);
+}
+
+/** One Q5_K block (256 values): Q4_K's scales and mins, 5-bit values (the fifth bits in qh). */
+export function quantizeQ5K(x: Float32Array, out: Uint8Array): void {
+  quantizeKWithMins(31, x, out);
+}
+
+function quantizeKWithMins(levels: 15 | 31, x: Float32Array, out: Uint8Array): void {
   const scale = new Float64Array(8);
   const min = new Float64Array(8);
   for (let j = 0; j < 8; j++) {
@@ -41,7 +52,7 @@ export function quantizeQ4K(x: Float32Array, out: Uint8Array): void {
       lo = Math.min(lo, x[32 * j + l]);
       hi = Math.max(hi, x[32 * j + l]);
     }
-    scale[j] = (hi - lo) / 15;
+    scale[j] = (hi - lo) / levels;
     min[j] = -lo;
   }
   const dh = toHalf(Math.max(...scale) / 63);
@@ -62,13 +73,16 @@ export function quantizeQ4K(x: Float32Array, out: Uint8Array): void {
     s[j + 4] = mq[j] | ((mq[j + 4] >> 4) << 6);
     s[j + 8] = (sc[j + 4] & 0xf) | ((mq[j + 4] & 0xf) << 4);
   }
-  // Values 64p..64p+31 in the low nibbles of 32 bytes, 64p+32..64p+63 in the high ones.
+  // Values 64p..64p+31 in the low nibbles of 32 bytes, 64p+32..64p+63 in the high ones; Q5_K's
+  // fifth bits first, bit j of byte l for value 32j + l.
+  const qs = levels === 15 ? 16 : 48;
   for (let j = 0; j < 8; j++) {
     const ds = d * sc[j];
     const dm = dmin * mq[j];
     for (let l = 0; l < 32; l++) {
-      const q = ds > 0 ? Math.max(0, Math.min(15, Math.round((x[32 * j + l] + dm) / ds))) : 0;
-      out[16 + 32 * (j >> 1) + l] |= j & 1 ? q << 4 : q;
+      const q = ds > 0 ? Math.max(0, Math.min(levels, Math.round((x[32 * j + l] + dm) / ds))) : 0;
+      out[qs + 32 * (j >> 1) + l] |= j & 1 ? (q & 15) << 4 : q & 15;
+      if (q & 16) out[16 + l] |= 1 << j;
     }
   }
 }
@@ -130,6 +144,7 @@ export function quantizeMinBlock(levels: 15 | 31, x: Float32Array, out: Uint8Arr
 }
 
 const Q4_K: BlockType = { id: 12, name: "Q4_K", block: QK, bytes: 144, quantize: quantizeQ4K };
+const Q5_K: BlockType = { id: 13, name: "Q5_K", block: QK, bytes: 176, quantize: quantizeQ5K };
 const Q6_K: BlockType = { id: 14, name: "Q6_K", block: QK, bytes: 210, quantize: quantizeQ6K };
 /** Q4_1 (levels 15) or Q5_1 (31): blocks of 32. */
 const minType = (id: number, name: string, bytes: number, levels: 15 | 31): BlockType => ({
@@ -144,7 +159,14 @@ const Q5_1 = minType(7, "Q5_1", 24, 31);
 
 /** Each recipe's general.file_type (llama_ftype) and the type of each 2-D tensor. */
 const RECIPES = {
-  q4_k_m: { fileType: 15, type: kQuantType },
+  q4_k_m: {
+    fileType: 15,
+    type: (name: string, ne: number[], layers: number) => kQuantType(Q4_K, name, ne, layers),
+  },
+  q5_k_m: {
+    fileType: 17,
+    type: (name: string, ne: number[], layers: number) => kQuantType(Q5_K, name, ne, layers),
+  },
   q4_1: { fileType: 3, type: (name: string, ne: number[]) => oldType(Q4_1, name, ne) },
   q5_1: { fileType: 9, type: (name: string, ne: number[]) => oldType(Q5_1, name, ne) },
 } as const;
@@ -154,11 +176,12 @@ function moreBits(layer: number, layers: number): boolean {
   return layer < layers / 8 || layer >= (7 * layers) / 8 || (layer - Math.floor(layers / 8)) % 3 === 2;
 }
 
-function kQuantType(name: string, ne: number[], layers: number): BlockType | null {
+/** Q4_K_M's or Q5_K_M's rule: `type` but for the output head and the layers that get more bits. */
+function kQuantType(type: BlockType, name: string, ne: number[], layers: number): BlockType | null {
   if (ne.length !== 2 || ne[0] % QK !== 0) return null;
   if (name === "output.weight") return Q6_K;
   const m = name.match(/^blk\.(\d+)\.(attn_v|ffn_down)\.weight$/);
-  return m && moreBits(Number(m[1]), layers) ? Q6_K : Q4_K;
+  return m && moreBits(Number(m[1]), layers) ? Q6_K : type;
 }
 
 function oldType(type: BlockType, name: string, ne: number[]): BlockType | null {

@@ -152,7 +152,9 @@ describe("a file's block grid kept", () => {
       mins: false,
       activationGroup: 256,
     });
-    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({
+    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({ bits: 8, form: "q5k", activationGroup: 256 });
+    // Q5_K stacked with Q4_K: one K6 matrix (6-bit codes), mins stored.
+    expect(matrixStorage(["Q4_K", "Q5_K"], 8, 32, true)).toEqual({
       bits: 8,
       form: "k6",
       mins: true,
@@ -296,11 +298,11 @@ function expectEveryKernelSet(
 }
 
 // Bytes per weight: Q4_K its file's 18 per 32 (6-bit scales and mins); Q6_K its file's 26.25
-// per 32 (6-bit codes, a scale per 16); Q5_K 27.5 (6-bit codes, a min per 32).
+// per 32 (6-bit codes, a scale per 16); Q5_K its file's 22 (Q4_K's form with 5-bit codes).
 const K_FORMS = [
   ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 9 / 16],
   ["Q6_K", { bits: 8, form: "k6", mins: false, activationGroup: 256 }, 105 / 128],
-  ["Q5_K", { bits: 8, form: "k6", mins: true, activationGroup: 256 }, 55 / 64],
+  ["Q5_K", { bits: 8, form: "q5k", activationGroup: 256 }, 11 / 16],
 ] as const;
 
 describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {

@@ -36,13 +36,13 @@ export function keptGrid(
  * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
  * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
  * "mins" (Q4_1 blocks at 4 bits, Q5_1 at 8: a scale and a min per block, exact), "q4k" (Q4_K
- * blocks: exact, 4 bits), "k6" (K-quant blocks of any K types, Q6_K and Q5_K alone or stacked
- * with Q4_K: exact, 6-bit codes; `bits` 8, which rows made from it take), or "free" (quantized
- * from the values).
+ * blocks: exact, 4 bits), "q5k" (Q5_K blocks: exact, 5-bit codes in Q4_K's form; `bits` 8, which
+ * rows made from it take), "k6" (K-quant blocks of any K types, Q6_K alone, or stacks of K types:
+ * exact, 6-bit codes; `bits` 8), or "free" (quantized from the values).
  */
 export interface MatrixStorage {
   bits: 4 | 8;
-  form: "free" | "grid" | "mins" | "q4k" | "k6";
+  form: "free" | "grid" | "mins" | "q4k" | "q5k" | "k6";
   /** "k6": the blocks have mins (a Q4_K or Q5_K part; Q6_K's have none, and none are stored). */
   mins?: boolean;
   /** 256: its activations are quantized as llama.cpp quantizes them for K-quant matrices (Q8_K). */
@@ -100,6 +100,7 @@ export function matrixStorage(
     return { bits: minBits, form: "mins" };
   // Wider K types, alone or stacked with Q4_K: kept where the package keeps the file, else (a
   // lower choice) rounded to the bits. Q4_1 stacked with Q5_1: kept in bands where it can be.
+  if (asFile && types.every((t) => t === "Q5_K")) return { bits: 8, form: "q5k", ...k };
   if (asFile && types.every((t) => t && K_TYPES.has(t))) {
     const stack = { bits: 8, form: "k6", mins: types.some((t) => t !== "Q6_K"), ...k } as const;
     const bands = rows && ownBands(types as string[], rows);
@@ -146,7 +147,7 @@ export interface FileBlocks {
 /** A matrix's stored form laid out by the native kernels from the file's own blocks (no values read). */
 export interface SourceForm {
   bits: 4 | 8;
-  keep: "grid" | "mins" | "q4k" | "k6";
+  keep: "grid" | "mins" | "q4k" | "q5k" | "k6";
   mins?: boolean;
   activationGroup?: 256;
   source: FileBlocks[];
@@ -181,7 +182,7 @@ export function nativeForm(
     return { bits: storage.bits, keep: storage.form, ...mins, ...group, source: blocks as FileBlocks[] };
   }
   // These forms exist only as the file's blocks (every GGUF source gives them).
-  if (storage.form === "q4k" || storage.form === "k6" || storage.form === "mins")
+  if (storage.form === "q4k" || storage.form === "q5k" || storage.form === "k6" || storage.form === "mins")
     throw new Error(`${storage.form} blocks are laid out from the file's bytes only`);
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };

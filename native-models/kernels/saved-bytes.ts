@@ -26,7 +26,8 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
 /**
  * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
  * fp16 scales, and zero points for int4 unless it is a kept Q4_0 grid (the mins form, a kept
- * Q4_1 or Q5_1 matrix: an fp16 min per block in their place); a kept Q4_K matrix has a
+ * Q4_1 or Q5_1 matrix: an fp16 min per block in their place); a kept Q4_K matrix (and a Q5_K one,
+ * with 5-bit codes) has a
  * 6-bit scale and min per block and fp16 d and dmin per 8 blocks instead, a K6 one (Q6_K,
  * Q5_K) 6-bit codes, an int8 scale per 16 inputs, fp16 d per 8 blocks and, where its blocks have
  * mins, a min per 32 and fp16 dmin per 8 blocks. `storage` may widen the bits.
@@ -47,10 +48,10 @@ export function matrixFileBytes(
   const b = storage?.bits ?? bits;
   const { kb } = paddedInputs(k, block);
   const form = storage?.form;
-  const codes = ((block * PACK_ROWS * (form === "k6" ? 6 : b)) / 8) * kb;
+  const codes = ((block * PACK_ROWS * (form === "k6" ? 6 : form === "q5k" ? 5 : b)) / 8) * kb;
   const mins = storage?.mins ? 1 : 0;
   const group =
-    form === "q4k"
+    form === "q4k" || form === "q5k"
       ? codes + 2 * ((kb * PACK_ROWS * 3) / 4) + (kb / 8) * PACK_ROWS * 4
       : form === "k6"
         ? codes + (2 + mins) * kb * PACK_ROWS + (kb / 8) * PACK_ROWS * 2 * (1 + mins)

@@ -338,6 +338,10 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         _mm_prefetch(reinterpret_cast<const char*>(line + kAhead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(line + 4 * kAhead), _MM_HINT_T1);
       }
+      if (BITS == 5 && j == 0) {  // Q5_K: the line of fifth bits
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + kAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + 4 * kAhead), _MM_HINT_T1);
+      }
       if (BITS == 6 && j % 4 == 0) {  // K6: the line of top bits for these four steps
         const uint8_t* line = codes + 256 + 64 * (j / 4);
         _mm_prefetch(reinterpret_cast<const char*>(line + kAhead), _MM_HINT_T0);
@@ -353,6 +357,11 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         } else {
           const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 64 * (j / 2) + 32 * h));
           w = (j & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), nib) : _mm256_and_si256(v, nib);
+          if (BITS == 5) {  // Q5_K: step j's fifth bit (bit j of the block's last line) to bit 4
+            const __m256i fifth = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 256 + 32 * h));
+            const __m256i at4 = j <= 4 ? _mm256_sll_epi16(fifth, _mm_cvtsi32_si128(4 - j)) : _mm256_srl_epi16(fifth, _mm_cvtsi32_si128(j - 4));
+            w = _mm256_or_si256(w, _mm256_and_si256(at4, _mm256_set1_epi8(0x10)));
+          }
           if (BITS == 6) {
             const __m256i top = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 256 + 64 * (j / 4) + 32 * h));
             w = _mm256_or_si256(w, _mm256_and_si256(_mm256_srl_epi16(_mm256_sll_epi16(top, topLeft), topRight), _mm256_set1_epi8(0x30)));
@@ -393,8 +402,8 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
       }
       continue;
     }
-    if (BITS == 4 && P.kquant) {
-      // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
+    if ((BITS == 4 || BITS == 5) && P.kquant) {
+      // Q4_K, Q5_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       const __m128i sc6 = packedSixRows(group + P.scalesOffset, kb, b), m6 = packedSixRows(group + P.zpOffset, kb, b);
       for (int h = 0; h < 2; h++) {
@@ -442,7 +451,12 @@ void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQu
 }
 
 void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
-  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : P.bits == 6 ? packedBits<6>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
+  switch (P.bits) {
+    case 8: return packedBits<8>(P, group, rows, x, out);
+    case 6: return packedBits<6>(P, group, rows, x, out);
+    case 5: return packedBits<5>(P, group, rows, x, out);
+    default: return packedBits<4>(P, group, rows, x, out);
+  }
 }
 
 const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr};

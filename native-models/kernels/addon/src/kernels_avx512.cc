@@ -401,6 +401,19 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         w[1] = _mm512_and_si512(_mm512_srli_epi16(v0, 4), nib);
         w[2] = _mm512_and_si512(v1, nib);
         w[3] = _mm512_and_si512(_mm512_srli_epi16(v1, 4), nib);
+        if (BITS == 5) {  // Q5_K: step s's fifth bit (bit s of the block's last line) to bit 4
+          if (j == 0) {
+            _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + kPrefetchAhead), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + 4 * kPrefetchAhead), _MM_HINT_T1);
+          }
+          const __m512i fifth = _mm512_load_si512(codes + 256), bit4 = _mm512_set1_epi8(0x10);
+          // 16-bit shifts: what crosses into a neighbouring byte lands outside bit 4.
+          for (int i = 0; i < 4; i++) {
+            const int s = j + i;
+            const __m512i at4 = s <= 4 ? _mm512_sll_epi16(fifth, _mm_cvtsi32_si128(4 - s)) : _mm512_srl_epi16(fifth, _mm_cvtsi32_si128(s - 4));
+            w[i] = _mm512_or_si512(w[i], _mm512_and_si512(at4, bit4));
+          }
+        }
       }
       for (int m = 0; m < M; m++) {
         const int8_t* q = x[m]->q + b * B + 4 * j;
@@ -437,8 +450,8 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
       }
       continue;
     }
-    if (BITS == 4 && P.kquant) {
-      // Q4_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
+    if ((BITS == 4 || BITS == 5) && P.kquant) {
+      // Q4_K, Q5_K: Σ (S·code - M)·q = S·Σ code·q - M·Σq, with S = d·sc and M = dmin·m (packed.h).
       const uint16_t* d16 = reinterpret_cast<const uint16_t*>(group + P.superOffset) + (b / 8) * kPackRows;
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16)));
       const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (kb / 8) * kPackRows)));
@@ -490,7 +503,12 @@ void packedBits(const PackedLayout& P, const uint8_t* group, int rows, const XQu
 }
 
 void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant* const* x, float* const* out) {
-  P.bits == 8 ? packedBits<8>(P, group, rows, x, out) : P.bits == 6 ? packedBits<6>(P, group, rows, x, out) : packedBits<4>(P, group, rows, x, out);
+  switch (P.bits) {
+    case 8: return packedBits<8>(P, group, rows, x, out);
+    case 6: return packedBits<6>(P, group, rows, x, out);
+    case 5: return packedBits<5>(P, group, rows, x, out);
+    default: return packedBits<4>(P, group, rows, x, out);
+  }
 }
 
 // quantizeActivation (quantize.cc) sixteen values at a time, with the same operations so the

@@ -99,6 +99,7 @@ void scalarPacked(const PackedLayout& P, const uint8_t* group, int rows, const X
           if (j == 16) lo = isum;
           const int step = j / 4, byteInStep = r * 4 + (j & 3);
           const int code = P.k6 ? packedK6Code(P, group, b, r, j)
+                           : P.bits == 5 ? packedQ5Code(P, group, b, r, j)
                            : P.bits == 8 ? codes[step * 64 + byteInStep]
                                          : (step % 2 == 0 ? codes[(step / 2) * 64 + byteInStep] & 15 : codes[(step / 2) * 64 + byteInStep] >> 4);
           isum += code * x[m]->q[b * B + j];

@@ -165,7 +165,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
   // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
-  const PackedForm form = grid.isK()      ? PackedForm::Q4K
+  const PackedForm form = grid.isK()      ? PackedForm::Q4K  // bits 4 or 5 (bitsOr)
                           : grid.isK16()  ? PackedForm::K6
                           : grid.isMins() ? PackedForm::Mins
                                           : PackedForm::Plain;
@@ -207,6 +207,7 @@ void Matrix::dequantizeRow(int64_t row, float* out) const {
       if (P_.k6 && j % 16 == 0) scale = packedK6Scale(P_, grp, b, j / 16, r);
       const int step = j / 4, byteInStep = r * 4 + (j & 3);
       const int code = P_.k6 ? packedK6Code(P_, grp, b, r, j)
+                       : P_.bits == 5 ? packedQ5Code(P_, grp, b, r, j)
                        : P_.bits == 8 ? codes[step * 64 + byteInStep]
                                       : (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
       const float scaled = (float)(code - zp) * scale;
@@ -239,7 +240,9 @@ constexpr int32_t kMatrixLayoutQ4K = 5;
 constexpr int32_t kMatrixLayoutBands = 6;
 // Layout 7: a file's Q4_1 or Q5_1 blocks, with an fp16 min per block (PackedForm::Mins).
 constexpr int32_t kMatrixLayoutMins = 7;
-constexpr int32_t kMatrixLayoutNewest = kMatrixLayoutMins;
+// Layout 8: a file's Q5_K blocks (Q4_K's form with 5-bit codes, bits 5).
+constexpr int32_t kMatrixLayoutQ5K = 8;
+constexpr int32_t kMatrixLayoutNewest = kMatrixLayoutQ5K;
 
 struct MatrixHeader {
   int64_t n, k;
@@ -301,7 +304,7 @@ bool Matrix::write(FILE* fp) const {
     return true;
   }
   h.n = P_.n, h.k = P_.k, h.bits = P_.bits, h.block = P_.block, h.bytes = bytes();
-  h.layout = P_.kquant ? kMatrixLayoutQ4K : P_.k6 ? kMatrixLayoutK6 : P_.mins ? kMatrixLayoutMins : kMatrixLayout;
+  h.layout = P_.kquant ? (P_.bits == 5 ? kMatrixLayoutQ5K : kMatrixLayoutQ4K) : P_.k6 ? kMatrixLayoutK6 : P_.mins ? kMatrixLayoutMins : kMatrixLayout;
   h.symmetric = P_.symmetric ? 1 : 0;
   h.xGroup = P_.in.xGroup;
   h.kmins = P_.k6 && P_.kmins ? 1 : 0;
@@ -346,7 +349,11 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
     return nullptr;
   }
   PackedLayout stored{};
-  const PackedForm form = h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K ? PackedForm::Q4K
+  if ((h.layout == kMatrixLayoutQ5K) != (h.bits == 5)) {
+    *err = path + ": bad matrix header (5 bits are Q5_K's form only)";
+    return nullptr;
+  }
+  const PackedForm form = h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K || h.layout == kMatrixLayoutQ5K ? PackedForm::Q4K
                           : h.layout == kMatrixLayoutK6                              ? PackedForm::K6
                           : h.layout == kMatrixLayoutMins                            ? PackedForm::Mins
                                                                                      : PackedForm::Plain;

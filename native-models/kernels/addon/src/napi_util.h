@@ -37,7 +37,7 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, activationGroup?: 256,
 // source?: [{ type: "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K", rows,
 // bytes: Uint8Array of the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid"
-// (Q4_0 at 4 bits; Q4_0, Q5_0, Q8_0 at 8) | "mins" (Q4_1 at 4 bits, Q5_1 at 8) | "q4k" | "k6",
+// (Q4_0 at 4 bits; Q4_0, Q5_0, Q8_0 at 8) | "mins" (Q4_1 at 4 bits, Q5_1 at 8) | "q4k" | "q5k" | "k6",
 // mins?: boolean (k6) } (the file's blocks laid out as they are; the matrix's values are then
 // not needed).
 // Or { bands: [such forms, each with a source] }: the matrix as bands of rows (quantize.h).
@@ -123,12 +123,14 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
     g.keep = keep == "grid"   ? exl::Keep::Grid
              : keep == "mins" ? exl::Keep::Mins
              : keep == "q4k"  ? exl::Keep::Q4K
+             : keep == "q5k"  ? exl::Keep::Q5K
              : keep == "k6"   ? exl::Keep::K6
                               : exl::Keep::None;
-    if (g.keep == exl::Keep::None) throwRange(env, at + "keep must be \"grid\", \"mins\", \"q4k\" or \"k6\"");
+    if (g.keep == exl::Keep::None) throwRange(env, at + "keep must be \"grid\", \"mins\", \"q4k\", \"q5k\" or \"k6\"");
     const auto all = [&](bool (*ok)(int)) { return g.source.allOf(ok); };
     const auto gridType = [](int t) { return t == exl::kQ4_0 || t == exl::kQ5_0 || t == exl::kQ8_0; };
     const bool fits = g.keep == exl::Keep::Q4K  ? all([](int t) { return t == exl::kQ4_K; })
+                      : g.keep == exl::Keep::Q5K ? all([](int t) { return t == exl::kQ5_K; })
                       : g.keep == exl::Keep::K6 ? all(exl::isKType)
                       : g.keep == exl::Keep::Mins
                           ? (g.bits == 4 ? all([](int t) { return t == exl::kQ4_1; })

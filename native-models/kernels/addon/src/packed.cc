@@ -14,9 +14,10 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
   const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::K6, mins = form == PackedForm::Mins;
   if (k6 && (bits != 6 || block != 32 || k % 256 != 0)) return "K6 blocks need 6 bits, blockSize 32 and a multiple of 256 inputs";
   if (mins && ((bits != 4 && bits != 8) || block != 32 || k % 32 != 0)) return "blocks with mins need 4 or 8 bits, blockSize 32 and a multiple of 32 inputs";
-  if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 ? 8 : bits, block, RowOrder::Planar, &P->in)) return e;
+  // The activations' side knows 4 or 8 bits only; its quantization does not depend on them.
+  if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 ? 8 : kquant ? 4 : bits, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
-  if (kquant && (bits != 4 || block != 32 || k % 256 != 0)) return "Q4_K blocks need 4 bits, blockSize 32 and a multiple of 256 inputs";
+  if (kquant && ((bits != 4 && bits != 5) || block != 32 || k % 256 != 0)) return "Q4_K and Q5_K blocks need 4 or 5 bits, blockSize 32 and a multiple of 256 inputs";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
   P->kquant = kquant;
   P->k6 = k6;
@@ -54,7 +55,8 @@ void putCode(const PackedLayout& P, uint8_t* out, int b, int r, int j, int q) {
 }
 
 // Row r's codes c[0..dp) into a group: int8 steps take 4 bytes of the row each, int4 steps pair
-// up (low nibble, high nibble), and K6 adds the top two bits of four steps per byte (packed.h).
+// up (low nibble, high nibble), K6 adds the top two bits of four steps per byte and Q5_K the
+// fifth bits of a block's eight steps (packed.h).
 void putRowCodes(const PackedLayout& P, uint8_t* out, int r, const uint8_t* c) {
   const int kb = P.in.kb;
   for (int b = 0; b < kb; b++, c += 32) {
@@ -65,6 +67,12 @@ void putRowCodes(const PackedLayout& P, uint8_t* out, int r, const uint8_t* c) {
     }
     for (int t = 0; t < 4; t++)
       for (int i = 0; i < 4; i++) codes[t * 64 + i] = (uint8_t)((c[8 * t + i] & 15) | (c[8 * t + 4 + i] & 15) << 4);
+    if (P.bits == 5)
+      for (int i = 0; i < 4; i++) {
+        int fifth = 0;
+        for (int s = 0; s < 8; s++) fifth |= (c[4 * s + i] >> 4 & 1) << s;
+        codes[256 + i] = (uint8_t)fifth;
+      }
     if (P.k6)
       for (int u = 0; u < 2; u++)
         for (int i = 0; i < 4; i++) {
@@ -96,8 +104,9 @@ bool packSourceGroup(const PackedLayout& P, int64_t g, uint8_t* out, const Sourc
     }
     ggmlRowInts(type, bytes, k, q.data());
     if (P.kquant || P.k6) {
-      if (P.kquant ? type != kQ4_K : !isKType(type)) return false;
-      // Q6_K's q is its code (c - 32 stored + 32); Q4_K's and Q5_K's go 32 up (value S·(code - 32) - M).
+      if (P.kquant ? type != (P.bits == 5 ? kQ5_K : kQ4_K) : !isKType(type)) return false;
+      // Q6_K's q is its code (c - 32 stored + 32), Q4_K's and Q5_K's in their own forms too; in
+      // K6, Q4_K's and Q5_K's go 32 up (value S·(code - 32) - M).
       const int shift = P.kquant || type == kQ6_K ? 0 : 32;
       for (int64_t j = 0; j < k; j++) c[j] = (uint8_t)(q[j] + shift);
       for (int s = 0; s < ns; s++) {

@@ -16,6 +16,10 @@
 //         top two bits of four blocks per byte), the 6-bit m the same way, then fp16 d
 //         [blocks/8][16] and fp16 dmin [blocks/8][16]; w = (d·sc)·code - dmin·m, ggml's own
 //         formula. 18 bytes per block of 32: the file's own.
+//   Q5_K (`bits` 5, a file's Q5_K blocks kept): Q4_K's form with 5-bit codes: each block's low
+//         nibbles as int4 codes are stored (256 bytes), then their fifth bits (64 bytes: byte i
+//         holds steps 0..7 at bits 0..7, in the byte an int8 step would use). 22 bytes per
+//         block of 32: the file's own.
 //   K6 (6-bit codes c + 32, c in -32..31, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K
 //         types; ggml_blocks.h): a block's codes are their low nibbles as int4 codes are
 //         stored (256 bytes), then their top two bits (128 bytes: byte i of 64-byte line t holds
@@ -39,7 +43,7 @@ struct PackedLayout {
   int64_t n, k;
   int32_t bits, block;
   bool symmetric;  // int4 only: every zero point is 8, none stored
-  bool kquant;     // Q4_K blocks (int4, block 32, k a multiple of 256)
+  bool kquant;     // Q4_K or Q5_K blocks (bits 4 or 5, block 32, k a multiple of 256)
   bool k6;         // K6 blocks (6-bit codes, block 32, k a multiple of 256)
   bool kmins;      // K6: mins stored (its blocks have them: Q4_K or Q5_K parts)
   bool mins;       // the mins form: an fp16 min per block (Q4_1, Q5_1)
@@ -51,7 +55,8 @@ struct PackedLayout {
 };
 
 // Fills P; returns nullptr or what is unsupported.
-// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4 or 8, block 32.
+// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4 or 8, block 32. Q4K
+// takes bits 4 (Q4_K's codes) or 5 (Q5_K's).
 enum class PackedForm { Plain, Q4K, K6, Mins };
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
                              PackedForm form = PackedForm::Plain, bool kmins = true);
@@ -102,6 +107,13 @@ inline float packedKMin(const PackedLayout& P, const uint8_t* group, int b, int 
   return halfToFloat(dmin[(b / 8) * kPackRows + r]) * (float)m;
 }
 
+// Q5_K (bits 5): code (0..31) of element j of block b, row r.
+inline int packedQ5Code(const PackedLayout& P, const uint8_t* group, int b, int r, int j) {
+  const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
+  const int step = j / 4, byteInStep = r * 4 + (j & 3);
+  const int low = (codes[(step / 2) * 64 + byteInStep] >> (step % 2 ? 4 : 0)) & 15;
+  return low | ((codes[256 + byteInStep] >> step) & 1) << 4;
+}
 // K6: code (0..63) of element j of block b, row r.
 inline int packedK6Code(const PackedLayout& P, const uint8_t* group, int b, int r, int j) {
   const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;

@@ -28,13 +28,13 @@ bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, f
 //   source + keep: the matrix's rows as the file's own blocks (ggml_blocks.h), laid out in the
 //         form `keep` names without a float in between (the values are then not read at all):
 //         Keep::Grid (Q4_0/Q5_0/Q8_0 scales at `bits`), Keep::Mins (Q4_1 at 4 bits, Q5_1 at
-//         8: a scale and a min per block), Keep::Q4K, or Keep::K6 (with `kmins` where the
-//         blocks have mins);
+//         8: a scale and a min per block), Keep::Q4K, Keep::Q5K, or Keep::K6 (with `kmins`
+//         where the blocks have mins);
 //   bands: instead, the matrix as bands of rows one below the other, each its own form (each a
 //         BlockGrid with a source: a fused q/k/v whose v is Q6_K and q, k Q4_K keeps both at
 //         their file's size). Every band but the last has a multiple of 16 rows.
 // Absent (all empty): quantize freely at the caller's bits.
-enum class Keep { None, Grid, Mins, Q4K, K6 };
+enum class Keep { None, Grid, Mins, Q4K, Q5K, K6 };
 struct BlockGrid {
   const float* scales = nullptr;
   int64_t cols = 0;
@@ -44,13 +44,13 @@ struct BlockGrid {
   Keep keep = Keep::None;
   bool kmins = false;
   std::vector<BlockGrid> bands;
-  bool isK() const { return keep == Keep::Q4K; }
+  bool isK() const { return keep == Keep::Q4K || keep == Keep::Q5K; }  // Q4_K's form (Q5_K: 5-bit codes)
   bool isK16() const { return keep == Keep::K6; }
   bool isMins() const { return keep == Keep::Mins; }
   // Symmetric int4: a kept Q4_0 grid (zero point 8 everywhere).
   bool symmetric4() const { return scales != nullptr || keep == Keep::Grid; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
-  int bitsOr(int fallback) const { return isK() ? 4 : isK16() ? 6 : bits ? bits : fallback; }
+  int bitsOr(int fallback) const { return keep == Keep::Q5K ? 5 : isK() ? 4 : isK16() ? 6 : bits ? bits : fallback; }
   // Whether the K form stores mins (Q4_K's and Q5_K's blocks have them; Q6_K's none).
   bool hasMins() const { return isK() || (isK16() && kmins); }
   // nullptr, or why this grid does not fit a matrix of k inputs quantized in blocks of `block`.
