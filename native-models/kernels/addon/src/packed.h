@@ -20,10 +20,11 @@
 //         nibbles as int4 codes are stored (256 bytes), then their fifth bits (64 bytes: byte i
 //         holds steps 0..7 at bits 0..7, in the byte an int8 step would use). 22 bytes per
 //         block of 32: the file's own.
-//   K6 (6-bit codes c + 32, c in -32..31, a file's K-quant blocks kept: Q6_K, Q5_K, stacks of K
-//         types; ggml_blocks.h): a block's codes are their low nibbles as int4 codes are
-//         stored (256 bytes), then their top two bits (128 bytes: byte i of 64-byte line t holds
-//         steps 4t..4t+3 at bits 0-1, 2-3, 4-5, 6-7, in the byte an int8 step would use). After
+//   K6 (6-bit codes c + 32, c in -32..31, a file's K-quant blocks kept: Q6_K, stacks of K
+//         types, and Q5_K in packages from before its own form; ggml_blocks.h): a block's codes
+//         are their low nibbles as int4 codes are stored (256 bytes), then their top two bits
+//         (128 bytes: byte i of 64-byte line t holds steps 4t..4t+3 at bits 0-1, 2-3, 4-5,
+//         6-7, in the byte an int8 step would use). After
 //         the codes, int8 sc [blocks·2][16] (one per 16 inputs), then, only where a row has a
 //         min (`kmins`: Q4_K or Q5_K rows), u8 m [blocks][16]; then fp16 d [blocks/8][16] and,
 //         with mins, fp16 dmin [blocks/8][16]. w = (d·sc)·c - dmin·m. A Q6_K matrix so costs
