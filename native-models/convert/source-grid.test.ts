@@ -145,14 +145,30 @@ describe("a file's block grid kept", () => {
   });
 
   it("stores each matrix with at least its type's bits when the package keeps the file", () => {
-    expect(matrixStorage(["Q5_0"], 4, 32, true)).toEqual({ bits: 8, form: "grid" });
+    expect(matrixStorage(["Q5_0"], 4, 32, true)).toEqual({ bits: 5, form: "grid" });
+    expect(matrixStorage(["Q5_0"], 8, 32, true)).toEqual({ bits: 5, form: "grid" });
+    expect(matrixStorage(["Q4_0"], 8, 32, true)).toEqual({ bits: 8, form: "grid" });
+    // llama.cpp's narrow-row fallback: a Q5_0 q and k with a Q8_0 v, as bands in their own forms
+    // where the rows allow, else in int8 codes.
+    expect(matrixStorage(["Q5_0", "Q5_0", "Q8_0"], 4, 32, true, [64, 32, 32])).toEqual({
+      bits: 8,
+      form: "grid",
+      bands: [
+        { parts: 2, rows: 96, storage: { bits: 5, form: "grid" } },
+        { parts: 1, rows: 32, storage: { bits: 8, form: "grid" } },
+      ],
+    });
+    expect(matrixStorage(["Q5_0", "Q5_0", "Q8_0"], 4, 32, true, [60, 30, 30])).toEqual({
+      bits: 8,
+      form: "grid",
+    });
     expect(matrixStorage(["Q6_K"], 4, 32, true)).toEqual({
       bits: 8,
       form: "k6",
       mins: false,
       activationGroup: 256,
     });
-    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({ bits: 8, form: "q5k", activationGroup: 256 });
+    expect(matrixStorage(["Q5_K"], 8, 32, true)).toEqual({ bits: 5, form: "q5k", activationGroup: 256 });
     // Q5_K stacked with Q4_K: one K6 matrix (6-bit codes), mins stored.
     expect(matrixStorage(["Q4_K", "Q5_K"], 8, 32, true)).toEqual({
       bits: 8,
@@ -193,7 +209,7 @@ describe("a file's block grid kept", () => {
     expect(keptMatrices(q40, "int4", 32)).toEqual({ form: SOURCE_FORM, kept: 2, of: 2, types: ["Q4_0"] });
     expect(keptMatrices(q40, "int4", 128)).toEqual({ form: SOURCE_FORM, kept: 1, of: 2, types: ["Q4_0"] });
     // llama.cpp's Q4_K_M on narrow rows: mostly Q5_0 and Q8_0, Q4_K where rows allow. A 4-bit
-    // file: at int4 as at int8 its Q5_0 and Q8_0 matrices keep 8 bits, and Q4_K its blocks.
+    // file: at int4 as at int8 its Q5_0 and Q8_0 matrices keep their own bits, and Q4_K its blocks.
     const q4km = file(t("layers.0.wq", "Q5_0"), t("layers.0.w_down", "Q4_K"), t("lm_head", "Q8_0"));
     expect(fileQuant(q4km)).toBe(4);
     expect(keptMatrices(q4km, "int8", 32)).toEqual({
@@ -302,7 +318,7 @@ function expectEveryKernelSet(
 const K_FORMS = [
   ["Q4_K", { bits: 4, form: "q4k", activationGroup: 256 }, 9 / 16],
   ["Q6_K", { bits: 8, form: "k6", mins: false, activationGroup: 256 }, 105 / 128],
-  ["Q5_K", { bits: 8, form: "q5k", activationGroup: 256 }, 11 / 16],
+  ["Q5_K", { bits: 5, form: "q5k", activationGroup: 256 }, 11 / 16],
 ] as const;
 
 describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
@@ -345,8 +361,11 @@ describe.each(K_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput)
   );
 });
 
-/** rows×cols random Q4_1 or Q5_1 blocks (negative mins and scales too): ggml's values and the file's blocks. */
-function minsMatrix(type: "Q4_1" | "Q5_1", rows: number, cols: number, seed: number) {
+/**
+ * rows×cols random Q5_0, Q4_1 or Q5_1 blocks (negative mins and scales too): ggml's values and
+ * the file's blocks.
+ */
+function block32Matrix(type: "Q5_0" | "Q4_1" | "Q5_1", rows: number, cols: number, seed: number) {
   const r = rng(seed);
   const blocks: Uint8Array[] = [];
   const values = new Float32Array(rows * cols);
@@ -354,19 +373,22 @@ function minsMatrix(type: "Q4_1" | "Q5_1", rows: number, cols: number, seed: num
     const d = f16Bits((r() < 0.2 ? -1 : 1) * (0.001 + r() * 0.02));
     const m = f16Bits((r() - 0.6) * 0.2);
     const q = Array.from({ length: 32 }, () => Math.floor(r() * (type === "Q4_1" ? 16 : 32)));
-    blocks.push(type === "Q4_1" ? q4_1Block(d, m, q) : q5Block(d, m, q));
-    values.set(type === "Q4_1" ? expectedQ4_1(d, m, q) : expectedQ5(d, m, q), b * 32);
+    const min = type === "Q5_0" ? undefined : m;
+    blocks.push(type === "Q4_1" ? q4_1Block(d, m, q) : q5Block(d, min, q));
+    values.set(type === "Q4_1" ? expectedQ4_1(d, m, q) : expectedQ5(d, min, q), b * 32);
   }
   return { values, file: { type, rows, bytes: concat(blocks) } };
 }
 
-// Q4_1 at its file's 20 bytes per 32 (4-bit codes, fp16 scale and min); Q5_1 in int8 codes, 36.
-const MIN_FORMS = [
+// Each at its file's bytes per 32: Q5_0 22 (5-bit codes, an fp16 scale), Q4_1 20 (4-bit codes, an
+// fp16 scale and min), Q5_1 24 (5-bit codes, both).
+const BLOCK32_FORMS = [
+  ["Q5_0", { bits: 5, form: "grid" }, 22 / 32],
   ["Q4_1", { bits: 4, form: "mins" }, 20 / 32],
-  ["Q5_1", { bits: 8, form: "mins" }, 36 / 32],
+  ["Q5_1", { bits: 5, form: "mins" }, 24 / 32],
 ] as const;
 
-describe.each(MIN_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
+describe.each(BLOCK32_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInput) => {
   const kernel = loadNativeKernels();
   const [rows, cols] = [40, 96];
 
@@ -384,10 +406,10 @@ describe.each(MIN_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInpu
     "every kernel set holds and multiplies the file's values, saved and loaded",
     () => {
       if (!kernel.available) return;
-      const f = minsMatrix(type, rows, cols, 41);
+      const f = block32Matrix(type, rows, cols, 41);
       expectEveryKernelSet(f.values, rows, cols, storage, f.file, (lin, isa, x, y) => {
         expect(lin.info.bytes).toBe(48 * 128 * bytesPerInput); // 3 groups of 16 rows, inputs padded to 128
-        // The mins form stays off the tile kernel: one row alone gives what it gives among 20.
+        // These forms stay off the tile kernel: one row alone gives what it gives among 20.
         const one = new Float32Array(rows);
         lin.run(x.subarray(0, cols), one, 1);
         expect(Array.from(one)).toEqual(Array.from(y.subarray(0, rows)));
@@ -405,12 +427,12 @@ describe.each(MIN_FORMS)("a file's %s blocks kept", (type, storage, bytesPerInpu
 
   it.runIf(kernel.available)("refuses blocks of another type and a scale or min not finite", () => {
     if (!kernel.available) return;
-    const f = minsMatrix(type, rows, cols, 43);
+    const f = block32Matrix(type, rows, cols, 43);
     const o = { outputs: rows, inputs: cols, bits: 4 as const, blockSize: 32 as const };
     const grid = (file: FileBlocks) => nativeForm(storage, [], [file]);
     const other = { ...f.file, type: type === "Q4_1" ? "Q5_1" : "Q4_1" };
     expect(() => kernel.createLinear({ ...o, weightsGrid: grid(other) })).toThrow(/bytes|do not fit/);
-    for (const at of [0, 2]) {
+    for (const at of type === "Q5_0" ? [0] : [0, 2]) {
       const nan = f.file.bytes.slice();
       nan.set([0x00, 0x7e], at); // block 0's d, then its m: an fp16 NaN
       expect(() => kernel.createLinear({ ...o, weightsGrid: grid({ ...f.file, bytes: nan }) })).toThrow(

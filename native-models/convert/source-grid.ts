@@ -34,14 +34,14 @@ export function keptGrid(
 
 /**
  * How the native kernels store one matrix (or row-wise stack of matrices): its bits, and which of
- * the file's forms it keeps: "grid" (Q8_0/Q5_0/Q4_0 scales: exact; at 4 bits no zero points),
- * "mins" (Q4_1 blocks at 4 bits, Q5_1 at 8: a scale and a min per block, exact), "q4k" (Q4_K
- * blocks: exact, 4 bits), "q5k" (Q5_K blocks: exact, 5-bit codes in Q4_K's form; `bits` 8, which
- * rows made from it take), "k6" (K-quant blocks of any K types, Q6_K alone, or stacks of K types:
- * exact, 6-bit codes; `bits` 8), or "free" (quantized from the values).
+ * the file's forms it keeps, each exact: "grid" (a scale per block of 32: Q4_0 at 4 bits without
+ * zero points, Q5_0 at 5, Q8_0 and Q4_0 at 8), "mins" (a scale and a min per block: Q4_1 at 4
+ * bits, Q5_1 at 5), "q4k" (Q4_K blocks, 4 bits), "q5k" (Q5_K blocks, Q4_K's form with 5-bit
+ * codes), "k6" (K-quant blocks of any K types, Q6_K alone, or stacks of K types: 6-bit codes;
+ * `bits` 8), or "free" (quantized from the values).
  */
 export interface MatrixStorage {
-  bits: 4 | 8;
+  bits: 4 | 5 | 8;
   form: "free" | "grid" | "mins" | "q4k" | "q5k" | "k6";
   /** "k6": the blocks have mins (a Q4_K or Q5_K part; Q6_K's have none, and none are stored). */
   mins?: boolean;
@@ -49,7 +49,7 @@ export interface MatrixStorage {
   activationGroup?: 256;
   /**
    * Stacks of different block types that each have a form of their own (llama.cpp's Q4_K q and k
-   * with a Q6_K v; a Q4_1 q and k with a Q5_1 v): the matrix as bands of rows, each its own form,
+   * with a Q6_K v; a Q5_0 q and k with a Q8_0 v): the matrix as bands of rows, each its own form,
    * so that no part is stored wider than its file has it. `parts` source tensors, `rows` rows
    * each band.
    */
@@ -68,8 +68,14 @@ export type LayerStorage = Partial<Record<"qkv" | "o" | "gate" | "up" | "down", 
 /** The K-quant types the engine reads (superblocks of 256 inputs). */
 const K_TYPES = new Set(["Q4_K", "Q5_K", "Q6_K"]);
 
-/** The types with a min per block of 32 (d·q + m), and the bits of their form ("mins"). */
-const MIN_TYPES: Readonly<Record<string, 4 | 8>> = { Q4_1: 4, Q5_1: 8 };
+/** The 32-input block types with a form of their own, and its bits (Q4_0's: the package's). */
+const BLOCK32_FORMS: Readonly<Record<string, { form: "grid" | "mins"; bits: 4 | 5 | 8 }>> = {
+  Q4_0: { form: "grid", bits: 4 },
+  Q5_0: { form: "grid", bits: 5 },
+  Q8_0: { form: "grid", bits: 8 },
+  Q4_1: { form: "mins", bits: 4 },
+  Q5_1: { form: "mins", bits: 5 },
+};
 
 const FLOAT_TYPES = new Set(["F32", "F16", "BF16"]);
 
@@ -79,11 +85,11 @@ const FOUR_BIT_TYPES = new Set(["Q4_0", "Q4_1", "Q4_K"]);
 /**
  * The storage of a matrix whose parts have these source types, in a package of `bits` at
  * `blockSize`. `asFile`: the package keeps the file as it is (its bits are not below the
- * file's, fileQuant): then no part is stored with fewer bits than its type has (a Q5_0, Q6_K or
- * Q8_0 matrix of a 4-bit file is stored at 8 bits). Q4_K and Q4_1 matrices keep their blocks
- * whatever the bits, other K-quants, stacks of K types and Q5_1 theirs as the file is; a stack
- * of types with forms of their own is kept in bands where it can be; a stack mixing those types
- * with others is stored at the widest bits, quantized.
+ * file's, fileQuant): then no part is stored with fewer bits than its type has. Q4_K, Q4_1 and
+ * Q4_0 matrices keep their blocks whatever the bits (Q4_0 in int8 codes in an int8 package); the
+ * wider types theirs as the file is; a stack of different types that have forms of their own in
+ * bands where it can be (else K types as one K6 matrix, grids in int8 codes); a stack mixing
+ * those types with others is stored at the widest bits, quantized.
  */
 export function matrixStorage(
   types: readonly (string | undefined)[],
@@ -93,26 +99,33 @@ export function matrixStorage(
   rows?: readonly number[],
 ): MatrixStorage {
   if (blockSize !== GRID_BLOCK_SIZE) return { bits, form: "free" };
-  const k = types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
-  if (types.every((t) => t === "Q4_K")) return { bits: 4, form: "q4k", ...k };
-  const minBits = types[0] ? MIN_TYPES[types[0]] : undefined;
-  if (minBits && types.every((t) => t === types[0]) && (minBits === 4 || asFile))
-    return { bits: minBits, form: "mins" };
-  // Wider K types, alone or stacked with Q4_K: kept where the package keeps the file, else (a
-  // lower choice) rounded to the bits. Q4_1 stacked with Q5_1: kept in bands where it can be.
-  if (asFile && types.every((t) => t === "Q5_K")) return { bits: 8, form: "q5k", ...k };
-  if (asFile && types.every((t) => t && K_TYPES.has(t))) {
+  const allK = types.every((t) => t && K_TYPES.has(t));
+  const k = allK ? ({ activationGroup: 256 } as const) : {};
+  const same = types.every((t) => t === types[0]);
+  if (same && types[0] === "Q4_K") return { bits: 4, form: "q4k", ...k };
+  const own = types[0] ? BLOCK32_FORMS[types[0]] : undefined;
+  if (same && own && (own.bits === 4 || asFile))
+    return { bits: types[0] === "Q4_0" ? bits : own.bits, form: own.form };
+  if (!asFile) return freeOrGrid(types, bits, false);
+  // Wider K types, alone or stacked with Q4_K; stacks of 32-input types in bands.
+  if (same && types[0] === "Q5_K") return { bits: 5, form: "q5k", ...k };
+  const bands =
+    rows && (allK || types.every((t) => t && t in BLOCK32_FORMS)) && ownBands(types as string[], rows, bits);
+  if (allK) {
     const stack = { bits: 8, form: "k6", mins: types.some((t) => t !== "Q6_K"), ...k } as const;
-    const bands = rows && ownBands(types as string[], rows);
     return bands ? { ...stack, bands } : stack;
   }
-  const bands =
-    asFile && rows && types.every((t) => t && t in MIN_TYPES) && ownBands(types as string[], rows);
-  if (bands) return { bits: 8, form: "mins", bands };
+  if (bands) return { bits: 8, form: "grid", bands };
+  return freeOrGrid(types, bits, true);
+}
+
+/** A stack with no form of its own: its scale grids in int8 codes where every part has one, else quantized. */
+function freeOrGrid(types: readonly (string | undefined)[], bits: 4 | 8, asFile: boolean): MatrixStorage {
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
-  return { bits: wide, form: kept ? "grid" : "free", ...(asFile ? k : {}) };
+  const k = asFile && types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
+  return { bits: wide, form: kept ? "grid" : "free", ...k };
 }
 
 /**
@@ -120,7 +133,7 @@ export function matrixStorage(
  * matrixStorage gives it alone), or undefined where there is one type or a band but the last
  * would not end on a group of 16 rows.
  */
-function ownBands(types: readonly string[], rows: readonly number[]): MatrixBand[] | undefined {
+function ownBands(types: readonly string[], rows: readonly number[], bits: 4 | 8): MatrixBand[] | undefined {
   const bands: { type: string; parts: number; rows: number }[] = [];
   types.forEach((type, i) => {
     const last = bands.at(-1);
@@ -133,7 +146,7 @@ function ownBands(types: readonly string[], rows: readonly number[]): MatrixBand
   return bands.map((b) => ({
     parts: b.parts,
     rows: b.rows,
-    storage: matrixStorage([b.type], 8, GRID_BLOCK_SIZE, true),
+    storage: matrixStorage([b.type], bits, GRID_BLOCK_SIZE, true),
   }));
 }
 
@@ -146,7 +159,7 @@ export interface FileBlocks {
 
 /** A matrix's stored form laid out by the native kernels from the file's own blocks (no values read). */
 export interface SourceForm {
-  bits: 4 | 8;
+  bits: 4 | 5 | 8;
   keep: "grid" | "mins" | "q4k" | "q5k" | "k6";
   mins?: boolean;
   activationGroup?: 256;
@@ -182,8 +195,10 @@ export function nativeForm(
     return { bits: storage.bits, keep: storage.form, ...mins, ...group, source: blocks as FileBlocks[] };
   }
   // These forms exist only as the file's blocks (every GGUF source gives them).
-  if (storage.form === "q4k" || storage.form === "q5k" || storage.form === "k6" || storage.form === "mins")
+  if (storage.form !== "free" && storage.form !== "grid")
     throw new Error(`${storage.form} blocks are laid out from the file's bytes only`);
+  if (storage.bits === 5) throw new Error("5-bit grids are laid out from the file's bytes only");
+
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
 }

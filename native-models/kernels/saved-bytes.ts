@@ -48,7 +48,7 @@ export function matrixFileBytes(
   const b = storage?.bits ?? bits;
   const { kb } = paddedInputs(k, block);
   const form = storage?.form;
-  const codes = ((block * PACK_ROWS * (form === "k6" ? 6 : form === "q5k" ? 5 : b)) / 8) * kb;
+  const codes = ((block * PACK_ROWS * (form === "k6" ? 6 : b)) / 8) * kb;
   const mins = storage?.mins ? 1 : 0;
   const group =
     form === "q4k" || form === "q5k"

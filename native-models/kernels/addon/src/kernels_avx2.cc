@@ -338,7 +338,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         _mm_prefetch(reinterpret_cast<const char*>(line + kAhead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(line + 4 * kAhead), _MM_HINT_T1);
       }
-      if (BITS == 5 && j == 0) {  // Q5_K: the line of fifth bits
+      if (BITS == 5 && j == 0) {  // 5-bit codes: the line of fifth bits
         _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + kAhead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + 4 * kAhead), _MM_HINT_T1);
       }
@@ -357,7 +357,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         } else {
           const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 64 * (j / 2) + 32 * h));
           w = (j & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), nib) : _mm256_and_si256(v, nib);
-          if (BITS == 5) {  // Q5_K: step j's fifth bit (bit j of the block's last line) to bit 4
+          if (BITS == 5) {  // 5-bit codes: step j's fifth bit (bit j of the block's last line) to bit 4
             const __m256i fifth = _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 256 + 32 * h));
             const __m256i at4 = j <= 4 ? _mm256_sll_epi16(fifth, _mm_cvtsi32_si128(4 - j)) : _mm256_srl_epi16(fifth, _mm_cvtsi32_si128(j - 4));
             w = _mm256_or_si256(w, _mm256_and_si256(at4, _mm256_set1_epi8(0x10)));
@@ -421,7 +421,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     for (int h = 0; h < 2; h++) {
       const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * kPackRows + 8 * h)));
       const __m256i zp = BITS == 8 || P.mins ? _mm256_setzero_si256()
-                         : P.symmetric       ? _mm256_set1_epi32(8)
+                         : P.symmetric       ? _mm256_set1_epi32(BITS == 5 ? 16 : 8)
                                              : _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h)));
       // The mins form (Q4_1, Q5_1): + min·Σq.
       const __m256 mn = P.mins ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + 2 * (b * kPackRows + 8 * h)))) : _mm256_setzero_ps();

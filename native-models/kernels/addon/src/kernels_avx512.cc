@@ -401,7 +401,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
         w[1] = _mm512_and_si512(_mm512_srli_epi16(v0, 4), nib);
         w[2] = _mm512_and_si512(v1, nib);
         w[3] = _mm512_and_si512(_mm512_srli_epi16(v1, 4), nib);
-        if (BITS == 5) {  // Q5_K: step s's fifth bit (bit s of the block's last line) to bit 4
+        if (BITS == 5) {  // 5-bit codes: step s's fifth bit (bit s of the block's last line) to bit 4
           if (j == 0) {
             _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + kPrefetchAhead), _MM_HINT_T0);
             _mm_prefetch(reinterpret_cast<const char*>(codes + 256 + 4 * kPrefetchAhead), _MM_HINT_T1);
@@ -471,7 +471,7 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     // in float is exact and cheaper than a 32-bit integer multiply.
     const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kPackRows)));
     const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
-                      : P.symmetric || P.mins ? _mm512_set1_ps(P.mins ? 0.0f : 8.0f)
+                      : P.symmetric || P.mins ? _mm512_set1_ps(P.mins ? 0.0f : BITS == 5 ? 16.0f : 8.0f)
                                     : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
     // The mins form (Q4_1, Q5_1): + min·Σq.
     const __m512 mn = P.mins ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(zps + 2 * b * kPackRows))) : _mm512_setzero_ps();

@@ -169,7 +169,7 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
                           : grid.isK16()  ? PackedForm::K6
                           : grid.isMins() ? PackedForm::Mins
                                           : PackedForm::Plain;
-  if (!e) e = makePackedLayout(n, k, bits, block, bits == 4 && grid.symmetric4(), &m->P_, form, grid.hasMins());
+  if (!e) e = makePackedLayout(n, k, bits, block, (bits == 4 || bits == 5) && grid.symmetricGrid(), &m->P_, form, grid.hasMins());
   // K6's halves need xsumLo, which only the grouped activation quantizer writes.
   m->P_.in.xGroup = grid.isK16() ? 256 : grid.xGroup;
   if (e) {
@@ -238,7 +238,8 @@ constexpr int32_t kMatrixLayoutQ4K = 5;
 // Layout 6: a matrix in bands (BlockGrid::bands): this header (n, k; `bands` their count), then
 // each band as a matrix of its own.
 constexpr int32_t kMatrixLayoutBands = 6;
-// Layout 7: a file's Q4_1 or Q5_1 blocks, with an fp16 min per block (PackedForm::Mins).
+// Layout 7: a file's Q4_1 or Q5_1 blocks, with an fp16 min per block (PackedForm::Mins). Layout 1
+// also holds Q5_0 grids in 5-bit codes (bits 5), which engines before them refuse by their bits.
 constexpr int32_t kMatrixLayoutMins = 7;
 // Layout 8: a file's Q5_K blocks (Q4_K's form with 5-bit codes, bits 5).
 constexpr int32_t kMatrixLayoutQ5K = 8;
@@ -349,8 +350,8 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
     return nullptr;
   }
   PackedLayout stored{};
-  if ((h.layout == kMatrixLayoutQ5K) != (h.bits == 5)) {
-    *err = path + ": bad matrix header (5 bits are Q5_K's form only)";
+  if ((h.layout == kMatrixLayoutQ5K && h.bits != 5) || ((h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K) && h.bits != 4)) {
+    *err = path + ": bad matrix header (a K form's bits)";
     return nullptr;
   }
   const PackedForm form = h.layout == kMatrixLayoutK || h.layout == kMatrixLayoutQ4K || h.layout == kMatrixLayoutQ5K ? PackedForm::Q4K
@@ -358,7 +359,7 @@ std::unique_ptr<Matrix> Matrix::readOne(FILE* fp, const std::string& path, std::
                           : h.layout == kMatrixLayoutMins                            ? PackedForm::Mins
                                                                                      : PackedForm::Plain;
   const char* e = makePackedLayout(h.n, h.k, h.bits, h.block, h.symmetric != 0, &m->P_, form, h.kmins != 0);
-  if (!e && form == PackedForm::Plain) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
+  if (!e && h.layout == 0) e = makePackedLayout(h.n, h.k, h.bits, h.block, false, &stored);
   if (e) {
     *err = path + ": " + e;
     return nullptr;
@@ -494,9 +495,10 @@ struct MultiplyJob {
       }
     }
   }
-  // The tile kernel knows one scale and zero point per block, not the mins form's, Q4_K's or K6's:
+  // The tile kernel knows int8 and int4 codes with one scale and zero point per block, not 5-bit
+  // codes, the mins form's, Q4_K's or K6's:
   // those matrices stay on `packed`.
-  static bool tileUsable(const PackedLayout& P) { return P.block % 32 == 0 && !P.kquant && !P.k6 && !P.mins; }
+  static bool tileUsable(const PackedLayout& P) { return P.block % 32 == 0 && P.bits != 5 && !P.kquant && !P.k6 && !P.mins; }
 };
 
 void Matrix::multiply(const Kernels* k, int threads, const ActivationRows& x, int rows, float* y) const {

@@ -37,7 +37,8 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, activationGroup?: 256,
 // source?: [{ type: "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K", rows,
 // bytes: Uint8Array of the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid"
-// (Q4_0 at 4 bits; Q4_0, Q5_0, Q8_0 at 8) | "mins" (Q4_1 at 4 bits, Q5_1 at 8) | "q4k" | "q5k" | "k6",
+// (Q4_0 at 4 bits, Q5_0 at 5; Q4_0, Q5_0, Q8_0 at 8) | "mins" (Q4_1 at 4 bits, Q5_1 at 5) | "q4k" |
+// "q5k" (bits 5) | "k6",
 // mins?: boolean (k6) } (the file's blocks laid out as they are; the matrix's values are then
 // not needed).
 // Or { bands: [such forms, each with a source] }: the matrix as bands of rows (quantize.h).
@@ -88,7 +89,7 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
     g.cols = cols;
   }
   const int64_t bits = intProp(env, f, "bits", 0, false);
-  if (bits != 0 && bits != 4 && bits != 8) throwRange(env, at + "bits must be 4 or 8");
+  if (bits != 0 && bits != 4 && bits != 5 && bits != 8) throwRange(env, at + "bits must be 4, 5 or 8");
   g.bits = (int)bits;
   const int64_t group = intProp(env, f, "activationGroup", 0, false);
   if (group != 0 && (group != 256 || k % 256 != 0)) throwRange(env, at + "activationGroup must be 256, with a multiple of 256 inputs");
@@ -130,17 +131,20 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
     const auto all = [&](bool (*ok)(int)) { return g.source.allOf(ok); };
     const auto gridType = [](int t) { return t == exl::kQ4_0 || t == exl::kQ5_0 || t == exl::kQ8_0; };
     const bool fits = g.keep == exl::Keep::Q4K  ? all([](int t) { return t == exl::kQ4_K; })
-                      : g.keep == exl::Keep::Q5K ? all([](int t) { return t == exl::kQ5_K; })
+                      : g.keep == exl::Keep::Q5K ? all([](int t) { return t == exl::kQ5_K; }) && (g.bits == 5 || g.bits == 8)
                       : g.keep == exl::Keep::K6 ? all(exl::isKType)
                       : g.keep == exl::Keep::Mins
                           ? (g.bits == 4 ? all([](int t) { return t == exl::kQ4_1; })
-                                         : g.bits == 8 && all([](int t) { return t == exl::kQ5_1; }))
-                          : (g.bits == 4 ? all([](int t) { return t == exl::kQ4_0; }) : g.bits == 8 && all(gridType));
+                                         : (g.bits == 5 || g.bits == 8) && all([](int t) { return t == exl::kQ5_1; }))
+                      : g.bits == 4 ? all([](int t) { return t == exl::kQ4_0; })
+                      : g.bits == 5 ? all([](int t) { return t == exl::kQ5_0; })
+                                    : g.bits == 8 && all(gridType);
     if (!fits) throwRange(env, at + "source's types do not fit keep \"" + keep + "\" at these bits");
     g.kmins = f.Get("mins").ToBoolean().Value();
     if (!f.Get("scales").IsUndefined()) throwRange(env, at + "source and scales exclude each other");
     return g;
   }
+  if (g.bits == 5) throwRange(env, at + "5 bits need the file's blocks (source)");
   return g;
 }
 

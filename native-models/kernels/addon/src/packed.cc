@@ -13,9 +13,10 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
                              PackedForm form, bool kmins) {
   const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::K6, mins = form == PackedForm::Mins;
   if (k6 && (bits != 6 || block != 32 || k % 256 != 0)) return "K6 blocks need 6 bits, blockSize 32 and a multiple of 256 inputs";
-  if (mins && ((bits != 4 && bits != 8) || block != 32 || k % 32 != 0)) return "blocks with mins need 4 or 8 bits, blockSize 32 and a multiple of 32 inputs";
+  if (mins && ((bits != 4 && bits != 5 && bits != 8) || block != 32 || k % 32 != 0)) return "blocks with mins need 4, 5 or 8 bits, blockSize 32 and a multiple of 32 inputs";
+  if (form == PackedForm::Plain && bits == 5 && (!symmetric || block != 32)) return "5-bit codes need a kept Q5_0 grid (blockSize 32)";
   // The activations' side knows 4 or 8 bits only; its quantization does not depend on them.
-  if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 ? 8 : kquant ? 4 : bits, block, RowOrder::Planar, &P->in)) return e;
+  if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 || bits == 8 ? 8 : 4, block, RowOrder::Planar, &P->in)) return e;
   if (n < 1 || n > (1 << 26)) return "outputs must be between 1 and 67108864";
   if (kquant && ((bits != 4 && bits != 5) || block != 32 || k % 256 != 0)) return "Q4_K and Q5_K blocks need 4 or 5 bits, blockSize 32 and a multiple of 256 inputs";
   P->n = n, P->k = k, P->bits = bits, P->block = block;
@@ -23,7 +24,7 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
   P->k6 = k6;
   P->kmins = kquant || (k6 && kmins);
   P->mins = mins;
-  P->symmetric = bits == 4 && symmetric && !kquant && !mins;
+  P->symmetric = (bits == 4 || bits == 5) && symmetric && !kquant && !mins;
   P->groups = (n + kPackRows - 1) / kPackRows;
   P->blockCodeBytes = (uint64_t)block * kPackRows * bits / 8;
   P->scalesOffset = P->blockCodeBytes * P->in.kb;
@@ -131,10 +132,11 @@ bool packSourceGroup(const PackedLayout& P, int64_t g, uint8_t* out, const Sourc
       if (P.mins ? !hasBlockMin(type) || (type == kQ4_1) != (P.bits == 4)
                  : type != kQ4_0 && type != kQ5_0 && type != kQ8_0)
         return false;
-      if (P.bits == 4 && !P.mins && (type != kQ4_0 || !P.symmetric)) return false;
+      if (!P.mins && P.bits != 8 && (type != (P.bits == 4 ? kQ4_0 : kQ5_0) || !P.symmetric)) return false;
       // Codes n + zp for the file's n (Q4_0 q - 8, Q5_0 q - 16, Q8_0, Q4_1 and Q5_1 q); zp 8
-      // (int4), 0 (int4 with mins) or 128 (int8).
-      const int n0 = type == kQ4_0 ? -8 : type == kQ5_0 ? -16 : 0, zp = P.bits == 8 ? 128 : P.mins ? 0 : 8;
+      // (int4), 16 (5 bits), 0 (with mins) or 128 (int8).
+      const int n0 = type == kQ4_0 ? -8 : type == kQ5_0 ? -16 : 0;
+      const int zp = P.bits == 8 ? 128 : P.mins ? 0 : P.bits == 5 ? 16 : 8;
       for (int64_t j = 0; j < k; j++) c[j] = (uint8_t)(q[j] + n0 + zp);
       for (int64_t j = k; j < P.in.dp; j++) c[j] = P.bits == 8 ? 128 : 0;
       uint16_t* mins = reinterpret_cast<uint16_t*>(out + P.zpOffset);

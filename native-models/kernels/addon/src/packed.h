@@ -8,9 +8,12 @@
 //   int8: code = w/scale + 128 (0..255), w = (code - 128) · scale
 //   int4: code 0..15, w = (code - zp) · scale, zp 8 when symmetric (a file's Q4_0 grid);
 //         steps 2t and 2t+1 share 64 bytes (low / high nibble)
-//   mins (a file's Q4_1 or Q5_1 blocks kept: int4 codes q, or int8 codes q + 128): fp16 min
-//         [blocks][16] where the zero points would be; w = (code - zp)·scale + min, zp 0 (int4)
-//         or 128 (int8), ggml's d·q + m. A Q4_1 block so costs its file's 20 bytes.
+//   5-bit (a file's Q5_0 grid, zp 16, no zero points stored; or Q5_1 in the mins form): codes
+//         0..31 as Q5_K's below, low nibbles as int4's and a plane of fifth bits per block.
+//         22 (Q5_0) or 24 (Q5_1) bytes per block of 32: the file's own.
+//   mins (a file's Q4_1 blocks kept in int4 codes q, Q5_1 in 5-bit codes q): fp16 min
+//         [blocks][16] where the zero points would be; w = code·scale + min, ggml's d·q + m. A
+//         Q4_1 block so costs its file's 20 bytes. (Int8 codes q + 128, zp 128, are read too.)
 //   Q4_K (int4 codes as above, a file's Q4_K blocks kept): after the codes, the 6-bit sc of
 //         every block and row (packedSix below: low nibbles of two blocks per byte, then the
 //         top two bits of four blocks per byte), the 6-bit m the same way, then fp16 d
@@ -43,7 +46,7 @@ constexpr int kPackRows = 16;
 struct PackedLayout {
   int64_t n, k;
   int32_t bits, block;
-  bool symmetric;  // int4 only: every zero point is 8, none stored
+  bool symmetric;  // int4 and 5-bit only: every zero point is 8 (16 at 5 bits), none stored
   bool kquant;     // Q4_K or Q5_K blocks (bits 4 or 5, block 32, k a multiple of 256)
   bool k6;         // K6 blocks (6-bit codes, block 32, k a multiple of 256)
   bool kmins;      // K6: mins stored (its blocks have them: Q4_K or Q5_K parts)
@@ -56,8 +59,8 @@ struct PackedLayout {
 };
 
 // Fills P; returns nullptr or what is unsupported.
-// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4 or 8, block 32. Q4K
-// takes bits 4 (Q4_K's codes) or 5 (Q5_K's).
+// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4, 5 or 8, block 32.
+// Q4K takes bits 4 (Q4_K's codes) or 5 (Q5_K's). Plain takes 5 bits only when symmetric (Q5_0).
 enum class PackedForm { Plain, Q4K, K6, Mins };
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
                              PackedForm form = PackedForm::Plain, bool kmins = true);
@@ -67,7 +70,7 @@ inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int
   return halfToFloat(reinterpret_cast<const uint16_t*>(group + P.scalesOffset)[b * kPackRows + r]);
 }
 inline int packedZeroPoint(const PackedLayout& P, const uint8_t* group, int b, int r) {
-  return P.bits == 8 ? 128 : P.symmetric ? 8 : P.mins ? 0 : group[P.zpOffset + b * kPackRows + r];
+  return P.bits == 8 ? 128 : P.symmetric ? (P.bits == 5 ? 16 : 8) : P.mins ? 0 : group[P.zpOffset + b * kPackRows + r];
 }
 // The mins form: block b's min of row r (0 in every other plain form).
 inline float packedMin(const PackedLayout& P, const uint8_t* group, int b, int r) {
@@ -108,7 +111,7 @@ inline float packedKMin(const PackedLayout& P, const uint8_t* group, int b, int 
   return halfToFloat(dmin[(b / 8) * kPackRows + r]) * (float)m;
 }
 
-// Q5_K (bits 5): code (0..31) of element j of block b, row r.
+// 5-bit codes (Q5_K, Q5_0, Q5_1): code (0..31) of element j of block b, row r.
 inline int packedQ5Code(const PackedLayout& P, const uint8_t* group, int b, int r, int j) {
   const uint8_t* codes = group + (uint64_t)b * P.blockCodeBytes;
   const int step = j / 4, byteInStep = r * 4 + (j & 3);

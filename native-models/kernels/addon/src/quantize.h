@@ -27,8 +27,8 @@ bool quantizeBlock(const float* v, int count, int block, int bits, int* codes, f
 //   xGroup: 256 to quantize its activations as llama.cpp does for K-quant matrices (layout.h);
 //   source + keep: the matrix's rows as the file's own blocks (ggml_blocks.h), laid out in the
 //         form `keep` names without a float in between (the values are then not read at all):
-//         Keep::Grid (Q4_0/Q5_0/Q8_0 scales at `bits`), Keep::Mins (Q4_1 at 4 bits, Q5_1 at
-//         8: a scale and a min per block), Keep::Q4K, Keep::Q5K, or Keep::K6 (with `kmins`
+//         Keep::Grid (Q4_0 at 4 bits, Q5_0 at 5, Q4_0/Q5_0/Q8_0 at 8: a scale per block),
+//         Keep::Mins (Q4_1 at 4 bits, Q5_1 at 5: a scale and a min per block), Keep::Q4K, Keep::Q5K, or Keep::K6 (with `kmins`
 //         where the blocks have mins);
 //   bands: instead, the matrix as bands of rows one below the other, each its own form (each a
 //         BlockGrid with a source: a fused q/k/v whose v is Q6_K and q, k Q4_K keeps both at
@@ -47,8 +47,8 @@ struct BlockGrid {
   bool isK() const { return keep == Keep::Q4K || keep == Keep::Q5K; }  // Q4_K's form (Q5_K: 5-bit codes)
   bool isK16() const { return keep == Keep::K6; }
   bool isMins() const { return keep == Keep::Mins; }
-  // Symmetric int4: a kept Q4_0 grid (zero point 8 everywhere).
-  bool symmetric4() const { return scales != nullptr || keep == Keep::Grid; }
+  // No zero points to store: a kept Q4_0 grid at 4 bits (zero point 8 everywhere) or Q5_0 at 5 (16).
+  bool symmetricGrid() const { return scales != nullptr || keep == Keep::Grid; }
   const float* at(int64_t row, int64_t b) const { return scales && b < cols ? scales + row * cols + b : nullptr; }
   int bitsOr(int fallback) const { return keep == Keep::Q5K ? 5 : isK() ? 4 : isK16() ? 6 : bits ? bits : fallback; }
   // Whether the K form stores mins (Q4_K's and Q5_K's blocks have them; Q6_K's none).
