@@ -124,8 +124,7 @@ function freeOrGrid(types: readonly (string | undefined)[], bits: 4 | 8, asFile:
   const needs8 = asFile && types.some((t) => t && !FLOAT_TYPES.has(t) && !FOUR_BIT_TYPES.has(t));
   const wide: 4 | 8 = needs8 ? 8 : bits;
   const kept = types.every((t) => t && GRID_TYPES[t] && GRID_TYPES[t].bits <= wide);
-  const k = asFile && types.every((t) => t && K_TYPES.has(t)) ? ({ activationGroup: 256 } as const) : {};
-  return { bits: wide, form: kept ? "grid" : "free", ...k };
+  return { bits: wide, form: kept ? "grid" : "free" };
 }
 
 /**
@@ -198,7 +197,6 @@ export function nativeForm(
   if (storage.form !== "free" && storage.form !== "grid")
     throw new Error(`${storage.form} blocks are laid out from the file's bytes only`);
   if (storage.bits === 5) throw new Error("5-bit grids are laid out from the file's bytes only");
-
   const scales = storage.form === "grid" ? keptGrid(storage.bits, GRID_BLOCK_SIZE, ...parts) : undefined;
   return { bits: storage.bits, ...group, ...(scales ? { scales } : {}) };
 }
