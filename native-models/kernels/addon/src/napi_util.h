@@ -131,11 +131,11 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
     const auto all = [&](bool (*ok)(int)) { return g.source.allOf(ok); };
     const auto gridType = [](int t) { return t == exl::kQ4_0 || t == exl::kQ5_0 || t == exl::kQ8_0; };
     const bool fits = g.keep == exl::Keep::Q4K  ? all([](int t) { return t == exl::kQ4_K; })
-                      : g.keep == exl::Keep::Q5K ? all([](int t) { return t == exl::kQ5_K; }) && (g.bits == 5 || g.bits == 8)
+                      : g.keep == exl::Keep::Q5K ? all([](int t) { return t == exl::kQ5_K; }) && g.bits == 5
                       : g.keep == exl::Keep::K6 ? all(exl::isKType)
                       : g.keep == exl::Keep::Mins
                           ? (g.bits == 4 ? all([](int t) { return t == exl::kQ4_1; })
-                                         : (g.bits == 5 || g.bits == 8) && all([](int t) { return t == exl::kQ5_1; }))
+                                         : g.bits == 5 && all([](int t) { return t == exl::kQ5_1; }))
                       : g.bits == 4 ? all([](int t) { return t == exl::kQ4_0; })
                       : g.bits == 5 ? all([](int t) { return t == exl::kQ5_0; })
                                     : g.bits == 8 && all(gridType);

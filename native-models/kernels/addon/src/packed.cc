@@ -13,7 +13,7 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
                              PackedForm form, bool kmins) {
   const bool kquant = form == PackedForm::Q4K, k6 = form == PackedForm::K6, mins = form == PackedForm::Mins;
   if (k6 && (bits != 6 || block != 32 || k % 256 != 0)) return "K6 blocks need 6 bits, blockSize 32 and a multiple of 256 inputs";
-  if (mins && ((bits != 4 && bits != 5 && bits != 8) || block != 32 || k % 32 != 0)) return "blocks with mins need 4, 5 or 8 bits, blockSize 32 and a multiple of 32 inputs";
+  if (mins && ((bits != 4 && bits != 5) || block != 32 || k % 32 != 0)) return "blocks with mins need 4 or 5 bits, blockSize 32 and a multiple of 32 inputs";
   if (form == PackedForm::Plain && bits == 5 && (!symmetric || block != 32)) return "5-bit codes need a kept Q5_0 grid (blockSize 32)";
   // The activations' side knows 4 or 8 bits only; its quantization does not depend on them.
   if (const char* e = makeLayout(k, n < 1 ? 1 : n, k6 || bits == 8 ? 8 : 4, block, RowOrder::Planar, &P->in)) return e;

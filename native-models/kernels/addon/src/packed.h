@@ -13,7 +13,7 @@
 //         22 (Q5_0) or 24 (Q5_1) bytes per block of 32: the file's own.
 //   mins (a file's Q4_1 blocks kept in int4 codes q, Q5_1 in 5-bit codes q): fp16 min
 //         [blocks][16] where the zero points would be; w = code·scale + min, ggml's d·q + m. A
-//         Q4_1 block so costs its file's 20 bytes. (Int8 codes q + 128, zp 128, are read too.)
+//         Q4_1 block so costs its file's 20 bytes.
 //   Q4_K (int4 codes as above, a file's Q4_K blocks kept): after the codes, the 6-bit sc of
 //         every block and row (packedSix below: low nibbles of two blocks per byte, then the
 //         top two bits of four blocks per byte), the 6-bit m the same way, then fp16 d
@@ -59,7 +59,7 @@ struct PackedLayout {
 };
 
 // Fills P; returns nullptr or what is unsupported.
-// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4, 5 or 8, block 32.
+// K6 takes bits 6; `kmins` says whether it stores mins. Mins takes bits 4 or 5, block 32.
 // Q4K takes bits 4 (Q4_K's codes) or 5 (Q5_K's). Plain takes 5 bits only when symmetric (Q5_0).
 enum class PackedForm { Plain, Q4K, K6, Mins };
 const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool symmetric, PackedLayout* P,
