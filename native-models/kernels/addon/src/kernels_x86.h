@@ -2,6 +2,8 @@
 // the files are compiled for different instruction sets, and one shared inline definition
 // could be linked into the other file's calls with instructions that CPU lacks.
 #pragma once
+// Only x86-64 builds have these; the files that include this compile to nothing elsewhere (arm64).
+#if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
 #include "packed.h"
@@ -20,3 +22,5 @@ static inline __m128i packedSixRows(const uint8_t* base, int kb, int b) {
 }
 
 }  // namespace exl
+
+#endif
