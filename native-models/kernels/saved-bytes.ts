@@ -24,13 +24,13 @@ function paddedInputs(k: number, block: SparseBlockSize): { dp: number; kb: numb
 }
 
 /**
- * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes,
- * fp16 scales, and zero points for int4 unless it is a kept Q4_0 grid (the mins form, a kept
- * Q4_1 or Q5_1 matrix: an fp16 min per block in their place); a kept Q4_K matrix (and a Q5_K one,
- * with 5-bit codes) has a
- * 6-bit scale and min per block and fp16 d and dmin per 8 blocks instead, a K6 one (Q6_K,
- * Q5_K) 6-bit codes, an int8 scale per 16 inputs, fp16 d per 8 blocks and, where its blocks have
- * mins, a min per 32 and fp16 dmin per 8 blocks. `storage` may widen the bits.
+ * One packed matrix in a file: its header and its groups of 16 rows (makePackedLayout): codes at
+ * the storage's bits (5 for Q5_0, Q5_1, Q5_K), fp16 scales, and zero points for int4 unless it is
+ * a kept grid (the mins form, a kept Q4_1 or Q5_1 matrix: an fp16 min per block in their place);
+ * a kept Q4_K or Q5_K matrix has a 6-bit scale and min per block and fp16 d and dmin per 8
+ * blocks instead, a K6 one (Q6_K, stacks of K types) 6-bit codes, an int8 scale per 16 inputs,
+ * fp16 d per 8 blocks and, where its blocks have mins, a min per 32 and fp16 dmin per 8 blocks;
+ * a banded one, each band as a matrix. `storage` may widen the bits.
  */
 export function matrixFileBytes(
   n: number,

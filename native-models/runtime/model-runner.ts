@@ -155,12 +155,10 @@ export class ModelRunner {
    * Runs decoder layer `l` on `hidden` ([S, d]) at `positions`, appending their K/V to the layer's
    * cache. Decode rows (`decode`: a token or a few being verified) run natively when the package
    * has native layers, at the current FFN sparsity; prefill rows run dense, natively when the
-   * native form is complete (runsEverything), else on onnxruntime.
-   */
-  /**
-   * Layer `l` over the rows of `hidden`. `out` (S x d, not `hidden`): where the rows go, so that
-   * a prefill can alternate two buffers instead of leaving one garbage array per layer (at 128
-   * rows of TinyLlama, 22 MB a prefill that V8 frees only at its next collection).
+   * native form is complete (runsEverything), else on onnxruntime. `out` (S x d, not `hidden`):
+   * where the rows go, so that a prefill can alternate two buffers instead of leaving one garbage
+   * array per layer (at 128 rows of TinyLlama, 22 MB a prefill that V8 frees only at its next
+   * collection); absent, a new array.
    */
   async layer(
     l: number,

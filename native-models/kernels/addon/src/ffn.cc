@@ -178,8 +178,8 @@ std::unique_ptr<Ffn> Ffn::createDense(const Layout& L, const float* gate, const 
       !(f->down_ = Matrix::create(L.d, L.ffn, L.bits, L.block, down, threads, err, grids.down)))
     return nullptr;
   // A grid may have widened a matrix (a Q5_0 gate in a 4-bit model): the header's bits are the
-  // widest, which rows made from this form then use (rows have 4 or 8 bits: a K6 matrix's 6-bit
-  // codes take 8 there).
+  // widest, which rows made from this form then use (rows have 4 or 8 bits: 5- and 6-bit codes
+  // take 8 there).
   const auto rowBits = [](const Matrix& m) { return m.bits() == 4 ? 4 : 8; };
   const int wide = std::max({rowBits(*f->gate_), rowBits(*f->up_), rowBits(*f->down_)});
   if (wide != L.bits) {

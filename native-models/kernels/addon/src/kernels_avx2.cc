@@ -420,9 +420,10 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     }
     for (int h = 0; h < 2; h++) {
       const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * kPackRows + 8 * h)));
-      const __m256i zp = BITS == 8 || P.mins ? _mm256_setzero_si256()
-                         : P.symmetric       ? _mm256_set1_epi32(BITS == 5 ? 16 : 8)
-                                             : _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h)));
+      // int8 codes were flipped to signed bytes above, which takes their 128 off already.
+      const int shared = BITS == 8 ? 0 : sharedZeroPoint(P);
+      const __m256i zp = shared >= 0 ? _mm256_set1_epi32(shared)
+                                     : _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zps + b * kPackRows + 8 * h)));
       // The mins form (Q4_1, Q5_1): + min·Σq.
       const __m256 mn = P.mins ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + 2 * (b * kPackRows + 8 * h)))) : _mm256_setzero_ps();
       for (int m = 0; m < M; m++) {

@@ -470,9 +470,9 @@ void packedM(const PackedLayout& P, const uint8_t* group, const XQuant* const* x
     // Σ (code - zp)·q = Σ code·q - zp·Σq; both terms are integers below 2^24, so the subtraction
     // in float is exact and cheaper than a 32-bit integer multiply.
     const __m512 sc = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kPackRows)));
-    const __m512 zp = BITS == 8 ? _mm512_set1_ps(128.0f)
-                      : P.symmetric || P.mins ? _mm512_set1_ps(P.mins ? 0.0f : BITS == 5 ? 16.0f : 8.0f)
-                                    : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
+    const int shared = sharedZeroPoint(P);
+    const __m512 zp = shared >= 0 ? _mm512_set1_ps((float)shared)
+                                  : _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(zps + b * kPackRows))));
     // The mins form (Q4_1, Q5_1): + min·Σq.
     const __m512 mn = P.mins ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(zps + 2 * b * kPackRows))) : _mm512_setzero_ps();
     for (int m = 0; m < M; m++) {

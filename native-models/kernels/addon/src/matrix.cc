@@ -161,8 +161,8 @@ std::unique_ptr<Matrix> Matrix::create(int64_t n, int64_t k, int bits, int block
                                        std::string* err, const BlockGrid& grid) {
   if (!grid.bands.empty()) return createBands(n, k, bits, block, w, threads, err, grid);
   std::unique_ptr<Matrix> m(new Matrix());
-  // A kept Q4_0 grid has zero point 8 everywhere: no zero points to store (Q4_0's own 18 bytes).
-  // The grid may ask for more bits than the caller's (a Q5_0 grid in a 4-bit model).
+  // A kept Q4_0 grid has zero point 8 everywhere, a Q5_0 one 16: no zero points to store (their
+  // files' own 18 and 22 bytes). The grid gives the bits it needs (a Q5_0 grid: 5).
   bits = grid.bitsOr(bits);
   const char* e = grid.check(k, block);
   const PackedForm form = grid.isK()      ? PackedForm::Q4K  // bits 4 or 5 (bitsOr)

@@ -69,8 +69,14 @@ const char* makePackedLayout(int64_t n, int64_t k, int bits, int block, bool sym
 inline float packedScale(const PackedLayout& P, const uint8_t* group, int b, int r) {
   return halfToFloat(reinterpret_cast<const uint16_t*>(group + P.scalesOffset)[b * kPackRows + r]);
 }
+// The zero point every block of a plain or mins matrix shares, or -1 where each block stores its
+// own (asymmetric int4).
+inline int sharedZeroPoint(const PackedLayout& P) {
+  return P.bits == 8 ? 128 : P.mins ? 0 : P.symmetric ? (P.bits == 5 ? 16 : 8) : -1;
+}
 inline int packedZeroPoint(const PackedLayout& P, const uint8_t* group, int b, int r) {
-  return P.bits == 8 ? 128 : P.symmetric ? (P.bits == 5 ? 16 : 8) : P.mins ? 0 : group[P.zpOffset + b * kPackRows + r];
+  const int shared = sharedZeroPoint(P);
+  return shared >= 0 ? shared : group[P.zpOffset + b * kPackRows + r];
 }
 // The mins form: block b's min of row r (0 in every other plain form).
 inline float packedMin(const PackedLayout& P, const uint8_t* group, int b, int r) {
