@@ -2,16 +2,21 @@
 // so inference never blocks the window or the main process.
 import type { UtilityProcess } from "electron";
 import type { HostExit, HostProcess, SpawnHost } from "./services/host-process.js";
+import { ENGINE_PROCESS_FLAGS } from "../native-models/host/process-flags.js";
 
 type Fork = (
   modulePath: string,
   args?: string[],
-  options?: { serviceName?: string; stdio?: "inherit" | "pipe" | "ignore" },
+  options?: { serviceName?: string; stdio?: "inherit" | "pipe" | "ignore"; execArgv?: string[] },
 ) => UtilityProcess;
 
 export function forkUtilityHost(fork: Fork, entry: string): SpawnHost {
   return (): HostProcess => {
-    const child = fork(entry, [], { serviceName: "Exitlane engine", stdio: "inherit" });
+    const child = fork(entry, [], {
+      serviceName: "Exitlane engine",
+      stdio: "inherit",
+      execArgv: [...ENGINE_PROCESS_FLAGS],
+    });
     const exitListeners: Array<(exit: HostExit) => void> = [];
     let exited = false;
     child.once("exit", (code) => {

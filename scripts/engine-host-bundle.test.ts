@@ -2,7 +2,7 @@
 // other tests start. Forked exactly as the web host forks it (the desktop app forks the same file
 // as a utility process), it must find the native kernels, run a real model on them, and start
 // without a line on stderr. Under CI (EXITLANE_REQUIRE_NATIVE=1) missing kernels fail this test.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineClient } from "../electron/services/engine-client.js";
@@ -93,6 +93,10 @@ describe("the built engine host (dist/engine/host.cjs), forked as the app forks 
       // Every token the reply counts came as an event before it.
       expect(tokens.length).toBe(stats.tokens);
       expect(tokens.join("")).toMatch(/\w/);
+      // A model on the native kernels leaves onnxruntime unloaded (~12 MB it would keep resident);
+      // the About panel's onnxruntime facts came from the provider probe's child process.
+      if (source.available && process.platform === "linux")
+        expect(readFileSync(`/proc/${engine.pid}/maps`, "utf8")).not.toMatch(/onnxruntime/);
     },
   );
 

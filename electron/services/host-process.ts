@@ -3,6 +3,7 @@
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ENGINE_PROCESS_FLAGS } from "../../native-models/host/process-flags.js";
 
 export interface HostExit {
   code: number | null;
@@ -21,7 +22,7 @@ export interface HostProcess {
 export type SpawnHost = () => HostProcess;
 
 export interface NodeHostOptions {
-  /** Node flags for the host, e.g. ["--import", "tsx"] to run the TypeScript entry in tests. */
+  /** Node flags for the host beside the engine's own, e.g. ["--import", "tsx"] to run the TypeScript entry in tests. */
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
   /** Receives the host's stderr instead of passing it through (tests check that a start is quiet). */
@@ -32,7 +33,7 @@ export interface NodeHostOptions {
 export function forkNodeHost(entry: string, options: NodeHostOptions = {}): SpawnHost {
   return () => {
     const child = fork(entry, [], {
-      execArgv: options.execArgv ?? [],
+      execArgv: [...ENGINE_PROCESS_FLAGS, ...(options.execArgv ?? [])],
       env: options.env ?? process.env,
       stdio: ["ignore", "inherit", options.onStderr ? "pipe" : "inherit", "ipc"],
       serialization: "json",

@@ -11,6 +11,7 @@ import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
 import { EngineInfo } from "../../wire/engine.js";
 import { GenerationStats, type Sampling } from "../../wire/generation.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
+import { ENGINE_PROCESS_FLAGS } from "../host/process-flags.js";
 import type { RunResult } from "./llama-cpp-run.js";
 
 export interface AppHostRunResult extends RunResult {
@@ -108,7 +109,11 @@ type HostMessage =
   | { id: number; ok: false; error: { code: string; message: string } };
 
 function startHost(bundle: string) {
-  const child = fork(bundle, [], { stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
+  const child = fork(bundle, [], {
+    execArgv: [...ENGINE_PROCESS_FLAGS],
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    serialization: "json",
+  });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   let nextId = 1;

@@ -3,7 +3,7 @@
 // calibrated early exit at a knob, with lossless speculative decoding, or with every token forced
 // to exit after one layer (the machinery's cost on synthetic weights, whose exits never fire).
 import { LoadedModel } from "../engine/loaded-model.js";
-import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
+import { BENCH_TEXT, benchPrompt, peakRssMB } from "./bench-text.js";
 import type { RunResult } from "./llama-cpp-run.js";
 import { calibrateSparsity } from "../sparse/sparsity.js";
 import { measureExitOverhead, type ExitOverhead } from "./exit-overhead.js";
@@ -32,6 +32,11 @@ export interface EngineRunResult extends RunResult {
    */
   sameProcess?: { fullDepth: number[]; lossless: number[]; ratios: number[] };
   multiToken?: MultiTokenCost;
+  /**
+   * Peak RSS (MiB) through load, warm-up and the timed decodes: what running the model needs,
+   * before bench's own extra measurements (exit overhead, multi-token costs) add theirs.
+   */
+  peakRssMB: number | null;
 }
 
 export async function runEngine(
@@ -113,6 +118,7 @@ export async function runEngine(
         sameProcess.ratios.push(fast.summary.decodeTokensPerSecond / full.summary.decodeTokensPerSecond);
       }
     }
+    const peakRss = peakRssMB();
     const sp = model.runner.native;
     const exitOverhead =
       mode.kind === "exit" || mode.kind === "exitAt" ? await measureExitOverhead(model) : undefined;
@@ -122,6 +128,7 @@ export async function runEngine(
       ...(exitOverhead ? { exitOverhead } : {}),
       ...(multiToken ? { multiToken } : {}),
       loadMs,
+      peakRssMB: peakRss,
       prefillTokPerSec: s.prefillTokensPerSecond,
       decodeTokPerSec: s.decodeTokensPerSecond,
       firstTokens,

@@ -31,6 +31,7 @@ import type { MultiTokenCost } from "../bench/multi-token.js";
 import type { EngineRunResult } from "../bench/engine-run.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
 import { grammarCost } from "../bench/grammar-cost.js";
+import { ENGINE_PROCESS_FLAGS } from "../host/process-flags.js";
 
 // From source, the worker's TypeScript (through the same tsx loader); from the bundle
 // dist/cli/cli.mjs, the worker bundle beside it.
@@ -500,7 +501,7 @@ async function findOrImport(
 function runWorker(job: BenchJob): Promise<RunOut> {
   return new Promise((resolve, reject) => {
     const child = fork(workerPath, [JSON.stringify(job)], {
-      execArgv: bundled ? [] : process.execArgv,
+      execArgv: [...ENGINE_PROCESS_FLAGS, ...(bundled ? [] : process.execArgv)],
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     });
     let stdout = "";

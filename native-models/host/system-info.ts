@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { loadNativeKernels } from "../kernels/index.js";
 import type { EngineInfo } from "./protocol.js";
-import { runnableProviders } from "./provider-probe.js";
+import { onnxRuntimeFacts } from "./provider-probe.js";
 
 /** SIMD features that matter to CPU inference, in a stable display order. */
 const X86_FEATURES = [
@@ -105,28 +105,8 @@ export function detectSimd(platform = process.platform, arch = process.arch): st
   return [];
 }
 
-interface OnnxRuntimeFacts {
-  version: string;
-  providers: Array<{ name: string; bundled: boolean }>;
-}
-
-async function onnxRuntimeFacts(): Promise<OnnxRuntimeFacts> {
-  // Loaded lazily so a broken native install still lets the rest of the info through.
-  const ort = await import("onnxruntime-node");
-  const versions = ort.env.versions as { node?: string; common?: string };
-  const listed = ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
-  // Listed is not runnable: a GPU provider is offered only where a session really runs on it.
-  const providers = await runnableProviders(listed);
-  return { version: versions.node ?? versions.common ?? "unknown", providers };
-}
-
 export async function getSystemInfo(): Promise<EngineInfo> {
-  let ort: OnnxRuntimeFacts;
-  try {
-    ort = await onnxRuntimeFacts();
-  } catch (error) {
-    ort = { version: `unavailable (${(error as Error).message})`, providers: [] };
-  }
+  const ort = await onnxRuntimeFacts();
   const cpus = os.cpus();
   return {
     onnxruntimeVersion: ort.version,

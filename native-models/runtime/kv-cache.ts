@@ -1,18 +1,14 @@
 // Per-layer KV buffers, preallocated at the context length and shared with onnxruntime: the same
-// tensor is fed as past_key and fetched as present_key, so GroupQueryAttention appends in place.
+// buffer is fed as past_key and fetched as present_key, so GroupQueryAttention appends in place.
 //
 // A layer's cache may hold fewer entries than the sequence has tokens: with early exit in
 // "masked" mode, a token that exited before layer l never reaches l's cache (SpecEE's handling).
 // Each slot remembers the true position of its token, so truncation stays exact.
-import * as ort from "onnxruntime-node";
-
 export class ContextFullError extends Error {
   override readonly name = "ContextFullError";
 }
 
 interface LayerCache {
-  key: ort.Tensor;
-  value: ort.Tensor;
   keyData: Float32Array;
   valueData: Float32Array;
   length: number;
@@ -28,15 +24,12 @@ export class KvCache {
     readonly headDim: number,
     readonly maxPositions: number,
   ) {
-    const dims = [1, kvHeads, maxPositions, headDim];
     this.caches = Array.from({ length: layers }, () => {
       const keyData = new Float32Array(kvHeads * maxPositions * headDim);
       const valueData = new Float32Array(kvHeads * maxPositions * headDim);
       return {
         keyData,
         valueData,
-        key: new ort.Tensor("float32", keyData, dims),
-        value: new ort.Tensor("float32", valueData, dims),
         length: 0,
         positions: new Int32Array(maxPositions),
       };
@@ -57,7 +50,7 @@ export class KvCache {
     }
     c.positions.set(positions, c.length);
     c.length += positions.length;
-    return { key: c.key, value: c.value, keyData: c.keyData, valueData: c.valueData, total: c.length };
+    return { keyData: c.keyData, valueData: c.valueData, total: c.length };
   }
 
   /** Forgets every entry whose position is ≥ `position` (to reuse a common prefix). */

@@ -3,7 +3,7 @@
 // their native form and the addon loads, else one onnxruntime session per layer and the head
 // session; and a preallocated KV cache per layer, updated in place by either.
 import path from "node:path";
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
 import type { ModelConfig } from "../formats/model-source.js";
 import type { Manifest } from "../package/manifest.js";
 import { readManifest } from "../package/models-dir.js";
@@ -14,6 +14,7 @@ import { LAYER_IO } from "../convert/layer-graph.js";
 import { MatrixRows, readFloats, type RowSource } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
 import { KvCache } from "./kv-cache.js";
+import { loadOnnxRuntime, type OnnxRuntime } from "./onnx-runtime.js";
 import { NATIVE_MAX_ROWS, NativeLayers } from "./native-layers.js";
 import type { NativeLinear } from "../kernels/types.js";
 
@@ -45,7 +46,9 @@ export class ModelRunner {
     readonly embedding: MatrixRows,
     readonly cache: KvCache,
     /** Per layer (Gemma 3's local and global layers have their own bases; shared objects otherwise). */
-    private readonly rotary: { cos: ort.Tensor; sin: ort.Tensor }[],
+    private readonly rotary: { cos: Float32Array; sin: Float32Array }[],
+    /** Loaded only where onnxruntime runs a layer or the head. */
+    private readonly ort: OnnxRuntime | null,
     readonly provider: ProviderChoice,
     private readonly options: LoadOptions,
     /** Set when the native kernels run the FFNs (layerSessions are then attention-only) and decode. */
@@ -95,33 +98,35 @@ export class ModelRunner {
         )
       : { sessions: [], choice: { provider: "cpu" } satisfies ProviderChoice };
     const head = native?.head ? null : sessions.pop()!;
+    const runtime = files.length ? await loadOnnxRuntime() : null;
     const embedding = new MatrixRows(dir, manifest.embedding);
     const maxPositions = Math.max(16, Math.min(o.contextLength, cfg.contextLength));
-    const half = cfg.headDim / 2;
-    const tables = new Map<string, { cos: ort.Tensor; sin: ort.Tensor }>();
+    const tables = new Map<string, { cos: Float32Array; sin: Float32Array }>();
     const rotary = Array.from({ length: cfg.numLayers }, (_, l) => {
       const { theta, scaling } = layerRope(cfg, l);
       const key = JSON.stringify([theta, scaling]);
       let t = tables.get(key);
       if (!t) {
-        const { cos, sin } = rotaryCaches(maxPositions, { ...cfg, ropeTheta: theta, ropeScaling: scaling });
-        t = {
-          cos: new ort.Tensor("float32", cos, [maxPositions, half]),
-          sin: new ort.Tensor("float32", sin, [maxPositions, half]),
-        };
+        t = rotaryCaches(maxPositions, { ...cfg, ropeTheta: theta, ropeScaling: scaling });
         tables.set(key, t);
       }
       return t;
     });
     const cache = new KvCache(cfg.numLayers, cfg.numKvHeads, cfg.headDim, maxPositions);
     o.onProgress?.(1);
-    return new ModelRunner(dir, manifest, sessions, head, embedding, cache, rotary, choice, o, native);
-  }
-
-  /** Layer l's rotary tables as plain arrays (for the native kernels). */
-  private rotaryData(l: number): { cos: Float32Array; sin: Float32Array } {
-    const t = this.rotary[l];
-    return { cos: t.cos.data as Float32Array, sin: t.sin.data as Float32Array };
+    return new ModelRunner(
+      dir,
+      manifest,
+      sessions,
+      head,
+      embedding,
+      cache,
+      rotary,
+      runtime,
+      choice,
+      o,
+      native,
+    );
   }
 
   /** Which kernels run the layers, in words (for bench and the engine's load reply). */
@@ -203,7 +208,7 @@ export class ModelRunner {
         l,
         hidden.subarray(s0 * d, (s0 + n) * d),
         Int32Array.from(positions.slice(s0, s0 + n)),
-        this.rotaryData(l),
+        this.rotary[l],
         kv,
         dest.subarray(s0 * d, (s0 + n) * d),
         decode,
@@ -226,24 +231,28 @@ export class ModelRunner {
     const out = dest ?? new Float32Array(S * d);
     // Native FFN: the attention graph hands back the FFN input and the residual (into `out`).
     const ffnInput = this.native && !this.native.decodesNatively ? new Float32Array(S * d) : null;
+    const ort = this.ort!;
+    const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
     const fetches: Record<string, ort.Tensor> = ffnInput
-      ? {
-          [LAYER_IO.ffnInput]: new ort.Tensor("float32", ffnInput, [1, S, d]),
-          [LAYER_IO.residual]: new ort.Tensor("float32", out, [1, S, d]),
-        }
-      : { [LAYER_IO.hiddenOut]: new ort.Tensor("float32", out, [1, S, d]) };
+      ? { [LAYER_IO.ffnInput]: f32(ffnInput, [1, S, d]), [LAYER_IO.residual]: f32(out, [1, S, d]) }
+      : { [LAYER_IO.hiddenOut]: f32(out, [1, S, d]) };
+    // One tensor over each cache buffer, fed as the past and fetched as the present: in place.
+    const kvDims = [1, this.cache.kvHeads, this.cache.maxPositions, this.cache.headDim];
+    const key = f32(slot.keyData, kvDims);
+    const value = f32(slot.valueData, kvDims);
+    const half = this.config.headDim / 2;
     await this.layerSessions[l].run(
       {
-        [LAYER_IO.hidden]: new ort.Tensor("float32", hidden, [1, S, d]),
+        [LAYER_IO.hidden]: f32(hidden, [1, S, d]),
         [LAYER_IO.positionIds]: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [1, S]),
-        [LAYER_IO.pastKey]: slot.key,
-        [LAYER_IO.pastValue]: slot.value,
+        [LAYER_IO.pastKey]: key,
+        [LAYER_IO.pastValue]: value,
         [LAYER_IO.seqlensK]: new ort.Tensor("int32", Int32Array.of(slot.total - 1), [1]),
         [LAYER_IO.totalSeqLen]: new ort.Tensor("int32", Int32Array.of(slot.total), []),
-        [LAYER_IO.cos]: this.rotary[l].cos,
-        [LAYER_IO.sin]: this.rotary[l].sin,
+        [LAYER_IO.cos]: f32(this.rotary[l].cos, [this.cache.maxPositions, half]),
+        [LAYER_IO.sin]: f32(this.rotary[l].sin, [this.cache.maxPositions, half]),
       },
-      { ...fetches, [LAYER_IO.presentKey]: slot.key, [LAYER_IO.presentValue]: slot.value },
+      { ...fetches, [LAYER_IO.presentKey]: key, [LAYER_IO.presentValue]: value },
     );
     if (ffnInput) this.native!.addFfn(l, ffnInput, out, S, decode);
     return out;
@@ -260,7 +269,7 @@ export class ModelRunner {
         this.config.finalLogitSoftcap,
       );
     const r = await this.headSession!.run({
-      [LAYER_IO.hidden]: new ort.Tensor("float32", input, [1, rows, d]),
+      [LAYER_IO.hidden]: new this.ort!.Tensor("float32", input, [1, rows, d]),
     });
     return r.logits.data as Float32Array;
   }

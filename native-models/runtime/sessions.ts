@@ -1,6 +1,7 @@
 // onnxruntime sessions with the options measured to be fastest here, and execution-provider
 // fallback: a GPU provider that fails to load falls back to CPU, and the caller is told.
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
+import { loadOnnxRuntime } from "./onnx-runtime.js";
 
 export interface SessionOptions {
   threads: number;
@@ -39,11 +40,12 @@ export async function createSessions(
   o: SessionOptions,
   onEach?: (done: number, total: number) => void,
 ): Promise<{ sessions: ort.InferenceSession[]; choice: ProviderChoice }> {
+  const runtime = await loadOnnxRuntime();
   const attempt = async (provider: string) => {
     const sessions: ort.InferenceSession[] = [];
     try {
       for (const f of files) {
-        sessions.push(await ort.InferenceSession.create(f, ortSessionOptions(o, provider)));
+        sessions.push(await runtime.InferenceSession.create(f, ortSessionOptions(o, provider)));
         onEach?.(sessions.length, files.length);
       }
       return sessions;
