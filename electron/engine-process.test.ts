@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ENGINE_PROCESS_FLAGS } from "../native-models/host/process-flags";
+import { ENGINE_PROCESS_FLAGS } from "../native-models/runtime/process-flags";
 import { forkUtilityHost } from "./engine-process";
 
 describe("forkUtilityHost", () => {

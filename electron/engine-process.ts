@@ -2,7 +2,7 @@
 // so inference never blocks the window or the main process.
 import type { UtilityProcess } from "electron";
 import type { HostExit, HostProcess, SpawnHost } from "./services/host-process.js";
-import { ENGINE_PROCESS_FLAGS } from "../native-models/host/process-flags.js";
+import { ENGINE_PROCESS_FLAGS } from "../native-models/runtime/process-flags.js";
 
 type Fork = (
   modulePath: string,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ENGINE_PROCESS_FLAGS } from "../../native-models/host/process-flags";
+import { ENGINE_PROCESS_FLAGS } from "../../native-models/runtime/process-flags";
 import { forkNodeHost } from "./host-process";
 
 const dirs: string[] = [];

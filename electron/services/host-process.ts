@@ -3,7 +3,7 @@
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ENGINE_PROCESS_FLAGS } from "../../native-models/host/process-flags.js";
+import { ENGINE_PROCESS_FLAGS } from "../../native-models/runtime/process-flags.js";
 
 export interface HostExit {
   code: number | null;

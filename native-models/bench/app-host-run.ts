@@ -11,7 +11,7 @@ import { TextTokenizer } from "../tokenizer/text-tokenizer.js";
 import { EngineInfo } from "../../wire/engine.js";
 import { GenerationStats, type Sampling } from "../../wire/generation.js";
 import { BENCH_TEXT, benchPrompt } from "./bench-text.js";
-import { ENGINE_PROCESS_FLAGS } from "../host/process-flags.js";
+import { ENGINE_PROCESS_FLAGS } from "../runtime/process-flags.js";
 import type { RunResult } from "./llama-cpp-run.js";
 
 export interface AppHostRunResult extends RunResult {

@@ -31,7 +31,7 @@ import type { MultiTokenCost } from "../bench/multi-token.js";
 import type { EngineRunResult } from "../bench/engine-run.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
 import { grammarCost } from "../bench/grammar-cost.js";
-import { ENGINE_PROCESS_FLAGS } from "../host/process-flags.js";
+import { ENGINE_PROCESS_FLAGS } from "../runtime/process-flags.js";
 
 // From source, the worker's TypeScript (through the same tsx loader); from the bundle
 // dist/cli/cli.mjs, the worker bundle beside it.
