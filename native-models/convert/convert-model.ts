@@ -148,7 +148,14 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   const blockSize = opts.blockSize ?? defaultBlockSize(cfg);
   const linear: LinearOptions = { quant: opts.quant, blockSize, accuracyLevel: 4 };
   const progress = opts.onProgress ?? (() => {});
-  const check = () => throwIfAborted(opts.signal);
+  // Ends the conversion early when the hash finds the file already in the library (refused).
+  const refused = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, refused.signal]) : refused.signal;
+  let duplicate: AlreadyImportedError | undefined;
+  const check = () => {
+    if (duplicate) throw duplicate;
+    throwIfAborted(signal);
+  };
 
   await mkdir(opts.modelsDir, { recursive: true });
   const name = opts.name?.trim() || cfg.name;
@@ -156,12 +163,17 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   const tmp = await packageTempDir(opts.modelsDir, id);
   try {
     progress("read", 0);
-    const sourceInfo = await hashSource(source.path, opts.signal);
-    check();
-    if (opts.duplicates === "refuse") {
-      const same = await findBySource(opts.modelsDir, sourceInfo.sha256, opts.quant);
-      if (same) throw new AlreadyImportedError(same.id, same.name);
-    }
+    // The file is hashed on a worker thread while its layers convert.
+    const hashing = hashSource(source.path, signal).then(async (info) => {
+      const same =
+        opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.sha256, opts.quant) : null;
+      if (same) {
+        duplicate = new AlreadyImportedError(same.id, same.name);
+        refused.abort();
+      }
+      return info;
+    });
+    hashing.catch(() => {}); // awaited below, after the layers
     await opts.writeTokenizer(source, tmp);
     progress("read", 1);
 
@@ -176,13 +188,21 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       cfg.postNorms && opts.native ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
     const sparseBits = opts.quant === "int4" ? 4 : 8;
     const L = cfg.numLayers;
-    for (let l = 0; l < L; l++) {
-      check();
-      progress("convert", l / L);
+    const read = async (l: number) => {
       const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
       // The native form lays out the file's blocks; onnxruntime's graphs need every value too.
       const w = graphs ? await readLayer(source, l) : await readLayer(source, l, storage);
       const nativeW = graphs && opts.native ? { ...w, blocks: await layerBlocks(source, l, storage) } : w;
+      return { storage, w, nativeW };
+    };
+    // Layer l + 1 is read (file I/O on libuv's threads) while layer l is laid out and written.
+    let next = L > 0 ? read(0) : null;
+    for (let l = 0; l < L; l++) {
+      check();
+      progress("convert", l / L);
+      const { storage, w, nativeW } = await next!;
+      next = l + 1 < L ? read(l + 1) : null;
+      next?.catch(() => {}); // awaited in the next turn
       check();
       progress("quantize", l / L);
       const layer = graphs ? buildLayerGraph(cfg, l, w as LayerWeights, { ...linear, part: "full" }) : null;
@@ -270,6 +290,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       );
     progress("write", 1);
 
+    const sourceInfo = await hashing;
+    check();
     const manifest: Manifest = {
       formatVersion: MANIFEST_VERSION,
       id,
@@ -323,7 +345,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     return final;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    throw duplicate ?? err;
   }
 }
 
