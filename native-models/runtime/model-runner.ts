@@ -231,8 +231,8 @@ export class ModelRunner {
     const out = dest ?? new Float32Array(S * d);
     // Native FFN: the attention graph hands back the FFN input and the residual (into `out`).
     const ffnInput = this.native && !this.native.decodesNatively ? new Float32Array(S * d) : null;
-    const ort = this.ort!;
-    const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
+    const rt = this.ort!;
+    const f32 = (data: Float32Array, dims: number[]) => new rt.Tensor("float32", data, dims);
     const fetches: Record<string, ort.Tensor> = ffnInput
       ? { [LAYER_IO.ffnInput]: f32(ffnInput, [1, S, d]), [LAYER_IO.residual]: f32(out, [1, S, d]) }
       : { [LAYER_IO.hiddenOut]: f32(out, [1, S, d]) };
@@ -244,11 +244,11 @@ export class ModelRunner {
     await this.layerSessions[l].run(
       {
         [LAYER_IO.hidden]: f32(hidden, [1, S, d]),
-        [LAYER_IO.positionIds]: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [1, S]),
+        [LAYER_IO.positionIds]: new rt.Tensor("int64", BigInt64Array.from(positions, BigInt), [1, S]),
         [LAYER_IO.pastKey]: key,
         [LAYER_IO.pastValue]: value,
-        [LAYER_IO.seqlensK]: new ort.Tensor("int32", Int32Array.of(slot.total - 1), [1]),
-        [LAYER_IO.totalSeqLen]: new ort.Tensor("int32", Int32Array.of(slot.total), []),
+        [LAYER_IO.seqlensK]: new rt.Tensor("int32", Int32Array.of(slot.total - 1), [1]),
+        [LAYER_IO.totalSeqLen]: new rt.Tensor("int32", Int32Array.of(slot.total), []),
         [LAYER_IO.cos]: f32(this.rotary[l].cos, [this.cache.maxPositions, half]),
         [LAYER_IO.sin]: f32(this.rotary[l].sin, [this.cache.maxPositions, half]),
       },
