@@ -48,6 +48,10 @@ export interface ExitStrategy {
 export type KvMode = "masked" | "deferred";
 
 export interface StepResult {
+  /**
+   * The token's logits. At full depth (no exit strategy) an array the decoder fills again on its
+   * next step: read it before then, or copy it.
+   */
   logits: Float32Array;
   /** Decoder layers executed for this token, 1..L. */
   exitLayer: number;
@@ -68,6 +72,8 @@ export class Decoder {
   /** Output hidden state of the last token run (its exit layer's), for draft candidates. */
   private lastHidden: Float32Array | null = null;
   private pending: Pending[] = [];
+  private scratch: [Float32Array, Float32Array] | null = null;
+  private logitsBuffer: Float32Array | null = null;
 
   constructor(readonly runner: ModelRunner) {}
 
@@ -139,9 +145,12 @@ export class Decoder {
       if (begun) await begun;
       this.sequence.push(tokenId);
       const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
+      // At full depth with nothing pending, only the last layer's output outlives the step: the
+      // layers before it alternate two buffers (no garbage array per layer and token).
+      const scratch = !exit && this.pending.length === 0 ? this.stepScratch() : null;
       for (let l = 0; l < L; l++) {
         throwIfAborted(signal);
-        const pass = this.runLayer(l, cur);
+        const pass = this.runLayer(l, cur, l < L - 1 ? scratch?.[l % 2] : undefined);
         if (pass) await pass;
         if (exit && l < L - 1) {
           const decided = exit.afterLayer(l, cur.hidden, position);
@@ -153,7 +162,7 @@ export class Decoder {
           }
         }
       }
-      const logits = await this.runner.logits(cur.hidden, 1);
+      const logits = await this.runner.logits(cur.hidden, 1, exit ? undefined : this.stepLogits());
       this.lastHidden = cur.hidden;
       return { logits, exitLayer: L, hidden: cur.hidden };
     } catch (err) {
@@ -253,7 +262,21 @@ export class Decoder {
    * Layer `l` for the pending tokens that stopped just before it (a suffix of the pending list)
    * and, if given, the current token (the last position). Pending tokens that finish leave the list.
    */
-  private runLayer(l: number, cur: Pending | null): Promise<void> | undefined {
+  /** Two hidden-state buffers of one row for `step` (see there). */
+  private stepScratch(): [Float32Array, Float32Array] {
+    const d = this.runner.config.hiddenSize;
+    this.scratch ??= [new Float32Array(d), new Float32Array(d)];
+    return this.scratch;
+  }
+
+  /** The logits buffer full-depth steps fill (StepResult.logits). */
+  private stepLogits(): Float32Array {
+    this.logitsBuffer ??= new Float32Array(this.runner.config.vocabSize);
+    return this.logitsBuffer;
+  }
+
+  /** `out`: where a lone `cur` row's output goes (a fresh array without it). */
+  private runLayer(l: number, cur: Pending | null, out?: Float32Array): Promise<void> | undefined {
     const rows: Pending[] = [];
     for (let i = this.pending.length - 1; i >= 0 && this.pending[i].layers <= l; i--) {
       if (this.pending[i].layers === l) rows.unshift(this.pending[i]);
@@ -269,9 +292,10 @@ export class Decoder {
     }
     const positions = rows.map((r) => r.position);
     // Natively the layer runs at once, without a promise per layer (see ModelRunner.layerNow).
-    const now = this.runner.layerNow(l, input, positions, true);
+    const dest = rows.length === 1 ? out : undefined;
+    const now = this.runner.layerNow(l, input, positions, true, dest);
     if (now) return this.finishLayer(l, rows, now);
-    return this.runner.layer(l, input, positions, true).then((out) => this.finishLayer(l, rows, out));
+    return this.runner.layer(l, input, positions, true, dest).then((o) => this.finishLayer(l, rows, o));
   }
 
   private finishLayer(l: number, rows: Pending[], out: Float32Array): undefined {

@@ -258,14 +258,17 @@ export class ModelRunner {
     return out;
   }
 
-  /** Final norm + LM head on the last `rows` rows of `hidden`; returns logits [rows, vocab]. */
-  async logits(hidden: Float32Array, rows = 1): Promise<Float32Array> {
+  /**
+   * Final norm + LM head on the last `rows` rows of `hidden`; returns logits [rows, vocab], in
+   * `out` where given and the native head runs.
+   */
+  async logits(hidden: Float32Array, rows = 1, out?: Float32Array): Promise<Float32Array> {
     const d = this.config.hiddenSize;
     const S = hidden.length / d;
     const input = rows === S ? hidden : hidden.subarray((S - rows) * d);
     if (this.native?.head)
       return softcapInPlace(
-        this.native.logits(input, rows, this.config.vocabSize),
+        this.native.logits(input, rows, this.config.vocabSize, out),
         this.config.finalLogitSoftcap,
       );
     const r = await this.headSession!.run({

@@ -320,9 +320,9 @@ export class NativeLayers {
     }
   }
 
-  /** Final norm + LM head natively on `rows` rows of `hidden` (in blocks of NATIVE_MAX_ROWS). */
-  logits(hidden: Float32Array, rows: number, vocab: number): Float32Array {
-    const out = new Float32Array(rows * vocab);
+  /** Final norm + LM head natively on `rows` rows of `hidden` (in blocks of NATIVE_MAX_ROWS), into `dest` if given. */
+  logits(hidden: Float32Array, rows: number, vocab: number, dest?: Float32Array): Float32Array {
+    const out = dest ?? new Float32Array(rows * vocab);
     for (let s0 = 0; s0 < rows; s0 += NATIVE_MAX_ROWS) {
       const n = Math.min(NATIVE_MAX_ROWS, rows - s0);
       this.head!.run(
