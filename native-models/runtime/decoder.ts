@@ -258,10 +258,6 @@ export class Decoder {
     this.runner.cache.truncate(length);
   }
 
-  /**
-   * Layer `l` for the pending tokens that stopped just before it (a suffix of the pending list)
-   * and, if given, the current token (the last position). Pending tokens that finish leave the list.
-   */
   /** Two hidden-state buffers of one row for `step` (see there). */
   private stepScratch(): [Float32Array, Float32Array] {
     const d = this.runner.config.hiddenSize;
@@ -275,7 +271,11 @@ export class Decoder {
     return this.logitsBuffer;
   }
 
-  /** `out`: where a lone `cur` row's output goes (a fresh array without it). */
+  /**
+   * Layer `l` for the pending tokens that stopped just before it (a suffix of the pending list)
+   * and, if given, the current token (the last position). Pending tokens that finish leave the list.
+   * `out`: where a lone `cur` row's output goes (a fresh array without it).
+   */
   private runLayer(l: number, cur: Pending | null, out?: Float32Array): Promise<void> | undefined {
     const rows: Pending[] = [];
     for (let i = this.pending.length - 1; i >= 0 && this.pending[i].layers <= l; i--) {
