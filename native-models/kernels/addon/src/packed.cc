@@ -136,7 +136,7 @@ bool packSourceGroup(const PackedLayout& P, int64_t g, uint8_t* out, const Sourc
       // Codes n + zp for the file's n (Q4_0 q - 8, Q5_0 q - 16, Q8_0, Q4_1 and Q5_1 q); zp 8
       // (int4), 16 (5 bits), 0 (with mins) or 128 (int8).
       const int n0 = type == kQ4_0 ? -8 : type == kQ5_0 ? -16 : 0;
-      const int zp = P.bits == 8 ? 128 : P.mins ? 0 : P.bits == 5 ? 16 : 8;
+      const int zp = sharedZeroPoint(P);  // every non-mins form here is symmetric (checked above)
       for (int64_t j = 0; j < k; j++) c[j] = (uint8_t)(q[j] + n0 + zp);
       for (int64_t j = k; j < P.in.dp; j++) c[j] = P.bits == 8 ? 128 : 0;
       uint16_t* mins = reinterpret_cast<uint16_t*>(out + P.zpOffset);
