@@ -143,6 +143,8 @@ export class Shortlist {
   private readonly rows: Float32Array;
   private readonly out: Float32Array;
   private readonly norm: Float32Array;
+  /** The full-vocabulary logits of an exit (see `evaluate`). */
+  private full: Float32Array | null = null;
 
   constructor(
     private readonly runner: ModelRunner,
@@ -191,8 +193,10 @@ export class Shortlist {
       top: this.ids[best],
       confidence,
       logits: () => {
-        // Called at most once, right after evaluate (the exit), before the buffer is reused.
-        const full = new Float32Array(this.runner.config.vocabSize).fill(-Infinity);
+        // Called at most once, right after evaluate (the exit), before the buffers are reused;
+        // the decoder's caller reads a step's logits before the next step.
+        this.full ??= new Float32Array(this.runner.config.vocabSize);
+        const full = this.full.fill(-Infinity);
         this.ids.forEach((id, i) => (full[id] = values[i]));
         return full;
       },

@@ -222,16 +222,18 @@ export class ExitHead {
         : null;
   }
 
-  /** The hidden state the LM head should see (one row); a fresh array. */
+  /**
+   * The hidden state the LM head should see (one row), in an array the next `apply` fills again
+   * (an exit reads it at once; a fresh array per checked layer and token is garbage).
+   */
   apply(x: Float32Array): Float32Array {
     const { d, inputs, w, b } = this.map;
+    const y = this.out;
     if (this.native) {
-      const y = new Float32Array(d);
       this.native.run(x, y, 1);
       return y;
     }
     const xs = rmsNormalised(x);
-    const y = this.out.slice();
     for (let j = 0; j < d; j++) {
       if (this.map.kind === "diag") {
         y[j] = w[j] * xs[j] + b[j];

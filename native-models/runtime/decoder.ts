@@ -29,7 +29,8 @@ export interface ExitStrategy {
     previousHidden: Float32Array | null,
   ): Promise<void> | void;
   /**
-   * Called after layer `layer` (0-based) of the token at `position`; returns logits to exit there
+   * Called after layer `layer` (0-based) of the token at `position`, with its state (valid only
+   * during the call: the decoder reuses the array for a later layer); returns logits to exit there
    * (a plain value where it decides at once: most layers are not checked, and a promise per
    * layer costs a measurable share of a small model's layer).
    */
@@ -49,8 +50,8 @@ export type KvMode = "masked" | "deferred";
 
 export interface StepResult {
   /**
-   * The token's logits. At full depth (no exit strategy) an array the decoder fills again on its
-   * next step: read it before then, or copy it.
+   * The token's logits: an array the decoder (or, for an early exit, the exit strategy) fills
+   * again on the next step. Read it before then, or copy it.
    */
   logits: Float32Array;
   /** Decoder layers executed for this token, 1..L. */
@@ -74,6 +75,7 @@ export class Decoder {
   private pending: Pending[] = [];
   private scratch: [Float32Array, Float32Array] | null = null;
   private logitsBuffer: Float32Array | null = null;
+  private gathered = new Float32Array(0);
 
   constructor(readonly runner: ModelRunner) {}
 
@@ -145,24 +147,26 @@ export class Decoder {
       if (begun) await begun;
       this.sequence.push(tokenId);
       const cur: Pending = { position, hidden: this.runner.embed([tokenId]), layers: 0 };
-      // At full depth with nothing pending, only the last layer's output outlives the step: the
-      // layers before it alternate two buffers (no garbage array per layer and token).
-      const scratch = !exit && this.pending.length === 0 ? this.stepScratch() : null;
+      // Only the state the token leaves with outlives the step: where the token runs a layer
+      // alone, the layers before the last alternate two buffers (no garbage array per layer and
+      // token), and an early exit copies its state out of them.
+      const scratch = this.stepScratch();
       for (let l = 0; l < L; l++) {
         throwIfAborted(signal);
-        const pass = this.runLayer(l, cur, l < L - 1 ? scratch?.[l % 2] : undefined);
+        const pass = this.runLayer(l, cur, l < L - 1 ? scratch[l % 2] : undefined);
         if (pass) await pass;
         if (exit && l < L - 1) {
           const decided = exit.afterLayer(l, cur.hidden, position);
           const logits = decided instanceof Promise ? await decided : decided;
           if (logits) {
+            if (cur.hidden.buffer === scratch[l % 2].buffer) cur.hidden = cur.hidden.slice();
             if (exit.kvMode === "deferred") this.pending.push(cur);
             this.lastHidden = cur.hidden;
             return { logits, exitLayer: l + 1, hidden: cur.hidden };
           }
         }
       }
-      const logits = await this.runner.logits(cur.hidden, 1, exit ? undefined : this.stepLogits());
+      const logits = await this.runner.logits(cur.hidden, 1, this.stepLogits());
       this.lastHidden = cur.hidden;
       return { logits, exitLayer: L, hidden: cur.hidden };
     } catch (err) {
@@ -287,7 +291,9 @@ export class Decoder {
     let input: Float32Array;
     if (rows.length === 1) input = rows[0].hidden;
     else {
-      input = new Float32Array(rows.length * d);
+      // The rows' inputs are gathered into one decoder-owned array (read only by this pass).
+      if (this.gathered.length < rows.length * d) this.gathered = new Float32Array(rows.length * d);
+      input = this.gathered.subarray(0, rows.length * d);
       rows.forEach((r, i) => input.set(r.hidden, i * d));
     }
     const positions = rows.map((r) => r.position);

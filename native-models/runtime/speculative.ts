@@ -110,6 +110,7 @@ export class Speculator {
   private readonly stats = new Stats();
   private readonly maxDraft: number;
   private readonly minMatch: number;
+  private logitsBuffer = new Float32Array(0);
 
   constructor(
     private readonly decoder: Decoder,
@@ -117,6 +118,13 @@ export class Speculator {
   ) {
     this.maxDraft = o.maxDraft ?? 8;
     this.minMatch = o.minMatch ?? 2;
+  }
+
+  /** Where a round's logits go: one array for every round (read before the next). */
+  private logitsRows(rows: number): Float32Array {
+    const V = this.decoder.runner.config.vocabSize;
+    if (this.logitsBuffer.length < rows * V) this.logitsBuffer = new Float32Array(rows * V);
+    return this.logitsBuffer.subarray(0, rows * V);
   }
 
   /**
@@ -170,7 +178,7 @@ export class Speculator {
     const t = performance.now();
     const { hidden } = await d.complete(signal);
     const rows = drafts.length + 1;
-    const logits = await d.runner.logits(hidden, rows);
+    const logits = await d.runner.logits(hidden, rows, this.logitsRows(rows));
     this.stats.notePass(rows, performance.now() - t);
 
     const V = d.runner.config.vocabSize;
