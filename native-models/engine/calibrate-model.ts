@@ -8,6 +8,7 @@ import { readManifest, resolvePackage, writeManifest } from "../package/models-d
 import type { Manifest } from "../package/manifest.js";
 import { LoadedModel, type LoadModelOptions } from "./loaded-model.js";
 import { calibrateSparsity } from "../sparse/sparsity.js";
+import { DECODE_REVISION } from "./decode-revision.js";
 
 export const POLICY_FILE = "predictors.json";
 
@@ -56,6 +57,7 @@ export async function calibrateModel(
     lossless: result.lossless,
     seconds: Math.round(result.seconds * 10) / 10,
     kernels,
+    decodeRevision: DECODE_REVISION,
   };
   if (manifest.native && thresholds) manifest.native.thresholds = thresholds;
   await writeManifest(dir, manifest);

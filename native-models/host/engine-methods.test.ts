@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { CancelledError } from "../formats/cancel.js";
 import { ModelFormatError } from "../formats/errors.js";
-import { hostError } from "./engine-methods.js";
+import { hostError, staleness } from "./engine-methods.js";
+import { DECODE_REVISION } from "../engine/decode-revision.js";
+import type { Manifest } from "../package/manifest.js";
 
 describe("hostError", () => {
   it("reports a CancelledError from any layer as cancelled, and nothing else", () => {
@@ -43,5 +45,40 @@ describe("toSummary", () => {
     } as unknown as Parameters<typeof toSummary>[0];
     // stories260K's shape: 2 (K and V) x 5 layers x 4 KV heads x 8 dims x 4 bytes.
     expect(toSummary(manifest).kvBytesPerToken).toBe(1280);
+  });
+});
+
+describe("staleness", () => {
+  const calibrated = (calibration: Record<string, unknown>, native = true) =>
+    ({
+      calibration: { file: "predictors.json", curve: [], seconds: 1, ...calibration },
+      ...(native ? { native: {} } : {}),
+    }) as unknown as Manifest;
+
+  it("holds a calibration this engine measured on the kernels that run the model", () => {
+    const m = calibrated({ kernels: "native avx2", decodeRevision: DECODE_REVISION });
+    expect(staleness(m, true)).toEqual({});
+    // Measured on onnxruntime where the kernels still cannot load: it describes what runs.
+    expect(
+      staleness(calibrated({ kernels: "onnxruntime MatMulNBits", decodeRevision: DECODE_REVISION }), false),
+    ).toEqual({});
+  });
+
+  it("marks one measured on onnxruntime once the native kernels run the model", () => {
+    const m = calibrated({ kernels: "onnxruntime MatMulNBits", decodeRevision: DECODE_REVISION });
+    expect(staleness(m, true).stale).toBe(
+      "measured on onnxruntime MatMulNBits; the native kernels run this model now",
+    );
+  });
+
+  it("marks one measured by an engine whose decode speeds have changed since", () => {
+    const stale = "measured by an earlier version of the engine, whose speeds have changed since";
+    // Calibrations from before the revision was recorded are revision 1.
+    expect(staleness(calibrated({ kernels: "native avx2" }), true).stale).toBe(stale);
+    expect(
+      staleness(calibrated({ kernels: "native avx2", decodeRevision: DECODE_REVISION - 1 }), true).stale,
+    ).toBe(stale);
+    expect(staleness(calibrated({ kernels: "onnxruntime MatMulNBits" }, false), false).stale).toBe(stale);
+    expect(staleness({} as Manifest)).toEqual({});
   });
 });

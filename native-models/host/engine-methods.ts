@@ -7,6 +7,7 @@ import { TokenBatcher } from "./token-batcher.js";
 import type { ModelSummary } from "./protocol.js";
 import type { Manifest } from "../package/manifest.js";
 import { loadNativeKernels } from "../kernels/index.js";
+import { DECODE_REVISION } from "../engine/decode-revision.js";
 import {
   AlreadyImportedError,
   cleanPartialPackages,
@@ -54,19 +55,24 @@ export function toSummary(m: Manifest): ModelSummary {
 }
 
 /**
- * A calibration whose speeds were measured on other kernels than the ones that run the model now:
- * onnxruntime (a host that could not find the native kernels), or not recorded (calibrated before
- * the engine said). Its curve's speedups and its choice of strategies do not hold here.
+ * A calibration whose speeds were measured on other kernels than the ones that run the model now
+ * (onnxruntime, where a host could not find the native kernels, or not recorded: calibrated before
+ * the engine said), or by an engine whose decode speeds have changed since (DECODE_REVISION). Its
+ * curve's speedups and its choice of strategies do not hold here.
  */
-function staleness(m: Manifest): { stale?: string } {
-  const measured = m.calibration?.kernels;
-  if (!m.calibration || !m.native || measured?.startsWith("native") || !loadNativeKernels().available)
-    return {};
-  return {
-    stale: measured
-      ? `measured on ${measured}; the native kernels run this model now`
-      : "measured before the engine recorded which kernels ran; the native kernels run this model now",
-  };
+export function staleness(m: Manifest, nativeAvailable = loadNativeKernels().available): { stale?: string } {
+  if (!m.calibration) return {};
+  const measured = m.calibration.kernels;
+  if (m.native && nativeAvailable && !measured?.startsWith("native"))
+    return {
+      stale: measured
+        ? `measured on ${measured}; the native kernels run this model now`
+        : "measured before the engine recorded which kernels ran; the native kernels run this model now",
+    };
+  const revision = m.calibration.decodeRevision ?? 1;
+  if (revision < DECODE_REVISION)
+    return { stale: "measured by an earlier version of the engine, whose speeds have changed since" };
+  return {};
 }
 
 interface Loaded {

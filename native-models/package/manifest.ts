@@ -127,6 +127,8 @@ export const Manifest = z.object({
         .optional(),
       /** The kernels that ran the measurements ("native avx2", "onnxruntime MatMulNBits"); absent before it was recorded. */
       kernels: z.string().optional(),
+      /** The engine's DECODE_REVISION when it was measured; absent before it was recorded (revision 1). */
+      decodeRevision: z.number().int().optional(),
       seconds: z.number(),
     })
     .optional(),
