@@ -76,6 +76,7 @@ export class Decoder {
   private scratch: [Float32Array, Float32Array] | null = null;
   private logitsBuffer: Float32Array | null = null;
   private gathered = new Float32Array(0);
+  private completeBuffers = [new Float32Array(0), new Float32Array(0)];
 
   constructor(readonly runner: ModelRunner) {}
 
@@ -217,19 +218,24 @@ export class Decoder {
     const done = [...this.pending];
     if (!done.length) return { positions: [], hidden: new Float32Array(0) };
     const from = Math.min(...done.map((p) => p.layers));
+    // Every row a layer runs here runs every later layer too, and each layer's input is gathered
+    // (copied) before its output is written: the layers alternate two decoder-owned buffers.
+    const n = done.length * d;
+    if (this.completeBuffers[0].length < n) this.completeBuffers = [new Float32Array(n), new Float32Array(n)];
     try {
       for (let l = from; l < L; l++) {
         throwIfAborted(signal);
-        const pass = this.runLayer(l, null);
+        const pass = this.runLayer(l, null, this.completeBuffers[l % 2]);
         if (pass) await pass;
       }
     } catch (err) {
       this.truncate(done[0].position);
       throw err;
     }
-    const hidden = new Float32Array(done.length * d);
+    const hidden = new Float32Array(n);
     done.forEach((p, i) => hidden.set(p.hidden, i * d));
-    this.lastHidden = done[done.length - 1].hidden;
+    // The rows' states point into those buffers: what outlives this call is copied out.
+    this.lastHidden = hidden.slice(n - d);
     return { positions: done.map((p) => p.position), hidden };
   }
 
@@ -278,7 +284,8 @@ export class Decoder {
   /**
    * Layer `l` for the pending tokens that stopped just before it (a suffix of the pending list)
    * and, if given, the current token (the last position). Pending tokens that finish leave the list.
-   * `out`: where a lone `cur` row's output goes (a fresh array without it).
+   * `out`: where the output goes: with `cur`, only when it runs alone; without, the front of it
+   * (a fresh array where not given).
    */
   private runLayer(l: number, cur: Pending | null, out?: Float32Array): Promise<void> | undefined {
     const rows: Pending[] = [];
@@ -298,7 +305,13 @@ export class Decoder {
     }
     const positions = rows.map((r) => r.position);
     // Natively the layer runs at once, without a promise per layer (see ModelRunner.layerNow).
-    const dest = rows.length === 1 ? out : undefined;
+    const dest = !out
+      ? undefined
+      : !cur
+        ? out.subarray(0, rows.length * d)
+        : rows.length === 1
+          ? out
+          : undefined;
     const now = this.runner.layerNow(l, input, positions, true, dest);
     if (now) return this.finishLayer(l, rows, now);
     return this.runner.layer(l, input, positions, true, dest).then((o) => this.finishLayer(l, rows, o));
