@@ -73,10 +73,9 @@ export class Decoder {
   /** Output hidden state of the last token run (its exit layer's), for draft candidates. */
   private lastHidden: Float32Array | null = null;
   private pending: Pending[] = [];
-  private scratch: [Float32Array, Float32Array] | null = null;
+  private layerBuffers = [new Float32Array(0), new Float32Array(0)];
   private logitsBuffer: Float32Array | null = null;
   private gathered = new Float32Array(0);
-  private completeBuffers = [new Float32Array(0), new Float32Array(0)];
 
   constructor(readonly runner: ModelRunner) {}
 
@@ -151,7 +150,7 @@ export class Decoder {
       // Only the state the token leaves with outlives the step: where the token runs a layer
       // alone, the layers before the last alternate two buffers (no garbage array per layer and
       // token), and an early exit copies its state out of them.
-      const scratch = this.stepScratch();
+      const scratch = this.alternatingRows(1);
       for (let l = 0; l < L; l++) {
         throwIfAborted(signal);
         const pass = this.runLayer(l, cur, l < L - 1 ? scratch[l % 2] : undefined);
@@ -221,11 +220,11 @@ export class Decoder {
     // Every row a layer runs here runs every later layer too, and each layer's input is gathered
     // (copied) before its output is written: the layers alternate two decoder-owned buffers.
     const n = done.length * d;
-    if (this.completeBuffers[0].length < n) this.completeBuffers = [new Float32Array(n), new Float32Array(n)];
+    const buffers = this.alternatingRows(done.length);
     try {
       for (let l = from; l < L; l++) {
         throwIfAborted(signal);
-        const pass = this.runLayer(l, null, this.completeBuffers[l % 2]);
+        const pass = this.runLayer(l, null, buffers[l % 2]);
         if (pass) await pass;
       }
     } catch (err) {
@@ -268,11 +267,14 @@ export class Decoder {
     this.runner.cache.truncate(length);
   }
 
-  /** Two hidden-state buffers of one row for `step` (see there). */
-  private stepScratch(): [Float32Array, Float32Array] {
-    const d = this.runner.config.hiddenSize;
-    this.scratch ??= [new Float32Array(d), new Float32Array(d)];
-    return this.scratch;
+  /**
+   * Two decoder-owned buffers of `rows` hidden states that consecutive layers alternate (`step`
+   * for its token, `complete` for its rows; never both at once), grown as needed.
+   */
+  private alternatingRows(rows: number): [Float32Array, Float32Array] {
+    const n = rows * this.runner.config.hiddenSize;
+    if (this.layerBuffers[0].length < n) this.layerBuffers = [new Float32Array(n), new Float32Array(n)];
+    return [this.layerBuffers[0].subarray(0, n), this.layerBuffers[1].subarray(0, n)];
   }
 
   /** The logits buffer full-depth steps fill (StepResult.logits). */
@@ -305,13 +307,10 @@ export class Decoder {
     }
     const positions = rows.map((r) => r.position);
     // Natively the layer runs at once, without a promise per layer (see ModelRunner.layerNow).
-    const dest = !out
-      ? undefined
-      : !cur
-        ? out.subarray(0, rows.length * d)
-        : rows.length === 1
-          ? out
-          : undefined;
+    // Rows that share a pass with `cur` are pending tokens, whose states outlive the step.
+    const size = rows.length * d;
+    const dest =
+      out && (!cur || rows.length === 1) ? (out.length === size ? out : out.subarray(0, size)) : undefined;
     const now = this.runner.layerNow(l, input, positions, true, dest);
     if (now) return this.finishLayer(l, rows, now);
     return this.runner.layer(l, input, positions, true, dest).then((o) => this.finishLayer(l, rows, o));
