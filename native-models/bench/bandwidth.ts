@@ -5,6 +5,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { readGgufTensors } from "../formats/gguf.js";
 import type { Manifest } from "../package/manifest.js";
+import { keptFileFormBytes } from "../runtime/kept-file-layout.js";
 import { loadNativeKernels } from "../kernels/index.js";
 
 /**
@@ -24,6 +25,7 @@ export function readBandwidthGBps(threads: number): number | null {
 export async function engineBytesPerToken(dir: string, m: Manifest): Promise<number> {
   const L = m.config.numLayers;
   const sp = m.native;
+  if (sp?.kept && loadNativeKernels().available) return keptFileFormBytes(dir, m);
   const native = !!sp && sp.attention?.length === L && !!sp.head && loadNativeKernels().available;
   const files = native
     ? [...sp.attention!, ...(sp.dense?.length === L ? sp.dense : sp.ffn), sp.head!]

@@ -32,6 +32,7 @@ import type { EngineRunResult } from "../bench/engine-run.js";
 import type { QualityVsLlamaCpp } from "../bench/quality.js";
 import { grammarCost } from "../bench/grammar-cost.js";
 import { ENGINE_PROCESS_FLAGS } from "../runtime/process-flags.js";
+import { keptFileFormBytes } from "../runtime/kept-file-layout.js";
 
 // From source, the worker's TypeScript (through the same tsx loader); from the bundle
 // dist/cli/cli.mjs, the worker bundle beside it.
@@ -429,11 +430,13 @@ function pairedSpeedup(a: RunOut[], b: RunOut[]): number {
 
 /**
  * The model's weight bytes, the reference for peak RSS: its quantized layers, head and embedding
- * (a one-copy package's native files; otherwise onnxruntime's), or with `sparse` the files a
- * sparse run loads (native attention or attention graphs, the FFNs' per-neuron rows, the head).
+ * (a one-copy package's native files, or what the kernels lay out from a kept GGUF; otherwise
+ * onnxruntime's), or with `sparse` the files a sparse run loads (native attention or attention
+ * graphs, the FFNs' per-neuron rows, the head).
  */
 async function loadedWeightBytes(dir: string, m: Manifest, sparse: boolean): Promise<number> {
   const n = m.native;
+  if (n?.kept) return (await keptFileFormBytes(dir, m)) + m.embedding.data.length;
   if (n && m.graphs.layers.length === 0)
     return filesBytes(dir, [
       ...(n.attention ?? []),

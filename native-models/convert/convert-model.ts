@@ -20,6 +20,7 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
+import { keptFile, writeKeptFile } from "./kept-file.js";
 import {
   headStorage,
   keptGrid,
@@ -27,6 +28,7 @@ import {
   keptMatrices,
   layerStorage,
   type FileBlocks,
+  type ReadBlocks,
   type LayerStorage,
   type MatrixStorage,
 } from "./source-grid.js";
@@ -43,9 +45,9 @@ import {
 export type ImportStage = "read" | "convert" | "quantize" | "write";
 
 type LayerMatrix = keyof LayerGrids;
-/** Layer matrices as the file's own blocks (source-grid.ts FileBlocks). */
+/** Layer matrices as the file's own blocks (source-grid.ts FileBlocks: read, or located in the file). */
 export type LayerBlocks = Partial<Record<LayerMatrix, FileBlocks>>;
-/** A layer for the native writer: the matrices in `blocks` come without values. */
+/** A layer for the native kernels: the matrices in `blocks` come without values. */
 export type NativeLayerWeights = Omit<LayerWeights, LayerMatrix> &
   Partial<Pick<LayerWeights, LayerMatrix>> & { blocks?: LayerBlocks };
 
@@ -163,10 +165,16 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   const tmp = await packageTempDir(opts.modelsDir, id);
   try {
     progress("read", 0);
-    // The file is hashed on a worker thread while its layers convert.
-    const hashing = hashSource(source.path, signal).then(async (info) => {
+    const bits = opts.quant === "int4" ? 4 : 8;
+    // A quantized GGUF whose every matrix keeps its blocks is kept as it is, and checked while hashed.
+    const kept =
+      opts.native && !opts.allForms
+        ? keptFile(source, bits, blockSize, (f) => progress("write", f))
+        : undefined;
+    // The file is hashed while its layers convert (or while it is copied).
+    const hashing = hashSource(source.path, signal, kept?.inspector).then(async (info) => {
       const same =
-        opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.sha256, opts.quant) : null;
+        opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.xxh128, opts.quant) : null;
       if (same) {
         duplicate = new AlreadyImportedError(same.id, same.name);
         refused.abort();
@@ -177,121 +185,12 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     await opts.writeTokenizer(source, tmp);
     progress("read", 1);
 
-    // One copy: with the native kernels' form, onnxruntime's graphs and the rows only when asked.
-    const graphs = !opts.native || opts.allForms === true;
-    const layers: string[] = [];
-    const sparseFfn: string[] = [];
-    const denseFfn: string[] = [];
-    const nativeAttention: string[] = [];
-    // The native FFN kernel returns W_down·h; Gemma's norm on it runs beside, from this file.
-    const postFfnNorms =
-      cfg.postNorms && opts.native ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
-    const sparseBits = opts.quant === "int4" ? 4 : 8;
-    const L = cfg.numLayers;
-    const read = async (l: number) => {
-      const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
-      // The native form lays out the file's blocks; onnxruntime's graphs need every value too.
-      const w = graphs ? await readLayer(source, l) : await readLayer(source, l, storage);
-      const nativeW = graphs && opts.native ? { ...w, blocks: await layerBlocks(source, l, storage) } : w;
-      return { storage, w, nativeW };
-    };
-    // Layer l + 1 is read (file I/O on libuv's threads) while layer l is laid out and written.
-    let next = L > 0 ? read(0) : null;
-    for (let l = 0; l < L; l++) {
-      check();
-      progress("convert", l / L);
-      const { storage, w, nativeW } = await next!;
-      next = l + 1 < L ? read(l + 1) : null;
-      next?.catch(() => {}); // awaited in the next turn
-      check();
-      progress("quantize", l / L);
-      const layer = graphs ? buildLayerGraph(cfg, l, w as LayerWeights, { ...linear, part: "full" }) : null;
-      check();
-      progress("write", l / L);
-      if (layer) layers.push(await writeGraph(tmp, `layer${l}`, layer));
-      if (opts.native) {
-        if (graphs) sparseFfn.push(`ffn${l}.sparse`);
-        denseFfn.push(`ffn${l}.dense`);
-        nativeAttention.push(`attn${l}.native`);
-        const files = {
-          ffn: graphs ? path.join(tmp, sparseFfn[l]) : undefined,
-          dense: path.join(tmp, denseFfn[l]),
-          attention: path.join(tmp, nativeAttention[l]),
-        };
-        opts.native.writeLayer(cfg, l, nativeW, files, sparseBits, blockSize, storage);
-        if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
-      }
-    }
-
-    check();
-    progress("convert", 1);
-    // Values only where something needs them: the head graph, a head or rows file not kept as
-    // the file's blocks.
-    const embed = once(() => readWithGrid(source, "embed"));
-    const lmHead = cfg.tiedEmbeddings ? embed : once(() => readWithGrid(source, "lm_head"));
-    // Read once when a tied head and the rows file both keep the file's blocks.
-    const embedBlocks = once(() => fileBlocks(source, "embed"));
-    const finalNorm = await source.readTensor("final_norm");
-    check();
-    progress("quantize", 1);
-    const head = graphs
-      ? buildHeadGraph(cfg, finalNorm, (await lmHead()).values, linear, (await lmHead()).grid)
-      : null;
-    const headFile = head ? await writeGraph(tmp, "head", head) : "";
-    const nativeHead = "head.native";
-    if (opts.native) {
-      const storage = headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize);
-      const blocks =
-        storage.form === "free"
-          ? undefined
-          : cfg.tiedEmbeddings
-            ? await embedBlocks()
-            : await fileBlocks(source, "lm_head");
-      const weights = blocks ?? (await lmHead());
-      opts.native.writeHead(
-        cfg,
-        finalNorm,
-        weights,
-        path.join(tmp, nativeHead),
-        sparseBits,
-        blockSize,
-        storage,
-      );
-    }
-    const embedding = await writeRows(
-      tmp,
-      "embedding.bin",
-      embed,
-      embedBlocks,
-      cfg,
-      opts.quant,
-      source,
-      "embed",
-    );
-    // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
-    // graph's weights, or (one copy) the embedding table when tied and the native head itself
-    // when not (no rows file: lmHead absent).
-    let lmHeadRows: StoredMatrix | undefined;
-    let finalNormAt: Manifest["finalNorm"];
-    if (head) {
-      lmHeadRows = storedHeadMatrix(head, cfg, linear);
-      finalNormAt = { file: "head.bin", ...head.weights.offsets.get("final_norm")! };
-    } else {
-      const norm = new Uint8Array(finalNorm.buffer, finalNorm.byteOffset, finalNorm.byteLength);
-      await writeFile(path.join(tmp, FINAL_NORM_FILE), norm);
-      finalNormAt = { file: FINAL_NORM_FILE, offset: 0, length: norm.byteLength };
-      lmHeadRows = cfg.tiedEmbeddings ? embedding : undefined;
-    }
-    const postFfnNormFile = "post_ffn_norm.bin";
-    if (postFfnNorms)
-      await writeFile(
-        path.join(tmp, postFfnNormFile),
-        new Uint8Array(postFfnNorms.buffer, postFfnNorms.byteOffset, postFfnNorms.byteLength),
-      );
-    progress("write", 1);
-
+    const weights = kept
+      ? await writeKeptFile(source, kept, tmp, bits)
+      : await writeLaidOut(source, tmp, { ...opts, blockSize, linear, check, progress });
     const sourceInfo = await hashing;
     check();
+    progress("write", 1);
     const manifest: Manifest = {
       formatVersion: MANIFEST_VERSION,
       id,
@@ -302,12 +201,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       blockSize,
       params: countParams(cfg),
       source: { path: source.path, format: source.format, ...sourceInfo },
-      // Attention-only graphs served packages whose native form was only the FFN; the native
-      // attention halves replace them.
-      graphs: { layers, attention: [], head: headFile },
-      embedding,
-      ...(lmHeadRows ? { lmHead: lmHeadRows } : {}),
-      finalNorm: finalNormAt,
+      ...weights,
       tokenizer: {
         file: "tokenizer.json",
         configFile: "tokenizer_config.json",
@@ -315,21 +209,6 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       },
       sizeBytes: 0,
       sourceBlocks: keptMatrices(source.tensors, opts.quant, blockSize),
-      ...(opts.native
-        ? {
-            native: {
-              bits: sparseBits,
-              // Empty in a one-copy package: the rows are made from `dense` when needed.
-              ffn: sparseFfn,
-              dense: denseFfn,
-              attention: nativeAttention,
-              head: nativeHead,
-              ...(postFfnNorms
-                ? { postFfnNorms: { file: postFfnNormFile, offset: 0, length: postFfnNorms.byteLength } }
-                : {}),
-            },
-          }
-        : {}),
     };
     manifest.sizeBytes = await folderBytes(tmp, manifest);
     await writeFile(path.join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -349,6 +228,161 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   }
 }
 
+/** convertModel's context for writeLaidOut. */
+interface LaidOutOptions extends ConvertOptions {
+  blockSize: number;
+  linear: LinearOptions;
+  /** Throws if the import was cancelled or refused. */
+  check: () => void;
+  progress: NonNullable<ConvertOptions["onProgress"]>;
+}
+
+/**
+ * Writes the weights laid out at import: the native kernels' files (packed FFNs, attention halves,
+ * head) and/or onnxruntime's graphs, and the rows files; returns the manifest's fields for them.
+ */
+async function writeLaidOut(
+  source: ModelSource,
+  tmp: string,
+  opts: LaidOutOptions,
+): Promise<Pick<Manifest, "graphs" | "embedding" | "lmHead" | "finalNorm" | "native">> {
+  const cfg = source.config;
+  const { blockSize, linear, check, progress } = opts;
+  // One copy: with the native kernels' form, onnxruntime's graphs and the rows only when asked.
+  const graphs = !opts.native || opts.allForms === true;
+  const layers: string[] = [];
+  const sparseFfn: string[] = [];
+  const denseFfn: string[] = [];
+  const nativeAttention: string[] = [];
+  // The native FFN kernel returns W_down·h; Gemma's norm on it runs beside, from this file.
+  const postFfnNorms = cfg.postNorms && opts.native ? new Float32Array(cfg.numLayers * cfg.hiddenSize) : null;
+  const sparseBits = opts.quant === "int4" ? 4 : 8;
+  const L = cfg.numLayers;
+  const read = async (l: number) => {
+    const storage = layerStorage(source.tensors, l, sparseBits, blockSize);
+    // The native form lays out the file's blocks; onnxruntime's graphs need every value too.
+    const w = graphs ? await readLayer(source, l) : await readLayer(source, l, storage);
+    const nativeW = graphs && opts.native ? { ...w, blocks: await layerBlocks(source, l, storage) } : w;
+    return { storage, w, nativeW };
+  };
+  // Layer l + 1 is read (file I/O on libuv's threads) while layer l is laid out and written.
+  let next = L > 0 ? read(0) : null;
+  for (let l = 0; l < L; l++) {
+    check();
+    progress("convert", l / L);
+    const { storage, w, nativeW } = await next!;
+    next = l + 1 < L ? read(l + 1) : null;
+    next?.catch(() => {}); // awaited in the next turn
+    check();
+    progress("quantize", l / L);
+    const layer = graphs ? buildLayerGraph(cfg, l, w as LayerWeights, { ...linear, part: "full" }) : null;
+    check();
+    progress("write", l / L);
+    if (layer) layers.push(await writeGraph(tmp, `layer${l}`, layer));
+    if (opts.native) {
+      if (graphs) sparseFfn.push(`ffn${l}.sparse`);
+      denseFfn.push(`ffn${l}.dense`);
+      nativeAttention.push(`attn${l}.native`);
+      const files = {
+        ffn: graphs ? path.join(tmp, sparseFfn[l]) : undefined,
+        dense: path.join(tmp, denseFfn[l]),
+        attention: path.join(tmp, nativeAttention[l]),
+      };
+      opts.native.writeLayer(cfg, l, nativeW, files, sparseBits, blockSize, storage);
+      if (postFfnNorms) postFfnNorms.set(w.postFfnNorm!, l * cfg.hiddenSize);
+    }
+  }
+
+  check();
+  progress("convert", 1);
+  // Values only where something needs them: the head graph, a head or rows file not kept as
+  // the file's blocks.
+  const embed = once(() => readWithGrid(source, "embed"));
+  const lmHead = cfg.tiedEmbeddings ? embed : once(() => readWithGrid(source, "lm_head"));
+  // Read once when a tied head and the rows file both keep the file's blocks.
+  const embedBlocks = once(() => readBlocks(source, "embed"));
+  const finalNorm = await source.readTensor("final_norm");
+  check();
+  progress("quantize", 1);
+  const head = graphs
+    ? buildHeadGraph(cfg, finalNorm, (await lmHead()).values, linear, (await lmHead()).grid)
+    : null;
+  const headFile = head ? await writeGraph(tmp, "head", head) : "";
+  const nativeHead = "head.native";
+  if (opts.native) {
+    const storage = headStorage(source.tensors, cfg.tiedEmbeddings, sparseBits, blockSize);
+    const blocks =
+      storage.form === "free"
+        ? undefined
+        : cfg.tiedEmbeddings
+          ? await embedBlocks()
+          : await readBlocks(source, "lm_head");
+    const weights = blocks ?? (await lmHead());
+    opts.native.writeHead(
+      cfg,
+      finalNorm,
+      weights,
+      path.join(tmp, nativeHead),
+      sparseBits,
+      blockSize,
+      storage,
+    );
+  }
+  const embedding = await writeRows(
+    tmp,
+    "embedding.bin",
+    embed,
+    embedBlocks,
+    cfg,
+    opts.quant,
+    source,
+    "embed",
+  );
+  // The reduced head of early-exit checks reads LM-head rows and the final norm: from the head
+  // graph's weights, or (one copy) the embedding table when tied and the native head itself
+  // when not (no rows file: lmHead absent).
+  let lmHeadRows: StoredMatrix | undefined;
+  let finalNormAt: Manifest["finalNorm"];
+  if (head) {
+    lmHeadRows = storedHeadMatrix(head, cfg, linear);
+    finalNormAt = { file: "head.bin", ...head.weights.offsets.get("final_norm")! };
+  } else {
+    const norm = new Uint8Array(finalNorm.buffer, finalNorm.byteOffset, finalNorm.byteLength);
+    await writeFile(path.join(tmp, FINAL_NORM_FILE), norm);
+    finalNormAt = { file: FINAL_NORM_FILE, offset: 0, length: norm.byteLength };
+    lmHeadRows = cfg.tiedEmbeddings ? embedding : undefined;
+  }
+  const postFfnNormFile = "post_ffn_norm.bin";
+  if (postFfnNorms)
+    await writeFile(
+      path.join(tmp, postFfnNormFile),
+      new Uint8Array(postFfnNorms.buffer, postFfnNorms.byteOffset, postFfnNorms.byteLength),
+    );
+  return {
+    // Attention-only graphs served packages whose native form was only the FFN; the native
+    // attention halves replace them.
+    graphs: { layers, attention: [], head: headFile },
+    embedding,
+    ...(lmHeadRows ? { lmHead: lmHeadRows } : {}),
+    finalNorm: finalNormAt,
+    ...(opts.native
+      ? {
+          native: {
+            bits: sparseBits,
+            // Empty in a one-copy package: the rows are made from `dense` when needed.
+            ffn: sparseFfn,
+            dense: denseFfn,
+            attention: nativeAttention,
+            head: nativeHead,
+            ...(postFfnNorms
+              ? { postFfnNorms: { file: postFfnNormFile, offset: 0, length: postFfnNorms.byteLength } }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 /** `read` on first call only; later calls share its promise. */
 function once<T>(read: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -362,10 +396,19 @@ function readWithGrid(source: ModelSource, name: TensorName): Promise<Dequantize
 }
 
 /** The tensor's rows as the file holds them, where the source gives them (a whole GGUF tensor). */
-async function fileBlocks(source: ModelSource, name: TensorName): Promise<FileBlocks | undefined> {
+async function readBlocks(source: ModelSource, name: TensorName): Promise<ReadBlocks | undefined> {
   const raw = await source.readTensorBlocks?.(name);
   const t = source.tensors.get(name);
   return raw && t ? { type: raw.type, rows: t.shape[0], bytes: raw.bytes } : undefined;
+}
+
+/** readBlocks, or with `locate` where the file holds them (ModelSource.locateTensorBlocks). */
+async function fileBlocks(
+  source: ModelSource,
+  name: TensorName,
+  locate = false,
+): Promise<FileBlocks | undefined> {
+  return locate ? source.locateTensorBlocks?.(name) : readBlocks(source, name);
 }
 
 /** Layer l's packed matrices by the native kernels' name for them, and their parts' tensors. */
@@ -386,6 +429,7 @@ async function layerBlocks(
   source: ModelSource,
   l: number,
   keep: Required<LayerStorage>,
+  locate = false,
 ): Promise<LayerBlocks> {
   const blocks: LayerBlocks = {};
   for (const [matrix, parts] of Object.entries(NATIVE_PARTS) as [
@@ -393,7 +437,9 @@ async function layerBlocks(
     typeof NATIVE_PARTS.qkv,
   ][]) {
     if (keep[matrix].form === "free") continue;
-    const found = await Promise.all(parts.map(([n]) => fileBlocks(source, `layers.${l}.${n}` as TensorName)));
+    const found = await Promise.all(
+      parts.map(([n]) => fileBlocks(source, `layers.${l}.${n}` as TensorName, locate)),
+    );
     if (found.every((f) => f)) parts.forEach(([, key], i) => (blocks[key] = found[i]));
   }
   return blocks;
@@ -402,23 +448,26 @@ async function layerBlocks(
 /**
  * Layer l's weights. With `keep` (the native form's storage, and no onnxruntime graphs): a
  * matrix it keeps as the file has it comes as the file's blocks, all its parts or none, and its
- * values are not read (ModelSource.readTensorBlocks; sources without it give values).
+ * values are not read (ModelSource.readTensorBlocks; sources without it give values); with
+ * `locate` too, as where the file holds them (ModelSource.locateTensorBlocks).
  */
-async function readLayer(source: ModelSource, l: number): Promise<LayerWeights>;
-async function readLayer(
+export async function readLayer(source: ModelSource, l: number): Promise<LayerWeights>;
+export async function readLayer(
   source: ModelSource,
   l: number,
   keep: Required<LayerStorage>,
+  locate?: boolean,
 ): Promise<NativeLayerWeights>;
-async function readLayer(
+export async function readLayer(
   source: ModelSource,
   l: number,
   keep?: Required<LayerStorage>,
+  locate = false,
 ): Promise<NativeLayerWeights> {
   const t = (n: string) => source.readTensor(`layers.${l}.${n}` as TensorName);
   const has = (n: string) => source.tensors.has(`layers.${l}.${n}` as TensorName);
   const grids: LayerGrids = {};
-  const blocks = keep ? await layerBlocks(source, l, keep) : {};
+  const blocks = keep ? await layerBlocks(source, l, keep, locate) : {};
   const values: Partial<Record<LayerMatrix, Float32Array>> = {};
   for (const parts of Object.values(NATIVE_PARTS)) {
     if (parts.every(([, key]) => blocks[key])) continue;
@@ -467,7 +516,7 @@ async function writeRows(
   dir: string,
   file: string,
   read: () => Promise<DequantizedTensor>,
-  readBlocks: () => Promise<FileBlocks | undefined>,
+  readRowBlocks: () => Promise<ReadBlocks | undefined>,
   cfg: ModelConfig,
   quant: WeightQuant,
   source: ModelSource,
@@ -475,7 +524,7 @@ async function writeRows(
 ): Promise<StoredMatrix> {
   const rows = cfg.vocabSize;
   const cols = cfg.hiddenSize;
-  const raw = keepsFileRows(source.tensors, name, quant) ? await readBlocks() : undefined;
+  const raw = keepsFileRows(source.tensors, name, quant) ? await readRowBlocks() : undefined;
   if (raw) {
     // The file's own blocks, which no engine block holds (K-quants, Q4_1/Q5_1): exact, and as small.
     await writeFile(path.join(dir, file), raw.bytes);
@@ -564,6 +613,7 @@ async function folderBytes(dir: string, m: Manifest): Promise<number> {
     ...(m.native?.attention ?? []),
     ...(m.native?.head ? [m.native.head] : []),
     ...(m.native?.postFfnNorms ? [m.native.postFfnNorms.file] : []),
+    ...(m.native?.kept ? [m.native.kept] : []),
     m.embedding.file,
     ...(m.lmHead ? [m.lmHead.file] : []),
     m.finalNorm.file,

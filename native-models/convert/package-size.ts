@@ -12,6 +12,7 @@ import { defaultBlockSize, EMBEDDING_INT, rowsBits, type NativeWriter } from "./
 import { GRID_TYPES } from "../formats/block-grid.js";
 import { headStorage, keepsFileRows, layerStorage } from "./source-grid.js";
 import { dequantLayout } from "../formats/gguf-dequant.js";
+import { keepsFile } from "./kept-file.js";
 
 export interface PackageSizeOptions {
   blockSize?: number;
@@ -23,7 +24,10 @@ export interface PackageSizeOptions {
   allForms?: boolean;
 }
 
-type SourceHeader = Pick<ModelSource, "config" | "tensors">;
+type SourceHeader = Pick<ModelSource, "config" | "tensors" | "format" | "locateTensorBlocks"> & {
+  /** The file's size, where the package may keep it as it is (a GGUF: kept-file.ts). */
+  fileBytes?: number;
+};
 
 /** What manifest.sizeBytes will say: the converted package (calibration's files come later, uncounted). */
 export function packageBytes(source: SourceHeader, quant: WeightQuant, o: PackageSizeOptions): number {
@@ -33,6 +37,9 @@ export function packageBytes(source: SourceHeader, quant: WeightQuant, o: Packag
   // The kernel is integer-only: float packages stay dense (as importModel decides).
   const native = quant === "int4" || quant === "int8" ? o.native : undefined;
   const bits = quant === "int4" ? 4 : 8;
+  // The file itself, its final norm (and Gemma's FFN output norms) beside it (writeKeptFile).
+  if (native && !o.allForms && source.fileBytes !== undefined && keepsFile(source, bits, blockSize))
+    return source.fileBytes + o.tokenizerBytes + cfg.hiddenSize * 4 * (cfg.postNorms ? cfg.numLayers + 1 : 1);
   // One copy (convertModel): with the native form, onnxruntime's graphs and the rows only when asked.
   const graphs = !native || o.allForms === true;
   let total = o.tokenizerBytes + rowsFileBytes(source, quant, source.tensors.get("embed"));

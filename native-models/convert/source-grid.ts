@@ -149,11 +149,22 @@ function ownBands(types: readonly string[], rows: readonly number[], bits: 4 | 8
   }));
 }
 
-/** One tensor's rows as the file holds them: its ggml type and bytes (ModelSource.readTensorBlocks). */
-export interface FileBlocks {
+/** One tensor's rows as the file holds them, read (ModelSource.readTensorBlocks) or located in it. */
+export type FileBlocks = ReadBlocks | LocatedBlocks;
+
+/** A tensor's rows read from the file: its ggml type and bytes. */
+export interface ReadBlocks {
   type: string;
   rows: number;
   bytes: Uint8Array;
+}
+
+/** Where the file holds a tensor's rows (ModelSource.locateTensorBlocks): the kernels read them there. */
+export interface LocatedBlocks {
+  type: string;
+  rows: number;
+  file: string;
+  offset: number;
 }
 
 /** A matrix's stored form laid out by the native kernels from the file's own blocks (no values read). */

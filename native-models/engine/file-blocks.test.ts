@@ -1,5 +1,6 @@
 // The file's own values, as the kernels see them: a GGUF of each block type is imported with the
-// default quantization, and every matrix the native kernels (and the embedding table) hold is
+// default quantization (a quantized one is kept as it is and laid out at load), and every matrix
+// the native kernels (and the embedding table) hold is
 // compared with the file's tensor dequantized by the ggml block formula (formats/gguf-dequant.ts,
 // itself checked against hand-built blocks). Where the package says it kept a matrix, the values
 // must be identical; the package's count of kept matrices must be what the kernels hold.
@@ -13,20 +14,27 @@ import { importModel } from "./import-model.js";
 import { loadNativeKernels } from "../kernels/index.js";
 import type { Manifest } from "../package/manifest.js";
 import { MatrixRows } from "../runtime/stored-matrix.js";
+import { keptFileLayout } from "../runtime/kept-file-layout.js";
 
 const kernel = loadNativeKernels();
 const tmp = makeTempDir("exitlane-file-blocks-");
 afterAll(() => tmp.cleanup());
 
-/** Which package matrices hold which source tensors (stacked ones in order). */
-function heldMatrices(m: Manifest, dir: string) {
+/**
+ * Which package matrices hold which source tensors (stacked ones in order), as the kernels hold
+ * them once the package loads: laid out from its kept GGUF, or read from its laid-out files.
+ */
+async function heldMatrices(m: Manifest, dir: string) {
   if (!kernel.available) throw new Error("native kernels needed");
   const k = kernel;
+  const kept = m.native?.kept ? await keptFileLayout(dir, m, 1) : undefined;
   const out: { sources: TensorName[]; values: () => Float32Array }[] = [];
   for (let l = 0; l < m.config.numLayers; l++) {
     const p = (n: string) => `layers.${l}.${n}` as TensorName;
-    const attention = k.loadAttention(path.join(dir, m.native!.attention![l]));
-    const dense = k.loadFfn(path.join(dir, m.native!.dense![l]));
+    const attention = kept
+      ? k.createAttention(kept.attention[l])
+      : k.loadAttention(path.join(dir, m.native!.attention![l]));
+    const dense = kept ? k.createFfn(kept.ffn[l]) : k.loadFfn(path.join(dir, m.native!.dense![l]));
     out.push(
       { sources: [p("wq"), p("wk"), p("wv")], values: () => attention.weights("qkv") },
       { sources: [p("wo")], values: () => attention.weights("o") },
@@ -35,7 +43,7 @@ function heldMatrices(m: Manifest, dir: string) {
       { sources: [p("w_down")], values: () => dense.weights("down") },
     );
   }
-  const head = k.loadLinear(path.join(dir, m.native!.head!));
+  const head = kept ? k.createLinear(kept.head) : k.loadLinear(path.join(dir, m.native!.head!));
   out.push({ sources: [m.config.tiedEmbeddings ? "embed" : "lm_head"], values: () => head.weights() });
   out.push({ sources: ["embed"], values: () => embeddingTable(m, dir) });
   return out;
@@ -83,7 +91,7 @@ describe.runIf(kernel.available)("a GGUF's own values in the package (default im
       const { manifest, dir } = await importModel(file, { modelsDir, threads: 1 });
       const source = await openModelSource(file);
       try {
-        const held = heldMatrices(manifest, dir);
+        const held = await heldMatrices(manifest, dir);
         let identical = 0;
         for (const h of held) {
           const want = await fileValues(source, h.sources);
@@ -95,9 +103,12 @@ describe.runIf(kernel.available)("a GGUF's own values in the package (default im
         expect(blocks.types).toContain(type);
         expect(blocks.of).toBe([...source.tensors.values()].filter((t) => t.shape.length === 2).length);
         if (KEPT_BY_DEFAULT.has(type)) {
+          // The package is the file itself, laid out at load.
+          expect(manifest.native?.kept).toBe("model.gguf");
           expect(blocks.kept).toBe(blocks.of);
           expect(identical).toBe(held.length);
         } else {
+          expect(manifest.native?.kept).toBeUndefined();
           // Float files are rounded to int8 by design: none is claimed to be kept.
           expect(blocks.kept).toBe(0);
           expect(identical).toBe(0);

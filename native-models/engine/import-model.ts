@@ -1,9 +1,9 @@
 // Import = read any supported model file or folder, convert it into a layered, quantized
 // onnxruntime package in the models folder. Nothing is left behind on failure or cancel.
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { openModelSource } from "../formats/open-model.js";
-import { attentionWindow, type ModelSource } from "../formats/model-source.js";
+import type { ModelSource } from "../formats/model-source.js";
 import { buildTokenizerJson } from "../tokenizer/build.js";
 import { ModelFormatError } from "../formats/errors.js";
 import {
@@ -13,19 +13,19 @@ import {
   type ImportStage,
   type NativeWriter,
 } from "../convert/convert-model.js";
-import { stackRows } from "../convert/linear.js";
+import {
+  attentionArguments,
+  ffnArguments,
+  headArguments,
+  headFormBytes,
+  layerFormBytes,
+} from "../kernels/native-form.js";
 import type { WeightQuant } from "../convert/linear.js";
 import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
-import { loadNativeKernels, type SparseBlockSize } from "../kernels/index.js";
-import {
-  attentionFileBytes,
-  ffnDenseFileBytes,
-  ffnRowsFileBytes,
-  linearFileBytes,
-} from "../kernels/saved-bytes.js";
+import { loadNativeKernels } from "../kernels/index.js";
 import { quantSizes, type QuantSizes } from "../convert/package-size.js";
-import { fileQuant, GRID_BLOCK_SIZE, keptMatrices, nativeForm } from "../convert/source-grid.js";
+import { fileQuant, GRID_BLOCK_SIZE, keptMatrices } from "../convert/source-grid.js";
 import type { SourceBlocks } from "../../wire/model.js";
 
 export interface ImportOptions {
@@ -86,12 +86,15 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
     o.onPlan?.({
       quant,
       blocks: keptMatrices(source.tensors, quant, blockSize ?? defaultBlockSize(source.config)),
-      sizes: quantSizes(source, {
-        blockSize,
-        native,
-        allForms: o.allForms,
-        tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
-      }),
+      sizes: quantSizes(
+        { ...source, fileBytes: await fileBytes(source) },
+        {
+          blockSize,
+          native,
+          allForms: o.allForms,
+          tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
+        },
+      ),
     });
     const manifest = await convertModel(source, {
       modelsDir: o.modelsDir,
@@ -138,88 +141,25 @@ function nativeWriter(threads = 2): NativeWriter | undefined {
   };
   return {
     writeLayer(cfg, layer, w, files, bits, blockSize, storage) {
-      // The dense layers' block size: the same accuracy, and 128 reads fastest here too.
-      const block = blockSize as 32 | 64 | 128 | 256;
-      const d = cfg.hiddenSize;
-      const g = w.grids ?? {};
-      const b = w.blocks ?? {};
-      const ffn = {
-        d,
-        ffn: cfg.intermediateSize,
-        bits,
-        blockSize: block,
-        gate: w.wGate,
-        up: w.wUp,
-        down: w.wDown,
-        gateGrid: nativeForm(storage.gate, [g.wGate], [b.wGate]),
-        upGrid: nativeForm(storage.up, [g.wUp], [b.wUp]),
-        downGrid: nativeForm(storage.down, [g.wDown], [b.wDown]),
-        ...(cfg.activation === "gelu_tanh" ? { activation: "gelu_tanh" as const } : {}),
-        threads,
-      };
+      const ffn = ffnArguments(cfg, w, bits, blockSize, storage, threads);
       if (files.ffn) saved(kernel.createFfn(ffn), files.ffn);
       saved(kernel.createFfn({ ...ffn, form: "dense" }), files.dense);
-      const attention = kernel.createAttention({
-        d,
-        heads: cfg.numHeads,
-        kvHeads: cfg.numKvHeads,
-        headDim: cfg.headDim,
-        bits,
-        blockSize: block,
-        eps: cfg.rmsNormEps,
-        interleaved: cfg.ropeInterleaved,
-        attnNorm: w.attnNorm,
-        wqkv: w.wq && w.wk && w.wv ? stackRows([w.wq, w.wk, w.wv]) : undefined,
-        bqkv: w.bq && w.bk && w.bv ? stackRows([w.bq, w.bk, w.bv]) : undefined,
-        wo: w.wo,
-        wqkvGrid: nativeForm(storage.qkv, [g.wq, g.wk, g.wv], [b.wq, b.wk, b.wv]),
-        woGrid: nativeForm(storage.o, [g.wo], [b.wo]),
-        ffnNorm: w.ffnNorm,
-        ...(w.qNorm && w.kNorm ? { qNorm: w.qNorm, kNorm: w.kNorm } : {}),
-        window: attentionWindow(cfg, layer),
-        ...(cfg.attentionScale ? { scale: cfg.attentionScale } : {}),
-        ...(w.postAttnNorm ? { postNorm: w.postAttnNorm } : {}),
-        threads,
-      });
-      saved(attention, files.attention);
+      const attention = attentionArguments(cfg, layer, w, bits, blockSize, storage, threads);
+      saved(kernel.createAttention(attention), files.attention);
     },
-    layerBytes(cfg, parts, bits, blockSize, storage, withRows) {
-      const block = blockSize as SparseBlockSize;
-      const { hiddenSize: d, intermediateSize: ffn } = cfg;
-      const shape = { d, heads: cfg.numHeads, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, ...parts };
-      return (
-        (withRows ? ffnRowsFileBytes(d, ffn, bits, block) : 0) +
-        ffnDenseFileBytes(d, ffn, bits, block, storage) +
-        attentionFileBytes(shape, bits, block, storage)
-      );
-    },
-    headBytes(cfg, bits, blockSize, storage) {
-      const block = blockSize as SparseBlockSize;
-      return linearFileBytes(
-        cfg.vocabSize,
-        cfg.hiddenSize,
-        bits,
-        block,
-        { norm: true, bias: false },
-        storage,
-      );
-    },
+    layerBytes: layerFormBytes,
+    headBytes: headFormBytes,
     writeHead(cfg, finalNorm, lmHead, file, bits, blockSize, storage) {
-      const head = kernel.createLinear({
-        outputs: cfg.vocabSize,
-        inputs: cfg.hiddenSize,
-        bits,
-        blockSize: blockSize as 32 | 64 | 128 | 256,
-        ...("bytes" in lmHead
-          ? { weightsGrid: nativeForm(storage, [], [lmHead]) }
-          : { weights: lmHead.values, weightsGrid: nativeForm(storage, [lmHead.grid]) }),
-        norm: finalNorm,
-        eps: cfg.rmsNormEps,
-        threads,
-      });
-      saved(head, file);
+      const head = headArguments(cfg, finalNorm, lmHead, bits, blockSize, storage, threads);
+      saved(kernel.createLinear(head), file);
     },
   };
+}
+
+/** The size of a single-file source (a GGUF, which a package may keep as it is). */
+async function fileBytes(source: ModelSource): Promise<number | undefined> {
+  const info = await stat(source.path);
+  return info.isFile() ? info.size : undefined;
 }
 
 /** tokenizer.json and tokenizer_config.json for the source, as the package stores them. */

@@ -124,6 +124,11 @@ function headRowOrder(c: ModelConfig): number[] | undefined {
  * Tensor `name`'s rows as the file's bytes (`rowBytes` each) in the order the reader gives its
  * values (partsReader): q/k rows reordered for partial rotary, whole rows being whole blocks.
  */
+/** Whether rowsInReadOrder reorders this tensor's rows (q/k of a partial half-split rotary). */
+export function reordersRows(c: ModelConfig, name: TensorName): boolean {
+  return !!headRowOrder(c) && /\.(wq|wk)$/.test(name);
+}
+
 export function rowsInReadOrder(
   c: ModelConfig,
   name: TensorName,

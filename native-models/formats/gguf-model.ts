@@ -2,7 +2,14 @@ import path from "node:path";
 import { BinaryFile } from "./binary.js";
 import { ModelFormatError } from "./errors.js";
 import { GgufKeys, longRopeFromGguf, ropeScalingFromFreqs, ropeScalingFromKeys } from "./gguf-config.js";
-import { fusedOf, partsReader, rowsInReadOrder, splitFused, type Located } from "./fused-tensors.js";
+import {
+  fusedOf,
+  partsReader,
+  reordersRows,
+  rowsInReadOrder,
+  splitFused,
+  type Located,
+} from "./fused-tensors.js";
 import { parseGguf, type GgufTensorInfo } from "./gguf-parse.js";
 import { DEQUANT_TYPES, dequantLayout } from "./gguf-dequant.js";
 import { checkConfig, checkTensors } from "./model-check.js";
@@ -266,6 +273,15 @@ async function build(file: BinaryFile, filePath: string): Promise<ModelSource> {
       await file.readInto(bytes, t.offset + start * rowBytes, `tensor ${t.name}`);
       checkBlockScales(t.type.name, bytes, t.name, filePath);
       return { type: t.type.name, bytes: rowsInReadOrder(config, name, bytes, rowBytes) };
+    },
+    locateTensorBlocks(name) {
+      const at = tensors.has(name) ? where.get(name) : undefined;
+      const layout = at && dequantLayout(at.source.type.name);
+      if (!at || !layout || reordersRows(config, name)) return undefined;
+      const t = at.source;
+      const rowBytes = (t.ne[0] / layout.blockSize) * layout.typeSize;
+      const { start, rows } = at.range ?? { start: 0, rows: t.nElements / t.ne[0] };
+      return { type: t.type.name, rows, file: filePath, offset: t.offset + start * rowBytes };
     },
     async close() {
       closed = true;

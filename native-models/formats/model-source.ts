@@ -145,5 +145,12 @@ export interface ModelSource {
   readTensorWithGrid?(name: TensorName): Promise<DequantizedTensor>;
   /** The tensor's blocks as the file holds them (ggml type and bytes; a fused tensor's part: its rows); GGUF only. */
   readTensorBlocks?(name: TensorName): Promise<{ type: string; bytes: Uint8Array } | undefined>;
+  /**
+   * Where the file holds the tensor's blocks (a fused tensor's part: its rows), for readers that
+   * read them there; undefined where they are not its rows as the model reads them. GGUF only.
+   */
+  locateTensorBlocks?(
+    name: TensorName,
+  ): { type: string; rows: number; file: string; offset: number } | undefined;
   close(): Promise<void>;
 }

@@ -98,15 +98,31 @@ const SCALE_AT: Readonly<Record<string, readonly number[]>> = {
 };
 
 /**
- * Refuses a tensor's blocks, read as the file holds them, whose scale is NaN or infinite, with
- * the message dequantizing them gives (the native import lays blocks out without dequantizing).
+ * Refuses a tensor's blocks, read as the file holds them, whose scale is NaN or infinite (or, for
+ * float types, an element), with the message dequantizing them gives (the native import lays
+ * blocks out without dequantizing).
  */
 export function checkBlockScales(type: string, bytes: Uint8Array, label: string, filePath: string): void {
-  const at = SCALE_AT[type];
   const layout = dequantLayout(type);
-  if (!at || !layout) return;
-  let bad = 0;
-  for (let o = 0; o + layout.typeSize <= bytes.byteLength; o += layout.typeSize)
-    if (at.some((i) => (bytes[o + i + 1] & 0x7c) === 0x7c)) bad++;
-  refuseNonFinite(bad, layout.blockSize, label, filePath);
+  const at = SCALE_AT[type];
+  const bad = NON_FINITE[type];
+  if (!layout || (!at && !bad)) return;
+  let count = 0;
+  const size = layout.typeSize;
+  const end = bytes.byteLength - size;
+  if (at) {
+    // The high bytes of the (one or two) fp16 scales; an import checks every block of the file.
+    const hi = at[0] + 1;
+    const hi2 = (at[1] ?? at[0]) + 1;
+    for (let o = 0; o <= end; o += size)
+      if ((bytes[o + hi] & 0x7c) === 0x7c || (bytes[o + hi2] & 0x7c) === 0x7c) count++;
+  } else for (let o = 0; o <= end; o += size) if (bad(bytes, o)) count++;
+  refuseNonFinite(count, layout.blockSize, label, filePath);
 }
+
+/** Whether the float element at byte o is NaN or infinite (its exponent all ones; little-endian). */
+const NON_FINITE: Readonly<Record<string, (b: Uint8Array, o: number) => boolean>> = {
+  F32: (b, o) => (b[o + 3] & 0x7f) === 0x7f && (b[o + 2] & 0x80) !== 0,
+  F16: (b, o) => (b[o + 1] & 0x7c) === 0x7c,
+  BF16: (b, o) => (b[o + 1] & 0x7f) === 0x7f && (b[o] & 0x80) !== 0,
+};

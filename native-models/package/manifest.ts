@@ -83,7 +83,10 @@ export const Manifest = z.object({
     path: z.string(),
     format: z.enum(["gguf", "hf", "llama2c"]),
     bytes: z.number(),
-    sha256: z.string(),
+    /** XXH3-128 of the source's bytes (convert/source-hash.ts): what the library knows a file by. */
+    xxh128: z.string().optional(),
+    /** What packages recorded before XXH3: not compared (an import of the same file adds a copy once). */
+    sha256: z.string().optional(),
   }),
   graphs: z.object({
     layers: z.array(z.string()),
@@ -150,6 +153,11 @@ export const Manifest = z.object({
       attention: z.array(z.string()).optional(),
       /** The LM head with its final norm in the kernels' layout. */
       head: z.string().optional(),
+      /**
+       * The GGUF itself, kept as the user's file is (convert/kept-file.ts): the layers and the
+       * head are laid out from its blocks at load, so `dense`, `attention` and `head` are absent.
+       */
+      kept: z.string().optional(),
       /** Per-layer RMSNorm weights on the FFN output (Gemma 3), [layers, d] float32. */
       postFfnNorms: z
         .object({ file: z.string(), offset: z.number().int(), length: z.number().int() })

@@ -98,14 +98,14 @@ export class AlreadyImportedError extends Error {
   }
 }
 
-/** The package made from the source with this hash, in this quantization, if there is one. */
+/** The package made from the source with this hash (SourceHash.xxh128), in this quantization, if there is one. */
 export async function findBySource(
   modelsDir: string,
-  sha256: string,
+  xxh128: string,
   quant: string,
 ): Promise<Manifest | null> {
   const { models } = await listPackages(modelsDir);
-  return models.find((m) => m.source.sha256 === sha256 && m.quant === quant) ?? null;
+  return models.find((m) => m.source.xxh128 === xxh128 && m.quant === quant) ?? null;
 }
 
 /**

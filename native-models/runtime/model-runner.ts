@@ -15,6 +15,7 @@ import { MatrixRows, readFloats, type RowSource } from "./stored-matrix.js";
 import { createSessions, type ProviderChoice, type SessionOptions } from "./sessions.js";
 import { KvCache } from "./kv-cache.js";
 import { loadOnnxRuntime, type OnnxRuntime } from "./onnx-runtime.js";
+import { keptFileLayout } from "./kept-file-layout.js";
 import { NATIVE_MAX_ROWS, NativeLayers } from "./native-layers.js";
 import type { NativeLinear } from "../kernels/types.js";
 
@@ -64,11 +65,14 @@ export class ModelRunner {
     const cfg = manifest.config;
     // Progress: the native files, then onnxruntime's sessions if any (packages with packed FFN
     // files usually need none; otherwise the sessions take most of the time).
-    const nativeShare = manifest.native?.dense ? 0.9 : 0.3;
+    const nativeShare = manifest.native?.dense || manifest.native?.kept ? 0.9 : 0.3;
+    const kept =
+      o.native && manifest.native?.kept ? await keptFileLayout(dir, manifest, o.threads) : undefined;
     const native = o.native
       ? NativeLayers.open(dir, manifest, o.threads, {
           sparseRows: o.sparseRows ?? false,
           onProgress: (f) => o.onProgress?.(f * nativeShare),
+          kept,
         })
       : null;
     // With whole native layers, the head and the packed FFNs, prefill runs natively too and no

@@ -8,6 +8,7 @@
 // row's numbers do not depend on how many rows share a call: batched verification reproduces
 // one-token steps bit for bit (see addon/src/matrix.h).
 import path from "node:path";
+import type { KeptFileLayout } from "./kept-file-layout.js";
 import type { Manifest } from "../package/manifest.js";
 import { readFloats } from "./stored-matrix.js";
 import {
@@ -97,10 +98,11 @@ export class NativeLayers {
     dir: string,
     m: Manifest,
     threads: number,
-    o: { sparseRows: boolean; onProgress?: (fraction: number) => void },
+    o: { sparseRows: boolean; onProgress?: (fraction: number) => void; kept?: KeptFileLayout },
   ): NativeLayers {
     const L = m.config.numLayers;
-    const nativeAttention = m.native?.attention?.length === L;
+    if (m.native?.kept && !o.kept) throw new Error(`model ${m.id} keeps its GGUF: open it with its layout`);
+    const nativeAttention = m.native?.attention?.length === L || !!o.kept;
     if (!m.native || (!nativeAttention && m.graphs.attention.length !== L)) {
       throw new NativeUnavailableError(
         `model ${m.id} has no native form (it was imported without the native kernel)`,
@@ -115,22 +117,27 @@ export class NativeLayers {
     // futex wake-up each time. Spinning this long first: TinyLlama shapes, 2 threads, 30 → 34
     // tok/s; an idle engine still sleeps 100 µs after its last call.
     kernel.setSpinMicros(POOL_SPIN_MICROS);
+    const kept = o.kept;
     const denseFiles = m.native.dense?.length === L ? m.native.dense : null;
     const rowFiles = m.native.ffn.length === L ? m.native.ffn : null;
     // A one-copy package has no rows files: its rows are made from the packed form, which stays.
     const forms = { rows: o.sparseRows, packed: !o.sparseRows || m.config.hiddenSize < 1024 || !rowFiles };
-    if (!denseFiles && !rowFiles) throw new NativeUnavailableError(`model ${m.id} has no native FFN files`);
-    const withRows = forms.rows || !denseFiles;
-    const withPacked = forms.packed && !!denseFiles;
-    const steps = (withRows && rowFiles ? L : 0) + (withPacked ? L : 0) + (nativeAttention ? L : 0);
+    if (!denseFiles && !rowFiles && !kept)
+      throw new NativeUnavailableError(`model ${m.id} has no native FFN files`);
+    const withRows = forms.rows || (!denseFiles && !kept);
+    const withPacked = forms.packed && (!!denseFiles || !!kept);
+    const steps =
+      (withRows && rowFiles ? L : 0) + (withPacked ? L : 0) + (nativeAttention ? L : 0) + (kept ? 1 : 0);
     let done = 0;
-    const load = (f: string) => {
-      const ffn = kernel.loadFfn(path.join(dir, f), { threads });
+    const step = <T>(made: T) => {
       o.onProgress?.(++done / steps);
-      return ffn;
+      return made;
     };
+    const load = (f: string) => step(kernel.loadFfn(path.join(dir, f), { threads }));
+    // A kept GGUF is laid out head first: its rows (the largest matrix) are read while little else is held.
+    const keptHead = kept ? step(kernel.createLinear(kept.head)) : null;
     let packed: SparseFfn[] | null = null;
-    if (withPacked) packed = denseFiles.map(load);
+    if (withPacked) packed = kept ? kept.ffn.map((a) => step(kernel.createFfn(a))) : denseFiles!.map(load);
     const rows = !withRows
       ? null
       : rowFiles
@@ -142,14 +149,13 @@ export class NativeLayers {
       sparse: forms.rows ? rows![l] : null,
       dense: packed?.[l] ?? rows![l],
     }));
-    const attention = nativeAttention
-      ? m.native.attention!.map((f) => {
-          const a = kernel.loadAttention(path.join(dir, f), { threads });
-          o.onProgress?.(++done / steps);
-          return a;
-        })
-      : null;
-    const head = m.native.head ? kernel.loadLinear(path.join(dir, m.native.head), { threads }) : null;
+    const attention = kept
+      ? kept.attention.map((a) => step(kernel.createAttention(a)))
+      : nativeAttention
+        ? m.native.attention!.map((f) => step(kernel.loadAttention(path.join(dir, f), { threads })))
+        : null;
+    const head =
+      keptHead ?? (m.native.head ? kernel.loadLinear(path.join(dir, m.native.head), { threads }) : null);
     return new NativeLayers(
       ffns,
       forms,

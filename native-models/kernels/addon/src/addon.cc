@@ -281,6 +281,7 @@ Napi::Value wrap(Napi::Env env, std::unique_ptr<Ffn> f, const exl::Kernels* k, i
 // form "rows" (default): per-neuron rows for sparse passes; "dense": only the packed matrices.
 Napi::Value CreateFfn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  exl::SourceReads::Scope reads;  // parts read from a file live until the layout is made
   if (!info[0].IsObject()) throwType(env, "createFfn expects an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   const int64_t d = intProp(env, o, "d", 0, true), ffn = intProp(env, o, "ffn", 0, true);
@@ -360,7 +361,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
   exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
-  exports.Set("abiVersion", Napi::Number::New(env, 4));
+  exports.Set("abiVersion", Napi::Number::New(env, 5));
   return exports;
 }
 

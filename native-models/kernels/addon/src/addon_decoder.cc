@@ -254,6 +254,7 @@ int bitsProp(Napi::Env env, Napi::Object o) {
 //                   qNorm?, kNorm?, postNorm?, window?, scale?, wqkvGrid?, woGrid?, threads?, isa? })
 Napi::Value CreateAttention(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  exl::SourceReads::Scope reads;  // parts read from a file live until the layout is made
   if (!info[0].IsObject()) throwType(env, "createAttention expects an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   AttentionConfig c{};
@@ -317,6 +318,7 @@ Napi::Value LoadAttention(const Napi::CallbackInfo& info) {
 // createLinear({ outputs, inputs, bits?, blockSize?, weights, weightsGrid?, bias?, norm?, eps?, threads?, isa? })
 Napi::Value CreateLinear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  exl::SourceReads::Scope reads;  // parts read from a file live until the layout is made
   if (!info[0].IsObject()) throwType(env, "createLinear expects an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   const int64_t n = intProp(env, o, "outputs", 0, true), k = intProp(env, o, "inputs", 0, true);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ffn.h"
+#include "source_reads.h"
 
 namespace exl {
 namespace napi {
@@ -36,7 +37,7 @@ inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t 
 // An optional stored form (quantize.h's BlockGrid) for an [n, k] matrix: a Float32Array of
 // n·ceil(k/32) grid scales, or { bits?: 4 | 8, scales?: that array, activationGroup?: 256,
 // source?: [{ type: "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q4_K" | "Q5_K" | "Q6_K", rows,
-// bytes: Uint8Array of the tensor's rows }] (up to 4 parts stacked, n rows in all), keep: "grid"
+// bytes: Uint8Array of the tensor's rows, or file: path and offset: where a file holds them }] (up to 4 parts stacked, n rows in all), keep: "grid"
 // (Q4_0 at 4 bits, Q5_0 at 5; Q4_0, Q5_0, Q8_0 at 8) | "mins" (Q4_1 at 4 bits, Q5_1 at 5) | "q4k" |
 // "q5k" (bits 5) | "k6",
 // mins?: boolean (k6) } (the file's blocks laid out as they are; the matrix's values are then
@@ -109,13 +110,24 @@ inline exl::BlockGrid gridValue(Napi::Env env, Napi::Value v, const std::string&
       const int64_t partRows = intProp(env, part, "rows", 0, true);
       const int64_t per = exl::isKType(type) ? 256 : 32;
       if (partRows < 1 || k % per != 0) throwRange(env, pat + "rows must be positive and the inputs whole blocks of the type");
-      Napi::Value b = part.Get("bytes");
-      if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        throwType(env, pat + "bytes must be a Uint8Array");
       const size_t want = (size_t)(partRows * exl::ggmlRowBytes(type, k));
-      if (b.As<Napi::Uint8Array>().ElementLength() != want)
-        throwRange(env, pat + "bytes must hold " + std::to_string(want) + " bytes (rows of the type)");
-      g.source.parts[i] = {type, static_cast<const uint8_t*>(b.As<Napi::Uint8Array>().Data()), partRows};
+      const uint8_t* bytes = nullptr;
+      if (part.Get("file").IsString()) {
+        // The rows where the file holds them: read for this call only (SourceReads).
+        const int64_t offset = intProp(env, part, "offset", 0, true);
+        if (offset < 0) throwRange(env, pat + "offset must not be negative");
+        std::string err;
+        bytes = exl::SourceReads::read(part.Get("file").As<Napi::String>().Utf8Value(), offset, want, &err);
+        if (!bytes) throwError(env, pat + "file: " + err);
+      } else {
+        Napi::Value b = part.Get("bytes");
+        if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+          throwType(env, pat + "bytes must be a Uint8Array (or file and offset)");
+        if (b.As<Napi::Uint8Array>().ElementLength() != want)
+          throwRange(env, pat + "bytes must hold " + std::to_string(want) + " bytes (rows of the type)");
+        bytes = static_cast<const uint8_t*>(b.As<Napi::Uint8Array>().Data());
+      }
+      g.source.parts[i] = {type, bytes, partRows};
       rows += partRows;
     }
     g.source.n = (int)parts.Length();

@@ -1,0 +1,164 @@
+// A quantized GGUF kept as it is: the package holds the file itself (cloned where the file system
+// can, else copied in the kernel), and the native kernels lay its blocks out each time it loads
+// (runtime/kept-file-layout.ts). Nothing is rounded again and no weight is stored twice; an
+// import costs the copy and one read of the file, which hashes it and checks every block's scales
+// (and every float) at once.
+import { constants } from "node:fs";
+import { chmod, copyFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { ModelSource, TensorName } from "../formats/model-source.js";
+import { checkBlockScales } from "../formats/tensor-read.js";
+import { dequantLayout } from "../formats/gguf-dequant.js";
+import type { Manifest, StoredMatrix } from "../package/manifest.js";
+import type { ByteInspector } from "./source-hash.js";
+import { headStorage, layerStorage, type LocatedBlocks, type MatrixStorage } from "./source-grid.js";
+
+/** The package's copy of the file. */
+export const KEPT_FILE = "model.gguf";
+const FINAL_NORM_FILE = "final_norm.bin";
+const POST_FFN_NORM_FILE = "post_ffn_norm.bin";
+
+/** The source tensors of each of a layer's packed matrices (source-grid.ts layerStorage's keys). */
+const MATRIX_PARTS = {
+  qkv: ["wq", "wk", "wv"],
+  o: ["wo"],
+  gate: ["w_gate"],
+  up: ["w_up"],
+  down: ["w_down"],
+} as const;
+
+export interface KeptFile {
+  /** Checks the file's tensors while it is hashed. */
+  inspector: ByteInspector;
+  embed: LocatedBlocks;
+}
+
+/**
+ * Whether a package of `bits` keeps `source` as it is: a GGUF whose every matrix the kernels hold
+ * keeps the file's blocks (none laid out at other bits or re-rounded) and is found where the file
+ * holds it (not reordered), and whose every tensor is a type the engine reads.
+ */
+export function keepsFile(
+  source: Pick<ModelSource, "config" | "tensors" | "format" | "locateTensorBlocks">,
+  bits: 4 | 8,
+  blockSize: number,
+): boolean {
+  const locate = source.locateTensorBlocks?.bind(source);
+  if (source.format !== "gguf" || !locate) return false;
+  const cfg = source.config;
+  const kept = (s: MatrixStorage, names: readonly TensorName[]) =>
+    s.form !== "free" && names.every((n) => locate(n));
+  const matrices = Object.entries(MATRIX_PARTS) as [keyof typeof MATRIX_PARTS, readonly string[]][];
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const storage = layerStorage(source.tensors, l, bits, blockSize);
+    const names = (parts: readonly string[]) => parts.map((p) => `layers.${l}.${p}` as TensorName);
+    if (!matrices.every(([matrix, parts]) => kept(storage[matrix], names(parts)))) return false;
+  }
+  const head: TensorName = cfg.tiedEmbeddings ? "embed" : "lm_head";
+  if (!kept(headStorage(source.tensors, cfg.tiedEmbeddings, bits, blockSize), [head])) return false;
+  return [...source.tensors.keys()].every((name) => {
+    const at = locate(name);
+    return !!at && !!dequantLayout(at.type);
+  });
+}
+
+/**
+ * The plan for keeping `source` as it is in a package of `bits` (keepsFile); undefined where it is
+ * not kept: the package is then laid out at import. `onChecked`: the fraction checked so far.
+ */
+export function keptFile(
+  source: ModelSource,
+  bits: 4 | 8,
+  blockSize: number,
+  onChecked: (fraction: number) => void,
+): KeptFile | undefined {
+  const locate = source.locateTensorBlocks?.bind(source);
+  const embed = locate?.("embed");
+  if (!locate || !embed || !keepsFile(source, bits, blockSize)) return undefined;
+
+  const ranges: { offset: number; length: number; unit: number; name: string; type: string }[] = [];
+  const seen = new Set<number>();
+  for (const [name, t] of source.tensors) {
+    const at = locate(name)!;
+    const layout = dequantLayout(at.type)!;
+    if (seen.has(at.offset)) continue;
+    seen.add(at.offset);
+    const rowBytes = (t.shape[t.shape.length - 1] / layout.blockSize) * layout.typeSize;
+    ranges.push({
+      offset: at.offset,
+      length: at.rows * rowBytes,
+      unit: layout.typeSize,
+      name,
+      type: at.type,
+    });
+  }
+  ranges.sort((a, b) => a.offset - b.offset);
+  const end = ranges.length ? ranges[ranges.length - 1].offset + ranges[ranges.length - 1].length : 1;
+  let current = 0;
+  const inspector: ByteInspector = {
+    ranges,
+    inspect(offset, bytes) {
+      while (current < ranges.length && ranges[current].offset + ranges[current].length <= offset) current++;
+      const r = ranges[current];
+      if (r && offset >= r.offset) checkBlockScales(r.type, bytes, r.name, source.path);
+      onChecked(Math.min(1, (offset + bytes.length) / end));
+    },
+  };
+  return { inspector, embed };
+}
+
+/**
+ * Copies the file into the package folder `dir` and writes the small files beside it; returns the
+ * manifest's fields for its weights.
+ */
+export async function writeKeptFile(
+  source: ModelSource,
+  kept: KeptFile,
+  dir: string,
+  bits: 4 | 8,
+): Promise<Pick<Manifest, "graphs" | "embedding" | "lmHead" | "finalNorm" | "native">> {
+  const cfg = source.config;
+  // FICLONE: a reflink where the file system has them (btrfs, XFS, APFS), else an in-kernel copy.
+  const copy = path.join(dir, KEPT_FILE);
+  await copyFile(source.path, copy, constants.COPYFILE_FICLONE);
+  // The copy is the library's: writable by its owner whatever the user's file was (so it can be removed).
+  await chmod(copy, 0o644);
+  const floats = async (file: string, values: Float32Array[]) => {
+    const bytes = Buffer.concat(values.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
+    await writeFile(path.join(dir, file), bytes);
+    return { file, offset: 0, length: bytes.byteLength };
+  };
+  const finalNorm = await floats(FINAL_NORM_FILE, [await source.readTensor("final_norm")]);
+  // Gemma's norm on the FFN output runs beside the native FFN, from one file for all layers.
+  const postFfnNorms = cfg.postNorms
+    ? await floats(
+        POST_FFN_NORM_FILE,
+        await Promise.all(
+          Array.from({ length: cfg.numLayers }, (_, l) =>
+            source.readTensor(`layers.${l}.post_ffn_norm` as TensorName),
+          ),
+        ),
+      )
+    : undefined;
+  const layout = dequantLayout(kept.embed.type)!;
+  const embedding: StoredMatrix = {
+    file: KEPT_FILE,
+    type: "ggml",
+    ggmlType: kept.embed.type,
+    rows: cfg.vocabSize,
+    cols: cfg.hiddenSize,
+    blockSize: 0,
+    data: {
+      offset: kept.embed.offset,
+      length: (cfg.vocabSize * cfg.hiddenSize * layout.typeSize) / layout.blockSize,
+    },
+  };
+  return {
+    graphs: { layers: [], attention: [], head: "" },
+    embedding,
+    // The reduced head of early-exit checks reads the embedding's rows when tied, else the native head's.
+    ...(cfg.tiedEmbeddings ? { lmHead: embedding } : {}),
+    finalNorm,
+    native: { bits, ffn: [], kept: KEPT_FILE, ...(postFfnNorms ? { postFfnNorms } : {}) },
+  };
+}
