@@ -20,7 +20,7 @@ import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
 import { hashSource } from "./source-hash.js";
-import { keptFile, writeKeptFile } from "./kept-file.js";
+import { KEPT_FILE, keptFile, writeKeptFile } from "./kept-file.js";
 import {
   headStorage,
   keptGrid,
@@ -171,22 +171,25 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
       opts.native && !opts.allForms
         ? keptFile(source, bits, blockSize, (f) => progress("write", f))
         : undefined;
-    // The file is hashed while its layers convert (or while it is copied).
-    const hashing = hashSource(source.path, signal, kept?.inspector).then(async (info) => {
-      const same =
-        opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.xxh128, opts.quant) : null;
-      if (same) {
-        duplicate = new AlreadyImportedError(same.id, same.name);
-        refused.abort();
-      }
-      return info;
-    });
+    // The file is hashed while its layers convert (or copied into the package as it is hashed).
+    const copy = kept ? path.join(tmp, KEPT_FILE) : undefined;
+    const hashing = hashSource(source.path, { signal, inspector: kept?.inspector, copyTo: copy }).then(
+      async (info) => {
+        const same =
+          opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.xxh128, opts.quant) : null;
+        if (same) {
+          duplicate = new AlreadyImportedError(same.id, same.name);
+          refused.abort();
+        }
+        return info;
+      },
+    );
     hashing.catch(() => {}); // awaited below, after the layers
     await opts.writeTokenizer(source, tmp);
     progress("read", 1);
 
     const weights = kept
-      ? await writeKeptFile(source, kept, tmp, bits)
+      ? await writeKeptFile(source, kept, tmp, bits, hashing)
       : await writeLaidOut(source, tmp, { ...opts, blockSize, linear, check, progress });
     const sourceInfo = await hashing;
     check();

@@ -1,10 +1,8 @@
-// A quantized GGUF kept as it is: the package holds the file itself (cloned where the file system
-// can, else copied in the kernel), and the native kernels lay its blocks out each time it loads
-// (runtime/kept-file-layout.ts). Nothing is rounded again and no weight is stored twice; an
-// import costs the copy and one read of the file, which hashes it and checks every block's scales
-// (and every float) at once.
-import { constants } from "node:fs";
-import { chmod, copyFile, writeFile } from "node:fs/promises";
+// A quantized GGUF kept as it is: the package holds the file itself, and the native kernels lay
+// its blocks out each time it loads (runtime/kept-file-layout.ts). Nothing is rounded again and
+// no weight is stored twice; an import costs one read of the file, which hashes it, checks every
+// block's scales (and every float) and writes the package's copy at once.
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ModelSource, TensorName } from "../formats/model-source.js";
 import { checkBlockScales } from "../formats/tensor-read.js";
@@ -108,21 +106,17 @@ export function keptFile(
 }
 
 /**
- * Copies the file into the package folder `dir` and writes the small files beside it; returns the
- * manifest's fields for its weights.
+ * Writes the small files beside the package's copy of the file (which `copied` makes: hashSource's
+ * copyTo) into the package folder `dir`; returns the manifest's fields for its weights.
  */
 export async function writeKeptFile(
   source: ModelSource,
   kept: KeptFile,
   dir: string,
   bits: 4 | 8,
+  copied: Promise<unknown>,
 ): Promise<Pick<Manifest, "graphs" | "embedding" | "lmHead" | "finalNorm" | "native">> {
   const cfg = source.config;
-  // FICLONE: a reflink where the file system has them (btrfs, XFS, APFS), else an in-kernel copy.
-  const copy = path.join(dir, KEPT_FILE);
-  await copyFile(source.path, copy, constants.COPYFILE_FICLONE);
-  // The copy is the library's: writable by its owner whatever the user's file was (so it can be removed).
-  await chmod(copy, 0o644);
   const floats = async (file: string, values: Float32Array[]) => {
     const bytes = Buffer.concat(values.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
     await writeFile(path.join(dir, file), bytes);
@@ -153,6 +147,7 @@ export async function writeKeptFile(
       length: (cfg.vocabSize * cfg.hiddenSize * layout.typeSize) / layout.blockSize,
     },
   };
+  await copied;
   return {
     graphs: { layers: [], attention: [], head: "" },
     embedding,

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { xxhash128 } from "hash-wasm";
 import { afterAll, describe, expect, it } from "vitest";
 import { CancelledError } from "../formats/cancel.js";
@@ -31,7 +33,7 @@ describe("hashSource", () => {
   it("stops when cancelled", async () => {
     const file = tmp.write("big.gguf", randomBytes(64 << 20));
     const controller = new AbortController();
-    const hashing = hashSource(file, controller.signal);
+    const hashing = hashSource(file, { signal: controller.signal });
     setTimeout(() => controller.abort(), 1);
     await expect(hashing).rejects.toBeInstanceOf(CancelledError);
   });
@@ -44,11 +46,13 @@ describe("hashSource", () => {
       { offset: 100 + 18 * 300_000 + 12, length: 210 * 1000, unit: 210 },
     ];
     const seen: [number, number][] = [];
-    const result = await hashSource(file, undefined, {
-      ranges,
-      inspect: (offset, bytes) => {
-        expect(Buffer.compare(bytes, data.subarray(offset, offset + bytes.length))).toBe(0);
-        seen.push([offset, bytes.length]);
+    const result = await hashSource(file, {
+      inspector: {
+        ranges,
+        inspect: (offset, bytes) => {
+          expect(Buffer.compare(bytes, data.subarray(offset, offset + bytes.length))).toBe(0);
+          seen.push([offset, bytes.length]);
+        },
       },
     });
     expect(result).toEqual({ bytes: data.length, xxh128: await xxh(data) });
@@ -75,5 +79,14 @@ describe("hashSource", () => {
       ]),
     ).toThrow(/bad byte range/);
     expect(() => pieceList(100, [{ offset: 0, length: 50, unit: 18 }])).toThrow(/bad byte range/);
+  });
+
+  it("writes the copy as it reads, and refuses to write over a file", async () => {
+    const data = randomBytes((13 << 20) + 77);
+    const file = tmp.write("copied.gguf", data);
+    const copyTo = path.join(tmp.dir, "copy.gguf");
+    expect(await hashSource(file, { copyTo })).toEqual({ bytes: data.length, xxh128: await xxh(data) });
+    expect(Buffer.compare(readFileSync(copyTo), data)).toBe(0);
+    await expect(hashSource(file, { copyTo })).rejects.toThrow(/EEXIST/);
   });
 });

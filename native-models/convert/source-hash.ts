@@ -1,5 +1,6 @@
 // Identity and size of what the user imported (a file, or every file of a folder in name order):
-// XXH3-128 of its bytes, streamed with the next read already under way while a piece is hashed.
+// XXH3-128 of its bytes, streamed with the next read already under way while a piece is hashed
+// (and, for an import that keeps the file, written to the package's copy as it goes).
 // The library's WebAssembly XXH3 hashes ~5 GB/s on one core, so an import that keeps the file as
 // it is costs about a copy of it; SHA-256, which packages before recorded, runs ~1.7 GB/s even
 // with SHA-NI: 0.4 s of a TinyLlama file that `cp` copies in 0.12 s. The hash names a file in the
@@ -27,24 +28,31 @@ export interface ByteInspector {
 
 const PIECE = 4 << 20;
 
-export async function hashSource(
-  source: string,
-  signal?: AbortSignal,
-  inspector?: ByteInspector,
-): Promise<SourceHash> {
+export interface HashOptions {
+  signal?: AbortSignal;
+  inspector?: ByteInspector;
+  /**
+   * Writes the file's bytes there too, as they are read (a single file; the path must not exist):
+   * one read serves the hash, the checks and the copy, and cancelling stops the copy too.
+   */
+  copyTo?: string;
+}
+
+export async function hashSource(source: string, o: HashOptions = {}): Promise<SourceHash> {
   const info = await stat(source);
   const names = info.isDirectory()
     ? (await readdir(source)).sort().map((f) => path.join(source, f))
     : [source];
-  if (inspector && names.length !== 1) throw new Error("a byte inspector reads a single file");
+  if ((o.inspector || o.copyTo) && names.length !== 1)
+    throw new Error("inspecting or copying reads a single file");
   const hash = await createXXHash128();
   hash.init();
   let bytes = 0;
   for (const file of names) {
     const st = await stat(file);
     if (!st.isFile()) continue;
-    throwIfAborted(signal);
-    await hashFile(file, st.size, hash, signal, inspector);
+    throwIfAborted(o.signal);
+    await hashFile(file, st.size, hash, o);
     bytes += st.size;
   }
   return { bytes, xxh128: hash.digest("hex") };
@@ -52,37 +60,44 @@ export async function hashSource(
 
 type Hasher = Awaited<ReturnType<typeof createXXHash128>>;
 
-async function hashFile(
-  file: string,
-  size: number,
-  hash: Hasher,
-  signal: AbortSignal | undefined,
-  inspector: ByteInspector | undefined,
-): Promise<void> {
+/**
+ * Piece i is read into buffer i % 3 while piece i - 1 is hashed and piece i - 2 is written: the
+ * reads and writes run on libuv's threads beside the hash.
+ */
+async function hashFile(file: string, size: number, hash: Hasher, o: HashOptions): Promise<void> {
   const fh = await open(file, "r");
+  const out = o.copyTo ? await open(o.copyTo, "wx") : null;
+  const writes: Promise<unknown>[] = [];
   try {
-    const buffers = [Buffer.allocUnsafe(PIECE), Buffer.allocUnsafe(PIECE)];
-    const pieces = pieceList(size, inspector?.ranges ?? []);
-    const read = (i: number) => {
+    const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(PIECE));
+    const pieces = pieceList(size, o.inspector?.ranges ?? []);
+    const read = async (i: number) => {
+      await writes[i - 3]; // its buffer's last piece is written
       const [offset, length] = pieces[i];
-      const buf = buffers[i % 2];
-      return fh.read(buf, 0, length, offset).then(({ bytesRead }) => {
-        if (bytesRead !== length)
-          throw new Error(`${file} changed while it was read (short read at ${offset})`);
-        return buf.subarray(0, length);
-      });
+      const buf = buffers[i % 3];
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      if (bytesRead !== length)
+        throw new Error(`${file} changed while it was read (short read at ${offset})`);
+      return buf.subarray(0, length);
     };
     let next = pieces.length ? read(0) : null;
     for (let i = 0; i < pieces.length; i++) {
       const piece = await next!;
-      throwIfAborted(signal);
+      throwIfAborted(o.signal);
       next = i + 1 < pieces.length ? read(i + 1) : null;
       next?.catch(() => {}); // awaited next turn
       hash.update(piece);
-      inspector?.inspect(pieces[i][0], piece);
+      o.inspector?.inspect(pieces[i][0], piece);
+      if (out) {
+        writes[i] = out.write(piece, 0, piece.length, pieces[i][0]);
+        writes[i].catch(() => {}); // awaited before its buffer is reused, and at the end
+      }
     }
+    await Promise.all(writes);
   } finally {
+    await Promise.allSettled(writes);
     await fh.close();
+    await out?.close();
   }
 }
 
