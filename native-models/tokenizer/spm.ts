@@ -30,41 +30,38 @@ export interface SpmVocab {
  * U+2581 all score -1e9) are ranked longer-left-part first, so runs grow from the left as they do in
  * llama.cpp. Same idea as transformers' SentencePieceExtractor, which only lists piece+piece splits.
  */
-export function spmMerges(
-  pieces: readonly string[],
-  scores: readonly number[],
-  vocab: Record<string, number>,
-): [string, string][] {
-  // Parallel arrays and one index sort: an import builds this for every SPM model (Llama's 32000
-  // pieces give ~10^5 splits), and objects per split cost more than the splitting itself.
-  const left: string[] = [];
-  const right: string[] = [];
-  const score: number[] = [];
-  const leftLen: number[] = [];
+export function spmMerges(pieces: readonly string[], scores: readonly number[]): [string, string][] {
+  // Each piece's id (the last, as in the vocabulary): a Map, since looking sliced strings up in an
+  // object interns each of them first.
+  const known = new Map<string, number>();
+  for (let id = 0; id < pieces.length; id++) known.set(pieces[id], id);
+  // Each split as numbers (piece, code points left of it, UTF-16 offset), its strings made once
+  // sorted: an import builds this for every SPM model (Llama's 32000 pieces give ~10^5 splits to
+  // look up), and keeping every candidate's strings cost more than the lookups.
   const ids: number[] = [];
+  const leftLen: number[] = [];
+  const at: number[] = [];
   const bounds: number[] = [];
-  // A Map: looking sliced strings up in an object first interns each of them.
-  const known = new Map(Object.entries(vocab));
   for (let id = 0; id < pieces.length; id++) {
     const piece = pieces[id];
     if (known.get(piece) !== id) continue; // shadowed duplicate: llama.cpp only sees the last id
     const n = codePointBounds(piece, bounds) - 1;
     if (n < 2) continue;
     for (let k = 1; k < n; k++) {
-      const l = piece.slice(0, bounds[k]);
-      if (k !== 1 && !known.has(l)) continue;
-      const r = piece.slice(bounds[k]);
-      if (k !== n - 1 && !known.has(r)) continue;
-      left.push(l);
-      right.push(r);
-      score.push(scores[id] ?? 0);
-      leftLen.push(k);
+      if (k !== 1 && !known.has(piece.slice(0, bounds[k]))) continue;
+      if (k !== n - 1 && !known.has(piece.slice(bounds[k]))) continue;
       ids.push(id);
+      leftLen.push(k);
+      at.push(bounds[k]);
     }
   }
-  const order = Array.from({ length: left.length }, (_, i) => i);
-  order.sort((a, b) => score[b] - score[a] || leftLen[b] - leftLen[a] || ids[a] - ids[b]);
-  return order.map((i) => [left[i], right[i]]);
+  const score = (i: number) => scores[ids[i]] ?? 0;
+  const order = Array.from({ length: ids.length }, (_, i) => i);
+  order.sort((a, b) => score(b) - score(a) || leftLen[b] - leftLen[a] || ids[a] - ids[b]);
+  return order.map((i) => {
+    const piece = pieces[ids[i]];
+    return [piece.slice(0, at[i]), piece.slice(at[i])];
+  });
 }
 
 /** UTF-16 offsets of every code point boundary, including 0 and the length, into `out`; returns their count. */
@@ -150,7 +147,7 @@ export function buildSpmTokenizer(
       v.eos,
     ),
     decoder: { type: "Sequence", decoders },
-    model: bpeModel(vocab, spmMerges(pieces, v.scores, vocab), {
+    model: bpeModel(vocab, spmMerges(pieces, v.scores), {
       unk: v.unk !== undefined ? pieces[v.unk] : null,
       byteFallback: true,
       ignoreMerges: false,
