@@ -19,8 +19,8 @@ import type { LinearOptions, WeightQuant } from "./linear.js";
 import { quantizeMatrix } from "./quantize.js";
 import { float32ToFloat16 } from "./float16.js";
 import { MANIFEST_VERSION, type Manifest, type StoredMatrix } from "../package/manifest.js";
-import { hashSource } from "./source-hash.js";
-import { KEPT_FILE, keptFile, writeKeptFile } from "./kept-file.js";
+import { hashSource, type SourceHash } from "./source-hash.js";
+import { KEPT_FILE, keptFile, readKeptFile, writeKeptFile, type FileReader } from "./kept-file.js";
 import {
   headStorage,
   keptGrid,
@@ -128,6 +128,11 @@ export interface ConvertOptions {
    */
   native?: NativeWriter;
   /**
+   * The native kernels' reader of a file (hash, checks and copy on another thread), for an import
+   * that keeps the file; without it the JavaScript thread reads it (source-hash.ts).
+   */
+  readFile?: FileReader;
+  /**
    * With `native`, also write onnxruntime's graphs and the per-neuron rows (the form before one
    * copy: three copies of the weights), for comparing the two engines on one package.
    */
@@ -150,7 +155,8 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   const blockSize = opts.blockSize ?? defaultBlockSize(cfg);
   const linear: LinearOptions = { quant: opts.quant, blockSize, accuracyLevel: 4 };
   const progress = opts.onProgress ?? (() => {});
-  // Ends the conversion early when the hash finds the file already in the library (refused).
+  // Ends the conversion early when the hash finds the file already in the library (refused), and
+  // the file's read when the import fails.
   const refused = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, refused.signal]) : refused.signal;
   let duplicate: AlreadyImportedError | undefined;
@@ -163,6 +169,7 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
   const name = opts.name?.trim() || cfg.name;
   const id = await uniqueModelId(opts.modelsDir, name, opts.quant);
   const tmp = await packageTempDir(opts.modelsDir, id);
+  let hashing: Promise<SourceHash> | undefined;
   try {
     progress("read", 0);
     const bits = opts.quant === "int4" ? 4 : 8;
@@ -173,17 +180,19 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
         : undefined;
     // The file is hashed while its layers convert (or copied into the package as it is hashed).
     const copy = kept ? path.join(tmp, KEPT_FILE) : undefined;
-    const hashing = hashSource(source.path, { signal, inspector: kept?.inspector, copyTo: copy }).then(
-      async (info) => {
-        const same =
-          opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.xxh128, opts.quant) : null;
-        if (same) {
-          duplicate = new AlreadyImportedError(same.id, same.name);
-          refused.abort();
-        }
-        return info;
-      },
-    );
+    const read =
+      kept && opts.readFile
+        ? readKeptFile(source, kept, copy!, opts.readFile, signal, (f) => progress("write", f))
+        : hashSource(source.path, { signal, inspector: kept?.inspector, copyTo: copy });
+    hashing = read.then(async (info) => {
+      const same =
+        opts.duplicates === "refuse" ? await findBySource(opts.modelsDir, info.xxh128, opts.quant) : null;
+      if (same) {
+        duplicate = new AlreadyImportedError(same.id, same.name);
+        refused.abort();
+      }
+      return info;
+    });
     hashing.catch(() => {}); // awaited below, after the layers
     await opts.writeTokenizer(source, tmp);
     progress("read", 1);
@@ -226,6 +235,9 @@ export async function convertModel(source: ModelSource, opts: ConvertOptions): P
     await rm(path.join(opts.modelsDir, id, OWNER_FILE), { force: true });
     return final;
   } catch (err) {
+    // The file's read may still be writing into the folder: stop it first.
+    refused.abort();
+    await hashing?.catch(() => {});
     await rm(tmp, { recursive: true, force: true });
     throw duplicate ?? err;
   }

@@ -5,10 +5,11 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ModelSource, TensorName } from "../formats/model-source.js";
-import { checkBlockScales } from "../formats/tensor-read.js";
+import { checkBlockScales, refuseNonFinite, SCALE_AT } from "../formats/tensor-read.js";
+import { throwIfAborted } from "../formats/cancel.js";
 import { dequantLayout } from "../formats/gguf-dequant.js";
 import type { Manifest, StoredMatrix } from "../package/manifest.js";
-import type { ByteInspector } from "./source-hash.js";
+import type { ByteInspector, SourceHash } from "./source-hash.js";
 import { headStorage, layerStorage, type LocatedBlocks, type MatrixStorage } from "./source-grid.js";
 
 /** The package's copy of the file. */
@@ -26,9 +27,83 @@ const MATRIX_PARTS = {
 } as const;
 
 export interface KeptFile {
-  /** Checks the file's tensors while it is hashed. */
+  /** Checks the file's tensors while it is hashed (source-hash.ts). */
   inspector: ByteInspector;
+  /** Every tensor's bytes in the file, ascending. */
+  ranges: readonly TensorRange[];
   embed: LocatedBlocks;
+}
+
+interface TensorRange {
+  offset: number;
+  length: number;
+  unit: number;
+  name: string;
+  type: string;
+}
+
+/**
+ * Reads a file once on another thread (the native kernels' readFile): its XXH3-128, the
+ * non-finite units of each range (fp16 scales at `scales` in each unit, or `float` elements), and
+ * a copy written to `copyTo` as it goes.
+ */
+export type FileReader = (
+  file: string,
+  o: {
+    copyTo: string;
+    /** Ascending, not overlapping. */
+    ranges: {
+      offset: number;
+      length: number;
+      unit: number;
+      scales?: readonly number[];
+      float?: "F32" | "F16" | "BF16";
+    }[];
+  },
+) => {
+  done: Promise<{ bytes: number; xxh128: string; nonFinite: number[] }>;
+  cancel(): void;
+  bytesRead(): number;
+};
+
+/**
+ * The import's read of a kept file with `read`: the same hash and checks as hashSource with the
+ * kept file's inspector, off the JavaScript thread (which builds the tokenizer meanwhile).
+ */
+export async function readKeptFile(
+  source: ModelSource,
+  kept: KeptFile,
+  copyTo: string,
+  read: FileReader,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+): Promise<SourceHash> {
+  throwIfAborted(signal);
+  const ranges = kept.ranges.map((r) => ({
+    offset: r.offset,
+    length: r.length,
+    unit: r.unit,
+    // Every type but the floats has its scales' offsets (dequantLayout's types).
+    ...(SCALE_AT[r.type] ? { scales: SCALE_AT[r.type] } : { float: r.type as "F32" | "F16" | "BF16" }),
+  }));
+  const reading = read(source.path, { copyTo, ranges });
+  const stop = () => reading.cancel();
+  signal.addEventListener("abort", stop, { once: true });
+  const size = kept.ranges.length ? kept.ranges[kept.ranges.length - 1].offset : 1;
+  const progress = setInterval(() => onProgress(Math.min(1, reading.bytesRead() / size)), 100);
+  try {
+    const r = await reading.done;
+    r.nonFinite.forEach((count, i) =>
+      refuseNonFinite(count, dequantLayout(kept.ranges[i].type)!.blockSize, kept.ranges[i].name, source.path),
+    );
+    return { bytes: r.bytes, xxh128: r.xxh128 };
+  } catch (e) {
+    throwIfAborted(signal);
+    throw e;
+  } finally {
+    clearInterval(progress);
+    signal.removeEventListener("abort", stop);
+  }
 }
 
 /**
@@ -74,7 +149,7 @@ export function keptFile(
   const embed = locate?.("embed");
   if (!locate || !embed || !keepsFile(source, bits, blockSize)) return undefined;
 
-  const ranges: { offset: number; length: number; unit: number; name: string; type: string }[] = [];
+  const ranges: TensorRange[] = [];
   const seen = new Set<number>();
   for (const [name, t] of source.tensors) {
     const at = locate(name)!;
@@ -102,12 +177,12 @@ export function keptFile(
       onChecked(Math.min(1, (offset + bytes.length) / end));
     },
   };
-  return { inspector, embed };
+  return { inspector, ranges, embed };
 }
 
 /**
  * Writes the small files beside the package's copy of the file (which `copied` makes: hashSource's
- * copyTo) into the package folder `dir`; returns the manifest's fields for its weights.
+ * copyTo, or readKeptFile) into the package folder `dir`; returns the manifest's fields for its weights.
  */
 export async function writeKeptFile(
   source: ModelSource,

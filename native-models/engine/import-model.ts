@@ -25,6 +25,7 @@ import type { Manifest } from "../package/manifest.js";
 import { calibrateModel } from "./calibrate-model.js";
 import { loadNativeKernels } from "../kernels/index.js";
 import { quantSizes, type QuantSizes } from "../convert/package-size.js";
+import type { FileReader } from "../convert/kept-file.js";
 import { fileQuant, GRID_BLOCK_SIZE, keptMatrices } from "../convert/source-grid.js";
 import type { SourceBlocks } from "../../wire/model.js";
 
@@ -80,22 +81,29 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
     const quant = o.quant ?? defaultQuant(source, fileBits);
     // A quantized file keeps its blocks of 32 at any bits that hold them.
     const blockSize = o.blockSize ?? (fileBits ? GRID_BLOCK_SIZE : undefined);
-    const tokenizer = tokenizerFiles(source);
     // The kernel is integer-only: float packages stay dense (their point is exactness).
     const native = o.native === false ? undefined : nativeWriter(o.threads);
-    o.onPlan?.({
-      quant,
-      blocks: keptMatrices(source.tensors, quant, blockSize ?? defaultBlockSize(source.config)),
-      sizes: quantSizes(
-        { ...source, fileBytes: await fileBytes(source) },
-        {
-          blockSize,
-          native,
-          allForms: o.allForms,
-          tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
-        },
-      ),
-    });
+    const sourceBytes = await fileBytes(source);
+    // Built once the file's read has started (a kept GGUF is read on another thread meanwhile);
+    // the plan's sizes include it.
+    let tokenizer: { name: string; text: string }[] | undefined;
+    const buildTokenizer = () => {
+      tokenizer = tokenizerFiles(source);
+      o.onPlan?.({
+        quant,
+        blocks: keptMatrices(source.tensors, quant, blockSize ?? defaultBlockSize(source.config)),
+        sizes: quantSizes(
+          { ...source, fileBytes: sourceBytes },
+          {
+            blockSize,
+            native,
+            allForms: o.allForms,
+            tokenizerBytes: tokenizer.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0),
+          },
+        ),
+      });
+      return tokenizer;
+    };
     const manifest = await convertModel(source, {
       modelsDir: o.modelsDir,
       quant,
@@ -104,8 +112,9 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
       blockSize,
       signal: o.signal,
       onProgress: o.onProgress,
-      writeTokenizer: (_source, dir) => writeFiles(dir, tokenizer),
+      writeTokenizer: (_source, dir) => writeFiles(dir, tokenizer ?? buildTokenizer()),
       native: ["int4", "int8"].includes(quant) ? native : undefined,
+      readFile: native ? fileReader() : undefined,
       allForms: o.allForms,
       beforeCommit: o.calibrate
         ? async (dir) => {
@@ -126,6 +135,12 @@ export async function importModel(input: string, o: ImportOptions): Promise<Impo
   } finally {
     await source.close();
   }
+}
+
+/** The native kernels' reader of a whole file (kept-file.ts), when they are available. */
+function fileReader(): FileReader | undefined {
+  const kernel = loadNativeKernels();
+  return kernel.available ? (file, o) => kernel.readFile(file, o) : undefined;
 }
 
 /** The native kernels lay out and save each layer and the head; undefined when they are not available. */

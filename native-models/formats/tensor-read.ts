@@ -75,7 +75,8 @@ export async function readWithGrid(
   return { values: out, ...(grid ? { grid } : {}) };
 }
 
-function refuseNonFinite(count: number, blockSize: number, label: string, filePath: string): void {
+/** Throws the error for a tensor with `count` non-finite blocks (or, blockSize 1, elements). */
+export function refuseNonFinite(count: number, blockSize: number, label: string, filePath: string): void {
   if (count === 0) return;
   const what = blockSize === 1 ? "NaN or infinite values" : "blocks with a NaN or infinite scale";
   throw new ModelFormatError(
@@ -86,7 +87,7 @@ function refuseNonFinite(count: number, blockSize: number, label: string, filePa
 }
 
 /** Byte offsets of the fp16 scales (d, and dmin or m where the type has one) in a block of each type. */
-const SCALE_AT: Readonly<Record<string, readonly number[]>> = {
+export const SCALE_AT: Readonly<Record<string, readonly number[]>> = {
   Q4_0: [0],
   Q5_0: [0],
   Q8_0: [0],

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { addonCandidates } from "./addon-location.js";
+import type { FileReader } from "../convert/kept-file.js";
 import type {
   FromFile,
   NativeAttention,
@@ -21,7 +22,7 @@ import type {
 export type * from "./types.js";
 
 /** Bumped with the addon's `abiVersion` whenever the JS/native contract changes. */
-export const NATIVE_ABI_VERSION = 5;
+export const NATIVE_ABI_VERSION = 6;
 export { ADDON_FILE, ADDON_FROM_ROOT, addonCandidates, unpackedPath } from "./addon-location.js";
 
 export interface AvailableNativeKernels {
@@ -54,6 +55,11 @@ export interface AvailableNativeKernels {
   /** A quantized linear layer (LM head with its final norm, exit heads). */
   createLinear(weights: FromFile<NativeLinearWeights, "weights"> & SparseRunOptions): NativeLinear;
   loadLinear(file: string, options?: SparseRunOptions): NativeLinear;
+  /**
+   * Reads a file once on a libuv thread (the import of a kept GGUF): its XXH3-128 (as
+   * convert/source-hash.ts computes it), the non-finite units of each range, and a copy to `copyTo`.
+   */
+  readFile: FileReader;
 }
 
 export type NativeKernels = AvailableNativeKernels | { available: false; detail: string };
@@ -72,6 +78,7 @@ interface NativeAddon {
   loadAttention(file: string, o?: SparseRunOptions): NativeAttention;
   createLinear(o: FromFile<NativeLinearWeights, "weights"> & SparseRunOptions): NativeLinear;
   loadLinear(file: string, o?: SparseRunOptions): NativeLinear;
+  readFile: FileReader;
 }
 
 export interface LoadOptions {
@@ -136,5 +143,6 @@ export function loadNativeKernels(options: LoadOptions = {}): NativeKernels {
     loadAttention: (f, o) => addon.loadAttention(f, o),
     createLinear: (w) => addon.createLinear(w),
     loadLinear: (f, o) => addon.loadLinear(f, o),
+    readFile: (f, o) => addon.readFile(f, o),
   };
 }

@@ -11,6 +11,7 @@
         "src/ggml_blocks.cc",
         "src/ffn.cc",
         "src/ffn_file.cc",
+        "src/file_read.cc",
         "src/pool.cc",
         "src/scratch.cc",
         "src/probe.cc",

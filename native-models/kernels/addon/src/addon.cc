@@ -13,6 +13,10 @@
 #include "pool.h"
 #include "probe.h"
 
+namespace exl {
+void registerFileRead(Napi::Env env, Napi::Object exports);  // file_read.cc
+}  // namespace exl
+
 namespace {
 
 constexpr const char* kRowsReleasedMessage =
@@ -361,7 +365,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
   exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
-  exports.Set("abiVersion", Napi::Number::New(env, 5));
+  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  exl::registerFileRead(env, exports);
   return exports;
 }
 
