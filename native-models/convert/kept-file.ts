@@ -10,21 +10,18 @@ import { throwIfAborted } from "../formats/cancel.js";
 import { dequantLayout } from "../formats/gguf-dequant.js";
 import type { Manifest, StoredMatrix } from "../package/manifest.js";
 import type { ByteInspector, SourceHash } from "./source-hash.js";
-import { headStorage, layerStorage, type LocatedBlocks, type MatrixStorage } from "./source-grid.js";
+import {
+  headStorage,
+  LAYER_MATRICES,
+  layerStorage,
+  type LocatedBlocks,
+  type MatrixStorage,
+} from "./source-grid.js";
 
 /** The package's copy of the file. */
 export const KEPT_FILE = "model.gguf";
 const FINAL_NORM_FILE = "final_norm.bin";
 const POST_FFN_NORM_FILE = "post_ffn_norm.bin";
-
-/** The source tensors of each of a layer's packed matrices (source-grid.ts layerStorage's keys). */
-const MATRIX_PARTS = {
-  qkv: ["wq", "wk", "wv"],
-  o: ["wo"],
-  gate: ["w_gate"],
-  up: ["w_up"],
-  down: ["w_down"],
-} as const;
 
 export interface KeptFile {
   /** Checks the file's tensors while it is hashed (source-hash.ts). */
@@ -121,7 +118,7 @@ export function keepsFile(
   const cfg = source.config;
   const kept = (s: MatrixStorage, names: readonly TensorName[]) =>
     s.form !== "free" && names.every((n) => locate(n));
-  const matrices = Object.entries(MATRIX_PARTS) as [keyof typeof MATRIX_PARTS, readonly string[]][];
+  const matrices = Object.entries(LAYER_MATRICES) as [keyof typeof LAYER_MATRICES, readonly string[]][];
   for (let l = 0; l < cfg.numLayers; l++) {
     const storage = layerStorage(source.tensors, l, bits, blockSize);
     const names = (parts: readonly string[]) => parts.map((p) => `layers.${l}.${p}` as TensorName);

@@ -266,7 +266,7 @@ export function asFile(tensors: ReadonlyMap<TensorName, TensorInfo>, bits: 4 | 8
 }
 
 /** The source tensors (layers.N.<name>) stacked into each of a layer's packed matrices. */
-const LAYER_MATRICES = {
+export const LAYER_MATRICES = {
   qkv: ["wq", "wk", "wv"],
   o: ["wo"],
   gate: ["w_gate"],
