@@ -5,7 +5,9 @@
 // meanwhile; hashing there (WebAssembly, ~5 GB/s) made an import ~3.5x a plain copy on 2 cores.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
