@@ -64,7 +64,7 @@ function useShortcuts(host: KeyHost, toggleShortcuts: () => void) {
           actions.setView("settings");
           break;
         case "stop":
-          if (store.getState().generation) {
+          if (store.getState().canStop()) {
             e.preventDefault();
             void actions.stop();
           }

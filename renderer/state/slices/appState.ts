@@ -99,6 +99,8 @@ export interface GenerationSlice {
   composerRestore: { text: string; tick: number } | null;
 
   send(text: string): Promise<boolean>;
+  /** Whether Stop has an answer to act on: one streaming, or one asked for whose request has not replied. */
+  canStop(): boolean;
   stop(): Promise<void>;
   regenerate(): Promise<void>;
   editAndResend(messageId: string, text: string): Promise<void>;

@@ -6,6 +6,18 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+const userMessage = (conversationId: string, content: string) => ({
+  id: "",
+  conversationId,
+  role: "user" as const,
+  content,
+  createdAt: "",
+  exitLayers: [],
+  tokenTexts: [],
+  stats: null,
+  modelId: null,
+});
+
 describe("generation slice", () => {
   it("sends, streams tokens once per frame, and seals the answer on done", async () => {
     const { api, s, frames } = await setup();
@@ -40,17 +52,7 @@ describe("generation slice", () => {
     const { api, s, frames } = await setup();
     const conv = s().activeId!;
     api.handle("chat.send", async ({ conversationId, text }) => {
-      const user = {
-        id: "u9",
-        conversationId,
-        role: "user" as const,
-        content: text,
-        createdAt: "",
-        exitLayers: [],
-        tokenTexts: [],
-        stats: null,
-        modelId: null,
-      };
+      const user = { ...userMessage(conversationId, text), id: "u9" };
       api.streamTokens(conversationId, "a9", ["Early", " bird"]);
       frames.runFrame();
       return { userMessage: user, assistantMessageId: "a9", conversation: api.conversations[0] };
@@ -108,6 +110,39 @@ describe("generation slice", () => {
     const m = s().messages.find((x) => x.id === id)!;
     expect(m.streaming).toBe(false);
     expect(m.stats?.stopReason).toBe("stopped");
+  });
+  it("a Stop pressed before chat.send replies is sent once the reply names the answer", async () => {
+    const { api, s } = await setup();
+    let reply!: () => void;
+    const replied = new Promise<void>((resolve) => (reply = resolve));
+    api.handle("chat.send", async ({ conversationId, text }) => {
+      await replied;
+      const user = { ...userMessage(conversationId, text), id: "u7" };
+      return { userMessage: user, assistantMessageId: "a7", conversation: api.conversations[0] };
+    });
+    expect(s().canStop()).toBe(false);
+    const sending = s().send("long story");
+    await Promise.resolve();
+    expect(s().generation).toBeNull();
+    expect(s().canStop()).toBe(true);
+    await s().stop();
+    expect(api.calls.some((c) => c.channel === "chat.stop")).toBe(false);
+    reply();
+    await sending;
+    await vi.waitFor(() =>
+      expect(api.calls.at(-1)).toEqual({ channel: "chat.stop", payload: { conversationId: s().activeId } }),
+    );
+    expect(s().generation?.stopRequestedAt).not.toBeNull();
+
+    // The next answer is not stopped by the press before.
+    api.finish(s().activeId!, "a7", "stopped");
+    api.handle("chat.send", async ({ conversationId, text }) => {
+      const user = { ...userMessage(conversationId, text), id: "u8" };
+      return { userMessage: user, assistantMessageId: "a8", conversation: api.conversations[0] };
+    });
+    await s().send("another");
+    expect(s().generation).toMatchObject({ messageId: "a8", stopRequestedAt: null });
+    expect(api.calls.filter((c) => c.channel === "chat.stop")).toHaveLength(1);
   });
   it("regenerate replaces the last answer; edit drops what follows the edited message", async () => {
     const { s } = await setup();

@@ -23,10 +23,28 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
     set({ generation: { conversationId, messageId, stopRequestedAt: null }, chartMessageId: messageId });
   };
 
+  /**
+   * The answer asked for whose request (send, regenerate, edit) has not replied yet. Stop pressed
+   * meanwhile is kept here and sent once the reply names the answer: on a fast model the whole
+   * answer can stream while the reply is on its way, so a Stop dropped then would never land.
+   */
+  let requested: { stop: boolean } | null = null;
+  const askForAnswer = async <T>(ask: () => Promise<T>): Promise<{ reply: T; stop: boolean }> => {
+    const mine = { stop: false };
+    requested = mine;
+    try {
+      return { reply: await ask(), stop: mine.stop };
+    } finally {
+      if (requested === mine) requested = null;
+    }
+  };
+
   /** After a request that started an answer: track it, unless its done event already came. */
-  const trackAnswer = (conversationId: string, assistantMessageId: string) => {
+  const trackAnswer = (conversationId: string, assistantMessageId: string, stop: boolean) => {
     const answer = get().messages.find((m) => m.id === assistantMessageId);
-    if (!answer || answer.streaming) startGeneration(conversationId, assistantMessageId);
+    if (answer && !answer.streaming) return;
+    startGeneration(conversationId, assistantMessageId);
+    if (stop) void get().stop();
   };
 
   return {
@@ -66,17 +84,15 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
       const local = localUserMessage(conversationId, text, ctx.nextLocalId());
       set((s) => ({ messages: [...s.messages, local] }));
       try {
-        const { userMessage, assistantMessageId, conversation } = await api.request("chat.send", {
-          conversationId,
-          text,
-        });
+        const { reply, stop } = await askForAnswer(() => api.request("chat.send", { conversationId, text }));
+        const { userMessage, assistantMessageId, conversation } = reply;
         if (get().activeId === conversationId) {
           set((s) => ({
             messages: placeExchange(s.messages, userMessage, assistantMessageId, local.id, activeModelId()),
           }));
         }
         // The answer may already be over (a done event can beat the reply): only start tracking it if not.
-        trackAnswer(conversationId, assistantMessageId);
+        trackAnswer(conversationId, assistantMessageId, stop);
         // The first message names a new chat: the list shows the name at once, not after a reload.
         set((s) => ({
           conversations: touchConversation(s.conversations, conversationId!, body).map((c) =>
@@ -95,8 +111,13 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
       }
     },
 
+    canStop() {
+      return get().generation !== null || requested !== null;
+    },
+
     async stop() {
       const g = get().generation;
+      if (!g && requested) requested.stop = true;
       if (!g || g.stopRequestedAt !== null) return;
       set({ generation: { ...g, stopRequestedAt: ctx.now() } });
       clearTimeout(stopTimer);
@@ -116,13 +137,14 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
       const conversationId = get().activeId;
       if (!conversationId || get().generation) return;
       try {
-        const { assistantMessageId } = await api.request("chat.regenerate", { conversationId });
+        const { reply, stop } = await askForAnswer(() => api.request("chat.regenerate", { conversationId }));
+        const { assistantMessageId } = reply;
         if (get().activeId === conversationId) {
           set((s) => ({
             messages: replaceLastAnswer(s.messages, conversationId, assistantMessageId, activeModelId()),
           }));
         }
-        trackAnswer(conversationId, assistantMessageId);
+        trackAnswer(conversationId, assistantMessageId, stop);
       } catch (err) {
         fail("Could not regenerate the answer", err);
       }
@@ -133,11 +155,10 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
       const body = text.trim();
       if (!conversationId || !body || get().generation || messageId.startsWith(LOCAL_PREFIX)) return;
       try {
-        const { userMessage, assistantMessageId } = await api.request("chat.edit", {
-          conversationId,
-          messageId,
-          text,
-        });
+        const { reply, stop } = await askForAnswer(() =>
+          api.request("chat.edit", { conversationId, messageId, text }),
+        );
+        const { userMessage, assistantMessageId } = reply;
         if (get().activeId === conversationId) {
           set((s) => ({
             messages: replaceFromMessage(
@@ -149,7 +170,7 @@ export function createGenerationSlice(ctx: SliceContext): GenerationSlice {
             ),
           }));
         }
-        trackAnswer(conversationId, assistantMessageId);
+        trackAnswer(conversationId, assistantMessageId, stop);
       } catch (err) {
         fail("Could not send the edited message", err);
       }
