@@ -271,8 +271,12 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   }
   AttentionJob job;
   job.a = this, job.k = k, job.s = &s, job.qkv = qkvOut, job.out = attnOut, job.scores = scores, job.slots = slots;
-  const double flops = 2.0 * s.rows * c.heads * (double)(s.cached + s.rows) * hd;
-  Pool::instance().run(threadsFor(flops, poolThreads), AttentionJob::work, &job);
+  // Sized by the larger of its multiply-adds and the cached keys and values it streams (4-byte
+  // floats; threadsFor counts one int8 weight byte per multiply-add): a decode row does few
+  // multiply-adds per byte, and on one core it read a 7B model's cache at half the bus's speed.
+  const double flops = 2.0 * s.rows * c.heads * (double)slots * hd;
+  const double kvBytes = 2.0 * sizeof(float) * s.rows * c.kvHeads * (double)slots * hd;
+  Pool::instance().run(threadsFor(flops > kvBytes ? flops : kvBytes, poolThreads), AttentionJob::work, &job);
   if (!xq.quantize(k, o_->layout(), attnOut, s.rows, qd)) return "attention produced NaN or infinity";
   o_->multiply(k, threads, xq, s.rows, oOut);
   for (int r = 0; r < s.rows; r++) {
