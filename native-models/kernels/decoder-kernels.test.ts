@@ -9,6 +9,7 @@ import { makeTempDir } from "../test-support/temp-files.js";
 import { loadNativeKernels, type NativeAttentionWeights, type SparseIsa } from "./index.js";
 import { gaussian, randomFfn, randomInput, relativeError } from "../test-support/kernel-synthetic.js";
 import { floatFfn } from "../test-support/kernel-reference.js";
+import { float32ToFloat16 } from "../convert/float16.js";
 
 const kernel = loadNativeKernels();
 
@@ -209,6 +210,61 @@ describe.runIf(kernel.available)("native decode kernels", () => {
         att.close();
       },
     );
+
+    it("a half cache holds each key and value rounded to half and attends as the float cache does", () => {
+      // 40 tokens: past the 32 positions the kernels widen from halves at a time.
+      const cfg = { d: 96, heads: 6, kvHeads: 2, headDim: 16 };
+      const T = 40;
+      const weights = attentionWeights(cfg, 11);
+      const att = k.createAttention({ ...weights, bits: 8, blockSize: 32, threads: 2, isa });
+      const capacity = 48;
+      const table = rotaryTable(64, cfg.headDim);
+      const kvLen = cfg.kvHeads * capacity * cfg.headDim;
+      const x = new Float32Array(T * cfg.d);
+      for (let s = 0; s < T; s++) x.set(randomInput(cfg.d, 300 + s), s * cfg.d);
+      const run = (key: Float32Array | Uint16Array, value: typeof key, sizes: number[]) => {
+        const residual = new Float32Array(T * cfg.d);
+        let at = 0;
+        for (const n of sizes) {
+          const rows = (a: Float32Array) => a.subarray(at * cfg.d, (at + n) * cfg.d);
+          const positions = Int32Array.from({ length: n }, (_, i) => at + i);
+          att.run(
+            rows(x),
+            positions,
+            table.cos,
+            table.sin,
+            key,
+            value,
+            capacity,
+            at,
+            rows(residual),
+            rows(new Float32Array(T * cfg.d)),
+          );
+          at += n;
+        }
+        return residual;
+      };
+      const ones = Array.from({ length: T }, () => 1);
+      const [fk, fv, hk, hv] = [
+        new Float32Array(kvLen),
+        new Float32Array(kvLen),
+        new Uint16Array(kvLen),
+        new Uint16Array(kvLen),
+      ];
+      const floats = run(fk, fv, ones);
+      const halves = run(hk, hv, ones);
+      expect(Array.from(hk)).toEqual(Array.from(float32ToFloat16(fk)));
+      expect(Array.from(hv)).toEqual(Array.from(float32ToFloat16(fv)));
+      expect(relativeError(halves, floats)).toBeLessThan(2e-3);
+      expect(relativeError(halves, floats)).toBeGreaterThan(0); // the halves were used
+      // Rows at once: the same outputs as one at a time.
+      const batched = run(new Uint16Array(kvLen), new Uint16Array(kvLen), [8, 32]);
+      expect(Array.from(batched)).toEqual(Array.from(halves));
+      expect(() => run(new Uint16Array(kvLen), new Float32Array(kvLen), [1])).toThrow(
+        /value must be a Uint16Array/,
+      );
+      att.close();
+    });
   });
 
   it("saved attention blocks and linear layers load back to the same outputs", () => {

@@ -22,7 +22,7 @@ import type {
 export type * from "./types.js";
 
 /** Bumped with the addon's `abiVersion` whenever the JS/native contract changes. */
-export const NATIVE_ABI_VERSION = 6;
+export const NATIVE_ABI_VERSION = 7;
 export { ADDON_FILE, ADDON_FROM_ROOT, addonCandidates, unpackedPath } from "./addon-location.js";
 
 export interface AvailableNativeKernels {

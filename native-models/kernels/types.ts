@@ -152,19 +152,23 @@ export interface NativeAttentionWeights {
   scale?: number;
 }
 
+/** A layer's key or value cache: floats, or IEEE half-precision bit patterns. */
+export type KvBuffer = Float32Array | Uint16Array;
+
 export interface NativeAttention {
   /**
    * Rows at `positions` (1..64): writes their K/V to slots cached.. of the layer's buffers
    * ([kvHeads, capacity, headDim] each), attends over slots 0..cached+row, and returns
-   * residual = x + attention and ffnIn = RMSNorm(residual) for the FFN.
+   * residual = x + attention and ffnIn = RMSNorm(residual) for the FFN. The buffers hold floats
+   * (Float32Array) or IEEE halves (Uint16Array, both), as llama.cpp's default cache.
    */
   run(
     x: Float32Array,
     positions: Int32Array,
     cos: Float32Array,
     sin: Float32Array,
-    key: Float32Array,
-    value: Float32Array,
+    key: KvBuffer,
+    value: KvBuffer,
     capacity: number,
     cached: number,
     residual: Float32Array,

@@ -1,16 +1,20 @@
 // Per-layer KV buffers, preallocated at the context length and shared with onnxruntime: the same
 // buffer is fed as past_key and fetched as present_key, so GroupQueryAttention appends in place.
+// Where only the native kernels run the layers, the buffers hold IEEE halves, as llama.cpp's
+// default cache does: half the memory, and half the bytes every decode step reads from it.
 //
 // A layer's cache may hold fewer entries than the sequence has tokens: with early exit in
 // "masked" mode, a token that exited before layer l never reaches l's cache (SpecEE's handling).
 // Each slot remembers the true position of its token, so truncation stays exact.
+import type { KvBuffer } from "../kernels/index.js";
+
 export class ContextFullError extends Error {
   override readonly name = "ContextFullError";
 }
 
 interface LayerCache {
-  keyData: Float32Array;
-  valueData: Float32Array;
+  keyData: KvBuffer;
+  valueData: KvBuffer;
   length: number;
   positions: Int32Array;
 }
@@ -23,10 +27,12 @@ export class KvCache {
     readonly kvHeads: number,
     readonly headDim: number,
     readonly maxPositions: number,
+    readonly half = false,
   ) {
+    const Buffer = half ? Uint16Array : Float32Array;
     this.caches = Array.from({ length: layers }, () => {
-      const keyData = new Float32Array(kvHeads * maxPositions * headDim);
-      const valueData = new Float32Array(kvHeads * maxPositions * headDim);
+      const keyData = new Buffer(kvHeads * maxPositions * headDim);
+      const valueData = new Buffer(kvHeads * maxPositions * headDim);
       return {
         keyData,
         valueData,

@@ -116,7 +116,14 @@ export class ModelRunner {
       }
       return t;
     });
-    const cache = new KvCache(cfg.numLayers, cfg.numKvHeads, cfg.headDim, maxPositions);
+    // onnxruntime's graphs take float caches; the native kernels alone take halves.
+    const cache = new KvCache(
+      cfg.numLayers,
+      cfg.numKvHeads,
+      cfg.headDim,
+      maxPositions,
+      !!native?.runsEverything,
+    );
     o.onProgress?.(1);
     return new ModelRunner(
       dir,
@@ -242,6 +249,8 @@ export class ModelRunner {
       : { [LAYER_IO.hiddenOut]: f32(out, [1, S, d]) };
     // One tensor over each cache buffer, fed as the past and fetched as the present: in place.
     const kvDims = [1, this.cache.kvHeads, this.cache.maxPositions, this.cache.headDim];
+    if (!(slot.keyData instanceof Float32Array) || !(slot.valueData instanceof Float32Array))
+      throw new Error("onnxruntime's layer graphs need a float KV cache (this one holds halves)");
     const key = f32(slot.keyData, kvDims);
     const value = f32(slot.valueData, kvDims);
     const half = this.config.headDim / 2;

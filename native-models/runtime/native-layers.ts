@@ -14,6 +14,7 @@ import { readFloats } from "./stored-matrix.js";
 import {
   loadNativeKernels,
   type AvailableNativeKernels,
+  type KvBuffer,
   type NativeAttention,
   type NativeLinear,
   type SparseFfn,
@@ -38,8 +39,8 @@ export const POOL_SPIN_MICROS = 100;
 export const NATIVE_MAX_ROWS = 64;
 
 export interface KvSlot {
-  keyData: Float32Array;
-  valueData: Float32Array;
+  keyData: KvBuffer;
+  valueData: KvBuffer;
   capacity: number;
   /** Slots filled before these rows. */
   cached: number;

@@ -365,7 +365,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSpinMicros", Napi::Function::New(env, SetSpin));
   exports.Set("probeReadBandwidth", Napi::Function::New(env, ProbeBandwidth));
   exports.Set("kernels", Napi::String::New(env, exl::availableKernels()));
-  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  exports.Set("abiVersion", Napi::Number::New(env, 7));
   exl::registerFileRead(env, exports);
   return exports;
 }

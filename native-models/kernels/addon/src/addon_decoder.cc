@@ -86,8 +86,15 @@ class AttentionHandle : public Napi::ObjectWrap<AttentionHandle> {
     s.capacity = intArg(env, info[6], "capacity", 1, 1 << 24);
     s.cached = intArg(env, info[7], "cached", 0, 1 << 24);
     const size_t kv = (size_t)c.kvHeads * s.capacity * c.headDim;
-    s.key = floatArray(env, info[4], "key", kv).Data();
-    s.value = floatArray(env, info[5], "value", kv).Data();
+    // Both caches floats (Float32Array) or both halves (Uint16Array).
+    s.halfKv = info[4].IsTypedArray() && info[4].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+    if (s.halfKv) {
+      s.key = halfArray(env, info[4], "key", kv).Data();
+      s.value = halfArray(env, info[5], "value", kv).Data();
+    } else {
+      s.key = floatArray(env, info[4], "key", kv).Data();
+      s.value = floatArray(env, info[5], "value", kv).Data();
+    }
     s.residual = floatArray(env, info[8], "residual", (size_t)s.rows * c.d).Data();
     s.ffnIn = floatArray(env, info[9], "ffnIn", (size_t)s.rows * c.d).Data();
     if (const char* e = a.run(k_, threads_, s)) throwRange(env, e);

@@ -189,6 +189,15 @@ std::unique_ptr<Attention> Attention::load(const std::string& path, std::string*
   return a;
 }
 
+// Cached positions a half cache is widened in at a time: keys or values of one piece stay in L1
+// for the whole query group.
+constexpr int kHalfPiece = 32;
+
+void widen(const Kernels* k, const uint16_t* h, int n, float* out) {
+  if (k->halvesToFloats) return k->halvesToFloats(h, n, out);
+  for (int i = 0; i < n; i++) out[i] = halfToFloat(h[i]);
+}
+
 // One (row, head) pair per task: scores over the row's visible slots (in the thread's own score
 // row), softmax, weighted values.
 struct AttentionJob {
@@ -198,8 +207,48 @@ struct AttentionJob {
   const float* qkv;
   float* out;
   float* scores;  // [threads][slots]
+  float* pieces;  // half caches: [threads][kHalfPiece * hd + group * hd]
   int slots;
   std::atomic<int> next{0};
+
+  // The group's scores over `visible` keys, as scoresGroup (or scores) gives them.
+  void scoreAll(const float* q, int group, const void* keys, int visible, float scale, float* sc, float* piece) const {
+    const int hd = a->c_.headDim;
+    const auto over = [&](const float* kf, int n, float* out) {
+      if (k->scoresGroup) return k->scoresGroup(q, group, kf, hd, n, scale, out, slots);
+      for (int g = 0; g < group; g++) k->scores(q + (int64_t)g * hd, kf, hd, n, scale, out + (int64_t)g * slots);
+    };
+    if (!s->halfKv) return over(static_cast<const float*>(keys), visible, sc);
+    const uint16_t* kh = static_cast<const uint16_t*>(keys);
+    for (int t0 = 0; t0 < visible; t0 += kHalfPiece) {
+      const int n = visible - t0 < kHalfPiece ? visible - t0 : kHalfPiece;
+      widen(k, kh + (int64_t)t0 * hd, n * hd, piece);
+      over(piece, n, sc + t0);
+    }
+  }
+
+  // out[g] = Σ p_g[t]·values[t] for the group's probabilities.
+  void mixAll(const float* sc, int group, const void* values, int visible, float* out, float* piece) const {
+    const int hd = a->c_.headDim;
+    const auto over = [&](const float* p, const float* vf, int n, float* o) {
+      if (k->mixGroup) return k->mixGroup(p, group, slots, vf, hd, n, o);
+      for (int g = 0; g < group; g++) k->mix(p + (int64_t)g * slots, vf, hd, n, o + (int64_t)g * hd);
+    };
+    if (!s->halfKv) return over(sc, static_cast<const float*>(values), visible, out);
+    const uint16_t* vh = static_cast<const uint16_t*>(values);
+    float* partial = piece + (int64_t)kHalfPiece * hd;
+    for (int t0 = 0; t0 < visible; t0 += kHalfPiece) {
+      const int n = visible - t0 < kHalfPiece ? visible - t0 : kHalfPiece;
+      widen(k, vh + (int64_t)t0 * hd, n * hd, piece);
+      if (t0 == 0) {
+        over(sc, piece, n, out);
+        continue;
+      }
+      over(sc + t0, piece, n, partial);
+      for (int64_t i = 0; i < (int64_t)group * hd; i++) out[i] += partial[i];
+    }
+  }
+
   static void work(void* p, int thread) {
     AttentionJob& j = *static_cast<AttentionJob*>(p);
     const AttentionConfig& c = j.a->c_;
@@ -215,18 +264,15 @@ struct AttentionJob {
       const int end = s.cached + row + 1, first = c.window > 0 && end > c.window ? end - c.window : 0;
       const int visible = end - first;
       const float* q = j.qkv + (int64_t)row * n + (int64_t)h0 * hd;
-      const float* keys = s.key + ((int64_t)kvh * s.capacity + first) * hd;
-      const float* values = s.value + ((int64_t)kvh * s.capacity + first) * hd;
+      const int64_t at = ((int64_t)kvh * s.capacity + first) * hd, bytes = s.halfKv ? 2 : 4;
+      const void* keys = static_cast<const char*>(s.key) + at * bytes;
+      const void* values = static_cast<const char*>(s.value) + at * bytes;
       float* sc = j.scores + (int64_t)thread * group * j.slots;
+      float* piece = j.pieces ? j.pieces + (int64_t)thread * (kHalfPiece + group) * hd : nullptr;
       float* out = j.out + (int64_t)row * qd + (int64_t)h0 * hd;
-      if (j.k->scoresGroup) j.k->scoresGroup(q, group, keys, hd, visible, scale, sc, j.slots);
-      for (int g = 0; g < group; g++) {
-        float* sg = sc + (int64_t)g * j.slots;
-        if (!j.k->scoresGroup) j.k->scores(q + (int64_t)g * hd, keys, hd, visible, scale, sg);
-        j.k->softmax(sg, visible);
-        if (!j.k->mixGroup) j.k->mix(sg, values, hd, visible, out + (int64_t)g * hd);
-      }
-      if (j.k->mixGroup) j.k->mixGroup(sc, group, j.slots, values, hd, visible, out);
+      j.scoreAll(q, group, keys, visible, scale, sc, piece);
+      for (int g = 0; g < group; g++) j.k->softmax(sc + (int64_t)g * j.slots, visible);
+      j.mixAll(sc, group, values, visible, out, piece);
     }
   }
 };
@@ -245,8 +291,11 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   float* qkvOut = scratch->floats(Scratch::kQkv, (size_t)s.rows * n);
   float* attnOut = scratch->floats(Scratch::kAttnOut, (size_t)s.rows * qd);
   float* oOut = scratch->floats(Scratch::kOOut, (size_t)s.rows * c.d);
-  float* scores = scratch->floats(Scratch::kScores, (size_t)poolThreads * (c.heads / c.kvHeads) * slots);
-  if (!normed || !qkvOut || !attnOut || !oOut || !scores) return "out of memory for attention scratch";
+  const int group = c.heads / c.kvHeads;
+  float* scores = scratch->floats(Scratch::kScores, (size_t)poolThreads * group * slots);
+  float* pieces = s.halfKv ? scratch->floats(Scratch::kKvPieces, (size_t)poolThreads * (kHalfPiece + group) * hd) : nullptr;
+  if (!normed || !qkvOut || !attnOut || !oOut || !scores || (s.halfKv && !pieces))
+    return "out of memory for attention scratch";
   ActivationRows& xq = scratch->rows(Scratch::kInputRows);
   for (int r = 0; r < s.rows; r++) rmsNorm(s.x + (int64_t)r * c.d, attnNorm_.get(), c.d, c.eps, normed + (int64_t)r * c.d);
   if (!xq.quantize(k, qkv_->layout(), normed, s.rows, c.d)) return "the hidden state contains NaN or infinity";
@@ -265,17 +314,26 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
     rotate(v + qd, c.kvHeads, hd, cs, sn, c.interleaved != 0);
     const int slot = s.cached + r;
     for (int h = 0; h < c.kvHeads; h++) {
-      std::memcpy(s.key + ((int64_t)h * s.capacity + slot) * hd, v + qd + (int64_t)h * hd, sizeof(float) * hd);
-      std::memcpy(s.value + ((int64_t)h * s.capacity + slot) * hd, v + qd + kvd + (int64_t)h * hd, sizeof(float) * hd);
+      const int64_t at = ((int64_t)h * s.capacity + slot) * hd;
+      const float* key = v + qd + (int64_t)h * hd;
+      const float* value = v + qd + kvd + (int64_t)h * hd;
+      if (s.halfKv) {
+        uint16_t* kh = static_cast<uint16_t*>(s.key) + at;
+        uint16_t* vh = static_cast<uint16_t*>(s.value) + at;
+        for (int i = 0; i < hd; i++) kh[i] = floatToHalf(key[i]), vh[i] = floatToHalf(value[i]);
+      } else {
+        std::memcpy(static_cast<float*>(s.key) + at, key, sizeof(float) * hd);
+        std::memcpy(static_cast<float*>(s.value) + at, value, sizeof(float) * hd);
+      }
     }
   }
   AttentionJob job;
-  job.a = this, job.k = k, job.s = &s, job.qkv = qkvOut, job.out = attnOut, job.scores = scores, job.slots = slots;
-  // Sized by the larger of its multiply-adds and the cached keys and values it streams (4-byte
-  // floats; threadsFor counts one int8 weight byte per multiply-add): a decode row does few
+  job.a = this, job.k = k, job.s = &s, job.qkv = qkvOut, job.out = attnOut, job.scores = scores, job.pieces = pieces;
+  job.slots = slots;
+  // Sized by the larger of its multiply-adds and the cached keys and values it streams (threadsFor counts one int8 weight byte per multiply-add): a decode row does few
   // multiply-adds per byte, and on one core it read a 7B model's cache at half the bus's speed.
   const double flops = 2.0 * s.rows * c.heads * (double)slots * hd;
-  const double kvBytes = 2.0 * sizeof(float) * s.rows * c.kvHeads * (double)slots * hd;
+  const double kvBytes = 2.0 * (s.halfKv ? 2 : 4) * s.rows * c.kvHeads * (double)slots * hd;
   Pool::instance().run(threadsFor(flops > kvBytes ? flops : kvBytes, poolThreads), AttentionJob::work, &job);
   if (!xq.quantize(k, o_->layout(), attnOut, s.rows, qd)) return "attention produced NaN or infinity";
   o_->multiply(k, threads, xq, s.rows, oOut);

@@ -37,7 +37,8 @@ struct AttentionWeights {
   BlockGrid qkvGrid, oGrid;  // the source's block grids (quantize.h), or absent
 };
 
-// Where the rows go: the layer's K/V buffers ([kvHeads, capacity, hd] each) and the rotary tables.
+// Where the rows go: the layer's K/V buffers ([kvHeads, capacity, hd] each, floats or IEEE
+// halves) and the rotary tables.
 struct AttentionStep {
   int rows;
   const float* x;         // [rows, d]
@@ -45,8 +46,12 @@ struct AttentionStep {
   const float* cos;       // [tablePositions, hd/2]
   const float* sin;
   int tablePositions;
-  float* key;
-  float* value;
+  void* key;
+  void* value;
+  // Keys and values stored as halves (uint16_t), as llama.cpp's default cache: a decode step reads
+  // the whole cache of every layer: in floats, a 7B model's cache of 4k tokens is as many bytes as
+  // its Q4_0 weights.
+  bool halfKv;
   int capacity;           // slots per KV head in the buffers
   int cached;             // slots already filled; row s is written to slot cached + s
   float* residual;        // [rows, d] out

@@ -269,6 +269,12 @@ inline __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+void halvesToFloats(const uint16_t* h, int n, float* out) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  for (; i < n; i++) out[i] = _cvtsh_ss(h[i]);
+}
+
 void softmax(float* s, int n) {
   float max = -INFINITY;
   for (int i = 0; i < n; i++) max = s[i] > max ? s[i] : max;
@@ -460,7 +466,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   }
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr};
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr, nullptr, halvesToFloats};
 
 }  // namespace
 

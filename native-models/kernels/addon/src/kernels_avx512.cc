@@ -332,6 +332,15 @@ void siluMul(float* g, const float* u, int64_t n) {
   }
 }
 
+void halvesToFloats(const uint16_t* h, int n, float* out) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
+  if (i < n) {
+    const __mmask16 k = (__mmask16)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(out + i, k, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, h + i)));
+  }
+}
+
 constexpr int kPrefetchAhead = 2048;
 
 // One vpdpbusd per 4 inputs advances all 16 rows of the group; M activation rows share each load.
@@ -550,7 +559,7 @@ bool quantize(const Layout& L, const float* x, XQuant& out) {
   return true;
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8, quantize, nullptr};
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8, quantize, nullptr, halvesToFloats};
 
 }  // namespace
 

@@ -127,6 +127,9 @@ struct Kernels {
   // Exactly the results of `packed` on the same rows.
   void (*packedTiles)(const PackedLayout& P, const uint8_t* group, int nTiles, const XQuant* const* x,
                       const uint8_t* xu8, int64_t stride, float* const* out);
+  // out[0..n) = the IEEE half-precision values h[0..n) (a half KV cache's keys and values, in
+  // L1-sized pieces); nullptr: halfToFloat one value at a time.
+  void (*halvesToFloats)(const uint16_t* h, int n, float* out);
 };
 
 // The portable softmax and SiLU (std::exp), for kernel sets without a vector exp.

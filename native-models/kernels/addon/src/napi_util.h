@@ -25,6 +25,16 @@ inline Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* n
   return a;
 }
 
+inline Napi::Uint16Array halfArray(Napi::Env env, Napi::Value v, const char* name, size_t length) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array)
+    throwType(env, std::string(name) + " must be a Uint16Array, as the key cache is");
+  auto a = v.As<Napi::Uint16Array>();
+  if (a.ElementLength() != length)
+    throwRange(env, std::string(name) + " must have " + std::to_string(length) + " elements, got " +
+                        std::to_string(a.ElementLength()));
+  return a;
+}
+
 inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t fallback, bool required) {
   Napi::Value v = o.Get(name);
   if (v.IsUndefined() && !required) return fallback;

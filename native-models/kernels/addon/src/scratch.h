@@ -12,7 +12,7 @@ namespace exl {
 
 class Scratch {
  public:
-  enum Floats { kNormed, kQkv, kAttnOut, kOOut, kScores, kGate, kUp, kFloatSlots };
+  enum Floats { kNormed, kQkv, kAttnOut, kOOut, kScores, kKvPieces, kGate, kUp, kFloatSlots };
   enum Rows { kInputRows, kHiddenRows, kRowSlots };
   ~Scratch();
   // nullptr when out of memory.
