@@ -193,9 +193,14 @@ std::unique_ptr<Attention> Attention::load(const std::string& path, std::string*
 // for the whole query group.
 constexpr int kHalfPiece = 32;
 
-void widen(const Kernels* k, const uint16_t* h, int n, float* out) {
+static void widen(const Kernels* k, const uint16_t* h, int n, float* out) {
   if (k->halvesToFloats) return k->halvesToFloats(h, n, out);
   for (int i = 0; i < n; i++) out[i] = halfToFloat(h[i]);
+}
+
+static void narrow(const Kernels* k, const float* f, int n, uint16_t* out) {
+  if (k->floatsToHalves) return k->floatsToHalves(f, n, out);
+  for (int i = 0; i < n; i++) out[i] = floatToHalf(f[i]);
 }
 
 // One (row, head) pair per task: scores over the row's visible slots (in the thread's own score
@@ -318,9 +323,8 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
       const float* key = v + qd + (int64_t)h * hd;
       const float* value = v + qd + kvd + (int64_t)h * hd;
       if (s.halfKv) {
-        uint16_t* kh = static_cast<uint16_t*>(s.key) + at;
-        uint16_t* vh = static_cast<uint16_t*>(s.value) + at;
-        for (int i = 0; i < hd; i++) kh[i] = floatToHalf(key[i]), vh[i] = floatToHalf(value[i]);
+        narrow(k, key, hd, static_cast<uint16_t*>(s.key) + at);
+        narrow(k, value, hd, static_cast<uint16_t*>(s.value) + at);
       } else {
         std::memcpy(static_cast<float*>(s.key) + at, key, sizeof(float) * hd);
         std::memcpy(static_cast<float*>(s.value) + at, value, sizeof(float) * hd);

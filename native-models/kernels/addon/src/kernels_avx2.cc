@@ -275,6 +275,13 @@ void halvesToFloats(const uint16_t* h, int n, float* out) {
   for (; i < n; i++) out[i] = _cvtsh_ss(h[i]);
 }
 
+void floatsToHalves(const float* f, int n, uint16_t* out) {
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(f + i), kNearest));
+  for (; i < n; i++) out[i] = floatToHalf(f[i]);
+}
+
 void softmax(float* s, int n) {
   float max = -INFINITY;
   for (int i = 0; i < n; i++) max = s[i] > max ? s[i] : max;
@@ -466,7 +473,7 @@ void packed(const PackedLayout& P, const uint8_t* group, int rows, const XQuant*
   }
 }
 
-const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr, nullptr, halvesToFloats};
+const Kernels kAvx2 = {"avx2", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 4, nullptr, nullptr, halvesToFloats, floatsToHalves};
 
 }  // namespace
 

@@ -341,6 +341,16 @@ void halvesToFloats(const uint16_t* h, int n, float* out) {
   }
 }
 
+void floatsToHalves(const float* f, int n, uint16_t* out) {
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  int i = 0;
+  for (; i + 16 <= n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtps_ph(_mm512_loadu_ps(f + i), kNearest));
+  if (i < n) {
+    const __mmask16 k = (__mmask16)((1u << (n - i)) - 1);
+    _mm256_mask_storeu_epi16(out + i, k, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(k, f + i), kNearest));
+  }
+}
+
 constexpr int kPrefetchAhead = 2048;
 
 // One vpdpbusd per 4 inputs advances all 16 rows of the group; M activation rows share each load.
@@ -559,7 +569,7 @@ bool quantize(const Layout& L, const float* x, XQuant& out) {
   return true;
 }
 
-const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8, quantize, nullptr, halvesToFloats};
+const Kernels kAvx512 = {"avx512-vnni", dot, axpy, scores, mix, scoresGroup, mixGroup, softmax, siluMul, packed, 8, quantize, nullptr, halvesToFloats, floatsToHalves};
 
 }  // namespace
 

@@ -130,6 +130,8 @@ struct Kernels {
   // out[0..n) = the IEEE half-precision values h[0..n) (a half KV cache's keys and values, in
   // L1-sized pieces); nullptr: halfToFloat one value at a time.
   void (*halvesToFloats)(const uint16_t* h, int n, float* out);
+  // out[0..n) = floatToHalf(f[0..n)) (round to nearest even); nullptr: floatToHalf one at a time.
+  void (*floatsToHalves)(const float* f, int n, uint16_t* out);
 };
 
 // The portable softmax and SiLU (std::exp), for kernel sets without a vector exp.
