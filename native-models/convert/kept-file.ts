@@ -2,6 +2,7 @@
 // its blocks out each time it loads (runtime/kept-file-layout.ts). Nothing is rounded again and
 // no weight is stored twice; an import costs one read of the file, which hashes it, checks every
 // block's scales (and every float) and writes the package's copy at once.
+import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ModelSource, TensorName } from "../formats/model-source.js";
@@ -86,7 +87,8 @@ export async function readKeptFile(
   const reading = read(source.path, { copyTo, ranges });
   const stop = () => reading.cancel();
   signal.addEventListener("abort", stop, { once: true });
-  const size = kept.ranges.length ? kept.ranges[kept.ranges.length - 1].offset : 1;
+  // The read hashes the whole file, so its progress is a share of the file's size.
+  const size = Math.max(1, statSync(source.path).size);
   const progress = setInterval(() => onProgress(Math.min(1, reading.bytesRead() / size)), 100);
   try {
     const r = await reading.done;
