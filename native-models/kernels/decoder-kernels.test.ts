@@ -6,7 +6,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../test-support/temp-files.js";
-import { loadNativeKernels, type NativeAttentionWeights, type SparseIsa } from "./index.js";
+import {
+  loadNativeKernels,
+  type KvBuffer,
+  type NativeAttention,
+  type NativeAttentionWeights,
+  type SparseIsa,
+} from "./index.js";
 import { gaussian, randomFfn, randomInput, relativeError } from "../test-support/kernel-synthetic.js";
 import { floatFfn } from "../test-support/kernel-reference.js";
 import { float32ToFloat16 } from "../convert/float16.js";
@@ -182,26 +188,7 @@ describe.runIf(kernel.available)("native decode kernels", () => {
         const results = runs.map((sizes) => {
           const key = new Float32Array(kvLen);
           const value = new Float32Array(kvLen);
-          const residual = new Float32Array(12 * cfg.d);
-          const ffnIn = new Float32Array(12 * cfg.d);
-          let at = 0;
-          for (const n of sizes) {
-            const positions = Int32Array.from({ length: n }, (_, i) => at + i);
-            att.run(
-              x.subarray(at * cfg.d, (at + n) * cfg.d),
-              positions,
-              table.cos,
-              table.sin,
-              key,
-              value,
-              capacity,
-              at,
-              residual.subarray(at * cfg.d, (at + n) * cfg.d),
-              ffnIn.subarray(at * cfg.d, (at + n) * cfg.d),
-            );
-            at += n;
-          }
-          return { key, value, residual, ffnIn };
+          return { key, value, ...runInSteps(att, cfg.d, x, table, { key, value, capacity }, sizes) };
         });
         expect(Array.from(results[1].residual)).toEqual(Array.from(results[0].residual));
         expect(Array.from(results[1].key)).toEqual(Array.from(results[0].key));
@@ -222,28 +209,8 @@ describe.runIf(kernel.available)("native decode kernels", () => {
       const kvLen = cfg.kvHeads * capacity * cfg.headDim;
       const x = new Float32Array(T * cfg.d);
       for (let s = 0; s < T; s++) x.set(randomInput(cfg.d, 300 + s), s * cfg.d);
-      const run = (key: Float32Array | Uint16Array, value: typeof key, sizes: number[]) => {
-        const residual = new Float32Array(T * cfg.d);
-        let at = 0;
-        for (const n of sizes) {
-          const rows = (a: Float32Array) => a.subarray(at * cfg.d, (at + n) * cfg.d);
-          const positions = Int32Array.from({ length: n }, (_, i) => at + i);
-          att.run(
-            rows(x),
-            positions,
-            table.cos,
-            table.sin,
-            key,
-            value,
-            capacity,
-            at,
-            rows(residual),
-            rows(new Float32Array(T * cfg.d)),
-          );
-          at += n;
-        }
-        return residual;
-      };
+      const run = (key: KvBuffer, value: KvBuffer, sizes: number[]) =>
+        runInSteps(att, cfg.d, x, table, { key, value, capacity }, sizes).residual;
       const ones = Array.from({ length: T }, () => 1);
       const [fk, fv, hk, hv] = [
         new Float32Array(kvLen),
@@ -391,6 +358,38 @@ function attentionWeights(c: Shape, seed: number): NativeAttentionWeights {
     bqkv: gaussian(n, 0.05, seed + 3),
     wo: gaussian(c.d * qd, 0.1, seed + 4),
   };
+}
+
+/** Runs the rows of x through `att` in calls of `sizes` rows each, filling the cache as it goes. */
+function runInSteps(
+  att: NativeAttention,
+  d: number,
+  x: Float32Array,
+  table: { cos: Float32Array; sin: Float32Array },
+  kv: { key: KvBuffer; value: KvBuffer; capacity: number },
+  sizes: number[],
+) {
+  const residual = new Float32Array(x.length);
+  const ffnIn = new Float32Array(x.length);
+  let at = 0;
+  for (const n of sizes) {
+    const rows = (a: Float32Array) => a.subarray(at * d, (at + n) * d);
+    const positions = Int32Array.from({ length: n }, (_, i) => at + i);
+    att.run(
+      rows(x),
+      positions,
+      table.cos,
+      table.sin,
+      kv.key,
+      kv.value,
+      kv.capacity,
+      at,
+      rows(residual),
+      rows(ffnIn),
+    );
+    at += n;
+  }
+  return { residual, ffnIn };
 }
 
 function rotaryTable(positions: number, hd: number) {

@@ -15,24 +15,25 @@ namespace napi {
 [[noreturn]] inline void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 [[noreturn]] inline void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, msg); }
 
-inline Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* name, size_t length) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throwType(env, std::string(name) + " must be a Float32Array");
-  auto a = v.As<Napi::Float32Array>();
+// A typed array of exactly `length` elements of type T (`what` names it in the error).
+template <typename T>
+Napi::TypedArrayOf<T> typedArray(Napi::Env env, Napi::Value v, const char* name, size_t length, napi_typedarray_type type,
+                                 const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    throwType(env, std::string(name) + " must be " + what);
+  auto a = v.As<Napi::TypedArrayOf<T>>();
   if (a.ElementLength() != length)
     throwRange(env, std::string(name) + " must have " + std::to_string(length) + " elements, got " +
                         std::to_string(a.ElementLength()));
   return a;
 }
 
+inline Napi::Float32Array floatArray(Napi::Env env, Napi::Value v, const char* name, size_t length) {
+  return typedArray<float>(env, v, name, length, napi_float32_array, "a Float32Array");
+}
+
 inline Napi::Uint16Array halfArray(Napi::Env env, Napi::Value v, const char* name, size_t length) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array)
-    throwType(env, std::string(name) + " must be a Uint16Array, as the key cache is");
-  auto a = v.As<Napi::Uint16Array>();
-  if (a.ElementLength() != length)
-    throwRange(env, std::string(name) + " must have " + std::to_string(length) + " elements, got " +
-                        std::to_string(a.ElementLength()));
-  return a;
+  return typedArray<uint16_t>(env, v, name, length, napi_uint16_array, "a Uint16Array, as the key cache is");
 }
 
 inline int64_t intProp(Napi::Env env, Napi::Object o, const char* name, int64_t fallback, bool required) {
