@@ -334,8 +334,9 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   AttentionJob job;
   job.a = this, job.k = k, job.s = &s, job.qkv = qkvOut, job.out = attnOut, job.scores = scores, job.pieces = pieces;
   job.slots = slots;
-  // Sized by the larger of its multiply-adds and the cached keys and values it streams (threadsFor counts one int8 weight byte per multiply-add): a decode row does few
-  // multiply-adds per byte, and on one core it read a 7B model's cache at half the bus's speed.
+  // Sized by the larger of its multiply-adds and the cached keys and values it streams (threadsFor
+  // counts one int8 weight byte per multiply-add): a decode row does few multiply-adds per byte,
+  // and on one core it read a 7B model's cache at half the bus's speed.
   const double flops = 2.0 * s.rows * c.heads * (double)slots * hd;
   const double kvBytes = 2.0 * (s.halfKv ? 2 : 4) * s.rows * c.kvHeads * (double)slots * hd;
   Pool::instance().run(threadsFor(flops > kvBytes ? flops : kvBytes, poolThreads), AttentionJob::work, &job);
