@@ -281,13 +281,19 @@ async function writeLaidOut(
     return { storage, w, nativeW };
   };
   // Layer l + 1 is read (file I/O on libuv's threads) while layer l is laid out and written.
-  let next = L > 0 ? read(0) : null;
+  // A read the loop leaves behind (cancelled, or a write failed) fails once the source is closed:
+  // that failure must not reach the process as an unhandled rejection, which ends the engine host.
+  const readAhead = (l: number) => {
+    const reading = read(l);
+    reading.catch(() => {}); // awaited in the next turn
+    return reading;
+  };
+  let next = L > 0 ? readAhead(0) : null;
   for (let l = 0; l < L; l++) {
     check();
     progress("convert", l / L);
     const { storage, w, nativeW } = await next!;
-    next = l + 1 < L ? read(l + 1) : null;
-    next?.catch(() => {}); // awaited in the next turn
+    next = l + 1 < L ? readAhead(l + 1) : null;
     check();
     progress("quantize", l / L);
     const layer = graphs ? buildLayerGraph(cfg, l, w as LayerWeights, { ...linear, part: "full" }) : null;
