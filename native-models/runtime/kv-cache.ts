@@ -29,10 +29,10 @@ export class KvCache {
     readonly maxPositions: number,
     readonly half = false,
   ) {
-    const Buffer = half ? Uint16Array : Float32Array;
+    const Values = half ? Uint16Array : Float32Array;
     this.caches = Array.from({ length: layers }, () => {
-      const keyData = new Buffer(kvHeads * maxPositions * headDim);
-      const valueData = new Buffer(kvHeads * maxPositions * headDim);
+      const keyData = new Values(kvHeads * maxPositions * headDim);
+      const valueData = new Values(kvHeads * maxPositions * headDim);
       return {
         keyData,
         valueData,

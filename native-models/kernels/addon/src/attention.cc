@@ -269,9 +269,9 @@ struct AttentionJob {
       const int end = s.cached + row + 1, first = c.window > 0 && end > c.window ? end - c.window : 0;
       const int visible = end - first;
       const float* q = j.qkv + (int64_t)row * n + (int64_t)h0 * hd;
-      const int64_t at = ((int64_t)kvh * s.capacity + first) * hd, bytes = s.halfKv ? 2 : 4;
-      const void* keys = static_cast<const char*>(s.key) + at * bytes;
-      const void* values = static_cast<const char*>(s.value) + at * bytes;
+      const int64_t at = ((int64_t)kvh * s.capacity + first) * hd * s.kvValueBytes();
+      const void* keys = static_cast<const char*>(s.key) + at;
+      const void* values = static_cast<const char*>(s.value) + at;
       float* sc = j.scores + (int64_t)thread * group * j.slots;
       float* piece = j.pieces ? j.pieces + (int64_t)thread * (kHalfPiece + group) * hd : nullptr;
       float* out = j.out + (int64_t)row * qd + (int64_t)h0 * hd;
@@ -338,7 +338,7 @@ const char* Attention::run(const Kernels* k, int threads, const AttentionStep& s
   // counts one int8 weight byte per multiply-add): a decode row does few multiply-adds per byte,
   // and on one core it read a 7B model's cache at half the bus's speed.
   const double flops = 2.0 * s.rows * c.heads * (double)slots * hd;
-  const double kvBytes = 2.0 * (s.halfKv ? 2 : 4) * s.rows * c.kvHeads * (double)slots * hd;
+  const double kvBytes = 2.0 * s.kvValueBytes() * s.rows * c.kvHeads * (double)slots * hd;
   Pool::instance().run(threadsFor(flops > kvBytes ? flops : kvBytes, poolThreads), AttentionJob::work, &job);
   if (!xq.quantize(k, o_->layout(), attnOut, s.rows, qd)) return "attention produced NaN or infinity";
   o_->multiply(k, threads, xq, s.rows, oOut);

@@ -56,6 +56,7 @@ struct AttentionStep {
   int cached;             // slots already filled; row s is written to slot cached + s
   float* residual;        // [rows, d] out
   float* ffnIn;           // [rows, d] out
+  int64_t kvValueBytes() const { return halfKv ? 2 : 4; }
 };
 
 class Attention {
